@@ -1,0 +1,373 @@
+//! Request detection: from what a phone sends (a path or TFTP file name, a User-Agent, the
+//! SIP PnP parameters), decide who is asking and for what.
+
+use serde::{Deserialize, Serialize};
+
+use crate::mac::Mac;
+use crate::uri_map::UriMapping;
+use crate::vendor::Vendor;
+
+/// What a phone sent.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct PhoneRequest<'a> {
+    /// The HTTP request path (after any prefix the shell owns, such as a token), with its
+    /// query string if any, or the TFTP file name.
+    pub path: &'a str,
+    /// The HTTP User-Agent header, if any (TFTP has none).
+    pub user_agent: Option<&'a str>,
+    /// What the phone announced in its SIP PnP SUBSCRIBE, if the shell saw one from this
+    /// address.
+    pub pnp: Option<&'a PnpInfo>,
+}
+
+/// The parameters of a SIP PnP `Event: ua-profile` SUBSCRIBE.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct PnpInfo {
+    /// The `vendor` parameter, as sent.
+    pub vendor: String,
+    /// The `model` parameter, as sent.
+    pub model: String,
+    /// The `version` parameter (firmware), as sent.
+    pub version: String,
+    /// The MAC, from the Request-URI/From (`MAC%3a...`) or a `mac` parameter, if present.
+    pub mac: Option<Mac>,
+}
+
+/// What a vendor's User-Agent told us.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct UaInfo {
+    /// The model, as the vendor names it (e.g. `T46S`, `D785`, `X4U`, `GXP2170`, `UC926`).
+    pub model: Option<String>,
+    /// The firmware version.
+    pub firmware: Option<String>,
+    /// The MAC, where the vendor puts it in the User-Agent.
+    pub mac: Option<Mac>,
+}
+
+/// A vendor module's reading of a file name.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PathMatch {
+    /// The device's own config (carries secrets).
+    DeviceConfig {
+        /// The MAC in the file name.
+        mac: Mac,
+    },
+    /// A common file without secrets (model/vendor defaults, boot or index files).
+    Common {
+        /// The model the file name identifies, if any.
+        model: Option<String>,
+    },
+}
+
+/// Which resource a request is for.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Resource {
+    /// The device's own config, rendered per request (carries secrets).
+    DeviceConfig {
+        /// The MAC the config is for.
+        mac: Mac,
+    },
+    /// A vendor/model common file without secrets.
+    CommonConfig {
+        /// The file name asked for.
+        file: String,
+        /// The model the file is for, if the name or the User-Agent says.
+        model: Option<String>,
+    },
+    /// The phone's phonebook (`phonebook/<mac>.xml`).
+    Phonebook {
+        /// The MAC of the phone asking.
+        mac: Mac,
+    },
+    /// A firmware image (`firmware/<vendor>/<file>`).
+    Firmware {
+        /// The vendor directory.
+        vendor: Vendor,
+        /// The file name.
+        file: String,
+    },
+    /// A path an administrator mapped to a template.
+    Mapped {
+        /// The mapping's path, normalised.
+        path: String,
+        /// The template it is mapped to.
+        template: String,
+    },
+    /// Nothing we serve.
+    NotServed,
+}
+
+/// The engine's answer: who is asking and for what.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Detection {
+    /// The vendor, if anything identified it.
+    pub vendor: Option<Vendor>,
+    /// The model, if known.
+    pub model: Option<String>,
+    /// The firmware version, if known.
+    pub firmware_version: Option<String>,
+    /// The MAC the User-Agent (or PnP) carries, which shells require to equal the path MAC.
+    pub ua_mac: Option<Mac>,
+    /// What is asked for.
+    pub resource: Resource,
+}
+
+impl Detection {
+    /// The MAC of the resource (path), else the one from the User-Agent.
+    pub fn mac(&self) -> Option<Mac> {
+        match &self.resource {
+            Resource::DeviceConfig { mac } | Resource::Phonebook { mac } => Some(*mac),
+            _ => self.ua_mac,
+        }
+    }
+
+    /// `false` when the User-Agent names a MAC that differs from the MAC in the path: a
+    /// phone asking for another phone's file. Shells refuse such requests.
+    pub fn ua_mac_matches(&self) -> bool {
+        match (&self.resource, self.ua_mac) {
+            (Resource::DeviceConfig { mac } | Resource::Phonebook { mac }, Some(ua)) => *mac == ua,
+            _ => true,
+        }
+    }
+}
+
+/// The path prefix under which phonebooks are served.
+pub const PHONEBOOK_DIR: &str = "phonebook";
+/// The path prefix under which firmware images are served.
+pub const FIRMWARE_DIR: &str = "firmware";
+
+/// The relative path of a phone's phonebook, e.g. `phonebook/001565aabbcc.xml`.
+pub fn phonebook_path(mac: &Mac) -> String {
+    format!("{PHONEBOOK_DIR}/{mac}.xml")
+}
+
+/// The relative path of a firmware image, e.g. `firmware/yealink/T46S-66.86.0.15.rom`.
+pub fn firmware_path(vendor: Vendor, file: &str) -> String {
+    format!("{FIRMWARE_DIR}/{vendor}/{file}")
+}
+
+/// The relative path under which the phone with `mac` asks for its own config, in its
+/// vendor's naming (e.g. `001565aabbcc.cfg`, `cfg000b82aabbcc.xml`).
+pub fn device_config_path(vendor: Vendor, mac: &Mac) -> Option<String> {
+    vendor.module().ok().map(|m| m.device_file_name(mac))
+}
+
+/// Detects vendor, model, MAC, firmware and the resource asked for.
+///
+/// Never fails: anything unrecognised is [`Resource::NotServed`]. Path traversal is
+/// impossible by construction, because only recognised names map to resources and they are
+/// rebuilt from parsed values, never passed through.
+pub fn detect(req: &PhoneRequest<'_>, mappings: &[UriMapping]) -> Detection {
+    let mut d = Detection {
+        vendor: None,
+        model: None,
+        firmware_version: None,
+        ua_mac: None,
+        resource: Resource::NotServed,
+    };
+    if let Some(ua) = req.user_agent {
+        identify_user_agent(ua, &mut d);
+    }
+    if d.vendor.is_none() {
+        if let Some(p) = req.pnp {
+            identify_pnp(p, &mut d);
+        }
+    }
+    let Some(segments) = normalize(req.path) else {
+        return d;
+    };
+    let joined = segments.join("/");
+    if let Some(m) = crate::uri_map::find(mappings, &joined) {
+        d.resource = Resource::Mapped {
+            path: m.path().to_owned(),
+            template: m.template().to_owned(),
+        };
+        return d;
+    }
+    let Some(file) = segments.last() else {
+        return d;
+    };
+    if let Some(r) = own_scheme(&segments) {
+        d.resource = r;
+        return d;
+    }
+    classify(file, &mut d);
+    d
+}
+
+fn identify_user_agent(ua: &str, d: &mut Detection) {
+    for v in Vendor::PROVISIONED {
+        let Ok(m) = v.module() else { continue };
+        if let Some(info) = m.parse_user_agent(ua) {
+            d.vendor = Some(v);
+            d.model = info.model;
+            d.firmware_version = info.firmware;
+            d.ua_mac = info.mac;
+            return;
+        }
+    }
+}
+
+fn identify_pnp(p: &PnpInfo, d: &mut Detection) {
+    let name = p.vendor.to_ascii_lowercase();
+    d.vendor = Vendor::PROVISIONED
+        .into_iter()
+        .find(|v| name.contains(v.as_str()))
+        .or_else(|| p.mac.and_then(|m| m.vendor()).filter(|v| v.is_provisioned()));
+    if d.vendor.is_some() {
+        d.model = Some(p.model.trim().to_owned()).filter(|m| !m.is_empty());
+        d.firmware_version = Some(p.version.trim().to_owned()).filter(|m| !m.is_empty());
+        d.ua_mac = p.mac;
+    }
+}
+
+fn classify(file: &str, d: &mut Detection) {
+    let hit = match d.vendor {
+        Some(v) => v
+            .module()
+            .ok()
+            .and_then(|m| m.classify_file(file))
+            .map(|p| (v, p)),
+        None => {
+            let hits: Vec<(Vendor, PathMatch)> = Vendor::PROVISIONED
+                .into_iter()
+                .filter_map(|v| v.module().ok()?.classify_file(file).map(|p| (v, p)))
+                .collect();
+            // Several vendors use `<mac>.cfg`: the MAC's maker decides.
+            let by_oui = hits.iter().position(|(v, p)| match p {
+                PathMatch::DeviceConfig { mac } => mac.vendor() == Some(*v),
+                PathMatch::Common { .. } => false,
+            });
+            let idx = by_oui.unwrap_or(0);
+            hits.into_iter().nth(idx)
+        }
+    };
+    let Some((vendor, m)) = hit else { return };
+    d.vendor = Some(vendor);
+    d.resource = match m {
+        PathMatch::DeviceConfig { mac } => {
+            if mac.is_placeholder() {
+                Resource::NotServed
+            } else {
+                Resource::DeviceConfig { mac }
+            }
+        }
+        PathMatch::Common { model } => {
+            if d.model.is_none() {
+                d.model.clone_from(&model);
+            }
+            Resource::CommonConfig {
+                file: file.to_owned(),
+                model: model.or_else(|| d.model.clone()),
+            }
+        }
+    };
+}
+
+fn own_scheme(segments: &[String]) -> Option<Resource> {
+    match segments {
+        [dir, file] if dir == PHONEBOOK_DIR => {
+            let stem = file.strip_suffix(".xml")?;
+            let mac = Mac::from_hex12(stem)?;
+            Some(Resource::Phonebook { mac })
+        }
+        [dir, vendor, file] if dir == FIRMWARE_DIR => {
+            let vendor: Vendor = vendor.parse().ok()?;
+            if !vendor.is_provisioned() || !is_plain_file_name(file) {
+                return None;
+            }
+            Some(Resource::Firmware {
+                vendor,
+                file: file.clone(),
+            })
+        }
+        _ => None,
+    }
+}
+
+/// `true` for a file name that is safe to use as a storage key: ASCII letters, digits and
+/// `._-+`, not starting with a dot, at most 128 bytes.
+pub fn is_plain_file_name(file: &str) -> bool {
+    !file.is_empty()
+        && file.len() <= 128
+        && !file.starts_with('.')
+        && file
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-' | b'+'))
+}
+
+/// Splits a request path into percent-decoded segments, dropping the query string and empty
+/// segments. `None` for anything that tries to leave the tree (`..`, `\`, NUL, control
+/// characters) or is not UTF-8 after decoding.
+pub(crate) fn normalize(path: &str) -> Option<Vec<String>> {
+    let path = path.split(['?', '#']).next().unwrap_or_default();
+    let mut out = Vec::new();
+    for raw in path.split('/') {
+        if raw.is_empty() || raw == "." {
+            continue;
+        }
+        let seg = percent_decode(raw)?;
+        if seg == ".." || seg.contains(['/', '\\']) || seg.chars().any(char::is_control) {
+            return None;
+        }
+        out.push(seg);
+    }
+    if out.len() > 16 {
+        return None;
+    }
+    Some(out)
+}
+
+fn percent_decode(s: &str) -> Option<String> {
+    if !s.contains('%') {
+        return Some(s.to_owned());
+    }
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] == b'%' {
+            let hex = b.get(i + 1..i + 3)?;
+            let v = u8::from_str_radix(std::str::from_utf8(hex).ok()?, 16).ok()?;
+            out.push(v);
+            i += 3;
+        } else {
+            out.push(b[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8(out).ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn normalize_refuses_traversal() {
+        assert_eq!(normalize("/a//b/./c.cfg?x=1").unwrap(), ["a", "b", "c.cfg"]);
+        assert!(normalize("/../etc/passwd").is_none());
+        assert!(normalize("/%2e%2e/etc/passwd").is_none());
+        assert!(normalize("/a%2fb").is_none());
+        assert!(normalize("/a%5cb").is_none());
+        assert!(normalize("/a%00b").is_none());
+        assert!(normalize("/a%zz").is_none());
+        assert!(normalize("/a%ff").is_none());
+    }
+
+    #[test]
+    fn own_scheme_paths() {
+        let d = detect(&PhoneRequest { path: "/phonebook/001565AABBCC.xml", ..Default::default() }, &[]);
+        assert_eq!(d.resource, Resource::Phonebook { mac: Mac::parse("001565aabbcc").unwrap() });
+        let d = detect(&PhoneRequest { path: "firmware/yealink/T46S-66.86.0.15.rom", ..Default::default() }, &[]);
+        assert_eq!(
+            d.resource,
+            Resource::Firmware { vendor: Vendor::Yealink, file: "T46S-66.86.0.15.rom".into() }
+        );
+        for bad in ["firmware/ale/x.bin", "firmware/yealink/.hidden", "firmware/acme/x.rom", "phonebook/zz.xml"] {
+            let d = detect(&PhoneRequest { path: bad, ..Default::default() }, &[]);
+            assert_eq!(d.resource, Resource::NotServed, "{bad}");
+        }
+    }
+}

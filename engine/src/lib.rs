@@ -1,0 +1,44 @@
+//! The provisioning engine: everything the edge worker, the LAN relay and the web page need
+//! to answer a desk phone, with **no I/O, no clock and no randomness**.
+//!
+//! The engine takes bytes and values and returns bytes and values. It never opens a socket,
+//! reads a file or the clock, or draws random numbers: time and nonces are parameters, and
+//! stored data (users, phones, templates, firmware rows) is passed in by the shell. That is
+//! what lets the same code run in a Cloudflare Worker, a tokio daemon, a browser tab and a
+//! unit test with byte-for-byte the same output.
+//!
+//! ```text
+//!   phone request ──► detect() ──► Detection { vendor, model, mac, resource }
+//!                                        │ (shell looks up the phone, checks policy)
+//!   Profile + Template + AdditionalParams ──► render_config() ──► bytes for the phone
+//! ```
+//!
+//! Each vendor lives in its own module (`vendor/yealink.rs`, ...), which knows its file
+//! names, User-Agent, default config, parameter merge, phonebook and firmware formats.
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+mod detect;
+mod error;
+mod mac;
+mod model;
+mod params;
+mod secret;
+mod tz;
+mod uri_map;
+mod vendor;
+mod xml;
+
+pub use detect::{
+    detect, device_config_path, firmware_path, is_plain_file_name, phonebook_path, Detection,
+    PathMatch, PhoneRequest, PnpInfo, Resource, UaInfo, FIRMWARE_DIR, PHONEBOOK_DIR,
+};
+pub use error::{Error, ErrorKind, Result};
+pub use mac::Mac;
+pub use model::{BlfKey, Contact, Device, Language, Line, Profile, Transport};
+pub use params::{AdditionalParams, Param, Section};
+pub use secret::{ct_eq, Pii, Secret};
+pub use tz::TimeZone;
+pub use uri_map::UriMapping;
+pub use vendor::{CommonContext, ConfigSyntax, Vendor};
+pub use xml::{check_well_formed, escape as xml_escape};

@@ -1,0 +1,208 @@
+//! The vendors: one module each, holding everything the engine knows about that vendor
+//! (file names, User-Agent, default config, how Additional Parameters merge into it,
+//! phonebook format, firmware extensions). Adding a vendor is adding a module and a
+//! [`Vendor`] variant; nothing else dispatches on the vendor.
+
+use std::fmt;
+use std::str::FromStr;
+
+use serde::{Deserialize, Serialize};
+
+use crate::detect::{PathMatch, UaInfo};
+use crate::error::{Error, ErrorKind, Result};
+use crate::mac::Mac;
+use crate::model::{Contact, Profile};
+use crate::params::Param;
+
+pub(crate) mod fanvil;
+pub(crate) mod grandstream;
+pub(crate) mod htek;
+pub(crate) mod kv;
+pub(crate) mod snom;
+pub(crate) mod yealink;
+
+/// A phone maker.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Vendor {
+    /// Yealink.
+    Yealink,
+    /// Snom.
+    Snom,
+    /// Fanvil.
+    Fanvil,
+    /// Grandstream.
+    Grandstream,
+    /// Htek (Hanlong).
+    Htek,
+    /// Alcatel-Lucent Enterprise: redirection (RPS) only; its configs are not rendered here.
+    Ale,
+}
+
+/// The syntax of a vendor's config files, which decides escaping and validation of
+/// templates.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ConfigSyntax {
+    /// `key = value` lines (Yealink, Htek).
+    KeyValue,
+    /// Fanvil's `<<VOIP CONFIG FILE>>` text with named modules.
+    FanvilModules,
+    /// XML (Snom, Grandstream): templates are auto-escaped and outputs checked well-formed.
+    Xml,
+}
+
+impl ConfigSyntax {
+    /// `true` when output in this syntax must be well-formed XML.
+    pub fn is_xml(self) -> bool {
+        self == Self::Xml
+    }
+}
+
+impl Vendor {
+    /// Every vendor.
+    pub const ALL: [Self; 6] = [
+        Self::Yealink,
+        Self::Snom,
+        Self::Fanvil,
+        Self::Grandstream,
+        Self::Htek,
+        Self::Ale,
+    ];
+
+    /// The vendors whose phones this engine configures (all but ALE).
+    pub const PROVISIONED: [Self; 5] = [
+        Self::Yealink,
+        Self::Snom,
+        Self::Fanvil,
+        Self::Grandstream,
+        Self::Htek,
+    ];
+
+    /// Lowercase name: `yealink`, `snom`, `fanvil`, `grandstream`, `htek`, `ale`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Yealink => "yealink",
+            Self::Snom => "snom",
+            Self::Fanvil => "fanvil",
+            Self::Grandstream => "grandstream",
+            Self::Htek => "htek",
+            Self::Ale => "ale",
+        }
+    }
+
+    /// `true` if this engine renders configs for the vendor's phones.
+    pub fn is_provisioned(self) -> bool {
+        self != Self::Ale
+    }
+
+    /// The syntax of the vendor's config files.
+    pub fn config_syntax(self) -> Result<ConfigSyntax> {
+        Ok(self.module()?.syntax())
+    }
+
+    /// File extensions (lowercase, with the dot) accepted for the vendor's firmware images.
+    pub fn firmware_extensions(self) -> &'static [&'static str] {
+        match self.module() {
+            Ok(m) => m.firmware_extensions(),
+            Err(_) => &[],
+        }
+    }
+
+    /// The module that knows this vendor, or an `Unsupported` error for ALE.
+    pub(crate) fn module(self) -> Result<&'static dyn VendorModule> {
+        match self {
+            Self::Yealink => Ok(&yealink::Yealink),
+            Self::Snom => Ok(&snom::Snom),
+            Self::Fanvil => Ok(&fanvil::Fanvil),
+            Self::Grandstream => Ok(&grandstream::Grandstream),
+            Self::Htek => Ok(&htek::Htek),
+            Self::Ale => Err(Error::new(
+                ErrorKind::Unsupported,
+                "Alcatel-Lucent Enterprise phones are redirected (RPS) but not configured here",
+            )),
+        }
+    }
+}
+
+impl fmt::Display for Vendor {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for Vendor {
+    type Err = Error;
+    fn from_str(s: &str) -> Result<Self> {
+        Self::ALL
+            .into_iter()
+            .find(|v| v.as_str().eq_ignore_ascii_case(s.trim()))
+            .ok_or_else(|| {
+                Error::new(
+                    ErrorKind::InvalidInput,
+                    format!(
+                        "unknown vendor {:?}; expected yealink, snom, fanvil, grandstream, htek or ale",
+                        s.chars().take(40).collect::<String>()
+                    ),
+                )
+            })
+    }
+}
+
+/// What every provisioned vendor's module provides. Implemented by one unit struct per
+/// vendor module; the engine's public functions dispatch through [`Vendor::module`].
+///
+/// Contract for implementers: never panic on any input; all text inputs (paths,
+/// User-Agents, configs, overlays) may be hostile.
+pub(crate) trait VendorModule: Sync {
+    /// The vendor.
+    fn vendor(&self) -> Vendor;
+
+    /// The syntax of the vendor's config files.
+    fn syntax(&self) -> ConfigSyntax;
+
+    /// Reads the vendor's HTTP User-Agent; `None` if the string is not this vendor's.
+    fn parse_user_agent(&self, ua: &str) -> Option<UaInfo>;
+
+    /// Classifies a requested file name (the last path segment, already percent-decoded;
+    /// any directory in front was removed by the caller): the device's own config, a common
+    /// file, or `None` if the vendor's phones never ask for such a name.
+    fn classify_file(&self, file: &str) -> Option<PathMatch>;
+
+    /// The file name under which this vendor's phone with `mac` asks for its own config
+    /// (e.g. `001565aabbcc.cfg`), used to build provisioning URLs.
+    fn device_file_name(&self, mac: &Mac) -> String;
+
+    /// Writes the complete default config for `profile` into `out`.
+    fn write_config(&self, profile: &Profile, out: &mut String);
+
+    /// Writes the common (non-secret) file `file` that [`Self::classify_file`] accepted as
+    /// `PathMatch::Common`; `profile_base_url` is where device files live.
+    fn write_common(&self, file: &str, common: &CommonContext<'_>, out: &mut String);
+
+    /// Merges a template's output (in the vendor's own syntax, a whole file or a fragment)
+    /// over `config`: settings the config has are overridden in place, new ones added.
+    fn overlay(&self, config: &str, overlay: &str) -> Result<String>;
+
+    /// Merges Additional Parameters (already filtered to this vendor's sections) into
+    /// `config`. Fails, changing nothing, if a parameter cannot be placed.
+    fn apply_params(&self, config: &str, params: &[&Param]) -> Result<String>;
+
+    /// Writes the phonebook in the vendor's remote-phonebook format.
+    fn write_phonebook(&self, title: &str, contacts: &[Contact], out: &mut String);
+
+    /// Accepted firmware file extensions, lowercase with the dot.
+    fn firmware_extensions(&self) -> &'static [&'static str];
+}
+
+/// Site-wide values available to common (non-secret) files.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct CommonContext<'a> {
+    /// The model the common file is for, if known.
+    pub model: Option<&'a str>,
+    /// Base URL under which the phone's own files are served (ends without `/`).
+    pub base_url: Option<&'a str>,
+    /// Firmware URL for this model, if one is assigned.
+    pub firmware_url: Option<&'a str>,
+    /// Minutes between periodic provisioning checks (0 = off).
+    pub poll_interval_minutes: u32,
+}
