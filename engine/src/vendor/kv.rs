@@ -77,3 +77,11 @@ mod tests {
         assert_eq!(e.line(), Some(2));
     }
 }
+
+/// Appends `key = value\n` with the value made [`line_safe`](super::line_safe).
+pub(crate) fn push(out: &mut String, key: &str, value: &str) {
+    out.push_str(key);
+    out.push_str(" = ");
+    out.push_str(&super::line_safe(value));
+    out.push('\n');
+}

@@ -206,3 +206,18 @@ pub struct CommonContext<'a> {
     /// Minutes between periodic provisioning checks (0 = off).
     pub poll_interval_minutes: u32,
 }
+
+/// A value made safe for a line-based config: CR, LF and other control characters become
+/// spaces, so no value (a display name, a label) can inject a setting of its own.
+pub(crate) fn line_safe(value: &str) -> std::borrow::Cow<'_, str> {
+    if value.chars().any(char::is_control) {
+        std::borrow::Cow::Owned(
+            value
+                .chars()
+                .map(|c| if c.is_control() { ' ' } else { c })
+                .collect(),
+        )
+    } else {
+        std::borrow::Cow::Borrowed(value)
+    }
+}
