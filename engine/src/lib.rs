@@ -18,11 +18,14 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+mod audit;
 mod detect;
+mod firmware;
 mod error;
 mod mac;
 mod model;
 mod params;
+mod policy;
 mod secret;
 mod tz;
 mod uri_map;
