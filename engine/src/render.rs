@@ -1,0 +1,76 @@
+//! Rendering a phone's files: the vendor's default config, a template over or instead of
+//! it, then the site's Additional Parameters. All or nothing: any failure returns an error
+//! and no partial output.
+
+use std::sync::Arc;
+
+use crate::error::{Error, ErrorKind, Result};
+use crate::model::Profile;
+use crate::params::AdditionalParams;
+use crate::template::{Composition, Renderer};
+use crate::vendor::{CommonContext, Vendor};
+use crate::xml;
+
+/// Renders the built-in default config of `profile`'s vendor (no template, no
+/// parameters): the fast path, a compiled Rust writer.
+pub fn default_config(profile: &Profile) -> Result<String> {
+    let m = profile.device.vendor.module()?;
+    let mut out = String::with_capacity(2048 + 256 * profile.blf.len());
+    m.write_config(profile, &mut out);
+    Ok(out)
+}
+
+/// Renders a vendor's common (non-secret) file, e.g. Yealink's `y000000000066.cfg`.
+pub fn render_common(vendor: Vendor, file: &str, common: &CommonContext<'_>) -> Result<String> {
+    let m = vendor.module()?;
+    let mut out = String::with_capacity(1024);
+    m.write_common(file, common, &mut out);
+    Ok(out)
+}
+
+impl Renderer {
+    /// Renders the config `profile`'s phone receives: the vendor default, the template
+    /// `template` (if any) merged over it or replacing it, then the Additional Parameters
+    /// for the vendor.
+    pub fn render_config(
+        &self,
+        profile: &Arc<Profile>,
+        template: Option<&str>,
+        params: &AdditionalParams,
+    ) -> Result<String> {
+        let vendor = profile.device.vendor;
+        let m = vendor.module()?;
+        let tpl = match template {
+            Some(name) => Some(self.template(name).ok_or_else(|| {
+                Error::new(ErrorKind::InvalidInput, format!("no template named {name:?}"))
+            })?),
+            None => None,
+        };
+        if let Some(t) = tpl {
+            if t.vendor != vendor {
+                return Err(Error::new(
+                    ErrorKind::InvalidInput,
+                    format!("template {:?} is for {} phones, this phone is a {vendor}", t.name, t.vendor),
+                ));
+            }
+        }
+        let mut config = match tpl {
+            Some(t) if t.composition == Composition::Replace => {
+                let out = self.render_stored(t, profile)?;
+                if m.syntax().is_xml() {
+                    xml::check_well_formed(&out)?;
+                }
+                out
+            }
+            _ => default_config(profile)?,
+        };
+        if let Some(t) = tpl.filter(|t| t.composition == Composition::Overlay) {
+            let overlay = self.render_stored(t, profile)?;
+            config = m.overlay(&config, &overlay)?;
+        }
+        if !params.is_empty_for(vendor) {
+            config = m.apply_params(&config, &params.for_vendor(vendor))?;
+        }
+        Ok(config)
+    }
+}

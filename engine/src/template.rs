@@ -1,0 +1,561 @@
+//! Templates, in two styles chosen per template:
+//!
+//! * **Placeholder** templates, compatible with MikoPBX's module: the tokens `{SIP_NUM}`,
+//!   `{SIP_USER_NAME}`, `{SIP_PASS}`, `{PBX_HOST}` and `{FIRMWARE_URL}` are replaced at
+//!   delivery time (plus `{SIP_DISPLAY_NAME}`, `{PBX_PORT}`, `{MAC}`, `{MODEL}`,
+//!   `{PHONEBOOK_URL}`, `{NTP_SERVER}`), so a MikoPBX user can paste their templates
+//!   unchanged. In XML outputs the substituted values are XML-escaped.
+//! * **Jinja** templates through minijinja: strict undefined (a typo is an error, not an
+//!   empty string), a fuel limit (no template can loop forever), auto-escaping for XML
+//!   outputs. The context is documented on [`Renderer`].
+//!
+//! A template either **overlays** the vendor's default config (its output, in the vendor's
+//! syntax, is merged over the generated config: the MikoPBX semantics, where an empty
+//! template yields the default config) or **replaces** it (its output is the whole file).
+//! Additional Parameters are merged on top in both cases.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use minijinja::value::{Enumerator, Object, ObjectRepr, Value};
+use minijinja::{AutoEscape, Environment, UndefinedBehavior};
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, ErrorKind, Result};
+use crate::model::Profile;
+use crate::vendor::{ConfigSyntax, Vendor};
+use crate::xml;
+
+/// How a template is written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum TemplateStyle {
+    /// MikoPBX-style `{PLACEHOLDER}` tokens.
+    #[default]
+    Placeholder,
+    /// Jinja syntax, rendered by minijinja.
+    Jinja,
+}
+
+/// How a template's output combines with the vendor's default config.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Composition {
+    /// Merged over the default config (settings override in place, new ones are added).
+    #[default]
+    Overlay,
+    /// The whole file; the default config is not used.
+    Replace,
+}
+
+/// A template as an administrator saved it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Template {
+    /// Unique name.
+    pub name: String,
+    /// The vendor whose config syntax the template produces.
+    pub vendor: Vendor,
+    /// Placeholder or Jinja.
+    #[serde(default)]
+    pub style: TemplateStyle,
+    /// Overlay or replace.
+    #[serde(default)]
+    pub composition: Composition,
+    /// The template text.
+    pub source: String,
+}
+
+/// The longest template accepted, in bytes.
+pub const MAX_TEMPLATE_BYTES: usize = 256 * 1024;
+/// Fuel (VM instructions) a single Jinja render may use.
+const FUEL: u64 = 2_000_000;
+const XML_ESCAPE: &str = "xml";
+
+/// Compiles, validates and renders templates. Compiled Jinja templates are cached, so a
+/// render costs only the template's execution.
+///
+/// # Jinja context
+/// | name | value |
+/// |---|---|
+/// | `device` | `vendor`, `model`, `mac` (`001565aabbcc`), `mac_upper`, `mac_colon` |
+/// | `user` | the first line (see `lines`), or none for an unbound phone |
+/// | `lines` | list of `index` (1-based), `extension`, `auth_name`, `password`, `display_name`, `label` (falls back to the display name), `server_host`, `server_port`, `transport` (`udp`/`tcp`/`tls`), `voicemail` |
+/// | `pbx` | `host`, `port`, `transport` of the first line, or none |
+/// | `blf` | list of `index` (1-based), `extension`, `label` (falls back to the extension), `line`, `pickup_prefix` |
+/// | `settings` | `ntp_server`, `timezone` (IANA name), `utc_offset` (`+1`, `+5:30`), `utc_offset_minutes`, `posix_tz`, `language` (ISO code), `language_name`, `poll_interval_minutes`, `provisioning_url`; absent values are none |
+/// | `firmware_url`, `phonebook_url` | strings, or none |
+pub struct Renderer {
+    env: Environment<'static>,
+    templates: HashMap<String, Template>,
+}
+
+impl Default for Renderer {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Renderer {
+    /// An empty renderer.
+    pub fn new() -> Self {
+        let mut env = Environment::new();
+        env.set_undefined_behavior(UndefinedBehavior::Strict);
+        env.set_fuel(Some(FUEL));
+        env.set_auto_escape_callback(|name| {
+            if name.ends_with(".xml") {
+                AutoEscape::Custom(XML_ESCAPE)
+            } else {
+                AutoEscape::None
+            }
+        });
+        env.set_formatter(|out, state, value| {
+            if state.auto_escape() == AutoEscape::Custom(XML_ESCAPE) && !value.is_safe() {
+                let mut s = String::new();
+                match value.as_str() {
+                    Some(v) => xml::escape_into(v, &mut s),
+                    None => xml::escape_into(&value.to_string(), &mut s),
+                }
+                out.write_str(&s).map_err(minijinja::Error::from)
+            } else {
+                minijinja::escape_formatter(out, state, value)
+            }
+        });
+        Self {
+            env,
+            templates: HashMap::new(),
+        }
+    }
+
+    /// Validates `template` (see [`validate_template`]) and stores it, replacing any
+    /// template of the same name. On error nothing changes: the previous version keeps
+    /// serving.
+    pub fn set_template(&mut self, template: Template) -> Result<()> {
+        validate_template(&template)?;
+        if template.style == TemplateStyle::Jinja {
+            let key = env_name(&template);
+            self.env
+                .add_template_owned(key, template.source.clone())
+                .map_err(|e| jinja_error(&e, &template.source, ErrorKind::TemplateSyntax))?;
+        }
+        self.templates.insert(template.name.clone(), template);
+        Ok(())
+    }
+
+    /// Removes a template; returns whether it existed.
+    pub fn remove_template(&mut self, name: &str) -> bool {
+        match self.templates.remove(name) {
+            Some(t) => {
+                if t.style == TemplateStyle::Jinja {
+                    self.env.remove_template(&env_name(&t));
+                }
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// The stored template called `name`.
+    pub fn template(&self, name: &str) -> Option<&Template> {
+        self.templates.get(name)
+    }
+
+    /// Renders template `name` for `profile` (its raw output, before any merge).
+    pub fn render_template(&self, name: &str, profile: &Arc<Profile>) -> Result<String> {
+        let t = self.templates.get(name).ok_or_else(|| {
+            Error::new(ErrorKind::InvalidInput, format!("no template named {name:?}"))
+        })?;
+        self.render_stored(t, profile)
+    }
+
+    pub(crate) fn render_stored(&self, t: &Template, profile: &Arc<Profile>) -> Result<String> {
+        match t.style {
+            TemplateStyle::Placeholder => Ok(substitute(&t.source, profile, is_xml(t.vendor))),
+            TemplateStyle::Jinja => {
+                let tpl = self
+                    .env
+                    .get_template(&env_name(t))
+                    .map_err(|e| jinja_error(&e, &t.source, ErrorKind::TemplateRender))?;
+                tpl.render(context(profile))
+                    .map_err(|e| jinja_error(&e, &t.source, ErrorKind::TemplateRender))
+            }
+        }
+    }
+}
+
+fn env_name(t: &Template) -> String {
+    let ext = if is_xml(t.vendor) { "xml" } else { "txt" };
+    format!("{}.{ext}", t.name)
+}
+
+fn is_xml(vendor: Vendor) -> bool {
+    vendor.config_syntax().is_ok_and(ConfigSyntax::is_xml)
+}
+
+/// Checks a template before it is saved: size, name, syntax (errors carry line and column),
+/// a render against sample data (so undefined variables and runtime errors surface now,
+/// not on a phone), well-formed XML output for XML vendors, and, for overlays, that the
+/// output merges into the vendor's default config.
+pub fn validate_template(t: &Template) -> Result<()> {
+    if t.name.trim().is_empty() || t.name.len() > 100 || t.name.chars().any(char::is_control) {
+        return Err(Error::new(ErrorKind::InvalidInput, "a template name must be 1-100 printable characters").with_name("name"));
+    }
+    if t.source.len() > MAX_TEMPLATE_BYTES {
+        return Err(Error::new(
+            ErrorKind::InvalidInput,
+            format!("the template is {} KiB; the limit is {} KiB", t.source.len() / 1024, MAX_TEMPLATE_BYTES / 1024),
+        )
+        .with_name("source"));
+    }
+    let module = t.vendor.module()?;
+    let sample = Arc::new(crate::sample::profile(t.vendor));
+    let output = match t.style {
+        TemplateStyle::Placeholder => {
+            check_placeholders(&t.source)?;
+            substitute(&t.source, &sample, module.syntax().is_xml())
+        }
+        TemplateStyle::Jinja => {
+            let mut r = Renderer::new();
+            r.env
+                .add_template_owned(env_name(t), t.source.clone())
+                .map_err(|e| jinja_error(&e, &t.source, ErrorKind::TemplateSyntax))?;
+            r.render_stored(t, &sample)?
+        }
+    };
+    let located = |e: Error| {
+        let d = format!("with sample data the output is not valid: {}", e.detail());
+        let mut out = Error::new(e.kind(), d).with_name("source");
+        if let Some(l) = e.line() {
+            out = out.at(l, e.col());
+        }
+        out
+    };
+    match t.composition {
+        Composition::Replace => {
+            if module.syntax().is_xml() {
+                xml::check_well_formed(&output).map_err(located)?;
+            }
+        }
+        Composition::Overlay => {
+            let mut base = String::with_capacity(4096);
+            module.write_config(&sample, &mut base);
+            module.overlay(&base, &output).map_err(located)?;
+        }
+    }
+    Ok(())
+}
+
+/// The placeholders a placeholder template may use.
+pub const PLACEHOLDERS: [&str; 11] = [
+    "SIP_NUM",
+    "SIP_USER_NAME",
+    "SIP_PASS",
+    "SIP_DISPLAY_NAME",
+    "PBX_HOST",
+    "PBX_PORT",
+    "FIRMWARE_URL",
+    "PHONEBOOK_URL",
+    "NTP_SERVER",
+    "MAC",
+    "MODEL",
+];
+
+/// An `{UPPER_CASE}` token that is not a known placeholder is almost certainly a typo
+/// (`{SIP_PASSWORD}`), which would otherwise reach the phone literally.
+fn check_placeholders(src: &str) -> Result<()> {
+    let mut rest = src;
+    let mut offset = 0;
+    while let Some(i) = rest.find('{') {
+        let after = &rest[i + 1..];
+        if let Some(end) = after.find('}') {
+            let name = &after[..end];
+            let looks_like = !name.is_empty()
+                && name.len() <= 40
+                && name.bytes().all(|b| b.is_ascii_uppercase() || b == b'_' || b.is_ascii_digit())
+                && name.bytes().next().is_some_and(|b| b.is_ascii_uppercase());
+            if looks_like && !PLACEHOLDERS.contains(&name) {
+                let (line, col) = xml::line_col(src, offset + i);
+                return Err(Error::new(
+                    ErrorKind::TemplateSyntax,
+                    format!("unknown placeholder {{{name}}}; known: {}", PLACEHOLDERS.map(|p| format!("{{{p}}}")).join(", ")),
+                )
+                .at(line, Some(col))
+                .with_name("source"));
+            }
+        }
+        offset += i + 1;
+        rest = after;
+    }
+    Ok(())
+}
+
+fn substitute(src: &str, p: &Profile, xml_out: bool) -> String {
+    let mut out = String::with_capacity(src.len() + 64);
+    let mut rest = src;
+    while let Some(i) = rest.find('{') {
+        out.push_str(&rest[..i]);
+        let after = &rest[i + 1..];
+        let value = after.find('}').and_then(|end| placeholder_value(&after[..end], p).map(|v| (end, v)));
+        match value {
+            Some((end, v)) => {
+                if xml_out {
+                    xml::escape_into(&v, &mut out);
+                } else {
+                    out.push_str(&crate::vendor::line_safe(&v));
+                }
+                rest = &after[end + 1..];
+            }
+            None => {
+                out.push('{');
+                rest = after;
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+fn placeholder_value(name: &str, p: &Profile) -> Option<String> {
+    let line = p.primary();
+    let s = |f: fn(&crate::model::Line) -> &str| line.map(f).unwrap_or_default().to_owned();
+    Some(match name {
+        "SIP_NUM" => s(|l| &l.extension),
+        "SIP_USER_NAME" => s(|l| &l.auth_name),
+        "SIP_PASS" => s(|l| l.password.expose()),
+        "SIP_DISPLAY_NAME" => s(|l| &l.display_name),
+        "PBX_HOST" => s(|l| &l.server_host),
+        "PBX_PORT" => line.map(|l| l.server_port.to_string()).unwrap_or_default(),
+        "FIRMWARE_URL" => p.firmware_url.clone().unwrap_or_default(),
+        "PHONEBOOK_URL" => p.phonebook_url.clone().unwrap_or_default(),
+        "NTP_SERVER" => p.ntp_server.clone().unwrap_or_default(),
+        "MAC" => p.device.mac.to_lower_hex(),
+        "MODEL" => p.device.model.clone(),
+        _ => return None,
+    })
+}
+
+fn jinja_error(e: &minijinja::Error, src: &str, kind: ErrorKind) -> Error {
+    let detail = e.detail().map_or_else(|| e.kind().to_string(), str::to_owned);
+    let mut out = Error::new(kind, detail).with_name("source");
+    if let Some(r) = e.range() {
+        let (line, col) = xml::line_col(src, r.start);
+        out = out.at(line, Some(col));
+    } else if let Some(line) = e.line() {
+        out = out.at(line, None);
+    }
+    out
+}
+
+// ---- the Jinja context: lazy objects over the profile, so a render reads only the
+// values its template uses (no up-front serialisation of the whole profile).
+
+fn context(p: &Arc<Profile>) -> Value {
+    Value::from_object(Ctx(Arc::clone(p)))
+}
+
+#[derive(Debug)]
+struct Ctx(Arc<Profile>);
+
+fn opt(s: Option<&str>) -> Value {
+    s.map_or(Value::from(()), Value::from)
+}
+
+impl Object for Ctx {
+    fn repr(self: &Arc<Self>) -> ObjectRepr {
+        ObjectRepr::Map
+    }
+
+    fn get_value(self: &Arc<Self>, key: &Value) -> Option<Value> {
+        let p = &self.0;
+        Some(match key.as_str()? {
+            "device" => Value::from_object(DeviceObj(Arc::clone(p))),
+            "user" => match p.lines.is_empty() {
+                true => Value::from(()),
+                false => Value::from_object(LineObj(Arc::clone(p), 0)),
+            },
+            "lines" => Value::from_object(Lines(Arc::clone(p))),
+            "blf" => Value::from_object(Blfs(Arc::clone(p))),
+            "pbx" => match p.lines.is_empty() {
+                true => Value::from(()),
+                false => Value::from_object(PbxObj(Arc::clone(p))),
+            },
+            "settings" => Value::from_object(SettingsObj(Arc::clone(p))),
+            "firmware_url" => opt(p.firmware_url.as_deref()),
+            "phonebook_url" => opt(p.phonebook_url.as_deref()),
+            _ => return None,
+        })
+    }
+
+    fn enumerate(self: &Arc<Self>) -> Enumerator {
+        Enumerator::Str(&["device", "user", "lines", "blf", "pbx", "settings", "firmware_url", "phonebook_url"])
+    }
+}
+
+#[derive(Debug)]
+struct DeviceObj(Arc<Profile>);
+
+impl Object for DeviceObj {
+    fn get_value(self: &Arc<Self>, key: &Value) -> Option<Value> {
+        let d = &self.0.device;
+        Some(match key.as_str()? {
+            "vendor" => Value::from(d.vendor.as_str()),
+            "model" => Value::from(d.model.as_str()),
+            "mac" => Value::from(d.mac.to_lower_hex()),
+            "mac_upper" => Value::from(d.mac.to_upper_hex()),
+            "mac_colon" => Value::from(d.mac.to_colon_lower()),
+            _ => return None,
+        })
+    }
+
+    fn enumerate(self: &Arc<Self>) -> Enumerator {
+        Enumerator::Str(&["vendor", "model", "mac", "mac_upper", "mac_colon"])
+    }
+}
+
+#[derive(Debug)]
+struct LineObj(Arc<Profile>, usize);
+
+impl Object for LineObj {
+    fn get_value(self: &Arc<Self>, key: &Value) -> Option<Value> {
+        let l = self.0.lines.get(self.1)?;
+        Some(match key.as_str()? {
+            "index" => Value::from(self.1 + 1),
+            "extension" => Value::from(l.extension.as_str()),
+            "auth_name" => Value::from(l.auth_name.as_str()),
+            "password" => Value::from(l.password.expose().as_str()),
+            "display_name" => Value::from(l.display_name.as_str()),
+            "label" => Value::from(l.effective_label()),
+            "server_host" => Value::from(l.server_host.as_str()),
+            "server_port" => Value::from(l.server_port),
+            "transport" => Value::from(l.transport.as_str()),
+            "voicemail" => Value::from(l.voicemail.as_str()),
+            _ => return None,
+        })
+    }
+
+    fn enumerate(self: &Arc<Self>) -> Enumerator {
+        Enumerator::Str(&[
+            "index",
+            "extension",
+            "auth_name",
+            "password",
+            "display_name",
+            "label",
+            "server_host",
+            "server_port",
+            "transport",
+            "voicemail",
+        ])
+    }
+}
+
+#[derive(Debug)]
+struct Lines(Arc<Profile>);
+
+impl Object for Lines {
+    fn repr(self: &Arc<Self>) -> ObjectRepr {
+        ObjectRepr::Seq
+    }
+
+    fn get_value(self: &Arc<Self>, key: &Value) -> Option<Value> {
+        let i = key.as_usize()?;
+        (i < self.0.lines.len()).then(|| Value::from_object(LineObj(Arc::clone(&self.0), i)))
+    }
+
+    fn enumerate(self: &Arc<Self>) -> Enumerator {
+        Enumerator::Seq(self.0.lines.len())
+    }
+}
+
+#[derive(Debug)]
+struct PbxObj(Arc<Profile>);
+
+impl Object for PbxObj {
+    fn get_value(self: &Arc<Self>, key: &Value) -> Option<Value> {
+        let l = self.0.lines.first()?;
+        Some(match key.as_str()? {
+            "host" => Value::from(l.server_host.as_str()),
+            "port" => Value::from(l.server_port),
+            "transport" => Value::from(l.transport.as_str()),
+            _ => return None,
+        })
+    }
+
+    fn enumerate(self: &Arc<Self>) -> Enumerator {
+        Enumerator::Str(&["host", "port", "transport"])
+    }
+}
+
+#[derive(Debug)]
+struct BlfObj(Arc<Profile>, usize);
+
+impl Object for BlfObj {
+    fn get_value(self: &Arc<Self>, key: &Value) -> Option<Value> {
+        let b = self.0.blf.get(self.1)?;
+        Some(match key.as_str()? {
+            "index" => Value::from(self.1 + 1),
+            "extension" => Value::from(b.extension.as_str()),
+            "label" => Value::from(b.effective_label()),
+            "line" => Value::from(b.line),
+            "pickup_prefix" => Value::from(b.pickup_prefix.as_str()),
+            _ => return None,
+        })
+    }
+
+    fn enumerate(self: &Arc<Self>) -> Enumerator {
+        Enumerator::Str(&["index", "extension", "label", "line", "pickup_prefix"])
+    }
+}
+
+#[derive(Debug)]
+struct Blfs(Arc<Profile>);
+
+impl Object for Blfs {
+    fn repr(self: &Arc<Self>) -> ObjectRepr {
+        ObjectRepr::Seq
+    }
+
+    fn get_value(self: &Arc<Self>, key: &Value) -> Option<Value> {
+        let i = key.as_usize()?;
+        (i < self.0.blf.len()).then(|| Value::from_object(BlfObj(Arc::clone(&self.0), i)))
+    }
+
+    fn enumerate(self: &Arc<Self>) -> Enumerator {
+        Enumerator::Seq(self.0.blf.len())
+    }
+}
+
+#[derive(Debug)]
+struct SettingsObj(Arc<Profile>);
+
+impl Object for SettingsObj {
+    fn get_value(self: &Arc<Self>, key: &Value) -> Option<Value> {
+        let p = &self.0;
+        let tz = p.timezone.as_ref();
+        Some(match key.as_str()? {
+            "ntp_server" => opt(p.ntp_server.as_deref()),
+            "timezone" => opt(tz.map(|t| t.name())),
+            "utc_offset" => tz.map_or(Value::from(()), |t| Value::from(t.offset_hours_string())),
+            "utc_offset_minutes" => tz.map_or(Value::from(()), |t| Value::from(t.offset_minutes())),
+            "posix_tz" => opt(tz.map(|t| t.posix())),
+            "language" => opt(p.language.map(|l| l.code())),
+            "language_name" => opt(p.language.map(|l| l.english_name())),
+            "poll_interval_minutes" => Value::from(p.poll_interval_minutes),
+            "provisioning_url" => opt(p.provisioning_url.as_deref()),
+            _ => return None,
+        })
+    }
+
+    fn enumerate(self: &Arc<Self>) -> Enumerator {
+        Enumerator::Str(&[
+            "ntp_server",
+            "timezone",
+            "utc_offset",
+            "utc_offset_minutes",
+            "posix_tz",
+            "language",
+            "language_name",
+            "poll_interval_minutes",
+            "provisioning_url",
+        ])
+    }
+}
