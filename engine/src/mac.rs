@@ -228,6 +228,8 @@ impl<'de> Deserialize<'de> for Mac {
 #[cfg(test)]
 mod tests {
     use super::*;
+    #[cfg(target_arch = "wasm32")]
+    use wasm_bindgen_test::wasm_bindgen_test as test;
 
     #[test]
     fn every_spelling_parses_to_one_form() {

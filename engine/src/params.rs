@@ -310,6 +310,8 @@ fn err(line: usize, msg: impl Into<String>) -> Error {
 #[cfg(test)]
 mod tests {
     use super::*;
+    #[cfg(target_arch = "wasm32")]
+    use wasm_bindgen_test::wasm_bindgen_test as test;
 
     #[test]
     fn parses_every_section() {

@@ -64,6 +64,8 @@ pub fn render_phonebook(vendor: Vendor, title: &str, contacts: &[Contact]) -> Re
 #[cfg(test)]
 mod tests {
     use super::*;
+    #[cfg(target_arch = "wasm32")]
+    use wasm_bindgen_test::wasm_bindgen_test as test;
 
     fn c(name: &str, number: &str) -> Contact {
         Contact { name: name.into(), number: number.into() }

@@ -91,6 +91,8 @@ impl<T> fmt::Display for Pii<T> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    #[cfg(target_arch = "wasm32")]
+    use wasm_bindgen_test::wasm_bindgen_test as test;
 
     #[test]
     fn secret_never_prints() {

@@ -559,3 +559,166 @@ impl Object for SettingsObj {
         ])
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    #[cfg(target_arch = "wasm32")]
+    use wasm_bindgen_test::wasm_bindgen_test as test;
+    use crate::params::AdditionalParams;
+    use crate::sample;
+
+    fn tpl(vendor: Vendor, style: TemplateStyle, composition: Composition, source: &str) -> Template {
+        Template { name: "t".into(), vendor, style, composition, source: source.into() }
+    }
+
+    #[test]
+    fn placeholders_are_substituted_and_escaped_for_xml() {
+        let mut p = sample::sample_profile(Vendor::Snom);
+        p.lines[0].password = crate::secret::Secret::from("a&b<c");
+        let out = substitute("<p>{SIP_NUM}/{SIP_USER_NAME}/{SIP_PASS}@{PBX_HOST} {FIRMWARE_URL} {x} {</p>", &p, true);
+        assert!(out.starts_with("<p>204/204/a&amp;b&lt;c@172.16.156.223 https://"), "{out}");
+        assert!(out.ends_with(" {x} {</p>"), "{out}");
+        let kv = substitute("account.1.label = {SIP_DISPLAY_NAME}", &sample::reference_profile(Vendor::Yealink), false);
+        assert_eq!(kv, "account.1.label = Irina Smirnova");
+        // An unbound phone gets empty values, not the placeholder.
+        let mut unbound = sample::reference_profile(Vendor::Yealink);
+        unbound.lines.clear();
+        assert_eq!(substitute("x={SIP_PASS};", &unbound, false), "x=;");
+    }
+
+    #[test]
+    fn placeholder_values_cannot_inject_lines() {
+        let mut p = sample::reference_profile(Vendor::Yealink);
+        p.lines[0].display_name = "Eve\naccount.1.sip_server_host = evil".into();
+        let out = substitute("account.1.display_name = {SIP_DISPLAY_NAME}\n", &p, false);
+        assert_eq!(out.lines().count(), 1);
+    }
+
+    #[test]
+    fn unknown_placeholder_is_reported_with_position() {
+        let t = tpl(Vendor::Yealink, TemplateStyle::Placeholder, Composition::Replace, "a = 1\nb = {SIP_PASSWORD}\n");
+        let e = validate_template(&t).unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::TemplateSyntax);
+        assert_eq!((e.line(), e.col()), (Some(2), Some(5)));
+        assert!(e.detail().contains("{SIP_PASSWORD}"));
+    }
+
+    #[test]
+    fn jinja_syntax_errors_carry_line_and_column() {
+        let t = tpl(Vendor::Yealink, TemplateStyle::Jinja, Composition::Replace, "a = 1\nb = {{ user.extension }\n");
+        let e = validate_template(&t).unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::TemplateSyntax, "{e}");
+        assert_eq!(e.line(), Some(2), "{e}");
+        assert!(e.col().is_some());
+        let t = tpl(Vendor::Yealink, TemplateStyle::Jinja, Composition::Replace, "{% for k in blf %}\nx\n");
+        let e = validate_template(&t).unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::TemplateSyntax, "{e}");
+    }
+
+    #[test]
+    fn strict_undefined_and_fuel() {
+        let t = tpl(Vendor::Yealink, TemplateStyle::Jinja, Composition::Replace, "a = 1\nb = {{ user.extention }}\n");
+        let e = validate_template(&t).unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::TemplateRender, "{e}");
+        assert_eq!(e.line(), Some(2), "{e}");
+        let t = tpl(
+            Vendor::Yealink,
+            TemplateStyle::Jinja,
+            Composition::Replace,
+            "{% for a in range(100000) %}{% for b in range(100000) %}x{% endfor %}{% endfor %}",
+        );
+        let e = validate_template(&t).unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::TemplateRender, "{e}");
+        assert!(e.detail().contains("fuel"), "{e}");
+    }
+
+    #[test]
+    fn xml_outputs_are_escaped_and_checked() {
+        let mut r = Renderer::new();
+        let src = "<?xml version=\"1.0\"?>\n<settings><n>{{ lines[1].display_name }}</n><p>{{ user.password }}</p></settings>\n";
+        r.set_template(tpl(Vendor::Snom, TemplateStyle::Jinja, Composition::Replace, src)).unwrap();
+        let mut p = sample::sample_profile(Vendor::Snom);
+        p.lines[0].password = crate::secret::Secret::from("p&<'\"");
+        let out = r.render_template("t", &Arc::new(p)).unwrap();
+        assert!(out.contains("<n>Reception &amp; Co &lt;Front&gt;</n>"), "{out}");
+        assert!(out.contains("<p>p&amp;&lt;&apos;&quot;</p>"), "{out}");
+        xml::check_well_formed(&out).unwrap();
+        // Output that cannot be XML is refused at save time, with the position.
+        let bad = tpl(Vendor::Snom, TemplateStyle::Jinja, Composition::Replace, "<settings>\n<a>{{ user.extension }}</b>\n</settings>");
+        let e = validate_template(&bad).unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::InvalidXml, "{e}");
+        assert_eq!(e.line(), Some(2), "{e}");
+    }
+
+    #[test]
+    fn context_exposes_the_documented_names() {
+        let mut r = Renderer::new();
+        let src = "{{ device.vendor }} {{ device.model }} {{ device.mac }} {{ device.mac_upper }} {{ device.mac_colon }}\n\
+{{ user.extension }} {{ user.auth_name }} {{ user.label }} {{ pbx.host }}:{{ pbx.port }}/{{ pbx.transport }}\n\
+{% for l in lines %}{{ l.index }}={{ l.extension }}@{{ l.server_host }}:{{ l.server_port }};{{ l.transport }};{{ l.voicemail }};{{ l.label }} {% endfor %}\n\
+{{ blf|length }} {{ blf[0].index }} {{ blf[0].extension }} {{ blf[0].label }} {{ blf[0].line }} {{ blf[0].pickup_prefix }}\n\
+{{ settings.ntp_server }} {{ settings.timezone }} {{ settings.utc_offset }} {{ settings.utc_offset_minutes }} {{ settings.posix_tz }} {{ settings.language }} {{ settings.language_name }} {{ settings.poll_interval_minutes }} {{ settings.provisioning_url }}\n\
+{{ firmware_url is string }} {{ phonebook_url is string }}";
+        r.set_template(tpl(Vendor::Yealink, TemplateStyle::Jinja, Composition::Replace, src)).unwrap();
+        let out = r.render_template("t", &Arc::new(sample::sample_profile(Vendor::Yealink))).unwrap();
+        let expected = "yealink T46S 001565123456 001565123456 00:15:65:12:34:56\n\
+204 204 Irina Smirnova 172.16.156.223:5060/udp\n\
+1=204@172.16.156.223:5060;udp;*001;Irina Smirnova 2=299@172.16.156.223:5060;tcp;*001;Front desk \n\
+10 1 200 User 0 1 *8\n\
+pool.ntp.org Europe/Berlin +1 60 CET-1CEST,M3.5.0,M10.5.0/3 de German 1440 https://prov.example.com/p/tok123\n\
+True True";
+        assert_eq!(out, expected);
+        // Unbound phone: `user` is none, and using it is an error rather than empty output.
+        let mut p = sample::sample_profile(Vendor::Yealink);
+        p.lines.clear();
+        let e = r.render_template("t", &Arc::new(p)).unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::TemplateRender);
+    }
+
+    #[test]
+    fn failed_save_keeps_the_previous_version() {
+        let mut r = Renderer::new();
+        r.set_template(tpl(Vendor::Yealink, TemplateStyle::Jinja, Composition::Replace, "v1 {{ user.extension }}")).unwrap();
+        let bad = tpl(Vendor::Yealink, TemplateStyle::Jinja, Composition::Replace, "v2 {{ user.extension ");
+        assert!(r.set_template(bad).is_err());
+        let p = Arc::new(sample::sample_profile(Vendor::Yealink));
+        assert_eq!(r.render_template("t", &p).unwrap(), "v1 204");
+        assert!(r.remove_template("t"));
+        assert!(r.render_template("t", &p).is_err());
+    }
+
+    #[test]
+    fn render_errors_return_no_output() {
+        let mut r = Renderer::new();
+        // Valid for the sample (two lines), fails for a phone with one line.
+        r.set_template(tpl(Vendor::Yealink, TemplateStyle::Jinja, Composition::Replace, "a = {{ user.extension }}\nb = {{ lines[1].extension }}\n")).unwrap();
+        let p = Arc::new(sample::reference_profile(Vendor::Yealink));
+        let e = r.render_config(&p, Some("t"), &AdditionalParams::default()).unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::TemplateRender);
+        assert_eq!(e.line(), Some(2));
+    }
+
+    #[test]
+    fn template_vendor_must_match_phone() {
+        let mut r = Renderer::new();
+        r.set_template(tpl(Vendor::Yealink, TemplateStyle::Placeholder, Composition::Replace, "#!version:1.0.0.1\n")).unwrap();
+        let p = Arc::new(sample::reference_profile(Vendor::Htek));
+        let e = r.render_config(&p, Some("t"), &AdditionalParams::default()).unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::InvalidInput);
+        assert!(r.render_config(&p, Some("missing"), &AdditionalParams::default()).is_err());
+    }
+
+    #[test]
+    fn bad_names_and_sizes() {
+        let mut t = tpl(Vendor::Yealink, TemplateStyle::Placeholder, Composition::Replace, "x");
+        t.name = " ".into();
+        assert_eq!(validate_template(&t).unwrap_err().name(), Some("name"));
+        t.name = "ok".into();
+        t.source = "x".repeat(MAX_TEMPLATE_BYTES + 1);
+        assert_eq!(validate_template(&t).unwrap_err().name(), Some("source"));
+        t.vendor = Vendor::Ale;
+        t.source = "x".into();
+        assert_eq!(validate_template(&t).unwrap_err().kind(), ErrorKind::Unsupported);
+    }
+}

@@ -150,6 +150,8 @@ impl<'de> Deserialize<'de> for TimeZone {
 #[cfg(test)]
 mod tests {
     use super::*;
+    #[cfg(target_arch = "wasm32")]
+    use wasm_bindgen_test::wasm_bindgen_test as test;
 
     #[test]
     fn lookups() {

@@ -53,6 +53,8 @@ pub(crate) fn find<'a>(mappings: &'a [UriMapping], path: &str) -> Option<&'a Uri
 #[cfg(test)]
 mod tests {
     use super::*;
+    #[cfg(target_arch = "wasm32")]
+    use wasm_bindgen_test::wasm_bindgen_test as test;
     use crate::detect::{detect, PhoneRequest, Resource};
 
     #[test]

@@ -60,6 +60,8 @@ pub(crate) fn line_key(line: &str) -> Option<&str> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    #[cfg(target_arch = "wasm32")]
+    use wasm_bindgen_test::wasm_bindgen_test as test;
 
     #[test]
     fn overrides_in_place_and_appends() {

@@ -1,0 +1,60 @@
+#!/usr/bin/env bash
+# Runs every test of the project on a fresh machine of this kind, installing what it needs
+# first (the wasm target, wasm-bindgen-cli and cargo-fuzz at pinned versions).
+#   scripts/test.sh             everything
+#   FUZZ_SECONDS=0 scripts/test.sh   skip the fuzz smoke run
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+WASM_BINDGEN_VERSION=0.2.130   # must equal the `wasm-bindgen = "=..."` pin in Cargo.toml
+CARGO_FUZZ_VERSION=0.13.2
+FUZZ_SECONDS=${FUZZ_SECONDS:-20}
+export PATH="$HOME/.cargo/bin:$PATH"
+export CARGO_TERM_COLOR=never
+
+step() { printf '\n==> %s\n' "$*"; }
+started=$(date +%s)
+
+step "toolchain: wasm32 target, wasm-bindgen-cli $WASM_BINDGEN_VERSION, cargo-fuzz $CARGO_FUZZ_VERSION"
+rustup target add wasm32-unknown-unknown
+if ! wasm-bindgen-test-runner --version 2>/dev/null | grep -qF "$WASM_BINDGEN_VERSION"; then
+  # Not --locked: the lock file pins a webpki-roots release the registry does not offer.
+  cargo install wasm-bindgen-cli --version "$WASM_BINDGEN_VERSION"
+fi
+if [ "$FUZZ_SECONDS" != 0 ] && ! cargo fuzz --version 2>/dev/null | grep -qF "$CARGO_FUZZ_VERSION"; then
+  cargo install cargo-fuzz --version "$CARGO_FUZZ_VERSION" --locked
+fi
+
+step "formatting"
+cargo fmt --all -- --check
+
+step "lints"
+cargo clippy --workspace --all-targets --locked -- -D warnings
+
+step "native tests"
+cargo test --workspace --locked
+
+step "benchmarks build and run once each (test mode)"
+cargo test -p engine --benches --locked
+
+step "the engine stays sans-IO: no I/O or JS crates in its normal dependency tree"
+bad=$(cargo tree -p engine -e normal --locked --prefix none | grep -E -o '^(tokio|mio|worker|wasm-bindgen|js-sys|web-sys|getrandom|reqwest)( |$)' | sort -u || true)
+if [ -n "$bad" ]; then
+  echo "engine depends on: $bad" >&2
+  exit 1
+fi
+echo "ok: $(cargo tree -p engine -e normal --locked --prefix none | sort -u | wc -l) crates, none of them I/O or JS"
+
+step "wasm32: the same engine tests under wasm-bindgen-test-runner (node)"
+CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner \
+  cargo test -p engine --target wasm32-unknown-unknown --locked
+
+if [ "$FUZZ_SECONDS" != 0 ]; then
+  step "fuzz smoke run: ${FUZZ_SECONDS}s per target"
+  for t in params detect template; do
+    # Stable toolchain: RUSTC_BOOTSTRAP lets cargo-fuzz pass its -Z sanitizer flags.
+    (cd fuzz && RUSTC_BOOTSTRAP=1 cargo fuzz run -O "$t" -- -max_total_time="$FUZZ_SECONDS" -rss_limit_mb=2048 2>&1 | tail -n 3)
+  done
+fi
+
+step "all tests passed in $(( $(date +%s) - started ))s"
