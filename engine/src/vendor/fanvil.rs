@@ -990,6 +990,8 @@ impl VendorModule for Fanvil {
 #[cfg(test)]
 mod tests {
     use super::*;
+    #[cfg(target_arch = "wasm32")]
+    use wasm_bindgen_test::wasm_bindgen_test as test;
     use crate::model::{BlfKey, Device};
     use crate::secret::Secret;
     use crate::tz::TimeZone;
