@@ -244,15 +244,13 @@ fn classify(file: &str, d: &mut Detection) {
         }
     };
     let Some((vendor, m)) = hit else { return };
+    if matches!(m, PathMatch::DeviceConfig { mac } if mac.is_placeholder()) {
+        // `000000000000.cfg` is what a phone asks for before it knows its MAC; no phone has it.
+        return;
+    }
     d.vendor = Some(vendor);
     d.resource = match m {
-        PathMatch::DeviceConfig { mac } => {
-            if mac.is_placeholder() {
-                Resource::NotServed
-            } else {
-                Resource::DeviceConfig { mac }
-            }
-        }
+        PathMatch::DeviceConfig { mac } => Resource::DeviceConfig { mac },
         PathMatch::Common { model } => {
             if d.model.is_none() {
                 d.model.clone_from(&model);
