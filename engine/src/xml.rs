@@ -298,9 +298,16 @@ impl Document {
 /// Parses a sequence of sibling elements (a fragment), e.g. an Additional Parameters line
 /// or a template overlay without a root.
 pub(crate) fn parse_fragment(s: &str) -> Result<Vec<Element>> {
-    let wrapped = format!("<fragment-root>{s}</fragment-root>");
+    const OPEN: &str = "<fragment-root>";
+    let wrapped = format!("{OPEN}{s}</fragment-root>");
     let doc = Document::parse(&wrapped).map_err(|e| {
-        Error::new(ErrorKind::InvalidXml, e.detail().to_owned())
+        // Report the position in the caller's text: the wrapper adds columns to line 1 only.
+        let mut out = Error::new(ErrorKind::InvalidXml, e.detail().to_owned());
+        if let Some(line) = e.line() {
+            let col = e.col().map(|c| if line == 1 { c.saturating_sub(OPEN.len()).max(1) } else { c });
+            out = out.at(line, col);
+        }
+        out
     })?;
     Ok(doc.root.children.into_iter().filter_map(|c| match c {
         Node::Element(e) => Some(e),
@@ -500,5 +507,9 @@ mod tests {
         doc.root.upsert(Element::parse_fragment_one("<b>q</b>").unwrap(), |e| e.name == "b");
         assert_eq!(doc.to_xml(), "<r>\n  <a idx=\"1\">x</a>\n  <a idx=\"2\">z</a>\n  <b>q</b>\n</r>\n");
         assert!(Element::parse_fragment_one("<a/><b/>").is_err());
+        let e = parse_fragment("<a/>\n<b>\n</c>").unwrap_err();
+        assert_eq!(e.line(), Some(3));
+        let e = parse_fragment("<a></b>").unwrap_err();
+        assert_eq!((e.line(), e.col()), (Some(1), Some(4)));
     }
 }

@@ -1,41 +1,1070 @@
-//! Grandstream: STUB, being written.
+//! Grandstream: User-Agent, file names, the P-code XML format, merges and the phonebook.
+//!
+//! What the phones send and ask for:
+//! - User-Agent `Grandstream Model HW <model>[ V<hw rev>] SW <fw> DevId <mac>` (MAC in
+//!   lowercase hex), e.g. `Grandstream Model HW GXP2170 V2.4B SW 1.0.11.23 DevId c074ad123456`;
+//!   the GXP2000 sends `Grandstream GXP2000 (gxp2000e.bin:1.2.5.3/boot55e.bin:1.1.6.9) DevId
+//!   000b822726c8` (wazo-platform/wazo-provd-plugins `plugins/wazo_grandstream/common/common.py`,
+//!   its sample User-Agents).
+//! - Files, from the config server path (`P237`), often under `/Grandstream/` (the caller
+//!   strips directories): the legacy binary `cfg<mac>`, then `cfg<mac>.xml`, then the
+//!   model-specific `cfg<model>.xml`, then the generic `cfg.xml` (Grandstream *SIP Device
+//!   Provisioning Guide*, via PEERS.md 2.5; the model file: verify). `cfg<mac>` is binary,
+//!   which this module cannot produce, so `classify_file` refuses it: the phone then moves on
+//!   to `cfg<mac>.xml`. `cfg<model>.xml` and `cfg.xml` are common files holding only the
+//!   provisioning and firmware P-codes. [`Grandstream::device_file_name`] is `cfg<mac>.xml`
+//!   in lowercase (Wazo `_dev_specific_filename`).
+//!
+//! The format: `<gs_provision version="1">`, an optional `<mac>` that the phone checks
+//! against its own (Grandstream *XML Provisioning Guide*), and `<config version="1">` with
+//! one `<Pnnn>` element per setting (FusionPBX `resources/templates/provision/grandstream/
+//! gxp21xx/{$mac}.xml` and `gxp16xx/{$mac}.xml`, which document each P-code).
+//!
+//! P-codes written:
+//! - accounts 1..6 (table `ACCOUNTS`, from the FusionPBX gxp21xx template): active, account
+//!   name, SIP server (`host` or `host:port`), user ID, authenticate ID, password, display
+//!   name, voicemail, transport (0 UDP, 1 TCP, 2 TLS); "Allow SIP Reset" so that a SIP NOTIFY
+//!   `check-sync` re-provisions: `P26015` for account 1 (Wazo `base.tpl`) and `P26115`,
+//!   `P26215`, ... for the next ones, following the per-account `P26<n-1>xx` band of the
+//!   FusionPBX gxp16xx template (Wazo's `P26<n+2>15` does not follow it). `P4428` = 1
+//!   disables digest authentication of SIP NOTIFY (gxp16xx template), because most PBXes
+//!   cannot answer a challenge to a NOTIFY they send; a NOTIFY can only make the phone fetch
+//!   its config from the configured server.
+//! - `P30` NTP server; `P64` = `customize` with `P246` the POSIX TZ string ("Self-Defined
+//!   Time Zone", gxp16xx template; Wazo writes POSIX strings in `P64`); `P1362` language
+//!   (ISO codes `en`, `de`, ...: gxp16xx template).
+//! - firmware: `P192` firmware server path (`host/path`, no scheme; the phone appends its
+//!   own file name such as `gxp2170fw.bin`, so an uploaded image must carry that name),
+//!   `P6767` firmware upgrade via (GXP16xx) and `P212` upgrade via (0 TFTP, 1 HTTP, 2 HTTPS;
+//!   GXP21xx, where it covers config and firmware), `P238` = 0 (always check for new
+//!   firmware at boot). The MikoPBX note pairs `P192` with `<P237>1</P237>`, but `P237` is
+//!   the config server path in every template read; it is written as such.
+//! - provisioning: `P237` config server path, `P194` automatic upgrade (0 no, 1 every `P193`
+//!   minutes, range 60..86400), which re-fetches the config as well.
+//! - phonebook: `P330` XML phonebook download (0 no, 1 HTTP, 2 TFTP, 3 HTTPS), `P331` its
+//!   path (`host/path`), `P332` download interval in minutes (0 or 5..720).
+//! - BLF: multi-purpose key triplets (type `P323`.., account `P301`.., name `P302`.., value
+//!   `P303`.. for keys 1..7; `P353`.. quadruplets for keys 8..18; type 1 = BLF; gxp21xx
+//!   template) and `P1347`, the BLF call-pickup prefix (Wazo `base.tpl`).
+//!
+//! Phonebook: `<AddressBook><Contact><FirstName/><LastName/><Phone type="Work">
+//! <phonenumber/><accountindex/></Phone></Contact>` (FusionPBX `gxp2170/phonebook.xml`).
 
+use std::fmt::Write as _;
+
+use super::snom::{clip, elements, indent, parse_overlay, push_num, push_value};
 use crate::detect::{PathMatch, UaInfo};
 use crate::error::{Error, ErrorKind, Result};
 use crate::mac::Mac;
-use crate::model::{Contact, Profile};
-use crate::params::Param;
-use crate::vendor::{CommonContext, ConfigSyntax, Vendor, VendorModule};
+use crate::model::{Contact, Line, Profile, Transport};
+use crate::params::{Param, Section};
+use crate::vendor::{line_safe, CommonContext, ConfigSyntax, Vendor, VendorModule};
+use crate::xml::{escape_into, Document, Element};
 
 /// Grandstream's module.
 pub(crate) struct Grandstream;
+
+const DECL: &str = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n";
+const ROOT: &str = "gs_provision";
+const CONFIG: &str = "config";
+
+/// P-codes per account: active, account name, SIP server, user ID, authenticate ID,
+/// password, display name, voicemail, transport, allow SIP reset.
+const ACCOUNTS: [[&str; 10]; 6] = [
+    [
+        "P271", "P270", "P47", "P35", "P36", "P34", "P3", "P33", "P130", "P26015",
+    ],
+    [
+        "P401", "P417", "P402", "P404", "P405", "P406", "P407", "P426", "P448", "P26115",
+    ],
+    [
+        "P501", "P517", "P502", "P504", "P505", "P506", "P507", "P526", "P548", "P26215",
+    ],
+    [
+        "P601", "P617", "P602", "P604", "P605", "P606", "P607", "P626", "P648", "P26315",
+    ],
+    [
+        "P1701", "P1717", "P1702", "P1704", "P1705", "P1706", "P1707", "P1726", "P1748", "P26415",
+    ],
+    [
+        "P1801", "P1817", "P1802", "P1804", "P1805", "P1806", "P1807", "P1826", "P1848", "P26515",
+    ],
+];
 
 impl VendorModule for Grandstream {
     fn vendor(&self) -> Vendor {
         Vendor::Grandstream
     }
+
     fn syntax(&self) -> ConfigSyntax {
         ConfigSyntax::Xml
     }
-    fn parse_user_agent(&self, _ua: &str) -> Option<UaInfo> {
-        None
+
+    fn parse_user_agent(&self, ua: &str) -> Option<UaInfo> {
+        parse_ua(ua)
     }
-    fn classify_file(&self, _file: &str) -> Option<PathMatch> {
-        None
+
+    fn classify_file(&self, file: &str) -> Option<PathMatch> {
+        classify(file)
     }
+
     fn device_file_name(&self, mac: &Mac) -> String {
-        format!("{mac}.cfg")
+        let mut s = String::with_capacity(19);
+        s.push_str("cfg");
+        s.push_str(&mac.to_lower_hex());
+        s.push_str(".xml");
+        s
     }
-    fn write_config(&self, _profile: &Profile, _out: &mut String) {}
-    fn write_common(&self, _file: &str, _common: &CommonContext<'_>, _out: &mut String) {}
-    fn overlay(&self, _config: &str, _overlay: &str) -> Result<String> {
-        Err(Error::new(ErrorKind::Unsupported, "not yet"))
+
+    fn write_config(&self, profile: &Profile, out: &mut String) {
+        write_device(profile, out);
     }
-    fn apply_params(&self, _config: &str, _params: &[&Param]) -> Result<String> {
-        Err(Error::new(ErrorKind::Unsupported, "not yet"))
+
+    fn write_common(&self, _file: &str, common: &CommonContext<'_>, out: &mut String) {
+        out.push_str(DECL);
+        out.push_str("<gs_provision version=\"1\">\n  <config version=\"1\">\n");
+        write_provisioning(
+            out,
+            common.base_url,
+            common.firmware_url,
+            common.poll_interval_minutes,
+        );
+        out.push_str("  </config>\n</gs_provision>\n");
     }
-    fn write_phonebook(&self, _title: &str, _contacts: &[Contact], _out: &mut String) {}
+
+    fn overlay(&self, config: &str, overlay: &str) -> Result<String> {
+        let mut doc = parse_config(config)?;
+        let (items, is_doc) = parse_overlay(overlay, ROOT)?;
+        for el in items {
+            if el.name == CONFIG {
+                let target = doc.root.child_or_insert(CONFIG);
+                for c in elements(el) {
+                    upsert_keyed(target, c);
+                }
+            } else if is_doc {
+                upsert_keyed(&mut doc.root, el);
+            } else {
+                upsert_keyed(doc.root.child_or_insert(CONFIG), el);
+            }
+        }
+        Ok(doc.to_xml())
+    }
+
+    fn apply_params(&self, config: &str, params: &[&Param]) -> Result<String> {
+        let mut doc = parse_config(config)?;
+        for p in params {
+            if p.section != Section::Grandstream {
+                continue;
+            }
+            let el = param_element(p)?;
+            upsert_keyed(doc.root.child_or_insert(CONFIG), el);
+        }
+        Ok(doc.to_xml())
+    }
+
+    fn write_phonebook(&self, _title: &str, contacts: &[Contact], out: &mut String) {
+        // The format has no title element.
+        out.push_str(DECL);
+        if contacts.is_empty() {
+            out.push_str("<AddressBook/>\n");
+            return;
+        }
+        out.push_str("<AddressBook>\n");
+        for c in contacts {
+            out.push_str("  <Contact>\n");
+            text_leaf(out, 2, "FirstName", &c.name);
+            out.push_str("    <LastName/>\n    <Phone type=\"Work\">\n");
+            text_leaf(out, 3, "phonenumber", &c.number);
+            // verify: 0 = account 1 in FusionPBX's template; some guides show 1.
+            out.push_str("      <accountindex>0</accountindex>\n    </Phone>\n  </Contact>\n");
+        }
+        out.push_str("</AddressBook>\n");
+    }
+
     fn firmware_extensions(&self) -> &'static [&'static str] {
-        &[]
+        &[".bin"]
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Detection
+
+fn valid_model(m: &str) -> bool {
+    (2..=24).contains(&m.len()) && m.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+}
+
+fn valid_version(v: &str) -> bool {
+    (1..=32).contains(&v.len())
+        && v.starts_with(|c: char| c.is_ascii_digit())
+        && v.bytes().all(|b| b.is_ascii_digit() || b == b'.')
+}
+
+fn parse_ua(ua: &str) -> Option<UaInfo> {
+    let rest = ua.strip_prefix("Grandstream ")?;
+    let modern = rest.strip_prefix("Model HW ");
+    let mut tokens = modern.unwrap_or(rest).split_ascii_whitespace().take(24);
+    let model = tokens.next().filter(|m| valid_model(m))?;
+    let mut info = UaInfo {
+        model: Some(model.to_owned()),
+        ..UaInfo::default()
+    };
+    if modern.is_none() {
+        // `Grandstream GXP2000 (gxp2000e.bin:1.2.5.3/boot55e.bin:1.1.6.9) DevId ...`
+        info.firmware = rest
+            .split_once('(')
+            .and_then(|(_, r)| r.split([')', '/']).next())
+            .and_then(|first| first.rsplit_once(':'))
+            .map(|(_, v)| v)
+            .filter(|v| valid_version(v))
+            .map(str::to_owned);
+    }
+    while let Some(t) = tokens.next() {
+        match t {
+            "SW" if modern.is_some() => {
+                info.firmware = tokens
+                    .next()
+                    .filter(|v| valid_version(v))
+                    .map(str::to_owned);
+            }
+            "DevId" => info.mac = tokens.next().and_then(|m| Mac::parse(m).ok()),
+            _ => {}
+        }
+    }
+    // The modern form always names its firmware; the old one at least a MAC or a version.
+    let known = if modern.is_some() {
+        info.firmware.is_some()
+    } else {
+        info.firmware.is_some() || info.mac.is_some()
+    };
+    known.then_some(info)
+}
+
+fn classify(file: &str) -> Option<PathMatch> {
+    // `cfg<mac>` without `.xml` is the legacy binary format: not served.
+    let stem = file.strip_prefix("cfg")?.strip_suffix(".xml")?;
+    if stem.is_empty() {
+        return Some(PathMatch::Common { model: None });
+    }
+    if let Some(mac) = Mac::from_hex12(stem) {
+        return Some(PathMatch::DeviceConfig { mac });
+    }
+    // A model file such as cfggxp2170.xml: a letter first, a digit somewhere, and a
+    // character that is not hex, so that a mistyped MAC is never taken for a model.
+    let is_model = (3..=16).contains(&stem.len())
+        && stem.starts_with(|c: char| c.is_ascii_alphabetic())
+        && stem.bytes().all(|b| b.is_ascii_alphanumeric())
+        && stem.bytes().any(|b| b.is_ascii_digit())
+        && stem.bytes().any(|b| !b.is_ascii_hexdigit());
+    is_model.then(|| PathMatch::Common {
+        model: Some(stem.to_ascii_uppercase()),
+    })
+}
+
+// ---------------------------------------------------------------------------------------
+// Writing
+
+/// `<name>text</name>` at `depth`, self-closed when empty.
+fn text_leaf(out: &mut String, depth: usize, name: &str, text: &str) {
+    indent(out, depth);
+    out.push('<');
+    out.push_str(name);
+    if text.is_empty() {
+        out.push_str("/>\n");
+        return;
+    }
+    out.push('>');
+    push_value(out, text);
+    out.push_str("</");
+    out.push_str(name);
+    out.push_str(">\n");
+}
+
+/// `<code>text</code>` inside `<config>`, self-closed when empty.
+fn p(out: &mut String, code: &str, text: &str) {
+    out.push_str("    <");
+    out.push_str(code);
+    if text.is_empty() {
+        out.push_str("/>\n");
+        return;
+    }
+    out.push('>');
+    push_value(out, text);
+    p_close(out, code);
+}
+
+fn p_open(out: &mut String, code: &str) {
+    out.push_str("    <");
+    out.push_str(code);
+    out.push('>');
+}
+
+fn p_close(out: &mut String, code: &str) {
+    out.push_str("</");
+    out.push_str(code);
+    out.push_str(">\n");
+}
+
+fn p_num(out: &mut String, code: &str, n: u64) {
+    p_open(out, code);
+    push_num(out, n);
+    p_close(out, code);
+}
+
+fn write_device(pr: &Profile, out: &mut String) {
+    out.push_str(DECL);
+    out.push_str("<gs_provision version=\"1\">\n  <mac>");
+    for b in pr.device.mac.octets() {
+        const HEX: &[u8; 16] = b"0123456789abcdef";
+        out.push(char::from(HEX[usize::from(b >> 4)]));
+        out.push(char::from(HEX[usize::from(b & 0xf)]));
+    }
+    out.push_str("</mac>\n  <config version=\"1\">\n");
+    // verify: accounts 7..16 of the GXP2170/GRP2615 have no P-codes in the sources read;
+    // lines beyond the sixth are not written.
+    for (codes, line) in ACCOUNTS.iter().zip(&pr.lines) {
+        write_account(out, codes, line);
+    }
+    if !pr.lines.is_empty() {
+        // Accept SIP NOTIFY (check-sync) without digest authentication.
+        p_num(out, "P4428", 1);
+    }
+    if let Some(ntp) = &pr.ntp_server {
+        p(out, "P30", ntp);
+    }
+    if let Some(tz) = &pr.timezone {
+        p(out, "P64", "customize");
+        p_open(out, "P246");
+        push_posix(out, tz.posix());
+        p_close(out, "P246");
+    }
+    if let Some(lang) = pr.language {
+        p(out, "P1362", lang.code());
+    }
+    write_provisioning(
+        out,
+        pr.provisioning_url.as_deref(),
+        pr.firmware_url.as_deref(),
+        pr.poll_interval_minutes,
+    );
+    if let Some(url) = pr.phonebook_url.as_deref().filter(|u| !u.is_empty()) {
+        let (scheme, path) = split_scheme(url);
+        let mode = match scheme {
+            Some(Scheme::Https) => 3,
+            Some(Scheme::Tftp) => 2,
+            _ => 1,
+        };
+        p_num(out, "P330", mode);
+        p(out, "P331", path);
+        let interval = match pr.poll_interval_minutes {
+            0 => 0,
+            m => m.clamp(5, 720),
+        };
+        p_num(out, "P332", u64::from(interval));
+    }
+    write_blf(pr, out);
+    out.push_str("  </config>\n</gs_provision>\n");
+}
+
+fn write_account(out: &mut String, c: &[&str; 10], line: &Line) {
+    let [active, name, server, user, auth, password, display, voicemail, transport, reset] = *c;
+    p_num(out, active, 1);
+    p(out, name, line.effective_label());
+    // The server takes host[:port]; the default port is left out so DNS SRV still works.
+    p_open(out, server);
+    push_value(out, &line.server_host);
+    if line.server_port != 5060 {
+        out.push(':');
+        push_num(out, u64::from(line.server_port));
+    }
+    p_close(out, server);
+    p(out, user, &line.extension);
+    p(out, auth, &line.auth_name);
+    p(out, password, line.password.expose());
+    p(out, display, &line.display_name);
+    p(out, voicemail, &line.voicemail);
+    let t = match line.transport {
+        Transport::Udp => 0,
+        Transport::Tcp => 1,
+        Transport::Tls => 2,
+    };
+    p_num(out, transport, t);
+    p_num(out, reset, 1);
+}
+
+fn write_blf(pr: &Profile, out: &mut String) {
+    if let Some(prefix) = pr
+        .blf
+        .iter()
+        .map(|b| b.pickup_prefix.as_str())
+        .find(|s| !s.is_empty())
+    {
+        p(out, "P1347", prefix);
+    }
+    for (i, b) in pr.blf.iter().enumerate() {
+        let Some([kind, account, label, value]) = MPKS.get(i).copied() else {
+            break;
+        };
+        p_num(out, kind, 1);
+        p_num(out, account, u64::from(b.line.saturating_sub(1).min(5)));
+        p(out, label, b.effective_label());
+        p(out, value, &b.extension);
+    }
+}
+
+/// Multi-purpose keys 1..18: type, account, name, value P-codes (gxp21xx template: keys
+/// 1..7 in the P301..P329 band, keys 8..18 from P353 on).
+// verify: models without physical MPKs (GXP2135/2170) show BLF on virtual keys, whose
+// P-codes differ per model and firmware; these are the MPK codes of the GXP21xx family.
+const MPKS: [[&str; 4]; 18] = [
+    ["P323", "P301", "P302", "P303"],
+    ["P324", "P304", "P305", "P306"],
+    ["P325", "P307", "P308", "P309"],
+    ["P326", "P310", "P311", "P312"],
+    ["P327", "P313", "P314", "P315"],
+    ["P328", "P316", "P317", "P318"],
+    ["P329", "P319", "P320", "P321"],
+    ["P353", "P354", "P355", "P356"],
+    ["P357", "P358", "P359", "P360"],
+    ["P361", "P362", "P363", "P364"],
+    ["P365", "P366", "P367", "P368"],
+    ["P369", "P370", "P371", "P372"],
+    ["P373", "P374", "P375", "P376"],
+    ["P377", "P378", "P379", "P380"],
+    ["P381", "P382", "P383", "P384"],
+    ["P385", "P386", "P387", "P388"],
+    ["P389", "P390", "P391", "P392"],
+    ["P393", "P394", "P395", "P396"],
+];
+
+/// Writes a POSIX TZ string for P246; quoted names such as `<+03>` become `UTC`, since the
+/// phone's parser is not known to take the quoted form.
+fn push_posix(out: &mut String, posix: &str) {
+    let mut rest = posix;
+    while let Some(i) = rest.find('<') {
+        escape_into(rest.get(..i).unwrap_or_default(), out);
+        out.push_str("UTC");
+        rest = match rest.get(i..).and_then(|r| r.find('>')) {
+            Some(j) => rest.get(i + j + 1..).unwrap_or_default(),
+            None => "",
+        };
+    }
+    escape_into(rest, out);
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Scheme {
+    Tftp,
+    Http,
+    Https,
+}
+
+impl Scheme {
+    fn code(self) -> u64 {
+        match self {
+            Self::Tftp => 0,
+            Self::Http => 1,
+            Self::Https => 2,
+        }
+    }
+}
+
+/// Splits `scheme://host/path` into the scheme and `host/path` (Grandstream paths carry no
+/// scheme; the protocol is a P-code of its own).
+fn split_scheme(url: &str) -> (Option<Scheme>, &str) {
+    let url = url.trim();
+    match url.split_once("://") {
+        Some((s, rest)) => {
+            let scheme = if s.eq_ignore_ascii_case("https") {
+                Some(Scheme::Https)
+            } else if s.eq_ignore_ascii_case("http") {
+                Some(Scheme::Http)
+            } else if s.eq_ignore_ascii_case("tftp") {
+                Some(Scheme::Tftp)
+            } else {
+                None
+            };
+            (scheme, rest)
+        }
+        None => (None, url),
+    }
+}
+
+/// The directory a firmware image URL points into: the phone asks for its own file name
+/// there.
+fn firmware_dir(path: &str) -> &str {
+    let path = path.split(['?', '#']).next().unwrap_or_default();
+    match path.rsplit_once('/') {
+        Some((dir, last)) if last.contains('.') => dir,
+        _ => path.trim_end_matches('/'),
+    }
+}
+
+fn write_provisioning(
+    out: &mut String,
+    server: Option<&str>,
+    firmware: Option<&str>,
+    poll_minutes: u32,
+) {
+    let server = server.filter(|u| !u.is_empty()).map(split_scheme);
+    let firmware = firmware.filter(|u| !u.is_empty()).map(split_scheme);
+    if let Some((_, path)) = server {
+        p(out, "P237", path.trim_end_matches('/'));
+    }
+    // P212 is "upgrade via" for config and firmware on GXP21xx; the config server decides.
+    let via = server
+        .and_then(|(s, _)| s)
+        .or_else(|| firmware.and_then(|(s, _)| s));
+    if let Some(s) = via {
+        p_num(out, "P212", s.code());
+    }
+    if let Some((scheme, path)) = firmware {
+        p(out, "P192", firmware_dir(path));
+        if let Some(s) = scheme {
+            p_num(out, "P6767", s.code());
+        }
+        p_num(out, "P238", 0);
+    }
+    if poll_minutes == 0 {
+        p_num(out, "P194", 0);
+    } else {
+        p_num(out, "P194", 1);
+        p_num(out, "P193", u64::from(poll_minutes.clamp(60, 86_400)));
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Merging
+
+fn parse_config(config: &str) -> Result<Document> {
+    let doc = Document::parse(config)?;
+    if doc.root.name != ROOT {
+        return Err(Error::new(
+            ErrorKind::InvalidXml,
+            format!(
+                "a Grandstream config must have <{ROOT}> as its root, not <{}>",
+                doc.root.name
+            ),
+        ));
+    }
+    Ok(doc)
+}
+
+/// Replaces the element with the same name (and, for version-2 `<item name=..>`, the same
+/// `name` attribute) in place, or appends it.
+fn upsert_keyed(parent: &mut Element, el: Element) {
+    let name = el.name.clone();
+    let key = el.attr("name").map(str::to_owned);
+    parent.upsert(el, |e| e.name == name && e.attr("name") == key.as_deref());
+}
+
+fn is_pcode(s: &str) -> bool {
+    s.len() > 1
+        && s.len() <= 8
+        && s.starts_with('P')
+        && s.bytes().skip(1).all(|b| b.is_ascii_digit())
+}
+
+fn param_element(p: &Param) -> Result<Element> {
+    let bad = |msg: String| Error::new(ErrorKind::InvalidParams, msg).at(p.line, None);
+    let el = match &p.raw_xml {
+        Some(raw) => Element::parse_fragment_one(raw).map_err(|e| {
+            bad(format!(
+                "not a single well-formed XML element: {}",
+                e.detail()
+            ))
+        })?,
+        None => {
+            let mut el = Element::new(&p.key);
+            for (k, v) in &p.attrs {
+                if !crate::xml::is_name(k) {
+                    return Err(bad(format!("{:?} is not a valid attribute name", clip(k))));
+                }
+                el.attrs.push((k.clone(), v.clone()));
+            }
+            el.set_text(&line_safe(&p.value));
+            el
+        }
+    };
+    if !is_pcode(&el.name) {
+        let mut msg = String::new();
+        let _ = write!(
+            msg,
+            "{:?} is not a Grandstream P-code such as P3",
+            clip(&el.name)
+        );
+        return Err(bad(msg));
+    }
+    Ok(el)
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    #[cfg(target_arch = "wasm32")]
+    use wasm_bindgen_test::wasm_bindgen_test as test;
+    use crate::model::{BlfKey, Device, Language};
+    use crate::secret::Secret;
+    use crate::tz::TimeZone;
+    use crate::xml::check_well_formed;
+
+    fn mac() -> Mac {
+        Mac::parse("000b828aa872").unwrap()
+    }
+
+    fn line(ext: &str, name: &str) -> Line {
+        Line {
+            extension: ext.into(),
+            auth_name: format!("a{ext}"),
+            password: Secret::from("pw&<x>"),
+            display_name: name.into(),
+            label: String::new(),
+            server_host: "pbx.example.com".into(),
+            server_port: 5060,
+            transport: Transport::Udp,
+            voicemail: "*001".into(),
+        }
+    }
+
+    fn profile() -> Profile {
+        let mut p = Profile::new(Device {
+            vendor: Vendor::Grandstream,
+            model: "GXP2135".into(),
+            mac: mac(),
+        });
+        p.lines = vec![line("203", "Irina Smirnova")];
+        p
+    }
+
+    fn render(p: &Profile) -> String {
+        let mut s = String::new();
+        Grandstream.write_config(p, &mut s);
+        s
+    }
+
+    fn assert_canonical(s: &str) {
+        check_well_formed(s).unwrap();
+        assert_eq!(Document::parse(s).unwrap().to_xml(), s);
+    }
+
+    fn config_value(s: &str, code: &str) -> Option<String> {
+        let doc = Document::parse(s).unwrap();
+        doc.root.child(CONFIG)?.child(code).map(Element::text)
+    }
+
+    #[test]
+    fn user_agents() {
+        let ua = |s: &str| Grandstream.parse_user_agent(s);
+        let i = ua("Grandstream Model HW GXP2135 SW 1.0.7.97 DevId 000b828aa872").unwrap();
+        assert_eq!(
+            (i.model.as_deref(), i.firmware.as_deref(), i.mac),
+            (Some("GXP2135"), Some("1.0.7.97"), Some(mac()))
+        );
+        let i = ua("Grandstream Model HW GXP2170 V2.4B SW 1.0.11.23 DevId c074ad123456").unwrap();
+        assert_eq!(
+            (i.model.as_deref(), i.firmware.as_deref()),
+            (Some("GXP2170"), Some("1.0.11.23"))
+        );
+        assert_eq!(i.mac, Mac::from_hex12("c074ad123456"));
+        let i = ua("Grandstream Model HW GXV3350  V1.3A SW 1.0.1.8 DevId c074ad150b88").unwrap();
+        assert_eq!(i.model.as_deref(), Some("GXV3350"));
+        let i =
+            ua("Grandstream GXP2000 (gxp2000e.bin:1.2.5.3/boot55e.bin:1.1.6.9) DevId 000b822726c8")
+                .unwrap();
+        assert_eq!(
+            (i.model.as_deref(), i.firmware.as_deref(), i.mac),
+            (
+                Some("GXP2000"),
+                Some("1.2.5.3"),
+                Mac::from_hex12("000b822726c8")
+            )
+        );
+        let i = ua("Grandstream Model HW HT801 V1.1A SW 1.0.17.5 DevId c074ad273a10").unwrap();
+        assert_eq!(i.model.as_deref(), Some("HT801"));
+        for bad in [
+            "",
+            "Grandstream",
+            "Grandstream ",
+            "Grandstream Model HW",
+            "Grandstream Model HW GXP<2135 SW 1.0 DevId 000b828aa872",
+            "Grandstream Model HW GXP2135 DevId 000b828aa872",
+            "grandstream Model HW GXP2135 SW 1.0.7.97 DevId 000b828aa872",
+            "Yealink SIP-T46S 66.86.0.15 00:15:65:aa:bb:cc",
+            "Mozilla/4.0 (compatible; snomD785-SIP 10.1.33.33 2010.12-00004-g9ba52f5 000413922D24 SXM:0 UXM:0)",
+            "Htek UC926 2.0.4.4.46 00:1f:c1:1c:22:d6",
+            "Grandstream Wave",
+        ] {
+            assert_eq!(ua(bad), None, "{bad}");
+        }
+        let i = ua("Grandstream Model HW GXP2135 SW 1.0.7.97 DevId zz").unwrap();
+        assert_eq!(i.mac, None);
+        let long = format!(
+            "Grandstream Model HW GXP2135 SW 1.0 {} DevId 000b828aa872",
+            "x ".repeat(100_000)
+        );
+        assert_eq!(ua(&long).unwrap().mac, None);
+    }
+
+    #[test]
+    fn mpk_table() {
+        for (i, codes) in MPKS.iter().enumerate() {
+            let k = i as u32 + 1;
+            let want = if k <= 7 {
+                let base = 301 + 3 * (k - 1);
+                [322 + k, base, base + 1, base + 2]
+            } else {
+                let base = 353 + 4 * (k - 8);
+                [base, base + 1, base + 2, base + 3]
+            };
+            assert_eq!(
+                codes.map(|c| c.to_owned()),
+                want.map(|n| format!("P{n}")),
+                "key {k}"
+            );
+        }
+        for row in ACCOUNTS {
+            assert!(row.iter().all(|c| is_pcode(c)));
+        }
+    }
+
+    #[test]
+    fn file_names() {
+        let dev = Some(PathMatch::DeviceConfig { mac: mac() });
+        assert_eq!(Grandstream.classify_file("cfg000b828aa872.xml"), dev);
+        assert_eq!(Grandstream.classify_file("cfg000B828AA872.xml"), dev);
+        assert_eq!(
+            Grandstream.classify_file("cfg.xml"),
+            Some(PathMatch::Common { model: None })
+        );
+        assert_eq!(
+            Grandstream.classify_file("cfggxp2170.xml"),
+            Some(PathMatch::Common {
+                model: Some("GXP2170".into())
+            })
+        );
+        for bad in [
+            "",
+            "cfg000b828aa872",
+            "cfg",
+            "cfg000b828aa87.xml",
+            "cfg000b828aa8721.xml",
+            "cfgabcdef12345.xml",
+            "CFG000b828aa872.xml",
+            "cfg000b828aa872.cfg",
+            "cfg000b828aa872.XML",
+            "000b828aa872.xml",
+            "001565aabbcc.cfg",
+            "snomD785.htm",
+            "cfg0001.xml",
+            "cfg gxp.xml",
+        ] {
+            assert_eq!(Grandstream.classify_file(bad), None, "{bad}");
+        }
+        assert_eq!(Grandstream.device_file_name(&mac()), "cfg000b828aa872.xml");
+        assert_eq!(
+            Grandstream.classify_file(&Grandstream.device_file_name(&mac())),
+            dev
+        );
+    }
+
+    #[test]
+    fn reference_body() {
+        let s = render(&profile());
+        assert_canonical(&s);
+        assert!(s.starts_with(
+            "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<gs_provision version=\"1\">\n  <mac>000b828aa872</mac>\n  <config version=\"1\">\n"
+        ));
+        for (code, want) in [
+            ("P271", "1"),
+            ("P270", "Irina Smirnova"),
+            ("P47", "pbx.example.com"),
+            ("P35", "203"),
+            ("P36", "a203"),
+            ("P34", "pw&<x>"),
+            ("P3", "Irina Smirnova"),
+            ("P33", "*001"),
+            ("P130", "0"),
+            ("P26015", "1"),
+            ("P4428", "1"),
+            ("P194", "1"),
+            ("P193", "1440"),
+        ] {
+            assert_eq!(config_value(&s, code).as_deref(), Some(want), "{code}");
+        }
+        assert!(s.contains("<P34>pw&amp;&lt;x&gt;</P34>"));
+        assert_eq!(
+            config_value(&s, "P192"),
+            None,
+            "no firmware when none is assigned"
+        );
+        assert_eq!(s, render(&profile()));
+    }
+
+    #[test]
+    fn full_profile() {
+        let mut p = profile();
+        let mut l2 = line("204", "Second");
+        l2.server_port = 5080;
+        l2.transport = Transport::Tls;
+        l2.label = "Sales".into();
+        p.lines.push(l2);
+        p.blf = (0..20)
+            .map(|i| BlfKey {
+                extension: format!("3{i:02}"),
+                label: if i == 0 { "Anna".into() } else { String::new() },
+                line: if i == 1 { 2 } else { 1 },
+                pickup_prefix: "*8".into(),
+            })
+            .collect();
+        p.ntp_server = Some("pool.ntp.org".into());
+        p.timezone = Some(TimeZone::from_name("Europe/Istanbul").unwrap());
+        p.language = Some(Language::De);
+        p.phonebook_url = Some("https://p.example.com/phonebook/000b828aa872.xml".into());
+        p.firmware_url = Some("https://p.example.com/firmware/grandstream/gxp2135fw.bin".into());
+        p.provisioning_url = Some("https://p.example.com/t/abc/".into());
+        p.poll_interval_minutes = 30;
+        let s = render(&p);
+        assert_canonical(&s);
+        for (code, want) in [
+            ("P401", "1"),
+            ("P417", "Sales"),
+            ("P402", "pbx.example.com:5080"),
+            ("P404", "204"),
+            ("P405", "a204"),
+            ("P406", "pw&<x>"),
+            ("P407", "Second"),
+            ("P426", "*001"),
+            ("P448", "2"),
+            ("P26115", "1"),
+            ("P30", "pool.ntp.org"),
+            ("P64", "customize"),
+            ("P246", "UTC-3"),
+            ("P1362", "de"),
+            ("P237", "p.example.com/t/abc"),
+            ("P212", "2"),
+            ("P192", "p.example.com/firmware/grandstream"),
+            ("P6767", "2"),
+            ("P238", "0"),
+            ("P194", "1"),
+            ("P193", "60"),
+            ("P330", "3"),
+            ("P331", "p.example.com/phonebook/000b828aa872.xml"),
+            ("P332", "30"),
+            ("P1347", "*8"),
+            ("P323", "1"),
+            ("P301", "0"),
+            ("P302", "Anna"),
+            ("P303", "300"),
+            ("P324", "1"),
+            ("P304", "1"),
+            ("P305", "301"),
+            ("P306", "301"),
+            ("P329", "1"),
+            ("P321", "306"),
+            ("P353", "1"),
+            ("P356", "307"),
+            ("P396", "317"),
+        ] {
+            assert_eq!(config_value(&s, code).as_deref(), Some(want), "{code}\n{s}");
+        }
+        // Keys past the 18th have no P-codes.
+        assert!(!s.contains(">318<"));
+        p.timezone = Some(TimeZone::from_name("Europe/Berlin").unwrap());
+        assert_eq!(
+            config_value(&render(&p), "P246").as_deref(),
+            Some("CET-1CEST,M3.5.0,M10.5.0/3")
+        );
+        p.timezone = Some(TimeZone::from_name("Atlantic/Azores").unwrap());
+        assert_eq!(
+            config_value(&render(&p), "P246").as_deref(),
+            Some("UTC1UTC,M3.5.0/0,M10.5.0/1")
+        );
+        // Seven lines: the seventh has no P-codes and is left out.
+        p.lines = (0..7).map(|i| line(&format!("2{i}"), "x")).collect();
+        let s = render(&p);
+        assert_eq!(config_value(&s, "P1804").as_deref(), Some("25"));
+        assert!(!s.contains(">26<"));
+    }
+
+    #[test]
+    fn no_lines_is_valid() {
+        let mut p = profile();
+        p.lines.clear();
+        p.poll_interval_minutes = 0;
+        let s = render(&p);
+        assert_canonical(&s);
+        assert_eq!(config_value(&s, "P271"), None);
+        assert_eq!(config_value(&s, "P194").as_deref(), Some("0"));
+    }
+
+    #[test]
+    fn hostile_values_stay_inert() {
+        let mut p = profile();
+        p.lines[0].display_name = "A\n</P3><P34>x</P34>&'\"".into();
+        p.blf = vec![BlfKey {
+            extension: "<P2>admin</P2>".into(),
+            label: "\r\n".into(),
+            line: 0,
+            pickup_prefix: String::new(),
+        }];
+        let s = render(&p);
+        assert_canonical(&s);
+        let doc = Document::parse(&s).unwrap();
+        let cfg = doc.root.child(CONFIG).unwrap();
+        assert_eq!(cfg.elements().filter(|e| e.name == "P34").count(), 1);
+        assert!(cfg.child("P2").is_none());
+        assert_eq!(cfg.child("P3").unwrap().text(), "A </P3><P34>x</P34>&'\"");
+        assert_eq!(cfg.child("P301").unwrap().text(), "0");
+    }
+
+    #[test]
+    fn overlay_merges_in_place() {
+        let base = render(&profile());
+        let doc_over = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<gs_provision version=\"1\">\n  <config version=\"1\">\n    <P3>Boss</P3>\n    <P8>1</P8>\n  </config>\n</gs_provision>\n";
+        let out = Grandstream.overlay(&base, doc_over).unwrap();
+        assert_canonical(&out);
+        let doc = Document::parse(&out).unwrap();
+        let cfg = doc.root.child(CONFIG).unwrap();
+        let names: Vec<&str> = cfg.elements().map(|e| e.name.as_str()).collect();
+        let pos = |n: &str| names.iter().position(|x| *x == n).unwrap();
+        assert!(pos("P3") < pos("P33"), "overridden in place");
+        assert_eq!(*names.last().unwrap(), "P8");
+        assert_eq!(cfg.child("P3").unwrap().text(), "Boss");
+        assert_eq!(
+            Grandstream
+                .overlay(&base, doc_over.split_once('\n').unwrap().1)
+                .unwrap(),
+            out
+        );
+        let bare = Grandstream
+            .overlay(&base, "<P3>Boss</P3>\n<P8>1</P8>\n")
+            .unwrap();
+        assert_eq!(bare, out);
+        // Version-2 items are keyed by their name attribute.
+        let v2 = Grandstream
+            .overlay(&base, "<item name=\"a.b\">1</item>\n<item name=\"a.c\">2</item>\n<item name=\"a.b\">3</item>")
+            .unwrap();
+        let doc = Document::parse(&v2).unwrap();
+        let items: Vec<String> = doc
+            .root
+            .child(CONFIG)
+            .unwrap()
+            .elements()
+            .filter(|e| e.name == "item")
+            .map(Element::text)
+            .collect();
+        assert_eq!(items, ["3", "2"]);
+    }
+
+    #[test]
+    fn overlay_errors_carry_the_line() {
+        let base = render(&profile());
+        for (over, line) in [
+            ("<P3>a</P3>\n<P4>b</P5>\n", 2),
+            ("<P3>a</P3>\nP4 = 1\n", 2),
+            ("\n\n<P3 x=>a</P3>", 3),
+        ] {
+            let e = Grandstream.overlay(&base, over).unwrap_err();
+            assert_eq!(e.kind(), ErrorKind::InvalidXml, "{over}");
+            assert_eq!(e.line(), Some(line), "{over}: {e}");
+        }
+        assert!(Grandstream
+            .overlay(&base, "<?xml version=\"1.0\"?><settings/>")
+            .is_err());
+        assert!(Grandstream.overlay("<settings/>", "<P3>a</P3>").is_err());
+    }
+
+    #[test]
+    fn params_merge() {
+        let base = render(&profile());
+        let parsed = crate::params::AdditionalParams::parse(
+            "[grandstream]\n<P3>caller</P3>\nP30 = ntp.example.com\n",
+        )
+        .unwrap();
+        let params = parsed.for_vendor(Vendor::Grandstream);
+        let out = Grandstream.apply_params(&base, &params).unwrap();
+        assert_canonical(&out);
+        assert_eq!(config_value(&out, "P3").as_deref(), Some("caller"));
+        assert_eq!(
+            config_value(&out, "P30").as_deref(),
+            Some("ntp.example.com")
+        );
+        let bad = Param {
+            section: Section::Grandstream,
+            line: 4,
+            key: "foo".into(),
+            value: "1".into(),
+            attrs: Vec::new(),
+            raw_xml: None,
+        };
+        let e = Grandstream
+            .apply_params(&base, &[params[0], &bad])
+            .unwrap_err();
+        assert_eq!((e.kind(), e.line()), (ErrorKind::InvalidParams, Some(4)));
+        let raw = Param {
+            key: "P3".into(),
+            raw_xml: Some("<P3><x></P3>".into()),
+            ..bad.clone()
+        };
+        assert_eq!(
+            Grandstream.apply_params(&base, &[&raw]).unwrap_err().line(),
+            Some(4)
+        );
+    }
+
+    #[test]
+    fn common_file() {
+        let ctx = CommonContext {
+            model: Some("GXP2170"),
+            base_url: Some("http://p.example.com/t/abc"),
+            firmware_url: Some("http://p.example.com/firmware/grandstream/gxp2170fw.bin"),
+            poll_interval_minutes: 1440,
+        };
+        let mut s = String::new();
+        Grandstream.write_common("cfg.xml", &ctx, &mut s);
+        assert_canonical(&s);
+        assert_eq!(
+            config_value(&s, "P237").as_deref(),
+            Some("p.example.com/t/abc")
+        );
+        assert_eq!(config_value(&s, "P212").as_deref(), Some("1"));
+        assert_eq!(
+            config_value(&s, "P192").as_deref(),
+            Some("p.example.com/firmware/grandstream")
+        );
+        assert!(!s.contains("P34") && !s.contains("<mac>"));
+        let mut e = String::new();
+        Grandstream.write_common("cfg.xml", &CommonContext::default(), &mut e);
+        assert_canonical(&e);
+    }
+
+    #[test]
+    fn phonebook() {
+        let contacts = vec![
+            Contact {
+                name: "Zed <&>".into(),
+                number: "200".into(),
+            },
+            Contact {
+                name: "Anna".into(),
+                number: "100\"".into(),
+            },
+        ];
+        let mut s = String::new();
+        Grandstream.write_phonebook("Co", &contacts, &mut s);
+        assert_canonical(&s);
+        let doc = Document::parse(&s).unwrap();
+        let names: Vec<String> = doc
+            .root
+            .elements()
+            .map(|c| c.child("FirstName").unwrap().text())
+            .collect();
+        assert_eq!(names, ["Zed <&>", "Anna"]);
+        let phone = doc.root.elements().nth(1).unwrap().child("Phone").unwrap();
+        assert_eq!(phone.child("phonenumber").unwrap().text(), "100\"");
+        let mut e = String::new();
+        Grandstream.write_phonebook("", &[], &mut e);
+        assert_canonical(&e);
+        assert_eq!(Grandstream.firmware_extensions(), [".bin"]);
     }
 }

@@ -1,41 +1,1254 @@
-//! Snom: STUB, being written.
+//! Snom: User-Agent, file names, the XML settings format, merges and the remote phonebook.
+//!
+//! What the phones send and ask for:
+//! - User-Agent `Mozilla/4.0 (compatible; snom<model>-SIP <fw> <build> <MAC> ...)`, e.g.
+//!   `... snomD785-SIP 10.1.33.33 2010.12-00004-g9ba52f5 000413922D24 SXM:0 UXM:0)`; firmware
+//!   before 8.7.5 leaves the MAC out (`snom320-SIP 8.4.18 1.1.3-s`), firmware 6 sends
+//!   `snom lid 3605` (wazo-platform/wazo-provd-plugins `plugins/wazo_snom/common/common.py`,
+//!   its list of sample User-Agents).
+//! - With `setting_server` pointing at a directory (ending in `/`), the phone first fetches
+//!   the general file `snom<model>.htm`, then the phone-specific `snom<model>-<MAC>.htm`
+//!   (uppercase MAC). Each may be a `<setting-files>` list of further URLs or a `<settings>`
+//!   document itself: the phone detects XML content (Snom wiki *Mass Deployment/Setting
+//!   Files*; Wazo serves `snom<model>.htm` -> `snom-general.xml`, `snom<model>.xml` ->
+//!   `snom<model>-firmware.xml`, and `snom<model>-<MAC>.htm` -> `<MAC>.xml`).
+//! - `setting_server` may contain `{mac}`, which the phone replaces with its MAC (Snom FAQ
+//!   *Configuring snom phones for Mass Deployment*); Snom 3xx puts colons in it
+//!   (amooma/GS4#5), which is why this module points phones at a directory instead.
+//!
+//! How this module maps them: `snom<model>-<MAC>.htm` and `<MAC>.xml` are the device config
+//! (the full `<settings>` document is served at both); `snom<model>.htm` (a `<setting-files>`
+//! list naming `snom<model>.xml`), `snom<model>.xml`, `snom<model>-firmware.xml` and
+//! `snom-general.xml` are common files without secrets. [`Snom::device_file_name`] is
+//! `<MAC>.xml`, the only name that does not need the model.
+//!
+//! The settings format: `<settings><phone-settings>` holding one element per setting, with
+//! `perm` (`R` read-only for the user, `RW` user-changeable, overwritten by provisioning) and,
+//! for per-identity settings, `idx` (1-based identity); then `<functionKeys>` with
+//! `<fkey idx="K" context="N|active" label=".." perm="..">type value</fkey>` (idx 0-based).
+//! Sources: the MikoPBX reference body (PROTOCOLS.md), Wazo `templates/base.tpl` and
+//! `var/tftpboot/snom-general.xml`, FusionPBX `resources/templates/provision/snom/D785/{$mac}.xml`,
+//! Snom *D7 User Manual* (fkey syntax, `context` = identity number or `active`).
+//!
+//! Settings written and where they come from:
+//! - identity N: `user_pname` (auth name), `user_name`, `user_realname`, `user_pass`,
+//!   `user_host`, `user_srtp`, `user_mailbox` (the MikoPBX reference), plus `user_active`,
+//!   `user_idle_text` and, for TCP/TLS, `user_outbound host:port;transport=..` (Wazo, FusionPBX).
+//! - `time_24_format`: the reference puts it directly under `<settings>`, but Snom reads
+//!   settings from `<phone-settings>` (Wazo `snom-general.xml` sets it there), so it is
+//!   written there.
+//! - `language`/`web_language` (Snom's own language names), `ntp_server`, `timezone` (Snom's
+//!   codes such as `GER+1`, `USA-5`: a country prefix that selects the DST rule, then the
+//!   standard offset; list from the Snom web UI as copied in provisioner templates, and
+//!   `snom_tz` below).
+//! - `firmware` (URL of the image; with `update_policy` `auto_update` the phone installs it
+//!   without asking: FusionPBX D785 template, Wazo `snom-general.xml`), `setting_server`,
+//!   `settings_refresh_timer` (seconds, 0 = off; FusionPBX default 3600).
+//! - remote phonebook: `dkey_directory` = `url <URL>` makes the directory key open the URL in
+//!   the XML minibrowser (Wazo `base.tpl`), so the phonebook is a `<SnomIPPhoneDirectory>`.
+//! - SIP NOTIFY `Event: check-sync;reboot=false` re-provisions without reboot and is accepted
+//!   by default; Snom has no switch to turn on (wazo-provd-plugins PR #146, Snom wiki "How to
+//!   trigger the phone to reset or synchronize its settings").
+
+use std::borrow::Cow;
 
 use crate::detect::{PathMatch, UaInfo};
 use crate::error::{Error, ErrorKind, Result};
 use crate::mac::Mac;
-use crate::model::{Contact, Profile};
-use crate::params::Param;
-use crate::vendor::{CommonContext, ConfigSyntax, Vendor, VendorModule};
+use crate::model::{Contact, Language, Line, Profile, Transport};
+use crate::params::{Param, Section};
+use crate::tz::TimeZone;
+use crate::vendor::{line_safe, CommonContext, ConfigSyntax, Vendor, VendorModule};
+use crate::xml::{Document, Element, Node};
 
 /// Snom's module.
 pub(crate) struct Snom;
+
+const DECL: &str = "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n";
+const ROOT: &str = "settings";
+const PHONE_SETTINGS: &str = "phone-settings";
+const FUNCTION_KEYS: &str = "functionKeys";
 
 impl VendorModule for Snom {
     fn vendor(&self) -> Vendor {
         Vendor::Snom
     }
+
     fn syntax(&self) -> ConfigSyntax {
         ConfigSyntax::Xml
     }
-    fn parse_user_agent(&self, _ua: &str) -> Option<UaInfo> {
-        None
+
+    fn parse_user_agent(&self, ua: &str) -> Option<UaInfo> {
+        parse_ua(ua)
     }
-    fn classify_file(&self, _file: &str) -> Option<PathMatch> {
-        None
+
+    fn classify_file(&self, file: &str) -> Option<PathMatch> {
+        classify(file)
     }
+
     fn device_file_name(&self, mac: &Mac) -> String {
-        format!("{mac}.cfg")
+        let mut s = mac.to_upper_hex();
+        s.push_str(".xml");
+        s
     }
-    fn write_config(&self, _profile: &Profile, _out: &mut String) {}
-    fn write_common(&self, _file: &str, _common: &CommonContext<'_>, _out: &mut String) {}
-    fn overlay(&self, _config: &str, _overlay: &str) -> Result<String> {
-        Err(Error::new(ErrorKind::Unsupported, "not yet"))
+
+    fn write_config(&self, profile: &Profile, out: &mut String) {
+        write_settings(profile, out);
     }
-    fn apply_params(&self, _config: &str, _params: &[&Param]) -> Result<String> {
-        Err(Error::new(ErrorKind::Unsupported, "not yet"))
+
+    fn write_common(&self, file: &str, common: &CommonContext<'_>, out: &mut String) {
+        write_common_file(file, common, out);
     }
-    fn write_phonebook(&self, _title: &str, _contacts: &[Contact], _out: &mut String) {}
+
+    fn overlay(&self, config: &str, overlay: &str) -> Result<String> {
+        let mut doc = parse_config(config)?;
+        let (items, is_doc) = parse_overlay(overlay, ROOT)?;
+        for el in items {
+            merge_element(&mut doc.root, el, is_doc);
+        }
+        Ok(doc.to_xml())
+    }
+
+    fn apply_params(&self, config: &str, params: &[&Param]) -> Result<String> {
+        let mut doc = parse_config(config)?;
+        for p in params {
+            let into_root = match p.section {
+                Section::Snom => true,
+                Section::SnomPhoneSettings => false,
+                _ => continue,
+            };
+            let el = param_element(p)?;
+            if into_root {
+                upsert_keyed(&mut doc.root, el);
+            } else {
+                upsert_keyed(doc.root.child_or_insert(PHONE_SETTINGS), el);
+            }
+        }
+        Ok(doc.to_xml())
+    }
+
+    fn write_phonebook(&self, title: &str, contacts: &[Contact], out: &mut String) {
+        out.push_str(DECL);
+        out.push_str("<SnomIPPhoneDirectory>\n");
+        leaf(out, 1, "Title", None, None, title);
+        for c in contacts {
+            out.push_str("  <DirectoryEntry>\n");
+            leaf(out, 2, "Name", None, None, &c.name);
+            leaf(out, 2, "Telephone", None, None, &c.number);
+            out.push_str("  </DirectoryEntry>\n");
+        }
+        out.push_str("</SnomIPPhoneDirectory>\n");
+    }
+
     fn firmware_extensions(&self) -> &'static [&'static str] {
-        &[]
+        &[".bin", ".fw"]
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Detection
+
+fn parse_ua(ua: &str) -> Option<UaInfo> {
+    // The product token is `snom<model>-SIP` (or `snom lid` on firmware 6) at a word start.
+    let mut from = 0;
+    let rest = loop {
+        let at = from + ua.get(from..)?.find("snom")?;
+        let boundary = at == 0 || matches!(ua.as_bytes().get(at - 1), Some(b' ' | b'(' | b';'));
+        if boundary {
+            break ua.get(at + 4..)?;
+        }
+        from = at + 4;
+    };
+    if rest.starts_with(" lid") {
+        return Some(UaInfo::default());
+    }
+    let (model, after) = rest.split_once("-SIP ")?;
+    if !valid_model(model) {
+        return None;
+    }
+    let mut tokens = after.split([' ', ';', ')', '(']).filter(|t| !t.is_empty());
+    let fw = tokens.next()?;
+    if fw.len() > 32
+        || !fw.starts_with(|c: char| c.is_ascii_digit())
+        || !fw.bytes().all(|b| b.is_ascii_digit() || b == b'.')
+    {
+        return None;
+    }
+    let mac = tokens.take(8).find_map(Mac::from_hex12);
+    Some(UaInfo {
+        model: Some(model.to_owned()),
+        firmware: Some(fw.to_owned()),
+        mac,
+    })
+}
+
+/// A Snom model as it appears in file names and User-Agents: `D785`, `320`, `M900`, `PA1`.
+fn valid_model(model: &str) -> bool {
+    (1..=16).contains(&model.len()) && model.bytes().all(|b| b.is_ascii_alphanumeric())
+}
+
+fn classify(file: &str) -> Option<PathMatch> {
+    if let Some(stem) = file.strip_suffix(".xml") {
+        if let Some(mac) = Mac::from_hex12(stem) {
+            return Some(PathMatch::DeviceConfig { mac });
+        }
+        if stem == "snom-general" {
+            return Some(PathMatch::Common { model: None });
+        }
+        let rest = stem.strip_prefix("snom")?;
+        let model = rest.strip_suffix("-firmware").unwrap_or(rest);
+        return valid_model(model).then(|| PathMatch::Common {
+            model: Some(model.to_owned()),
+        });
+    }
+    let rest = file.strip_suffix(".htm")?.strip_prefix("snom")?;
+    match rest.split_once('-') {
+        Some((model, mac)) => {
+            if !valid_model(model) {
+                return None;
+            }
+            Mac::from_hex12(mac).map(|mac| PathMatch::DeviceConfig { mac })
+        }
+        None => valid_model(rest).then(|| PathMatch::Common {
+            model: Some(rest.to_owned()),
+        }),
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Writing (canonical layout of crate::xml: two spaces per level, text-only elements on one
+// line, empty elements self-closed).
+
+pub(super) fn indent(out: &mut String, depth: usize) {
+    for _ in 0..depth {
+        out.push_str("  ");
+    }
+}
+
+pub(super) fn push_num(out: &mut String, n: u64) {
+    if n < 10 {
+        out.push(char::from(b'0' + n as u8));
+        return;
+    }
+    let mut buf = [0u8; 20];
+    let mut i = buf.len();
+    let mut n = n;
+    while n > 0 && i > 0 {
+        i -= 1;
+        if let Some(slot) = buf.get_mut(i) {
+            *slot = b'0' + (n % 10) as u8;
+        }
+        n /= 10;
+    }
+    for &d in buf.get(i..).unwrap_or_default() {
+        out.push(char::from(d));
+    }
+}
+
+/// Appends a value for text or an attribute in one pass: XML escaping as
+/// [`crate::xml::escape_into`], and each control character (what
+/// [`crate::vendor::line_safe`] replaces: C0, DEL, C1) becomes a space, so no value can
+/// inject an element and the output stays a fixed point of parse + write.
+pub(super) fn push_value(out: &mut String, v: &str) {
+    let b = v.as_bytes();
+    let mut last = 0;
+    let mut i = 0;
+    while let Some(&c) = b.get(i) {
+        let (rep, len) = match c {
+            b'&' => ("&amp;", 1),
+            b'<' => ("&lt;", 1),
+            b'>' => ("&gt;", 1),
+            b'"' => ("&quot;", 1),
+            b'\'' => ("&apos;", 1),
+            0..=0x1f | 0x7f => (" ", 1),
+            // U+0080..U+009F are encoded as C2 80..C2 9F.
+            0xc2 if matches!(b.get(i + 1), Some(0x80..=0x9f)) => (" ", 2),
+            _ => {
+                i += 1;
+                continue;
+            }
+        };
+        out.push_str(v.get(last..i).unwrap_or_default());
+        out.push_str(rep);
+        i += len;
+        last = i;
+    }
+    out.push_str(v.get(last..).unwrap_or_default());
+}
+
+/// `<name idx="N" perm="P">text</name>` (attributes optional), self-closed when text is empty.
+fn leaf(
+    out: &mut String,
+    depth: usize,
+    name: &str,
+    idx: Option<u64>,
+    perm: Option<&str>,
+    text: &str,
+) {
+    indent(out, depth);
+    out.push('<');
+    out.push_str(name);
+    if let Some(i) = idx {
+        out.push_str(" idx=\"");
+        push_num(out, i);
+        out.push('"');
+    }
+    if let Some(p) = perm {
+        out.push_str(" perm=\"");
+        out.push_str(p);
+        out.push('"');
+    }
+    if text.is_empty() {
+        out.push_str("/>\n");
+        return;
+    }
+    out.push('>');
+    push_value(out, text);
+    out.push_str("</");
+    out.push_str(name);
+    out.push_str(">\n");
+}
+
+/// A phone setting (depth 2, inside `<phone-settings>`).
+fn setting(out: &mut String, name: &str, idx: Option<u64>, text: &str) {
+    leaf(out, 2, name, idx, Some("RW"), text);
+}
+
+fn write_settings(p: &Profile, out: &mut String) {
+    out.push_str(DECL);
+    out.push_str("<settings>\n  <phone-settings>\n");
+    // The reference has time_24_format with perm R; Snom's default is 24 h.
+    leaf(out, 2, "time_24_format", None, Some("R"), "on");
+    for (i, line) in p.lines.iter().enumerate() {
+        write_identity(out, i as u64 + 1, line);
+    }
+    if let Some(lang) = p.language {
+        let name = language_name(lang);
+        setting(out, "language", None, name);
+        setting(out, "web_language", None, name);
+    }
+    if let Some(ntp) = &p.ntp_server {
+        setting(out, "ntp_server", None, ntp);
+    }
+    if let Some(code) = p.timezone.as_ref().and_then(snom_tz) {
+        setting(out, "timezone", None, code);
+    }
+    write_provisioning(
+        out,
+        p.provisioning_url.as_deref(),
+        p.firmware_url.as_deref(),
+        p.poll_interval_minutes,
+    );
+    if let Some(url) = p.phonebook_url.as_deref().filter(|u| !u.is_empty()) {
+        indent(out, 2);
+        out.push_str("<dkey_directory perm=\"RW\">url ");
+        push_value(out, url);
+        out.push_str("</dkey_directory>\n");
+    }
+    out.push_str("  </phone-settings>\n");
+    if !p.lines.is_empty() || !p.blf.is_empty() {
+        write_function_keys(p, out);
+    }
+    out.push_str("</settings>\n");
+}
+
+fn write_identity(out: &mut String, n: u64, line: &Line) {
+    let idx = Some(n);
+    setting(out, "user_pname", idx, &line.auth_name);
+    setting(out, "user_name", idx, &line.extension);
+    setting(out, "user_realname", idx, &line.display_name);
+    setting(out, "user_pass", idx, line.password.expose());
+    // user_host takes host[:port]; the default port is left out so DNS SRV still works.
+    indent(out, 2);
+    out.push_str("<user_host idx=\"");
+    push_num(out, n);
+    out.push_str("\" perm=\"RW\">");
+    push_value(out, &line.server_host);
+    if line.server_port != 5060 {
+        out.push(':');
+        push_num(out, u64::from(line.server_port));
+    }
+    out.push_str("</user_host>\n");
+    setting(out, "user_srtp", idx, "off");
+    setting(out, "user_mailbox", idx, &line.voicemail);
+    setting(out, "user_active", idx, "on");
+    setting(out, "user_idle_text", idx, line.effective_label());
+    if line.transport != Transport::Udp {
+        // The transport is chosen through the outbound proxy (Wazo base.tpl, FusionPBX).
+        indent(out, 2);
+        out.push_str("<user_outbound idx=\"");
+        push_num(out, n);
+        out.push_str("\" perm=\"RW\">");
+        push_value(out, &line.server_host);
+        out.push(':');
+        push_num(out, u64::from(line.server_port));
+        out.push_str(";transport=");
+        out.push_str(line.transport.as_str());
+        out.push_str("</user_outbound>\n");
+    }
+}
+
+/// Provisioning and firmware settings, shared by the device config and the common files.
+fn write_provisioning(
+    out: &mut String,
+    server: Option<&str>,
+    firmware: Option<&str>,
+    poll_minutes: u32,
+) {
+    setting(out, "update_policy", None, "auto_update");
+    if let Some(url) = server.filter(|u| !u.is_empty()) {
+        // A directory URL: the phone appends snom<model>.htm and snom<model>-<MAC>.htm.
+        indent(out, 2);
+        out.push_str("<setting_server perm=\"RW\">");
+        push_value(out, url);
+        if !url.ends_with('/') {
+            out.push('/');
+        }
+        out.push_str("</setting_server>\n");
+    }
+    indent(out, 2);
+    out.push_str("<settings_refresh_timer perm=\"RW\">");
+    push_num(out, u64::from(poll_minutes) * 60);
+    out.push_str("</settings_refresh_timer>\n");
+    if let Some(fw) = firmware.filter(|u| !u.is_empty()) {
+        setting(out, "firmware", None, fw);
+    }
+}
+
+fn write_function_keys(p: &Profile, out: &mut String) {
+    out.push_str("  <functionKeys>\n");
+    let mut k: u64 = 0;
+    for (i, line) in p.lines.iter().enumerate() {
+        fkey_open(
+            out,
+            k,
+            FkeyContext::Identity(i as u64 + 1),
+            line.effective_label(),
+        );
+        out.push_str("line</fkey>\n");
+        k += 1;
+    }
+    for b in &p.blf {
+        let line_no = usize::from(b.line);
+        let account = line_no.checked_sub(1).and_then(|i| p.lines.get(i));
+        let context = match account {
+            Some(_) => FkeyContext::Identity(u64::from(b.line)),
+            None => FkeyContext::Active,
+        };
+        fkey_open(out, k, context, b.effective_label());
+        out.push_str("blf ");
+        // A full URI when the account's host is known; the phone completes a bare number
+        // with the identity's domain otherwise.
+        match account.or_else(|| p.lines.first()) {
+            Some(l) => {
+                out.push_str("sip:");
+                push_value(out, &b.extension);
+                out.push('@');
+                push_value(out, &l.server_host);
+            }
+            None => push_value(out, &b.extension),
+        }
+        if !b.pickup_prefix.is_empty() {
+            // verify: Snom dials <prefix><extension> to pick up (Wazo passes exten_pickup_call).
+            out.push('|');
+            push_value(out, &b.pickup_prefix);
+        }
+        out.push_str("</fkey>\n");
+        k += 1;
+    }
+    out.push_str("  </functionKeys>\n");
+}
+
+enum FkeyContext {
+    Identity(u64),
+    Active,
+}
+
+fn fkey_open(out: &mut String, idx: u64, context: FkeyContext, label: &str) {
+    out.push_str("    <fkey idx=\"");
+    push_num(out, idx);
+    out.push_str("\" context=\"");
+    match context {
+        FkeyContext::Identity(n) => push_num(out, n),
+        FkeyContext::Active => out.push_str("active"),
+    }
+    out.push_str("\" label=\"");
+    push_value(out, label);
+    out.push_str("\" perm=\"RW\">");
+}
+
+/// Snom's names for the user interface languages.
+// verify: the exact spellings the firmware accepts (Wazo uses `Français`/`Espanol`, its
+// gui_lang list `Francais`); the ASCII forms below are those of Snom's language files.
+fn language_name(lang: Language) -> &'static str {
+    match lang {
+        Language::De => "Deutsch",
+        Language::Fr => "Francais",
+        Language::It => "Italiano",
+        Language::Es => "Espanol",
+        Language::Nl => "Nederlands",
+        Language::Pt => "Portugues",
+        Language::Ru => "Russian",
+        Language::Pl => "Polski",
+        Language::Tr => "Turkce",
+        _ => "English",
+    }
+}
+
+/// Snom's time-zone code for the zones of the built-in table; `None` (no `timezone` written,
+/// the phone keeps its own) where Snom has no code with the right offset and DST rule.
+fn snom_tz(tz: &TimeZone) -> Option<&'static str> {
+    Some(match tz.name() {
+        "Europe/London" => "GBR-0",
+        "Europe/Dublin" => "IRL-0",
+        "Europe/Lisbon" => "PRT-0",
+        "Europe/Paris" => "FRA+1",
+        "Europe/Berlin" => "GER+1",
+        "Europe/Amsterdam" => "NLD+1",
+        "Europe/Brussels" => "BEL+1",
+        "Europe/Madrid" => "ESP+1",
+        "Europe/Rome" => "ITA+1",
+        "Europe/Vienna" => "AUT+1",
+        "Europe/Zurich" => "CHE+1",
+        "Europe/Stockholm" => "SWE+1",
+        "Europe/Oslo" => "NOR+1",
+        "Europe/Copenhagen" => "DNK+1",
+        "Europe/Warsaw" => "POL+1",
+        "Europe/Prague" => "CZE+1",
+        "Europe/Budapest" => "HUN+1",
+        "Europe/Athens" => "GRC+2",
+        "Europe/Helsinki" => "FIN+2",
+        "Europe/Kyiv" => "UKR+2",
+        "Europe/Bucharest" => "ROU+2",
+        // verify: Snom's TUR+2 predates Turkey's move to +3 all year; East Africa Time is
+        // +3 without DST.
+        "Europe/Istanbul" | "Africa/Nairobi" => "EAT+3",
+        // verify: that the firmware's RUS+3 rule has no DST (Russia dropped it in 2011).
+        "Europe/Moscow" => "RUS+3",
+        "Asia/Dubai" => "UAE+4",
+        "Asia/Karachi" => "PAK+5",
+        "Asia/Kolkata" => "IND+5.5",
+        "Asia/Dhaka" => "KAZ+6",
+        "Asia/Bangkok" | "Asia/Jakarta" => "THA+7",
+        "Asia/Shanghai" => "CHN+8",
+        "Asia/Hong_Kong" | "Asia/Singapore" => "SGP+8",
+        "Asia/Tokyo" => "JPN+9",
+        "Asia/Seoul" => "KOR+9",
+        "Australia/Adelaide" => "AUS+9.5",
+        "Australia/Brisbane" => "AUS2+10",
+        "Australia/Sydney" => "AUS+10",
+        "Pacific/Auckland" => "NZL+12",
+        "Atlantic/Azores" => "PRT-1",
+        "America/Sao_Paulo" => "BRA2-3",
+        "America/Argentina/Buenos_Aires" => "ARG-3",
+        "America/St_Johns" => "CAN-3.5",
+        "America/Halifax" => "CAN-4",
+        "America/New_York" => "USA-5",
+        "America/Toronto" => "CAN-5",
+        "America/Bogota" => "COL-5",
+        "America/Chicago" => "USA-6",
+        // verify: Mexico dropped DST in 2022; MEX-6 may still apply the old rule.
+        "America/Mexico_City" => "MEX-6",
+        "America/Denver" => "USA-7",
+        "America/Phoenix" => "USA2-7",
+        "America/Los_Angeles" => "USA-8",
+        "America/Anchorage" => "USA-9",
+        "Pacific/Honolulu" => "USA-10",
+        "Africa/Johannesburg" => "CAT+2",
+        "Africa/Cairo" => "EGY+2",
+        "Africa/Lagos" => "WAT+1",
+        // UTC and Asia/Kathmandu: Snom lists no +0 zone without DST and no +5:45 zone.
+        _ => return None,
+    })
+}
+
+fn write_common_file(file: &str, common: &CommonContext<'_>, out: &mut String) {
+    let model = match classify(file) {
+        Some(PathMatch::Common { model }) => model,
+        _ => None,
+    };
+    let model = model.as_deref().or(common.model);
+    if file.ends_with(".htm") {
+        if let (Some(base), Some(model)) = (common.base_url, model) {
+            out.push_str(DECL);
+            out.push_str("<setting-files>\n  <file url=\"");
+            push_value(out, base.trim_end_matches('/'));
+            out.push_str("/snom");
+            push_value(out, model);
+            out.push_str(".xml\"/>\n</setting-files>\n");
+            return;
+        }
+        // Without an absolute base the settings are served inline: the phone detects XML
+        // settings in a .htm file as well.
+    }
+    if file.ends_with("-firmware.xml") {
+        out.push_str(DECL);
+        match common.firmware_url.filter(|u| !u.is_empty()) {
+            Some(fw) => {
+                out.push_str("<firmware-settings>\n");
+                leaf(out, 1, "firmware", None, Some("RW"), fw);
+                out.push_str("</firmware-settings>\n");
+            }
+            None => out.push_str("<firmware-settings/>\n"),
+        }
+        return;
+    }
+    out.push_str(DECL);
+    out.push_str("<settings>\n  <phone-settings>\n");
+    write_provisioning(
+        out,
+        common.base_url,
+        common.firmware_url,
+        common.poll_interval_minutes,
+    );
+    out.push_str("  </phone-settings>\n</settings>\n");
+}
+
+// ---------------------------------------------------------------------------------------
+// Merging
+
+fn parse_config(config: &str) -> Result<Document> {
+    let doc = Document::parse(config)?;
+    if doc.root.name != ROOT {
+        return Err(Error::new(
+            ErrorKind::InvalidXml,
+            format!(
+                "a Snom config must have <{ROOT}> as its root, not <{}>",
+                doc.root.name
+            ),
+        ));
+    }
+    Ok(doc)
+}
+
+const WRAPPER: &str = "overlay-root";
+
+/// Parses a template's output: a whole document with root `root` (with or without
+/// declaration), or bare elements. Returns the elements and whether they are children of the
+/// root. Shared with the Grandstream module.
+/// Errors carry the overlay's own line numbers.
+pub(super) fn parse_overlay(overlay: &str, root: &str) -> Result<(Vec<Element>, bool)> {
+    if overlay.trim_start().starts_with("<?xml") {
+        let doc = Document::parse(overlay)?;
+        if doc.root.name != root {
+            return Err(Error::new(
+                ErrorKind::InvalidXml,
+                format!(
+                    "expected <{root}> as the overlay's root, found <{}>",
+                    doc.root.name
+                ),
+            ));
+        }
+        return Ok((elements(doc.root), true));
+    }
+    let wrapper = parse_wrapped(overlay)?;
+    let only_root = {
+        let mut els = wrapper.elements();
+        matches!((els.next(), els.next()), (Some(e), None) if e.name == root)
+    };
+    let mut items = elements(wrapper);
+    if only_root {
+        if let Some(root) = items.pop() {
+            return Ok((elements(root), true));
+        }
+    }
+    Ok((items, false))
+}
+
+/// Parses bare elements inside a wrapper element without shifting line numbers; text
+/// outside any element is refused with its position.
+fn parse_wrapped(overlay: &str) -> Result<Element> {
+    let mut wrapped = String::with_capacity(overlay.len() + 2 * WRAPPER.len() + 5);
+    wrapped.push('<');
+    wrapped.push_str(WRAPPER);
+    wrapped.push('>');
+    wrapped.push_str(overlay);
+    wrapped.push_str("</");
+    wrapped.push_str(WRAPPER);
+    wrapped.push('>');
+    let doc = Document::parse(&wrapped).map_err(|e| {
+        let line = e.line().unwrap_or(1);
+        let col = e.col().map(|c| {
+            if line == 1 {
+                c.saturating_sub(WRAPPER.len() + 2).max(1)
+            } else {
+                c
+            }
+        });
+        Error::new(e.kind(), e.detail().to_owned()).at(line, col)
+    })?;
+    for c in &doc.root.children {
+        if let Node::Text(t) = c {
+            let t = t.trim();
+            if !t.is_empty() {
+                let snippet: String = t.chars().take(40).collect();
+                let pos = overlay.find(snippet.as_str()).unwrap_or(0);
+                let (line, col) = crate::xml::line_col(overlay, pos);
+                return Err(Error::new(
+                    ErrorKind::InvalidXml,
+                    format!("text outside any element: {snippet:?}"),
+                )
+                .at(line, Some(col)));
+            }
+        }
+    }
+    Ok(doc.root)
+}
+
+pub(super) fn elements(el: Element) -> Vec<Element> {
+    el.children
+        .into_iter()
+        .filter_map(|c| match c {
+            Node::Element(e) => Some(e),
+            _ => None,
+        })
+        .collect()
+}
+
+/// Replaces the child with the same name and `idx` (in place) or appends `el`.
+fn upsert_keyed(parent: &mut Element, el: Element) {
+    let name = el.name.clone();
+    let idx = el.attr("idx").map(str::to_owned);
+    parent.upsert(el, |e| e.name == name && e.attr("idx") == idx.as_deref());
+}
+
+fn merge_element(root: &mut Element, el: Element, under_root: bool) {
+    match el.name.as_str() {
+        PHONE_SETTINGS | FUNCTION_KEYS => {
+            let target = root.child_or_insert(&el.name);
+            for c in elements(el) {
+                upsert_keyed(target, c);
+            }
+        }
+        "fkey" if !under_root => upsert_keyed(root.child_or_insert(FUNCTION_KEYS), el),
+        _ if under_root => upsert_keyed(root, el),
+        _ => upsert_keyed(root.child_or_insert(PHONE_SETTINGS), el),
+    }
+}
+
+fn param_element(p: &Param) -> Result<Element> {
+    let bad = |msg: String| Error::new(ErrorKind::InvalidParams, msg).at(p.line, None);
+    if let Some(raw) = &p.raw_xml {
+        return Element::parse_fragment_one(raw).map_err(|e| {
+            bad(format!(
+                "not a single well-formed XML element: {}",
+                e.detail()
+            ))
+        });
+    }
+    if !crate::xml::is_name(&p.key) {
+        return Err(bad(format!(
+            "{:?} is not a valid Snom setting name",
+            clip(&p.key)
+        )));
+    }
+    let mut el = Element::new(&p.key);
+    if p.attrs.is_empty() {
+        el.attrs.push(("perm".to_owned(), "RW".to_owned()));
+    } else {
+        for (k, v) in &p.attrs {
+            if !crate::xml::is_name(k) {
+                return Err(bad(format!("{:?} is not a valid attribute name", clip(k))));
+            }
+            el.attrs.push((k.clone(), v.clone()));
+        }
+    }
+    let value: Cow<'_, str> = line_safe(&p.value);
+    el.set_text(&value);
+    Ok(el)
+}
+
+pub(super) fn clip(s: &str) -> String {
+    s.chars().take(60).collect()
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    #[cfg(target_arch = "wasm32")]
+    use wasm_bindgen_test::wasm_bindgen_test as test;
+    use crate::model::{BlfKey, Device};
+    use crate::secret::Secret;
+    use crate::xml::check_well_formed;
+
+    fn mac() -> Mac {
+        Mac::parse("000413922D24").unwrap()
+    }
+
+    fn line(ext: &str, name: &str) -> Line {
+        Line {
+            extension: ext.into(),
+            auth_name: ext.into(),
+            password: Secret::from("s3cr&t<"),
+            display_name: name.into(),
+            label: String::new(),
+            server_host: "pbx.example.com".into(),
+            server_port: 5060,
+            transport: Transport::Udp,
+            voicemail: "*001".into(),
+        }
+    }
+
+    fn profile() -> Profile {
+        let mut p = Profile::new(Device {
+            vendor: Vendor::Snom,
+            model: "D785".into(),
+            mac: mac(),
+        });
+        p.lines = vec![line("203", "Irina Smirnova")];
+        p
+    }
+
+    fn render(p: &Profile) -> String {
+        let mut s = String::new();
+        Snom.write_config(p, &mut s);
+        s
+    }
+
+    fn assert_canonical(s: &str) {
+        check_well_formed(s).unwrap();
+        assert_eq!(Document::parse(s).unwrap().to_xml(), s);
+    }
+
+    #[test]
+    fn push_value_is_line_safe_then_escape() {
+        for v in [
+            "",
+            "plain",
+            "a<b>&\"'c",
+            "x\ny\rz\t\0\u{7f}",
+            "c1 \u{80}\u{85}\u{9f} nbsp \u{a0} é ü € 😀",
+            "\u{c2}",
+            "tail\u{9f}",
+        ] {
+            let mut got = String::new();
+            push_value(&mut got, v);
+            let mut want = String::new();
+            crate::xml::escape_into(&line_safe(v), &mut want);
+            assert_eq!(got, want, "{v:?}");
+        }
+        let mut s = String::new();
+        for n in [0, 7, 10, 99, 5060, 86_400, u64::MAX] {
+            s.clear();
+            push_num(&mut s, n);
+            assert_eq!(s, n.to_string());
+        }
+    }
+
+    #[test]
+    fn user_agents() {
+        let ua = |s: &str| Snom.parse_user_agent(s);
+        let i = ua("Mozilla/4.0 (compatible; snomD785-SIP 10.1.33.33 2010.12-00004-g9ba52f5 000413922D24 SXM:0 UXM:0)").unwrap();
+        assert_eq!(i.model.as_deref(), Some("D785"));
+        assert_eq!(i.firmware.as_deref(), Some("10.1.33.33"));
+        assert_eq!(i.mac, Some(mac()));
+        let i =
+            ua("Mozilla/4.0 (compatible; snom710-SIP 8.7.5.35 1.1.5-IFX-05.01.12 000413741767)")
+                .unwrap();
+        assert_eq!(
+            (i.model.as_deref(), i.mac),
+            (Some("710"), Mac::from_hex12("000413741767"))
+        );
+        let i = ua("Mozilla/4.0 (compatible; snom320-SIP 8.4.18 1.1.3-s)").unwrap();
+        assert_eq!(
+            (i.model.as_deref(), i.firmware.as_deref(), i.mac),
+            (Some("320"), Some("8.4.18"), None)
+        );
+        let i = ua(
+            "Mozilla/4.0 (compatible; snom320-SIP 6.5.20; snom320 jffs2 v3.36; snom320 linux 3.38)",
+        )
+        .unwrap();
+        assert_eq!(i.firmware.as_deref(), Some("6.5.20"));
+        assert_eq!(
+            ua("Mozilla/4.0 (compatible; snomM900-SIP 05.20.0001 ...)")
+                .unwrap()
+                .model
+                .as_deref(),
+            Some("M900")
+        );
+        assert_eq!(
+            ua("Mozilla/4.0 (compatible; snom lid 3605)"),
+            Some(UaInfo::default())
+        );
+        for bad in [
+            "",
+            "snom",
+            "Yealink SIP-T46S 66.86.0.15 00:15:65:aa:bb:cc",
+            "Grandstream Model HW GXP2135 SW 1.0.7.97 DevId 000b828aa872",
+            "Fanvil X4 2.10.2.6887 0c383e07e16c",
+            "Mozilla/5.0 (X11; Linux x86_64) Firefox/120.0",
+            "notsnomD785-SIP 10.1.33.33",
+            "Mozilla/4.0 (compatible; snomD7<85-SIP 10.1)",
+            "Mozilla/4.0 (compatible; snomD785-SIP abc)",
+        ] {
+            assert_eq!(ua(bad), None, "{bad}");
+        }
+        let long = "snom".repeat(100_000);
+        assert_eq!(ua(&long), None);
+        let long = format!(
+            "Mozilla/4.0 (compatible; snomD785-SIP 10.1 {})",
+            "x ".repeat(100_000)
+        );
+        assert_eq!(ua(&long).unwrap().mac, None);
+    }
+
+    #[test]
+    fn file_names() {
+        let dev = Some(PathMatch::DeviceConfig { mac: mac() });
+        let common = |m: &str| {
+            Some(PathMatch::Common {
+                model: Some(m.into()),
+            })
+        };
+        assert_eq!(Snom.classify_file("snomD785-000413922D24.htm"), dev);
+        assert_eq!(Snom.classify_file("snomD785-000413922d24.htm"), dev);
+        assert_eq!(Snom.classify_file("000413922D24.xml"), dev);
+        assert_eq!(Snom.classify_file("snomD785.htm"), common("D785"));
+        assert_eq!(Snom.classify_file("snom320.htm"), common("320"));
+        assert_eq!(Snom.classify_file("snomD785.xml"), common("D785"));
+        assert_eq!(Snom.classify_file("snomD785-firmware.xml"), common("D785"));
+        assert_eq!(
+            Snom.classify_file("snom-general.xml"),
+            Some(PathMatch::Common { model: None })
+        );
+        for bad in [
+            "",
+            "snom.htm",
+            "snomD785-000413922D2.htm",
+            "snomD785-000413922D24.xml",
+            "000413922D2.xml",
+            "000413922D24.cfg",
+            "000413922D24.htm",
+            "SNOMD785.HTM",
+            "snomD785.cfg",
+            "snomD7 85.htm",
+            "001565aabbcc.cfg",
+            "cfg000b82aabbcc.xml",
+            "y000000000028.cfg",
+            "gui_lang.xml",
+        ] {
+            assert_eq!(Snom.classify_file(bad), None, "{bad}");
+        }
+        assert_eq!(Snom.device_file_name(&mac()), "000413922D24.xml");
+        assert_eq!(Snom.classify_file(&Snom.device_file_name(&mac())), dev);
+    }
+
+    #[test]
+    fn reference_body() {
+        let s = render(&profile());
+        assert_canonical(&s);
+        assert!(s.starts_with(
+            "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<settings>\n  <phone-settings>\n"
+        ));
+        for needle in [
+            "<time_24_format perm=\"R\">on</time_24_format>",
+            "<user_pname idx=\"1\" perm=\"RW\">203</user_pname>",
+            "<user_name idx=\"1\" perm=\"RW\">203</user_name>",
+            "<user_realname idx=\"1\" perm=\"RW\">Irina Smirnova</user_realname>",
+            "<user_pass idx=\"1\" perm=\"RW\">s3cr&amp;t&lt;</user_pass>",
+            "<user_host idx=\"1\" perm=\"RW\">pbx.example.com</user_host>",
+            "<user_srtp idx=\"1\" perm=\"RW\">off</user_srtp>",
+            "<user_mailbox idx=\"1\" perm=\"RW\">*001</user_mailbox>",
+            "<user_active idx=\"1\" perm=\"RW\">on</user_active>",
+            "<settings_refresh_timer perm=\"RW\">86400</settings_refresh_timer>",
+            "<fkey idx=\"0\" context=\"1\" label=\"Irina Smirnova\" perm=\"RW\">line</fkey>",
+        ] {
+            assert!(s.contains(needle), "{needle} missing in\n{s}");
+        }
+        assert!(
+            !s.contains("<firmware"),
+            "no firmware when none is assigned"
+        );
+        assert_eq!(s, render(&profile()), "deterministic");
+    }
+
+    #[test]
+    fn full_profile() {
+        let mut p = profile();
+        let mut l2 = line("204", "Second");
+        l2.server_port = 5080;
+        l2.transport = Transport::Tls;
+        l2.label = "Sales".into();
+        p.lines.push(l2);
+        p.blf = vec![
+            BlfKey {
+                extension: "301".into(),
+                label: "Anna".into(),
+                line: 1,
+                pickup_prefix: "*8".into(),
+            },
+            BlfKey {
+                extension: "302".into(),
+                label: String::new(),
+                line: 2,
+                pickup_prefix: String::new(),
+            },
+            BlfKey {
+                extension: "303".into(),
+                label: String::new(),
+                line: 9,
+                pickup_prefix: String::new(),
+            },
+        ];
+        p.ntp_server = Some("pool.ntp.org".into());
+        p.timezone = Some(TimeZone::from_name("Europe/Berlin").unwrap());
+        p.language = Some(Language::De);
+        p.phonebook_url = Some("https://p.example.com/phonebook/000413922d24.xml?a=1&b=2".into());
+        p.firmware_url = Some("https://p.example.com/firmware/snom/snomD785-10.1.bin".into());
+        p.provisioning_url = Some("https://p.example.com/t/abc".into());
+        p.poll_interval_minutes = 60;
+        let s = render(&p);
+        assert_canonical(&s);
+        for needle in [
+            "<user_name idx=\"2\" perm=\"RW\">204</user_name>",
+            "<user_host idx=\"2\" perm=\"RW\">pbx.example.com:5080</user_host>",
+            "<user_outbound idx=\"2\" perm=\"RW\">pbx.example.com:5080;transport=tls</user_outbound>",
+            "<user_idle_text idx=\"2\" perm=\"RW\">Sales</user_idle_text>",
+            "<language perm=\"RW\">Deutsch</language>",
+            "<web_language perm=\"RW\">Deutsch</web_language>",
+            "<ntp_server perm=\"RW\">pool.ntp.org</ntp_server>",
+            "<timezone perm=\"RW\">GER+1</timezone>",
+            "<update_policy perm=\"RW\">auto_update</update_policy>",
+            "<setting_server perm=\"RW\">https://p.example.com/t/abc/</setting_server>",
+            "<settings_refresh_timer perm=\"RW\">3600</settings_refresh_timer>",
+            "<firmware perm=\"RW\">https://p.example.com/firmware/snom/snomD785-10.1.bin</firmware>",
+            "<dkey_directory perm=\"RW\">url https://p.example.com/phonebook/000413922d24.xml?a=1&amp;b=2</dkey_directory>",
+            "<fkey idx=\"1\" context=\"2\" label=\"Sales\" perm=\"RW\">line</fkey>",
+            "<fkey idx=\"2\" context=\"1\" label=\"Anna\" perm=\"RW\">blf sip:301@pbx.example.com|*8</fkey>",
+            "<fkey idx=\"3\" context=\"2\" label=\"302\" perm=\"RW\">blf sip:302@pbx.example.com</fkey>",
+            "<fkey idx=\"4\" context=\"active\" label=\"303\" perm=\"RW\">blf sip:303@pbx.example.com</fkey>",
+        ] {
+            assert!(s.contains(needle), "{needle} missing in\n{s}");
+        }
+        assert!(!s.contains("user_outbound idx=\"1\""));
+        // Time zones without a Snom code are left out rather than guessed.
+        p.timezone = Some(TimeZone::from_name("UTC").unwrap());
+        assert!(!render(&p).contains("<timezone"));
+        for name in TimeZone::names() {
+            let tz = TimeZone::from_name(name).unwrap();
+            if let Some(code) = snom_tz(&tz) {
+                let hours = tz
+                    .offset_hours_string()
+                    .replace(":30", ".5")
+                    .replace(":45", ".75");
+                let want = if hours == "0" { "-0".to_owned() } else { hours };
+                assert!(code.ends_with(&want), "{name}: {code} vs {want}");
+            }
+        }
+    }
+
+    #[test]
+    fn no_lines_is_valid() {
+        let mut p = profile();
+        p.lines.clear();
+        let s = render(&p);
+        assert_canonical(&s);
+        assert!(!s.contains("user_"));
+        assert!(!s.contains("functionKeys"));
+        p.poll_interval_minutes = 0;
+        assert!(
+            render(&p).contains("<settings_refresh_timer perm=\"RW\">0</settings_refresh_timer>")
+        );
+    }
+
+    #[test]
+    fn hostile_values_stay_inert() {
+        let mut p = profile();
+        p.lines[0].display_name = "A\n<b>&\"'</user_realname><user_pass idx=\"1\">x".into();
+        p.lines[0].extension = "20\r\n3".into();
+        p.blf = vec![BlfKey {
+            extension: "1\"><x/>".into(),
+            label: "<l\">".into(),
+            line: 1,
+            pickup_prefix: "*8</fkey>".into(),
+        }];
+        let s = render(&p);
+        assert_canonical(&s);
+        let doc = Document::parse(&s).unwrap();
+        let ps = doc.root.child(PHONE_SETTINGS).unwrap();
+        assert_eq!(ps.elements().filter(|e| e.name == "user_pass").count(), 1);
+        assert_eq!(
+            ps.child("user_realname").unwrap().text(),
+            "A <b>&\"'</user_realname><user_pass idx=\"1\">x"
+        );
+        assert_eq!(ps.child("user_name").unwrap().text(), "20  3");
+        let fk = doc.root.child(FUNCTION_KEYS).unwrap();
+        assert_eq!(fk.elements().count(), 2);
+        assert!(fk.elements().all(|e| !e.has_element_children()));
+    }
+
+    #[test]
+    fn overlay_merges_in_place() {
+        let base = render(&profile());
+        // A whole document: overrides in place, adds a new setting, a new fkey and a root child.
+        let over = "<?xml version=\"1.0\"?>\n<settings>\n  <phone-settings>\n    <user_realname idx=\"1\" perm=\"R\">Boss</user_realname>\n    <language perm=\"RW\">English</language>\n  </phone-settings>\n  <functionKeys>\n    <fkey idx=\"7\" context=\"active\" perm=\"RW\">speed 100</fkey>\n  </functionKeys>\n  <tbook complete=\"true\"/>\n</settings>\n";
+        let out = Snom.overlay(&base, over).unwrap();
+        assert_canonical(&out);
+        let doc = Document::parse(&out).unwrap();
+        let ps = doc.root.child(PHONE_SETTINGS).unwrap();
+        let names: Vec<&str> = ps.elements().map(|e| e.name.as_str()).collect();
+        let pos = |n: &str| names.iter().position(|x| *x == n).unwrap();
+        assert!(
+            pos("user_realname") < pos("user_pass"),
+            "overridden in place"
+        );
+        assert_eq!(ps.child("user_realname").unwrap().text(), "Boss");
+        assert_eq!(ps.child("user_realname").unwrap().attr("perm"), Some("R"));
+        assert_eq!(*names.last().unwrap(), "language");
+        assert_eq!(doc.root.child(FUNCTION_KEYS).unwrap().elements().count(), 2);
+        assert!(doc.root.child("tbook").is_some());
+        // Same document without a declaration, then bare lines.
+        let over2 = over.split_once('\n').unwrap().1;
+        assert_eq!(Snom.overlay(&base, over2).unwrap(), out);
+        let bare = "<user_realname idx=\"1\" perm=\"R\">Boss</user_realname>\n<user_name idx=\"2\" perm=\"RW\">999</user_name>\n<fkey idx=\"0\" context=\"1\" perm=\"RW\">blf 5</fkey>\n";
+        let out = Snom.overlay(&base, bare).unwrap();
+        let doc = Document::parse(&out).unwrap();
+        let ps = doc.root.child(PHONE_SETTINGS).unwrap();
+        assert_eq!(ps.child("user_realname").unwrap().text(), "Boss");
+        assert!(ps
+            .elements()
+            .any(|e| e.name == "user_name" && e.attr("idx") == Some("2")));
+        assert_eq!(ps.elements().filter(|e| e.name == "user_name").count(), 2);
+        let fk = doc.root.child(FUNCTION_KEYS).unwrap();
+        assert_eq!(fk.elements().count(), 1);
+        assert_eq!(fk.child("fkey").unwrap().text(), "blf 5");
+        // Empty overlay changes nothing.
+        assert_eq!(Snom.overlay(&base, "  \n").unwrap(), base);
+    }
+
+    #[test]
+    fn overlay_errors_carry_the_line() {
+        let base = render(&profile());
+        for (over, line) in [
+            ("<a>1</a>\n<b>2</c>\n", 2),
+            ("<a>1</a>\n\njunk here\n", 3),
+            ("<?xml version=\"1.0\"?>\n<settings>\n<x>\n</settings>\n", 4),
+            ("<a x=>1</a>", 1),
+        ] {
+            let e = Snom.overlay(&base, over).unwrap_err();
+            assert_eq!(e.kind(), ErrorKind::InvalidXml, "{over}");
+            assert_eq!(e.line(), Some(line), "{over}: {e}");
+        }
+        assert!(Snom
+            .overlay(&base, "<?xml version=\"1.0\"?><other/>")
+            .is_err());
+        assert!(Snom.overlay("<other/>", "<a/>").is_err());
+        assert!(Snom.overlay("not xml", "<a/>").is_err());
+    }
+
+    #[test]
+    fn params_merge() {
+        let base = render(&profile());
+        let parsed = crate::params::AdditionalParams::parse(
+            "[snom-phone-settings]\n<user_realname idx=\"1\" perm=\"R\">Boss</user_realname>\nhttp_user = admin\n[snom]\n<functionKeys><fkey idx=\"9\" context=\"active\" perm=\"\">speed 5</fkey></functionKeys>\nextra = 1\n",
+        )
+        .unwrap();
+        let params = parsed.for_vendor(Vendor::Snom);
+        let out = Snom.apply_params(&base, &params).unwrap();
+        assert_canonical(&out);
+        let doc = Document::parse(&out).unwrap();
+        let ps = doc.root.child(PHONE_SETTINGS).unwrap();
+        assert_eq!(ps.child("user_realname").unwrap().text(), "Boss");
+        assert_eq!(ps.child("user_realname").unwrap().attr("perm"), Some("R"));
+        assert_eq!(ps.child("http_user").unwrap().attr("perm"), Some("RW"));
+        assert_eq!(ps.child("http_user").unwrap().text(), "admin");
+        let fk = doc.root.child(FUNCTION_KEYS).unwrap();
+        assert_eq!(
+            fk.elements().count(),
+            1,
+            "the [snom] functionKeys element replaced ours"
+        );
+        assert_eq!(doc.root.child("extra").unwrap().text(), "1");
+        // A bad parameter fails the whole merge.
+        let bad = Param {
+            section: Section::SnomPhoneSettings,
+            line: 7,
+            key: "bad name".into(),
+            value: String::new(),
+            attrs: Vec::new(),
+            raw_xml: None,
+        };
+        let e = Snom.apply_params(&base, &[params[0], &bad]).unwrap_err();
+        assert_eq!((e.kind(), e.line()), (ErrorKind::InvalidParams, Some(7)));
+        let raw = Param {
+            key: "x".into(),
+            raw_xml: Some("<x><y></x>".into()),
+            ..bad.clone()
+        };
+        assert_eq!(
+            Snom.apply_params(&base, &[&raw]).unwrap_err().line(),
+            Some(7)
+        );
+    }
+
+    #[test]
+    fn common_files() {
+        let ctx = CommonContext {
+            model: None,
+            base_url: Some("https://p.example.com/t/abc"),
+            firmware_url: Some("https://p.example.com/firmware/snom/D785.bin"),
+            poll_interval_minutes: 30,
+        };
+        let w = |f: &str, c: &CommonContext<'_>| {
+            let mut s = String::new();
+            Snom.write_common(f, c, &mut s);
+            assert_canonical(&s);
+            s
+        };
+        let htm = w("snomD785.htm", &ctx);
+        assert!(
+            htm.contains("<file url=\"https://p.example.com/t/abc/snomD785.xml\"/>"),
+            "{htm}"
+        );
+        let xml = w("snomD785.xml", &ctx);
+        assert!(xml.contains(
+            "<firmware perm=\"RW\">https://p.example.com/firmware/snom/D785.bin</firmware>"
+        ));
+        assert!(xml
+            .contains("<setting_server perm=\"RW\">https://p.example.com/t/abc/</setting_server>"));
+        assert!(xml.contains("<settings_refresh_timer perm=\"RW\">1800</settings_refresh_timer>"));
+        let fw = w("snomD785-firmware.xml", &ctx);
+        assert!(fw.contains(
+            "<firmware perm=\"RW\">https://p.example.com/firmware/snom/D785.bin</firmware>"
+        ));
+        let none = CommonContext::default();
+        assert!(w("snomD785-firmware.xml", &none).contains("<firmware-settings/>"));
+        let inline = w("snomD785.htm", &none);
+        assert!(inline.contains("<settings>"));
+        for s in [htm, xml, fw, inline, w("snom-general.xml", &ctx)] {
+            assert!(!s.contains("user_pass"));
+        }
+    }
+
+    #[test]
+    fn phonebook() {
+        let contacts = vec![
+            Contact {
+                name: "Zed <&>".into(),
+                number: "200".into(),
+            },
+            Contact {
+                name: "Anna \"A\"".into(),
+                number: "100\n<x>".into(),
+            },
+        ];
+        let mut s = String::new();
+        Snom.write_phonebook("Company & Co", &contacts, &mut s);
+        assert_canonical(&s);
+        let doc = Document::parse(&s).unwrap();
+        assert_eq!(doc.root.name, "SnomIPPhoneDirectory");
+        assert_eq!(doc.root.child("Title").unwrap().text(), "Company & Co");
+        let names: Vec<String> = doc
+            .root
+            .elements()
+            .filter(|e| e.name == "DirectoryEntry")
+            .map(|e| e.child("Name").unwrap().text())
+            .collect();
+        assert_eq!(names, ["Zed <&>", "Anna \"A\""]);
+        let mut empty = String::new();
+        Snom.write_phonebook("", &[], &mut empty);
+        assert_canonical(&empty);
+        assert_eq!(Snom.firmware_extensions(), [".bin", ".fw"]);
     }
 }
