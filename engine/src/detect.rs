@@ -214,7 +214,11 @@ fn identify_pnp(p: &PnpInfo, d: &mut Detection) {
     d.vendor = Vendor::PROVISIONED
         .into_iter()
         .find(|v| name.contains(v.as_str()))
-        .or_else(|| p.mac.and_then(|m| m.vendor()).filter(|v| v.is_provisioned()));
+        .or_else(|| {
+            p.mac
+                .and_then(|m| m.vendor())
+                .filter(|v| v.is_provisioned())
+        });
     if d.vendor.is_some() {
         d.model = Some(p.model.trim().to_owned()).filter(|m| !m.is_empty());
         d.firmware_version = Some(p.version.trim().to_owned()).filter(|m| !m.is_empty());
@@ -358,15 +362,46 @@ mod tests {
 
     #[test]
     fn own_scheme_paths() {
-        let d = detect(&PhoneRequest { path: "/phonebook/001565AABBCC.xml", ..Default::default() }, &[]);
-        assert_eq!(d.resource, Resource::Phonebook { mac: Mac::parse("001565aabbcc").unwrap() });
-        let d = detect(&PhoneRequest { path: "firmware/yealink/T46S-66.86.0.15.rom", ..Default::default() }, &[]);
+        let d = detect(
+            &PhoneRequest {
+                path: "/phonebook/001565AABBCC.xml",
+                ..Default::default()
+            },
+            &[],
+        );
         assert_eq!(
             d.resource,
-            Resource::Firmware { vendor: Vendor::Yealink, file: "T46S-66.86.0.15.rom".into() }
+            Resource::Phonebook {
+                mac: Mac::parse("001565aabbcc").unwrap()
+            }
         );
-        for bad in ["firmware/ale/x.bin", "firmware/yealink/.hidden", "firmware/acme/x.rom", "phonebook/zz.xml"] {
-            let d = detect(&PhoneRequest { path: bad, ..Default::default() }, &[]);
+        let d = detect(
+            &PhoneRequest {
+                path: "firmware/yealink/T46S-66.86.0.15.rom",
+                ..Default::default()
+            },
+            &[],
+        );
+        assert_eq!(
+            d.resource,
+            Resource::Firmware {
+                vendor: Vendor::Yealink,
+                file: "T46S-66.86.0.15.rom".into()
+            }
+        );
+        for bad in [
+            "firmware/ale/x.bin",
+            "firmware/yealink/.hidden",
+            "firmware/acme/x.rom",
+            "phonebook/zz.xml",
+        ] {
+            let d = detect(
+                &PhoneRequest {
+                    path: bad,
+                    ..Default::default()
+                },
+                &[],
+            );
             assert_eq!(d.resource, Resource::NotServed, "{bad}");
         }
     }

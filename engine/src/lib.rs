@@ -20,8 +20,8 @@
 
 mod audit;
 mod detect;
-mod firmware;
 mod error;
+mod firmware;
 mod mac;
 mod model;
 mod params;
@@ -41,17 +41,22 @@ pub use detect::{
     detect, device_config_path, firmware_path, is_plain_file_name, phonebook_path, Detection,
     PathMatch, PhoneRequest, PnpInfo, Resource, UaInfo, FIRMWARE_DIR, PHONEBOOK_DIR,
 };
-pub use firmware::{check_upload, pick_firmware, validate_row, FirmwareRow, Quota};
 pub use error::{Error, ErrorKind, Result};
+pub use firmware::{check_upload, pick_firmware, validate_row, FirmwareRow, Quota};
 pub use mac::Mac;
 pub use model::{BlfKey, Contact, Device, Language, Line, Profile, Transport};
+pub use params::{AdditionalParams, Param, Section};
 pub use phonebook::{merge_contacts, render_phonebook, MAX_ENTRIES as MAX_PHONEBOOK_ENTRIES};
 pub use policy::{Decision, DenyReason, MacPolicy};
 pub use render::{default_config, render_common};
-pub use sample::{default_model, reference_profile, sample_mac, sample_profile, sample_profile_with};
-pub use template::{validate_template, Composition, Renderer, Template, TemplateStyle, MAX_TEMPLATE_BYTES, PLACEHOLDERS};
-pub use params::{AdditionalParams, Param, Section};
+pub use sample::{
+    default_model, reference_profile, sample_mac, sample_profile, sample_profile_with,
+};
 pub use secret::{ct_eq, Pii, Secret};
+pub use template::{
+    validate_template, Composition, Renderer, Template, TemplateStyle, MAX_TEMPLATE_BYTES,
+    PLACEHOLDERS,
+};
 pub use tz::TimeZone;
 pub use uri_map::UriMapping;
 pub use vendor::{CommonContext, ConfigSyntax, Vendor};

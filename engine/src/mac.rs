@@ -65,7 +65,12 @@ impl Mac {
     /// that says what is wrong.
     pub fn parse(input: &str) -> Result<Self, Error> {
         let s = input.trim();
-        let bad = |why: &str| Error::new(ErrorKind::InvalidMac, format!("{why} (got {:?})", truncate(s)));
+        let bad = |why: &str| {
+            Error::new(
+                ErrorKind::InvalidMac,
+                format!("{why} (got {:?})", truncate(s)),
+            )
+        };
         let digits: Vec<u8> = match s.len() {
             12 => s.bytes().collect(),
             17 => {
@@ -165,7 +170,11 @@ impl Mac {
     }
 
     fn hex(&self, upper: bool, sep: Option<char>) -> String {
-        let digits: &[u8; 16] = if upper { b"0123456789ABCDEF" } else { b"0123456789abcdef" };
+        let digits: &[u8; 16] = if upper {
+            b"0123456789ABCDEF"
+        } else {
+            b"0123456789abcdef"
+        };
         let mut s = String::with_capacity(17);
         for (i, b) in self.0.iter().enumerate() {
             if i > 0 {

@@ -177,7 +177,10 @@ impl AdditionalParams {
                 continue;
             }
             let Some(sec) = section else {
-                return Err(err(n, "a parameter before any [section]; start with e.g. [yealink]"));
+                return Err(err(
+                    n,
+                    "a parameter before any [section]; start with e.g. [yealink]",
+                ));
             };
             let p = parse_line(sec, n, line)?;
             if sec == Section::Debug {
@@ -185,7 +188,15 @@ impl AdditionalParams {
                     ("verbose", "1") => out.verbose = true,
                     ("verbose", "0") => out.verbose = false,
                     ("verbose", _) => return Err(err(n, "verbose must be 0 or 1")),
-                    _ => return Err(err(n, format!("unknown [debug] key {:?}; only verbose is known", clip(&p.key)))),
+                    _ => {
+                        return Err(err(
+                            n,
+                            format!(
+                                "unknown [debug] key {:?}; only verbose is known",
+                                clip(&p.key)
+                            ),
+                        ))
+                    }
                 }
                 continue;
             }
@@ -227,7 +238,10 @@ impl AdditionalParams {
 
     /// `true` when no parameter applies to `vendor`.
     pub fn is_empty_for(&self, vendor: Vendor) -> bool {
-        !self.params.iter().any(|p| p.section.vendor() == Some(vendor))
+        !self
+            .params
+            .iter()
+            .any(|p| p.section.vendor() == Some(vendor))
     }
 }
 
@@ -243,7 +257,10 @@ fn parse_line(sec: Section, n: usize, line: &str) -> Result<Param> {
     match sec.syntax() {
         LineSyntax::Xml if line.starts_with('<') => {
             let el = xml::Element::parse_fragment_one(line).map_err(|e| {
-                err(n, format!("not a single well-formed XML element: {}", e.detail()))
+                err(
+                    n,
+                    format!("not a single well-formed XML element: {}", e.detail()),
+                )
             })?;
             p.key = el.name.clone();
             p.attrs = el.attrs.clone();
@@ -293,9 +310,15 @@ fn check_key(sec: Section, n: usize, key: &str) -> Result<()> {
     if ok {
         Ok(())
     } else if sec == Section::Grandstream {
-        Err(err(n, format!("{:?} is not a Grandstream P-code such as P3", clip(key))))
+        Err(err(
+            n,
+            format!("{:?} is not a Grandstream P-code such as P3", clip(key)),
+        ))
     } else {
-        Err(err(n, format!("{:?} is not a valid key for {sec}", clip(key))))
+        Err(err(
+            n,
+            format!("{:?} is not a valid key for {sec}", clip(key)),
+        ))
     }
 }
 
@@ -319,18 +342,30 @@ mod tests {
         let p = AdditionalParams::parse(text).unwrap();
         assert!(p.verbose());
         let y = p.for_vendor(Vendor::Yealink);
-        assert_eq!((y[0].key.as_str(), y[0].value.as_str(), y[0].line), ("local_time.ntp_server1", "pool.ntp.org", 3));
+        assert_eq!(
+            (y[0].key.as_str(), y[0].value.as_str(), y[0].line),
+            ("local_time.ntp_server1", "pool.ntp.org", 3)
+        );
         let s = p.for_vendor(Vendor::Snom);
         assert_eq!(s[0].key, "language");
         assert_eq!(s[0].attr("perm"), Some("RW"));
         assert_eq!(s[0].value, "Deutsch");
         assert_eq!(s[1].section, Section::SnomPhoneSettings);
         let f = p.for_vendor(Vendor::Fanvil);
-        assert_eq!((f[0].key.as_str(), f[0].value.as_str()), ("SIP1 Display Name", "Front desk"));
-        assert_eq!((f[1].key.as_str(), f[1].value.as_str()), ("App URL", "http://x/fw.z"));
+        assert_eq!(
+            (f[0].key.as_str(), f[0].value.as_str()),
+            ("SIP1 Display Name", "Front desk")
+        );
+        assert_eq!(
+            (f[1].key.as_str(), f[1].value.as_str()),
+            ("App URL", "http://x/fw.z")
+        );
         let g = p.for_vendor(Vendor::Grandstream);
         assert_eq!((g[0].key.as_str(), g[0].value.as_str()), ("P3", "caller"));
-        assert_eq!((g[1].key.as_str(), g[1].value.as_str()), ("P30", "pool.ntp.org"));
+        assert_eq!(
+            (g[1].key.as_str(), g[1].value.as_str()),
+            ("P30", "pool.ntp.org")
+        );
         assert!(!p.is_empty_for(Vendor::Htek));
     }
 

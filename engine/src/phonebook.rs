@@ -30,7 +30,11 @@ pub fn merge_contacts<'a>(lists: impl IntoIterator<Item = &'a [Contact]>) -> Vec
                 continue;
             }
             let name = clean(&c.name);
-            let name = if name.is_empty() { number.clone() } else { name };
+            let name = if name.is_empty() {
+                number.clone()
+            } else {
+                name
+            };
             out.push(Contact { name, number });
         }
     }
@@ -68,18 +72,35 @@ mod tests {
     use wasm_bindgen_test::wasm_bindgen_test as test;
 
     fn c(name: &str, number: &str) -> Contact {
-        Contact { name: name.into(), number: number.into() }
+        Contact {
+            name: name.into(),
+            number: number.into(),
+        }
     }
 
     #[test]
     fn merge_dedupes_by_number_with_priority_and_sorts() {
         let users = [c("Irina", "204"), c("bob", "205"), c("", "206")];
-        let other = [c("Irina (other PBX)", "204"), c("Alice", "3001"), c("nobody", " "), c("Bob\nB", "3002")];
+        let other = [
+            c("Irina (other PBX)", "204"),
+            c("Alice", "3001"),
+            c("nobody", " "),
+            c("Bob\nB", "3002"),
+        ];
         let out = merge_contacts([&users[..], &other[..]]);
-        let names: Vec<_> = out.iter().map(|c| (c.name.as_str(), c.number.as_str())).collect();
+        let names: Vec<_> = out
+            .iter()
+            .map(|c| (c.name.as_str(), c.number.as_str()))
+            .collect();
         assert_eq!(
             names,
-            [("206", "206"), ("Alice", "3001"), ("bob", "205"), ("Bob B", "3002"), ("Irina", "204")]
+            [
+                ("206", "206"),
+                ("Alice", "3001"),
+                ("bob", "205"),
+                ("Bob B", "3002"),
+                ("Irina", "204")
+            ]
         );
         // Same input in another storage order gives the same phonebook.
         let again = merge_contacts([&users[..], &other[..]]);

@@ -42,7 +42,10 @@ impl Renderer {
         let m = vendor.module()?;
         let tpl = match template {
             Some(name) => Some(self.template(name).ok_or_else(|| {
-                Error::new(ErrorKind::InvalidInput, format!("no template named {name:?}"))
+                Error::new(
+                    ErrorKind::InvalidInput,
+                    format!("no template named {name:?}"),
+                )
             })?),
             None => None,
         };
@@ -50,7 +53,10 @@ impl Renderer {
             if t.vendor != vendor {
                 return Err(Error::new(
                     ErrorKind::InvalidInput,
-                    format!("template {:?} is for {} phones, this phone is a {vendor}", t.name, t.vendor),
+                    format!(
+                        "template {:?} is for {} phones, this phone is a {vendor}",
+                        t.name, t.vendor
+                    ),
                 ));
             }
         }

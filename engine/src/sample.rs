@@ -84,7 +84,10 @@ pub fn sample_profile_with(vendor: Vendor, blf: usize) -> Profile {
     p.timezone = TimeZone::from_name("Europe/Berlin").ok();
     p.language = Some(Language::De);
     p.provisioning_url = Some("https://prov.example.com/p/tok123".to_owned());
-    p.phonebook_url = Some(format!("https://prov.example.com/p/tok123/{}", crate::detect::phonebook_path(&mac)));
+    p.phonebook_url = Some(format!(
+        "https://prov.example.com/p/tok123/{}",
+        crate::detect::phonebook_path(&mac)
+    ));
     p.firmware_url = Some(format!(
         "https://prov.example.com/p/tok123/{}",
         crate::detect::firmware_path(vendor, &format!("{}-fw.bin", default_model(vendor)))

@@ -162,7 +162,10 @@ impl Renderer {
     /// Renders template `name` for `profile` (its raw output, before any merge).
     pub fn render_template(&self, name: &str, profile: &Arc<Profile>) -> Result<String> {
         let t = self.templates.get(name).ok_or_else(|| {
-            Error::new(ErrorKind::InvalidInput, format!("no template named {name:?}"))
+            Error::new(
+                ErrorKind::InvalidInput,
+                format!("no template named {name:?}"),
+            )
         })?;
         self.render_stored(t, profile)
     }
@@ -197,12 +200,20 @@ fn is_xml(vendor: Vendor) -> bool {
 /// output merges into the vendor's default config.
 pub fn validate_template(t: &Template) -> Result<()> {
     if t.name.trim().is_empty() || t.name.len() > 100 || t.name.chars().any(char::is_control) {
-        return Err(Error::new(ErrorKind::InvalidInput, "a template name must be 1-100 printable characters").with_name("name"));
+        return Err(Error::new(
+            ErrorKind::InvalidInput,
+            "a template name must be 1-100 printable characters",
+        )
+        .with_name("name"));
     }
     if t.source.len() > MAX_TEMPLATE_BYTES {
         return Err(Error::new(
             ErrorKind::InvalidInput,
-            format!("the template is {} KiB; the limit is {} KiB", t.source.len() / 1024, MAX_TEMPLATE_BYTES / 1024),
+            format!(
+                "the template is {} KiB; the limit is {} KiB",
+                t.source.len() / 1024,
+                MAX_TEMPLATE_BYTES / 1024
+            ),
         )
         .with_name("source"));
     }
@@ -270,13 +281,18 @@ fn check_placeholders(src: &str) -> Result<()> {
             let name = &after[..end];
             let looks_like = !name.is_empty()
                 && name.len() <= 40
-                && name.bytes().all(|b| b.is_ascii_uppercase() || b == b'_' || b.is_ascii_digit())
+                && name
+                    .bytes()
+                    .all(|b| b.is_ascii_uppercase() || b == b'_' || b.is_ascii_digit())
                 && name.bytes().next().is_some_and(|b| b.is_ascii_uppercase());
             if looks_like && !PLACEHOLDERS.contains(&name) {
                 let (line, col) = xml::line_col(src, offset + i);
                 return Err(Error::new(
                     ErrorKind::TemplateSyntax,
-                    format!("unknown placeholder {{{name}}}; known: {}", PLACEHOLDERS.map(|p| format!("{{{p}}}")).join(", ")),
+                    format!(
+                        "unknown placeholder {{{name}}}; known: {}",
+                        PLACEHOLDERS.map(|p| format!("{{{p}}}")).join(", ")
+                    ),
                 )
                 .at(line, Some(col))
                 .with_name("source"));
@@ -294,7 +310,9 @@ fn substitute(src: &str, p: &Profile, xml_out: bool) -> String {
     while let Some(i) = rest.find('{') {
         out.push_str(&rest[..i]);
         let after = &rest[i + 1..];
-        let value = after.find('}').and_then(|end| placeholder_value(&after[..end], p).map(|v| (end, v)));
+        let value = after
+            .find('}')
+            .and_then(|end| placeholder_value(&after[..end], p).map(|v| (end, v)));
         match value {
             Some((end, v)) => {
                 if xml_out {
@@ -334,7 +352,9 @@ fn placeholder_value(name: &str, p: &Profile) -> Option<String> {
 }
 
 fn jinja_error(e: &minijinja::Error, src: &str, kind: ErrorKind) -> Error {
-    let detail = e.detail().map_or_else(|| e.kind().to_string(), str::to_owned);
+    let detail = e
+        .detail()
+        .map_or_else(|| e.kind().to_string(), str::to_owned);
     let mut out = Error::new(kind, detail).with_name("source");
     if let Some(r) = e.range() {
         let (line, col) = xml::line_col(src, r.start);
@@ -386,7 +406,16 @@ impl Object for Ctx {
     }
 
     fn enumerate(self: &Arc<Self>) -> Enumerator {
-        Enumerator::Str(&["device", "user", "lines", "blf", "pbx", "settings", "firmware_url", "phonebook_url"])
+        Enumerator::Str(&[
+            "device",
+            "user",
+            "lines",
+            "blf",
+            "pbx",
+            "settings",
+            "firmware_url",
+            "phonebook_url",
+        ])
     }
 }
 
@@ -563,23 +592,45 @@ impl Object for SettingsObj {
 #[cfg(test)]
 mod tests {
     use super::*;
-    #[cfg(target_arch = "wasm32")]
-    use wasm_bindgen_test::wasm_bindgen_test as test;
     use crate::params::AdditionalParams;
     use crate::sample;
+    #[cfg(target_arch = "wasm32")]
+    use wasm_bindgen_test::wasm_bindgen_test as test;
 
-    fn tpl(vendor: Vendor, style: TemplateStyle, composition: Composition, source: &str) -> Template {
-        Template { name: "t".into(), vendor, style, composition, source: source.into() }
+    fn tpl(
+        vendor: Vendor,
+        style: TemplateStyle,
+        composition: Composition,
+        source: &str,
+    ) -> Template {
+        Template {
+            name: "t".into(),
+            vendor,
+            style,
+            composition,
+            source: source.into(),
+        }
     }
 
     #[test]
     fn placeholders_are_substituted_and_escaped_for_xml() {
         let mut p = sample::sample_profile(Vendor::Snom);
         p.lines[0].password = crate::secret::Secret::from("a&b<c");
-        let out = substitute("<p>{SIP_NUM}/{SIP_USER_NAME}/{SIP_PASS}@{PBX_HOST} {FIRMWARE_URL} {x} {</p>", &p, true);
-        assert!(out.starts_with("<p>204/204/a&amp;b&lt;c@172.16.156.223 https://"), "{out}");
+        let out = substitute(
+            "<p>{SIP_NUM}/{SIP_USER_NAME}/{SIP_PASS}@{PBX_HOST} {FIRMWARE_URL} {x} {</p>",
+            &p,
+            true,
+        );
+        assert!(
+            out.starts_with("<p>204/204/a&amp;b&lt;c@172.16.156.223 https://"),
+            "{out}"
+        );
         assert!(out.ends_with(" {x} {</p>"), "{out}");
-        let kv = substitute("account.1.label = {SIP_DISPLAY_NAME}", &sample::reference_profile(Vendor::Yealink), false);
+        let kv = substitute(
+            "account.1.label = {SIP_DISPLAY_NAME}",
+            &sample::reference_profile(Vendor::Yealink),
+            false,
+        );
         assert_eq!(kv, "account.1.label = Irina Smirnova");
         // An unbound phone gets empty values, not the placeholder.
         let mut unbound = sample::reference_profile(Vendor::Yealink);
@@ -597,7 +648,12 @@ mod tests {
 
     #[test]
     fn unknown_placeholder_is_reported_with_position() {
-        let t = tpl(Vendor::Yealink, TemplateStyle::Placeholder, Composition::Replace, "a = 1\nb = {SIP_PASSWORD}\n");
+        let t = tpl(
+            Vendor::Yealink,
+            TemplateStyle::Placeholder,
+            Composition::Replace,
+            "a = 1\nb = {SIP_PASSWORD}\n",
+        );
         let e = validate_template(&t).unwrap_err();
         assert_eq!(e.kind(), ErrorKind::TemplateSyntax);
         assert_eq!((e.line(), e.col()), (Some(2), Some(5)));
@@ -606,19 +662,34 @@ mod tests {
 
     #[test]
     fn jinja_syntax_errors_carry_line_and_column() {
-        let t = tpl(Vendor::Yealink, TemplateStyle::Jinja, Composition::Replace, "a = 1\nb = {{ user.extension }\n");
+        let t = tpl(
+            Vendor::Yealink,
+            TemplateStyle::Jinja,
+            Composition::Replace,
+            "a = 1\nb = {{ user.extension }\n",
+        );
         let e = validate_template(&t).unwrap_err();
         assert_eq!(e.kind(), ErrorKind::TemplateSyntax, "{e}");
         assert_eq!(e.line(), Some(2), "{e}");
         assert!(e.col().is_some());
-        let t = tpl(Vendor::Yealink, TemplateStyle::Jinja, Composition::Replace, "{% for k in blf %}\nx\n");
+        let t = tpl(
+            Vendor::Yealink,
+            TemplateStyle::Jinja,
+            Composition::Replace,
+            "{% for k in blf %}\nx\n",
+        );
         let e = validate_template(&t).unwrap_err();
         assert_eq!(e.kind(), ErrorKind::TemplateSyntax, "{e}");
     }
 
     #[test]
     fn strict_undefined_and_fuel() {
-        let t = tpl(Vendor::Yealink, TemplateStyle::Jinja, Composition::Replace, "a = 1\nb = {{ user.extention }}\n");
+        let t = tpl(
+            Vendor::Yealink,
+            TemplateStyle::Jinja,
+            Composition::Replace,
+            "a = 1\nb = {{ user.extention }}\n",
+        );
         let e = validate_template(&t).unwrap_err();
         assert_eq!(e.kind(), ErrorKind::TemplateRender, "{e}");
         assert_eq!(e.line(), Some(2), "{e}");
@@ -637,15 +708,29 @@ mod tests {
     fn xml_outputs_are_escaped_and_checked() {
         let mut r = Renderer::new();
         let src = "<?xml version=\"1.0\"?>\n<settings><n>{{ lines[1].display_name }}</n><p>{{ user.password }}</p></settings>\n";
-        r.set_template(tpl(Vendor::Snom, TemplateStyle::Jinja, Composition::Replace, src)).unwrap();
+        r.set_template(tpl(
+            Vendor::Snom,
+            TemplateStyle::Jinja,
+            Composition::Replace,
+            src,
+        ))
+        .unwrap();
         let mut p = sample::sample_profile(Vendor::Snom);
         p.lines[0].password = crate::secret::Secret::from("p&<'\"");
         let out = r.render_template("t", &Arc::new(p)).unwrap();
-        assert!(out.contains("<n>Reception &amp; Co &lt;Front&gt;</n>"), "{out}");
+        assert!(
+            out.contains("<n>Reception &amp; Co &lt;Front&gt;</n>"),
+            "{out}"
+        );
         assert!(out.contains("<p>p&amp;&lt;&apos;&quot;</p>"), "{out}");
         xml::check_well_formed(&out).unwrap();
         // Output that cannot be XML is refused at save time, with the position.
-        let bad = tpl(Vendor::Snom, TemplateStyle::Jinja, Composition::Replace, "<settings>\n<a>{{ user.extension }}</b>\n</settings>");
+        let bad = tpl(
+            Vendor::Snom,
+            TemplateStyle::Jinja,
+            Composition::Replace,
+            "<settings>\n<a>{{ user.extension }}</b>\n</settings>",
+        );
         let e = validate_template(&bad).unwrap_err();
         assert_eq!(e.kind(), ErrorKind::InvalidXml, "{e}");
         assert_eq!(e.line(), Some(2), "{e}");
@@ -660,8 +745,16 @@ mod tests {
 {{ blf|length }} {{ blf[0].index }} {{ blf[0].extension }} {{ blf[0].label }} {{ blf[0].line }} {{ blf[0].pickup_prefix }}\n\
 {{ settings.ntp_server }} {{ settings.timezone }} {{ settings.utc_offset }} {{ settings.utc_offset_minutes }} {{ settings.posix_tz }} {{ settings.language }} {{ settings.language_name }} {{ settings.poll_interval_minutes }} {{ settings.provisioning_url }}\n\
 {{ firmware_url is string }} {{ phonebook_url is string }}";
-        r.set_template(tpl(Vendor::Yealink, TemplateStyle::Jinja, Composition::Replace, src)).unwrap();
-        let out = r.render_template("t", &Arc::new(sample::sample_profile(Vendor::Yealink))).unwrap();
+        r.set_template(tpl(
+            Vendor::Yealink,
+            TemplateStyle::Jinja,
+            Composition::Replace,
+            src,
+        ))
+        .unwrap();
+        let out = r
+            .render_template("t", &Arc::new(sample::sample_profile(Vendor::Yealink)))
+            .unwrap();
         let expected = "yealink T46S 001565123456 001565123456 00:15:65:12:34:56\n\
 204 204 Irina Smirnova 172.16.156.223:5060/udp\n\
 1=204@172.16.156.223:5060;udp;*001;Irina Smirnova 2=299@172.16.156.223:5060;tcp;*001;Front desk \n\
@@ -679,8 +772,19 @@ True True";
     #[test]
     fn failed_save_keeps_the_previous_version() {
         let mut r = Renderer::new();
-        r.set_template(tpl(Vendor::Yealink, TemplateStyle::Jinja, Composition::Replace, "v1 {{ user.extension }}")).unwrap();
-        let bad = tpl(Vendor::Yealink, TemplateStyle::Jinja, Composition::Replace, "v2 {{ user.extension ");
+        r.set_template(tpl(
+            Vendor::Yealink,
+            TemplateStyle::Jinja,
+            Composition::Replace,
+            "v1 {{ user.extension }}",
+        ))
+        .unwrap();
+        let bad = tpl(
+            Vendor::Yealink,
+            TemplateStyle::Jinja,
+            Composition::Replace,
+            "v2 {{ user.extension ",
+        );
         assert!(r.set_template(bad).is_err());
         let p = Arc::new(sample::sample_profile(Vendor::Yealink));
         assert_eq!(r.render_template("t", &p).unwrap(), "v1 204");
@@ -692,9 +796,17 @@ True True";
     fn render_errors_return_no_output() {
         let mut r = Renderer::new();
         // Valid for the sample (two lines), fails for a phone with one line.
-        r.set_template(tpl(Vendor::Yealink, TemplateStyle::Jinja, Composition::Replace, "a = {{ user.extension }}\nb = {{ lines[1].extension }}\n")).unwrap();
+        r.set_template(tpl(
+            Vendor::Yealink,
+            TemplateStyle::Jinja,
+            Composition::Replace,
+            "a = {{ user.extension }}\nb = {{ lines[1].extension }}\n",
+        ))
+        .unwrap();
         let p = Arc::new(sample::reference_profile(Vendor::Yealink));
-        let e = r.render_config(&p, Some("t"), &AdditionalParams::default()).unwrap_err();
+        let e = r
+            .render_config(&p, Some("t"), &AdditionalParams::default())
+            .unwrap_err();
         assert_eq!(e.kind(), ErrorKind::TemplateRender);
         assert_eq!(e.line(), Some(2));
     }
@@ -702,16 +814,31 @@ True True";
     #[test]
     fn template_vendor_must_match_phone() {
         let mut r = Renderer::new();
-        r.set_template(tpl(Vendor::Yealink, TemplateStyle::Placeholder, Composition::Replace, "#!version:1.0.0.1\n")).unwrap();
+        r.set_template(tpl(
+            Vendor::Yealink,
+            TemplateStyle::Placeholder,
+            Composition::Replace,
+            "#!version:1.0.0.1\n",
+        ))
+        .unwrap();
         let p = Arc::new(sample::reference_profile(Vendor::Htek));
-        let e = r.render_config(&p, Some("t"), &AdditionalParams::default()).unwrap_err();
+        let e = r
+            .render_config(&p, Some("t"), &AdditionalParams::default())
+            .unwrap_err();
         assert_eq!(e.kind(), ErrorKind::InvalidInput);
-        assert!(r.render_config(&p, Some("missing"), &AdditionalParams::default()).is_err());
+        assert!(r
+            .render_config(&p, Some("missing"), &AdditionalParams::default())
+            .is_err());
     }
 
     #[test]
     fn bad_names_and_sizes() {
-        let mut t = tpl(Vendor::Yealink, TemplateStyle::Placeholder, Composition::Replace, "x");
+        let mut t = tpl(
+            Vendor::Yealink,
+            TemplateStyle::Placeholder,
+            Composition::Replace,
+            "x",
+        );
         t.name = " ".into();
         assert_eq!(validate_template(&t).unwrap_err().name(), Some("name"));
         t.name = "ok".into();
@@ -719,6 +846,9 @@ True True";
         assert_eq!(validate_template(&t).unwrap_err().name(), Some("source"));
         t.vendor = Vendor::Ale;
         t.source = "x".into();
-        assert_eq!(validate_template(&t).unwrap_err().kind(), ErrorKind::Unsupported);
+        assert_eq!(
+            validate_template(&t).unwrap_err().kind(),
+            ErrorKind::Unsupported
+        );
     }
 }

@@ -91,7 +91,10 @@ impl TimeZone {
             .ok_or_else(|| {
                 Error::new(
                     ErrorKind::InvalidInput,
-                    format!("unknown time zone {:?}; use an IANA name such as Europe/Berlin", name.chars().take(60).collect::<String>()),
+                    format!(
+                        "unknown time zone {:?}; use an IANA name such as Europe/Berlin",
+                        name.chars().take(60).collect::<String>()
+                    ),
                 )
             })
     }
@@ -160,11 +163,27 @@ mod tests {
         assert_eq!(b.offset_minutes(), 60);
         assert!(b.has_dst());
         assert_eq!(b.offset_hours_string(), "+1");
-        assert_eq!(TimeZone::from_name("Asia/Kolkata").unwrap().offset_hours_string(), "+5:30");
-        assert_eq!(TimeZone::from_name("America/New_York").unwrap().offset_hours_string(), "-5");
-        assert_eq!(TimeZone::from_name("UTC").unwrap().offset_hours_string(), "0");
+        assert_eq!(
+            TimeZone::from_name("Asia/Kolkata")
+                .unwrap()
+                .offset_hours_string(),
+            "+5:30"
+        );
+        assert_eq!(
+            TimeZone::from_name("America/New_York")
+                .unwrap()
+                .offset_hours_string(),
+            "-5"
+        );
+        assert_eq!(
+            TimeZone::from_name("UTC").unwrap().offset_hours_string(),
+            "0"
+        );
         assert!(!TimeZone::from_name("Asia/Tokyo").unwrap().has_dst());
-        assert_eq!(TimeZone::from_name("Mars/Base").unwrap_err().kind(), ErrorKind::InvalidInput);
+        assert_eq!(
+            TimeZone::from_name("Mars/Base").unwrap_err().kind(),
+            ErrorKind::InvalidInput
+        );
     }
 
     #[test]

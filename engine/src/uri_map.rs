@@ -18,14 +18,19 @@ impl UriMapping {
     /// string removed). Fails for a path that is empty or tries to leave the tree.
     pub fn new(path: &str, template: &str) -> Result<Self> {
         let segments = normalize(path).ok_or_else(|| {
-            Error::new(ErrorKind::InvalidInput, "the path contains '..', a backslash, a control character or a bad %-escape")
-                .with_name("path")
+            Error::new(
+                ErrorKind::InvalidInput,
+                "the path contains '..', a backslash, a control character or a bad %-escape",
+            )
+            .with_name("path")
         })?;
         if segments.is_empty() {
             return Err(Error::new(ErrorKind::InvalidInput, "the path is empty").with_name("path"));
         }
         if template.trim().is_empty() {
-            return Err(Error::new(ErrorKind::InvalidInput, "no template given").with_name("template"));
+            return Err(
+                Error::new(ErrorKind::InvalidInput, "no template given").with_name("template")
+            );
         }
         Ok(Self {
             path: segments.join("/"),
@@ -53,19 +58,34 @@ pub(crate) fn find<'a>(mappings: &'a [UriMapping], path: &str) -> Option<&'a Uri
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::detect::{detect, PhoneRequest, Resource};
     #[cfg(target_arch = "wasm32")]
     use wasm_bindgen_test::wasm_bindgen_test as test;
-    use crate::detect::{detect, PhoneRequest, Resource};
 
     #[test]
     fn mapped_path_wins_over_vendor_rules() {
         let maps = [UriMapping::new("/y000000000028.cfg", "old-yealink").unwrap()];
-        let d = detect(&PhoneRequest { path: "y000000000028.cfg", ..Default::default() }, &maps);
+        let d = detect(
+            &PhoneRequest {
+                path: "y000000000028.cfg",
+                ..Default::default()
+            },
+            &maps,
+        );
         assert_eq!(
             d.resource,
-            Resource::Mapped { path: "y000000000028.cfg".into(), template: "old-yealink".into() }
+            Resource::Mapped {
+                path: "y000000000028.cfg".into(),
+                template: "old-yealink".into()
+            }
         );
-        let d = detect(&PhoneRequest { path: "/Y000000000028.cfg", ..Default::default() }, &maps);
+        let d = detect(
+            &PhoneRequest {
+                path: "/Y000000000028.cfg",
+                ..Default::default()
+            },
+            &maps,
+        );
         assert!(!matches!(d.resource, Resource::Mapped { .. }));
     }
 
@@ -74,6 +94,9 @@ mod tests {
         assert!(UriMapping::new("/../x", "t").is_err());
         assert!(UriMapping::new("/", "t").is_err());
         assert!(UriMapping::new("/a.cfg", " ").is_err());
-        assert_eq!(UriMapping::new("//a/./b.cfg?x", "t").unwrap().path(), "a/b.cfg");
+        assert_eq!(
+            UriMapping::new("//a/./b.cfg?x", "t").unwrap().path(),
+            "a/b.cfg"
+        );
     }
 }

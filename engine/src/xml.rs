@@ -218,7 +218,9 @@ impl Document {
         let mut root: Option<Element> = None;
         loop {
             let pos = reader.buffer_position();
-            let ev = reader.read_event().map_err(|e| xml_err(s, pos, &e.to_string()))?;
+            let ev = reader
+                .read_event()
+                .map_err(|e| xml_err(s, pos, &e.to_string()))?;
             match ev {
                 Event::Decl(d) => {
                     if root.is_some() || !stack.is_empty() {
@@ -251,7 +253,8 @@ impl Document {
                     push_text(&mut stack, &text, s, pos)?;
                 }
                 Event::GeneralRef(r) => {
-                    let text = resolve_ref(&r).ok_or_else(|| xml_err(s, pos, "undefined entity reference"))?;
+                    let text = resolve_ref(&r)
+                        .ok_or_else(|| xml_err(s, pos, "undefined entity reference"))?;
                     push_text(&mut stack, &text, s, pos)?;
                 }
                 Event::CData(c) => {
@@ -272,7 +275,11 @@ impl Document {
             }
         }
         if let Some(open) = stack.last() {
-            return Err(xml_err(s, s.len() as u64, &format!("<{}> is not closed", open.name)));
+            return Err(xml_err(
+                s,
+                s.len() as u64,
+                &format!("<{}> is not closed", open.name),
+            ));
         }
         let mut root = root.ok_or_else(|| xml_err(s, s.len() as u64, "no root element"))?;
         normalize_text(&mut root);
@@ -304,15 +311,26 @@ pub(crate) fn parse_fragment(s: &str) -> Result<Vec<Element>> {
         // Report the position in the caller's text: the wrapper adds columns to line 1 only.
         let mut out = Error::new(ErrorKind::InvalidXml, e.detail().to_owned());
         if let Some(line) = e.line() {
-            let col = e.col().map(|c| if line == 1 { c.saturating_sub(OPEN.len()).max(1) } else { c });
+            let col = e.col().map(|c| {
+                if line == 1 {
+                    c.saturating_sub(OPEN.len()).max(1)
+                } else {
+                    c
+                }
+            });
             out = out.at(line, col);
         }
         out
     })?;
-    Ok(doc.root.children.into_iter().filter_map(|c| match c {
-        Node::Element(e) => Some(e),
-        _ => None,
-    }).collect())
+    Ok(doc
+        .root
+        .children
+        .into_iter()
+        .filter_map(|c| match c {
+            Node::Element(e) => Some(e),
+            _ => None,
+        })
+        .collect())
 }
 
 /// Checks that `s` is a well-formed XML document; the error carries line and column.
@@ -396,7 +414,11 @@ fn resolve_ref(r: &BytesRef<'_>) -> Option<String> {
 fn start_element(b: &BytesStart<'_>, s: &str, pos: u64) -> Result<Element> {
     let name = String::from_utf8_lossy(b.name().as_ref()).into_owned();
     if !is_name(&name) {
-        return Err(xml_err(s, pos, &format!("{name:?} is not a valid element name")));
+        return Err(xml_err(
+            s,
+            pos,
+            &format!("{name:?} is not a valid element name"),
+        ));
     }
     let mut el = Element::new(&name);
     for a in b.attributes().with_checks(true) {
@@ -421,8 +443,14 @@ pub(crate) fn line_col(s: &str, pos: usize) -> (usize, usize) {
     let pos = pos.min(s.len());
     let before = s.as_bytes().get(..pos).unwrap_or_default();
     let line = before.iter().filter(|&&b| b == b'\n').count() + 1;
-    let line_start = before.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
-    let col = String::from_utf8_lossy(&before[line_start..]).chars().count() + 1;
+    let line_start = before
+        .iter()
+        .rposition(|&b| b == b'\n')
+        .map_or(0, |i| i + 1);
+    let col = String::from_utf8_lossy(&before[line_start..])
+        .chars()
+        .count()
+        + 1;
     (line, col)
 }
 
@@ -503,9 +531,16 @@ mod tests {
     fn upsert_and_fragment() {
         let mut doc = Document::parse("<r><a idx=\"1\">x</a><a idx=\"2\">y</a></r>").unwrap();
         let new = Element::parse_fragment_one("<a idx=\"2\">z</a>").unwrap();
-        doc.root.upsert(new, |e| e.name == "a" && e.attr("idx") == Some("2"));
-        doc.root.upsert(Element::parse_fragment_one("<b>q</b>").unwrap(), |e| e.name == "b");
-        assert_eq!(doc.to_xml(), "<r>\n  <a idx=\"1\">x</a>\n  <a idx=\"2\">z</a>\n  <b>q</b>\n</r>\n");
+        doc.root
+            .upsert(new, |e| e.name == "a" && e.attr("idx") == Some("2"));
+        doc.root
+            .upsert(Element::parse_fragment_one("<b>q</b>").unwrap(), |e| {
+                e.name == "b"
+            });
+        assert_eq!(
+            doc.to_xml(),
+            "<r>\n  <a idx=\"1\">x</a>\n  <a idx=\"2\">z</a>\n  <b>q</b>\n</r>\n"
+        );
         assert!(Element::parse_fragment_one("<a/><b/>").is_err());
         let e = parse_fragment("<a/>\n<b>\n</c>").unwrap_err();
         assert_eq!(e.line(), Some(3));

@@ -11,19 +11,65 @@ fn mac(s: &str) -> Mac {
 }
 
 fn req<'a>(path: &'a str, ua: Option<&'a str>) -> PhoneRequest<'a> {
-    PhoneRequest { path, user_agent: ua, pnp: None }
+    PhoneRequest {
+        path,
+        user_agent: ua,
+        pnp: None,
+    }
 }
 
 #[test]
 fn device_configs_of_every_vendor() {
     let cases: &[(&str, Option<&str>, Vendor, Option<&str>, Option<&str>, &str)] = &[
         // path, User-Agent, vendor, model, firmware, MAC
-        ("/001565aabbcc.cfg", Some("Yealink SIP-T46S 66.86.0.15 00:15:65:aa:bb:cc"), Vendor::Yealink, Some("T46S"), Some("66.86.0.15"), "001565aabbcc"),
-        ("/001565f429a4.cfg", Some("Yealink SIP-T56A 58.80.0.25 001565f429a4"), Vendor::Yealink, Some("T56A"), Some("58.80.0.25"), "001565f429a4"),
-        ("/805ec0d9c744.cfg", Some("Yealink W90DM 130.87.0.10 80:5e:c0:d9:c7:44"), Vendor::Yealink, Some("W90DM"), Some("130.87.0.10"), "805ec0d9c744"),
-        ("/Fanvil/0c383e07e16c.cfg", Some("Fanvil X4 2.10.2.6887 0c383e07e16c"), Vendor::Fanvil, Some("X4"), Some("2.10.2.6887"), "0c383e07e16c"),
-        ("/0c383e2cd782.cfg", Some("Fanvil X6U Pro 0.0.10 0c383e2cd782"), Vendor::Fanvil, Some("X6U-Pro"), Some("0.0.10"), "0c383e2cd782"),
-        ("/001fc11c22a9.cfg", Some("Htek UC903 2.0.4.2 00:1f:c1:1c:22:a9"), Vendor::Htek, Some("UC903"), Some("2.0.4.2"), "001fc11c22a9"),
+        (
+            "/001565aabbcc.cfg",
+            Some("Yealink SIP-T46S 66.86.0.15 00:15:65:aa:bb:cc"),
+            Vendor::Yealink,
+            Some("T46S"),
+            Some("66.86.0.15"),
+            "001565aabbcc",
+        ),
+        (
+            "/001565f429a4.cfg",
+            Some("Yealink SIP-T56A 58.80.0.25 001565f429a4"),
+            Vendor::Yealink,
+            Some("T56A"),
+            Some("58.80.0.25"),
+            "001565f429a4",
+        ),
+        (
+            "/805ec0d9c744.cfg",
+            Some("Yealink W90DM 130.87.0.10 80:5e:c0:d9:c7:44"),
+            Vendor::Yealink,
+            Some("W90DM"),
+            Some("130.87.0.10"),
+            "805ec0d9c744",
+        ),
+        (
+            "/Fanvil/0c383e07e16c.cfg",
+            Some("Fanvil X4 2.10.2.6887 0c383e07e16c"),
+            Vendor::Fanvil,
+            Some("X4"),
+            Some("2.10.2.6887"),
+            "0c383e07e16c",
+        ),
+        (
+            "/0c383e2cd782.cfg",
+            Some("Fanvil X6U Pro 0.0.10 0c383e2cd782"),
+            Vendor::Fanvil,
+            Some("X6U-Pro"),
+            Some("0.0.10"),
+            "0c383e2cd782",
+        ),
+        (
+            "/001fc11c22a9.cfg",
+            Some("Htek UC903 2.0.4.2 00:1f:c1:1c:22:a9"),
+            Vendor::Htek,
+            Some("UC903"),
+            Some("2.0.4.2"),
+            "001fc11c22a9",
+        ),
     ];
     for &(path, ua, vendor, model, fw, m) in cases {
         let d = detect(&req(path, ua), &[]);
@@ -46,26 +92,52 @@ fn mac_dot_cfg_without_user_agent_goes_to_the_macs_maker() {
     ] {
         let d = detect(&req(path, None), &[]);
         assert_eq!(d.vendor, Some(vendor), "{path}");
-        assert!(matches!(d.resource, Resource::DeviceConfig { .. }), "{path}");
+        assert!(
+            matches!(d.resource, Resource::DeviceConfig { .. }),
+            "{path}"
+        );
         assert_eq!(d.ua_mac, None);
     }
 }
 
 #[test]
 fn a_phone_asking_for_another_phones_file_is_flagged() {
-    let d = detect(&req("/001565000001.cfg", Some("Yealink SIP-T46S 66.86.0.15 00:15:65:aa:bb:cc")), &[]);
-    assert_eq!(d.resource, Resource::DeviceConfig { mac: mac("001565000001") });
+    let d = detect(
+        &req(
+            "/001565000001.cfg",
+            Some("Yealink SIP-T46S 66.86.0.15 00:15:65:aa:bb:cc"),
+        ),
+        &[],
+    );
+    assert_eq!(
+        d.resource,
+        Resource::DeviceConfig {
+            mac: mac("001565000001")
+        }
+    );
     assert!(!d.ua_mac_matches());
     assert_eq!(d.mac(), Some(mac("001565000001")));
 }
 
 #[test]
 fn common_files() {
-    let d = detect(&req("/y000000000066.cfg", Some("Yealink SIP-T46S 66.86.0.15 00:15:65:aa:bb:cc")), &[]);
-    assert!(matches!(d.resource, Resource::CommonConfig { ref model, .. } if model.as_deref() == Some("T46S")), "{d:?}");
+    let d = detect(
+        &req(
+            "/y000000000066.cfg",
+            Some("Yealink SIP-T46S 66.86.0.15 00:15:65:aa:bb:cc"),
+        ),
+        &[],
+    );
+    assert!(
+        matches!(d.resource, Resource::CommonConfig { ref model, .. } if model.as_deref() == Some("T46S")),
+        "{d:?}"
+    );
     let d = detect(&req("y000000000028.cfg", None), &[]);
     assert_eq!(d.vendor, Some(Vendor::Yealink));
-    assert!(matches!(d.resource, Resource::CommonConfig { ref model, .. } if model.as_deref() == Some("T46G")), "{d:?}");
+    assert!(
+        matches!(d.resource, Resource::CommonConfig { ref model, .. } if model.as_deref() == Some("T46G")),
+        "{d:?}"
+    );
 }
 
 #[test]
@@ -88,8 +160,20 @@ fn nothing_we_serve() {
 
 #[test]
 fn pnp_parameters_identify_the_phone() {
-    let pnp = PnpInfo { vendor: "Yealink".into(), model: "SIP-T46S".into(), version: "66.86.0.15".into(), mac: Some(mac("001565aabbcc")) };
-    let d = detect(&PhoneRequest { path: "001565aabbcc.cfg", user_agent: None, pnp: Some(&pnp) }, &[]);
+    let pnp = PnpInfo {
+        vendor: "Yealink".into(),
+        model: "SIP-T46S".into(),
+        version: "66.86.0.15".into(),
+        mac: Some(mac("001565aabbcc")),
+    };
+    let d = detect(
+        &PhoneRequest {
+            path: "001565aabbcc.cfg",
+            user_agent: None,
+            pnp: Some(&pnp),
+        },
+        &[],
+    );
     assert_eq!(d.vendor, Some(Vendor::Yealink));
     assert_eq!(d.ua_mac, Some(mac("001565aabbcc")));
     assert!(d.ua_mac_matches());
@@ -99,13 +183,30 @@ fn pnp_parameters_identify_the_phone() {
 fn uri_mappings_come_first() {
     let maps = [UriMapping::new("/custom/boot.cfg", "boot").unwrap()];
     let d = detect(&req("/custom/boot.cfg?x=1", None), &maps);
-    assert_eq!(d.resource, Resource::Mapped { path: "custom/boot.cfg".into(), template: "boot".into() });
+    assert_eq!(
+        d.resource,
+        Resource::Mapped {
+            path: "custom/boot.cfg".into(),
+            template: "boot".into()
+        }
+    );
 }
 
 #[test]
 fn hostile_user_agents_do_not_panic() {
     let long = "Yealink SIP-".to_owned() + &"A".repeat(100_000);
-    for ua in ["", " ", "Yealink", "Yealink SIP-", "Fanvil", "Htek ", "\u{0}\u{1}", "Grandstream Model HW", long.as_str(), "Mozilla/4.0 (compatible; snom"] {
+    for ua in [
+        "",
+        " ",
+        "Yealink",
+        "Yealink SIP-",
+        "Fanvil",
+        "Htek ",
+        "\u{0}\u{1}",
+        "Grandstream Model HW",
+        long.as_str(),
+        "Mozilla/4.0 (compatible; snom",
+    ] {
         let _ = detect(&req("/001565aabbcc.cfg", Some(ua)), &[]);
     }
 }

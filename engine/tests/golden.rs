@@ -16,8 +16,8 @@ use wasm_bindgen_test::wasm_bindgen_test as test;
 use std::sync::Arc;
 
 use engine::{
-    default_config, reference_profile, render_phonebook, sample_profile, AdditionalParams, Composition, Contact,
-    Renderer, Template, TemplateStyle, Vendor,
+    default_config, reference_profile, render_phonebook, sample_profile, AdditionalParams,
+    Composition, Contact, Renderer, Template, TemplateStyle, Vendor,
 };
 
 struct Case {
@@ -38,12 +38,59 @@ macro_rules! case {
             jinja: include_str!(concat!("../../tests/fixtures/", $dir, "/blf10.j2")),
             params: include_str!(concat!("../../tests/fixtures/", $dir, "/params.ini")),
             expected: [
-                ("default", include_str!(concat!("../../tests/fixtures/", $dir, "/default.expected.", $ext))),
-                ("full", include_str!(concat!("../../tests/fixtures/", $dir, "/full.expected.", $ext))),
-                ("placeholder", include_str!(concat!("../../tests/fixtures/", $dir, "/placeholder.expected.", $ext))),
-                ("blf10", include_str!(concat!("../../tests/fixtures/", $dir, "/blf10.expected.", $ext))),
-                ("params", include_str!(concat!("../../tests/fixtures/", $dir, "/params.expected.", $ext))),
-                ("phonebook", include_str!(concat!("../../tests/fixtures/", $dir, "/phonebook.expected.xml"))),
+                (
+                    "default",
+                    include_str!(concat!(
+                        "../../tests/fixtures/",
+                        $dir,
+                        "/default.expected.",
+                        $ext
+                    )),
+                ),
+                (
+                    "full",
+                    include_str!(concat!(
+                        "../../tests/fixtures/",
+                        $dir,
+                        "/full.expected.",
+                        $ext
+                    )),
+                ),
+                (
+                    "placeholder",
+                    include_str!(concat!(
+                        "../../tests/fixtures/",
+                        $dir,
+                        "/placeholder.expected.",
+                        $ext
+                    )),
+                ),
+                (
+                    "blf10",
+                    include_str!(concat!(
+                        "../../tests/fixtures/",
+                        $dir,
+                        "/blf10.expected.",
+                        $ext
+                    )),
+                ),
+                (
+                    "params",
+                    include_str!(concat!(
+                        "../../tests/fixtures/",
+                        $dir,
+                        "/params.expected.",
+                        $ext
+                    )),
+                ),
+                (
+                    "phonebook",
+                    include_str!(concat!(
+                        "../../tests/fixtures/",
+                        $dir,
+                        "/phonebook.expected.xml"
+                    )),
+                ),
             ],
         }
     };
@@ -69,26 +116,54 @@ fn render_all(c: &Case) -> Vec<(&'static str, String)> {
             name: name.into(),
             vendor: v,
             style,
-            composition: if style == TemplateStyle::Jinja { Composition::Replace } else { Composition::Overlay },
+            composition: if style == TemplateStyle::Jinja {
+                Composition::Replace
+            } else {
+                Composition::Overlay
+            },
             source: source.into(),
         })
         .unwrap_or_else(|e| panic!("{v} {name}: {e}"));
     };
-    save(&mut r, "placeholder", TemplateStyle::Placeholder, c.placeholder);
+    save(
+        &mut r,
+        "placeholder",
+        TemplateStyle::Placeholder,
+        c.placeholder,
+    );
     save(&mut r, "blf10", TemplateStyle::Jinja, c.jinja);
-    let params = AdditionalParams::parse(c.params).unwrap_or_else(|e| panic!("{v} params.ini: {e}"));
+    let params =
+        AdditionalParams::parse(c.params).unwrap_or_else(|e| panic!("{v} params.ini: {e}"));
     let contacts = [
-        Contact { name: "Irina Smirnova".into(), number: "204".into() },
-        Contact { name: "Reception & Co <Front>".into(), number: "299".into() },
-        Contact { name: "O'Brien \"Bob\"".into(), number: "+49 30 1234567".into() },
+        Contact {
+            name: "Irina Smirnova".into(),
+            number: "204".into(),
+        },
+        Contact {
+            name: "Reception & Co <Front>".into(),
+            number: "299".into(),
+        },
+        Contact {
+            name: "O'Brien \"Bob\"".into(),
+            number: "+49 30 1234567".into(),
+        },
     ];
     vec![
         ("default", default_config(&reference_profile(v)).unwrap()),
         ("full", default_config(&full).unwrap()),
-        ("placeholder", r.render_config(&full, Some("placeholder"), &none).unwrap()),
-        ("blf10", r.render_config(&full, Some("blf10"), &none).unwrap()),
+        (
+            "placeholder",
+            r.render_config(&full, Some("placeholder"), &none).unwrap(),
+        ),
+        (
+            "blf10",
+            r.render_config(&full, Some("blf10"), &none).unwrap(),
+        ),
         ("params", r.render_config(&full, None, &params).unwrap()),
-        ("phonebook", render_phonebook(v, "Demo office", &contacts).unwrap()),
+        (
+            "phonebook",
+            render_phonebook(v, "Demo office", &contacts).unwrap(),
+        ),
     ]
 }
 
@@ -106,15 +181,27 @@ fn golden_outputs() {
                 #[cfg(not(target_arch = "wasm32"))]
                 {
                     let ext = if name == "phonebook" { "xml" } else { c.ext };
-                    let path = format!("{}/../tests/fixtures/{}/{name}.expected.{ext}", env!("CARGO_MANIFEST_DIR"), c.vendor);
+                    let path = format!(
+                        "{}/../tests/fixtures/{}/{name}.expected.{ext}",
+                        env!("CARGO_MANIFEST_DIR"),
+                        c.vendor
+                    );
                     std::fs::write(&path, &got).unwrap();
                 }
             } else {
-                failures.push(format!("--- {} {name}: got\n{got}\n--- expected\n{expected}", c.vendor));
+                failures.push(format!(
+                    "--- {} {name}: got\n{got}\n--- expected\n{expected}",
+                    c.vendor
+                ));
             }
         }
     }
-    assert!(failures.is_empty(), "{} golden mismatches:\n{}", failures.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} golden mismatches:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
 }
 
 #[test]
@@ -122,7 +209,8 @@ fn xml_outputs_are_well_formed() {
     for c in cases() {
         for (name, out) in render_all(&c) {
             if c.vendor.config_syntax().unwrap().is_xml() || name == "phonebook" {
-                engine::check_well_formed(&out).unwrap_or_else(|e| panic!("{} {name}: {e}", c.vendor));
+                engine::check_well_formed(&out)
+                    .unwrap_or_else(|e| panic!("{} {name}: {e}", c.vendor));
             }
         }
     }
@@ -133,9 +221,17 @@ fn secrets_appear_only_where_they_belong() {
     for c in cases() {
         for (name, out) in render_all(&c) {
             if name == "phonebook" {
-                assert!(!out.contains("1c9709222690713dd"), "{} phonebook leaks a password", c.vendor);
+                assert!(
+                    !out.contains("1c9709222690713dd"),
+                    "{} phonebook leaks a password",
+                    c.vendor
+                );
             } else {
-                assert!(out.contains("1c9709222690713dd"), "{} {name} lacks line 1's password", c.vendor);
+                assert!(
+                    out.contains("1c9709222690713dd"),
+                    "{} {name} lacks line 1's password",
+                    c.vendor
+                );
             }
         }
     }

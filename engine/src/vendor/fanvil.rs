@@ -990,11 +990,11 @@ impl VendorModule for Fanvil {
 #[cfg(test)]
 mod tests {
     use super::*;
-    #[cfg(target_arch = "wasm32")]
-    use wasm_bindgen_test::wasm_bindgen_test as test;
     use crate::model::{BlfKey, Device};
     use crate::secret::Secret;
     use crate::tz::TimeZone;
+    #[cfg(target_arch = "wasm32")]
+    use wasm_bindgen_test::wasm_bindgen_test as test;
 
     fn mac() -> Mac {
         Mac::from_hex12("0c383e07e16c").unwrap()

@@ -601,12 +601,12 @@ fn param_element(p: &Param) -> Result<Element> {
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
-    #[cfg(target_arch = "wasm32")]
-    use wasm_bindgen_test::wasm_bindgen_test as test;
     use crate::model::{BlfKey, Device, Language};
     use crate::secret::Secret;
     use crate::tz::TimeZone;
     use crate::xml::check_well_formed;
+    #[cfg(target_arch = "wasm32")]
+    use wasm_bindgen_test::wasm_bindgen_test as test;
 
     fn mac() -> Mac {
         Mac::parse("000b828aa872").unwrap()

@@ -247,11 +247,11 @@ fn write_account(out: &mut String, n: u32, l: &Line) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    #[cfg(target_arch = "wasm32")]
-    use wasm_bindgen_test::wasm_bindgen_test as test;
     use crate::model::{BlfKey, Device, Language, Transport};
     use crate::params::AdditionalParams;
     use crate::tz::TimeZone;
+    #[cfg(target_arch = "wasm32")]
+    use wasm_bindgen_test::wasm_bindgen_test as test;
 
     fn mac(s: &str) -> Mac {
         Mac::parse(s).unwrap()

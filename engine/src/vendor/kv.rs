@@ -7,7 +7,10 @@ use crate::params::{AdditionalParams, Param, Section};
 /// Merges `(key, value)` pairs into `config`. A key already present is rewritten in place
 /// (every occurrence); a new key is appended at the end, in the order given. Lines that are
 /// not settings (the `#!version` header, comments) are kept as they are.
-pub(crate) fn merge<'a>(config: &str, settings: impl IntoIterator<Item = (&'a str, &'a str)>) -> String {
+pub(crate) fn merge<'a>(
+    config: &str,
+    settings: impl IntoIterator<Item = (&'a str, &'a str)>,
+) -> String {
     let mut lines: Vec<String> = config.lines().map(str::to_owned).collect();
     let mut appended: Vec<String> = Vec::new();
     for (key, value) in settings {
@@ -35,7 +38,10 @@ pub(crate) fn merge<'a>(config: &str, settings: impl IntoIterator<Item = (&'a st
 
 /// Merges Additional Parameters lines into `config`.
 pub(crate) fn apply_params(config: &str, params: &[&Param]) -> String {
-    merge(config, params.iter().map(|p| (p.key.as_str(), p.value.as_str())))
+    merge(
+        config,
+        params.iter().map(|p| (p.key.as_str(), p.value.as_str())),
+    )
 }
 
 /// Merges a template's output, itself `key = value` lines, into `config`. The `#!version`
@@ -66,8 +72,14 @@ mod tests {
     #[test]
     fn overrides_in_place_and_appends() {
         let cfg = "#!version:1.0.0.1\na.b = 1\n# note\nc.d = 2\n";
-        let out = merge(cfg, [("c.d", "3"), ("e.f", "4"), ("a.b", "5"), ("e.f", "6")]);
-        assert_eq!(out, "#!version:1.0.0.1\na.b = 5\n# note\nc.d = 3\ne.f = 6\n");
+        let out = merge(
+            cfg,
+            [("c.d", "3"), ("e.f", "4"), ("a.b", "5"), ("e.f", "6")],
+        );
+        assert_eq!(
+            out,
+            "#!version:1.0.0.1\na.b = 5\n# note\nc.d = 3\ne.f = 6\n"
+        );
     }
 
     #[test]

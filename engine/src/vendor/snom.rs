@@ -766,11 +766,11 @@ pub(super) fn clip(s: &str) -> String {
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
-    #[cfg(target_arch = "wasm32")]
-    use wasm_bindgen_test::wasm_bindgen_test as test;
     use crate::model::{BlfKey, Device};
     use crate::secret::Secret;
     use crate::xml::check_well_formed;
+    #[cfg(target_arch = "wasm32")]
+    use wasm_bindgen_test::wasm_bindgen_test as test;
 
     fn mac() -> Mac {
         Mac::parse("000413922D24").unwrap()

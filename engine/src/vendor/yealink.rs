@@ -838,10 +838,10 @@ pub(crate) fn push_xml_text(out: &mut String, indent: &str, name: &str, text: &s
 #[cfg(test)]
 mod tests {
     use super::*;
-    #[cfg(target_arch = "wasm32")]
-    use wasm_bindgen_test::wasm_bindgen_test as test;
     use crate::model::{Device, Language};
     use crate::params::AdditionalParams;
+    #[cfg(target_arch = "wasm32")]
+    use wasm_bindgen_test::wasm_bindgen_test as test;
 
     fn mac(s: &str) -> Mac {
         Mac::parse(s).unwrap()
