@@ -2,6 +2,7 @@
 //! `../shared/bench/`): `python3 ../shared/bench/jinja2_yealink.py` renders the same
 //! Yealink template with Python Jinja2. Run pinned to one core:
 //! `taskset -c 0 cargo bench -p engine --bench render`.
+#![allow(clippy::unwrap_used, missing_docs)]
 
 use std::hint::black_box;
 use std::sync::Arc;

@@ -51,13 +51,6 @@ impl Element {
             .map(|(_, v)| v.as_str())
     }
 
-    pub(crate) fn set_attr(&mut self, name: &str, value: &str) {
-        match self.attrs.iter_mut().find(|(k, _)| k == name) {
-            Some((_, v)) => value.clone_into(v),
-            None => self.attrs.push((name.to_owned(), value.to_owned())),
-        }
-    }
-
     /// The concatenated text children.
     pub(crate) fn text(&self) -> String {
         let mut s = String::new();
@@ -88,21 +81,10 @@ impl Element {
         })
     }
 
-    pub(crate) fn elements_mut(&mut self) -> impl Iterator<Item = &mut Self> {
-        self.children.iter_mut().filter_map(|c| match c {
-            Node::Element(e) => Some(e),
-            _ => None,
-        })
-    }
-
-    /// The first child element named `name`.
+    /// The first child element named `name` (tests read generated documents with it).
+    #[cfg(test)]
     pub(crate) fn child(&self, name: &str) -> Option<&Self> {
         self.elements().find(|e| e.name == name)
-    }
-
-    /// The first child element named `name`, mutably.
-    pub(crate) fn child_mut(&mut self, name: &str) -> Option<&mut Self> {
-        self.elements_mut().find(|e| e.name == name)
     }
 
     /// The first child named `name`, created at the end if missing.
@@ -470,7 +452,7 @@ pub fn escape(s: &str) -> String {
 }
 
 /// Appends `s` to `out`, XML-escaped.
-pub fn escape_into(s: &str, out: &mut String) {
+pub(crate) fn escape_into(s: &str, out: &mut String) {
     let mut last = 0;
     for (i, b) in s.bytes().enumerate() {
         let rep = match b {
@@ -499,8 +481,18 @@ mod tests {
         let src = "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<settings>\n  <phone-settings>\n    <user_name idx=\"1\" perm=\"RW\">204</user_name>\n    <user_pass idx=\"1\" perm=\"RW\">a&amp;b&lt;</user_pass>\n    <empty/>\n  </phone-settings>\n</settings>\n";
         let doc = Document::parse(src).unwrap();
         assert_eq!(doc.to_xml(), src);
-        let ps = doc.root.child("phone-settings").unwrap();
-        assert_eq!(ps.child("user_pass").unwrap().text(), "a&b<");
+        let ps = doc
+            .root
+            .elements()
+            .find(|e| e.name == "phone-settings")
+            .unwrap();
+        assert_eq!(
+            ps.elements()
+                .find(|e| e.name == "user_pass")
+                .unwrap()
+                .text(),
+            "a&b<"
+        );
     }
 
     #[test]

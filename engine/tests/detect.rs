@@ -1,5 +1,6 @@
 //! Request detection across vendors: real request paths and User-Agents, the `<mac>.cfg`
 //! ambiguity between vendors, MAC agreement between path and User-Agent, and PnP.
+#![allow(clippy::unwrap_used, clippy::type_complexity)]
 
 #[cfg(target_arch = "wasm32")]
 use wasm_bindgen_test::wasm_bindgen_test as test;

@@ -9,6 +9,7 @@
 //!
 //! Fixtures are compiled in with `include_str!`, so the same test runs on wasm32 (no file
 //! system there); updating needs the native run.
+#![allow(clippy::unwrap_used)]
 
 #[cfg(target_arch = "wasm32")]
 use wasm_bindgen_test::wasm_bindgen_test as test;

@@ -36,7 +36,7 @@ use crate::error::{Error, ErrorKind, Result};
 use crate::mac::Mac;
 use crate::model::{Contact, Language, Line, Profile, Transport};
 use crate::params::{Param, Section};
-use crate::vendor::{line_safe, CommonContext, ConfigSyntax, Vendor, VendorModule};
+use crate::vendor::{line_safe, CommonContext, ConfigSyntax, VendorModule};
 
 /// Fanvil's module.
 pub(crate) struct Fanvil;
@@ -805,10 +805,6 @@ fn normalise_model(words: &[&str]) -> Option<String> {
 // ---------------------------------------------------------------------------------------------
 
 impl VendorModule for Fanvil {
-    fn vendor(&self) -> Vendor {
-        Vendor::Fanvil
-    }
-
     fn syntax(&self) -> ConfigSyntax {
         ConfigSyntax::FanvilModules
     }
@@ -993,6 +989,7 @@ mod tests {
     use crate::model::{BlfKey, Device};
     use crate::secret::Secret;
     use crate::tz::TimeZone;
+    use crate::vendor::Vendor;
     #[cfg(target_arch = "wasm32")]
     use wasm_bindgen_test::wasm_bindgen_test as test;
 

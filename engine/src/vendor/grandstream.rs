@@ -58,7 +58,7 @@ use crate::error::{Error, ErrorKind, Result};
 use crate::mac::Mac;
 use crate::model::{Contact, Line, Profile, Transport};
 use crate::params::{Param, Section};
-use crate::vendor::{line_safe, CommonContext, ConfigSyntax, Vendor, VendorModule};
+use crate::vendor::{line_safe, CommonContext, ConfigSyntax, VendorModule};
 use crate::xml::{escape_into, Document, Element};
 
 /// Grandstream's module.
@@ -92,10 +92,6 @@ const ACCOUNTS: [[&str; 10]; 6] = [
 ];
 
 impl VendorModule for Grandstream {
-    fn vendor(&self) -> Vendor {
-        Vendor::Grandstream
-    }
-
     fn syntax(&self) -> ConfigSyntax {
         ConfigSyntax::Xml
     }
@@ -604,6 +600,7 @@ mod tests {
     use crate::model::{BlfKey, Device, Language};
     use crate::secret::Secret;
     use crate::tz::TimeZone;
+    use crate::vendor::Vendor;
     use crate::xml::check_well_formed;
     #[cfg(target_arch = "wasm32")]
     use wasm_bindgen_test::wasm_bindgen_test as test;

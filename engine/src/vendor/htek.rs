@@ -42,7 +42,7 @@ use crate::vendor::yealink::{
     is_model_name, language_name, push_n, push_n_u32, push_poll, push_server_url, push_u32,
     push_xml_text, transport_code, write_time_zone,
 };
-use crate::vendor::{kv, CommonContext, ConfigSyntax, Vendor, VendorModule};
+use crate::vendor::{kv, CommonContext, ConfigSyntax, VendorModule};
 
 /// Htek's module.
 pub(crate) struct Htek;
@@ -58,10 +58,6 @@ const DEVICE_CODES: &[(&str, &str)] = &[
 ];
 
 impl VendorModule for Htek {
-    fn vendor(&self) -> Vendor {
-        Vendor::Htek
-    }
-
     fn syntax(&self) -> ConfigSyntax {
         ConfigSyntax::KeyValue
     }
@@ -250,6 +246,7 @@ mod tests {
     use crate::model::{BlfKey, Device, Language, Transport};
     use crate::params::AdditionalParams;
     use crate::tz::TimeZone;
+    use crate::vendor::Vendor;
     #[cfg(target_arch = "wasm32")]
     use wasm_bindgen_test::wasm_bindgen_test as test;
 

@@ -63,6 +63,14 @@ pub(crate) fn line_key(line: &str) -> Option<&str> {
     (!k.is_empty()).then_some(k)
 }
 
+/// Appends `key = value\n` with the value made [`line_safe`](super::line_safe).
+pub(crate) fn push(out: &mut String, key: &str, value: &str) {
+    out.push_str(key);
+    out.push_str(" = ");
+    out.push_str(&super::line_safe(value));
+    out.push('\n');
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -90,12 +98,4 @@ mod tests {
         let e = overlay(cfg, "a = 2\njunk\n", Section::Yealink).unwrap_err();
         assert_eq!(e.line(), Some(2));
     }
-}
-
-/// Appends `key = value\n` with the value made [`line_safe`](super::line_safe).
-pub(crate) fn push(out: &mut String, key: &str, value: &str) {
-    out.push_str(key);
-    out.push_str(" = ");
-    out.push_str(&super::line_safe(value));
-    out.push('\n');
 }

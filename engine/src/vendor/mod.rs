@@ -154,9 +154,6 @@ impl FromStr for Vendor {
 /// Contract for implementers: never panic on any input; all text inputs (paths,
 /// User-Agents, configs, overlays) may be hostile.
 pub(crate) trait VendorModule: Sync {
-    /// The vendor.
-    fn vendor(&self) -> Vendor;
-
     /// The syntax of the vendor's config files.
     fn syntax(&self) -> ConfigSyntax;
 

@@ -58,7 +58,7 @@ use crate::mac::Mac;
 use crate::model::{Contact, Language, Line, Profile, Transport};
 use crate::params::{Param, Section};
 use crate::tz::TimeZone;
-use crate::vendor::{line_safe, CommonContext, ConfigSyntax, Vendor, VendorModule};
+use crate::vendor::{line_safe, CommonContext, ConfigSyntax, VendorModule};
 use crate::xml::{Document, Element, Node};
 
 /// Snom's module.
@@ -70,10 +70,6 @@ const PHONE_SETTINGS: &str = "phone-settings";
 const FUNCTION_KEYS: &str = "functionKeys";
 
 impl VendorModule for Snom {
-    fn vendor(&self) -> Vendor {
-        Vendor::Snom
-    }
-
     fn syntax(&self) -> ConfigSyntax {
         ConfigSyntax::Xml
     }
@@ -768,6 +764,7 @@ mod tests {
     use super::*;
     use crate::model::{BlfKey, Device};
     use crate::secret::Secret;
+    use crate::vendor::Vendor;
     use crate::xml::check_well_formed;
     #[cfg(target_arch = "wasm32")]
     use wasm_bindgen_test::wasm_bindgen_test as test;

@@ -53,7 +53,7 @@ use crate::mac::Mac;
 use crate::model::{BlfKey, Contact, Language, Line, Profile, Transport};
 use crate::params::{Param, Section};
 use crate::tz::TimeZone;
-use crate::vendor::{kv, line_safe, CommonContext, ConfigSyntax, Vendor, VendorModule};
+use crate::vendor::{kv, line_safe, CommonContext, ConfigSyntax, VendorModule};
 
 /// Yealink's module.
 pub(crate) struct Yealink;
@@ -154,10 +154,6 @@ pub(crate) fn code_for_model(model: &str) -> Option<u16> {
 }
 
 impl VendorModule for Yealink {
-    fn vendor(&self) -> Vendor {
-        Vendor::Yealink
-    }
-
     fn syntax(&self) -> ConfigSyntax {
         ConfigSyntax::KeyValue
     }
@@ -840,6 +836,7 @@ mod tests {
     use super::*;
     use crate::model::{Device, Language};
     use crate::params::AdditionalParams;
+    use crate::vendor::Vendor;
     #[cfg(target_arch = "wasm32")]
     use wasm_bindgen_test::wasm_bindgen_test as test;
 
