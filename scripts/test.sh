@@ -35,7 +35,7 @@ step "native tests"
 cargo test --workspace --locked
 
 step "benchmarks build and run once each (test mode)"
-cargo test -p engine --benches --locked
+cargo test -p engine --bench render --locked
 
 step "the engine stays sans-IO: no I/O or JS crates in its normal dependency tree"
 bad=$(cargo tree -p engine -e normal --locked --prefix none | grep -E -o '^(tokio|mio|worker|wasm-bindgen|js-sys|web-sys|getrandom|reqwest)( |$)' | sort -u || true)
