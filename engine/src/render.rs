@@ -41,7 +41,7 @@ impl Renderer {
         let vendor = profile.device.vendor;
         let m = vendor.module()?;
         let tpl = match template {
-            Some(name) => Some(self.template(name).ok_or_else(|| {
+            Some(name) => Some(self.stored(name).ok_or_else(|| {
                 Error::new(
                     ErrorKind::InvalidInput,
                     format!("no template named {name:?}"),
@@ -49,7 +49,7 @@ impl Renderer {
             })?),
             None => None,
         };
-        if let Some(t) = tpl {
+        if let Some((t, _)) = tpl {
             if t.vendor != vendor {
                 return Err(Error::new(
                     ErrorKind::InvalidInput,
@@ -61,8 +61,8 @@ impl Renderer {
             }
         }
         let mut config = match tpl {
-            Some(t) if t.composition == Composition::Replace => {
-                let out = self.render_stored(t, profile)?;
+            Some((t, env_name)) if t.composition == Composition::Replace => {
+                let out = self.render_stored(t, env_name, profile)?;
                 if m.syntax().is_xml() {
                     xml::check_well_formed(&out)?;
                 }
@@ -70,8 +70,8 @@ impl Renderer {
             }
             _ => default_config(profile)?,
         };
-        if let Some(t) = tpl.filter(|t| t.composition == Composition::Overlay) {
-            let overlay = self.render_stored(t, profile)?;
+        if let Some((t, env_name)) = tpl.filter(|(t, _)| t.composition == Composition::Overlay) {
+            let overlay = self.render_stored(t, env_name, profile)?;
             config = m.overlay(&config, &overlay)?;
         }
         if !params.is_empty_for(vendor) {

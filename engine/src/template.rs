@@ -15,7 +15,7 @@
 //! Additional Parameters are merged on top in both cases.
 
 use std::collections::HashMap;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use minijinja::value::{Enumerator, Object, ObjectRepr, Value};
 use minijinja::{AutoEscape, Environment, UndefinedBehavior};
@@ -86,7 +86,14 @@ const XML_ESCAPE: &str = "xml";
 /// | `firmware_url`, `phonebook_url` | strings, or none |
 pub struct Renderer {
     env: Environment<'static>,
-    templates: HashMap<String, Template>,
+    templates: HashMap<String, Stored>,
+}
+
+/// A saved template and the name it is compiled under in the environment (computed once,
+/// not per render).
+struct Stored {
+    template: Template,
+    env_name: String,
 }
 
 impl Default for Renderer {
@@ -131,13 +138,14 @@ impl Renderer {
     /// serving.
     pub fn set_template(&mut self, template: Template) -> Result<()> {
         validate_template(&template)?;
+        let env_name = env_name(&template);
         if template.style == TemplateStyle::Jinja {
-            let key = env_name(&template);
             self.env
-                .add_template_owned(key, template.source.clone())
+                .add_template_owned(env_name.clone(), template.source.clone())
                 .map_err(|e| jinja_error(&e, &template.source, ErrorKind::TemplateSyntax))?;
         }
-        self.templates.insert(template.name.clone(), template);
+        self.templates
+            .insert(template.name.clone(), Stored { template, env_name });
         Ok(())
     }
 
@@ -145,8 +153,8 @@ impl Renderer {
     pub fn remove_template(&mut self, name: &str) -> bool {
         match self.templates.remove(name) {
             Some(t) => {
-                if t.style == TemplateStyle::Jinja {
-                    self.env.remove_template(&env_name(&t));
+                if t.template.style == TemplateStyle::Jinja {
+                    self.env.remove_template(&t.env_name);
                 }
                 true
             }
@@ -156,7 +164,7 @@ impl Renderer {
 
     /// The stored template called `name`.
     pub fn template(&self, name: &str) -> Option<&Template> {
-        self.templates.get(name)
+        self.templates.get(name).map(|s| &s.template)
     }
 
     /// Renders template `name` for `profile` (its raw output, before any merge).
@@ -167,16 +175,28 @@ impl Renderer {
                 format!("no template named {name:?}"),
             )
         })?;
-        self.render_stored(t, profile)
+        self.render_stored(&t.template, &t.env_name, profile)
     }
 
-    pub(crate) fn render_stored(&self, t: &Template, profile: &Arc<Profile>) -> Result<String> {
+    /// The stored template `name` and its compiled name.
+    pub(crate) fn stored(&self, name: &str) -> Option<(&Template, &str)> {
+        self.templates
+            .get(name)
+            .map(|s| (&s.template, s.env_name.as_str()))
+    }
+
+    pub(crate) fn render_stored(
+        &self,
+        t: &Template,
+        env_name: &str,
+        profile: &Arc<Profile>,
+    ) -> Result<String> {
         match t.style {
             TemplateStyle::Placeholder => Ok(substitute(&t.source, profile, is_xml(t.vendor))),
             TemplateStyle::Jinja => {
                 let tpl = self
                     .env
-                    .get_template(&env_name(t))
+                    .get_template(env_name)
                     .map_err(|e| jinja_error(&e, &t.source, ErrorKind::TemplateRender))?;
                 tpl.render(context(profile))
                     .map_err(|e| jinja_error(&e, &t.source, ErrorKind::TemplateRender))
@@ -226,10 +246,11 @@ pub fn validate_template(t: &Template) -> Result<()> {
         }
         TemplateStyle::Jinja => {
             let mut r = Renderer::new();
+            let name = env_name(t);
             r.env
-                .add_template_owned(env_name(t), t.source.clone())
+                .add_template_owned(name.clone(), t.source.clone())
                 .map_err(|e| jinja_error(&e, &t.source, ErrorKind::TemplateSyntax))?;
-            r.render_stored(t, &sample)?
+            r.render_stored(t, &name, &sample)?
         }
     };
     let located = |e: Error| {
@@ -369,14 +390,51 @@ fn jinja_error(e: &minijinja::Error, src: &str, kind: ErrorKind) -> Error {
 // values its template uses (no up-front serialisation of the whole profile).
 
 fn context(p: &Arc<Profile>) -> Value {
-    Value::from_object(Ctx(Arc::clone(p)))
+    Value::from_object(Ctx {
+        profile: Arc::clone(p),
+        cache: Default::default(),
+    })
 }
 
+/// The top-level names, in the order of [`Ctx::cache`].
+const CTX_NAMES: [&str; 8] = [
+    "device",
+    "user",
+    "lines",
+    "blf",
+    "pbx",
+    "settings",
+    "firmware_url",
+    "phonebook_url",
+];
+
+/// The root of the context. Each top-level value is built on first use and then shared:
+/// a template that writes `{{ user.extension }}` five times builds `user` once.
 #[derive(Debug)]
-struct Ctx(Arc<Profile>);
+struct Ctx {
+    profile: Arc<Profile>,
+    cache: [OnceLock<Value>; 8],
+}
 
 fn opt(s: Option<&str>) -> Value {
     s.map_or(Value::from(()), Value::from)
+}
+
+impl Ctx {
+    fn build(&self, i: usize) -> Value {
+        let p = &self.profile;
+        match i {
+            0 => Value::from_object(DeviceObj(Arc::clone(p))),
+            1 if !p.lines.is_empty() => Value::from_object(LineObj(Arc::clone(p), 0)),
+            2 => Value::from_object(Lines(Arc::clone(p))),
+            3 => Value::from_object(Blfs(Arc::clone(p))),
+            4 if !p.lines.is_empty() => Value::from_object(PbxObj(Arc::clone(p))),
+            5 => Value::from_object(SettingsObj(Arc::clone(p))),
+            6 => opt(p.firmware_url.as_deref()),
+            7 => opt(p.phonebook_url.as_deref()),
+            _ => Value::from(()),
+        }
+    }
 }
 
 impl Object for Ctx {
@@ -385,37 +443,13 @@ impl Object for Ctx {
     }
 
     fn get_value(self: &Arc<Self>, key: &Value) -> Option<Value> {
-        let p = &self.0;
-        Some(match key.as_str()? {
-            "device" => Value::from_object(DeviceObj(Arc::clone(p))),
-            "user" => match p.lines.is_empty() {
-                true => Value::from(()),
-                false => Value::from_object(LineObj(Arc::clone(p), 0)),
-            },
-            "lines" => Value::from_object(Lines(Arc::clone(p))),
-            "blf" => Value::from_object(Blfs(Arc::clone(p))),
-            "pbx" => match p.lines.is_empty() {
-                true => Value::from(()),
-                false => Value::from_object(PbxObj(Arc::clone(p))),
-            },
-            "settings" => Value::from_object(SettingsObj(Arc::clone(p))),
-            "firmware_url" => opt(p.firmware_url.as_deref()),
-            "phonebook_url" => opt(p.phonebook_url.as_deref()),
-            _ => return None,
-        })
+        let key = key.as_str()?;
+        let i = CTX_NAMES.iter().position(|n| *n == key)?;
+        Some(self.cache.get(i)?.get_or_init(|| self.build(i)).clone())
     }
 
     fn enumerate(self: &Arc<Self>) -> Enumerator {
-        Enumerator::Str(&[
-            "device",
-            "user",
-            "lines",
-            "blf",
-            "pbx",
-            "settings",
-            "firmware_url",
-            "phonebook_url",
-        ])
+        Enumerator::Str(&CTX_NAMES)
     }
 }
 
