@@ -352,9 +352,87 @@ fn write_yealink_config(p: &Profile, out: &mut String) {
     push_poll(out, "static.auto_provision.repeat", p.poll_interval_minutes);
 }
 
+/// The literal parts of one account's block, with the account number baked in, so the
+/// hot path (the reference body) is one copy per literal run plus one per value.
+struct AccountLits {
+    head: &'static str,
+    display: &'static str,
+    auth: &'static str,
+    user: &'static str,
+    password: &'static str,
+    host: &'static str,
+    port: &'static str,
+    transport: &'static str,
+    address: &'static str,
+    port2: &'static str,
+    transport_type: &'static str,
+    tail: &'static str,
+}
+
+macro_rules! account_lits {
+    ($($n:literal)*) => {
+        [$(AccountLits {
+            head: concat!("account.", $n, ".enable = 1\naccount.", $n, ".label = "),
+            display: concat!("\naccount.", $n, ".display_name = "),
+            auth: concat!("\naccount.", $n, ".auth_name = "),
+            user: concat!("\naccount.", $n, ".user_name = "),
+            password: concat!("\naccount.", $n, ".password = "),
+            host: concat!("\naccount.", $n, ".sip_server_host = "),
+            port: concat!("\naccount.", $n, ".sip_server_port = "),
+            transport: concat!("\naccount.", $n, ".transport = "),
+            address: concat!("\naccount.", $n, ".sip_server.1.address = "),
+            port2: concat!("\naccount.", $n, ".sip_server.1.port = "),
+            transport_type: concat!("\naccount.", $n, ".sip_server.1.transport_type = "),
+            tail: concat!(
+                "\naccount.", $n, ".codec.1.enable = 1\n",
+                "account.", $n, ".codec.1.payload_type = PCMU\n",
+                "account.", $n, ".codec.1.priority = 1\n",
+                "account.", $n, ".codec.1.rtpmap = 0\n",
+                "account.", $n, ".cid_source = 4\n",
+                "voice_mail.number.", $n, " = "
+            ),
+        },)*]
+    };
+}
+
+/// Accounts 1..=16 (every Yealink desk phone has at most 16 lines).
+const ACCOUNT_LITS: [AccountLits; 16] = account_lits!(1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16);
+
 fn write_account(out: &mut String, n: u32, l: &Line) {
-    // Hot path (the reference body): the `account.N` prefix is formatted once, constant
-    // lines are single literals, values are checked for control bytes without decoding.
+    let Some(a) = n.checked_sub(1).and_then(|i| ACCOUNT_LITS.get(i as usize)) else {
+        return write_account_generic(out, n, l);
+    };
+    let port = u32::from(l.server_port);
+    let transport = transport_code(l.transport);
+    out.push_str(a.head);
+    push_safe(out, l.effective_label());
+    out.push_str(a.display);
+    push_safe(out, &l.display_name);
+    out.push_str(a.auth);
+    push_safe(out, &l.auth_name);
+    out.push_str(a.user);
+    push_safe(out, &l.extension);
+    out.push_str(a.password);
+    push_safe(out, l.password.expose());
+    out.push_str(a.host);
+    push_safe(out, &l.server_host);
+    out.push_str(a.port);
+    push_u32(out, port);
+    out.push_str(a.transport);
+    out.push_str(transport);
+    out.push_str(a.address);
+    push_safe(out, &l.server_host);
+    out.push_str(a.port2);
+    push_u32(out, port);
+    out.push_str(a.transport_type);
+    out.push_str(transport);
+    out.push_str(a.tail);
+    push_safe(out, &l.voicemail);
+    out.push('\n');
+}
+
+/// The same block as [`write_account`], for account numbers beyond the literal table.
+fn write_account_generic(out: &mut String, n: u32, l: &Line) {
     let pre = Prefix::new("account.", n);
     let a = pre.as_str();
     push_lit(out, a, ".enable = 1\n");
@@ -834,6 +912,22 @@ pub(crate) fn push_xml_text(out: &mut String, indent: &str, name: &str, text: &s
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn account_literal_table_matches_the_generic_writer() {
+        let p = crate::sample::sample_profile(crate::vendor::Vendor::Yealink);
+        for n in 1..=16 {
+            for l in &p.lines {
+                let (mut fast, mut generic) = (String::new(), String::new());
+                write_account(&mut fast, n, l);
+                write_account_generic(&mut generic, n, l);
+                assert_eq!(fast, generic, "account {n}");
+            }
+        }
+        let mut out = String::new();
+        write_account(&mut out, 17, &p.lines[0]);
+        assert!(out.starts_with("account.17.enable = 1\n"));
+    }
     use crate::model::{Device, Language};
     use crate::params::AdditionalParams;
     use crate::vendor::Vendor;
