@@ -45,7 +45,7 @@ pub use error::{Error, ErrorKind, Result};
 pub use firmware::{check_upload, pick_firmware, validate_row, FirmwareRow, Quota};
 pub use mac::Mac;
 pub use model::{BlfKey, Contact, Device, Language, Line, Profile, Transport};
-pub use params::{AdditionalParams, Param, Section};
+pub use params::{AdditionalParams, Param, Section, MAX_PARAMS_BYTES};
 pub use phonebook::{merge_contacts, render_phonebook, MAX_ENTRIES as MAX_PHONEBOOK_ENTRIES};
 pub use policy::{Decision, DenyReason, MacPolicy};
 pub use render::{default_config, render_common};

@@ -35,6 +35,9 @@ pub enum Section {
     Debug,
 }
 
+/// The longest Additional Parameters text accepted, in bytes.
+pub const MAX_PARAMS_BYTES: usize = 64 * 1024;
+
 /// How the lines of a section are written.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum LineSyntax {
@@ -114,8 +117,9 @@ impl fmt::Display for Section {
     }
 }
 
-/// One parameter line.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// One parameter line. `Debug` shows the key and line, never the value (it may be a
+/// password override).
+#[derive(Clone, PartialEq, Eq)]
 pub struct Param {
     /// The section it is in.
     pub section: Section,
@@ -130,6 +134,17 @@ pub struct Param {
     /// For an XML line whose element has child elements, the element's XML text as given;
     /// merged as a whole.
     pub raw_xml: Option<String>,
+}
+
+impl std::fmt::Debug for Param {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Param")
+            .field("section", &self.section)
+            .field("line", &self.line)
+            .field("key", &self.key)
+            .field("value", &"***")
+            .finish_non_exhaustive()
+    }
 }
 
 impl Param {
@@ -152,6 +167,16 @@ pub struct AdditionalParams {
 impl AdditionalParams {
     /// Parses the INI text. Blank lines and lines starting with `;` or `#` are comments.
     pub fn parse(text: &str) -> Result<Self> {
+        if text.len() > MAX_PARAMS_BYTES {
+            return Err(Error::new(
+                ErrorKind::InvalidParams,
+                format!(
+                    "the text is {} KiB; the limit is {} KiB",
+                    text.len() / 1024,
+                    MAX_PARAMS_BYTES / 1024
+                ),
+            ));
+        }
         let mut out = Self::default();
         let mut section: Option<Section> = None;
         for (i, raw) in text.lines().enumerate() {
@@ -246,6 +271,10 @@ impl AdditionalParams {
 }
 
 fn parse_line(sec: Section, n: usize, line: &str) -> Result<Param> {
+    if line.chars().any(|c| c.is_control() && c != '\t') {
+        // A lone CR or other control character would end up inside a config line.
+        return Err(err(n, "contains a control character"));
+    }
     let mut p = Param {
         section: sec,
         line: n,
@@ -302,9 +331,7 @@ fn check_key(sec: Section, n: usize, key: &str) -> Result<()> {
         LineSyntax::Fanvil => key
             .bytes()
             .all(|b| b.is_ascii_alphanumeric() || matches!(b, b' ' | b'_' | b'-' | b'.' | b'/')),
-        LineSyntax::Xml if sec == Section::Grandstream => {
-            key.len() > 1 && key.starts_with('P') && key[1..].bytes().all(|b| b.is_ascii_digit())
-        }
+        LineSyntax::Xml if sec == Section::Grandstream => crate::vendor::is_pcode(key),
         LineSyntax::Xml => xml::is_name(key),
     };
     if ok {
@@ -370,6 +397,24 @@ mod tests {
     }
 
     #[test]
+    fn values_are_redacted_in_debug_and_size_is_capped() {
+        let p = AdditionalParams::parse("[yealink]\naccount.1.password = hunter2\n").unwrap();
+        let dbg = format!("{p:?}");
+        assert!(
+            dbg.contains("account.1.password") && !dbg.contains("hunter2"),
+            "{dbg}"
+        );
+        let big = format!("[yealink]\n{}", "a = 1\n".repeat(MAX_PARAMS_BYTES / 6 + 1));
+        assert_eq!(
+            AdditionalParams::parse(&big).unwrap_err().kind(),
+            ErrorKind::InvalidParams
+        );
+        // Deep XML in a line is refused, not a stack overflow.
+        let deep = format!("[snom]\n{}{}", "<a>".repeat(5000), "</a>".repeat(5000));
+        assert_eq!(AdditionalParams::parse(&deep).unwrap_err().line(), Some(2));
+    }
+
+    #[test]
     fn malformed_lines_fail_with_their_line() {
         let cases = [
             ("key = v\n", 1, "before any"),
@@ -385,6 +430,9 @@ mod tests {
             ("[yealink]\nbad key = 1\n", 2, "not a valid key"),
             ("[fanvil-sip]\njust words\n", 2, "Key Name"),
             ("[yealink]\nok = 1\n[snom]\n<x y=>1</x>\n", 4, "XML"),
+            ("[yealink]\nfoo = 1\rbar.baz = 2\n", 2, "control character"),
+            ("[grandstream]\nP123456789 = x\n", 2, "P-code"),
+            ("[debug]\nverbose = 1\u{0}\n", 2, "control character"),
         ];
         for (text, line, needle) in cases {
             let e = AdditionalParams::parse(text).unwrap_err();

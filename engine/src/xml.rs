@@ -13,6 +13,11 @@ use quick_xml::Reader;
 
 use crate::error::{Error, ErrorKind, Result};
 
+/// The deepest nesting accepted. Vendor files nest three or four levels; the limit keeps
+/// the recursive walks (normalising, writing, dropping) far from the stack's end, even on
+/// wasm32.
+const MAX_DEPTH: usize = 32;
+
 /// A node in an element's content.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum Node {
@@ -214,6 +219,13 @@ impl Document {
                     if root.is_some() && stack.is_empty() {
                         return Err(xml_err(s, pos, "more than one root element"));
                     }
+                    if stack.len() >= MAX_DEPTH {
+                        return Err(xml_err(
+                            s,
+                            pos,
+                            &format!("elements nested deeper than {MAX_DEPTH} levels"),
+                        ));
+                    }
                     stack.push(start_element(&b, s, pos)?);
                 }
                 Event::Empty(b) => {
@@ -340,6 +352,18 @@ fn close(
 }
 
 fn push_text(stack: &mut [Element], text: &str, s: &str, pos: u64) -> Result<()> {
+    if text
+        .chars()
+        .any(|c| c.is_control() && !matches!(c, '\t' | '\n' | '\r'))
+    {
+        // quick-xml does not check characters; XML 1.0 forbids these, and strict phone
+        // parsers reject the file.
+        return Err(xml_err(
+            s,
+            pos,
+            "a control character that XML does not allow",
+        ));
+    }
     match stack.last_mut() {
         Some(top) => {
             if let Some(Node::Text(prev)) = top.children.last_mut() {
@@ -360,6 +384,10 @@ fn normalize_text(el: &mut Element) {
     let has_elements = el.has_element_children();
     el.children.retain_mut(|c| match c {
         Node::Text(t) => {
+            // Whitespace with a line break is layout, not content.
+            if !has_elements && t.contains('\n') && t.trim().is_empty() {
+                return false;
+            }
             if has_elements {
                 let trimmed = t.trim();
                 if trimmed.is_empty() {
@@ -451,23 +479,35 @@ pub fn escape(s: &str) -> String {
     out
 }
 
-/// Appends `s` to `out`, XML-escaped.
+/// Appends `s` to `out`, XML-escaped, in one pass; each control character (C0, DEL, C1,
+/// the ones [`crate::vendor::line_safe`] replaces) becomes a space. So no value can inject
+/// an element or a line, and the output is valid XML 1.0 text and a fixed point of parse +
+/// write.
 pub(crate) fn escape_into(s: &str, out: &mut String) {
+    let b = s.as_bytes();
     let mut last = 0;
-    for (i, b) in s.bytes().enumerate() {
-        let rep = match b {
-            b'&' => "&amp;",
-            b'<' => "&lt;",
-            b'>' => "&gt;",
-            b'"' => "&quot;",
-            b'\'' => "&apos;",
-            _ => continue,
+    let mut i = 0;
+    while let Some(&c) = b.get(i) {
+        let (rep, len) = match c {
+            b'&' => ("&amp;", 1),
+            b'<' => ("&lt;", 1),
+            b'>' => ("&gt;", 1),
+            b'"' => ("&quot;", 1),
+            b'\'' => ("&apos;", 1),
+            0..=0x1f | 0x7f => (" ", 1),
+            // U+0080..U+009F are encoded as C2 80..C2 9F.
+            0xc2 if matches!(b.get(i + 1), Some(0x80..=0x9f)) => (" ", 2),
+            _ => {
+                i += 1;
+                continue;
+            }
         };
-        out.push_str(&s[last..i]);
+        out.push_str(s.get(last..i).unwrap_or_default());
         out.push_str(rep);
-        last = i + 1;
+        i += len;
+        last = i;
     }
-    out.push_str(&s[last..]);
+    out.push_str(s.get(last..).unwrap_or_default());
 }
 
 #[cfg(test)]
@@ -517,6 +557,36 @@ mod tests {
     fn escaping() {
         assert_eq!(escape("a<b>&\"c'"), "a&lt;b&gt;&amp;&quot;c&apos;");
         assert_eq!(escape("plain"), "plain");
+        assert_eq!(escape("x\ny\u{1}\u{85}é"), "x y  é");
+        for v in [
+            "",
+            "c1 \u{80}\u{9f} nbsp \u{a0} é € 😀",
+            "\u{c2}",
+            "tail\u{9f}",
+            "a\u{7f}",
+        ] {
+            let mut want = String::new();
+            for ch in crate::vendor::line_safe(v).chars() {
+                let mut b = [0; 4];
+                match ch {
+                    '&' | '<' | '>' | '"' | '\'' => want.push_str(&escape(ch.encode_utf8(&mut b))),
+                    c => want.push(c),
+                }
+            }
+            assert_eq!(escape(v), want, "{v:?}");
+        }
+    }
+
+    #[test]
+    fn deep_nesting_and_control_characters_are_refused() {
+        let deep = "<a>".repeat(40_000) + &"</a>".repeat(40_000);
+        let e = check_well_formed(&deep).unwrap_err();
+        assert!(e.detail().contains("nested deeper"), "{e}");
+        let ok = "<a>".repeat(MAX_DEPTH) + &"</a>".repeat(MAX_DEPTH);
+        check_well_formed(&ok).unwrap();
+        let e = check_well_formed("<a>x\u{1}y</a>").unwrap_err();
+        assert!(e.detail().contains("control character"), "{e}");
+        check_well_formed("<a>tab\tand\nnewline</a>").unwrap();
     }
 
     #[test]

@@ -422,20 +422,8 @@ fn kv_n(out: &mut String, prefix: &str, n: usize, suffix: &str, value: &str) {
     out.push('\n');
 }
 
-fn push_num(out: &mut String, mut n: u64) {
-    let mut buf = [0u8; 20];
-    let mut i = buf.len();
-    loop {
-        i -= 1;
-        buf[i] = b'0' + (n % 10) as u8;
-        n /= 10;
-        if n == 0 || i == 0 {
-            break;
-        }
-    }
-    for &b in &buf[i..] {
-        out.push(b as char);
-    }
+fn push_num(out: &mut String, n: u64) {
+    super::push_decimal(out, n);
 }
 
 fn push_int(out: &mut String, n: i64) {

@@ -553,13 +553,6 @@ fn upsert_keyed(parent: &mut Element, el: Element) {
     parent.upsert(el, |e| e.name == name && e.attr("name") == key.as_deref());
 }
 
-fn is_pcode(s: &str) -> bool {
-    s.len() > 1
-        && s.len() <= 8
-        && s.starts_with('P')
-        && s.bytes().skip(1).all(|b| b.is_ascii_digit())
-}
-
 fn param_element(p: &Param) -> Result<Element> {
     let bad = |msg: String| Error::new(ErrorKind::InvalidParams, msg).at(p.line, None);
     let el = match &p.raw_xml {
@@ -581,7 +574,7 @@ fn param_element(p: &Param) -> Result<Element> {
             el
         }
     };
-    if !is_pcode(&el.name) {
+    if !crate::vendor::is_pcode(&el.name) {
         let mut msg = String::new();
         let _ = write!(
             msg,
@@ -720,7 +713,7 @@ mod tests {
             );
         }
         for row in ACCOUNTS {
-            assert!(row.iter().all(|c| is_pcode(c)));
+            assert!(row.iter().all(|c| crate::vendor::is_pcode(c)));
         }
     }
 

@@ -218,3 +218,58 @@ pub(crate) fn line_safe(value: &str) -> std::borrow::Cow<'_, str> {
         std::borrow::Cow::Borrowed(value)
     }
 }
+
+/// Appends the decimal digits of `n` without allocating (the generators' hot path).
+pub(crate) fn push_decimal(out: &mut String, mut n: u64) {
+    if n < 10 {
+        out.push(char::from(b'0' + (n as u8)));
+        return;
+    }
+    let mut buf = [0u8; 20];
+    let mut start = buf.len();
+    for slot in buf.iter_mut().rev() {
+        // `n % 10` < 10, so the cast cannot truncate.
+        *slot = b'0' + (n % 10) as u8;
+        start -= 1;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    // Only ASCII digits were written, so the slice is valid UTF-8.
+    if let Some(digits) = buf.get(start..).and_then(|b| std::str::from_utf8(b).ok()) {
+        out.push_str(digits);
+    }
+}
+
+/// `true` for a Grandstream P-code name such as `P3` or `P26015` (at most seven digits,
+/// the longest codes in use have five).
+pub(crate) fn is_pcode(s: &str) -> bool {
+    s.len() > 1
+        && s.len() <= 8
+        && s.starts_with('P')
+        && s.bytes().skip(1).all(|b| b.is_ascii_digit())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    #[cfg(target_arch = "wasm32")]
+    use wasm_bindgen_test::wasm_bindgen_test as test;
+
+    #[test]
+    fn decimal_writer() {
+        let mut s = String::new();
+        for n in [0, 7, 10, 99, 5060, 86_400, u64::from(u32::MAX), u64::MAX] {
+            s.clear();
+            push_decimal(&mut s, n);
+            assert_eq!(s, n.to_string());
+        }
+    }
+
+    #[test]
+    fn pcodes() {
+        assert!(is_pcode("P3") && is_pcode("P26015") && is_pcode("P1234567"));
+        assert!(!is_pcode("P") && !is_pcode("p3") && !is_pcode("P12345678") && !is_pcode("P3a"));
+    }
+}

@@ -222,54 +222,12 @@ pub(super) fn indent(out: &mut String, depth: usize) {
 }
 
 pub(super) fn push_num(out: &mut String, n: u64) {
-    if n < 10 {
-        out.push(char::from(b'0' + n as u8));
-        return;
-    }
-    let mut buf = [0u8; 20];
-    let mut i = buf.len();
-    let mut n = n;
-    while n > 0 && i > 0 {
-        i -= 1;
-        if let Some(slot) = buf.get_mut(i) {
-            *slot = b'0' + (n % 10) as u8;
-        }
-        n /= 10;
-    }
-    for &d in buf.get(i..).unwrap_or_default() {
-        out.push(char::from(d));
-    }
+    super::push_decimal(out, n);
 }
 
-/// Appends a value for text or an attribute in one pass: XML escaping as
-/// [`crate::xml::escape_into`], and each control character (what
-/// [`crate::vendor::line_safe`] replaces: C0, DEL, C1) becomes a space, so no value can
-/// inject an element and the output stays a fixed point of parse + write.
+/// Appends a value for text or an attribute: XML-escaped, control characters blanked.
 pub(super) fn push_value(out: &mut String, v: &str) {
-    let b = v.as_bytes();
-    let mut last = 0;
-    let mut i = 0;
-    while let Some(&c) = b.get(i) {
-        let (rep, len) = match c {
-            b'&' => ("&amp;", 1),
-            b'<' => ("&lt;", 1),
-            b'>' => ("&gt;", 1),
-            b'"' => ("&quot;", 1),
-            b'\'' => ("&apos;", 1),
-            0..=0x1f | 0x7f => (" ", 1),
-            // U+0080..U+009F are encoded as C2 80..C2 9F.
-            0xc2 if matches!(b.get(i + 1), Some(0x80..=0x9f)) => (" ", 2),
-            _ => {
-                i += 1;
-                continue;
-            }
-        };
-        out.push_str(v.get(last..i).unwrap_or_default());
-        out.push_str(rep);
-        i += len;
-        last = i;
-    }
-    out.push_str(v.get(last..).unwrap_or_default());
+    crate::xml::escape_into(v, out);
 }
 
 /// `<name idx="N" perm="P">text</name>` (attributes optional), self-closed when text is empty.

@@ -213,7 +213,12 @@ impl VendorModule for Yealink {
     }
 
     fn write_phonebook(&self, title: &str, contacts: &[Contact], out: &mut String) {
-        out.push_str("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<YealinkIPPhoneDirectory>\n");
+        out.push_str("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
+        if title.is_empty() && contacts.is_empty() {
+            out.push_str("<YealinkIPPhoneDirectory/>\n");
+            return;
+        }
+        out.push_str("<YealinkIPPhoneDirectory>\n");
         // verify: <Title> comes from the Cisco-style XML browser object; phones that only
         // read DirectoryEntry ignore it.
         if !title.is_empty() {
@@ -598,27 +603,8 @@ pub(crate) fn push_n_u32(out: &mut String, pre: &str, n: u32, post: &str, v: u32
 }
 
 /// Appends the decimal digits of `n` without allocating.
-pub(crate) fn push_u32(out: &mut String, mut n: u32) {
-    if n < 10 {
-        // `n` < 10, so the cast cannot truncate.
-        out.push(char::from(b'0' + n as u8));
-        return;
-    }
-    let mut buf = [0u8; 10];
-    let mut start = buf.len();
-    for slot in buf.iter_mut().rev() {
-        // `n % 10` < 10, so the cast cannot truncate.
-        *slot = b'0' + (n % 10) as u8;
-        start -= 1;
-        n /= 10;
-        if n == 0 {
-            break;
-        }
-    }
-    // Only ASCII digits were written, so the slice is valid UTF-8.
-    if let Some(digits) = buf.get(start..).and_then(|b| std::str::from_utf8(b).ok()) {
-        out.push_str(digits);
-    }
+pub(crate) fn push_u32(out: &mut String, n: u32) {
+    super::push_decimal(out, u64::from(n));
 }
 
 /// `<prefix>.enable = 0|1` and, when on, `<prefix>.minutes = N` (Yealink allows 1..43200).
@@ -903,7 +889,7 @@ pub(crate) fn push_xml_text(out: &mut String, indent: &str, name: &str, text: &s
         return;
     }
     out.push('>');
-    crate::xml::escape_into(&line_safe(text), out);
+    crate::xml::escape_into(text, out);
     out.push_str("</");
     out.push_str(name);
     out.push_str(">\n");
