@@ -7,7 +7,7 @@ use std::sync::Arc;
 use crate::error::{Error, ErrorKind, Result};
 use crate::model::Profile;
 use crate::params::AdditionalParams;
-use crate::template::{Composition, Renderer};
+use crate::template::{Composition, Detail, Renderer};
 use crate::vendor::{CommonContext, Vendor};
 use crate::xml;
 
@@ -62,21 +62,38 @@ impl Renderer {
         }
         let mut config = match tpl {
             Some((t, env_name)) if t.composition == Composition::Replace => {
-                let out = self.render_stored(t, env_name, profile)?;
+                let out = self.render_stored(t, env_name, profile, Detail::Redacted)?;
                 if m.syntax().is_xml() {
-                    xml::check_well_formed(&out)?;
+                    xml::check_well_formed(&out)
+                        .map_err(|e| redact(e, "is not well-formed XML"))?;
                 }
                 out
             }
             _ => default_config(profile)?,
         };
         if let Some((t, env_name)) = tpl.filter(|(t, _)| t.composition == Composition::Overlay) {
-            let overlay = self.render_stored(t, env_name, profile)?;
-            config = m.overlay(&config, &overlay)?;
+            let overlay = self.render_stored(t, env_name, profile, Detail::Redacted)?;
+            config = m
+                .overlay(&config, &overlay)
+                .map_err(|e| redact(e, "does not merge into the default config"))?;
         }
         if !params.is_empty_for(vendor) {
             config = m.apply_params(&config, &params.for_vendor(vendor))?;
         }
         Ok(config)
     }
+}
+
+/// An error about a real phone's rendered output, stripped of any quoted text (the output
+/// holds the phone's secrets): kind, position and a fixed explanation remain.
+fn redact(e: Error, what: &str) -> Error {
+    let mut out = Error::new(
+        e.kind(),
+        format!("for this phone the template's output {what}; check the template with its preview"),
+    )
+    .with_name("source");
+    if let Some(line) = e.line() {
+        out = out.at(line, e.col());
+    }
+    out
 }

@@ -115,17 +115,23 @@ impl Renderer {
                 AutoEscape::None
             }
         });
+        // Every value a template prints is made safe for the output's syntax: XML-escaped
+        // for XML, control characters blanked for line-based files, so a display name
+        // such as "Eve\naccount.1.sip_server_host = evil" stays one inert value. `|safe`
+        // opts out (the template author's own text).
         env.set_formatter(|out, state, value| {
-            if state.auto_escape() == AutoEscape::Custom(XML_ESCAPE) && !value.is_safe() {
-                let mut s = String::new();
-                match value.as_str() {
-                    Some(v) => xml::escape_into(v, &mut s),
-                    None => xml::escape_into(&value.to_string(), &mut s),
-                }
-                out.write_str(&s).map_err(minijinja::Error::from)
-            } else {
-                minijinja::escape_formatter(out, state, value)
+            if value.is_safe() {
+                return minijinja::escape_formatter(out, state, value);
             }
+            let xml_out = state.auto_escape() == AutoEscape::Custom(XML_ESCAPE);
+            let mut s = String::new();
+            match (value.as_str(), xml_out) {
+                (Some(v), true) => xml::escape_into(v, &mut s),
+                (None, true) => xml::escape_into(&value.to_string(), &mut s),
+                (Some(v), false) => s.push_str(&crate::vendor::line_safe(v)),
+                (None, false) => return minijinja::escape_formatter(out, state, value),
+            }
+            out.write_str(&s).map_err(minijinja::Error::from)
         });
         Self {
             env,
@@ -142,7 +148,14 @@ impl Renderer {
         if template.style == TemplateStyle::Jinja {
             self.env
                 .add_template_owned(env_name.clone(), template.source.clone())
-                .map_err(|e| jinja_error(&e, &template.source, ErrorKind::TemplateSyntax))?;
+                .map_err(|e| {
+                    jinja_error(
+                        &e,
+                        &template.source,
+                        ErrorKind::TemplateSyntax,
+                        Detail::Full,
+                    )
+                })?;
         }
         self.templates
             .insert(template.name.clone(), Stored { template, env_name });
@@ -175,7 +188,7 @@ impl Renderer {
                 format!("no template named {name:?}"),
             )
         })?;
-        self.render_stored(&t.template, &t.env_name, profile)
+        self.render_stored(&t.template, &t.env_name, profile, Detail::Redacted)
     }
 
     /// The stored template `name` and its compiled name.
@@ -185,11 +198,15 @@ impl Renderer {
             .map(|s| (&s.template, s.env_name.as_str()))
     }
 
+    /// Renders a stored template's raw output. `detail` says whether errors may quote what
+    /// the template engine reports (sample data at save time) or only kind and position
+    /// (real data, whose secrets must not reach an error).
     pub(crate) fn render_stored(
         &self,
         t: &Template,
         env_name: &str,
         profile: &Arc<Profile>,
+        detail: Detail,
     ) -> Result<String> {
         match t.style {
             TemplateStyle::Placeholder => Ok(substitute(&t.source, profile, is_xml(t.vendor))),
@@ -197,9 +214,9 @@ impl Renderer {
                 let tpl = self
                     .env
                     .get_template(env_name)
-                    .map_err(|e| jinja_error(&e, &t.source, ErrorKind::TemplateRender))?;
+                    .map_err(|e| jinja_error(&e, &t.source, ErrorKind::TemplateRender, detail))?;
                 tpl.render(context(profile))
-                    .map_err(|e| jinja_error(&e, &t.source, ErrorKind::TemplateRender))
+                    .map_err(|e| jinja_error(&e, &t.source, ErrorKind::TemplateRender, detail))
             }
         }
     }
@@ -249,8 +266,8 @@ pub fn validate_template(t: &Template) -> Result<()> {
             let name = env_name(t);
             r.env
                 .add_template_owned(name.clone(), t.source.clone())
-                .map_err(|e| jinja_error(&e, &t.source, ErrorKind::TemplateSyntax))?;
-            r.render_stored(t, &name, &sample)?
+                .map_err(|e| jinja_error(&e, &t.source, ErrorKind::TemplateSyntax, Detail::Full))?;
+            r.render_stored(t, &name, &sample, Detail::Full)?
         }
     };
     let located = |e: Error| {
@@ -372,10 +389,22 @@ fn placeholder_value(name: &str, p: &Profile) -> Option<String> {
     })
 }
 
-fn jinja_error(e: &minijinja::Error, src: &str, kind: ErrorKind) -> Error {
-    let detail = e
-        .detail()
-        .map_or_else(|| e.kind().to_string(), str::to_owned);
+/// How much of an error's text may be shown.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Detail {
+    /// Everything: the data is sample data or the template source itself.
+    Full,
+    /// Kind and position only: the data is a real phone's, secrets included.
+    Redacted,
+}
+
+fn jinja_error(e: &minijinja::Error, src: &str, kind: ErrorKind, detail: Detail) -> Error {
+    // minijinja's kind names ("undefined value", "invalid operation") never quote data;
+    // its detail text can (e.g. the name of a missing included template).
+    let detail = match (detail, e.detail()) {
+        (Detail::Full, Some(d)) => d.to_owned(),
+        _ => e.kind().to_string(),
+    };
     let mut out = Error::new(kind, detail).with_name("source");
     if let Some(r) = e.range() {
         let (line, col) = xml::line_col(src, r.start);
@@ -801,6 +830,79 @@ True True";
         p.lines.clear();
         let e = r.render_template("t", &Arc::new(p)).unwrap_err();
         assert_eq!(e.kind(), ErrorKind::TemplateRender);
+    }
+
+    #[test]
+    fn jinja_values_cannot_inject_lines_into_key_value_configs() {
+        let mut r = Renderer::new();
+        let src = "#!version:1.0.0.1\naccount.1.label = {{ user.display_name }}\n";
+        r.set_template(tpl(
+            Vendor::Yealink,
+            TemplateStyle::Jinja,
+            Composition::Overlay,
+            src,
+        ))
+        .unwrap();
+        let mut p = sample::reference_profile(Vendor::Yealink);
+        p.lines[0].display_name = "Eve\naccount.1.sip_server_host = evil\r".into();
+        let out = r
+            .render_config(&Arc::new(p), Some("t"), &AdditionalParams::default())
+            .unwrap();
+        assert!(
+            out.contains("account.1.label = Eve account.1.sip_server_host = evil\n"),
+            "{out}"
+        );
+        assert!(
+            !out.lines()
+                .any(|l| l.starts_with("account.1.sip_server_host = evil")),
+            "{out}"
+        );
+    }
+
+    #[test]
+    fn render_time_errors_never_quote_the_phones_data() {
+        let secret = "TOPSECRET";
+        let with_secret = |v: Vendor| {
+            let mut p = sample::sample_profile(v);
+            p.lines[0].extension = "777".into();
+            p.lines[0].password = crate::secret::Secret::from(secret);
+            Arc::new(p)
+        };
+        let none = AdditionalParams::default();
+        // Valid for the sample (the branch is not taken), fails for the real phone.
+        let cases = [
+            (
+                Vendor::Yealink,
+                Composition::Replace,
+                "{% if user.extension != '204' %}{% include user.password %}{% endif %}",
+            ),
+            (
+                Vendor::Fanvil,
+                Composition::Overlay,
+                "{% if user.extension != '204' %}{{ user.password }}{% endif %}\n",
+            ),
+            (
+                Vendor::Snom,
+                Composition::Replace,
+                "<a>{% if user.extension != '204' %}<{{ user.password|safe }}>{% endif %}</a>",
+            ),
+            (
+                Vendor::Grandstream,
+                Composition::Overlay,
+                "{% if user.extension != '204' %}{{ user.password }}{% endif %}",
+            ),
+        ];
+        for (v, c, src) in cases {
+            let mut r = Renderer::new();
+            r.set_template(tpl(v, TemplateStyle::Jinja, c, src))
+                .unwrap_or_else(|e| panic!("{v}: {e}"));
+            let e = r
+                .render_config(&with_secret(v), Some("t"), &none)
+                .unwrap_err();
+            let text = format!("{e} {e:?}");
+            assert!(!text.contains(secret), "{v}: {text}");
+            assert!(e.line().is_some(), "{v}: {text}");
+        }
     }
 
     #[test]
