@@ -177,6 +177,13 @@ pub fn detect(req: &PhoneRequest<'_>, mappings: &[UriMapping]) -> Detection {
     let Some(segments) = normalize(req.path) else {
         return d;
     };
+    // The engine's own paths first, so no mapping can shadow a phonebook or firmware.
+    if let Some(r) = own_scheme(&segments) {
+        d.resource = r;
+        return d;
+    }
+    // A mapping names a template, not a phone: the shell renders it for the phone the
+    // User-Agent (or PnP) identifies, so no path MAC is involved.
     let joined = segments.join("/");
     if let Some(m) = crate::uri_map::find(mappings, &joined) {
         d.resource = Resource::Mapped {
@@ -188,10 +195,6 @@ pub fn detect(req: &PhoneRequest<'_>, mappings: &[UriMapping]) -> Detection {
     let Some(file) = segments.last() else {
         return d;
     };
-    if let Some(r) = own_scheme(&segments) {
-        d.resource = r;
-        return d;
-    }
     classify(file, &mut d);
     d
 }

@@ -6,8 +6,10 @@ use serde::{Deserialize, Serialize};
 use crate::detect::normalize;
 use crate::error::{Error, ErrorKind, Result};
 
-/// A request path mapped to a template.
+/// A request path mapped to a template. Deserialising validates and normalises like
+/// [`UriMapping::new`].
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "RawMapping")]
 pub struct UriMapping {
     path: String,
     template: String,
@@ -26,6 +28,16 @@ impl UriMapping {
         })?;
         if segments.is_empty() {
             return Err(Error::new(ErrorKind::InvalidInput, "the path is empty").with_name("path"));
+        }
+        if segments
+            .first()
+            .is_some_and(|s| s == crate::detect::PHONEBOOK_DIR || s == crate::detect::FIRMWARE_DIR)
+        {
+            return Err(Error::new(
+                ErrorKind::InvalidInput,
+                "paths under phonebook/ and firmware/ are served by the system and cannot be mapped",
+            )
+            .with_name("path"));
         }
         if template.trim().is_empty() {
             return Err(
@@ -46,6 +58,19 @@ impl UriMapping {
     /// The template the path is mapped to.
     pub fn template(&self) -> &str {
         &self.template
+    }
+}
+
+#[derive(Deserialize)]
+struct RawMapping {
+    path: String,
+    template: String,
+}
+
+impl TryFrom<RawMapping> for UriMapping {
+    type Error = Error;
+    fn try_from(r: RawMapping) -> Result<Self> {
+        Self::new(&r.path, &r.template)
     }
 }
 

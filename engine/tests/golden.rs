@@ -218,16 +218,10 @@ fn xml_outputs_are_well_formed() {
 }
 
 #[test]
-fn secrets_appear_only_where_they_belong() {
+fn every_config_carries_the_first_lines_password() {
     for c in cases() {
         for (name, out) in render_all(&c) {
-            if name == "phonebook" {
-                assert!(
-                    !out.contains("1c9709222690713dd"),
-                    "{} phonebook leaks a password",
-                    c.vendor
-                );
-            } else {
+            if name != "phonebook" {
                 assert!(
                     out.contains("1c9709222690713dd"),
                     "{} {name} lacks line 1's password",
@@ -235,5 +229,24 @@ fn secrets_appear_only_where_they_belong() {
                 );
             }
         }
+    }
+}
+
+#[test]
+fn phonebooks_escape_names_and_keep_numbers() {
+    for c in cases() {
+        let (_, pb) = render_all(&c).pop().unwrap();
+        assert!(
+            pb.contains("Reception &amp; Co &lt;Front&gt;"),
+            "{}: {pb}",
+            c.vendor
+        );
+        assert!(
+            pb.contains("O&apos;Brien &quot;Bob&quot;"),
+            "{}: {pb}",
+            c.vendor
+        );
+        assert!(pb.contains("+49 30 1234567"), "{}: {pb}", c.vendor);
+        assert!(!pb.contains("1c9709222690713dd"), "{}", c.vendor);
     }
 }

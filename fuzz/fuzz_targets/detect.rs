@@ -5,10 +5,19 @@ use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
     let Ok(text) = std::str::from_utf8(data) else { return };
-    let (path, ua) = text.split_once('\n').unwrap_or((text, ""));
+    let mut parts = text.splitn(3, '\n');
+    let path = parts.next().unwrap_or_default();
+    let ua = parts.next().unwrap_or_default();
+    let pnp_text = parts.next().unwrap_or_default();
+    let pnp = engine::PnpInfo {
+        vendor: pnp_text.to_owned(),
+        model: ua.to_owned(),
+        version: pnp_text.to_owned(),
+        mac: engine::Mac::parse(pnp_text).ok(),
+    };
     let maps = [engine::UriMapping::new("/y000000000028.cfg", "old").expect("valid mapping")];
-    for user_agent in [None, Some(ua)] {
-        let d = engine::detect(&engine::PhoneRequest { path, user_agent, pnp: None }, &maps);
+    for (user_agent, pnp) in [(None, None), (Some(ua), None), (None, Some(&pnp)), (Some(ua), Some(&pnp))] {
+        let d = engine::detect(&engine::PhoneRequest { path, user_agent, pnp }, &maps);
         if let engine::Resource::DeviceConfig { mac } = d.resource {
             assert!(!mac.is_placeholder());
         }

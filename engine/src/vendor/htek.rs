@@ -14,11 +14,10 @@
 //!
 //! What we serve: the `key = value` syntax the issue asks for (first line
 //! `#!version:1.0.0.1`, Yealink-style keys), under `<mac>.cfg`, the name in the phone's own
-//! request sequence that is not XML. `cfg<mac>.cfg` (the name MikoPBX's module writes) and
-//! `cfg<mac>.xml` are recognised as the device's config too; the latter then gets the
-//! same `key = value` body, which an XML-only firmware will not parse (it needs P-codes),
-//! so phones should be pointed at `<mac>.cfg`. `cfg<mac>` (binary) and `factory000x.bin`
-//! are not served; a 404 moves the phone on to the next name.
+//! request sequence that is not XML, and `cfg<mac>.cfg` (the name MikoPBX's module writes).
+//! The XML names (`cfg00NN.xml`, `cfg<mac>.xml`), `cfg<mac>` (binary) and
+//! `factory000x.bin` are not served: a 404 moves the phone on to the next name, and an
+//! XML-only firmware could not parse this syntax anyway.
 //!
 //! Keys: the account block follows MikoPBX's Htek generator (mikopbx/ModuleAutoprovision
 //! `Lib/AutoprovisionHtek.php`: `account.N.active`, `.sip_server.host/.port`,
@@ -47,16 +46,6 @@ use crate::vendor::{kv, CommonContext, ConfigSyntax, VendorModule};
 /// Htek's module.
 pub(crate) struct Htek;
 
-/// Device code of the per-model `cfg<code>.xml` -> model (wazo `v2_0_4_6_41/entry.py`).
-const DEVICE_CODES: &[(&str, &str)] = &[
-    ("0010", "UC926"),
-    ("0012", "UC924"),
-    ("0013", "UC923"),
-    ("0016", "UC903"),
-    ("0017", "UC902"),
-    ("0019", "UC912"),
-];
-
 impl VendorModule for Htek {
     fn syntax(&self) -> ConfigSyntax {
         ConfigSyntax::KeyValue
@@ -67,17 +56,10 @@ impl VendorModule for Htek {
     }
 
     fn classify_file(&self, file: &str) -> Option<PathMatch> {
-        if let Some(stem) = file.strip_suffix(".xml") {
-            let id = stem.strip_prefix("cfg")?;
-            if id.len() == 4 && id.bytes().all(|b| b.is_ascii_digit()) {
-                let model = DEVICE_CODES
-                    .iter()
-                    .find(|(c, _)| *c == id)
-                    .map(|(_, m)| (*m).to_owned());
-                return Some(PathMatch::Common { model });
-            }
-            return Mac::from_hex12(id).map(|mac| PathMatch::DeviceConfig { mac });
-        }
+        // Only the key = value names. The XML names (`cfg00NN.xml`, `cfg<mac>.xml`) need
+        // P-code XML, which is not this syntax; and one version of Htek's wiki says the
+        // phone stops at the first file it finds, so answering `cfg00NN.xml` could keep it
+        // from ever asking for `<mac>.cfg`. A 404 moves it on to the next name.
         let stem = file.strip_suffix(".cfg")?;
         let id = stem.strip_prefix("cfg").unwrap_or(stem);
         Mac::from_hex12(id).map(|mac| PathMatch::DeviceConfig { mac })
@@ -94,23 +76,16 @@ impl VendorModule for Htek {
     }
 
     fn write_common(&self, _file: &str, common: &CommonContext<'_>, out: &mut String) {
-        // The only common name is the XML `cfg00NN.xml`: answer in its own format with
-        // nothing but where to fetch configs from (P237, wazo `templates/common/model.tpl`).
-        // The firmware is set per device (`auto_image_url`) because P192 takes a directory,
-        // not an image URL.
-        out.push_str("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<hl_provision version=\"1\">\n");
-        match common.base_url.filter(|u| !u.is_empty()) {
-            Some(base) => {
-                out.push_str("  <config version=\"1\">\n    <P237 para=\"FirmwareUpGrade_ConfigServerPath\">");
-                crate::xml::escape_into(&crate::vendor::line_safe(base), out);
-                if !base.ends_with('/') {
-                    out.push('/');
-                }
-                out.push_str("</P237>\n  </config>\n");
-            }
-            None => out.push_str("  <config version=\"1\"/>\n"),
+        // No Htek name is classified as common (see `classify_file`); should one be, it
+        // gets the site-wide, secret-free part of the config in the same syntax.
+        out.push_str("#!version:1.0.0.1\n");
+        if let Some(fw) = common.firmware_url.filter(|u| !u.is_empty()) {
+            kv::push(out, "auto_image_url", fw);
         }
-        out.push_str("</hl_provision>\n");
+        if let Some(base) = common.base_url.filter(|u| !u.is_empty()) {
+            push_server_url(out, "auto_provision.server.url", base);
+        }
+        push_poll(out, "auto_provision.repeat", common.poll_interval_minutes);
     }
 
     fn overlay(&self, config: &str, overlay: &str) -> Result<String> {
@@ -327,20 +302,10 @@ mod tests {
     #[test]
     fn file_names() {
         let c = |f: &str| Htek.classify_file(f);
-        let common = |m: Option<&str>| {
-            Some(PathMatch::Common {
-                model: m.map(str::to_owned),
-            })
-        };
-        assert_eq!(c("cfg0010.xml"), common(Some("UC926")));
-        assert_eq!(c("cfg0016.xml"), common(Some("UC903")));
-        assert_eq!(c("cfg0019.xml"), common(Some("UC912")));
-        assert_eq!(c("cfg0099.xml"), common(None));
         let dev = Some(PathMatch::DeviceConfig {
             mac: mac("001fc11c22a9"),
         });
         for name in [
-            "cfg001fc11c22a9.xml",
             "001fc11c22a9.cfg",
             "cfg001fc11c22a9.cfg",
             "001FC11C22A9.cfg",
@@ -348,6 +313,9 @@ mod tests {
             assert_eq!(c(name), dev, "{name}");
         }
         for bad in [
+            "cfg001fc11c22a9.xml",
+            "cfg0010.xml",
+            "cfg0016.xml",
             "cfg001fc11c22a9",
             "factory0001.bin",
             "cfg001.xml",
@@ -464,18 +432,24 @@ mod tests {
 
     #[test]
     fn common_file() {
-        for ctx in [
-            CommonContext::default(),
-            CommonContext {
-                base_url: Some("http://pbx:8480/p?a=<&>"),
-                ..Default::default()
-            },
-        ] {
-            let mut s = String::new();
-            Htek.write_common("cfg0010.xml", &ctx, &mut s);
-            crate::xml::check_well_formed(&s).unwrap();
-            assert_eq!(crate::xml::Document::parse(&s).unwrap().to_xml(), s);
-        }
+        let ctx = CommonContext {
+            base_url: Some("http://pbx:8480/p"),
+            firmware_url: Some("http://pbx:8480/fw/uc926.rom"),
+            poll_interval_minutes: 60,
+            ..Default::default()
+        };
+        let mut s = String::new();
+        Htek.write_common("x", &ctx, &mut s);
+        assert!(s.starts_with("#!version:1.0.0.1\n"), "{s}");
+        assert!(
+            s.contains("auto_image_url = http://pbx:8480/fw/uc926.rom\n"),
+            "{s}"
+        );
+        assert!(
+            s.contains("auto_provision.server.url = http://pbx:8480/p/\n"),
+            "{s}"
+        );
+        assert!(!s.contains("password"), "{s}");
     }
 
     #[test]
