@@ -140,5 +140,11 @@ impl fmt::Debug for Error {
 
 impl std::error::Error for Error {}
 
+/// The first 60 characters of an input, for quoting it in an error message without
+/// echoing a whole hostile input back.
+pub(crate) fn clip(s: &str) -> String {
+    s.chars().take(60).collect()
+}
+
 /// Result alias used throughout the engine.
 pub type Result<T, E = Error> = std::result::Result<T, E>;

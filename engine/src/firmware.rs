@@ -284,7 +284,7 @@ fn check_file_name(vendor: Vendor, file_name: &str) -> Result<()> {
             format!(
                 "the file name {:?} is not accepted: use only ASCII letters, digits and . _ - +, \
                  do not start with a dot, and keep it to 128 characters at most",
-                file_name.chars().take(60).collect::<String>()
+                crate::error::clip(file_name)
             ),
         ));
     }

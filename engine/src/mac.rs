@@ -68,7 +68,7 @@ impl Mac {
         let bad = |why: &str| {
             Error::new(
                 ErrorKind::InvalidMac,
-                format!("{why} (got {:?})", truncate(s)),
+                format!("{why} (got {:?})", crate::error::clip(s)),
             )
         };
         let digits: Vec<u8> = match s.len() {
@@ -196,10 +196,6 @@ fn hex_val(b: u8) -> Option<u8> {
         b'A'..=b'F' => Some(b - b'A' + 10),
         _ => None,
     }
-}
-
-fn truncate(s: &str) -> String {
-    s.chars().take(40).collect()
 }
 
 impl fmt::Display for Mac {

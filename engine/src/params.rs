@@ -6,7 +6,7 @@
 
 use std::fmt;
 
-use crate::error::{Error, ErrorKind, Result};
+use crate::error::{clip, Error, ErrorKind, Result};
 use crate::vendor::Vendor;
 use crate::xml;
 
@@ -347,10 +347,6 @@ fn check_key(sec: Section, n: usize, key: &str) -> Result<()> {
             format!("{:?} is not a valid key for {sec}", clip(key)),
         ))
     }
-}
-
-fn clip(s: &str) -> String {
-    s.chars().take(60).collect()
 }
 
 fn err(line: usize, msg: impl Into<String>) -> Error {

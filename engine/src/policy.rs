@@ -197,7 +197,7 @@ fn parse_prefix(prefix: &str) -> Result<[u8; 3]> {
             format!(
                 "{why}; a prefix entry is the maker's first three octets followed by '*', \
                  such as 00:15:65:* or 001565* (got {:?})",
-                shorten(prefix)
+                crate::error::clip(prefix)
             ),
         )
     };
@@ -294,10 +294,6 @@ fn entries_of_line(line: &str) -> Vec<(usize, &str)> {
         out.push((from_col, line.get(from..).unwrap_or_default()));
     }
     out
-}
-
-fn shorten(s: &str) -> String {
-    s.chars().take(40).collect()
 }
 
 impl TryFrom<PolicyLists> for MacPolicy {

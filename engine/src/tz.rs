@@ -93,7 +93,7 @@ impl TimeZone {
                     ErrorKind::InvalidInput,
                     format!(
                         "unknown time zone {:?}; use an IANA name such as Europe/Berlin",
-                        name.chars().take(60).collect::<String>()
+                        crate::error::clip(name)
                     ),
                 )
             })

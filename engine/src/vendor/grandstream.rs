@@ -52,7 +52,7 @@
 
 use std::fmt::Write as _;
 
-use super::snom::{clip, elements, indent, parse_overlay, push_num, push_value};
+use super::snom::{elements, indent, parse_overlay, push_num, push_value};
 use crate::detect::{PathMatch, UaInfo};
 use crate::error::{Error, ErrorKind, Result};
 use crate::mac::Mac;
@@ -566,7 +566,10 @@ fn param_element(p: &Param) -> Result<Element> {
             let mut el = Element::new(&p.key);
             for (k, v) in &p.attrs {
                 if !crate::xml::is_name(k) {
-                    return Err(bad(format!("{:?} is not a valid attribute name", clip(k))));
+                    return Err(bad(format!(
+                        "{:?} is not a valid attribute name",
+                        crate::error::clip(k)
+                    )));
                 }
                 el.attrs.push((k.clone(), v.clone()));
             }
@@ -579,7 +582,7 @@ fn param_element(p: &Param) -> Result<Element> {
         let _ = write!(
             msg,
             "{:?} is not a Grandstream P-code such as P3",
-            clip(&el.name)
+            crate::error::clip(&el.name)
         );
         return Err(bad(msg));
     }

@@ -141,7 +141,7 @@ impl FromStr for Vendor {
                     ErrorKind::InvalidInput,
                     format!(
                         "unknown vendor {:?}; expected yealink, snom, fanvil, grandstream, htek or ale",
-                        s.chars().take(40).collect::<String>()
+                        crate::error::clip(s)
                     ),
                 )
             })

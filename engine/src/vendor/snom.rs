@@ -693,7 +693,7 @@ fn param_element(p: &Param) -> Result<Element> {
     if !crate::xml::is_name(&p.key) {
         return Err(bad(format!(
             "{:?} is not a valid Snom setting name",
-            clip(&p.key)
+            crate::error::clip(&p.key)
         )));
     }
     let mut el = Element::new(&p.key);
@@ -702,7 +702,10 @@ fn param_element(p: &Param) -> Result<Element> {
     } else {
         for (k, v) in &p.attrs {
             if !crate::xml::is_name(k) {
-                return Err(bad(format!("{:?} is not a valid attribute name", clip(k))));
+                return Err(bad(format!(
+                    "{:?} is not a valid attribute name",
+                    crate::error::clip(k)
+                )));
             }
             el.attrs.push((k.clone(), v.clone()));
         }
@@ -710,10 +713,6 @@ fn param_element(p: &Param) -> Result<Element> {
     let value: Cow<'_, str> = line_safe(&p.value);
     el.set_text(&value);
     Ok(el)
-}
-
-pub(super) fn clip(s: &str) -> String {
-    s.chars().take(60).collect()
 }
 
 #[cfg(test)]
