@@ -38,13 +38,8 @@ pub fn merge_contacts<'a>(lists: impl IntoIterator<Item = &'a [Contact]>) -> Vec
             out.push(Contact { name, number });
         }
     }
-    out.sort_by(|a, b| {
-        a.name
-            .to_lowercase()
-            .cmp(&b.name.to_lowercase())
-            .then_with(|| a.name.cmp(&b.name))
-            .then_with(|| a.number.cmp(&b.number))
-    });
+    // Lowercasing once per entry, not once per comparison.
+    out.sort_by_cached_key(|c| (c.name.to_lowercase(), c.name.clone(), c.number.clone()));
     out.truncate(MAX_ENTRIES);
     out
 }
