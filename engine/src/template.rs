@@ -124,14 +124,23 @@ impl Renderer {
                 return minijinja::escape_formatter(out, state, value);
             }
             let xml_out = state.auto_escape() == AutoEscape::Custom(XML_ESCAPE);
-            let mut s = String::new();
-            match (value.as_str(), xml_out) {
-                (Some(v), true) => xml::escape_into(v, &mut s),
-                (None, true) => xml::escape_into(&value.to_string(), &mut s),
-                (Some(v), false) => s.push_str(&crate::vendor::line_safe(v)),
+            // Values that need no change (the common case) are written without a copy.
+            let written = match (value.as_str(), xml_out) {
+                (Some(v), true) if !xml::needs_escape(v) => out.write_str(v),
+                (Some(v), true) => {
+                    let mut s = String::with_capacity(v.len() + 16);
+                    xml::escape_into(v, &mut s);
+                    out.write_str(&s)
+                }
+                (None, true) => {
+                    let mut s = String::new();
+                    xml::escape_into(&value.to_string(), &mut s);
+                    out.write_str(&s)
+                }
+                (Some(v), false) => out.write_str(&crate::vendor::line_safe(v)),
                 (None, false) => return minijinja::escape_formatter(out, state, value),
-            }
-            out.write_str(&s).map_err(minijinja::Error::from)
+            };
+            written.map_err(minijinja::Error::from)
         });
         Self {
             env,

@@ -479,6 +479,16 @@ pub fn escape(s: &str) -> String {
     out
 }
 
+/// `true` if [`escape_into`] would change `s` (markup characters or control characters).
+pub(crate) fn needs_escape(s: &str) -> bool {
+    s.bytes().any(|b| {
+        matches!(
+            b,
+            b'&' | b'<' | b'>' | b'"' | b'\'' | 0..=0x1f | 0x7f | 0xc2
+        )
+    })
+}
+
 /// Appends `s` to `out`, XML-escaped, in one pass; each control character (C0, DEL, C1,
 /// the ones [`crate::vendor::line_safe`] replaces) becomes a space. So no value can inject
 /// an element or a line, and the output is valid XML 1.0 text and a fixed point of parse +
