@@ -207,6 +207,11 @@ pub struct CommonContext<'a> {
 /// A value made safe for a line-based config: CR, LF and other control characters become
 /// spaces, so no value (a display name, a label) can inject a setting of its own.
 pub(crate) fn line_safe(value: &str) -> std::borrow::Cow<'_, str> {
+    // Fast path on bytes: control characters are ASCII (< 0x20, 0x7f) or C1
+    // (U+0080..U+009F, whose UTF-8 lead byte is 0xC2).
+    if !value.bytes().any(|b| b < 0x20 || b == 0x7f || b == 0xc2) {
+        return std::borrow::Cow::Borrowed(value);
+    }
     if value.chars().any(char::is_control) {
         std::borrow::Cow::Owned(
             value
