@@ -18,6 +18,7 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+mod access;
 mod audit;
 mod detect;
 mod error;
@@ -36,6 +37,10 @@ mod uri_map;
 mod vendor;
 mod xml;
 
+pub use access::{
+    first_access_token, is_token_shaped, steady_token, token_hash, window_open, MissCounter,
+    MissPolicy, TOKEN_LEN,
+};
 pub use audit::{audit_pin, audit_sip_password, Audit, Finding, Strength};
 pub use detect::{
     detect, device_config_path, firmware_path, is_plain_file_name, phonebook_path, Detection,

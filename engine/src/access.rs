@@ -1,0 +1,188 @@
+//! Who may fetch a phone's files over the internet: per-phone URL tokens, the provisioning
+//! window, and the miss counter that stops MAC and token guessing. The edge stores the
+//! state; these functions decide.
+//!
+//! Tokens (after Tancredi's tok1/tok2): a phone has a **first-access token**, random (the
+//! caller supplies the bytes), given to the vendor's redirection service; and a
+//! **steady-state token**, derived with HMAC-SHA256 from a server key, the phone's id and a
+//! generation number, which the served config writes into the phone's provisioning URL. The
+//! first use of the steady-state token retires the first-access one. Only SHA-256 hashes of
+//! tokens are stored, so a leaked database yields no usable URL.
+
+use hmac::{Hmac, Mac as _};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+/// Length of a token in characters (lowercase hex, 128 bits).
+pub const TOKEN_LEN: usize = 32;
+
+/// `true` if `s` looks like a token (32 lowercase hex characters). Checked before any
+/// lookup, so junk never reaches storage.
+pub fn is_token_shaped(s: &str) -> bool {
+    s.len() == TOKEN_LEN && s.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
+}
+
+/// The first-access token made from 16 random bytes supplied by the caller.
+pub fn first_access_token(random: [u8; 16]) -> String {
+    hex(&random)
+}
+
+/// The steady-state token of phone `phone_id` at `generation` (bumped to rotate it).
+pub fn steady_token(key: &[u8], phone_id: &str, generation: u32) -> String {
+    // invariant: HMAC accepts keys of any length.
+    let Ok(mut mac) = Hmac::<Sha256>::new_from_slice(key) else {
+        unreachable!("HMAC-SHA256 takes keys of any length")
+    };
+    mac.update(b"steady-token\0");
+    mac.update(phone_id.as_bytes());
+    mac.update(b"\0");
+    mac.update(&generation.to_be_bytes());
+    let out = mac.finalize().into_bytes();
+    hex(out.get(..TOKEN_LEN / 2).unwrap_or(&out))
+}
+
+/// The stored form of a token: lowercase hex SHA-256.
+pub fn token_hash(token: &str) -> String {
+    hex(&Sha256::digest(token.as_bytes()))
+}
+
+/// Whether a phone may still fetch its secrets for the first time: it has fetched them
+/// before, or `now` is within `window_secs` of the moment it was assigned (or the admin
+/// reopened the window). Times are seconds since the Unix epoch.
+pub fn window_open(
+    assigned_at: u64,
+    first_fetch_at: Option<u64>,
+    now: u64,
+    window_secs: u64,
+) -> bool {
+    first_fetch_at.is_some() || now <= assigned_at.saturating_add(window_secs)
+}
+
+/// How many misses (unknown token, token that does not match the MAC asked for) a client
+/// address may make before it is cooled off.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MissPolicy {
+    /// Misses allowed within `window_secs`.
+    pub threshold: u32,
+    /// The counting window, in seconds.
+    pub window_secs: u64,
+    /// How long an address is refused after crossing the threshold, in seconds.
+    pub cooloff_secs: u64,
+}
+
+impl Default for MissPolicy {
+    fn default() -> Self {
+        Self {
+            threshold: 20,
+            window_secs: 600,
+            cooloff_secs: 900,
+        }
+    }
+}
+
+/// The miss state of one client address, as the shell stores it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct MissCounter {
+    /// Start of the current counting window.
+    pub window_start: u64,
+    /// Misses counted in it.
+    pub count: u32,
+    /// Refused until this time (0 = not refused).
+    pub locked_until: u64,
+}
+
+impl MissCounter {
+    /// `true` while the address is cooled off.
+    pub fn is_locked(&self, now: u64) -> bool {
+        now < self.locked_until
+    }
+
+    /// Counts a miss at `now`; returns `true` if the address is now locked.
+    ///
+    /// Only misses count. A phone with a valid token is served even from a locked address,
+    /// so an office behind one NAT address is never locked out by its own phones.
+    pub fn record_miss(&mut self, now: u64, policy: &MissPolicy) -> bool {
+        if now >= self.window_start.saturating_add(policy.window_secs) {
+            self.window_start = now;
+            self.count = 0;
+        }
+        self.count = self.count.saturating_add(1);
+        if self.count >= policy.threshold {
+            self.locked_until = now.saturating_add(policy.cooloff_secs);
+        }
+        self.is_locked(now)
+    }
+}
+
+fn hex(bytes: &[u8]) -> String {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut s = String::with_capacity(bytes.len() * 2);
+    for b in bytes {
+        s.push(char::from(DIGITS[usize::from(b >> 4)]));
+        s.push(char::from(DIGITS[usize::from(b & 0xf)]));
+    }
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    #[cfg(target_arch = "wasm32")]
+    use wasm_bindgen_test::wasm_bindgen_test as test;
+
+    #[test]
+    fn tokens() {
+        let t1 = first_access_token([0xab; 16]);
+        assert_eq!(t1, "ab".repeat(16));
+        assert!(is_token_shaped(&t1));
+        let t2 = steady_token(b"key", "phone-1", 0);
+        assert!(is_token_shaped(&t2));
+        assert_eq!(t2, steady_token(b"key", "phone-1", 0), "deterministic");
+        assert_ne!(t2, steady_token(b"key", "phone-1", 1), "generation rotates");
+        assert_ne!(t2, steady_token(b"key", "phone-2", 0));
+        assert_ne!(t2, steady_token(b"other", "phone-1", 0));
+        for bad in [
+            "",
+            "AB".repeat(16).as_str(),
+            &"g".repeat(32),
+            &"a".repeat(31),
+            &"a".repeat(33),
+        ] {
+            assert!(!is_token_shaped(bad), "{bad}");
+        }
+        // SHA-256("abc"), a published test vector.
+        assert_eq!(
+            token_hash("abc"),
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+        );
+    }
+
+    #[test]
+    fn window() {
+        assert!(window_open(1000, None, 1000 + 3600, 3600));
+        assert!(!window_open(1000, None, 1000 + 3601, 3600));
+        assert!(window_open(1000, Some(1500), 99_999, 3600));
+        assert!(window_open(u64::MAX, None, u64::MAX, u64::MAX));
+    }
+
+    #[test]
+    fn misses_lock_then_expire() {
+        let p = MissPolicy {
+            threshold: 3,
+            window_secs: 60,
+            cooloff_secs: 100,
+        };
+        let mut c = MissCounter::default();
+        assert!(!c.record_miss(10, &p));
+        assert!(!c.record_miss(20, &p));
+        assert!(c.record_miss(30, &p));
+        assert!(c.is_locked(129));
+        assert!(!c.is_locked(130));
+        // A new window starts the count again.
+        let mut c = MissCounter::default();
+        c.record_miss(0, &p);
+        c.record_miss(1, &p);
+        assert!(!c.record_miss(61, &p));
+        assert_eq!(c.count, 1);
+    }
+}
