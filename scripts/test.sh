@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs every test of the project on a fresh machine of this kind, installing what it needs
-# first (the wasm target, wasm-bindgen-cli and cargo-fuzz at pinned versions).
+# first (the wasm target, wasm-bindgen-cli, worker-build and cargo-fuzz at pinned versions, and the
+# npm packages from package-lock.json).
 #   scripts/test.sh             everything
 #   FUZZ_SECONDS=0 scripts/test.sh   skip the fuzz smoke run
 set -euo pipefail
@@ -8,19 +9,26 @@ cd "$(dirname "$0")/.."
 
 WASM_BINDGEN_VERSION=0.2.130   # must equal the `wasm-bindgen = "=..."` pin in Cargo.toml
 CARGO_FUZZ_VERSION=0.13.2
+WORKER_BUILD_VERSION=0.8.7     # must equal the `worker = "=..."` pin in Cargo.toml
 FUZZ_SECONDS=${FUZZ_SECONDS:-20}
 export PATH="$HOME/.cargo/bin:$PATH"
 export CARGO_TERM_COLOR=never
+# Keep wrangler/miniflare off the network (metrics, cf.json).
+export WRANGLER_SEND_METRICS=false WRANGLER_SEND_ERROR_REPORTS=false CLOUDFLARE_CF_FETCH_ENABLED=false
 
 step() { printf '\n==> %s\n' "$*"; }
 started=$(date +%s)
 
-step "toolchain: wasm32 target, wasm-bindgen-cli $WASM_BINDGEN_VERSION, cargo-fuzz $CARGO_FUZZ_VERSION"
+step "toolchain: wasm32 target, wasm-bindgen-cli $WASM_BINDGEN_VERSION, worker-build $WORKER_BUILD_VERSION, cargo-fuzz $CARGO_FUZZ_VERSION, npm ci"
 rustup target add wasm32-unknown-unknown
 if ! wasm-bindgen-test-runner --version 2>/dev/null | grep -qF "$WASM_BINDGEN_VERSION"; then
   # Not --locked: the lock file pins a webpki-roots release the registry does not offer.
   cargo install wasm-bindgen-cli --version "$WASM_BINDGEN_VERSION"
 fi
+if ! worker-build --version 2>/dev/null | grep -qF "$WORKER_BUILD_VERSION"; then
+  cargo install worker-build --version "$WORKER_BUILD_VERSION" --locked
+fi
+npm ci --no-audit --no-fund
 if [ "$FUZZ_SECONDS" != 0 ] && ! cargo fuzz --version 2>/dev/null | grep -qF "$CARGO_FUZZ_VERSION"; then
   cargo install cargo-fuzz --version "$CARGO_FUZZ_VERSION" --locked
 fi
@@ -30,6 +38,7 @@ cargo fmt --all -- --check
 
 step "lints"
 cargo clippy --workspace --all-targets --locked -- -D warnings
+cargo clippy -p edge-worker --target wasm32-unknown-unknown --locked -- -D warnings
 
 step "native tests"
 cargo test --workspace --locked
@@ -48,6 +57,10 @@ echo "ok: $(cargo tree -p engine -e normal --locked --prefix none | sort -u | wc
 step "wasm32: the same engine tests under wasm-bindgen-test-runner (node)"
 CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner \
   cargo test -p engine --target wasm32-unknown-unknown --locked
+
+step "edge worker: build (worker-build + wasm-opt -Oz), then its tests under workerd (miniflare)"
+scripts/build-edge.sh
+node --test tests/edge/
 
 if [ "$FUZZ_SECONDS" != 0 ]; then
   step "fuzz smoke run: ${FUZZ_SECONDS}s per target"

@@ -102,6 +102,10 @@ impl MissCounter {
     /// Only misses count. A phone with a valid token is served even from a locked address,
     /// so an office behind one NAT address is never locked out by its own phones.
     pub fn record_miss(&mut self, now: u64, policy: &MissPolicy) -> bool {
+        if self.locked_until != 0 && now >= self.locked_until {
+            // A served cool-off starts a clean slate.
+            *self = Self::default();
+        }
         if now >= self.window_start.saturating_add(policy.window_secs) {
             self.window_start = now;
             self.count = 0;
@@ -178,6 +182,9 @@ mod tests {
         assert!(c.record_miss(30, &p));
         assert!(c.is_locked(129));
         assert!(!c.is_locked(130));
+        // After the cool-off the count starts again.
+        assert!(!c.record_miss(130, &p));
+        assert_eq!(c.count, 1);
         // A new window starts the count again.
         let mut c = MissCounter::default();
         c.record_miss(0, &p);

@@ -1,0 +1,33 @@
+//! The edge worker: serves phones' configs over HTTPS from the D1 inventory, with every rule
+//! (which file, which MAC, which policy, how it renders) taken from the `engine` crate.
+//!
+//! This crate is the I/O shell: it reads D1 and R2, the clock and the request, and writes
+//! the response. Routes:
+//! - `GET /healthz`
+//! - `GET /p/<token>/<file>`: a phone's files (see [`phone`]).
+#![forbid(unsafe_code)]
+
+mod error;
+mod phone;
+mod store;
+
+use worker::{event, Context, Env, Request, Response, Result};
+
+/// Binding names, as in `wrangler.toml`.
+pub(crate) const DB: &str = "DB";
+/// The secret that derives steady-state tokens.
+pub(crate) const TOKEN_KEY: &str = "TOKEN_KEY";
+
+#[event(fetch)]
+async fn fetch(req: Request, env: Env, _ctx: Context) -> Result<Response> {
+    let url = req.url()?;
+    let path = url.path().to_owned();
+    let result = if path == "/healthz" {
+        Response::ok("ok\n")
+    } else if let Some(rest) = path.strip_prefix("/p/") {
+        phone::handle(&req, &env, rest).await
+    } else {
+        error::not_found()
+    };
+    result.or_else(|e| error::internal(&e))
+}

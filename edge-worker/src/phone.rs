@@ -1,0 +1,314 @@
+//! `GET /p/<token>/<file>`: a phone's own files, behind its per-phone token.
+//!
+//! Order of checks, all answered with the same 404 when they fail: the token's shape, the
+//! token (first-access or steady-state), what the engine detects in the path and
+//! User-Agent, the MAC in the path against the token's phone, the MAC in the User-Agent
+//! against the path, the site's allow/deny lists, the provisioning window. Unknown tokens
+//! and tokens used for another phone's MAC count as misses for the client address; past the
+//! threshold the address gets 429 for a cool-off, but a valid token is always served, so an
+//! office behind one NAT address is never locked out by its own phones.
+
+use std::sync::Arc;
+
+use engine::{
+    default_config, detect, merge_contacts, pick_firmware, render_common, render_phonebook,
+    AdditionalParams, BlfKey, CommonContext, Contact, Detection, Device, Language, Line, Mac,
+    MacPolicy, PhoneRequest, Profile, Resource, Secret, TimeZone, Transport, Vendor,
+};
+use worker::{Date, Env, Headers, Request, Response, Result};
+
+use crate::error;
+use crate::store::{self, PhoneRow, Seen};
+
+pub(crate) async fn handle(req: &Request, env: &Env, rest: &str) -> Result<Response> {
+    let (token, file_path) = rest.split_once('/').unwrap_or((rest, ""));
+    let db = env.d1(crate::DB)?;
+    let now = Date::now().as_millis() / 1000;
+    let ip = req.headers().get("CF-Connecting-IP")?.unwrap_or_default();
+    let policy = engine::MissPolicy::default();
+
+    let row = if engine::is_token_shaped(token) {
+        store::phone_by_token(&db, &engine::token_hash(token)).await?
+    } else {
+        None
+    };
+    let user_agent = req.headers().get("User-Agent")?.unwrap_or_default();
+    let detection = detect(
+        &PhoneRequest {
+            path: file_path,
+            user_agent: Some(user_agent.as_str()).filter(|u| !u.is_empty()),
+            pnp: None,
+        },
+        &[],
+    );
+    let Some(row) = row.filter(|r| token_matches_resource(r, &detection)) else {
+        return miss(&db, &ip, now, &policy).await;
+    };
+    let Some(vendor) = row
+        .vendor
+        .parse::<Vendor>()
+        .ok()
+        .filter(|v| v.is_provisioned())
+    else {
+        return error::not_found();
+    };
+    if !allowed(&row, &detection, vendor, now) {
+        return error::not_found();
+    }
+
+    let key = env.secret(crate::TOKEN_KEY)?.to_string();
+    let steady = engine::steady_token(key.as_bytes(), &row.id, row.token_generation as u32);
+    let base = base_url(req, &steady)?;
+    let (body, content_type) = match &detection.resource {
+        Resource::DeviceConfig { .. } => {
+            let Some(profile) = profile(&db, &row, vendor, &base).await? else {
+                // A phone without a user has no config yet.
+                return error::not_found();
+            };
+            let params = AdditionalParams::parse(&row.additional_params).unwrap_or_default();
+            let renderer = engine::Renderer::new();
+            let cfg = match renderer.render_config(&Arc::new(profile), None, &params) {
+                Ok(c) => c,
+                // The site's parameters were validated on save; fall back to the default.
+                Err(_) => default_config(&base_profile(&row, vendor, &base)).map_err(engine_err)?,
+            };
+            (cfg, content_type(vendor))
+        }
+        Resource::CommonConfig { file, model } => {
+            let fw = firmware_url(
+                &db,
+                &row,
+                vendor,
+                model.as_deref().unwrap_or(&row.model),
+                &base,
+            )
+            .await?;
+            let ctx = CommonContext {
+                model: model.as_deref(),
+                base_url: Some(&base),
+                firmware_url: fw.as_deref(),
+                poll_interval_minutes: row.poll_interval_minutes as u32,
+            };
+            (
+                render_common(vendor, file, &ctx).map_err(engine_err)?,
+                content_type(vendor),
+            )
+        }
+        Resource::Phonebook { .. } => {
+            let users: Vec<Contact> = store::site_users(&db, &row.site_id)
+                .await?
+                .into_iter()
+                .map(|c| Contact {
+                    name: c.name,
+                    number: c.number,
+                })
+                .collect();
+            let external: Vec<Vec<Contact>> = store::external_contacts(&db, &row.site_id)
+                .await?
+                .into_iter()
+                .map(|l| {
+                    l.into_iter()
+                        .map(|c| Contact {
+                            name: c.name,
+                            number: c.number,
+                        })
+                        .collect()
+                })
+                .collect();
+            let lists = std::iter::once(users.as_slice()).chain(external.iter().map(Vec::as_slice));
+            let merged = merge_contacts(lists);
+            (
+                render_phonebook(vendor, "Directory", &merged).map_err(engine_err)?,
+                "application/xml",
+            )
+        }
+        // Firmware downloads and URI mappings come with the admin API.
+        _ => return error::not_found(),
+    };
+
+    let seen = Seen {
+        ip: &ip,
+        user_agent: &user_agent,
+        firmware: detection.firmware_version.as_deref(),
+        model: detection.model.as_deref(),
+        file: file_path,
+    };
+    let hash = engine::token_hash(token);
+    let used_steady = engine::ct_eq(hash.as_bytes(), row.token2_hash.as_bytes());
+    store::record_fetch(
+        &db,
+        &row.id,
+        now,
+        &seen,
+        used_steady && row.token1_hash.is_some(),
+    )
+    .await?;
+
+    let headers = Headers::new();
+    headers.set("Content-Type", content_type)?;
+    headers.set("Cache-Control", "no-store")?;
+    Ok(Response::ok(body)?.with_headers(headers))
+}
+
+/// A request whose token is unknown or names another phone: counted against the address.
+async fn miss(
+    db: &worker::D1Database,
+    ip: &str,
+    now: u64,
+    policy: &engine::MissPolicy,
+) -> Result<Response> {
+    let mut counter = store::misses(db, ip).await?;
+    if counter.is_locked(now) {
+        return error::too_many(counter.locked_until.saturating_sub(now));
+    }
+    let locked = counter.record_miss(now, policy);
+    store::save_misses(db, ip, &counter).await?;
+    if locked {
+        error::too_many(policy.cooloff_secs)
+    } else {
+        error::not_found()
+    }
+}
+
+/// The token's phone is the one the path names: the MAC in the path (device config,
+/// phonebook) must be this phone's. Common files carry no MAC and belong to every phone.
+fn token_matches_resource(row: &PhoneRow, d: &Detection) -> bool {
+    let Ok(mac) = Mac::parse(&row.mac) else {
+        return false;
+    };
+    match &d.resource {
+        Resource::DeviceConfig { mac: m } | Resource::Phonebook { mac: m } => *m == mac,
+        Resource::CommonConfig { .. } => true,
+        _ => false,
+    }
+}
+
+/// The checks that are not misses: the User-Agent's MAC, the vendor, the site's MAC
+/// lists, the provisioning window (secrets only).
+fn allowed(row: &PhoneRow, d: &Detection, vendor: Vendor, now: u64) -> bool {
+    let Ok(mac) = Mac::parse(&row.mac) else {
+        return false;
+    };
+    if !d.ua_mac_matches() || d.ua_mac.is_some_and(|m| m != mac) {
+        return false;
+    }
+    if d.vendor.is_some_and(|v| v != vendor) {
+        return false;
+    }
+    // Lists are validated on save; one that no longer parses denies rather than serves all.
+    let Ok(policy) = MacPolicy::parse(&row.allow_macs, &row.deny_macs) else {
+        return false;
+    };
+    if !policy.is_allowed(&mac) {
+        return false;
+    }
+    match d.resource {
+        Resource::DeviceConfig { .. } => engine::window_open(
+            row.assigned_at as u64,
+            row.first_fetch_at.map(|t| t as u64),
+            now,
+            row.window_secs as u64,
+        ),
+        _ => true,
+    }
+}
+
+/// `https://host/p/<steady token>`: where the phone fetches from once provisioned.
+fn base_url(req: &Request, steady: &str) -> Result<String> {
+    let url = req.url()?;
+    let mut base = url.origin().ascii_serialization();
+    base.push_str("/p/");
+    base.push_str(steady);
+    Ok(base)
+}
+
+fn base_profile(row: &PhoneRow, vendor: Vendor, base: &str) -> Profile {
+    let mac = Mac::parse(&row.mac).unwrap_or(Mac::from_octets([0; 6]));
+    let mut p = Profile::new(Device {
+        vendor,
+        model: row.model.clone(),
+        mac,
+    });
+    p.ntp_server = row.ntp_server.clone().filter(|s| !s.is_empty());
+    p.timezone = row
+        .timezone
+        .as_deref()
+        .and_then(|t| TimeZone::from_name(t).ok());
+    p.language = row.language.as_deref().and_then(Language::from_code);
+    p.provisioning_url = Some(base.to_owned());
+    p.phonebook_url = Some(format!("{base}/{}", engine::phonebook_path(&mac)));
+    p.poll_interval_minutes = row.poll_interval_minutes as u32;
+    p
+}
+
+async fn profile(
+    db: &worker::D1Database,
+    row: &PhoneRow,
+    vendor: Vendor,
+    base: &str,
+) -> Result<Option<Profile>> {
+    let (Some(extension), Some(auth), Some(password)) =
+        (&row.extension, &row.auth_name, &row.sip_password)
+    else {
+        return Ok(None);
+    };
+    let mut p = base_profile(row, vendor, base);
+    p.lines.push(Line {
+        extension: extension.clone(),
+        auth_name: auth.clone(),
+        password: Secret::new(password.clone()),
+        display_name: row.display_name.clone().unwrap_or_default(),
+        label: String::new(),
+        server_host: row.pbx_host.clone(),
+        server_port: row.pbx_port as u16,
+        transport: Transport::Udp,
+        voicemail: "*001".to_owned(),
+    });
+    p.blf = store::blf_keys(db, &row.id)
+        .await?
+        .into_iter()
+        .map(|b| BlfKey {
+            extension: b.extension,
+            label: b.label,
+            line: b.line as u8,
+            pickup_prefix: b.pickup_prefix,
+        })
+        .collect();
+    p.firmware_url = firmware_url(db, row, vendor, &row.model, base).await?;
+    Ok(Some(p))
+}
+
+async fn firmware_url(
+    db: &worker::D1Database,
+    row: &PhoneRow,
+    vendor: Vendor,
+    model: &str,
+    base: &str,
+) -> Result<Option<String>> {
+    let rows: Vec<engine::FirmwareRow> = store::firmware(db, &row.site_id, vendor.as_str())
+        .await?
+        .into_iter()
+        .map(|f| engine::FirmwareRow {
+            vendor,
+            model: f.model,
+            version: f.version,
+            notes: f.notes,
+            file_name: f.file_name,
+            size: f.size as u64,
+            sha256: f.sha256,
+        })
+        .collect();
+    Ok(pick_firmware(&rows, vendor, model)
+        .map(|f| format!("{base}/{}", engine::firmware_path(vendor, &f.file_name))))
+}
+
+fn content_type(vendor: Vendor) -> &'static str {
+    match vendor.config_syntax() {
+        Ok(s) if s.is_xml() => "application/xml",
+        _ => "text/plain; charset=utf-8",
+    }
+}
+
+fn engine_err(e: engine::Error) -> worker::Error {
+    worker::Error::RustError(format!("render: {}", e.kind().description()))
+}

@@ -1,0 +1,242 @@
+//! D1 access: the rows a phone request needs, and the writes it makes.
+
+use serde::Deserialize;
+use wasm_bindgen::JsValue;
+use worker::{D1Database, Result};
+
+/// A phone joined with its site and user: everything a config render needs but BLF keys
+/// and firmware rows.
+#[derive(Debug, Deserialize)]
+pub(crate) struct PhoneRow {
+    pub(crate) id: String,
+    pub(crate) mac: String,
+    pub(crate) vendor: String,
+    pub(crate) model: String,
+    pub(crate) token1_hash: Option<String>,
+    pub(crate) token2_hash: String,
+    pub(crate) token_generation: f64,
+    pub(crate) assigned_at: f64,
+    pub(crate) first_fetch_at: Option<f64>,
+    pub(crate) site_id: String,
+    pub(crate) pbx_host: String,
+    pub(crate) pbx_port: f64,
+    pub(crate) allow_macs: String,
+    pub(crate) deny_macs: String,
+    pub(crate) additional_params: String,
+    pub(crate) poll_interval_minutes: f64,
+    pub(crate) ntp_server: Option<String>,
+    pub(crate) timezone: Option<String>,
+    pub(crate) language: Option<String>,
+    pub(crate) window_secs: f64,
+    pub(crate) extension: Option<String>,
+    pub(crate) auth_name: Option<String>,
+    pub(crate) sip_password: Option<String>,
+    pub(crate) display_name: Option<String>,
+}
+
+/// The phone whose first-access or steady-state token hashes to `hash`.
+pub(crate) async fn phone_by_token(db: &D1Database, hash: &str) -> Result<Option<PhoneRow>> {
+    db.prepare(
+        "SELECT p.id, p.mac, p.vendor, p.model, p.token1_hash, p.token2_hash, p.token_generation, \
+         p.assigned_at, p.first_fetch_at, s.id AS site_id, s.pbx_host, s.pbx_port, s.allow_macs, \
+         s.deny_macs, s.additional_params, s.poll_interval_minutes, s.ntp_server, s.timezone, \
+         s.language, s.window_secs, u.extension, u.auth_name, u.sip_password, u.display_name \
+         FROM phones p JOIN sites s ON s.id = p.site_id LEFT JOIN users u ON u.id = p.user_id \
+         WHERE p.token1_hash = ?1 OR p.token2_hash = ?1",
+    )
+    .bind(&[hash.into()])?
+    .first::<PhoneRow>(None)
+    .await
+}
+
+/// A BLF key row.
+#[derive(Debug, Deserialize)]
+pub(crate) struct BlfRow {
+    pub(crate) extension: String,
+    pub(crate) label: String,
+    pub(crate) line: f64,
+    pub(crate) pickup_prefix: String,
+}
+
+/// The phone's BLF keys in key order.
+pub(crate) async fn blf_keys(db: &D1Database, phone_id: &str) -> Result<Vec<BlfRow>> {
+    db.prepare(
+        "SELECT extension, label, line, pickup_prefix FROM blf_keys WHERE phone_id = ?1 ORDER BY position",
+    )
+    .bind(&[phone_id.into()])?
+    .all()
+    .await?
+    .results()
+}
+
+/// A firmware row.
+#[derive(Debug, Deserialize)]
+pub(crate) struct FirmwareRow {
+    pub(crate) model: String,
+    pub(crate) version: String,
+    pub(crate) notes: String,
+    pub(crate) file_name: String,
+    pub(crate) size: f64,
+    pub(crate) sha256: Option<String>,
+}
+
+/// The site's firmware rows for a vendor.
+pub(crate) async fn firmware(
+    db: &D1Database,
+    site_id: &str,
+    vendor: &str,
+) -> Result<Vec<FirmwareRow>> {
+    db.prepare("SELECT model, version, notes, file_name, size, sha256 FROM firmware WHERE site_id = ?1 AND vendor = ?2")
+        .bind(&[site_id.into(), vendor.into()])?
+        .all()
+        .await?
+        .results()
+}
+
+/// A directory entry.
+#[derive(Debug, Deserialize)]
+pub(crate) struct ContactRow {
+    pub(crate) name: String,
+    pub(crate) number: String,
+}
+
+/// The site's users as directory entries.
+pub(crate) async fn site_users(db: &D1Database, site_id: &str) -> Result<Vec<ContactRow>> {
+    db.prepare("SELECT display_name AS name, extension AS number FROM users WHERE site_id = ?1 ORDER BY extension")
+        .bind(&[site_id.into()])?
+        .all()
+        .await?
+        .results()
+}
+
+/// External phonebook entries of the site, source by source in priority order.
+pub(crate) async fn external_contacts(
+    db: &D1Database,
+    site_id: &str,
+) -> Result<Vec<Vec<ContactRow>>> {
+    #[derive(Deserialize)]
+    struct Row {
+        source_id: String,
+        name: String,
+        number: String,
+    }
+    let rows: Vec<Row> = db
+        .prepare(
+            "SELECT e.source_id, e.name, e.number FROM phonebook_entries e \
+             JOIN phonebook_sources s ON s.id = e.source_id WHERE s.site_id = ?1 \
+             ORDER BY s.priority, s.id, e.position",
+        )
+        .bind(&[site_id.into()])?
+        .all()
+        .await?
+        .results()?;
+    let mut lists: Vec<Vec<ContactRow>> = Vec::new();
+    let mut last: Option<String> = None;
+    for r in rows {
+        if last.as_deref() != Some(r.source_id.as_str()) {
+            lists.push(Vec::new());
+            last = Some(r.source_id.clone());
+        }
+        if let Some(list) = lists.last_mut() {
+            list.push(ContactRow {
+                name: r.name,
+                number: r.number,
+            });
+        }
+    }
+    Ok(lists)
+}
+
+/// The miss counter of a client address.
+pub(crate) async fn misses(db: &D1Database, ip: &str) -> Result<engine::MissCounter> {
+    #[derive(Deserialize)]
+    struct Row {
+        window_start: f64,
+        count: f64,
+        locked_until: f64,
+    }
+    let row = db
+        .prepare("SELECT window_start, count, locked_until FROM misses WHERE ip = ?1")
+        .bind(&[ip.into()])?
+        .first::<Row>(None)
+        .await?;
+    Ok(
+        row.map_or_else(engine::MissCounter::default, |r| engine::MissCounter {
+            window_start: r.window_start as u64,
+            count: r.count as u32,
+            locked_until: r.locked_until as u64,
+        }),
+    )
+}
+
+/// Stores the miss counter of a client address.
+pub(crate) async fn save_misses(db: &D1Database, ip: &str, c: &engine::MissCounter) -> Result<()> {
+    db.prepare(
+        "INSERT INTO misses (ip, window_start, count, locked_until) VALUES (?1, ?2, ?3, ?4) \
+         ON CONFLICT (ip) DO UPDATE SET window_start = ?2, count = ?3, locked_until = ?4",
+    )
+    .bind(&[
+        ip.into(),
+        num(c.window_start),
+        JsValue::from(c.count),
+        num(c.locked_until),
+    ])?
+    .run()
+    .await?;
+    Ok(())
+}
+
+/// Records what a phone fetched; the first use of the steady-state token retires the
+/// first-access token; the first fetch closes the provisioning window for good.
+pub(crate) async fn record_fetch(
+    db: &D1Database,
+    phone_id: &str,
+    now: u64,
+    seen: &Seen<'_>,
+    retire_first_token: bool,
+) -> Result<()> {
+    let mut sql = String::from(
+        "UPDATE phones SET last_ip = ?2, last_user_agent = ?3, last_firmware = ?4, last_file = ?5, \
+         last_seen_at = ?6, first_fetch_at = COALESCE(first_fetch_at, ?6)",
+    );
+    if let Some(model) = seen.model {
+        if !model.is_empty() {
+            sql.push_str(", model = CASE WHEN model = '' THEN ?7 ELSE model END");
+        }
+    }
+    if retire_first_token {
+        sql.push_str(", token1_hash = NULL");
+    }
+    sql.push_str(" WHERE id = ?1");
+    db.prepare(sql)
+        .bind(&[
+            phone_id.into(),
+            seen.ip.into(),
+            seen.user_agent.into(),
+            opt(seen.firmware),
+            seen.file.into(),
+            num(now),
+            opt(seen.model),
+        ])?
+        .run()
+        .await?;
+    Ok(())
+}
+
+/// What a request told us about the phone.
+pub(crate) struct Seen<'a> {
+    pub(crate) ip: &'a str,
+    pub(crate) user_agent: &'a str,
+    pub(crate) firmware: Option<&'a str>,
+    pub(crate) model: Option<&'a str>,
+    pub(crate) file: &'a str,
+}
+
+fn num(n: u64) -> JsValue {
+    // Seconds since the epoch fit a JS number exactly.
+    JsValue::from(n as f64)
+}
+
+fn opt(s: Option<&str>) -> JsValue {
+    s.map_or(JsValue::NULL, JsValue::from)
+}

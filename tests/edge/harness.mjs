@@ -1,0 +1,88 @@
+// Runs the built worker under real workerd (miniflare) with an in-memory D1 and R2, applies
+// the migrations to the empty database, and seeds what a test needs.
+import { Miniflare } from "miniflare";
+import { readFileSync, readdirSync } from "node:fs";
+import { createHash, createHmac, randomBytes } from "node:crypto";
+import { fileURLToPath } from "node:url";
+import path from "node:path";
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
+export const TOKEN_KEY = "test-token-key";
+
+export async function start() {
+  const mf = new Miniflare({
+    modules: true,
+    scriptPath: path.join(root, "edge-worker/build/index.js"),
+    modulesRules: [{ type: "CompiledWasm", include: ["**/*.wasm"] }],
+    compatibilityDate: "2026-04-01",
+    d1Databases: { DB: "test-db" },
+    r2Buckets: ["FIRMWARE"],
+    bindings: { TOKEN_KEY },
+    cf: false,
+  });
+  const db = await mf.getD1Database("DB");
+  const dir = path.join(root, "edge-worker/migrations");
+  for (const f of readdirSync(dir).filter((f) => f.endsWith(".sql")).sort()) {
+    for (const stmt of statements(readFileSync(path.join(dir, f), "utf8"))) {
+      await db.prepare(stmt).run();
+    }
+  }
+  return { mf, db };
+}
+
+// D1's exec() wants one statement per line: strip comments and split on ';'.
+export function statements(sql) {
+  return sql
+    .split("\n")
+    .map((l) => l.replace(/--.*$/, ""))
+    .join("\n")
+    .split(";")
+    .map((s) => s.replace(/\s+/g, " ").trim())
+    .filter(Boolean);
+}
+
+export const sha256 = (s) => createHash("sha256").update(s).digest("hex");
+
+// The steady-state token, computed independently of the engine: HMAC-SHA256 over
+// "steady-token\0" + id + "\0" + generation (u32 big-endian), first 16 bytes in hex.
+export function steadyToken(id, generation = 0) {
+  const g = Buffer.alloc(4);
+  g.writeUInt32BE(generation);
+  const mac = createHmac("sha256", TOKEN_KEY);
+  mac.update(Buffer.concat([Buffer.from("steady-token\0"), Buffer.from(id), Buffer.from("\0"), g]));
+  return mac.digest().subarray(0, 16).toString("hex");
+}
+
+export const now = () => Math.floor(Date.now() / 1000);
+
+export async function seedSite(db, { id = "site1", deny = "", allow = "", params = "" } = {}) {
+  await db
+    .prepare(
+      "INSERT INTO sites (id, name, pbx_host, pbx_port, allow_macs, deny_macs, additional_params, ntp_server, timezone, language, created_at, updated_at) VALUES (?1, 'Demo office', 'pbx.example.com', 5060, ?2, ?3, ?4, 'pool.ntp.org', 'Europe/Berlin', 'de', ?5, ?5)",
+    )
+    .bind(id, allow, deny, params, now())
+    .run();
+  return id;
+}
+
+let users = 0;
+export async function seedPhone(db, { site = "site1", id, mac, vendor, model = "", assignedAt = now(), bound = true }) {
+  let userId = null;
+  if (bound) {
+    userId = `u${++users}`;
+    await db
+      .prepare(
+        "INSERT INTO users (id, site_id, extension, auth_name, sip_password, display_name) VALUES (?1, ?2, ?3, ?3, ?4, ?5)",
+      )
+      .bind(userId, site, String(200 + users), `Secret-${id}-pw`, `User ${users}`)
+      .run();
+  }
+  const token1 = randomBytes(16).toString("hex");
+  await db
+    .prepare(
+      "INSERT INTO phones (id, site_id, mac, vendor, model, user_id, token1_hash, token2_hash, assigned_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+    )
+    .bind(id, site, mac, vendor, model, userId, sha256(token1), sha256(steadyToken(id)), assignedAt)
+    .run();
+  return { token1, token2: steadyToken(id), password: `Secret-${id}-pw` };
+}
