@@ -7,9 +7,6 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-WASM_BINDGEN_VERSION=0.2.130   # must equal the `wasm-bindgen = "=..."` pin in Cargo.toml
-CARGO_FUZZ_VERSION=0.13.2
-WORKER_BUILD_VERSION=0.8.7     # must equal the `worker = "=..."` pin in Cargo.toml
 FUZZ_SECONDS=${FUZZ_SECONDS:-20}
 export PATH="$HOME/.cargo/bin:$PATH"
 export CARGO_TERM_COLOR=never
@@ -19,19 +16,8 @@ export WRANGLER_SEND_METRICS=false WRANGLER_SEND_ERROR_REPORTS=false CLOUDFLARE_
 step() { printf '\n==> %s\n' "$*"; }
 started=$(date +%s)
 
-step "toolchain: wasm32 target, wasm-bindgen-cli $WASM_BINDGEN_VERSION, worker-build $WORKER_BUILD_VERSION, cargo-fuzz $CARGO_FUZZ_VERSION, npm ci"
-rustup target add wasm32-unknown-unknown
-if ! wasm-bindgen-test-runner --version 2>/dev/null | grep -qF "$WASM_BINDGEN_VERSION"; then
-  # Not --locked: the lock file pins a webpki-roots release the registry does not offer.
-  cargo install wasm-bindgen-cli --version "$WASM_BINDGEN_VERSION"
-fi
-if ! worker-build --version 2>/dev/null | grep -qF "$WORKER_BUILD_VERSION"; then
-  cargo install worker-build --version "$WORKER_BUILD_VERSION" --locked
-fi
-npm ci --no-audit --no-fund
-if [ "$FUZZ_SECONDS" != 0 ] && ! cargo fuzz --version 2>/dev/null | grep -qF "$CARGO_FUZZ_VERSION"; then
-  cargo install cargo-fuzz --version "$CARGO_FUZZ_VERSION" --locked
-fi
+step "toolchain: pinned tools and npm packages (scripts/setup.sh)"
+if [ "$FUZZ_SECONDS" != 0 ]; then scripts/setup.sh --fuzz; else scripts/setup.sh; fi
 
 step "formatting"
 cargo fmt --all -- --check
@@ -61,6 +47,9 @@ CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner \
 step "edge worker: build (worker-build + wasm-opt -Oz), then its tests under workerd (miniflare)"
 scripts/build-edge.sh
 node --test tests/edge/
+
+step "the README's run command serves the demo phones"
+tests/run-smoke.sh
 
 if [ "$FUZZ_SECONDS" != 0 ]; then
   step "fuzz smoke run: ${FUZZ_SECONDS}s per target"

@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# The README's run command works: scripts/run.sh comes up, and every printed curl command
+# (one phone of each vendor, with its real User-Agent) gets that phone's config.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+port=${PORT:-8799}
+log=$(mktemp)
+PORT=$port setsid scripts/run.sh > "$log" 2>&1 < /dev/null &
+pid=$!
+trap 'kill -TERM -- -$pid 2>/dev/null || true; rm -f "$log"' EXIT
+started=$(date +%s)
+until grep -q 'Ready on' "$log"; do
+  if ! kill -0 "$pid" 2>/dev/null || [ $(( $(date +%s) - started )) -gt 300 ]; then
+    cat "$log"; echo "run.sh did not come up" >&2; exit 1
+  fi
+  sleep 1
+done
+echo "run.sh ready after $(( $(date +%s) - started ))s"
+n=0
+while read -r cmd; do
+  body=$(eval "$cmd")
+  case "$body" in
+    *'#!version:1.0.0.1'*|*'<<VOIP CONFIG FILE>>'*|*'<gs_provision'*|*'<settings>'*) n=$((n + 1)) ;;
+    *) echo "unexpected answer to: $cmd"; echo "$body" | head -5; exit 1 ;;
+  esac
+done < <(grep '^curl ' "$log")
+[ "$n" -eq 5 ] || { echo "expected 5 phones, served $n" >&2; exit 1; }
+echo "all $n demo phones got their configs"
