@@ -15,6 +15,8 @@ use worker::{event, Context, Env, Request, Response, Result};
 
 /// Binding names, as in `wrangler.toml`.
 pub(crate) const DB: &str = "DB";
+/// The R2 bucket holding firmware images.
+pub(crate) const FIRMWARE: &str = "FIRMWARE";
 /// The secret that derives steady-state tokens.
 pub(crate) const TOKEN_KEY: &str = "TOKEN_KEY";
 

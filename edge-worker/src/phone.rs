@@ -122,7 +122,22 @@ pub(crate) async fn handle(req: &Request, env: &Env, rest: &str) -> Result<Respo
                 "application/xml",
             )
         }
-        // Firmware downloads and URI mappings come with the admin API.
+        Resource::Firmware { file, .. } => {
+            return firmware(
+                req,
+                env,
+                &db,
+                &row,
+                vendor,
+                file,
+                now,
+                &ip,
+                &user_agent,
+                file_path,
+            )
+            .await;
+        }
+        // URI mappings come with the admin API.
         _ => return error::not_found(),
     };
 
@@ -178,7 +193,7 @@ fn token_matches_resource(row: &PhoneRow, d: &Detection) -> bool {
     };
     match &d.resource {
         Resource::DeviceConfig { mac: m } | Resource::Phonebook { mac: m } => *m == mac,
-        Resource::CommonConfig { .. } => true,
+        Resource::CommonConfig { .. } | Resource::Firmware { .. } => true,
         _ => false,
     }
 }
@@ -193,6 +208,9 @@ fn allowed(row: &PhoneRow, d: &Detection, vendor: Vendor, now: u64) -> bool {
         return false;
     }
     if d.vendor.is_some_and(|v| v != vendor) {
+        return false;
+    }
+    if matches!(d.resource, Resource::Firmware { vendor: v, .. } if v != vendor) {
         return false;
     }
     // Lists are validated on save; one that no longer parses denies rather than serves all.
@@ -312,3 +330,73 @@ fn content_type(vendor: Vendor) -> &'static str {
 fn engine_err(e: engine::Error) -> worker::Error {
     worker::Error::RustError(format!("render: {}", e.kind().description()))
 }
+
+/// A firmware image from R2, whole or the one byte range asked for (the rule is the
+/// engine's `answer_range`).
+#[allow(clippy::too_many_arguments)]
+async fn firmware(
+    req: &Request,
+    env: &Env,
+    db: &worker::D1Database,
+    row: &PhoneRow,
+    vendor: Vendor,
+    file: &str,
+    now: u64,
+    ip: &str,
+    user_agent: &str,
+    file_path: &str,
+) -> Result<Response> {
+    let Some(fw) = store::firmware_file(db, &row.site_id, vendor.as_str(), file).await? else {
+        return error::not_found();
+    };
+    let size = fw.size as u64;
+    if size > MAX_SAFE_INTEGER {
+        return error::not_found();
+    }
+    let range = req.headers().get("Range")?;
+    let answer = engine::answer_range(range.as_deref(), size);
+    let headers = Headers::new();
+    headers.set("Accept-Ranges", "bytes")?;
+    headers.set("Cache-Control", "no-store")?;
+    if let Some(cr) = answer.content_range(size) {
+        headers.set("Content-Range", &cr)?;
+    }
+    if answer == engine::RangeAnswer::Unsatisfiable {
+        return Ok(Response::empty()?.with_status(416).with_headers(headers));
+    }
+    let bucket = env.bucket(crate::FIRMWARE)?;
+    let mut get = bucket.get(&fw.r2_key);
+    if let engine::RangeAnswer::Partial { start, end } = answer {
+        get = get.range(worker::Range::OffsetWithLength {
+            offset: start,
+            length: end - start + 1,
+        });
+    }
+    let object = get.execute().await?;
+    let Some(body) = object.as_ref().and_then(|o| o.body()) else {
+        // A row without its blob: nothing to serve, and nothing the phone can tell apart.
+        worker::console_error!("firmware row without R2 object");
+        return error::not_found();
+    };
+    let seen = Seen {
+        ip,
+        user_agent,
+        firmware: None,
+        model: None,
+        file: file_path,
+    };
+    store::record_seen(db, &row.id, now, &seen).await?;
+    headers.set("Content-Type", "application/octet-stream")?;
+    headers.set("Content-Length", &answer.len(size).to_string())?;
+    let status = if matches!(answer, engine::RangeAnswer::Partial { .. }) {
+        206
+    } else {
+        200
+    };
+    Ok(Response::from_body(body.response_body()?)?
+        .with_status(status)
+        .with_headers(headers))
+}
+
+/// JavaScript numbers hold integers exactly up to 2^53 - 1.
+const MAX_SAFE_INTEGER: u64 = (1 << 53) - 1;

@@ -93,6 +93,28 @@ pub(crate) async fn firmware(
         .results()
 }
 
+/// Where a firmware image is stored.
+#[derive(Debug, Deserialize)]
+pub(crate) struct FirmwareFile {
+    pub(crate) r2_key: String,
+    pub(crate) size: f64,
+}
+
+/// The stored image `file_name` of the site's firmware for a vendor.
+pub(crate) async fn firmware_file(
+    db: &D1Database,
+    site_id: &str,
+    vendor: &str,
+    file_name: &str,
+) -> Result<Option<FirmwareFile>> {
+    db.prepare(
+        "SELECT r2_key, size FROM firmware WHERE site_id = ?1 AND vendor = ?2 AND file_name = ?3",
+    )
+    .bind(&[site_id.into(), vendor.into(), file_name.into()])?
+    .first::<FirmwareFile>(None)
+    .await
+}
+
 /// A directory entry.
 #[derive(Debug, Deserialize)]
 pub(crate) struct ContactRow {
@@ -220,6 +242,22 @@ pub(crate) async fn record_fetch(
         ])?
         .run()
         .await?;
+    Ok(())
+}
+
+/// Records a download that is not a config (it does not count as the first fetch).
+pub(crate) async fn record_seen(
+    db: &D1Database,
+    phone_id: &str,
+    now: u64,
+    seen: &Seen<'_>,
+) -> Result<()> {
+    db.prepare(
+        "UPDATE phones SET last_ip = ?2, last_user_agent = ?3, last_file = ?4, last_seen_at = ?5 WHERE id = ?1",
+    )
+    .bind(&[phone_id.into(), seen.ip.into(), seen.user_agent.into(), seen.file.into(), num(now)])?
+    .run()
+    .await?;
     Ok(())
 }
 

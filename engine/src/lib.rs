@@ -28,6 +28,7 @@ mod model;
 mod params;
 mod phonebook;
 mod policy;
+mod range;
 mod render;
 mod sample;
 mod secret;
@@ -53,6 +54,7 @@ pub use model::{BlfKey, Contact, Device, Language, Line, Profile, Transport};
 pub use params::{AdditionalParams, Param, Section, MAX_PARAMS_BYTES};
 pub use phonebook::{merge_contacts, render_phonebook, MAX_ENTRIES as MAX_PHONEBOOK_ENTRIES};
 pub use policy::{Decision, DenyReason, MacPolicy};
+pub use range::{answer_range, RangeAnswer};
 pub use render::{default_config, render_common};
 pub use sample::{
     default_model, reference_profile, sample_mac, sample_profile, sample_profile_with,

@@ -35,7 +35,21 @@ before(async () => {
   for (const p of PHONES) tokens[p.id] = await seedPhone(db, { ...p });
   tokens.denied = await seedPhone(db, { id: "ph-denied", mac: "001565dead00", vendor: "yealink" });
   tokens.late = await seedPhone(db, { id: "ph-late", mac: "001565aa0002", vendor: "yealink", assignedAt: now() - 30 * 86400 });
+  // A Yealink image in R2 and its row: the T46S-specific one must win over the vendor-wide one.
+  await mf.getR2Bucket("FIRMWARE").then((b) => b.put(FW.key, FW.bytes));
+  for (const [id, model, file, key] of [["fw1", "T46S", FW.file, FW.key], ["fw2", "", "generic.rom", "fw/generic"]]) {
+    await db
+      .prepare("INSERT INTO firmware (id, site_id, vendor, model, version, file_name, size, r2_key, created_at) VALUES (?1, 'site1', 'yealink', ?2, '66.86.0.15', ?3, ?4, ?5, ?6)")
+      .bind(id, model, file, FW.bytes.length, key, now())
+      .run();
+  }
 });
+
+const FW = {
+  file: "T46S-66.86.0.15.rom",
+  key: "fw/site1/yealink/T46S-66.86.0.15.rom",
+  bytes: Uint8Array.from({ length: 70_000 }, (_, i) => (i * 7 + 3) & 0xff),
+};
 after(async () => mf?.dispose());
 
 const get = (path, ua, ip = freshIp()) =>
@@ -85,6 +99,33 @@ for (const p of PHONES) {
     await expectNotFound(await get(`/p/${t.token2}/index.html`, p.ua), "a file we do not serve");
   });
 }
+
+test("firmware: the config points at the model's image, served whole or by byte range", async () => {
+  const p = PHONES[0];
+  const t = tokens[p.id];
+  const cfg = await (await get(`/p/${t.token2}/${p.file}`, p.ua)).text();
+  const url = `https://edge.example.com/p/${t.token2}/firmware/yealink/${FW.file}`;
+  assert.ok(cfg.includes(`static.firmware.url = ${url}`), cfg);
+  const path = `/p/${t.token2}/firmware/yealink/${FW.file}`;
+  const whole = await get(path, p.ua);
+  assert.equal(whole.status, 200);
+  assert.equal(whole.headers.get("accept-ranges"), "bytes");
+  assert.equal(Number(whole.headers.get("content-length")), FW.bytes.length);
+  assert.deepEqual(new Uint8Array(await whole.arrayBuffer()), FW.bytes);
+  const part = await mf.dispatchFetch(`https://edge.example.com${path}`, { headers: { "User-Agent": p.ua, Range: "bytes=1000-1999" } });
+  assert.equal(part.status, 206);
+  assert.equal(part.headers.get("content-range"), `bytes 1000-1999/${FW.bytes.length}`);
+  assert.deepEqual(new Uint8Array(await part.arrayBuffer()), FW.bytes.subarray(1000, 2000));
+  const tail = await mf.dispatchFetch(`https://edge.example.com${path}`, { headers: { "User-Agent": p.ua, Range: "bytes=-100" } });
+  assert.equal(tail.status, 206);
+  assert.deepEqual(new Uint8Array(await tail.arrayBuffer()), FW.bytes.subarray(FW.bytes.length - 100));
+  const past = await mf.dispatchFetch(`https://edge.example.com${path}`, { headers: { "User-Agent": p.ua, Range: "bytes=999999-" } });
+  assert.equal(past.status, 416);
+  assert.equal(past.headers.get("content-range"), `bytes */${FW.bytes.length}`);
+  await expectNotFound(await get(`/p/${t.token2}/firmware/yealink/missing.rom`, p.ua), "unknown image");
+  await expectNotFound(await get(`/p/${tokens["ph-snom"].token2}/firmware/yealink/${FW.file}`, PHONES[1].ua), "another vendor's image");
+  await expectNotFound(await get(`/p/${"0".repeat(32)}/firmware/yealink/${FW.file}`, p.ua), "no token");
+});
 
 test("a denied MAC and a closed provisioning window get the same 404", async () => {
   const ua = (mac) => `Yealink SIP-T46S 66.86.0.15 ${mac.match(/../g).join(":")}`;
