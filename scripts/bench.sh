@@ -15,7 +15,7 @@ taskset -c 0 python3 "$peer"
 command -v valgrind >/dev/null || { echo "valgrind not installed: skipping instruction counts"; exit 0; }
 n=2000
 count() { valgrind --tool=callgrind --callgrind-out-file=/dev/null "$@" 2>&1 | sed -n 's/.*Collected : //p'; }
-cargo build -q --release -p engine --example jinja_cost
+cargo build -q --profile bench -p engine --example jinja_cost
 bin=target/release/examples/jinja_cost
 base=$(count "$bin" none "$n")
 for m in raw rawctx engine default; do

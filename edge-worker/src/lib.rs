@@ -5,8 +5,10 @@
 //! the response. Routes:
 //! - `GET /healthz`
 //! - `GET /p/<token>/<file>`: a phone's files (see [`phone`]).
+//! - `/api/...`: the admin API (see [`admin`]).
 #![forbid(unsafe_code)]
 
+mod admin;
 mod error;
 mod phone;
 mod store;
@@ -24,7 +26,12 @@ pub(crate) const TOKEN_KEY: &str = "TOKEN_KEY";
 async fn fetch(req: Request, env: Env, _ctx: Context) -> Result<Response> {
     let url = req.url()?;
     let path = url.path().to_owned();
-    let result = if path == "/healthz" {
+    let result = if let Some(rest) = path.strip_prefix("/api/") {
+        let rest = rest.to_owned();
+        return admin::handle(req, &env, &rest)
+            .await
+            .or_else(|e| error::internal(&e));
+    } else if path == "/healthz" {
         Response::ok("ok\n")
     } else if let Some(rest) = path.strip_prefix("/p/") {
         phone::handle(&req, &env, rest).await

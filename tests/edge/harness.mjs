@@ -8,6 +8,7 @@ import path from "node:path";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 export const TOKEN_KEY = "test-token-key";
+export const ADMIN_TOKEN = "test-admin-token-0123456789abcdef";
 
 export async function start() {
   const mf = new Miniflare({
@@ -17,7 +18,7 @@ export async function start() {
     compatibilityDate: "2026-04-01",
     d1Databases: { DB: "test-db" },
     r2Buckets: ["FIRMWARE"],
-    bindings: { TOKEN_KEY },
+    bindings: { TOKEN_KEY, ADMIN_TOKEN },
     cf: false,
   });
   const db = await mf.getD1Database("DB");

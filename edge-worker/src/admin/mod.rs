@@ -1,0 +1,221 @@
+//! The admin API under `/api/`: JSON in and out, a bearer token from the `ADMIN_TOKEN` Worker
+//! secret compared in constant time. Phones' routes never accept it, and this API never
+//! accepts a phone's token.
+//!
+//! Every refused body gets a 400 naming the field; every write goes through one D1 batch
+//! (all statements or none) and leaves an audit-log row.
+
+mod phones;
+mod sites;
+
+use serde::Serialize;
+use worker::{Env, Headers, Method, Request, Response, Result};
+
+/// The admin bearer token's secret name.
+pub(crate) const ADMIN_TOKEN: &str = "ADMIN_TOKEN";
+
+/// An API failure: HTTP status, message, and the field it is about.
+pub(crate) struct ApiError {
+    status: u16,
+    message: String,
+    field: Option<String>,
+}
+
+impl ApiError {
+    pub(crate) fn bad(field: &str, message: impl Into<String>) -> Self {
+        Self {
+            status: 400,
+            message: message.into(),
+            field: Some(field.to_owned()),
+        }
+    }
+
+    pub(crate) fn not_found(what: &str) -> Self {
+        Self {
+            status: 404,
+            message: format!("no such {what}"),
+            field: None,
+        }
+    }
+
+    pub(crate) fn conflict(field: &str, message: impl Into<String>) -> Self {
+        Self {
+            status: 409,
+            message: message.into(),
+            field: Some(field.to_owned()),
+        }
+    }
+
+    /// An engine error about a field (its text never holds a secret).
+    pub(crate) fn engine(field: &str, e: &engine::Error) -> Self {
+        let mut msg = e.detail().to_owned();
+        if let Some(l) = e.line() {
+            msg = match e.col() {
+                Some(c) => format!("line {l}, column {c}: {msg}"),
+                None => format!("line {l}: {msg}"),
+            };
+        }
+        Self::bad(field, msg)
+    }
+}
+
+impl From<worker::Error> for ApiError {
+    fn from(e: worker::Error) -> Self {
+        let msg: String = e.to_string().chars().take(200).collect();
+        worker::console_error!("admin api internal error: {msg}");
+        Self {
+            status: 500,
+            message: "internal error".to_owned(),
+            field: None,
+        }
+    }
+}
+
+pub(crate) type ApiResult<T> = std::result::Result<T, ApiError>;
+
+/// Answers `/api/...`.
+pub(crate) async fn handle(mut req: Request, env: &Env, path: &str) -> Result<Response> {
+    if !authorized(&req, env)? {
+        return json_error(&ApiError {
+            status: 401,
+            message: "missing or wrong bearer token".into(),
+            field: None,
+        });
+    }
+    let segments: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
+    let method = req.method();
+    let body = match method {
+        Method::Post | Method::Put | Method::Patch => Some(req.text().await?),
+        _ => None,
+    };
+    let ctx = Ctx {
+        env,
+        db: env.d1(crate::DB)?,
+        now: worker::Date::now().as_millis() / 1000,
+        req: &req,
+    };
+    let result = match (method, segments.as_slice()) {
+        (Method::Post, ["sites"]) => sites::create(&ctx, body.as_deref()).await,
+        (Method::Get, ["sites", site]) => sites::get(&ctx, site).await,
+        (Method::Post, ["sites", site, "users"]) => {
+            sites::create_user(&ctx, site, body.as_deref()).await
+        }
+        (Method::Post, ["sites", site, "phones"]) => {
+            phones::create(&ctx, site, body.as_deref()).await
+        }
+        (Method::Get, ["sites", site, "phones"]) => phones::list(&ctx, site).await,
+        _ => Err(ApiError {
+            status: 404,
+            message: "no such endpoint".into(),
+            field: None,
+        }),
+    };
+    match result {
+        Ok(r) => Ok(r),
+        Err(e) => json_error(&e),
+    }
+}
+
+/// What a handler needs.
+pub(crate) struct Ctx<'a> {
+    pub(crate) env: &'a Env,
+    pub(crate) db: worker::D1Database,
+    pub(crate) now: u64,
+    pub(crate) req: &'a Request,
+}
+
+fn authorized(req: &Request, env: &Env) -> Result<bool> {
+    let Ok(secret) = env.secret(ADMIN_TOKEN) else {
+        // No token configured: the API stays closed.
+        return Ok(false);
+    };
+    let secret = secret.to_string();
+    let header = req.headers().get("Authorization")?.unwrap_or_default();
+    let Some(given) = header.strip_prefix("Bearer ") else {
+        return Ok(false);
+    };
+    Ok(!secret.is_empty() && engine::ct_eq(given.trim().as_bytes(), secret.as_bytes()))
+}
+
+/// A JSON response.
+pub(crate) fn json<T: Serialize>(status: u16, value: &T) -> ApiResult<Response> {
+    let body = serde_json::to_string(value).map_err(|e| worker::Error::RustError(e.to_string()))?;
+    let headers = Headers::new();
+    headers.set("Content-Type", "application/json")?;
+    headers.set("Cache-Control", "no-store")?;
+    Ok(Response::ok(body)?
+        .with_status(status)
+        .with_headers(headers))
+}
+
+fn json_error(e: &ApiError) -> Result<Response> {
+    let body = serde_json::json!({ "error": e.message, "field": e.field });
+    let headers = Headers::new();
+    headers.set("Content-Type", "application/json")?;
+    headers.set("Cache-Control", "no-store")?;
+    Ok(Response::ok(body.to_string())?
+        .with_status(e.status)
+        .with_headers(headers))
+}
+
+/// Parses a JSON body into `T`, naming the offending field on failure.
+pub(crate) fn parse_body<T: serde::de::DeserializeOwned>(body: Option<&str>) -> ApiResult<T> {
+    let body = body.unwrap_or_default();
+    if body.len() > 256 * 1024 {
+        return Err(ApiError::bad("body", "the body is larger than 256 KiB"));
+    }
+    let de = &mut serde_json::Deserializer::from_str(body);
+    serde_path_to_error::deserialize(de).map_err(|e| {
+        let path = e.path().to_string();
+        let msg = e.inner().to_string();
+        let msg = msg.split(" at line").next().unwrap_or(&msg).to_owned();
+        // At the top level, serde names the field inside the message: "missing field `x`".
+        let field = if path.is_empty() || path == "." {
+            msg.split('`')
+                .nth(1)
+                .filter(|f| msg.contains(" field ") && !f.is_empty())
+                .unwrap_or("body")
+                .to_owned()
+        } else {
+            path
+        };
+        ApiError {
+            status: 400,
+            message: msg,
+            field: Some(field),
+        }
+    })
+}
+
+/// `n` random bytes from the platform's CSPRNG (`crypto.getRandomValues`).
+pub(crate) fn random_bytes<const N: usize>() -> Result<[u8; N]> {
+    use wasm_bindgen::JsCast;
+    let crypto = worker::js_sys::Reflect::get(&worker::js_sys::global(), &"crypto".into())?;
+    let f: worker::js_sys::Function =
+        worker::js_sys::Reflect::get(&crypto, &"getRandomValues".into())?.dyn_into()?;
+    let arr = worker::js_sys::Uint8Array::new_with_length(N as u32);
+    f.call1(&crypto, &arr)?;
+    let mut out = [0u8; N];
+    arr.copy_to(&mut out);
+    Ok(out)
+}
+
+/// A new random id (128 bits, hex).
+pub(crate) fn new_id(prefix: &str) -> Result<String> {
+    Ok(format!(
+        "{prefix}-{}",
+        engine::first_access_token(random_bytes::<16>()?)
+    ))
+}
+
+/// The audit-log statement for a write.
+pub(crate) fn audit(
+    ctx: &Ctx<'_>,
+    action: &str,
+    entity: &str,
+    id: &str,
+) -> Result<worker::D1PreparedStatement> {
+    ctx.db
+        .prepare("INSERT INTO audit_log (at, actor, action, entity, entity_id) VALUES (?1, 'admin', ?2, ?3, ?4)")
+        .bind(&[(ctx.now as f64).into(), action.into(), entity.into(), id.into()])
+}
