@@ -11,9 +11,9 @@
 use std::sync::Arc;
 
 use engine::{
-    default_config, detect, merge_contacts, pick_firmware, render_common, render_phonebook,
-    AdditionalParams, BlfKey, CommonContext, Contact, Detection, Device, Language, Line, Mac,
-    MacPolicy, PhoneRequest, Profile, Resource, Secret, TimeZone, Transport, Vendor,
+    detect, merge_contacts, pick_firmware, render_common, render_phonebook, AdditionalParams,
+    BlfKey, CommonContext, Contact, Detection, Device, Language, Line, Mac, MacPolicy,
+    PhoneRequest, Profile, Resource, Secret, TimeZone, Transport, Vendor,
 };
 use worker::{Date, Env, Headers, Request, Response, Result};
 
@@ -66,12 +66,19 @@ pub(crate) async fn handle(req: &Request, env: &Env, rest: &str) -> Result<Respo
                 return error::not_found();
             };
             let params = AdditionalParams::parse(&row.additional_params).unwrap_or_default();
-            let renderer = engine::Renderer::new();
-            let cfg = match renderer.render_config(&Arc::new(profile), None, &params) {
-                Ok(c) => c,
-                // The site's parameters were validated on save; fall back to the default.
-                Err(_) => default_config(&base_profile(&row, vendor, &base)).map_err(engine_err)?,
+            let mut renderer = engine::Renderer::new();
+            let template = match saved_template(&row) {
+                Some(t) => {
+                    let name = t.name.clone();
+                    renderer.load_saved(t).map_err(engine_err)?;
+                    Some(name)
+                }
+                None => None,
             };
+            let cfg = renderer
+                .render_config(&Arc::new(profile), template.as_deref(), &params)
+                // A template that fails for this phone's data: never a half-rendered config.
+                .map_err(engine_err)?;
             (cfg, content_type(vendor))
         }
         Resource::CommonConfig { file, model } => {
@@ -318,6 +325,23 @@ async fn firmware_url(
         .collect();
     Ok(pick_firmware(&rows, vendor, model)
         .map(|f| format!("{base}/{}", engine::firmware_path(vendor, &f.file_name))))
+}
+
+/// The phone's template as it was saved (validated then).
+fn saved_template(row: &PhoneRow) -> Option<engine::Template> {
+    Some(engine::Template {
+        name: row.template_name.clone()?,
+        vendor: row.template_vendor.as_deref()?.parse().ok()?,
+        style: match row.template_style.as_deref()? {
+            "jinja" => engine::TemplateStyle::Jinja,
+            _ => engine::TemplateStyle::Placeholder,
+        },
+        composition: match row.template_composition.as_deref()? {
+            "replace" => engine::Composition::Replace,
+            _ => engine::Composition::Overlay,
+        },
+        source: row.template_source.clone()?,
+    })
 }
 
 fn content_type(vendor: Vendor) -> &'static str {

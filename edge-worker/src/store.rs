@@ -32,6 +32,11 @@ pub(crate) struct PhoneRow {
     pub(crate) auth_name: Option<String>,
     pub(crate) sip_password: Option<String>,
     pub(crate) display_name: Option<String>,
+    pub(crate) template_name: Option<String>,
+    pub(crate) template_vendor: Option<String>,
+    pub(crate) template_style: Option<String>,
+    pub(crate) template_composition: Option<String>,
+    pub(crate) template_source: Option<String>,
 }
 
 /// The phone whose first-access or steady-state token hashes to `hash`.
@@ -40,8 +45,11 @@ pub(crate) async fn phone_by_token(db: &D1Database, hash: &str) -> Result<Option
         "SELECT p.id, p.mac, p.vendor, p.model, p.token1_hash, p.token2_hash, p.token_generation, \
          p.assigned_at, p.first_fetch_at, s.id AS site_id, s.pbx_host, s.pbx_port, s.allow_macs, \
          s.deny_macs, s.additional_params, s.poll_interval_minutes, s.ntp_server, s.timezone, \
-         s.language, s.window_secs, u.extension, u.auth_name, u.sip_password, u.display_name \
+         s.language, s.window_secs, u.extension, u.auth_name, u.sip_password, u.display_name, \
+         t.name AS template_name, t.vendor AS template_vendor, t.style AS template_style, \
+         t.composition AS template_composition, t.source AS template_source \
          FROM phones p JOIN sites s ON s.id = p.site_id LEFT JOIN users u ON u.id = p.user_id \
+         LEFT JOIN templates t ON t.id = p.template_id \
          WHERE p.token1_hash = ?1 OR p.token2_hash = ?1",
     )
     .bind(&[hash.into()])?

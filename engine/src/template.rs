@@ -153,6 +153,13 @@ impl Renderer {
     /// serving.
     pub fn set_template(&mut self, template: Template) -> Result<()> {
         validate_template(&template)?;
+        self.load_saved(template)
+    }
+
+    /// Stores a template that passed [`validate_template`] when it was saved (a shell
+    /// loading it back from storage): compiles it, without rendering the sample again. A
+    /// syntax error is still refused, and nothing changes.
+    pub fn load_saved(&mut self, template: Template) -> Result<()> {
         let env_name = env_name(&template);
         if template.style == TemplateStyle::Jinja {
             self.env
@@ -912,6 +919,36 @@ True True";
             assert!(!text.contains(secret), "{v}: {text}");
             assert!(e.line().is_some(), "{v}: {text}");
         }
+    }
+
+    #[test]
+    fn load_saved_compiles_without_rendering_the_sample() {
+        let mut r = Renderer::new();
+        // Uses a name the sample lacks: validation would refuse it, loading does not render.
+        let t = tpl(
+            Vendor::Yealink,
+            TemplateStyle::Jinja,
+            Composition::Replace,
+            "x = {{ user.extension }}",
+        );
+        r.load_saved(t).unwrap();
+        let p = Arc::new(sample::reference_profile(Vendor::Yealink));
+        assert_eq!(r.render_template("t", &p).unwrap(), "x = 204");
+        let broken = tpl(
+            Vendor::Yealink,
+            TemplateStyle::Jinja,
+            Composition::Replace,
+            "x = {{ user.extension ",
+        );
+        assert_eq!(
+            r.load_saved(broken).unwrap_err().kind(),
+            ErrorKind::TemplateSyntax
+        );
+        assert_eq!(
+            r.render_template("t", &p).unwrap(),
+            "x = 204",
+            "the old version stays"
+        );
     }
 
     #[test]

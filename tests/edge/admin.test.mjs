@@ -111,3 +111,55 @@ test("create a site, a user and a phone; the phone fetches its config through th
   const audit = await db.prepare("SELECT action, entity FROM audit_log ORDER BY id").all();
   assert.deepEqual(audit.results.map((r) => `${r.action} ${r.entity}`), ["create site", "create user", "create phone"]);
 });
+
+test("templates are validated on save; a refused update leaves the previous version serving", async () => {
+  const site = await (await api("POST", "/sites", { ...SITE, name: "Template office" })).json();
+  await api("POST", `/sites/${site.id}/users`, { extension: "301", sip_password: "Vq9-kL2m-Zt7x-Pw4r" });
+  const broken = await api("POST", `/sites/${site.id}/templates`, {
+    name: "desk", vendor: "yealink", style: "jinja", source: "#!version:1.0.0.1\naccount.1.label = {{ user.extension }\n",
+  });
+  const b = await broken.json();
+  assert.equal(broken.status, 400);
+  assert.equal(b.field, "source");
+  assert.match(b.error, /^line 2, column \d+: /, b.error);
+  const typo = await (await api("POST", `/sites/${site.id}/templates`, {
+    name: "desk", vendor: "yealink", source: "account.1.password = {SIP_PASSWORD}\n",
+  })).json();
+  assert.equal(typo.field, "source");
+  assert.match(typo.error, /unknown placeholder \{SIP_PASSWORD\}/);
+  const snomBad = await (await api("POST", `/sites/${site.id}/templates`, {
+    name: "desk", vendor: "snom", style: "jinja", composition: "replace", source: "<settings>\n<a>{{ user.extension }}</b>\n</settings>",
+  })).json();
+  assert.equal(snomBad.field, "source");
+  assert.match(snomBad.error, /^line 2/);
+
+  const ok = await api("POST", `/sites/${site.id}/templates`, {
+    name: "desk", vendor: "yealink", source: "#!version:1.0.0.1\naccount.1.label = Desk {SIP_NUM}\nfeatures.dnd.enable = 1\n",
+  });
+  assert.equal(ok.status, 201, JSON.stringify(await ok.clone().json()));
+  const phone = await (await api("POST", `/sites/${site.id}/phones`, { mac: "001565bbccdd", user_extension: "301", template: "desk" })).json();
+  const fetchCfg = async () => {
+    const res = await mf.dispatchFetch(phone.provisioning_url + phone.config_file, { headers: { "User-Agent": "Yealink SIP-T46S 66.86.0.15 00:15:65:bb:cc:dd" } });
+    assert.equal(res.status, 200);
+    return res.text();
+  };
+  let cfg = await fetchCfg();
+  assert.ok(cfg.includes("account.1.label = Desk 301\n"), cfg);
+  assert.ok(cfg.includes("features.dnd.enable = 1\n"), cfg);
+
+  const refused = await api("PUT", `/sites/${site.id}/templates/desk`, {
+    name: "desk", vendor: "yealink", style: "jinja", source: "account.1.label = {{ user.nope }}\n",
+  });
+  assert.equal(refused.status, 400);
+  assert.equal((await refused.json()).field, "source");
+  cfg = await fetchCfg();
+  assert.ok(cfg.includes("account.1.label = Desk 301\n"), "the previous version keeps serving");
+
+  const updated = await api("PUT", `/sites/${site.id}/templates/desk`, {
+    name: "desk", vendor: "yealink", style: "jinja", source: "account.1.label = Room {{ user.extension }}\n",
+  });
+  assert.equal(updated.status, 200);
+  cfg = await fetchCfg();
+  assert.ok(cfg.includes("account.1.label = Room 301\n"), cfg);
+  assert.ok(!cfg.includes("features.dnd.enable"), "the new version replaced the old one");
+});

@@ -7,6 +7,7 @@
 
 mod phones;
 mod sites;
+mod templates;
 
 use serde::Serialize;
 use worker::{Env, Headers, Method, Request, Response, Result};
@@ -104,6 +105,12 @@ pub(crate) async fn handle(mut req: Request, env: &Env, path: &str) -> Result<Re
             phones::create(&ctx, site, body.as_deref()).await
         }
         (Method::Get, ["sites", site, "phones"]) => phones::list(&ctx, site).await,
+        (Method::Post, ["sites", site, "templates"]) => {
+            templates::create(&ctx, site, body.as_deref()).await
+        }
+        (Method::Put, ["sites", site, "templates", name]) => {
+            templates::update(&ctx, site, name, body.as_deref()).await
+        }
         _ => Err(ApiError {
             status: 404,
             message: "no such endpoint".into(),

@@ -17,6 +17,9 @@ struct NewPhone {
     user_extension: Option<String>,
     #[serde(default)]
     serial_number: String,
+    /// The name of one of the site's templates.
+    #[serde(default)]
+    template: Option<String>,
 }
 
 /// What creating a phone returns. The first-access URL is shown this once: only its hash is
@@ -69,6 +72,13 @@ pub(crate) async fn create(ctx: &Ctx<'_>, site: &str, body: Option<&str>) -> Api
         ),
         None => None,
     };
+    let template_id =
+        match &p.template {
+            Some(name) => Some(super::templates::find(ctx, site, name).await?.ok_or_else(
+                || ApiError::bad("template", "no template with this name on the site"),
+            )?),
+            None => None,
+        };
     let taken = ctx
         .db
         .prepare("SELECT id FROM phones WHERE mac = ?1")
@@ -89,7 +99,7 @@ pub(crate) async fn create(ctx: &Ctx<'_>, site: &str, body: Option<&str>) -> Api
         .db
         .prepare(
             "INSERT INTO phones (id, site_id, mac, vendor, model, serial_number, user_id, token1_hash, token2_hash, \
-             assigned_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+             assigned_at, template_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
         )
         .bind(&[
             id.as_str().into(),
@@ -102,6 +112,7 @@ pub(crate) async fn create(ctx: &Ctx<'_>, site: &str, body: Option<&str>) -> Api
             engine::token_hash(&token1).into(),
             engine::token_hash(&token2).into(),
             (ctx.now as f64).into(),
+            template_id.as_deref().map_or(wasm_bindgen::JsValue::NULL, wasm_bindgen::JsValue::from),
         ])?;
     ctx.db
         .batch(vec![insert, audit(ctx, "create", "phone", &id)?])

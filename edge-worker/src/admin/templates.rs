@@ -1,0 +1,138 @@
+//! Templates: validated by the engine on save; a refused save changes nothing, so the
+//! previous version keeps serving.
+
+use serde::Deserialize;
+use worker::Response;
+
+use super::{audit, json, new_id, parse_body, ApiError, ApiResult, Ctx};
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Body {
+    name: String,
+    vendor: String,
+    #[serde(default)]
+    style: engine::TemplateStyle,
+    #[serde(default)]
+    composition: engine::Composition,
+    source: String,
+}
+
+fn validated(body: Option<&str>) -> ApiResult<engine::Template> {
+    let b: Body = parse_body(body)?;
+    let vendor = b
+        .vendor
+        .parse::<engine::Vendor>()
+        .map_err(|e| ApiError::engine("vendor", &e))?;
+    let t = engine::Template {
+        name: b.name,
+        vendor,
+        style: b.style,
+        composition: b.composition,
+        source: b.source,
+    };
+    engine::validate_template(&t)
+        .map_err(|e| ApiError::engine(e.name().unwrap_or("source"), &e))?;
+    Ok(t)
+}
+
+/// `POST /api/sites/<site>/templates`.
+pub(crate) async fn create(ctx: &Ctx<'_>, site: &str, body: Option<&str>) -> ApiResult<Response> {
+    super::sites::load(ctx, site).await?;
+    let t = validated(body)?;
+    if find(ctx, site, &t.name).await?.is_some() {
+        return Err(ApiError::conflict(
+            "name",
+            "the site already has a template with this name",
+        ));
+    }
+    let id = new_id("tpl")?;
+    let insert = ctx
+        .db
+        .prepare(
+            "INSERT INTO templates (id, site_id, name, vendor, style, composition, source, updated_at) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+        )
+        .bind(&[
+            id.as_str().into(),
+            site.into(),
+            t.name.as_str().into(),
+            t.vendor.as_str().into(),
+            style(t.style).into(),
+            composition(t.composition).into(),
+            t.source.as_str().into(),
+            (ctx.now as f64).into(),
+        ])?;
+    ctx.db
+        .batch(vec![insert, audit(ctx, "create", "template", &id)?])
+        .await?;
+    json(
+        201,
+        &serde_json::json!({ "id": id, "name": t.name, "vendor": t.vendor }),
+    )
+}
+
+/// `PUT /api/sites/<site>/templates/<name>`: replaces the template if the new one is valid.
+pub(crate) async fn update(
+    ctx: &Ctx<'_>,
+    site: &str,
+    name: &str,
+    body: Option<&str>,
+) -> ApiResult<Response> {
+    let id = find(ctx, site, name)
+        .await?
+        .ok_or_else(|| ApiError::not_found("template"))?;
+    let t = validated(body)?;
+    if t.name != name && find(ctx, site, &t.name).await?.is_some() {
+        return Err(ApiError::conflict(
+            "name",
+            "the site already has a template with this name",
+        ));
+    }
+    let update = ctx
+        .db
+        .prepare(
+            "UPDATE templates SET name = ?2, vendor = ?3, style = ?4, composition = ?5, source = ?6, updated_at = ?7 \
+             WHERE id = ?1",
+        )
+        .bind(&[
+            id.as_str().into(),
+            t.name.as_str().into(),
+            t.vendor.as_str().into(),
+            style(t.style).into(),
+            composition(t.composition).into(),
+            t.source.as_str().into(),
+            (ctx.now as f64).into(),
+        ])?;
+    ctx.db
+        .batch(vec![update, audit(ctx, "update", "template", &id)?])
+        .await?;
+    json(
+        200,
+        &serde_json::json!({ "id": id, "name": t.name, "vendor": t.vendor }),
+    )
+}
+
+/// The id of the site's template `name`.
+pub(crate) async fn find(ctx: &Ctx<'_>, site: &str, name: &str) -> ApiResult<Option<String>> {
+    Ok(ctx
+        .db
+        .prepare("SELECT id FROM templates WHERE site_id = ?1 AND name = ?2")
+        .bind(&[site.into(), name.into()])?
+        .first::<String>(Some("id"))
+        .await?)
+}
+
+pub(crate) fn style(s: engine::TemplateStyle) -> &'static str {
+    match s {
+        engine::TemplateStyle::Placeholder => "placeholder",
+        engine::TemplateStyle::Jinja => "jinja",
+    }
+}
+
+pub(crate) fn composition(c: engine::Composition) -> &'static str {
+    match c {
+        engine::Composition::Overlay => "overlay",
+        engine::Composition::Replace => "replace",
+    }
+}
