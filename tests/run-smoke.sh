@@ -23,6 +23,11 @@ while read -r cmd; do
     *'#!version:1.0.0.1'*|*'<<VOIP CONFIG FILE>>'*|*'<gs_provision'*|*'<settings>'*) n=$((n + 1)) ;;
     *) echo "unexpected answer to: $cmd"; echo "$body" | head -5; exit 1 ;;
   esac
-done < <(grep '^curl ' "$log")
+done < <(grep '^curl -s -A ' "$log")
 [ "$n" -eq 5 ] || { echo "expected 5 phones, served $n" >&2; exit 1; }
 echo "all $n demo phones got their configs"
+# The printed admin command lists the demo phones, now with what they told us.
+view=$(eval "$(grep "^curl -s -H 'Authorization" "$log")")
+seen=$(printf '%s' "$view" | node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>{const v=JSON.parse(s);console.log(v.filter(p=>p.last_seen_at).length)})')
+[ "$seen" -eq 5 ] || { echo "admin phones view shows $seen phones seen, expected 5: $view" >&2; exit 1; }
+echo "the admin phones view shows all 5 phones as seen"
