@@ -47,29 +47,9 @@ pub(crate) async fn create(ctx: &Ctx<'_>, site: &str, body: Option<&str>) -> Api
         ));
     }
     let id = new_id("tpl")?;
-    let insert = ctx
-        .db
-        .prepare(
-            "INSERT INTO templates (id, site_id, name, vendor, style, composition, source, updated_at) \
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-        )
-        .bind(&[
-            id.as_str().into(),
-            site.into(),
-            t.name.as_str().into(),
-            t.vendor.as_str().into(),
-            style(t.style).into(),
-            composition(t.composition).into(),
-            t.source.as_str().into(),
-            (ctx.now as f64).into(),
-        ])?;
-    ctx.db
-        .batch(vec![insert, audit(ctx, "create", "template", &id)?])
-        .await?;
-    json(
-        201,
-        &serde_json::json!({ "id": id, "name": t.name, "vendor": t.vendor }),
-    )
+    let sql = "INSERT INTO templates (id, name, vendor, style, composition, source, updated_at, site_id) \
+               VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)";
+    write(ctx, sql, "create", &id, site, &t, 201).await
 }
 
 /// `PUT /api/sites/<site>/templates/<name>`: replaces the template if the new one is valid.
@@ -89,26 +69,38 @@ pub(crate) async fn update(
             "the site already has a template with this name",
         ));
     }
-    let update = ctx
-        .db
-        .prepare(
-            "UPDATE templates SET name = ?2, vendor = ?3, style = ?4, composition = ?5, source = ?6, updated_at = ?7 \
-             WHERE id = ?1",
-        )
-        .bind(&[
-            id.as_str().into(),
-            t.name.as_str().into(),
-            t.vendor.as_str().into(),
-            style(t.style).into(),
-            composition(t.composition).into(),
-            t.source.as_str().into(),
-            (ctx.now as f64).into(),
-        ])?;
+    let sql =
+        "UPDATE templates SET name = ?2, vendor = ?3, style = ?4, composition = ?5, source = ?6, \
+               updated_at = ?7 WHERE id = ?1 AND site_id = ?8";
+    write(ctx, sql, "update", &id, site, &t, 200).await
+}
+
+/// Runs the insert or update `sql` (parameters in one order for both) with its audit row,
+/// in one batch.
+async fn write(
+    ctx: &Ctx<'_>,
+    sql: &str,
+    action: &str,
+    id: &str,
+    site: &str,
+    t: &engine::Template,
+    status: u16,
+) -> ApiResult<Response> {
+    let statement = ctx.db.prepare(sql).bind(&[
+        id.into(),
+        t.name.as_str().into(),
+        t.vendor.as_str().into(),
+        style(t.style).into(),
+        composition(t.composition).into(),
+        t.source.as_str().into(),
+        (ctx.now as f64).into(),
+        site.into(),
+    ])?;
     ctx.db
-        .batch(vec![update, audit(ctx, "update", "template", &id)?])
+        .batch(vec![statement, audit(ctx, action, "template", id)?])
         .await?;
     json(
-        200,
+        status,
         &serde_json::json!({ "id": id, "name": t.name, "vendor": t.vendor }),
     )
 }
