@@ -6,11 +6,13 @@
 //! - `GET /healthz`
 //! - `GET /p/<token>/<file>`: a phone's files (see [`phone`]).
 //! - `/api/...`: the admin API (see [`admin`]).
+//! - `GET /relay/v1/snapshot`: a site's inventory for its LAN relay (see [`relay`]).
 #![forbid(unsafe_code)]
 
 mod admin;
 mod error;
 mod phone;
+mod relay;
 mod store;
 
 use worker::{event, Context, Env, Request, Response, Result};
@@ -31,6 +33,8 @@ async fn fetch(req: Request, env: Env, _ctx: Context) -> Result<Response> {
         return admin::handle(req, &env, &rest)
             .await
             .or_else(|e| error::internal(&e));
+    } else if path == "/relay/v1/snapshot" {
+        relay::snapshot(&req, &env).await
     } else if path == "/healthz" {
         Response::ok("ok\n")
     } else if let Some(rest) = path.strip_prefix("/p/") {

@@ -105,6 +105,7 @@ pub(crate) async fn handle(mut req: Request, env: &Env, path: &str) -> Result<Re
             phones::create(&ctx, site, body.as_deref()).await
         }
         (Method::Get, ["sites", site, "phones"]) => phones::list(&ctx, site).await,
+        (Method::Post, ["sites", site, "relay-token"]) => sites::relay_token(&ctx, site).await,
         (Method::Post, ["sites", site, "templates"]) => {
             templates::create(&ctx, site, body.as_deref()).await
         }

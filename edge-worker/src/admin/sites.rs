@@ -261,3 +261,25 @@ fn host(field: &str, v: &str) -> ApiResult<()> {
 fn opt(v: Option<&str>) -> wasm_bindgen::JsValue {
     v.map_or(wasm_bindgen::JsValue::NULL, wasm_bindgen::JsValue::from)
 }
+
+/// `POST /api/sites/<site>/relay-token`: a new relay token for the site (shown once; the
+/// previous one stops working).
+pub(crate) async fn relay_token(ctx: &Ctx<'_>, site: &str) -> ApiResult<Response> {
+    load(ctx, site).await?;
+    let token = engine::first_access_token(super::random_bytes::<16>()?);
+    let update = ctx
+        .db
+        .prepare("UPDATE sites SET relay_token_hash = ?2, updated_at = ?3 WHERE id = ?1")
+        .bind(&[
+            site.into(),
+            engine::token_hash(&token).into(),
+            (ctx.now as f64).into(),
+        ])?;
+    ctx.db
+        .batch(vec![
+            update,
+            audit(ctx, "rotate relay token", "site", site)?,
+        ])
+        .await?;
+    json(201, &serde_json::json!({ "relay_token": token }))
+}
