@@ -9,7 +9,7 @@
 //! - `GET /relay/v1/snapshot`: a site's inventory for its LAN relay (see [`relay`]).
 #![forbid(unsafe_code)]
 
-mod admin;
+pub(crate) mod admin;
 mod error;
 mod phone;
 mod relay;

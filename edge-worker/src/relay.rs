@@ -6,31 +6,16 @@
 //! relay one tiny round trip per poll. The snapshot holds SIP passwords (the relay renders
 //! configs), so it is only ever served to the site's own relay token.
 
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use worker::{Env, Headers, Request, Response, Result};
 
+use crate::admin::sites::{Site, SITE_COLUMNS};
 use crate::error;
-
-#[derive(Serialize, Deserialize)]
-struct SiteRow {
-    id: String,
-    name: String,
-    pbx_host: String,
-    pbx_port: f64,
-    allow_macs: String,
-    deny_macs: String,
-    additional_params: String,
-    poll_interval_minutes: f64,
-    star_code_pattern: String,
-    ntp_server: Option<String>,
-    timezone: Option<String>,
-    language: Option<String>,
-}
 
 /// What the relay receives.
 #[derive(Serialize)]
 struct Snapshot {
-    site: SiteRow,
+    site: Site,
     users: Vec<serde_json::Value>,
     phones: Vec<serde_json::Value>,
     blf_keys: Vec<serde_json::Value>,
@@ -45,12 +30,11 @@ pub(crate) async fn snapshot(req: &Request, env: &Env) -> Result<Response> {
     let header = req.headers().get("Authorization")?.unwrap_or_default();
     let token = header.strip_prefix("Bearer ").unwrap_or_default().trim();
     let site = if engine::is_token_shaped(token) {
-        db.prepare(
-            "SELECT id, name, pbx_host, pbx_port, allow_macs, deny_macs, additional_params, poll_interval_minutes, \
-             star_code_pattern, ntp_server, timezone, language FROM sites WHERE relay_token_hash = ?1",
-        )
+        db.prepare(format!(
+            "SELECT {SITE_COLUMNS} FROM sites WHERE relay_token_hash = ?1"
+        ))
         .bind(&[engine::token_hash(token).into()])?
-        .first::<SiteRow>(None)
+        .first::<Site>(None)
         .await?
     } else {
         None

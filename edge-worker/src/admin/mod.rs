@@ -6,7 +6,7 @@
 //! (all statements or none) and leaves an audit-log row.
 
 mod phones;
-mod sites;
+pub(crate) mod sites;
 mod templates;
 
 use serde::Serialize;

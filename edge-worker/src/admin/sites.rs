@@ -40,10 +40,10 @@ fn window() -> u32 {
     7 * 86_400
 }
 
-/// A site as the API returns it.
+/// A site as the API returns it (and as the relay snapshot carries it).
 #[derive(Serialize, Deserialize)]
 pub(crate) struct Site {
-    id: String,
+    pub(crate) id: String,
     name: String,
     pbx_host: String,
     pbx_port: f64,
@@ -51,11 +51,17 @@ pub(crate) struct Site {
     deny_macs: String,
     additional_params: String,
     poll_interval_minutes: f64,
+    star_code_pattern: String,
     ntp_server: Option<String>,
     timezone: Option<String>,
     language: Option<String>,
     window_secs: f64,
 }
+
+/// The columns of [`Site`], for `SELECT`s.
+pub(crate) const SITE_COLUMNS: &str =
+    "id, name, pbx_host, pbx_port, allow_macs, deny_macs, additional_params, \
+     poll_interval_minutes, star_code_pattern, ntp_server, timezone, language, window_secs";
 
 pub(crate) async fn create(ctx: &Ctx<'_>, body: Option<&str>) -> ApiResult<Response> {
     let s: NewSite = parse_body(body)?;
@@ -132,10 +138,7 @@ pub(crate) async fn get(ctx: &Ctx<'_>, id: &str) -> ApiResult<Response> {
 
 pub(crate) async fn load(ctx: &Ctx<'_>, id: &str) -> ApiResult<Site> {
     ctx.db
-        .prepare(
-            "SELECT id, name, pbx_host, pbx_port, allow_macs, deny_macs, additional_params, poll_interval_minutes, \
-             ntp_server, timezone, language, window_secs FROM sites WHERE id = ?1",
-        )
+        .prepare(format!("SELECT {SITE_COLUMNS} FROM sites WHERE id = ?1"))
         .bind(&[id.into()])?
         .first::<Site>(None)
         .await?
