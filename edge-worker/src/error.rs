@@ -31,8 +31,14 @@ pub(crate) fn internal(e: &worker::Error) -> Result<Response> {
 
 /// A text response that no cache keeps.
 pub(crate) fn plain(status: u16, body: &str) -> Result<Response> {
+    uncached(status, "text/plain; charset=utf-8", body.to_owned())
+}
+
+/// A response of `content_type` that no cache keeps: every answer of this worker carries
+/// either a phone's secrets or an admin's data.
+pub(crate) fn uncached(status: u16, content_type: &str, body: String) -> Result<Response> {
     let headers = Headers::new();
-    headers.set("Content-Type", "text/plain; charset=utf-8")?;
+    headers.set("Content-Type", content_type)?;
     headers.set("Cache-Control", "no-store")?;
     Ok(Response::ok(body)?
         .with_status(status)

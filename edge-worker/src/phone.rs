@@ -166,10 +166,7 @@ pub(crate) async fn handle(req: &Request, env: &Env, rest: &str) -> Result<Respo
     )
     .await?;
 
-    let headers = Headers::new();
-    headers.set("Content-Type", content_type)?;
-    headers.set("Cache-Control", "no-store")?;
-    Ok(Response::ok(body)?.with_headers(headers))
+    error::uncached(200, content_type, body)
 }
 
 /// A request whose token is unknown or names another phone: counted against the address.

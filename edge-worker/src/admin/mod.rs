@@ -10,7 +10,7 @@ pub(crate) mod sites;
 mod templates;
 
 use serde::Serialize;
-use worker::{Env, Headers, Method, Request, Response, Result};
+use worker::{Env, Method, Request, Response, Result};
 
 /// The admin bearer token's secret name.
 pub(crate) const ADMIN_TOKEN: &str = "ADMIN_TOKEN";
@@ -148,22 +148,12 @@ fn authorized(req: &Request, env: &Env) -> Result<bool> {
 /// A JSON response.
 pub(crate) fn json<T: Serialize>(status: u16, value: &T) -> ApiResult<Response> {
     let body = serde_json::to_string(value).map_err(|e| worker::Error::RustError(e.to_string()))?;
-    let headers = Headers::new();
-    headers.set("Content-Type", "application/json")?;
-    headers.set("Cache-Control", "no-store")?;
-    Ok(Response::ok(body)?
-        .with_status(status)
-        .with_headers(headers))
+    Ok(crate::error::uncached(status, "application/json", body)?)
 }
 
 fn json_error(e: &ApiError) -> Result<Response> {
     let body = serde_json::json!({ "error": e.message, "field": e.field });
-    let headers = Headers::new();
-    headers.set("Content-Type", "application/json")?;
-    headers.set("Cache-Control", "no-store")?;
-    Ok(Response::ok(body.to_string())?
-        .with_status(e.status)
-        .with_headers(headers))
+    crate::error::uncached(e.status, "application/json", body.to_string())
 }
 
 /// Parses a JSON body into `T`, naming the offending field on failure.
