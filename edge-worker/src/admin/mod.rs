@@ -5,6 +5,8 @@
 //! Every refused body gets a 400 naming the field; every write goes through one D1 batch
 //! (all statements or none) and leaves an audit-log row.
 
+mod actions;
+mod firmware;
 mod phones;
 pub(crate) mod sites;
 mod templates;
@@ -85,43 +87,57 @@ pub(crate) async fn handle(mut req: Request, env: &Env, path: &str) -> Result<Re
     }
     let segments: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
     let method = req.method();
-    let body = match method {
-        Method::Post | Method::Put | Method::Patch => Some(req.text().await?),
-        _ => None,
-    };
     let ctx = Ctx {
         env,
         db: env.d1(crate::DB)?,
         now: worker::Date::now().as_millis() / 1000,
-        req: &req,
+        origin: req.url()?.origin().ascii_serialization(),
     };
-    let result = match (method, segments.as_slice()) {
-        (Method::Post, ["sites"]) => sites::create(&ctx, body.as_deref()).await,
-        (Method::Get, ["sites", site]) => sites::get(&ctx, site).await,
-        (Method::Post, ["sites", site, "users"]) => {
-            sites::create_user(&ctx, site, body.as_deref()).await
-        }
-        (Method::Post, ["sites", site, "phones"]) => {
-            phones::create(&ctx, site, body.as_deref()).await
-        }
-        (Method::Get, ["sites", site, "phones"]) => phones::list(&ctx, site).await,
-        (Method::Post, ["sites", site, "relay-token"]) => sites::relay_token(&ctx, site).await,
-        (Method::Post, ["sites", site, "templates"]) => {
-            templates::create(&ctx, site, body.as_deref()).await
-        }
-        (Method::Put, ["sites", site, "templates", name]) => {
-            templates::update(&ctx, site, name, body.as_deref()).await
-        }
-        _ => Err(ApiError {
+    // A firmware upload streams its body into R2; every other write is a small JSON body.
+    if let (Method::Post, ["sites", site, "firmware"]) = (&method, segments.as_slice()) {
+        return respond(firmware::upload(&ctx, site, &mut req).await);
+    }
+    let body = match method {
+        Method::Post | Method::Put | Method::Patch => Some(req.text().await?),
+        _ => None,
+    };
+    let r = Route {
+        method: &method,
+        segments: &segments,
+        body: body.as_deref(),
+    };
+    let result = if let Some(r) = sites::route(&ctx, &r).await {
+        r
+    } else if let Some(r) = phones::route(&ctx, &r).await {
+        r
+    } else if let Some(r) = templates::route(&ctx, &r).await {
+        r
+    } else if let Some(r) = firmware::route(&ctx, &r).await {
+        r
+    } else if let Some(r) = actions::route(&ctx, &r).await {
+        r
+    } else {
+        Err(ApiError {
             status: 404,
             message: "no such endpoint".into(),
             field: None,
-        }),
+        })
     };
+    respond(result)
+}
+
+fn respond(result: ApiResult<Response>) -> Result<Response> {
     match result {
         Ok(r) => Ok(r),
         Err(e) => json_error(&e),
     }
+}
+
+/// A request as the modules' routers see it.
+pub(crate) struct Route<'a> {
+    pub(crate) method: &'a Method,
+    pub(crate) segments: &'a [&'a str],
+    pub(crate) body: Option<&'a str>,
 }
 
 /// What a handler needs.
@@ -129,7 +145,8 @@ pub(crate) struct Ctx<'a> {
     pub(crate) env: &'a Env,
     pub(crate) db: worker::D1Database,
     pub(crate) now: u64,
-    pub(crate) req: &'a Request,
+    /// `https://host` of the request, for the URLs the API hands out.
+    pub(crate) origin: String,
 }
 
 fn authorized(req: &Request, env: &Env) -> Result<bool> {

@@ -3,7 +3,17 @@
 use serde::{Deserialize, Serialize};
 use worker::Response;
 
-use super::{audit, json, new_id, parse_body, random_bytes, ApiError, ApiResult, Ctx};
+use super::{audit, json, new_id, parse_body, random_bytes, ApiError, ApiResult, Ctx, Route};
+use worker::Method;
+
+/// `/api/sites/<site>/phones...`
+pub(crate) async fn route(ctx: &Ctx<'_>, r: &Route<'_>) -> Option<ApiResult<Response>> {
+    Some(match (r.method, r.segments) {
+        (Method::Post, ["sites", site, "phones"]) => create(ctx, site, r.body).await,
+        (Method::Get, ["sites", site, "phones"]) => list(ctx, site).await,
+        _ => return None,
+    })
+}
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -117,9 +127,8 @@ pub(crate) async fn create(ctx: &Ctx<'_>, site: &str, body: Option<&str>) -> Api
     ctx.db
         .batch(vec![insert, audit(ctx, "create", "phone", &id)?])
         .await?;
-    let origin = ctx.req.url()?.origin().ascii_serialization();
     let created = Created {
-        provisioning_url: format!("{origin}/p/{token1}/"),
+        provisioning_url: format!("{}/p/{token1}/", ctx.origin),
         config_file: engine::device_config_path(vendor, &mac).unwrap_or_default(),
         id,
         mac: mac.to_string(),

@@ -3,7 +3,19 @@
 use serde::{Deserialize, Serialize};
 use worker::Response;
 
-use super::{audit, json, new_id, parse_body, ApiError, ApiResult, Ctx};
+use super::{audit, json, new_id, parse_body, ApiError, ApiResult, Ctx, Route};
+use worker::Method;
+
+/// `/api/sites...` and the site's users.
+pub(crate) async fn route(ctx: &Ctx<'_>, r: &Route<'_>) -> Option<ApiResult<Response>> {
+    Some(match (r.method, r.segments) {
+        (Method::Post, ["sites"]) => create(ctx, r.body).await,
+        (Method::Get, ["sites", site]) => get(ctx, site).await,
+        (Method::Post, ["sites", site, "users"]) => create_user(ctx, site, r.body).await,
+        (Method::Post, ["sites", site, "relay-token"]) => relay_token(ctx, site).await,
+        _ => return None,
+    })
+}
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]

@@ -4,7 +4,17 @@
 use serde::Deserialize;
 use worker::Response;
 
-use super::{audit, json, new_id, parse_body, ApiError, ApiResult, Ctx};
+use super::{audit, json, new_id, parse_body, ApiError, ApiResult, Ctx, Route};
+use worker::Method;
+
+/// `/api/sites/<site>/templates...`
+pub(crate) async fn route(ctx: &Ctx<'_>, r: &Route<'_>) -> Option<ApiResult<Response>> {
+    Some(match (r.method, r.segments) {
+        (Method::Post, ["sites", site, "templates"]) => create(ctx, site, r.body).await,
+        (Method::Put, ["sites", site, "templates", name]) => update(ctx, site, name, r.body).await,
+        _ => return None,
+    })
+}
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
