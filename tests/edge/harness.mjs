@@ -10,7 +10,8 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..")
 export const TOKEN_KEY = "test-token-key";
 export const ADMIN_TOKEN = "test-admin-token-0123456789abcdef";
 
-export async function start() {
+// `bindings` adds or overrides Worker variables (e.g. smaller firmware quotas for a test).
+export async function start({ bindings = {} } = {}) {
   const mf = new Miniflare({
     modules: true,
     scriptPath: path.join(root, "edge-worker/build/index.js"),
@@ -18,7 +19,7 @@ export async function start() {
     compatibilityDate: "2026-04-01",
     d1Databases: { DB: "test-db" },
     r2Buckets: ["FIRMWARE"],
-    bindings: { TOKEN_KEY, ADMIN_TOKEN },
+    bindings: { TOKEN_KEY, ADMIN_TOKEN, ...bindings },
     cf: false,
   });
   const db = await mf.getD1Database("DB");
