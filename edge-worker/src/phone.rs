@@ -33,13 +33,18 @@ pub(crate) async fn handle(req: &Request, env: &Env, rest: &str) -> Result<Respo
         None
     };
     let user_agent = req.headers().get("User-Agent")?.unwrap_or_default();
+    // The site's URI mappings take part in detection; a site without any costs no query.
+    let mappings = match &row {
+        Some(r) if r.mappings > 0.0 => store::uri_mappings(&db, &r.site_id).await?,
+        _ => Vec::new(),
+    };
     let detection = detect(
         &PhoneRequest {
             path: file_path,
             user_agent: Some(user_agent.as_str()).filter(|u| !u.is_empty()),
             pnp: None,
         },
-        &[],
+        &mappings,
     );
     let Some(row) = row.filter(|r| token_matches_resource(r, &detection)) else {
         return miss(&db, &ip, now, &policy).await;
@@ -55,31 +60,37 @@ pub(crate) async fn handle(req: &Request, env: &Env, rest: &str) -> Result<Respo
     if !allowed(&row, &detection, vendor, now) {
         return error::not_found();
     }
+    if let (Some(user), Some(password)) = (&row.http_user, &row.http_password) {
+        let header = req.headers().get("Authorization")?;
+        match engine::basic_auth(header.as_deref(), user, password) {
+            engine::BasicAuth::Granted => {}
+            // Phones send credentials only when challenged.
+            engine::BasicAuth::Missing => return error::challenge(),
+            // A wrong password is a guess: counted like an unknown token.
+            engine::BasicAuth::Refused => return miss(&db, &ip, now, &policy).await,
+        }
+    }
 
     let key = env.secret(crate::TOKEN_KEY)?.to_string();
     let steady = engine::steady_token(key.as_bytes(), &row.id, row.token_generation as u32);
-    let base = base_url(req, &steady)?;
+    let base = base_url(&req.url()?.origin().ascii_serialization(), &steady);
     let (body, content_type) = match &detection.resource {
         Resource::DeviceConfig { .. } => {
-            let Some(profile) = profile(&db, &row, vendor, &base).await? else {
+            let template = saved_template(&row);
+            match device_config(&db, &row, vendor, &base, template).await? {
+                Some(cfg) => (cfg, content_type(vendor)),
                 // A phone without a user has no config yet.
+                None => return error::not_found(),
+            }
+        }
+        Resource::Mapped { template, .. } => {
+            let Some(t) = store::template(&db, &row.site_id, template).await? else {
                 return error::not_found();
             };
-            let params = AdditionalParams::parse(&row.additional_params).unwrap_or_default();
-            let mut renderer = engine::Renderer::new();
-            let template = match saved_template(&row) {
-                Some(t) => {
-                    let name = t.name.clone();
-                    renderer.load_saved(t).map_err(engine_err)?;
-                    Some(name)
-                }
-                None => None,
-            };
-            let cfg = renderer
-                .render_config(&Arc::new(profile), template.as_deref(), &params)
-                // A template that fails for this phone's data: never a half-rendered config.
-                .map_err(engine_err)?;
-            (cfg, content_type(vendor))
+            match device_config(&db, &row, vendor, &base, Some(t)).await? {
+                Some(cfg) => (cfg, content_type(vendor)),
+                None => return error::not_found(),
+            }
         }
         Resource::CommonConfig { file, model } => {
             let fw = firmware_url(
@@ -144,8 +155,7 @@ pub(crate) async fn handle(req: &Request, env: &Env, rest: &str) -> Result<Respo
             )
             .await;
         }
-        // URI mappings come with the admin API.
-        _ => return error::not_found(),
+        Resource::NotServed => return error::not_found(),
     };
 
     let seen = Seen {
@@ -167,6 +177,45 @@ pub(crate) async fn handle(req: &Request, env: &Env, rest: &str) -> Result<Respo
     .await?;
 
     error::uncached(200, content_type, body)
+}
+
+/// The phone's config rendered with `template` (its own, or the one a URI mapping names),
+/// or `None` for a phone not bound to a user.
+async fn device_config(
+    db: &worker::D1Database,
+    row: &PhoneRow,
+    vendor: Vendor,
+    base: &str,
+    template: Option<engine::Template>,
+) -> Result<Option<String>> {
+    let Some(profile) = profile(db, row, vendor, base).await? else {
+        return Ok(None);
+    };
+    render(profile, template, &row.additional_params)
+        // A template that fails for this phone's data: never a half-rendered config.
+        .map(Some)
+        .map_err(engine_err)
+}
+
+/// Renders `profile`'s config with `template` (if any) and the site's Additional Parameters:
+/// exactly what the phone receives (the admin API's preview calls this too).
+pub(crate) fn render(
+    profile: Profile,
+    template: Option<engine::Template>,
+    additional_params: &str,
+) -> engine::Result<String> {
+    // Validated on save; parameters that no longer parse are left out, not half-applied.
+    let params = AdditionalParams::parse(additional_params).unwrap_or_default();
+    let mut renderer = engine::Renderer::new();
+    let name = match template {
+        Some(t) => {
+            let name = t.name.clone();
+            renderer.load_saved(t)?;
+            Some(name)
+        }
+        None => None,
+    };
+    renderer.render_config(&Arc::new(profile), name.as_deref(), &params)
 }
 
 /// A request whose token is unknown or names another phone: counted against the address.
@@ -197,8 +246,8 @@ fn token_matches_resource(row: &PhoneRow, d: &Detection) -> bool {
     };
     match &d.resource {
         Resource::DeviceConfig { mac: m } | Resource::Phonebook { mac: m } => *m == mac,
-        Resource::CommonConfig { .. } | Resource::Firmware { .. } => true,
-        _ => false,
+        Resource::CommonConfig { .. } | Resource::Firmware { .. } | Resource::Mapped { .. } => true,
+        Resource::NotServed => false,
     }
 }
 
@@ -225,7 +274,7 @@ fn allowed(row: &PhoneRow, d: &Detection, vendor: Vendor, now: u64) -> bool {
         return false;
     }
     match d.resource {
-        Resource::DeviceConfig { .. } => engine::window_open(
+        Resource::DeviceConfig { .. } | Resource::Mapped { .. } => engine::window_open(
             row.assigned_at as u64,
             row.first_fetch_at.map(|t| t as u64),
             now,
@@ -236,15 +285,11 @@ fn allowed(row: &PhoneRow, d: &Detection, vendor: Vendor, now: u64) -> bool {
 }
 
 /// `https://host/p/<steady token>`: where the phone fetches from once provisioned.
-fn base_url(req: &Request, steady: &str) -> Result<String> {
-    let url = req.url()?;
-    let mut base = url.origin().ascii_serialization();
-    base.push_str("/p/");
-    base.push_str(steady);
-    Ok(base)
+pub(crate) fn base_url(origin: &str, steady: &str) -> String {
+    format!("{origin}/p/{steady}")
 }
 
-fn base_profile(row: &PhoneRow, vendor: Vendor, base: &str) -> Profile {
+pub(crate) fn base_profile(row: &PhoneRow, vendor: Vendor, base: &str) -> Profile {
     let mac = Mac::parse(&row.mac).unwrap_or(Mac::from_octets([0; 6]));
     let mut p = Profile::new(Device {
         vendor,
@@ -263,7 +308,7 @@ fn base_profile(row: &PhoneRow, vendor: Vendor, base: &str) -> Profile {
     p
 }
 
-async fn profile(
+pub(crate) async fn profile(
     db: &worker::D1Database,
     row: &PhoneRow,
     vendor: Vendor,
@@ -324,24 +369,18 @@ async fn firmware_url(
         .map(|f| format!("{base}/{}", engine::firmware_path(vendor, &f.file_name))))
 }
 
-/// The phone's template as it was saved (validated then).
-fn saved_template(row: &PhoneRow) -> Option<engine::Template> {
-    Some(engine::Template {
-        name: row.template_name.clone()?,
-        vendor: row.template_vendor.as_deref()?.parse().ok()?,
-        style: match row.template_style.as_deref()? {
-            "jinja" => engine::TemplateStyle::Jinja,
-            _ => engine::TemplateStyle::Placeholder,
-        },
-        composition: match row.template_composition.as_deref()? {
-            "replace" => engine::Composition::Replace,
-            _ => engine::Composition::Overlay,
-        },
-        source: row.template_source.clone()?,
-    })
+/// The phone's own template as it was saved (validated then).
+pub(crate) fn saved_template(row: &PhoneRow) -> Option<engine::Template> {
+    store::saved_template(
+        row.template_name.as_deref()?,
+        row.template_vendor.as_deref()?,
+        row.template_style.as_deref()?,
+        row.template_composition.as_deref()?,
+        row.template_source.clone()?,
+    )
 }
 
-fn content_type(vendor: Vendor) -> &'static str {
+pub(crate) fn content_type(vendor: Vendor) -> &'static str {
     match vendor.config_syntax() {
         Ok(s) if s.is_xml() => "application/xml",
         _ => "text/plain; charset=utf-8",

@@ -5,8 +5,8 @@ use wasm_bindgen::JsValue;
 use worker::{D1Database, Result};
 
 /// A phone joined with its site and user: everything a config render needs but BLF keys
-/// and firmware rows.
-#[derive(Debug, Deserialize)]
+/// and firmware rows. Not `Debug`: it holds the SIP and HTTP passwords.
+#[derive(Deserialize)]
 pub(crate) struct PhoneRow {
     pub(crate) id: String,
     pub(crate) mac: String,
@@ -37,24 +37,116 @@ pub(crate) struct PhoneRow {
     pub(crate) template_style: Option<String>,
     pub(crate) template_composition: Option<String>,
     pub(crate) template_source: Option<String>,
+    pub(crate) http_user: Option<String>,
+    pub(crate) http_password: Option<String>,
+    /// How many URI mappings the site has (they are loaded only when there are some).
+    pub(crate) mappings: f64,
 }
+
+/// The columns and joins of a [`PhoneRow`]; callers add the `WHERE`.
+const PHONE_ROW_SQL: &str =
+    "SELECT p.id, p.mac, p.vendor, p.model, p.token1_hash, p.token2_hash, p.token_generation, \
+     p.assigned_at, p.first_fetch_at, s.id AS site_id, s.pbx_host, s.pbx_port, s.allow_macs, \
+     s.deny_macs, s.additional_params, s.poll_interval_minutes, s.ntp_server, s.timezone, \
+     s.language, s.window_secs, u.extension, u.auth_name, u.sip_password, u.display_name, \
+     t.name AS template_name, t.vendor AS template_vendor, t.style AS template_style, \
+     t.composition AS template_composition, t.source AS template_source, p.http_user, \
+     p.http_password, (SELECT COUNT(*) FROM uri_mappings m WHERE m.site_id = s.id) AS mappings \
+     FROM phones p JOIN sites s ON s.id = p.site_id LEFT JOIN users u ON u.id = p.user_id \
+     LEFT JOIN templates t ON t.id = p.template_id";
 
 /// The phone whose first-access or steady-state token hashes to `hash`.
 pub(crate) async fn phone_by_token(db: &D1Database, hash: &str) -> Result<Option<PhoneRow>> {
-    db.prepare(
-        "SELECT p.id, p.mac, p.vendor, p.model, p.token1_hash, p.token2_hash, p.token_generation, \
-         p.assigned_at, p.first_fetch_at, s.id AS site_id, s.pbx_host, s.pbx_port, s.allow_macs, \
-         s.deny_macs, s.additional_params, s.poll_interval_minutes, s.ntp_server, s.timezone, \
-         s.language, s.window_secs, u.extension, u.auth_name, u.sip_password, u.display_name, \
-         t.name AS template_name, t.vendor AS template_vendor, t.style AS template_style, \
-         t.composition AS template_composition, t.source AS template_source \
-         FROM phones p JOIN sites s ON s.id = p.site_id LEFT JOIN users u ON u.id = p.user_id \
-         LEFT JOIN templates t ON t.id = p.template_id \
-         WHERE p.token1_hash = ?1 OR p.token2_hash = ?1",
-    )
+    db.prepare(format!(
+        "{PHONE_ROW_SQL} WHERE p.token1_hash = ?1 OR p.token2_hash = ?1"
+    ))
     .bind(&[hash.into()])?
     .first::<PhoneRow>(None)
     .await
+}
+
+/// The site's phone with the (canonical) MAC `mac`.
+pub(crate) async fn phone_by_mac(
+    db: &D1Database,
+    site_id: &str,
+    mac: &str,
+) -> Result<Option<PhoneRow>> {
+    db.prepare(format!(
+        "{PHONE_ROW_SQL} WHERE p.site_id = ?1 AND p.mac = ?2"
+    ))
+    .bind(&[site_id.into(), mac.into()])?
+    .first::<PhoneRow>(None)
+    .await
+}
+
+/// The site's URI mappings (validated on save; a row that no longer passes is skipped).
+pub(crate) async fn uri_mappings(
+    db: &D1Database,
+    site_id: &str,
+) -> Result<Vec<engine::UriMapping>> {
+    #[derive(Deserialize)]
+    struct Row {
+        path: String,
+        template: String,
+    }
+    let rows: Vec<Row> = db
+        .prepare(
+            "SELECT m.path, t.name AS template FROM uri_mappings m JOIN templates t ON t.id = m.template_id \
+             WHERE m.site_id = ?1",
+        )
+        .bind(&[site_id.into()])?
+        .all()
+        .await?
+        .results()?;
+    Ok(rows
+        .iter()
+        .filter_map(|r| engine::UriMapping::new(&r.path, &r.template).ok())
+        .collect())
+}
+
+/// The site's template `name`, as saved.
+pub(crate) async fn template(
+    db: &D1Database,
+    site_id: &str,
+    name: &str,
+) -> Result<Option<engine::Template>> {
+    #[derive(Deserialize)]
+    struct Row {
+        name: String,
+        vendor: String,
+        style: String,
+        composition: String,
+        source: String,
+    }
+    let row = db
+        .prepare("SELECT name, vendor, style, composition, source FROM templates WHERE site_id = ?1 AND name = ?2")
+        .bind(&[site_id.into(), name.into()])?
+        .first::<Row>(None)
+        .await?;
+    Ok(row.and_then(|r| saved_template(&r.name, &r.vendor, &r.style, &r.composition, r.source)))
+}
+
+/// A template row as the engine's [`engine::Template`] (it was validated when saved).
+pub(crate) fn saved_template(
+    name: &str,
+    vendor: &str,
+    style: &str,
+    composition: &str,
+    source: String,
+) -> Option<engine::Template> {
+    Some(engine::Template {
+        name: name.to_owned(),
+        vendor: vendor.parse().ok()?,
+        style: match style {
+            "jinja" => engine::TemplateStyle::Jinja,
+            _ => engine::TemplateStyle::Placeholder,
+        },
+        composition: match composition {
+            "replace" => engine::Composition::Replace,
+            _ => engine::Composition::Overlay,
+        },
+        source,
+    })
 }
 
 /// A BLF key row.

@@ -46,6 +46,49 @@ pub fn token_hash(token: &str) -> String {
     hex(&Sha256::digest(token.as_bytes()))
 }
 
+/// What a phone's `Authorization` header says against the HTTP Basic credentials the admin
+/// set for it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BasicAuth {
+    /// No credentials, or another scheme: the phone should be challenged.
+    Missing,
+    /// The user name and password both match.
+    Granted,
+    /// Credentials that do not match (or do not decode).
+    Refused,
+}
+
+/// Checks an `Authorization` header value against `user` and `password` (RFC 7617 Basic).
+/// Both are compared in constant time, and both always, so timing tells nothing about which
+/// part was wrong.
+pub fn basic_auth(header: Option<&str>, user: &str, password: &str) -> BasicAuth {
+    use base64::Engine as _;
+    let Some(h) = header.map(str::trim) else {
+        return BasicAuth::Missing;
+    };
+    let Some((scheme, b64)) = h.split_once(' ') else {
+        return BasicAuth::Missing;
+    };
+    if !scheme.eq_ignore_ascii_case("basic") {
+        return BasicAuth::Missing;
+    }
+    let Ok(raw) = base64::engine::general_purpose::STANDARD.decode(b64.trim()) else {
+        return BasicAuth::Refused;
+    };
+    let Some(colon) = raw.iter().position(|&b| b == b':') else {
+        return BasicAuth::Refused;
+    };
+    let (u, p) = raw.split_at(colon);
+    let p = p.get(1..).unwrap_or_default();
+    let user_ok = crate::secret::ct_eq(u, user.as_bytes());
+    let password_ok = crate::secret::ct_eq(p, password.as_bytes());
+    if user_ok & password_ok {
+        BasicAuth::Granted
+    } else {
+        BasicAuth::Refused
+    }
+}
+
 /// Whether a phone may still fetch its secrets for the first time: it has fetched them
 /// before, or `now` is within `window_secs` of the moment it was assigned (or the admin
 /// reopened the window). Times are seconds since the Unix epoch.
@@ -130,6 +173,46 @@ fn hex(bytes: &[u8]) -> String {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn basic_auth_checks_user_and_password() {
+        use super::{basic_auth, BasicAuth};
+        // "phone:s3cret:x" -- the password may contain colons.
+        let ok = "Basic cGhvbmU6czNjcmV0Ong=";
+        assert_eq!(
+            basic_auth(Some(ok), "phone", "s3cret:x"),
+            BasicAuth::Granted
+        );
+        assert_eq!(
+            basic_auth(Some("basic  cGhvbmU6czNjcmV0Ong= "), "phone", "s3cret:x"),
+            BasicAuth::Granted
+        );
+        assert_eq!(basic_auth(Some(ok), "phone", "s3cret"), BasicAuth::Refused);
+        assert_eq!(
+            basic_auth(Some(ok), "Phone", "s3cret:x"),
+            BasicAuth::Refused
+        );
+        assert_eq!(basic_auth(None, "phone", "x"), BasicAuth::Missing);
+        assert_eq!(
+            basic_auth(Some("Bearer abc"), "phone", "x"),
+            BasicAuth::Missing
+        );
+        assert_eq!(basic_auth(Some("Basic"), "phone", "x"), BasicAuth::Missing);
+        assert_eq!(
+            basic_auth(Some("Basic !!!"), "phone", "x"),
+            BasicAuth::Refused
+        );
+        // "nocolon"
+        assert_eq!(
+            basic_auth(Some("Basic bm9jb2xvbg=="), "nocolon", ""),
+            BasicAuth::Refused
+        );
+        // ":" -- empty user and password never match a configured user.
+        assert_eq!(
+            basic_auth(Some("Basic Og=="), "phone", "x"),
+            BasicAuth::Refused
+        );
+    }
+
     use super::*;
     #[cfg(target_arch = "wasm32")]
     use wasm_bindgen_test::wasm_bindgen_test as test;

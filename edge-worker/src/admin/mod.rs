@@ -7,9 +7,13 @@
 
 mod actions;
 mod firmware;
+mod phonebooks;
 mod phones;
+mod preview;
 pub(crate) mod sites;
 mod templates;
+mod uri_maps;
+mod users;
 
 use serde::Serialize;
 use worker::{Env, Method, Request, Response, Result};
@@ -108,9 +112,17 @@ pub(crate) async fn handle(mut req: Request, env: &Env, path: &str) -> Result<Re
     };
     let result = if let Some(r) = sites::route(&ctx, &r).await {
         r
+    } else if let Some(r) = users::route(&ctx, &r).await {
+        r
     } else if let Some(r) = phones::route(&ctx, &r).await {
         r
     } else if let Some(r) = templates::route(&ctx, &r).await {
+        r
+    } else if let Some(r) = uri_maps::route(&ctx, &r).await {
+        r
+    } else if let Some(r) = phonebooks::route(&ctx, &r).await {
+        r
+    } else if let Some(r) = preview::route(&ctx, &r).await {
         r
     } else if let Some(r) = firmware::route(&ctx, &r).await {
         r

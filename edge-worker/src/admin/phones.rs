@@ -1,59 +1,101 @@
-//! Phones: binding a MAC to a user, and the phones view.
+//! Phones: binding a MAC to a user and a template, the phones view, and the phone's
+//! access (tokens, provisioning window, optional HTTP Basic credentials).
+//!
+//! - `POST /api/sites/<site>/phones` `{mac, vendor?, model?, serial_number?,
+//!   user_extension?, template?, blf_keys?, http_user?, http_password?}` -> 201 with the
+//!   first-access provisioning URL (shown this once: only its hash is stored).
+//! - `GET /api/sites/<site>/phones` -> the phones view (no secrets; credential audit).
+//! - `GET /api/sites/<site>/phones/<mac>` -> one phone with its BLF keys.
+//! - `PATCH /api/sites/<site>/phones/<mac>` any of the fields above but `mac` and `vendor`
+//!   (`null` clears `user_extension`, `template`, `http_user`). Binding another user starts
+//!   a new provisioning window.
+//! - `DELETE /api/sites/<site>/phones/<mac>` -> 204.
+//! - `POST /api/sites/<site>/phones/<mac>/rotate-token` -> a new first-access URL; the old
+//!   first-access and steady-state URLs stop working, and the window opens again.
+//! - `POST /api/sites/<site>/phones/<mac>/reopen` -> the window opens again (the phone may
+//!   fetch its secrets for the first time within the site's `window_secs`).
 
 use serde::{Deserialize, Serialize};
-use worker::Response;
+use wasm_bindgen::JsValue;
+use worker::{Method, Response};
 
+use super::sites::{load as load_site, no_content, opt, text};
 use super::{audit, json, new_id, parse_body, random_bytes, ApiError, ApiResult, Ctx, Route};
-use worker::Method;
 
 /// `/api/sites/<site>/phones...`
 pub(crate) async fn route(ctx: &Ctx<'_>, r: &Route<'_>) -> Option<ApiResult<Response>> {
     Some(match (r.method, r.segments) {
         (Method::Post, ["sites", site, "phones"]) => create(ctx, site, r.body).await,
         (Method::Get, ["sites", site, "phones"]) => list(ctx, site).await,
+        (Method::Get, ["sites", site, "phones", mac]) => get(ctx, site, mac).await,
+        (Method::Patch, ["sites", site, "phones", mac]) => update(ctx, site, mac, r.body).await,
+        (Method::Delete, ["sites", site, "phones", mac]) => delete(ctx, site, mac).await,
+        (Method::Post, ["sites", site, "phones", mac, "rotate-token"]) => {
+            rotate(ctx, site, mac).await
+        }
+        (Method::Post, ["sites", site, "phones", mac, "reopen"]) => reopen(ctx, site, mac).await,
         _ => return None,
     })
 }
 
-#[derive(Deserialize)]
+/// Most BLF keys a phone may have (expansion modules included).
+const MAX_BLF_KEYS: usize = 200;
+
+/// A phone's writable fields; a PATCH merges over the stored ones.
+#[derive(Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-struct NewPhone {
+struct Fields {
     mac: String,
     #[serde(default)]
     vendor: Option<String>,
     #[serde(default)]
     model: String,
     #[serde(default)]
-    user_extension: Option<String>,
-    #[serde(default)]
     serial_number: String,
+    #[serde(default)]
+    user_extension: Option<String>,
     /// The name of one of the site's templates.
     #[serde(default)]
     template: Option<String>,
+    #[serde(default)]
+    blf_keys: Vec<Blf>,
+    #[serde(default)]
+    http_user: Option<String>,
+    #[serde(default)]
+    http_password: Option<String>,
 }
 
-/// What creating a phone returns. The first-access URL is shown this once: only its hash is
-/// stored.
-#[derive(Serialize)]
-struct Created {
-    id: String,
-    mac: String,
-    vendor: String,
-    model: String,
-    /// The URL to register with the vendor's redirection service (RPS).
-    provisioning_url: String,
-    /// The file the phone will ask for under it.
-    config_file: String,
+/// A BLF key as the API takes and shows it.
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Blf {
+    extension: String,
+    #[serde(default)]
+    label: String,
+    #[serde(default = "one")]
+    line: u8,
+    #[serde(default)]
+    pickup_prefix: String,
 }
 
-pub(crate) async fn create(ctx: &Ctx<'_>, site: &str, body: Option<&str>) -> ApiResult<Response> {
-    super::sites::load(ctx, site).await?;
-    let p: NewPhone = parse_body(body)?;
-    let mac = engine::Mac::parse(&p.mac).map_err(|e| ApiError::engine("mac", &e))?;
+fn one() -> u8 {
+    1
+}
+
+/// `fields` checked, with the ids they name resolved.
+struct Resolved {
+    mac: engine::Mac,
+    vendor: engine::Vendor,
+    user_id: Option<String>,
+    template_id: Option<String>,
+}
+
+async fn resolve(ctx: &Ctx<'_>, site: &str, f: &Fields) -> ApiResult<Resolved> {
+    let mac = engine::Mac::parse(&f.mac).map_err(|e| ApiError::engine("mac", &e))?;
     if mac.is_placeholder() {
         return Err(ApiError::bad("mac", "no phone has this MAC"));
     }
-    let vendor = match &p.vendor {
+    let vendor = match &f.vendor {
         Some(v) => v
             .parse::<engine::Vendor>()
             .map_err(|e| ApiError::engine("vendor", &e))?,
@@ -67,9 +109,50 @@ pub(crate) async fn create(ctx: &Ctx<'_>, site: &str, body: Option<&str>) -> Api
             "Alcatel-Lucent Enterprise phones are redirected, not configured here",
         ));
     }
-    super::sites::text("model", &p.model, 0, 40)?;
-    super::sites::text("serial_number", &p.serial_number, 0, 64)?;
-    let user_id = match &p.user_extension {
+    text("model", &f.model, 0, 40)?;
+    text("serial_number", &f.serial_number, 0, 64)?;
+    if f.blf_keys.len() > MAX_BLF_KEYS {
+        return Err(ApiError::bad(
+            "blf_keys",
+            format!("at most {MAX_BLF_KEYS} keys"),
+        ));
+    }
+    for (i, k) in f.blf_keys.iter().enumerate() {
+        super::users::valid_extension(&format!("blf_keys[{i}].extension"), &k.extension)?;
+        text(&format!("blf_keys[{i}].label"), &k.label, 0, 40)?;
+        if !(1..=16).contains(&k.line) {
+            return Err(ApiError::bad(&format!("blf_keys[{i}].line"), "1-16"));
+        }
+        if k.pickup_prefix.len() > 8
+            || !k
+                .pickup_prefix
+                .bytes()
+                .all(|b| b.is_ascii_digit() || b == b'*' || b == b'#')
+        {
+            return Err(ApiError::bad(
+                &format!("blf_keys[{i}].pickup_prefix"),
+                "at most 8 digits, * and #",
+            ));
+        }
+    }
+    match (&f.http_user, &f.http_password) {
+        (None, None) => {}
+        (Some(u), Some(p)) => {
+            text("http_user", u, 1, 64)?;
+            if u.contains(':') {
+                return Err(ApiError::bad("http_user", "must not contain ':'"));
+            }
+            text("http_password", p, 12, 128)?;
+        }
+        (Some(_), None) => {
+            return Err(ApiError::bad(
+                "http_password",
+                "required with http_user (12-128 characters)",
+            ))
+        }
+        (None, Some(_)) => return Err(ApiError::bad("http_user", "required with http_password")),
+    }
+    let user_id = match &f.user_extension {
         Some(ext) => Some(
             ctx.db
                 .prepare("SELECT id FROM users WHERE site_id = ?1 AND extension = ?2")
@@ -82,17 +165,103 @@ pub(crate) async fn create(ctx: &Ctx<'_>, site: &str, body: Option<&str>) -> Api
         ),
         None => None,
     };
-    let template_id =
-        match &p.template {
-            Some(name) => Some(super::templates::find(ctx, site, name).await?.ok_or_else(
-                || ApiError::bad("template", "no template with this name on the site"),
-            )?),
-            None => None,
-        };
+    let template_id = match &f.template {
+        Some(name) => {
+            let (id, tvendor) = super::templates::find_with_vendor(ctx, site, name)
+                .await?
+                .ok_or_else(|| {
+                    ApiError::bad("template", "no template with this name on the site")
+                })?;
+            if tvendor != vendor.as_str() {
+                return Err(ApiError::bad(
+                    "template",
+                    format!("the template is for {tvendor} phones, this phone is a {vendor}"),
+                ));
+            }
+            Some(id)
+        }
+        None => None,
+    };
+    Ok(Resolved {
+        mac,
+        vendor,
+        user_id,
+        template_id,
+    })
+}
+
+/// The statements that replace a phone's BLF keys.
+fn blf_statements(
+    ctx: &Ctx<'_>,
+    phone: &str,
+    keys: &[Blf],
+) -> ApiResult<Vec<worker::D1PreparedStatement>> {
+    let mut out = vec![ctx
+        .db
+        .prepare("DELETE FROM blf_keys WHERE phone_id = ?1")
+        .bind(&[phone.into()])?];
+    for (i, k) in keys.iter().enumerate() {
+        out.push(
+            ctx.db
+                .prepare(
+                    "INSERT INTO blf_keys (phone_id, position, extension, label, line, pickup_prefix) \
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                )
+                .bind(&[
+                    phone.into(),
+                    JsValue::from(i as u32),
+                    k.extension.as_str().into(),
+                    k.label.as_str().into(),
+                    JsValue::from(k.line),
+                    k.pickup_prefix.as_str().into(),
+                ])?,
+        );
+    }
+    Ok(out)
+}
+
+/// What creating a phone (or rotating its token) returns. The first-access URL is shown
+/// this once: only its hash is stored.
+#[derive(Serialize)]
+struct Created {
+    id: String,
+    mac: String,
+    vendor: String,
+    model: String,
+    /// The URL to register with the vendor's redirection service (RPS).
+    provisioning_url: String,
+    /// The file the phone will ask for under it.
+    config_file: String,
+}
+
+impl Created {
+    fn new(
+        ctx: &Ctx<'_>,
+        id: String,
+        mac: engine::Mac,
+        vendor: engine::Vendor,
+        model: String,
+        token1: &str,
+    ) -> Self {
+        Self {
+            provisioning_url: format!("{}/p/{token1}/", ctx.origin),
+            config_file: engine::device_config_path(vendor, &mac).unwrap_or_default(),
+            id,
+            mac: mac.to_string(),
+            vendor: vendor.to_string(),
+            model,
+        }
+    }
+}
+
+async fn create(ctx: &Ctx<'_>, site: &str, body: Option<&str>) -> ApiResult<Response> {
+    load_site(ctx, site).await?;
+    let f: Fields = parse_body(body)?;
+    let r = resolve(ctx, site, &f).await?;
     let taken = ctx
         .db
         .prepare("SELECT id FROM phones WHERE mac = ?1")
-        .bind(&[mac.to_string().into()])?
+        .bind(&[r.mac.to_string().into()])?
         .first::<String>(Some("id"))
         .await?;
     if taken.is_some() {
@@ -109,33 +278,250 @@ pub(crate) async fn create(ctx: &Ctx<'_>, site: &str, body: Option<&str>) -> Api
         .db
         .prepare(
             "INSERT INTO phones (id, site_id, mac, vendor, model, serial_number, user_id, token1_hash, token2_hash, \
-             assigned_at, template_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+             assigned_at, template_id, http_user, http_password) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
         )
         .bind(&[
             id.as_str().into(),
             site.into(),
-            mac.to_string().into(),
-            vendor.as_str().into(),
-            p.model.as_str().into(),
-            p.serial_number.as_str().into(),
-            user_id.as_deref().map_or(wasm_bindgen::JsValue::NULL, wasm_bindgen::JsValue::from),
+            r.mac.to_string().into(),
+            r.vendor.as_str().into(),
+            f.model.as_str().into(),
+            f.serial_number.as_str().into(),
+            opt(r.user_id.as_deref()),
             engine::token_hash(&token1).into(),
             engine::token_hash(&token2).into(),
             (ctx.now as f64).into(),
-            template_id.as_deref().map_or(wasm_bindgen::JsValue::NULL, wasm_bindgen::JsValue::from),
+            opt(r.template_id.as_deref()),
+            opt(f.http_user.as_deref()),
+            opt(f.http_password.as_deref()),
+        ])?;
+    let mut batch = vec![insert];
+    batch.extend(blf_statements(ctx, &id, &f.blf_keys)?);
+    batch.push(audit(ctx, "create", "phone", &id)?);
+    ctx.db.batch(batch).await?;
+    json(
+        201,
+        &Created::new(ctx, id, r.mac, r.vendor, f.model, &token1),
+    )
+}
+
+/// A stored phone, as `GET .../phones/<mac>` shows it (never the HTTP password).
+#[derive(Deserialize)]
+struct Stored {
+    id: String,
+    mac: String,
+    vendor: String,
+    model: String,
+    serial_number: String,
+    user_extension: Option<String>,
+    template: Option<String>,
+    http_user: Option<String>,
+    http_password: Option<String>,
+    assigned_at: f64,
+    first_fetch_at: Option<f64>,
+    window_secs: f64,
+    discovered_via: String,
+    last_ip: Option<String>,
+    last_user_agent: Option<String>,
+    last_firmware: Option<String>,
+    last_file: Option<String>,
+    last_seen_at: Option<f64>,
+}
+
+async fn find(ctx: &Ctx<'_>, site: &str, mac: &str) -> ApiResult<Stored> {
+    // The path may spell the MAC any way the engine reads.
+    let mac = engine::Mac::parse(mac).map_err(|_| ApiError::not_found("phone"))?;
+    ctx.db
+        .prepare(
+            "SELECT p.id, p.mac, p.vendor, p.model, p.serial_number, u.extension AS user_extension, \
+             t.name AS template, p.http_user, p.http_password, p.assigned_at, p.first_fetch_at, \
+             s.window_secs, p.discovered_via, p.last_ip, p.last_user_agent, p.last_firmware, \
+             p.last_file, p.last_seen_at \
+             FROM phones p JOIN sites s ON s.id = p.site_id LEFT JOIN users u ON u.id = p.user_id \
+             LEFT JOIN templates t ON t.id = p.template_id WHERE p.site_id = ?1 AND p.mac = ?2",
+        )
+        .bind(&[site.into(), mac.to_string().into()])?
+        .first::<Stored>(None)
+        .await?
+        .ok_or_else(|| ApiError::not_found("phone"))
+}
+
+async fn blf_of(ctx: &Ctx<'_>, phone: &str) -> ApiResult<Vec<Blf>> {
+    Ok(ctx
+        .db
+        .prepare(
+            "SELECT extension, label, line, pickup_prefix FROM blf_keys WHERE phone_id = ?1 ORDER BY position",
+        )
+        .bind(&[phone.into()])?
+        .all()
+        .await?
+        .results()?)
+}
+
+async fn get(ctx: &Ctx<'_>, site: &str, mac: &str) -> ApiResult<Response> {
+    load_site(ctx, site).await?;
+    let p = find(ctx, site, mac).await?;
+    let blf = blf_of(ctx, &p.id).await?;
+    let window_open = engine::window_open(
+        p.assigned_at as u64,
+        p.first_fetch_at.map(|t| t as u64),
+        ctx.now,
+        p.window_secs as u64,
+    );
+    json(
+        200,
+        &serde_json::json!({
+            "id": p.id,
+            "mac": p.mac,
+            "vendor": p.vendor,
+            "model": p.model,
+            "serial_number": p.serial_number,
+            "user_extension": p.user_extension,
+            "template": p.template,
+            "blf_keys": blf,
+            "http_user": p.http_user,
+            "assigned_at": p.assigned_at,
+            "first_fetch_at": p.first_fetch_at,
+            "window_open": window_open,
+            "window_closes_at": p.first_fetch_at.is_none().then_some(p.assigned_at + p.window_secs),
+            "found_by": p.discovered_via,
+            "ip": p.last_ip,
+            "user_agent": p.last_user_agent,
+            "firmware": p.last_firmware,
+            "last_file": p.last_file,
+            "last_seen_at": p.last_seen_at,
+        }),
+    )
+}
+
+async fn update(ctx: &Ctx<'_>, site: &str, mac: &str, body: Option<&str>) -> ApiResult<Response> {
+    load_site(ctx, site).await?;
+    let p = find(ctx, site, mac).await?;
+    let patch: serde_json::Map<String, serde_json::Value> = parse_body(body)?;
+    for fixed in ["mac", "vendor"] {
+        if patch.contains_key(fixed) {
+            return Err(ApiError::bad(
+                fixed,
+                "cannot change; delete the phone and add it again",
+            ));
+        }
+    }
+    let current = Fields {
+        mac: p.mac.clone(),
+        vendor: Some(p.vendor.clone()),
+        model: p.model.clone(),
+        serial_number: p.serial_number.clone(),
+        user_extension: p.user_extension.clone(),
+        template: p.template.clone(),
+        blf_keys: blf_of(ctx, &p.id).await?,
+        http_user: p.http_user.clone(),
+        http_password: p.http_password.clone(),
+    };
+    let mut merged =
+        serde_json::to_value(&current).map_err(|e| worker::Error::RustError(e.to_string()))?;
+    if let Some(m) = merged.as_object_mut() {
+        // Clearing the user name clears the password with it.
+        if patch
+            .get("http_user")
+            .is_some_and(serde_json::Value::is_null)
+        {
+            m.insert("http_password".into(), serde_json::Value::Null);
+        }
+        m.extend(patch);
+    }
+    let f: Fields = parse_body(Some(&merged.to_string()))?;
+    let r = resolve(ctx, site, &f).await?;
+    // Binding another user is a new assignment: a new window for the first fetch.
+    let rebound = f.user_extension != p.user_extension && r.user_id.is_some();
+    let update = ctx
+        .db
+        .prepare(
+            "UPDATE phones SET model = ?2, serial_number = ?3, user_id = ?4, template_id = ?5, \
+             http_user = ?6, http_password = ?7, \
+             assigned_at = CASE WHEN ?8 THEN ?9 ELSE assigned_at END, \
+             first_fetch_at = CASE WHEN ?8 THEN NULL ELSE first_fetch_at END WHERE id = ?1",
+        )
+        .bind(&[
+            p.id.as_str().into(),
+            f.model.as_str().into(),
+            f.serial_number.as_str().into(),
+            opt(r.user_id.as_deref()),
+            opt(r.template_id.as_deref()),
+            opt(f.http_user.as_deref()),
+            opt(f.http_password.as_deref()),
+            JsValue::from(u8::from(rebound)),
+            (ctx.now as f64).into(),
+        ])?;
+    let mut batch = vec![update];
+    batch.extend(blf_statements(ctx, &p.id, &f.blf_keys)?);
+    batch.push(audit(ctx, "update", "phone", &p.id)?);
+    ctx.db.batch(batch).await?;
+    get(ctx, site, &p.mac).await
+}
+
+async fn delete(ctx: &Ctx<'_>, site: &str, mac: &str) -> ApiResult<Response> {
+    load_site(ctx, site).await?;
+    let p = find(ctx, site, mac).await?;
+    let delete = ctx
+        .db
+        .prepare("DELETE FROM phones WHERE id = ?1")
+        .bind(&[p.id.as_str().into()])?;
+    ctx.db
+        .batch(vec![delete, audit(ctx, "delete", "phone", &p.id)?])
+        .await?;
+    Ok(no_content()?)
+}
+
+async fn rotate(ctx: &Ctx<'_>, site: &str, mac: &str) -> ApiResult<Response> {
+    load_site(ctx, site).await?;
+    let p = find(ctx, site, mac).await?;
+    let generation: f64 = ctx
+        .db
+        .prepare("SELECT token_generation FROM phones WHERE id = ?1")
+        .bind(&[p.id.as_str().into()])?
+        .first::<f64>(Some("token_generation"))
+        .await?
+        .unwrap_or_default();
+    let next = generation as u32 + 1;
+    let token1 = engine::first_access_token(random_bytes::<16>()?);
+    let key = ctx.env.secret(crate::TOKEN_KEY)?.to_string();
+    let token2 = engine::steady_token(key.as_bytes(), &p.id, next);
+    let update = ctx
+        .db
+        .prepare(
+            "UPDATE phones SET token1_hash = ?2, token2_hash = ?3, token_generation = ?4, \
+             assigned_at = ?5, first_fetch_at = NULL WHERE id = ?1",
+        )
+        .bind(&[
+            p.id.as_str().into(),
+            engine::token_hash(&token1).into(),
+            engine::token_hash(&token2).into(),
+            JsValue::from(next),
+            (ctx.now as f64).into(),
         ])?;
     ctx.db
-        .batch(vec![insert, audit(ctx, "create", "phone", &id)?])
+        .batch(vec![update, audit(ctx, "rotate token", "phone", &p.id)?])
         .await?;
-    let created = Created {
-        provisioning_url: format!("{}/p/{token1}/", ctx.origin),
-        config_file: engine::device_config_path(vendor, &mac).unwrap_or_default(),
-        id,
-        mac: mac.to_string(),
-        vendor: vendor.to_string(),
-        model: p.model,
-    };
-    json(201, &created)
+    let mac = engine::Mac::parse(&p.mac).map_err(|e| ApiError::engine("mac", &e))?;
+    let vendor = p
+        .vendor
+        .parse::<engine::Vendor>()
+        .map_err(|e| ApiError::engine("vendor", &e))?;
+    json(201, &Created::new(ctx, p.id, mac, vendor, p.model, &token1))
+}
+
+async fn reopen(ctx: &Ctx<'_>, site: &str, mac: &str) -> ApiResult<Response> {
+    load_site(ctx, site).await?;
+    let p = find(ctx, site, mac).await?;
+    let update = ctx
+        .db
+        .prepare("UPDATE phones SET assigned_at = ?2 WHERE id = ?1")
+        .bind(&[p.id.as_str().into(), (ctx.now as f64).into()])?;
+    ctx.db
+        .batch(vec![update, audit(ctx, "reopen window", "phone", &p.id)?])
+        .await?;
+    get(ctx, site, &p.mac).await
 }
 
 #[derive(Deserialize)]

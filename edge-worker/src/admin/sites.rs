@@ -6,20 +6,24 @@ use worker::Response;
 use super::{audit, json, new_id, parse_body, ApiError, ApiResult, Ctx, Route};
 use worker::Method;
 
-/// `/api/sites...` and the site's users.
+/// `/api/sites...`
 pub(crate) async fn route(ctx: &Ctx<'_>, r: &Route<'_>) -> Option<ApiResult<Response>> {
     Some(match (r.method, r.segments) {
         (Method::Post, ["sites"]) => create(ctx, r.body).await,
+        (Method::Get, ["sites"]) => list(ctx).await,
         (Method::Get, ["sites", site]) => get(ctx, site).await,
-        (Method::Post, ["sites", site, "users"]) => create_user(ctx, site, r.body).await,
+        (Method::Patch, ["sites", site]) => update(ctx, site, r.body).await,
+        (Method::Delete, ["sites", site]) => delete(ctx, site).await,
         (Method::Post, ["sites", site, "relay-token"]) => relay_token(ctx, site).await,
         _ => return None,
     })
 }
 
-#[derive(Deserialize)]
+/// A site's settings: what `POST /api/sites` takes, what `PATCH /api/sites/<id>` merges
+/// into, and (with the id) what the API and the relay snapshot return.
+#[derive(Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-struct NewSite {
+pub(crate) struct Settings {
     name: String,
     pbx_host: String,
     #[serde(default = "sip_port")]
@@ -32,12 +36,17 @@ struct NewSite {
     additional_params: String,
     #[serde(default = "poll")]
     poll_interval_minutes: u32,
+    /// The star code a phone's user dials to bind it to an extension: digits, `*` and `#`,
+    /// followed by the extension (e.g. `*123*` for `*123*200`). Empty: off.
+    #[serde(default)]
+    star_code_pattern: String,
     #[serde(default)]
     ntp_server: Option<String>,
     #[serde(default)]
     timezone: Option<String>,
     #[serde(default)]
     language: Option<String>,
+    /// How long a newly assigned phone may fetch its secrets for the first time.
     #[serde(default = "window")]
     window_secs: u32,
 }
@@ -56,18 +65,20 @@ fn window() -> u32 {
 #[derive(Serialize, Deserialize)]
 pub(crate) struct Site {
     pub(crate) id: String,
-    name: String,
-    pbx_host: String,
-    pbx_port: f64,
-    allow_macs: String,
-    deny_macs: String,
-    additional_params: String,
-    poll_interval_minutes: f64,
-    star_code_pattern: String,
-    ntp_server: Option<String>,
-    timezone: Option<String>,
-    language: Option<String>,
-    window_secs: f64,
+    #[serde(flatten)]
+    settings: Settings,
+}
+
+impl Site {
+    pub(crate) fn pbx_host(&self) -> &str {
+        &self.settings.pbx_host
+    }
+    pub(crate) fn pbx_port(&self) -> u16 {
+        self.settings.pbx_port
+    }
+    pub(crate) fn additional_params(&self) -> &str {
+        &self.settings.additional_params
+    }
 }
 
 /// The columns of [`Site`], for `SELECT`s.
@@ -75,24 +86,20 @@ pub(crate) const SITE_COLUMNS: &str =
     "id, name, pbx_host, pbx_port, allow_macs, deny_macs, additional_params, \
      poll_interval_minutes, star_code_pattern, ntp_server, timezone, language, window_secs";
 
-pub(crate) async fn create(ctx: &Ctx<'_>, body: Option<&str>) -> ApiResult<Response> {
-    let s: NewSite = parse_body(body)?;
+/// Every rule a site's settings must meet; the error names the field.
+fn validate(s: &Settings) -> ApiResult<()> {
     text("name", &s.name, 1, 100)?;
     host("pbx_host", &s.pbx_host)?;
     if s.pbx_port == 0 {
         return Err(ApiError::bad("pbx_port", "must be 1-65535"));
     }
     engine::MacPolicy::parse(&s.allow_macs, &s.deny_macs).map_err(|e| {
-        ApiError::engine(
-            e.name().map_or("allow_macs", |n| {
-                if n == "deny" {
-                    "deny_macs"
-                } else {
-                    "allow_macs"
-                }
-            }),
-            &e,
-        )
+        let field = if e.name() == Some("deny") {
+            "deny_macs"
+        } else {
+            "allow_macs"
+        };
+        ApiError::engine(field, &e)
     })?;
     engine::AdditionalParams::parse(&s.additional_params)
         .map_err(|e| ApiError::engine("additional_params", &e))?;
@@ -113,41 +120,150 @@ pub(crate) async fn create(ctx: &Ctx<'_>, body: Option<&str>) -> ApiResult<Respo
             "at most 43200 (30 days); 0 turns polling off",
         ));
     }
+    let star = &s.star_code_pattern;
+    if star.len() > 16
+        || !star
+            .bytes()
+            .all(|b| b.is_ascii_digit() || b == b'*' || b == b'#')
+    {
+        return Err(ApiError::bad(
+            "star_code_pattern",
+            "at most 16 digits, * and #, e.g. *123* (the extension follows it)",
+        ));
+    }
+    if !star.is_empty() && !star.starts_with(['*', '#']) {
+        return Err(ApiError::bad(
+            "star_code_pattern",
+            "must start with * or # so that no extension is mistaken for it",
+        ));
+    }
+    if !(300..=31_536_000).contains(&s.window_secs) {
+        return Err(ApiError::bad(
+            "window_secs",
+            "300 (5 minutes) to 31536000 (a year)",
+        ));
+    }
+    Ok(())
+}
+
+/// The statement's parameters ?2..?14 in [`SITE_COLUMNS`] order (after the id).
+fn settings_params(s: &Settings) -> Vec<wasm_bindgen::JsValue> {
+    vec![
+        s.name.as_str().into(),
+        s.pbx_host.as_str().into(),
+        f64::from(s.pbx_port).into(),
+        s.allow_macs.as_str().into(),
+        s.deny_macs.as_str().into(),
+        s.additional_params.as_str().into(),
+        f64::from(s.poll_interval_minutes).into(),
+        s.star_code_pattern.as_str().into(),
+        opt(s.ntp_server.as_deref()),
+        opt(s.timezone.as_deref()),
+        opt(s.language.as_deref()),
+        f64::from(s.window_secs).into(),
+    ]
+}
+
+/// `POST /api/sites`.
+pub(crate) async fn create(ctx: &Ctx<'_>, body: Option<&str>) -> ApiResult<Response> {
+    let s: Settings = parse_body(body)?;
+    validate(&s)?;
     let id = new_id("site")?;
-    let now = (ctx.now as f64).into();
+    let mut params = vec![wasm_bindgen::JsValue::from(id.as_str())];
+    params.extend(settings_params(&s));
+    params.push((ctx.now as f64).into());
     let insert = ctx
         .db
-        .prepare(
-            "INSERT INTO sites (id, name, pbx_host, pbx_port, allow_macs, deny_macs, additional_params, \
-             poll_interval_minutes, ntp_server, timezone, language, window_secs, created_at, updated_at) \
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?13)",
-        )
-        .bind(&[
-            id.as_str().into(),
-            s.name.as_str().into(),
-            s.pbx_host.as_str().into(),
-            f64::from(s.pbx_port).into(),
-            s.allow_macs.as_str().into(),
-            s.deny_macs.as_str().into(),
-            s.additional_params.as_str().into(),
-            f64::from(s.poll_interval_minutes).into(),
-            opt(s.ntp_server.as_deref()),
-            opt(s.timezone.as_deref()),
-            opt(s.language.as_deref()),
-            f64::from(s.window_secs).into(),
-            now,
-        ])?;
+        .prepare(format!(
+            "INSERT INTO sites ({SITE_COLUMNS}, created_at, updated_at) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?14)"
+        ))
+        .bind(&params)?;
     ctx.db
         .batch(vec![insert, audit(ctx, "create", "site", &id)?])
         .await?;
     get(ctx, &id).await.map(|r| r.with_status(201))
 }
 
+/// `PATCH /api/sites/<id>`: the fields given replace the stored ones; the result must pass
+/// every rule a new site passes, or nothing changes.
+pub(crate) async fn update(ctx: &Ctx<'_>, id: &str, body: Option<&str>) -> ApiResult<Response> {
+    let current = load(ctx, id).await?;
+    let patch: serde_json::Map<String, serde_json::Value> = parse_body(body)?;
+    let mut merged = serde_json::to_value(&current.settings)
+        .map_err(|e| worker::Error::RustError(e.to_string()))?;
+    if let Some(m) = merged.as_object_mut() {
+        m.extend(patch);
+    }
+    let s: Settings = parse_body(Some(&merged.to_string()))?;
+    validate(&s)?;
+    let mut params = vec![wasm_bindgen::JsValue::from(id)];
+    params.extend(settings_params(&s));
+    params.push((ctx.now as f64).into());
+    let update = ctx
+        .db
+        .prepare(
+            "UPDATE sites SET name = ?2, pbx_host = ?3, pbx_port = ?4, allow_macs = ?5, deny_macs = ?6, \
+             additional_params = ?7, poll_interval_minutes = ?8, star_code_pattern = ?9, ntp_server = ?10, \
+             timezone = ?11, language = ?12, window_secs = ?13, updated_at = ?14 WHERE id = ?1",
+        )
+        .bind(&params)?;
+    ctx.db
+        .batch(vec![update, audit(ctx, "update", "site", id)?])
+        .await?;
+    get(ctx, id).await
+}
+
+/// `DELETE /api/sites/<id>`: the site and everything in it (users, phones, templates,
+/// mappings, phonebooks, firmware rows by cascade; firmware images in R2 after).
+pub(crate) async fn delete(ctx: &Ctx<'_>, id: &str) -> ApiResult<Response> {
+    load(ctx, id).await?;
+    let keys: Vec<String> = ctx
+        .db
+        .prepare("SELECT r2_key FROM firmware WHERE site_id = ?1")
+        .bind(&[id.into()])?
+        .all()
+        .await?
+        .results::<serde_json::Value>()?
+        .into_iter()
+        .filter_map(|v| v.get("r2_key").and_then(|k| k.as_str()).map(str::to_owned))
+        .collect();
+    let delete = ctx
+        .db
+        .prepare("DELETE FROM sites WHERE id = ?1")
+        .bind(&[id.into()])?;
+    ctx.db
+        .batch(vec![delete, audit(ctx, "delete", "site", id)?])
+        .await?;
+    // The rows are gone first: an image left behind by a failure here is unreachable, never
+    // a row pointing at nothing.
+    let bucket = ctx.env.bucket(crate::FIRMWARE)?;
+    for key in keys {
+        bucket.delete(key).await?;
+    }
+    Ok(no_content()?)
+}
+
+/// `GET /api/sites`: every site.
+pub(crate) async fn list(ctx: &Ctx<'_>) -> ApiResult<Response> {
+    let sites: Vec<Site> = ctx
+        .db
+        .prepare(format!(
+            "SELECT {SITE_COLUMNS} FROM sites ORDER BY name, id"
+        ))
+        .all()
+        .await?
+        .results()?;
+    json(200, &sites)
+}
+
+/// `GET /api/sites/<id>`.
 pub(crate) async fn get(ctx: &Ctx<'_>, id: &str) -> ApiResult<Response> {
     let site = load(ctx, id).await?;
     json(200, &site)
 }
 
+/// The site `id`, or the API's 404.
 pub(crate) async fn load(ctx: &Ctx<'_>, id: &str) -> ApiResult<Site> {
     ctx.db
         .prepare(format!("SELECT {SITE_COLUMNS} FROM sites WHERE id = ?1"))
@@ -157,97 +273,9 @@ pub(crate) async fn load(ctx: &Ctx<'_>, id: &str) -> ApiResult<Site> {
         .ok_or_else(|| ApiError::not_found("site"))
 }
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct NewUser {
-    extension: String,
-    #[serde(default)]
-    auth_name: Option<String>,
-    sip_password: String,
-    #[serde(default)]
-    display_name: String,
-    #[serde(default)]
-    voicemail_pin: String,
-}
-
-/// A user as the API returns it: never the password or PIN, only how strong they are.
-#[derive(Serialize)]
-struct UserView {
-    id: String,
-    extension: String,
-    auth_name: String,
-    display_name: String,
-    password: engine::Audit,
-    pin: Option<engine::Audit>,
-}
-
-pub(crate) async fn create_user(
-    ctx: &Ctx<'_>,
-    site: &str,
-    body: Option<&str>,
-) -> ApiResult<Response> {
-    load(ctx, site).await?;
-    let u: NewUser = parse_body(body)?;
-    if u.extension.is_empty()
-        || u.extension.len() > 32
-        || !u
-            .extension
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b"*#+-_.".contains(&b))
-    {
-        return Err(ApiError::bad(
-            "extension",
-            "1-32 letters, digits or * # + - _ .",
-        ));
-    }
-    let auth = u.auth_name.clone().unwrap_or_else(|| u.extension.clone());
-    text("auth_name", &auth, 1, 64)?;
-    text("sip_password", &u.sip_password, 1, 128)?;
-    text("display_name", &u.display_name, 0, 100)?;
-    if !u.voicemail_pin.bytes().all(|b| b.is_ascii_digit()) || u.voicemail_pin.len() > 16 {
-        return Err(ApiError::bad("voicemail_pin", "digits only, at most 16"));
-    }
-    let exists = ctx
-        .db
-        .prepare("SELECT id FROM users WHERE site_id = ?1 AND extension = ?2")
-        .bind(&[site.into(), u.extension.as_str().into()])?
-        .first::<serde_json::Value>(None)
-        .await?;
-    if exists.is_some() {
-        return Err(ApiError::conflict(
-            "extension",
-            "this site already has that extension",
-        ));
-    }
-    let id = new_id("user")?;
-    let insert = ctx
-        .db
-        .prepare(
-            "INSERT INTO users (id, site_id, extension, auth_name, sip_password, display_name, voicemail_pin) \
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-        )
-        .bind(&[
-            id.as_str().into(),
-            site.into(),
-            u.extension.as_str().into(),
-            auth.as_str().into(),
-            u.sip_password.as_str().into(),
-            u.display_name.as_str().into(),
-            u.voicemail_pin.as_str().into(),
-        ])?;
-    ctx.db
-        .batch(vec![insert, audit(ctx, "create", "user", &id)?])
-        .await?;
-    let view = UserView {
-        id,
-        password: engine::audit_sip_password(&u.sip_password, &u.extension),
-        pin: (!u.voicemail_pin.is_empty())
-            .then(|| engine::audit_pin(&u.voicemail_pin, &u.extension)),
-        extension: u.extension,
-        auth_name: auth,
-        display_name: u.display_name,
-    };
-    json(201, &view)
+/// An empty 204 answer.
+pub(crate) fn no_content() -> worker::Result<Response> {
+    Ok(Response::empty()?.with_status(204))
 }
 
 pub(crate) fn text(field: &str, v: &str, min: usize, max: usize) -> ApiResult<()> {
@@ -261,7 +289,7 @@ pub(crate) fn text(field: &str, v: &str, min: usize, max: usize) -> ApiResult<()
     Ok(())
 }
 
-fn host(field: &str, v: &str) -> ApiResult<()> {
+pub(crate) fn host(field: &str, v: &str) -> ApiResult<()> {
     let ok = !v.is_empty()
         && v.len() <= 253
         && v.bytes()
@@ -273,7 +301,7 @@ fn host(field: &str, v: &str) -> ApiResult<()> {
     }
 }
 
-fn opt(v: Option<&str>) -> wasm_bindgen::JsValue {
+pub(crate) fn opt(v: Option<&str>) -> wasm_bindgen::JsValue {
     v.map_or(wasm_bindgen::JsValue::NULL, wasm_bindgen::JsValue::from)
 }
 

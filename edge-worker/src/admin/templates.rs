@@ -1,7 +1,15 @@
 //! Templates: validated by the engine on save; a refused save changes nothing, so the
 //! previous version keeps serving.
+//!
+//! - `POST /api/sites/<site>/templates` `{name, vendor, style?, composition?, source}` -> 201.
+//! - `GET /api/sites/<site>/templates` -> every template (with source), by name.
+//! - `GET /api/sites/<site>/templates/<name>` -> the template, and how many phones and URI
+//!   mappings use it.
+//! - `PUT /api/sites/<site>/templates/<name>` the same body as `POST` -> 200.
+//! - `DELETE /api/sites/<site>/templates/<name>` -> 204; phones using it fall back to the
+//!   vendor default, URI mappings to it are removed.
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use worker::Response;
 
 use super::{audit, json, new_id, parse_body, ApiError, ApiResult, Ctx, Route};
@@ -11,7 +19,10 @@ use worker::Method;
 pub(crate) async fn route(ctx: &Ctx<'_>, r: &Route<'_>) -> Option<ApiResult<Response>> {
     Some(match (r.method, r.segments) {
         (Method::Post, ["sites", site, "templates"]) => create(ctx, site, r.body).await,
+        (Method::Get, ["sites", site, "templates"]) => list(ctx, site).await,
+        (Method::Get, ["sites", site, "templates", name]) => get(ctx, site, name).await,
         (Method::Put, ["sites", site, "templates", name]) => update(ctx, site, name, r.body).await,
+        (Method::Delete, ["sites", site, "templates", name]) => delete(ctx, site, name).await,
         _ => return None,
     })
 }
@@ -73,6 +84,19 @@ pub(crate) async fn update(
         .await?
         .ok_or_else(|| ApiError::not_found("template"))?;
     let t = validated(body)?;
+    let other_vendor = ctx
+        .db
+        .prepare("SELECT COUNT(*) AS n FROM phones WHERE template_id = ?1 AND vendor != ?2")
+        .bind(&[id.as_str().into(), t.vendor.as_str().into()])?
+        .first::<f64>(Some("n"))
+        .await?
+        .unwrap_or_default();
+    if other_vendor > 0.0 {
+        return Err(ApiError::conflict(
+            "vendor",
+            format!("{other_vendor} phone(s) of another vendor use this template"),
+        ));
+    }
     if t.name != name && find(ctx, site, &t.name).await?.is_some() {
         return Err(ApiError::conflict(
             "name",
@@ -113,6 +137,92 @@ async fn write(
         status,
         &serde_json::json!({ "id": id, "name": t.name, "vendor": t.vendor }),
     )
+}
+
+/// A template as the API shows it.
+#[derive(Serialize, Deserialize)]
+struct View {
+    id: String,
+    name: String,
+    vendor: String,
+    style: String,
+    composition: String,
+    source: String,
+    updated_at: f64,
+}
+
+const VIEW_COLUMNS: &str = "id, name, vendor, style, composition, source, updated_at";
+
+async fn list(ctx: &Ctx<'_>, site: &str) -> ApiResult<Response> {
+    super::sites::load(ctx, site).await?;
+    let rows: Vec<View> = ctx
+        .db
+        .prepare(format!(
+            "SELECT {VIEW_COLUMNS} FROM templates WHERE site_id = ?1 ORDER BY name"
+        ))
+        .bind(&[site.into()])?
+        .all()
+        .await?
+        .results()?;
+    json(200, &rows)
+}
+
+async fn get(ctx: &Ctx<'_>, site: &str, name: &str) -> ApiResult<Response> {
+    super::sites::load(ctx, site).await?;
+    #[derive(Serialize, Deserialize)]
+    struct WithUse {
+        #[serde(flatten)]
+        view: View,
+        phones: f64,
+        uri_mappings: f64,
+    }
+    let row = ctx
+        .db
+        .prepare(format!(
+            "SELECT {VIEW_COLUMNS}, (SELECT COUNT(*) FROM phones p WHERE p.template_id = t.id) AS phones, \
+             (SELECT COUNT(*) FROM uri_mappings m WHERE m.template_id = t.id) AS uri_mappings \
+             FROM templates t WHERE site_id = ?1 AND name = ?2"
+        ))
+        .bind(&[site.into(), name.into()])?
+        .first::<WithUse>(None)
+        .await?
+        .ok_or_else(|| ApiError::not_found("template"))?;
+    json(200, &row)
+}
+
+async fn delete(ctx: &Ctx<'_>, site: &str, name: &str) -> ApiResult<Response> {
+    super::sites::load(ctx, site).await?;
+    let id = find(ctx, site, name)
+        .await?
+        .ok_or_else(|| ApiError::not_found("template"))?;
+    let delete = ctx
+        .db
+        .prepare("DELETE FROM templates WHERE id = ?1")
+        .bind(&[id.as_str().into()])?;
+    ctx.db
+        .batch(vec![delete, audit(ctx, "delete", "template", &id)?])
+        .await?;
+    Ok(super::sites::no_content()?)
+}
+
+/// The id and vendor of the site's template `name`.
+pub(crate) async fn find_with_vendor(
+    ctx: &Ctx<'_>,
+    site: &str,
+    name: &str,
+) -> ApiResult<Option<(String, String)>> {
+    #[derive(Deserialize)]
+    struct Row {
+        id: String,
+        vendor: String,
+    }
+    Ok(ctx
+        .db
+        .prepare("SELECT id, vendor FROM templates WHERE site_id = ?1 AND name = ?2")
+        .bind(&[site.into(), name.into()])?
+        .first::<Row>(None)
+        .await?
+        .map(|r| (r.id, r.vendor)))
 }
 
 /// The id of the site's template `name`.
