@@ -196,15 +196,16 @@ pub(crate) fn parse_body<T: serde::de::DeserializeOwned>(body: Option<&str>) -> 
         let path = e.path().to_string();
         let msg = e.inner().to_string();
         let msg = msg.split(" at line").next().unwrap_or(&msg).to_owned();
-        // At the top level, serde names the field inside the message: "missing field `x`".
-        let field = if path.is_empty() || path == "." {
-            msg.split('`')
-                .nth(1)
-                .filter(|f| msg.contains(" field ") && !f.is_empty())
-                .unwrap_or("body")
-                .to_owned()
-        } else {
-            path
+        // A missing field is named inside the message ("missing field `x`"), not in the path.
+        let missing = msg
+            .strip_prefix("missing field `")
+            .and_then(|m| m.split('`').next())
+            .filter(|f| !f.is_empty());
+        let field = match (path.as_str(), missing) {
+            ("" | ".", Some(f)) => f.to_owned(),
+            ("" | ".", None) => "body".to_owned(),
+            (p, Some(f)) => format!("{p}.{f}"),
+            (p, None) => p.to_owned(),
         };
         ApiError {
             status: 400,
