@@ -19,7 +19,17 @@ const api = (method, path, body, token = ADMIN_TOKEN) =>
 const SITE = { name: "Berlin office", pbx_host: "pbx.example.com", timezone: "Europe/Berlin", language: "de", ntp_server: "pool.ntp.org" };
 
 test("every endpoint refuses a missing or wrong bearer token", async () => {
-  const calls = [["POST", "/sites", SITE], ["GET", "/sites/x"], ["POST", "/sites/x/users", {}], ["POST", "/sites/x/phones", {}], ["GET", "/sites/x/phones"]];
+  const calls = [
+    ["POST", "/sites", SITE], ["GET", "/sites"], ["GET", "/sites/x"], ["PATCH", "/sites/x", {}], ["DELETE", "/sites/x"],
+    ["POST", "/sites/x/users", {}], ["GET", "/sites/x/users"], ["GET", "/sites/x/users/1"], ["PATCH", "/sites/x/users/1", {}], ["DELETE", "/sites/x/users/1"],
+    ["POST", "/sites/x/phones", {}], ["GET", "/sites/x/phones"], ["GET", "/sites/x/phones/001565aabbcc"], ["PATCH", "/sites/x/phones/001565aabbcc", {}],
+    ["DELETE", "/sites/x/phones/001565aabbcc"], ["POST", "/sites/x/phones/001565aabbcc/rotate-token"], ["POST", "/sites/x/phones/001565aabbcc/reopen"],
+    ["POST", "/sites/x/templates", {}], ["GET", "/sites/x/templates"], ["GET", "/sites/x/templates/t"], ["PUT", "/sites/x/templates/t", {}], ["DELETE", "/sites/x/templates/t"],
+    ["POST", "/sites/x/uri-mappings", {}], ["GET", "/sites/x/uri-mappings"], ["PUT", "/sites/x/uri-mappings/m", {}], ["DELETE", "/sites/x/uri-mappings/m"],
+    ["POST", "/sites/x/phonebook-sources", {}], ["GET", "/sites/x/phonebook-sources"], ["GET", "/sites/x/phonebook-sources/s"],
+    ["PUT", "/sites/x/phonebook-sources/s", {}], ["DELETE", "/sites/x/phonebook-sources/s"],
+    ["POST", "/sites/x/preview", {}], ["GET", "/sites/x/audit"], ["POST", "/sites/x/relay-token"], ["GET", "/nope"],
+  ];
   for (const [m, p, b] of calls) {
     for (const token of [null, "", "wrong", ADMIN_TOKEN.slice(0, -1), ADMIN_TOKEN + "x", "0".repeat(32)]) {
       const res = await api(m, p, b, token);
