@@ -8,6 +8,9 @@
 //! threshold the address gets 429 for a cool-off, but a valid token is always served, so an
 //! office behind one NAT address is never locked out by its own phones.
 
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::rc::Rc;
 use std::sync::Arc;
 
 use engine::{
@@ -206,16 +209,44 @@ pub(crate) fn render(
 ) -> engine::Result<String> {
     // Validated on save; parameters that no longer parse are left out, not half-applied.
     let params = AdditionalParams::parse(additional_params).unwrap_or_default();
-    let mut renderer = engine::Renderer::new();
-    let name = match template {
-        Some(t) => {
-            let name = t.name.clone();
-            renderer.load_saved(t)?;
-            Some(name)
-        }
-        None => None,
-    };
+    let name = template.as_ref().map(|t| t.name.clone());
+    let renderer = renderer_for(template)?;
     renderer.render_config(&Arc::new(profile), name.as_deref(), &params)
+}
+
+thread_local! {
+    /// Compiled templates of this isolate, keyed by the SHA-256 of everything saved with
+    /// them (an edited template has a new key; the old entry ages out with the rest).
+    static RENDERERS: RefCell<HashMap<String, Rc<engine::Renderer>>> = RefCell::new(HashMap::new());
+}
+
+/// At most this many compiled templates per isolate; past it the cache starts afresh.
+const MAX_CACHED_TEMPLATES: usize = 64;
+
+/// A renderer holding `template` compiled (or none), from the isolate's cache.
+fn renderer_for(template: Option<engine::Template>) -> engine::Result<Rc<engine::Renderer>> {
+    let key = template.as_ref().map_or_else(String::new, |t| {
+        engine::token_hash(&format!(
+            "{}\0{:?}\0{:?}\0{}\0{}",
+            t.vendor, t.style, t.composition, t.name, t.source
+        ))
+    });
+    if let Some(r) = RENDERERS.with(|c| c.borrow().get(&key).cloned()) {
+        return Ok(r);
+    }
+    let mut renderer = engine::Renderer::new();
+    if let Some(t) = template {
+        renderer.load_saved(t)?;
+    }
+    let renderer = Rc::new(renderer);
+    RENDERERS.with(|c| {
+        let mut c = c.borrow_mut();
+        if c.len() >= MAX_CACHED_TEMPLATES {
+            c.clear();
+        }
+        c.insert(key, Rc::clone(&renderer));
+    });
+    Ok(renderer)
 }
 
 /// A request whose token is unknown or names another phone: counted against the address.

@@ -346,8 +346,7 @@ test("DELETE removes row and blob; the phone then gets the same 404 as for any u
   const path = `/p/${t.token2}/firmware/${p.vendor}/${p.image}`;
   assert.equal((await phoneGet(path, p.ua)).status, 200);
   const res = await api("DELETE", `/sites/site1/firmware/${id}`);
-  assert.equal(res.status, 200);
-  assert.deepEqual(await res.json(), { deleted: id });
+  assert.equal(res.status, 204);
   assert.equal(await db.prepare("SELECT id FROM firmware WHERE id = ?1").bind(id).first(), null, "row gone");
   assert.equal(await bucket.head(r2_key), null, "blob gone");
   const gone = await phoneGet(path, p.ua);

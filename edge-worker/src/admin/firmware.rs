@@ -18,7 +18,7 @@
 //!   row; 404 for an id that is not this site's.
 //! - `DELETE /api/sites/<site>/firmware/<id>`: the row goes first (with its audit row), then
 //!   the R2 object; a failure in between leaves an orphan object, never a row pointing at
-//!   nothing. 200 `{deleted: id}`.
+//!   nothing. 204.
 //!
 //! Quotas are `engine::Quota::default()` unless the Worker variables `FIRMWARE_MAX_FILE_MB`
 //! and `FIRMWARE_MAX_TOTAL_MB` (MB of 1,048,576 bytes; a string or a number) say otherwise.
@@ -556,5 +556,5 @@ async fn delete(ctx: &Ctx<'_>, site: &str, id: &str) -> ApiResult<Response> {
         .await?;
     // Row first: if this fails, the object is an orphan, never a row pointing at nothing.
     delete_blob(&ctx.env.bucket(crate::FIRMWARE)?, &row.r2_key).await;
-    json(200, &serde_json::json!({ "deleted": row.id }))
+    Ok(super::sites::no_content()?)
 }
