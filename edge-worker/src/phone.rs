@@ -76,7 +76,7 @@ pub(crate) async fn handle(req: &Request, env: &Env, rest: &str) -> Result<Respo
 
     let key = env.secret(crate::TOKEN_KEY)?.to_string();
     let steady = engine::steady_token(key.as_bytes(), &row.id, row.token_generation as u32);
-    let base = base_url(&req.url()?.origin().ascii_serialization(), &steady);
+    let base = base_url(&crate::origin(req), &steady);
     let (body, content_type) = match &detection.resource {
         Resource::DeviceConfig { .. } => {
             let template = saved_template(&row);

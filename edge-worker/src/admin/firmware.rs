@@ -183,10 +183,10 @@ struct UploadQuery {
 }
 
 impl UploadQuery {
-    fn parse(url: &worker::Url) -> ApiResult<Self> {
+    fn parse(query: &str) -> ApiResult<Self> {
         let mut vals: BTreeMap<&'static str, String> = BTreeMap::new();
         const NAMES: [&str; 6] = ["vendor", "file_name", "version", "model", "notes", "sha256"];
-        for (k, v) in url.query_pairs() {
+        for (k, v) in form_urlencoded::parse(query.as_bytes()) {
             let Some(name) = NAMES.iter().find(|n| **n == k) else {
                 let k: String = k.chars().take(40).collect();
                 return Err(ApiError::bad(
@@ -235,7 +235,7 @@ fn content_length(req: &Request) -> ApiResult<u64> {
 /// `POST /api/sites/<site>/firmware`: checks everything it can, then streams the body into R2.
 pub(crate) async fn upload(ctx: &Ctx<'_>, site: &str, req: &mut Request) -> ApiResult<Response> {
     super::sites::load(ctx, site).await?;
-    let q = UploadQuery::parse(&req.url()?)?;
+    let q = UploadQuery::parse(&crate::query(req))?;
     let size = content_length(req)?;
     let vendor: Vendor = q
         .vendor

@@ -95,7 +95,7 @@ pub(crate) async fn handle(mut req: Request, env: &Env, path: &str) -> Result<Re
         env,
         db: env.d1(crate::DB)?,
         now: worker::Date::now().as_millis() / 1000,
-        origin: req.url()?.origin().ascii_serialization(),
+        origin: crate::origin(&req),
     };
     // A firmware upload streams its body into R2; every other write is a small JSON body.
     if let (Method::Post, ["sites", site, "firmware"]) = (&method, segments.as_slice()) {
