@@ -2,8 +2,7 @@
 -- each phone a SIP NOTIFY (check-sync) and acknowledges the outcome.
 -- status: pending (queued) -> collected (handed to the relay; handed out again if not
 -- acknowledged in time) -> done | failed (the relay's answer, or given up after too many
--- deliveries). Discovery needs no table of its own: a phone the relay reports is a row of
--- phones with user_id NULL and discovered_via = 'pnp' | 'tftp' | 'http'.
+-- deliveries).
 CREATE TABLE relay_actions (
   id TEXT PRIMARY KEY,
   site_id TEXT NOT NULL REFERENCES sites(id) ON DELETE CASCADE,
@@ -26,3 +25,10 @@ CREATE INDEX relay_actions_site_status ON relay_actions (site_id, status, reques
 CREATE INDEX relay_actions_site_requested ON relay_actions (site_id, requested_at);
 -- Deleting a phone deletes its actions.
 CREATE INDEX relay_actions_phone ON relay_actions (phone_id);
+
+-- Discovery: a phone the relay reports and no site has becomes a row of phones with user_id
+-- NULL and discovered_via = 'pnp' | 'tftp' | 'http'. Its LAN address, as the relay last
+-- reported it, is kept apart from last_ip (which the edge sets to the address a fetch came
+-- from, usually the site's public NAT address): it is where the relay sends the NOTIFY.
+ALTER TABLE phones ADD COLUMN lan_ip TEXT;
+ALTER TABLE phones ADD COLUMN lan_seen_at INTEGER;

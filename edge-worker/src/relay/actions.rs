@@ -21,7 +21,7 @@ struct Row {
     mac: String,
     vendor: String,
     model: String,
-    last_ip: Option<String>,
+    lan_ip: Option<String>,
 }
 
 /// An action as the relay receives it.
@@ -46,7 +46,7 @@ pub(super) async fn collect(db: &D1Database, site: &str, now: u64) -> RelayResul
     let cutoff = now.saturating_sub(REDELIVER_AFTER_SECS) as f64;
     let rows: Vec<Row> = db
         .prepare(format!(
-            "SELECT a.id, a.action, a.deliveries, p.mac, p.vendor, p.model, p.last_ip \
+            "SELECT a.id, a.action, a.deliveries, p.mac, p.vendor, p.model, p.lan_ip \
              FROM relay_actions a JOIN phones p ON p.id = a.phone_id WHERE a.site_id = ?1 \
              AND (a.status = 'pending' OR (a.status = 'collected' AND a.collected_at <= ?2)) \
              ORDER BY a.requested_at, a.rowid LIMIT {COLLECT_LIMIT}"
@@ -114,7 +114,7 @@ pub(super) async fn collect(db: &D1Database, site: &str, now: u64) -> RelayResul
             mac: r.mac,
             vendor: r.vendor,
             model: r.model,
-            ip: r.last_ip,
+            ip: r.lan_ip,
         })
         .collect();
     json(&Collected {

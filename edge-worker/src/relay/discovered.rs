@@ -152,7 +152,7 @@ pub(super) async fn report(
         let mut stmts = vec![db
             .prepare(
                 "UPDATE phones SET last_seen_at = ?2, \
-                 last_ip = COALESCE(j.ip, phones.last_ip), \
+                 last_ip = COALESCE(j.ip, phones.last_ip), lan_ip = COALESCE(j.ip, phones.lan_ip), lan_seen_at = ?2, \
                  last_user_agent = COALESCE(j.ua, phones.last_user_agent), \
                  last_firmware = COALESCE(j.firmware, phones.last_firmware), \
                  model = CASE WHEN phones.model = '' AND j.model IS NOT NULL THEN j.model ELSE phones.model END \
@@ -171,11 +171,13 @@ pub(super) async fn report(
             stmts.push(
                 db.prepare(
                     "INSERT INTO phones (id, site_id, mac, vendor, model, user_id, template_id, token1_hash, \
-                     token2_hash, assigned_at, discovered_via, last_ip, last_user_agent, last_firmware, last_seen_at) \
+                     token2_hash, assigned_at, discovered_via, last_ip, last_user_agent, last_firmware, last_seen_at, \
+                     lan_ip, lan_seen_at) \
                      SELECT json_extract(value, '$.id'), ?2, json_extract(value, '$.mac'), \
                      json_extract(value, '$.vendor'), json_extract(value, '$.model'), NULL, NULL, NULL, \
                      json_extract(value, '$.token2_hash'), ?3, json_extract(value, '$.via'), \
-                     json_extract(value, '$.ip'), json_extract(value, '$.ua'), json_extract(value, '$.firmware'), ?3 \
+                     json_extract(value, '$.ip'), json_extract(value, '$.ua'), json_extract(value, '$.firmware'), ?3, \
+                     json_extract(value, '$.ip'), ?3 \
                      FROM json_each(?1) WHERE true ON CONFLICT (mac) DO NOTHING RETURNING id",
                 )
                 .bind(&[inserts.as_str().into(), site.into(), (now as f64).into()])?,

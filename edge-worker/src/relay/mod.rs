@@ -49,8 +49,8 @@
 //!   unbound phone (no user, no template), `found_by` = `via` in the admin phones view. It gets
 //!   no config from the edge until an admin binds it to a user (the phone route answers 404);
 //! - a MAC of a phone of the relay's site: its last-seen fields (IP, User-Agent, firmware,
-//!   time) are updated, and its model filled in if it had none; never its user, template,
-//!   vendor or tokens;
+//!   time, and the LAN address handed out with its actions) are updated, and its model filled
+//!   in if it had none; never its user, template, vendor or tokens;
 //! - anything else (a MAC of another site, an all-zero or broadcast MAC, an
 //!   Alcatel-Lucent Enterprise phone, a maker we do not know) is left alone and counted as
 //!   `ignored`, without saying why.
@@ -69,7 +69,9 @@
 //! ```
 //! `action` is `"reprovision"` (make the phone fetch its config now: SIP NOTIFY
 //! `Event: check-sync`) or `"reboot"` (NOTIFY `check-sync;reboot=true`). `ip` is the phone's
-//! last known address (from its last fetch or the relay's last report), `null` if never seen.
+//! LAN address as a relay of the site last reported it (`POST /relay/v1/discovered`), `null`
+//! if never reported: never the address the edge saw a fetch come from, which is usually
+//! the site's public NAT address. A relay with a fresher address of its own may prefer it.
 //! `delivery` counts the times this action was handed out (1 the first time).
 //!
 //! Collecting marks the actions `collected`. Delivery is **at least once**: an action that is
@@ -210,14 +212,23 @@ pub(crate) fn parse<T: serde::de::DeserializeOwned>(body: &str) -> RelayResult<T
         let path = e.path().to_string();
         let msg = e.inner().to_string();
         let msg = msg.split(" at line").next().unwrap_or(&msg).to_owned();
-        let field = if path.is_empty() || path == "." {
-            msg.split('`')
+        // serde names a missing field inside the message ("missing field `x`"), the path
+        // being that of the object that lacks it.
+        let missing = msg
+            .strip_prefix("missing field `")
+            .and_then(|m| m.split('`').next())
+            .filter(|f| !f.is_empty());
+        let top = path.is_empty() || path == ".";
+        let field = match (top, missing) {
+            (true, Some(m)) => m.to_owned(),
+            (false, Some(m)) => format!("{path}.{m}"),
+            (true, None) => msg
+                .split('`')
                 .nth(1)
                 .filter(|f| msg.contains(" field ") && !f.is_empty())
                 .unwrap_or("body")
-                .to_owned()
-        } else {
-            path
+                .to_owned(),
+            (false, None) => path,
         };
         Refusal::bad(field, msg)
     })
