@@ -52,8 +52,8 @@ async fn fetch(req: Request, env: Env, _ctx: Context) -> Result<Response> {
         return admin::handle(req, &env, &rest)
             .await
             .or_else(|e| error::internal(&e));
-    } else if path == "/relay/v1/snapshot" {
-        relay::snapshot(&req, &env).await
+    } else if let Some(rest) = path.strip_prefix("/relay/v1/") {
+        relay::handle(req, &env, rest).await
     } else if path == "/healthz" {
         Response::ok("ok\n")
     } else if let Some(rest) = path.strip_prefix("/p/") {

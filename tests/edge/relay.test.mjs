@@ -1,11 +1,13 @@
 // The relay sync API under real workerd: only the site's relay token reads the snapshot;
-// an unchanged site answers 304 to its ETag; any change gives a new ETag.
+// an unchanged site answers 304 to its ETag; any change gives a new ETag. The relay reports
+// the phones it discovers and collects/acknowledges the admin's re-provision and reboot
+// requests, for its own site only.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { start, ADMIN_TOKEN } from "./harness.mjs";
+import { start, ADMIN_TOKEN, sha256, steadyToken } from "./harness.mjs";
 
-let mf;
-before(async () => ({ mf } = await start()));
+let mf, db;
+before(async () => ({ mf, db } = await start()));
 after(async () => mf?.dispose());
 
 const api = (method, path, body) =>
@@ -55,4 +57,381 @@ test("snapshot with ETag and 304, for the site's relay token only", async () => 
   const { relay_token: rotated } = await (await api("POST", `/sites/${site.id}/relay-token`)).json();
   assert.equal((await snapshot(relay_token)).status, 401);
   assert.equal((await snapshot(rotated)).status, 200);
+});
+
+// ---- helpers for the endpoints below ----
+
+const relay = (token, method, path, body) =>
+  mf.dispatchFetch(`https://edge.example.com/relay/v1/${path}`, {
+    method,
+    headers: { ...(token === null ? {} : { Authorization: `Bearer ${token}` }), "Content-Type": "application/json" },
+    body: body === undefined ? undefined : typeof body === "string" ? body : JSON.stringify(body),
+  });
+const adminAs = (token, method, path, body) =>
+  mf.dispatchFetch(`https://edge.example.com/api${path}`, {
+    method,
+    headers: { ...(token === null ? {} : { Authorization: `Bearer ${token}` }), "Content-Type": "application/json" },
+    body: body === undefined ? undefined : typeof body === "string" ? body : JSON.stringify(body),
+  });
+const count = async (sql, ...args) => (await db.prepare(sql).bind(...args).first()).n;
+// Everything a refused request could have written.
+const writes = () =>
+  count("SELECT (SELECT COUNT(*) FROM phones) + (SELECT COUNT(*) FROM audit_log) + (SELECT COUNT(*) FROM relay_actions) + (SELECT COUNT(*) FROM phones WHERE last_seen_at IS NOT NULL) + (SELECT COUNT(*) FROM relay_actions WHERE status != 'pending') AS n");
+
+// A site with a relay token, made through the admin API.
+async function newSite(name) {
+  const site = await (await api("POST", "/sites", { name, pbx_host: "pbx.example.com" })).json();
+  const { relay_token } = await (await api("POST", `/sites/${site.id}/relay-token`)).json();
+  return { id: site.id, token: relay_token };
+}
+const phonesOf = async (siteId) => Object.fromEntries((await (await api("GET", `/sites/${siteId}/phones`)).json()).map((p) => [p.mac, p]));
+const actionsOf = async (siteId) => Object.fromEntries((await (await api("GET", `/sites/${siteId}/actions`)).json()).map((a) => [a.id, a]));
+
+test("every relay endpoint wants the site's relay token; other paths and methods are refused", async () => {
+  const site = await newSite("Token office");
+  const before = await writes();
+  const calls = [["GET", "snapshot"], ["POST", "discovered", { phones: [{ mac: "001565aa0101", via: "pnp" }] }], ["GET", "actions"], ["POST", "actions/ack", { results: [] }], ["GET", "nowhere"]];
+  for (const [m, p, b] of calls) {
+    for (const t of [null, "", "wrong", "0".repeat(32), site.token.slice(0, -1) + "x", ADMIN_TOKEN, `${site.token} `.repeat(2)]) {
+      const res = await relay(t, m, p, b);
+      assert.equal(res.status, 401, `${m} ${p} with ${JSON.stringify(t)}`);
+      assert.equal(await res.text(), "Unauthorized\n");
+    }
+  }
+  // A relay token is no admin token.
+  assert.equal((await adminAs(site.token, "GET", `/sites/${site.id}/actions`)).status, 401);
+  assert.equal(await writes(), before, "nothing was written");
+
+  assert.equal((await relay(site.token, "GET", "nowhere")).status, 404);
+  const wrong = await relay(site.token, "POST", "snapshot", {});
+  assert.equal(wrong.status, 405);
+  assert.equal(wrong.headers.get("allow"), "GET");
+  assert.equal((await relay(site.token, "GET", "discovered")).status, 405);
+  assert.equal((await relay(site.token, "GET", "actions/ack")).status, 405);
+  assert.equal((await relay(site.token, "DELETE", "actions")).status, 405);
+});
+
+test("discovered phones: new ones are added unbound, known ones get last-seen only, another site's are untouched and unrevealed", async () => {
+  const a = await newSite("Discovery office");
+  const b = await newSite("Neighbour office");
+  await api("POST", `/sites/${a.id}/users`, { extension: "401", sip_password: "Hq2-vP9x-Lm4t-Zr8w" });
+  await api("POST", `/sites/${b.id}/users`, { extension: "501", sip_password: "Kp3-wQ8y-Nn5u-Xs7v" });
+  // A bound phone of this site, without a model yet, and one of the other site.
+  const bound = await (await api("POST", `/sites/${a.id}/phones`, { mac: "0c383e112244", user_extension: "401" })).json();
+  await api("POST", `/sites/${b.id}/phones`, { mac: "001565000b0b", model: "T48S", user_extension: "501" });
+  const neighbourBefore = await phonesOf(b.id);
+
+  const first = await relay(a.token, "GET", "snapshot");
+  const etag = first.headers.get("etag");
+
+  const report = {
+    phones: [
+      { mac: "00:15:65:AA:00:01", model: "T46S", firmware: "66.86.0.15", ip: "192.0.2.11", user_agent: "Yealink SIP-T46S 66.86.0.15 00:15:65:aa:00:01", via: "pnp" },
+      { mac: "0004.13aa.bbcc", ip: "2001:db8::12", via: "tftp" },
+      { mac: "0c-38-3e-11-22-44", model: "X5U", firmware: "2.4.1", ip: "192.0.2.20", user_agent: "Fanvil X5U 2.4.1", via: "http" },
+      { mac: "001565000b0b", ip: "192.0.2.99", firmware: "1.0", via: "pnp" },
+      { mac: "00:80:9f:11:22:33", via: "pnp" },
+      { mac: "52:54:00:12:34:56", via: "http" },
+      { mac: "000000000000", via: "tftp" },
+      { mac: "0c383e998877", vendor: "ale", via: "pnp" },
+    ],
+  };
+  const res = await relay(a.token, "POST", "discovered", report);
+  assert.equal(res.status, 200);
+  const counts = await res.json();
+  assert.deepEqual(counts, { added: 2, updated: 1, ignored: 5 }, "another site's MAC is just one of the ignored");
+
+  const phones = await phonesOf(a.id);
+  assert.deepEqual(Object.keys(phones).sort(), ["000413aabbcc", "001565aa0001", "0c383e112244"]);
+  const yealink = phones["001565aa0001"];
+  assert.equal(yealink.found_by, "pnp");
+  assert.equal(yealink.extension, null, "unbound");
+  assert.deepEqual([yealink.vendor, yealink.model, yealink.firmware, yealink.ip, yealink.user_agent], ["yealink", "T46S", "66.86.0.15", "192.0.2.11", "Yealink SIP-T46S 66.86.0.15 00:15:65:aa:00:01"]);
+  assert.ok(yealink.last_seen_at > 0);
+  const snom = phones["000413aabbcc"];
+  assert.deepEqual([snom.vendor, snom.found_by, snom.extension, snom.ip], ["snom", "tftp", null, "2001:db8::12"], "vendor from the OUI");
+
+  const known = phones["0c383e112244"];
+  assert.equal(known.extension, "401", "the binding is untouched");
+  assert.equal(known.found_by, "admin");
+  assert.deepEqual([known.ip, known.firmware, known.user_agent, known.model], ["192.0.2.20", "2.4.1", "Fanvil X5U 2.4.1", "X5U"]);
+  assert.ok(known.last_seen_at > 0);
+  const row = await db.prepare("SELECT user_id, token1_hash, token2_hash, vendor, lan_ip, lan_seen_at FROM phones WHERE mac = '0c383e112244'").first();
+  assert.ok(row.user_id && row.token1_hash, "user and first-access token kept");
+  assert.equal(row.lan_ip, "192.0.2.20");
+  assert.ok(row.lan_seen_at > 0);
+  assert.equal(row.vendor, "fanvil");
+
+  assert.deepEqual(await phonesOf(b.id), neighbourBefore, "the other site's phone is untouched");
+  assert.equal(await count("SELECT COUNT(*) AS n FROM phones WHERE mac = '001565000b0b' AND site_id = ?1 AND last_ip IS NULL", b.id), 1);
+  assert.equal(await count("SELECT COUNT(*) AS n FROM phones WHERE mac IN ('00809f112233', '525400123456', '000000000000', '0c383e998877')"), 0, "refused makers are not added");
+
+  // Added phones carry tokens as the admin create makes them: no first-access token, the
+  // steady-state token derived from the phone's id; the audit log names them.
+  const added = await db.prepare("SELECT id, token1_hash, token2_hash, user_id, template_id, assigned_at FROM phones WHERE mac = '001565aa0001'").first();
+  assert.equal(added.token1_hash, null);
+  assert.equal(added.token2_hash, sha256(steadyToken(added.id)));
+  assert.equal(added.user_id, null);
+  assert.equal(added.template_id, null);
+  assert.ok(added.assigned_at > 0);
+  assert.equal(await count("SELECT COUNT(*) AS n FROM audit_log WHERE actor = 'relay' AND action = 'discover' AND entity_id = ?1", added.id), 1);
+
+  // The snapshot lists the new phones, unbound, under a new ETag.
+  const after = await relay(a.token, "GET", "snapshot", undefined);
+  const changed = await mf.dispatchFetch("https://edge.example.com/relay/v1/snapshot", { headers: { Authorization: `Bearer ${a.token}`, "If-None-Match": etag } });
+  assert.equal(changed.status, 200);
+  const etag2 = changed.headers.get("etag");
+  assert.notEqual(etag2, etag);
+  const snap = await after.json();
+  assert.deepEqual(snap.phones.map((p) => [p.mac, p.user_extension]), [["000413aabbcc", null], ["001565aa0001", null], ["0c383e112244", "401"]]);
+  assert.ok(!JSON.stringify(snap).includes("001565000b0b"), "the other site's phone is not in the snapshot");
+
+  // Reporting the same phones again only refreshes last-seen: the snapshot stays the same.
+  report.phones[0].ip = "192.0.2.111";
+  assert.deepEqual(await (await relay(a.token, "POST", "discovered", report)).json(), { added: 0, updated: 3, ignored: 5 });
+  assert.equal((await phonesOf(a.id))["001565aa0001"].ip, "192.0.2.111");
+  const same = await mf.dispatchFetch("https://edge.example.com/relay/v1/snapshot", { headers: { Authorization: `Bearer ${a.token}`, "If-None-Match": etag2 } });
+  assert.equal(same.status, 304);
+
+  // The other site's relay reporting this site's phone does not move or touch it.
+  assert.deepEqual(await (await relay(b.token, "POST", "discovered", { phones: [{ mac: "001565aa0001", ip: "198.51.100.1", via: "http" }] })).json(), { added: 0, updated: 0, ignored: 1 });
+  assert.equal((await phonesOf(a.id))["001565aa0001"].ip, "192.0.2.111");
+
+  // An unbound phone gets no config from the edge, though its token is good: a bound phone
+  // of the same make and the same request shape does.
+  const control = await (await api("POST", `/sites/${a.id}/phones`, { mac: "001565aa0002", model: "T46S", user_extension: "401" })).json();
+  const ua = (mac) => ({ headers: { "User-Agent": `Yealink SIP-T46S 66.86.0.15 ${mac}` } });
+  const ok = await mf.dispatchFetch(`https://edge.example.com/p/${steadyToken(control.id)}/${control.config_file}`, ua("00:15:65:aa:00:02"));
+  assert.equal(ok.status, 200);
+  const unbound = await mf.dispatchFetch(`https://edge.example.com/p/${steadyToken(added.id)}/001565aa0001.cfg`, ua("00:15:65:aa:00:01"));
+  assert.equal(unbound.status, 404);
+  assert.equal(await unbound.text(), "Not Found\n");
+  assert.equal((await db.prepare("SELECT first_fetch_at FROM phones WHERE id = ?1").bind(added.id).first()).first_fetch_at, null);
+});
+
+test("a bad discovery report is refused whole, naming the field", async () => {
+  const site = await newSite("Strict office");
+  const good = { mac: "001565aa0301", via: "pnp" };
+  const many = Array.from({ length: 501 }, (_, i) => ({ mac: `0015650${i.toString(16).padStart(5, "0")}`, via: "pnp" }));
+  const cases = [
+    ["not json", "body"],
+    [{}, "phones"],
+    [{ phones: [good], extra: 1 }, "extra"],
+    [{ phones: [good, { mac: "00:15:65:zz:00:01", via: "pnp" }] }, "phones[1].mac"],
+    [{ phones: [good, { mac: "001565aa0302", via: "ssh" }] }, "phones[1].via"],
+    [{ phones: [good, { mac: "001565aa0302" }] }, "phones[1].via"],
+    [{ phones: [good, { via: "pnp" }] }, "phones[1].mac"],
+    [{ phones: [good, { mac: "001565aa0302", via: "pnp", serial: "x" }] }, "phones[1].serial"],
+    [{ phones: [good, { mac: "001565aa0302", via: "pnp", ip: "999.1.1.1" }] }, "phones[1].ip"],
+    [{ phones: [good, { mac: "001565aa0302", via: "pnp", model: "x".repeat(41) }] }, "phones[1].model"],
+    [{ phones: [good, { mac: "001565aa0302", via: "pnp", firmware: "x".repeat(65) }] }, "phones[1].firmware"],
+    [{ phones: [good, { mac: "001565aa0302", via: "pnp", user_agent: "Yealink\r\nX-Injected: 1" }] }, "phones[1].user_agent"],
+    [{ phones: [good, { mac: "001565aa0302", via: "pnp", vendor: "nokia" }] }, "phones[1].vendor"],
+    [{ phones: [good, { mac: "00-15-65-AA-03-01", via: "tftp" }] }, "phones[1].mac"],
+    [{ phones: many }, "phones"],
+  ];
+  const before = await writes();
+  for (const [body, field] of cases) {
+    const res = await relay(site.token, "POST", "discovered", body);
+    const j = await res.json();
+    assert.equal(res.status, 400, JSON.stringify(body).slice(0, 200));
+    assert.equal(j.field, field, `${JSON.stringify(body).slice(0, 200)} -> ${JSON.stringify(j)}`);
+    assert.equal(typeof j.error, "string");
+  }
+  assert.equal(await writes(), before, "nothing was written");
+  // 500 entries are fine.
+  const res = await relay(site.token, "POST", "discovered", { phones: many.slice(0, 500) });
+  assert.deepEqual(await res.json(), { added: 500, updated: 0, ignored: 0 });
+});
+
+test("the admin queues re-provision and reboot requests: validated, deduplicated while pending", async () => {
+  const a = await newSite("Queue office");
+  const b = await newSite("Queue neighbour");
+  await relay(a.token, "POST", "discovered", { phones: [{ mac: "001565aa0401", via: "pnp" }, { mac: "001565aa0402", via: "pnp" }] });
+  await relay(b.token, "POST", "discovered", { phones: [{ mac: "001565aa0409", via: "pnp" }] });
+  const path = `/sites/${a.id}/actions`;
+
+  for (const t of [null, "", "wrong", a.token]) {
+    assert.equal((await adminAs(t, "POST", path, { action: "reboot", all: true })).status, 401);
+    assert.equal((await adminAs(t, "GET", path)).status, 401);
+  }
+  const cases = [
+    ["not json", "body"],
+    [{}, "action"],
+    [{ action: "explode", macs: ["001565aa0401"] }, "action"],
+    [{ action: "reboot" }, "macs"],
+    [{ action: "reboot", macs: [] }, "macs"],
+    [{ action: "reboot", macs: ["001565zz0401"] }, "macs"],
+    [{ action: "reboot", macs: ["001565aa0401", "001565aa0409"] }, "macs"],
+    [{ action: "reboot", macs: ["001565aa0401", "001565aa04ff"] }, "macs"],
+    [{ action: "reboot", macs: ["001565aa0401"], all: true }, "macs"],
+    [{ action: "reboot", macs: Array(501).fill("001565aa0401") }, "macs"],
+    [{ action: "reboot", all: true, now: true }, "now"],
+  ];
+  const empty = await newSite("Empty office");
+  const before = await writes();
+  for (const [body, field] of cases) {
+    const res = await api("POST", path, body);
+    const j = await res.json();
+    assert.equal(res.status, 400, JSON.stringify(body).slice(0, 200));
+    assert.equal(j.field, field, `${JSON.stringify(body).slice(0, 200)} -> ${JSON.stringify(j)}`);
+  }
+  const other = await (await api("POST", path, { action: "reboot", macs: ["001565aa0409"] })).json();
+  assert.match(other.error, /001565aa0409 is not a phone of this site/);
+  assert.equal((await api("POST", "/sites/site-none/actions", { action: "reboot", all: true })).status, 404);
+  assert.equal((await api("GET", "/sites/site-none/actions")).status, 404);
+  assert.equal((await (await api("POST", `/sites/${empty.id}/actions`, { action: "reboot", all: true })).json()).field, "all");
+  assert.equal(await writes(), before, "nothing was written");
+
+  const first = await api("POST", path, { action: "reboot", macs: ["00:15:65:AA:04:01"] });
+  assert.equal(first.status, 201);
+  const q1 = await first.json();
+  assert.equal(q1.action, "reboot");
+  assert.deepEqual(q1.queued.map((q) => q.mac), ["001565aa0401"]);
+  assert.deepEqual(q1.already_pending, []);
+
+  const second = await api("POST", path, { action: "reboot", macs: ["001565aa0401", "001565aa0402", "0015.65aa.0401"] });
+  assert.equal(second.status, 201);
+  const q2 = await second.json();
+  assert.deepEqual(q2.queued.map((q) => q.mac), ["001565aa0402"]);
+  assert.deepEqual(q2.already_pending, q1.queued, "the pending reboot is not duplicated");
+
+  const all = await (await api("POST", path, { action: "reprovision", all: true })).json();
+  assert.deepEqual(all.queued.map((q) => q.mac), ["001565aa0401", "001565aa0402"], "another action for the same phone is queued");
+  const again = await api("POST", path, { action: "reprovision", all: true });
+  assert.equal(again.status, 200);
+  assert.deepEqual((await again.json()).queued, []);
+
+  assert.equal(await count("SELECT COUNT(*) AS n FROM relay_actions WHERE site_id = ?1", a.id), 4);
+  assert.equal(await count("SELECT COUNT(*) AS n FROM audit_log WHERE actor = 'admin' AND entity = 'relay_action'"), 4);
+  const list = await (await api("GET", path)).json();
+  assert.equal(list.length, 4);
+  for (const x of list) {
+    assert.equal(x.status, "pending");
+    assert.ok(x.requested_at > 0);
+    assert.equal(x.collected_at, null);
+    assert.equal(x.finished_at, null);
+  }
+  assert.deepEqual(await (await api("GET", `/sites/${b.id}/actions`)).json(), [], "per site");
+});
+
+test("the relay collects, acknowledges; unacknowledged actions come back; another site's relay sees none of it", async () => {
+  const a = await newSite("Notify office");
+  const b = await newSite("Notify neighbour");
+  await relay(a.token, "POST", "discovered", {
+    phones: [
+      { mac: "001565aa0501", model: "T46S", ip: "192.0.2.51", via: "pnp" },
+      { mac: "001565aa0502", ip: "192.0.2.52", via: "pnp" },
+      { mac: "000413aa0503", model: "D785", via: "tftp" },
+    ],
+  });
+  await relay(b.token, "POST", "discovered", { phones: [{ mac: "001565aa0509", via: "pnp" }] });
+  const path = `/sites/${a.id}/actions`;
+  await api("POST", path, { action: "reprovision", macs: ["001565aa0501", "001565aa0502"] });
+  await api("POST", path, { action: "reboot", macs: ["000413aa0503"] });
+  await api("POST", `/sites/${b.id}/actions`, { action: "reboot", all: true });
+
+  // A fetch through the edge records the address it came from (the site's public NAT
+  // address), as the phone route does: the relay is still handed the LAN address.
+  await db.prepare("UPDATE phones SET last_ip = '203.0.113.7' WHERE mac = '001565aa0502'").run();
+
+  // The other site's relay collects only its own.
+  const theirs = await (await relay(b.token, "GET", "actions")).json();
+  assert.deepEqual(theirs.actions.map((x) => x.mac), ["001565aa0509"]);
+
+  const res = await relay(a.token, "GET", "actions");
+  assert.equal(res.status, 200);
+  assert.equal(res.headers.get("cache-control"), "no-store");
+  const got = await res.json();
+  assert.equal(got.ack_within_secs, 300);
+  const byMac = Object.fromEntries(got.actions.map((x) => [x.mac, x]));
+  assert.deepEqual(Object.keys(byMac).sort(), ["000413aa0503", "001565aa0501", "001565aa0502"]);
+  const { id: _id, ...first } = byMac["001565aa0501"];
+  assert.deepEqual(first, { action: "reprovision", mac: "001565aa0501", vendor: "yealink", model: "T46S", ip: "192.0.2.51", delivery: 1 });
+  assert.equal(byMac["001565aa0502"].ip, "192.0.2.52", "the LAN address, not the edge-seen one");
+  assert.equal(byMac["000413aa0503"].action, "reboot");
+  assert.equal(byMac["000413aa0503"].ip, null, "never seen at an address");
+  let list = await actionsOf(a.id);
+  for (const x of got.actions) {
+    assert.equal(list[x.id].status, "collected");
+    assert.ok(list[x.id].collected_at > 0);
+    assert.equal(list[x.id].deliveries, 1);
+  }
+  assert.deepEqual((await (await relay(a.token, "GET", "actions")).json()).actions, [], "a second collect returns nothing");
+
+  // The other site's relay can neither collect nor acknowledge them.
+  assert.deepEqual((await (await relay(b.token, "GET", "actions")).json()).actions, []);
+  const ids = got.actions.map((x) => x.id);
+  const foreign = await (await relay(b.token, "POST", "actions/ack", { results: ids.map((id) => ({ id, ok: true })) })).json();
+  assert.deepEqual(foreign, { acknowledged: 0, ignored: 3 });
+  list = await actionsOf(a.id);
+  for (const id of ids) assert.equal(list[id].status, "collected");
+
+  // Bad acknowledgements change nothing.
+  const r1 = byMac["001565aa0501"].id;
+  const r2 = byMac["001565aa0502"].id;
+  const r3 = byMac["000413aa0503"].id;
+  const cases = [
+    ["not json", "body"],
+    [{}, "results"],
+    [{ results: [{ id: r1, ok: true }], more: 1 }, "more"],
+    [{ results: [{ id: r1, ok: true }, { id: r2 }] }, "results[1].ok"],
+    [{ results: [{ id: r1, ok: true }, { id: r2, ok: "yes" }] }, "results[1].ok"],
+    [{ results: [{ id: r1, ok: true }, { ok: true }] }, "results[1].id"],
+    [{ results: [{ id: r1, ok: true }, { id: "", ok: true }] }, "results[1].id"],
+    [{ results: [{ id: r1, ok: true }, { id: "x".repeat(65), ok: true }] }, "results[1].id"],
+    [{ results: [{ id: r1, ok: true }, { id: r1, ok: false }] }, "results[1].id"],
+    [{ results: [{ id: r1, ok: true }, { id: r2, ok: false, detail: "x".repeat(201) }] }, "results[1].detail"],
+    [{ results: [{ id: r1, ok: true }, { id: r2, ok: false, detail: "bad\u0000" }] }, "results[1].detail"],
+    [{ results: [{ id: r1, ok: true }, { id: r2, ok: true, when: 1 }] }, "results[1].when"],
+    [{ results: Array.from({ length: 501 }, (_, i) => ({ id: `act-${i}`, ok: true })) }, "results"],
+  ];
+  const before = await writes();
+  for (const [body, field] of cases) {
+    const res = await relay(a.token, "POST", "actions/ack", body);
+    const j = await res.json();
+    assert.equal(res.status, 400, JSON.stringify(body).slice(0, 200));
+    assert.equal(j.field, field, `${JSON.stringify(body).slice(0, 200)} -> ${JSON.stringify(j)}`);
+  }
+  assert.equal(await writes(), before, "nothing was written");
+
+  // A new request for a phone whose action is collected (maybe already carried out) is queued.
+  const requeue = await api("POST", path, { action: "reprovision", macs: ["001565aa0501"] });
+  assert.equal(requeue.status, 201);
+  const r4 = (await requeue.json()).queued[0].id;
+
+  const ack = await relay(a.token, "POST", "actions/ack", {
+    results: [{ id: r1, ok: true }, { id: r2, ok: false, detail: "no answer to NOTIFY" }, { id: "act-unknown", ok: true }, { id: r4, ok: true }],
+  });
+  assert.equal(ack.status, 200);
+  assert.deepEqual(await ack.json(), { acknowledged: 2, ignored: 2 }, "unknown and not yet collected ids are ignored");
+  list = await actionsOf(a.id);
+  assert.deepEqual([list[r1].status, list[r1].detail], ["done", ""]);
+  assert.deepEqual([list[r2].status, list[r2].detail], ["failed", "no answer to NOTIFY"]);
+  assert.ok(list[r1].finished_at >= list[r1].collected_at);
+  assert.equal(list[r3].status, "collected");
+  assert.equal(list[r4].status, "pending");
+  // Acknowledging again changes nothing.
+  assert.deepEqual(await (await relay(a.token, "POST", "actions/ack", { results: [{ id: r1, ok: false }] })).json(), { acknowledged: 0, ignored: 1 });
+  assert.equal((await actionsOf(a.id))[r1].status, "done");
+
+  // r3 is not acknowledged: once its collect is older than the timeout, it is handed out again
+  // (with the pending r4), and only once.
+  await db.prepare("UPDATE relay_actions SET collected_at = collected_at - 200 WHERE id = ?1").bind(r3).run();
+  assert.deepEqual((await (await relay(a.token, "GET", "actions")).json()).actions.map((x) => x.id), [r4], "not before the timeout");
+  await db.prepare("UPDATE relay_actions SET collected_at = collected_at - 101 WHERE id = ?1").bind(r3).run();
+  const redelivered = (await (await relay(a.token, "GET", "actions")).json()).actions;
+  assert.deepEqual(redelivered.map((x) => [x.id, x.delivery]), [[r3, 2]]);
+  assert.deepEqual((await (await relay(a.token, "GET", "actions")).json()).actions, []);
+  assert.equal((await actionsOf(a.id))[r3].deliveries, 2);
+
+  // After the last delivery without an answer, it is given up.
+  await db.prepare("UPDATE relay_actions SET collected_at = collected_at - 301, deliveries = 5 WHERE id = ?1").bind(r3).run();
+  assert.deepEqual((await (await relay(a.token, "GET", "actions")).json()).actions, []);
+  list = await actionsOf(a.id);
+  assert.equal(list[r3].status, "failed");
+  assert.match(list[r3].detail, /not acknowledged after 5 deliveries/);
+  // The other site's action was never touched by all this.
+  const bList = Object.values(await actionsOf(b.id));
+  assert.deepEqual(bList.map((x) => x.status), ["collected"]);
 });

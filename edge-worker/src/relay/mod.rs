@@ -1,0 +1,345 @@
+//! The relay sync API, `/relay/v1/...`: the contract a site's LAN relay is written against.
+//!
+//! # Authentication
+//! Every endpoint wants `Authorization: Bearer <relay token>`: the token
+//! `POST /api/sites/<site>/relay-token` showed once (only its SHA-256 is stored; a new one
+//! retires the old one). A missing, malformed or unknown token gets `401` with the plain-text
+//! body `Unauthorized\n`, whatever the path or method, before anything else is looked at. The
+//! token names the site: a relay only ever reads or writes its own site's data.
+//!
+//! # Errors
+//! - `400` `{"error": "...", "field": "..."}` (JSON) for a body that is not accepted; `field`
+//!   names the offending field as a path, e.g. `phones[3].via` or `results[0].id`. A refused
+//!   body changes nothing: every body is validated whole before anything is written, and the
+//!   writes of one request go through one D1 batch (all or nothing).
+//! - `404` `Not Found\n` for another path, `405` `Method Not Allowed\n` (with `Allow`) for
+//!   another method on a known path.
+//! - `500` `Internal Server Error\n`: try again later (every write is safe to repeat).
+//!
+//! Bodies are JSON (UTF-8, at most 256 KiB), objects with no other fields than those listed.
+//! Times are seconds since the Unix epoch.
+//!
+//! # `GET /relay/v1/snapshot`
+//! The site's inventory, everything the relay needs to render configs offline:
+//! `{"site", "users", "phones", "blf_keys", "templates", "uri_mappings", "firmware",
+//! "phonebook"}`. `200` with a strong `ETag` (the SHA-256 of the body, quoted); a request
+//! with `If-None-Match: <that ETag>` gets `304` with no body while nothing changed, so an
+//! idle site costs one tiny round trip per poll. It holds SIP passwords. Phones the relay
+//! reported (below) are in `phones` with `user_extension: null` once added, so the ETag
+//! changes when one is.
+//!
+//! # `POST /relay/v1/discovered`
+//! The phones the relay saw on the LAN (SIP PnP SUBSCRIBE, TFTP or HTTP requests):
+//! ```json
+//! {"phones": [{"mac": "00:15:65:aa:bb:cc", "vendor": "yealink", "model": "T46S",
+//!              "firmware": "66.86.0.15", "ip": "192.0.2.10",
+//!              "user_agent": "Yealink SIP-T46S 66.86.0.15 00:15:65:aa:bb:cc", "via": "pnp"}]}
+//! ```
+//! - `phones`: at most [`MAX_DISCOVERED`] entries, each MAC at most once.
+//! - `mac` (required): any spelling `engine::Mac::parse` takes.
+//! - `via` (required): `"pnp"`, `"tftp"` or `"http"`: how the relay saw it.
+//! - `vendor` (optional): `yealink`, `snom`, `fanvil`, `grandstream`, `htek` or `ale`; when
+//!   absent (or empty), the maker of the MAC's OUI.
+//! - `model` (≤ 40 characters), `firmware` (≤ 64), `user_agent` (≤ 256): optional printable
+//!   text; `ip` optional, an IPv4 or IPv6 address. Absent, `null` and `""` all mean "not
+//!   known" and never erase what is stored.
+//!
+//! What happens to each entry:
+//! - a MAC no site has, of a maker this system configures: added to the relay's site as an
+//!   unbound phone (no user, no template), `found_by` = `via` in the admin phones view. It gets
+//!   no config from the edge until an admin binds it to a user (the phone route answers 404);
+//! - a MAC of a phone of the relay's site: its last-seen fields (IP, User-Agent, firmware,
+//!   time, and the LAN address handed out with its actions) are updated, and its model filled
+//!   in if it had none; never its user, template, vendor or tokens;
+//! - anything else (a MAC of another site, an all-zero or broadcast MAC, an
+//!   Alcatel-Lucent Enterprise phone, a maker we do not know) is left alone and counted as
+//!   `ignored`, without saying why.
+//!
+//! Answer `200` `{"added": n, "updated": n, "ignored": n}` (they add up to the number of
+//! entries). Reporting the same phones again is harmless: it only refreshes last-seen.
+//!
+//! # `GET /relay/v1/actions`
+//! Collects the re-provision and reboot requests the admin queued for the site
+//! (`POST /api/sites/<site>/actions`), oldest first, at most [`COLLECT_LIMIT`] per call (when
+//! the answer is full, collect again):
+//! ```json
+//! {"actions": [{"id": "act-...", "action": "reprovision", "mac": "001565aabbcc",
+//!               "vendor": "yealink", "model": "T46S", "ip": "192.0.2.10", "delivery": 1}],
+//!  "ack_within_secs": 300}
+//! ```
+//! `action` is `"reprovision"` (make the phone fetch its config now: SIP NOTIFY
+//! `Event: check-sync`) or `"reboot"` (NOTIFY `check-sync;reboot=true`). `ip` is the phone's
+//! LAN address as a relay of the site last reported it (`POST /relay/v1/discovered`), `null`
+//! if never reported: never the address the edge saw a fetch come from, which is usually
+//! the site's public NAT address. A relay with a fresher address of its own may prefer it.
+//! `delivery` counts the times this action was handed out (1 the first time).
+//!
+//! Collecting marks the actions `collected`. Delivery is **at least once**: an action that is
+//! not acknowledged within `ack_within_secs` ([`REDELIVER_AFTER_SECS`]) of being collected is
+//! handed out again by a later collect, so the relay must tolerate an action it has already
+//! carried out (a second NOTIFY is harmless). After [`MAX_DELIVERIES`] deliveries without an
+//! acknowledgement, the action is given up: `failed` with a detail saying so.
+//!
+//! # `POST /relay/v1/actions/ack`
+//! The outcome of collected actions:
+//! ```json
+//! {"results": [{"id": "act-...", "ok": true}, {"id": "act-...", "ok": false, "detail": "no answer to NOTIFY"}]}
+//! ```
+//! At most [`MAX_ACK`] results, each id at most once (≤ 64 characters); `detail` optional,
+//! ≤ 200 printable characters, shown to the admin. `ok: true` marks the action `done`,
+//! `false` `failed`. Only actions of the relay's site that are `collected` are changed; other
+//! ids (unknown, another site's, already acknowledged, given up) are ignored, so a repeated
+//! acknowledgement is harmless. Answer `200` `{"acknowledged": n, "ignored": n}`.
+
+mod actions;
+mod discovered;
+
+use serde::Serialize;
+use worker::{D1Database, Date, Env, Headers, Method, Request, Response, Result};
+
+use crate::admin::sites::{Site, SITE_COLUMNS};
+use crate::error;
+
+/// The most phones one discovery report may hold.
+pub(crate) const MAX_DISCOVERED: usize = 500;
+/// The most actions one collect hands out.
+pub(crate) const COLLECT_LIMIT: usize = 100;
+/// A collected action not acknowledged within this many seconds is handed out again.
+pub(crate) const REDELIVER_AFTER_SECS: u64 = 300;
+/// A collected action is handed out at most this many times, then given up (`failed`).
+pub(crate) const MAX_DELIVERIES: u32 = 5;
+/// The most results one acknowledgement may hold.
+pub(crate) const MAX_ACK: usize = 500;
+/// The largest body a relay may send.
+const MAX_BODY: usize = 256 * 1024;
+
+/// Answers `/relay/v1/<path>`.
+pub(crate) async fn handle(mut req: Request, env: &Env, path: &str) -> Result<Response> {
+    let db = env.d1(crate::DB)?;
+    let Some(site) = authenticate(&req, &db).await? else {
+        return error::plain(401, "Unauthorized\n");
+    };
+    let now = Date::now().as_millis() / 1000;
+    let method = req.method();
+    let result = match (&method, path) {
+        (Method::Get, "snapshot") => return snapshot(&req, &db, site).await,
+        (Method::Post, "discovered") => match body(&mut req).await? {
+            Ok(b) => discovered::report(env, &db, &site.id, now, &b).await,
+            Err(e) => Err(e),
+        },
+        (Method::Get, "actions") => actions::collect(&db, &site.id, now).await,
+        (Method::Post, "actions/ack") => match body(&mut req).await? {
+            Ok(b) => actions::ack(&db, &site.id, now, &b).await,
+            Err(e) => Err(e),
+        },
+        (_, "snapshot" | "actions") => return not_allowed("GET"),
+        (_, "discovered" | "actions/ack") => return not_allowed("POST"),
+        _ => return error::not_found(),
+    };
+    match result {
+        Ok(r) => Ok(r),
+        Err(Refusal::Bad { field, message }) => {
+            let body = serde_json::json!({ "error": message, "field": field });
+            error::uncached(400, "application/json", body.to_string())
+        }
+        Err(Refusal::Internal(e)) => Err(e),
+    }
+}
+
+/// The site whose relay token the request carries (`Authorization: Bearer <token>`), or
+/// `None`: every relay endpoint starts here.
+pub(crate) async fn authenticate(req: &Request, db: &D1Database) -> Result<Option<Site>> {
+    let header = req.headers().get("Authorization")?.unwrap_or_default();
+    let token = header.strip_prefix("Bearer ").unwrap_or_default().trim();
+    if !engine::is_token_shaped(token) {
+        return Ok(None);
+    }
+    // The token is looked up by its SHA-256: the comparison never touches the secret itself.
+    db.prepare(format!(
+        "SELECT {SITE_COLUMNS} FROM sites WHERE relay_token_hash = ?1"
+    ))
+    .bind(&[engine::token_hash(token).into()])?
+    .first::<Site>(None)
+    .await
+}
+
+/// Why a relay request was not carried out.
+pub(crate) enum Refusal {
+    /// A body that is not accepted: 400 naming the field.
+    Bad {
+        /// The field, as a path (`phones[3].mac`).
+        field: String,
+        /// What is wrong (never a secret).
+        message: String,
+    },
+    /// A failure of ours: 500.
+    Internal(worker::Error),
+}
+
+impl Refusal {
+    /// A 400 about `field`.
+    pub(crate) fn bad(field: impl Into<String>, message: impl Into<String>) -> Self {
+        Self::Bad {
+            field: field.into(),
+            message: message.into(),
+        }
+    }
+}
+
+impl From<worker::Error> for Refusal {
+    fn from(e: worker::Error) -> Self {
+        Self::Internal(e)
+    }
+}
+
+/// What a relay handler returns.
+pub(crate) type RelayResult<T> = std::result::Result<T, Refusal>;
+
+/// The request's body as text, or a refusal if it is too large or not UTF-8.
+async fn body(req: &mut Request) -> Result<RelayResult<String>> {
+    let bytes = req.bytes().await?;
+    if bytes.len() > MAX_BODY {
+        return Ok(Err(Refusal::bad("body", "the body is larger than 256 KiB")));
+    }
+    Ok(String::from_utf8(bytes).map_err(|_| Refusal::bad("body", "the body is not UTF-8")))
+}
+
+/// Parses a JSON body into `T`, naming the offending field on failure (the admin API's
+/// rule: the path of the field, or the field serde names at the top level).
+pub(crate) fn parse<T: serde::de::DeserializeOwned>(body: &str) -> RelayResult<T> {
+    let de = &mut serde_json::Deserializer::from_str(body);
+    serde_path_to_error::deserialize(de).map_err(|e| {
+        let path = e.path().to_string();
+        let msg = e.inner().to_string();
+        let msg = msg.split(" at line").next().unwrap_or(&msg).to_owned();
+        // serde names a missing field inside the message ("missing field `x`"), the path
+        // being that of the object that lacks it.
+        let missing = msg
+            .strip_prefix("missing field `")
+            .and_then(|m| m.split('`').next())
+            .filter(|f| !f.is_empty());
+        let top = path.is_empty() || path == ".";
+        let field = match (top, missing) {
+            (true, Some(m)) => m.to_owned(),
+            (false, Some(m)) => format!("{path}.{m}"),
+            (true, None) => msg
+                .split('`')
+                .nth(1)
+                .filter(|f| msg.contains(" field ") && !f.is_empty())
+                .unwrap_or("body")
+                .to_owned(),
+            (false, None) => path,
+        };
+        Refusal::bad(field, msg)
+    })
+}
+
+/// Optional printable text of at most `max` characters; `""` counts as absent.
+pub(crate) fn text(
+    field: impl FnOnce() -> String,
+    v: Option<&str>,
+    max: usize,
+) -> RelayResult<Option<&str>> {
+    match v {
+        None | Some("") => Ok(None),
+        Some(s) if s.chars().count() <= max && !s.chars().any(char::is_control) => Ok(Some(s)),
+        Some(_) => Err(Refusal::bad(
+            field(),
+            format!("at most {max} printable characters"),
+        )),
+    }
+}
+
+/// A JSON answer.
+pub(crate) fn json<T: Serialize>(value: &T) -> RelayResult<Response> {
+    let body = serde_json::to_string(value).map_err(|e| worker::Error::RustError(e.to_string()))?;
+    Ok(error::uncached(200, "application/json", body)?)
+}
+
+/// The audit-log row of a relay's write to its site.
+pub(crate) fn audit(
+    db: &D1Database,
+    now: u64,
+    site_id: &str,
+    action: &str,
+    detail: &str,
+) -> Result<worker::D1PreparedStatement> {
+    db.prepare(
+        "INSERT INTO audit_log (at, actor, action, entity, entity_id, detail) \
+         VALUES (?1, 'relay', ?2, 'site', ?3, ?4)",
+    )
+    .bind(&[
+        (now as f64).into(),
+        action.into(),
+        site_id.into(),
+        detail.into(),
+    ])
+}
+
+fn not_allowed(allow: &str) -> Result<Response> {
+    let r = error::plain(405, "Method Not Allowed\n")?;
+    r.headers().set("Allow", allow)?;
+    Ok(r)
+}
+
+/// What the relay receives.
+#[derive(Serialize)]
+struct Snapshot {
+    site: Site,
+    users: Vec<serde_json::Value>,
+    phones: Vec<serde_json::Value>,
+    blf_keys: Vec<serde_json::Value>,
+    templates: Vec<serde_json::Value>,
+    uri_mappings: Vec<serde_json::Value>,
+    firmware: Vec<serde_json::Value>,
+    phonebook: Vec<serde_json::Value>,
+}
+
+/// `GET /relay/v1/snapshot` for the authenticated `site`.
+async fn snapshot(req: &Request, db: &D1Database, site: Site) -> Result<Response> {
+    let all = |sql: &str| {
+        let stmt = db.prepare(sql).bind(&[site.id.as_str().into()]);
+        async move { stmt?.all().await?.results::<serde_json::Value>() }
+    };
+    let snap = Snapshot {
+        users: all("SELECT extension, auth_name, sip_password, display_name, voicemail_pin FROM users WHERE site_id = ?1 ORDER BY extension").await?,
+        phones: all(
+            "SELECT p.mac, p.vendor, p.model, u.extension AS user_extension, t.name AS template \
+             FROM phones p LEFT JOIN users u ON u.id = p.user_id LEFT JOIN templates t ON t.id = p.template_id \
+             WHERE p.site_id = ?1 ORDER BY p.mac",
+        )
+        .await?,
+        blf_keys: all(
+            "SELECT p.mac, b.position, b.extension, b.label, b.line, b.pickup_prefix FROM blf_keys b \
+             JOIN phones p ON p.id = b.phone_id WHERE p.site_id = ?1 ORDER BY p.mac, b.position",
+        )
+        .await?,
+        templates: all("SELECT name, vendor, style, composition, source FROM templates WHERE site_id = ?1 ORDER BY name").await?,
+        uri_mappings: all(
+            "SELECT m.path, t.name AS template FROM uri_mappings m JOIN templates t ON t.id = m.template_id \
+             WHERE m.site_id = ?1 ORDER BY m.path",
+        )
+        .await?,
+        firmware: all("SELECT vendor, model, version, file_name, size, sha256 FROM firmware WHERE site_id = ?1 ORDER BY vendor, model, file_name").await?,
+        phonebook: all(
+            "SELECT s.name AS source, e.name, e.number FROM phonebook_entries e JOIN phonebook_sources s ON s.id = e.source_id \
+             WHERE s.site_id = ?1 ORDER BY s.priority, s.id, e.position",
+        )
+        .await?,
+        site,
+    };
+    let body = serde_json::to_string(&snap).map_err(|e| worker::Error::RustError(e.to_string()))?;
+    let etag = format!("\"{}\"", engine::token_hash(&body));
+    let headers = Headers::new();
+    headers.set("ETag", &etag)?;
+    headers.set("Cache-Control", "no-store")?;
+    let matches = req
+        .headers()
+        .get("If-None-Match")?
+        .is_some_and(|v| v.split(',').any(|t| t.trim() == etag));
+    if matches {
+        return Ok(Response::empty()?.with_status(304).with_headers(headers));
+    }
+    headers.set("Content-Type", "application/json")?;
+    Ok(Response::ok(body)?.with_headers(headers))
+}
