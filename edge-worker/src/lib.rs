@@ -41,7 +41,9 @@ pub(crate) fn origin(req: &Request) -> String {
 pub(crate) fn query(req: &Request) -> String {
     let url = req.inner().url();
     let url = url.split('#').next().unwrap_or_default();
-    url.split_once('?').map(|(_, q)| q.to_owned()).unwrap_or_default()
+    url.split_once('?')
+        .map(|(_, q)| q.to_owned())
+        .unwrap_or_default()
 }
 
 #[event(fetch)]

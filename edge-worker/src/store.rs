@@ -319,13 +319,9 @@ pub(crate) async fn record_fetch(
 ) -> Result<()> {
     let mut sql = String::from(
         "UPDATE phones SET last_ip = ?2, last_user_agent = ?3, last_firmware = ?4, last_file = ?5, \
-         last_seen_at = ?6, first_fetch_at = COALESCE(first_fetch_at, ?6)",
+         last_seen_at = ?6, first_fetch_at = COALESCE(first_fetch_at, ?6), \
+         model = CASE WHEN model = '' AND COALESCE(?7, '') != '' THEN ?7 ELSE model END",
     );
-    if let Some(model) = seen.model {
-        if !model.is_empty() {
-            sql.push_str(", model = CASE WHEN model = '' THEN ?7 ELSE model END");
-        }
-    }
     if retire_first_token {
         sql.push_str(", token1_hash = NULL");
     }

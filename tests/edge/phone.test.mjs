@@ -175,3 +175,17 @@ test("migrations created every table on the empty database", async () => {
     assert.ok(names.includes(t), `${t} in ${names}`);
   }
 });
+
+test("a fetch without a User-Agent (or without a model in it) is served and recorded", async () => {
+  const t = await seedPhone(db, { id: "ph-noua", mac: "001565ac0009", vendor: "yealink" });
+  const res = await get(`/p/${t.token1}/001565ac0009.cfg`, "");
+  assert.equal(res.status, 200, await res.clone().text());
+  assert.match(await res.text(), /account\.1\.password = Secret-ph-noua-pw/);
+  const row = await db.prepare("SELECT model, last_file, first_fetch_at FROM phones WHERE id = 'ph-noua'").first();
+  assert.equal(row.model, "", "no model was learnt");
+  assert.equal(row.last_file, "001565ac0009.cfg");
+  assert.ok(row.first_fetch_at > 0);
+  const named = await get(`/p/${t.token1}/001565ac0009.cfg`, "Yealink SIP-T54W 96.86.0.70 00:15:65:ac:00:09");
+  assert.equal(named.status, 200);
+  assert.equal((await db.prepare("SELECT model FROM phones WHERE id = 'ph-noua'").first()).model, "T54W", "learnt from the User-Agent");
+});

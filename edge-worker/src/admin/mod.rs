@@ -138,7 +138,7 @@ pub(crate) async fn handle(mut req: Request, env: &Env, path: &str) -> Result<Re
     respond(result)
 }
 
-fn respond(result: ApiResult<Response>) -> Result<Response> {
+pub(crate) fn respond(result: ApiResult<Response>) -> Result<Response> {
     match result {
         Ok(r) => Ok(r),
         Err(e) => json_error(&e),

@@ -7,10 +7,8 @@ use std::collections::HashSet;
 use serde::{Deserialize, Serialize};
 use worker::{D1Database, Response};
 
-use super::{
-    audit, json, parse, text, Refusal, RelayResult, COLLECT_LIMIT, MAX_ACK, MAX_DELIVERIES,
-    REDELIVER_AFTER_SECS,
-};
+use super::{audit, text, COLLECT_LIMIT, MAX_ACK, MAX_DELIVERIES, REDELIVER_AFTER_SECS};
+use crate::admin::{json, parse_body, ApiError, ApiResult};
 
 /// An action as the collect query reads it.
 #[derive(Deserialize)]
@@ -42,7 +40,7 @@ struct Collected {
     ack_within_secs: u64,
 }
 
-pub(super) async fn collect(db: &D1Database, site: &str, now: u64) -> RelayResult<Response> {
+pub(super) async fn collect(db: &D1Database, site: &str, now: u64) -> ApiResult<Response> {
     let cutoff = now.saturating_sub(REDELIVER_AFTER_SECS) as f64;
     let rows: Vec<Row> = db
         .prepare(format!(
@@ -56,10 +54,13 @@ pub(super) async fn collect(db: &D1Database, site: &str, now: u64) -> RelayResul
         .await?
         .results()?;
     if rows.is_empty() {
-        return json(&Collected {
-            actions: Vec::new(),
-            ack_within_secs: REDELIVER_AFTER_SECS,
-        });
+        return json(
+            200,
+            &Collected {
+                actions: Vec::new(),
+                ack_within_secs: REDELIVER_AFTER_SECS,
+            },
+        );
     }
     let (exhausted, rows): (Vec<Row>, Vec<Row>) = rows
         .into_iter()
@@ -117,10 +118,13 @@ pub(super) async fn collect(db: &D1Database, site: &str, now: u64) -> RelayResul
             ip: r.lan_ip,
         })
         .collect();
-    json(&Collected {
-        actions,
-        ack_within_secs: REDELIVER_AFTER_SECS,
-    })
+    json(
+        200,
+        &Collected {
+            actions,
+            ack_within_secs: REDELIVER_AFTER_SECS,
+        },
+    )
 }
 
 #[derive(Deserialize)]
@@ -144,15 +148,10 @@ struct Acknowledged {
     ignored: usize,
 }
 
-pub(super) async fn ack(
-    db: &D1Database,
-    site: &str,
-    now: u64,
-    body: &str,
-) -> RelayResult<Response> {
-    let a: Ack = parse(body)?;
+pub(super) async fn ack(db: &D1Database, site: &str, now: u64, body: &str) -> ApiResult<Response> {
+    let a: Ack = parse_body(Some(body))?;
     if a.results.len() > MAX_ACK {
-        return Err(Refusal::bad(
+        return Err(ApiError::bad(
             "results",
             format!("at most {MAX_ACK} results per acknowledgement"),
         ));
@@ -161,14 +160,14 @@ pub(super) async fn ack(
     let mut rows = Vec::with_capacity(a.results.len());
     for (i, o) in a.results.iter().enumerate() {
         if o.id.is_empty() || text(String::new, Some(&o.id), 64).is_err() {
-            return Err(Refusal::bad(
-                format!("results[{i}].id"),
+            return Err(ApiError::bad(
+                &format!("results[{i}].id"),
                 "1-64 printable characters",
             ));
         }
         if !seen.insert(o.id.as_str()) {
-            return Err(Refusal::bad(
-                format!("results[{i}].id"),
+            return Err(ApiError::bad(
+                &format!("results[{i}].id"),
                 "this id is listed twice",
             ));
         }
@@ -178,10 +177,13 @@ pub(super) async fn ack(
         }));
     }
     if rows.is_empty() {
-        return json(&Acknowledged {
-            acknowledged: 0,
-            ignored: 0,
-        });
+        return json(
+            200,
+            &Acknowledged {
+                acknowledged: 0,
+                ignored: 0,
+            },
+        );
     }
     let update = db
         .prepare(
@@ -205,8 +207,11 @@ pub(super) async fn ack(
         Some(r) => r.results::<serde_json::Value>()?.len(),
         None => 0,
     };
-    json(&Acknowledged {
-        acknowledged,
-        ignored: a.results.len().saturating_sub(acknowledged),
-    })
+    json(
+        200,
+        &Acknowledged {
+            acknowledged,
+            ignored: a.results.len().saturating_sub(acknowledged),
+        },
+    )
 }

@@ -7,7 +7,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 use worker::{D1Database, Env, Response};
 
-use super::{json, parse, text, Refusal, RelayResult, MAX_DISCOVERED};
+use super::{text, MAX_DISCOVERED};
+use crate::admin::{json, parse_body, ApiError, ApiResult};
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -71,20 +72,20 @@ struct Checked<'a> {
     via: Via,
 }
 
-fn check(i: usize, e: &Entry) -> RelayResult<Checked<'_>> {
+fn check(i: usize, e: &Entry) -> ApiResult<Checked<'_>> {
     let f = |name: &str| format!("phones[{i}].{name}");
-    let mac = engine::Mac::parse(&e.mac).map_err(|err| Refusal::bad(f("mac"), err.detail()))?;
+    let mac = engine::Mac::parse(&e.mac).map_err(|err| ApiError::bad(&f("mac"), err.detail()))?;
     let vendor = match e.vendor.as_deref().filter(|v| !v.is_empty()) {
         Some(v) => Some(
             v.parse::<engine::Vendor>()
-                .map_err(|err| Refusal::bad(f("vendor"), err.detail()))?,
+                .map_err(|err| ApiError::bad(&f("vendor"), err.detail()))?,
         ),
         None => mac.vendor(),
     };
     let ip = text(|| f("ip"), e.ip.as_deref(), 45)?;
     if let Some(ip) = ip {
         ip.parse::<std::net::IpAddr>()
-            .map_err(|_| Refusal::bad(f("ip"), "an IPv4 or IPv6 address"))?;
+            .map_err(|_| ApiError::bad(&f("ip"), "an IPv4 or IPv6 address"))?;
     }
     Ok(Checked {
         mac,
@@ -103,10 +104,10 @@ pub(super) async fn report(
     site: &str,
     now: u64,
     body: &str,
-) -> RelayResult<Response> {
-    let r: Report = parse(body)?;
+) -> ApiResult<Response> {
+    let r: Report = parse_body(Some(body))?;
     if r.phones.len() > MAX_DISCOVERED {
-        return Err(Refusal::bad(
+        return Err(ApiError::bad(
             "phones",
             format!("at most {MAX_DISCOVERED} phones per report"),
         ));
@@ -116,8 +117,8 @@ pub(super) async fn report(
     for (i, e) in r.phones.iter().enumerate() {
         let c = check(i, e)?;
         if !seen.insert(c.mac) {
-            return Err(Refusal::bad(
-                format!("phones[{i}].mac"),
+            return Err(ApiError::bad(
+                &format!("phones[{i}].mac"),
                 "this MAC is listed twice",
             ));
         }
@@ -203,9 +204,12 @@ pub(super) async fn report(
         updated = count(0)?;
         added = count(1)?;
     }
-    json(&Counts {
-        added,
-        updated,
-        ignored: checked.len().saturating_sub(added + updated),
-    })
+    json(
+        200,
+        &Counts {
+            added,
+            updated,
+            ignored: checked.len().saturating_sub(added + updated),
+        },
+    )
 }

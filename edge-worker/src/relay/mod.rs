@@ -98,6 +98,7 @@ use serde::Serialize;
 use worker::{D1Database, Date, Env, Headers, Method, Request, Response, Result};
 
 use crate::admin::sites::{Site, SITE_COLUMNS};
+use crate::admin::{ApiError, ApiResult};
 use crate::error;
 
 /// The most phones one discovery report may hold.
@@ -136,14 +137,7 @@ pub(crate) async fn handle(mut req: Request, env: &Env, path: &str) -> Result<Re
         (_, "discovered" | "actions/ack") => return not_allowed("POST"),
         _ => return error::not_found(),
     };
-    match result {
-        Ok(r) => Ok(r),
-        Err(Refusal::Bad { field, message }) => {
-            let body = serde_json::json!({ "error": message, "field": field });
-            error::uncached(400, "application/json", body.to_string())
-        }
-        Err(Refusal::Internal(e)) => Err(e),
-    }
+    crate::admin::respond(result)
 }
 
 /// The site whose relay token the request carries (`Authorization: Bearer <token>`), or
@@ -163,75 +157,16 @@ pub(crate) async fn authenticate(req: &Request, db: &D1Database) -> Result<Optio
     .await
 }
 
-/// Why a relay request was not carried out.
-pub(crate) enum Refusal {
-    /// A body that is not accepted: 400 naming the field.
-    Bad {
-        /// The field, as a path (`phones[3].mac`).
-        field: String,
-        /// What is wrong (never a secret).
-        message: String,
-    },
-    /// A failure of ours: 500.
-    Internal(worker::Error),
-}
-
-impl Refusal {
-    /// A 400 about `field`.
-    pub(crate) fn bad(field: impl Into<String>, message: impl Into<String>) -> Self {
-        Self::Bad {
-            field: field.into(),
-            message: message.into(),
-        }
-    }
-}
-
-impl From<worker::Error> for Refusal {
-    fn from(e: worker::Error) -> Self {
-        Self::Internal(e)
-    }
-}
-
-/// What a relay handler returns.
-pub(crate) type RelayResult<T> = std::result::Result<T, Refusal>;
-
 /// The request's body as text, or a refusal if it is too large or not UTF-8.
-async fn body(req: &mut Request) -> Result<RelayResult<String>> {
+async fn body(req: &mut Request) -> Result<ApiResult<String>> {
     let bytes = req.bytes().await?;
     if bytes.len() > MAX_BODY {
-        return Ok(Err(Refusal::bad("body", "the body is larger than 256 KiB")));
+        return Ok(Err(ApiError::bad(
+            "body",
+            "the body is larger than 256 KiB",
+        )));
     }
-    Ok(String::from_utf8(bytes).map_err(|_| Refusal::bad("body", "the body is not UTF-8")))
-}
-
-/// Parses a JSON body into `T`, naming the offending field on failure (the admin API's
-/// rule: the path of the field, or the field serde names at the top level).
-pub(crate) fn parse<T: serde::de::DeserializeOwned>(body: &str) -> RelayResult<T> {
-    let de = &mut serde_json::Deserializer::from_str(body);
-    serde_path_to_error::deserialize(de).map_err(|e| {
-        let path = e.path().to_string();
-        let msg = e.inner().to_string();
-        let msg = msg.split(" at line").next().unwrap_or(&msg).to_owned();
-        // serde names a missing field inside the message ("missing field `x`"), the path
-        // being that of the object that lacks it.
-        let missing = msg
-            .strip_prefix("missing field `")
-            .and_then(|m| m.split('`').next())
-            .filter(|f| !f.is_empty());
-        let top = path.is_empty() || path == ".";
-        let field = match (top, missing) {
-            (true, Some(m)) => m.to_owned(),
-            (false, Some(m)) => format!("{path}.{m}"),
-            (true, None) => msg
-                .split('`')
-                .nth(1)
-                .filter(|f| msg.contains(" field ") && !f.is_empty())
-                .unwrap_or("body")
-                .to_owned(),
-            (false, None) => path,
-        };
-        Refusal::bad(field, msg)
-    })
+    Ok(String::from_utf8(bytes).map_err(|_| ApiError::bad("body", "the body is not UTF-8")))
 }
 
 /// Optional printable text of at most `max` characters; `""` counts as absent.
@@ -239,21 +174,15 @@ pub(crate) fn text(
     field: impl FnOnce() -> String,
     v: Option<&str>,
     max: usize,
-) -> RelayResult<Option<&str>> {
+) -> ApiResult<Option<&str>> {
     match v {
         None | Some("") => Ok(None),
         Some(s) if s.chars().count() <= max && !s.chars().any(char::is_control) => Ok(Some(s)),
-        Some(_) => Err(Refusal::bad(
-            field(),
+        Some(_) => Err(ApiError::bad(
+            &field(),
             format!("at most {max} printable characters"),
         )),
     }
-}
-
-/// A JSON answer.
-pub(crate) fn json<T: Serialize>(value: &T) -> RelayResult<Response> {
-    let body = serde_json::to_string(value).map_err(|e| worker::Error::RustError(e.to_string()))?;
-    Ok(error::uncached(200, "application/json", body)?)
 }
 
 /// The audit-log row of a relay's write to its site.
