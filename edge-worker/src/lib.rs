@@ -6,7 +6,8 @@
 //! - `GET /healthz`
 //! - `GET /p/<token>/<file>`: a phone's files (see [`phone`]).
 //! - `/api/...`: the admin API (see [`admin`]).
-//! - `GET /relay/v1/snapshot`: a site's inventory for its LAN relay (see [`relay`]).
+//! - `/relay/v1/...`: the LAN relays' sync API: snapshot, discovered phones, action queue
+//!   (see [`relay`]).
 #![forbid(unsafe_code)]
 
 pub(crate) mod admin;
