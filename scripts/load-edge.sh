@@ -10,8 +10,9 @@
 #  3. The same load on plain Miniflare over the same state (one workerd, no wrangler proxy or
 #     inspector relay): what the worker itself costs, without wrangler dev's per-event tooling.
 # Uses the built worker (edge-worker/build/; scripts/build-edge.sh builds it if absent).
-#   scripts/load-edge.sh               N=3000 CONCURRENCY=8 ROUNDS=3 by default
-#   N=6000 CONCURRENCY=16 scripts/load-edge.sh
+#   scripts/load-edge.sh               N=2000 CONCURRENCY=8 ROUNDS=3 by default (~3 min on
+#                                      2 busy cores, most of it the configs under wrangler dev)
+#   N=3000 CONCURRENCY=16 scripts/load-edge.sh
 # The figures are speed figures, never a test: read them beside their peer. The run fails only
 # when an answer is wrong (non-200, or a body that differs from the phone's first fetch).
 set -euo pipefail
@@ -19,7 +20,7 @@ cd "$(dirname "$0")/.."
 root=$PWD
 export PATH="$HOME/.cargo/bin:$PATH"
 export WRANGLER_SEND_METRICS=false WRANGLER_SEND_ERROR_REPORTS=false CLOUDFLARE_CF_FETCH_ENABLED=false
-n=${N:-3000} conc=${CONCURRENCY:-8} rounds=${ROUNDS:-3}
+n=${N:-2000} conc=${CONCURRENCY:-8} rounds=${ROUNDS:-3}
 
 [ -f edge-worker/build/index.js ] && [ -f edge-worker/build/index_bg.wasm ] || scripts/build-edge.sh
 
