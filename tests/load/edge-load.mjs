@@ -197,12 +197,12 @@ async function phase(kind, count) {
 
 await phase("config", warmup);
 await phase("healthz", warmup);
-const per = Math.floor(n / rounds);
 const results = { config: [], healthz: [] };
 for (let r = 0; r < rounds; r++) {
+  const count = Math.floor(n / rounds) + (r < n % rounds ? 1 : 0);
   // Alternate, so that a change in the machine's load hits both sides alike.
-  results.config.push(await phase("config", per));
-  results.healthz.push(await phase("healthz", per));
+  results.config.push(await phase("config", count));
+  results.healthz.push(await phase("healthz", count));
 }
 agent.destroy();
 
