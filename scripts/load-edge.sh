@@ -1,0 +1,96 @@
+#!/usr/bin/env bash
+# Local load benchmark of the edge worker: a config fetch beside its peer, /healthz (no D1,
+# no render), on the same server in the same run, reported as ratios (the machine is noisy).
+#  1. Fresh wrangler state in a temp dir: migrations, then the demo site (scripts/seed-demo.mjs).
+#  2. `wrangler dev` (as scripts/run.sh serves it): cold start = spawn to the first 200 of a
+#     demo phone's config; then N config fetches (the five demo phones, their real
+#     User-Agents, steady-state URLs) and N /healthz, alternating in rounds, at CONCURRENCY.
+#     Latency (mean, p50, p99), req/s, and CPU ms per request of each process wrangler started
+#     (utime+stime from /proc/<pid>/stat, before and after each phase).
+#  3. The same load on plain Miniflare over the same state (one workerd, no wrangler proxy or
+#     inspector relay): what the worker itself costs, without wrangler dev's per-event tooling.
+# Uses the built worker (edge-worker/build/; scripts/build-edge.sh builds it if absent).
+#   scripts/load-edge.sh               N=2000 CONCURRENCY=8 ROUNDS=3 by default (~3 min on
+#                                      2 busy cores, most of it the configs under wrangler dev)
+#   N=3000 CONCURRENCY=16 scripts/load-edge.sh
+# The figures are speed figures, never a test: read them beside their peer. The run fails only
+# when an answer is wrong (non-200, or a body that differs from the phone's first fetch).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$PWD
+export PATH="$HOME/.cargo/bin:$PATH"
+export WRANGLER_SEND_METRICS=false WRANGLER_SEND_ERROR_REPORTS=false CLOUDFLARE_CF_FETCH_ENABLED=false
+n=${N:-2000} conc=${CONCURRENCY:-8} rounds=${ROUNDS:-3}
+
+[ -f edge-worker/build/index.js ] && [ -f edge-worker/build/index_bg.wasm ] || scripts/build-edge.sh
+
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/load-edge.XXXXXX")
+# wrangler's debug log (it writes one always) stays in the temp dir, not ~/.config/.wrangler.
+export WRANGLER_LOG_PATH="$tmp/logs"
+server=
+stop_server() {
+  [ -n "$server" ] || return 0
+  kill -TERM -- "-$server" 2>/dev/null || true
+  for _ in $(seq 50); do pgrep -g "$server" >/dev/null || break; sleep 0.1; done
+  kill -KILL -- "-$server" 2>/dev/null || true
+  server=
+}
+cleanup() { stop_server; rm -rf "$tmp"; }
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+# The project as wrangler sees it, in the temp dir: the config with absolute paths (so its
+# default local state, which seed-demo.mjs writes to, is $tmp/.wrangler/state), fresh secrets.
+sed -e "s|^main = \"|main = \"$root/|" -e "s|^migrations_dir = \"|migrations_dir = \"$root/|" \
+  wrangler.toml > "$tmp/wrangler.toml"
+[ "$(grep -c "= \"$root/" "$tmp/wrangler.toml")" = 2 ] || { echo "wrangler.toml: main/migrations_dir not found" >&2; exit 1; }
+ln -s "$root/node_modules" "$tmp/node_modules"
+for name in TOKEN_KEY ADMIN_TOKEN; do
+  echo "$name=$(node -e "console.log(require('crypto').randomBytes(32).toString('hex'))")"
+done > "$tmp/.dev.vars"
+state="$tmp/.wrangler/state"
+wrangler="$root/node_modules/.bin/wrangler"
+free_port() { node -e 'const s=require("net").createServer().listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})'; }
+port=$(free_port) inspector=$(free_port)
+base="http://127.0.0.1:$port"
+
+cd "$tmp"
+# seed-demo.mjs has no --persist-to: it runs `wrangler d1 execute --local` in the working
+# directory, so it writes to this dir's default state, the one passed below as --persist-to.
+# TMPDIR keeps its SQL file (it holds SIP passwords) inside the temp dir, deleted at exit.
+seed() { TMPDIR="$tmp" node "$root/scripts/seed-demo.mjs" "$base" > "$tmp/seed.txt"; }
+"$wrangler" d1 migrations apply DB --local --persist-to "$state" > "$tmp/migrate.log" 2>&1 \
+  || { cat "$tmp/migrate.log" >&2; exit 1; }
+seed
+
+load() { # label, then the load generator's output goes to $tmp/<label>.out
+  node "$root/tests/load/edge-load.mjs" --base "$base" --seed "$tmp/seed.txt" --pgid "$server" \
+    --t0-ms "$t0" --n "$n" --concurrency "$conc" --rounds "$rounds" --label "$1" > "$tmp/$2.out" \
+    || { grep -hv '^RESULT ' "$tmp"/*.out; echo "--- server log:"; tail -20 "$tmp/$2.log"; exit 1; }
+}
+
+echo "wrangler dev: $n config fetches and $n /healthz at concurrency $conc ..." >&2
+t0=$(date +%s%3N)
+setsid "$wrangler" dev --local --ip 127.0.0.1 --port "$port" --inspector-port "$inspector" \
+  --persist-to "$state" --show-interactive-dev-session=false > "$tmp/wrangler.log" 2>&1 < /dev/null &
+server=$!
+load "wrangler dev (workerd proxy + workerd worker + node)" wrangler
+logbytes=$(cat "$tmp"/logs/*.log 2>/dev/null | wc -c)
+stop_server
+
+# The first-access tokens were used up above: seed again (new tokens, same phones).
+seed
+echo "miniflare: the same load ..." >&2
+t0=$(date +%s%3N)
+setsid node "$root/tests/load/serve-miniflare.mjs" "$port" "$state" > "$tmp/miniflare.log" 2>&1 < /dev/null &
+server=$!
+load "plain Miniflare (one workerd, no inspector)" miniflare
+stop_server
+
+echo
+grep -hv '^RESULT ' "$tmp/wrangler.out"
+echo "(wrangler's debug log grew by $logbytes bytes during the run: every inspector event of every D1 query is relayed to node)"
+echo
+grep -hv '^RESULT ' "$tmp/miniflare.out"
+echo
+grep -h '^RESULT ' "$tmp/wrangler.out" "$tmp/miniflare.out"
