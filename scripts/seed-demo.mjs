@@ -1,10 +1,11 @@
 // Seeds the local D1 database (wrangler's --local state) with a demo site: five users, one
-// phone of each vendor bound to them, BLF keys and an external phonebook source. Prints,
-// for each phone, the curl command that fetches its config as that phone would.
+// phone of each vendor bound to them, BLF keys, an external phonebook source and two
+// templates (a Yealink placeholder overlay, a Snom Jinja overlay). Prints, for each phone,
+// the curl command that fetches its config as that phone would.
 //   node scripts/seed-demo.mjs [base-url]
 import { execFileSync } from "node:child_process";
 import { createHash, createHmac, randomBytes } from "node:crypto";
-import { readFileSync, writeFileSync, mkdtempSync } from "node:fs";
+import { readFileSync, writeFileSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 
@@ -39,18 +40,31 @@ const phones = [
     file: "001fc1000005.cfg", ua: "Htek UC926 2.0.4.4.66 00:1f:c1:00:00:05" },
 ];
 
+// Templates as an administrator would write them (the admin API validates them on save; the
+// smoke test checks that the demo phones' configs carry their lines).
+const templates = [
+  { id: "demo-tpl-yealink", name: "Yealink desk", vendor: "yealink", style: "placeholder",
+    source: "#!version:1.0.0.1\naccount.1.label = {SIP_NUM} {SIP_DISPLAY_NAME}\nfeatures.dnd.enable = 0\nfeatures.intercom.allow = 1\n" },
+  { id: "demo-tpl-snom", name: "Snom desk", vendor: "snom", style: "jinja",
+    source: '<settings>\n  <phone-settings>\n    <user_realname idx="1" perm="RW">{{ user.extension }} {{ user.display_name }}</user_realname>\n    <dnd_mode perm="RW">off</dnd_mode>\n  </phone-settings>\n</settings>\n' },
+];
+const templateOf = { yealink: "demo-tpl-yealink", snom: "demo-tpl-snom" };
+
 const sql = [
+  "DELETE FROM templates WHERE site_id = 'demo'",
   "DELETE FROM phonebook_sources WHERE site_id = 'demo'",
   "DELETE FROM phones WHERE site_id = 'demo'",
   "DELETE FROM users WHERE site_id = 'demo'",
   "DELETE FROM sites WHERE id = 'demo'",
   `INSERT INTO sites (id, name, pbx_host, pbx_port, additional_params, ntp_server, timezone, language, created_at, updated_at) VALUES ('demo', 'Demo office', 'pbx.demo.example', 5060, ${qLines("[yealink]\nphone_setting.backlight_time = 60\n")}, 'pool.ntp.org', 'Europe/Berlin', 'en', ${now}, ${now})`,
 ];
+for (const t of templates)
+  sql.push(`INSERT INTO templates (id, site_id, name, vendor, style, composition, source, updated_at) VALUES (${q(t.id)}, 'demo', ${q(t.name)}, ${q(t.vendor)}, ${q(t.style)}, 'overlay', ${qLines(t.source)}, ${now})`);
 const printed = [];
 for (const p of phones) {
   const token1 = randomBytes(16).toString("hex");
   sql.push(`INSERT INTO users (id, site_id, extension, auth_name, sip_password, display_name, voicemail_pin) VALUES (${q("u-" + p.id)}, 'demo', ${q(p.ext)}, ${q(p.ext)}, ${q(randomBytes(9).toString("base64url"))}, ${q(p.name)}, ${q(String(1000 + Number(p.ext)))})`);
-  sql.push(`INSERT INTO phones (id, site_id, mac, vendor, model, user_id, token1_hash, token2_hash, assigned_at) VALUES (${q(p.id)}, 'demo', ${q(p.mac)}, ${q(p.vendor)}, ${q(p.model)}, ${q("u-" + p.id)}, ${q(sha256(token1))}, ${q(sha256(steadyToken(p.id)))}, ${now})`);
+  sql.push(`INSERT INTO phones (id, site_id, mac, vendor, model, user_id, template_id, token1_hash, token2_hash, assigned_at) VALUES (${q(p.id)}, 'demo', ${q(p.mac)}, ${q(p.vendor)}, ${q(p.model)}, ${q("u-" + p.id)}, ${q(templateOf[p.vendor] ?? null)}, ${q(sha256(token1))}, ${q(sha256(steadyToken(p.id)))}, ${now})`);
   phones.filter((o) => o !== p).forEach((o, i) =>
     sql.push(`INSERT INTO blf_keys (phone_id, position, extension, label) VALUES (${q(p.id)}, ${i + 1}, ${q(o.ext)}, ${q(o.name)})`));
   printed.push(`# ${p.vendor} ${p.model}\ncurl -s -A '${p.ua}' ${base}/p/${token1}/${p.file}`);
@@ -59,8 +73,14 @@ sql.push("INSERT INTO phonebook_sources (id, site_id, name, priority) VALUES ('d
 [["Head office reception", "+49 30 1234567"], ["IT helpdesk", "+49 30 1234599"]].forEach(([n, num], i) =>
   sql.push(`INSERT INTO phonebook_entries (source_id, position, name, number) VALUES ('demo-hq', ${i + 1}, ${q(n)}, ${q(num)})`));
 
-const file = path.join(mkdtempSync(path.join(tmpdir(), "seed-")), "seed.sql");
-writeFileSync(file, sql.map((s) => s + ";").join("\n") + "\n");
-execFileSync("node_modules/.bin/wrangler", ["d1", "execute", "DB", "--local", `--file=${file}`], { stdio: ["ignore", "ignore", "inherit"] });
+// The SQL holds the demo users' SIP passwords: it lives only as long as the command.
+const dir = mkdtempSync(path.join(tmpdir(), "seed-"));
+const file = path.join(dir, "seed.sql");
+try {
+  writeFileSync(file, sql.map((s) => s + ";").join("\n") + "\n", { mode: 0o600 });
+  execFileSync("node_modules/.bin/wrangler", ["d1", "execute", "DB", "--local", `--file=${file}`], { stdio: ["ignore", "ignore", "inherit"] });
+} finally {
+  rmSync(dir, { recursive: true, force: true });
+}
 console.log("Demo site seeded. Fetch each phone's config as that phone (first-access token URLs):\n");
 console.log(printed.join("\n\n"));

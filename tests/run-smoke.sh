@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The README's run command works: scripts/run.sh comes up, and every printed curl command
-# (one phone of each vendor, with its real User-Agent) gets that phone's config.
+# (one phone of each vendor, with its real User-Agent) gets that phone's config (the Yealink
+# and Snom ones through the demo templates).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 port=${PORT:-8799}
@@ -17,14 +18,21 @@ until grep -q 'Ready on' "$log"; do
 done
 echo "run.sh ready after $(( $(date +%s) - started ))s"
 n=0
+bodies=$(mktemp)
+trap 'kill -TERM -- -$pid 2>/dev/null || true; rm -f "$log" "$bodies"' EXIT
 while read -r cmd; do
   body=$(eval "$cmd")
   case "$body" in
     *'#!version:1.0.0.1'*|*'<<VOIP CONFIG FILE>>'*|*'<gs_provision'*|*'<settings>'*) n=$((n + 1)) ;;
     *) echo "unexpected answer to: $cmd"; echo "$body" | head -5; exit 1 ;;
   esac
+  printf '%s\n' "$body" >> "$bodies"
 done < <(grep '^curl -s -A ' "$log")
 [ "$n" -eq 5 ] || { echo "expected 5 phones, served $n" >&2; exit 1; }
+for line in 'account.1.label = 201 Irina Smirnova' 'features.intercom.allow = 1' \
+  '<user_realname idx="1" perm="RW">202 Jonas Weber</user_realname>'; do
+  grep -qF "$line" "$bodies" || { echo "no demo template line: $line" >&2; exit 1; }
+done
 echo "all $n demo phones got their configs"
 # The printed admin command lists the demo phones, now with what they told us.
 view=$(eval "$(grep "^curl -s -H 'Authorization" "$log")")
