@@ -547,13 +547,7 @@ async fn edit(ctx: &Ctx<'_>, site: &str, id: &str, body: Option<&str>) -> ApiRes
 
 async fn delete(ctx: &Ctx<'_>, site: &str, id: &str) -> ApiResult<Response> {
     let row = load(ctx, site, id).await?;
-    let del = ctx
-        .db
-        .prepare("DELETE FROM firmware WHERE id = ?1")
-        .bind(&[row.id.as_str().into()])?;
-    ctx.db
-        .batch(vec![del, audit(ctx, "delete", "firmware", &row.id)?])
-        .await?;
+    super::delete_row(ctx, "firmware", "firmware", &row.id).await?;
     // Row first: if this fails, the object is an orphan, never a row pointing at nothing.
     delete_blob(&ctx.env.bucket(crate::FIRMWARE)?, &row.r2_key).await;
     Ok(super::sites::no_content()?)

@@ -236,6 +236,24 @@ pub(crate) fn new_id(prefix: &str) -> Result<String> {
     ))
 }
 
+/// Deletes row `id` of `table` (one of ours, never input) with its audit row, in one
+/// batch. Foreign keys cascade to what the row owns.
+pub(crate) async fn delete_row(
+    ctx: &Ctx<'_>,
+    table: &'static str,
+    entity: &str,
+    id: &str,
+) -> ApiResult<()> {
+    let delete = ctx
+        .db
+        .prepare(format!("DELETE FROM {table} WHERE id = ?1"))
+        .bind(&[id.into()])?;
+    ctx.db
+        .batch(vec![delete, audit(ctx, "delete", entity, id)?])
+        .await?;
+    Ok(())
+}
+
 /// The audit-log statement for a write.
 pub(crate) fn audit(
     ctx: &Ctx<'_>,

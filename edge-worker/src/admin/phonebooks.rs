@@ -193,15 +193,6 @@ async fn list(ctx: &Ctx<'_>, site: &str) -> ApiResult<Response> {
 async fn delete(ctx: &Ctx<'_>, site: &str, id: &str) -> ApiResult<Response> {
     load_site(ctx, site).await?;
     let s = exists(ctx, site, id).await?;
-    let delete = ctx
-        .db
-        .prepare("DELETE FROM phonebook_sources WHERE id = ?1")
-        .bind(&[s.id.as_str().into()])?;
-    ctx.db
-        .batch(vec![
-            delete,
-            audit(ctx, "delete", "phonebook source", &s.id)?,
-        ])
-        .await?;
+    super::delete_row(ctx, "phonebook_sources", "phonebook source", &s.id).await?;
     Ok(no_content()?)
 }

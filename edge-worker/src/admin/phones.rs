@@ -463,13 +463,7 @@ async fn update(ctx: &Ctx<'_>, site: &str, mac: &str, body: Option<&str>) -> Api
 async fn delete(ctx: &Ctx<'_>, site: &str, mac: &str) -> ApiResult<Response> {
     load_site(ctx, site).await?;
     let p = find(ctx, site, mac).await?;
-    let delete = ctx
-        .db
-        .prepare("DELETE FROM phones WHERE id = ?1")
-        .bind(&[p.id.as_str().into()])?;
-    ctx.db
-        .batch(vec![delete, audit(ctx, "delete", "phone", &p.id)?])
-        .await?;
+    super::delete_row(ctx, "phones", "phone", &p.id).await?;
     Ok(no_content()?)
 }
 

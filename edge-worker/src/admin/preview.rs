@@ -92,23 +92,14 @@ async fn preview(ctx: &Ctx<'_>, site: &str, body: Option<&str>) -> ApiResult<Res
     let s = load_site(ctx, site).await?;
     let b: Body = parse_body(body)?;
     let draft = match b.template {
-        Some(d) => {
-            let vendor = d
-                .vendor
-                .parse::<engine::Vendor>()
-                .map_err(|e| ApiError::engine("template.vendor", &e))?;
-            let t = engine::Template {
-                name: d.name,
-                vendor,
-                style: d.style,
-                composition: d.composition,
-                source: d.source,
-            };
-            engine::validate_template(&t).map_err(|e| {
-                ApiError::engine(&format!("template.{}", e.name().unwrap_or("source")), &e)
-            })?;
-            Some(t)
-        }
+        Some(d) => Some(super::templates::checked(
+            d.name,
+            &d.vendor,
+            d.style,
+            d.composition,
+            d.source,
+            "template.",
+        )?),
         None => None,
     };
     let key = ctx.env.secret(crate::TOKEN_KEY)?.to_string();

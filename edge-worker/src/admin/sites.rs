@@ -228,13 +228,7 @@ pub(crate) async fn delete(ctx: &Ctx<'_>, id: &str) -> ApiResult<Response> {
         .into_iter()
         .filter_map(|v| v.get("r2_key").and_then(|k| k.as_str()).map(str::to_owned))
         .collect();
-    let delete = ctx
-        .db
-        .prepare("DELETE FROM sites WHERE id = ?1")
-        .bind(&[id.into()])?;
-    ctx.db
-        .batch(vec![delete, audit(ctx, "delete", "site", id)?])
-        .await?;
+    super::delete_row(ctx, "sites", "site", id).await?;
     // The rows are gone first: an image left behind by a failure here is unreachable, never
     // a row pointing at nothing.
     let bucket = ctx.env.bucket(crate::FIRMWARE)?;

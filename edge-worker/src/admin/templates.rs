@@ -41,19 +41,31 @@ struct Body {
 
 fn validated(body: Option<&str>) -> ApiResult<engine::Template> {
     let b: Body = parse_body(body)?;
-    let vendor = b
-        .vendor
+    checked(b.name, &b.vendor, b.style, b.composition, b.source, "")
+}
+
+/// The template the fields describe, if the engine accepts it (the rule of a save, also
+/// applied to the preview's drafts); errors name the field after `prefix`.
+pub(crate) fn checked(
+    name: String,
+    vendor: &str,
+    style: engine::TemplateStyle,
+    composition: engine::Composition,
+    source: String,
+    prefix: &str,
+) -> ApiResult<engine::Template> {
+    let vendor = vendor
         .parse::<engine::Vendor>()
-        .map_err(|e| ApiError::engine("vendor", &e))?;
+        .map_err(|e| ApiError::engine(&format!("{prefix}vendor"), &e))?;
     let t = engine::Template {
-        name: b.name,
+        name,
         vendor,
-        style: b.style,
-        composition: b.composition,
-        source: b.source,
+        style,
+        composition,
+        source,
     };
     engine::validate_template(&t)
-        .map_err(|e| ApiError::engine(e.name().unwrap_or("source"), &e))?;
+        .map_err(|e| ApiError::engine(&format!("{prefix}{}", e.name().unwrap_or("source")), &e))?;
     Ok(t)
 }
 
@@ -195,13 +207,7 @@ async fn delete(ctx: &Ctx<'_>, site: &str, name: &str) -> ApiResult<Response> {
     let id = find(ctx, site, name)
         .await?
         .ok_or_else(|| ApiError::not_found("template"))?;
-    let delete = ctx
-        .db
-        .prepare("DELETE FROM templates WHERE id = ?1")
-        .bind(&[id.as_str().into()])?;
-    ctx.db
-        .batch(vec![delete, audit(ctx, "delete", "template", &id)?])
-        .await?;
+    super::delete_row(ctx, "templates", "template", &id).await?;
     Ok(super::sites::no_content()?)
 }
 

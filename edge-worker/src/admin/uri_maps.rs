@@ -144,12 +144,6 @@ async fn list(ctx: &Ctx<'_>, site: &str) -> ApiResult<Response> {
 async fn delete(ctx: &Ctx<'_>, site: &str, id: &str) -> ApiResult<Response> {
     load_site(ctx, site).await?;
     let m = find(ctx, site, id).await?;
-    let delete = ctx
-        .db
-        .prepare("DELETE FROM uri_mappings WHERE id = ?1")
-        .bind(&[m.id.as_str().into()])?;
-    ctx.db
-        .batch(vec![delete, audit(ctx, "delete", "uri mapping", &m.id)?])
-        .await?;
+    super::delete_row(ctx, "uri_mappings", "uri mapping", &m.id).await?;
     Ok(no_content()?)
 }

@@ -261,12 +261,6 @@ async fn delete(ctx: &Ctx<'_>, site: &str, ext: &str) -> ApiResult<Response> {
     let row = find(ctx, site, ext)
         .await?
         .ok_or_else(|| ApiError::not_found("user"))?;
-    let delete = ctx
-        .db
-        .prepare("DELETE FROM users WHERE id = ?1")
-        .bind(&[row.id.as_str().into()])?;
-    ctx.db
-        .batch(vec![delete, audit(ctx, "delete", "user", &row.id)?])
-        .await?;
+    super::delete_row(ctx, "users", "user", &row.id).await?;
     Ok(no_content()?)
 }
