@@ -1,0 +1,1 @@
+//! SIP messages: parsed from and encoded to bytes, no I/O.

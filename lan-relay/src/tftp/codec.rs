@@ -1,0 +1,1 @@
+//! TFTP packets: parsed from and encoded to bytes, no I/O.
