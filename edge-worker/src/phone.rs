@@ -14,9 +14,8 @@ use std::rc::Rc;
 use std::sync::Arc;
 
 use engine::{
-    detect, merge_contacts, pick_firmware, render_common, render_phonebook, AdditionalParams,
-    BlfKey, CommonContext, Contact, Detection, Device, Language, Line, Mac, MacPolicy,
-    PhoneRequest, Profile, Resource, Secret, TimeZone, Transport, Vendor,
+    detect, render_common, render_phonebook, AdditionalParams, BlfKey, CommonContext, Contact,
+    Detection, Device, Mac, MacPolicy, PhoneRequest, Profile, Resource, Secret, Vendor,
 };
 use worker::{Date, Env, Headers, Request, Response, Result};
 
@@ -81,7 +80,7 @@ pub(crate) async fn handle(req: &Request, env: &Env, rest: &str) -> Result<Respo
         Resource::DeviceConfig { .. } => {
             let template = saved_template(&row);
             match device_config(&db, &row, vendor, &base, template).await? {
-                Some(cfg) => (cfg, content_type(vendor)),
+                Some(cfg) => (cfg, engine::config_content_type(vendor)),
                 // A phone without a user has no config yet.
                 None => return error::not_found(),
             }
@@ -91,19 +90,17 @@ pub(crate) async fn handle(req: &Request, env: &Env, rest: &str) -> Result<Respo
                 return error::not_found();
             };
             match device_config(&db, &row, vendor, &base, Some(t)).await? {
-                Some(cfg) => (cfg, content_type(vendor)),
+                Some(cfg) => (cfg, engine::config_content_type(vendor)),
                 None => return error::not_found(),
             }
         }
         Resource::CommonConfig { file, model } => {
-            let fw = firmware_url(
-                &db,
-                &row,
+            let fw = engine::firmware_url(
+                &firmware_rows(&db, &row, vendor).await?,
                 vendor,
                 model.as_deref().unwrap_or(&row.model),
                 &base,
-            )
-            .await?;
+            );
             let ctx = CommonContext {
                 model: model.as_deref(),
                 base_url: Some(&base),
@@ -112,7 +109,7 @@ pub(crate) async fn handle(req: &Request, env: &Env, rest: &str) -> Result<Respo
             };
             (
                 render_common(vendor, file, &ctx).map_err(engine_err)?,
-                content_type(vendor),
+                engine::config_content_type(vendor),
             )
         }
         Resource::Phonebook { .. } => {
@@ -136,8 +133,7 @@ pub(crate) async fn handle(req: &Request, env: &Env, rest: &str) -> Result<Respo
                         .collect()
                 })
                 .collect();
-            let lists = std::iter::once(users.as_slice()).chain(external.iter().map(Vec::as_slice));
-            let merged = merge_contacts(lists);
+            let merged = engine::directory(&users, &external);
             (
                 render_phonebook(vendor, "Directory", &merged).map_err(engine_err)?,
                 "application/xml",
@@ -191,9 +187,10 @@ async fn device_config(
     base: &str,
     template: Option<engine::Template>,
 ) -> Result<Option<String>> {
-    let Some(profile) = profile(db, row, vendor, base).await? else {
+    let profile = profile(db, row, vendor, base).await?;
+    if profile.lines.is_empty() {
         return Ok(None);
-    };
+    }
     render(profile, template, &row.additional_params)
         // A template that fails for this phone's data: never a half-rendered config.
         .map(Some)
@@ -320,70 +317,79 @@ pub(crate) fn base_url(origin: &str, steady: &str) -> String {
     format!("{origin}/p/{steady}")
 }
 
-pub(crate) fn base_profile(row: &PhoneRow, vendor: Vendor, base: &str) -> Profile {
-    let mac = Mac::parse(&row.mac).unwrap_or(Mac::from_octets([0; 6]));
-    let mut p = Profile::new(Device {
-        vendor,
-        model: row.model.clone(),
-        mac,
-    });
-    p.ntp_server = row.ntp_server.clone().filter(|s| !s.is_empty());
-    p.timezone = row
-        .timezone
-        .as_deref()
-        .and_then(|t| TimeZone::from_name(t).ok());
-    p.language = row.language.as_deref().and_then(Language::from_code);
-    p.provisioning_url = Some(base.to_owned());
-    p.phonebook_url = Some(format!("{base}/{}", engine::phonebook_path(&mac)));
-    p.poll_interval_minutes = row.poll_interval_minutes as u32;
-    p
+/// The site's settings as the engine takes them, from the phone's row.
+fn site_settings(row: &PhoneRow) -> engine::SiteSettings {
+    engine::SiteSettings {
+        id: row.site_id.clone(),
+        name: String::new(),
+        pbx_host: row.pbx_host.clone(),
+        pbx_port: row.pbx_port as u16,
+        allow_macs: row.allow_macs.clone(),
+        deny_macs: row.deny_macs.clone(),
+        additional_params: row.additional_params.clone(),
+        poll_interval_minutes: row.poll_interval_minutes as u32,
+        star_code_pattern: String::new(),
+        ntp_server: row.ntp_server.clone(),
+        timezone: row.timezone.clone(),
+        language: row.language.clone(),
+    }
 }
 
+/// The profile the phone's config renders from (the engine's rule); without lines for a
+/// phone not bound to a user.
 pub(crate) async fn profile(
     db: &worker::D1Database,
     row: &PhoneRow,
     vendor: Vendor,
     base: &str,
-) -> Result<Option<Profile>> {
-    let (Some(extension), Some(auth), Some(password)) =
-        (&row.extension, &row.auth_name, &row.sip_password)
-    else {
-        return Ok(None);
+) -> Result<Profile> {
+    let mac = Mac::parse(&row.mac).unwrap_or(Mac::from_octets([0; 6]));
+    let user = match (&row.extension, &row.auth_name, &row.sip_password) {
+        (Some(extension), Some(auth), Some(password)) => Some(engine::User {
+            extension: extension.clone(),
+            auth_name: auth.clone(),
+            sip_password: Secret::new(password.clone()),
+            display_name: row.display_name.clone().unwrap_or_default(),
+            voicemail_pin: Secret::default(),
+        }),
+        _ => None,
     };
-    let mut p = base_profile(row, vendor, base);
-    p.lines.push(Line {
-        extension: extension.clone(),
-        auth_name: auth.clone(),
-        password: Secret::new(password.clone()),
-        display_name: row.display_name.clone().unwrap_or_default(),
-        label: String::new(),
-        server_host: row.pbx_host.clone(),
-        server_port: row.pbx_port as u16,
-        transport: Transport::Udp,
-        voicemail: "*001".to_owned(),
-    });
-    p.blf = store::blf_keys(db, &row.id)
-        .await?
-        .into_iter()
-        .map(|b| BlfKey {
-            extension: b.extension,
-            label: b.label,
-            line: b.line as u8,
-            pickup_prefix: b.pickup_prefix,
-        })
-        .collect();
-    p.firmware_url = firmware_url(db, row, vendor, &row.model, base).await?;
-    Ok(Some(p))
+    let blf = match user {
+        Some(_) => store::blf_keys(db, &row.id)
+            .await?
+            .into_iter()
+            .map(|b| BlfKey {
+                extension: b.extension,
+                label: b.label,
+                line: b.line as u8,
+                pickup_prefix: b.pickup_prefix,
+            })
+            .collect(),
+        None => Vec::new(),
+    };
+    let firmware = firmware_rows(db, row, vendor).await?;
+    let device = Device {
+        vendor,
+        model: row.model.clone(),
+        mac,
+    };
+    Ok(engine::profile(
+        &site_settings(row),
+        device,
+        user.as_ref(),
+        blf,
+        &firmware,
+        base,
+    ))
 }
 
-async fn firmware_url(
+/// The site's firmware rows of `vendor`.
+async fn firmware_rows(
     db: &worker::D1Database,
     row: &PhoneRow,
     vendor: Vendor,
-    model: &str,
-    base: &str,
-) -> Result<Option<String>> {
-    let rows: Vec<engine::FirmwareRow> = store::firmware(db, &row.site_id, vendor.as_str())
+) -> Result<Vec<engine::FirmwareRow>> {
+    Ok(store::firmware(db, &row.site_id, vendor.as_str())
         .await?
         .into_iter()
         .map(|f| engine::FirmwareRow {
@@ -395,9 +401,7 @@ async fn firmware_url(
             size: f.size as u64,
             sha256: f.sha256,
         })
-        .collect();
-    Ok(pick_firmware(&rows, vendor, model)
-        .map(|f| format!("{base}/{}", engine::firmware_path(vendor, &f.file_name))))
+        .collect())
 }
 
 /// The phone's own template as it was saved (validated then).
@@ -409,13 +413,6 @@ pub(crate) fn saved_template(row: &PhoneRow) -> Option<engine::Template> {
         row.template_composition.as_deref()?,
         row.template_source.clone()?,
     )
-}
-
-pub(crate) fn content_type(vendor: Vendor) -> &'static str {
-    match vendor.config_syntax() {
-        Ok(s) if s.is_xml() => "application/xml",
-        _ => "text/plain; charset=utf-8",
-    }
 }
 
 fn engine_err(e: engine::Error) -> worker::Error {

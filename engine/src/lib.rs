@@ -23,6 +23,7 @@ mod audit;
 mod detect;
 mod error;
 mod firmware;
+mod inventory;
 mod mac;
 mod model;
 mod params;
@@ -49,6 +50,10 @@ pub use detect::{
 };
 pub use error::{Error, ErrorKind, Result};
 pub use firmware::{check_upload, pick_firmware, validate_row, FirmwareRow, Quota};
+pub use inventory::{
+    config_content_type, directory, firmware_url, profile, Answer, BlfEntry, Inventory, PhoneEntry,
+    PhonebookEntry, Refusal, Site, SiteSettings, User,
+};
 pub use mac::Mac;
 pub use model::{BlfKey, Contact, Device, Language, Line, Profile, Transport};
 pub use params::{AdditionalParams, Param, Section, MAX_PARAMS_BYTES};

@@ -119,10 +119,7 @@ async fn preview(ctx: &Ctx<'_>, site: &str, body: Option<&str>) -> ApiResult<Res
                 MASK.to_owned()
             };
             let base = phone::base_url(&ctx.origin, &steady);
-            let profile = match phone::profile(&ctx.db, &row, vendor, &base).await? {
-                Some(p) => p,
-                None => phone::base_profile(&row, vendor, &base),
-            };
+            let profile = phone::profile(&ctx.db, &row, vendor, &base).await?;
             let own = phone::saved_template(&row);
             (profile, draft.or(own), row.additional_params)
         }
@@ -195,7 +192,7 @@ async fn preview(ctx: &Ctx<'_>, site: &str, body: Option<&str>) -> ApiResult<Res
         200,
         &Preview {
             file,
-            content_type: phone::content_type(vendor),
+            content_type: engine::config_content_type(vendor),
             config,
             default_config,
         },

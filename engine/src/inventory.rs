@@ -1,0 +1,617 @@
+//! A site's inventory and what a phone gets from it: the rules both shells share.
+//!
+//! [`Inventory`] is a site as the edge's relay snapshot carries it (`GET /relay/v1/snapshot`,
+//! JSON) and as a relay's local inventory file holds it (TOML): settings, users, phones, BLF
+//! keys, templates, URI mappings, firmware rows and phonebook entries.
+//!
+//! [`profile`] builds the [`Profile`] a phone's config is rendered from (the edge calls it
+//! for each request with the rows it read from D1). [`Site`] is an inventory checked and
+//! compiled once (templates, Additional Parameters, MAC lists) that answers a LAN phone's
+//! request with [`Site::answer`]: which file, for which phone, allowed or not, rendered how.
+//!
+//! On the LAN a phone is known by its MAC: the file name it asks for (`<mac>.cfg`,
+//! `phonebook/<mac>.xml`) or, for a URI-mapped path, the MAC in its User-Agent. Where the
+//! vendor's User-Agent carries a MAC it must be the one in the path; the site's allow/deny
+//! lists apply; an unbound phone gets no config. Every refusal is one of two kinds
+//! ([`Refusal`]), which the shells answer identically.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use serde::Deserialize;
+
+use crate::detect::{detect, firmware_path, phonebook_path, PhoneRequest, Resource};
+use crate::error::Result;
+use crate::firmware::{pick_firmware, FirmwareRow};
+use crate::mac::Mac;
+use crate::model::{BlfKey, Contact, Device, Language, Line, Profile, Transport};
+use crate::params::AdditionalParams;
+use crate::phonebook::{merge_contacts, render_phonebook};
+use crate::policy::MacPolicy;
+use crate::render::render_common;
+use crate::secret::Secret;
+use crate::template::{Renderer, Template};
+use crate::tz::TimeZone;
+use crate::uri_map::UriMapping;
+use crate::vendor::{CommonContext, Vendor};
+
+/// A site's settings.
+#[derive(Debug, Clone, Deserialize)]
+pub struct SiteSettings {
+    /// The site's id (empty for a local inventory).
+    #[serde(default)]
+    pub id: String,
+    /// Its name.
+    #[serde(default)]
+    pub name: String,
+    /// The PBX the phones register with.
+    pub pbx_host: String,
+    /// Its SIP port.
+    #[serde(default = "sip_port")]
+    pub pbx_port: u16,
+    /// MACs and OUI prefixes allowed (empty: all).
+    #[serde(default)]
+    pub allow_macs: String,
+    /// MACs and OUI prefixes denied (deny wins).
+    #[serde(default)]
+    pub deny_macs: String,
+    /// Additional Parameters (INI), applied after the template.
+    #[serde(default)]
+    pub additional_params: String,
+    /// Minutes between the phones' provisioning checks (0: off).
+    #[serde(default = "poll")]
+    pub poll_interval_minutes: u32,
+    /// The star code for self-binding (e.g. `*123*`), empty: off.
+    #[serde(default)]
+    pub star_code_pattern: String,
+    /// NTP server.
+    #[serde(default)]
+    pub ntp_server: Option<String>,
+    /// IANA time zone name.
+    #[serde(default)]
+    pub timezone: Option<String>,
+    /// Language code.
+    #[serde(default)]
+    pub language: Option<String>,
+}
+
+fn sip_port() -> u16 {
+    5060
+}
+fn poll() -> u32 {
+    1440
+}
+
+/// A user (extension) of the site.
+#[derive(Debug, Clone, Deserialize)]
+pub struct User {
+    /// The extension number.
+    pub extension: String,
+    /// The SIP authentication name (the extension if empty).
+    #[serde(default)]
+    pub auth_name: String,
+    /// The SIP password.
+    pub sip_password: Secret<String>,
+    /// The name shown on the phone.
+    #[serde(default)]
+    pub display_name: String,
+    /// The voicemail PIN.
+    #[serde(default)]
+    pub voicemail_pin: Secret<String>,
+}
+
+/// A phone of the site.
+#[derive(Debug, Clone, Deserialize)]
+pub struct PhoneEntry {
+    /// Its MAC.
+    pub mac: Mac,
+    /// Its maker.
+    pub vendor: Vendor,
+    /// Its model, if known.
+    #[serde(default)]
+    pub model: String,
+    /// The extension of the user it is bound to; `None`: not bound yet (no config).
+    #[serde(default)]
+    pub user_extension: Option<String>,
+    /// The name of its template; `None`: the vendor default.
+    #[serde(default)]
+    pub template: Option<String>,
+}
+
+/// A BLF key of a phone.
+#[derive(Debug, Clone, Deserialize)]
+pub struct BlfEntry {
+    /// The phone's MAC.
+    pub mac: Mac,
+    /// The key's position (keys are sorted by it).
+    #[serde(default)]
+    pub position: u32,
+    /// The key itself.
+    #[serde(flatten)]
+    pub key: BlfKey,
+}
+
+/// An external phonebook entry.
+#[derive(Debug, Clone, Deserialize)]
+pub struct PhonebookEntry {
+    /// The source's name (entries of one source are consecutive, sources in priority order).
+    #[serde(default)]
+    pub source: String,
+    /// The contact's name.
+    pub name: String,
+    /// The number.
+    pub number: String,
+}
+
+/// A site's whole inventory.
+#[derive(Debug, Clone, Deserialize)]
+pub struct Inventory {
+    /// The settings.
+    pub site: SiteSettings,
+    /// The users.
+    #[serde(default)]
+    pub users: Vec<User>,
+    /// The phones.
+    #[serde(default)]
+    pub phones: Vec<PhoneEntry>,
+    /// The phones' BLF keys.
+    #[serde(default)]
+    pub blf_keys: Vec<BlfEntry>,
+    /// The templates.
+    #[serde(default)]
+    pub templates: Vec<Template>,
+    /// The URI mappings.
+    #[serde(default)]
+    pub uri_mappings: Vec<UriMapping>,
+    /// The firmware images.
+    #[serde(default)]
+    pub firmware: Vec<FirmwareRow>,
+    /// External phonebook entries.
+    #[serde(default)]
+    pub phonebook: Vec<PhonebookEntry>,
+}
+
+/// The content type of a vendor's config files.
+pub fn config_content_type(vendor: Vendor) -> &'static str {
+    match vendor.config_syntax() {
+        Ok(s) if s.is_xml() => "application/xml",
+        _ => "text/plain; charset=utf-8",
+    }
+}
+
+/// The URL of the firmware image `model` of `vendor` gets from `rows`, under `base_url`.
+pub fn firmware_url(
+    rows: &[FirmwareRow],
+    vendor: Vendor,
+    model: &str,
+    base_url: &str,
+) -> Option<String> {
+    pick_firmware(rows, vendor, model)
+        .map(|f| format!("{base_url}/{}", firmware_path(vendor, &f.file_name)))
+}
+
+/// The profile a phone's config is rendered from: the site's settings, the user's account
+/// on the site's PBX (no account for an unbound phone), the BLF keys, and the URLs under
+/// `base_url` (where the phone fetches its own files, without a trailing `/`).
+pub fn profile(
+    site: &SiteSettings,
+    device: Device,
+    user: Option<&User>,
+    blf: Vec<BlfKey>,
+    firmware: &[FirmwareRow],
+    base_url: &str,
+) -> Profile {
+    let vendor = device.vendor;
+    let mac = device.mac;
+    let firmware_url = firmware_url(firmware, vendor, &device.model, base_url);
+    let mut p = Profile::new(device);
+    p.ntp_server = site.ntp_server.clone().filter(|s| !s.is_empty());
+    p.timezone = site
+        .timezone
+        .as_deref()
+        .and_then(|t| TimeZone::from_name(t).ok());
+    p.language = site.language.as_deref().and_then(Language::from_code);
+    p.provisioning_url = Some(base_url.to_owned());
+    p.phonebook_url = Some(format!("{base_url}/{}", phonebook_path(&mac)));
+    p.poll_interval_minutes = site.poll_interval_minutes;
+    if let Some(u) = user {
+        p.lines.push(Line {
+            extension: u.extension.clone(),
+            auth_name: if u.auth_name.is_empty() {
+                u.extension.clone()
+            } else {
+                u.auth_name.clone()
+            },
+            password: u.sip_password.clone(),
+            display_name: u.display_name.clone(),
+            label: String::new(),
+            server_host: site.pbx_host.clone(),
+            server_port: site.pbx_port,
+            transport: Transport::Udp,
+            voicemail: "*001".to_owned(),
+        });
+        p.blf = blf;
+        p.firmware_url = firmware_url;
+    }
+    p
+}
+
+/// The site's directory: its own users first, then each external source in order, merged
+/// by number (see [`merge_contacts`]).
+pub fn directory(users: &[Contact], external: &[Vec<Contact>]) -> Vec<Contact> {
+    merge_contacts(std::iter::once(users).chain(external.iter().map(Vec::as_slice)))
+}
+
+/// Why a LAN request gets nothing (the shells answer both the same way).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Refusal {
+    /// Not a file we serve, an unknown phone, an unbound phone, an unknown image.
+    NotFound,
+    /// A denied MAC, or a User-Agent that names another phone or vendor.
+    Denied,
+}
+
+/// What a LAN request gets.
+#[derive(Debug)]
+pub enum Answer {
+    /// A rendered file (config, common file, phonebook).
+    File {
+        /// The bytes.
+        body: String,
+        /// Its content type.
+        content_type: &'static str,
+        /// The vendor of the phone that asked.
+        vendor: Vendor,
+    },
+    /// A firmware image: the shell streams the stored file.
+    Firmware {
+        /// The vendor.
+        vendor: Vendor,
+        /// The image's row (file name, size, SHA-256).
+        row: FirmwareRow,
+    },
+}
+
+/// An inventory checked and compiled: answers LAN requests.
+pub struct Site {
+    inv: Inventory,
+    renderer: Renderer,
+    params: AdditionalParams,
+    policy: MacPolicy,
+    phones: HashMap<Mac, usize>,
+    directory: Vec<Contact>,
+}
+
+impl std::fmt::Debug for Site {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Site")
+            .field("id", &self.inv.site.id)
+            .field("phones", &self.inv.phones.len())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Site {
+    /// Checks and compiles `inv`: MAC lists, Additional Parameters, every template. An
+    /// error names what is wrong; the caller keeps serving its previous `Site`.
+    pub fn new(inv: Inventory) -> Result<Self> {
+        let policy = MacPolicy::parse(&inv.site.allow_macs, &inv.site.deny_macs)?;
+        let params = AdditionalParams::parse(&inv.site.additional_params)?;
+        let mut renderer = Renderer::new();
+        for t in &inv.templates {
+            renderer.load_saved(t.clone())?;
+        }
+        let phones = inv
+            .phones
+            .iter()
+            .enumerate()
+            .map(|(i, p)| (p.mac, i))
+            .collect();
+        let users: Vec<Contact> = inv
+            .users
+            .iter()
+            .map(|u| Contact {
+                name: u.display_name.clone(),
+                number: u.extension.clone(),
+            })
+            .collect();
+        let mut external: Vec<Vec<Contact>> = Vec::new();
+        let mut last: Option<&str> = None;
+        for e in &inv.phonebook {
+            if last != Some(e.source.as_str()) || external.is_empty() {
+                external.push(Vec::new());
+                last = Some(e.source.as_str());
+            }
+            if let Some(list) = external.last_mut() {
+                list.push(Contact {
+                    name: e.name.clone(),
+                    number: e.number.clone(),
+                });
+            }
+        }
+        let directory = directory(&users, &external);
+        Ok(Self {
+            inv,
+            renderer,
+            params,
+            policy,
+            phones,
+            directory,
+        })
+    }
+
+    /// The inventory.
+    pub fn inventory(&self) -> &Inventory {
+        &self.inv
+    }
+
+    /// The phone with `mac`, if the site has it.
+    pub fn phone(&self, mac: &Mac) -> Option<&PhoneEntry> {
+        self.phones.get(mac).and_then(|&i| self.inv.phones.get(i))
+    }
+
+    /// Whether the site's lists allow `mac`.
+    pub fn allows(&self, mac: &Mac) -> bool {
+        self.policy.is_allowed(mac)
+    }
+
+    /// The user with `extension`.
+    pub fn user(&self, extension: &str) -> Option<&User> {
+        self.inv.users.iter().find(|u| u.extension == extension)
+    }
+
+    /// Answers a LAN phone's request; `base_url` is where the phone fetches its files (e.g.
+    /// `http://192.0.2.10:8480`, no trailing `/`).
+    pub fn answer(
+        &self,
+        req: &PhoneRequest<'_>,
+        base_url: &str,
+    ) -> std::result::Result<Answer, Refusal> {
+        let d = detect(req, &self.inv.uri_mappings);
+        if !d.ua_mac_matches() {
+            return Err(Refusal::Denied);
+        }
+        let (mac, template) = match &d.resource {
+            Resource::DeviceConfig { mac } | Resource::Phonebook { mac } => (*mac, None),
+            // A mapped path names no MAC: the User-Agent must.
+            Resource::Mapped { template, .. } => {
+                (d.ua_mac.ok_or(Refusal::NotFound)?, Some(template.as_str()))
+            }
+            Resource::CommonConfig { file, model } => {
+                let vendor = d.vendor.ok_or(Refusal::NotFound)?;
+                let model = model.as_deref().or(d.model.as_deref()).unwrap_or_default();
+                let fw = firmware_url(&self.inv.firmware, vendor, model, base_url);
+                let ctx = CommonContext {
+                    model: Some(model).filter(|m| !m.is_empty()),
+                    base_url: Some(base_url),
+                    firmware_url: fw.as_deref(),
+                    poll_interval_minutes: self.inv.site.poll_interval_minutes,
+                };
+                let body = render_common(vendor, file, &ctx).map_err(|_| Refusal::NotFound)?;
+                return Ok(Answer::File {
+                    body,
+                    content_type: config_content_type(vendor),
+                    vendor,
+                });
+            }
+            Resource::Firmware { vendor, file } => {
+                if d.vendor.is_some_and(|v| v != *vendor) {
+                    return Err(Refusal::Denied);
+                }
+                let row = self
+                    .inv
+                    .firmware
+                    .iter()
+                    .find(|r| r.vendor == *vendor && r.file_name == *file)
+                    .ok_or(Refusal::NotFound)?;
+                return Ok(Answer::Firmware {
+                    vendor: *vendor,
+                    row: row.clone(),
+                });
+            }
+            Resource::NotServed => return Err(Refusal::NotFound),
+        };
+        let phone = self.phone(&mac).ok_or(Refusal::NotFound)?;
+        if d.ua_mac.is_some_and(|m| m != mac) || d.vendor.is_some_and(|v| v != phone.vendor) {
+            return Err(Refusal::Denied);
+        }
+        if !self.allows(&mac) {
+            return Err(Refusal::Denied);
+        }
+        let vendor = phone.vendor;
+        if matches!(d.resource, Resource::Phonebook { .. }) {
+            let body = render_phonebook(vendor, "Directory", &self.directory)
+                .map_err(|_| Refusal::NotFound)?;
+            return Ok(Answer::File {
+                body,
+                content_type: "application/xml",
+                vendor,
+            });
+        }
+        let user = phone
+            .user_extension
+            .as_deref()
+            .and_then(|e| self.user(e))
+            .ok_or(Refusal::NotFound)?;
+        let mut keys: Vec<&BlfEntry> = self.inv.blf_keys.iter().filter(|b| b.mac == mac).collect();
+        keys.sort_by_key(|b| b.position);
+        let model = if phone.model.is_empty() {
+            d.model.clone().unwrap_or_default()
+        } else {
+            phone.model.clone()
+        };
+        let p = profile(
+            &self.inv.site,
+            Device { vendor, model, mac },
+            Some(user),
+            keys.into_iter().map(|b| b.key.clone()).collect(),
+            &self.inv.firmware,
+            base_url,
+        );
+        let template = template.or(phone.template.as_deref());
+        let body = self
+            .renderer
+            .render_config(&Arc::new(p), template, &self.params)
+            .map_err(|_| Refusal::NotFound)?;
+        Ok(Answer::File {
+            body,
+            content_type: config_content_type(vendor),
+            vendor,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn inventory() -> Inventory {
+        serde_json::from_str(
+            r#"{
+              "site": {"id": "s1", "name": "Office", "pbx_host": "pbx.example.com", "pbx_port": 5060,
+                       "allow_macs": "", "deny_macs": "00:15:65:de:ad:00", "additional_params": "[yealink]\nphone_setting.backlight_time = 60\n",
+                       "poll_interval_minutes": 1440, "star_code_pattern": "*123*", "ntp_server": "pool.ntp.org",
+                       "timezone": "Europe/Berlin", "language": "de", "window_secs": 604800},
+              "users": [{"extension": "201", "auth_name": "201", "sip_password": "Vq9-kL2m-Zt7x", "display_name": "Ann", "voicemail_pin": "1234"},
+                        {"extension": "202", "auth_name": "", "sip_password": "Kp3-wQ8y", "display_name": "Bo <&>", "voicemail_pin": ""}],
+              "phones": [{"mac": "001565aabbcc", "vendor": "yealink", "model": "T46S", "user_extension": "201", "template": "desk"},
+                         {"mac": "000413aabbcc", "vendor": "snom", "model": "D785", "user_extension": "202", "template": null},
+                         {"mac": "001565000009", "vendor": "yealink", "model": "", "user_extension": null, "template": null},
+                         {"mac": "001565dead00", "vendor": "yealink", "model": "", "user_extension": "201", "template": null}],
+              "blf_keys": [{"mac": "001565aabbcc", "position": 2, "extension": "203", "label": "", "line": 1, "pickup_prefix": ""},
+                           {"mac": "001565aabbcc", "position": 1, "extension": "202", "label": "Bo", "line": 1, "pickup_prefix": "*8"}],
+              "templates": [{"name": "desk", "vendor": "yealink", "style": "placeholder", "composition": "overlay", "source": "features.dnd.enable = 1\n"},
+                            {"name": "legacy", "vendor": "yealink", "style": "jinja", "composition": "overlay", "source": "account.1.label = L{{ user.extension }}\n"}],
+              "uri_mappings": [{"path": "legacy/boot.cfg", "template": "legacy"}],
+              "firmware": [{"vendor": "yealink", "model": "T46S", "version": "66.86.0.15", "file_name": "T46S-66.86.0.15.rom", "size": 100, "sha256": null}],
+              "phonebook": [{"source": "HQ", "name": "Reception", "number": "+49 30 1"}]
+            }"#,
+        )
+        .unwrap()
+    }
+
+    const BASE: &str = "http://192.0.2.10:8480";
+
+    fn ask(site: &Site, path: &str, ua: Option<&str>) -> std::result::Result<Answer, Refusal> {
+        site.answer(
+            &PhoneRequest {
+                path,
+                user_agent: ua,
+                pnp: None,
+            },
+            BASE,
+        )
+    }
+
+    fn body(a: std::result::Result<Answer, Refusal>) -> String {
+        match a {
+            Ok(Answer::File { body, .. }) => body,
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_bound_phone_gets_its_config_with_template_keys_and_params() {
+        let site = Site::new(inventory()).unwrap();
+        let cfg = body(ask(
+            &site,
+            "001565aabbcc.cfg",
+            Some("Yealink SIP-T46S 66.86.0.15 00:15:65:aa:bb:cc"),
+        ));
+        assert!(
+            cfg.contains("account.1.password = Vq9-kL2m-Zt7x\n"),
+            "{cfg}"
+        );
+        assert!(cfg.contains("features.dnd.enable = 1\n"));
+        assert!(cfg.contains("phone_setting.backlight_time = 60\n"));
+        assert!(
+            cfg.contains("linekey.2.value = 202\n"),
+            "position orders the keys"
+        );
+        assert!(cfg.contains("linekey.3.value = 203\n"));
+        assert!(cfg.contains("http://192.0.2.10:8480/firmware/yealink/T46S-66.86.0.15.rom"));
+        // Without a User-Agent (TFTP) the path is enough.
+        assert_eq!(body(ask(&site, "/001565AABBCC.cfg", None)), cfg);
+    }
+
+    #[test]
+    fn refusals() {
+        let site = Site::new(inventory()).unwrap();
+        let other_ua = Some("Yealink SIP-T46S 66.86.0.15 00:15:65:00:00:01");
+        assert_eq!(
+            ask(&site, "001565aabbcc.cfg", other_ua).unwrap_err(),
+            Refusal::Denied
+        );
+        assert_eq!(
+            ask(&site, "001565dead00.cfg", None).unwrap_err(),
+            Refusal::Denied
+        );
+        assert_eq!(
+            ask(&site, "001565000009.cfg", None).unwrap_err(),
+            Refusal::NotFound,
+            "unbound"
+        );
+        assert_eq!(
+            ask(&site, "001565123456.cfg", None).unwrap_err(),
+            Refusal::NotFound,
+            "unknown"
+        );
+        assert_eq!(
+            ask(&site, "../etc/passwd", None).unwrap_err(),
+            Refusal::NotFound
+        );
+        assert_eq!(
+            ask(&site, "firmware/yealink/nope.rom", None).unwrap_err(),
+            Refusal::NotFound
+        );
+        assert_eq!(
+            ask(&site, "legacy/boot.cfg", None).unwrap_err(),
+            Refusal::NotFound,
+            "mapped path needs a UA MAC"
+        );
+    }
+
+    #[test]
+    fn phonebook_common_firmware_and_mapped_paths() {
+        let site = Site::new(inventory()).unwrap();
+        let book = body(ask(&site, "phonebook/000413aabbcc.xml", None));
+        assert!(
+            book.contains("Reception") && book.contains("Bo &lt;&amp;&gt;"),
+            "{book}"
+        );
+        let common = body(ask(
+            &site,
+            "y000000000066.cfg",
+            Some("Yealink SIP-T46S 66.86.0.15 00:15:65:aa:bb:cc"),
+        ));
+        assert!(common.contains(BASE), "{common}");
+        match ask(&site, "firmware/yealink/T46S-66.86.0.15.rom", None) {
+            Ok(Answer::Firmware { vendor, row }) => {
+                assert_eq!(vendor, Vendor::Yealink);
+                assert_eq!(row.size, 100);
+            }
+            other => panic!("{other:?}"),
+        }
+        let mapped = body(ask(
+            &site,
+            "legacy/boot.cfg",
+            Some("Yealink SIP-T46S 66.86.0.15 00:15:65:aa:bb:cc"),
+        ));
+        assert!(mapped.contains("account.1.label = L201\n"), "{mapped}");
+    }
+
+    #[test]
+    fn a_broken_inventory_is_refused_whole() {
+        let mut inv = inventory();
+        inv.site.deny_macs = "zz".into();
+        assert!(Site::new(inv).is_err());
+        let mut inv = inventory();
+        inv.site.additional_params = "[yealink]\nno separator".into();
+        assert!(Site::new(inv).is_err());
+        let mut inv = inventory();
+        if let Some(t) = inv.templates.get_mut(1) {
+            t.source = "{{ user.extension }".into();
+        }
+        assert!(Site::new(inv).is_err());
+    }
+}
