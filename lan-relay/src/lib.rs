@@ -7,6 +7,83 @@
 //! [`files::FileSource`], from the engine's rules.
 #![forbid(unsafe_code)]
 
+pub mod config;
 pub mod files;
+pub mod http;
+pub mod metrics;
+pub mod provision;
 pub mod sip;
 pub mod tftp;
+
+use std::future::Future;
+use std::sync::Arc;
+
+use tokio::net::TcpListener;
+
+use crate::config::Config;
+use crate::metrics::Metrics;
+use crate::provision::Provisioner;
+
+/// The sockets the relay serves on, bound by the caller (the binary, or a test on port 0).
+#[derive(Debug)]
+pub struct Sockets {
+    /// HTTP.
+    pub http: TcpListener,
+}
+
+impl Sockets {
+    /// Binds what `config` asks for; the error names the address.
+    pub async fn bind(config: &Config) -> Result<Self, String> {
+        let http = TcpListener::bind(config.http.listen)
+            .await
+            .map_err(|e| format!("HTTP on {}: {e}", config.http.listen))?;
+        Ok(Self { http })
+    }
+}
+
+/// The inventory to start with: the configured local file, or the built-in demo.
+pub fn initial_site(config: &Config) -> Result<engine::Site, String> {
+    match &config.inventory {
+        Some(path) => {
+            let text =
+                std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
+            config::load_inventory(&text).map_err(|e| format!("{}: {e}", path.display()))
+        }
+        None => config::load_inventory(config::DEMO_INVENTORY),
+    }
+}
+
+/// Runs the relay on `sockets` until `shutdown` completes, then stops accepting and lets
+/// the transfers in flight finish.
+pub async fn run(
+    sockets: Sockets,
+    config: Config,
+    site: engine::Site,
+    shutdown: impl Future<Output = ()>,
+) {
+    let metrics = Arc::new(Metrics::default());
+    let provisioner = Arc::new(Provisioner::new(
+        &config.public_url(),
+        config.state_dir.join("firmware"),
+        Arc::clone(&metrics),
+    ));
+    provisioner.set_site(site);
+    metrics.inventory_taken();
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    let stopped = |mut rx: tokio::sync::watch::Receiver<bool>| async move {
+        let _ = rx.wait_for(|s| *s).await;
+    };
+    if let Ok(addr) = sockets.http.local_addr() {
+        tracing::info!(%addr, public_url = %config.public_url(), "HTTP provisioning");
+    }
+    let http = tokio::spawn(http::serve(
+        sockets.http,
+        Arc::clone(&provisioner),
+        Arc::clone(&metrics),
+        stopped(stop_rx.clone()),
+    ));
+    shutdown.await;
+    tracing::info!("shutting down");
+    let _ = stop_tx.send(true);
+    let _ = http.await;
+}

@@ -1,5 +1,137 @@
-//! `lan-relay`: the on-site provisioning daemon (see the library's docs).
+//! `lan-relay`: the on-site provisioning daemon (see the library's docs). This binary only
+//! reads the command line and the configuration, binds the sockets and calls
+//! [`lan_relay::run`].
 
-fn main() {
-    println!("lan-relay: not yet runnable");
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::Parser;
+
+/// Provisions the office's phones over the LAN: SIP multicast PnP, TFTP and HTTP, from the
+/// edge's inventory (synced) or a local inventory file.
+#[derive(Debug, Parser)]
+#[command(version, about)]
+struct Cli {
+    /// The configuration file (TOML; every key optional).
+    #[arg(long, short)]
+    config: Option<PathBuf>,
+    /// A local inventory file (TOML) instead of the configured one or the built-in demo.
+    #[arg(long)]
+    inventory: Option<PathBuf>,
+    /// HTTP listen address (default 0.0.0.0:8480).
+    #[arg(long)]
+    http_listen: Option<SocketAddr>,
+    /// The URL phones reach this relay at.
+    #[arg(long)]
+    public_url: Option<String>,
+    /// TFTP listen address (default 0.0.0.0:69).
+    #[arg(long)]
+    tftp_listen: Option<SocketAddr>,
+    /// Do not serve TFTP.
+    #[arg(long)]
+    no_tftp: bool,
+    /// Do not answer SIP multicast PnP.
+    #[arg(long)]
+    no_pnp: bool,
+    /// The state directory (snapshot, firmware cache).
+    #[arg(long)]
+    state_dir: Option<PathBuf>,
+    /// Check the configuration and the inventory, then exit.
+    #[arg(long)]
+    check: bool,
+}
+
+fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+        )
+        .init();
+    let cli = Cli::parse();
+    let mut config = match &cli.config {
+        Some(path) => match std::fs::read_to_string(path)
+            .map_err(|e| e.to_string())
+            .and_then(|t| lan_relay::config::Config::from_toml(&t))
+        {
+            Ok(c) => c,
+            Err(e) => {
+                eprintln!("lan-relay: {}: {e}", path.display());
+                return ExitCode::from(2);
+            }
+        },
+        None => lan_relay::config::Config::default(),
+    };
+    if let Some(i) = cli.inventory {
+        config.inventory = Some(i);
+    }
+    if let Some(a) = cli.http_listen {
+        config.http.listen = a;
+    }
+    if let Some(u) = cli.public_url {
+        config.http.public_url = Some(u);
+    }
+    if let Some(a) = cli.tftp_listen {
+        config.tftp.listen = a;
+    }
+    if cli.no_tftp {
+        config.tftp.enabled = false;
+    }
+    if cli.no_pnp {
+        config.pnp.enabled = false;
+    }
+    if let Some(d) = cli.state_dir {
+        config.state_dir = d;
+    }
+    let site = match lan_relay::initial_site(&config) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("lan-relay: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    if cli.check {
+        println!(
+            "configuration and inventory are valid ({} phones)",
+            site.inventory().phones.len()
+        );
+        return ExitCode::SUCCESS;
+    }
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("lan-relay: cannot start the runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    runtime.block_on(async move {
+        let sockets = match lan_relay::Sockets::bind(&config).await {
+            Ok(s) => s,
+            Err(e) => {
+                eprintln!("lan-relay: {e}");
+                return ExitCode::FAILURE;
+            }
+        };
+        let shutdown = async {
+            let _ = tokio::signal::ctrl_c().await;
+        };
+        #[cfg(unix)]
+        let shutdown = async {
+            let mut term =
+                match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                    Ok(t) => t,
+                    Err(_) => return shutdown.await,
+                };
+            tokio::select! {
+                () = shutdown => {}
+                _ = term.recv() => {}
+            }
+        };
+        lan_relay::run(sockets, config, site, shutdown).await;
+        ExitCode::SUCCESS
+    })
 }

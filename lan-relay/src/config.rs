@@ -1,0 +1,214 @@
+//! The relay's configuration: a TOML file (`--config`), every key optional, with command-line
+//! overrides for the common ones. Unknown keys are refused, so a typo is an error at start-up
+//! rather than a setting silently ignored.
+//!
+//! ```toml
+//! state_dir = "/var/lib/lan-relay"      # snapshot of the edge's inventory, firmware cache
+//! inventory = "/etc/lan-relay/inventory.toml"   # local inventory (no edge); default: the demo
+//!
+//! [http]
+//! listen = "0.0.0.0:8480"
+//! public_url = "http://192.0.2.10:8480"   # where phones reach this relay
+//!
+//! [tftp]
+//! enabled = true
+//! listen = "0.0.0.0:69"
+//!
+//! [pnp]
+//! enabled = true
+//! interface = "0.0.0.0"                  # the LAN interface's address for the multicast join
+//! port = 5060
+//! debug = false                          # log every PnP packet and decision
+//! ```
+
+use std::net::{Ipv4Addr, SocketAddr};
+use std::path::PathBuf;
+
+use serde::Deserialize;
+
+/// The whole configuration.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    /// Where the relay keeps its state (inventory snapshot, firmware cache).
+    #[serde(default = "state_dir")]
+    pub state_dir: PathBuf,
+    /// A local inventory file (TOML); without one and without an edge, the built-in demo.
+    #[serde(default)]
+    pub inventory: Option<PathBuf>,
+    /// HTTP.
+    #[serde(default)]
+    pub http: Http,
+    /// TFTP.
+    #[serde(default)]
+    pub tftp: Tftp,
+    /// SIP multicast PnP.
+    #[serde(default)]
+    pub pnp: Pnp,
+}
+
+fn state_dir() -> PathBuf {
+    PathBuf::from("/var/lib/lan-relay")
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            state_dir: state_dir(),
+            inventory: None,
+            http: Http::default(),
+            tftp: Tftp::default(),
+            pnp: Pnp::default(),
+        }
+    }
+}
+
+/// The HTTP server.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Http {
+    /// Address and port to listen on.
+    #[serde(default = "http_listen")]
+    pub listen: SocketAddr,
+    /// The URL phones reach the relay at (written into their configs). Default: the listen
+    /// address, if it is a specific one.
+    #[serde(default)]
+    pub public_url: Option<String>,
+}
+
+fn http_listen() -> SocketAddr {
+    SocketAddr::from(([0, 0, 0, 0], 8480))
+}
+
+impl Default for Http {
+    fn default() -> Self {
+        Self {
+            listen: http_listen(),
+            public_url: None,
+        }
+    }
+}
+
+/// The TFTP server.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Tftp {
+    /// Whether to serve TFTP.
+    #[serde(default = "yes")]
+    pub enabled: bool,
+    /// Address and port to listen on.
+    #[serde(default = "tftp_listen")]
+    pub listen: SocketAddr,
+}
+
+fn yes() -> bool {
+    true
+}
+
+fn tftp_listen() -> SocketAddr {
+    SocketAddr::from(([0, 0, 0, 0], 69))
+}
+
+impl Default for Tftp {
+    fn default() -> Self {
+        Self {
+            enabled: true,
+            listen: tftp_listen(),
+        }
+    }
+}
+
+/// SIP multicast plug-and-play.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Pnp {
+    /// Whether to answer PnP SUBSCRIBEs.
+    #[serde(default = "yes")]
+    pub enabled: bool,
+    /// The address of the LAN interface to join 224.0.1.75 on (0.0.0.0: the default route's).
+    #[serde(default = "any")]
+    pub interface: Ipv4Addr,
+    /// The SIP port.
+    #[serde(default = "sip_port")]
+    pub port: u16,
+    /// Log every PnP packet, the matched MAC and the allow/deny decision.
+    #[serde(default)]
+    pub debug: bool,
+}
+
+fn any() -> Ipv4Addr {
+    Ipv4Addr::UNSPECIFIED
+}
+
+fn sip_port() -> u16 {
+    5060
+}
+
+impl Default for Pnp {
+    fn default() -> Self {
+        Self {
+            enabled: true,
+            interface: any(),
+            port: sip_port(),
+            debug: false,
+        }
+    }
+}
+
+impl Config {
+    /// Parses a TOML configuration; the error names the key and line.
+    pub fn from_toml(text: &str) -> Result<Self, String> {
+        toml::from_str(text).map_err(|e| e.to_string())
+    }
+
+    /// The URL phones reach the relay at.
+    pub fn public_url(&self) -> String {
+        match &self.http.public_url {
+            Some(u) => u.trim_end_matches('/').to_owned(),
+            None if self.http.listen.ip().is_unspecified() => {
+                format!("http://127.0.0.1:{}", self.http.listen.port())
+            }
+            None => format!("http://{}", self.http.listen),
+        }
+    }
+}
+
+/// The demo inventory a first-time user runs (one phone of each vendor).
+pub const DEMO_INVENTORY: &str = include_str!("../inventory.example.toml");
+
+/// Reads and compiles an inventory (TOML). The error says what is wrong and where.
+pub fn load_inventory(text: &str) -> Result<engine::Site, String> {
+    let inv: engine::Inventory = toml::from_str(text).map_err(|e| e.to_string())?;
+    engine::Site::new(inv).map_err(|e| {
+        let mut msg = e.to_string();
+        if let Some(n) = e.name() {
+            msg = format!("{n}: {msg}");
+        }
+        msg
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_and_typos() {
+        let c = Config::from_toml("").unwrap();
+        assert_eq!(c.http.listen.port(), 8480);
+        assert_eq!(c.public_url(), "http://127.0.0.1:8480");
+        let c = Config::from_toml("[http]\nlisten = \"192.0.2.10:8000\"\n").unwrap();
+        assert_eq!(c.public_url(), "http://192.0.2.10:8000");
+        let e = Config::from_toml("[http]\nlisen = \"0.0.0.0:1\"\n").unwrap_err();
+        assert!(e.contains("lisen"), "{e}");
+        assert!(Config::from_toml("[tftp]\nlisten = \"nope\"\n").is_err());
+    }
+
+    #[test]
+    fn the_demo_inventory_compiles() {
+        let site = load_inventory(DEMO_INVENTORY).unwrap();
+        assert_eq!(site.inventory().phones.len(), 5);
+        assert!(load_inventory("[site]\npbx_host = \"pbx\"\ndeny_macs = \"zz\"\n").is_err());
+        assert!(load_inventory("site = 1").is_err());
+    }
+}

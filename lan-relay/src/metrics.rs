@@ -1,0 +1,120 @@
+//! The relay's counters, exported in the Prometheus text format on `GET /metrics`.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Mutex;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use crate::files::{Refusal, Transport};
+
+/// Counters shared by every server of the relay.
+#[derive(Debug, Default)]
+pub struct Metrics {
+    files: Mutex<BTreeMap<(&'static str, &'static str, &'static str), u64>>,
+    /// SIP PnP packets received.
+    pub pnp_packets: AtomicU64,
+    /// PnP NOTIFYs sent (one per phone answered).
+    pub pnp_answered: AtomicU64,
+    /// TFTP transfers completed.
+    pub tftp_completed: AtomicU64,
+    /// TFTP transfers that failed (timeout, error from the client).
+    pub tftp_failed: AtomicU64,
+    /// Unix time of the last inventory taken (from the edge or the local file); 0: none.
+    pub inventory_at: AtomicU64,
+}
+
+/// Seconds since the Unix epoch.
+pub fn unix_now() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
+}
+
+impl Metrics {
+    /// Counts a file request by transport, vendor and result.
+    pub fn file_request(
+        &self,
+        transport: Transport,
+        vendor: Option<engine::Vendor>,
+        refusal: Option<Refusal>,
+    ) {
+        let transport = match transport {
+            Transport::Tftp => "tftp",
+            Transport::Http => "http",
+        };
+        let vendor = vendor.map_or("unknown", engine::Vendor::as_str);
+        let result = match refusal {
+            None => "served",
+            Some(Refusal::NotFound) => "not_found",
+            Some(Refusal::Denied) => "denied",
+            Some(Refusal::Internal) => "error",
+        };
+        let mut files = match self.files.lock() {
+            Ok(g) => g,
+            Err(p) => p.into_inner(),
+        };
+        *files.entry((transport, vendor, result)).or_default() += 1;
+    }
+
+    /// Records that an inventory was just taken.
+    pub fn inventory_taken(&self) {
+        self.inventory_at.store(unix_now(), Ordering::Relaxed);
+    }
+
+    /// The Prometheus text exposition.
+    pub fn render(&self) -> String {
+        let mut out = String::new();
+        out.push_str("# HELP relay_file_requests_total Files asked for by phones, by transport, vendor and result.\n");
+        out.push_str("# TYPE relay_file_requests_total counter\n");
+        let files = match self.files.lock() {
+            Ok(g) => g.clone(),
+            Err(p) => p.into_inner().clone(),
+        };
+        for ((transport, vendor, result), n) in files {
+            let _ = writeln!(
+                out,
+                "relay_file_requests_total{{transport=\"{transport}\",vendor=\"{vendor}\",result=\"{result}\"}} {n}"
+            );
+        }
+        let counters = [
+            (
+                "relay_pnp_packets_total",
+                "SIP PnP packets received.",
+                &self.pnp_packets,
+            ),
+            (
+                "relay_pnp_answered_total",
+                "Phones sent their provisioning URL by PnP.",
+                &self.pnp_answered,
+            ),
+            (
+                "relay_tftp_transfers_completed_total",
+                "TFTP transfers completed.",
+                &self.tftp_completed,
+            ),
+            (
+                "relay_tftp_transfers_failed_total",
+                "TFTP transfers that failed.",
+                &self.tftp_failed,
+            ),
+        ];
+        for (name, help, c) in counters {
+            let _ = writeln!(
+                out,
+                "# HELP {name} {help}\n# TYPE {name} counter\n{name} {}",
+                c.load(Ordering::Relaxed)
+            );
+        }
+        let at = self.inventory_at.load(Ordering::Relaxed);
+        out.push_str("# HELP relay_inventory_age_seconds Seconds since the inventory was last taken (-1: never).\n");
+        out.push_str("# TYPE relay_inventory_age_seconds gauge\n");
+        let age = if at == 0 {
+            -1
+        } else {
+            unix_now().saturating_sub(at) as i64
+        };
+        let _ = writeln!(out, "relay_inventory_age_seconds {age}");
+        out
+    }
+}

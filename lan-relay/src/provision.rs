@@ -1,0 +1,121 @@
+//! What a LAN phone gets: the engine's [`engine::Site`] answers every request; this module
+//! holds the current site (swapped whole when a new inventory arrives) and turns an answer
+//! into bytes: rendered files from memory, firmware images from the on-disk cache.
+
+use std::path::PathBuf;
+use std::sync::{Arc, RwLock};
+
+use bytes::Bytes;
+
+use crate::files::{FileBody, FileRequest, FileSource, Refusal, Served};
+use crate::metrics::Metrics;
+
+/// The relay's provisioning state.
+#[derive(Debug)]
+pub struct Provisioner {
+    site: RwLock<Option<Arc<engine::Site>>>,
+    base_url: String,
+    firmware_dir: PathBuf,
+    metrics: Arc<Metrics>,
+}
+
+impl Provisioner {
+    /// A provisioner with no inventory yet (every request is refused until [`Self::set_site`]).
+    /// `base_url` is where phones reach this relay's HTTP server (e.g.
+    /// `http://192.0.2.10:8480`); firmware images are read from `firmware_dir/<vendor>/<file>`.
+    pub fn new(base_url: &str, firmware_dir: impl Into<PathBuf>, metrics: Arc<Metrics>) -> Self {
+        Self {
+            site: RwLock::new(None),
+            base_url: base_url.trim_end_matches('/').to_owned(),
+            firmware_dir: firmware_dir.into(),
+            metrics,
+        }
+    }
+
+    /// Serves `site` from now on (requests in flight finish with the previous one).
+    pub fn set_site(&self, site: engine::Site) {
+        let site = Arc::new(site);
+        match self.site.write() {
+            Ok(mut g) => *g = Some(site),
+            Err(poisoned) => *poisoned.into_inner() = Some(site),
+        }
+    }
+
+    /// The site being served.
+    pub fn site(&self) -> Option<Arc<engine::Site>> {
+        match self.site.read() {
+            Ok(g) => g.clone(),
+            Err(poisoned) => poisoned.into_inner().clone(),
+        }
+    }
+
+    /// Where phones reach this relay.
+    pub fn base_url(&self) -> &str {
+        &self.base_url
+    }
+
+    /// The cached image of `vendor`'s `file`, if present with the size the inventory says.
+    async fn firmware(
+        &self,
+        vendor: engine::Vendor,
+        row: &engine::FirmwareRow,
+    ) -> Result<FileBody, Refusal> {
+        let path = self.firmware_dir.join(vendor.as_str()).join(&row.file_name);
+        let file = tokio::fs::File::open(&path).await.map_err(|_| {
+            tracing::warn!(vendor = %vendor, file = %row.file_name, "firmware not in the cache");
+            Refusal::NotFound
+        })?;
+        let len = file.metadata().await.map_err(|_| Refusal::Internal)?.len();
+        if len != row.size {
+            tracing::warn!(vendor = %vendor, file = %row.file_name, len, expected = row.size, "cached firmware has the wrong size");
+            return Err(Refusal::NotFound);
+        }
+        Ok(FileBody::Disk { file, len })
+    }
+}
+
+impl FileSource for Provisioner {
+    async fn open(&self, req: FileRequest) -> Result<Served, Refusal> {
+        let transport = req.transport;
+        let result = match self.site() {
+            None => Err(Refusal::NotFound),
+            Some(site) => {
+                let answer = site.answer(
+                    &engine::PhoneRequest {
+                        path: &req.path,
+                        user_agent: req.user_agent.as_deref().filter(|u| !u.is_empty()),
+                        pnp: None,
+                    },
+                    &self.base_url,
+                );
+                match answer {
+                    Ok(engine::Answer::File {
+                        body,
+                        content_type,
+                        vendor,
+                    }) => Ok(Served {
+                        body: FileBody::Memory(Bytes::from(body)),
+                        content_type,
+                        vendor: Some(vendor),
+                    }),
+                    Ok(engine::Answer::Firmware { vendor, row }) => {
+                        self.firmware(vendor, &row).await.map(|body| Served {
+                            body,
+                            content_type: "application/octet-stream",
+                            vendor: Some(vendor),
+                        })
+                    }
+                    Err(engine::Refusal::NotFound) => Err(Refusal::NotFound),
+                    Err(engine::Refusal::Denied) => Err(Refusal::Denied),
+                }
+            }
+        };
+        self.metrics.file_request(
+            transport,
+            result.as_ref().ok().and_then(|s| s.vendor),
+            result.as_ref().err().copied(),
+        );
+        tracing::debug!(peer = %req.peer, ?transport, path = %req.path.chars().take(200).collect::<String>(), outcome = ?result.as_ref().err(), "file request");
+        result
+    }
+}
