@@ -48,6 +48,10 @@ step "edge worker: build (worker-build + wasm-opt -Oz), then its tests under wor
 scripts/build-edge.sh
 node --test tests/edge/
 
+step "the LAN relay against the edge under workerd: sync, changes, the edge down, a restart"
+cargo build -p lan-relay --locked
+node --test tests/relay/
+
 step "the README's run command serves the demo phones"
 tests/run-smoke.sh
 

@@ -14,6 +14,11 @@
 //! enabled = true
 //! listen = "0.0.0.0:69"
 //!
+//! [edge]                                 # sync the inventory from the edge
+//! url = "https://provisioning.example.com"
+//! token_file = "/etc/lan-relay/relay-token"
+//! poll_secs = 60
+//!
 //! [pnp]
 //! enabled = true
 //! interface = "0.0.0.0"                  # the LAN interface's address for the multicast join
@@ -45,6 +50,9 @@ pub struct Config {
     /// SIP multicast PnP.
     #[serde(default)]
     pub pnp: Pnp,
+    /// The edge to sync the inventory from (none: the local inventory).
+    #[serde(default)]
+    pub edge: Option<crate::sync::Edge>,
 }
 
 fn state_dir() -> PathBuf {
@@ -59,6 +67,7 @@ impl Default for Config {
             http: Http::default(),
             tftp: Tftp::default(),
             pnp: Pnp::default(),
+            edge: None,
         }
     }
 }

@@ -13,6 +13,7 @@ pub mod http;
 pub mod metrics;
 pub mod provision;
 pub mod sip;
+pub mod sync;
 pub mod tftp;
 
 use std::future::Future;
@@ -41,15 +42,25 @@ impl Sockets {
     }
 }
 
-/// The inventory to start with: the configured local file, or the built-in demo.
-pub fn initial_site(config: &Config) -> Result<engine::Site, String> {
-    match &config.inventory {
-        Some(path) => {
+/// The inventory to start with, and the snapshot's ETag: the configured local file; with
+/// an edge, the last snapshot saved (or nothing until the first sync); else the demo.
+pub fn initial_site(config: &Config) -> Result<(Option<engine::Site>, String), String> {
+    match (&config.inventory, &config.edge) {
+        (Some(path), _) => {
             let text =
                 std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
-            config::load_inventory(&text).map_err(|e| format!("{}: {e}", path.display()))
+            let site =
+                config::load_inventory(&text).map_err(|e| format!("{}: {e}", path.display()))?;
+            Ok((Some(site), String::new()))
         }
-        None => config::load_inventory(config::DEMO_INVENTORY),
+        (None, Some(_)) => Ok(match sync::load_saved(&config.state_dir) {
+            Some((site, etag)) => (Some(site), etag),
+            None => (None, String::new()),
+        }),
+        (None, None) => Ok((
+            Some(config::load_inventory(config::DEMO_INVENTORY)?),
+            String::new(),
+        )),
     }
 }
 
@@ -58,7 +69,7 @@ pub fn initial_site(config: &Config) -> Result<engine::Site, String> {
 pub async fn run(
     sockets: Sockets,
     config: Config,
-    site: engine::Site,
+    (site, etag): (Option<engine::Site>, String),
     shutdown: impl Future<Output = ()>,
 ) {
     let metrics = Arc::new(Metrics::default());
@@ -67,8 +78,10 @@ pub async fn run(
         config.state_dir.join("firmware"),
         Arc::clone(&metrics),
     ));
-    provisioner.set_site(site);
-    metrics.inventory_taken();
+    if let Some(site) = site {
+        provisioner.set_site(site);
+        metrics.inventory_taken();
+    }
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     let stopped = |mut rx: tokio::sync::watch::Receiver<bool>| async move {
         let _ = rx.wait_for(|s| *s).await;
@@ -82,8 +95,21 @@ pub async fn run(
         Arc::clone(&metrics),
         stopped(stop_rx.clone()),
     ));
+    let sync = config.edge.clone().map(|edge| {
+        tokio::spawn(sync::run(
+            edge,
+            config.state_dir.clone(),
+            etag,
+            Arc::clone(&provisioner),
+            Arc::clone(&metrics),
+            stopped(stop_rx.clone()),
+        ))
+    });
     shutdown.await;
     tracing::info!("shutting down");
     let _ = stop_tx.send(true);
     let _ = http.await;
+    if let Some(s) = sync {
+        let _ = s.await;
+    }
 }

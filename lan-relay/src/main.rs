@@ -92,10 +92,13 @@ fn main() -> ExitCode {
         }
     };
     if cli.check {
-        println!(
-            "configuration and inventory are valid ({} phones)",
-            site.inventory().phones.len()
-        );
+        match &site.0 {
+            Some(s) => println!(
+                "configuration and inventory are valid ({} phones)",
+                s.inventory().phones.len()
+            ),
+            None => println!("configuration is valid; no inventory until the first sync"),
+        }
         return ExitCode::SUCCESS;
     }
     let runtime = match tokio::runtime::Builder::new_multi_thread()

@@ -11,7 +11,9 @@ export const TOKEN_KEY = "test-token-key";
 export const ADMIN_TOKEN = "test-admin-token-0123456789abcdef";
 
 // `bindings` adds or overrides Worker variables (e.g. smaller firmware quotas for a test).
-export async function start({ bindings = {} } = {}) {
+// `port` (0: any free one) also serves the worker over HTTP on 127.0.0.1 (`await mf.ready`
+// gives the URL), for clients outside this process such as the LAN relay.
+export async function start({ bindings = {}, port } = {}) {
   const mf = new Miniflare({
     modules: true,
     scriptPath: path.join(root, "edge-worker/build/index.js"),
@@ -21,6 +23,7 @@ export async function start({ bindings = {} } = {}) {
     r2Buckets: ["FIRMWARE"],
     bindings: { TOKEN_KEY, ADMIN_TOKEN, ...bindings },
     cf: false,
+    ...(port === undefined ? {} : { host: "127.0.0.1", port }),
   });
   const db = await mf.getD1Database("DB");
   const dir = path.join(root, "edge-worker/migrations");

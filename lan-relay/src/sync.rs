@@ -1,0 +1,226 @@
+//! The relay's copy of its site's inventory from the edge (`GET /relay/v1/snapshot` with
+//! the site's relay token; see `edge-worker/src/relay/mod.rs`).
+//!
+//! Every `poll_secs` the relay asks with `If-None-Match: <ETag>`; `304` costs nothing. A new
+//! snapshot is checked and compiled by the engine ([`engine::Site::new`]) before it replaces
+//! the one served, then written to `state_dir/snapshot.json` (with its ETag beside it)
+//! atomically: a temporary file, fsync, rename. At start-up the relay serves that file, so a
+//! restart while the edge is unreachable keeps the phones served. A snapshot the engine
+//! refuses is logged and dropped; the previous one keeps serving. The token is read from a
+//! file and never logged.
+
+use std::future::Future;
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde::Deserialize;
+
+use crate::metrics::Metrics;
+use crate::provision::Provisioner;
+
+/// The `[edge]` section of the configuration.
+#[derive(Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Edge {
+    /// The edge's base URL (e.g. `https://provisioning.example.com`).
+    pub url: String,
+    /// A file holding the site's relay token (from the admin API's `relay-token`).
+    pub token_file: PathBuf,
+    /// Seconds between polls.
+    #[serde(default = "poll_secs")]
+    pub poll_secs: u64,
+}
+
+fn poll_secs() -> u64 {
+    60
+}
+
+impl std::fmt::Debug for Edge {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Edge")
+            .field("url", &self.url)
+            .field("poll_secs", &self.poll_secs)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The largest snapshot accepted.
+const MAX_SNAPSHOT_BYTES: u64 = 64 * 1024 * 1024;
+
+const SNAPSHOT: &str = "snapshot.json";
+const ETAG: &str = "snapshot.etag";
+
+/// The snapshot saved in `state_dir`, compiled, with its ETag; `None` if there is none or
+/// it no longer compiles (logged).
+pub fn load_saved(state_dir: &Path) -> Option<(engine::Site, String)> {
+    let body = std::fs::read_to_string(state_dir.join(SNAPSHOT)).ok()?;
+    let etag = std::fs::read_to_string(state_dir.join(ETAG)).unwrap_or_default();
+    match compile(&body) {
+        Ok(site) => Some((site, etag.trim().to_owned())),
+        Err(e) => {
+            tracing::warn!(error = %e, "the saved snapshot is not usable");
+            None
+        }
+    }
+}
+
+/// Parses and compiles a snapshot body.
+pub fn compile(body: &str) -> Result<engine::Site, String> {
+    let inv: engine::Inventory =
+        serde_json::from_str(body).map_err(|e| format!("snapshot: {e}"))?;
+    engine::Site::new(inv).map_err(|e| format!("snapshot: {e}"))
+}
+
+/// Writes `body` and `etag` into `dir` so that a crash leaves either the old or the new
+/// snapshot, never a torn one.
+pub fn save(dir: &Path, body: &str, etag: &str) -> std::io::Result<()> {
+    std::fs::create_dir_all(dir)?;
+    for (name, data) in [(ETAG, etag), (SNAPSHOT, body)] {
+        let tmp = dir.join(format!(".{name}.tmp"));
+        let mut f = std::fs::File::create(&tmp)?;
+        f.write_all(data.as_bytes())?;
+        f.sync_all()?;
+        std::fs::rename(&tmp, dir.join(name))?;
+    }
+    if let Ok(d) = std::fs::File::open(dir) {
+        let _ = d.sync_all();
+    }
+    Ok(())
+}
+
+/// What one poll brought.
+#[derive(Debug)]
+pub enum Fetched {
+    /// `304`: nothing changed.
+    NotModified,
+    /// A new snapshot and its ETag.
+    New {
+        /// The body.
+        body: String,
+        /// Its ETag.
+        etag: String,
+    },
+}
+
+/// One poll (blocking; run it off the async threads).
+pub fn fetch(edge: &Edge, token: &str, etag: &str) -> Result<Fetched, String> {
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .timeout_global(Some(Duration::from_secs(30)))
+        .http_status_as_error(false)
+        .build()
+        .into();
+    let url = format!("{}/relay/v1/snapshot", edge.url.trim_end_matches('/'));
+    let mut req = agent
+        .get(&url)
+        .header("Authorization", &format!("Bearer {token}"));
+    if !etag.is_empty() {
+        req = req.header("If-None-Match", etag);
+    }
+    let mut resp = req.call().map_err(|e| format!("{url}: {e}"))?;
+    match resp.status().as_u16() {
+        304 => Ok(Fetched::NotModified),
+        200 => {
+            let etag = resp
+                .headers()
+                .get("etag")
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or_default()
+                .to_owned();
+            let body = resp
+                .body_mut()
+                .with_config()
+                .limit(MAX_SNAPSHOT_BYTES)
+                .read_to_string()
+                .map_err(|e| format!("{url}: {e}"))?;
+            Ok(Fetched::New { body, etag })
+        }
+        401 => Err(format!("{url}: the relay token was refused (401)")),
+        s => Err(format!("{url}: HTTP {s}")),
+    }
+}
+
+/// Polls the edge until `shutdown`, replacing the served site whenever a new snapshot
+/// compiles.
+pub async fn run(
+    edge: Edge,
+    state_dir: PathBuf,
+    mut etag: String,
+    provisioner: Arc<Provisioner>,
+    metrics: Arc<Metrics>,
+    shutdown: impl Future<Output = ()>,
+) {
+    tokio::pin!(shutdown);
+    loop {
+        let token = match std::fs::read_to_string(&edge.token_file) {
+            Ok(t) => t.trim().to_owned(),
+            Err(e) => {
+                tracing::error!(file = %edge.token_file.display(), error = %e, "cannot read the relay token");
+                String::new()
+            }
+        };
+        let job = {
+            let edge = edge.clone();
+            let etag = etag.clone();
+            tokio::task::spawn_blocking(move || fetch(&edge, &token, &etag))
+        };
+        let outcome = tokio::select! {
+            () = &mut shutdown => return,
+            r = job => r.map_err(|e| e.to_string()).and_then(|r| r),
+        };
+        match outcome {
+            Ok(Fetched::NotModified) => {
+                metrics.inventory_taken();
+                tracing::debug!("inventory unchanged");
+            }
+            Ok(Fetched::New {
+                body,
+                etag: new_etag,
+            }) => match compile(&body) {
+                Ok(site) => {
+                    let phones = site.inventory().phones.len();
+                    provisioner.set_site(site);
+                    metrics.inventory_taken();
+                    let dir = state_dir.clone();
+                    let (b, e) = (body, new_etag.clone());
+                    match tokio::task::spawn_blocking(move || save(&dir, &b, &e)).await {
+                        Ok(Ok(())) => {}
+                        Ok(Err(e)) => tracing::error!(error = %e, "cannot save the snapshot"),
+                        Err(e) => tracing::error!(error = %e, "cannot save the snapshot"),
+                    }
+                    etag = new_etag;
+                    tracing::info!(phones, "new inventory from the edge");
+                }
+                Err(e) => {
+                    tracing::error!(error = %e, "the edge's snapshot was refused; the previous one keeps serving")
+                }
+            },
+            Err(e) => {
+                tracing::warn!(error = %e, "the edge is unreachable; serving the last inventory")
+            }
+        }
+        tokio::select! {
+            () = &mut shutdown => return,
+            () = tokio::time::sleep(Duration::from_secs(edge.poll_secs.max(1))) => {}
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn save_then_load_round_trips_and_a_bad_file_is_ignored() {
+        let dir = std::env::temp_dir().join(format!("lan-relay-sync-{}", std::process::id()));
+        let body = r#"{"site": {"pbx_host": "pbx.example.com"}, "users": [], "phones": [{"mac": "001565aabbcc", "vendor": "yealink"}]}"#;
+        save(&dir, body, "\"abc\"").unwrap();
+        let (site, etag) = load_saved(&dir).unwrap();
+        assert_eq!(etag, "\"abc\"");
+        assert_eq!(site.inventory().phones.len(), 1);
+        std::fs::write(dir.join(SNAPSHOT), "{").unwrap();
+        assert!(load_saved(&dir).is_none());
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+}

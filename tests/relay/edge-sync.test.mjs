@@ -1,0 +1,116 @@
+// The LAN relay against the real edge worker (workerd via miniflare, over HTTP): it syncs its
+// site's inventory with the relay token, serves the phones over HTTP, follows changes made
+// in the admin API, keeps serving when the edge dies, and comes back from its snapshot on
+// disk after a restart with the edge still down.
+import { test, after } from "node:test";
+import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import { mkdtempSync, writeFileSync, existsSync, rmSync } from "node:fs";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { start, ADMIN_TOKEN } from "../edge/harness.mjs";
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
+const relayBin = path.join(root, "target/debug/lan-relay");
+const dir = mkdtempSync(path.join(tmpdir(), "relay-sync-"));
+const children = [];
+after(() => {
+  for (const c of children) c.kill("SIGKILL");
+  rmSync(dir, { recursive: true, force: true });
+});
+
+const freePort = () =>
+  new Promise((resolve) => {
+    const s = createServer().listen(0, "127.0.0.1", () => {
+      const { port } = s.address();
+      s.close(() => resolve(port));
+    });
+  });
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+async function until(what, fn, ms = 20000) {
+  const end = Date.now() + ms;
+  let last;
+  while (Date.now() < end) {
+    try {
+      last = await fn();
+      if (last) return last;
+    } catch (e) {
+      last = e;
+    }
+    await sleep(200);
+  }
+  throw new Error(`timed out waiting for ${what}: ${last}`);
+}
+
+function startRelay(config) {
+  const child = spawn(relayBin, ["--config", config], { stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, RUST_LOG: "info" } });
+  let log = "";
+  child.stdout.on("data", (d) => (log += d));
+  child.stderr.on("data", (d) => (log += d));
+  children.push(child);
+  return { child, log: () => log };
+}
+
+const UA = "Yealink SIP-T46S 66.86.0.15 00:15:65:0a:0b:0c";
+
+test("the relay syncs from the edge, follows changes, survives the edge's death and a restart", async () => {
+  const { mf } = await start({ port: 0 });
+  const edge = (await mf.ready).toString().replace(/\/$/, "");
+  const api = async (method, p, body) => {
+    const res = await fetch(`${edge}/api${p}`, {
+      method,
+      headers: { Authorization: `Bearer ${ADMIN_TOKEN}`, "Content-Type": "application/json" },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    assert.ok(res.status < 300, `${method} ${p}: ${res.status} ${await res.clone().text()}`);
+    return res.json();
+  };
+  const site = await api("POST", "/sites", { name: "Branch", pbx_host: "pbx.branch.example" });
+  await api("POST", `/sites/${site.id}/users`, { extension: "310", sip_password: "First-Vq9-kL2m", display_name: "Lea" });
+  await api("POST", `/sites/${site.id}/phones`, { mac: "0015650a0b0c", model: "T46S", user_extension: "310" });
+  const { relay_token } = await api("POST", `/sites/${site.id}/relay-token`);
+  writeFileSync(path.join(dir, "token"), relay_token + "\n", { mode: 0o600 });
+
+  const port = await freePort();
+  const config = path.join(dir, "relay.toml");
+  writeFileSync(
+    config,
+    `state_dir = "${dir}/state"\n[http]\nlisten = "127.0.0.1:${port}"\n[tftp]\nenabled = false\n[pnp]\nenabled = false\n` +
+      `[edge]\nurl = "${edge}"\ntoken_file = "${dir}/token"\npoll_secs = 1\n`,
+  );
+  const cfgUrl = `http://127.0.0.1:${port}/0015650a0b0c.cfg`;
+  const get = async () => {
+    const res = await fetch(cfgUrl, { headers: { "User-Agent": UA } });
+    return res.status === 200 ? res.text() : null;
+  };
+  let relay = startRelay(config);
+  let cfg = await until("the first sync", get);
+  assert.match(cfg, /account\.1\.password = First-Vq9-kL2m\n/);
+  assert.match(cfg, /account\.1\.sip_server_host = pbx\.branch\.example\n/);
+  assert.ok(cfg.includes(`http://127.0.0.1:${port}`), "the config points at the relay");
+  assert.ok(!relay.log().includes(relay_token), "the token is never logged");
+
+  // A change at the edge reaches the relay with the next poll.
+  await api("PATCH", `/sites/${site.id}/users/310`, { sip_password: "Second-Kp3-wQ8y" });
+  cfg = await until("the changed password", async () => ((await get()) ?? "").includes("Second-Kp3-wQ8y") && (await get()));
+  assert.ok(existsSync(path.join(dir, "state/snapshot.json")));
+
+  // The edge dies: the relay keeps serving what it has.
+  await mf.dispose();
+  await sleep(2500);
+  assert.match(await get(), /Second-Kp3-wQ8y/);
+  assert.match(relay.log(), /unreachable/);
+
+  // A restart with the edge still down serves the snapshot from disk.
+  relay.child.kill("SIGTERM");
+  await new Promise((r) => relay.child.once("exit", r));
+  relay = startRelay(config);
+  cfg = await until("the relay back from its snapshot", get);
+  assert.match(cfg, /Second-Kp3-wQ8y/);
+  relay.child.kill("SIGTERM");
+  const code = await new Promise((r) => relay.child.once("exit", r));
+  assert.equal(code, 0, "graceful shutdown on SIGTERM");
+});
