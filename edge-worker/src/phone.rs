@@ -419,8 +419,7 @@ fn engine_err(e: engine::Error) -> worker::Error {
     worker::Error::RustError(format!("render: {}", e.kind().description()))
 }
 
-/// A firmware image from R2, whole or the one byte range asked for (the rule is the
-/// engine's `answer_range`).
+/// A phone's firmware download (recorded as seen).
 #[allow(clippy::too_many_arguments)]
 async fn firmware(
     req: &Request,
@@ -437,6 +436,27 @@ async fn firmware(
     let Some(fw) = store::firmware_file(db, &row.site_id, vendor.as_str(), file).await? else {
         return error::not_found();
     };
+    let response = stream_firmware(req, env, &fw).await?;
+    if response.status_code() < 300 {
+        let seen = Seen {
+            ip,
+            user_agent,
+            firmware: None,
+            model: None,
+            file: file_path,
+        };
+        store::record_seen(db, &row.id, now, &seen).await?;
+    }
+    Ok(response)
+}
+
+/// The stored image `fw` from R2, whole or the one byte range the request asks for (the
+/// engine's `answer_range`); the same 404 as every refusal if the blob is missing.
+pub(crate) async fn stream_firmware(
+    req: &Request,
+    env: &Env,
+    fw: &store::FirmwareFile,
+) -> Result<Response> {
     let size = fw.size as u64;
     if size > MAX_SAFE_INTEGER {
         return error::not_found();
@@ -462,18 +482,10 @@ async fn firmware(
     }
     let object = get.execute().await?;
     let Some(body) = object.as_ref().and_then(|o| o.body()) else {
-        // A row without its blob: nothing to serve, and nothing the phone can tell apart.
+        // A row without its blob: nothing to serve, and nothing a client can tell apart.
         worker::console_error!("firmware row without R2 object");
         return error::not_found();
     };
-    let seen = Seen {
-        ip,
-        user_agent,
-        firmware: None,
-        model: None,
-        file: file_path,
-    };
-    store::record_seen(db, &row.id, now, &seen).await?;
     headers.set("Content-Type", "application/octet-stream")?;
     headers.set("Content-Length", &answer.len(size).to_string())?;
     let status = if matches!(answer, engine::RangeAnswer::Partial { .. }) {

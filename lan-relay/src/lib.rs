@@ -9,6 +9,7 @@
 
 pub mod config;
 pub mod files;
+pub mod firmware;
 pub mod http;
 pub mod metrics;
 pub mod provision;

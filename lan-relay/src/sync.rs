@@ -163,6 +163,7 @@ pub async fn run(
         let job = {
             let edge = edge.clone();
             let etag = etag.clone();
+            let token = token.clone();
             tokio::task::spawn_blocking(move || fetch(&edge, &token, &etag))
         };
         let outcome = tokio::select! {
@@ -180,6 +181,20 @@ pub async fn run(
             }) => match compile(&body) {
                 Ok(site) => {
                     let phones = site.inventory().phones.len();
+                    // Images first, so the configs that name them are served with them.
+                    let rows = site.inventory().firmware.clone();
+                    let cache = state_dir.join("firmware");
+                    let (e, t) = (edge.clone(), token.clone());
+                    let _ = tokio::task::spawn_blocking(move || {
+                        crate::firmware::refresh(
+                            &e,
+                            &t,
+                            &cache,
+                            &rows,
+                            crate::firmware::DEFAULT_MAX_BYTES,
+                        )
+                    })
+                    .await;
                     provisioner.set_site(site);
                     metrics.inventory_taken();
                     let dir = state_dir.clone();

@@ -71,6 +71,14 @@ test("the relay syncs from the edge, follows changes, survives the edge's death 
   const site = await api("POST", "/sites", { name: "Branch", pbx_host: "pbx.branch.example" });
   await api("POST", `/sites/${site.id}/users`, { extension: "310", sip_password: "First-Vq9-kL2m", display_name: "Lea" });
   await api("POST", `/sites/${site.id}/phones`, { mac: "0015650a0b0c", model: "T46S", user_extension: "310" });
+  // A firmware image at the edge: the relay caches it (size and SHA-256 checked).
+  const image = Buffer.from(Array.from({ length: 200_000 }, (_, i) => (i * 13 + 5) & 0xff));
+  const up = await fetch(`${edge}/api/sites/${site.id}/firmware?vendor=yealink&model=T46S&version=66.86.0.20&file_name=T46S-66.86.0.20.rom`, {
+    method: "POST",
+    headers: { Authorization: `Bearer ${ADMIN_TOKEN}`, "Content-Length": String(image.length) },
+    body: image,
+  });
+  assert.equal(up.status, 201, await up.clone().text());
   const { relay_token } = await api("POST", `/sites/${site.id}/relay-token`);
   writeFileSync(path.join(dir, "token"), relay_token + "\n", { mode: 0o600 });
 
@@ -92,6 +100,11 @@ test("the relay syncs from the edge, follows changes, survives the edge's death 
   assert.match(cfg, /account\.1\.sip_server_host = pbx\.branch\.example\n/);
   assert.ok(cfg.includes(`http://127.0.0.1:${port}`), "the config points at the relay");
   assert.ok(!relay.log().includes(relay_token), "the token is never logged");
+  const fwUrl = `http://127.0.0.1:${port}/firmware/yealink/T46S-66.86.0.20.rom`;
+  assert.ok(cfg.includes(fwUrl), "the config names the image on the relay");
+  const fw = await fetch(fwUrl, { headers: { "User-Agent": UA } });
+  assert.equal(fw.status, 200);
+  assert.ok(Buffer.from(await fw.arrayBuffer()).equals(image), "byte for byte from the cache");
 
   // A change at the edge reaches the relay with the next poll.
   await api("PATCH", `/sites/${site.id}/users/310`, { sip_password: "Second-Kp3-wQ8y" });
@@ -110,6 +123,8 @@ test("the relay syncs from the edge, follows changes, survives the edge's death 
   relay = startRelay(config);
   cfg = await until("the relay back from its snapshot", get);
   assert.match(cfg, /Second-Kp3-wQ8y/);
+  const cached = await fetch(fwUrl, { headers: { "User-Agent": UA } });
+  assert.ok(Buffer.from(await cached.arrayBuffer()).equals(image), "the cache survives the restart");
   relay.child.kill("SIGTERM");
   const code = await new Promise((r) => relay.child.once("exit", r));
   assert.equal(code, 0, "graceful shutdown on SIGTERM");

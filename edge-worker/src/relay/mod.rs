@@ -19,6 +19,11 @@
 //! Bodies are JSON (UTF-8, at most 256 KiB), objects with no other fields than those listed.
 //! Times are seconds since the Unix epoch.
 //!
+//! # `GET /relay/v1/firmware/<vendor>/<file>`
+//! A firmware image of the site (a row of the snapshot's `firmware`), for the relay's cache:
+//! `200` with the bytes (or `206` for a `Range`), `404` for an image the site does not have.
+//! The relay checks it against the row's size and SHA-256.
+//!
 //! # `GET /relay/v1/snapshot`
 //! The site's inventory, everything the relay needs to render configs offline:
 //! `{"site", "users", "phones", "blf_keys", "templates", "uri_mappings", "firmware",
@@ -129,6 +134,17 @@ pub(crate) async fn handle(mut req: Request, env: &Env, path: &str) -> Result<Re
             Err(e) => Err(e),
         },
         (Method::Get, "actions") => actions::collect(&db, &site.id, now).await,
+        (Method::Get, p) if p.starts_with("firmware/") => {
+            // firmware/<vendor>/<file>: the image for the relay's cache.
+            let mut parts = p.splitn(3, '/').skip(1);
+            let (Some(vendor), Some(file)) = (parts.next(), parts.next()) else {
+                return error::not_found();
+            };
+            return match crate::store::firmware_file(&db, &site.id, vendor, file).await? {
+                Some(fw) => crate::phone::stream_firmware(&req, env, &fw).await,
+                None => error::not_found(),
+            };
+        }
         (Method::Post, "actions/ack") => match body(&mut req).await? {
             Ok(b) => actions::ack(&db, &site.id, now, &b).await,
             Err(e) => Err(e),
