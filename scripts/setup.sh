@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs the pinned tools this project builds with, when missing: the wasm32 target,
-# wasm-bindgen-cli, worker-build, (optionally) cargo-fuzz, and the npm packages.
+# wasm-bindgen-cli, worker-build, (optionally) cargo-fuzz, the npm packages, and Debian's
+# TFTP clients (atftp, tftp-hpa) and curl that the relay's tests drive.
 #   scripts/setup.sh          everything but cargo-fuzz
 #   scripts/setup.sh --fuzz   also cargo-fuzz
 set -euo pipefail
@@ -10,6 +11,17 @@ export PATH="$HOME/.cargo/bin:$PATH"
 WASM_BINDGEN_VERSION=0.2.130   # must equal the `wasm-bindgen = "=..."` pin in Cargo.toml
 WORKER_BUILD_VERSION=0.8.7     # must equal the `worker = "=..."` pin in Cargo.toml
 CARGO_FUZZ_VERSION=0.13.2
+
+# The relay's tests use real clients (Debian packages; needs root or sudo).
+missing=()
+command -v atftp >/dev/null || missing+=(atftp)
+command -v tftp >/dev/null || missing+=(tftp-hpa)
+command -v curl >/dev/null || missing+=(curl)
+if [ ${#missing[@]} -gt 0 ]; then
+  sudo=""; [ "$(id -u)" = 0 ] || sudo=sudo
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
 
 rustup target add wasm32-unknown-unknown
 if ! wasm-bindgen-test-runner --version 2>/dev/null | grep -qF "$WASM_BINDGEN_VERSION"; then
