@@ -1,15 +1,19 @@
 #!/usr/bin/env bash
-# Runs the system locally: builds the edge worker, applies the D1 migrations to wrangler's
-# local state, seeds a demo site (one phone of each vendor), and serves it with
-# `wrangler dev` (workerd, local D1 and R2) on http://127.0.0.1:8787. Ctrl-C stops it.
+# Runs the system locally: builds the edge worker and the LAN relay, applies the D1
+# migrations to wrangler's local state, seeds a demo site (one phone of each vendor), serves
+# it with `wrangler dev` (workerd, local D1 and R2) on http://127.0.0.1:8787, and runs the
+# LAN relay synced from it (HTTP on 127.0.0.1:8480, TFTP on 127.0.0.1:6969). Ctrl-C stops both.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$HOME/.cargo/bin:$PATH"
 export WRANGLER_SEND_METRICS=false WRANGLER_SEND_ERROR_REPORTS=false CLOUDFLARE_CF_FETCH_ENABLED=false
 port=${PORT:-8787}
+relay_http=${RELAY_HTTP:-127.0.0.1:8480}
+relay_tftp=${RELAY_TFTP:-127.0.0.1:6969}
 
 scripts/setup.sh
 scripts/build-edge.sh
+cargo build -p lan-relay --locked
 # Local stand-ins for the Worker secrets: the key that derives steady-state tokens and the
 # admin API's bearer token (`wrangler secret put` in production).
 touch .dev.vars
@@ -17,11 +21,28 @@ for name in TOKEN_KEY ADMIN_TOKEN; do
   grep -q "^$name=" .dev.vars || node -e "console.log('$name=' + require('crypto').randomBytes(32).toString('hex'))" >> .dev.vars
 done
 node_modules/.bin/wrangler d1 migrations apply DB --local
-node scripts/seed-demo.mjs "http://127.0.0.1:$port"
+node scripts/seed-demo.mjs "http://127.0.0.1:$port" "http://$relay_http"
+cat > .relay/relay.toml <<EOF
+# The demo relay: synced from the local edge (the token is the demo site's relay token).
+state_dir = ".relay/state"
+[http]
+listen = "$relay_http"
+[tftp]
+listen = "$relay_tftp"
+[pnp]
+enabled = false
+[edge]
+url = "http://127.0.0.1:$port"
+token_file = ".relay/token"
+poll_secs = 5
+EOF
 admin=$(sed -n 's/^ADMIN_TOKEN=//p' .dev.vars)
 echo
 echo "Admin API (phones view of the demo site):"
 echo "curl -s -H 'Authorization: Bearer $admin' http://127.0.0.1:$port/api/sites/demo/phones"
 echo
-echo "Serving on http://127.0.0.1:$port (Ctrl-C to stop)."
-exec node_modules/.bin/wrangler dev --local --ip 127.0.0.1 --port "$port" --show-interactive-dev-session=false
+echo "Serving on http://127.0.0.1:$port, the relay on http://$relay_http and tftp://$relay_tftp (Ctrl-C to stop)."
+trap 'kill 0' EXIT
+node_modules/.bin/wrangler dev --local --ip 127.0.0.1 --port "$port" --show-interactive-dev-session=false &
+target/debug/lan-relay --config .relay/relay.toml &
+wait

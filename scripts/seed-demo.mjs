@@ -2,14 +2,16 @@
 // phone of each vendor bound to them, BLF keys, an external phonebook source and two
 // templates (a Yealink placeholder overlay, a Snom Jinja overlay). Prints, for each phone,
 // the curl command that fetches its config as that phone would.
-//   node scripts/seed-demo.mjs [base-url]
+// Also gives the site a relay token (written to .relay/token) for the LAN relay's sync.
+//   node scripts/seed-demo.mjs [edge-url] [relay-url]
 import { execFileSync } from "node:child_process";
 import { createHash, createHmac, randomBytes } from "node:crypto";
-import { readFileSync, writeFileSync, mkdtempSync, rmSync } from "node:fs";
+import { readFileSync, writeFileSync, mkdtempSync, mkdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 
 const base = process.argv[2] ?? "http://127.0.0.1:8787";
+const relayBase = process.argv[3];
 const vars = readFileSync(".dev.vars", "utf8");
 const key = /^TOKEN_KEY=(.*)$/m.exec(vars)?.[1];
 if (!key) throw new Error(".dev.vars has no TOKEN_KEY");
@@ -60,7 +62,12 @@ const sql = [
 ];
 for (const t of templates)
   sql.push(`INSERT INTO templates (id, site_id, name, vendor, style, composition, source, updated_at) VALUES (${q(t.id)}, 'demo', ${q(t.name)}, ${q(t.vendor)}, ${q(t.style)}, 'overlay', ${qLines(t.source)}, ${now})`);
+const relayToken = randomBytes(16).toString("hex");
+sql.push(`UPDATE sites SET relay_token_hash = ${q(sha256(relayToken))} WHERE id = 'demo'`);
+mkdirSync(".relay", { recursive: true });
+writeFileSync(".relay/token", relayToken + "\n", { mode: 0o600 });
 const printed = [];
+const printedRelay = [];
 for (const p of phones) {
   const token1 = randomBytes(16).toString("hex");
   sql.push(`INSERT INTO users (id, site_id, extension, auth_name, sip_password, display_name, voicemail_pin) VALUES (${q("u-" + p.id)}, 'demo', ${q(p.ext)}, ${q(p.ext)}, ${q(randomBytes(9).toString("base64url"))}, ${q(p.name)}, ${q(String(1000 + Number(p.ext)))})`);
@@ -68,6 +75,7 @@ for (const p of phones) {
   phones.filter((o) => o !== p).forEach((o, i) =>
     sql.push(`INSERT INTO blf_keys (phone_id, position, extension, label) VALUES (${q(p.id)}, ${i + 1}, ${q(o.ext)}, ${q(o.name)})`));
   printed.push(`# ${p.vendor} ${p.model}\ncurl -s -A '${p.ua}' ${base}/p/${token1}/${p.file}`);
+  if (relayBase) printedRelay.push(`# ${p.vendor} ${p.model} on the LAN\ncurl -s -A '${p.ua}' ${relayBase}/${p.file}`);
 }
 sql.push("INSERT INTO phonebook_sources (id, site_id, name, priority) VALUES ('demo-hq', 'demo', 'Head office PBX', 10)");
 [["Head office reception", "+49 30 1234567"], ["IT helpdesk", "+49 30 1234599"]].forEach(([n, num], i) =>
@@ -84,3 +92,7 @@ try {
 }
 console.log("Demo site seeded. Fetch each phone's config as that phone (first-access token URLs):\n");
 console.log(printed.join("\n\n"));
+if (relayBase) {
+  console.log("\nThe same phones through the LAN relay (HTTP; TFTP serves the same names):\n");
+  console.log(printedRelay.join("\n\n"));
+}

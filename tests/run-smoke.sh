@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The README's run command works: scripts/run.sh comes up, and every printed curl command
-# (one phone of each vendor, with its real User-Agent) gets that phone's config (the Yealink
-# and Snom ones through the demo templates).
+# (one phone of each vendor, with its real User-Agent, from the edge and through the LAN
+# relay synced from it) gets that phone's config (the Yealink and Snom ones through the
+# demo templates).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 port=${PORT:-8799}
@@ -10,7 +11,7 @@ PORT=$port setsid scripts/run.sh > "$log" 2>&1 < /dev/null &
 pid=$!
 trap 'kill -TERM -- -$pid 2>/dev/null || true; rm -f "$log"' EXIT
 started=$(date +%s)
-until grep -q 'Ready on' "$log"; do
+until grep -q 'Ready on' "$log" && grep -q 'new inventory from the edge' "$log"; do
   if ! kill -0 "$pid" 2>/dev/null || [ $(( $(date +%s) - started )) -gt 300 ]; then
     cat "$log"; echo "run.sh did not come up" >&2; exit 1
   fi
@@ -28,12 +29,12 @@ while read -r cmd; do
   esac
   printf '%s\n' "$body" >> "$bodies"
 done < <(grep '^curl -s -A ' "$log")
-[ "$n" -eq 5 ] || { echo "expected 5 phones, served $n" >&2; exit 1; }
+[ "$n" -eq 10 ] || { echo "expected 5 phones from the edge and 5 through the relay, served $n" >&2; exit 1; }
 for line in 'account.1.label = 201 Irina Smirnova' 'features.intercom.allow = 1' \
   '<user_realname idx="1" perm="RW">202 Jonas Weber</user_realname>'; do
   grep -qF "$line" "$bodies" || { echo "no demo template line: $line" >&2; exit 1; }
 done
-echo "all $n demo phones got their configs"
+echo "all 5 demo phones got their configs, from the edge and through the relay"
 # The printed admin command lists the demo phones, now with what they told us.
 view=$(eval "$(grep "^curl -s -H 'Authorization" "$log")")
 seen=$(printf '%s' "$view" | node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>{const v=JSON.parse(s);console.log(v.filter(p=>p.last_seen_at).length)})')
