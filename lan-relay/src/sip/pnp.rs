@@ -10,7 +10,7 @@
 //! the whole body.
 //!
 //! What the server does with each datagram:
-//! - `SUBSCRIBE` + `Event: ua-profile`, new (Call-ID, CSeq): the [`PnpHandler`] is asked once,
+//! - `SUBSCRIBE` + `Event: ua-profile`, a new transaction: the [`PnpHandler`] is asked once,
 //!   off the receive loop. A URL: `200 OK` (Vias, From, To with our tag, Call-ID, CSeq echoed;
 //!   `Expires: 0`; our Contact) to the Via address (RFC 3581 `rport`: the source port), then
 //!   the `NOTIFY` to the phone's Contact (only when its host is the source IP, so a forged
@@ -18,7 +18,7 @@
 //!   [`Timers`] until the phone answers it or the timeout passes. `None` (a denied or
 //!   unknown MAC): **no answer at all**, so the phone stays free to take another server's
 //!   offer (or its vendor's redirect service) and learns nothing about our lists.
-//! - The same (Call-ID, CSeq) again (the phone retransmits every 500 ms until answered): the
+//! - The same transaction again (Call-ID, CSeq, method, Via branch) (the phone retransmits every 500 ms until answered): the
 //!   cached answer is resent (or nothing, while the handler runs or after a `None`); the
 //!   handler is not called again and no second NOTIFY goes out. Entries live 64·T1.
 //! - `SUBSCRIBE` for another event: `489 Bad Event` with `Allow-Events: ua-profile`.
@@ -123,8 +123,9 @@ pub fn bind_multicast(interface: Ipv4Addr, port: u16) -> io::Result<UdpSocket> {
     UdpSocket::from_std(s.into())
 }
 
-/// A transaction: one (Call-ID, CSeq) of a phone.
-type Key = (String, u32);
+/// A server transaction (RFC 3261 §17.2.3): Call-ID, CSeq number, method and top Via branch
+/// (empty when the phone sends none, as Snom's PnP SUBSCRIBE does).
+type Key = (String, u32, String, String);
 
 #[derive(Debug)]
 enum TxnState {
@@ -346,7 +347,12 @@ impl<H: PnpHandler> Server<H> {
         let Some((call_id, (cseq, _))) = msg.call_id().zip(msg.cseq()) else {
             return;
         };
-        let key: Key = (call_id.to_owned(), cseq);
+        let key: Key = (
+            call_id.to_owned(),
+            cseq,
+            method.to_owned(),
+            msg.top_branch().unwrap_or_default().to_owned(),
+        );
         let dest = response_dest(&msg, peer);
         if method == "ACK" {
             return;
