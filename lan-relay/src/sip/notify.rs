@@ -4,8 +4,8 @@
 //! the timeout passes.
 //!
 //! Phones honour it only when their config allows it (Yealink `sip.notify_reboot_enable`
-//! and trusted-server checks, Grandstream `P26015`/`allowSipReset`, Snom
-//! `sip_notify_check_sync` defaults to on); a phone that refuses answers `481`, `489`, `403`
+//! and trusted-server checks, Grandstream `P26015`/`allowSipReset`; verify: the Snom
+//! switch and its default); a phone that refuses answers `481`, `489`, `403`
 //! or asks for authentication (`401`/`407`), all reported as an [`Outcome`].
 
 use std::fmt;
