@@ -8,6 +8,7 @@
 #![forbid(unsafe_code)]
 
 pub mod config;
+pub mod discovery;
 pub mod files;
 pub mod firmware;
 pub mod http;
@@ -31,6 +32,8 @@ use crate::provision::Provisioner;
 pub struct Sockets {
     /// HTTP.
     pub http: TcpListener,
+    /// SIP multicast PnP (joined to 224.0.1.75), if enabled.
+    pub pnp: Option<tokio::net::UdpSocket>,
 }
 
 impl Sockets {
@@ -39,7 +42,19 @@ impl Sockets {
         let http = TcpListener::bind(config.http.listen)
             .await
             .map_err(|e| format!("HTTP on {}: {e}", config.http.listen))?;
-        Ok(Self { http })
+        let pnp = if config.pnp.enabled {
+            Some(
+                sip::pnp::bind_multicast(config.pnp.interface, config.pnp.port).map_err(|e| {
+                    format!(
+                        "SIP PnP on {}:{}: {e}",
+                        config.pnp.interface, config.pnp.port
+                    )
+                })?,
+            )
+        } else {
+            None
+        };
+        Ok(Self { http, pnp })
     }
 }
 
@@ -96,12 +111,25 @@ pub async fn run(
         Arc::clone(&metrics),
         stopped(stop_rx.clone()),
     ));
+    let discovery = Arc::new(discovery::Discovery::new(
+        Arc::clone(&provisioner),
+        Arc::clone(&metrics),
+    ));
+    let pnp = sockets.pnp.map(|socket| {
+        tracing::info!(interface = %config.pnp.interface, port = config.pnp.port, "SIP multicast PnP");
+        let pnp_config = sip::pnp::PnpConfig {
+            debug: config.pnp.debug,
+            ..sip::pnp::PnpConfig::default()
+        };
+        tokio::spawn(sip::pnp::serve(socket, Arc::clone(&discovery), pnp_config, stopped(stop_rx.clone())))
+    });
     let sync = config.edge.clone().map(|edge| {
         tokio::spawn(sync::run(
             edge,
             config.state_dir.clone(),
             etag,
             Arc::clone(&provisioner),
+            Arc::clone(&discovery),
             Arc::clone(&metrics),
             stopped(stop_rx.clone()),
         ))
@@ -110,7 +138,7 @@ pub async fn run(
     tracing::info!("shutting down");
     let _ = stop_tx.send(true);
     let _ = http.await;
-    if let Some(s) = sync {
-        let _ = s.await;
+    for task in [sync, pnp].into_iter().flatten() {
+        let _ = task.await;
     }
 }

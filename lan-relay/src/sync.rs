@@ -17,6 +17,7 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
+use crate::discovery::{Discovery, Seen};
 use crate::metrics::Metrics;
 use crate::provision::Provisioner;
 
@@ -31,6 +32,13 @@ pub struct Edge {
     /// Seconds between polls.
     #[serde(default = "poll_secs")]
     pub poll_secs: u64,
+    /// The SIP port re-provision NOTIFYs go to on the phones.
+    #[serde(default = "sip_port")]
+    pub phone_sip_port: u16,
+}
+
+fn sip_port() -> u16 {
+    5060
 }
 
 fn poll_secs() -> u64 {
@@ -141,13 +149,133 @@ pub fn fetch(edge: &Edge, token: &str, etag: &str) -> Result<Fetched, String> {
     }
 }
 
-/// Polls the edge until `shutdown`, replacing the served site whenever a new snapshot
-/// compiles.
+fn agent() -> ureq::Agent {
+    ureq::Agent::config_builder()
+        .timeout_global(Some(Duration::from_secs(30)))
+        .http_status_as_error(false)
+        .build()
+        .into()
+}
+
+/// `POST /relay/v1/discovered` (blocking).
+pub fn report(edge: &Edge, token: &str, phones: &[Seen]) -> Result<(), String> {
+    let url = format!("{}/relay/v1/discovered", edge.url.trim_end_matches('/'));
+    let body = serde_json::json!({ "phones": phones }).to_string();
+    let resp = agent()
+        .post(&url)
+        .header("Authorization", &format!("Bearer {token}"))
+        .header("Content-Type", "application/json")
+        .send(body.as_bytes())
+        .map_err(|e| format!("{url}: {e}"))?;
+    match resp.status().as_u16() {
+        200 => Ok(()),
+        s => Err(format!("{url}: HTTP {s}")),
+    }
+}
+
+/// A re-provision or reboot request collected from the edge.
+#[derive(Debug, Clone, Deserialize)]
+pub struct Action {
+    /// Its id, for the acknowledgement.
+    pub id: String,
+    /// `reprovision` or `reboot`.
+    pub action: String,
+    /// The phone's MAC.
+    pub mac: String,
+    /// Its vendor.
+    pub vendor: String,
+    /// Its LAN address as this relay reported it (`None`: never seen on the LAN).
+    #[serde(default)]
+    pub ip: Option<String>,
+}
+
+/// `GET /relay/v1/actions` (blocking).
+pub fn collect(edge: &Edge, token: &str) -> Result<Vec<Action>, String> {
+    #[derive(Deserialize)]
+    struct Collected {
+        actions: Vec<Action>,
+    }
+    let url = format!("{}/relay/v1/actions", edge.url.trim_end_matches('/'));
+    let mut resp = agent()
+        .get(&url)
+        .header("Authorization", &format!("Bearer {token}"))
+        .call()
+        .map_err(|e| format!("{url}: {e}"))?;
+    if resp.status().as_u16() != 200 {
+        return Err(format!("{url}: HTTP {}", resp.status().as_u16()));
+    }
+    let text = resp
+        .body_mut()
+        .with_config()
+        .limit(1024 * 1024)
+        .read_to_string()
+        .map_err(|e| format!("{url}: {e}"))?;
+    serde_json::from_str::<Collected>(&text)
+        .map(|c| c.actions)
+        .map_err(|e| format!("{url}: {e}"))
+}
+
+/// `POST /relay/v1/actions/ack` (blocking): `(id, ok, detail)` per action.
+pub fn ack(edge: &Edge, token: &str, results: &[(String, bool, String)]) -> Result<(), String> {
+    let url = format!("{}/relay/v1/actions/ack", edge.url.trim_end_matches('/'));
+    let results: Vec<serde_json::Value> = results
+        .iter()
+        .map(|(id, ok, detail)| serde_json::json!({ "id": id, "ok": ok, "detail": detail }))
+        .collect();
+    let body = serde_json::json!({ "results": results }).to_string();
+    let resp = agent()
+        .post(&url)
+        .header("Authorization", &format!("Bearer {token}"))
+        .header("Content-Type", "application/json")
+        .send(body.as_bytes())
+        .map_err(|e| format!("{url}: {e}"))?;
+    match resp.status().as_u16() {
+        200 => Ok(()),
+        s => Err(format!("{url}: HTTP {s}")),
+    }
+}
+
+/// Carries out one action: the check-sync NOTIFY (reboot variant for `reboot`) to the
+/// phone's SIP port `sip_port`. `(ok, detail)` for the acknowledgement.
+pub async fn carry_out(
+    socket: &tokio::net::UdpSocket,
+    a: &Action,
+    sip_port: u16,
+) -> (bool, String) {
+    let Ok(vendor) = a.vendor.parse::<engine::Vendor>() else {
+        return (false, "unknown vendor".into());
+    };
+    let Some(ip) =
+        a.ip.as_deref()
+            .and_then(|i| i.parse::<std::net::IpAddr>().ok())
+    else {
+        return (false, "the phone was never seen on this LAN".into());
+    };
+    let reboot = a.action == "reboot";
+    let opts = crate::sip::notify::CheckSyncOptions {
+        user: None,
+        advertise: None,
+        timers: crate::sip::Timers::RFC3261,
+    };
+    let phone = std::net::SocketAddr::new(ip, sip_port);
+    match crate::sip::notify::send_check_sync(socket, phone, vendor, reboot, &opts).await {
+        Ok(crate::sip::notify::Outcome::Accepted(code)) => {
+            (true, format!("the phone answered {code}"))
+        }
+        Ok(other) => (false, format!("{other:?}")),
+        Err(e) => (false, e.to_string()),
+    }
+}
+
+/// Polls the edge until `shutdown`: replaces the served site whenever a new snapshot
+/// compiles, reports the phones seen on the LAN, carries out re-provision and reboot
+/// requests.
 pub async fn run(
     edge: Edge,
     state_dir: PathBuf,
     mut etag: String,
     provisioner: Arc<Provisioner>,
+    discovery: Arc<Discovery>,
     metrics: Arc<Metrics>,
     shutdown: impl Future<Output = ()>,
 ) {
@@ -215,6 +343,45 @@ pub async fn run(
                 tracing::warn!(error = %e, "the edge is unreachable; serving the last inventory")
             }
         }
+        let seen = discovery.take();
+        if !seen.is_empty() {
+            let (e, t) = (edge.clone(), token.clone());
+            let sent = tokio::task::spawn_blocking(move || {
+                report(&e, &t, &seen).map_err(|err| (err, seen))
+            })
+            .await;
+            match sent {
+                Ok(Ok(())) => {}
+                Ok(Err((err, seen))) => {
+                    tracing::warn!(error = %err, "discovered phones not reported; retrying later");
+                    discovery.restore(seen);
+                }
+                Err(err) => tracing::warn!(error = %err, "discovered phones not reported"),
+            }
+        }
+        let (e, t) = (edge.clone(), token.clone());
+        if let Ok(Ok(actions)) = tokio::task::spawn_blocking(move || collect(&e, &t)).await {
+            if !actions.is_empty() {
+                match tokio::net::UdpSocket::bind("0.0.0.0:0").await {
+                    Ok(socket) => {
+                        let mut results = Vec::new();
+                        for a in &actions {
+                            let (ok, detail) = carry_out(&socket, a, edge.phone_sip_port).await;
+                            tracing::info!(mac = %a.mac, action = %a.action, ok, %detail, "re-provision request");
+                            results.push((a.id.clone(), ok, detail));
+                        }
+                        let (e, t) = (edge.clone(), token.clone());
+                        if let Ok(Err(err)) =
+                            tokio::task::spawn_blocking(move || ack(&e, &t, &results)).await
+                        {
+                            tracing::warn!(error = %err, "actions not acknowledged (the edge hands them out again)");
+                        }
+                    }
+                    Err(err) => tracing::error!(error = %err, "no socket for NOTIFY"),
+                }
+            }
+        }
+
         tokio::select! {
             () = &mut shutdown => return,
             () = tokio::time::sleep(Duration::from_secs(edge.poll_secs.max(1))) => {}

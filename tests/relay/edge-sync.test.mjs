@@ -129,3 +129,107 @@ test("the relay syncs from the edge, follows changes, survives the edge's death 
   const code = await new Promise((r) => relay.child.once("exit", r));
   assert.equal(code, 0, "graceful shutdown on SIGTERM");
 });
+
+test("PnP: the relay answers a phone's SUBSCRIBE, reports it to the edge, and carries out a reboot request", async () => {
+  const dgram = await import("node:dgram");
+  const { mf } = await start({ port: 0 });
+  const edge = (await mf.ready).toString().replace(/\/$/, "");
+  const api = async (method, p, body) => {
+    const res = await fetch(`${edge}/api${p}`, {
+      method,
+      headers: { Authorization: `Bearer ${ADMIN_TOKEN}`, "Content-Type": "application/json" },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    assert.ok(res.status < 300, `${method} ${p}: ${res.status} ${await res.clone().text()}`);
+    return res.json();
+  };
+  const site = await api("POST", "/sites", { name: "PnP office", pbx_host: "pbx.pnp.example" });
+  await api("POST", `/sites/${site.id}/users`, { extension: "320", sip_password: "Pnp-Vq9-kL2m-Zt7x" });
+  await api("POST", `/sites/${site.id}/phones`, { mac: "0015650a0b0d", user_extension: "320" });
+  const { relay_token } = await api("POST", `/sites/${site.id}/relay-token`);
+  const sub = path.join(dir, "pnp");
+  rmSync(sub, { recursive: true, force: true });
+  (await import("node:fs")).mkdirSync(sub);
+  writeFileSync(path.join(sub, "token"), relay_token);
+
+  // The phone: one UDP socket for its SUBSCRIBE and for the NOTIFYs it gets.
+  const phone = dgram.createSocket("udp4");
+  await new Promise((r) => phone.bind(0, "127.0.0.1", r));
+  const phonePort = phone.address().port;
+  const inbox = [];
+  phone.on("message", (m, rinfo) => {
+    const text = m.toString();
+    inbox.push(text);
+    if (text.startsWith("NOTIFY")) {
+      // Answer 200 OK with the request's Via, From, To, Call-ID, CSeq.
+      const head = text.split("\r\n\r\n")[0].split("\r\n");
+      const keep = head.filter((l) => /^(via|from|to|call-id|cseq):/i.test(l));
+      phone.send(["SIP/2.0 200 OK", ...keep, "Content-Length: 0", "", ""].join("\r\n"), rinfo.port, rinfo.address);
+    }
+  });
+  const pnpPort = await new Promise((resolve) => {
+    const s = dgram.createSocket("udp4");
+    s.bind(0, "127.0.0.1", () => {
+      const p = s.address().port;
+      s.close(() => resolve(p));
+    });
+  });
+  const httpPort = await freePort();
+  const config = path.join(sub, "relay.toml");
+  writeFileSync(
+    config,
+    `state_dir = "${sub}/state"\n[http]\nlisten = "127.0.0.1:${httpPort}"\n[tftp]\nenabled = false\n` +
+      `[pnp]\ninterface = "127.0.0.1"\nport = ${pnpPort}\ndebug = true\n` +
+      `[edge]\nurl = "${edge}"\ntoken_file = "${sub}/token"\npoll_secs = 1\nphone_sip_port = ${phonePort}\n`,
+  );
+  const relay = startRelay(config);
+  await until("the relay's first sync", async () => (await fetch(`http://127.0.0.1:${httpPort}/0015650a0b0d.cfg`, { headers: { "User-Agent": "Yealink SIP-T46S 66.86.0.15 00:15:65:0a:0b:0d" } })).status === 200);
+
+  const subscribe = (mac, callId) =>
+    [
+      `SUBSCRIBE sip:MAC%3a${mac}@224.0.1.75 SIP/2.0`,
+      `Via: SIP/2.0/UDP 127.0.0.1:${phonePort};branch=z9hG4bK${callId};rport`,
+      `From: <sip:MAC%3a${mac}@224.0.1.75>;tag=${callId}`,
+      `To: <sip:MAC%3a${mac}@224.0.1.75>`,
+      `Call-ID: ${callId}@127.0.0.1`,
+      "CSeq: 1 SUBSCRIBE",
+      `Contact: <sip:127.0.0.1:${phonePort}>`,
+      'Event: ua-profile;profile-type="device";vendor="Yealink";model="T54W";version="96.86.0.70"',
+      "Expires: 0",
+      "Max-Forwards: 70",
+      "Content-Length: 0",
+      "",
+      "",
+    ].join("\r\n");
+  // A factory-fresh phone, and the bound one (so the relay learns its LAN address).
+  phone.send(subscribe("001565777777", "fresh1"), pnpPort, "127.0.0.1");
+  phone.send(subscribe("0015650a0b0d", "bound1"), pnpPort, "127.0.0.1");
+  await until("two NOTIFYs with the relay's URL", async () => inbox.filter((m) => m.startsWith("NOTIFY") && m.includes(`http://127.0.0.1:${httpPort}`)).length >= 2);
+  assert.equal(inbox.filter((m) => m.startsWith("SIP/2.0 200 OK")).length, 2);
+
+  // The edge learns of both: the fresh phone as unbound, found by PnP.
+  const view = await until("the discovered phone at the edge", async () => {
+    const list = await api("GET", `/sites/${site.id}/phones`);
+    return list.some((p) => p.mac === "001565777777") && list;
+  });
+  const fresh = view.find((p) => p.mac === "001565777777");
+  assert.equal(fresh.found_by, "pnp");
+  assert.equal(fresh.extension, null);
+
+  // A reboot requested at the edge reaches the phone as a NOTIFY check-sync;reboot=true.
+  await until("the bound phone's LAN address at the edge", async () => {
+    const row = await api("GET", `/sites/${site.id}/phones/0015650a0b0d`);
+    return row.ip === "127.0.0.1";
+  });
+  await api("POST", `/sites/${site.id}/actions`, { action: "reboot", macs: ["0015650a0b0d"] });
+  await until("the check-sync NOTIFY", async () => inbox.some((m) => m.startsWith("NOTIFY") && /Event: check-sync;reboot=true/i.test(m)));
+  const done = await until("the acknowledgement at the edge", async () => {
+    const list = await api("GET", `/sites/${site.id}/actions`);
+    const rows = list.actions ?? list;
+    return rows.find((a) => a.status === "done");
+  });
+  assert.match(done.detail, /200/);
+  relay.child.kill("SIGTERM");
+  phone.close();
+  await mf.dispose();
+});
