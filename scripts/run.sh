@@ -10,6 +10,7 @@ export WRANGLER_SEND_METRICS=false WRANGLER_SEND_ERROR_REPORTS=false CLOUDFLARE_
 port=${PORT:-8787}
 relay_http=${RELAY_HTTP:-127.0.0.1:8480}
 relay_tftp=${RELAY_TFTP:-127.0.0.1:6969}
+relay_pnp_port=${RELAY_PNP_PORT:-15060}
 
 scripts/setup.sh
 scripts/build-edge.sh
@@ -30,7 +31,9 @@ listen = "$relay_http"
 [tftp]
 listen = "$relay_tftp"
 [pnp]
-enabled = false
+# Phones send PnP to 224.0.1.75:5060; the demo listens on loopback, port $relay_pnp_port.
+interface = "127.0.0.1"
+port = $relay_pnp_port
 [edge]
 url = "http://127.0.0.1:$port"
 token_file = ".relay/token"

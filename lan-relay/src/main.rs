@@ -40,6 +40,75 @@ struct Cli {
     /// Check the configuration and the inventory, then exit.
     #[arg(long)]
     check: bool,
+    /// Send one re-provision NOTIFY (`Event: check-sync`) to the phone at this address
+    /// (`IP` or `IP:PORT`, port 5060 by default), print its answer, and exit.
+    #[arg(long, value_name = "ADDR", requires = "vendor")]
+    notify: Option<String>,
+    /// The vendor of the phone `--notify` addresses (yealink, snom, fanvil, grandstream, htek).
+    #[arg(long)]
+    vendor: Option<String>,
+    /// With `--notify`: the reboot variant.
+    #[arg(long, requires = "notify")]
+    reboot: bool,
+}
+
+/// `--notify`: one check-sync NOTIFY, its outcome on stdout.
+fn notify(addr: &str, vendor: &str, reboot: bool) -> ExitCode {
+    let phone: SocketAddr = match addr.parse().or_else(|_| {
+        addr.parse::<std::net::IpAddr>()
+            .map(|ip| SocketAddr::new(ip, 5060))
+    }) {
+        Ok(a) => a,
+        Err(_) => {
+            eprintln!("lan-relay: --notify {addr}: not an IP address or IP:PORT");
+            return ExitCode::from(2);
+        }
+    };
+    let vendor: engine::Vendor = match vendor.parse() {
+        Ok(v) => v,
+        Err(e) => {
+            eprintln!("lan-relay: --vendor {vendor}: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let runtime = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("lan-relay: cannot start the runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    runtime.block_on(async move {
+        let socket = match tokio::net::UdpSocket::bind("0.0.0.0:0").await {
+            Ok(s) => s,
+            Err(e) => {
+                eprintln!("lan-relay: {e}");
+                return ExitCode::FAILURE;
+            }
+        };
+        let opts = lan_relay::sip::notify::CheckSyncOptions {
+            user: None,
+            advertise: None,
+            timers: lan_relay::sip::Timers::RFC3261,
+        };
+        match lan_relay::sip::notify::send_check_sync(&socket, phone, vendor, reboot, &opts).await {
+            Ok(lan_relay::sip::notify::Outcome::Accepted(code)) => {
+                println!("{phone}: accepted ({code})");
+                ExitCode::SUCCESS
+            }
+            Ok(other) => {
+                println!("{phone}: {other:?}");
+                ExitCode::FAILURE
+            }
+            Err(e) => {
+                eprintln!("lan-relay: {e}");
+                ExitCode::FAILURE
+            }
+        }
+    })
 }
 
 fn main() -> ExitCode {
@@ -50,6 +119,9 @@ fn main() -> ExitCode {
         )
         .init();
     let cli = Cli::parse();
+    if let (Some(addr), Some(vendor)) = (&cli.notify, &cli.vendor) {
+        return notify(addr, vendor, cli.reboot);
+    }
     let mut config = match &cli.config {
         Some(path) => match std::fs::read_to_string(path)
             .map_err(|e| e.to_string())
