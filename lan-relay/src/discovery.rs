@@ -1,6 +1,7 @@
 //! Phones the relay saw on the LAN, and what PnP answers them.
 //!
-//! [`Discovery`] is the relay's [`PnpHandler`]: every new PnP SUBSCRIBE is recorded (MAC,
+//! [`Discovery`] is the relay's [`PnpHandler`]: every new PnP SUBSCRIBE is recorded in the
+//! [`Queue`] (as are unknown phones asking for their config by TFTP or HTTP) (MAC,
 //! vendor, model, firmware, address) for the next report to the edge
 //! (`POST /relay/v1/discovered`, see [`crate::sync`]), then answered with this relay's
 //! provisioning URL if the site's allow/deny lists let the MAC in; a denied MAC, or a
@@ -42,29 +43,13 @@ pub struct Seen {
 /// At most this many phones wait for the next report (a flood cannot grow memory).
 const MAX_PENDING: usize = 500;
 
-/// The discovered-phones queue and the PnP decisions.
-#[derive(Debug)]
-pub struct Discovery {
+/// Phones seen since the last report to the edge.
+#[derive(Debug, Default)]
+pub struct Queue {
     pending: Mutex<BTreeMap<String, Seen>>,
-    provisioner: Arc<Provisioner>,
-    metrics: Arc<Metrics>,
 }
 
-fn clip(s: &str, max: usize) -> Option<String> {
-    let s: String = s.chars().filter(|c| !c.is_control()).take(max).collect();
-    (!s.is_empty()).then_some(s)
-}
-
-impl Discovery {
-    /// A queue answering PnP for `provisioner`'s site.
-    pub fn new(provisioner: Arc<Provisioner>, metrics: Arc<Metrics>) -> Self {
-        Self {
-            pending: Mutex::new(BTreeMap::new()),
-            provisioner,
-            metrics,
-        }
-    }
-
+impl Queue {
     /// Records a phone (the latest sighting of a MAC wins).
     pub fn record(&self, seen: Seen) {
         let mut p = match self.pending.lock() {
@@ -99,11 +84,36 @@ impl Discovery {
     }
 }
 
+/// A printable value of at most `max` characters, if any.
+pub fn clip(s: &str, max: usize) -> Option<String> {
+    let s: String = s.chars().filter(|c| !c.is_control()).take(max).collect();
+    (!s.is_empty()).then_some(s)
+}
+
+/// The PnP decisions (and PnP's sightings).
+#[derive(Debug)]
+pub struct Discovery {
+    queue: Arc<Queue>,
+    provisioner: Arc<Provisioner>,
+    metrics: Arc<Metrics>,
+}
+
+impl Discovery {
+    /// Answers PnP for `provisioner`'s site, recording sightings in `queue`.
+    pub fn new(queue: Arc<Queue>, provisioner: Arc<Provisioner>, metrics: Arc<Metrics>) -> Self {
+        Self {
+            queue,
+            provisioner,
+            metrics,
+        }
+    }
+}
+
 impl PnpHandler for Discovery {
     async fn subscribe(&self, req: PnpRequest) -> Option<String> {
         self.metrics.pnp_packets.fetch_add(1, Ordering::Relaxed);
         let mac = req.info.mac?;
-        self.record(Seen {
+        self.queue.record(Seen {
             mac: mac.to_string(),
             vendor: mac
                 .vendor()

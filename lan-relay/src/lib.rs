@@ -111,7 +111,9 @@ pub async fn run(
         Arc::clone(&metrics),
         stopped(stop_rx.clone()),
     ));
+    let seen = provisioner.seen();
     let discovery = Arc::new(discovery::Discovery::new(
+        Arc::clone(&seen),
         Arc::clone(&provisioner),
         Arc::clone(&metrics),
     ));
@@ -129,7 +131,7 @@ pub async fn run(
             config.state_dir.clone(),
             etag,
             Arc::clone(&provisioner),
-            Arc::clone(&discovery),
+            Arc::clone(&seen),
             Arc::clone(&metrics),
             stopped(stop_rx.clone()),
         ))

@@ -7,7 +7,8 @@ use std::sync::{Arc, RwLock};
 
 use bytes::Bytes;
 
-use crate::files::{FileBody, FileRequest, FileSource, Refusal, Served};
+use crate::discovery::{clip, Queue, Seen};
+use crate::files::{FileBody, FileRequest, FileSource, Refusal, Served, Transport};
 use crate::metrics::Metrics;
 
 /// The relay's provisioning state.
@@ -17,6 +18,7 @@ pub struct Provisioner {
     base_url: String,
     firmware_dir: PathBuf,
     metrics: Arc<Metrics>,
+    seen: Arc<Queue>,
 }
 
 impl Provisioner {
@@ -29,7 +31,48 @@ impl Provisioner {
             base_url: base_url.trim_end_matches('/').to_owned(),
             firmware_dir: firmware_dir.into(),
             metrics,
+            seen: Arc::new(Queue::default()),
         }
+    }
+
+    /// The queue of phones seen asking for a config they do not have yet (unknown MACs), for
+    /// the next report to the edge.
+    pub fn seen(&self) -> Arc<Queue> {
+        Arc::clone(&self.seen)
+    }
+
+    /// Records a phone that asked for its config but is not in the inventory.
+    fn record_unknown(&self, site: &engine::Site, req: &FileRequest) {
+        let d = engine::detect(
+            &engine::PhoneRequest {
+                path: &req.path,
+                user_agent: req.user_agent.as_deref().filter(|u| !u.is_empty()),
+                pnp: None,
+            },
+            &[],
+        );
+        let engine::Resource::DeviceConfig { mac } = d.resource else {
+            return;
+        };
+        if site.phone(&mac).is_some() || !site.allows(&mac) || !d.ua_mac_matches() {
+            return;
+        }
+        self.seen.record(Seen {
+            mac: mac.to_string(),
+            vendor: d
+                .vendor
+                .or_else(|| mac.vendor())
+                .filter(|v| v.is_provisioned())
+                .map(|v| v.as_str().to_owned()),
+            model: d.model.as_deref().and_then(|m| clip(m, 40)),
+            firmware: d.firmware_version.as_deref().and_then(|f| clip(f, 64)),
+            ip: req.peer.ip().to_string(),
+            user_agent: req.user_agent.as_deref().and_then(|u| clip(u, 256)),
+            via: match req.transport {
+                Transport::Tftp => "tftp",
+                Transport::Http => "http",
+            },
+        });
     }
 
     /// Serves `site` from now on (requests in flight finish with the previous one).
@@ -105,7 +148,10 @@ impl FileSource for Provisioner {
                             vendor: Some(vendor),
                         })
                     }
-                    Err(engine::Refusal::NotFound) => Err(Refusal::NotFound),
+                    Err(engine::Refusal::NotFound) => {
+                        self.record_unknown(&site, &req);
+                        Err(Refusal::NotFound)
+                    }
                     Err(engine::Refusal::Denied) => Err(Refusal::Denied),
                 }
             }

@@ -17,7 +17,7 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
-use crate::discovery::{Discovery, Seen};
+use crate::discovery::{Queue, Seen};
 use crate::metrics::Metrics;
 use crate::provision::Provisioner;
 
@@ -275,7 +275,7 @@ pub async fn run(
     state_dir: PathBuf,
     mut etag: String,
     provisioner: Arc<Provisioner>,
-    discovery: Arc<Discovery>,
+    discovery: Arc<Queue>,
     metrics: Arc<Metrics>,
     shutdown: impl Future<Output = ()>,
 ) {

@@ -207,7 +207,10 @@ test("PnP: the relay answers a phone's SUBSCRIBE, reports it to the edge, and ca
   await until("two NOTIFYs with the relay's URL", async () => inbox.filter((m) => m.startsWith("NOTIFY") && m.includes(`http://127.0.0.1:${httpPort}`)).length >= 2);
   assert.equal(inbox.filter((m) => m.startsWith("SIP/2.0 200 OK")).length, 2);
 
-  // The edge learns of both: the fresh phone as unbound, found by PnP.
+  // An unknown phone asking the relay for its config by HTTP is reported too.
+  const unknown = await fetch(`http://127.0.0.1:${httpPort}/001565888888.cfg`, { headers: { "User-Agent": "Yealink SIP-T46S 66.86.0.15 00:15:65:88:88:88" } });
+  assert.equal(unknown.status, 404);
+  // The edge learns of them: the fresh phones as unbound, found by PnP and HTTP.
   const view = await until("the discovered phone at the edge", async () => {
     const list = await api("GET", `/sites/${site.id}/phones`);
     return list.some((p) => p.mac === "001565777777") && list;
@@ -215,6 +218,10 @@ test("PnP: the relay answers a phone's SUBSCRIBE, reports it to the edge, and ca
   const fresh = view.find((p) => p.mac === "001565777777");
   assert.equal(fresh.found_by, "pnp");
   assert.equal(fresh.extension, null);
+  const byHttp = await until("the phone seen by HTTP at the edge", async () =>
+    (await api("GET", `/sites/${site.id}/phones`)).find((p) => p.mac === "001565888888"));
+  assert.equal(byHttp.found_by, "http");
+  assert.equal(byHttp.model, "T46S");
 
   // A reboot requested at the edge reaches the phone as a NOTIFY check-sync;reboot=true.
   await until("the bound phone's LAN address at the edge", async () => {
