@@ -32,7 +32,8 @@
 //!   4 TFTP), so no block is IP-fragmented on a LAN; it allows the 1428 many phones ask for.
 //! - `timeout` 1..=255 seconds (RFC 2349), echoed as asked (the server may not change it).
 //! - `tsize` (RFC 2349): the client sends 0 on a read request and the server answers the size;
-//!   answered only when the size is known (see [`negotiate`]).
+//!   answered only when the size is known (see [`negotiate`]) and not 0: curl 7.88 takes an
+//!   OACK with `tsize 0` for an error, so an empty file is sent without announcing its size.
 //! - `windowsize` 1..=65535 (RFC 7440), answered with `min(asked, limit)`, default limit
 //!   [`DEFAULT_MAX_WINDOWSIZE`].
 //! - Out-of-range or non-numeric values: the option is left out of the OACK (RFC 2347 allows
@@ -484,7 +485,10 @@ pub fn negotiate(options: &[(&str, &str)], limits: Limits, size: Option<u64>) ->
                 n.oack.push((key, t.to_string()));
             }
             2 => {
-                let Some(size) = size else { continue };
+                // curl (7.88) aborts on an OACK with tsize 0: an empty file announces none.
+                let Some(size) = size.filter(|&s| s > 0) else {
+                    continue;
+                };
                 n.tsize = Some(size);
                 n.oack.push((key, size.to_string()));
             }
@@ -734,8 +738,9 @@ mod tests {
                 (512, 1, None, None)
             );
         }
-        // tsize unknown: omitted.
+        // tsize unknown or 0: omitted.
         assert!(negotiate(&[("tsize", "0")], l, None).oack.is_empty());
+        assert!(negotiate(&[("tsize", "0")], l, Some(0)).oack.is_empty());
         // Duplicates: the first counts. Unknown options: ignored.
         let n = negotiate(
             &[
