@@ -35,6 +35,12 @@ for line in 'account.1.label = 201 Irina Smirnova' 'features.intercom.allow = 1'
   grep -qF "$line" "$bodies" || { echo "no demo template line: $line" >&2; exit 1; }
 done
 echo "all 5 demo phones got their configs, from the edge and through the relay"
+# A LAN phone without HTTP: its config by TFTP from the relay, the same bytes as by HTTP.
+tftp_cfg=$(curl -s --max-time 10 "tftp://${RELAY_TFTP:-127.0.0.1:6969}/001565000001.cfg")
+http_cfg=$(curl -s --max-time 10 "http://${RELAY_HTTP:-127.0.0.1:8480}/001565000001.cfg")
+case "$tftp_cfg" in *'account.1.label = 201 Irina Smirnova'*) ;; *) echo "no config by TFTP: $tftp_cfg" >&2; exit 1 ;; esac
+[ "$tftp_cfg" = "$http_cfg" ] || { echo "TFTP and HTTP configs differ" >&2; exit 1; }
+echo "the Yealink demo phone got the same config by TFTP"
 # The printed admin command lists the demo phones, now with what they told us.
 view=$(eval "$(grep "^curl -s -H 'Authorization" "$log")")
 seen=$(printf '%s' "$view" | node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>{const v=JSON.parse(s);console.log(v.filter(p=>p.last_seen_at).length)})')

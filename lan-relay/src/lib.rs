@@ -34,6 +34,8 @@ pub struct Sockets {
     pub http: TcpListener,
     /// SIP multicast PnP (joined to 224.0.1.75), if enabled.
     pub pnp: Option<tokio::net::UdpSocket>,
+    /// TFTP, if enabled.
+    pub tftp: Option<tokio::net::UdpSocket>,
 }
 
 impl Sockets {
@@ -54,7 +56,16 @@ impl Sockets {
         } else {
             None
         };
-        Ok(Self { http, pnp })
+        let tftp = if config.tftp.enabled {
+            Some(
+                tokio::net::UdpSocket::bind(config.tftp.listen)
+                    .await
+                    .map_err(|e| format!("TFTP on {}: {e}", config.tftp.listen))?,
+            )
+        } else {
+            None
+        };
+        Ok(Self { http, pnp, tftp })
     }
 }
 
@@ -111,6 +122,22 @@ pub async fn run(
         Arc::clone(&metrics),
         stopped(stop_rx.clone()),
     ));
+    let tftp = sockets.tftp.map(|socket| {
+        if let Ok(addr) = socket.local_addr() {
+            tracing::info!(%addr, "TFTP");
+        }
+        let (source, m, stop) = (
+            Arc::clone(&provisioner),
+            Arc::clone(&metrics.tftp),
+            stopped(stop_rx.clone()),
+        );
+        tokio::spawn(async move {
+            if let Err(e) = tftp::serve(socket, source, tftp::TftpConfig::default(), m, stop).await
+            {
+                tracing::error!(error = %e, "TFTP stopped");
+            }
+        })
+    });
     let seen = provisioner.seen();
     let discovery = Arc::new(discovery::Discovery::new(
         Arc::clone(&seen),
@@ -140,7 +167,7 @@ pub async fn run(
     tracing::info!("shutting down");
     let _ = stop_tx.send(true);
     let _ = http.await;
-    for task in [sync, pnp].into_iter().flatten() {
+    for task in [sync, pnp, tftp].into_iter().flatten() {
         let _ = task.await;
     }
 }

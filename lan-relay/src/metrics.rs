@@ -16,10 +16,8 @@ pub struct Metrics {
     pub pnp_packets: AtomicU64,
     /// PnP NOTIFYs sent (one per phone answered).
     pub pnp_answered: AtomicU64,
-    /// TFTP transfers completed.
-    pub tftp_completed: AtomicU64,
-    /// TFTP transfers that failed (timeout, error from the client).
-    pub tftp_failed: AtomicU64,
+    /// The TFTP server's counters.
+    pub tftp: std::sync::Arc<crate::tftp::Metrics>,
     /// Unix time of the last inventory taken (from the edge or the local file); 0: none.
     pub inventory_at: AtomicU64,
 }
@@ -89,14 +87,44 @@ impl Metrics {
                 &self.pnp_answered,
             ),
             (
+                "relay_tftp_transfers_started_total",
+                "TFTP transfers begun.",
+                &self.tftp.started,
+            ),
+            (
                 "relay_tftp_transfers_completed_total",
                 "TFTP transfers completed.",
-                &self.tftp_completed,
+                &self.tftp.completed,
             ),
             (
                 "relay_tftp_transfers_failed_total",
-                "TFTP transfers that failed.",
-                &self.tftp_failed,
+                "TFTP transfers that ended early.",
+                &self.tftp.failed,
+            ),
+            (
+                "relay_tftp_refused_total",
+                "TFTP read requests answered File not found.",
+                &self.tftp.refused,
+            ),
+            (
+                "relay_tftp_busy_total",
+                "TFTP requests turned away: every slot taken.",
+                &self.tftp.busy,
+            ),
+            (
+                "relay_tftp_bad_requests_total",
+                "TFTP datagrams that were not valid requests.",
+                &self.tftp.bad_requests,
+            ),
+            (
+                "relay_tftp_retransmits_total",
+                "TFTP packets sent again.",
+                &self.tftp.retransmits,
+            ),
+            (
+                "relay_tftp_bytes_sent_total",
+                "TFTP file bytes sent.",
+                &self.tftp.bytes_sent,
             ),
         ];
         for (name, help, c) in counters {
