@@ -1,9 +1,17 @@
 //! What a LAN phone gets: the engine's [`engine::Site`] answers every request; this module
 //! holds the current site (swapped whole when a new inventory arrives) and turns an answer
 //! into bytes: rendered files from memory, firmware images from the on-disk cache.
+//!
+//! On the LAN a phone is known by its MAC, so guessing MACs is the way to harvest SIP
+//! passwords: requests for unknown or refused phones' configs are counted per client
+//! address (the engine's [`engine::MissPolicy`]) and past the threshold the address gets
+//! nothing at all for the cool-off, valid requests included (one LAN address is one device,
+//! so no office is locked out by its own phones).
 
+use std::collections::HashMap;
+use std::net::IpAddr;
 use std::path::PathBuf;
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, Mutex, RwLock};
 
 use bytes::Bytes;
 
@@ -19,7 +27,11 @@ pub struct Provisioner {
     firmware_dir: PathBuf,
     metrics: Arc<Metrics>,
     seen: Arc<Queue>,
+    misses: Mutex<HashMap<IpAddr, engine::MissCounter>>,
 }
+
+/// Most client addresses whose misses are remembered; past it, unlocked ones are forgotten.
+const MAX_TRACKED: usize = 10_000;
 
 impl Provisioner {
     /// A provisioner with no inventory yet (every request is refused until [`Self::set_site`]).
@@ -32,6 +44,36 @@ impl Provisioner {
             firmware_dir: firmware_dir.into(),
             metrics,
             seen: Arc::new(Queue::default()),
+            misses: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// Whether `ip` is cooling off after too many misses.
+    fn locked(&self, ip: IpAddr) -> bool {
+        let now = crate::metrics::unix_now();
+        let m = match self.misses.lock() {
+            Ok(g) => g,
+            Err(e) => e.into_inner(),
+        };
+        m.get(&ip).is_some_and(|c| c.is_locked(now))
+    }
+
+    /// Counts a request for an unknown or refused phone's config against `ip` (the brake
+    /// on MAC guessing, the engine's rule: 20 in 10 minutes, then 15 minutes of refusals).
+    fn miss(&self, ip: IpAddr) {
+        let now = crate::metrics::unix_now();
+        let mut m = match self.misses.lock() {
+            Ok(g) => g,
+            Err(e) => e.into_inner(),
+        };
+        if m.len() >= MAX_TRACKED && !m.contains_key(&ip) {
+            m.retain(|_, c| c.is_locked(now));
+        }
+        if m.entry(ip)
+            .or_default()
+            .record_miss(now, &engine::MissPolicy::default())
+        {
+            tracing::warn!(%ip, "too many requests for unknown phones: cooling off");
         }
     }
 
@@ -51,10 +93,19 @@ impl Provisioner {
             },
             &[],
         );
-        let engine::Resource::DeviceConfig { mac } = d.resource else {
+        let (engine::Resource::DeviceConfig { mac } | engine::Resource::Phonebook { mac }) =
+            d.resource
+        else {
             return;
         };
-        if site.phone(&mac).is_some() || !site.allows(&mac) || !d.ua_mac_matches() {
+        if site.phone(&mac).is_some() {
+            return;
+        }
+        self.miss(req.peer.ip());
+        if !site.allows(&mac)
+            || !d.ua_mac_matches()
+            || !matches!(d.resource, engine::Resource::DeviceConfig { .. })
+        {
             return;
         }
         self.seen.record(Seen {
@@ -121,6 +172,7 @@ impl FileSource for Provisioner {
     async fn open(&self, req: FileRequest) -> Result<Served, Refusal> {
         let transport = req.transport;
         let result = match self.site() {
+            _ if self.locked(req.peer.ip()) => Err(Refusal::Denied),
             None => Err(Refusal::NotFound),
             Some(site) => {
                 let answer = site.answer(
@@ -152,7 +204,10 @@ impl FileSource for Provisioner {
                         self.record_unknown(&site, &req);
                         Err(Refusal::NotFound)
                     }
-                    Err(engine::Refusal::Denied) => Err(Refusal::Denied),
+                    Err(engine::Refusal::Denied) => {
+                        self.miss(req.peer.ip());
+                        Err(Refusal::Denied)
+                    }
                 }
             }
         };

@@ -253,3 +253,27 @@ fn health_and_metrics() {
     assert!(m.contains("result=\"not_found\"} 1"), "{m}");
     assert!(m.contains("relay_inventory_age_seconds"), "{m}");
 }
+
+#[test]
+fn guessing_macs_locks_the_guesser_out() {
+    let r = start(DEMO_INVENTORY);
+    let base = format!("http://{}", r.addr);
+    let valid = format!("{base}/001565000001.cfg");
+    assert_eq!(curl(&["-A", PHONES[0].1, &valid]).0, 200);
+    // 20 guesses (unknown MACs, each with a matching User-Agent) within the window...
+    for i in 0..20 {
+        let mac = format!("0015650100{i:02x}");
+        let ua = format!("Yealink SIP-T46S 66.86.0.15 00:15:65:01:00:{i:02x}");
+        assert_eq!(curl(&["-A", &ua, &format!("{base}/{mac}.cfg")]).0, 404);
+    }
+    // ...and this address gets nothing, not even a real phone's config, the same 404.
+    let (status, _, body) = curl(&["-A", PHONES[0].1, &valid]);
+    assert_eq!((status, body.as_slice()), (404, &b"Not Found\n"[..]));
+    // Requests for files that are not a phone's config do not count (a booting phone asks
+    // for several optional files).
+    let r2 = start(DEMO_INVENTORY);
+    for _ in 0..30 {
+        curl(&[&format!("http://{}/y000000000000.boot", r2.addr)]);
+    }
+    assert_eq!(curl(&["-A", PHONES[0].1, &format!("http://{}/001565000001.cfg", r2.addr)]).0, 200);
+}
