@@ -461,6 +461,66 @@ impl Site {
     }
 }
 
+impl Site {
+    /// The config a phone that is not bound yet gets on a LAN with star-code binding: the
+    /// vendor default with one account, `account`, registered at the relay's own registrar
+    /// (`registrar_host`:`registrar_port`), labelled with the code to dial. No template and
+    /// no Additional Parameters: they are for bound phones. `None` for a MAC the site's lists
+    /// refuse, or a phone that is bound (it gets its real config).
+    pub fn provisioning_account_config(
+        &self,
+        device: Device,
+        account: &User,
+        registrar_host: &str,
+        registrar_port: u16,
+        base_url: &str,
+    ) -> Option<String> {
+        if !self.allows(&device.mac)
+            || self
+                .phone(&device.mac)
+                .is_some_and(|p| p.user_extension.is_some())
+        {
+            return None;
+        }
+        let mut site = self.inv.site.clone();
+        site.pbx_host = registrar_host.to_owned();
+        site.pbx_port = registrar_port;
+        let p = profile(&site, device, Some(account), Vec::new(), &[], base_url);
+        self.renderer
+            .render_config(&Arc::new(p), None, &AdditionalParams::default())
+            .ok()
+    }
+
+    /// The site's star code (e.g. `*123*`), if self-binding is on.
+    pub fn star_code(&self) -> Option<&str> {
+        Some(self.inv.site.star_code_pattern.as_str()).filter(|s| !s.is_empty())
+    }
+
+    /// A copy of the site with phone `mac` bound to `extension` (added as a phone of
+    /// `vendor` if the site does not have it yet). Fails if the site has no such user.
+    pub fn with_binding(&self, mac: Mac, vendor: Vendor, extension: &str) -> Result<Self> {
+        if self.user(extension).is_none() {
+            return Err(crate::error::Error::new(
+                crate::error::ErrorKind::InvalidInput,
+                "no user with this extension",
+            )
+            .with_name("extension"));
+        }
+        let mut inv = self.inv.clone();
+        match inv.phones.iter_mut().find(|p| p.mac == mac) {
+            Some(p) => p.user_extension = Some(extension.to_owned()),
+            None => inv.phones.push(PhoneEntry {
+                mac,
+                vendor,
+                model: String::new(),
+                user_extension: Some(extension.to_owned()),
+                template: None,
+            }),
+        }
+        Self::new(inv)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -598,6 +658,61 @@ mod tests {
             Some("Yealink SIP-T46S 66.86.0.15 00:15:65:aa:bb:cc"),
         ));
         assert!(mapped.contains("account.1.label = L201\n"), "{mapped}");
+    }
+
+    #[test]
+    fn an_unbound_phone_gets_a_provisioning_account_then_binds() {
+        let site = Site::new(inventory()).unwrap();
+        let mac = Mac::parse("001565000009").unwrap();
+        let account = User {
+            extension: "001565000009".into(),
+            auth_name: String::new(),
+            sip_password: Secret::new("relay-derived-pw".to_owned()),
+            display_name: "Dial *123* + extension".into(),
+            voicemail_pin: Secret::default(),
+        };
+        let device = Device {
+            vendor: Vendor::Yealink,
+            model: "T46S".into(),
+            mac,
+        };
+        let cfg = site
+            .provisioning_account_config(device.clone(), &account, "192.0.2.10", 5062, BASE)
+            .unwrap();
+        assert!(
+            cfg.contains("account.1.sip_server_host = 192.0.2.10\n"),
+            "{cfg}"
+        );
+        assert!(cfg.contains("account.1.sip_server_port = 5062\n"));
+        assert!(cfg.contains("account.1.password = relay-derived-pw\n"));
+        assert!(
+            !cfg.contains("backlight"),
+            "no Additional Parameters for a provisioning account"
+        );
+        assert_eq!(site.star_code(), Some("*123*"));
+        // Bound phones and denied MACs get none.
+        let bound = Device {
+            mac: Mac::parse("001565aabbcc").unwrap(),
+            ..device.clone()
+        };
+        assert!(site
+            .provisioning_account_config(bound, &account, "h", 1, BASE)
+            .is_none());
+        let denied = Device {
+            mac: Mac::parse("001565dead00").unwrap(),
+            ..device.clone()
+        };
+        assert!(site
+            .provisioning_account_config(denied, &account, "h", 1, BASE)
+            .is_none());
+        // Binding: the phone then gets its real config.
+        let bound_site = site.with_binding(mac, Vendor::Yealink, "202").unwrap();
+        let real = body(ask(&bound_site, "001565000009.cfg", None));
+        assert!(real.contains("account.1.password = Kp3-wQ8y\n"), "{real}");
+        let fresh = Mac::parse("001565777777").unwrap();
+        let added = site.with_binding(fresh, Vendor::Yealink, "201").unwrap();
+        assert!(added.phone(&fresh).is_some());
+        assert!(site.with_binding(fresh, Vendor::Yealink, "999").is_err());
     }
 
     #[test]

@@ -275,5 +275,13 @@ fn guessing_macs_locks_the_guesser_out() {
     for _ in 0..30 {
         curl(&[&format!("http://{}/y000000000000.boot", r2.addr)]);
     }
-    assert_eq!(curl(&["-A", PHONES[0].1, &format!("http://{}/001565000001.cfg", r2.addr)]).0, 200);
+    assert_eq!(
+        curl(&[
+            "-A",
+            PHONES[0].1,
+            &format!("http://{}/001565000001.cfg", r2.addr)
+        ])
+        .0,
+        200
+    );
 }

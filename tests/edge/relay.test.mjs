@@ -435,3 +435,43 @@ test("the relay collects, acknowledges; unacknowledged actions come back; anothe
   const bList = Object.values(await actionsOf(b.id));
   assert.deepEqual(bList.map((x) => x.status), ["collected"]);
 });
+
+test("star-code binding reported by the relay: the phone is bound, its window reopened", async () => {
+  const site = await (await api("POST", "/sites", { name: "Star office", pbx_host: "pbx.star.example", star_code_pattern: "*123*" })).json();
+  const other = await (await api("POST", "/sites", { name: "Star other", pbx_host: "pbx.other.example" })).json();
+  await api("POST", `/sites/${site.id}/users`, { extension: "200", sip_password: "Star-Vq9-kL2m-Zt7x" });
+  await api("POST", `/sites/${other.id}/phones`, { mac: "001565999001" });
+  const { relay_token } = await (await api("POST", `/sites/${site.id}/relay-token`)).json();
+  const relay = (method, p, body) =>
+    mf.dispatchFetch(`https://edge.example.com/relay/v1/${p}`, {
+      method,
+      headers: { Authorization: `Bearer ${relay_token}`, "Content-Type": "application/json" },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+  assert.equal((await relay("POST", "discovered", { phones: [{ mac: "001565999000", via: "pnp", ip: "192.0.2.50" }] })).status, 200);
+  const before = await db.prepare("SELECT COUNT(*) AS n FROM phones WHERE user_id IS NOT NULL").first();
+  for (const [body, field] of [
+    [{ mac: "001565999000", extension: "999" }, "extension"],
+    [{ mac: "001565999001", extension: "200" }, "mac"],
+    [{ mac: "nope", extension: "200" }, "mac"],
+    [{ mac: "001565999000" }, "extension"],
+    [{ mac: "001565999000", extension: "200", x: 1 }, "x"],
+  ]) {
+    const res = await relay("POST", "bind", body);
+    assert.equal(res.status, 400, JSON.stringify(body));
+    assert.equal((await res.json()).field, field, JSON.stringify(body));
+  }
+  assert.equal((await db.prepare("SELECT COUNT(*) AS n FROM phones WHERE user_id IS NOT NULL").first()).n, before.n, "nothing bound");
+  assert.equal((await relay("GET", "bind")).status, 405);
+  await db.prepare("UPDATE phones SET assigned_at = 0 WHERE mac = '001565999000'").run();
+  const ok = await relay("POST", "bind", { mac: "00:15:65:99:90:00", extension: "200" });
+  assert.equal(ok.status, 200);
+  assert.deepEqual(await ok.json(), { mac: "001565999000", extension: "200" });
+  const phone = await (await api("GET", `/sites/${site.id}/phones/001565999000`)).json();
+  assert.equal(phone.user_extension, "200");
+  assert.equal(phone.window_open, true, "a new assignment reopens the window");
+  const audit = await db.prepare("SELECT actor, action, detail FROM audit_log WHERE action = 'star-code bind'").first();
+  assert.deepEqual(audit, { actor: "relay", action: "star-code bind", detail: "001565999000 -> 200" });
+  const otherPhone = await (await api("GET", `/sites/${other.id}/phones/001565999001`)).json();
+  assert.equal(otherPhone.user_extension, null, "another site's phone untouched");
+});

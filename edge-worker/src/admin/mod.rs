@@ -13,7 +13,7 @@ mod preview;
 pub(crate) mod sites;
 mod templates;
 mod uri_maps;
-mod users;
+pub(crate) mod users;
 
 use serde::Serialize;
 use worker::{Env, Method, Request, Response, Result};

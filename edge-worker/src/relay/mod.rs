@@ -63,6 +63,13 @@
 //! Answer `200` `{"added": n, "updated": n, "ignored": n}` (they add up to the number of
 //! entries). Reporting the same phones again is harmless: it only refreshes last-seen.
 //!
+//! # `POST /relay/v1/bind`
+//! A phone its user bound on site by dialling the site's star code (e.g. `*123*200`):
+//! `{"mac": "001565aabbcc", "extension": "200"}`. The phone must be a phone of the site
+//! (report it first with `POST /relay/v1/discovered`) and the extension a user of the site
+//! (`400` naming `mac` or `extension` otherwise). Binding is a new assignment: the phone's
+//! provisioning window opens again. Answer `200` `{"mac", "extension"}`; audited.
+//!
 //! # `GET /relay/v1/actions`
 //! Collects the re-provision and reboot requests the admin queued for the site
 //! (`POST /api/sites/<site>/actions`), oldest first, at most [`COLLECT_LIMIT`] per call (when
@@ -97,6 +104,7 @@
 //! acknowledgement is harmless. Answer `200` `{"acknowledged": n, "ignored": n}`.
 
 mod actions;
+mod bind;
 mod discovered;
 
 use serde::Serialize;
@@ -134,6 +142,10 @@ pub(crate) async fn handle(mut req: Request, env: &Env, path: &str) -> Result<Re
             Err(e) => Err(e),
         },
         (Method::Get, "actions") => actions::collect(&db, &site.id, now).await,
+        (Method::Post, "bind") => match body(&mut req).await? {
+            Ok(b) => bind::bind(&db, &site.id, now, &b).await,
+            Err(e) => Err(e),
+        },
         (Method::Get, p) if p.starts_with("firmware/") => {
             // firmware/<vendor>/<file>: the image for the relay's cache.
             let mut parts = p.splitn(3, '/').skip(1);
@@ -150,7 +162,7 @@ pub(crate) async fn handle(mut req: Request, env: &Env, path: &str) -> Result<Re
             Err(e) => Err(e),
         },
         (_, "snapshot" | "actions") => return not_allowed("GET"),
-        (_, "discovered" | "actions/ack") => return not_allowed("POST"),
+        (_, "discovered" | "actions/ack" | "bind") => return not_allowed("POST"),
         _ => return error::not_found(),
     };
     crate::admin::respond(result)
