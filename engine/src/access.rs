@@ -41,6 +41,20 @@ pub fn steady_token(key: &[u8], phone_id: &str, generation: u32) -> String {
     hex(out.get(..TOKEN_LEN / 2).unwrap_or(&out))
 }
 
+/// The password of the provisioning account a LAN relay gives the phone `mac` before it is
+/// bound (star-code binding): HMAC-SHA256 under the relay's own key, 16 bytes as hex, so the
+/// relay derives it again when the phone registers instead of storing it.
+pub fn provisioning_password(key: &[u8], mac: &crate::mac::Mac) -> String {
+    // invariant: HMAC accepts keys of any length.
+    let Ok(mut h) = Hmac::<Sha256>::new_from_slice(key) else {
+        unreachable!("HMAC-SHA256 takes keys of any length")
+    };
+    h.update(b"provisioning-account\0");
+    h.update(mac.to_string().as_bytes());
+    let out = h.finalize().into_bytes();
+    hex(out.get(..TOKEN_LEN / 2).unwrap_or(&out))
+}
+
 /// The stored form of a token: lowercase hex SHA-256.
 pub fn token_hash(token: &str) -> String {
     hex(&Sha256::digest(token.as_bytes()))
@@ -173,6 +187,23 @@ fn hex(bytes: &[u8]) -> String {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn provisioning_passwords_are_per_key_and_per_mac() {
+        use super::provisioning_password;
+        let a = crate::mac::Mac::parse("001565aabbcc").unwrap();
+        let b = crate::mac::Mac::parse("001565aabbcd").unwrap();
+        let p = provisioning_password(b"k1", &a);
+        assert_eq!(p.len(), 32);
+        assert!(p.bytes().all(|c| c.is_ascii_hexdigit()));
+        assert_eq!(
+            p,
+            provisioning_password(b"k1", &a),
+            "derived again, not stored"
+        );
+        assert_ne!(p, provisioning_password(b"k2", &a));
+        assert_ne!(p, provisioning_password(b"k1", &b));
+    }
+
     #[test]
     fn basic_auth_checks_user_and_password() {
         use super::{basic_auth, BasicAuth};

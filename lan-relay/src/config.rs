@@ -14,6 +14,10 @@
 //! enabled = true
 //! listen = "0.0.0.0:69"
 //!
+//! [starcode]                             # self-binding: phones register here until bound
+//! enabled = true
+//! listen = "0.0.0.0:5062"
+//!
 //! [edge]                                 # sync the inventory from the edge
 //! url = "https://provisioning.example.com"
 //! token_file = "/etc/lan-relay/relay-token"
@@ -53,6 +57,34 @@ pub struct Config {
     /// The edge to sync the inventory from (none: the local inventory).
     #[serde(default)]
     pub edge: Option<crate::sync::Edge>,
+    /// Star-code self-binding (the site's `star_code_pattern` turns it on).
+    #[serde(default)]
+    pub starcode: StarCode,
+}
+
+/// The relay's registrar for star-code self-binding.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StarCode {
+    /// Whether to run the registrar (it answers only when the site has a star code).
+    #[serde(default = "yes")]
+    pub enabled: bool,
+    /// Where it listens.
+    #[serde(default = "registrar_listen")]
+    pub listen: SocketAddr,
+}
+
+fn registrar_listen() -> SocketAddr {
+    SocketAddr::from(([0, 0, 0, 0], 5062))
+}
+
+impl Default for StarCode {
+    fn default() -> Self {
+        Self {
+            enabled: true,
+            listen: registrar_listen(),
+        }
+    }
 }
 
 fn state_dir() -> PathBuf {
@@ -68,6 +100,7 @@ impl Default for Config {
             tftp: Tftp::default(),
             pnp: Pnp::default(),
             edge: None,
+            starcode: StarCode::default(),
         }
     }
 }
@@ -170,6 +203,21 @@ impl Config {
         toml::from_str(text).map_err(|e| e.to_string())
     }
 
+    /// The host phones reach the relay at (from [`Self::public_url`]): a name, an IPv4
+    /// address or a bracketed IPv6 address, without the port.
+    pub fn public_host(&self) -> String {
+        let url = self.public_url();
+        let rest = url.split_once("://").map_or(url.as_str(), |(_, r)| r);
+        let authority = rest.split('/').next().unwrap_or(rest);
+        if let Some(end) = authority.find(']') {
+            return authority.get(..=end).unwrap_or(authority).to_owned();
+        }
+        match authority.rsplit_once(':') {
+            Some((host, port)) if port.bytes().all(|b| b.is_ascii_digit()) => host.to_owned(),
+            _ => authority.to_owned(),
+        }
+    }
+
     /// The URL phones reach the relay at.
     pub fn public_url(&self) -> String {
         match &self.http.public_url {
@@ -208,6 +256,11 @@ mod tests {
         assert_eq!(c.public_url(), "http://127.0.0.1:8480");
         let c = Config::from_toml("[http]\nlisten = \"192.0.2.10:8000\"\n").unwrap();
         assert_eq!(c.public_url(), "http://192.0.2.10:8000");
+        assert_eq!(c.public_host(), "192.0.2.10");
+        let c = Config::from_toml("[http]\npublic_url = \"http://[2001:db8::1]:8480/\"\n").unwrap();
+        assert_eq!(c.public_host(), "[2001:db8::1]");
+        let c = Config::from_toml("[http]\npublic_url = \"http://relay.office.lan\"\n").unwrap();
+        assert_eq!(c.public_host(), "relay.office.lan");
         let e = Config::from_toml("[http]\nlisen = \"0.0.0.0:1\"\n").unwrap_err();
         assert!(e.contains("lisen"), "{e}");
         assert!(Config::from_toml("[tftp]\nlisten = \"nope\"\n").is_err());

@@ -28,6 +28,28 @@ pub struct Provisioner {
     metrics: Arc<Metrics>,
     seen: Arc<Queue>,
     misses: Mutex<HashMap<IpAddr, engine::MissCounter>>,
+    star: Option<StarCode>,
+}
+
+/// Star-code self-binding: where the relay's registrar is, and the key provisioning
+/// passwords derive from ([`engine::provisioning_password`]).
+#[derive(Clone)]
+pub struct StarCode {
+    /// The key (kept in the state directory).
+    pub key: Vec<u8>,
+    /// The host phones register to (this relay's LAN address).
+    pub host: String,
+    /// The registrar's port.
+    pub port: u16,
+}
+
+impl std::fmt::Debug for StarCode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StarCode")
+            .field("host", &self.host)
+            .field("port", &self.port)
+            .finish_non_exhaustive()
+    }
 }
 
 /// Most client addresses whose misses are remembered; past it, unlocked ones are forgotten.
@@ -45,7 +67,75 @@ impl Provisioner {
             metrics,
             seen: Arc::new(Queue::default()),
             misses: Mutex::new(HashMap::new()),
+            star: None,
         }
+    }
+
+    /// Gives phones that are not bound yet a provisioning account on the relay's registrar
+    /// (when the site has a star code).
+    #[must_use]
+    pub fn with_star_code(mut self, star: StarCode) -> Self {
+        self.star = Some(star);
+        self
+    }
+
+    /// The provisioning account of `mac` (user = the MAC, password derived), if star-code
+    /// binding is on.
+    pub fn account(&self, mac: &engine::Mac) -> Option<engine::User> {
+        let star = self.star.as_ref()?;
+        let site = self.site()?;
+        let code = site.star_code()?;
+        Some(engine::User {
+            extension: mac.to_string(),
+            auth_name: mac.to_string(),
+            sip_password: engine::Secret::new(engine::provisioning_password(&star.key, mac)),
+            display_name: format!("Dial {code} + extension"),
+            voicemail_pin: engine::Secret::default(),
+        })
+    }
+
+    /// The provisioning-account config for an unbound phone's request, if star-code
+    /// binding is on and the request is a device config.
+    fn provisioning_config(&self, site: &engine::Site, req: &FileRequest) -> Option<Served> {
+        let star = self.star.as_ref()?;
+        let d = engine::detect(
+            &engine::PhoneRequest {
+                path: &req.path,
+                user_agent: req.user_agent.as_deref().filter(|u| !u.is_empty()),
+                pnp: None,
+            },
+            &[],
+        );
+        let engine::Resource::DeviceConfig { mac } = d.resource else {
+            return None;
+        };
+        if !d.ua_mac_matches() {
+            return None;
+        }
+        let vendor = site
+            .phone(&mac)
+            .map(|p| p.vendor)
+            .or(d.vendor)
+            .or_else(|| mac.vendor())
+            .filter(|v| v.is_provisioned())?;
+        let account = self.account(&mac)?;
+        let device = engine::Device {
+            vendor,
+            model: d.model.clone().unwrap_or_default(),
+            mac,
+        };
+        let body = site.provisioning_account_config(
+            device,
+            &account,
+            &star.host,
+            star.port,
+            &self.base_url,
+        )?;
+        Some(Served {
+            body: FileBody::Memory(Bytes::from(body)),
+            content_type: engine::config_content_type(vendor),
+            vendor: Some(vendor),
+        })
     }
 
     /// Whether `ip` is cooling off after too many misses.
@@ -202,7 +292,8 @@ impl FileSource for Provisioner {
                     }
                     Err(engine::Refusal::NotFound) => {
                         self.record_unknown(&site, &req);
-                        Err(Refusal::NotFound)
+                        self.provisioning_config(&site, &req)
+                            .ok_or(Refusal::NotFound)
                     }
                     Err(engine::Refusal::Denied) => {
                         self.miss(req.peer.ip());

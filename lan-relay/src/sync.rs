@@ -173,6 +173,30 @@ pub fn report(edge: &Edge, token: &str, phones: &[Seen]) -> Result<(), String> {
     }
 }
 
+/// `POST /relay/v1/bind` (blocking): the phone `mac` bound to `extension` by its user.
+pub fn bind(edge: &Edge, token: &str, mac: &engine::Mac, extension: &str) -> Result<(), String> {
+    let url = format!("{}/relay/v1/bind", edge.url.trim_end_matches('/'));
+    let body = serde_json::json!({ "mac": mac.to_string(), "extension": extension }).to_string();
+    let mut resp = agent()
+        .post(&url)
+        .header("Authorization", &format!("Bearer {token}"))
+        .header("Content-Type", "application/json")
+        .send(body.as_bytes())
+        .map_err(|e| format!("{url}: {e}"))?;
+    match resp.status().as_u16() {
+        200 => Ok(()),
+        s => {
+            let detail = resp
+                .body_mut()
+                .with_config()
+                .limit(4096)
+                .read_to_string()
+                .unwrap_or_default();
+            Err(format!("{url}: HTTP {s} {detail}"))
+        }
+    }
+}
+
 /// A re-provision or reboot request collected from the edge.
 #[derive(Debug, Clone, Deserialize)]
 pub struct Action {
