@@ -172,7 +172,7 @@ pub async fn handle<S: FileSource>(
                 let stream =
                     tokio_util::io::ReaderStream::with_capacity(file.take(count), 64 * 1024)
                         .map(|chunk| chunk.map(Frame::data));
-                StreamBody::new(stream).boxed()
+                BodyExt::boxed(StreamBody::new(stream))
             }
         }
     };
