@@ -30,6 +30,7 @@ const UA: &str = "Yealink SIP-T46S 66.86.0.15";
 struct TestBinder {
     binds: Mutex<Vec<(Mac, String, Option<Vendor>)>>,
     fail: bool,
+    delay: Duration,
 }
 
 impl Binder for TestBinder {
@@ -42,6 +43,7 @@ impl Binder for TestBinder {
             .lock()
             .unwrap()
             .push((mac, extension.to_owned(), vendor));
+        tokio::time::sleep(self.delay).await;
         if self.fail {
             Err("edge unreachable".to_owned())
         } else {
@@ -86,10 +88,20 @@ fn arp_file(mac_for_localhost: Option<&str>) -> TempFile {
 }
 
 async fn start_with(arp: Option<&str>, fail: bool, nonce_lifetime: Duration) -> Relay {
+    start_slow(arp, fail, nonce_lifetime, Duration::ZERO).await
+}
+
+async fn start_slow(
+    arp: Option<&str>,
+    fail: bool,
+    nonce_lifetime: Duration,
+    delay: Duration,
+) -> Relay {
     let socket = UdpSocket::bind("127.0.0.1:0").await.unwrap();
     let addr = socket.local_addr().unwrap();
     let binder = Arc::new(TestBinder {
         fail,
+        delay,
         ..TestBinder::default()
     });
     let arp = arp_file(arp);
@@ -694,4 +706,61 @@ async fn malformed_packets_and_other_methods() {
     }
     // Still registering fine afterwards.
     phone.register_ok().await;
+}
+
+#[tokio::test]
+async fn retransmissions_while_binding_get_100_trying() {
+    let relay = start_slow(
+        None,
+        false,
+        Duration::from_secs(300),
+        Duration::from_millis(300),
+    )
+    .await;
+    let mut phone = Phone::new(relay.addr).await;
+    let b = phone.branch();
+    let inv = phone.invite("*123*300", "slow-1", 1, &b, None);
+    phone.send(&inv).await;
+    let (m, _) = phone.recv().await;
+    let nonce = param(m.header("Proxy-Authenticate").unwrap(), "nonce").unwrap();
+    let creds = credentials(USER, PASS, "INVITE", &phone.invite_uri("*123*300"), &nonce);
+    let b = phone.branch();
+    let inv = phone.invite("*123*300", "slow-1", 2, &b, Some(&creds));
+    phone.send(&inv).await;
+    assert_eq!(phone.recv().await.0.status(), Some(100));
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    phone.send(&inv).await;
+    assert_eq!(phone.recv().await.0.status(), Some(100));
+    let (ok, _) = phone.recv_until(|m| m.status() == Some(200)).await;
+    assert_eq!(ok.cseq(), Some((2, "INVITE")));
+    assert_eq!(relay.binder.binds.lock().unwrap().len(), 1);
+}
+
+#[tokio::test]
+async fn phone_hanging_up_first_still_gets_the_notify() {
+    let relay = start().await;
+    let mut phone = Phone::new(relay.addr).await;
+    let (ok, _) = phone.call("*123*200", "hang-1").await;
+    assert_eq!(ok.status(), Some(200));
+    let to = ok.header("To").unwrap().to_owned();
+    let b = phone.branch();
+    let bye = format!(
+        "BYE sip:{relay} SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:{port};branch={b};rport\r\n\
+         From: \"Phone\" <sip:{USER}@{relay}>;tag=inv1\r\nTo: {to}\r\nCall-ID: hang-1\r\n\
+         CSeq: 3 BYE\r\nContent-Length: 0\r\n\r\n",
+        relay = relay.addr,
+        port = phone.port
+    );
+    phone.send(&bye).await;
+    let (m, _) = phone
+        .recv_until(|m| m.cseq().is_some_and(|(_, m)| m == "BYE"))
+        .await;
+    assert_eq!(m.status(), Some(200));
+    let (notify, _) = phone.recv_until(|m| m.method().is_some()).await;
+    assert_eq!(
+        notify.method(),
+        Some("NOTIFY"),
+        "no BYE from the relay after ours"
+    );
+    assert_eq!(notify.header("Event"), Some("check-sync;reboot=true"));
 }

@@ -1356,6 +1356,37 @@ mod tests {
     }
 
     #[test]
+    fn hostile_inputs_never_panic() {
+        let samples = [
+            r#"Digest username="001565aabbcc", realm="r", nonce="0123", uri="sip:x", response="ab", qop=auth, nc=00000001, cnonce="c\"d""#,
+            "IP address HW type Flags HW address Mask Device\n127.0.0.1 0x1 0x2 00:15:65:aa:bb:cc * lo\n",
+            "sip:%2A123%2A200@127.0.0.1:5060;user=phone",
+            "v=0\r\nm=audio 4000 RTP/AVP 8 0 101\r\n",
+        ];
+        let k = [1u8; 32];
+        let life = Duration::from_secs(300);
+        for raw in samples {
+            let b = raw.as_bytes();
+            for i in 0..b.len() {
+                for m in [b.get(..i).unwrap_or_default().to_vec(), {
+                    let mut m = b.to_vec();
+                    m[i] = m[i].wrapping_add(0x80);
+                    m
+                }] {
+                    let s = String::from_utf8_lossy(&m);
+                    let _ = digest_params(&s);
+                    let _ = arp_lookup(&s, Ipv4Addr::LOCALHOST);
+                    let _ = dialled(&s).map(|d| extension(&d, "*123*").map(str::len));
+                    let _ = check_nonce(&k, "r", &s, u64::MAX, life);
+                    let _ = sdp_answer(&m, IpAddr::V4(Ipv4Addr::LOCALHOST), 1);
+                    let _ = contact_target(Some(&s), "127.0.0.1:5060".parse().unwrap());
+                    let _ = percent_decode(&s);
+                }
+            }
+        }
+    }
+
+    #[test]
     fn sdp_answer_is_inactive_with_the_offered_codec() {
         let offer = b"v=0\r\nm=audio 4000 RTP/AVP 8 0 101\r\n";
         let a = sdp_answer(offer, "10.0.0.1".parse().unwrap(), 1);
