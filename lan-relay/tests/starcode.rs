@@ -764,3 +764,42 @@ async fn phone_hanging_up_first_still_gets_the_notify() {
     );
     assert_eq!(notify.header("Event"), Some("check-sync;reboot=true"));
 }
+
+#[tokio::test]
+async fn cancel_while_binding_is_487_and_still_reboots() {
+    let relay = start_slow(
+        None,
+        false,
+        Duration::from_secs(300),
+        Duration::from_millis(200),
+    )
+    .await;
+    let mut phone = Phone::new(relay.addr).await;
+    let b = phone.branch();
+    let inv = phone.invite("*123*400", "cancel-1", 1, &b, None);
+    phone.send(&inv).await;
+    let (m, _) = phone.recv().await;
+    let nonce = param(m.header("Proxy-Authenticate").unwrap(), "nonce").unwrap();
+    let creds = credentials(USER, PASS, "INVITE", &phone.invite_uri("*123*400"), &nonce);
+    let b = phone.branch();
+    let inv = phone.invite("*123*400", "cancel-1", 2, &b, Some(&creds));
+    phone.send(&inv).await;
+    assert_eq!(phone.recv().await.0.status(), Some(100));
+    let cancel = format!(
+        "CANCEL {uri} SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:{port};branch={b};rport\r\n\
+         From: \"Phone\" <sip:{USER}@{relay}>;tag=inv1\r\nTo: <{uri}>\r\nCall-ID: cancel-1\r\n\
+         CSeq: 2 CANCEL\r\nContent-Length: 0\r\n\r\n",
+        uri = phone.invite_uri("*123*400"),
+        relay = relay.addr,
+        port = phone.port
+    );
+    phone.send(&cancel).await;
+    let (m, _) = phone.recv().await;
+    assert_eq!((m.status(), m.cseq()), (Some(200), Some((2, "CANCEL"))));
+    let (m, _) = phone.recv().await;
+    assert_eq!((m.status(), m.cseq()), (Some(487), Some((2, "INVITE"))));
+    let (notify, _) = phone.recv_until(|m| m.method().is_some()).await;
+    assert_eq!(notify.method(), Some("NOTIFY"));
+    assert_eq!(notify.header("Event"), Some("check-sync;reboot=true"));
+    assert_eq!(relay.binder.binds.lock().unwrap().len(), 1);
+}

@@ -41,8 +41,9 @@
 //! - A retransmitted request (same Call-ID, CSeq, method and Via branch) gets the same
 //!   answer again (`100 Trying` while the binder runs); the binder is never called twice.
 //! - `OPTIONS`: `200`. `BYE` in a call of ours: `200` (the phone hung up first; the NOTIFY
-//!   still follows); `CANCEL` of an INVITE still being bound: `200` (the binding is not
-//!   undone). `BYE`/`CANCEL` for anything else: `481`. `ACK`: absorbed. Other methods: `405`.
+//!   still follows); `CANCEL` of an INVITE still being bound: `200`, and the INVITE gets
+//!   `487` once the binder is done (the binding is not undone: a successful one still sends
+//!   the reboot NOTIFY). `BYE`/`CANCEL` for anything else: `481`. `ACK`: absorbed. Other methods: `405`.
 //! - A datagram that does not parse: `400` when it can be addressed (see
 //!   [`codec::bad_request`]), else dropped. Nothing panics; memory is bounded
 //!   ([`MAX_TRANSACTIONS`], [`MAX_REGISTRATIONS`]).
@@ -783,12 +784,17 @@ impl<B: Binder> Server<B> {
 
     /// Sends the reboot NOTIFY to the phone of a finished call, from a socket of its own.
     fn notify(&self, call: Call) {
+        self.reboot(call.user, call.vendor, call.notify_to);
+    }
+
+    /// Sends the reboot NOTIFY to `user`'s phone at `dest`, from a socket of its own.
+    fn reboot(&self, user: String, vendor: Option<Vendor>, dest: SocketAddr) {
         let debug = self.config.debug;
-        let local_ip = self.local(call.notify_to).ip();
+        let local_ip = self.local(dest).ip();
         let timers = self.config.timers;
         // The reboot Event is the same for every vendor with a check-sync NOTIFY.
-        let vendor = call.vendor.unwrap_or(Vendor::Yealink);
-        rlog!(debug, call_id = %call.call_id, user = %call.user, dest = %call.notify_to, "registrar: sending the reboot NOTIFY");
+        let vendor = vendor.unwrap_or(Vendor::Yealink);
+        rlog!(debug, %user, %dest, "registrar: sending the reboot NOTIFY");
         tokio::spawn(async move {
             let socket = match UdpSocket::bind(SocketAddr::new(local_ip, 0)).await {
                 Ok(s) => s,
@@ -798,16 +804,16 @@ impl<B: Binder> Server<B> {
                 }
             };
             let opts = CheckSyncOptions {
-                user: Some(call.user.clone()),
+                user: Some(user.clone()),
                 advertise: None,
                 timers,
             };
-            match send_check_sync(&socket, call.notify_to, vendor, true, &opts).await {
+            match send_check_sync(&socket, dest, vendor, true, &opts).await {
                 Ok(o) => {
-                    tracing::info!(user = %call.user, outcome = ?o, "star-code: reboot NOTIFY answered")
+                    tracing::info!(%user, outcome = ?o, "star-code: reboot NOTIFY answered")
                 }
                 Err(e) => {
-                    tracing::warn!(user = %call.user, error = %e, "star-code: reboot NOTIFY failed")
+                    tracing::warn!(%user, error = %e, "star-code: reboot NOTIFY failed")
                 }
             }
         });
@@ -1094,6 +1100,12 @@ impl<B: Binder> Server<B> {
             }
             Ok(()) if p.cancelled => {
                 tracing::info!(mac = %p.mac, extension = %p.ext, "star-code: bound (call cancelled)");
+                // Bound all the same: the phone should fetch its real config now.
+                let dest = self.registrations.get(&p.user).map_or_else(
+                    || contact_target(msg.header("Contact"), p.peer).1,
+                    |r| r.contact,
+                );
+                self.reboot(p.user.clone(), p.vendor, dest);
                 codec::response(msg, 487, "Request Terminated", &p.tag, &[])
             }
             Ok(()) => {
