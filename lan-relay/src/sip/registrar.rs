@@ -196,9 +196,10 @@ fn digest_response(
     }
 }
 
-/// Splits `Digest a=b, c="d,e"` into its parameters (names lowercased, quotes and escapes
-/// removed); `None` when it is not a Digest credential or a quote is not closed.
-fn digest_params(value: &str) -> Option<HashMap<String, String>> {
+/// Splits an `Authorization` value `Digest a=b, c="d,e"` into its parameters (names
+/// lowercased, quotes and escapes removed); `None` when it is not a Digest credential, a
+/// parameter has no `=`, a quote is not closed, or there are more than 32 parameters.
+pub fn digest_params(value: &str) -> Option<HashMap<String, String>> {
     let (scheme, rest) = value.trim().split_once([' ', '\t'])?;
     if !scheme.eq_ignore_ascii_case("Digest") {
         return None;
@@ -375,6 +376,13 @@ fn dialled(uri: &str) -> Option<String> {
     let (user, _) = rest.split_once('@')?;
     let user = user.split(';').next().unwrap_or_default();
     percent_decode(user)
+}
+
+/// The extension a Request-URI `uri` dials after the star-code `pattern` (the URI user,
+/// percent-decoded, is `pattern` then 1 to 32 letters or digits); `None` for anything else.
+pub fn dialled_extension(uri: &str, pattern: &str) -> Option<String> {
+    let number = dialled(uri)?;
+    extension(&number, pattern).map(str::to_owned)
 }
 
 /// The extension dialled after `pattern`, when it is 1 to 32 letters or digits.
@@ -1019,8 +1027,10 @@ impl<B: Binder> Server<B> {
                     return Some(codec::response(&msg, 403, "Forbidden", tag, &[]));
                 }
             };
-        let number = msg.uri().and_then(dialled).unwrap_or_default();
-        let Some(ext) = extension(&number, &self.config.star_pattern).map(str::to_owned) else {
+        let dialled = msg
+            .uri()
+            .and_then(|u| dialled_extension(u, &self.config.star_pattern));
+        let Some(ext) = dialled else {
             rlog!(debug, %peer, %user, "registrar: INVITE to a number that is not a star code: 404");
             return Some(codec::response(&msg, 404, "Not Found", tag, &[]));
         };
