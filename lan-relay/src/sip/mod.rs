@@ -19,6 +19,7 @@ use std::time::Duration;
 pub mod codec;
 pub mod notify;
 pub mod pnp;
+pub mod registrar;
 
 /// Retransmission timers of a non-INVITE client transaction (RFC 3261 §17.1.2.2).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -1,0 +1,27 @@
+//! Fuzzes what the star-code registrar reads from a phone beyond the SIP codec: the digest
+//! credentials of every `Authorization`/`Proxy-Authorization` header, the dialled extension
+//! of the Request-URI, and the ARP table parser (the input as a table). None may panic.
+#![no_main]
+
+use lan_relay::sip::{codec, registrar};
+use libfuzzer_sys::fuzz_target;
+
+fuzz_target!(|data: &[u8]| {
+    let text = String::from_utf8_lossy(data);
+    let _ = registrar::digest_params(&text);
+    let _ = registrar::arp_lookup(&text, std::net::Ipv4Addr::LOCALHOST);
+    let _ = registrar::dialled_extension(&text, "*123*");
+    if let Ok(msg) = codec::parse(data) {
+        for h in ["Authorization", "Proxy-Authorization"] {
+            for v in msg.headers_named(h) {
+                let _ = registrar::digest_params(v);
+            }
+        }
+        if let Some(uri) = msg.uri() {
+            if let Some(ext) = registrar::dialled_extension(uri, "*123*") {
+                assert!((1..=32).contains(&ext.len()));
+                assert!(ext.bytes().all(|b| b.is_ascii_alphanumeric()));
+            }
+        }
+    }
+});
