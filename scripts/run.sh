@@ -11,6 +11,7 @@ port=${PORT:-8787}
 relay_http=${RELAY_HTTP:-127.0.0.1:8480}
 relay_tftp=${RELAY_TFTP:-127.0.0.1:6969}
 relay_pnp_port=${RELAY_PNP_PORT:-15060}
+relay_registrar_port=${RELAY_REGISTRAR_PORT:-15062}
 
 scripts/setup.sh
 scripts/build-edge.sh
@@ -34,6 +35,8 @@ listen = "$relay_tftp"
 # Phones send PnP to 224.0.1.75:5060; the demo listens on loopback, port $relay_pnp_port.
 interface = "127.0.0.1"
 port = $relay_pnp_port
+[starcode]
+listen = "127.0.0.1:$relay_registrar_port"
 [edge]
 url = "http://127.0.0.1:$port"
 token_file = ".relay/token"

@@ -15,6 +15,7 @@ pub mod http;
 pub mod metrics;
 pub mod provision;
 pub mod sip;
+pub mod starcode;
 pub mod sync;
 pub mod tftp;
 
@@ -36,6 +37,8 @@ pub struct Sockets {
     pub pnp: Option<tokio::net::UdpSocket>,
     /// TFTP, if enabled.
     pub tftp: Option<tokio::net::UdpSocket>,
+    /// The star-code registrar, if enabled.
+    pub registrar: Option<tokio::net::UdpSocket>,
 }
 
 impl Sockets {
@@ -65,7 +68,21 @@ impl Sockets {
         } else {
             None
         };
-        Ok(Self { http, pnp, tftp })
+        let registrar = if config.starcode.enabled {
+            Some(
+                tokio::net::UdpSocket::bind(config.starcode.listen)
+                    .await
+                    .map_err(|e| format!("registrar on {}: {e}", config.starcode.listen))?,
+            )
+        } else {
+            None
+        };
+        Ok(Self {
+            http,
+            pnp,
+            tftp,
+            registrar,
+        })
     }
 }
 
@@ -100,11 +117,34 @@ pub async fn run(
     shutdown: impl Future<Output = ()>,
 ) {
     let metrics = Arc::new(Metrics::default());
-    let provisioner = Arc::new(Provisioner::new(
+    let mut provisioner = Provisioner::new(
         &config.public_url(),
         config.state_dir.join("firmware"),
         Arc::clone(&metrics),
-    ));
+    );
+    // Star-code binding: phones register at the registrar's port on this relay's host.
+    let key = match (
+        &sockets.registrar,
+        starcode::load_or_create_key(&config.state_dir),
+    ) {
+        (Some(socket), Ok(key)) => {
+            let port = socket
+                .local_addr()
+                .map_or(config.starcode.listen.port(), |a| a.port());
+            provisioner = provisioner.with_star_code(provision::StarCode {
+                key: key.clone(),
+                host: config.public_host(),
+                port,
+            });
+            Some(key)
+        }
+        (Some(_), Err(e)) => {
+            tracing::error!(error = %e, "no relay key: star-code binding is off");
+            None
+        }
+        (None, _) => None,
+    };
+    let provisioner = Arc::new(provisioner);
     if let Some(site) = site {
         provisioner.set_site(site);
         metrics.inventory_taken();
@@ -138,6 +178,32 @@ pub async fn run(
             }
         })
     });
+    let registrar = match (sockets.registrar, key) {
+        (Some(socket), Some(key)) => {
+            if let Ok(addr) = socket.local_addr() {
+                tracing::info!(%addr, "star-code registrar");
+            }
+            // The relay's key signs the nonces too (its other use, the provisioning
+            // passwords, hashes a different message).
+            let mut nonce_key = [0u8; 32];
+            for (d, s) in nonce_key.iter_mut().zip(&key) {
+                *d = *s;
+            }
+            let mut rc = sip::registrar::RegistrarConfig::new("", "lan-relay", nonce_key);
+            rc.debug = config.pnp.debug;
+            let binder = Arc::new(starcode::RelayBinder::new(
+                Arc::clone(&provisioner),
+                config.edge.clone(),
+            ));
+            Some(tokio::spawn(sip::registrar::serve(
+                socket,
+                binder,
+                rc,
+                stopped(stop_rx.clone()),
+            )))
+        }
+        _ => None,
+    };
     let seen = provisioner.seen();
     let discovery = Arc::new(discovery::Discovery::new(
         Arc::clone(&seen),
@@ -167,7 +233,7 @@ pub async fn run(
     tracing::info!("shutting down");
     let _ = stop_tx.send(true);
     let _ = http.await;
-    for task in [sync, pnp, tftp].into_iter().flatten() {
+    for task in [sync, pnp, tftp, registrar].into_iter().flatten() {
         let _ = task.await;
     }
 }

@@ -57,6 +57,16 @@ impl RelayBinder {
 }
 
 impl Binder for RelayBinder {
+    fn star_pattern(&self) -> Option<String> {
+        // The site's code; without one, nothing matches.
+        Some(
+            self.provisioner
+                .site()
+                .and_then(|s| s.star_code().map(str::to_owned))
+                .unwrap_or_default(),
+        )
+    }
+
     fn account(&self, user: &str) -> Option<(engine::Mac, engine::Secret<String>)> {
         // The account's user is the MAC as 12 lowercase hex digits, nothing else.
         if user.len() != 12 || !user.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')) {
@@ -67,10 +77,17 @@ impl Binder for RelayBinder {
         if !site.allows(&mac) || site.phone(&mac).is_some_and(|p| p.user_extension.is_some()) {
             return None;
         }
-        self.provisioner.account(&mac).map(|u| (mac, u.sip_password))
+        self.provisioner
+            .account(&mac)
+            .map(|u| (mac, u.sip_password))
     }
 
-    async fn bind(&self, mac: engine::Mac, extension: &str, vendor: Option<engine::Vendor>) -> Result<(), String> {
+    async fn bind(
+        &self,
+        mac: engine::Mac,
+        extension: &str,
+        vendor: Option<engine::Vendor>,
+    ) -> Result<(), String> {
         let site = self.provisioner.site().ok_or("no inventory yet")?;
         let vendor = site
             .phone(&mac)
@@ -79,7 +96,9 @@ impl Binder for RelayBinder {
             .or_else(|| mac.vendor())
             .filter(|v| v.is_provisioned())
             .ok_or("the phone's maker is not one we provision")?;
-        let bound = site.with_binding(mac, vendor, extension).map_err(|e| e.to_string())?;
+        let bound = site
+            .with_binding(mac, vendor, extension)
+            .map_err(|e| e.to_string())?;
         if let Some(edge) = self.edge.clone() {
             let token = std::fs::read_to_string(&edge.token_file)
                 .map_err(|e| format!("relay token: {e}"))?

@@ -86,7 +86,7 @@ test("the relay syncs from the edge, follows changes, survives the edge's death 
   const config = path.join(dir, "relay.toml");
   writeFileSync(
     config,
-    `state_dir = "${dir}/state"\n[http]\nlisten = "127.0.0.1:${port}"\n[tftp]\nenabled = false\n[pnp]\nenabled = false\n` +
+    `state_dir = "${dir}/state"\n[http]\nlisten = "127.0.0.1:${port}"\n[tftp]\nenabled = false\n[pnp]\nenabled = false\n[starcode]\nenabled = false\n` +
       `[edge]\nurl = "${edge}"\ntoken_file = "${dir}/token"\npoll_secs = 1\n`,
   );
   const cfgUrl = `http://127.0.0.1:${port}/0015650a0b0c.cfg`;
@@ -178,7 +178,7 @@ test("PnP: the relay answers a phone's SUBSCRIBE, reports it to the edge, and ca
   const config = path.join(sub, "relay.toml");
   writeFileSync(
     config,
-    `state_dir = "${sub}/state"\n[http]\nlisten = "127.0.0.1:${httpPort}"\n[tftp]\nenabled = false\n` +
+    `state_dir = "${sub}/state"\n[http]\nlisten = "127.0.0.1:${httpPort}"\n[tftp]\nenabled = false\n[starcode]\nenabled = false\n` +
       `[pnp]\ninterface = "127.0.0.1"\nport = ${pnpPort}\ndebug = true\n` +
       `[edge]\nurl = "${edge}"\ntoken_file = "${sub}/token"\npoll_secs = 1\nphone_sip_port = ${phonePort}\n`,
   );
@@ -236,6 +236,136 @@ test("PnP: the relay answers a phone's SUBSCRIBE, reports it to the edge, and ca
     return rows.find((a) => a.status === "done");
   });
   assert.match(done.detail, /200/);
+  relay.child.kill("SIGTERM");
+  phone.close();
+  await mf.dispose();
+});
+
+test("star code: a fresh phone registers at the relay, dials *123*330, is bound at the edge and gets its real config", async () => {
+  const dgram = await import("node:dgram");
+  const { createHash } = await import("node:crypto");
+  const md5 = (s) => createHash("md5").update(s).digest("hex");
+  const { mf } = await start({ port: 0 });
+  const edge = (await mf.ready).toString().replace(/\/$/, "");
+  const api = async (method, p, body) => {
+    const res = await fetch(`${edge}/api${p}`, {
+      method,
+      headers: { Authorization: `Bearer ${ADMIN_TOKEN}`, "Content-Type": "application/json" },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    assert.ok(res.status < 300, `${method} ${p}: ${res.status} ${await res.clone().text()}`);
+    return res.json();
+  };
+  const site = await api("POST", "/sites", { name: "Star office", pbx_host: "pbx.star.example", star_code_pattern: "*123*" });
+  await api("POST", `/sites/${site.id}/users`, { extension: "330", sip_password: "Real-Vq9-kL2m-Zt7x", display_name: "Mia" });
+  const { relay_token } = await api("POST", `/sites/${site.id}/relay-token`);
+  const sub = path.join(dir, "star");
+  rmSync(sub, { recursive: true, force: true });
+  (await import("node:fs")).mkdirSync(sub);
+  writeFileSync(path.join(sub, "token"), relay_token);
+  const udpPort = () =>
+    new Promise((resolve) => {
+      const s = dgram.createSocket("udp4");
+      s.bind(0, "127.0.0.1", () => {
+        const p = s.address().port;
+        s.close(() => resolve(p));
+      });
+    });
+  const regPort = await udpPort();
+  const httpPort = await freePort();
+  const config = path.join(sub, "relay.toml");
+  writeFileSync(
+    config,
+    `state_dir = "${sub}/state"\n[http]\nlisten = "127.0.0.1:${httpPort}"\n[tftp]\nenabled = false\n[pnp]\nenabled = false\n` +
+      `[starcode]\nlisten = "127.0.0.1:${regPort}"\n[edge]\nurl = "${edge}"\ntoken_file = "${sub}/token"\npoll_secs = 1\n`,
+  );
+  const relay = startRelay(config);
+  const mac = "001565ab0001";
+  const ua = "Yealink SIP-T46S 66.86.0.15 00:15:65:ab:00:01";
+  const cfgUrl = `http://127.0.0.1:${httpPort}/${mac}.cfg`;
+  const fetchCfg = async () => {
+    const r = await fetch(cfgUrl, { headers: { "User-Agent": ua } });
+    return r.status === 200 ? r.text() : null;
+  };
+  // Unbound: the provisioning account on the relay's registrar.
+  const prov = await until("the provisioning account config", fetchCfg);
+  assert.match(prov, new RegExp(`account\\.1\\.user_name = ${mac}\\n`));
+  assert.match(prov, new RegExp(`account\\.1\\.sip_server_port = ${regPort}\\n`));
+  assert.match(prov, /account\.1\.sip_server_host = 127\.0\.0\.1\n/);
+  const password = prov.match(/account\.1\.password = (\S+)\n/)[1];
+  assert.match(password, /^[0-9a-f]{32}$/);
+
+  // The phone: REGISTER with digest, then INVITE *123*330.
+  const phone = dgram.createSocket("udp4");
+  await new Promise((r) => phone.bind(0, "127.0.0.1", r));
+  const me = phone.address().port;
+  const inbox = [];
+  let waiter = null;
+  phone.on("message", (m, rinfo) => {
+    const text = m.toString();
+    inbox.push(text);
+    if (/^(BYE|NOTIFY) /.test(text)) {
+      const head = text.split("\r\n\r\n")[0].split("\r\n");
+      const keep = head.filter((l) => /^(via|from|to|call-id|cseq):/i.test(l));
+      phone.send(["SIP/2.0 200 OK", ...keep, "Content-Length: 0", "", ""].join("\r\n"), rinfo.port, rinfo.address);
+    }
+    waiter?.();
+  });
+  const send = (lines) => phone.send(lines.join("\r\n"), regPort, "127.0.0.1");
+  const next = async (pred, what) => until(what, async () => inbox.find(pred), 10000);
+  const auth = (challenge, method, uri, header = "Authorization") => {
+    const realm = challenge.match(/realm="([^"]+)"/)[1];
+    const nonce = challenge.match(/nonce="([^"]+)"/)[1];
+    const cnonce = "0a4f113b", nc = "00000001";
+    const ha1 = md5(`${mac}:${realm}:${password}`), ha2 = md5(`${method}:${uri}`);
+    const response = md5(`${ha1}:${nonce}:${nc}:${cnonce}:auth:${ha2}`);
+    return `${header}: Digest username="${mac}", realm="${realm}", nonce="${nonce}", uri="${uri}", response="${response}", qop=auth, nc=${nc}, cnonce="${cnonce}", algorithm=MD5`;
+  };
+  const regUri = `sip:127.0.0.1:${regPort}`;
+  const register = (cseq, extra = []) => [
+    `REGISTER ${regUri} SIP/2.0`, `Via: SIP/2.0/UDP 127.0.0.1:${me};branch=z9hG4bKreg${cseq};rport`,
+    `From: <sip:${mac}@127.0.0.1>;tag=r1`, `To: <sip:${mac}@127.0.0.1>`, "Call-ID: reg-1@127.0.0.1", `CSeq: ${cseq} REGISTER`,
+    `Contact: <sip:${mac}@127.0.0.1:${me}>`, "Expires: 600", `User-Agent: ${ua}`, ...extra, "Content-Length: 0", "", "",
+  ];
+  send(register(1));
+  const chal = await next((m) => m.startsWith("SIP/2.0 401") && m.includes("CSeq: 1 REGISTER"), "the 401 challenge");
+  send(register(2, [auth(chal.match(/WWW-Authenticate: (.*)\r\n/i)[1], "REGISTER", regUri)]));
+  await next((m) => m.startsWith("SIP/2.0 200") && m.includes("CSeq: 2 REGISTER"), "the 200 to REGISTER");
+
+  const dialUri = `sip:*123*330@127.0.0.1:${regPort}`;
+  const sdp = "v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio 40000 RTP/AVP 0\r\n";
+  const invite = (cseq, branch, extra = []) => [
+    `INVITE ${dialUri} SIP/2.0`, `Via: SIP/2.0/UDP 127.0.0.1:${me};branch=${branch};rport`,
+    `From: <sip:${mac}@127.0.0.1>;tag=i1`, `To: <${dialUri}>`, "Call-ID: call-1@127.0.0.1", `CSeq: ${cseq} INVITE`,
+    `Contact: <sip:${mac}@127.0.0.1:${me}>`, `User-Agent: ${ua}`, "Content-Type: application/sdp", ...extra,
+    `Content-Length: ${sdp.length}`, "", sdp,
+  ];
+  send(invite(1, "z9hG4bKinv1"));
+  const c407 = await next((m) => m.startsWith("SIP/2.0 407"), "the 407 challenge");
+  const to407 = c407.match(/^To: (.*)$/im)[1];
+  send([`ACK ${dialUri} SIP/2.0`, `Via: SIP/2.0/UDP 127.0.0.1:${me};branch=z9hG4bKinv1;rport`, `From: <sip:${mac}@127.0.0.1>;tag=i1`,
+    `To: ${to407}`, "Call-ID: call-1@127.0.0.1", "CSeq: 1 ACK", "Content-Length: 0", "", ""]);
+  send(invite(2, "z9hG4bKinv2", [auth(c407.match(/Proxy-Authenticate: (.*)\r\n/i)[1], "INVITE", dialUri, "Proxy-Authorization")]));
+  const ok = await next((m) => m.startsWith("SIP/2.0 200") && m.includes("CSeq: 2 INVITE"), "the 200 answering the call");
+  const to200 = ok.match(/^To: (.*)$/im)[1];
+  send([`ACK ${dialUri} SIP/2.0`, `Via: SIP/2.0/UDP 127.0.0.1:${me};branch=z9hG4bKack2;rport`, `From: <sip:${mac}@127.0.0.1>;tag=i1`,
+    `To: ${to200}`, "Call-ID: call-1@127.0.0.1", "CSeq: 2 ACK", "Content-Length: 0", "", ""]);
+  await next((m) => m.startsWith("BYE "), "the relay hanging up");
+  await next((m) => m.startsWith("NOTIFY ") && /Event: check-sync;reboot=true/i.test(m), "the reboot NOTIFY");
+
+  // Bound locally at once, and at the edge.
+  const real = await until("the real config", async () => {
+    const c = await fetchCfg();
+    return c?.includes("Real-Vq9-kL2m-Zt7x") && c;
+  });
+  assert.match(real, /account\.1\.user_name = 330\n/);
+  assert.match(real, /account\.1\.sip_server_host = pbx\.star\.example\n/);
+  const atEdge = await api("GET", `/sites/${site.id}/phones/${mac}`);
+  assert.equal(atEdge.user_extension, "330");
+  // The next snapshot agrees: still the real config after a few polls.
+  await sleep(2500);
+  assert.match(await fetchCfg(), /Real-Vq9-kL2m-Zt7x/);
+  assert.ok(!relay.log().includes(password), "the provisioning password is never logged");
   relay.child.kill("SIGTERM");
   phone.close();
   await mf.dispose();

@@ -91,6 +91,11 @@ pub trait Binder: Send + Sync + 'static {
         extension: &str,
         vendor: Option<engine::Vendor>,
     ) -> impl std::future::Future<Output = Result<(), String>> + Send;
+    /// The star code in force now, if it comes from elsewhere than the configuration (the
+    /// relay's site, which a sync may change); `None`: [`RegistrarConfig::star_pattern`].
+    fn star_pattern(&self) -> Option<String> {
+        None
+    }
 }
 
 /// How the registrar behaves.
@@ -1027,9 +1032,11 @@ impl<B: Binder> Server<B> {
                     return Some(codec::response(&msg, 403, "Forbidden", tag, &[]));
                 }
             };
-        let dialled = msg
-            .uri()
-            .and_then(|u| dialled_extension(u, &self.config.star_pattern));
+        let pattern = self
+            .binder
+            .star_pattern()
+            .unwrap_or_else(|| self.config.star_pattern.clone());
+        let dialled = msg.uri().and_then(|u| dialled_extension(u, &pattern));
         let Some(ext) = dialled else {
             rlog!(debug, %peer, %user, "registrar: INVITE to a number that is not a star code: 404");
             return Some(codec::response(&msg, 404, "Not Found", tag, &[]));
