@@ -46,6 +46,10 @@ struct Relay {
 }
 
 async fn start(t1_ms: u64, deny: Option<Mac>) -> Relay {
+    start_with(t1_ms, deny, PnpConfig::default().max_transactions).await
+}
+
+async fn start_with(t1_ms: u64, deny: Option<Mac>, max_transactions: usize) -> Relay {
     let socket = UdpSocket::bind("127.0.0.1:0").await.unwrap();
     let addr = socket.local_addr().unwrap();
     let handler = Arc::new(Handler {
@@ -55,6 +59,7 @@ async fn start(t1_ms: u64, deny: Option<Mac>) -> Relay {
     let config = PnpConfig {
         timers: Timers::scaled(Duration::from_millis(t1_ms)),
         debug: true,
+        max_transactions,
         ..PnpConfig::default()
     };
     let (stop, stopped) = oneshot::channel::<()>();
@@ -223,6 +228,25 @@ async fn each_vendor_gets_200_then_notify_with_its_url() {
         assert_eq!(call.info.vendor, announced);
         assert_eq!(call.peer.port(), port);
     }
+}
+
+#[tokio::test]
+async fn answered_transactions_make_room_for_new_phones() {
+    // A boot storm: far more phones than the transaction table holds, one after another.
+    // Decided transactions are evicted for new ones instead of new phones being dropped.
+    let relay = start_with(50, None, 4).await;
+    for i in 0..12u8 {
+        let (ph, port) = phone().await;
+        let mac = format!("8050c0d0e0{i:02x}");
+        let raw = subscribe("yealink", port, &mac, &format!("storm-{i}@127.0.0.1"));
+        let sub = codec::parse(raw.as_bytes()).unwrap();
+        ph.send_to(raw.as_bytes(), relay.addr).await.unwrap();
+        let url = format!("http://127.0.0.1:8480/p/yealink/{mac}");
+        let (n, _, from) = expect_ok_and_notify(&ph, &sub, &url).await;
+        let ok = codec::response(&n, 200, "OK", "phone", &[]);
+        ph.send_to(&ok, from).await.unwrap();
+    }
+    assert_eq!(relay.handler.calls.lock().unwrap().len(), 12);
 }
 
 #[tokio::test]

@@ -89,8 +89,9 @@ pub struct PnpConfig {
     pub debug: bool,
     /// How long the handler may take before its answer counts as `None`.
     pub handler_timeout: Duration,
-    /// The most SUBSCRIBE transactions remembered (and NOTIFYs pending) at once; new
-    /// SUBSCRIBEs beyond it are dropped until entries expire (bounded memory under floods).
+    /// The most SUBSCRIBE transactions remembered (and NOTIFYs pending) at once (bounded
+    /// memory under floods); when full, expired and already-decided entries make room, and
+    /// only when every entry is still being decided is a new SUBSCRIBE dropped.
     pub max_transactions: usize,
 }
 
@@ -101,7 +102,7 @@ impl Default for PnpConfig {
             timers: Timers::RFC3261,
             debug: false,
             handler_timeout: Duration::from_secs(3),
-            max_transactions: 1024,
+            max_transactions: 16_384,
         }
     }
 }
@@ -366,8 +367,19 @@ impl<H: PnpHandler> Server<H> {
             return;
         }
         if self.txns.len() >= self.config.max_transactions {
-            tracing::warn!(%peer, "PnP: too many transactions; request dropped");
-            return;
+            // Make room: expired entries first, then the ones already decided (they only
+            // serve retransmissions; losing one costs at most a second decision). Only
+            // transactions still being decided are never evicted. (A boot storm of 10,000
+            // phones stalled at 1,024 before this.)
+            self.txns.retain(|_, t| t.expires > now);
+            if self.txns.len() >= self.config.max_transactions {
+                self.txns
+                    .retain(|_, t| matches!(t.state, TxnState::Asking { .. }));
+            }
+            if self.txns.len() >= self.config.max_transactions {
+                tracing::warn!(%peer, "PnP: too many SUBSCRIBEs being decided at once; request dropped");
+                return;
+            }
         }
         let expires = now + self.config.timers.timeout;
         let tag = self.rng.ids().tag;

@@ -73,13 +73,13 @@ pub struct TftpConfig {
 }
 
 impl Default for TftpConfig {
-    /// blksize up to 1468, windowsize up to 64, 2 s timeout, 5 retries, 64 transfers.
+    /// blksize up to 1468, windowsize up to 64, 2 s timeout, 5 retries, 256 transfers.
     fn default() -> Self {
         Self {
             limits: Limits::default(),
             timeout: Duration::from_secs(2),
             retries: 5,
-            max_transfers: 64,
+            max_transfers: 256,
         }
     }
 }
