@@ -159,29 +159,23 @@ fn agent() -> ureq::Agent {
 
 /// `POST /relay/v1/discovered` (blocking).
 pub fn report(edge: &Edge, token: &str, phones: &[Seen]) -> Result<(), String> {
-    let url = format!("{}/relay/v1/discovered", edge.url.trim_end_matches('/'));
-    let body = serde_json::json!({ "phones": phones }).to_string();
-    let resp = agent()
-        .post(&url)
-        .header("Authorization", &format!("Bearer {token}"))
-        .header("Content-Type", "application/json")
-        .send(body.as_bytes())
-        .map_err(|e| format!("{url}: {e}"))?;
-    match resp.status().as_u16() {
-        200 => Ok(()),
-        s => Err(format!("{url}: HTTP {s}")),
-    }
+    post(
+        edge,
+        token,
+        "discovered",
+        &serde_json::json!({ "phones": phones }),
+    )
 }
 
-/// `POST /relay/v1/bind` (blocking): the phone `mac` bound to `extension` by its user.
-pub fn bind(edge: &Edge, token: &str, mac: &engine::Mac, extension: &str) -> Result<(), String> {
-    let url = format!("{}/relay/v1/bind", edge.url.trim_end_matches('/'));
-    let body = serde_json::json!({ "mac": mac.to_string(), "extension": extension }).to_string();
+/// `POST /relay/v1/<path>` with a JSON body (blocking); `Ok` on 200, else the status and the
+/// edge's error text (which names a field, never a secret).
+fn post(edge: &Edge, token: &str, path: &str, body: &serde_json::Value) -> Result<(), String> {
+    let url = format!("{}/relay/v1/{path}", edge.url.trim_end_matches('/'));
     let mut resp = agent()
         .post(&url)
         .header("Authorization", &format!("Bearer {token}"))
         .header("Content-Type", "application/json")
-        .send(body.as_bytes())
+        .send(body.to_string().as_bytes())
         .map_err(|e| format!("{url}: {e}"))?;
     match resp.status().as_u16() {
         200 => Ok(()),
@@ -195,6 +189,16 @@ pub fn bind(edge: &Edge, token: &str, mac: &engine::Mac, extension: &str) -> Res
             Err(format!("{url}: HTTP {s} {detail}"))
         }
     }
+}
+
+/// `POST /relay/v1/bind` (blocking): the phone `mac` bound to `extension` by its user.
+pub fn bind(edge: &Edge, token: &str, mac: &engine::Mac, extension: &str) -> Result<(), String> {
+    post(
+        edge,
+        token,
+        "bind",
+        &serde_json::json!({ "mac": mac.to_string(), "extension": extension }),
+    )
 }
 
 /// A re-provision or reboot request collected from the edge.
@@ -241,22 +245,16 @@ pub fn collect(edge: &Edge, token: &str) -> Result<Vec<Action>, String> {
 
 /// `POST /relay/v1/actions/ack` (blocking): `(id, ok, detail)` per action.
 pub fn ack(edge: &Edge, token: &str, results: &[(String, bool, String)]) -> Result<(), String> {
-    let url = format!("{}/relay/v1/actions/ack", edge.url.trim_end_matches('/'));
     let results: Vec<serde_json::Value> = results
         .iter()
         .map(|(id, ok, detail)| serde_json::json!({ "id": id, "ok": ok, "detail": detail }))
         .collect();
-    let body = serde_json::json!({ "results": results }).to_string();
-    let resp = agent()
-        .post(&url)
-        .header("Authorization", &format!("Bearer {token}"))
-        .header("Content-Type", "application/json")
-        .send(body.as_bytes())
-        .map_err(|e| format!("{url}: {e}"))?;
-    match resp.status().as_u16() {
-        200 => Ok(()),
-        s => Err(format!("{url}: HTTP {s}")),
-    }
+    post(
+        edge,
+        token,
+        "actions/ack",
+        &serde_json::json!({ "results": results }),
+    )
 }
 
 /// Carries out one action: the check-sync NOTIFY (reboot variant for `reboot`) to the
