@@ -21,6 +21,7 @@
 mod access;
 mod audit;
 mod detect;
+mod diff;
 mod error;
 mod firmware;
 mod inventory;
@@ -29,6 +30,7 @@ mod model;
 mod params;
 mod phonebook;
 mod policy;
+mod preview;
 mod range;
 mod render;
 mod sample;
@@ -48,6 +50,7 @@ pub use detect::{
     detect, device_config_path, firmware_path, is_plain_file_name, phonebook_path, Detection,
     PathMatch, PhoneRequest, PnpInfo, Resource, UaInfo, FIRMWARE_DIR, PHONEBOOK_DIR,
 };
+pub use diff::{diff_lines, unified_diff, DiffKind, DiffRow};
 pub use error::{Error, ErrorKind, Result};
 pub use firmware::{check_upload, pick_firmware, validate_row, FirmwareRow, Quota};
 pub use inventory::{
@@ -59,6 +62,10 @@ pub use model::{BlfKey, Contact, Device, Language, Line, Profile, Transport};
 pub use params::{AdditionalParams, Param, Section, MAX_PARAMS_BYTES};
 pub use phonebook::{merge_contacts, render_phonebook, MAX_ENTRIES as MAX_PHONEBOOK_ENTRIES};
 pub use policy::{Decision, DenyReason, MacPolicy};
+pub use preview::{
+    check_params, check_template, preview, vendors, Diagnostic, DiagnosticSource, Preview,
+    PreviewRequest, TemplateDraft, VendorInfo, SECRET_MASK,
+};
 pub use range::{answer_range, RangeAnswer};
 pub use render::{default_config, render_common};
 pub use sample::{

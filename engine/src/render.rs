@@ -28,6 +28,15 @@ pub fn render_common(vendor: Vendor, file: &str, common: &CommonContext<'_>) -> 
     Ok(out)
 }
 
+/// The stage of a render that failed: the template itself, its output (not well-formed, or
+/// not mergeable into the default config), or the Additional Parameters.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Stage {
+    Template,
+    Output,
+    Params,
+}
+
 impl Renderer {
     /// Renders the config `profile`'s phone receives: the vendor default, the template
     /// `template` (if any) merged over it or replacing it, then the Additional Parameters
@@ -38,47 +47,77 @@ impl Renderer {
         template: Option<&str>,
         params: &AdditionalParams,
     ) -> Result<String> {
+        self.render_staged(profile, template, params, Detail::Redacted)
+            .map_err(|(stage, e)| match stage {
+                Stage::Output if e.kind() == ErrorKind::InvalidXml => {
+                    redact(e, "is not well-formed XML")
+                }
+                Stage::Output => redact(e, "does not merge into the default config"),
+                Stage::Template | Stage::Params => e,
+            })
+    }
+
+    /// [`Self::render_config`] with the failing stage, and errors as detailed as `detail`
+    /// allows (the preview shows them in full: its data is sample data or masked).
+    pub(crate) fn render_staged(
+        &self,
+        profile: &Arc<Profile>,
+        template: Option<&str>,
+        params: &AdditionalParams,
+        detail: Detail,
+    ) -> std::result::Result<String, (Stage, Error)> {
         let vendor = profile.device.vendor;
-        let m = vendor.module()?;
+        let m = vendor.module().map_err(|e| (Stage::Template, e))?;
         let tpl = match template {
             Some(name) => Some(self.stored(name).ok_or_else(|| {
-                Error::new(
-                    ErrorKind::InvalidInput,
-                    format!("no template named {name:?}"),
+                (
+                    Stage::Template,
+                    Error::new(
+                        ErrorKind::InvalidInput,
+                        format!("no template named {name:?}"),
+                    ),
                 )
             })?),
             None => None,
         };
         if let Some((t, _)) = tpl {
             if t.vendor != vendor {
-                return Err(Error::new(
-                    ErrorKind::InvalidInput,
-                    format!(
-                        "template {:?} is for {} phones, this phone is a {vendor}",
-                        t.name, t.vendor
+                return Err((
+                    Stage::Template,
+                    Error::new(
+                        ErrorKind::InvalidInput,
+                        format!(
+                            "template {:?} is for {} phones, this phone is a {vendor}",
+                            t.name, t.vendor
+                        ),
                     ),
                 ));
             }
         }
         let mut config = match tpl {
             Some((t, env_name)) if t.composition == Composition::Replace => {
-                let out = self.render_stored(t, env_name, profile, Detail::Redacted)?;
+                let out = self
+                    .render_stored(t, env_name, profile, detail)
+                    .map_err(|e| (Stage::Template, e))?;
                 if m.syntax().is_xml() {
-                    xml::check_well_formed(&out)
-                        .map_err(|e| redact(e, "is not well-formed XML"))?;
+                    xml::check_well_formed(&out).map_err(|e| (Stage::Output, e))?;
                 }
                 out
             }
-            _ => default_config(profile)?,
+            _ => default_config(profile).map_err(|e| (Stage::Template, e))?,
         };
         if let Some((t, env_name)) = tpl.filter(|(t, _)| t.composition == Composition::Overlay) {
-            let overlay = self.render_stored(t, env_name, profile, Detail::Redacted)?;
+            let overlay = self
+                .render_stored(t, env_name, profile, detail)
+                .map_err(|e| (Stage::Template, e))?;
             config = m
                 .overlay(&config, &overlay)
-                .map_err(|e| redact(e, "does not merge into the default config"))?;
+                .map_err(|e| (Stage::Output, e))?;
         }
         if !params.is_empty_for(vendor) {
-            config = m.apply_params(&config, &params.for_vendor(vendor))?;
+            config = m
+                .apply_params(&config, &params.for_vendor(vendor))
+                .map_err(|e| (Stage::Params, e))?;
         }
         Ok(config)
     }

@@ -7,6 +7,9 @@ use crate::secret::Secret;
 use crate::tz::TimeZone;
 use crate::vendor::Vendor;
 
+/// Where the sample phone fetches its files.
+pub(crate) const SAMPLE_BASE_URL: &str = "https://prov.example.com/p/tok123";
+
 /// A typical model per vendor, used when no model is known.
 pub fn default_model(vendor: Vendor) -> &'static str {
     match vendor {
@@ -83,17 +86,22 @@ pub fn sample_profile_with(vendor: Vendor, blf: usize) -> Profile {
     p.ntp_server = Some("pool.ntp.org".to_owned());
     p.timezone = TimeZone::from_name("Europe/Berlin").ok();
     p.language = Some(Language::De);
-    p.provisioning_url = Some("https://prov.example.com/p/tok123".to_owned());
+    p.provisioning_url = Some(SAMPLE_BASE_URL.to_owned());
     p.phonebook_url = Some(format!(
-        "https://prov.example.com/p/tok123/{}",
+        "{SAMPLE_BASE_URL}/{}",
         crate::detect::phonebook_path(&mac)
     ));
     p.firmware_url = Some(format!(
-        "https://prov.example.com/p/tok123/{}",
-        crate::detect::firmware_path(vendor, &format!("{}-fw.bin", default_model(vendor)))
+        "{SAMPLE_BASE_URL}/{}",
+        crate::detect::firmware_path(vendor, &sample_firmware_file(vendor))
     ));
     p.poll_interval_minutes = 1440;
     p
+}
+
+/// The firmware image file name of the sample data.
+pub(crate) fn sample_firmware_file(vendor: Vendor) -> String {
+    format!("{}-fw.bin", default_model(vendor))
 }
 
 /// [`sample_profile_with`] with 10 BLF keys.

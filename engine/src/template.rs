@@ -326,7 +326,7 @@ pub const PLACEHOLDERS: [&str; 11] = [
 
 /// An `{UPPER_CASE}` token that is not a known placeholder is almost certainly a typo
 /// (`{SIP_PASSWORD}`), which would otherwise reach the phone literally.
-fn check_placeholders(src: &str) -> Result<()> {
+pub(crate) fn check_placeholders(src: &str) -> Result<()> {
     let mut rest = src;
     let mut offset = 0;
     while let Some(i) = rest.find('{') {

@@ -797,6 +797,10 @@ impl VendorModule for Fanvil {
         ConfigSyntax::FanvilModules
     }
 
+    fn known_models(&self) -> Vec<&'static str> {
+        COMMON_FILES.iter().map(|(_, m)| *m).collect()
+    }
+
     fn parse_user_agent(&self, ua: &str) -> Option<UaInfo> {
         if ua.len() > 256 {
             return None;

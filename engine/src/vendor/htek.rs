@@ -51,6 +51,13 @@ impl VendorModule for Htek {
         ConfigSyntax::KeyValue
     }
 
+    fn known_models(&self) -> Vec<&'static str> {
+        // The device codes of the module docs.
+        vec![
+            "UC926", "UC924", "UC923", "UC903", "UC902", "UC912", "UC912G", "UC912E",
+        ]
+    }
+
     fn parse_user_agent(&self, ua: &str) -> Option<UaInfo> {
         parse_ua(ua)
     }

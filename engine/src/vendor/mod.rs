@@ -108,6 +108,20 @@ impl Vendor {
         }
     }
 
+    /// The models the engine knows by name (its file-name tables; any other model name
+    /// is accepted too), the vendor's typical model first.
+    pub fn known_models(self) -> Vec<&'static str> {
+        let mut v = vec![crate::sample::default_model(self)];
+        if let Ok(m) = self.module() {
+            for name in m.known_models() {
+                if !v.contains(&name) {
+                    v.push(name);
+                }
+            }
+        }
+        v
+    }
+
     /// The module that knows this vendor, or an `Unsupported` error for ALE.
     pub(crate) fn module(self) -> Result<&'static dyn VendorModule> {
         match self {
@@ -189,6 +203,11 @@ pub(crate) trait VendorModule: Sync {
 
     /// Accepted firmware file extensions, lowercase with the dot.
     fn firmware_extensions(&self) -> &'static [&'static str];
+
+    /// The models this module knows by name (from its file-name tables), for pickers.
+    fn known_models(&self) -> Vec<&'static str> {
+        Vec::new()
+    }
 }
 
 /// Site-wide values available to common (non-secret) files.

@@ -158,6 +158,10 @@ impl VendorModule for Yealink {
         ConfigSyntax::KeyValue
     }
 
+    fn known_models(&self) -> Vec<&'static str> {
+        MODEL_CODES.iter().map(|(m, _)| *m).collect()
+    }
+
     fn parse_user_agent(&self, ua: &str) -> Option<UaInfo> {
         parse_ua(ua)
     }
