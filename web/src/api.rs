@@ -1,0 +1,200 @@
+//! The exports' JSON in and out, as plain Rust (the wasm exports wrap these one to one).
+
+use engine::{Diagnostic, DiagnosticSource, PreviewRequest, Template, Vendor};
+use serde::Serialize;
+use serde_json::{json, Value};
+
+/// `preview(request)`: see the crate docs.
+pub fn preview(request: &str) -> String {
+    let out = match serde_json::from_str::<PreviewRequest>(request) {
+        Ok(req) => match engine::preview(&req) {
+            Ok(p) => json!({ "ok": true, "preview": p }),
+            Err(d) => failed(&d),
+        },
+        Err(e) => failed(&[bad_json("request", &e)]),
+    };
+    out.to_string()
+}
+
+/// `checkTemplate(template)`: see the crate docs.
+pub fn check_template(template: &str) -> String {
+    let d = match serde_json::from_str::<TemplateIn>(template) {
+        Ok(t) => engine::check_template(&Template {
+            name: t.name.unwrap_or_else(|| "draft".to_owned()),
+            vendor: t.vendor,
+            style: t.style,
+            composition: t.composition,
+            source: t.source,
+        }),
+        Err(e) => vec![bad_json("template", &e)],
+    };
+    to_json(&d)
+}
+
+/// `checkParams(text, vendor)`: see the crate docs.
+pub fn check_params(text: &str, vendor: Option<&str>) -> String {
+    let vendor = match vendor.map(str::parse::<Vendor>).transpose() {
+        Ok(v) => v,
+        Err(e) => return to_json(&[input("vendor", e.detail())]),
+    };
+    to_json(&engine::check_params(text, vendor))
+}
+
+/// `diff(old, new)`: see the crate docs.
+pub fn diff(old: &str, new: &str) -> String {
+    to_json(&engine::diff_lines(old, new))
+}
+
+/// `vendors()`: see the crate docs.
+pub fn vendors() -> String {
+    to_json(&engine::vendors())
+}
+
+/// `sample(vendor)`: `{ok: true, sample: {...}}`, the sample data as request fields.
+pub fn sample(vendor: &str) -> String {
+    let vendor = match vendor.parse::<Vendor>() {
+        Ok(v) if v.is_provisioned() => v,
+        Ok(_) => {
+            return failed(&[input("vendor", "this vendor's configs are not rendered")]).to_string()
+        }
+        Err(e) => return failed(&[input("vendor", e.detail())]).to_string(),
+    };
+    let p = engine::sample_profile(vendor);
+    let site = p.lines.first().map(|l| {
+        json!({
+            "pbx_host": l.server_host,
+            "pbx_port": l.server_port,
+            "ntp_server": p.ntp_server,
+            "timezone": p.timezone.as_ref().map(|t| t.name()),
+            "language": p.language.map(|l| l.code()),
+            "poll_interval_minutes": p.poll_interval_minutes,
+            "additional_params": "",
+        })
+    });
+    let user = p.lines.first().map(|l| {
+        json!({
+            "extension": l.extension,
+            "auth_name": l.auth_name,
+            "sip_password": l.password.expose(),
+            "display_name": l.display_name,
+        })
+    });
+    json!({
+        "ok": true,
+        "sample": {
+            "vendor": vendor,
+            "model": p.device.model,
+            "mac": p.device.mac,
+            "site": site,
+            "user": user,
+            "blf": p.blf,
+            "base_url": p.provisioning_url,
+        }
+    })
+    .to_string()
+}
+
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TemplateIn {
+    #[serde(default)]
+    name: Option<String>,
+    vendor: Vendor,
+    #[serde(default)]
+    style: engine::TemplateStyle,
+    #[serde(default)]
+    composition: engine::Composition,
+    source: String,
+}
+
+fn failed(d: &[Diagnostic]) -> Value {
+    json!({ "ok": false, "diagnostics": d })
+}
+
+fn input(field: &'static str, message: impl Into<String>) -> Diagnostic {
+    Diagnostic {
+        source: DiagnosticSource::Input,
+        line: None,
+        column: None,
+        message: message.into(),
+        field: Some(field),
+    }
+}
+
+/// A request that is not the JSON expected: where serde_json stopped, in the request text.
+fn bad_json(field: &'static str, e: &serde_json::Error) -> Diagnostic {
+    Diagnostic {
+        line: Some(e.line()).filter(|l| *l > 0),
+        column: Some(e.column()).filter(|c| *c > 0),
+        ..input(field, e.to_string())
+    }
+}
+
+fn to_json<T: Serialize + ?Sized>(v: &T) -> String {
+    // Serialising these plain types (strings, numbers, options) cannot fail; an empty
+    // list keeps the contract should it ever.
+    serde_json::to_string(v).unwrap_or_else(|_| "[]".to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(s: &str) -> Value {
+        serde_json::from_str(s).unwrap()
+    }
+
+    #[test]
+    fn preview_round_trip_and_diagnostics() {
+        let ok = parse(&preview(
+            r#"{"vendor": "yealink", "template": {"style": "jinja", "source": "account.1.label = {{ user.extension }}!\n"}}"#,
+        ));
+        assert_eq!(ok["ok"], true, "{ok}");
+        let cfg = ok["preview"]["config"].as_str().unwrap();
+        assert!(cfg.contains("account.1.label = 204!\n"), "{cfg}");
+        assert_eq!(ok["preview"]["file"], "001565123456.cfg");
+        let bad = parse(&preview(
+            r#"{"vendor": "yealink", "template": {"style": "jinja", "source": "a = 1\nb = 2\nc = {% if %}\n"}}"#,
+        ));
+        assert_eq!(bad["ok"], false);
+        let d = &bad["diagnostics"][0];
+        assert_eq!(
+            (d["source"].as_str(), d["line"].as_u64()),
+            (Some("template"), Some(3))
+        );
+        assert!(d["column"].as_u64().is_some());
+        let garbled = parse(&preview("{\"vendor\": \"yealink\",\n \"nope\": 1}"));
+        assert_eq!(garbled["diagnostics"][0]["field"], "request");
+        assert_eq!(garbled["diagnostics"][0]["line"], 2);
+    }
+
+    #[test]
+    fn sample_feeds_back_into_preview() {
+        for v in Vendor::PROVISIONED {
+            let s = parse(&sample(v.as_str()));
+            let mut req = s["sample"].clone();
+            req["reveal_secrets"] = json!(true);
+            let out = parse(&preview(&req.to_string()));
+            assert_eq!(out["ok"], true, "{v}: {out}");
+        }
+        assert_eq!(parse(&sample("ale"))["ok"], false);
+    }
+
+    #[test]
+    fn checks_diff_and_vendors() {
+        let d = parse(&check_template(
+            r#"{"vendor": "snom", "style": "jinja", "composition": "replace", "source": "<a>\n</b>"}"#,
+        ));
+        assert_eq!(d[0]["source"], "output");
+        assert_eq!(d[0]["line"], 2);
+        assert_eq!(
+            parse(&check_params("[yealink]\nx = 1\n", Some("yealink"))),
+            json!([])
+        );
+        assert_eq!(parse(&check_params("[yealink]\nx\n", None))[0]["line"], 2);
+        assert_eq!(parse(&check_params("", Some("acme")))[0]["field"], "vendor");
+        let rows = parse(&diff("a\nb\n", "a\nc\n"));
+        assert_eq!(rows[1]["kind"], "changed");
+        assert_eq!(parse(&vendors())[4]["vendor"], "htek");
+    }
+}
