@@ -62,6 +62,9 @@ pub struct PreviewRequest {
     /// site, without Additional Parameters.
     #[serde(default)]
     pub site: Option<SiteSettings>,
+    /// Additional Parameters (INI) in place of the site's.
+    #[serde(default)]
+    pub additional_params: Option<String>,
     /// The user the phone is bound to; none: the two sample lines.
     #[serde(default)]
     pub user: Option<User>,
@@ -93,6 +96,7 @@ impl PreviewRequest {
             model: None,
             mac: None,
             site: None,
+            additional_params: None,
             user: None,
             unbound: false,
             blf: None,
@@ -255,10 +259,11 @@ pub fn preview(req: &PreviewRequest) -> Result<Preview, Vec<Diagnostic>> {
         Some(d) => load_draft(&mut renderer, vendor, d, &mut diags),
         None => None,
     };
-    let params_text = req
-        .site
-        .as_ref()
-        .map_or("", |s| s.additional_params.as_str());
+    let params_text = match (&req.additional_params, &req.site) {
+        (Some(p), _) => p.as_str(),
+        (None, Some(s)) => s.additional_params.as_str(),
+        (None, None) => "",
+    };
     let params = AdditionalParams::parse(params_text).unwrap_or_else(|e| {
         diags.push(Diagnostic::new(DiagnosticSource::Params, &e, params_text));
         AdditionalParams::default()
@@ -647,9 +652,7 @@ mod tests {
                 "a = 1\nb = 2\nc = {{ user.extension }\n",
             ),
         );
-        let mut site = sample_site_settings(&sample_profile_with(Vendor::Yealink, 0)).unwrap();
-        site.additional_params = "[yealink]\nok = 1\n  bad line\n".into();
-        req.site = Some(site);
+        req.additional_params = Some("[yealink]\nok = 1\n  bad line\n".into());
         let d = preview(&req).unwrap_err();
         assert_eq!(d.len(), 2, "{d:?}");
         assert_eq!(d[0].source, DiagnosticSource::Template);

@@ -1,12 +1,15 @@
 //! `lan-relay`: the on-site provisioning daemon (see the library's docs). This binary only
 //! reads the command line and the configuration, binds the sockets and calls
-//! [`lan_relay::run`].
+//! [`lan_relay::run`]; `lan-relay template ...` checks, renders and diffs templates
+//! (`check.rs`).
+
+mod check;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use clap::Parser;
+use clap::{Parser, Subcommand};
 
 /// Provisions the office's phones over the LAN: SIP multicast PnP, TFTP and HTTP, from the
 /// edge's inventory (synced) or a local inventory file.
@@ -50,6 +53,26 @@ struct Cli {
     /// With `--notify`: the reboot variant.
     #[arg(long, requires = "notify")]
     reboot: bool,
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Check, render or diff templates and Additional Parameters (the web page's checks).
+    #[command(subcommand)]
+    Template(check::TemplateCmd),
+}
+
+/// The tokio runtime (one for every mode that needs one).
+fn runtime() -> Result<tokio::runtime::Runtime, ExitCode> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| {
+            eprintln!("lan-relay: cannot start the runtime: {e}");
+            ExitCode::FAILURE
+        })
 }
 
 /// `--notify`: one check-sync NOTIFY, its outcome on stdout.
@@ -71,15 +94,9 @@ fn notify(addr: &str, vendor: &str, reboot: bool) -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let runtime = match tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-    {
+    let runtime = match runtime() {
         Ok(r) => r,
-        Err(e) => {
-            eprintln!("lan-relay: cannot start the runtime: {e}");
-            return ExitCode::FAILURE;
-        }
+        Err(code) => return code,
     };
     runtime.block_on(async move {
         let socket = match tokio::net::UdpSocket::bind("0.0.0.0:0").await {
@@ -119,6 +136,9 @@ fn main() -> ExitCode {
         )
         .init();
     let cli = Cli::parse();
+    if let Some(Command::Template(cmd)) = cli.command {
+        return check::run(cmd);
+    }
     if let (Some(addr), Some(vendor)) = (&cli.notify, &cli.vendor) {
         return notify(addr, vendor, cli.reboot);
     }
@@ -173,15 +193,9 @@ fn main() -> ExitCode {
         }
         return ExitCode::SUCCESS;
     }
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-    {
+    let runtime = match runtime() {
         Ok(r) => r,
-        Err(e) => {
-            eprintln!("lan-relay: cannot start the runtime: {e}");
-            return ExitCode::FAILURE;
-        }
+        Err(code) => return code,
     };
     runtime.block_on(async move {
         let sockets = match lan_relay::Sockets::bind(&config).await {

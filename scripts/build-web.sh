@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Builds the web page's wasm (the engine through the `web` crate) into web/www/pkg/:
+# cargo (release: opt-level z, LTO) -> wasm-bindgen --target web -> wasm-opt -Oz, then prints
+# what the page transfers (wasm + JS glue, gzip -9).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$PWD
+export PATH="$HOME/.cargo/bin:$PATH"
+target_dir=${CARGO_TARGET_DIR:-$root/target}
+wasm_opt="$root/node_modules/.bin/wasm-opt"
+[ -x "$wasm_opt" ] || { echo "missing $wasm_opt (run scripts/setup.sh, or npm ci)" >&2; exit 1; }
+out=web/www/pkg
+
+cargo build -p web --target wasm32-unknown-unknown --release --locked
+wasm-bindgen --target web --no-typescript --out-dir "$out" "$target_dir/wasm32-unknown-unknown/release/web.wasm"
+"$wasm_opt" "$out/web_bg.wasm" -Oz --enable-mutable-globals --enable-sign-ext --enable-nontrapping-float-to-int \
+  --enable-bulk-memory --enable-multivalue --enable-reference-types \
+  -o "$out/web_bg.wasm.opt"
+mv "$out/web_bg.wasm.opt" "$out/web_bg.wasm"
+
+gz() { gzip -9 -c "$1" | wc -c; }
+wasm_raw=$(stat -c %s "$out/web_bg.wasm"); wasm_gz=$(gz "$out/web_bg.wasm")
+js_raw=$(stat -c %s "$out/web.js"); js_gz=$(gz "$out/web.js")
+printf 'web wasm: %s bytes (%s gzipped); JS glue: %s bytes (%s gzipped); transferred: %s bytes gzipped\n' \
+  "$wasm_raw" "$wasm_gz" "$js_raw" "$js_gz" "$((wasm_gz + js_gz))"
