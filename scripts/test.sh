@@ -25,6 +25,7 @@ cargo fmt --all -- --check
 step "lints"
 cargo clippy --workspace --all-targets --locked -- -D warnings
 cargo clippy -p edge-worker --target wasm32-unknown-unknown --locked -- -D warnings
+cargo clippy -p web --target wasm32-unknown-unknown --all-targets --locked -- -D warnings
 
 step "native tests"
 cargo test --workspace --locked
@@ -44,6 +45,12 @@ step "wasm32: the same engine tests under wasm-bindgen-test-runner (node)"
 CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner \
   cargo test -p engine --target wasm32-unknown-unknown --locked
 
+step "web: the bindings under wasm-bindgen-test-runner (node), then the built package as the page loads it"
+CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner \
+  cargo test -p web --target wasm32-unknown-unknown --locked
+scripts/build-web.sh
+node --test web/tests/
+
 step "edge worker: build (worker-build + wasm-opt -Oz), then its tests under workerd (miniflare)"
 scripts/build-edge.sh
 node --test tests/edge/
@@ -57,7 +64,7 @@ tests/run-smoke.sh
 
 if [ "$FUZZ_SECONDS" != 0 ]; then
   step "fuzz smoke run: ${FUZZ_SECONDS}s per target"
-  for t in params detect template sip tftp registrar; do
+  for t in params detect template preview sip tftp registrar; do
     # Stable toolchain: RUSTC_BOOTSTRAP lets cargo-fuzz pass its -Z sanitizer flags.
     (cd fuzz && RUSTC_BOOTSTRAP=1 cargo fuzz run -O "$t" -- -max_total_time="$FUZZ_SECONDS" -rss_limit_mb=2048 2>&1 | tail -n 3)
   done

@@ -198,7 +198,8 @@ async fn device_config(
 }
 
 /// Renders `profile`'s config with `template` (if any) and the site's Additional Parameters:
-/// exactly what the phone receives (the admin API's preview calls this too).
+/// exactly what the phone receives (the admin preview renders through `engine::preview`,
+/// which runs the same renderer over the same profile rule).
 pub(crate) fn render(
     profile: Profile,
     template: Option<engine::Template>,
@@ -335,14 +336,22 @@ fn site_settings(row: &PhoneRow) -> engine::SiteSettings {
     }
 }
 
-/// The profile the phone's config renders from (the engine's rule); without lines for a
-/// phone not bound to a user.
-pub(crate) async fn profile(
+/// What a phone's config renders from, as stored: the site's settings, the device, its
+/// user (none for a phone not bound to one), its BLF keys and the site's firmware rows.
+pub(crate) struct Inputs {
+    pub(crate) site: engine::SiteSettings,
+    pub(crate) device: Device,
+    pub(crate) user: Option<engine::User>,
+    pub(crate) blf: Vec<BlfKey>,
+    pub(crate) firmware: Vec<engine::FirmwareRow>,
+}
+
+/// Reads a phone's [`Inputs`] (its BLF keys only if it is bound).
+pub(crate) async fn inputs(
     db: &worker::D1Database,
     row: &PhoneRow,
     vendor: Vendor,
-    base: &str,
-) -> Result<Profile> {
+) -> Result<Inputs> {
     let mac = Mac::parse(&row.mac).unwrap_or(Mac::from_octets([0; 6]));
     let user = match (&row.extension, &row.auth_name, &row.sip_password) {
         (Some(extension), Some(auth), Some(password)) => Some(engine::User {
@@ -367,18 +376,34 @@ pub(crate) async fn profile(
             .collect(),
         None => Vec::new(),
     };
-    let firmware = firmware_rows(db, row, vendor).await?;
-    let device = Device {
-        vendor,
-        model: row.model.clone(),
-        mac,
-    };
-    Ok(engine::profile(
-        &site_settings(row),
-        device,
-        user.as_ref(),
+    Ok(Inputs {
+        site: site_settings(row),
+        device: Device {
+            vendor,
+            model: row.model.clone(),
+            mac,
+        },
+        user,
         blf,
-        &firmware,
+        firmware: firmware_rows(db, row, vendor).await?,
+    })
+}
+
+/// The profile the phone's config renders from (the engine's rule); without lines for a
+/// phone not bound to a user.
+pub(crate) async fn profile(
+    db: &worker::D1Database,
+    row: &PhoneRow,
+    vendor: Vendor,
+    base: &str,
+) -> Result<Profile> {
+    let i = inputs(db, row, vendor).await?;
+    Ok(engine::profile(
+        &i.site,
+        i.device,
+        i.user.as_ref(),
+        i.blf,
+        &i.firmware,
         base,
     ))
 }

@@ -127,12 +127,31 @@ fn phonebook(c: &mut Criterion) {
     g.finish();
 }
 
+/// The web page's keystroke: a whole preview of the 40-BLF-key Yealink Jinja template
+/// (compile, render, default config), then the diff against the default. The wasm figure
+/// for the same request: `scripts/bench-web.sh`.
+fn preview(c: &mut Criterion) {
+    let req: engine::PreviewRequest =
+        serde_json::from_str(include_str!("../../tests/fixtures/yealink/preview40.json")).unwrap();
+    let mut g = c.benchmark_group("preview");
+    g.throughput(Throughput::Elements(1));
+    g.bench_function("yealink_jinja_blf40", |b| {
+        b.iter(|| engine::preview(black_box(&req)).unwrap())
+    });
+    let p = engine::preview(&req).unwrap();
+    g.bench_function("diff_blf40_vs_default", |b| {
+        b.iter(|| engine::diff_lines(black_box(&p.default_config), black_box(&p.config)))
+    });
+    g.finish();
+}
+
 criterion_group!(
     benches,
     defaults,
     jinja,
     full_pipeline,
     detection,
-    phonebook
+    phonebook,
+    preview
 );
 criterion_main!(benches);

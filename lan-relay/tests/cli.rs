@@ -2,7 +2,7 @@
 //! stderr positions, and output equal to the engine's own render.
 #![allow(clippy::unwrap_used, missing_docs)]
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 fn bin() -> Command {
@@ -16,7 +16,7 @@ fn dir(name: &str) -> PathBuf {
     d
 }
 
-fn write(dir: &PathBuf, name: &str, text: &str) -> PathBuf {
+fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
     let p = dir.join(name);
     std::fs::write(&p, text).unwrap();
     p

@@ -1,7 +1,8 @@
 //! The render preview and the credential audit of a site.
 //!
-//! `POST /api/sites/<site>/preview` renders the config a phone would receive, through the
-//! same code that serves phones:
+//! `POST /api/sites/<site>/preview` renders the config a phone would receive with
+//! [`engine::preview`], the call the web page and `lan-relay template` make too, from the
+//! same profile rule that serves phones:
 //! `{mac?, vendor?, model?, user_extension?, template?: {name?, vendor, style?, composition?,
 //! source}, reveal_secrets?}`. With `mac`, the site's phone (its user, model and template);
 //! without, sample data for `vendor` (two lines, ten BLF keys). `user_extension` binds
@@ -14,7 +15,7 @@
 //! `GET /api/sites/<site>/audit` audits every user's SIP password and voicemail PIN:
 //! `{users: [{extension, display_name, password, pin}], summary: {weak, fair, strong}}`.
 
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use worker::{Method, Response};
 
 use super::sites::load as load_site;
@@ -64,9 +65,6 @@ fn draft_name() -> String {
     "draft".to_owned()
 }
 
-/// What stands in for a secret in a masked preview.
-const MASK: &str = "********";
-
 #[derive(Deserialize)]
 struct UserRow {
     extension: String,
@@ -102,8 +100,23 @@ async fn preview(ctx: &Ctx<'_>, site: &str, body: Option<&str>) -> ApiResult<Res
         )?),
         None => None,
     };
-    let key = ctx.env.secret(crate::TOKEN_KEY)?.to_string();
-    let (mut profile, template, additional_params) = match &b.mac {
+    if let Some(model) = &b.model {
+        super::sites::text("model", model, 1, 40)?;
+    }
+    let user = match &b.user_extension {
+        Some(ext) => {
+            let u = user(ctx, site, ext).await?;
+            Some(engine::User {
+                extension: u.extension,
+                auth_name: u.auth_name,
+                sip_password: engine::Secret::new(u.sip_password),
+                display_name: u.display_name,
+                voicemail_pin: engine::Secret::default(),
+            })
+        }
+        None => None,
+    };
+    let req = match &b.mac {
         Some(mac) => {
             let mac = engine::Mac::parse(mac).map_err(|e| ApiError::engine("mac", &e))?;
             let row = store::phone_by_mac(&ctx.db, site, &mac.to_string())
@@ -113,15 +126,29 @@ async fn preview(ctx: &Ctx<'_>, site: &str, body: Option<&str>) -> ApiResult<Res
                 .vendor
                 .parse::<engine::Vendor>()
                 .map_err(|e| ApiError::engine("mac", &e))?;
+            // The URL token is the shell's secret: the engine masks only passwords.
             let steady = if b.reveal_secrets {
+                let key = ctx.env.secret(crate::TOKEN_KEY)?.to_string();
                 engine::steady_token(key.as_bytes(), &row.id, row.token_generation as u32)
             } else {
-                MASK.to_owned()
+                engine::SECRET_MASK.to_owned()
             };
-            let base = phone::base_url(&ctx.origin, &steady);
-            let profile = phone::profile(&ctx.db, &row, vendor, &base).await?;
-            let own = phone::saved_template(&row);
-            (profile, draft.or(own), row.additional_params)
+            let i = phone::inputs(&ctx.db, &row, vendor).await?;
+            engine::PreviewRequest {
+                model: Some(b.model.unwrap_or(i.device.model)),
+                mac: Some(i.device.mac),
+                unbound: user.is_none() && i.user.is_none(),
+                user: user.or(i.user),
+                site: Some(i.site),
+                blf: Some(i.blf),
+                firmware: Some(i.firmware),
+                base_url: Some(phone::base_url(&ctx.origin, &steady)),
+                template: draft
+                    .or_else(|| phone::saved_template(&row))
+                    .map(Into::into),
+                reveal_secrets: b.reveal_secrets,
+                ..engine::PreviewRequest::sample(vendor)
+            }
         }
         None => {
             let vendor = b
@@ -130,73 +157,36 @@ async fn preview(ctx: &Ctx<'_>, site: &str, body: Option<&str>) -> ApiResult<Res
                 .ok_or_else(|| ApiError::bad("vendor", "give a vendor or the MAC of a phone"))?
                 .parse::<engine::Vendor>()
                 .map_err(|e| ApiError::engine("vendor", &e))?;
-            let mut p = engine::sample_profile(vendor);
-            for l in &mut p.lines {
-                s.pbx_host().clone_into(&mut l.server_host);
+            // The site's own settings (PBX, time, Additional Parameters), sample everything else.
+            let settings = serde_json::to_value(&s)
+                .and_then(serde_json::from_value::<engine::SiteSettings>)
+                .map_err(|e| worker::Error::RustError(e.to_string()))?;
+            engine::PreviewRequest {
+                model: b.model,
+                site: Some(settings),
+                user,
+                template: draft.map(Into::into),
+                reveal_secrets: b.reveal_secrets,
+                ..engine::PreviewRequest::sample(vendor)
             }
-            (p, draft, s.additional_params().to_owned())
         }
     };
-    if let Some(model) = b.model {
-        super::sites::text("model", &model, 1, 40)?;
-        profile.device.model = model;
+    match engine::preview(&req) {
+        Ok(p) => json(200, &p),
+        Err(diagnostics) => Err(refused(&diagnostics)),
     }
-    if let Some(ext) = &b.user_extension {
-        let u = user(ctx, site, ext).await?;
-        let line = engine::Line {
-            extension: u.extension,
-            auth_name: u.auth_name,
-            password: engine::Secret::new(u.sip_password),
-            display_name: u.display_name,
-            label: String::new(),
-            server_host: s.pbx_host().to_owned(),
-            server_port: s.pbx_port(),
-            transport: engine::Transport::Udp,
-            voicemail: "*001".to_owned(),
-        };
-        match profile.lines.first_mut() {
-            Some(first) => *first = line,
-            None => profile.lines.push(line),
-        }
-    }
-    if !b.reveal_secrets {
-        for l in &mut profile.lines {
-            l.password = engine::Secret::new(MASK.to_owned());
-        }
-    }
-    let vendor = profile.device.vendor;
-    if let Some(t) = &template {
-        if t.vendor != vendor {
-            return Err(ApiError::bad(
-                "template.vendor",
-                format!(
-                    "the template is for {} phones, this phone is a {vendor}",
-                    t.vendor
-                ),
-            ));
-        }
-    }
-    let file = engine::device_config_path(vendor, &profile.device.mac).unwrap_or_default();
-    let default_config = phone::render(profile.clone(), None, "")
-        .map_err(|e| ApiError::engine("template.source", &e))?;
-    let config = phone::render(profile, template, &additional_params)
-        .map_err(|e| ApiError::engine("template.source", &e))?;
-    #[derive(Serialize)]
-    struct Preview {
-        file: String,
-        content_type: &'static str,
-        config: String,
-        default_config: String,
-    }
-    json(
-        200,
-        &Preview {
-            file,
-            content_type: engine::config_content_type(vendor),
-            config,
-            default_config,
-        },
-    )
+}
+
+/// The first diagnostic as a 400 naming the field it is about.
+fn refused(diagnostics: &[engine::Diagnostic]) -> ApiError {
+    let Some(d) = diagnostics.first() else {
+        return ApiError::bad("template.source", "the preview failed");
+    };
+    let field = d.field.unwrap_or(match d.source {
+        engine::DiagnosticSource::Params => "additional_params",
+        _ => "template.source",
+    });
+    ApiError::bad(field, d.to_string())
 }
 
 async fn audit(ctx: &Ctx<'_>, site: &str) -> ApiResult<Response> {

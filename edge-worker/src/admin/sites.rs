@@ -69,18 +69,6 @@ pub(crate) struct Site {
     settings: Settings,
 }
 
-impl Site {
-    pub(crate) fn pbx_host(&self) -> &str {
-        &self.settings.pbx_host
-    }
-    pub(crate) fn pbx_port(&self) -> u16 {
-        self.settings.pbx_port
-    }
-    pub(crate) fn additional_params(&self) -> &str {
-        &self.settings.additional_params
-    }
-}
-
 /// The columns of [`Site`], for `SELECT`s.
 pub(crate) const SITE_COLUMNS: &str =
     "id, name, pbx_host, pbx_port, allow_macs, deny_macs, additional_params, \
