@@ -17,6 +17,8 @@ wasm-bindgen --target web --no-typescript --out-dir "$out" "$target_dir/wasm32-u
   --enable-bulk-memory --enable-multivalue --enable-reference-types \
   -o "$out/web_bg.wasm.opt"
 mv "$out/web_bg.wasm.opt" "$out/web_bg.wasm"
+# The glue is an ES module; say so for node (tests, benchmark), which would reparse it.
+echo '{"type": "module"}' > "$out/package.json"
 
 gz() { gzip -9 -c "$1" | wc -c; }
 wasm_raw=$(stat -c %s "$out/web_bg.wasm"); wasm_gz=$(gz "$out/web_bg.wasm")

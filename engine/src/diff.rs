@@ -1,6 +1,6 @@
 //! Line diffs between two configs (a preview against the vendor's default config): rows for
-//! a side-by-side view and a unified diff for a terminal. Computed by the `similar` crate
-//! (Myers), built without its `std` feature so it never reads a clock.
+//! a side-by-side view and a unified diff for a terminal. Computed by the `similar` crate,
+//! built without its `std` feature so it never reads a clock.
 
 use serde::Serialize;
 use similar::{capture_diff_slices, Algorithm, DiffOp, TextDiff};
@@ -49,6 +49,8 @@ pub fn diff_lines(old: &str, new: &str) -> Vec<DiffRow> {
         old: i.and_then(|i| a.get(i)).map(|s| (*s).to_owned()),
         new: j.and_then(|j| b.get(j)).map(|s| (*s).to_owned()),
     };
+    // Myers only: similar's LCS table is 3.5x faster on a replacing template's config
+    // (84 against 293 µs for 231 x 145 lines) but adds 29 KB gzipped to the page's wasm.
     for op in capture_diff_slices(Algorithm::Myers, &a, &b) {
         match op {
             DiffOp::Equal {
