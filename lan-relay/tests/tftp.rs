@@ -867,3 +867,25 @@ fn shutdown_ends_serve() {
     drop(s); // sends the shutdown and joins the server's thread
     assert!(t.elapsed() < Duration::from_secs(5));
 }
+
+#[test]
+fn shutdown_stops_a_transfer_in_flight() {
+    let dir = served_dir();
+    let s = Server::dir(&dir);
+    let metrics = Arc::clone(&s.metrics);
+    let sock = udp();
+    sock.send_to(&rrq(FIRMWARE, Mode::Octet, &[]), s.addr)
+        .unwrap();
+    let (b, _tid) = recv(&sock).unwrap();
+    assert!(matches!(parsed(&b), Packet::Data { block: 1, .. }));
+    // No ACK: left alone, the transfer would wait 2 s per try for 6 tries.
+    let t = Instant::now();
+    drop(s); // the runtime's drop waits for the transfer's thread
+    assert!(
+        t.elapsed() < Duration::from_secs(2),
+        "shutdown waited {:?} for a silent transfer",
+        t.elapsed()
+    );
+    assert_eq!(metrics.failed.load(Ordering::Relaxed), 1);
+    assert_eq!(metrics.completed.load(Ordering::Relaxed), 0);
+}
