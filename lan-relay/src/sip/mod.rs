@@ -6,6 +6,9 @@
 //!   at boot (RFC 6080) with `200 OK` and a `NOTIFY` carrying the provisioning URL.
 //! - [`notify`]: sends `NOTIFY Event: check-sync` to one phone (re-provision, or reboot) and
 //!   reports what it answered.
+//! - [`registrar`]: the star-code registrar (digest REGISTER/INVITE, binding, BYE, reboot).
+//! - `transaction` (internal): the server transaction table both servers answer
+//!   retransmitted requests from (RFC 3261 §17.2), and where responses go (§18.2.2).
 //!
 //! Both servers retransmit their NOTIFY like any non-INVITE client transaction over UDP
 //! (RFC 3261 §17.1.2.2, timers E and F): first after T1, doubling up to T2, giving up after
@@ -16,10 +19,13 @@ use std::hash::BuildHasher;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::time::Duration;
 
+use tokio::time::Instant;
+
 pub mod codec;
 pub mod notify;
 pub mod pnp;
 pub mod registrar;
+mod transaction;
 
 /// Retransmission timers of a non-INVITE client transaction (RFC 3261 §17.1.2.2).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -118,4 +124,13 @@ pub(crate) fn local_for(
         .and_then(|s| s.connect(peer).and_then(|()| s.local_addr()))
         .map_or(any, |a| a.ip());
     SocketAddr::new(ip, port)
+}
+
+/// Sleeps until `at`, or forever when there is nothing to wait for (a server's timer arm in
+/// its `select!` loop).
+pub(crate) async fn sleep_until_opt(at: Option<Instant>) {
+    match at {
+        Some(at) => tokio::time::sleep_until(at).await,
+        None => std::future::pending().await,
+    }
 }
