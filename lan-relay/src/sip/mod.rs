@@ -21,6 +21,8 @@ use std::time::Duration;
 
 use tokio::time::Instant;
 
+use codec::{Message, ParseError, StartLine};
+
 pub mod codec;
 pub mod notify;
 pub mod pnp;
@@ -132,5 +134,45 @@ pub(crate) async fn sleep_until_opt(at: Option<Instant>) {
     match at {
         Some(at) => tokio::time::sleep_until(at).await,
         None => std::future::pending().await,
+    }
+}
+
+/// A datagram a SIP server received, sorted.
+#[derive(Debug)]
+pub(crate) enum Incoming {
+    /// Nothing to answer: an empty datagram (keep-alive CRLFs, RFC 5626 §3.5.1).
+    Nothing,
+    /// It did not parse: why, and the `400` to send to the source when it can be addressed
+    /// (see [`codec::bad_request`]).
+    Malformed {
+        /// What the codec refused.
+        error: ParseError,
+        /// The `400 Bad Request`, if the datagram is a request with a Via.
+        answer: Option<Vec<u8>>,
+    },
+    /// A request, with its method.
+    Request(Message, String),
+    /// A response, with its status code.
+    Response(Message, u16),
+}
+
+/// Parses a received datagram into what a server does next; `rng` gives the `400`'s tag.
+pub(crate) fn receive(data: &[u8], rng: &mut IdRng) -> Incoming {
+    match codec::parse(data) {
+        Err(ParseError::Empty) => Incoming::Nothing,
+        Err(error) => {
+            let answer = codec::bad_request(data, &error, &rng.ids().tag);
+            Incoming::Malformed { error, answer }
+        }
+        Ok(msg) => match msg.start() {
+            StartLine::Response { code, .. } => {
+                let code = *code;
+                Incoming::Response(msg, code)
+            }
+            StartLine::Request { method, .. } => {
+                let method = method.clone();
+                Incoming::Request(msg, method)
+            }
+        },
     }
 }

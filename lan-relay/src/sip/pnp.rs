@@ -44,9 +44,9 @@ use tokio::net::UdpSocket;
 use tokio::sync::mpsc;
 use tokio::time::Instant;
 
-use super::codec::{self, Message, ParseError, StartLine};
+use super::codec::{self, Message};
 use super::transaction::{response_dest, Key, TransactionTable, WhenFull};
-use super::{local_for, sleep_until_opt, IdRng, Timers};
+use super::{local_for, receive, sleep_until_opt, IdRng, Incoming, Timers};
 
 /// The multicast group SIP PnP phones send to (IANA "SIP", RFC 3261 §18.1.1).
 pub const PNP_GROUP: Ipv4Addr = Ipv4Addr::new(224, 0, 1, 75);
@@ -259,26 +259,16 @@ impl<H: PnpHandler> Server<H> {
     }
 
     async fn on_datagram(&mut self, data: &[u8], peer: SocketAddr) {
-        let debug = self.config.debug;
-        let msg = match codec::parse(data) {
-            Ok(m) => m,
-            Err(ParseError::Empty) => return,
-            Err(e) => {
-                let tag = self.rng.ids().tag;
-                let answer = codec::bad_request(data, &e, &tag);
-                plog!(debug, %peer, len = data.len(), error = %e, answered = answer.is_some(), "PnP: malformed packet");
+        match receive(data, &mut self.rng) {
+            Incoming::Nothing => {}
+            Incoming::Malformed { error, answer } => {
+                plog!(self.config.debug, %peer, len = data.len(), %error, answered = answer.is_some(), "PnP: malformed packet");
                 if let Some(bytes) = answer {
                     self.send(&bytes, peer).await;
                 }
-                return;
             }
-        };
-        match msg.start() {
-            StartLine::Response { code, .. } => self.on_response(&msg, *code, peer),
-            StartLine::Request { method, .. } => {
-                let method = method.clone();
-                self.on_request(msg, &method, peer).await;
-            }
+            Incoming::Response(msg, code) => self.on_response(&msg, code, peer),
+            Incoming::Request(msg, method) => self.on_request(msg, &method, peer).await,
         }
     }
 

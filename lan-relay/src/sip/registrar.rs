@@ -66,10 +66,10 @@ use tokio::net::UdpSocket;
 use tokio::sync::mpsc;
 use tokio::time::Instant;
 
-use super::codec::{self, Message, ParseError, StartLine};
+use super::codec::{self, Message};
 use super::notify::{send_check_sync, CheckSyncOptions};
 use super::transaction::{response_dest, Key, TransactionTable, WhenFull};
-use super::{local_for, sleep_until_opt, IdRng, Timers};
+use super::{local_for, receive, sleep_until_opt, IdRng, Incoming, Timers};
 
 /// The most server transactions (and calls) remembered at once; requests beyond it are
 /// dropped until entries expire.
@@ -705,26 +705,16 @@ impl<B: Binder> Server<B> {
     }
 
     async fn on_datagram(&mut self, data: &[u8], peer: SocketAddr) {
-        let debug = self.config.debug;
-        let msg = match codec::parse(data) {
-            Ok(m) => m,
-            Err(ParseError::Empty) => return,
-            Err(e) => {
-                let tag = self.rng.ids().tag;
-                let answer = codec::bad_request(data, &e, &tag);
-                rlog!(debug, %peer, len = data.len(), error = %e, answered = answer.is_some(), "registrar: malformed packet");
+        match receive(data, &mut self.rng) {
+            Incoming::Nothing => {}
+            Incoming::Malformed { error, answer } => {
+                rlog!(self.config.debug, %peer, len = data.len(), %error, answered = answer.is_some(), "registrar: malformed packet");
                 if let Some(bytes) = answer {
                     self.send(&bytes, peer).await;
                 }
-                return;
             }
-        };
-        match msg.start() {
-            StartLine::Response { code, .. } => self.on_response(&msg, *code, peer),
-            StartLine::Request { method, .. } => {
-                let method = method.clone();
-                self.on_request(msg, &method, peer).await;
-            }
+            Incoming::Response(msg, code) => self.on_response(&msg, code, peer),
+            Incoming::Request(msg, method) => self.on_request(msg, &method, peer).await,
         }
     }
 
