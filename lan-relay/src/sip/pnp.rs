@@ -45,7 +45,7 @@ use tokio::sync::mpsc;
 use tokio::time::Instant;
 
 use super::codec::{self, Message};
-use super::transaction::{response_dest, Key, TransactionTable, WhenFull};
+use super::transaction::{response_dest, Key, TransactionTable};
 use super::{local_for, receive, sleep_until_opt, IdRng, Incoming, Timers};
 
 /// The multicast group SIP PnP phones send to (IANA "SIP", RFC 3261 §18.1.1).
@@ -176,11 +176,7 @@ pub async fn serve<H: PnpHandler>(
     let (tx, mut rx) = mpsc::channel(64);
     // Decided transactions make room for new ones: a boot storm of 10,000 phones stalled at
     // 1,024 before they did.
-    let txns = TransactionTable::new(
-        config.max_transactions,
-        config.timers.timeout,
-        WhenFull::EvictDecided,
-    );
+    let txns = TransactionTable::new(config.max_transactions, config.timers.timeout);
     let mut server = Server {
         socket,
         handler,

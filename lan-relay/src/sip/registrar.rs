@@ -39,7 +39,10 @@
 //!   Temporarily Unavailable`, logged. A non-2xx final answer is resent when the INVITE is;
 //!   it is not retransmitted on its own (the phone's retransmissions cover a lost one).
 //! - A retransmitted request (same Call-ID, CSeq, method and Via branch) gets the same
-//!   answer again (`100 Trying` while the binder runs); the binder is never called twice.
+//!   answer again (`100 Trying` while the binder runs); the binder is never called twice
+//!   for one transaction while the table remembers it (under a flood of more than
+//!   [`MAX_TRANSACTIONS`] requests an answered one may be forgotten early; binding the same
+//!   MAC to the same extension again changes nothing).
 //! - `OPTIONS`: `200`. `BYE` in a call of ours: `200` (the phone hung up first; the NOTIFY
 //!   still follows); `CANCEL` of an INVITE still being bound: `200`, and the INVITE gets
 //!   `487` once the binder is done (the binding is not undone: a successful one still sends
@@ -68,11 +71,11 @@ use tokio::time::Instant;
 
 use super::codec::{self, Message};
 use super::notify::{send_check_sync, CheckSyncOptions};
-use super::transaction::{response_dest, Key, TransactionTable, WhenFull};
+use super::transaction::{response_dest, Key, TransactionTable};
 use super::{local_for, receive, sleep_until_opt, IdRng, Incoming, Timers};
 
-/// The most server transactions (and calls) remembered at once; requests beyond it are
-/// dropped until entries expire.
+/// The most server transactions (and calls) remembered at once. When full, answered
+/// transactions make room; with every one still being decided, requests are dropped.
 pub const MAX_TRANSACTIONS: usize = 1024;
 /// The most registrations remembered at once; new users beyond it get `503`.
 pub const MAX_REGISTRATIONS: usize = 4096;
@@ -589,7 +592,7 @@ pub async fn serve<B: Binder>(
     shutdown: impl Future<Output = ()>,
 ) {
     let (tx, mut rx) = mpsc::channel(64);
-    let txns = TransactionTable::new(MAX_TRANSACTIONS, config.timers.timeout, WhenFull::Refuse);
+    let txns = TransactionTable::new(MAX_TRANSACTIONS, config.timers.timeout);
     let mut server = Server {
         socket,
         binder,

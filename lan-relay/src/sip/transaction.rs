@@ -20,8 +20,8 @@
 //!   64·T1, the span of timer J in §17.2.2 and of the phone's own retransmissions).
 //! - The table is bounded (memory under floods): at its `capacity` a new
 //!   transaction is refused ([`TransactionTable::make_room`] says `false`, the request is
-//!   dropped unanswered and the phone retransmits later), after expired entries and, with
-//!   [`WhenFull::EvictDecided`], decided entries have made room. A transaction still
+//!   dropped unanswered and the phone retransmits later), after expired entries and then
+//!   decided entries have made room. A transaction still
 //!   being decided is never evicted, so its decision always finds its entry.
 //! - Responses go where RFC 3261 §18.2.2 with RFC 3581 says ([`response_dest`]).
 
@@ -104,26 +104,12 @@ struct Entry<P> {
     expires: Instant,
 }
 
-/// What a full table does to make room for a new transaction.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum WhenFull {
-    /// Nothing more than dropping expired entries: new requests are refused until entries
-    /// expire (the registrar: a few phones at a time, and a flood should not push out
-    /// answers phones are about to ask for again).
-    Refuse,
-    /// Also drop every decided entry: each only serves retransmissions, and losing one costs
-    /// at most a second decision for a phone that asks again (PnP: a boot storm of
-    /// thousands of phones must not stall at the table's size).
-    EvictDecided,
-}
-
 /// A bounded table of server transactions; see the module docs.
 #[derive(Debug)]
 pub(crate) struct TransactionTable<P> {
     entries: HashMap<Key, Entry<P>>,
     capacity: usize,
     lifetime: Duration,
-    when_full: WhenFull,
 }
 
 /// A request seen before: what to resend.
@@ -136,13 +122,12 @@ pub(crate) struct Retransmission<'a> {
 
 impl<P> TransactionTable<P> {
     /// An empty table holding at most `capacity` transactions, each kept `lifetime` after
-    /// its decision, that makes room as `when_full` says.
-    pub(crate) fn new(capacity: usize, lifetime: Duration, when_full: WhenFull) -> Self {
+    /// its decision.
+    pub(crate) fn new(capacity: usize, lifetime: Duration) -> Self {
         Self {
             entries: HashMap::new(),
             capacity,
             lifetime,
-            when_full,
         }
     }
 
@@ -166,13 +151,15 @@ impl<P> TransactionTable<P> {
     }
 
     /// Makes room for one new transaction if the table is full: expired entries go, then
-    /// (with [`WhenFull::EvictDecided`]) decided ones. `false`: still full (every entry is
-    /// still being decided, or the policy is [`WhenFull::Refuse`]); refuse the request.
+    /// decided ones (each only serves retransmissions; losing one costs at most a second
+    /// decision for a phone that asks again, while refusing would let a flood — or a boot
+    /// storm of thousands of phones — stall the server for a whole lifetime). `false`:
+    /// still full, every entry is still being decided; refuse the request.
     pub(crate) fn make_room(&mut self, now: Instant) -> bool {
         if self.entries.len() >= self.capacity {
             self.purge(now);
         }
-        if self.entries.len() >= self.capacity && self.when_full == WhenFull::EvictDecided {
+        if self.entries.len() >= self.capacity {
             self.entries
                 .retain(|_, e| matches!(e.state, State::Proceeding { .. }));
         }
@@ -307,7 +294,7 @@ mod tests {
     #[test]
     fn retransmissions_are_answered_from_the_table() {
         let now = Instant::now();
-        let mut t = TransactionTable::<&str>::new(8, LIFE, WhenFull::Refuse);
+        let mut t = TransactionTable::<&str>::new(8, LIFE);
         assert_eq!(t.retransmission(&key(1)), None, "a new request");
         // Answered at once: the same bytes on every retransmission.
         t.complete(key(1), b"SIP/2.0 200 OK".to_vec(), now);
@@ -346,7 +333,7 @@ mod tests {
     #[test]
     fn a_full_table_evicts_decided_transactions_first() {
         let now = Instant::now();
-        let mut t = TransactionTable::new(4, LIFE, WhenFull::EvictDecided);
+        let mut t = TransactionTable::new(4, LIFE);
         t.begin(key(1), 1, None, now, Duration::from_secs(3));
         t.begin(key(2), 2, None, now, Duration::from_secs(3));
         t.complete(key(3), b"200".to_vec(), now);
@@ -370,7 +357,7 @@ mod tests {
     #[test]
     fn a_table_full_of_undecided_transactions_refuses() {
         let now = Instant::now();
-        let mut t = TransactionTable::new(3, LIFE, WhenFull::EvictDecided);
+        let mut t = TransactionTable::new(3, LIFE);
         for n in 1..=3 {
             assert!(t.make_room(now));
             t.begin(key(n), n, None, now, Duration::from_secs(3));
@@ -388,24 +375,10 @@ mod tests {
     }
 
     #[test]
-    fn refuse_keeps_decided_transactions_until_they_expire() {
-        let now = Instant::now();
-        let mut t = TransactionTable::<()>::new(2, LIFE, WhenFull::Refuse);
-        t.complete(key(1), b"401".to_vec(), now);
-        t.complete(key(2), b"200".to_vec(), now + Duration::from_secs(1));
-        assert!(!t.make_room(now + Duration::from_secs(10)));
-        assert_eq!(t.len(), 2);
-        // The first expires: room for one.
-        assert!(t.make_room(now + LIFE));
-        assert_eq!(t.len(), 1);
-        assert!(t.retransmission(&key(2)).is_some());
-    }
-
-    #[test]
     fn entries_expire_a_lifetime_after_their_decision() {
         let now = Instant::now();
         let limit = Duration::from_secs(3);
-        let mut t = TransactionTable::new(8, LIFE, WhenFull::EvictDecided);
+        let mut t = TransactionTable::new(8, LIFE);
         t.complete(key(1), b"200".to_vec(), now);
         t.begin(key(2), 2, None, now, limit);
         t.begin(key(3), 3, None, now, limit);
