@@ -11,6 +11,7 @@ mod phonebooks;
 mod phones;
 mod preview;
 pub(crate) mod sites;
+mod stats;
 mod templates;
 mod uri_maps;
 pub(crate) mod users;
@@ -127,6 +128,8 @@ pub(crate) async fn handle(mut req: Request, env: &Env, path: &str) -> Result<Re
     } else if let Some(r) = firmware::route(&ctx, &r).await {
         r
     } else if let Some(r) = actions::route(&ctx, &r).await {
+        r
+    } else if let Some(r) = stats::route(&ctx, &r).await {
         r
     } else {
         Err(ApiError {
