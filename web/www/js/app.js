@@ -54,6 +54,7 @@ async function route() {
     else a.removeAttribute("aria-current");
   }
   current?.unmount?.();
+  $("#status").textContent = "";
   const view = put($("#view"), h("p", { class: "loading" }, "Loading…"));
   delete view.dataset.ready;
   const mod = await sections[name]();

@@ -5,7 +5,7 @@
 import { h } from "./dom.js";
 
 const NS = "http://www.w3.org/2000/svg";
-const COLORS = { yealink: "#1f6fd1", snom: "#c2410c", fanvil: "#15803d", grandstream: "#7c3aed", htek: "#b45309" };
+const COLORS = { yealink: "#1f6fd1", snom: "#c2410c", fanvil: "#15803d", grandstream: "#7c3aed", htek: "#0e7490" };
 
 function s(tag, attrs = {}, ...children) {
   const el = document.createElementNS(NS, tag);
