@@ -11,6 +11,9 @@
 # installs what is missing (atftp atftpd bc); otherwise install them first:
 #   apt-get install -y atftp atftpd bc
 # Our build uses opt-level 3 (the workspace's release profile is tuned for wasm size).
+# The peers' script runs three rounds; RUNS=N runs it N times (default 3: nine rounds) and
+# prints each label's median and our ratio to each peer (below 1: ours is faster), since one
+# round on a shared 2-core box can be off by half.
 # Usage: scripts/bench-tftp.sh     (TASKSET="taskset -c 0" to pin the whole run to one core)
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -40,4 +43,26 @@ export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$repo/target}
   cargo build --quiet --release -p lan-relay --example tftp_root)
 bin="$CARGO_TARGET_DIR/release/examples/tftp_root"
 echo "peers: $(in.tftpd -V 2>&1 | head -1); $(atftpd --version 2>&1 | head -1); client $(atftp --version 2>&1 | head -1)"
-OURS="$bin --root {dir} --listen 127.0.0.1:{port}" ${TASKSET:-} bash "$peers"
+log="$tmp/rounds.txt"
+for _ in $(seq "${RUNS:-3}"); do
+  OURS="$bin --root {dir} --listen 127.0.0.1:{port}" ${TASKSET:-} bash "$peers" | tee -a "$log"
+done
+python3 - "$log" <<'PY'
+import statistics, sys
+times = {}
+for line in open(sys.argv[1]):
+    name, _, rest = line.rstrip().rpartition("  ")
+    name = name.strip()
+    if rest.endswith(" s"):
+        times.setdefault(name, []).append(float(rest[:-2]))
+    elif "FAILED" in line:
+        print("FAILED:", line.strip())
+med = {k: statistics.median(v) for k, v in times.items()}
+print("\nmedians over %d rounds" % max(len(v) for v in times.values()))
+for k, v in sorted(med.items()):
+    print("  %-24s %.3f s" % (k, v))
+for ours, peer in [("ours lock-step", "tftpd-hpa lock-step"), ("ours lock-step", "atftpd lock-step"),
+                   ("ours windowsize 16", "atftpd windowsize 16")]:
+    if ours in med and peer in med:
+        print("  %-20s / %-22s = %.2f" % (ours, peer, med[ours] / med[peer]))
+PY

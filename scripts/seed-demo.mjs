@@ -12,9 +12,14 @@ import path from "node:path";
 
 const base = process.argv[2] ?? "http://127.0.0.1:8787";
 const relayBase = process.argv[3];
-const vars = readFileSync(".dev.vars", "utf8");
+// A test seeds its own wrangler state: SEED_DEV_VARS (the secrets file), SEED_PERSIST_TO
+// (wrangler's --persist-to) and SEED_RELAY_DIR (where the relay token goes) move it.
+const devVars = process.env.SEED_DEV_VARS ?? ".dev.vars";
+const persistTo = process.env.SEED_PERSIST_TO ? [`--persist-to=${process.env.SEED_PERSIST_TO}`] : [];
+const relayDir = process.env.SEED_RELAY_DIR ?? ".relay";
+const vars = readFileSync(devVars, "utf8");
 const key = /^TOKEN_KEY=(.*)$/m.exec(vars)?.[1];
-if (!key) throw new Error(".dev.vars has no TOKEN_KEY");
+if (!key) throw new Error(`${devVars} has no TOKEN_KEY`);
 
 const sha256 = (s) => createHash("sha256").update(s).digest("hex");
 function steadyToken(id, generation = 0) {
@@ -64,8 +69,8 @@ for (const t of templates)
   sql.push(`INSERT INTO templates (id, site_id, name, vendor, style, composition, source, updated_at) VALUES (${q(t.id)}, 'demo', ${q(t.name)}, ${q(t.vendor)}, ${q(t.style)}, 'overlay', ${qLines(t.source)}, ${now})`);
 const relayToken = randomBytes(16).toString("hex");
 sql.push(`UPDATE sites SET relay_token_hash = ${q(sha256(relayToken))} WHERE id = 'demo'`);
-mkdirSync(".relay", { recursive: true });
-writeFileSync(".relay/token", relayToken + "\n", { mode: 0o600 });
+mkdirSync(relayDir, { recursive: true });
+writeFileSync(path.join(relayDir, "token"), relayToken + "\n", { mode: 0o600 });
 const printed = [];
 const printedRelay = [];
 for (const p of phones) {
@@ -86,7 +91,7 @@ const dir = mkdtempSync(path.join(tmpdir(), "seed-"));
 const file = path.join(dir, "seed.sql");
 try {
   writeFileSync(file, sql.map((s) => s + ";").join("\n") + "\n", { mode: 0o600 });
-  execFileSync("node_modules/.bin/wrangler", ["d1", "execute", "DB", "--local", `--file=${file}`], { stdio: ["ignore", "ignore", "inherit"] });
+  execFileSync("node_modules/.bin/wrangler", ["d1", "execute", "DB", "--local", ...persistTo, `--file=${file}`], { stdio: ["ignore", "ignore", "inherit"] });
 } finally {
   rmSync(dir, { recursive: true, force: true });
 }

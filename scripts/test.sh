@@ -59,6 +59,9 @@ step "the LAN relay against the edge under workerd: sync, changes, the edge down
 cargo build -p lan-relay --locked
 node --test tests/relay/
 
+step "the admin console in headless Chromium against wrangler dev (screenshots in tests/web/artifacts/)"
+node --test tests/web/
+
 step "the README's run command serves the demo phones"
 tests/run-smoke.sh
 

@@ -326,18 +326,34 @@ pub(crate) async fn record_fetch(
         sql.push_str(", token1_hash = NULL");
     }
     sql.push_str(" WHERE id = ?1");
-    db.prepare(sql)
-        .bind(&[
-            phone_id.into(),
-            seen.ip.into(),
-            seen.user_agent.into(),
-            opt(seen.firmware),
-            seen.file.into(),
-            num(now),
-            opt(seen.model),
-        ])?
-        .run()
-        .await?;
+    let seen_stmt = db.prepare(sql).bind(&[
+        phone_id.into(),
+        seen.ip.into(),
+        seen.user_agent.into(),
+        opt(seen.firmware),
+        seen.file.into(),
+        num(now),
+        opt(seen.model),
+    ])?;
+    // The hourly counter of the console's chart, in the same batch: both or neither.
+    let hour = now - now % 3600;
+    let count = db
+        .prepare(
+            "INSERT INTO fetch_stats (site_id, hour, vendor, count) \
+             SELECT site_id, ?2, vendor, 1 FROM phones WHERE id = ?1 \
+             ON CONFLICT (site_id, hour, vendor) DO UPDATE SET count = count + 1",
+        )
+        .bind(&[phone_id.into(), num(hour)])?;
+    let mut batch = vec![seen_stmt, count];
+    // In each hour's first minute, rows older than the chart's two days go (a few hundred
+    // rows a site at most, so the scan is cheap).
+    if now % 3600 < 60 {
+        batch.push(
+            db.prepare("DELETE FROM fetch_stats WHERE hour < ?1")
+                .bind(&[num(hour.saturating_sub(2 * 86_400))])?,
+        );
+    }
+    db.batch(batch).await?;
     Ok(())
 }
 

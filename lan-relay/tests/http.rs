@@ -4,6 +4,8 @@
 
 #![allow(clippy::unwrap_used)] // a test: a failed step is a failed test
 
+mod common;
+
 use std::net::SocketAddr;
 use std::process::Command;
 use std::sync::Arc;
@@ -11,6 +13,8 @@ use std::sync::Arc;
 use lan_relay::config::{load_inventory, DEMO_INVENTORY};
 use lan_relay::metrics::Metrics;
 use lan_relay::provision::Provisioner;
+
+use common::TempDir;
 
 const PHONES: [(&str, &str, &str); 5] = [
     ("001565000001.cfg", "Yealink SIP-T46S 66.86.0.15 00:15:65:00:00:01", "account.1.password = demo-Vq9-kL2m-Zt7x"),
@@ -22,49 +26,18 @@ const PHONES: [(&str, &str, &str); 5] = [
 
 struct Relay {
     addr: SocketAddr,
-    _state: tempdir::TempDir,
+    _state: TempDir,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
     rt: tokio::runtime::Runtime,
 }
 
-mod tempdir {
-    /// A directory removed on drop.
-    pub(crate) struct TempDir(pub(crate) std::path::PathBuf);
-    impl TempDir {
-        pub(crate) fn new() -> Self {
-            let p = std::env::temp_dir().join(format!(
-                "lan-relay-http-{}-{}",
-                std::process::id(),
-                rand()
-            ));
-            std::fs::create_dir_all(&p).unwrap();
-            Self(p)
-        }
-    }
-    fn rand() -> u64 {
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap()
-            .as_nanos() as u64
-    }
-    impl Drop for TempDir {
-        fn drop(&mut self) {
-            let _ = std::fs::remove_dir_all(&self.0);
-        }
-    }
-}
-
 fn start(inventory: &str) -> Relay {
-    let state = tempdir::TempDir::new();
-    let fw_dir = state.0.join("firmware/yealink");
+    let state = TempDir::new("http");
+    let fw_dir = state.path().join("firmware/yealink");
     std::fs::create_dir_all(&fw_dir).unwrap();
     let image: Vec<u8> = (0..300_000u32).map(|i| (i * 7 + 3) as u8).collect();
     std::fs::write(fw_dir.join("T46S-66.86.0.15.rom"), &image).unwrap();
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap();
+    let rt = common::runtime();
     let listener = rt
         .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
         .unwrap();
@@ -72,14 +45,12 @@ fn start(inventory: &str) -> Relay {
     let metrics = Arc::new(Metrics::default());
     let p = Arc::new(Provisioner::new(
         &format!("http://{addr}"),
-        state.0.join("firmware"),
+        state.path().join("firmware"),
         Arc::clone(&metrics),
     ));
     p.set_site(load_inventory(inventory).unwrap());
-    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-    rt.spawn(lan_relay::http::serve(listener, p, metrics, async {
-        let _ = rx.await;
-    }));
+    let (tx, rx) = common::shutdown();
+    rt.spawn(lan_relay::http::serve(listener, p, metrics, rx));
     Relay {
         addr,
         _state: state,

@@ -4,6 +4,8 @@
 //! the check-sync NOTIFY per vendor with its outcomes.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod common;
+
 use std::net::{Ipv4Addr, SocketAddr};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -15,7 +17,9 @@ use lan_relay::sip::pnp::{self, PnpConfig, PnpHandler, PnpRequest};
 use lan_relay::sip::Timers;
 use tokio::net::UdpSocket;
 use tokio::sync::oneshot;
-use tokio::time::{timeout, Instant};
+use tokio::time::Instant;
+
+use common::{recv_within, shutdown, udp_local};
 
 /// Answers every MAC but the denied one with a URL naming vendor and MAC; records each call.
 #[derive(Default)]
@@ -50,8 +54,8 @@ async fn start(t1_ms: u64, deny: Option<Mac>) -> Relay {
 }
 
 async fn start_with(t1_ms: u64, deny: Option<Mac>, max_transactions: usize) -> Relay {
-    let socket = UdpSocket::bind("127.0.0.1:0").await.unwrap();
-    let addr = socket.local_addr().unwrap();
+    let (socket, port) = udp_local().await;
+    let addr = SocketAddr::from((Ipv4Addr::LOCALHOST, port));
     let handler = Arc::new(Handler {
         deny,
         ..Handler::default()
@@ -62,10 +66,8 @@ async fn start_with(t1_ms: u64, deny: Option<Mac>, max_transactions: usize) -> R
         max_transactions,
         ..PnpConfig::default()
     };
-    let (stop, stopped) = oneshot::channel::<()>();
-    tokio::spawn(pnp::serve(socket, Arc::clone(&handler), config, async {
-        let _ = stopped.await;
-    }));
+    let (stop, stopped) = shutdown();
+    tokio::spawn(pnp::serve(socket, Arc::clone(&handler), config, stopped));
     Relay {
         addr,
         handler,
@@ -124,25 +126,15 @@ Accept: application/url\r\nl: 0\r\n\r\n",
         .replace("{cid}", call_id)
 }
 
-async fn recv(sock: &UdpSocket, wait_ms: u64) -> Option<(Vec<u8>, SocketAddr)> {
-    let mut buf = vec![0u8; 16 * 1024];
-    let (n, from) = timeout(Duration::from_millis(wait_ms), sock.recv_from(&mut buf))
-        .await
-        .ok()?
-        .unwrap();
-    buf.truncate(n);
-    Some((buf, from))
+fn ms(n: u64) -> Duration {
+    Duration::from_millis(n)
 }
 
 async fn recv_msg(sock: &UdpSocket) -> (Message, Vec<u8>, SocketAddr) {
-    let (bytes, from) = recv(sock, 3000).await.expect("an answer from the relay");
+    let (bytes, from) = recv_within(sock, ms(3000))
+        .await
+        .expect("an answer from the relay");
     (codec::parse(&bytes).unwrap(), bytes, from)
-}
-
-async fn phone() -> (UdpSocket, u16) {
-    let s = UdpSocket::bind("127.0.0.1:0").await.unwrap();
-    let port = s.local_addr().unwrap().port();
-    (s, port)
 }
 
 /// Checks the 200 OK and the NOTIFY the relay sends for `sub`; returns the NOTIFY.
@@ -204,7 +196,7 @@ async fn each_vendor_gets_200_then_notify_with_its_url() {
         ("htek", "001fc1123456", "Htek"),
     ];
     for (i, (vendor, mac, announced)) in vendors.into_iter().enumerate() {
-        let (ph, port) = phone().await;
+        let (ph, port) = udp_local().await;
         let raw = subscribe(vendor, port, mac, &format!("{vendor}-1@127.0.0.1"));
         let sub = codec::parse(raw.as_bytes()).unwrap();
         ph.send_to(raw.as_bytes(), relay.addr).await.unwrap();
@@ -218,7 +210,7 @@ async fn each_vendor_gets_200_then_notify_with_its_url() {
         let ok = codec::response(&n, 200, "OK", "phone", &[]);
         ph.send_to(&ok, from).await.unwrap();
         assert!(
-            recv(&ph, 400).await.is_none(),
+            recv_within(&ph, ms(400)).await.is_none(),
             "{vendor}: nothing after the phone's 200"
         );
         let calls = relay.handler.calls.lock().unwrap().clone();
@@ -236,7 +228,7 @@ async fn answered_transactions_make_room_for_new_phones() {
     // Decided transactions are evicted for new ones instead of new phones being dropped.
     let relay = start_with(50, None, 4).await;
     for i in 0..12u8 {
-        let (ph, port) = phone().await;
+        let (ph, port) = udp_local().await;
         let mac = format!("8050c0d0e0{i:02x}");
         let raw = subscribe("yealink", port, &mac, &format!("storm-{i}@127.0.0.1"));
         let sub = codec::parse(raw.as_bytes()).unwrap();
@@ -252,12 +244,12 @@ async fn answered_transactions_make_room_for_new_phones() {
 #[tokio::test]
 async fn retransmitted_subscribe_gets_the_same_ok_and_no_second_notify() {
     let relay = start(50, None).await;
-    let (ph, port) = phone().await;
+    let (ph, port) = udp_local().await;
     let raw = subscribe("yealink", port, "001565aabbcc", "rtx@127.0.0.1");
     let sub = codec::parse(raw.as_bytes()).unwrap();
     ph.send_to(raw.as_bytes(), relay.addr).await.unwrap();
-    let (first_ok, _) = recv(&ph, 3000).await.unwrap();
-    let (notify, from) = recv(&ph, 3000).await.unwrap();
+    let (first_ok, _) = recv_within(&ph, ms(3000)).await.unwrap();
+    let (notify, from) = recv_within(&ph, ms(3000)).await.unwrap();
     let n = codec::parse(&notify).unwrap();
     assert_eq!(n.body(), b"http://127.0.0.1:8480/p/yealink/001565aabbcc");
     ph.send_to(&codec::response(&n, 200, "OK", "p", &[]), from)
@@ -265,10 +257,13 @@ async fn retransmitted_subscribe_gets_the_same_ok_and_no_second_notify() {
         .unwrap();
     for _ in 0..3 {
         ph.send_to(raw.as_bytes(), relay.addr).await.unwrap();
-        let (again, _) = recv(&ph, 3000).await.unwrap();
+        let (again, _) = recv_within(&ph, ms(3000)).await.unwrap();
         assert_eq!(again, first_ok, "the cached 200 OK, byte for byte");
     }
-    assert!(recv(&ph, 400).await.is_none(), "no second NOTIFY");
+    assert!(
+        recv_within(&ph, ms(400)).await.is_none(),
+        "no second NOTIFY"
+    );
     assert_eq!(relay.handler.calls.lock().unwrap().len(), 1);
     // A new CSeq is a new transaction.
     let next = raw.replace("CSeq: 1 SUBSCRIBE", "CSeq: 2 SUBSCRIBE");
@@ -287,14 +282,14 @@ async fn retransmitted_subscribe_gets_the_same_ok_and_no_second_notify() {
 async fn unanswered_notify_is_retransmitted_at_growing_intervals_then_dropped() {
     // T1 = 40 ms, T2 = 320 ms, timeout 2.56 s.
     let relay = start(40, None).await;
-    let (ph, port) = phone().await;
+    let (ph, port) = udp_local().await;
     let raw = subscribe("snom", port, "000413010203", "quiet@127.0.0.1");
     ph.send_to(raw.as_bytes(), relay.addr).await.unwrap();
-    let (ok, _) = recv(&ph, 3000).await.unwrap();
+    let (ok, _) = recv_within(&ph, ms(3000)).await.unwrap();
     assert_eq!(codec::parse(&ok).unwrap().status(), Some(200));
     let mut arrivals: Vec<Instant> = Vec::new();
     let mut first: Option<Vec<u8>> = None;
-    while let Some((bytes, _)) = recv(&ph, 1000).await {
+    while let Some((bytes, _)) = recv_within(&ph, ms(1000)).await {
         arrivals.push(Instant::now());
         match &first {
             None => first = Some(bytes),
@@ -325,11 +320,14 @@ async fn unanswered_notify_is_retransmitted_at_growing_intervals_then_dropped() 
 async fn denied_mac_gets_silence_and_one_handler_call() {
     let denied = Mac::parse("000b82112233").unwrap();
     let relay = start(50, Some(denied)).await;
-    let (ph, port) = phone().await;
+    let (ph, port) = udp_local().await;
     let raw = subscribe("grandstream", port, "000b82112233", "deny@127.0.0.1");
     for _ in 0..3 {
         ph.send_to(raw.as_bytes(), relay.addr).await.unwrap();
-        assert!(recv(&ph, 300).await.is_none(), "no 200, no NOTIFY");
+        assert!(
+            recv_within(&ph, ms(300)).await.is_none(),
+            "no 200, no NOTIFY"
+        );
     }
     let calls = relay.handler.calls.lock().unwrap().clone();
     assert_eq!(calls.len(), 1);
@@ -348,7 +346,7 @@ async fn denied_mac_gets_silence_and_one_handler_call() {
 #[tokio::test]
 async fn malformed_and_foreign_packets_get_errors_or_silence_and_the_server_survives() {
     let relay = start(50, None).await;
-    let (ph, port) = phone().await;
+    let (ph, port) = udp_local().await;
     let good = subscribe("fanvil", port, "0c383e0a0b0c", "m@127.0.0.1");
     // Silence: garbage, non-UTF-8, oversize, a response nobody asked for, an ACK,
     // keep-alives.
@@ -365,7 +363,7 @@ async fn malformed_and_foreign_packets_get_errors_or_silence_and_the_server_surv
     for p in &silent {
         ph.send_to(p, relay.addr).await.unwrap();
         assert!(
-            recv(&ph, 200).await.is_none(),
+            recv_within(&ph, ms(200)).await.is_none(),
             "silence for {:?}",
             String::from_utf8_lossy(p)
         );
@@ -388,7 +386,7 @@ async fn malformed_and_foreign_packets_get_errors_or_silence_and_the_server_surv
     for (raw, why) in cases {
         ph.send_to(raw.as_bytes(), relay.addr).await.unwrap();
         // Checked as text: the 400 for a missing Call-ID has none either.
-        let (bytes, _) = recv(&ph, 3000).await.expect("a 400");
+        let (bytes, _) = recv_within(&ph, ms(3000)).await.expect("a 400");
         let text = String::from_utf8(bytes).unwrap();
         assert!(text.starts_with("SIP/2.0 400 Bad Request\r\n"), "{text}");
         assert!(
@@ -437,9 +435,9 @@ async fn check_sync_against(
     reboot: bool,
     answer: Option<u16>,
 ) -> (Outcome, Vec<Message>) {
-    let (ph, _) = phone().await;
+    let (ph, _) = udp_local().await;
     let phone_addr = ph.local_addr().unwrap();
-    let relay = UdpSocket::bind("127.0.0.1:0").await.unwrap();
+    let (relay, _) = udp_local().await;
     let opts = CheckSyncOptions {
         user: Some("201".to_owned()),
         timers: Timers::scaled(Duration::from_millis(20)),
@@ -451,7 +449,7 @@ async fn check_sync_against(
             .unwrap()
     });
     let mut seen = Vec::new();
-    while let Some((bytes, from)) = recv(&ph, 600).await {
+    while let Some((bytes, from)) = recv_within(&ph, ms(600)).await {
         let m = codec::parse(&bytes).unwrap();
         if let Some(code) = answer {
             // A provisional first, then the final answer.
@@ -561,11 +559,9 @@ async fn multicast_inner() {
         timers: Timers::scaled(Duration::from_millis(50)),
         ..PnpConfig::default()
     };
-    let (_stop, stopped) = oneshot::channel::<()>();
-    tokio::spawn(pnp::serve(socket, Arc::clone(&handler), config, async {
-        let _ = stopped.await;
-    }));
-    let (ph, port) = phone().await;
+    let (_stop, stopped) = shutdown();
+    tokio::spawn(pnp::serve(socket, Arc::clone(&handler), config, stopped));
+    let (ph, port) = udp_local().await;
     let raw = subscribe("yealink", port, "805e0c4d796d", "mc@127.0.0.1");
     let group = SocketAddr::from((pnp::PNP_GROUP, pnp::PNP_PORT));
     ph.send_to(raw.as_bytes(), group).await.unwrap();
@@ -579,6 +575,6 @@ async fn multicast_inner() {
     ph.send_to(&codec::response(&n, 200, "OK", "p", &[]), from)
         .await
         .unwrap();
-    assert!(recv(&ph, 300).await.is_none());
+    assert!(recv_within(&ph, ms(300)).await.is_none());
     assert_eq!(handler.calls.lock().unwrap().len(), 1);
 }

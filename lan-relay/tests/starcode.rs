@@ -6,9 +6,9 @@
 //! with the registrar's code.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::net::SocketAddr;
-use std::path::PathBuf;
-use std::sync::atomic::{AtomicU32, Ordering};
+mod common;
+
+use std::net::{Ipv4Addr, SocketAddr};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -19,7 +19,9 @@ use lan_relay::sip::Timers;
 use md5::{Digest, Md5};
 use tokio::net::UdpSocket;
 use tokio::sync::oneshot;
-use tokio::time::{timeout, Instant};
+use tokio::time::Instant;
+
+use common::{recv_within, shutdown, udp_local, TempDir};
 
 const USER: &str = "001565aabbcc";
 const PASS: &str = "s3cret-per-phone";
@@ -55,26 +57,13 @@ impl Binder for TestBinder {
 struct Relay {
     addr: SocketAddr,
     binder: Arc<TestBinder>,
-    _arp: TempFile,
+    _arp: TempDir,
     _stop: oneshot::Sender<()>,
 }
 
-struct TempFile(PathBuf);
-
-impl Drop for TempFile {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_file(&self.0);
-    }
-}
-
-static N: AtomicU32 = AtomicU32::new(0);
-
-fn arp_file(mac_for_localhost: Option<&str>) -> TempFile {
-    let path = std::env::temp_dir().join(format!(
-        "starcode-arp-{}-{}",
-        std::process::id(),
-        N.fetch_add(1, Ordering::Relaxed)
-    ));
+/// A directory holding an ARP table, `arp`, in `/proc/net/arp`'s format.
+fn arp_file(mac_for_localhost: Option<&str>) -> TempDir {
+    let dir = TempDir::new("starcode-arp");
     let mut t = "IP address       HW type     Flags       HW address            Mask     Device\n\
                  192.168.1.9      0x1         0x2         00:04:13:99:99:99     *        eth0\n"
         .to_owned();
@@ -83,8 +72,8 @@ fn arp_file(mac_for_localhost: Option<&str>) -> TempFile {
             "127.0.0.1        0x1         0x2         {m}     *        lo\n"
         ));
     }
-    std::fs::write(&path, t).unwrap();
-    TempFile(path)
+    std::fs::write(dir.path().join("arp"), t).unwrap();
+    dir
 }
 
 async fn start_with(arp: Option<&str>, fail: bool, nonce_lifetime: Duration) -> Relay {
@@ -97,8 +86,8 @@ async fn start_slow(
     nonce_lifetime: Duration,
     delay: Duration,
 ) -> Relay {
-    let socket = UdpSocket::bind("127.0.0.1:0").await.unwrap();
-    let addr = socket.local_addr().unwrap();
+    let (socket, port) = udp_local().await;
+    let addr = SocketAddr::from((Ipv4Addr::LOCALHOST, port));
     let binder = Arc::new(TestBinder {
         fail,
         delay,
@@ -109,15 +98,13 @@ async fn start_slow(
     config.timers = Timers::scaled(Duration::from_millis(20));
     config.debug = true;
     config.nonce_lifetime = nonce_lifetime;
-    config.arp_path = arp.0.clone();
-    let (stop, stopped) = oneshot::channel::<()>();
+    config.arp_path = arp.path().join("arp");
+    let (stop, stopped) = shutdown();
     tokio::spawn(registrar::serve(
         socket,
         Arc::clone(&binder),
         config,
-        async {
-            let _ = stopped.await;
-        },
+        stopped,
     ));
     Relay {
         addr,
@@ -172,8 +159,7 @@ struct Phone {
 
 impl Phone {
     async fn new(relay: SocketAddr) -> Self {
-        let sock = UdpSocket::bind("127.0.0.1:0").await.unwrap();
-        let port = sock.local_addr().unwrap().port();
+        let (sock, port) = udp_local().await;
         Self {
             sock,
             port,
@@ -193,13 +179,9 @@ impl Phone {
 
     /// The next SIP message (from anyone), or None after `wait`.
     async fn recv_within(&self, wait: Duration) -> Option<(Message, SocketAddr)> {
-        let mut buf = vec![0u8; 9000];
-        let (n, from) = timeout(wait, self.sock.recv_from(&mut buf))
-            .await
-            .ok()?
-            .unwrap();
+        let (bytes, from) = recv_within(&self.sock, wait).await?;
         Some((
-            codec::parse(&buf[..n]).expect("the relay sends valid SIP"),
+            codec::parse(&bytes).expect("the relay sends valid SIP"),
             from,
         ))
     }
@@ -331,6 +313,24 @@ impl Phone {
         self.send(&r).await;
         let (m, _) = self.recv().await;
         assert_eq!(m.status(), Some(200));
+    }
+
+    /// INVITE `number` without credentials, and from the `407`'s nonce the INVITE (CSeq 2, a
+    /// new branch) with `pass`'s credentials, not sent yet; with its branch.
+    async fn challenged_invite(
+        &mut self,
+        number: &str,
+        call_id: &str,
+        pass: &str,
+    ) -> (String, String) {
+        let b = self.branch();
+        let inv = self.invite(number, call_id, 1, &b, None);
+        self.send(&inv).await;
+        let (m, _) = self.recv().await;
+        let nonce = param(m.header("Proxy-Authenticate").unwrap(), "nonce").unwrap();
+        let creds = credentials(USER, pass, "INVITE", &self.invite_uri(number), &nonce);
+        let b = self.branch();
+        (self.invite(number, call_id, 2, &b, Some(&creds)), b)
     }
 
     /// INVITE, 407, ACK, INVITE with credentials; returns the final answer (after any
@@ -621,20 +621,7 @@ async fn failed_binding_is_480() {
 async fn invite_with_wrong_password_is_403() {
     let relay = start().await;
     let mut phone = Phone::new(relay.addr).await;
-    let b = phone.branch();
-    let inv = phone.invite("*123*200", "wp-1", 1, &b, None);
-    phone.send(&inv).await;
-    let (m, _) = phone.recv().await;
-    let nonce = param(m.header("Proxy-Authenticate").unwrap(), "nonce").unwrap();
-    let creds = credentials(
-        USER,
-        "guess",
-        "INVITE",
-        &phone.invite_uri("*123*200"),
-        &nonce,
-    );
-    let b = phone.branch();
-    let inv = phone.invite("*123*200", "wp-1", 2, &b, Some(&creds));
+    let (inv, _) = phone.challenged_invite("*123*200", "wp-1", "guess").await;
     phone.send(&inv).await;
     assert_eq!(phone.recv().await.0.status(), Some(403));
     assert!(relay.binder.binds.lock().unwrap().is_empty());
@@ -665,12 +652,10 @@ async fn malformed_packets_and_other_methods() {
         .register(USER, "x", 1, 60, None)
         .replace("Call-ID: x\r\n", "");
     phone.send(&r).await;
-    let mut buf = vec![0u8; 9000];
-    let (n, _) = timeout(Duration::from_secs(3), phone.sock.recv_from(&mut buf))
+    let (bytes, _) = recv_within(&phone.sock, Duration::from_secs(3))
         .await
-        .unwrap()
         .unwrap();
-    let text = String::from_utf8_lossy(&buf[..n]);
+    let text = String::from_utf8_lossy(&bytes);
     assert!(text.starts_with("SIP/2.0 400 Bad Request\r\n"), "{text}");
     assert!(text.contains("missing Call-ID"), "{text}");
     // Broken credentials: a challenge, never a crash.
@@ -718,14 +703,7 @@ async fn retransmissions_while_binding_get_100_trying() {
     )
     .await;
     let mut phone = Phone::new(relay.addr).await;
-    let b = phone.branch();
-    let inv = phone.invite("*123*300", "slow-1", 1, &b, None);
-    phone.send(&inv).await;
-    let (m, _) = phone.recv().await;
-    let nonce = param(m.header("Proxy-Authenticate").unwrap(), "nonce").unwrap();
-    let creds = credentials(USER, PASS, "INVITE", &phone.invite_uri("*123*300"), &nonce);
-    let b = phone.branch();
-    let inv = phone.invite("*123*300", "slow-1", 2, &b, Some(&creds));
+    let (inv, _) = phone.challenged_invite("*123*300", "slow-1", PASS).await;
     phone.send(&inv).await;
     assert_eq!(phone.recv().await.0.status(), Some(100));
     tokio::time::sleep(Duration::from_millis(50)).await;
@@ -775,14 +753,7 @@ async fn cancel_while_binding_is_487_and_still_reboots() {
     )
     .await;
     let mut phone = Phone::new(relay.addr).await;
-    let b = phone.branch();
-    let inv = phone.invite("*123*400", "cancel-1", 1, &b, None);
-    phone.send(&inv).await;
-    let (m, _) = phone.recv().await;
-    let nonce = param(m.header("Proxy-Authenticate").unwrap(), "nonce").unwrap();
-    let creds = credentials(USER, PASS, "INVITE", &phone.invite_uri("*123*400"), &nonce);
-    let b = phone.branch();
-    let inv = phone.invite("*123*400", "cancel-1", 2, &b, Some(&creds));
+    let (inv, b) = phone.challenged_invite("*123*400", "cancel-1", PASS).await;
     phone.send(&inv).await;
     assert_eq!(phone.recv().await.0.status(), Some(100));
     let cancel = format!(

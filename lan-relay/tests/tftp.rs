@@ -6,10 +6,12 @@
 //! `TFTP_CLIENTS_OPTIONAL=1` the test prints that it is skipped instead.
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
 
+mod common;
+
 use std::net::{SocketAddr, UdpSocket};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Output};
-use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -17,6 +19,8 @@ use bytes::Bytes;
 use lan_relay::files::{DirSource, FileBody, FileRequest, FileSource, Refusal, Served, Transport};
 use lan_relay::tftp::codec::{self, ErrorCode, Mode, Opcode, Packet, Request};
 use lan_relay::tftp::{serve, Metrics, TftpConfig};
+
+use common::TempDir;
 
 // ---------------------------------------------------------------- fixtures
 
@@ -37,30 +41,6 @@ const FIRMWARE_LEN: usize = 3 * 1024 * 1024;
 const TEXT: &str = "lines.txt";
 const TEXT_BODY: &[u8] = b"#!version:1.0.0.1\naccount.1.enable = 1\r\nbare\rcr\n\nend";
 
-struct TempDir(PathBuf);
-
-impl TempDir {
-    fn new() -> Self {
-        static N: AtomicU32 = AtomicU32::new(0);
-        let p = std::env::temp_dir().join(format!(
-            "lan-relay-tftp-{}-{}",
-            std::process::id(),
-            N.fetch_add(1, Ordering::Relaxed)
-        ));
-        std::fs::create_dir_all(&p).unwrap();
-        Self(p)
-    }
-    fn path(&self) -> &Path {
-        &self.0
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
-
 /// Deterministic bytes (an LCG), different per seed.
 fn bytes_for(seed: u64, len: usize) -> Vec<u8> {
     let mut x = seed.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1);
@@ -76,7 +56,7 @@ fn bytes_for(seed: u64, len: usize) -> Vec<u8> {
 
 /// A served directory with every vendor's files, the firmware and the text file.
 fn served_dir() -> TempDir {
-    let d = TempDir::new();
+    let d = TempDir::new("tftp");
     for (i, name) in VENDOR_FILES.iter().enumerate() {
         // Sizes around block boundaries: an exact multiple of 512 must end with an empty block.
         let len = [0, 1, 511, 512, 513, 1024, 1428, 2856, 5000][i % 9];
@@ -106,22 +86,15 @@ impl Server {
     fn start<S: FileSource>(source: S, config: TftpConfig) -> Self {
         let metrics = Arc::new(Metrics::default());
         let m = Arc::clone(&metrics);
-        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let (stop, stopped) = common::shutdown();
         let (tx, rx) = std::sync::mpsc::channel();
         let thread = std::thread::spawn(move || {
-            let rt = tokio::runtime::Builder::new_multi_thread()
-                .worker_threads(2)
-                .enable_all()
-                .build()
-                .unwrap();
-            rt.block_on(async move {
+            common::runtime().block_on(async move {
                 let sock = tokio::net::UdpSocket::bind("127.0.0.1:0").await.unwrap();
                 tx.send(sock.local_addr().unwrap()).unwrap();
-                serve(sock, Arc::new(source), config, m, async {
-                    let _ = stopped.await;
-                })
-                .await
-                .unwrap();
+                serve(sock, Arc::new(source), config, m, stopped)
+                    .await
+                    .unwrap();
             });
         });
         let addr = rx.recv_timeout(Duration::from_secs(10)).unwrap();
@@ -233,7 +206,7 @@ fn atftp_fetches_every_vendor_file_lock_step_blksize_tsize_and_windowed() {
     }
     let dir = served_dir();
     let s = Server::dir(&dir);
-    let out = TempDir::new();
+    let out = TempDir::new("tftp");
     let variants: &[&[&str]] = &[
         &[],
         &["blksize 1428"],
@@ -264,7 +237,7 @@ fn atftp_sees_the_negotiated_tsize_and_a_clamped_blksize() {
     }
     let dir = served_dir();
     let s = Server::dir(&dir);
-    let out = TempDir::new();
+    let out = TempDir::new("tftp");
     let local = out.path().join("fw");
     // atftp prints the OACK with --trace.
     let o = run(Command::new("atftp")
@@ -297,7 +270,7 @@ fn tftp_hpa_fetches_binary_and_ascii() {
     }
     let dir = served_dir();
     let s = Server::dir(&dir);
-    let out = TempDir::new();
+    let out = TempDir::new("tftp");
     for name in VENDOR_FILES.iter().chain([&FIRMWARE, &TEXT]) {
         let local = out.path().join(name);
         let o = tftp_hpa(&s, name, &local, "binary");
@@ -328,7 +301,7 @@ fn curl_fetches_with_default_blksize_1428_and_tsize() {
     }
     let dir = served_dir();
     let s = Server::dir(&dir);
-    let out = TempDir::new();
+    let out = TempDir::new("tftp");
     // curl sends tsize on its own; --tftp-no-options sends a bare RFC 1350 request.
     let variants: &[&[&str]] = &[&[], &["--tftp-blksize", "1428"], &["--tftp-no-options"]];
     for name in VENDOR_FILES.iter().chain([&FIRMWARE]) {
@@ -383,7 +356,7 @@ fn refusals_look_alike_and_leave_no_file() {
         }
     );
 
-    let out = TempDir::new();
+    let out = TempDir::new("tftp");
     if have("curl") {
         for name in ["../etc/passwd", "a/../../b", "missing.cfg"] {
             let local = out.path().join("c");
@@ -471,7 +444,7 @@ fn memory_bodies_in_octet_and_netascii_with_tsize_and_refusals_alike() {
         );
     }
     if have("tftp") {
-        let out = TempDir::new();
+        let out = TempDir::new("tftp");
         let local = out.path().join("a");
         tftp_hpa(&s, "001565aabbcc.cfg", &local, "ascii");
         assert_eq!(read(&local), TEXT_BODY);
@@ -502,7 +475,7 @@ fn write_requests_are_refused() {
     );
     assert_eq!(from, s.addr);
     if have("atftp") {
-        let src = TempDir::new();
+        let src = TempDir::new("tftp");
         std::fs::write(src.path().join("up"), b"upload").unwrap();
         let o = run(Command::new("atftp")
             .args(["-p", "-l"])
@@ -610,7 +583,7 @@ fn fetch_raw(s: &Server, name: &str, mode: Mode, options: &[(&str, &str)]) -> Fe
 
 #[test]
 fn block_numbers_wrap_past_65535() {
-    let dir = TempDir::new();
+    let dir = TempDir::new("tftp");
     // 16-byte blocks: 70,001 blocks, past 65,535.
     let body = bytes_for(7, 16 * 70_000 + 5);
     std::fs::write(dir.path().join("big.bin"), &body).unwrap();
@@ -866,4 +839,26 @@ fn shutdown_ends_serve() {
     let t = Instant::now();
     drop(s); // sends the shutdown and joins the server's thread
     assert!(t.elapsed() < Duration::from_secs(5));
+}
+
+#[test]
+fn shutdown_stops_a_transfer_in_flight() {
+    let dir = served_dir();
+    let s = Server::dir(&dir);
+    let metrics = Arc::clone(&s.metrics);
+    let sock = udp();
+    sock.send_to(&rrq(FIRMWARE, Mode::Octet, &[]), s.addr)
+        .unwrap();
+    let (b, _tid) = recv(&sock).unwrap();
+    assert!(matches!(parsed(&b), Packet::Data { block: 1, .. }));
+    // No ACK: left alone, the transfer would wait 2 s per try for 6 tries.
+    let t = Instant::now();
+    drop(s); // the runtime's drop waits for the transfer's thread
+    assert!(
+        t.elapsed() < Duration::from_secs(2),
+        "shutdown waited {:?} for a silent transfer",
+        t.elapsed()
+    );
+    assert_eq!(metrics.failed.load(Ordering::Relaxed), 1);
+    assert_eq!(metrics.completed.load(Ordering::Relaxed), 0);
 }

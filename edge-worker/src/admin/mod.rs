@@ -11,6 +11,7 @@ mod phonebooks;
 mod phones;
 mod preview;
 pub(crate) mod sites;
+mod stats;
 mod templates;
 mod uri_maps;
 pub(crate) mod users;
@@ -89,7 +90,13 @@ pub(crate) async fn handle(mut req: Request, env: &Env, path: &str) -> Result<Re
             field: None,
         });
     }
-    let segments: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
+    // Segments arrive percent-encoded (a template named "Snom desk" is `Snom%20desk`).
+    let decoded: Vec<String> = path
+        .split('/')
+        .filter(|s| !s.is_empty())
+        .map(percent_decode)
+        .collect();
+    let segments: Vec<&str> = decoded.iter().map(String::as_str).collect();
     let method = req.method();
     let ctx = Ctx {
         env,
@@ -128,6 +135,8 @@ pub(crate) async fn handle(mut req: Request, env: &Env, path: &str) -> Result<Re
         r
     } else if let Some(r) = actions::route(&ctx, &r).await {
         r
+    } else if let Some(r) = stats::route(&ctx, &r).await {
+        r
     } else {
         Err(ApiError {
             status: 404,
@@ -159,6 +168,31 @@ pub(crate) struct Ctx<'a> {
     pub(crate) now: u64,
     /// `https://host` of the request, for the URLs the API hands out.
     pub(crate) origin: String,
+}
+
+/// `%XX` escapes decoded; a malformed escape, or bytes that are not UTF-8, stay as given.
+fn percent_decode(s: &str) -> String {
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        let hex = |c: u8| (c as char).to_digit(16);
+        match (
+            b[i],
+            b.get(i + 1).copied().and_then(hex),
+            b.get(i + 2).copied().and_then(hex),
+        ) {
+            (b'%', Some(h), Some(l)) => {
+                out.push((h * 16 + l) as u8);
+                i += 3;
+            }
+            (c, _, _) => {
+                out.push(c);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8(out).unwrap_or_else(|_| s.to_owned())
 }
 
 fn authorized(req: &Request, env: &Env) -> Result<bool> {
@@ -264,4 +298,18 @@ pub(crate) fn audit(
     ctx.db
         .prepare("INSERT INTO audit_log (at, actor, action, entity, entity_id) VALUES (?1, 'admin', ?2, ?3, ?4)")
         .bind(&[(ctx.now as f64).into(), action.into(), entity.into(), id.into()])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::percent_decode;
+
+    #[test]
+    fn percent_decoding() {
+        assert_eq!(percent_decode("Snom%20desk"), "Snom desk");
+        assert_eq!(percent_decode("a%2Fb%c3%a9"), "a/bé");
+        assert_eq!(percent_decode("100%"), "100%");
+        assert_eq!(percent_decode("%zz%4"), "%zz%4");
+        assert_eq!(percent_decode("%ff"), "%ff");
+    }
 }

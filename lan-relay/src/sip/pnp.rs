@@ -20,7 +20,8 @@
 //!   offer (or its vendor's redirect service) and learns nothing about our lists.
 //! - The same transaction again (Call-ID, CSeq, method, Via branch) (the phone retransmits every 500 ms until answered): the
 //!   cached answer is resent (or nothing, while the handler runs or after a `None`); the
-//!   handler is not called again and no second NOTIFY goes out. Entries live 64·T1.
+//!   handler is not called again and no second NOTIFY goes out. Entries live 64·T1 (see
+//!   `sip/transaction.rs`, the table shared with the registrar).
 //! - `SUBSCRIBE` for another event: `489 Bad Event` with `Allow-Events: ua-profile`.
 //!   `OPTIONS`: `200 OK`. `ACK`: nothing. Any other method: `405` with `Allow`.
 //! - A response: matched to our pending NOTIFY by Call-ID and branch (a final one stops the
@@ -32,7 +33,6 @@
 //! MAC found, the decision); otherwise the same lines go to `debug`. SIP PnP carries no
 //! secrets; the URL is logged only as "url" present or not (it may hold a token).
 
-use std::collections::HashMap;
 use std::future::Future;
 use std::io;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr, SocketAddrV4};
@@ -44,8 +44,9 @@ use tokio::net::UdpSocket;
 use tokio::sync::mpsc;
 use tokio::time::Instant;
 
-use super::codec::{self, Message, ParseError, StartLine};
-use super::{local_for, IdRng, Timers};
+use super::codec::{self, Message};
+use super::transaction::{response_dest, Key, TransactionTable};
+use super::{local_for, receive, sleep_until_opt, IdRng, Incoming, Timers};
 
 /// The multicast group SIP PnP phones send to (IANA "SIP", RFC 3261 §18.1.1).
 pub const PNP_GROUP: Ipv4Addr = Ipv4Addr::new(224, 0, 1, 75);
@@ -124,28 +125,12 @@ pub fn bind_multicast(interface: Ipv4Addr, port: u16) -> io::Result<UdpSocket> {
     UdpSocket::from_std(s.into())
 }
 
-/// A server transaction (RFC 3261 §17.2.3): Call-ID, CSeq number, method and top Via branch
-/// (empty when the phone sends none, as Snom's PnP SUBSCRIBE does).
-type Key = (String, u32, String, String);
-
+/// A SUBSCRIBE the handler is deciding on: what answering it needs.
 #[derive(Debug)]
-enum TxnState {
-    /// The handler is deciding.
-    Asking {
-        sub: Box<Message>,
-        dest: SocketAddr,
-        tag: String,
-    },
-    /// Answered with these bytes (sent again on each retransmission).
-    Answered(Vec<u8>),
-    /// The handler said no: stay silent.
-    Ignored,
-}
-
-#[derive(Debug)]
-struct Txn {
-    state: TxnState,
-    expires: Instant,
+struct Asking {
+    sub: Box<Message>,
+    dest: SocketAddr,
+    tag: String,
 }
 
 /// A NOTIFY waiting for the phone's answer.
@@ -165,7 +150,7 @@ struct Server<H> {
     handler: Arc<H>,
     config: PnpConfig,
     rng: IdRng,
-    txns: HashMap<Key, Txn>,
+    txns: TransactionTable<Asking>,
     pending: Vec<Pending>,
     results: mpsc::Sender<(Key, Option<String>)>,
 }
@@ -189,12 +174,15 @@ pub async fn serve<H: PnpHandler>(
     shutdown: impl Future<Output = ()>,
 ) {
     let (tx, mut rx) = mpsc::channel(64);
+    // Decided transactions make room for new ones: a boot storm of 10,000 phones stalled at
+    // 1,024 before they did.
+    let txns = TransactionTable::new(config.max_transactions, config.timers.timeout);
     let mut server = Server {
         socket,
         handler,
         config,
         rng: IdRng::new(),
-        txns: HashMap::new(),
+        txns,
         pending: Vec::new(),
         results: tx,
     };
@@ -216,35 +204,6 @@ pub async fn serve<H: PnpHandler>(
             () = sleep_until_opt(wake) => server.on_timer().await,
         }
     }
-}
-
-async fn sleep_until_opt(at: Option<Instant>) {
-    match at {
-        Some(at) => tokio::time::sleep_until(at).await,
-        None => std::future::pending().await,
-    }
-}
-
-/// Where a response to `msg` goes (RFC 3261 §18.2.2 with RFC 3581): the source address when
-/// the top Via has `rport`, else the source IP with the Via's port (default 5060).
-fn response_dest(msg: &Message, peer: SocketAddr) -> SocketAddr {
-    let Some(via) = msg.header("Via") else {
-        return peer;
-    };
-    let first = via.split(',').next().unwrap_or_default();
-    let mut parts = first.split(';');
-    let sent_by = parts.next().unwrap_or_default();
-    if parts.any(|p| p.trim().eq_ignore_ascii_case("rport") || p.trim().starts_with("rport=")) {
-        return peer;
-    }
-    let host_port = sent_by.split_whitespace().nth(1).unwrap_or_default();
-    let port = host_port
-        .rsplit_once(':')
-        .filter(|(h, _)| !h.ends_with(']') || h.starts_with('['))
-        .and_then(|(_, p)| p.parse::<u16>().ok())
-        .filter(|p| *p != 0)
-        .unwrap_or(5060);
-    SocketAddr::new(peer.ip(), port)
 }
 
 /// The NOTIFY's Request-URI and destination: the Contact when it is `sip:[user@]ip[:port]`
@@ -295,31 +254,17 @@ impl<H: PnpHandler> Server<H> {
         }
     }
 
-    fn purge(&mut self, now: Instant) {
-        self.txns.retain(|_, t| t.expires > now);
-    }
-
     async fn on_datagram(&mut self, data: &[u8], peer: SocketAddr) {
-        let debug = self.config.debug;
-        let msg = match codec::parse(data) {
-            Ok(m) => m,
-            Err(ParseError::Empty) => return,
-            Err(e) => {
-                let tag = self.rng.ids().tag;
-                let answer = codec::bad_request(data, &e, &tag);
-                plog!(debug, %peer, len = data.len(), error = %e, answered = answer.is_some(), "PnP: malformed packet");
+        match receive(data, &mut self.rng) {
+            Incoming::Nothing => {}
+            Incoming::Malformed { error, answer } => {
+                plog!(self.config.debug, %peer, len = data.len(), %error, answered = answer.is_some(), "PnP: malformed packet");
                 if let Some(bytes) = answer {
                     self.send(&bytes, peer).await;
                 }
-                return;
             }
-        };
-        match msg.start() {
-            StartLine::Response { code, .. } => self.on_response(&msg, *code, peer),
-            StartLine::Request { method, .. } => {
-                let method = method.clone();
-                self.on_request(msg, &method, peer).await;
-            }
+            Incoming::Response(msg, code) => self.on_response(&msg, code, peer),
+            Incoming::Request(msg, method) => self.on_request(msg, &method, peer).await,
         }
     }
 
@@ -344,44 +289,26 @@ impl<H: PnpHandler> Server<H> {
     async fn on_request(&mut self, msg: Message, method: &str, peer: SocketAddr) {
         let debug = self.config.debug;
         let now = Instant::now();
-        self.purge(now);
-        let Some((call_id, (cseq, _))) = msg.call_id().zip(msg.cseq()) else {
+        self.txns.purge(now);
+        let Some(key) = Key::of(&msg) else {
             return;
         };
-        let key: Key = (
-            call_id.to_owned(),
-            cseq,
-            method.to_owned(),
-            msg.top_branch().unwrap_or_default().to_owned(),
-        );
+        let call_id = key.call_id.as_str();
         let dest = response_dest(&msg, peer);
         if method == "ACK" {
             return;
         }
-        if let Some(t) = self.txns.get(&key) {
+        if let Some(again) = self.txns.retransmission(&key) {
             plog!(debug, %peer, method, call_id, "PnP: retransmission");
-            if let TxnState::Answered(bytes) = &t.state {
-                let bytes = bytes.clone();
-                self.send(&bytes, dest).await;
+            if let Some(bytes) = again.resend {
+                self.send(bytes, dest).await;
             }
             return;
         }
-        if self.txns.len() >= self.config.max_transactions {
-            // Make room: expired entries first, then the ones already decided (they only
-            // serve retransmissions; losing one costs at most a second decision). Only
-            // transactions still being decided are never evicted. (A boot storm of 10,000
-            // phones stalled at 1,024 before this.)
-            self.txns.retain(|_, t| t.expires > now);
-            if self.txns.len() >= self.config.max_transactions {
-                self.txns
-                    .retain(|_, t| matches!(t.state, TxnState::Asking { .. }));
-            }
-            if self.txns.len() >= self.config.max_transactions {
-                tracing::warn!(%peer, "PnP: too many SUBSCRIBEs being decided at once; request dropped");
-                return;
-            }
+        if !self.txns.make_room(now) {
+            tracing::warn!(%peer, "PnP: too many SUBSCRIBEs being decided at once; request dropped");
+            return;
         }
-        let expires = now + self.config.timers.timeout;
         let tag = self.rng.ids().tag;
         let info = msg.pnp_info();
         let answer = match (method, &info) {
@@ -408,18 +335,13 @@ impl<H: PnpHandler> Server<H> {
                         });
                     let _ = results.send((k, url)).await;
                 });
-                let state = TxnState::Asking {
+                let asking = Asking {
                     sub: Box::new(msg),
                     dest,
                     tag,
                 };
-                self.txns.insert(
-                    key,
-                    Txn {
-                        state,
-                        expires: expires + self.config.handler_timeout,
-                    },
-                );
+                self.txns
+                    .begin(key, asking, None, now, self.config.handler_timeout);
                 return;
             }
             ("SUBSCRIBE", None) => {
@@ -457,25 +379,13 @@ impl<H: PnpHandler> Server<H> {
             }
         };
         self.send(&answer, dest).await;
-        self.txns.insert(
-            key,
-            Txn {
-                state: TxnState::Answered(answer),
-                expires,
-            },
-        );
+        self.txns.complete(key, answer, now);
     }
 
     async fn on_decision(&mut self, key: Key, url: Option<String>) {
         let debug = self.config.debug;
         let now = Instant::now();
-        let Some(txn) = self.txns.get_mut(&key) else {
-            return;
-        };
-        txn.expires = now + self.config.timers.timeout;
-        let TxnState::Asking { sub, dest, tag } =
-            std::mem::replace(&mut txn.state, TxnState::Ignored)
-        else {
+        let Some(Asking { sub, dest, tag }) = self.txns.decide(&key, now) else {
             return;
         };
         let mac = sub
@@ -484,7 +394,7 @@ impl<H: PnpHandler> Server<H> {
             .map(|m| m.to_string())
             .unwrap_or_default();
         let Some(url) = url else {
-            plog!(debug, call_id = %key.0, %mac, decision = "ignore", "PnP: decision: no answer (denied or unknown)");
+            plog!(debug, call_id = %key.call_id, %mac, decision = "ignore", "PnP: decision: no answer (denied or unknown)");
             return;
         };
         let peer = dest;
@@ -501,9 +411,7 @@ impl<H: PnpHandler> Server<H> {
             &[("Expires", "0"), ("Contact", &contact)],
         );
         self.send(&ok, peer).await;
-        if let Some(t) = self.txns.get_mut(&key) {
-            t.state = TxnState::Answered(ok);
-        }
+        self.txns.complete(key.clone(), ok, now);
         if self.pending.len() >= self.config.max_transactions {
             tracing::warn!("PnP: too many NOTIFYs pending; this one is not sent");
             return;
@@ -526,13 +434,13 @@ impl<H: PnpHandler> Server<H> {
                 return;
             }
         };
-        plog!(debug, call_id = %key.0, %mac, decision = "provision", %notify_dest, "PnP: decision: 200 OK and NOTIFY with the provisioning URL");
+        plog!(debug, call_id = %key.call_id, %mac, decision = "provision", %notify_dest, "PnP: decision: 200 OK and NOTIFY with the provisioning URL");
         self.send(&bytes, notify_dest).await;
         let t1 = self.config.timers.t1;
         self.pending.push(Pending {
             bytes,
             dest: notify_dest,
-            call_id: key.0.clone(),
+            call_id: key.call_id,
             branch: ids.branch,
             next: now + t1,
             interval: t1,
@@ -560,7 +468,7 @@ impl<H: PnpHandler> Server<H> {
         for (bytes, dest) in resend {
             self.send(&bytes, dest).await;
         }
-        self.purge(now);
+        self.txns.purge(now);
     }
 }
 

@@ -39,7 +39,10 @@
 //!   Temporarily Unavailable`, logged. A non-2xx final answer is resent when the INVITE is;
 //!   it is not retransmitted on its own (the phone's retransmissions cover a lost one).
 //! - A retransmitted request (same Call-ID, CSeq, method and Via branch) gets the same
-//!   answer again (`100 Trying` while the binder runs); the binder is never called twice.
+//!   answer again (`100 Trying` while the binder runs); the binder is never called twice
+//!   for one transaction while the table remembers it (under a flood of more than
+//!   [`MAX_TRANSACTIONS`] requests an answered one may be forgotten early; binding the same
+//!   MAC to the same extension again changes nothing).
 //! - `OPTIONS`: `200`. `BYE` in a call of ours: `200` (the phone hung up first; the NOTIFY
 //!   still follows); `CANCEL` of an INVITE still being bound: `200`, and the INVITE gets
 //!   `487` once the binder is done (the binding is not undone: a successful one still sends
@@ -66,12 +69,13 @@ use tokio::net::UdpSocket;
 use tokio::sync::mpsc;
 use tokio::time::Instant;
 
-use super::codec::{self, Message, ParseError, StartLine};
+use super::codec::{self, Message};
 use super::notify::{send_check_sync, CheckSyncOptions};
-use super::{local_for, IdRng, Timers};
+use super::transaction::{response_dest, Key, TransactionTable};
+use super::{local_for, receive, sleep_until_opt, IdRng, Incoming, Timers};
 
-/// The most server transactions (and calls) remembered at once; requests beyond it are
-/// dropped until entries expire.
+/// The most server transactions (and calls) remembered at once. When full, answered
+/// transactions make room; with every one still being decided, requests are dropped.
 pub const MAX_TRANSACTIONS: usize = 1024;
 /// The most registrations remembered at once; new users beyond it get `503`.
 pub const MAX_REGISTRATIONS: usize = 4096;
@@ -431,28 +435,6 @@ fn contact_target(contact: Option<&str>, peer: SocketAddr) -> (String, SocketAdd
     }
 }
 
-/// Where a response goes (RFC 3261 §18.2.2, RFC 3581): the source with `rport`, else the
-/// source IP with the Via's port (default 5060).
-fn response_dest(msg: &Message, peer: SocketAddr) -> SocketAddr {
-    let Some(via) = msg.header("Via") else {
-        return peer;
-    };
-    let first = via.split(',').next().unwrap_or_default();
-    let mut parts = first.split(';');
-    let sent_by = parts.next().unwrap_or_default();
-    if parts.any(|p| p.trim().eq_ignore_ascii_case("rport") || p.trim().starts_with("rport=")) {
-        return peer;
-    }
-    let host_port = sent_by.split_whitespace().nth(1).unwrap_or_default();
-    let port = host_port
-        .rsplit_once(':')
-        .filter(|(h, _)| !h.ends_with(']') || h.starts_with('['))
-        .and_then(|(_, p)| p.parse::<u16>().ok())
-        .filter(|p| *p != 0)
-        .unwrap_or(5060);
-    SocketAddr::new(peer.ip(), port)
-}
-
 fn host_port(a: SocketAddr) -> String {
     match a.ip() {
         IpAddr::V4(ip) => format!("{ip}:{}", a.port()),
@@ -506,23 +488,6 @@ fn with_body(resp: Vec<u8>, content_type: &str, body: &str) -> Vec<u8> {
 
 // ---------------------------------------------------------------------------------------
 // The server
-
-/// A server transaction: Call-ID, CSeq number, method, top Via branch.
-type Key = (String, u32, String, String);
-
-#[derive(Debug)]
-enum TxnState {
-    /// The binder is working; retransmissions get this `100 Trying` again.
-    Binding(Vec<u8>),
-    /// Answered with these bytes.
-    Answered(Vec<u8>),
-}
-
-#[derive(Debug)]
-struct Txn {
-    state: TxnState,
-    expires: Instant,
-}
 
 #[derive(Debug)]
 struct Registration {
@@ -586,7 +551,8 @@ struct Bound {
     result: Result<(), String>,
 }
 
-/// What [`Server::bound`] needs to finish the call once the binder answers.
+/// What [`Server::bound`] needs to finish the call once the binder answers: the INVITE
+/// transaction's pending data (retransmissions get its `100 Trying` meanwhile).
 #[derive(Debug)]
 struct PendingInvite {
     invite: Box<Message>,
@@ -611,9 +577,8 @@ struct Server<B> {
     binder: Arc<B>,
     config: RegistrarConfig,
     rng: IdRng,
-    txns: HashMap<Key, Txn>,
+    txns: TransactionTable<PendingInvite>,
     registrations: HashMap<String, Registration>,
-    invites: HashMap<Key, PendingInvite>,
     calls: Vec<Call>,
     results: mpsc::Sender<Bound>,
 }
@@ -627,14 +592,14 @@ pub async fn serve<B: Binder>(
     shutdown: impl Future<Output = ()>,
 ) {
     let (tx, mut rx) = mpsc::channel(64);
+    let txns = TransactionTable::new(MAX_TRANSACTIONS, config.timers.timeout);
     let mut server = Server {
         socket,
         binder,
         config,
         rng: IdRng::new(),
-        txns: HashMap::new(),
+        txns,
         registrations: HashMap::new(),
-        invites: HashMap::new(),
         calls: Vec::new(),
         results: tx,
     };
@@ -654,13 +619,6 @@ pub async fn serve<B: Binder>(
             Some(b) = rx.recv() => server.bound(b).await,
             () = sleep_until_opt(wake) => server.on_timer().await,
         }
-    }
-}
-
-async fn sleep_until_opt(at: Option<Instant>) {
-    match at {
-        Some(at) => tokio::time::sleep_until(at).await,
-        None => std::future::pending().await,
     }
 }
 
@@ -750,26 +708,16 @@ impl<B: Binder> Server<B> {
     }
 
     async fn on_datagram(&mut self, data: &[u8], peer: SocketAddr) {
-        let debug = self.config.debug;
-        let msg = match codec::parse(data) {
-            Ok(m) => m,
-            Err(ParseError::Empty) => return,
-            Err(e) => {
-                let tag = self.rng.ids().tag;
-                let answer = codec::bad_request(data, &e, &tag);
-                rlog!(debug, %peer, len = data.len(), error = %e, answered = answer.is_some(), "registrar: malformed packet");
+        match receive(data, &mut self.rng) {
+            Incoming::Nothing => {}
+            Incoming::Malformed { error, answer } => {
+                rlog!(self.config.debug, %peer, len = data.len(), %error, answered = answer.is_some(), "registrar: malformed packet");
                 if let Some(bytes) = answer {
                     self.send(&bytes, peer).await;
                 }
-                return;
             }
-        };
-        match msg.start() {
-            StartLine::Response { code, .. } => self.on_response(&msg, *code, peer),
-            StartLine::Request { method, .. } => {
-                let method = method.clone();
-                self.on_request(msg, &method, peer).await;
-            }
+            Incoming::Response(msg, code) => self.on_response(&msg, code, peer),
+            Incoming::Request(msg, method) => self.on_request(msg, &method, peer).await,
         }
     }
 
@@ -833,7 +781,7 @@ impl<B: Binder> Server<B> {
     }
 
     fn purge(&mut self, now: Instant) {
-        self.txns.retain(|_, t| t.expires > now);
+        self.txns.purge(now);
         self.registrations.retain(|_, r| r.expires > now);
     }
 
@@ -841,29 +789,23 @@ impl<B: Binder> Server<B> {
         let debug = self.config.debug;
         let now = Instant::now();
         self.purge(now);
-        let Some((call_id, (cseq, _))) = msg.call_id().zip(msg.cseq()) else {
+        let Some(key) = Key::of(&msg) else {
             return;
         };
-        let call_id = call_id.to_owned();
+        let call_id = key.call_id.clone();
         let dest = response_dest(&msg, peer);
         if method == "ACK" {
-            self.on_ack(&call_id, cseq);
+            self.on_ack(&call_id, key.cseq);
             return;
         }
-        let key: Key = (
-            call_id.clone(),
-            cseq,
-            method.to_owned(),
-            msg.top_branch().unwrap_or_default().to_owned(),
-        );
-        if let Some(t) = self.txns.get(&key) {
+        if let Some(again) = self.txns.retransmission(&key) {
             rlog!(debug, %peer, method, %call_id, "registrar: retransmission");
-            let (TxnState::Binding(bytes) | TxnState::Answered(bytes)) = &t.state;
-            let bytes = bytes.clone();
-            self.send(&bytes, dest).await;
+            if let Some(bytes) = again.resend {
+                self.send(bytes, dest).await;
+            }
             return;
         }
-        if self.txns.len() >= MAX_TRANSACTIONS {
+        if !self.txns.make_room(now) {
             tracing::warn!(%peer, "registrar: too many transactions; request dropped");
             return;
         }
@@ -892,11 +834,7 @@ impl<B: Binder> Server<B> {
                 }
             }
             "CANCEL" => {
-                let pending = self
-                    .invites
-                    .iter_mut()
-                    .find(|(k, _)| k.0 == call_id && k.1 == cseq && k.3 == key.3);
-                if let Some((_, p)) = pending {
+                if let Some(p) = self.txns.pending_mut(&key.with_method("INVITE")) {
                     p.cancelled = true;
                     codec::response(&msg, 200, "OK", &tag, &[])
                 } else {
@@ -915,13 +853,7 @@ impl<B: Binder> Server<B> {
             }
         };
         self.send(&answer, dest).await;
-        self.txns.insert(
-            key,
-            Txn {
-                state: TxnState::Answered(answer),
-                expires: now + self.config.timers.timeout,
-            },
-        );
+        self.txns.complete(key, answer, now);
     }
 
     fn on_ack(&mut self, call_id: &str, cseq: u32) {
@@ -1069,46 +1001,44 @@ impl<B: Binder> Server<B> {
         self.send(&trying, dest).await;
         tracing::info!(%peer, %mac, extension = %ext, vendor = vendor.map(|v| v.as_str()).unwrap_or_default(),
             "star-code: binding");
-        self.txns.insert(
-            key.clone(),
-            Txn {
-                state: TxnState::Binding(trying),
-                expires: Instant::now() + self.config.timers.timeout,
-            },
-        );
         let binder = Arc::clone(&self.binder);
         let results = self.results.clone();
         let limit = self.config.timers.timeout / 2;
         let k = key.clone();
         let e = ext.clone();
+        let invite = PendingInvite {
+            invite: Box::new(msg),
+            dest,
+            peer,
+            tag: tag.to_owned(),
+            user,
+            mac,
+            ext,
+            vendor,
+            cancelled: false,
+        };
+        // The binder's limit, half of timer B, is well within the transaction's lifetime.
+        self.txns.begin(
+            key.clone(),
+            invite,
+            Some(trying),
+            Instant::now(),
+            Duration::ZERO,
+        );
         tokio::spawn(async move {
             let result = tokio::time::timeout(limit, binder.bind(mac, &e, vendor))
                 .await
                 .unwrap_or_else(|_| Err("the binding timed out".to_owned()));
             let _ = results.send(Bound { key: k, result }).await;
         });
-        self.invites.insert(
-            key.clone(),
-            PendingInvite {
-                invite: Box::new(msg),
-                dest,
-                peer,
-                tag: tag.to_owned(),
-                user,
-                mac,
-                ext,
-                vendor,
-                cancelled: false,
-            },
-        );
         None
     }
 
     async fn bound(&mut self, b: Bound) {
-        let Some(p) = self.invites.remove(&b.key) else {
+        let now = Instant::now();
+        let Some(p) = self.txns.decide(&b.key, now) else {
             return;
         };
-        let now = Instant::now();
         let msg = &p.invite;
         let answer = match &b.result {
             Err(e) => {
@@ -1150,8 +1080,8 @@ impl<B: Binder> Server<B> {
                         .map_or(remote, |r| r.contact);
                     let t1 = self.config.timers.t1;
                     self.calls.push(Call {
-                        call_id: b.key.0.clone(),
-                        invite_cseq: b.key.1,
+                        call_id: b.key.call_id.clone(),
+                        invite_cseq: b.key.cseq,
                         ok: ok.clone(),
                         ok_dest: p.dest,
                         remote_uri,
@@ -1172,10 +1102,7 @@ impl<B: Binder> Server<B> {
             }
         };
         self.send(&answer, p.dest).await;
-        if let Some(t) = self.txns.get_mut(&b.key) {
-            t.state = TxnState::Answered(answer);
-            t.expires = now + self.config.timers.timeout;
-        }
+        self.txns.complete(b.key, answer, now);
     }
 
     fn bye(&mut self, call: &Call) -> (Vec<u8>, String) {

@@ -22,6 +22,15 @@
 //!    at most [`TftpConfig::retries`] times in a row; then the transfer ends with ERROR 0.
 //!    Block numbers wrap from 65535 to 0, as most clients expect.
 //!
+//! The data phase (step 4 on) runs on a thread of tokio's blocking pool with a blocking
+//! socket, as tftpd-hpa and atftpd do in their forked processes: a DATA packet is one `send`,
+//! and the ACK is one `recv` that the kernel completes when the datagram arrives. Through the
+//! event loop, each lock-step block cost an extra `recv` that would block, an `epoll_wait`,
+//! and a cross-thread wake-up (futex, eventfd) — three to four system calls more than the
+//! peers, and a lock-step transfer was no faster than theirs. The open (step 3) stays async:
+//! the source may render a config or fetch firmware from the edge. At most
+//! [`TftpConfig::max_transfers`] threads are taken, which stays under tokio's pool (512).
+//!
 //! Disk files are streamed in chunks of [`CHUNK`] bytes; only the unacknowledged window and
 //! one chunk are held in memory. A transfer keeps one reused buffer for the file's bytes and
 //! one for the packets it sends. On Linux a window goes out with UDP GSO (`UDP_SEGMENT`): up
@@ -32,22 +41,23 @@
 //! A request from a client that already has a transfer running (same address and port: a
 //! retransmitted RRQ) is ignored. Anything else that is not a read request gets an ERROR
 //! (never an ERROR in answer to an ERROR). On shutdown the server stops reading requests and
-//! aborts the transfers in flight (phones retry).
+//! stops the transfers in flight (phones retry): a transfer's thread looks at a shared flag
+//! whenever its socket has been silent for [`CANCEL_SLICE`], so it ends within that time.
 
 use std::collections::HashSet;
 use std::future::Future;
 use std::io;
 use std::net::{IpAddr, SocketAddr};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use bytes::Bytes;
-use tokio::io::AsyncReadExt;
+use std::io::Read;
+use std::time::Instant;
 use tokio::net::UdpSocket;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tokio::task::JoinSet;
-use tokio::time::Instant;
 use tracing::{debug, info, warn};
 
 use super::codec::{self, ErrorCode, Limits, Mode, NetasciiEncoder, Packet};
@@ -129,6 +139,8 @@ pub async fn serve<S: FileSource>(
     let active: Arc<Mutex<HashSet<SocketAddr>>> = Arc::default();
     let config = Arc::new(config);
     let mut tasks = JoinSet::new();
+    // Set on shutdown: the transfers' threads see it within `CANCEL_SLICE` and stop.
+    let cancel = Arc::new(AtomicBool::new(false));
     let mut buf = vec![0u8; MAX_DATAGRAM];
     let mut reply = Vec::with_capacity(128);
     tokio::pin!(shutdown);
@@ -170,6 +182,7 @@ pub async fn serve<S: FileSource>(
                             .collect(),
                         config: Arc::clone(&config),
                         metrics: Arc::clone(&metrics),
+                        cancel: Arc::clone(&cancel),
                         _guard: ActiveGuard {
                             active: Arc::clone(&active),
                             peer,
@@ -216,6 +229,7 @@ pub async fn serve<S: FileSource>(
             }
         }
     }
+    cancel.store(true, Ordering::Relaxed);
     tasks.abort_all();
     Ok(())
 }
@@ -244,6 +258,8 @@ enum TransferError {
     Io(io::Error),
     TimedOut,
     Peer(ErrorCode, String),
+    /// The server is shutting down.
+    Cancelled,
 }
 
 impl std::fmt::Display for TransferError {
@@ -252,6 +268,7 @@ impl std::fmt::Display for TransferError {
             Self::Io(e) => write!(f, "socket or file error: {e}"),
             Self::TimedOut => f.write_str("no answer from the client after the retries"),
             Self::Peer(code, msg) => write!(f, "client sent error {}: {msg:?}", code.code()),
+            Self::Cancelled => f.write_str("the server is shutting down"),
         }
     }
 }
@@ -270,13 +287,16 @@ struct Transfer {
     options: Vec<(String, String)>,
     config: Arc<TftpConfig>,
     metrics: Arc<Metrics>,
+    cancel: Arc<AtomicBool>,
     _guard: ActiveGuard,
 }
 
 impl Transfer {
+    /// Opens the file (async: the source may render or fetch), then sends it from a thread
+    /// of the blocking pool.
     async fn run<S: FileSource>(self, source: Arc<S>) {
         let peer = engine::Pii(self.peer);
-        let sock = match self.connect().await {
+        let sock = match self.connect() {
             Ok(s) => s,
             Err(e) => {
                 warn!(error = %e, "tftp: cannot open a transfer socket");
@@ -296,7 +316,7 @@ impl Transfer {
                 info!(%peer, file = %self.filename, ?refusal, "tftp: refused");
                 let mut b = Vec::with_capacity(32);
                 codec::encode_error(ErrorCode::FileNotFound, "File not found", &mut b);
-                let _ = sock.send(&b).await;
+                let _ = sock.send(&b);
                 return;
             }
         };
@@ -317,22 +337,28 @@ impl Transfer {
             .timeout
             .map_or(self.config.timeout, |s| Duration::from_secs(s.into()));
         debug!(%peer, file = %self.filename, blksize = n.blksize, windowsize = n.windowsize, "tftp: transfer");
-        let body = Body::new(served.body, self.mode == Mode::Netascii);
-        let mut session = Session {
-            sock,
-            timeout,
-            retries: self.config.retries,
-            metrics: &self.metrics,
-            rbuf: vec![0u8; MAX_DATAGRAM],
-            pkt: Vec::with_capacity(
-                (usize::from(n.blksize) + 4) * usize::from(n.windowsize.min(gso::MAX_SEGMENTS)),
-            ),
-            gso_segments: 1,
-        };
-        match session.send_file(&n, body).await {
+        let body = Body::new(served.body, self.mode == Mode::Netascii).await;
+        let blocking = tokio::task::spawn_blocking(move || {
+            let mut session = Session::new(sock, timeout, &self, &n);
+            let result = session.send_file(&n, body);
+            self.finish(&mut session, result);
+        });
+        if let Err(e) = blocking.await {
+            warn!(error = %e, "tftp: the transfer's thread failed");
+        }
+    }
+
+    /// Counts and logs how the transfer ended; tells a client that went silent.
+    fn finish(&self, session: &mut Session<'_>, result: Result<u64, TransferError>) {
+        let peer = engine::Pii(self.peer);
+        match result {
             Ok(bytes) => {
                 Metrics::inc(&self.metrics.completed);
                 info!(%peer, file = %self.filename, bytes, "tftp: sent");
+            }
+            Err(TransferError::Cancelled) => {
+                Metrics::inc(&self.metrics.failed);
+                debug!(%peer, file = %self.filename, "tftp: transfer stopped by shutdown");
             }
             Err(e) => {
                 Metrics::inc(&self.metrics.failed);
@@ -340,15 +366,17 @@ impl Transfer {
                 if matches!(e, TransferError::TimedOut) {
                     session.pkt.clear();
                     codec::encode_error(ErrorCode::NotDefined, "timed out", &mut session.pkt);
-                    let _ = session.sock.send(&session.pkt).await;
+                    let _ = session.sock.send(&session.pkt);
                 }
             }
         }
     }
 
-    async fn connect(&self) -> io::Result<UdpSocket> {
-        let sock = UdpSocket::bind(SocketAddr::new(self.local_ip, 0)).await?;
-        sock.connect(self.peer).await?;
+    /// A blocking socket on an ephemeral port of the listening address, connected to the
+    /// client (the transfer's TID).
+    fn connect(&self) -> io::Result<std::net::UdpSocket> {
+        let sock = std::net::UdpSocket::bind(SocketAddr::new(self.local_ip, 0))?;
+        sock.connect(self.peer)?;
         Ok(sock)
     }
 }
@@ -365,18 +393,15 @@ struct Body {
 
 enum Source {
     Memory(Bytes),
-    Disk {
-        file: tokio::fs::File,
-        remaining: u64,
-    },
+    Disk { file: std::fs::File, remaining: u64 },
 }
 
 impl Body {
-    fn new(body: FileBody, netascii: bool) -> Self {
+    async fn new(body: FileBody, netascii: bool) -> Self {
         let source = match body {
             FileBody::Memory(b) => Source::Memory(b),
             FileBody::Disk { file, len } => Source::Disk {
-                file,
+                file: file.into_std().await,
                 remaining: len,
             },
         };
@@ -395,7 +420,7 @@ impl Body {
     }
 
     /// Makes at least `want` bytes available, or all that is left.
-    async fn fill(&mut self, want: usize) -> io::Result<()> {
+    fn fill(&mut self, want: usize) -> io::Result<()> {
         if self.available() >= want || self.eof {
             return Ok(());
         }
@@ -410,7 +435,7 @@ impl Body {
                     let old = self.buf.len();
                     self.buf.resize(old + chunk, 0);
                     let dst = self.buf.get_mut(old..).unwrap_or_default();
-                    let n = read_source(&mut self.source, dst).await;
+                    let n = read_source(&mut self.source, dst);
                     self.buf.truncate(old + n.as_ref().map_or(0, |n| *n));
                     if n? == 0 {
                         self.eof = true;
@@ -418,7 +443,7 @@ impl Body {
                 }
                 Some((enc, raw)) => {
                     raw.resize(chunk, 0);
-                    let n = read_source(&mut self.source, raw).await?;
+                    let n = read_source(&mut self.source, raw)?;
                     enc.encode(raw.get(..n).unwrap_or_default(), &mut self.buf);
                     if n == 0 {
                         self.eof = true;
@@ -454,7 +479,7 @@ impl Body {
     }
 }
 
-async fn read_source(source: &mut Source, dst: &mut [u8]) -> io::Result<usize> {
+fn read_source(source: &mut Source, dst: &mut [u8]) -> io::Result<usize> {
     match source {
         Source::Memory(b) => {
             let n = dst.len().min(b.len());
@@ -472,9 +497,9 @@ async fn read_source(source: &mut Source, dst: &mut [u8]) -> io::Result<usize> {
                 return Ok(0);
             };
             let mut filled = 0;
-            // Fill the whole chunk: tokio's File returns short reads.
+            // Fill the whole chunk: a read may return less.
             while filled < dst.len() {
-                let n = file.read(dst.get_mut(filled..).unwrap_or_default()).await?;
+                let n = file.read(dst.get_mut(filled..).unwrap_or_default())?;
                 if n == 0 {
                     break;
                 }
@@ -486,11 +511,17 @@ async fn read_source(source: &mut Source, dst: &mut [u8]) -> io::Result<usize> {
     }
 }
 
+/// The data phase of one transfer, on its own thread with a blocking socket: a packet sent
+/// is one `send`, an ACK awaited is one `recv` that the kernel wakes when it arrives (no
+/// event loop between the client's ACK and the next DATA).
 struct Session<'a> {
-    sock: UdpSocket,
+    sock: std::net::UdpSocket,
     timeout: Duration,
+    /// The socket's read timeout: how often a silent wait looks at `cancel`.
+    slice: Duration,
     retries: u32,
     metrics: &'a Metrics,
+    cancel: &'a AtomicBool,
     rbuf: Vec<u8>,
     pkt: Vec<u8>,
     /// Segments per send with UDP GSO (Linux `UDP_SEGMENT`); 1 without.
@@ -503,20 +534,42 @@ enum Answer {
     TimedOut,
 }
 
-impl Session<'_> {
-    /// Sends the OACK if any, then the file; the number of file bytes sent once.
-    async fn send_file(
-        &mut self,
+/// The longest a transfer's blocking wait goes without looking at the shutdown flag.
+pub const CANCEL_SLICE: Duration = Duration::from_millis(100);
+
+impl<'a> Session<'a> {
+    fn new(
+        sock: std::net::UdpSocket,
+        timeout: Duration,
+        t: &'a Transfer,
         n: &codec::Negotiated,
-        mut body: Body,
-    ) -> Result<u64, TransferError> {
+    ) -> Self {
+        let slice = CANCEL_SLICE.min(timeout).max(Duration::from_millis(1));
+        Self {
+            sock,
+            timeout,
+            slice,
+            retries: t.config.retries,
+            metrics: &t.metrics,
+            cancel: &t.cancel,
+            rbuf: vec![0u8; MAX_DATAGRAM],
+            pkt: Vec::with_capacity(
+                (usize::from(n.blksize) + 4) * usize::from(n.windowsize.min(gso::MAX_SEGMENTS)),
+            ),
+            gso_segments: 1,
+        }
+    }
+
+    /// Sends the OACK if any, then the file; the number of file bytes sent once.
+    fn send_file(&mut self, n: &codec::Negotiated, mut body: Body) -> Result<u64, TransferError> {
+        self.sock.set_read_timeout(Some(self.slice))?;
         if !n.oack.is_empty() {
             self.pkt.clear();
             codec::encode_oack(&n.oack, &mut self.pkt);
             let mut tries = 0;
             loop {
-                self.sock.send(&self.pkt).await?;
-                match self.wait(Instant::now() + self.timeout).await? {
+                self.sock.send(&self.pkt)?;
+                match self.wait(Instant::now() + self.timeout)? {
                     Answer::Ack(0) => break,
                     Answer::Ack(_) => continue,
                     Answer::TimedOut => {
@@ -541,16 +594,16 @@ impl Session<'_> {
         let mut tries = 0;
         let mut resend = false;
         loop {
-            body.fill(want).await?;
+            body.fill(want)?;
             let left = body.blocks_left(bs);
             let count = left.map_or(window, |l| l.min(window));
-            self.send_window(&body, acked, count, bs).await?;
+            self.send_window(&body, acked, count, bs)?;
             if resend {
                 self.metrics.retransmits.fetch_add(count, Ordering::Relaxed);
             }
             let deadline = Instant::now() + self.timeout;
             loop {
-                match self.wait(deadline).await? {
+                match self.wait(deadline)? {
                     Answer::TimedOut => {
                         tries += 1;
                         if tries > self.retries {
@@ -587,13 +640,7 @@ impl Session<'_> {
     /// Sends `count` blocks from the first unacknowledged one (block `acked + 1`): with GSO
     /// as few datagrams of up to `gso_segments` packets each, which the kernel splits (one
     /// system call and one trip through the stack per batch instead of per packet).
-    async fn send_window(
-        &mut self,
-        body: &Body,
-        acked: u64,
-        count: u64,
-        bs: usize,
-    ) -> io::Result<()> {
+    fn send_window(&mut self, body: &Body, acked: u64, count: u64, bs: usize) -> io::Result<()> {
         let mut i = 0;
         while i < count {
             let batch = (count - i).min(self.gso_segments as u64);
@@ -606,7 +653,7 @@ impl Session<'_> {
                 self.pkt.extend_from_slice(data);
                 bytes += data.len() as u64;
             }
-            match self.sock.send(&self.pkt).await {
+            match self.sock.send(&self.pkt) {
                 Ok(_) => {}
                 // The route's device cannot offload (EIO) or the kernel refuses the batch:
                 // fall back to one packet per send for the rest of the transfer.
@@ -624,21 +671,47 @@ impl Session<'_> {
     }
 
     /// Waits for an ACK until `deadline`. Other packets from the client are ignored, except
-    /// ERROR, which ends the transfer.
-    async fn wait(&mut self, deadline: Instant) -> Result<Answer, TransferError> {
-        loop {
-            let n = tokio::select! {
-                r = self.sock.recv(&mut self.rbuf) => r?,
-                () = tokio::time::sleep_until(deadline) => return Ok(Answer::TimedOut),
+    /// ERROR, which ends the transfer. The socket's read timeout is `slice`, so a silent
+    /// client costs one wake-up per slice, each of which looks at the cancel flag.
+    fn wait(&mut self, deadline: Instant) -> Result<Answer, TransferError> {
+        let mut shortened = false;
+        let answer = loop {
+            let n = match self.sock.recv(&mut self.rbuf) {
+                Ok(n) => n,
+                Err(e)
+                    if matches!(
+                        e.kind(),
+                        io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
+                    ) =>
+                {
+                    if self.cancel.load(Ordering::Relaxed) {
+                        return Err(TransferError::Cancelled);
+                    }
+                    let now = Instant::now();
+                    if now >= deadline {
+                        break Answer::TimedOut;
+                    }
+                    let rest = deadline - now;
+                    if rest < self.slice {
+                        self.sock.set_read_timeout(Some(rest))?;
+                        shortened = true;
+                    }
+                    continue;
+                }
+                Err(e) => return Err(e.into()),
             };
             match codec::parse(self.rbuf.get(..n).unwrap_or_default()) {
-                Ok(Packet::Ack { block }) => return Ok(Answer::Ack(block)),
+                Ok(Packet::Ack { block }) => break Answer::Ack(block),
                 Ok(Packet::Error { code, message }) => {
                     return Err(TransferError::Peer(code, message));
                 }
                 _ => {}
             }
+        };
+        if shortened {
+            self.sock.set_read_timeout(Some(self.slice))?;
         }
+        Ok(answer)
     }
 }
 
@@ -652,7 +725,7 @@ mod gso {
 
     /// Sets the segment size on `sock`; the segments per send, or 1 without GSO.
     #[cfg(target_os = "linux")]
-    pub(super) fn enable(sock: &tokio::net::UdpSocket, packet: usize) -> usize {
+    pub(super) fn enable(sock: &std::net::UdpSocket, packet: usize) -> usize {
         let segments = (MAX_PAYLOAD / packet.max(1)).min(usize::from(MAX_SEGMENTS));
         let Ok(size) = i32::try_from(packet) else {
             return 1;
@@ -668,7 +741,7 @@ mod gso {
 
     /// No GSO off Linux.
     #[cfg(not(target_os = "linux"))]
-    pub(super) fn enable(_sock: &tokio::net::UdpSocket, _packet: usize) -> usize {
+    pub(super) fn enable(_sock: &std::net::UdpSocket, _packet: usize) -> usize {
         1
     }
 }

@@ -1,0 +1,277 @@
+// The admin console end to end: headless Debian Chromium (playwright-core) against the
+// worker under `wrangler dev`, seeded like scripts/run.sh (plus a site of 10,000 phones).
+// Screenshots of each main screen go to tests/web/artifacts/.
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { chromium } from "playwright-core";
+import { startDemo, root } from "./server.mjs";
+
+const ARTIFACTS = path.join(root, "tests/web/artifacts");
+const BULK = 10_000;
+const shots = [];
+let srv, browser, page, profile;
+const errors = [];
+
+// The site of 10,000 phones: discovered, unbound, five vendors, a few firmware versions.
+const OUIS = ["001565", "000413", "0c383e", "000b82", "001fc1"];
+const bulkSql = [
+  "INSERT INTO sites (id, name, pbx_host, created_at, updated_at) VALUES ('bulk', 'Bulk test', 'pbx.bulk.example', 0, 0)",
+  `INSERT INTO phones (id, site_id, mac, vendor, model, token2_hash, assigned_at, discovered_via, last_firmware, last_ip, last_seen_at)
+   WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i < ${BULK - 1})
+   SELECT 'bulk-' || i, 'bulk',
+     CASE i % 5 ${OUIS.map((o, k) => `WHEN ${k} THEN '${o}'`).join(" ")} END || printf('%06x', i),
+     CASE i % 5 WHEN 0 THEN 'yealink' WHEN 1 THEN 'snom' WHEN 2 THEN 'fanvil' WHEN 3 THEN 'grandstream' ELSE 'htek' END,
+     CASE i % 5 WHEN 0 THEN 'T46S' WHEN 1 THEN 'D785' WHEN 2 THEN 'X4U' WHEN 3 THEN 'GXP2170' ELSE 'UC926' END,
+     'bulk-hash-' || i, 0,
+     CASE i % 3 WHEN 0 THEN 'pnp' WHEN 1 THEN 'tftp' ELSE 'http' END,
+     CASE WHEN i % 7 = 0 THEN '1.0.' || (i % 4) ELSE '2.0.0' END,
+     '10.1.' || (i / 250) || '.' || (i % 250 + 1), strftime('%s', 'now') - i * 9
+   FROM n`,
+];
+
+async function shot(name) {
+  const file = path.join(ARTIFACTS, `${name}.png`);
+  await page.screenshot({ path: file, fullPage: true });
+  shots.push(file);
+}
+
+// Waits until the preview has answered a request made after `since` (the pane counts them).
+async function previewAfter(since) {
+  await page.waitForFunction((n) => Number(document.querySelector(".tpl-pane")?.dataset.rendered ?? 0) > n, since);
+}
+const rendered = () => page.evaluate(() => Number(document.querySelector(".tpl-pane")?.dataset.rendered ?? 0));
+
+before(async () => {
+  mkdirSync(ARTIFACTS, { recursive: true });
+  srv = await startDemo({ sql: bulkSql });
+  // Each demo phone fetches its config once (the 24-hour chart has something to show).
+  for (const p of srv.phones) {
+    const res = await fetch(p.url, { headers: { "User-Agent": p.ua } });
+    assert.equal(res.status, 200, `${p.vendor} fetch`);
+    await res.text();
+  }
+  profile = mkdtempSync(path.join(tmpdir(), "chromium-profile-"));
+  browser = await chromium.launchPersistentContext(profile, {
+    executablePath: process.env.CHROMIUM ?? "/usr/bin/chromium", headless: true, viewport: { width: 1366, height: 900 },
+    args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+  });
+  page = browser.pages()[0] ?? await browser.newPage();
+  page.on("pageerror", (e) => errors.push(e.message));
+  page.on("console", (m) => { if (m.type() === "error" && !/status of 40[01]/.test(m.text())) errors.push(m.text()); });
+});
+
+after(async () => {
+  await browser?.close();
+  if (profile) rmSync(profile, { recursive: true, force: true });
+  srv?.stop();
+  if (shots.length) console.log(`screenshots:\n${shots.map((s) => `  ${path.relative(root, s)}`).join("\n")}`);
+});
+
+test("a wrong token is refused; the right one signs in and never enters a URL", async () => {
+  const requests = [];
+  page.on("request", (r) => requests.push(r.url()));
+  await page.goto(`${srv.base}/`);
+  await page.fill("#token", "not-the-admin-token");
+  await page.click("#sign-in-form button[type=submit]");
+  await page.waitForSelector("#token-err:not([hidden])");
+  assert.match(await page.textContent("#token-err"), /refused/);
+  assert.equal(await page.isHidden("nav"), true);
+  assert.equal(await page.evaluate(() => sessionStorage.getItem("ztp-admin-token")), null);
+  await shot("sign-in-refused");
+  await page.fill("#token", srv.adminToken);
+  await page.click("#sign-in-form button[type=submit]");
+  await page.waitForSelector("#view[data-ready=phones]");
+  assert.equal(await page.evaluate(() => sessionStorage.getItem("ztp-admin-token")), srv.adminToken);
+  assert.ok(requests.length > 0);
+  for (const u of [...requests, page.url()]) assert.ok(!u.includes(srv.adminToken), `token in ${u}`);
+});
+
+test("phones: the demo phones with badges, the 24-hour chart and the firmware breakdown", async () => {
+  await page.waitForFunction(() => /^5 of 5 phones/.test(document.querySelector("#phone-count")?.textContent ?? ""));
+  assert.equal(await page.locator("#phone-rows .vrow").count(), 5);
+  assert.equal(await page.locator("#phone-rows .badge").count(), 5);
+  // One fetch per vendor this hour: five coloured bars.
+  assert.equal(await page.locator("#fetch-chart svg rect").count(), 5);
+  assert.match(await page.textContent("#fw-breakdown"), /yealink T46S[\s\S]*66\.86\.0\.15/);
+  await page.fill("#phone-search", "irina");
+  await page.waitForFunction(() => /^1 of 5/.test(document.querySelector("#phone-count").textContent));
+  await page.fill("#phone-search", "");
+  await shot("phones");
+});
+
+test("templates: typing changes the preview; a broken template shows the error at its line", async () => {
+  await page.goto(`${srv.base}/#templates`);
+  await page.waitForSelector("#view[data-ready=templates]");
+  await page.click(".tpl-list button:text('Yealink desk')");
+  await page.waitForFunction(() => document.querySelector("#preview-config")?.textContent.includes("account.1.label"));
+  let n = await rendered();
+  await page.click("#tpl-source");
+  await page.keyboard.press("Control+End");
+  await page.keyboard.type("features.console_marker = 42\n");
+  await previewAfter(n);
+  await page.waitForFunction(() => document.querySelector("#preview-config").textContent.includes("features.console_marker = 42"));
+  await page.click("#tab-diff");
+  await page.waitForSelector("#preview-diff tr.added td.new:text('features.console_marker = 42'), #preview-diff tr.changed td.new:text('features.console_marker = 42')");
+  await shot("templates-diff");
+  await page.click("#tab-config");
+  await shot("templates");
+
+  // The Jinja template, broken on its line 3 by an unclosed expression.
+  await page.click(".tpl-list button:text('Snom desk')");
+  await page.waitForFunction(() => document.querySelector("#preview-config")?.textContent.includes("<settings>"));
+  n = await rendered();
+  const src = await page.inputValue("#tpl-source");
+  const lines = src.split("\n");
+  lines[2] = lines[2].replace("{{ user.extension }}", "{{ user.extension ");
+  await page.fill("#tpl-source", lines.join("\n"));
+  await previewAfter(n);
+  const diag = await page.textContent("#tpl-diag");
+  assert.match(diag, /line 3/, diag);
+  assert.equal(await page.getAttribute(".line-mark", "data-line"), "3");
+  assert.equal(await page.isVisible(".line-mark"), true);
+  assert.deepEqual(await page.$$eval(".gutter .bad", (els) => els.map((e) => e.textContent)), ["3"]);
+  assert.match(await page.textContent(".offending"), /user_realname/);
+  // Saving it is refused at the same line, and the text typed stays.
+  await page.click("#tpl-save");
+  await page.waitForSelector("#tpl-source-err:not([hidden])");
+  assert.match(await page.textContent("#tpl-source-err"), /line 3/);
+  assert.equal(await page.inputValue("#tpl-source"), lines.join("\n"));
+  await shot("templates-error");
+});
+
+test("add a phone in the console; fetched as that phone, its config is byte for byte the preview", async () => {
+  await page.goto(`${srv.base}/#phones`);
+  await page.waitForSelector("#view[data-ready=phones]");
+  await page.click("#add-phone");
+  // A refused MAC is shown at the MAC field, and nothing typed is lost.
+  await page.fill("dialog [name=mac]", "00:15:65:00:00:0");
+  await page.fill("dialog [name=model]", "T46S");
+  await page.selectOption("dialog [name=user_extension]", "201");
+  await page.selectOption("dialog [name=template]", "Yealink desk");
+  await page.click("dialog button[type=submit]");
+  await page.waitForSelector("dialog [data-field=mac] .error:not([hidden])");
+  assert.ok((await page.textContent("dialog [data-field=mac] .error")).length > 3);
+  assert.equal(await page.inputValue("dialog [name=model]"), "T46S");
+  await shot("phones-add-error");
+  await page.fill("dialog [name=mac]", "00:15:65:00:00:99");
+  await page.click("dialog button[type=submit]");
+  await page.waitForSelector("#prov-url");
+  const url = await page.inputValue("#prov-url");
+  const file = await page.textContent("#prov-file");
+  assert.equal(file, "001565000099.cfg");
+  await shot("phones-added");
+  await page.click("dialog button:text('Done')");
+  await page.waitForFunction(() => /^6 of 6 phones/.test(document.querySelector("#phone-count").textContent));
+
+  await page.goto(`${srv.base}/#templates`);
+  await page.waitForSelector("#view[data-ready=templates]");
+  await page.click(".tpl-list button:text('Yealink desk')");
+  await page.waitForFunction(() => document.querySelector("#preview-config")?.textContent.includes("account.1.label"));
+  let n = await rendered();
+  await page.selectOption("#pv-phone", "001565000099");
+  await previewAfter(n);
+  n = await rendered();
+  await page.check("#pv-reveal");
+  await previewAfter(n);
+  const preview = await page.textContent("#preview-config");
+  assert.match(preview, /201 Irina Smirnova/);
+
+  const res = await fetch(`${url}${file}`, { headers: { "User-Agent": "Yealink SIP-T46S 66.86.0.15 00:15:65:00:00:99" } });
+  assert.equal(res.status, 200);
+  const served = await res.text();
+  assert.equal(served, preview);
+  console.log(`the new phone's config: ${Buffer.byteLength(served)} bytes, identical to the preview`);
+});
+
+test("firmware: the upload's progress bar reaches 100% and the file appears; a wrong extension is refused", async () => {
+  await page.goto(`${srv.base}/#firmware`);
+  await page.waitForSelector("#view[data-ready=firmware]");
+  await page.waitForSelector("#fw-ext-hint:has-text('.rom')");
+  await page.selectOption("#fw-form [name=vendor]", "yealink");
+  await page.setInputFiles("#fw-form [name=file]", { name: "T46S-66.86.0.99.rom", mimeType: "application/octet-stream", buffer: Buffer.alloc(3 << 20, 7) });
+  await page.fill("#fw-form [name=version]", "66.86.0.99");
+  await page.fill("#fw-form [name=model]", "T46S");
+  // Every value the bar shows on the way.
+  await page.evaluate(() => {
+    window.seen = [];
+    const bar = document.querySelector("#fw-progress");
+    new MutationObserver(() => window.seen.push(bar.value)).observe(document.querySelector("#fw-pct"), { childList: true, characterData: true, subtree: true });
+  });
+  await page.click("#fw-upload");
+  await page.waitForSelector("#fw-rows tr[data-file='T46S-66.86.0.99.rom']");
+  assert.equal(await page.evaluate(() => document.querySelector("#fw-progress").value), 100);
+  assert.match(await page.textContent("#fw-pct"), /^100%/);
+  const seen = await page.evaluate(() => window.seen);
+  assert.ok(seen.includes(100) && seen.length >= 2, `progress values: ${seen}`);
+  assert.match(await page.textContent("#fw-quota"), /3\.0 MiB of/);
+  await shot("firmware");
+
+  await page.setInputFiles("#fw-form [name=file]", { name: "setup.exe", mimeType: "application/octet-stream", buffer: Buffer.from("MZ") });
+  await page.fill("#fw-form [name=version]", "1.0");
+  await page.click("#fw-upload");
+  await page.waitForSelector("#fw-form [data-field=file] .error:not([hidden])");
+  assert.match(await page.textContent("#fw-form [data-field=file] .error"), /setup\.exe is not a yealink image: .*\.rom or \.bin/);
+  assert.equal(await page.locator("#fw-rows tr").count(), 1);
+  await shot("firmware-refused");
+});
+
+test("settings: a refused value is shown at its field; users, URI mappings and phonebooks render", async () => {
+  await page.goto(`${srv.base}/#settings`);
+  await page.waitForSelector("#view[data-ready=settings]");
+  await page.waitForSelector("#settings-form");
+  await page.fill("#settings-form [name=star_code_pattern]", "123");
+  await page.click("#settings-form button[type=submit]");
+  await page.waitForSelector("[data-field=star_code_pattern] .error:not([hidden])");
+  assert.match(await page.textContent("[data-field=star_code_pattern] .error"), /must start with \* or #/);
+  assert.equal(await page.inputValue("#settings-form [name=star_code_pattern]"), "123");
+  await shot("settings-error");
+  for (const [hash, text] of [["users", "Irina Smirnova"], ["uri-mappings", "No mappings yet"], ["phonebooks", "Head office PBX"]]) {
+    await page.goto(`${srv.base}/#${hash}`);
+    await page.waitForSelector(`#view[data-ready=${hash}]`);
+    await page.waitForSelector(`table.data:has-text('${text}')`);
+    await shot(hash);
+  }
+});
+
+test("10,000 phones: only the visible rows exist, and filtering stays fast", async () => {
+  await page.goto(`${srv.base}/#phones`);
+  await page.waitForSelector("#view[data-ready=phones]");
+  await page.waitForSelector("#phone-count");
+  await page.selectOption("#site", "bulk");
+  await page.waitForSelector("#view[data-ready=phones]");
+  await page.waitForFunction((n) => document.querySelector("#phone-count")?.textContent === `${n} of ${n} phones`, BULK.toLocaleString("en-US"));
+  const rows = await page.locator("#phone-rows .vrow").count();
+  assert.ok(rows > 5 && rows < 60, `${rows} rows in the DOM`);
+  // Typing into the search box: filter 10,000 rows and redraw, timed in the page.
+  const times = await page.evaluate(() => {
+    const input = document.querySelector("#phone-search");
+    const out = {};
+    for (const q of ["0c:38", "10.1.3", "grandstream", "1.0.2", "001565000", "x", ""]) {
+      const t0 = performance.now();
+      input.value = q;
+      input.dispatchEvent(new Event("input"));
+      out[q || "(cleared)"] = { ms: +(performance.now() - t0).toFixed(2), shown: document.querySelector("#phone-count").textContent };
+    }
+    return out;
+  });
+  console.log("filtering 10,000 phones (ms per keystroke, filter + redraw):");
+  for (const [q, r] of Object.entries(times)) console.log(`  ${JSON.stringify(q).padEnd(14)} ${String(r.ms).padStart(6)} ms  ${r.shown}`);
+  for (const r of Object.values(times)) assert.ok(r.ms < 100, `${r.ms} ms`);
+  assert.equal(times.grandstream.shown, "2,000 of 10,000 phones");
+  // Scrolled to the end, the last phones are drawn (and still only a window of rows).
+  await page.$eval("#phone-rows", (b) => { b.scrollTop = b.scrollHeight; });
+  await page.waitForFunction(() => [...document.querySelectorAll("#phone-rows .vrow")].some((r) => r.getAttribute("aria-rowindex") === "10001"));
+  assert.ok((await page.locator("#phone-rows .vrow").count()) < 60);
+  await page.$eval("#phone-rows", (b) => { b.scrollTop = 0; });
+  await page.selectOption("#f-found", "pnp");
+  await page.waitForFunction(() => document.querySelector("#phone-count").textContent === "3,334 of 10,000 phones");
+  await shot("phones-10k");
+  await page.selectOption("#site", "demo");
+});
+
+test("no script errors on the way", () => {
+  assert.deepEqual(errors, []);
+});

@@ -1,0 +1,269 @@
+// Phones: every phone of the site in one virtual list (only the visible rows exist in the
+// DOM; filtering runs in memory over precomputed search keys), the 24-hour fetch chart and
+// the firmware breakdown per model, add/edit/delete, binding, re-provision and reboot.
+
+import { api, sitePath } from "./api.js";
+import { h, put, field, values, showError, clearErrors, announce, dialog, when } from "./dom.js";
+import { chart, firmwareBreakdown } from "./charts.js";
+
+const ROW = 36;          // px, must match .vrow's height in app.css
+const OVERSCAN = 8;
+const MAX_MACS = 500;    // the actions endpoint's limit per request
+const VENDORS = ["yealink", "snom", "fanvil", "grandstream", "htek"];
+const FOUND = [["admin", "added here"], ["edge", "edge"], ["pnp", "PnP"], ["tftp", "TFTP"], ["http", "HTTP"]];
+const foundLabel = Object.fromEntries(FOUND);
+
+let ctx = null;
+
+export async function mount(view, state) {
+  const site = state.site;
+  ctx = { site, all: [], shown: [], selected: new Set(), users: [], templates: [] };
+  const search = h("input", { type: "search", id: "phone-search", placeholder: "MAC, user, name, IP, model, firmware…", "aria-controls": "phone-rows" });
+  const fVendor = h("select", { id: "f-vendor", "aria-controls": "phone-rows" }, h("option", { value: "" }, "any vendor"), VENDORS.map((v) => h("option", { value: v }, v)));
+  const fFound = h("select", { id: "f-found", "aria-controls": "phone-rows" }, h("option", { value: "" }, "found any way"), FOUND.map(([v, t]) => h("option", { value: v }, t)));
+  const fState = h("select", { id: "f-state", "aria-controls": "phone-rows" },
+    h("option", { value: "" }, "any state"), h("option", { value: "unbound" }, "not bound to a user"),
+    h("option", { value: "bound" }, "bound"), h("option", { value: "stale" }, "not seen in 24 h"), h("option", { value: "weak" }, "weak credentials"));
+  const count = h("p", { id: "phone-count", class: "count", "aria-live": "polite" });
+  const selAll = h("input", { type: "checkbox", id: "sel-all", "aria-label": "Select every phone shown" });
+  const head = h("div", { class: "vrow vhead", role: "row" },
+    h("span", { role: "columnheader", class: "c-sel" }, selAll),
+    ["MAC", "User", "Vendor / model", "Firmware", "IP (web UI)", "Last seen", "Found by", "Credentials"].map((t) => h("span", { role: "columnheader" }, t)));
+  const spacer = h("div", { class: "vspacer" });
+  const body = h("div", { class: "vbody", id: "phone-rows", role: "rowgroup", tabindex: "0", "aria-label": "Phones (scroll for more)" }, spacer);
+  const table = h("div", { class: "vtable", role: "table", "aria-label": "Phones", "aria-rowcount": "0" }, h("div", { role: "rowgroup" }, head), body);
+  const bulk = h("div", { class: "bulk", role: "group", "aria-label": "With the selected phones" },
+    h("span", { id: "sel-count" }, "0 selected"),
+    h("button", { type: "button", id: "bulk-reprovision", onclick: () => act("reprovision") }, "Re-provision"),
+    h("button", { type: "button", id: "bulk-reboot", onclick: () => act("reboot") }, "Reboot"),
+    h("button", { type: "button", onclick: () => { ctx.selected.clear(); render(); } }, "Clear selection"));
+  const charts = h("div", { class: "charts" });
+  put(view,
+    h("div", { class: "section-head" }, h("h2", {}, "Phones"),
+      h("button", { type: "button", class: "primary", id: "add-phone", onclick: () => edit(null) }, "Add phone")),
+    charts,
+    h("div", { class: "toolbar", role: "search" },
+      h("label", { for: "phone-search", class: "sr-only" }, "Search phones"), search,
+      h("label", { for: "f-vendor", class: "sr-only" }, "Vendor"), fVendor,
+      h("label", { for: "f-found", class: "sr-only" }, "How it was found"), fFound,
+      h("label", { for: "f-state", class: "sr-only" }, "State"), fState, count),
+    bulk, table);
+  Object.assign(ctx, { search, fVendor, fFound, fState, count, selAll, body, spacer, table, bulk, charts });
+
+  for (const el of [search, fVendor, fFound, fState]) el.addEventListener("input", applyFilter);
+  selAll.addEventListener("change", () => {
+    if (selAll.checked) for (const p of ctx.shown) ctx.selected.add(p.mac);
+    else for (const p of ctx.shown) ctx.selected.delete(p.mac);
+    render();
+  });
+  body.addEventListener("scroll", () => requestAnimationFrame(render), { passive: true });
+  body.addEventListener("change", (ev) => {
+    const mac = ev.target.dataset?.mac;
+    if (!mac) return;
+    if (ev.target.checked) ctx.selected.add(mac); else ctx.selected.delete(mac);
+    render();
+  });
+  ctx.onResize = () => render();
+  addEventListener("resize", ctx.onResize);
+  ctx.refs = loadRefs();
+  await Promise.all([reload(), loadStats(), ctx.refs]);
+}
+
+export function unmount() {
+  if (ctx?.onResize) removeEventListener("resize", ctx.onResize);
+  ctx = null;
+}
+
+async function loadRefs() {
+  const [users, templates] = await Promise.all([
+    api("GET", sitePath(ctx.site, "users")), api("GET", sitePath(ctx.site, "templates"))]);
+  Object.assign(ctx, { users, templates });
+}
+
+async function loadStats() {
+  const s = await api("GET", sitePath(ctx.site, "stats"));
+  put(ctx.charts, chart(s), firmwareBreakdown(s));
+}
+
+async function reload() {
+  const rows = await api("GET", sitePath(ctx.site, "phones"));
+  const now = Date.now() / 1000;
+  ctx.all = rows.map((p) => ({
+    ...p,
+    // One lower-case string per phone: a search is one `includes` per row.
+    key: [p.mac, p.mac.replace(/(..)(?!$)/g, "$1:"), p.extension, p.display_name, p.vendor, p.model,
+      p.firmware, p.ip, p.found_by].filter(Boolean).join(" ").toLowerCase(),
+    stale: !p.last_seen_at || now - p.last_seen_at > 86400,
+  }));
+  applyFilter();
+}
+
+/** Filters in memory and re-renders; the time it took is kept on the count (data-ms). */
+function applyFilter() {
+  const t0 = performance.now();
+  const q = ctx.search.value.trim().toLowerCase().split(/\s+/).filter(Boolean);
+  const vendor = ctx.fVendor.value, found = ctx.fFound.value, st = ctx.fState.value;
+  ctx.shown = ctx.all.filter((p) =>
+    (!vendor || p.vendor === vendor) && (!found || p.found_by === found) &&
+    (!st || (st === "unbound" ? !p.extension : st === "bound" ? !!p.extension : st === "stale" ? p.stale : p.credential_strength === "weak")) &&
+    q.every((w) => p.key.includes(w)));
+  ctx.body.scrollTop = 0;
+  render();
+  const ms = performance.now() - t0;
+  ctx.count.dataset.ms = ms.toFixed(1);
+  ctx.count.textContent = `${ctx.shown.length.toLocaleString()} of ${ctx.all.length.toLocaleString()} phones`;
+}
+
+function render() {
+  if (!ctx) return;
+  const { body, spacer, shown } = ctx;
+  spacer.style.height = `${shown.length * ROW}px`;
+  ctx.table.setAttribute("aria-rowcount", String(shown.length + 1));
+  const first = Math.max(0, Math.floor(body.scrollTop / ROW) - OVERSCAN);
+  const last = Math.min(shown.length, Math.ceil((body.scrollTop + body.clientHeight) / ROW) + OVERSCAN);
+  const rows = [];
+  for (let i = first; i < last; i++) rows.push(row(shown[i], i));
+  body.replaceChildren(spacer, ...rows);
+  if (!shown.length) body.append(h("p", { class: "empty" }, ctx.all.length ? "No phone matches." : "No phones yet."));
+  const n = ctx.selected.size;
+  ctx.bulk.querySelector("#sel-count").textContent = `${n} selected`;
+  for (const b of ctx.bulk.querySelectorAll("#bulk-reprovision, #bulk-reboot")) b.disabled = n === 0;
+  ctx.selAll.checked = shown.length > 0 && shown.every((p) => ctx.selected.has(p.mac));
+}
+
+function row(p, i) {
+  const r = h("div", { class: `vrow${i % 2 ? " odd" : ""}`, role: "row", "aria-rowindex": String(i + 2), dataset: { mac: p.mac } },
+    h("span", { role: "cell", class: "c-sel" }, h("input", { type: "checkbox", checked: ctx.selected.has(p.mac), dataset: { mac: p.mac }, "aria-label": `Select ${p.mac}` })),
+    h("span", { role: "cell" }, h("button", { type: "button", class: "link mono", onclick: () => edit(p) }, macText(p.mac))),
+    h("span", { role: "cell" }, p.extension ? `${p.extension} ${p.display_name ?? ""}` : h("button", { type: "button", class: "bind", onclick: () => edit(p) }, "Bind…")),
+    h("span", { role: "cell" }, `${p.vendor} ${p.model || ""}`),
+    h("span", { role: "cell", class: "mono" }, p.firmware ?? "–"),
+    h("span", { role: "cell", class: "mono" }, p.ip ? h("a", { href: `http://${p.ip}/`, target: "_blank", rel: "noopener noreferrer", title: "The phone's own web interface" }, p.ip) : "–"),
+    h("span", { role: "cell", class: p.stale ? "stale" : "" }, when(p.last_seen_at)),
+    h("span", { role: "cell" }, foundLabel[p.found_by] ?? p.found_by),
+    h("span", { role: "cell" }, badge(p)));
+  r.style.transform = `translateY(${i * ROW}px)`;
+  return r;
+}
+
+function badge(p) {
+  const s = p.credential_strength;
+  if (!s) return h("span", { class: "badge none" }, "no user");
+  const why = p.credential_findings.length ? p.credential_findings.join("; ") : "no findings";
+  return h("span", { class: `badge ${s}`, title: why, tabindex: "0", "aria-label": `${s}: ${why}` }, s);
+}
+
+const macText = (m) => m.replace(/(..)(?!$)/g, "$1:");
+
+async function act(action, macs = [...ctx.selected]) {
+  let queued = 0, pending = 0;
+  try {
+    for (let i = 0; i < macs.length; i += MAX_MACS) {
+      const r = await api("POST", sitePath(ctx.site, "actions"), { action, macs: macs.slice(i, i + MAX_MACS) });
+      queued += r.queued.length; pending += r.already_pending.length;
+    }
+    announce(`${action === "reboot" ? "Reboot" : "Re-provision"}: ${queued} queued for the relay${pending ? `, ${pending} already pending` : ""}.`);
+  } catch (e) {
+    announce(`Not queued: ${e.message}`);
+  }
+}
+
+/** The add/edit dialog (`p` null: a new phone). A failed save keeps every value typed. */
+async function edit(p) {
+  await ctx.refs;
+  const full = p ? await api("GET", sitePath(ctx.site, "phones", p.mac)) : {};
+  const isNew = !p;
+  const users = [["", "— no user —"], ...ctx.users.map((u) => [u.extension, `${u.extension} ${u.display_name ?? ""}`])];
+  const tpl = (vendor) => [["", "— vendor default —"], ...ctx.templates.filter((t) => !vendor || t.vendor === vendor).map((t) => [t.name, `${t.name} (${t.vendor})`])];
+  const err = h("p", { class: "error form-error", role: "alert", hidden: true });
+  const form = h("form", { novalidate: true, class: "grid-form" },
+    field({ label: "MAC address", name: "mac", value: full.mac ?? "", attrs: isNew ? { required: true, autocomplete: "off" } : { readonly: true } }),
+    field({ label: "Vendor", name: "vendor", value: full.vendor ?? "", options: isNew ? [["", "from the MAC"], ...VENDORS] : [full.vendor], hint: isNew ? "Leave as is to take it from the MAC's maker." : undefined }),
+    field({ label: "Model", name: "model", value: full.model ?? "" }),
+    field({ label: "Serial number", name: "serial_number", value: full.serial_number ?? "" }),
+    field({ label: "User (extension)", name: "user_extension", value: full.user_extension ?? "", options: users }),
+    field({ label: "Template", name: "template", value: full.template ?? "", options: tpl(full.vendor) }),
+    field({ label: "HTTP user (optional)", name: "http_user", value: full.http_user ?? "", attrs: { autocomplete: "off" } }),
+    field({ label: "HTTP password", name: "http_password", type: "password", hint: isNew ? "12-128 characters, with an HTTP user." : "Leave empty to keep the stored one.", attrs: { autocomplete: "new-password" } }),
+    err,
+    h("div", { class: "actions" }, h("button", { type: "submit", class: "primary" }, isNew ? "Add phone" : "Save")));
+  if (isNew) form.vendor.addEventListener("change", () => {
+    const sel = form.template, keep = sel.value;
+    put(sel, tpl(form.vendor.value).map(([v, t]) => h("option", { value: v, selected: v === keep }, t)));
+  });
+  const extra = p ? h("div", { class: "phone-actions" },
+    h("h3", {}, "This phone"),
+    h("dl", { class: "facts" },
+      h("dt", {}, "Found by"), h("dd", {}, foundLabel[full.found_by] ?? full.found_by),
+      h("dt", {}, "Last seen"), h("dd", {}, `${when(full.last_seen_at)}${full.ip ? ` from ${full.ip}` : ""}`),
+      h("dt", {}, "Last file"), h("dd", { class: "mono" }, full.last_file ?? "–"),
+      h("dt", {}, "User-Agent"), h("dd", { class: "mono" }, full.user_agent ?? "–"),
+      h("dt", {}, "Provisioning window"), h("dd", {}, full.window_open ? `open${full.window_closes_at ? ` until ${when(full.window_closes_at)}` : ""}` : "closed (first fetch done or expired)")),
+    h("div", { class: "actions" },
+      h("button", { type: "button", onclick: () => act("reprovision", [full.mac]) }, "Re-provision"),
+      h("button", { type: "button", onclick: () => act("reboot", [full.mac]) }, "Reboot"),
+      h("button", { type: "button", onclick: () => reopen(full.mac) }, "Reopen window"),
+      h("button", { type: "button", onclick: () => rotate(full.mac, d) }, "New provisioning URL"),
+      full.ip && h("a", { class: "button", href: `http://${full.ip}/`, target: "_blank", rel: "noopener noreferrer" }, "Web interface"),
+      h("button", { type: "button", class: "danger", onclick: () => remove(full.mac, d) }, "Delete phone"))) : null;
+  const d = dialog(isNew ? "Add a phone" : `Phone ${macText(full.mac)}`, h("div", {}, form, extra), { wide: true });
+  form.addEventListener("submit", async (ev) => {
+    ev.preventDefault();
+    clearErrors(form);
+    const v = values(form);
+    const body = {
+      model: v.model, serial_number: v.serial_number,
+      user_extension: v.user_extension || null, template: v.template || null,
+    };
+    if (v.http_user) { body.http_user = v.http_user; if (v.http_password || isNew) body.http_password = v.http_password; }
+    else if (full.http_user) body.http_user = null;
+    try {
+      if (isNew) {
+        if (v.vendor) body.vendor = v.vendor;
+        body.mac = v.mac;
+        const created = await api("POST", sitePath(ctx.site, "phones"), body);
+        showCreated(d, created);
+      } else {
+        await api("PATCH", sitePath(ctx.site, "phones", full.mac), body);
+        d.close();
+        announce(`Phone ${macText(full.mac)} saved.`);
+      }
+      await reload();
+    } catch (e) {
+      showError(form, e);
+    }
+  });
+}
+
+function showCreated(d, c) {
+  const url = c.provisioning_url;
+  put(d.querySelector("form").parentElement,
+    h("div", { class: "created", id: "created" },
+      h("p", {}, `Phone ${macText(c.mac)} (${c.vendor}) added. Give its vendor's redirection service this URL; it is shown only this once.`),
+      h("label", { for: "prov-url" }, "Provisioning URL"),
+      h("input", { id: "prov-url", readonly: true, value: url, class: "mono" }),
+      h("p", {}, "The phone will ask for ", h("code", { id: "prov-file" }, c.config_file), " under it."),
+      h("div", { class: "actions" },
+        h("button", { type: "button", onclick: () => navigator.clipboard?.writeText(url).then(() => announce("Copied.")) }, "Copy URL"),
+        h("button", { type: "button", class: "primary", onclick: () => d.close() }, "Done"))));
+}
+
+async function rotate(mac, d) {
+  if (!confirm("Issue a new provisioning URL? The phone's current URLs stop working.")) return;
+  try { showCreated(d, await api("POST", sitePath(ctx.site, "phones", mac, "rotate-token"))); } catch (e) { announce(e.message); }
+}
+
+async function reopen(mac) {
+  try { await api("POST", sitePath(ctx.site, "phones", mac, "reopen")); announce("The provisioning window is open again."); } catch (e) { announce(e.message); }
+}
+
+async function remove(mac, d) {
+  if (!confirm(`Delete phone ${macText(mac)}? Its URLs stop working.`)) return;
+  try {
+    await api("DELETE", sitePath(ctx.site, "phones", mac));
+    ctx.selected.delete(mac);
+    d.close();
+    announce(`Phone ${macText(mac)} deleted.`);
+    await reload();
+  } catch (e) { announce(e.message); }
+}

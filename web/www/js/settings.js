@@ -1,0 +1,64 @@
+// PnP settings: the site's PBX, star code, MAC lists, Additional Parameters, time and
+// polling. Only the fields changed are sent (PATCH); a refused save keeps the form as typed.
+
+import { api, sitePath } from "./api.js";
+import { h, put, field, values, showError, clearErrors, announce } from "./dom.js";
+
+const DEBUG = /^\[debug\][^[]*verbose\s*=\s*1/m;
+
+export async function mount(view, state) {
+  const s = await api("GET", sitePath(state.site));
+  const err = h("p", { class: "error form-error", role: "alert", hidden: true });
+  const debug = DEBUG.test(s.additional_params);
+  const form = h("form", { novalidate: true, id: "settings-form" },
+    h("fieldset", { class: "card" }, h("legend", {}, "PBX"),
+      h("div", { class: "row4" },
+        field({ label: "Site name", name: "name", value: s.name }),
+        field({ label: "PBX host", name: "pbx_host", value: s.pbx_host }),
+        field({ label: "PBX port", name: "pbx_port", type: "number", value: s.pbx_port, attrs: { min: "1", max: "65535" } }),
+        field({ label: "Star-code pattern", name: "star_code_pattern", value: s.star_code_pattern, hint: "e.g. *123*: dialling *123*201 binds the phone to 201. Empty: off." })),
+      "pnp_url" in s ? field({ label: "PnP sends phones to", name: "pnp_url", value: s.pnp_url, options: [["relay", "the LAN relay"], ["edge", "the edge"]] }) : null),
+    h("fieldset", { class: "card" }, h("legend", {}, "Which phones"),
+      h("div", { class: "row2" },
+        field({ label: "Allow list (MACs or prefixes)", name: "allow_macs", type: "textarea", value: s.allow_macs, hint: "One a line or comma-separated; empty: every MAC.", attrs: { rows: "4" } }),
+        field({ label: "Deny list", name: "deny_macs", type: "textarea", value: s.deny_macs, hint: "Deny wins over allow.", attrs: { rows: "4" } })),
+      h("div", { class: "row4" },
+        field({ label: "First-fetch window (seconds)", name: "window_secs", type: "number", value: s.window_secs, hint: "How long a newly bound phone may fetch its secrets for the first time." }),
+        field({ label: "Poll interval (minutes)", name: "poll_interval_minutes", type: "number", value: s.poll_interval_minutes, hint: "0: phones do not poll." }))),
+    h("fieldset", { class: "card" }, h("legend", {}, "Time and language"),
+      h("div", { class: "row4" },
+        field({ label: "NTP server", name: "ntp_server", value: s.ntp_server ?? "" }),
+        field({ label: "Time zone", name: "timezone", value: s.timezone ?? "", hint: "e.g. Europe/Berlin" }),
+        field({ label: "Language", name: "language", value: s.language ?? "", hint: "e.g. en, de" }))),
+    h("fieldset", { class: "card" }, h("legend", {}, "Additional Parameters"),
+      field({ label: "Additional Parameters (INI)", name: "additional_params", type: "textarea", value: s.additional_params,
+        hint: "[yealink], [snom], [snom-phone-settings], [fanvil], [fanvil-sip], [fanvil-tele], [fanvil-autoupdate], [grandstream], [htek], [debug]: merged over every config.", attrs: { rows: "10", class: "mono", spellcheck: "false" } }),
+      field({ label: "Debug: verbose logging on the phones ([debug] verbose = 1)", name: "debug", type: "checkbox", value: debug })),
+    err,
+    h("div", { class: "actions" }, h("button", { type: "submit", class: "primary" }, "Save settings")));
+  put(view, h("div", { class: "section-head" }, h("h2", {}, "PnP settings")),
+    h("p", { class: "intro" }, "TFTP on/off and the relay's listening addresses are the LAN relay's own configuration (", h("code", {}, "[tftp]"), " in its TOML file)."),
+    form);
+  form.debug.addEventListener("change", () => {
+    const ta = form.additional_params;
+    if (form.debug.checked && !DEBUG.test(ta.value)) ta.value = `${ta.value.replace(/\s*$/, "")}${ta.value.trim() ? "\n\n" : ""}[debug]\nverbose = 1\n`;
+    if (!form.debug.checked) ta.value = ta.value.replace(/\n*\[debug\]\s*\n\s*verbose\s*=\s*1\s*\n?/m, "\n").replace(/^\n+/, "");
+  });
+  form.addEventListener("submit", async (ev) => {
+    ev.preventDefault();
+    clearErrors(form);
+    const v = values(form);
+    delete v.debug;
+    const patch = {};
+    for (const [k, val] of Object.entries(v)) {
+      const typed = ["pbx_port", "window_secs", "poll_interval_minutes"].includes(k) ? Number(val)
+        : ["ntp_server", "timezone", "language"].includes(k) && val === "" ? null : val;
+      if (typed !== (s[k] ?? (typeof typed === "string" ? "" : null))) patch[k] = typed;
+    }
+    if (!Object.keys(patch).length) return announce("Nothing changed.");
+    try {
+      Object.assign(s, await api("PATCH", sitePath(state.site), patch));
+      announce("Settings saved.");
+    } catch (e) { showError(form, e); }
+  });
+}
