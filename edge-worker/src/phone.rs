@@ -333,6 +333,8 @@ fn site_settings(row: &PhoneRow) -> engine::SiteSettings {
         ntp_server: row.ntp_server.clone(),
         timezone: row.timezone.clone(),
         language: row.language.clone(),
+        // Only the LAN relay's PnP reads it; a config is the same in either mode.
+        pnp_url: engine::PnpUrl::default(),
     }
 }
 

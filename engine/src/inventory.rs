@@ -18,7 +18,7 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 use crate::detect::{detect, firmware_path, phonebook_path, PhoneRequest, Resource};
 use crate::error::Result;
@@ -73,6 +73,33 @@ pub struct SiteSettings {
     /// Language code.
     #[serde(default)]
     pub language: Option<String>,
+    /// Which provisioning URL SIP PnP hands the phones (see [`Site::pnp_url_for`]).
+    #[serde(default)]
+    pub pnp_url: PnpUrl,
+}
+
+/// Which provisioning URL a site's LAN relay sends in its SIP PnP NOTIFY: a site setting
+/// (`"relay"` or `"edge"` in the edge's admin API, its relay snapshot and a local inventory).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum PnpUrl {
+    /// The relay's own HTTP URL: phones fetch their files on the LAN (the default).
+    #[default]
+    Relay,
+    /// The phone's steady-state HTTPS URL on the edge ([`PhoneEntry::edge_url`]), so that it
+    /// is provisioned the same way in and out of the office; phones without one get the
+    /// relay's URL.
+    Edge,
+}
+
+impl PnpUrl {
+    /// `"relay"` or `"edge"`, as the setting is spelled.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Relay => "relay",
+            Self::Edge => "edge",
+        }
+    }
 }
 
 fn sip_port() -> u16 {
@@ -116,6 +143,13 @@ pub struct PhoneEntry {
     /// The name of its template; `None`: the vendor default.
     #[serde(default)]
     pub template: Option<String>,
+    /// Its steady-state base URL on the edge (`https://<edge>/p/<steady token>`, no trailing
+    /// `/`), which SIP PnP sends when the site's [`SiteSettings::pnp_url`] is
+    /// [`PnpUrl::Edge`]. The edge's snapshot carries it only for a site in that mode and
+    /// only for a phone the edge serves at that URL; it holds the phone's token, so it is as
+    /// secret as a SIP password and never logged.
+    #[serde(default)]
+    pub edge_url: Option<Secret<String>>,
 }
 
 /// A BLF key of a phone.
@@ -242,6 +276,80 @@ pub fn directory(users: &[Contact], external: &[Vec<Contact>]) -> Vec<Contact> {
     merge_contacts(std::iter::once(users).chain(external.iter().map(Vec::as_slice)))
 }
 
+/// The longest edge URL a phone may have (PnP sends it in one UDP datagram).
+const MAX_EDGE_URL: usize = 1024;
+
+/// An edge URL is `http://` or `https://` and a host, printable ASCII without spaces (it
+/// is sent as a NOTIFY body and written into configs). The error never repeats the URL: it
+/// holds a token.
+fn check_edge_url(url: &str) -> std::result::Result<(), &'static str> {
+    let rest = url
+        .strip_prefix("https://")
+        .or_else(|| url.strip_prefix("http://"))
+        .ok_or("the edge URL must start with https:// or http://")?;
+    if rest.is_empty() || rest.starts_with('/') {
+        return Err("the edge URL has no host");
+    }
+    if url.len() > MAX_EDGE_URL || !url.bytes().all(|b| b.is_ascii_graphic()) {
+        return Err("the edge URL must be at most 1024 printable ASCII characters, no spaces");
+    }
+    if url.ends_with('/') {
+        return Err("the edge URL must not end with /");
+    }
+    Ok(())
+}
+
+/// What SIP PnP sends a phone: [`Site::pnp_url_for`]. Its `Debug` leaves the URL out (an
+/// edge URL holds the phone's token).
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub struct PnpChoice<'a> {
+    /// Whose URL it is.
+    pub target: PnpUrl,
+    /// The URL (the relay's, or the phone's on the edge): never log it.
+    pub url: &'a str,
+    /// Why this one.
+    pub reason: PnpReason,
+}
+
+impl std::fmt::Debug for PnpChoice<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PnpChoice")
+            .field("target", &self.target)
+            .field("reason", &self.reason)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Why [`Site::pnp_url_for`] chose the URL it chose (for the relay's PnP log).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum PnpReason {
+    /// The site sends its phones to the relay.
+    RelayMode,
+    /// The site sends its phones to the edge, and this one has its edge URL.
+    EdgeMode,
+    /// Edge mode, but the site does not know the phone (yet).
+    UnknownPhone,
+    /// Edge mode, but the phone is not bound to a user (the relay may give it a star-code
+    /// provisioning account).
+    Unbound,
+    /// Edge mode, but the phone has no edge URL (a local inventory, or the edge does not
+    /// serve it at one: see the relay snapshot's docs).
+    NoEdgeUrl,
+}
+
+impl PnpReason {
+    /// A short lowercase description, for logs.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::RelayMode => "relay mode",
+            Self::EdgeMode => "edge mode",
+            Self::UnknownPhone => "edge mode, unknown phone",
+            Self::Unbound => "edge mode, phone not bound",
+            Self::NoEdgeUrl => "edge mode, phone has no edge URL",
+        }
+    }
+}
+
 /// Why a LAN request gets nothing (the shells answer both the same way).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Refusal {
@@ -297,6 +405,17 @@ impl Site {
     pub fn new(inv: Inventory) -> Result<Self> {
         let policy = MacPolicy::parse(&inv.site.allow_macs, &inv.site.deny_macs)?;
         let params = AdditionalParams::parse(&inv.site.additional_params)?;
+        for p in &inv.phones {
+            if let Some(url) = &p.edge_url {
+                check_edge_url(url.expose()).map_err(|e| {
+                    crate::error::Error::new(
+                        crate::error::ErrorKind::InvalidInput,
+                        format!("phone {}: {e}", p.mac),
+                    )
+                    .with_name("edge_url")
+                })?;
+            }
+        }
         let mut renderer = Renderer::new();
         for t in &inv.templates {
             renderer.load_saved(t.clone())?;
@@ -491,6 +610,43 @@ impl Site {
             .ok()
     }
 
+    /// The provisioning URL SIP PnP sends phone `mac`, and why; `None` for a MAC the site's
+    /// lists refuse (it gets no answer). `relay_base` is the relay's own URL (e.g.
+    /// `http://192.0.2.10:8480`).
+    ///
+    /// The phone's edge URL when the site's [`SiteSettings::pnp_url`] is [`PnpUrl::Edge`] and
+    /// the phone is bound and has one ([`PhoneEntry::edge_url`]); otherwise the relay's URL:
+    /// in relay mode, for a phone the site does not know or has not bound (which the relay
+    /// serves a star-code provisioning account, if the site has a star code), and for a
+    /// phone without an edge URL (a local inventory, or one the edge does not serve there).
+    pub fn pnp_url_for<'a>(&'a self, mac: &Mac, relay_base: &'a str) -> Option<PnpChoice<'a>> {
+        if !self.allows(mac) {
+            return None;
+        }
+        let relay = |reason| PnpChoice {
+            target: PnpUrl::Relay,
+            url: relay_base,
+            reason,
+        };
+        if self.inv.site.pnp_url == PnpUrl::Relay {
+            return Some(relay(PnpReason::RelayMode));
+        }
+        let Some(phone) = self.phone(mac) else {
+            return Some(relay(PnpReason::UnknownPhone));
+        };
+        if phone.user_extension.is_none() {
+            return Some(relay(PnpReason::Unbound));
+        }
+        Some(match &phone.edge_url {
+            Some(url) => PnpChoice {
+                target: PnpUrl::Edge,
+                url: url.expose(),
+                reason: PnpReason::EdgeMode,
+            },
+            None => relay(PnpReason::NoEdgeUrl),
+        })
+    }
+
     /// The site's star code (e.g. `*123*`), if self-binding is on.
     pub fn star_code(&self) -> Option<&str> {
         Some(self.inv.site.star_code_pattern.as_str()).filter(|s| !s.is_empty())
@@ -508,13 +664,19 @@ impl Site {
         }
         let mut inv = self.inv.clone();
         match inv.phones.iter_mut().find(|p| p.mac == mac) {
-            Some(p) => p.user_extension = Some(extension.to_owned()),
+            Some(p) => {
+                p.user_extension = Some(extension.to_owned());
+                // The edge learns of the binding from the relay: its URL for the phone is
+                // known good once the next snapshot carries it.
+                p.edge_url = None;
+            }
             None => inv.phones.push(PhoneEntry {
                 mac,
                 vendor,
                 model: String::new(),
                 user_extension: Some(extension.to_owned()),
                 template: None,
+                edge_url: None,
             }),
         }
         Self::new(inv)
@@ -713,6 +875,162 @@ mod tests {
         let added = site.with_binding(fresh, Vendor::Yealink, "201").unwrap();
         assert!(added.phone(&fresh).is_some());
         assert!(site.with_binding(fresh, Vendor::Yealink, "999").is_err());
+    }
+
+    const EDGE: &str = "https://edge.example.com/p/0123456789abcdef0123456789abcdef";
+
+    /// The test inventory in edge mode: every phone with an edge URL but the bound Snom.
+    fn edge_site() -> Site {
+        let mut inv = inventory();
+        inv.site.pnp_url = PnpUrl::Edge;
+        for p in &mut inv.phones {
+            p.edge_url = Some(Secret::new(format!("{EDGE}{}", p.mac.to_lower_hex())));
+        }
+        // The bound Snom has none (a local inventory, or one the edge does not serve).
+        inv.phones[1].edge_url = None;
+        Site::new(inv).unwrap()
+    }
+
+    fn choose(site: &Site, mac: &str) -> Option<(PnpUrl, String, PnpReason)> {
+        site.pnp_url_for(&Mac::parse(mac).unwrap(), BASE)
+            .map(|c| (c.target, c.url.to_owned(), c.reason))
+    }
+
+    #[test]
+    fn pnp_sends_the_edge_url_only_in_edge_mode_to_a_bound_phone_that_has_one() {
+        let site = edge_site();
+        assert_eq!(
+            choose(&site, "001565aabbcc"),
+            Some((
+                PnpUrl::Edge,
+                format!("{EDGE}001565aabbcc"),
+                PnpReason::EdgeMode
+            ))
+        );
+        let relay = |reason| Some((PnpUrl::Relay, BASE.to_owned(), reason));
+        assert_eq!(
+            choose(&site, "000413aabbcc"),
+            relay(PnpReason::NoEdgeUrl),
+            "bound, no edge URL"
+        );
+        assert_eq!(
+            choose(&site, "001565000009"),
+            relay(PnpReason::Unbound),
+            "unbound, even with an edge URL: the relay's star-code account"
+        );
+        assert_eq!(
+            choose(&site, "001565123456"),
+            relay(PnpReason::UnknownPhone)
+        );
+        assert_eq!(choose(&site, "001565dead00"), None, "denied: no answer");
+
+        // Relay mode (the default): the relay's URL for everyone, edge URLs or not.
+        let mut inv = site.inventory().clone();
+        inv.site.pnp_url = PnpUrl::default();
+        let relay_site = Site::new(inv).unwrap();
+        assert_eq!(
+            choose(&relay_site, "001565aabbcc"),
+            relay(PnpReason::RelayMode)
+        );
+        assert_eq!(choose(&relay_site, "001565dead00"), None);
+
+        // A star-code binding made on site drops the phone's edge URL until the edge's next
+        // snapshot brings it.
+        let rebound = site
+            .with_binding(Mac::parse("001565000009").unwrap(), Vendor::Yealink, "202")
+            .unwrap();
+        assert_eq!(
+            choose(&rebound, "001565000009"),
+            relay(PnpReason::NoEdgeUrl)
+        );
+
+        // The URL is never in a Debug.
+        let c = site
+            .pnp_url_for(&Mac::parse("001565aabbcc").unwrap(), BASE)
+            .unwrap();
+        let dbg = format!("{c:?} {:?}", site.inventory().phones);
+        assert!(!dbg.contains("0123456789abcdef"), "{dbg}");
+        assert!(dbg.contains("Edge"), "{dbg}");
+    }
+
+    #[test]
+    fn pnp_url_is_read_from_the_inventory_and_a_bad_value_is_refused() {
+        let json = |pnp: &str, phone: &str| {
+            format!(
+                r#"{{"site": {{"pbx_host": "pbx.example.com"{pnp}}},
+                    "phones": [{{"mac": "001565aabbcc", "vendor": "yealink", "user_extension": "201"{phone}}}]}}"#
+            )
+        };
+        let inv: Inventory = serde_json::from_str(&json("", "")).unwrap();
+        assert_eq!(inv.site.pnp_url, PnpUrl::Relay, "relay by default");
+        assert!(inv.phones[0].edge_url.is_none());
+        let inv: Inventory = serde_json::from_str(&json(
+            r#", "pnp_url": "edge""#,
+            &format!(r#", "edge_url": "{EDGE}""#),
+        ))
+        .unwrap();
+        assert_eq!(inv.site.pnp_url, PnpUrl::Edge);
+        assert_eq!(
+            inv.phones[0].edge_url.as_ref().map(|u| u.expose().as_str()),
+            Some(EDGE)
+        );
+        let inv: Inventory = serde_json::from_str(&json(r#", "pnp_url": "relay""#, "")).unwrap();
+        assert_eq!(inv.site.pnp_url, PnpUrl::Relay);
+        for bad in [r#""bogus""#, r#""Edge""#, r#""""#] {
+            let e = serde_json::from_str::<Inventory>(&json(&format!(r#", "pnp_url": {bad}"#), ""))
+                .unwrap_err()
+                .to_string();
+            assert!(
+                e.contains("unknown variant") && e.contains("`relay`") && e.contains("`edge`"),
+                "{bad}: {e}"
+            );
+        }
+        for bad in ["1", "null", "true"] {
+            assert!(
+                serde_json::from_str::<Inventory>(&json(&format!(r#", "pnp_url": {bad}"#), ""))
+                    .is_err(),
+                "{bad}"
+            );
+        }
+        assert_eq!(PnpUrl::Edge.as_str(), "edge");
+        assert_eq!(serde_json::to_string(&PnpUrl::Relay).unwrap(), r#""relay""#);
+        assert_eq!(serde_json::to_string(&PnpUrl::Edge).unwrap(), r#""edge""#);
+    }
+
+    #[test]
+    fn a_malformed_edge_url_is_refused_without_repeating_it() {
+        for bad in [
+            "ftp://edge.example.com/p/secret-token-1",
+            "https://",
+            "https:///p/secret-token-1",
+            "https://edge.example.com/p/secret token-1",
+            "https://edge.example.com/p/secret-token-1\\r\\nX: y",
+            "https://edge.example.com/p/secret-token-1/",
+            "edge.example.com/p/secret-token-1",
+        ] {
+            let inv: Inventory = serde_json::from_str(&format!(
+                r#"{{"site": {{"pbx_host": "h", "pnp_url": "edge"}},
+                    "phones": [{{"mac": "001565aabbcc", "vendor": "yealink", "edge_url": "{bad}"}}]}}"#
+            ))
+            .unwrap();
+            let e = Site::new(inv).unwrap_err();
+            assert_eq!(e.name(), Some("edge_url"), "{bad}");
+            let msg = e.to_string();
+            assert!(!msg.contains("secret"), "{bad}: {msg}");
+            assert!(msg.contains("001565aabbcc"), "{msg}");
+        }
+        let mut inv = inventory();
+        inv.phones[0].edge_url = Some(Secret::new(format!(
+            "https://e.example/{}",
+            "a".repeat(1100)
+        )));
+        assert!(Site::new(inv).is_err());
+        let mut inv = inventory();
+        inv.phones[0].edge_url = Some(Secret::new("http://192.0.2.1:8787/p/t".into()));
+        assert!(
+            Site::new(inv).is_ok(),
+            "plain HTTP (a dev edge) is a URL too"
+        );
     }
 
     #[test]

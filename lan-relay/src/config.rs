@@ -273,4 +273,53 @@ mod tests {
         assert!(load_inventory("[site]\npbx_host = \"pbx\"\ndeny_macs = \"zz\"\n").is_err());
         assert!(load_inventory("site = 1").is_err());
     }
+
+    #[test]
+    fn a_local_inventory_sets_pnp_url_and_edge_urls() {
+        let demo = load_inventory(DEMO_INVENTORY).unwrap();
+        assert_eq!(demo.inventory().site.pnp_url, engine::PnpUrl::Relay);
+        let mac = engine::Mac::parse("001565000001").unwrap();
+        let relay = "http://192.0.2.10:8480";
+        let inv = |pnp: &str, edge_url: &str| {
+            format!(
+                "[site]\npbx_host = \"pbx\"\n{pnp}\n[[users]]\nextension = \"201\"\nsip_password = \"pw\"\n\
+                 [[phones]]\nmac = \"001565000001\"\nvendor = \"yealink\"\nuser_extension = \"201\"\n{edge_url}\n"
+            )
+        };
+        let edge = "edge_url = \"https://edge.example.com/p/0123456789abcdef0123456789abcdef\"";
+        let site = load_inventory(&inv("pnp_url = \"edge\"", edge)).unwrap();
+        let c = site.pnp_url_for(&mac, relay).unwrap();
+        assert_eq!(c.target, engine::PnpUrl::Edge);
+        assert_eq!(
+            c.url,
+            "https://edge.example.com/p/0123456789abcdef0123456789abcdef"
+        );
+        // Edge mode without an edge URL (the usual local inventory): the relay's own.
+        let site = load_inventory(&inv("pnp_url = \"edge\"", "")).unwrap();
+        let c = site.pnp_url_for(&mac, relay).unwrap();
+        assert_eq!((c.target, c.url), (engine::PnpUrl::Relay, relay));
+        let site = load_inventory(&inv("pnp_url = \"relay\"", edge)).unwrap();
+        assert_eq!(
+            site.pnp_url_for(&mac, relay).map(|c| c.target),
+            Some(engine::PnpUrl::Relay)
+        );
+        // A bad value: the key, the line, and what it may be.
+        let e = load_inventory(&inv("pnp_url = \"https\"", "")).unwrap_err();
+        assert!(e.contains("pnp_url") || e.contains("line 3"), "{e}");
+        assert!(
+            e.contains("unknown variant") && e.contains("`relay`") && e.contains("`edge`"),
+            "{e}"
+        );
+        // A malformed edge URL names the field and the phone, never the URL.
+        let e = load_inventory(&inv(
+            "pnp_url = \"edge\"",
+            "edge_url = \"edge.example.com/p/secret-token\"",
+        ))
+        .unwrap_err();
+        assert!(
+            e.starts_with("edge_url: ") && e.contains("001565000001"),
+            "{e}"
+        );
+        assert!(!e.contains("secret-token"), "{e}");
+    }
 }

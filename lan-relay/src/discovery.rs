@@ -3,9 +3,13 @@
 //! [`Discovery`] is the relay's [`PnpHandler`]: every new PnP SUBSCRIBE is recorded in the
 //! [`Queue`] (as are unknown phones asking for their config by TFTP or HTTP) (MAC,
 //! vendor, model, firmware, address) for the next report to the edge
-//! (`POST /relay/v1/discovered`, see [`crate::sync`]), then answered with this relay's
-//! provisioning URL if the site's allow/deny lists let the MAC in; a denied MAC, or a
-//! SUBSCRIBE without one, gets silence.
+//! (`POST /relay/v1/discovered`, see [`crate::sync`]), then answered with the provisioning
+//! URL the engine picks ([`engine::Site::pnp_url_for`]): the phone's HTTPS URL on the edge
+//! when the site's `pnp_url` setting is `edge` and the phone has one, this relay's own URL
+//! otherwise. A MAC the site's allow/deny lists refuse, or a SUBSCRIBE without one, gets
+//! silence. Each decision is logged (at `info` with `[pnp] debug = true`, else `debug`)
+//! with `target = "edge"|"relay"` and the reason, never the URL: an edge URL holds the
+//! phone's token.
 
 use std::collections::BTreeMap;
 use std::sync::atomic::Ordering;
@@ -96,6 +100,7 @@ pub struct Discovery {
     queue: Arc<Queue>,
     provisioner: Arc<Provisioner>,
     metrics: Arc<Metrics>,
+    debug: bool,
 }
 
 impl Discovery {
@@ -105,7 +110,15 @@ impl Discovery {
             queue,
             provisioner,
             metrics,
+            debug: false,
         }
+    }
+
+    /// Logs each decision at `info` rather than `debug` (`[pnp] debug = true`).
+    #[must_use]
+    pub fn with_debug(mut self, debug: bool) -> Self {
+        self.debug = debug;
+        self
     }
 }
 
@@ -126,10 +139,16 @@ impl PnpHandler for Discovery {
             via: "pnp",
         });
         let site = self.provisioner.site()?;
-        if !site.allows(&mac) {
-            return None;
+        // `None`: the site's lists refuse the MAC; silence.
+        let choice = site.pnp_url_for(&mac, self.provisioner.base_url())?;
+        // Never the URL itself: an edge URL holds the phone's token.
+        let (target, reason) = (choice.target.as_str(), choice.reason.as_str());
+        if self.debug {
+            tracing::info!(%mac, target, reason, "PnP: provisioning URL chosen");
+        } else {
+            tracing::debug!(%mac, target, reason, "PnP: provisioning URL chosen");
         }
         self.metrics.pnp_answered.fetch_add(1, Ordering::Relaxed);
-        Some(self.provisioner.base_url().to_owned())
+        Some(choice.url.to_owned())
     }
 }

@@ -205,11 +205,14 @@ pub async fn run(
         _ => None,
     };
     let seen = provisioner.seen();
-    let discovery = Arc::new(discovery::Discovery::new(
-        Arc::clone(&seen),
-        Arc::clone(&provisioner),
-        Arc::clone(&metrics),
-    ));
+    let discovery = Arc::new(
+        discovery::Discovery::new(
+            Arc::clone(&seen),
+            Arc::clone(&provisioner),
+            Arc::clone(&metrics),
+        )
+        .with_debug(config.pnp.debug),
+    );
     let pnp = sockets.pnp.map(|socket| {
         tracing::info!(interface = %config.pnp.interface, port = config.pnp.port, "SIP multicast PnP");
         let pnp_config = sip::pnp::PnpConfig {

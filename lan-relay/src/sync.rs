@@ -82,12 +82,18 @@ pub fn compile(body: &str) -> Result<engine::Site, String> {
 }
 
 /// Writes `body` and `etag` into `dir` so that a crash leaves either the old or the new
-/// snapshot, never a torn one.
+/// snapshot, never a torn one. The files are the relay's own (mode 0600): the snapshot holds
+/// SIP passwords and the phones' edge URLs.
 pub fn save(dir: &Path, body: &str, etag: &str) -> std::io::Result<()> {
     std::fs::create_dir_all(dir)?;
     for (name, data) in [(ETAG, etag), (SNAPSHOT, body)] {
         let tmp = dir.join(format!(".{name}.tmp"));
         let mut f = std::fs::File::create(&tmp)?;
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt as _;
+            f.set_permissions(std::fs::Permissions::from_mode(0o600))?;
+        }
         f.write_all(data.as_bytes())?;
         f.sync_all()?;
         std::fs::rename(&tmp, dir.join(name))?;
@@ -423,6 +429,19 @@ mod tests {
         let (site, etag) = load_saved(&dir).unwrap();
         assert_eq!(etag, "\"abc\"");
         assert_eq!(site.inventory().phones.len(), 1);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt as _;
+            let mode = std::fs::metadata(dir.join(SNAPSHOT))
+                .unwrap()
+                .permissions()
+                .mode();
+            assert_eq!(
+                mode & 0o777,
+                0o600,
+                "the snapshot holds secrets: owner only"
+            );
+        }
         std::fs::write(dir.join(SNAPSHOT), "{").unwrap();
         assert!(load_saved(&dir).is_none());
         let _ = std::fs::remove_dir_all(&dir);

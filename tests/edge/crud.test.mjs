@@ -87,6 +87,34 @@ test("sites: list, update settings (validated, merged), delete with everything i
   assert.equal(res.status, 404);
 });
 
+test("sites: pnp_url is relay by default, edge or relay on create and PATCH, anything else refused", async () => {
+  const id = await newSite("PnP");
+  assert.equal((await api("GET", `/sites/${id}`)).body.pnp_url, "relay", "relay by default");
+  const edge = await api("PATCH", `/sites/${id}`, { pnp_url: "edge" });
+  assert.equal(edge.status, 200, JSON.stringify(edge.body));
+  assert.equal(edge.body.pnp_url, "edge");
+  assert.equal((await api("GET", `/sites/${id}`)).body.pnp_url, "edge");
+  assert.ok((await api("GET", "/sites")).body.some((s) => s.id === id && s.pnp_url === "edge"));
+  const row = await db.prepare("SELECT pnp_url FROM sites WHERE id = ?1").bind(id).first();
+  assert.equal(row.pnp_url, "edge");
+  // Another field's PATCH keeps it.
+  assert.equal((await api("PATCH", `/sites/${id}`, { pbx_port: 5070 })).body.pnp_url, "edge");
+  for (const bad of ["bogus", "EDGE", "", "https", null, 1, true, ["edge"]]) {
+    const err = await refused("PATCH", `/sites/${id}`, { pnp_url: bad }, "pnp_url");
+    if (typeof bad === "string") assert.match(err.error, /relay.*edge/, err.error);
+  }
+  assert.equal((await api("GET", `/sites/${id}`)).body.pnp_url, "edge", "still edge after the refusals");
+  const back = await api("PATCH", `/sites/${id}`, { pnp_url: "relay" });
+  assert.equal(back.body.pnp_url, "relay");
+  // On create: taken, and refused like any other field.
+  const created = await api("POST", "/sites", { name: "Edge PnP", pbx_host: "pbx.example.com", pnp_url: "edge" });
+  assert.equal(created.status, 201);
+  assert.equal(created.body.pnp_url, "edge");
+  await refused("POST", "/sites", { name: "Bad PnP", pbx_host: "pbx.example.com", pnp_url: "tftp" }, "pnp_url");
+  // The database refuses a value the API would never write.
+  await assert.rejects(db.prepare("UPDATE sites SET pnp_url = 'bogus' WHERE id = ?1").bind(id).run());
+});
+
 test("users: list with audits, update (password, rename keeps the phone), delete unbinds", async () => {
   const site = await newSite("Users");
   const created = await api("POST", `/sites/${site}/users`, { extension: "200", sip_password: "200200", voicemail_pin: "1234", display_name: "Ann" });

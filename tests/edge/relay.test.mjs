@@ -475,3 +475,75 @@ test("star-code binding reported by the relay: the phone is bound, its window re
   const otherPhone = await (await api("GET", `/sites/${other.id}/phones/001565999001`)).json();
   assert.equal(otherPhone.user_extension, null, "another site's phone untouched");
 });
+
+test("pnp_url: the snapshot carries each served phone's edge URL only in edge mode, and that URL serves the phone", async () => {
+  const site = await newSite("PnP URL office");
+  for (const [ext, pw] of [["601", "Edge-Vq9-kL2m-Zt7x"], ["602", "Edge-Kp3-wQ8y-Nn5u"], ["603", "Edge-Hq2-vP9x-Lm4t"], ["604", "Edge-Zr8w-Xs7v-Pw4r"]]) {
+    await api("POST", `/sites/${site.id}/users`, { extension: ext, sip_password: pw });
+  }
+  const add = async (body) => (await (await api("POST", `/sites/${site.id}/phones`, body)).json()).id;
+  const ids = {
+    "001565600001": await add({ mac: "001565600001", model: "T46S", user_extension: "601" }), // served at the edge
+    "001565600002": await add({ mac: "001565600002" }), // unbound: no config at the edge
+    "001565600003": await add({ mac: "001565600003", user_extension: "602" }), // HTTP Basic: a fresh phone cannot answer
+    "001565600004": await add({ mac: "001565600004", user_extension: "603" }), // window closed unused
+    "000413600005": await add({ mac: "000413600005", user_extension: "604" }), // a Snom, served too
+  };
+  assert.equal((await api("PATCH", `/sites/${site.id}/phones/001565600003`, { http_user: "desk", http_password: "Zt7x-Pw4r-Vq9k" })).status, 200);
+  await db.prepare("UPDATE phones SET assigned_at = 0 WHERE mac = '001565600004'").run();
+
+  // Relay mode (the default): the setting is in the snapshot, no phone has an edge URL.
+  const first = await snapshot(site.token);
+  const etag = first.headers.get("etag");
+  const relayMode = await first.json();
+  assert.equal(relayMode.site.pnp_url, "relay");
+  assert.equal(relayMode.phones.length, 5);
+  assert.ok(relayMode.phones.every((p) => !("edge_url" in p)), JSON.stringify(relayMode.phones));
+
+  // Edge mode: a new snapshot (new ETag) with the URL of each phone the edge serves.
+  assert.equal((await api("PATCH", `/sites/${site.id}`, { pnp_url: "edge" })).status, 200);
+  assert.equal((await snapshot(site.token, etag)).status, 200, "the setting changes the ETag");
+  const res = await snapshot(site.token);
+  const edgeEtag = res.headers.get("etag");
+  const edgeMode = await res.json();
+  assert.equal(edgeMode.site.pnp_url, "edge");
+  const urls = Object.fromEntries(edgeMode.phones.map((p) => [p.mac, p.edge_url]));
+  assert.deepEqual(urls, {
+    "001565600001": `https://edge.example.com/p/${steadyToken(ids["001565600001"])}`,
+    "001565600002": undefined,
+    "001565600003": undefined,
+    "001565600004": undefined,
+    "000413600005": `https://edge.example.com/p/${steadyToken(ids["000413600005"])}`,
+  });
+  assert.equal((await snapshot(site.token, edgeEtag)).status, 304, "stable while nothing changes");
+
+  // The URL serves the phone's config, as the phone asks for it, and the config keeps it there.
+  const ua = "Yealink SIP-T46S 66.86.0.15 00:15:65:60:00:01";
+  const fetchCfg = (base) => mf.dispatchFetch(`${base}/001565600001.cfg`, { headers: { "User-Agent": ua, "CF-Connecting-IP": "198.51.100.7" } });
+  const served = await fetchCfg(urls["001565600001"]);
+  assert.equal(served.status, 200);
+  const cfg = await served.text();
+  assert.match(cfg, /account\.1\.password = Edge-Vq9-kL2m-Zt7x\n/);
+  assert.ok(cfg.includes(`static.auto_provision.server.url = ${urls["001565600001"]}`), cfg);
+  const snom = await mf.dispatchFetch(`${urls["000413600005"]}/000413600005.xml`, {
+    headers: { "User-Agent": "Mozilla/4.0 (compatible; snomD785-SIP 10.1.33.33 2010.12-00004-g9ba52f5 000413600005 SXM:0 UXM:0)", "CF-Connecting-IP": "198.51.100.7" },
+  });
+  assert.equal(snom.status, 200);
+  assert.match(await snom.text(), /Edge-Zr8w-Xs7v-Pw4r/);
+
+  // Rotating the phone's token changes its URL, and so the snapshot; the old URL is dead.
+  const rotated = await api("POST", `/sites/${site.id}/phones/001565600001/rotate-token`);
+  assert.equal(rotated.status, 201);
+  const after = await snapshot(site.token, edgeEtag);
+  assert.equal(after.status, 200, "rotation changes the ETag");
+  const newUrl = (await after.json()).phones.find((p) => p.mac === "001565600001").edge_url;
+  assert.equal(newUrl, `https://edge.example.com/p/${steadyToken(ids["001565600001"], 1)}`);
+  assert.equal((await fetchCfg(urls["001565600001"])).status, 404, "the old URL stops working");
+  assert.equal((await fetchCfg(newUrl)).status, 200);
+
+  // Back to relay mode: the edge URLs leave the snapshot.
+  assert.equal((await api("PATCH", `/sites/${site.id}`, { pnp_url: "relay" })).status, 200);
+  const back = await (await snapshot(site.token)).json();
+  assert.equal(back.site.pnp_url, "relay");
+  assert.ok(back.phones.every((p) => !("edge_url" in p)));
+});

@@ -370,3 +370,118 @@ test("star code: a fresh phone registers at the relay, dials *123*330, is bound 
   phone.close();
   await mf.dispose();
 });
+
+test("PnP URL per site setting: in edge mode a bound phone's NOTIFY carries its edge URL, which serves it; in relay mode the relay's", async () => {
+  const dgram = await import("node:dgram");
+  const { mf } = await start({ port: 0 });
+  const edge = (await mf.ready).toString().replace(/\/$/, "");
+  const api = async (method, p, body) => {
+    const res = await fetch(`${edge}/api${p}`, {
+      method,
+      headers: { Authorization: `Bearer ${ADMIN_TOKEN}`, "Content-Type": "application/json" },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    assert.ok(res.status < 300, `${method} ${p}: ${res.status} ${await res.clone().text()}`);
+    return res.json();
+  };
+  const site = await api("POST", "/sites", { name: "Edge PnP office", pbx_host: "pbx.edgepnp.example", pnp_url: "edge" });
+  await api("POST", `/sites/${site.id}/users`, { extension: "340", sip_password: "EdgePnp-Vq9-kL2m" });
+  const bound = "0015650a0b0e";
+  await api("POST", `/sites/${site.id}/phones`, { mac: bound, model: "T46S", user_extension: "340" });
+  const { relay_token } = await api("POST", `/sites/${site.id}/relay-token`);
+  const sub = path.join(dir, "pnpurl");
+  rmSync(sub, { recursive: true, force: true });
+  (await import("node:fs")).mkdirSync(sub);
+  writeFileSync(path.join(sub, "token"), relay_token);
+
+  const phone = dgram.createSocket("udp4");
+  await new Promise((r) => phone.bind(0, "127.0.0.1", r));
+  const phonePort = phone.address().port;
+  const inbox = [];
+  phone.on("message", (m, rinfo) => {
+    const text = m.toString();
+    inbox.push(text);
+    if (text.startsWith("NOTIFY")) {
+      const head = text.split("\r\n\r\n")[0].split("\r\n");
+      const keep = head.filter((l) => /^(via|from|to|call-id|cseq):/i.test(l));
+      phone.send(["SIP/2.0 200 OK", ...keep, "Content-Length: 0", "", ""].join("\r\n"), rinfo.port, rinfo.address);
+    }
+  });
+  const pnpPort = await new Promise((resolve) => {
+    const s = dgram.createSocket("udp4");
+    s.bind(0, "127.0.0.1", () => {
+      const p = s.address().port;
+      s.close(() => resolve(p));
+    });
+  });
+  const httpPort = await freePort();
+  const relayUrl = `http://127.0.0.1:${httpPort}`;
+  const config = path.join(sub, "relay.toml");
+  writeFileSync(
+    config,
+    `state_dir = "${sub}/state"\n[http]\nlisten = "127.0.0.1:${httpPort}"\n[tftp]\nenabled = false\n[starcode]\nenabled = false\n` +
+      `[pnp]\ninterface = "127.0.0.1"\nport = ${pnpPort}\ndebug = true\n` +
+      `[edge]\nurl = "${edge}"\ntoken_file = "${sub}/token"\npoll_secs = 1\nphone_sip_port = ${phonePort}\n`,
+  );
+  const relay = startRelay(config);
+  const ua = "Yealink SIP-T46S 66.86.0.15 00:15:65:0a:0b:0e";
+  await until("the relay's first sync", async () => (await fetch(`${relayUrl}/${bound}.cfg`, { headers: { "User-Agent": ua } })).status === 200);
+
+  const subscribe = (mac, callId) =>
+    [
+      `SUBSCRIBE sip:MAC%3a${mac}@224.0.1.75 SIP/2.0`,
+      `Via: SIP/2.0/UDP 127.0.0.1:${phonePort};branch=z9hG4bK${callId};rport`,
+      `From: <sip:MAC%3a${mac}@224.0.1.75>;tag=${callId}`,
+      `To: <sip:MAC%3a${mac}@224.0.1.75>`,
+      `Call-ID: ${callId}@127.0.0.1`,
+      "CSeq: 1 SUBSCRIBE",
+      `Contact: <sip:127.0.0.1:${phonePort}>`,
+      'Event: ua-profile;profile-type="device";vendor="Yealink";model="T46S";version="66.86.0.15"',
+      "Expires: 0",
+      "Max-Forwards: 70",
+      "Content-Length: 0",
+      "",
+      "",
+    ].join("\r\n");
+  const notifyBody = (callId) => {
+    const n = inbox.find((m) => m.startsWith("NOTIFY") && m.includes(`Call-ID: ${callId}@127.0.0.1`));
+    return n && n.split("\r\n\r\n")[1];
+  };
+
+  // Edge mode, bound phone: its steady-state URL on the edge, which serves it its config.
+  phone.send(subscribe(bound, "edge1"), pnpPort, "127.0.0.1");
+  const edgeUrl = await until("the NOTIFY with the edge URL", async () => notifyBody("edge1"));
+  assert.match(edgeUrl, new RegExp(`^${edge.replace(/[.]/g, "\\.")}/p/[0-9a-f]{32}$`), edgeUrl);
+  const cfgRes = await fetch(`${edgeUrl}/${bound}.cfg`, { headers: { "User-Agent": ua } });
+  assert.equal(cfgRes.status, 200);
+  const cfg = await cfgRes.text();
+  assert.match(cfg, /account\.1\.password = EdgePnp-Vq9-kL2m\n/);
+  assert.ok(cfg.includes(`static.auto_provision.server.url = ${edgeUrl}`), "the phone stays on the edge");
+  // Edge mode, a phone the edge does not serve (fresh, unbound): the relay's URL.
+  phone.send(subscribe("001565777778", "fresh1"), pnpPort, "127.0.0.1");
+  assert.equal(await until("the fresh phone's NOTIFY", async () => notifyBody("fresh1")), relayUrl);
+  // The PnP debug log says which and why, never the URL (its token).
+  const plainLog = () => relay.log().replace(/\x1b\[[0-9;]*m/g, "");
+  await until("the decisions in the PnP debug log", async () =>
+    plainLog().includes(`mac=${bound} target="edge" reason="edge mode"`) &&
+    plainLog().includes('mac=001565777778 target="relay" reason="edge mode, unknown phone"'));
+  const token = edgeUrl.split("/p/")[1];
+  assert.ok(!relay.log().includes(token), "the edge URL's token is never logged");
+
+  // Relay mode: the same phone now gets the relay's URL.
+  await api("PATCH", `/sites/${site.id}`, { pnp_url: "relay" });
+  let n = 0;
+  const relayBody = await until("the NOTIFY with the relay's URL", async () => {
+    const id = `relay${++n}`;
+    phone.send(subscribe(bound, id), pnpPort, "127.0.0.1");
+    await sleep(300);
+    const body = notifyBody(id);
+    return body === relayUrl && body;
+  });
+  assert.equal(relayBody, relayUrl);
+  assert.ok(plainLog().includes(`mac=${bound} target="relay" reason="relay mode"`));
+  assert.ok(!relay.log().includes(token));
+  relay.child.kill("SIGTERM");
+  phone.close();
+  await mf.dispose();
+});

@@ -49,6 +49,10 @@ pub(crate) struct Settings {
     /// How long a newly assigned phone may fetch its secrets for the first time.
     #[serde(default = "window")]
     window_secs: u32,
+    /// Which provisioning URL the site's LAN relay sends by SIP PnP: `"relay"` (its own, the
+    /// default) or `"edge"` (each phone's steady-state URL here; see `crate::relay`).
+    #[serde(default)]
+    pnp_url: engine::PnpUrl,
 }
 
 fn sip_port() -> u16 {
@@ -69,10 +73,16 @@ pub(crate) struct Site {
     settings: Settings,
 }
 
+impl Site {
+    pub(crate) fn pnp_url(&self) -> engine::PnpUrl {
+        self.settings.pnp_url
+    }
+}
+
 /// The columns of [`Site`], for `SELECT`s.
 pub(crate) const SITE_COLUMNS: &str =
     "id, name, pbx_host, pbx_port, allow_macs, deny_macs, additional_params, \
-     poll_interval_minutes, star_code_pattern, ntp_server, timezone, language, window_secs";
+     poll_interval_minutes, star_code_pattern, ntp_server, timezone, language, window_secs, pnp_url";
 
 /// Every rule a site's settings must meet; the error names the field.
 fn validate(s: &Settings) -> ApiResult<()> {
@@ -149,6 +159,7 @@ fn settings_params(s: &Settings) -> Vec<wasm_bindgen::JsValue> {
         opt(s.timezone.as_deref()),
         opt(s.language.as_deref()),
         f64::from(s.window_secs).into(),
+        s.pnp_url.as_str().into(),
     ]
 }
 
@@ -164,7 +175,7 @@ pub(crate) async fn create(ctx: &Ctx<'_>, body: Option<&str>) -> ApiResult<Respo
         .db
         .prepare(format!(
             "INSERT INTO sites ({SITE_COLUMNS}, created_at, updated_at) \
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?14)"
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?15)"
         ))
         .bind(&params)?;
     ctx.db
@@ -193,7 +204,8 @@ pub(crate) async fn update(ctx: &Ctx<'_>, id: &str, body: Option<&str>) -> ApiRe
         .prepare(
             "UPDATE sites SET name = ?2, pbx_host = ?3, pbx_port = ?4, allow_macs = ?5, deny_macs = ?6, \
              additional_params = ?7, poll_interval_minutes = ?8, star_code_pattern = ?9, ntp_server = ?10, \
-             timezone = ?11, language = ?12, window_secs = ?13, updated_at = ?14 WHERE id = ?1",
+             timezone = ?11, language = ?12, window_secs = ?13, pnp_url = ?14, updated_at = ?15 \
+             WHERE id = ?1",
         )
         .bind(&params)?;
     ctx.db

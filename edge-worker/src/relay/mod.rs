@@ -29,9 +29,24 @@
 //! `{"site", "users", "phones", "blf_keys", "templates", "uri_mappings", "firmware",
 //! "phonebook"}`. `200` with a strong `ETag` (the SHA-256 of the body, quoted); a request
 //! with `If-None-Match: <that ETag>` gets `304` with no body while nothing changed, so an
-//! idle site costs one tiny round trip per poll. It holds SIP passwords. Phones the relay
-//! reported (below) are in `phones` with `user_extension: null` once added, so the ETag
-//! changes when one is.
+//! idle site costs one tiny round trip per poll. Phones the relay reported (below) are in
+//! `phones` with `user_extension: null` once added, so the ETag changes when one is.
+//!
+//! It is a secret document: it holds the users' SIP passwords and, in edge mode, the
+//! phones' steady-state URLs (below), each as good as the phone's token. The relay keeps it
+//! as such and never logs it.
+//!
+//! `site.pnp_url` is the site's setting for SIP PnP (`"relay"` or `"edge"`, see
+//! `engine::Site::pnp_url_for`). When it is `"edge"`, each phone the edge serves its config
+//! to right now also has `edge_url`: `<origin>/p/<steady-state token>`, its base URL here
+//! exactly as a served config writes it, where `<origin>` is the one the relay reached this
+//! edge at (the same public origin the phones use). The relay sends it in its PnP NOTIFY;
+//! the phone fetches `<edge_url>/<its file>`. "Serves right now" means: bound to a user, of
+//! a maker this system configures, no HTTP Basic credentials (a phone fresh out of the box
+//! has none to answer a challenge with) and its provisioning window open (or its secrets
+//! fetched before). A phone without `edge_url` gets the relay's own URL. Rotating a phone's
+//! token, binding or unbinding it, a window closing unused and a change of the setting all
+//! change the snapshot, and so its ETag. In `"relay"` mode no phone has `edge_url`.
 //!
 //! # `POST /relay/v1/discovered`
 //! The phones the relay saw on the LAN (SIP PnP SUBSCRIBE, TFTP or HTTP requests):
@@ -107,7 +122,7 @@ mod actions;
 mod bind;
 mod discovered;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use worker::{D1Database, Date, Env, Headers, Method, Request, Response, Result};
 
 use crate::admin::sites::{Site, SITE_COLUMNS};
@@ -136,7 +151,7 @@ pub(crate) async fn handle(mut req: Request, env: &Env, path: &str) -> Result<Re
     let now = Date::now().as_millis() / 1000;
     let method = req.method();
     let result = match (&method, path) {
-        (Method::Get, "snapshot") => return snapshot(&req, &db, site).await,
+        (Method::Get, "snapshot") => return snapshot(&req, env, &db, site, now).await,
         (Method::Post, "discovered") => match body(&mut req).await? {
             Ok(b) => discovered::report(env, &db, &site.id, now, &b).await,
             Err(e) => Err(e),
@@ -244,7 +259,7 @@ fn not_allowed(allow: &str) -> Result<Response> {
 struct Snapshot {
     site: Site,
     users: Vec<serde_json::Value>,
-    phones: Vec<serde_json::Value>,
+    phones: Vec<SnapshotPhone>,
     blf_keys: Vec<serde_json::Value>,
     templates: Vec<serde_json::Value>,
     uri_mappings: Vec<serde_json::Value>,
@@ -252,20 +267,113 @@ struct Snapshot {
     phonebook: Vec<serde_json::Value>,
 }
 
+/// A phone as the snapshot carries it (`engine::PhoneEntry`).
+#[derive(Serialize)]
+struct SnapshotPhone {
+    mac: String,
+    vendor: String,
+    model: String,
+    user_extension: Option<String>,
+    template: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    edge_url: Option<String>,
+}
+
+/// A phone's row for the snapshot: what it carries, and what its `edge_url` depends on.
+#[derive(Deserialize)]
+struct SnapshotPhoneRow {
+    id: String,
+    mac: String,
+    vendor: String,
+    model: String,
+    user_extension: Option<String>,
+    template: Option<String>,
+    token_generation: f64,
+    assigned_at: f64,
+    first_fetch_at: Option<f64>,
+    http_user: Option<String>,
+    window_secs: f64,
+}
+
+impl SnapshotPhoneRow {
+    /// Whether the phone route (`crate::phone`) serves this phone's config at its steady
+    /// URL now, to a phone that knows nothing but that URL: bound, of a maker this system
+    /// configures, no HTTP Basic challenge, the window open (the MAC lists are the site's,
+    /// which the relay applies itself).
+    fn edge_serves(&self, now: u64) -> bool {
+        self.user_extension.is_some()
+            && self
+                .vendor
+                .parse::<engine::Vendor>()
+                .is_ok_and(|v| v.is_provisioned())
+            && self.http_user.is_none()
+            && engine::window_open(
+                self.assigned_at as u64,
+                self.first_fetch_at.map(|t| t as u64),
+                now,
+                self.window_secs as u64,
+            )
+    }
+}
+
+/// The site's phones; in edge mode with the `edge_url` of each one the edge serves, under
+/// `origin`.
+async fn snapshot_phones(
+    env: &Env,
+    db: &D1Database,
+    site: &Site,
+    origin: &str,
+    now: u64,
+) -> Result<Vec<SnapshotPhone>> {
+    let rows = db
+        .prepare(
+            "SELECT p.id, p.mac, p.vendor, p.model, u.extension AS user_extension, t.name AS template, \
+             p.token_generation, p.assigned_at, p.first_fetch_at, p.http_user, s.window_secs \
+             FROM phones p JOIN sites s ON s.id = p.site_id LEFT JOIN users u ON u.id = p.user_id \
+             LEFT JOIN templates t ON t.id = p.template_id WHERE p.site_id = ?1 ORDER BY p.mac",
+        )
+        .bind(&[site.id.as_str().into()])?
+        .all()
+        .await?
+        .results::<SnapshotPhoneRow>()?;
+    let key = match site.pnp_url() {
+        engine::PnpUrl::Edge => Some(env.secret(crate::TOKEN_KEY)?.to_string()),
+        engine::PnpUrl::Relay => None,
+    };
+    Ok(rows
+        .into_iter()
+        .map(|r| {
+            let edge_url = key.as_ref().filter(|_| r.edge_serves(now)).map(|k| {
+                let steady = engine::steady_token(k.as_bytes(), &r.id, r.token_generation as u32);
+                crate::phone::base_url(origin, &steady)
+            });
+            SnapshotPhone {
+                mac: r.mac,
+                vendor: r.vendor,
+                model: r.model,
+                user_extension: r.user_extension,
+                template: r.template,
+                edge_url,
+            }
+        })
+        .collect())
+}
+
 /// `GET /relay/v1/snapshot` for the authenticated `site`.
-async fn snapshot(req: &Request, db: &D1Database, site: Site) -> Result<Response> {
+async fn snapshot(
+    req: &Request,
+    env: &Env,
+    db: &D1Database,
+    site: Site,
+    now: u64,
+) -> Result<Response> {
     let all = |sql: &str| {
         let stmt = db.prepare(sql).bind(&[site.id.as_str().into()]);
         async move { stmt?.all().await?.results::<serde_json::Value>() }
     };
     let snap = Snapshot {
         users: all("SELECT extension, auth_name, sip_password, display_name, voicemail_pin FROM users WHERE site_id = ?1 ORDER BY extension").await?,
-        phones: all(
-            "SELECT p.mac, p.vendor, p.model, u.extension AS user_extension, t.name AS template \
-             FROM phones p LEFT JOIN users u ON u.id = p.user_id LEFT JOIN templates t ON t.id = p.template_id \
-             WHERE p.site_id = ?1 ORDER BY p.mac",
-        )
-        .await?,
+        phones: snapshot_phones(env, db, &site, &crate::origin(req), now).await?,
         blf_keys: all(
             "SELECT p.mac, b.position, b.extension, b.label, b.line, b.pickup_prefix FROM blf_keys b \
              JOIN phones p ON p.id = b.phone_id WHERE p.site_id = ?1 ORDER BY p.mac, b.position",
