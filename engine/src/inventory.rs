@@ -64,6 +64,11 @@ pub struct SiteSettings {
     /// The star code for self-binding (e.g. `*123*`), empty: off.
     #[serde(default)]
     pub star_code_pattern: String,
+    /// Whether self-binding also wants the user's voicemail PIN after the extension
+    /// (`*123*200*1234`): without it, anyone on the LAN who knows the code can bind a phone
+    /// to any extension and so receive its SIP password.
+    #[serde(default)]
+    pub star_code_pin: bool,
     /// NTP server.
     #[serde(default)]
     pub ntp_server: Option<String>,
@@ -347,6 +352,70 @@ impl PnpReason {
             Self::Unbound => "edge mode, phone not bound",
             Self::NoEdgeUrl => "edge mode, phone has no edge URL",
         }
+    }
+}
+
+/// What a phone dialled after the site's star-code pattern: `<extension>` or
+/// `<extension>*<PIN>` (the user's voicemail PIN, when the site wants it:
+/// [`SiteSettings::star_code_pin`]). Its `Debug` leaves the PIN out.
+#[derive(Clone, PartialEq, Eq)]
+pub struct StarCode {
+    /// The extension to bind to: 1 to 32 letters or digits.
+    pub extension: String,
+    /// The PIN dialled after it: 1 to 16 digits.
+    pub pin: Option<Secret<String>>,
+}
+
+impl StarCode {
+    /// Parses the number a phone dialled (the Request-URI user, percent-decoded) against
+    /// the site's `pattern` (e.g. `*123*`); `None` when it is not a star code.
+    pub fn parse(number: &str, pattern: &str) -> Option<Self> {
+        if pattern.is_empty() {
+            return None;
+        }
+        let rest = number.strip_prefix(pattern)?;
+        let (extension, pin) = match rest.split_once('*') {
+            Some((e, p)) => (e, Some(p)),
+            None => (rest, None),
+        };
+        let ext_ok = (1..=32).contains(&extension.len())
+            && extension.bytes().all(|b| b.is_ascii_alphanumeric());
+        let pin_ok = pin
+            .is_none_or(|p| (1..=16).contains(&p.len()) && p.bytes().all(|b| b.is_ascii_digit()));
+        (ext_ok && pin_ok).then(|| Self {
+            extension: extension.to_owned(),
+            pin: pin.map(|p| Secret::new(p.to_owned())),
+        })
+    }
+}
+
+impl std::fmt::Debug for StarCode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StarCode")
+            .field("extension", &self.extension)
+            .field("pin", &self.pin.as_ref().map(|_| "***"))
+            .finish()
+    }
+}
+
+/// Why a star code binds nothing ([`Site::star_code_user`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StarCodeRefusal {
+    /// The site has no user with that extension.
+    NoSuchUser,
+    /// The site wants the user's PIN after the extension, and none was dialled.
+    PinRequired,
+    /// The PIN dialled is not the user's (or the user has none).
+    WrongPin,
+}
+
+impl std::fmt::Display for StarCodeRefusal {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Self::NoSuchUser => "no user with this extension",
+            Self::PinRequired => "the site wants the user's PIN after the extension",
+            Self::WrongPin => "wrong PIN",
+        })
     }
 }
 
@@ -652,6 +721,29 @@ impl Site {
         Some(self.inv.site.star_code_pattern.as_str()).filter(|s| !s.is_empty())
     }
 
+    /// The user a star code dialled after the site's pattern names (see [`StarCode`]),
+    /// checking the voicemail PIN: required when the site says [`SiteSettings::star_code_pin`],
+    /// checked whenever one is dialled (in constant time). A user without a PIN cannot
+    /// bind by star code while PINs are required.
+    pub fn star_code_user(&self, code: &StarCode) -> std::result::Result<&User, StarCodeRefusal> {
+        let user = self
+            .user(&code.extension)
+            .ok_or(StarCodeRefusal::NoSuchUser)?;
+        match (&code.pin, self.inv.site.star_code_pin) {
+            (None, false) => Ok(user),
+            (None, true) => Err(StarCodeRefusal::PinRequired),
+            (Some(pin), _) => {
+                let want = user.voicemail_pin.expose();
+                let same = crate::secret::ct_eq(pin.expose().as_bytes(), want.as_bytes());
+                if same && !want.is_empty() {
+                    Ok(user)
+                } else {
+                    Err(StarCodeRefusal::WrongPin)
+                }
+            }
+        }
+    }
+
     /// A copy of the site with phone `mac` bound to `extension` (added as a phone of
     /// `vendor` if the site does not have it yet). Fails if the site has no such user.
     pub fn with_binding(&self, mac: Mac, vendor: Vendor, extension: &str) -> Result<Self> {
@@ -730,6 +822,84 @@ mod tests {
             Ok(Answer::File { body, .. }) => body,
             other => panic!("{other:?}"),
         }
+    }
+
+    #[test]
+    fn star_codes_parse_and_check_the_pin_when_the_site_wants_it() {
+        let p = "*123*";
+        let c = StarCode::parse("*123*201", p).unwrap();
+        assert_eq!((c.extension.as_str(), c.pin.is_none()), ("201", true));
+        let c = StarCode::parse("*123*201*1234", p).unwrap();
+        assert_eq!(c.pin.as_ref().map(|s| s.expose().as_str()), Some("1234"));
+        assert!(!format!("{c:?}").contains("1234"), "Debug shows the PIN");
+        for bad in [
+            "*123*",
+            "*124*201",
+            "201",
+            "*123*20 1",
+            "*123*201*",
+            "*123*201*12a",
+            "*123*201*1*2",
+            "*123**1234",
+            &format!("*123*{}", "9".repeat(33)),
+            &format!("*123*1*{}", "9".repeat(17)),
+        ] {
+            assert!(StarCode::parse(bad, p).is_none(), "{bad:?} parsed");
+        }
+        assert!(
+            StarCode::parse("201", "").is_none(),
+            "an empty pattern is off"
+        );
+
+        // PIN not required: the extension alone binds; a PIN, when dialled, must be right.
+        let site = Site::new(inventory()).unwrap();
+        let code = |n: &str| StarCode::parse(n, p).unwrap();
+        assert_eq!(
+            site.star_code_user(&code("*123*201")).unwrap().extension,
+            "201"
+        );
+        assert_eq!(
+            site.star_code_user(&code("*123*201*1234"))
+                .unwrap()
+                .extension,
+            "201"
+        );
+        assert_eq!(
+            site.star_code_user(&code("*123*201*1235")).err(),
+            Some(StarCodeRefusal::WrongPin)
+        );
+        assert_eq!(
+            site.star_code_user(&code("*123*299")).err(),
+            Some(StarCodeRefusal::NoSuchUser)
+        );
+
+        // Required: no PIN, a wrong one, or a user without one binds nothing.
+        let mut inv = inventory();
+        inv.site.star_code_pin = true;
+        let site = Site::new(inv).unwrap();
+        assert_eq!(
+            site.star_code_user(&code("*123*201")).err(),
+            Some(StarCodeRefusal::PinRequired)
+        );
+        assert_eq!(
+            site.star_code_user(&code("*123*201*1234"))
+                .unwrap()
+                .extension,
+            "201"
+        );
+        assert_eq!(
+            site.star_code_user(&code("*123*201*123")).err(),
+            Some(StarCodeRefusal::WrongPin)
+        );
+        // User 202 has no PIN: nothing dialled can match it.
+        assert_eq!(
+            site.star_code_user(&code("*123*202*0")).err(),
+            Some(StarCodeRefusal::WrongPin)
+        );
+        assert_eq!(
+            site.star_code_user(&code("*123*202")).err(),
+            Some(StarCodeRefusal::PinRequired)
+        );
     }
 
     #[test]

@@ -55,7 +55,8 @@ pub use error::{Error, ErrorKind, Result};
 pub use firmware::{check_upload, pick_firmware, validate_row, FirmwareRow, Quota};
 pub use inventory::{
     config_content_type, directory, firmware_url, profile, Answer, BlfEntry, Inventory, PhoneEntry,
-    PhonebookEntry, PnpChoice, PnpReason, PnpUrl, Refusal, Site, SiteSettings, User,
+    PhonebookEntry, PnpChoice, PnpReason, PnpUrl, Refusal, Site, SiteSettings, StarCode,
+    StarCodeRefusal, User,
 };
 pub use mac::Mac;
 pub use model::{BlfKey, Contact, Device, Language, Line, Profile, Transport};

@@ -1,6 +1,6 @@
 //! Fuzzes what the star-code registrar reads from a phone beyond the SIP codec: the digest
-//! credentials of every `Authorization`/`Proxy-Authorization` header, the dialled extension
-//! of the Request-URI, and the ARP table parser (the input as a table). None may panic.
+//! credentials of every `Authorization`/`Proxy-Authorization` header, the dialled star code
+//! (extension and PIN) of the Request-URI, and the ARP table parser (the input as a table). None may panic.
 #![no_main]
 
 use lan_relay::sip::{codec, registrar};
@@ -10,7 +10,7 @@ fuzz_target!(|data: &[u8]| {
     let text = String::from_utf8_lossy(data);
     let _ = registrar::digest_params(&text);
     let _ = registrar::arp_lookup(&text, std::net::Ipv4Addr::LOCALHOST);
-    let _ = registrar::dialled_extension(&text, "*123*");
+    let _ = registrar::dialled_code(&text, "*123*");
     if let Ok(msg) = codec::parse(data) {
         for h in ["Authorization", "Proxy-Authorization"] {
             for v in msg.headers_named(h) {
@@ -18,9 +18,15 @@ fuzz_target!(|data: &[u8]| {
             }
         }
         if let Some(uri) = msg.uri() {
-            if let Some(ext) = registrar::dialled_extension(uri, "*123*") {
+            if let Some(code) = registrar::dialled_code(uri, "*123*") {
+                let ext = &code.extension;
                 assert!((1..=32).contains(&ext.len()));
                 assert!(ext.bytes().all(|b| b.is_ascii_alphanumeric()));
+                if let Some(pin) = &code.pin {
+                    let pin = pin.expose();
+                    assert!((1..=16).contains(&pin.len()));
+                    assert!(pin.bytes().all(|b| b.is_ascii_digit()));
+                }
             }
         }
     }

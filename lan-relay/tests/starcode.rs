@@ -40,11 +40,16 @@ impl Binder for TestBinder {
         (user == USER).then(|| (Mac::parse(USER).unwrap(), Secret::from(PASS)))
     }
 
-    async fn bind(&self, mac: Mac, extension: &str, vendor: Option<Vendor>) -> Result<(), String> {
+    async fn bind(
+        &self,
+        mac: Mac,
+        code: &engine::StarCode,
+        vendor: Option<Vendor>,
+    ) -> Result<(), String> {
         self.binds
             .lock()
             .unwrap()
-            .push((mac, extension.to_owned(), vendor));
+            .push((mac, code.extension.clone(), vendor));
         tokio::time::sleep(self.delay).await;
         if self.fail {
             Err("edge unreachable".to_owned())

@@ -115,6 +115,26 @@ test("sites: pnp_url is relay by default, edge or relay on create and PATCH, any
   await assert.rejects(db.prepare("UPDATE sites SET pnp_url = 'bogus' WHERE id = ?1").bind(id).run());
 });
 
+test("sites: star_code_pin is off by default, a boolean on create and PATCH, anything else refused", async () => {
+  const id = await newSite("Star PIN");
+  assert.equal((await api("GET", `/sites/${id}`)).body.star_code_pin, false, "off by default");
+  const on = await api("PATCH", `/sites/${id}`, { star_code_pin: true });
+  assert.equal(on.status, 200, JSON.stringify(on.body));
+  assert.equal(on.body.star_code_pin, true);
+  assert.equal((await api("GET", `/sites/${id}`)).body.star_code_pin, true, "read back from D1's 1");
+  assert.equal((await db.prepare("SELECT star_code_pin FROM sites WHERE id = ?1").bind(id).first()).star_code_pin, 1);
+  assert.equal((await api("PATCH", `/sites/${id}`, { pbx_port: 5070 })).body.star_code_pin, true, "kept by another PATCH");
+  for (const bad of ["yes", "true", 2, -1, null, [true], {}]) {
+    const err = await refused("PATCH", `/sites/${id}`, { star_code_pin: bad }, "star_code_pin");
+    assert.match(err.error, /true or false|invalid type/, err.error);
+  }
+  assert.equal((await api("GET", `/sites/${id}`)).body.star_code_pin, true, "still on after the refusals");
+  const created = await api("POST", "/sites", { name: "PIN site", pbx_host: "pbx.example.com", star_code_pin: true });
+  assert.equal(created.status, 201);
+  assert.equal(created.body.star_code_pin, true);
+  await assert.rejects(db.prepare("UPDATE sites SET star_code_pin = 2 WHERE id = ?1").bind(id).run());
+});
+
 test("users: list with audits, update (password, rename keeps the phone), delete unbinds", async () => {
   const site = await newSite("Users");
   const created = await api("POST", `/sites/${site}/users`, { extension: "200", sip_password: "200200", voicemail_pin: "1234", display_name: "Ann" });

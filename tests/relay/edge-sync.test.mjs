@@ -256,8 +256,8 @@ test("star code: a fresh phone registers at the relay, dials *123*330, is bound 
     assert.ok(res.status < 300, `${method} ${p}: ${res.status} ${await res.clone().text()}`);
     return res.json();
   };
-  const site = await api("POST", "/sites", { name: "Star office", pbx_host: "pbx.star.example", star_code_pattern: "*123*" });
-  await api("POST", `/sites/${site.id}/users`, { extension: "330", sip_password: "Real-Vq9-kL2m-Zt7x", display_name: "Mia" });
+  const site = await api("POST", "/sites", { name: "Star office", pbx_host: "pbx.star.example", star_code_pattern: "*123*", star_code_pin: true });
+  await api("POST", `/sites/${site.id}/users`, { extension: "330", sip_password: "Real-Vq9-kL2m-Zt7x", display_name: "Mia", voicemail_pin: "4711" });
   const { relay_token } = await api("POST", `/sites/${site.id}/relay-token`);
   const sub = path.join(dir, "star");
   rmSync(sub, { recursive: true, force: true });
@@ -332,14 +332,31 @@ test("star code: a fresh phone registers at the relay, dials *123*330, is bound 
   send(register(2, [auth(chal.match(/WWW-Authenticate: (.*)\r\n/i)[1], "REGISTER", regUri)]));
   await next((m) => m.startsWith("SIP/2.0 200") && m.includes("CSeq: 2 REGISTER"), "the 200 to REGISTER");
 
-  const dialUri = `sip:*123*330@127.0.0.1:${regPort}`;
   const sdp = "v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio 40000 RTP/AVP 0\r\n";
+  let dialUri, callId;
   const invite = (cseq, branch, extra = []) => [
     `INVITE ${dialUri} SIP/2.0`, `Via: SIP/2.0/UDP 127.0.0.1:${me};branch=${branch};rport`,
-    `From: <sip:${mac}@127.0.0.1>;tag=i1`, `To: <${dialUri}>`, "Call-ID: call-1@127.0.0.1", `CSeq: ${cseq} INVITE`,
+    `From: <sip:${mac}@127.0.0.1>;tag=i1`, `To: <${dialUri}>`, `Call-ID: ${callId}`, `CSeq: ${cseq} INVITE`,
     `Contact: <sip:${mac}@127.0.0.1:${me}>`, `User-Agent: ${ua}`, "Content-Type: application/sdp", ...extra,
     `Content-Length: ${sdp.length}`, "", sdp,
   ];
+  // The site wants the user's PIN: the extension alone binds nothing (480), and no PIN
+  // appears in the relay's log.
+  dialUri = `sip:*123*330@127.0.0.1:${regPort}`;
+  callId = "call-0@127.0.0.1";
+  send(invite(1, "z9hG4bKnopin1"));
+  const n407 = await next((m) => m.startsWith("SIP/2.0 407") && m.includes(callId), "the 407 challenge (no PIN)");
+  send([`ACK ${dialUri} SIP/2.0`, `Via: SIP/2.0/UDP 127.0.0.1:${me};branch=z9hG4bKnopin1;rport`, `From: <sip:${mac}@127.0.0.1>;tag=i1`,
+    `To: ${n407.match(/^To: (.*)$/im)[1]}`, `Call-ID: ${callId}`, "CSeq: 1 ACK", "Content-Length: 0", "", ""]);
+  send(invite(2, "z9hG4bKnopin2", [auth(n407.match(/Proxy-Authenticate: (.*)\r\n/i)[1], "INVITE", dialUri, "Proxy-Authorization")]));
+  const refusedCall = await next((m) => m.startsWith("SIP/2.0 480") && m.includes(callId), "the 480 without a PIN");
+  send([`ACK ${dialUri} SIP/2.0`, `Via: SIP/2.0/UDP 127.0.0.1:${me};branch=z9hG4bKnopin2;rport`, `From: <sip:${mac}@127.0.0.1>;tag=i1`,
+    `To: ${refusedCall.match(/^To: (.*)$/im)[1]}`, `Call-ID: ${callId}`, "CSeq: 2 ACK", "Content-Length: 0", "", ""]);
+  assert.ok(!(await api("GET", `/sites/${site.id}/phones`)).some((p) => p.mac === mac && p.user_extension), "bound without a PIN");
+  assert.match(await fetchCfg(), new RegExp(`account\\.1\\.user_name = ${mac}\\n`), "still the provisioning account");
+
+  dialUri = `sip:*123*330*4711@127.0.0.1:${regPort}`;
+  callId = "call-1@127.0.0.1";
   send(invite(1, "z9hG4bKinv1"));
   const c407 = await next((m) => m.startsWith("SIP/2.0 407"), "the 407 challenge");
   const to407 = c407.match(/^To: (.*)$/im)[1];
@@ -366,6 +383,7 @@ test("star code: a fresh phone registers at the relay, dials *123*330, is bound 
   await sleep(2500);
   assert.match(await fetchCfg(), /Real-Vq9-kL2m-Zt7x/);
   assert.ok(!relay.log().includes(password), "the provisioning password is never logged");
+  assert.ok(!relay.log().includes("4711"), "the PIN is never logged");
   relay.child.kill("SIGTERM");
   phone.close();
   await mf.dispose();

@@ -228,6 +228,21 @@ test("settings: a refused value is shown at its field; users, URI mappings and p
   assert.match(await page.textContent("[data-field=star_code_pattern] .error"), /must start with \* or #/);
   assert.equal(await page.inputValue("#settings-form [name=star_code_pattern]"), "123");
   await shot("settings-error");
+  // The star-code PIN switch is saved, and the site says so.
+  await page.fill("#settings-form [name=star_code_pattern]", "*123*");
+  await page.check("#settings-form [name=star_code_pin]");
+  await page.click("#settings-form button[type=submit]");
+  const saved = await (async () => {
+    for (let i = 0; i < 50; i++) {
+      const r = await fetch(`${srv.base}/api/sites/demo`, { headers: { Authorization: `Bearer ${srv.adminToken}` } });
+      const site = await r.json();
+      if (site.star_code_pin === true) return site;
+      await new Promise((res) => setTimeout(res, 100));
+    }
+    return null;
+  })();
+  assert.ok(saved, "star_code_pin saved");
+  assert.equal(saved.star_code_pattern, "*123*");
   for (const [hash, text] of [["users", "Irina Smirnova"], ["uri-mappings", "No mappings yet"], ["phonebooks", "Head office PBX"]]) {
     await page.goto(`${srv.base}/#${hash}`);
     await page.waitForSelector(`#view[data-ready=${hash}]`);

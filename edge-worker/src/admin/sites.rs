@@ -40,6 +40,10 @@ pub(crate) struct Settings {
     /// followed by the extension (e.g. `*123*` for `*123*200`). Empty: off.
     #[serde(default)]
     star_code_pattern: String,
+    /// Whether the star code must end with the user's voicemail PIN (`*123*200*<pin>`).
+    /// A boolean (D1 keeps it as 0/1, which is read back as well).
+    #[serde(default, deserialize_with = "flag")]
+    star_code_pin: bool,
     #[serde(default)]
     ntp_server: Option<String>,
     #[serde(default)]
@@ -57,6 +61,17 @@ pub(crate) struct Settings {
 
 fn sip_port() -> u16 {
     5060
+}
+
+/// A boolean, or D1's 0/1 for one; anything else is refused.
+fn flag<'de, D: serde::Deserializer<'de>>(d: D) -> Result<bool, D::Error> {
+    use serde::de::Error as _;
+    match serde_json::Value::deserialize(d)? {
+        serde_json::Value::Bool(b) => Ok(b),
+        serde_json::Value::Number(n) if n.as_f64() == Some(0.0) => Ok(false),
+        serde_json::Value::Number(n) if n.as_f64() == Some(1.0) => Ok(true),
+        _ => Err(D::Error::custom("expected true or false")),
+    }
 }
 fn poll() -> u32 {
     1440
@@ -82,7 +97,8 @@ impl Site {
 /// The columns of [`Site`], for `SELECT`s.
 pub(crate) const SITE_COLUMNS: &str =
     "id, name, pbx_host, pbx_port, allow_macs, deny_macs, additional_params, \
-     poll_interval_minutes, star_code_pattern, ntp_server, timezone, language, window_secs, pnp_url";
+     poll_interval_minutes, star_code_pattern, ntp_server, timezone, language, window_secs, pnp_url, \
+     star_code_pin";
 
 /// Every rule a site's settings must meet; the error names the field.
 fn validate(s: &Settings) -> ApiResult<()> {
@@ -144,7 +160,7 @@ fn validate(s: &Settings) -> ApiResult<()> {
     Ok(())
 }
 
-/// The statement's parameters ?2..?14 in [`SITE_COLUMNS`] order (after the id).
+/// The statement's parameters ?2..?15 in [`SITE_COLUMNS`] order (after the id).
 fn settings_params(s: &Settings) -> Vec<wasm_bindgen::JsValue> {
     vec![
         s.name.as_str().into(),
@@ -160,6 +176,7 @@ fn settings_params(s: &Settings) -> Vec<wasm_bindgen::JsValue> {
         opt(s.language.as_deref()),
         f64::from(s.window_secs).into(),
         s.pnp_url.as_str().into(),
+        f64::from(u8::from(s.star_code_pin)).into(),
     ]
 }
 
@@ -175,7 +192,7 @@ pub(crate) async fn create(ctx: &Ctx<'_>, body: Option<&str>) -> ApiResult<Respo
         .db
         .prepare(format!(
             "INSERT INTO sites ({SITE_COLUMNS}, created_at, updated_at) \
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?15)"
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?16)"
         ))
         .bind(&params)?;
     ctx.db
@@ -204,7 +221,8 @@ pub(crate) async fn update(ctx: &Ctx<'_>, id: &str, body: Option<&str>) -> ApiRe
         .prepare(
             "UPDATE sites SET name = ?2, pbx_host = ?3, pbx_port = ?4, allow_macs = ?5, deny_macs = ?6, \
              additional_params = ?7, poll_interval_minutes = ?8, star_code_pattern = ?9, ntp_server = ?10, \
-             timezone = ?11, language = ?12, window_secs = ?13, pnp_url = ?14, updated_at = ?15 \
+             timezone = ?11, language = ?12, window_secs = ?13, pnp_url = ?14, star_code_pin = ?15, \
+             updated_at = ?16 \
              WHERE id = ?1",
         )
         .bind(&params)?;

@@ -88,11 +88,12 @@ const MAX_ARP: u64 = 1 << 20;
 pub trait Binder: Send + Sync + 'static {
     /// The provisioning account `user` (a MAC as 12 lowercase hex digits): its MAC and password, or None (unknown user: refuse).
     fn account(&self, user: &str) -> Option<(engine::Mac, engine::Secret<String>)>;
-    /// Binds the phone to `extension` (locally and at the edge). Err: a message for the log; the call is refused.
+    /// Binds the phone to the user `code` names (checking its PIN; locally and at the edge).
+    /// Err: a message for the log (never the PIN); the call is refused.
     fn bind(
         &self,
         mac: engine::Mac,
-        extension: &str,
+        code: &engine::StarCode,
         vendor: Option<engine::Vendor>,
     ) -> impl std::future::Future<Output = Result<(), String>> + Send;
     /// The star code in force now, if it comes from elsewhere than the configuration (the
@@ -387,20 +388,11 @@ fn dialled(uri: &str) -> Option<String> {
     percent_decode(user)
 }
 
-/// The extension a Request-URI `uri` dials after the star-code `pattern` (the URI user,
-/// percent-decoded, is `pattern` then 1 to 32 letters or digits); `None` for anything else.
-pub fn dialled_extension(uri: &str, pattern: &str) -> Option<String> {
-    let number = dialled(uri)?;
-    extension(&number, pattern).map(str::to_owned)
-}
-
-/// The extension dialled after `pattern`, when it is 1 to 32 letters or digits.
-fn extension<'a>(number: &'a str, pattern: &str) -> Option<&'a str> {
-    let ext = number.strip_prefix(pattern)?;
-    (!pattern.is_empty()
-        && (1..=32).contains(&ext.len())
-        && ext.bytes().all(|b| b.is_ascii_alphanumeric()))
-    .then_some(ext)
+/// The star code a Request-URI `uri` dials after the site's `pattern` (the URI user,
+/// percent-decoded: `pattern`, the extension, and `*PIN` when dialled; see
+/// [`engine::StarCode::parse`]); `None` for anything else.
+pub fn dialled_code(uri: &str, pattern: &str) -> Option<engine::StarCode> {
+    engine::StarCode::parse(&dialled(uri)?, pattern)
 }
 
 /// The URI inside a Contact/From/To value (`"name" <uri>;params` or `uri;params`).
@@ -968,8 +960,8 @@ impl<B: Binder> Server<B> {
             .binder
             .star_pattern()
             .unwrap_or_else(|| self.config.star_pattern.clone());
-        let dialled = msg.uri().and_then(|u| dialled_extension(u, &pattern));
-        let Some(ext) = dialled else {
+        let dialled = msg.uri().and_then(|u| dialled_code(u, &pattern));
+        let Some(code) = dialled else {
             rlog!(debug, %peer, %user, "registrar: INVITE to a number that is not a star code: 404");
             return Some(codec::response(&msg, 404, "Not Found", tag, &[]));
         };
@@ -999,13 +991,13 @@ impl<B: Binder> Server<B> {
             .or_else(|| mac.vendor().filter(|v| v.is_provisioned()));
         let trying = codec::response(&msg, 100, "Trying", tag, &[]);
         self.send(&trying, dest).await;
-        tracing::info!(%peer, %mac, extension = %ext, vendor = vendor.map(|v| v.as_str()).unwrap_or_default(),
+        tracing::info!(%peer, %mac, extension = %code.extension, pin = code.pin.is_some(), vendor = vendor.map(|v| v.as_str()).unwrap_or_default(),
             "star-code: binding");
         let binder = Arc::clone(&self.binder);
         let results = self.results.clone();
         let limit = self.config.timers.timeout / 2;
         let k = key.clone();
-        let e = ext.clone();
+        let ext = code.extension.clone();
         let invite = PendingInvite {
             invite: Box::new(msg),
             dest,
@@ -1026,7 +1018,7 @@ impl<B: Binder> Server<B> {
             Duration::ZERO,
         );
         tokio::spawn(async move {
-            let result = tokio::time::timeout(limit, binder.bind(mac, &e, vendor))
+            let result = tokio::time::timeout(limit, binder.bind(mac, &code, vendor))
                 .await
                 .unwrap_or_else(|_| Err("the binding timed out".to_owned()));
             let _ = results.send(Bound { key: k, result }).await;
@@ -1300,15 +1292,13 @@ mod tests {
         );
         assert_eq!(dialled("sip:%2@x"), None);
         assert_eq!(dialled("tel:123"), None);
-        assert_eq!(extension("*123*200", "*123*"), Some("200"));
-        assert_eq!(extension("*123*", "*123*"), None);
-        assert_eq!(extension("*123*2 0", "*123*"), None);
-        assert_eq!(
-            extension(&format!("*123*{}", "1".repeat(33)), "*123*"),
-            None
-        );
-        assert_eq!(extension("555", "*123*"), None);
-        assert_eq!(extension("555", ""), None);
+        // The code's own rules are the engine's (StarCode::parse); here the URI part.
+        let ext = |uri: &str| dialled_code(uri, "*123*").map(|c| c.extension);
+        assert_eq!(ext("sip:%2A123%2A200@10.0.0.1").as_deref(), Some("200"));
+        assert_eq!(ext("sip:*123*200*4711@10.0.0.1").as_deref(), Some("200"));
+        assert_eq!(ext("sip:*123*@10.0.0.1"), None);
+        assert_eq!(ext("sip:555@10.0.0.1"), None);
+        assert_eq!(dialled_code("sip:555@10.0.0.1", ""), None);
     }
 
     #[test]
@@ -1332,7 +1322,7 @@ mod tests {
                     let s = String::from_utf8_lossy(&m);
                     let _ = digest_params(&s);
                     let _ = arp_lookup(&s, Ipv4Addr::LOCALHOST);
-                    let _ = dialled(&s).map(|d| extension(&d, "*123*").map(str::len));
+                    let _ = dialled(&s).map(|d| engine::StarCode::parse(&d, "*123*"));
                     let _ = check_nonce(&k, "r", &s, u64::MAX, life);
                     let _ = sdp_answer(&m, IpAddr::V4(Ipv4Addr::LOCALHOST), 1);
                     let _ = contact_target(Some(&s), "127.0.0.1:5060".parse().unwrap());
