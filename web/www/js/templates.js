@@ -86,9 +86,17 @@ function open(t) {
   };
   numbers();
   src.addEventListener("scroll", () => { gutter.scrollTop = src.scrollTop; mark.style.transform = `translateY(${-src.scrollTop}px)`; });
+  // The diff table (hundreds of rows) is drawn only while its tab is shown.
+  let shown = null, drawn = null;
+  const showDiff = () => {
+    if (diffBox.hidden || !shown || drawn === shown) return;
+    drawDiff(diffBox, renderer.diff(shown.default_config, shown.config));
+    drawn = shown;
+  };
   const showTab = (diff) => {
     tabCfg.setAttribute("aria-selected", String(!diff)); tabDiff.setAttribute("aria-selected", String(diff));
     out.hidden = diff; diffBox.hidden = !diff;
+    showDiff();
   };
   tabCfg.addEventListener("click", () => showTab(false));
   tabDiff.addEventListener("click", () => showTab(true));
@@ -108,13 +116,15 @@ function open(t) {
       put(diag, h("span", { class: "ok" }, "✓ renders"), h("small", { class: "hint" }, ` in ${r.ms.toFixed(1)} ms, in this browser`));
       out.textContent = r.preview.config;
       file.textContent = r.preview.file;
-      drawDiff(diffBox, renderer.diff(r.preview.default_config, r.preview.config));
+      shown = r.preview;
+      showDiff();
       out.classList.remove("stale");
     } else {
       form.dataset.previewOk = "0";
       out.classList.add("stale");
       put(diag, r.diagnostics.map((d) => diagnostic(d, src, gutter, mark)));
     }
+    ctx.pane.dataset.engineMs = r.ms?.toFixed(2) ?? "";
     ctx.pane.dataset.rendered = String(seq);
   };
   // Every change renders at once: the engine runs in a worker, and preview.js drops the
