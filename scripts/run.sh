@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
-# Runs the system locally: builds the edge worker and the LAN relay, applies the D1
-# migrations to wrangler's local state, seeds a demo site (one phone of each vendor), serves
-# it with `wrangler dev` (workerd, local D1 and R2) on http://127.0.0.1:8787, and runs the
-# LAN relay synced from it (HTTP on 127.0.0.1:8480, TFTP on 127.0.0.1:6969). Ctrl-C stops both.
+# Runs the system locally: builds the edge worker, the console's wasm package and the LAN
+# relay, applies the D1 migrations to wrangler's local state, seeds a demo site (one phone
+# of each vendor), serves it with `wrangler dev` (workerd, local D1 and R2) on
+# http://127.0.0.1:8787, and runs the LAN relay synced from it (HTTP on 127.0.0.1:8480, TFTP on 127.0.0.1:6969). Ctrl-C stops both.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$HOME/.cargo/bin:$PATH"
@@ -15,6 +15,9 @@ relay_registrar_port=${RELAY_REGISTRAR_PORT:-15062}
 
 scripts/setup.sh
 scripts/build-edge.sh
+# The console's template preview runs the engine in the page: its wasm package, served
+# from web/www/pkg/ with the console.
+scripts/build-web.sh
 cargo build -p lan-relay --locked
 # Local stand-ins for the Worker secrets: the key that derives steady-state tokens and the
 # admin API's bearer token (`wrangler secret put` in production).

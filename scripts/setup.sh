@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Installs the pinned tools this project builds with, when missing: the wasm32 target,
 # wasm-bindgen-cli, worker-build, (optionally) cargo-fuzz, the npm packages, and Debian's
-# TFTP clients (atftp, tftp-hpa) and curl that the relay's tests drive, and Chromium for the
-# console's browser tests.
+# TFTP clients (atftp, tftp-hpa) and curl that the relay's tests drive, and Chromium and its
+# chromedriver for the browser tests.
 #   scripts/setup.sh          everything but cargo-fuzz
 #   scripts/setup.sh --fuzz   also cargo-fuzz
 set -euo pipefail
@@ -18,8 +18,10 @@ missing=()
 command -v atftp >/dev/null || missing+=(atftp)
 command -v tftp >/dev/null || missing+=(tftp-hpa)
 command -v curl >/dev/null || missing+=(curl)
-# The console's browser tests drive Debian's Chromium with playwright-core.
+# The console's browser tests drive Debian's Chromium with playwright-core; the web
+# package's wasm-bindgen tests drive it through chromedriver.
 [ -x /usr/bin/chromium ] || missing+=(chromium)
+[ -x /usr/bin/chromedriver ] || missing+=(chromium-driver)
 if [ ${#missing[@]} -gt 0 ]; then
   sudo=""; [ "$(id -u)" = 0 ] || sudo=sudo
   $sudo apt-get update -qq

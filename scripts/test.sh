@@ -45,9 +45,17 @@ step "wasm32: the same engine tests under wasm-bindgen-test-runner (node)"
 CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner \
   cargo test -p engine --target wasm32-unknown-unknown --locked
 
-step "web: the bindings under wasm-bindgen-test-runner (node), then the built package as the page loads it"
-CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner \
-  cargo test -p web --target wasm32-unknown-unknown --locked
+step "web: the bindings under wasm-bindgen-test-runner in node, then in headless Chromium, then the built package as the page loads it"
+# Each run must have run the tests (a runner that skips prints no count): 3 of web/tests/wasm.rs.
+wasm_tests() {
+  local log
+  log=$(CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner "$@" \
+    cargo test -p web --target wasm32-unknown-unknown --locked --test wasm 2>&1) || { echo "$log"; return 1; }
+  echo "$log" | grep -E '^(Running|test result)'
+  echo "$log" | grep -qE '^test result: ok\. [1-9][0-9]* passed' || { echo "$log"; echo "no web tests ran" >&2; return 1; }
+}
+wasm_tests env
+wasm_tests env CHROMEDRIVER=/usr/bin/chromedriver WASM_BINDGEN_USE_BROWSER=1
 scripts/build-web.sh
 node --test web/tests/
 
@@ -60,7 +68,7 @@ cargo build -p lan-relay --locked
 node --test tests/relay/
 
 step "the admin console in headless Chromium against wrangler dev (screenshots in tests/web/artifacts/)"
-node --test tests/web/
+WEB_PKG_PREBUILT=1 node --test tests/web/
 
 step "the README's run command serves the demo phones"
 tests/run-smoke.sh

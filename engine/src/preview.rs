@@ -108,8 +108,114 @@ impl PreviewRequest {
     }
 }
 
+/// A request as JSON that [`PreviewRequest`]'s own `Deserialize` reads back to the same
+/// request: how a shell hands a phone's inputs to another renderer (the edge to the web
+/// page's wasm), so both render the same bytes. Secrets are written as they are: the SIP
+/// password (and the voicemail PIN) through [`Secret::expose`], named here on purpose;
+/// masking them first is the shell's job (the edge writes [`SECRET_MASK`] unless the admin
+/// asked to see them). Every field is destructured without `..`, so a field added to the
+/// request, the site or the user does not compile until it is written here too.
+impl Serialize for PreviewRequest {
+    fn serialize<S: serde::Serializer>(&self, ser: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let Self {
+            vendor,
+            model,
+            mac,
+            site,
+            additional_params,
+            user,
+            unbound,
+            blf,
+            firmware,
+            base_url,
+            template,
+            reveal_secrets,
+        } = self;
+        let mut st = ser.serialize_struct("PreviewRequest", 12)?;
+        st.serialize_field("vendor", vendor)?;
+        st.serialize_field("model", model)?;
+        st.serialize_field("mac", mac)?;
+        st.serialize_field("site", &site.as_ref().map(SiteJson))?;
+        st.serialize_field("additional_params", additional_params)?;
+        st.serialize_field("user", &user.as_ref().map(UserJson))?;
+        st.serialize_field("unbound", unbound)?;
+        st.serialize_field("blf", blf)?;
+        st.serialize_field("firmware", firmware)?;
+        st.serialize_field("base_url", base_url)?;
+        st.serialize_field("template", template)?;
+        st.serialize_field("reveal_secrets", reveal_secrets)?;
+        st.end()
+    }
+}
+
+/// [`SiteSettings`] as its `Deserialize` reads it.
+struct SiteJson<'a>(&'a SiteSettings);
+
+impl Serialize for SiteJson<'_> {
+    fn serialize<S: serde::Serializer>(&self, ser: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let SiteSettings {
+            id,
+            name,
+            pbx_host,
+            pbx_port,
+            allow_macs,
+            deny_macs,
+            additional_params,
+            poll_interval_minutes,
+            star_code_pattern,
+            star_code_pin,
+            ntp_server,
+            timezone,
+            language,
+            pnp_url,
+        } = self.0;
+        let mut st = ser.serialize_struct("SiteSettings", 14)?;
+        st.serialize_field("id", id)?;
+        st.serialize_field("name", name)?;
+        st.serialize_field("pbx_host", pbx_host)?;
+        st.serialize_field("pbx_port", pbx_port)?;
+        st.serialize_field("allow_macs", allow_macs)?;
+        st.serialize_field("deny_macs", deny_macs)?;
+        st.serialize_field("additional_params", additional_params)?;
+        st.serialize_field("poll_interval_minutes", poll_interval_minutes)?;
+        st.serialize_field("star_code_pattern", star_code_pattern)?;
+        st.serialize_field("star_code_pin", star_code_pin)?;
+        st.serialize_field("ntp_server", ntp_server)?;
+        st.serialize_field("timezone", timezone)?;
+        st.serialize_field("language", language)?;
+        st.serialize_field("pnp_url", pnp_url)?;
+        st.end()
+    }
+}
+
+/// [`User`] as its `Deserialize` reads it, secrets included (see [`PreviewRequest`]'s
+/// `Serialize`).
+struct UserJson<'a>(&'a User);
+
+impl Serialize for UserJson<'_> {
+    fn serialize<S: serde::Serializer>(&self, ser: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let User {
+            extension,
+            auth_name,
+            sip_password,
+            display_name,
+            voicemail_pin,
+        } = self.0;
+        let mut st = ser.serialize_struct("User", 5)?;
+        st.serialize_field("extension", extension)?;
+        st.serialize_field("auth_name", auth_name)?;
+        st.serialize_field("sip_password", sip_password.expose())?;
+        st.serialize_field("display_name", display_name)?;
+        st.serialize_field("voicemail_pin", voicemail_pin.expose())?;
+        st.end()
+    }
+}
+
 /// A template being edited (or a saved one): its text and how it is written and combined.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct TemplateDraft {
     /// Its name (`draft` if none).
@@ -796,5 +902,41 @@ mod tests {
         assert!(v
             .iter()
             .all(|i| !i.models.is_empty() && !i.config_file.is_empty()));
+    }
+
+    #[test]
+    fn a_request_round_trips_through_json_and_renders_the_same() {
+        let req: PreviewRequest = serde_json::from_str(
+            r#"{"vendor": "yealink", "model": "T54W", "mac": "00:15:65:aa:bb:cc",
+                "site": {"id": "s1", "name": "HQ", "pbx_host": "pbx.example.com", "pbx_port": 5070,
+                         "allow_macs": "001565", "deny_macs": "001565000000", "additional_params": "[yealink]\na.b = 1\n",
+                         "poll_interval_minutes": 60, "star_code_pattern": "*123*", "ntp_server": "ntp.example.com",
+                         "timezone": "Europe/Berlin", "language": "de"},
+                "additional_params": "[yealink]\nc.d = 2\n",
+                "user": {"extension": "201", "auth_name": "a201", "sip_password": "Vq9-kL2m-Zt7x", "display_name": "Ann", "voicemail_pin": "8041"},
+                "unbound": false,
+                "blf": [{"extension": "202", "label": "Bob", "line": 1, "pickup_prefix": "*8"}],
+                "firmware": [{"vendor": "yealink", "model": "T54W", "version": "96.86.0.1", "notes": "n", "file_name": "T54W.rom", "size": 10, "sha256": null}],
+                "base_url": "https://edge.example.com/p/TOKEN",
+                "template": {"name": "desk", "vendor": "yealink", "style": "jinja", "composition": "overlay", "source": "x.y = {{ user.password }}\n"},
+                "reveal_secrets": true}"#,
+        )
+        .unwrap();
+        let json = serde_json::to_string(&req).unwrap();
+        let back: PreviewRequest = serde_json::from_str(&json).unwrap();
+        assert_eq!(serde_json::to_string(&back).unwrap(), json, "lossless");
+        let p = preview(&back).unwrap();
+        assert_eq!(p, preview(&req).unwrap());
+        assert!(p.config.contains("x.y = Vq9-kL2m-Zt7x\n"), "{}", p.config);
+        assert!(json.contains(r#""voicemail_pin":"8041""#), "{json}");
+        // What is left out stays out (sample data), and comes back as left out.
+        let sample: PreviewRequest = serde_json::from_str(
+            &serde_json::to_string(&PreviewRequest::sample(Vendor::Snom)).unwrap(),
+        )
+        .unwrap();
+        assert_eq!(
+            preview(&sample).unwrap(),
+            preview(&PreviewRequest::sample(Vendor::Snom)).unwrap()
+        );
     }
 }

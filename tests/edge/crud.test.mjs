@@ -4,6 +4,7 @@
 // Basic credentials per phone. Every refused write leaves the database as it was.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
 import { start, ADMIN_TOKEN } from "./harness.mjs";
 
 let mf, db;
@@ -361,7 +362,7 @@ test("phonebook sources reach the phones' directory; bad entries are refused who
   assert.equal((await api("GET", `/sites/${other}/phonebook-sources/${created.body.id}`)).status, 404);
 });
 
-test("preview renders byte for byte what the phone gets; drafts are checked; secrets masked by default", async () => {
+test("preview renders byte for byte what the phone gets; drafts are checked; secrets masked by default; the page's wasm renders the same from preview-input", async () => {
   const site = await newSite("Preview");
   await api("PATCH", `/sites/${site}`, { additional_params: "[yealink]\nphone_setting.backlight_time = 60\n" });
   await api("POST", `/sites/${site}/users`, { extension: "800", sip_password: "Vq9-kL2m-Zt7x-Pw4r", display_name: "Eve" });
@@ -401,6 +402,43 @@ test("preview renders byte for byte what the phone gets; drafts are checked; sec
   assert.equal((await refusedPreview({})).field, "vendor");
   assert.equal((await refusedPreview({ mac: "001565999999" })).field, "mac");
   assert.equal((await refusedPreview({ vendor: "snom", user_extension: "999" })).field, "user_extension");
+
+  // What the page renders from, with the engine compiled to wasm: the package as the page
+  // loads it (scripts/build-web.sh builds it first), fed the edge's preview-input.
+  const pkg = await import(new URL("../../web/www/pkg/web.js", import.meta.url));
+  pkg.initSync({ module: readFileSync(new URL("../../web/www/pkg/web_bg.wasm", import.meta.url)) });
+  const mac = "001565080910";
+  const input = await api("GET", `/sites/${site}/phones/${mac}/preview-input?reveal_secrets=true`);
+  assert.equal(input.status, 200, JSON.stringify(input.body));
+  assert.equal(input.body.user.sip_password, "Vq9-kL2m-Zt7x-Pw4r");
+  assert.equal(input.body.template.name, "desk");
+  const out = JSON.parse(pkg.preview(JSON.stringify(input.body)));
+  assert.equal(out.ok, true, JSON.stringify(out));
+  assert.equal(out.preview.config, served, "wasm preview == what the phone gets");
+  const edge = await api("POST", `/sites/${site}/preview`, { mac, reveal_secrets: true });
+  assert.equal(out.preview.config, edge.body.config, "wasm preview == the edge's preview");
+  // A draft typed in the page replaces the saved template, as in the edge's preview.
+  const template = { vendor: "yealink", style: "jinja", source: "account.1.label = {{ user.extension }} x\n" };
+  const drafted = JSON.parse(pkg.preview(JSON.stringify({ ...input.body, template })));
+  const edgeDraft = await api("POST", `/sites/${site}/preview`, { mac, reveal_secrets: true, template });
+  assert.equal(drafted.preview.config, edgeDraft.body.config);
+
+  const maskedInput = await api("GET", `/sites/${site}/phones/${mac}/preview-input`);
+  const text = JSON.stringify(maskedInput.body);
+  assert.ok(!text.includes("Vq9-kL2m-Zt7x-Pw4r"), "no password in the masked input");
+  assert.ok(!text.includes(steady.split("/p/")[1]), "no URL token in the masked input");
+  assert.equal(maskedInput.body.reveal_secrets, false);
+  const maskedOut = JSON.parse(pkg.preview(JSON.stringify(maskedInput.body)));
+  const edgeMasked = await api("POST", `/sites/${site}/preview`, { mac });
+  assert.equal(maskedOut.preview.config, edgeMasked.body.config);
+  const res = await mf.dispatchFetch(`https://edge.example.com/api/sites/${site}/phones/${mac}/preview-input`, { headers: { Authorization: `Bearer ${ADMIN_TOKEN}` } });
+  assert.equal(res.headers.get("Cache-Control"), "no-store");
+  await res.text();
+  assert.equal((await api("GET", `/sites/${site}/phones/${mac}/preview-input?reveal_secrets=maybe`)).body.field, "reveal_secrets");
+  assert.equal((await api("GET", `/sites/${site}/phones/001565999999/preview-input`)).status, 400);
+  const anon = await mf.dispatchFetch(`https://edge.example.com/api/sites/${site}/phones/${mac}/preview-input?reveal_secrets=true`);
+  assert.equal(anon.status, 401);
+  await anon.text();
 });
 
 async function refusedPreview(body) {

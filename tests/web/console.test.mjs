@@ -3,7 +3,7 @@
 // Screenshots of each main screen go to tests/web/artifacts/.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { chromium } from "playwright-core";
@@ -184,6 +184,96 @@ test("add a phone in the console; fetched as that phone, its config is byte for 
   const served = await res.text();
   assert.equal(served, preview);
   console.log(`the new phone's config: ${Buffer.byteLength(served)} bytes, identical to the preview`);
+});
+
+test("templates: 40 BLF keys, keystroke to preview in the page, no request per keystroke (timed)", async () => {
+  // A phone with 40 BLF keys on the fixture's Jinja template (tests/fixtures/yealink/preview40.json).
+  const fixture = JSON.parse(readFileSync(path.join(root, "tests/fixtures/yealink/preview40.json"), "utf8"));
+  const admin = (method, p, body) => fetch(`${srv.base}/api/sites/demo${p}`, {
+    method, headers: { Authorization: `Bearer ${srv.adminToken}`, "Content-Type": "application/json" }, body: JSON.stringify(body),
+  }).then(async (r) => { assert.ok(r.ok, `${method} ${p}: ${r.status} ${await r.clone().text()}`); return r.json(); });
+  await admin("POST", "/templates", { name: "BLF 40", vendor: "yealink", ...fixture.template });
+  await admin("POST", "/phones", { mac: "001565000040", model: "T46S", user_extension: "202", template: "BLF 40", blf_keys: fixture.blf });
+
+  // Through another section, so the templates screen loads the new template and phone.
+  await page.goto(`${srv.base}/#users`);
+  await page.waitForSelector("#view[data-ready=users]");
+  await page.goto(`${srv.base}/#templates`);
+  await page.waitForSelector("#view[data-ready=templates]");
+  await page.click(".tpl-list button:text('BLF 40')");
+  await page.waitForFunction(() => document.querySelector("#preview-config")?.textContent.includes("linekey.11.label"));
+  let n = await rendered();
+  await page.selectOption("#pv-phone", "001565000040");
+  await previewAfter(n);
+  await page.waitForFunction(() => document.querySelector("#preview-config").textContent.includes("linekey.41.label = User 39"));
+  // Timed in the page: from the input event (seen first, on the document) to the preview's
+  // DOM updated (the pane's data-rendered attribute is set last), and to the next frame.
+  await page.evaluate(() => {
+    window.lat = []; window.frame = []; window.engine = []; let t0 = 0;
+    document.addEventListener("input", () => { t0 = performance.now(); }, { capture: true });
+    new MutationObserver(() => {
+      if (!t0) return;
+      const start = t0; t0 = 0;
+      window.lat.push(performance.now() - start);
+      window.engine.push(Number(document.querySelector(".tpl-pane").dataset.engineMs));
+      requestAnimationFrame(() => window.frame.push(performance.now() - start));
+    }).observe(document.querySelector(".tpl-pane"), { attributes: true, attributeFilter: ["data-rendered"] });
+  });
+  const apiCalls = [];
+  const onRequest = (r) => { if (new URL(r.url()).pathname.startsWith("/api/")) apiCalls.push(r.url()); };
+  page.on("request", onRequest);
+  await page.click("#tpl-source");
+  await page.keyboard.press("Control+End");
+  const typed = "features.typed = abcdefghijklmnopqrstuvwxyz0123";
+  for (const ch of typed) {
+    n = await rendered();
+    await page.keyboard.type(ch);
+    await previewAfter(n);
+  }
+  page.off("request", onRequest);
+  await page.waitForFunction((t) => document.querySelector("#preview-config").textContent.includes(t), typed);
+  const { lat, frame, engine } = await page.evaluate(() => ({ lat: window.lat, frame: window.frame, engine: window.engine }));
+  const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+  assert.equal(lat.length, typed.length, `one preview per keystroke: ${lat.length}`);
+  assert.deepEqual(apiCalls, [], "typing makes no request");
+  const cfg = await page.textContent("#preview-config");
+  assert.equal(cfg.match(/\.type = 16/g).length, 40);
+  console.log(`keystroke -> preview DOM updated, 40 BLF keys, ${lat.length} keystrokes in headless Chromium: median ${median(lat).toFixed(2)} ms (min ${Math.min(...lat).toFixed(2)}, max ${Math.max(...lat).toFixed(2)}); to the next frame: median ${median(frame).toFixed(2)} ms; of which the wasm render and diff in the worker: median ${median(engine).toFixed(2)} ms`);
+  assert.ok(median(lat) < 100, `median ${median(lat)} ms`);
+  await shot("templates-blf40");
+});
+
+test("offline: the loaded console keeps rendering previews; the service worker holds pkg/, never an API answer", async () => {
+  const cached = await page.evaluate(async () => {
+    const out = [];
+    for (const name of await caches.keys()) for (const r of await (await caches.open(name)).keys()) out.push(new URL(r.url).pathname);
+    return out;
+  });
+  assert.ok(cached.includes("/pkg/web_bg.wasm") && cached.includes("/pkg/web.js") && cached.includes("/js/preview-worker.js"), cached.join(" "));
+  assert.deepEqual(cached.filter((p) => /^\/(api|p|relay)\//.test(p)), [], "no API answer, no phone file cached");
+  const context = browser;
+  await context.setOffline(true);
+  try {
+    assert.equal(await page.evaluate(() => navigator.onLine), false);
+    // The engine's files come from the service worker's cache while offline.
+    const wasm = await page.evaluate(async () => { const r = await fetch("pkg/web_bg.wasm"); return { ok: r.ok, bytes: (await r.arrayBuffer()).byteLength }; });
+    assert.ok(wasm.ok && wasm.bytes > 100_000, JSON.stringify(wasm));
+    let n = await rendered();
+    await page.click("#tpl-source");
+    await page.keyboard.press("Control+End");
+    await page.keyboard.type("\noffline.marker = 1");
+    await previewAfter(n);
+    await page.waitForFunction(() => document.querySelector("#preview-config").textContent.includes("offline.marker = 1"));
+    // Sample data needs no request either.
+    n = await rendered();
+    await page.selectOption("#pv-phone", "");
+    await previewAfter(n);
+    await page.waitForFunction(() => /linekey\.11\.label/.test(document.querySelector("#preview-config").textContent) && document.querySelector("#preview-config").textContent.includes("offline.marker = 1"));
+    assert.equal(await page.getAttribute("#tpl-form", "data-preview-ok"), "1");
+    await shot("templates-offline");
+  } finally {
+    await context.setOffline(false);
+  }
 });
 
 test("firmware: the upload's progress bar reaches 100% and the file appears; a wrong extension is refused", async () => {

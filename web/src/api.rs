@@ -2,18 +2,67 @@
 
 use engine::{Diagnostic, DiagnosticSource, PreviewRequest, Template, Vendor};
 use serde::Serialize;
-use serde_json::{json, Value};
+
+// The answers are written as typed structs straight to text (no `serde_json::Value` in the
+// page's wasm: it costs a second serializer and a map type).
 
 /// `preview(request)`: see the crate docs.
 pub fn preview(request: &str) -> String {
-    let out = match serde_json::from_str::<PreviewRequest>(request) {
+    match serde_json::from_str::<PreviewRequest>(request) {
         Ok(req) => match engine::preview(&req) {
-            Ok(p) => json!({ "ok": true, "preview": p }),
+            Ok(p) => to_json(&Answer {
+                ok: true,
+                preview: Some(&p),
+                diagnostics: None,
+                sample: None,
+            }),
             Err(d) => failed(&d),
         },
         Err(e) => failed(&[bad_json("request", &e)]),
-    };
-    out.to_string()
+    }
+}
+
+/// `{ok, preview?, diagnostics?, sample?}`.
+#[derive(Serialize)]
+struct Answer<'a> {
+    ok: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    preview: Option<&'a engine::Preview>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    diagnostics: Option<&'a [Diagnostic]>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    sample: Option<&'a Sample>,
+}
+
+/// The sample data as [`PreviewRequest`] fields.
+#[derive(Serialize)]
+struct Sample {
+    vendor: Vendor,
+    model: String,
+    mac: engine::Mac,
+    site: Option<SampleSite>,
+    user: Option<SampleUser>,
+    blf: Vec<engine::BlfKey>,
+    base_url: Option<String>,
+}
+
+#[derive(Serialize)]
+struct SampleSite {
+    pbx_host: String,
+    pbx_port: u16,
+    ntp_server: Option<String>,
+    timezone: Option<String>,
+    language: Option<String>,
+    poll_interval_minutes: u32,
+    additional_params: String,
+}
+
+#[derive(Serialize)]
+struct SampleUser {
+    extension: String,
+    auth_name: String,
+    sip_password: String,
+    display_name: String,
 }
 
 /// `checkTemplate(template)`: see the crate docs.
@@ -54,44 +103,40 @@ pub fn vendors() -> String {
 pub fn sample(vendor: &str) -> String {
     let vendor = match vendor.parse::<Vendor>() {
         Ok(v) if v.is_provisioned() => v,
-        Ok(_) => {
-            return failed(&[input("vendor", "this vendor's configs are not rendered")]).to_string()
-        }
-        Err(e) => return failed(&[input("vendor", e.detail())]).to_string(),
+        Ok(_) => return failed(&[input("vendor", "this vendor's configs are not rendered")]),
+        Err(e) => return failed(&[input("vendor", e.detail())]),
     };
     let p = engine::sample_profile(vendor);
-    let site = p.lines.first().map(|l| {
-        json!({
-            "pbx_host": l.server_host,
-            "pbx_port": l.server_port,
-            "ntp_server": p.ntp_server,
-            "timezone": p.timezone.as_ref().map(|t| t.name()),
-            "language": p.language.map(|l| l.code()),
-            "poll_interval_minutes": p.poll_interval_minutes,
-            "additional_params": "",
-        })
+    let site = p.lines.first().map(|l| SampleSite {
+        pbx_host: l.server_host.clone(),
+        pbx_port: l.server_port,
+        ntp_server: p.ntp_server.clone(),
+        timezone: p.timezone.as_ref().map(|t| t.name().to_owned()),
+        language: p.language.map(|l| l.code().to_owned()),
+        poll_interval_minutes: p.poll_interval_minutes,
+        additional_params: String::new(),
     });
-    let user = p.lines.first().map(|l| {
-        json!({
-            "extension": l.extension,
-            "auth_name": l.auth_name,
-            "sip_password": l.password.expose(),
-            "display_name": l.display_name,
-        })
+    let user = p.lines.first().map(|l| SampleUser {
+        extension: l.extension.clone(),
+        auth_name: l.auth_name.clone(),
+        sip_password: l.password.expose().clone(),
+        display_name: l.display_name.clone(),
     });
-    json!({
-        "ok": true,
-        "sample": {
-            "vendor": vendor,
-            "model": p.device.model,
-            "mac": p.device.mac,
-            "site": site,
-            "user": user,
-            "blf": p.blf,
-            "base_url": p.provisioning_url,
-        }
+    let sample = Sample {
+        vendor,
+        model: p.device.model.clone(),
+        mac: p.device.mac,
+        site,
+        user,
+        blf: p.blf.clone(),
+        base_url: p.provisioning_url.clone(),
+    };
+    to_json(&Answer {
+        ok: true,
+        preview: None,
+        diagnostics: None,
+        sample: Some(&sample),
     })
-    .to_string()
 }
 
 #[derive(serde::Deserialize)]
@@ -107,8 +152,13 @@ struct TemplateIn {
     source: String,
 }
 
-fn failed(d: &[Diagnostic]) -> Value {
-    json!({ "ok": false, "diagnostics": d })
+fn failed(d: &[Diagnostic]) -> String {
+    to_json(&Answer {
+        ok: false,
+        preview: None,
+        diagnostics: Some(d),
+        sample: None,
+    })
 }
 
 fn input(field: &'static str, message: impl Into<String>) -> Diagnostic {
@@ -139,6 +189,7 @@ fn to_json<T: Serialize + ?Sized>(v: &T) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::{json, Value};
 
     fn parse(s: &str) -> Value {
         serde_json::from_str(s).unwrap()

@@ -112,10 +112,12 @@ pub(crate) async fn handle(mut req: Request, env: &Env, path: &str) -> Result<Re
         Method::Post | Method::Put | Method::Patch => Some(req.text().await?),
         _ => None,
     };
+    let query = crate::query(&req);
     let r = Route {
         method: &method,
         segments: &segments,
         body: body.as_deref(),
+        query: &query,
     };
     let result = if let Some(r) = sites::route(&ctx, &r).await {
         r
@@ -159,6 +161,8 @@ pub(crate) struct Route<'a> {
     pub(crate) method: &'a Method,
     pub(crate) segments: &'a [&'a str],
     pub(crate) body: Option<&'a str>,
+    /// The query string (without `?`), empty if none.
+    pub(crate) query: &'a str,
 }
 
 /// What a handler needs.

@@ -12,6 +12,14 @@
 //! config, default_config}` (`default_config`: the vendor default for the same data, to diff
 //! against).
 //!
+//! `GET /api/sites/<site>/phones/<mac>/preview-input[?reveal_secrets=true]` answers what
+//! that preview renders from, as an [`engine::PreviewRequest`] in JSON (the phone's site
+//! settings, user, BLF keys, firmware rows, URL and saved template), built by the same code
+//! as the preview above. The web page fetches it once per phone chosen and renders every
+//! keystroke with the engine compiled to wasm, so what it shows is byte for byte what the
+//! phone receives. Unless `reveal_secrets` is true, the SIP password and the URL token in it
+//! are already [`engine::SECRET_MASK`]; the answer is never cached (`no-store`).
+//!
 //! `GET /api/sites/<site>/audit` audits every user's SIP password and voicemail PIN:
 //! `{users: [{extension, display_name, password, pin}], summary: {weak, fair, strong}}`.
 
@@ -26,12 +34,15 @@ use crate::{phone, store};
 pub(crate) async fn route(ctx: &Ctx<'_>, r: &Route<'_>) -> Option<ApiResult<Response>> {
     Some(match (r.method, r.segments) {
         (Method::Post, ["sites", site, "preview"]) => preview(ctx, site, r.body).await,
+        (Method::Get, ["sites", site, "phones", mac, "preview-input"]) => {
+            preview_input(ctx, site, mac, r.query).await
+        }
         (Method::Get, ["sites", site, "audit"]) => audit(ctx, site).await,
         _ => return None,
     })
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Default)]
 #[serde(deny_unknown_fields)]
 struct Body {
     #[serde(default)]
@@ -87,8 +98,36 @@ async fn user(ctx: &Ctx<'_>, site: &str, ext: &str) -> ApiResult<UserRow> {
 }
 
 async fn preview(ctx: &Ctx<'_>, site: &str, body: Option<&str>) -> ApiResult<Response> {
+    let req = request(ctx, site, parse_body(body)?).await?;
+    match engine::preview(&req) {
+        Ok(p) => json(200, &p),
+        Err(diagnostics) => Err(refused(&diagnostics)),
+    }
+}
+
+async fn preview_input(ctx: &Ctx<'_>, site: &str, mac: &str, query: &str) -> ApiResult<Response> {
+    let mut reveal_secrets = false;
+    for (k, v) in form_urlencoded::parse(query.as_bytes()) {
+        match (&*k, &*v) {
+            ("reveal_secrets", "true" | "1") => reveal_secrets = true,
+            ("reveal_secrets", "false" | "0") => reveal_secrets = false,
+            ("reveal_secrets", _) => return Err(ApiError::bad("reveal_secrets", "true or false")),
+            _ => return Err(ApiError::bad(&k, "unknown query parameter")),
+        }
+    }
+    let b = Body {
+        mac: Some(mac.to_owned()),
+        reveal_secrets,
+        ..Body::default()
+    };
+    json(200, &request(ctx, site, b).await?)
+}
+
+/// What a preview renders from: the one place the edge builds it, for the preview it renders
+/// itself and for the input it hands the web page. Unless `reveal_secrets` is set, the SIP
+/// password and the URL token are [`engine::SECRET_MASK`] already here.
+async fn request(ctx: &Ctx<'_>, site: &str, b: Body) -> ApiResult<engine::PreviewRequest> {
     let s = load_site(ctx, site).await?;
-    let b: Body = parse_body(body)?;
     let draft = match b.template {
         Some(d) => Some(super::templates::checked(
             d.name,
@@ -116,7 +155,7 @@ async fn preview(ctx: &Ctx<'_>, site: &str, body: Option<&str>) -> ApiResult<Res
         }
         None => None,
     };
-    let req = match &b.mac {
+    let mut req = match &b.mac {
         Some(mac) => {
             let mac = engine::Mac::parse(mac).map_err(|e| ApiError::engine("mac", &e))?;
             let row = store::phone_by_mac(&ctx.db, site, &mac.to_string())
@@ -171,10 +210,13 @@ async fn preview(ctx: &Ctx<'_>, site: &str, body: Option<&str>) -> ApiResult<Res
             }
         }
     };
-    match engine::preview(&req) {
-        Ok(p) => json(200, &p),
-        Err(diagnostics) => Err(refused(&diagnostics)),
+    if !req.reveal_secrets {
+        if let Some(u) = &mut req.user {
+            u.sip_password = engine::Secret::from(engine::SECRET_MASK);
+            u.voicemail_pin = engine::Secret::default();
+        }
     }
+    Ok(req)
 }
 
 /// The first diagnostic as a 400 naming the field it is about.

@@ -1,38 +1,105 @@
-// The live preview behind one small interface, shaped like the engine's wasm bindings
-// (web/src/lib.rs: `preview`, `diff`), so moving rendering into the page is a change of
-// this file only. For now it asks the edge (`POST /api/sites/<site>/preview`), which
-// renders through the same code that serves phones; typing never waits on it (requests
-// are asynchronous, and a newer one supersedes an older one in the editor).
+// The live preview behind one small interface (`init`, `preview`, `diff`). Rendering runs
+// in the page, off its main thread: a Web Worker (preview-worker.js) runs the engine
+// compiled to wasm, the code the edge serves phones with, so every keystroke renders
+// locally with no server round trip, and offline once loaded. What a real phone renders
+// from (its site, user, BLF keys, firmware, URL and saved template) comes from the edge once
+// per phone chosen (`GET .../phones/<mac>/preview-input`, built by the same edge code as its
+// own preview), so the page shows byte for byte the file that phone receives. Sample data
+// needs no request. Inputs are kept in memory only, for the templates screen's lifetime.
 
 import { api, sitePath } from "./api.js";
 
-/** Loads the renderer (nothing to load while the edge renders). */
-export async function init() {}
+let worker = null;
+let inputs = new Map();
+let busy = false;
+let pending = null; // the newest request waiting for the worker, and every caller it answers
+const answers = new Map();
+let ids = 0;
+let last = null; // the last rendered preview's texts and the engine's diff rows
+
+/** Starts the renderer (the worker loads the wasm once) and forgets fetched phone inputs. */
+export async function init() {
+  inputs = new Map();
+  if (worker) return;
+  worker = new Worker(new URL("./preview-worker.js", import.meta.url), { type: "module" });
+  worker.addEventListener("message", (e) => {
+    const { id, result, ms } = e.data;
+    if (result.ok) last = { old: result.preview.default_config, next: result.preview.config, rows: result.rows };
+    answers.get(id)?.({ ...result, ms });
+    answers.delete(id);
+    busy = false;
+    send();
+  });
+  worker.addEventListener("error", (e) => {
+    for (const [id, done] of answers) { done(failed(`the preview engine failed: ${e.message}`)); answers.delete(id); }
+    busy = false;
+    send();
+  });
+}
+
+// One render at a time; while one runs, a newer request replaces the waiting one (typing
+// faster than the engine renders skips the intermediate states, never the last).
+function send() {
+  if (busy || !pending) return;
+  const { request, callers } = pending;
+  pending = null;
+  busy = true;
+  const id = ++ids;
+  answers.set(id, (r) => callers.forEach((c) => c(r)));
+  worker.postMessage({ id, request });
+}
+
+function render(request) {
+  return new Promise((resolve) => {
+    if (pending) { pending.request = request; pending.callers.push(resolve); } else pending = { request, callers: [resolve] };
+    send();
+  });
+}
 
 /**
  * Renders what a phone would receive.
- * `request`: `{site, mac?, vendor?, model?, user_extension?, reveal_secrets?,
- *   template?: {name?, vendor, style?, composition?, source}}`.
- * Resolves to `{ok: true, preview: {file, content_type, config, default_config}}` or
+ * `request`: `{site, mac?, vendor?, model?, reveal_secrets?,
+ *   template?: {name?, vendor, style?, composition?, source}}`: with `mac`, that phone of the
+ * site (its saved template unless `template`); without, sample data for `vendor`.
+ * Resolves to `{ok: true, preview: {file, content_type, config, default_config}, rows, ms}` or
  * `{ok: false, diagnostics: [{source, line, column, message, field}]}`; never rejects.
  */
 export async function preview(request) {
-  const { site, ...body } = request;
-  try {
-    return { ok: true, preview: await api("POST", sitePath(site, "preview"), body) };
-  } catch (e) {
-    return { ok: false, diagnostics: [diagnostic(e)] };
+  if (!worker) await init();
+  const { site, mac, vendor, model, template, reveal_secrets = false } = request;
+  let req;
+  if (mac) {
+    const key = `${site}\n${mac}\n${reveal_secrets}`;
+    if (!inputs.has(key)) {
+      const q = reveal_secrets ? "?reveal_secrets=true" : "";
+      inputs.set(key, api("GET", sitePath(site, "phones", mac, "preview-input") + q)
+        .catch((e) => { inputs.delete(key); throw e; }));
+    }
+    try {
+      req = { ...(await inputs.get(key)) };
+    } catch (e) {
+      return { ok: false, diagnostics: [diagnostic(e)] };
+    }
+    if (template) req.template = template;
+    if (model) req.model = model;
+  } else {
+    req = { vendor, reveal_secrets };
+    if (model) req.model = model;
+    if (template) req.template = template;
   }
+  return render(req);
 }
 
-// "line 3, column 7: unexpected end" -> {line: 3, column: 7, message: "unexpected end"}.
+function failed(message) {
+  return { ok: false, diagnostics: [{ source: "input", line: null, column: null, message, field: null }] };
+}
+
+// An API refusal -> a diagnostic ("line 3, column 7: unexpected end" -> line 3, column 7).
 function diagnostic(e) {
   const field = e.field ?? null;
   const m = /^line (\d+)(?:, column (\d+))?: ([\s\S]*)$/.exec(e.message ?? "");
-  const source = field?.startsWith("template") ? "template"
-    : field === "additional_params" ? "params" : e.status === 400 ? "input" : "output";
   return {
-    source,
+    source: "input",
     line: m ? Number(m[1]) : null,
     column: m && m[2] ? Number(m[2]) : null,
     message: m ? m[3] : e.message,
@@ -41,11 +108,18 @@ function diagnostic(e) {
 }
 
 /**
- * Side-by-side rows from `old` to `next`, as the engine's `diff_lines`: every line of
- * both in order, `{kind: "same"|"added"|"removed"|"changed", old_line, new_line, old, new}`
+ * Side-by-side rows from `old` to `next`, as the engine's `diff_lines`: every line of both
+ * in order, `{kind: "same"|"added"|"removed"|"changed", old_line, new_line, old, new}`
  * (1-based lines); a block of removed lines followed by added ones pairs up as `changed`.
+ * For the preview just rendered these are the engine's own rows (computed in the worker);
+ * other texts are diffed here.
  */
 export function diff(old, next) {
+  if (last && last.old === old && last.next === next && last.rows) return last.rows;
+  return diffHere(old, next);
+}
+
+function diffHere(old, next) {
   const a = lines(old), b = lines(next);
   // Common prefix and suffix first: a template usually changes a few lines of many.
   let start = 0;

@@ -10,7 +10,7 @@ const VENDORS = ["yealink", "snom", "fanvil", "grandstream", "htek"];
 let ctx = null;
 
 export async function mount(view, state) {
-  ctx = { site: state.site, seq: 0, timer: 0 };
+  ctx = { site: state.site, seq: 0 };
   await renderer.init();
   const [templates, phones] = await Promise.all([
     api("GET", sitePath(ctx.site, "templates")), api("GET", sitePath(ctx.site, "phones"))]);
@@ -26,7 +26,7 @@ export async function mount(view, state) {
   open(templates[0] ?? null);
 }
 
-export function unmount() { clearTimeout(ctx?.timer); ctx = null; }
+export function unmount() { ctx = null; }
 
 function drawList(active) {
   put(ctx.list, ctx.templates.length ? ctx.templates.map((t) =>
@@ -86,9 +86,17 @@ function open(t) {
   };
   numbers();
   src.addEventListener("scroll", () => { gutter.scrollTop = src.scrollTop; mark.style.transform = `translateY(${-src.scrollTop}px)`; });
+  // The diff table (hundreds of rows) is drawn only while its tab is shown.
+  let shown = null, drawn = null;
+  const showDiff = () => {
+    if (diffBox.hidden || !shown || drawn === shown) return;
+    drawDiff(diffBox, renderer.diff(shown.default_config, shown.config));
+    drawn = shown;
+  };
   const showTab = (diff) => {
     tabCfg.setAttribute("aria-selected", String(!diff)); tabDiff.setAttribute("aria-selected", String(diff));
     out.hidden = diff; diffBox.hidden = !diff;
+    showDiff();
   };
   tabCfg.addEventListener("click", () => showTab(false));
   tabDiff.addEventListener("click", () => showTab(true));
@@ -105,19 +113,23 @@ function open(t) {
     src.removeAttribute("aria-invalid");
     if (r.ok) {
       form.dataset.previewOk = "1";
-      put(diag, h("span", { class: "ok" }, "✓ renders"));
+      put(diag, h("span", { class: "ok" }, "✓ renders"), h("small", { class: "hint" }, ` in ${r.ms.toFixed(1)} ms, in this browser`));
       out.textContent = r.preview.config;
       file.textContent = r.preview.file;
-      drawDiff(diffBox, renderer.diff(r.preview.default_config, r.preview.config));
+      shown = r.preview;
+      showDiff();
       out.classList.remove("stale");
     } else {
       form.dataset.previewOk = "0";
       out.classList.add("stale");
       put(diag, r.diagnostics.map((d) => diagnostic(d, src, gutter, mark)));
     }
+    ctx.pane.dataset.engineMs = r.ms?.toFixed(2) ?? "";
     ctx.pane.dataset.rendered = String(seq);
   };
-  const schedule = () => { clearTimeout(ctx.timer); ctx.timer = setTimeout(run, 120); };
+  // Every change renders at once: the engine runs in a worker, and preview.js drops the
+  // states typed while a render runs (only the newest waits).
+  const schedule = () => { run(); };
   src.addEventListener("input", () => { numbers(); schedule(); });
   form.vendor.addEventListener("change", () => { fillPhones(); schedule(); });
   for (const el of [form.style, form.composition, phoneSel, reveal]) el.addEventListener("change", schedule);
