@@ -157,6 +157,13 @@ test("add a phone in the console; fetched as that phone, its config is byte for 
   assert.equal(await page.inputValue("dialog [name=model]"), "T46S");
   await shot("phones-add-error");
   await page.fill("dialog [name=mac]", "00:15:65:00:00:99");
+  // BLF keys, one a line: a bad line number is refused at the BLF field, naming the line.
+  await page.fill("dialog [name=blf_keys]", "202, Jonas, 1, *8\n203, Chen, 99");
+  await page.click("dialog button[type=submit]");
+  await page.waitForSelector("dialog [data-field=blf_keys] .error:not([hidden])");
+  assert.match(await page.textContent("dialog [data-field=blf_keys] .error"), /^line 2, line: /);
+  assert.equal(await page.inputValue("dialog [name=blf_keys]"), "202, Jonas, 1, *8\n203, Chen, 99");
+  await page.fill("dialog [name=blf_keys]", "202, Jonas, 1, *8\n203, Chen");
   await page.click("dialog button[type=submit]");
   await page.waitForSelector("#prov-url");
   const url = await page.inputValue("#prov-url");
@@ -183,7 +190,16 @@ test("add a phone in the console; fetched as that phone, its config is byte for 
   assert.equal(res.status, 200);
   const served = await res.text();
   assert.equal(served, preview);
+  assert.match(served, /Jonas/, "the BLF keys typed in the console are in the config");
+  assert.match(served, /Chen/);
   console.log(`the new phone's config: ${Buffer.byteLength(served)} bytes, identical to the preview`);
+  // The dialog shows the keys back as they were typed.
+  await page.goto(`${srv.base}/#phones`);
+  await page.waitForSelector("#view[data-ready=phones]");
+  await page.click("text=00:15:65:00:00:99");
+  await page.waitForSelector("dialog [name=blf_keys]");
+  assert.equal(await page.inputValue("dialog [name=blf_keys]"), "202, Jonas, 1, *8\n203, Chen");
+  await page.keyboard.press("Escape");
 });
 
 test("templates: 40 BLF keys, keystroke to preview in the page, no request per keystroke (timed)", async () => {

@@ -183,6 +183,8 @@ async function edit(p) {
     field({ label: "Serial number", name: "serial_number", value: full.serial_number ?? "" }),
     field({ label: "User (extension)", name: "user_extension", value: full.user_extension ?? "", options: users }),
     field({ label: "Template", name: "template", value: full.template ?? "", options: tpl(full.vendor) }),
+    field({ label: "BLF keys", name: "blf_keys", type: "textarea", value: (full.blf_keys ?? []).map(blfLine).join("\n"),
+      hint: "One key a line, in order: extension, label, line, pickup prefix (all but the extension optional), e.g. 202, Jonas, 1, *8", attrs: { rows: "5", class: "mono", spellcheck: "false" } }),
     field({ label: "HTTP user (optional)", name: "http_user", value: full.http_user ?? "", attrs: { autocomplete: "off" } }),
     field({ label: "HTTP password", name: "http_password", type: "password", hint: isNew ? "12-128 characters, with an HTTP user." : "Leave empty to keep the stored one.", attrs: { autocomplete: "new-password" } }),
     err,
@@ -214,6 +216,7 @@ async function edit(p) {
     const body = {
       model: v.model, serial_number: v.serial_number,
       user_extension: v.user_extension || null, template: v.template || null,
+      blf_keys: parseBlf(v.blf_keys),
     };
     if (v.http_user) { body.http_user = v.http_user; if (v.http_password || isNew) body.http_password = v.http_password; }
     else if (full.http_user) body.http_user = null;
@@ -230,8 +233,26 @@ async function edit(p) {
       }
       await reload();
     } catch (e) {
-      showError(form, e);
+      // "blf_keys[2].line" -> the BLF field, naming the line.
+      const m = /^blf_keys\[(\d+)\]\.(\w+)$/.exec(e.field ?? "");
+      showError(form, m ? { field: "blf_keys", message: `line ${Number(m[1]) + 1}, ${m[2]}: ${e.message}` } : e);
     }
+  });
+}
+
+/** A BLF key as one line of the BLF field. */
+const blfLine = (k) => {
+  const parts = [k.extension, k.label ?? "", String(k.line ?? 1), k.pickup_prefix ?? ""];
+  // Trailing defaults left out: "202" rather than "202, , 1, ".
+  if (!parts[3]) { parts.pop(); if (parts[2] === "1") { parts.pop(); if (!parts[1]) parts.pop(); } }
+  return parts.join(", ");
+};
+
+/** The BLF field's lines as the API takes them; a line that is not a number stays a string, for the API to refuse at its line. */
+function parseBlf(text) {
+  return text.split("\n").map((l) => l.trim()).filter(Boolean).map((l) => {
+    const [extension = "", label = "", line = "", pickup_prefix = ""] = l.split(",").map((x) => x.trim());
+    return { extension, label, line: line === "" ? 1 : (/^\d+$/.test(line) ? Number(line) : line), pickup_prefix };
   });
 }
 
