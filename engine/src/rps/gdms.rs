@@ -299,9 +299,21 @@ fn read_token(reply: &HttpReply, secrets: &[String]) -> Result<String, RpsError>
             .filter(|t| !t.is_empty())
             .map(str::to_owned)
     });
-    if let (Some(t), true) = (token, (200..300).contains(&reply.status)) {
-        return Ok(t);
+    let mut secrets = secrets.to_vec();
+    if let Some(r) = v
+        .as_ref()
+        .and_then(|v| v.get("refresh_token"))
+        .and_then(Value::as_str)
+    {
+        secrets.push(r.to_owned());
     }
+    match token {
+        Some(t) if (200..300).contains(&reply.status) => return Ok(t),
+        // A token in a failed reply is still never shown.
+        Some(t) => secrets.push(t),
+        None => {}
+    }
+    let secrets = &secrets[..];
     if let Some(err) = v.as_ref().and_then(|v| v.get("error")).and_then(json_text) {
         let desc = v
             .as_ref()
