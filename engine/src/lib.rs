@@ -33,6 +33,7 @@ mod policy;
 mod preview;
 mod range;
 mod render;
+pub mod rps;
 mod sample;
 mod secret;
 mod template;

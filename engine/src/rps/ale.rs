@@ -1,0 +1,62 @@
+//! Alcatel-Lucent Enterprise: no public API document exists. PortSIP's `[ale]` section has
+//! exactly Yealink's key names, which suggests the same signed JSON API on ALE's own host,
+//! so ALE is the Yealink client on the host the account names (there is no default).
+//! Unverified: the console and the docs label it so ([`super::RpsAccount::is_verified`]).
+
+use super::{yealink, AleAccount, RpsError};
+
+impl AleAccount {
+    /// The Yealink-scheme API on the account's host, or an error when it names none.
+    pub(crate) fn api(&self) -> Result<yealink::Api, RpsError> {
+        let base = self.base_url.clone().ok_or_else(|| {
+            RpsError::InvalidInput(
+                "ale: the account names no API host (`rps_host`); ALE has no default".into(),
+            )
+        })?;
+        Ok(yealink::Api {
+            vendor: "ale",
+            key_id: self.access_key_id.clone(),
+            secret: self.access_key_secret.clone(),
+            base,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::{RpsAccount, RpsPhone, Step};
+    use super::*;
+    use crate::mac::Mac;
+    use crate::secret::Secret;
+    #[cfg(target_arch = "wasm32")]
+    use wasm_bindgen_test::wasm_bindgen_test as test;
+
+    #[test]
+    fn ale_signs_like_yealink_on_its_own_host() {
+        let acct = RpsAccount::Ale(AleAccount {
+            access_key_id: "ale-key".into(),
+            access_key_secret: Secret::new("ale-secret".into()),
+            base_url: Some("https://rps.ale.example".into()),
+        });
+        assert!(!acct.is_verified());
+        let phone = RpsPhone::new(Mac::parse("00809faabbcc").unwrap(), "https://edge/p/t/");
+        let mut op = acct.register(&phone);
+        let Step::Send(req) = op.start(1_700_000_000_000, "n1") else {
+            panic!("expected a request")
+        };
+        assert_eq!(req.url, "https://rps.ale.example/api/open/v1/device/add");
+        assert_eq!(req.header_value("X-Ca-Key"), Some("ale-key"));
+        assert!(req.header_value("X-Ca-Signature").is_some());
+
+        let no_host = RpsAccount::Ale(AleAccount {
+            access_key_id: "k".into(),
+            access_key_secret: Secret::new("s".into()),
+            base_url: None,
+        });
+        let mut op = no_host.register(&phone);
+        let Step::Done(Err(RpsError::InvalidInput(m))) = op.start(0, "n") else {
+            panic!("expected an input error")
+        };
+        assert!(m.contains("rps_host"));
+    }
+}
