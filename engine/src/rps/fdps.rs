@@ -1,11 +1,10 @@
 //! Fanvil FDPS: XML-RPC with HTTP Basic auth (the password as MD5 of MD5). A per-phone URL
 //! is made by giving each phone its own "server" group, named after its MAC.
 
-use super::xmlrpc::{self, Param, Response};
+use super::xmlrpc::{self, Param};
 use super::{
-    basic_auth_header, classify, lower, same_url, status_error, unexpected, Cx, Detail,
-    FanvilAccount, HttpReply, HttpRequest, Machine, Next, Outcome, PhoneStatus, Registration,
-    Removal, RpsError, RpsPhone, ServerRef, ServerSpec, Url,
+    classify, lower, same_url, status_error, Cx, Detail, FanvilAccount, HttpReply, Machine, Next,
+    Outcome, PhoneStatus, Registration, Removal, RpsError, RpsPhone, ServerRef, ServerSpec, Url,
 };
 use crate::mac::Mac;
 use crate::secret::Secret;
@@ -29,80 +28,23 @@ pub(crate) fn server_configs(group: &str, url: &str) -> Result<Vec<String>, RpsE
     ])
 }
 
-struct Rpc {
-    url: String,
-    auth: String,
-    secrets: Vec<String>,
+type Rpc = xmlrpc::Endpoint;
+
+fn rpc(a: &FanvilAccount, extra: Option<&Secret<String>>) -> Rpc {
+    let pass = a.password_hash.expose();
+    Rpc::new(V, a.url.clone(), (&a.username, pass), extra, refused)
 }
 
-impl Rpc {
-    fn new(a: &FanvilAccount, extra: Option<&Secret<String>>) -> Self {
-        let mut secrets = vec![a.password_hash.expose().clone()];
-        if let Some(e) = extra {
-            secrets.extend(super::url_secrets(e.expose()));
-        }
-        Self {
-            url: a.url.clone(),
-            auth: basic_auth_header(&a.username, a.password_hash.expose()),
-            secrets,
-        }
+/// A refusal (`false`, text) as an error.
+fn refused(rpc: &Rpc, reply: &HttpReply, text: &str) -> RpsError {
+    let t = lower(text);
+    if t.contains("device_had_existed") {
+        let mut d = Detail::new(V);
+        d.status = Some(reply.status);
+        d.code = Some(super::sanitize(text, &rpc.secrets));
+        return RpsError::OwnedByAnotherAccount(d);
     }
-
-    fn call(&self, method: &str, params: &[Param<'_>]) -> Next {
-        Next::Send(
-            HttpRequest::new("POST", self.url.clone())
-                .header("Content-Type", "text/xml")
-                .header("Authorization", self.auth.clone())
-                .body(xmlrpc::call(method, params))
-                .secrets(&self.secrets),
-        )
-    }
-
-    /// Reads a `[bool, text]` reply: `Ok((ok, text))`, or an error for HTTP failures,
-    /// faults and replies that are not XML-RPC.
-    fn read(&self, reply: &HttpReply) -> Result<(bool, String), RpsError> {
-        if let Some(e) = status_error(V, reply, &self.secrets) {
-            return Err(e);
-        }
-        match xmlrpc::parse(&reply.body) {
-            Some(Response::Fault { code, message }) => Err(classify(
-                V,
-                Some(reply.status),
-                code.map(|c| c.to_string()).as_deref(),
-                Some(&message),
-                reply,
-                &self.secrets,
-            )),
-            Some(r) => xmlrpc::bool_and_text(&r).ok_or_else(|| {
-                unexpected(V, reply, "not a [boolean, string] reply", &self.secrets)
-            }),
-            None => Err(unexpected(
-                V,
-                reply,
-                "not an XML-RPC response",
-                &self.secrets,
-            )),
-        }
-    }
-
-    /// A refusal (`false`, text) as an error.
-    fn refused(&self, reply: &HttpReply, text: &str) -> RpsError {
-        let t = lower(text);
-        if t.contains("device_had_existed") {
-            let mut d = Detail::new(V);
-            d.status = Some(reply.status);
-            d.code = Some(super::sanitize(text, &self.secrets));
-            return RpsError::OwnedByAnotherAccount(d);
-        }
-        classify(
-            V,
-            Some(reply.status),
-            Some(text),
-            None,
-            reply,
-            &self.secrets,
-        )
-    }
+    classify(V, Some(reply.status), Some(text), None, reply, &rpc.secrets)
 }
 
 fn is_no_server(text: &str) -> bool {
@@ -118,7 +60,7 @@ fn is_no_device(text: &str) -> bool {
 
 pub(crate) fn ensure_group(a: &FanvilAccount, spec: &ServerSpec) -> Result<EnsureGroup, RpsError> {
     Ok(EnsureGroup {
-        rpc: Rpc::new(a, Some(&spec.url)),
+        rpc: rpc(a, Some(&spec.url)),
         configs: server_configs(&spec.name, spec.url.expose())?,
         name: spec.name.clone(),
     })
@@ -160,7 +102,7 @@ impl Machine for EnsureGroup {
 pub(crate) fn register(a: &FanvilAccount, phone: &RpsPhone) -> Result<Register, RpsError> {
     let group = phone.mac.to_lower_hex();
     Ok(Register {
-        rpc: Rpc::new(a, Some(&phone.url)),
+        rpc: rpc(a, Some(&phone.url)),
         configs: server_configs(&group, phone.url.expose())?,
         group,
         state: RegState::DeleteGroup,
@@ -244,7 +186,7 @@ impl Machine for Register {
 
 pub(crate) fn remove(a: &FanvilAccount, mac: Mac) -> Remove {
     Remove {
-        rpc: Rpc::new(a, None),
+        rpc: rpc(a, None),
         mac: mac.to_lower_hex(),
         outcome: None,
     }
@@ -290,7 +232,7 @@ impl Machine for Remove {
 
 pub(crate) fn status(a: &FanvilAccount, phone: &RpsPhone) -> Status {
     Status {
-        rpc: Rpc::new(a, Some(&phone.url)),
+        rpc: rpc(a, Some(&phone.url)),
         mac: phone.mac.to_lower_hex(),
         url: phone.url.clone(),
     }
@@ -327,7 +269,7 @@ impl Machine for Status {
 
 #[cfg(test)]
 mod tests {
-    use super::super::{Op, PasswordForm, Step};
+    use super::super::{HttpRequest, Op, PasswordForm, Step};
     use super::*;
     #[cfg(target_arch = "wasm32")]
     use wasm_bindgen_test::wasm_bindgen_test as test;

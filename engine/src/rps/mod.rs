@@ -71,6 +71,7 @@ use hmac::{Hmac, Mac as _};
 use md5::Md5;
 use sha2::{Digest, Sha256};
 
+use crate::access::hex;
 use crate::mac::Mac;
 use crate::secret::{ct_eq, Secret};
 
@@ -892,16 +893,6 @@ fn form_encode(s: &str) -> String {
 }
 
 const HEX_UPPER: &[u8; 16] = b"0123456789ABCDEF";
-
-fn hex(bytes: &[u8]) -> String {
-    const DIGITS: &[u8; 16] = b"0123456789abcdef";
-    let mut s = String::with_capacity(bytes.len() * 2);
-    for b in bytes {
-        s.push(char::from(DIGITS[usize::from(b >> 4)]));
-        s.push(char::from(DIGITS[usize::from(b & 0xf)]));
-    }
-    s
-}
 
 fn md5_raw(data: &[u8]) -> Vec<u8> {
     Md5::digest(data).to_vec()

@@ -4,12 +4,12 @@
 
 use serde_json::{json, Value};
 
-use super::xmlrpc::{self, Param, Response};
+use super::xmlrpc::{self, Param};
 use super::{
-    b64, basic_auth_header, classify, hmac_sha256, json, json_items, json_text, lower, same_url,
-    sanitize, status_error, to_json, unexpected, Cx, Detail, HttpReply, HttpRequest, Immediate,
-    Machine, Next, Outcome, PhoneStatus, Registration, Removal, RpsError, RpsPhone, ServerRef,
-    SnomAccount, SnomApi, Url,
+    b64, classify, hmac_sha256, json, json_items, json_text, lower, same_url, sanitize,
+    status_error, to_json, unexpected, Cx, Detail, HttpReply, HttpRequest, Immediate, Machine,
+    Next, Outcome, PhoneStatus, Registration, Removal, RpsError, RpsPhone, ServerRef, SnomAccount,
+    SnomApi, Url,
 };
 use crate::mac::Mac;
 use crate::secret::Secret;
@@ -427,75 +427,25 @@ impl Machine for RestFlow {
 
 // ---- legacy XML-RPC ----
 
-struct Legacy {
-    url: String,
-    auth: String,
-    secrets: Vec<String>,
+type Legacy = xmlrpc::Endpoint;
+
+fn legacy(a: &SnomAccount, extra: Option<&Secret<String>>) -> Result<Legacy, RpsError> {
+    let (Some(user), Some(pass)) = (&a.username, &a.password) else {
+        return Err(RpsError::InvalidInput(
+            "snom: no username and password for the XML-RPC API".into(),
+        ));
+    };
+    Ok(Legacy::new(
+        V,
+        a.xmlrpc_url.clone(),
+        (user, pass.expose()),
+        extra,
+        legacy_refused,
+    ))
 }
 
-impl Legacy {
-    fn new(a: &SnomAccount, extra: Option<&Secret<String>>) -> Result<Self, RpsError> {
-        let (Some(user), Some(pass)) = (&a.username, &a.password) else {
-            return Err(RpsError::InvalidInput(
-                "snom: no username and password for the XML-RPC API".into(),
-            ));
-        };
-        let mut secrets = vec![pass.expose().clone()];
-        if let Some(e) = extra {
-            secrets.extend(super::url_secrets(e.expose()));
-        }
-        Ok(Self {
-            url: a.xmlrpc_url.clone(),
-            auth: basic_auth_header(user, pass.expose()),
-            secrets,
-        })
-    }
-
-    fn call(&self, method: &str, params: &[Param<'_>]) -> Next {
-        Next::Send(
-            HttpRequest::new("POST", self.url.clone())
-                .header("Content-Type", "text/xml")
-                .header("Authorization", self.auth.clone())
-                .body(xmlrpc::call(method, params))
-                .secrets(&self.secrets),
-        )
-    }
-
-    fn read(&self, reply: &HttpReply) -> Result<(bool, String), RpsError> {
-        if let Some(e) = status_error(V, reply, &self.secrets) {
-            return Err(e);
-        }
-        match xmlrpc::parse(&reply.body) {
-            Some(Response::Fault { code, message }) => Err(classify(
-                V,
-                Some(reply.status),
-                code.map(|c| c.to_string()).as_deref(),
-                Some(&message),
-                reply,
-                &self.secrets,
-            )),
-            Some(r) => xmlrpc::bool_and_text(&r).ok_or_else(|| {
-                unexpected(V, reply, "not a [boolean, string] reply", &self.secrets)
-            }),
-            None => Err(unexpected(
-                V,
-                reply,
-                "not an XML-RPC response",
-                &self.secrets,
-            )),
-        }
-    }
-
-    fn refused(&self, reply: &HttpReply, text: &str) -> RpsError {
-        classify(
-            V,
-            Some(reply.status),
-            Some(text),
-            None,
-            reply,
-            &self.secrets,
-        )
-    }
+fn legacy_refused(rpc: &Legacy, reply: &HttpReply, text: &str) -> RpsError {
+    classify(V, Some(reply.status), Some(text), None, reply, &rpc.secrets)
 }
 
 // unsure: the legacy API's MAC spelling; upper-case hex as on Snom's labels and file names.
@@ -612,7 +562,7 @@ fn build(a: &SnomAccount, goal: Goal, mac: Mac, url: Option<&Secret<String>>) ->
                 created: false,
             }),
         ))))),
-        SnomApi::XmlRpc => Legacy::new(a, url).map(|rpc| {
+        SnomApi::XmlRpc => legacy(a, url).map(|rpc| {
             Either::Legacy(LegacyFlow {
                 rpc,
                 goal,

@@ -8,6 +8,8 @@ use std::io;
 use quick_xml::events::{BytesDecl, BytesText, Event};
 use quick_xml::Writer;
 
+use super::{classify, status_error, unexpected, HttpReply, HttpRequest, Next, RpsError};
+use crate::secret::Secret;
 use crate::xml::{Document, Element};
 
 /// A call parameter.
@@ -177,6 +179,86 @@ pub(crate) fn bool_and_text(r: &Response) -> Option<(bool, String)> {
         },
         Value::Bool(b) => Some((*b, String::new())),
         _ => None,
+    }
+}
+
+/// An XML-RPC endpoint behind HTTP Basic auth (Fanvil's FDPS, Snom's legacy API): how a
+/// call is sent and how its `[boolean, text]` answer is read, the same for both; what a
+/// refusal means is the vendor's (`refusal`).
+pub(crate) struct Endpoint {
+    vendor: &'static str,
+    url: String,
+    auth: String,
+    /// Every secret a request or a reply of this endpoint may carry (scrubbed from errors).
+    pub(crate) secrets: Vec<String>,
+    refusal: fn(&Self, &HttpReply, &str) -> RpsError,
+}
+
+impl Endpoint {
+    /// `url` with Basic `user`/`password`; `extra`: the phone's URL, whose token is a secret
+    /// too.
+    pub(crate) fn new(
+        vendor: &'static str,
+        url: String,
+        (user, password): (&str, &str),
+        extra: Option<&Secret<String>>,
+        refusal: fn(&Self, &HttpReply, &str) -> RpsError,
+    ) -> Self {
+        let mut secrets = vec![password.to_owned()];
+        if let Some(e) = extra {
+            secrets.extend(super::url_secrets(e.expose()));
+        }
+        Self {
+            vendor,
+            url,
+            auth: super::basic_auth_header(user, password),
+            secrets,
+            refusal,
+        }
+    }
+
+    /// The request calling `method` with `params`.
+    pub(crate) fn call(&self, method: &str, params: &[Param<'_>]) -> Next {
+        Next::Send(
+            HttpRequest::new("POST", self.url.clone())
+                .header("Content-Type", "text/xml")
+                .header("Authorization", self.auth.clone())
+                .body(call(method, params))
+                .secrets(&self.secrets),
+        )
+    }
+
+    /// Reads a `[bool, text]` reply: `Ok((ok, text))`, or an error for HTTP failures,
+    /// faults and replies that are not XML-RPC.
+    pub(crate) fn read(&self, reply: &HttpReply) -> Result<(bool, String), RpsError> {
+        let v = self.vendor;
+        if let Some(e) = status_error(v, reply, &self.secrets) {
+            return Err(e);
+        }
+        match parse(&reply.body) {
+            Some(Response::Fault { code, message }) => Err(classify(
+                v,
+                Some(reply.status),
+                code.map(|c| c.to_string()).as_deref(),
+                Some(&message),
+                reply,
+                &self.secrets,
+            )),
+            Some(r) => bool_and_text(&r).ok_or_else(|| {
+                unexpected(v, reply, "not a [boolean, string] reply", &self.secrets)
+            }),
+            None => Err(unexpected(
+                v,
+                reply,
+                "not an XML-RPC response",
+                &self.secrets,
+            )),
+        }
+    }
+
+    /// A refusal (`false`, text) as the vendor's error.
+    pub(crate) fn refused(&self, reply: &HttpReply, text: &str) -> RpsError {
+        (self.refusal)(self, reply, text)
     }
 }
 
