@@ -98,14 +98,7 @@ impl Provisioner {
     /// binding is on and the request is a device config.
     fn provisioning_config(&self, site: &engine::Site, req: &FileRequest) -> Option<Served> {
         let star = self.star.as_ref()?;
-        let d = engine::detect(
-            &engine::PhoneRequest {
-                path: &req.path,
-                user_agent: req.user_agent.as_deref().filter(|u| !u.is_empty()),
-                pnp: None,
-            },
-            &[],
-        );
+        let d = detect(req);
         let engine::Resource::DeviceConfig { mac } = d.resource else {
             return None;
         };
@@ -175,14 +168,7 @@ impl Provisioner {
 
     /// Records a phone that asked for its config but is not in the inventory.
     fn record_unknown(&self, site: &engine::Site, req: &FileRequest) {
-        let d = engine::detect(
-            &engine::PhoneRequest {
-                path: &req.path,
-                user_agent: req.user_agent.as_deref().filter(|u| !u.is_empty()),
-                pnp: None,
-            },
-            &[],
-        );
+        let d = detect(req);
         let (engine::Resource::DeviceConfig { mac } | engine::Resource::Phonebook { mac }) =
             d.resource
         else {
@@ -310,4 +296,16 @@ impl FileSource for Provisioner {
         tracing::debug!(peer = %req.peer, ?transport, path = %req.path.chars().take(200).collect::<String>(), outcome = ?result.as_ref().err(), "file request");
         result
     }
+}
+
+/// What the engine detects in a request (its path and User-Agent; no URI mappings).
+fn detect(req: &FileRequest) -> engine::Detection {
+    engine::detect(
+        &engine::PhoneRequest {
+            path: &req.path,
+            user_agent: req.user_agent.as_deref().filter(|u| !u.is_empty()),
+            pnp: None,
+        },
+        &[],
+    )
 }
