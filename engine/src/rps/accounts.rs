@@ -65,6 +65,71 @@ impl RpsAccount {
     }
 }
 
+impl RpsAccount {
+    /// The account as one INI section in canonical form, which [`parse_accounts`] reads back
+    /// to the same account (passwords in the vendor's hashed form, so a stored copy never
+    /// holds a plain password the vendor does not need). For encrypted storage: a secret.
+    pub fn to_ini(&self) -> Secret<String> {
+        let mut keys: Vec<(&str, String)> = Vec::new();
+        match self {
+            Self::Yealink(a) => {
+                keys.push(("accesskey_id", a.access_key_id.clone()));
+                keys.push(("accesskey_secret", a.access_key_secret.expose().clone()));
+                keys.push(("base_url", a.base_url.clone()));
+            }
+            Self::Ale(a) => {
+                keys.push(("accesskey_id", a.access_key_id.clone()));
+                keys.push(("accesskey_secret", a.access_key_secret.expose().clone()));
+                if let Some(b) = &a.base_url {
+                    keys.push(("base_url", b.clone()));
+                }
+            }
+            Self::Grandstream(a) => {
+                keys.push(("username", a.username.clone()));
+                keys.push(("password", a.password_hash.expose().clone()));
+                keys.push(("api_id", a.client_id.clone()));
+                keys.push(("api_secret", a.client_secret.expose().clone()));
+                keys.push(("site_id", a.site_id.clone()));
+                if let Some(o) = &a.org_id {
+                    keys.push(("org_id", o.clone()));
+                }
+                keys.push(("base_url", a.base_url.clone()));
+            }
+            Self::Fanvil(a) => {
+                keys.push(("username", a.username.clone()));
+                keys.push(("password", a.password_hash.expose().clone()));
+                keys.push(("base_url", a.url.clone()));
+            }
+            Self::Htek(a) => {
+                keys.push(("username", a.username.clone()));
+                keys.push(("password", a.password.expose().clone()));
+            }
+            Self::Snom(a) => {
+                if let (Some(u), Some(p)) = (&a.username, &a.password) {
+                    keys.push(("username", u.clone()));
+                    keys.push(("password", p.expose().clone()));
+                }
+                if let (Some(i), Some(s)) = (&a.access_key_id, &a.access_key_secret) {
+                    keys.push(("accesskey_id", i.clone()));
+                    keys.push(("accesskey_secret", s.expose().clone()));
+                }
+                keys.push(("base_url", a.rest_base.clone()));
+                keys.push(("xmlrpc_url", a.xmlrpc_url.clone()));
+            }
+        }
+        let mut out = format!("[{}]\n", self.vendor());
+        for (k, v) in keys {
+            out.push_str(k);
+            // Always quoted: the parser strips one pair, so a value that itself starts and
+            // ends with a quote survives the round trip.
+            out.push_str(" = \"");
+            out.push_str(&v);
+            out.push_str("\"\n");
+        }
+        Secret::new(out)
+    }
+}
+
 /// A Yealink RPS account.
 #[derive(Debug, Clone)]
 pub struct YealinkAccount {
@@ -759,6 +824,42 @@ smtp_password = another-secret
             panic!()
         };
         assert_eq!(s.api(), SnomApi::XmlRpc);
+    }
+
+    #[test]
+    fn to_ini_round_trips_every_account() {
+        let extra =
+            "[ale]\naccesskey_id = a\naccesskey_secret = \"'q'\"\nrps_host = ale.example:9443\n\
+                     [snom]\naccesskey_id = k\naccesskey_secret = s\n";
+        let mut all = parse_accounts(SYSTEM_INI).unwrap().0;
+        all.extend(parse_accounts(extra).unwrap().0);
+        assert_eq!(all.len(), 7);
+        for a in &all {
+            let ini = a.to_ini();
+            let (back, _) = parse_accounts(ini.expose()).unwrap();
+            assert_eq!(back.len(), 1, "{}", a.vendor());
+            // Debug hides secrets, so compare the canonical forms, then the secrets.
+            assert_eq!(back[0].to_ini().expose(), ini.expose(), "{}", a.vendor());
+            // ... and everything else (a plain password comes back as its hash).
+            let plain_to_hashed =
+                |d: String| d.replace("password_form: Plain", "password_form: Hashed");
+            assert_eq!(
+                plain_to_hashed(format!("{:?}", back[0])),
+                plain_to_hashed(format!("{a:?}"))
+            );
+        }
+        // Hashed forms are what is stored: the plain Grandstream password is not.
+        let gs = all[1].to_ini();
+        assert!(!gs.expose().contains("gs-plain-pass"));
+        assert!(gs
+            .expose()
+            .contains("96a8d596a3b7bdb03186bdc1be5216ccfaac8d1ccd0b428b24ff585a33b5dc86"));
+        // A quoted secret keeps its quotes.
+        let RpsAccount::Ale(ale) = &parse_accounts(all[5].to_ini().expose()).unwrap().0[0] else {
+            panic!()
+        };
+        assert_eq!(ale.access_key_secret.expose(), "'q'");
+        assert_eq!(ale.base_url.as_deref(), Some("https://ale.example:9443"));
     }
 
     #[test]

@@ -356,6 +356,98 @@ impl RpsError {
     }
 }
 
+impl RpsError {
+    /// A stable name for the kind, for APIs and storage: `bad_credentials`,
+    /// `owned_by_another_account`, `invalid_mac`, `invalid_url`, `not_found`, `rate_limited`,
+    /// `server_error`, `unexpected_reply`, `invalid_input`, `unsupported`.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Self::BadCredentials(_) => "bad_credentials",
+            Self::OwnedByAnotherAccount(_) => "owned_by_another_account",
+            Self::InvalidMac(_) => "invalid_mac",
+            Self::InvalidUrl(_) => "invalid_url",
+            Self::NotFound(_) => "not_found",
+            Self::RateLimited { .. } => "rate_limited",
+            Self::ServerError(_) => "server_error",
+            Self::UnexpectedReply(_) => "unexpected_reply",
+            Self::InvalidInput(_) => "invalid_input",
+            Self::Unsupported(_) => "unsupported",
+        }
+    }
+
+    /// Whether the same call may succeed later with nothing changed: rate limits, the
+    /// vendor's server errors and replies this client could not read (a proxy's error page
+    /// looks like that). Everything else needs a person to change something first.
+    pub fn is_transient(&self) -> bool {
+        matches!(
+            self,
+            Self::RateLimited { .. } | Self::ServerError(_) | Self::UnexpectedReply(_)
+        )
+    }
+}
+
+/// Why an attempt failed, for [`RetryPolicy::delay`].
+#[derive(Debug, Clone, Copy)]
+pub enum Failure<'a> {
+    /// The request never got an HTTP reply (DNS, connection, TLS, timeout).
+    Transport,
+    /// The op ended with this error.
+    Vendor(&'a RpsError),
+}
+
+/// When to try a failed operation again: exponential backoff from `base_secs`, capped at
+/// `max_secs`, with ±10 % jitter; a vendor's `Retry-After` wins; after `max_attempts`
+/// failures, or on an error that is not transient, never (a person must act).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RetryPolicy {
+    /// The first retry's delay, in seconds.
+    pub base_secs: u64,
+    /// The longest delay, in seconds.
+    pub max_secs: u64,
+    /// The failures after which the op is given up.
+    pub max_attempts: u32,
+}
+
+impl Default for RetryPolicy {
+    /// One minute, doubling to six hours, given up after ten failures (about 17 hours).
+    fn default() -> Self {
+        Self {
+            base_secs: 60,
+            max_secs: 6 * 3600,
+            max_attempts: 10,
+        }
+    }
+}
+
+impl RetryPolicy {
+    /// Seconds to wait before the next attempt after the `attempts`-th failure (1-based),
+    /// or `None` to give up. `jitter` is a random byte.
+    pub fn delay(&self, failure: Failure<'_>, attempts: u32, jitter: u8) -> Option<u64> {
+        if let Failure::Vendor(e) = failure {
+            if !e.is_transient() {
+                return None;
+            }
+        }
+        if attempts >= self.max_attempts {
+            return None;
+        }
+        let max = self.max_secs.max(1);
+        if let Some(after) = match failure {
+            Failure::Vendor(e) => e.retry_after(),
+            Failure::Transport => None,
+        } {
+            // The vendor said when: no jitter, but at least a second and at most our cap.
+            return Some(after.clamp(1, max));
+        }
+        let exp = attempts.saturating_sub(1).min(40);
+        let d = self.base_secs.max(1).saturating_mul(1u64 << exp).min(max);
+        // ±10 %: jitter 0..=255 maps to -10 %..+10 %.
+        let spread = d / 10;
+        let offset = spread.saturating_mul(u64::from(jitter)) / 255 * 2;
+        Some((d - spread + offset).clamp(1, max))
+    }
+}
+
 impl fmt::Display for RpsError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let (what, d) = match self {
@@ -1155,6 +1247,83 @@ mod tests {
     use super::*;
     #[cfg(target_arch = "wasm32")]
     use wasm_bindgen_test::wasm_bindgen_test as test;
+
+    #[test]
+    fn retry_policy() {
+        let p = RetryPolicy::default();
+        let d = |s: &str| Detail {
+            vendor: "yealink",
+            message: Some(s.into()),
+            ..Detail::default()
+        };
+        let server = RpsError::ServerError(d("boom"));
+        // Exponential from a minute, jitter within ±10 %.
+        for (attempt, base) in [(1u32, 60u64), (2, 120), (3, 240), (9, 15_360)] {
+            for jitter in [0u8, 128, 255] {
+                let got = p.delay(Failure::Vendor(&server), attempt, jitter).unwrap();
+                assert!(
+                    got >= base - base / 10 && got <= base + base / 10,
+                    "{attempt} {jitter} {got}"
+                );
+            }
+            assert!(
+                p.delay(Failure::Vendor(&server), attempt, 0)
+                    < p.delay(Failure::Vendor(&server), attempt, 255)
+            );
+        }
+        assert_eq!(
+            p.delay(Failure::Transport, 1, 128),
+            p.delay(Failure::Vendor(&server), 1, 128)
+        );
+        // Capped at six hours.
+        let long = RetryPolicy {
+            max_attempts: 30,
+            ..p
+        };
+        assert_eq!(long.delay(Failure::Transport, 20, 255), Some(6 * 3600));
+        // Given up after max_attempts.
+        assert_eq!(p.delay(Failure::Vendor(&server), 10, 0), None);
+        assert_eq!(p.delay(Failure::Transport, 10, 0), None);
+        // Retry-After wins, clamped to [1, max].
+        let limited = |after| RpsError::RateLimited {
+            detail: d("slow down"),
+            retry_after: after,
+        };
+        assert_eq!(p.delay(Failure::Vendor(&limited(Some(7))), 3, 200), Some(7));
+        assert_eq!(p.delay(Failure::Vendor(&limited(Some(0))), 1, 200), Some(1));
+        assert_eq!(
+            p.delay(Failure::Vendor(&limited(Some(u64::MAX))), 1, 0),
+            Some(6 * 3600)
+        );
+        assert_eq!(p.delay(Failure::Vendor(&limited(None)), 1, 0), Some(54));
+        // A person must act: never retried.
+        for e in [
+            RpsError::BadCredentials(d("no")),
+            RpsError::OwnedByAnotherAccount(d("theirs")),
+            RpsError::InvalidMac(d("mac")),
+            RpsError::InvalidUrl(d("url")),
+            RpsError::NotFound(d("gone")),
+            RpsError::InvalidInput("x".into()),
+            RpsError::Unsupported("x".into()),
+        ] {
+            assert!(!e.is_transient(), "{}", e.kind());
+            assert_eq!(p.delay(Failure::Vendor(&e), 1, 0), None, "{}", e.kind());
+        }
+        assert!(RpsError::UnexpectedReply(d("<html>")).is_transient());
+        // Tiny and huge settings stay in range.
+        let q = RetryPolicy {
+            base_secs: 0,
+            max_secs: 0,
+            max_attempts: u32::MAX,
+        };
+        assert_eq!(q.delay(Failure::Transport, u32::MAX - 1, 255), Some(1));
+        let r = RetryPolicy {
+            base_secs: u64::MAX,
+            max_secs: u64::MAX,
+            max_attempts: 100,
+        };
+        assert!(r.delay(Failure::Transport, 99, 255).is_some());
+    }
 
     #[test]
     fn url_parts() {
