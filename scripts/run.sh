@@ -19,10 +19,11 @@ scripts/build-edge.sh
 # from web/www/pkg/ with the console.
 scripts/build-web.sh
 cargo build -p lan-relay --locked
-# Local stand-ins for the Worker secrets: the key that derives steady-state tokens and the
-# admin API's bearer token (`wrangler secret put` in production).
+# Local stand-ins for the Worker secrets: the key that derives steady-state tokens, the
+# admin API's bearer token and the key that seals RPS accounts (`wrangler secret put` in
+# production).
 touch .dev.vars
-for name in TOKEN_KEY ADMIN_TOKEN; do
+for name in TOKEN_KEY ADMIN_TOKEN RPS_KEY; do
   grep -q "^$name=" .dev.vars || node -e "console.log('$name=' + require('crypto').randomBytes(32).toString('hex'))" >> .dev.vars
 done
 node_modules/.bin/wrangler d1 migrations apply DB --local

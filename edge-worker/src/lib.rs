@@ -8,15 +8,19 @@
 //! - `/api/...`: the admin API (see [`admin`]).
 //! - `/relay/v1/...`: the LAN relays' sync API: snapshot, discovered phones, action queue
 //!   (see [`relay`]).
+//!
+//! A Cron Trigger (`wrangler.toml`) works the RPS outbox (see [`rps`]); so does each admin
+//! request that queued something, on its `waitUntil`.
 #![forbid(unsafe_code)]
 
 pub(crate) mod admin;
 mod error;
 mod phone;
 mod relay;
+mod rps;
 mod store;
 
-use worker::{event, Context, Env, Request, Response, Result};
+use worker::{event, Context, Env, Request, Response, Result, ScheduleContext, ScheduledEvent};
 
 /// Binding names, as in `wrangler.toml`.
 pub(crate) const DB: &str = "DB";
@@ -48,11 +52,11 @@ pub(crate) fn query(req: &Request) -> String {
 }
 
 #[event(fetch)]
-async fn fetch(req: Request, env: Env, _ctx: Context) -> Result<Response> {
+async fn fetch(req: Request, env: Env, ctx: Context) -> Result<Response> {
     let path = req.path();
     let result = if let Some(rest) = path.strip_prefix("/api/") {
         let rest = rest.to_owned();
-        return admin::handle(req, &env, &rest)
+        return admin::handle(req, &env, &ctx, &rest)
             .await
             .or_else(|e| error::internal(&e));
     } else if let Some(rest) = path.strip_prefix("/relay/v1/") {
@@ -65,4 +69,22 @@ async fn fetch(req: Request, env: Env, _ctx: Context) -> Result<Response> {
         error::not_found()
     };
     result.or_else(|e| error::internal(&e))
+}
+
+#[event(scheduled)]
+async fn scheduled(_event: ScheduledEvent, env: Env, ctx: ScheduleContext) {
+    ctx.wait_until(async move {
+        match rps::work(&env).await {
+            Ok(s) if s.calls > 0 || s.failed > 0 => worker::console_log!(
+                "rps cron: {} done, {} retrying, {} failed, {} deferred, {} calls",
+                s.done,
+                s.retrying,
+                s.failed,
+                s.deferred,
+                s.calls
+            ),
+            Ok(_) => {}
+            Err(e) => worker::console_error!("rps cron: {e}"),
+        }
+    });
 }

@@ -9,6 +9,7 @@ import path from "node:path";
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 export const TOKEN_KEY = "test-token-key";
 export const ADMIN_TOKEN = "test-admin-token-0123456789abcdef";
+export const RPS_KEY = "5f".repeat(32);
 
 // `bindings` adds or overrides Worker variables (e.g. smaller firmware quotas for a test).
 // `port` (0: any free one) also serves the worker over HTTP on 127.0.0.1 (`await mf.ready`
@@ -21,7 +22,7 @@ export async function start({ bindings = {}, port } = {}) {
     compatibilityDate: "2026-04-01",
     d1Databases: { DB: "test-db" },
     r2Buckets: ["FIRMWARE"],
-    bindings: { TOKEN_KEY, ADMIN_TOKEN, ...bindings },
+    bindings: { TOKEN_KEY, ADMIN_TOKEN, RPS_KEY, ...bindings },
     cf: false,
     ...(port === undefined ? {} : { host: "127.0.0.1", port }),
   });

@@ -28,7 +28,7 @@ export async function startDemo({ sql = [] } = {}) {
   const dir = mkdtempSync(path.join(tmpdir(), "console-e2e-"));
   const state = path.join(dir, "state");
   const adminToken = randomBytes(24).toString("hex");
-  writeFileSync(path.join(dir, ".dev.vars"), `TOKEN_KEY=${randomBytes(32).toString("hex")}\nADMIN_TOKEN=${adminToken}\n`, { mode: 0o600 });
+  writeFileSync(path.join(dir, ".dev.vars"), `TOKEN_KEY=${randomBytes(32).toString("hex")}\nADMIN_TOKEN=${adminToken}\nRPS_KEY=${randomBytes(32).toString("hex")}\n`, { mode: 0o600 });
   const port = await freePort();
   const inspector = await freePort();
   const base = `http://127.0.0.1:${port}`;

@@ -10,6 +10,7 @@ mod firmware;
 mod phonebooks;
 mod phones;
 mod preview;
+mod rps;
 pub(crate) mod sites;
 mod stats;
 mod templates;
@@ -82,7 +83,12 @@ impl From<worker::Error> for ApiError {
 pub(crate) type ApiResult<T> = std::result::Result<T, ApiError>;
 
 /// Answers `/api/...`.
-pub(crate) async fn handle(mut req: Request, env: &Env, path: &str) -> Result<Response> {
+pub(crate) async fn handle(
+    mut req: Request,
+    env: &Env,
+    worker_ctx: &worker::Context,
+    path: &str,
+) -> Result<Response> {
     if !authorized(&req, env)? {
         return json_error(&ApiError {
             status: 401,
@@ -103,6 +109,7 @@ pub(crate) async fn handle(mut req: Request, env: &Env, path: &str) -> Result<Re
         db: env.d1(crate::DB)?,
         now: worker::Date::now().as_millis() / 1000,
         origin: crate::origin(&req),
+        worker_ctx,
     };
     // A firmware upload streams its body into R2; every other write is a small JSON body.
     if let (Method::Post, ["sites", site, "firmware"]) = (&method, segments.as_slice()) {
@@ -139,6 +146,8 @@ pub(crate) async fn handle(mut req: Request, env: &Env, path: &str) -> Result<Re
         r
     } else if let Some(r) = stats::route(&ctx, &r).await {
         r
+    } else if let Some(r) = rps::route(&ctx, &r).await {
+        r
     } else {
         Err(ApiError {
             status: 404,
@@ -172,6 +181,20 @@ pub(crate) struct Ctx<'a> {
     pub(crate) now: u64,
     /// `https://host` of the request, for the URLs the API hands out.
     pub(crate) origin: String,
+    /// The invocation's context, for work after the response (`waitUntil`).
+    pub(crate) worker_ctx: &'a worker::Context,
+}
+
+impl Ctx<'_> {
+    /// Works the RPS outbox after the response is sent (a change just queued something).
+    pub(crate) fn work_rps_later(&self) {
+        let env = self.env.clone();
+        self.worker_ctx.wait_until(async move {
+            if let Err(e) = crate::rps::work(&env).await {
+                worker::console_error!("rps: {e}");
+            }
+        });
+    }
 }
 
 /// `%XX` escapes decoded; a malformed escape, or bytes that are not UTF-8, stay as given.

@@ -21,6 +21,7 @@ use worker::{Method, Response};
 
 use super::sites::{load as load_site, no_content, opt, text};
 use super::{audit, json, new_id, parse_body, random_bytes, ApiError, ApiResult, Ctx, Route};
+use crate::rps::{self, Wish};
 
 /// `/api/sites/<site>/phones...`
 pub(crate) async fn route(ctx: &Ctx<'_>, r: &Route<'_>) -> Option<ApiResult<Response>> {
@@ -63,6 +64,9 @@ struct Fields {
     http_user: Option<String>,
     #[serde(default)]
     http_password: Option<String>,
+    /// A Yealink "RPS pin" issued by the vendor (letters and digits, at most 31).
+    #[serde(default)]
+    rps_pin: Option<String>,
 }
 
 /// A BLF key as the API takes and shows it.
@@ -85,6 +89,8 @@ fn one() -> u8 {
 /// `fields` checked, with the ids they name resolved.
 struct Resolved {
     mac: engine::Mac,
+    /// The serial number in its canonical form (or empty).
+    serial_number: String,
     vendor: engine::Vendor,
     user_id: Option<String>,
     template_id: Option<String>,
@@ -110,7 +116,21 @@ async fn resolve(ctx: &Ctx<'_>, site: &str, f: &Fields) -> ApiResult<Resolved> {
         ));
     }
     text("model", &f.model, 0, 40)?;
-    text("serial_number", &f.serial_number, 0, 64)?;
+    let serial_number = if f.serial_number.trim().is_empty() {
+        String::new()
+    } else {
+        engine::rps::SerialNumber::parse(&f.serial_number)
+            .map_err(|e| ApiError::engine("serial_number", &e))?
+            .to_string()
+    };
+    if let Some(pin) = &f.rps_pin {
+        if pin.is_empty() || pin.len() > 31 || !pin.bytes().all(|b| b.is_ascii_alphanumeric()) {
+            return Err(ApiError::bad(
+                "rps_pin",
+                "1-31 letters and digits (the code the vendor issued)",
+            ));
+        }
+    }
     if f.blf_keys.len() > MAX_BLF_KEYS {
         return Err(ApiError::bad(
             "blf_keys",
@@ -184,6 +204,7 @@ async fn resolve(ctx: &Ctx<'_>, site: &str, f: &Fields) -> ApiResult<Resolved> {
     };
     Ok(Resolved {
         mac,
+        serial_number,
         vendor,
         user_id,
         template_id,
@@ -278,8 +299,8 @@ async fn create(ctx: &Ctx<'_>, site: &str, body: Option<&str>) -> ApiResult<Resp
         .db
         .prepare(
             "INSERT INTO phones (id, site_id, mac, vendor, model, serial_number, user_id, token1_hash, token2_hash, \
-             assigned_at, template_id, http_user, http_password) \
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
+             assigned_at, template_id, http_user, http_password, rps_pin) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
         )
         .bind(&[
             id.as_str().into(),
@@ -287,7 +308,7 @@ async fn create(ctx: &Ctx<'_>, site: &str, body: Option<&str>) -> ApiResult<Resp
             r.mac.to_string().into(),
             r.vendor.as_str().into(),
             f.model.as_str().into(),
-            f.serial_number.as_str().into(),
+            r.serial_number.as_str().into(),
             opt(r.user_id.as_deref()),
             engine::token_hash(&token1).into(),
             engine::token_hash(&token2).into(),
@@ -295,11 +316,23 @@ async fn create(ctx: &Ctx<'_>, site: &str, body: Option<&str>) -> ApiResult<Resp
             opt(r.template_id.as_deref()),
             opt(f.http_user.as_deref()),
             opt(f.http_password.as_deref()),
+            opt(f.rps_pin.as_deref()),
         ])?;
     let mut batch = vec![insert];
     batch.extend(blf_statements(ctx, &id, &f.blf_keys)?);
     batch.push(audit(ctx, "create", "phone", &id)?);
+    let mac_text = r.mac.to_string();
+    batch.push(rps::enqueue(
+        &ctx.db,
+        site,
+        &mac_text,
+        r.vendor.as_str(),
+        Wish::Register,
+        &ctx.origin,
+        ctx.now,
+    )?);
     ctx.db.batch(batch).await?;
+    ctx.work_rps_later();
     json(
         201,
         &Created::new(ctx, id, r.mac, r.vendor, f.model, &token1),
@@ -318,6 +351,7 @@ struct Stored {
     template: Option<String>,
     http_user: Option<String>,
     http_password: Option<String>,
+    rps_pin: Option<String>,
     assigned_at: f64,
     first_fetch_at: Option<f64>,
     window_secs: f64,
@@ -335,7 +369,7 @@ async fn find(ctx: &Ctx<'_>, site: &str, mac: &str) -> ApiResult<Stored> {
     ctx.db
         .prepare(
             "SELECT p.id, p.mac, p.vendor, p.model, p.serial_number, u.extension AS user_extension, \
-             t.name AS template, p.http_user, p.http_password, p.assigned_at, p.first_fetch_at, \
+             t.name AS template, p.http_user, p.http_password, p.rps_pin, p.assigned_at, p.first_fetch_at, \
              s.window_secs, p.discovered_via, p.last_ip, p.last_user_agent, p.last_firmware, \
              p.last_file, p.last_seen_at \
              FROM phones p JOIN sites s ON s.id = p.site_id LEFT JOIN users u ON u.id = p.user_id \
@@ -381,6 +415,8 @@ async fn get(ctx: &Ctx<'_>, site: &str, mac: &str) -> ApiResult<Response> {
             "template": p.template,
             "blf_keys": blf,
             "http_user": p.http_user,
+            "rps_pin": p.rps_pin,
+            "rps_ing": engine::rps::SerialNumber::parse(&p.serial_number).ok().as_ref().and_then(engine::rps::rps_ing),
             "assigned_at": p.assigned_at,
             "first_fetch_at": p.first_fetch_at,
             "window_open": window_open,
@@ -417,6 +453,7 @@ async fn update(ctx: &Ctx<'_>, site: &str, mac: &str, body: Option<&str>) -> Api
         blf_keys: blf_of(ctx, &p.id).await?,
         http_user: p.http_user.clone(),
         http_password: p.http_password.clone(),
+        rps_pin: p.rps_pin.clone(),
     };
     let mut merged =
         serde_json::to_value(&current).map_err(|e| worker::Error::RustError(e.to_string()))?;
@@ -438,32 +475,70 @@ async fn update(ctx: &Ctx<'_>, site: &str, mac: &str, body: Option<&str>) -> Api
         .db
         .prepare(
             "UPDATE phones SET model = ?2, serial_number = ?3, user_id = ?4, template_id = ?5, \
-             http_user = ?6, http_password = ?7, \
+             http_user = ?6, http_password = ?7, rps_pin = ?10, \
              assigned_at = CASE WHEN ?8 THEN ?9 ELSE assigned_at END, \
              first_fetch_at = CASE WHEN ?8 THEN NULL ELSE first_fetch_at END WHERE id = ?1",
         )
         .bind(&[
             p.id.as_str().into(),
             f.model.as_str().into(),
-            f.serial_number.as_str().into(),
+            r.serial_number.as_str().into(),
             opt(r.user_id.as_deref()),
             opt(r.template_id.as_deref()),
             opt(f.http_user.as_deref()),
             opt(f.http_password.as_deref()),
             JsValue::from(u8::from(rebound)),
             (ctx.now as f64).into(),
+            opt(f.rps_pin.as_deref()),
         ])?;
     let mut batch = vec![update];
     batch.extend(blf_statements(ctx, &p.id, &f.blf_keys)?);
     batch.push(audit(ctx, "update", "phone", &p.id)?);
+    // What the vendor stores for the phone (serial number, HTTP credentials) changed: tell it.
+    let vendor_facts_changed = r.serial_number != p.serial_number
+        || f.http_user != p.http_user
+        || f.http_password != p.http_password;
+    if vendor_facts_changed {
+        batch.push(rps::enqueue(
+            &ctx.db,
+            site,
+            &p.mac,
+            &p.vendor,
+            Wish::Register,
+            &ctx.origin,
+            ctx.now,
+        )?);
+    }
     ctx.db.batch(batch).await?;
+    if vendor_facts_changed {
+        ctx.work_rps_later();
+    }
     get(ctx, site, &p.mac).await
 }
 
 async fn delete(ctx: &Ctx<'_>, site: &str, mac: &str) -> ApiResult<Response> {
     load_site(ctx, site).await?;
     let p = find(ctx, site, mac).await?;
-    super::delete_row(ctx, "phones", "phone", &p.id).await?;
+    let delete = ctx
+        .db
+        .prepare("DELETE FROM phones WHERE id = ?1")
+        .bind(&[p.id.as_str().into()])?;
+    ctx.db
+        .batch(vec![
+            delete,
+            rps::enqueue(
+                &ctx.db,
+                site,
+                &p.mac,
+                &p.vendor,
+                Wish::Remove,
+                &ctx.origin,
+                ctx.now,
+            )?,
+            audit(ctx, "delete", "phone", &p.id)?,
+        ])
+        .await?;
+    ctx.work_rps_later();
     Ok(no_content()?)
 }
 
@@ -494,9 +569,23 @@ async fn rotate(ctx: &Ctx<'_>, site: &str, mac: &str) -> ApiResult<Response> {
             JsValue::from(next),
             (ctx.now as f64).into(),
         ])?;
+    // The registered URL holds the steady-state token: register the new one.
     ctx.db
-        .batch(vec![update, audit(ctx, "rotate token", "phone", &p.id)?])
+        .batch(vec![
+            update,
+            audit(ctx, "rotate token", "phone", &p.id)?,
+            rps::enqueue(
+                &ctx.db,
+                site,
+                &p.mac,
+                &p.vendor,
+                Wish::Register,
+                &ctx.origin,
+                ctx.now,
+            )?,
+        ])
         .await?;
+    ctx.work_rps_later();
     let mac = engine::Mac::parse(&p.mac).map_err(|e| ApiError::engine("mac", &e))?;
     let vendor = p
         .vendor
@@ -534,6 +623,26 @@ struct Row {
     last_file: Option<String>,
     last_seen_at: Option<f64>,
     discovered_via: String,
+    rps_op: Option<String>,
+    rps_state: Option<String>,
+    rps_result: Option<String>,
+    rps_attempts: Option<f64>,
+    rps_next_at: Option<f64>,
+    rps_last_attempt_at: Option<f64>,
+    rps_error_kind: Option<String>,
+    rps_error: Option<String>,
+}
+
+/// A phone's registration with its vendor's redirection service, in the phones view.
+#[derive(Serialize)]
+struct RpsBrief {
+    /// `registered`, `removed`, `pending`, `retrying`, `failed`, `manual` (Htek),
+    /// `not_queued` or `no_account`.
+    state: &'static str,
+    last_attempt_at: Option<f64>,
+    next_at: Option<f64>,
+    error_kind: Option<String>,
+    error: Option<String>,
 }
 
 /// One line of the phones view: never a secret, only the audit of it.
@@ -553,6 +662,7 @@ struct PhoneView {
     found_by: String,
     credential_strength: Option<engine::Strength>,
     credential_findings: Vec<String>,
+    rps: RpsBrief,
 }
 
 pub(crate) async fn list(ctx: &Ctx<'_>, site: &str) -> ApiResult<Response> {
@@ -561,16 +671,54 @@ pub(crate) async fn list(ctx: &Ctx<'_>, site: &str) -> ApiResult<Response> {
         .db
         .prepare(
             "SELECT p.id, p.mac, p.vendor, p.model, u.extension, u.display_name, u.sip_password, u.voicemail_pin, \
-             p.last_ip, p.last_user_agent, p.last_firmware, p.last_file, p.last_seen_at, p.discovered_via \
-             FROM phones p LEFT JOIN users u ON u.id = p.user_id WHERE p.site_id = ?1 ORDER BY p.mac",
+             p.last_ip, p.last_user_agent, p.last_firmware, p.last_file, p.last_seen_at, p.discovered_via, \
+             o.op AS rps_op, o.state AS rps_state, o.result AS rps_result, o.attempts AS rps_attempts, \
+             o.next_at AS rps_next_at, o.last_attempt_at AS rps_last_attempt_at, \
+             o.error_kind AS rps_error_kind, o.error AS rps_error \
+             FROM phones p LEFT JOIN users u ON u.id = p.user_id LEFT JOIN rps_outbox o ON o.mac = p.mac \
+             WHERE p.site_id = ?1 ORDER BY p.mac",
         )
         .bind(&[site.into()])?
         .all()
         .await?
         .results()?;
+    let with_account: Vec<String> = ctx
+        .db
+        .prepare("SELECT vendor FROM rps_accounts WHERE site_id = ?1")
+        .bind(&[site.into()])?
+        .all()
+        .await?
+        .results::<serde_json::Value>()?
+        .into_iter()
+        .filter_map(|v| v.get("vendor").and_then(|x| x.as_str()).map(str::to_owned))
+        .collect();
     let view: Vec<PhoneView> = rows
         .into_iter()
         .map(|r| {
+            let row = match (&r.rps_op, &r.rps_state) {
+                (Some(op), Some(state)) => Some(super::rps::RpsRow {
+                    op: op.clone(),
+                    state: state.clone(),
+                    result: r.rps_result.clone(),
+                    attempts: r.rps_attempts.unwrap_or_default(),
+                    next_at: r.rps_next_at.unwrap_or_default(),
+                    last_attempt_at: r.rps_last_attempt_at,
+                    error_kind: r.rps_error_kind.clone(),
+                    error: r.rps_error.clone(),
+                }),
+                _ => None,
+            };
+            let has_account = with_account.contains(&r.vendor);
+            let state = super::rps::shown_state(&r.vendor, has_account, row.as_ref());
+            let rps = RpsBrief {
+                state,
+                last_attempt_at: r.rps_last_attempt_at,
+                next_at: (state == "pending" || state == "retrying")
+                    .then_some(r.rps_next_at)
+                    .flatten(),
+                error_kind: r.rps_error_kind.clone(),
+                error: r.rps_error.clone(),
+            };
             let ext = r.extension.clone().unwrap_or_default();
             let audits: Vec<engine::Audit> = r
                 .sip_password
@@ -602,6 +750,7 @@ pub(crate) async fn list(ctx: &Ctx<'_>, site: &str) -> ApiResult<Response> {
                 last_file: r.last_file,
                 last_seen_at: r.last_seen_at,
                 found_by: r.discovered_via,
+                rps,
             }
         })
         .collect();

@@ -1,0 +1,638 @@
+//! The vendors' redirection services (RPS): the outbox that registers phones with them.
+//!
+//! Every rule (requests, signatures, replies, what is transient, how long to wait) is the
+//! engine's ([`engine::rps`]); this module stores, sends and schedules:
+//! - A change to a phone (added, token rotated, deleted) replaces its row in `rps_outbox` in
+//!   the same D1 batch as the change ([`enqueue`]), when the site has a private account for
+//!   the phone's vendor. A new or changed account queues all of that vendor's phones.
+//! - [`work`] takes due rows, leases each (so the request's `waitUntil` and the Cron Trigger
+//!   never work one row at once), opens the account (sealed under `RPS_KEY`), drives the
+//!   engine's op with `fetch`, and records the outcome: done, pending with the next attempt
+//!   (backoff, the vendor's `Retry-After`, a paused account), or failed with the vendor's
+//!   reason. A row changed while it was being worked keeps the newer wish (`seq`).
+//! - The URL registered for a phone is its steady-state URL, `<origin>/p/<steady token>/`:
+//!   derived from `TOKEN_KEY`, so nothing secret is stored in the outbox, and rotating the
+//!   token (a new generation) registers the new URL.
+//!
+//! Nothing here logs a secret: the engine's errors are scrubbed of every secret the op
+//! knew, and the log lines carry the MAC, the vendor and the error's kind and text only.
+
+pub(crate) mod seal;
+
+use std::collections::HashMap;
+
+use engine::rps::{
+    Failure, HttpReply, HttpRequest, Op, OpResult, RetryPolicy, RpsAccount, RpsError, RpsPhone,
+    ServerSpec, Step,
+};
+use serde::Deserialize;
+use wasm_bindgen::JsValue;
+use worker::{D1Database, D1PreparedStatement, Date, Env, Result};
+
+use seal::SealKey;
+
+/// The most calls one invocation makes (Workers allow 50 subrequests on the free plan; a
+/// few are kept for D1).
+const CALL_BUDGET: u32 = 40;
+
+/// The most rows one invocation takes.
+const BATCH: u32 = 25;
+
+/// How long a worker holds a row before another may take it (seconds).
+const LEASE_SECS: u64 = 120;
+
+/// A Worker variable that shortens the first retry (seconds), for tests and impatient
+/// operators; the default is the engine's (a minute).
+const RETRY_BASE_VAR: &str = "RPS_RETRY_BASE_SECS";
+
+/// What a phone's row asks for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Wish {
+    Register,
+    Remove,
+}
+
+impl Wish {
+    fn as_str(self) -> &'static str {
+        match self {
+            Self::Register => "register",
+            Self::Remove => "remove",
+        }
+    }
+}
+
+/// Whether the vendor has an API we call (Htek's registration is manual).
+pub(crate) fn has_api(vendor: &str) -> bool {
+    matches!(
+        vendor,
+        "yealink" | "ale" | "grandstream" | "fanvil" | "snom"
+    )
+}
+
+const UPSERT_TAIL: &str = "ON CONFLICT (mac) DO UPDATE SET site_id = excluded.site_id, \
+     vendor = excluded.vendor, op = excluded.op, state = 'pending', result = NULL, \
+     origin = excluded.origin, seq = rps_outbox.seq + 1, attempts = 0, next_at = excluded.next_at, \
+     error_kind = NULL, error = NULL, updated_at = excluded.updated_at";
+
+/// The statement that queues `wish` for one phone, if its site has an account with an API for
+/// its vendor (otherwise it does nothing). Goes into the batch of the change itself.
+pub(crate) fn enqueue(
+    db: &D1Database,
+    site: &str,
+    mac: &str,
+    vendor: &str,
+    wish: Wish,
+    origin: &str,
+    now: u64,
+) -> Result<D1PreparedStatement> {
+    db.prepare(format!(
+        "INSERT INTO rps_outbox (mac, site_id, vendor, op, state, origin, next_at, updated_at) \
+         SELECT ?1, ?2, ?3, ?4, 'pending', ?5, ?6, ?6 \
+         WHERE EXISTS (SELECT 1 FROM rps_accounts a WHERE a.site_id = ?2 AND a.vendor = ?3 \
+         AND a.vendor != 'htek') {UPSERT_TAIL}"
+    ))
+    .bind(&[
+        mac.into(),
+        site.into(),
+        vendor.into(),
+        wish.as_str().into(),
+        origin.into(),
+        (now as f64).into(),
+    ])
+}
+
+/// The statement that queues a registration for every phone of `vendor` on the site (a new
+/// or changed account).
+pub(crate) fn enqueue_vendor(
+    db: &D1Database,
+    site: &str,
+    vendor: &str,
+    origin: &str,
+    now: u64,
+) -> Result<D1PreparedStatement> {
+    db.prepare(format!(
+        "INSERT INTO rps_outbox (mac, site_id, vendor, op, state, origin, next_at, updated_at) \
+         SELECT p.mac, p.site_id, p.vendor, 'register', 'pending', ?3, ?4, ?4 FROM phones p \
+         WHERE p.site_id = ?1 AND p.vendor = ?2 {UPSERT_TAIL}"
+    ))
+    .bind(&[
+        site.into(),
+        vendor.into(),
+        origin.into(),
+        (now as f64).into(),
+    ])
+}
+
+/// What one call to [`work`] did.
+#[derive(Debug, Default, serde::Serialize)]
+pub(crate) struct Summary {
+    /// Rows finished successfully.
+    pub(crate) done: u32,
+    /// Rows that will be tried again.
+    pub(crate) retrying: u32,
+    /// Rows given up (a person must act).
+    pub(crate) failed: u32,
+    /// Rows left for the next run (call budget, a paused account, a lease held elsewhere).
+    pub(crate) deferred: u32,
+    /// HTTP calls made to vendors.
+    pub(crate) calls: u32,
+}
+
+#[derive(Deserialize)]
+struct Due {
+    mac: String,
+    site_id: String,
+    vendor: String,
+    op: String,
+    origin: String,
+    seq: f64,
+    attempts: f64,
+}
+
+#[derive(Deserialize)]
+struct AccountRow {
+    sealed: String,
+    server_id: Option<String>,
+    paused_until: f64,
+}
+
+#[derive(Deserialize)]
+struct PhoneRow {
+    id: String,
+    token_generation: f64,
+    serial_number: String,
+    http_user: Option<String>,
+    http_password: Option<String>,
+}
+
+/// An account opened for this run.
+struct Opened {
+    account: RpsAccount,
+    server_id: Option<String>,
+    paused_until: u64,
+}
+
+/// How a row's attempt ended.
+enum Outcome {
+    Done(&'static str),
+    /// The op failed; the engine's policy decides whether and when to retry.
+    Failed(Stop),
+    /// Refused before any call (no account, bad stored data): a person must act.
+    Refused {
+        kind: &'static str,
+        message: String,
+    },
+    /// Not attempted (call budget, a paused account): due again at this time, no attempt
+    /// counted.
+    Defer(u64),
+}
+
+/// Works the due rows of the outbox (every site), within one invocation's call budget.
+pub(crate) async fn work(env: &Env) -> Result<Summary> {
+    let db = env.d1(crate::DB)?;
+    let now = now_secs();
+    let mut summary = Summary::default();
+    let due: Vec<Due> = db
+        .prepare(
+            "SELECT mac, site_id, vendor, op, origin, seq, attempts FROM rps_outbox \
+             WHERE state = 'pending' AND next_at <= ?1 AND lease_until <= ?1 \
+             ORDER BY next_at LIMIT ?2",
+        )
+        .bind(&[(now as f64).into(), JsValue::from(BATCH)])?
+        .all()
+        .await?
+        .results()?;
+    if due.is_empty() {
+        return Ok(summary);
+    }
+    let key = SealKey::from_env(env);
+    let token_key = env.secret(crate::TOKEN_KEY)?.to_string();
+    let policy = retry_policy(env);
+    let mut accounts: HashMap<(String, String), Option<Opened>> = HashMap::new();
+    let mut budget = CALL_BUDGET;
+    for row in due {
+        // Lease the row; another worker may have it.
+        let claimed = db
+            .prepare(
+                "UPDATE rps_outbox SET lease_until = ?3 WHERE mac = ?1 AND seq = ?2 \
+                 AND state = 'pending' AND lease_until <= ?4",
+            )
+            .bind(&[
+                row.mac.as_str().into(),
+                row.seq.into(),
+                ((now + LEASE_SECS) as f64).into(),
+                (now as f64).into(),
+            ])?
+            .run()
+            .await?
+            .meta()?
+            .and_then(|m| m.changes)
+            .unwrap_or(0);
+        if claimed != 1 {
+            summary.deferred += 1;
+            continue;
+        }
+        let slot = (row.site_id.clone(), row.vendor.clone());
+        if !accounts.contains_key(&slot) {
+            let opened = open_account(&db, &key, &row.site_id, &row.vendor).await?;
+            accounts.insert(slot.clone(), opened);
+        }
+        let outcome = match accounts.get_mut(&slot) {
+            Some(Some(opened)) if opened.paused_until > now_secs() => {
+                Outcome::Defer(opened.paused_until)
+            }
+            Some(Some(opened)) => {
+                let before = budget;
+                let o = attempt(&db, &row, opened, &token_key, &mut budget).await?;
+                summary.calls += before - budget;
+                o
+            }
+            _ => Outcome::Refused {
+                kind: "no_account",
+                message: match &key {
+                    Err(_) => "RPS_KEY is not configured: the account cannot be opened".into(),
+                    Ok(_) => format!("no usable {} account on the site", row.vendor),
+                },
+            },
+        };
+        let attempts = row.attempts as u32 + 1;
+        let now = now_secs();
+        let (state, result, next_at, kind, message, count) = match outcome {
+            Outcome::Done(result) => {
+                summary.done += 1;
+                worker::console_log!("rps: {} {} {}: {result}", row.vendor, row.op, row.mac);
+                ("done", Some(result), now, None, None, true)
+            }
+            Outcome::Defer(at) => {
+                summary.deferred += 1;
+                ("pending", None, at, None, None, false)
+            }
+            Outcome::Refused { kind, message } => {
+                summary.failed += 1;
+                worker::console_warn!(
+                    "rps: {} {} {}: {kind}: {message} (given up)",
+                    row.vendor,
+                    row.op,
+                    row.mac
+                );
+                (
+                    "failed",
+                    None,
+                    now,
+                    Some(kind.to_owned()),
+                    Some(message),
+                    true,
+                )
+            }
+            Outcome::Failed(stop) => {
+                let jitter = crate::admin::random_bytes::<1>()?[0];
+                let (kind, message, delay) = match &stop {
+                    Stop::Vendor(e) => (
+                        e.kind().to_owned(),
+                        e.to_string(),
+                        policy.delay(Failure::Vendor(e), attempts, jitter),
+                    ),
+                    Stop::Transport(m) => (
+                        "transport".to_owned(),
+                        m.clone(),
+                        policy.delay(Failure::Transport, attempts, jitter),
+                    ),
+                    Stop::Budget => ("budget".to_owned(), String::new(), Some(0)),
+                };
+                worker::console_warn!(
+                    "rps: {} {} {}: {kind}: {message} ({})",
+                    row.vendor,
+                    row.op,
+                    row.mac,
+                    delay.map_or("given up".to_owned(), |d| format!("retry in {d} s"))
+                );
+                // A rate limit holds every call to the account, not just this phone's.
+                if let (Stop::Vendor(RpsError::RateLimited { .. }), Some(d), Some(Some(opened))) =
+                    (&stop, delay, accounts.get_mut(&slot))
+                {
+                    opened.paused_until = now + d;
+                    db.prepare(
+                        "UPDATE rps_accounts SET paused_until = ?3 WHERE site_id = ?1 AND vendor = ?2",
+                    )
+                    .bind(&[
+                        row.site_id.as_str().into(),
+                        row.vendor.as_str().into(),
+                        ((now + d) as f64).into(),
+                    ])?
+                    .run()
+                    .await?;
+                }
+                match delay {
+                    Some(d) => {
+                        summary.retrying += 1;
+                        ("pending", None, now + d, Some(kind), Some(message), true)
+                    }
+                    None => {
+                        summary.failed += 1;
+                        ("failed", None, now, Some(kind), Some(message), true)
+                    }
+                }
+            }
+        };
+        let finished_remove = state == "done" && row.op == "remove";
+        let stmt = if finished_remove {
+            // The phone is gone: so is its row (a phone still there keeps "removed").
+            db.prepare(
+                "DELETE FROM rps_outbox WHERE mac = ?1 AND seq = ?2 \
+                 AND NOT EXISTS (SELECT 1 FROM phones WHERE mac = ?1)",
+            )
+            .bind(&[row.mac.as_str().into(), row.seq.into()])?
+        } else {
+            db.prepare("SELECT 1")
+        };
+        let update = db
+            .prepare(
+                "UPDATE rps_outbox SET state = ?3, result = ?4, next_at = ?5, lease_until = 0, \
+                 attempts = attempts + ?6, last_attempt_at = CASE WHEN ?6 = 1 THEN ?7 ELSE last_attempt_at END, \
+                 error_kind = ?8, error = ?9, updated_at = ?7 WHERE mac = ?1 AND seq = ?2",
+            )
+            .bind(&[
+                row.mac.as_str().into(),
+                row.seq.into(),
+                state.into(),
+                crate::admin::sites::opt(result),
+                (next_at as f64).into(),
+                JsValue::from(u8::from(count)),
+                (now as f64).into(),
+                crate::admin::sites::opt(kind.as_deref()),
+                crate::admin::sites::opt(message.as_deref()),
+            ])?;
+        db.batch(vec![update, stmt]).await?;
+    }
+    Ok(summary)
+}
+
+/// The retry policy: the engine's, with the first delay from `RPS_RETRY_BASE_SECS` if set.
+fn retry_policy(env: &Env) -> RetryPolicy {
+    let mut p = RetryPolicy::default();
+    if let Some(base) = env
+        .var(RETRY_BASE_VAR)
+        .ok()
+        .and_then(|v| v.to_string().trim().parse::<u64>().ok())
+        .filter(|b| *b > 0)
+    {
+        p.base_secs = base;
+    }
+    p
+}
+
+/// The site's account for `vendor`, opened, or `None` (absent, unreadable, no key).
+async fn open_account(
+    db: &D1Database,
+    key: &std::result::Result<SealKey, seal::SealError>,
+    site: &str,
+    vendor: &str,
+) -> Result<Option<Opened>> {
+    let Ok(key) = key else { return Ok(None) };
+    let Some(row) = db
+        .prepare("SELECT sealed, server_id, paused_until FROM rps_accounts WHERE site_id = ?1 AND vendor = ?2")
+        .bind(&[site.into(), vendor.into()])?
+        .first::<AccountRow>(None)
+        .await?
+    else {
+        return Ok(None);
+    };
+    let Ok(ini) = key.open(&seal::account_aad(site, vendor), &row.sealed) else {
+        worker::console_error!(
+            "rps: the {vendor} account of site {site} does not open under RPS_KEY"
+        );
+        return Ok(None);
+    };
+    let account = engine::rps::parse_accounts(&ini)
+        .ok()
+        .and_then(|(mut a, _)| a.pop())
+        .filter(|a| a.vendor() == vendor);
+    Ok(account.map(|account| Opened {
+        account,
+        server_id: row.server_id,
+        paused_until: row.paused_until as u64,
+    }))
+}
+
+/// The phone as the vendor is told about it.
+pub(crate) fn rps_phone(
+    mac: engine::Mac,
+    url: String,
+    serial: &str,
+    http: (Option<&str>, Option<&str>),
+    server_id: Option<String>,
+) -> RpsPhone {
+    let mut p = RpsPhone::new(mac, url);
+    p.serial = engine::rps::SerialNumber::parse(serial).ok();
+    if let (Some(u), Some(pw)) = http {
+        p.auth_name = Some(u.to_owned());
+        p.auth_password = Some(engine::Secret::new(pw.to_owned()));
+    }
+    p.server_id = server_id;
+    p
+}
+
+/// The name of the site's server (Yealink, ALE) or group (Fanvil) at the vendor. Yealink's
+/// server names are unique across all its customers, so the name carries a digest of this
+/// edge's origin and the site.
+pub(crate) fn server_spec(site: &str, origin: &str) -> ServerSpec {
+    let digest = engine::token_hash(&format!("{origin}\0{site}"));
+    let short: String = site
+        .chars()
+        .filter(char::is_ascii_alphanumeric)
+        .take(20)
+        .collect();
+    ServerSpec::new(
+        format!("zt-{short}-{}", digest.get(..10).unwrap_or_default()),
+        format!("{origin}/p/"),
+    )
+}
+
+/// The steady-state URL of phone `id` at `generation`.
+pub(crate) fn phone_url(token_key: &str, origin: &str, id: &str, generation: u32) -> String {
+    let steady = engine::steady_token(token_key.as_bytes(), id, generation);
+    crate::phone::base_url(origin, &steady)
+}
+
+async fn attempt(
+    db: &D1Database,
+    row: &Due,
+    opened: &mut Opened,
+    token_key: &str,
+    budget: &mut u32,
+) -> Result<Outcome> {
+    let Ok(mac) = engine::Mac::parse(&row.mac) else {
+        return Ok(failed_input("invalid_mac", "the stored MAC does not parse"));
+    };
+    let result = match row.op.as_str() {
+        "remove" => drive(opened.account.remove(mac), budget)
+            .await
+            .map(|r| match r {
+                engine::rps::Removal::Removed => "removed",
+                engine::rps::Removal::AlreadyGone => "already_gone",
+            }),
+        _ => {
+            let Some(phone) = db
+                .prepare(
+                    "SELECT id, token_generation, serial_number, http_user, http_password FROM phones \
+                     WHERE mac = ?1 AND site_id = ?2",
+                )
+                .bind(&[row.mac.as_str().into(), row.site_id.as_str().into()])?
+                .first::<PhoneRow>(None)
+                .await?
+            else {
+                return Ok(failed_input("not_found", "the phone is no longer in the inventory"));
+            };
+            if needs_server(&opened.account) && opened.server_id.is_none() {
+                let spec = server_spec(&row.site_id, &row.origin);
+                match drive(opened.account.ensure_server(&spec), budget).await {
+                    Ok(s) => {
+                        opened.server_id = s.id.clone();
+                        db.prepare("UPDATE rps_accounts SET server_id = ?3 WHERE site_id = ?1 AND vendor = ?2")
+                            .bind(&[row.site_id.as_str().into(), row.vendor.as_str().into(), crate::admin::sites::opt(s.id.as_deref())])?
+                            .run()
+                            .await?;
+                    }
+                    Err(f) => return Ok(outcome_of(f)),
+                }
+            }
+            let url = phone_url(
+                token_key,
+                &row.origin,
+                &phone.id,
+                phone.token_generation as u32,
+            );
+            let p = rps_phone(
+                mac,
+                url,
+                &phone.serial_number,
+                (phone.http_user.as_deref(), phone.http_password.as_deref()),
+                opened.server_id.clone(),
+            );
+            drive(opened.account.register(&p), budget)
+                .await
+                .map(|r| match r {
+                    engine::rps::Registration::Created => "created",
+                    engine::rps::Registration::Updated => "updated",
+                    engine::rps::Registration::Set => "set",
+                })
+        }
+    };
+    Ok(match result {
+        Ok(r) => Outcome::Done(r),
+        Err(f) => outcome_of(f),
+    })
+}
+
+/// Yealink and ALE point phones at a server object that must exist first.
+pub(crate) fn needs_server(account: &RpsAccount) -> bool {
+    matches!(account, RpsAccount::Yealink(_) | RpsAccount::Ale(_))
+}
+
+fn failed_input(kind: &'static str, message: &str) -> Outcome {
+    Outcome::Refused {
+        kind,
+        message: message.into(),
+    }
+}
+
+/// Why driving an op stopped short of a result.
+pub(crate) enum Stop {
+    /// The op ended with the vendor's (or the inputs') error.
+    Vendor(RpsError),
+    /// A request got no HTTP reply.
+    Transport(String),
+    /// This invocation's call budget ran out: try again in the next run.
+    Budget,
+}
+
+fn outcome_of(stop: Stop) -> Outcome {
+    match stop {
+        Stop::Budget => Outcome::Defer(now_secs()),
+        other => Outcome::Failed(other),
+    }
+}
+
+/// Runs an op to its end, sending each request it asks for.
+pub(crate) async fn drive<T: OpResult>(
+    mut op: Op<T>,
+    budget: &mut u32,
+) -> std::result::Result<T, Stop> {
+    let mut step = op.start(
+        now_ms(),
+        &nonce().map_err(|e| Stop::Transport(e.to_string()))?,
+    );
+    loop {
+        match step {
+            Step::Done(r) => return r.map_err(Stop::Vendor),
+            Step::Send(req) => {
+                if *budget == 0 {
+                    return Err(Stop::Budget);
+                }
+                *budget -= 1;
+                let reply = send(&req).await.map_err(Stop::Transport)?;
+                let n = nonce().map_err(|e| Stop::Transport(e.to_string()))?;
+                step = op.on_reply(reply, now_ms(), &n);
+            }
+        }
+    }
+}
+
+/// Sends one request. The error text names the host only (the URL may hold a token).
+async fn send(req: &HttpRequest) -> std::result::Result<HttpReply, String> {
+    let host = req
+        .url
+        .split("://")
+        .nth(1)
+        .and_then(|r| r.split(['/', '?']).next())
+        .unwrap_or("?")
+        .to_owned();
+    let fail = |what: &str| format!("{what} {host}");
+    let headers = worker::Headers::new();
+    for (k, v) in &req.headers {
+        headers
+            .append(k, v)
+            .map_err(|_| fail("a header could not be set for"))?;
+    }
+    let mut init = worker::RequestInit::new();
+    init.with_method(worker::Method::from(req.method.to_owned()))
+        .with_headers(headers);
+    if !req.body.is_empty() {
+        init.with_body(Some(
+            worker::js_sys::Uint8Array::from(req.body.as_slice()).into(),
+        ));
+    }
+    let request =
+        worker::Request::new_with_init(&req.url, &init).map_err(|_| fail("bad request for"))?;
+    let mut resp = worker::Fetch::Request(request)
+        .send()
+        .await
+        .map_err(|_| fail("no reply from"))?;
+    let mut reply = HttpReply::new(resp.status_code(), Vec::new());
+    if let Ok(Some(v)) = resp.headers().get("Retry-After") {
+        reply = reply.with_header("Retry-After", &v);
+    }
+    if let Ok(Some(v)) = resp.headers().get("Content-Type") {
+        reply = reply.with_header("Content-Type", &v);
+    }
+    reply.body = resp
+        .bytes()
+        .await
+        .map_err(|_| fail("a broken reply from"))?;
+    Ok(reply)
+}
+
+pub(crate) fn now_secs() -> u64 {
+    Date::now().as_millis() / 1000
+}
+
+fn now_ms() -> u64 {
+    Date::now().as_millis()
+}
+
+/// A fresh nonce: 16 random bytes as hex.
+fn nonce() -> Result<String> {
+    Ok(engine::first_access_token(
+        crate::admin::random_bytes::<16>()?,
+    ))
+}
