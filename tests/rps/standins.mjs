@@ -29,7 +29,7 @@ import { startYealink } from "./standins/yealink.mjs";
 
 export const VENDORS = ["yealink", "ale", "grandstream", "fanvil", "snom-rest", "snom-xmlrpc"];
 
-export function startStandin(vendor, opts = {}) {
+export async function startStandin(vendor, opts = {}) {
   switch (vendor) {
     case "yealink":
       return startYealink(opts);

@@ -817,8 +817,25 @@ describe("snom-xmlrpc (SRAPS legacy)", () => {
 });
 
 describe("all stand-ins", () => {
-  test("htek has nothing to stand in for; an unknown vendor is an error", () => {
-    assert.throws(() => startStandin("htek"), /manual/);
-    assert.throws(() => startStandin("acme"), /unknown vendor/);
+  test("htek has nothing to stand in for; an unknown vendor or missing credentials is an error", async () => {
+    await assert.rejects(startStandin("htek"), /manual/);
+    await assert.rejects(startStandin("acme"), /unknown vendor/);
+    await assert.rejects(startStandin("yealink", {}), /accessKeyId/);
+    await assert.rejects(startStandin("grandstream", { username: "u" }), /required/);
+  });
+
+  test("a fixed clock (now) decides what is stale", async () => {
+    let t = 1_700_000_000_000;
+    const s = await startStandin("snom-rest", { accessKeyId: SN.id, accessKeySecret: SN.key, now: () => t });
+    try {
+      const url = new URL("tokens/" + SN.id, s.url).toString();
+      let r = await send(snomRequest(SN, "GET", url, undefined, { ts: t / 1000 }));
+      assert.equal(r.status, 200);
+      t += 15 * 60 * 1000 + 1000;
+      await refused(s, snomRequest(SN, "GET", url, undefined, { ts: 1_700_000_000 }), 401, /stale/);
+      await refused(s, snomRequest(SN, "GET", url, undefined, { ts: t }), 401, /milliseconds/);
+    } finally {
+      await s.close();
+    }
   });
 });

@@ -135,6 +135,7 @@ export async function startSnomRest(opts = {}) {
     // (maxSkewMs). A stale ts gets Hawk's WWW-Authenticate ts/tsm/error.
     const nowMs = now();
     if (Math.abs(nowMs - Number(a.ts) * 1000) > maxSkew) {
+      if (a.ts.length >= 13) throw unauth("stale Hawk ts (it looks like milliseconds; Hawk wants seconds)");
       const nowTs = String(Math.floor(nowMs / 1000));
       const tsm = createHmac("sha256", accessKeySecret).update(`hawk.1.ts\n${nowTs}\n`).digest("base64");
       throw unauth("stale Hawk ts", { "www-authenticate": `Hawk ts="${nowTs}", tsm="${tsm}", error="Stale timestamp"` });
