@@ -99,6 +99,7 @@ export async function startSnomRest(opts = {}) {
 
   const devices = new Map(); // mac -> {mac, url, autoprovisioning_enabled, settings_manager, server}
 
+  // unsure: RPS.md gives the detail text, not the status; 401 with a Hawk challenge.
   const unauth = (reason, extra = {}) =>
     new Refusal(reason, json(401, { detail: AUTH_FAILED }, { "www-authenticate": "Hawk", ...extra }));
   // DRF-like replies. unsure: the exact `detail` texts other than the two in RPS.md.
@@ -158,6 +159,8 @@ export async function startSnomRest(opts = {}) {
     return { body };
   }
 
+  // unsure: whether SRAPS's links are absolute or relative; the stand-in's are absolute URLs on
+  // itself (a client that resolves links against the base gets the same URL either way).
   const base = (h) => `${h.origin}/api/v1/`;
   let standin;
 

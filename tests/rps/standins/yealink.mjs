@@ -202,7 +202,7 @@ export async function startYealink(opts = {}, { vendor = "yealink" } = {}) {
     checkServerName(_b, rec) {
       const name = rec.query.serverName;
       if (!str(name)) throw invalid("serverName query parameter missing");
-      // RPS.md: "server name taken?" -> data true/false (true = taken).
+      // unsure: RPS.md's row is "server name taken?" -> data true/false, read as true = taken.
       const taken = takenNames.has(name) || [...servers.values()].some((s) => s.serverName === name);
       return ok(taken);
     },
