@@ -59,7 +59,10 @@ wasm_tests env CHROMEDRIVER=/usr/bin/chromedriver WASM_BINDGEN_USE_BROWSER=1
 scripts/build-web.sh
 node --test web/tests/
 
-step "edge worker: build (worker-build + wasm-opt -Oz), then its tests under workerd (miniflare)"
+step "the vendors' RPS stand-ins (written from RPS.md, not from the engine) check themselves"
+node --test tests/rps/
+
+step "edge worker: build (worker-build + wasm-opt -Oz), then its tests under workerd (miniflare), RPS against the stand-ins"
 scripts/build-edge.sh
 node --test tests/edge/
 

@@ -14,7 +14,8 @@ export const RPS_KEY = "5f".repeat(32);
 // `bindings` adds or overrides Worker variables (e.g. smaller firmware quotas for a test).
 // `port` (0: any free one) also serves the worker over HTTP on 127.0.0.1 (`await mf.ready`
 // gives the URL), for clients outside this process such as the LAN relay.
-export async function start({ bindings = {}, port } = {}) {
+// `miniflare` passes further options (e.g. handleRuntimeStdio to read the worker's log).
+export async function start({ bindings = {}, port, miniflare = {} } = {}) {
   const mf = new Miniflare({
     modules: true,
     scriptPath: path.join(root, "edge-worker/build/index.js"),
@@ -25,6 +26,7 @@ export async function start({ bindings = {}, port } = {}) {
     bindings: { TOKEN_KEY, ADMIN_TOKEN, RPS_KEY, ...bindings },
     cf: false,
     ...(port === undefined ? {} : { host: "127.0.0.1", port }),
+    ...miniflare,
   });
   const db = await mf.getD1Database("DB");
   const dir = path.join(root, "edge-worker/migrations");

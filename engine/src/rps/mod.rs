@@ -1186,7 +1186,11 @@ fn classify(
         "taken",
     ]) {
         RpsError::OwnedByAnotherAccount(d)
-    } else if has(&["limit", "frequen", "too many", "throttl"]) {
+    } else if status == Some(429)
+        || has(&[
+            "limit", "frequen", "too many", "too.many", "too_many", "throttl",
+        ])
+    {
         RpsError::RateLimited {
             detail: d,
             retry_after: reply.retry_after(),
@@ -1203,7 +1207,8 @@ fn classify(
         "forbidden",
         "permission",
         "expired",
-    ]) {
+    ]) || matches!(status, Some(401))
+    {
         RpsError::BadCredentials(d)
     } else if t.contains("mac") && has(&["invalid", "format", "illegal", "malformed", "error"]) {
         RpsError::InvalidMac(d)
@@ -1222,6 +1227,8 @@ fn classify(
         RpsError::NotFound(d)
     } else if status.is_some_and(|s| s >= 500) {
         RpsError::ServerError(d)
+    } else if status == Some(404) {
+        RpsError::NotFound(d)
     } else {
         RpsError::UnexpectedReply(d)
     }
@@ -1247,6 +1254,45 @@ mod tests {
     use super::*;
     #[cfg(target_arch = "wasm32")]
     use wasm_bindgen_test::wasm_bindgen_test as test;
+
+    #[test]
+    fn a_vendor_envelope_does_not_hide_the_http_status() {
+        // Found by the stand-in: Yealink's 429 carried `{"ret":-1,"error":{"msg":"request.too.many"}}`
+        // and was read as an unexpected reply (the words did not match, the status was ignored).
+        let r = HttpReply::new(
+            429,
+            br#"{"ret":-1,"error":{"msg":"request.too.many"}}"#.to_vec(),
+        )
+        .with_header("Retry-After", "3");
+        let e = classify(
+            "yealink",
+            Some(429),
+            Some("request.too.many"),
+            None,
+            &r,
+            &[],
+        );
+        assert_eq!(e.kind(), "rate_limited");
+        assert_eq!(e.retry_after(), Some(3));
+        let e = classify("yealink", Some(429), Some("whatever"), None, &r, &[]);
+        assert_eq!(e.kind(), "rate_limited");
+        let e = classify("gdms", Some(401), Some("E1"), None, &r, &[]);
+        assert_eq!(e.kind(), "bad_credentials");
+        let e = classify("gdms", Some(404), Some("E2"), None, &r, &[]);
+        assert_eq!(e.kind(), "not_found");
+        let e = classify("gdms", Some(200), Some("E3"), None, &r, &[]);
+        assert_eq!(e.kind(), "unexpected_reply");
+        // Words still win over a generic status: a 403 "bound by another user" is ownership.
+        let e = classify(
+            "gdms",
+            Some(403),
+            None,
+            Some("device has been bound by another user"),
+            &r,
+            &[],
+        );
+        assert_eq!(e.kind(), "owned_by_another_account");
+    }
 
     #[test]
     fn retry_policy() {

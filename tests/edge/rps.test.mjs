@@ -1,0 +1,329 @@
+// The edge registers phones with the vendors' redirection services (issue 7), under real workerd,
+// against local stand-ins of each vendor's cloud (tests/rps/standins.mjs, written from RPS.md
+// independently of the engine, so a signing mistake cannot hide by being shared). For each vendor
+// with an API: success (the phone's own steady-state URL registered, and it serves the phone),
+// idempotent repeat, token rotation re-registering, bad credentials, owned by another account,
+// rate limited then retried, 5xx then retried, removal, dry-run. Throughout: no credential in any
+// API response or log line of the worker.
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { start, seedSite, steadyToken, ADMIN_TOKEN, RPS_KEY, TOKEN_KEY } from "./harness.mjs";
+import { startStandin } from "../rps/standins.mjs";
+
+const ORIGIN = "https://edge.example.com";
+let mf, db;
+let workerLog = "";
+const responses = [];
+
+before(async () => {
+  ({ mf, db } = await start({
+    bindings: { RPS_RETRY_BASE_SECS: "1" },
+    miniflare: {
+      handleRuntimeStdio(stdout, stderr) {
+        stdout.on("data", (d) => (workerLog += d));
+        stderr.on("data", (d) => (workerLog += d));
+      },
+    },
+  }));
+});
+after(async () => mf?.dispose());
+
+const api = async (method, path, body) => {
+  const res = await mf.dispatchFetch(`${ORIGIN}/api${path}`, {
+    method,
+    headers: { Authorization: `Bearer ${ADMIN_TOKEN}`, "Content-Type": "application/json" },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await res.text();
+  responses.push(text);
+  let parsed = text;
+  try {
+    parsed = text ? JSON.parse(text) : null;
+  } catch {}
+  return { status: res.status, body: parsed };
+};
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+// Waits until the phone's RPS state is one of `states` (the request's waitUntil, or a work run).
+async function until(site, mac, states, { timeout = 15000, work = true } = {}) {
+  const end = Date.now() + timeout;
+  let last;
+  while (Date.now() < end) {
+    last = await api("GET", `/sites/${site}/phones/${mac}/rps`);
+    if (states.includes(last.body?.state)) return last.body;
+    if (work) await api("POST", `/sites/${site}/rps/work`);
+    await sleep(250);
+  }
+  assert.fail(`${mac}: state ${last?.body?.state}, wanted ${states}: ${JSON.stringify(last?.body)}`);
+}
+
+// What each vendor needs: the stand-in, the INI section pointing at it, a MAC prefix (the
+// vendor's OUI) and the phone's vendor name.
+const VENDORS = [
+  {
+    name: "yealink",
+    standin: "yealink",
+    oui: "001565",
+    creds: { accessKeyId: "yl-key-1", accessKeySecret: "yl-secret-Xq9" },
+    ini: (s, c) => `[yealink]\naccesskey_id = ${c.accessKeyId}\naccesskey_secret = ${c.accessKeySecret}\nbase_url = ${s.url}\n`,
+    badIni: (s, c) => `[yealink]\naccesskey_id = ${c.accessKeyId}\naccesskey_secret = wrong-secret\nbase_url = ${s.url}\n`,
+    secrets: (c) => [c.accessKeySecret],
+    removable: true,
+  },
+  {
+    name: "grandstream",
+    standin: "grandstream",
+    oui: "000b82",
+    creds: { username: "gs-admin", password: "gs-Plain-pass-1", clientId: "4711", clientSecret: "gs-client-secret-Z", orgId: "11", siteId: "22" },
+    ini: (s, c) =>
+      `[grandstream]\nusername = ${c.username}\npassword = ${c.password}\napi_id = ${c.clientId}\napi_secret = ${c.clientSecret}\nsite_id = ${c.siteId}\nbase_url = ${s.url}\n`,
+    badIni: (s, c) =>
+      `[grandstream]\nusername = ${c.username}\npassword = not-the-password\napi_id = ${c.clientId}\napi_secret = ${c.clientSecret}\nsite_id = ${c.siteId}\nbase_url = ${s.url}\n`,
+    secrets: (c) => [c.password, c.clientSecret],
+    // RPS.md: no public delete call; the engine says so rather than guess.
+    removable: false,
+  },
+  {
+    name: "fanvil",
+    standin: "fanvil",
+    oui: "0c383e",
+    creds: { username: "fv-user", password: "fv-Plain-pass-2" },
+    ini: (s, c) => `[fanvil]\nusername = ${c.username}\npassword = ${c.password}\nbase_url = ${s.url}\n`,
+    badIni: (s, c) => `[fanvil]\nusername = ${c.username}\npassword = wrong-pass\nbase_url = ${s.url}\n`,
+    secrets: (c) => [c.password],
+    removable: true,
+  },
+  {
+    name: "snom-rest",
+    vendor: "snom",
+    standin: "snom-rest",
+    oui: "000413",
+    creds: { accessKeyId: "snom-key-id", accessKeySecret: "snom-hawk-secret-W" },
+    ini: (s, c) => `[snom]\naccesskey_id = ${c.accessKeyId}\naccesskey_secret = ${c.accessKeySecret}\nbase_url = ${s.url}\n`,
+    badIni: (s, c) => `[snom]\naccesskey_id = ${c.accessKeyId}\naccesskey_secret = wrong-hawk\nbase_url = ${s.url}\n`,
+    secrets: (c) => [c.accessKeySecret],
+    removable: true,
+  },
+  {
+    name: "snom-xmlrpc",
+    vendor: "snom",
+    standin: "snom-xmlrpc",
+    oui: "000413",
+    creds: { username: "snom-user", password: "snom-xml-pass-V" },
+    ini: (s, c) => `[snom]\nusername = ${c.username}\npassword = ${c.password}\nxmlrpc_url = ${s.url}\n`,
+    badIni: (s, c) => `[snom]\nusername = ${c.username}\npassword = wrong\nxmlrpc_url = ${s.url}\n`,
+    secrets: (c) => [c.password],
+    removable: true,
+  },
+];
+
+const allSecrets = [];
+let n = 0;
+
+for (const v of VENDORS) {
+  test(`${v.name}: register, repeat, rotate, failures and retries, dry-run, removal`, async () => {
+    const vendor = v.vendor ?? v.name;
+    const k = ++n;
+    const site = await seedSite(db, { id: `rps-${v.name}` });
+    const macs = [1, 2, 3, 4, 5].map((i) => `${v.oui}${String(k).padStart(2, "0")}00${String(i).padStart(2, "0")}`);
+    const [m1, mOwned, m429, m503, mBad] = macs;
+    const serial = (mac) => `80405${mac.slice(-7).replace(/[a-f]/g, "1")}`.slice(0, 12);
+    const s = await startStandin(v.standin, {
+      ...v.creds,
+      ownedByOthers: [mOwned],
+      serials: Object.fromEntries(macs.map((m) => [m, serial(m)])),
+    });
+    allSecrets.push(...v.secrets(v.creds));
+    try {
+      // No account yet: the console's warning, and the phone is not queued.
+      let o = await api("GET", `/sites/${site}/rps`);
+      assert.equal(o.status, 200);
+      const warn = o.body.warnings.find((w) => w.vendor === vendor);
+      assert.match(warn.message, /account you do not control/);
+
+      let r = await api("POST", `/sites/${site}/phones`, { mac: m1, vendor, serial_number: serial(m1) });
+      assert.equal(r.status, 201, JSON.stringify(r.body));
+      assert.equal((await api("GET", `/sites/${site}/phones/${m1}/rps`)).body.state, "no_account");
+
+      // The account, pasted as PortSIP writes it (with an unrelated section): the phone is queued.
+      r = await api("PUT", `/sites/${site}/rps/accounts`, { ini: `[general]\nhttp_port = 1\n\n${v.ini(s, v.creds)}` });
+      assert.equal(r.status, 200, JSON.stringify(r.body));
+      assert.ok(r.body.notices.some((x) => /not an RPS section/.test(x.message)));
+      assert.equal(r.body.accounts[0].vendor, vendor);
+      o = await api("GET", `/sites/${site}/rps`);
+      assert.ok(!o.body.warnings.some((w) => w.vendor === vendor), "the warning is gone");
+
+      let st = await until(site, m1, ["registered"]);
+      // Fanvil and Snom's legacy API set the redirection without saying whether it was new.
+      assert.ok(["created", "set"].includes(st.row.result), st.row.result);
+      const id = (await db.prepare("SELECT id FROM phones WHERE mac = ?1").bind(m1).first()).id;
+          if (vendor !== "grandstream") {
+        // Vendors that take a URL per phone hold the phone's own steady-state URL.
+        assert.ok(s.devices.has(m1), `${[...s.devices.keys()]}`);
+        assert.ok(JSON.stringify(s.devices.get(m1)).includes(steadyToken(id, 0)), JSON.stringify(s.devices.get(m1)));
+      } else {
+        assert.ok(s.devices.has(m1));
+        assert.equal(s.devices.get(m1).serial, serial(m1));
+      }
+      assert.ok(s.requests.every((q) => q.verdict === "ok"), JSON.stringify(s.requests.filter((q) => q.verdict !== "ok")));
+
+      // Idempotent repeat: re-run registers again without a second device.
+      r = await api("POST", `/sites/${site}/phones/${m1}/rps`, { action: "register" });
+      assert.equal(r.status, 202, JSON.stringify(r.body));
+      st = await until(site, m1, ["registered"]);
+      assert.ok(["updated", "set", "created"].includes(st.row.result), st.row.result);
+      assert.equal([...s.devices.keys()].filter((m) => m === m1).length, 1);
+
+      // Rotating the token registers the new URL.
+      r = await api("POST", `/sites/${site}/phones/${m1}/rotate-token`);
+      assert.equal(r.status, 201);
+      st = await until(site, m1, ["registered"]);
+      if (vendor !== "grandstream") {
+        assert.ok(JSON.stringify(s.devices.get(m1)).includes(steadyToken(id, 1)), "the new URL is registered");
+        assert.ok(!JSON.stringify(s.devices.get(m1)).includes(steadyToken(id, 0)));
+      }
+
+      // Dry-run: the exact first request, with no secret in it; nothing sent.
+      const before = s.requests.length;
+      r = await api("POST", `/sites/${site}/phones/${m1}/rps`, { action: "register", dry_run: true });
+      assert.equal(r.status, 200, JSON.stringify(r.body));
+      assert.equal(r.body.dry_run, true);
+      assert.ok(r.body.request.url.startsWith(s.origin), r.body.request.url);
+      assert.ok(!JSON.stringify(r.body).includes(steadyToken(id, 1)), "the phone's token is redacted");
+      await sleep(300);
+      assert.equal(s.requests.length, before, "a dry-run sends nothing");
+
+      // Owned by another account: failed with the vendor's reason, not retried.
+      r = await api("POST", `/sites/${site}/phones`, { mac: mOwned, vendor, serial_number: serial(mOwned) });
+      assert.equal(r.status, 201);
+      st = await until(site, mOwned, ["failed", "registered"]);
+      if (v.standin.startsWith("snom")) {
+        // Snom replaces a registration rather than refusing (RPS.md has no "exists" reply).
+        assert.ok(["failed", "registered"].includes(st.state));
+      } else {
+        assert.equal(st.state, "failed", JSON.stringify(st));
+        assert.equal(st.row.error_kind, "owned_by_another_account", JSON.stringify(st));
+      }
+
+      // Rate limited, then retried after Retry-After; the account pauses meanwhile.
+      s.failNext({ status: 429, retryAfter: 1, times: 1 });
+      r = await api("POST", `/sites/${site}/phones`, { mac: m429, vendor, serial_number: serial(m429) });
+      st = await until(site, m429, ["retrying", "registered"], { work: false });
+      if (st.state === "retrying") assert.equal(st.row.error_kind, "rate_limited", JSON.stringify(st));
+      st = await until(site, m429, ["registered"]);
+      assert.ok(st.row.attempts >= 2, JSON.stringify(st));
+      assert.ok(s.requests.some((q) => q.status === 429));
+
+      // A 5xx, then the retry succeeds.
+      s.failNext({ status: 503, times: 1 });
+      r = await api("POST", `/sites/${site}/phones`, { mac: m503, vendor, serial_number: serial(m503) });
+      st = await until(site, m503, ["retrying", "registered"], { work: false });
+      if (st.state === "retrying") assert.equal(st.row.error_kind, "server_error", JSON.stringify(st));
+      st = await until(site, m503, ["registered"]);
+      assert.ok(st.row.attempts >= 2, JSON.stringify(st));
+
+      // The phones view carries each phone's RPS state.
+      const list = (await api("GET", `/sites/${site}/phones`)).body;
+      assert.equal(list.find((p) => p.mac === m1).rps.state, "registered");
+
+      // Removal: the vendor forgets the phone (Grandstream: no public call, said plainly).
+      r = await api("DELETE", `/sites/${site}/phones/${m1}`);
+      assert.equal(r.status, 204);
+      if (v.removable) {
+        const end = Date.now() + 15000;
+        while (s.devices.has(m1) && Date.now() < end) {
+          await api("POST", `/sites/${site}/rps/work`);
+          await sleep(250);
+        }
+        assert.ok(!s.devices.has(m1), "removed at the vendor");
+        const row = await db.prepare("SELECT * FROM rps_outbox WHERE mac = ?1").bind(m1).first();
+        assert.equal(row, null, "the outbox forgets a removed phone");
+      } else {
+        const end = Date.now() + 15000;
+        let row;
+        while (Date.now() < end) {
+          await api("POST", `/sites/${site}/rps/work`);
+          row = await db.prepare("SELECT * FROM rps_outbox WHERE mac = ?1").bind(m1).first();
+          if (row?.state === "failed") break;
+          await sleep(250);
+        }
+        assert.equal(row.error_kind, "unsupported", JSON.stringify(row));
+      }
+
+      // Bad credentials: failed at once, not retried, the reason kept.
+      r = await api("PUT", `/sites/${site}/rps/accounts`, { ini: v.badIni(s, v.creds) });
+      assert.equal(r.status, 200);
+      r = await api("POST", `/sites/${site}/phones`, { mac: mBad, vendor, serial_number: serial(mBad) });
+      st = await until(site, mBad, ["failed"]);
+      assert.equal(st.row.error_kind, "bad_credentials", JSON.stringify(st));
+      assert.equal(st.row.attempts, 1);
+      // The changed account re-queued the vendor's phones too; they fail alike.
+      st = await until(site, m429, ["failed"]);
+      assert.equal(st.row.error_kind, "bad_credentials");
+    } finally {
+      s.close();
+    }
+  });
+}
+
+test("requests are refused when they must be; Htek is manual", async () => {
+  const site = await seedSite(db, { id: "rps-misc" });
+  let r = await api("PUT", `/sites/${site}/rps/accounts`, { ini: "[general]\nx = 1\n" });
+  assert.equal(r.status, 400);
+  assert.equal(r.body.field, "ini");
+  r = await api("PUT", `/sites/${site}/rps/accounts`, { ini: "[yealink]\naccesskey_id = k\n" });
+  assert.equal(r.status, 400);
+  assert.match(r.body.error, /accesskey_secret/);
+  r = await api("PUT", `/sites/${site}/rps/accounts`, { ini: 5 });
+  assert.equal(r.status, 400);
+  r = await api("PUT", `/sites/${site}/rps/accounts`, { ini: "[htek]\nusername = ht\npassword = ht-secret-pass\n" });
+  assert.equal(r.status, 200);
+  allSecrets.push("ht-secret-pass");
+  // Serial numbers and RPS pins are validated; RPS ing is shown.
+  r = await api("POST", `/sites/${site}/phones`, { mac: "001fc1000001", vendor: "htek", serial_number: "bad serial!" });
+  assert.equal(r.status, 400);
+  assert.equal(r.body.field, "serial_number");
+  r = await api("POST", `/sites/${site}/phones`, { mac: "001fc1000001", vendor: "htek", rps_pin: "x".repeat(32) });
+  assert.equal(r.body.field, "rps_pin");
+  r = await api("POST", `/sites/${site}/phones`, { mac: "001fc1000001", vendor: "htek", serial_number: "ab-12345-67890" });
+  assert.equal(r.status, 201, JSON.stringify(r.body));
+  const st = (await api("GET", `/sites/${site}/phones/001fc1000001/rps`)).body;
+  assert.equal(st.state, "manual");
+  assert.equal(st.serial_number, "AB1234567890");
+  assert.equal(st.rps_ing, "67890");
+  assert.match(st.asks, /67890/);
+  assert.match(st.htek, /manual/);
+  r = await api("POST", `/sites/${site}/phones/001fc1000001/rps`, { action: "register" });
+  assert.equal(r.status, 400);
+  const csv = await mf.dispatchFetch(`${ORIGIN}/api/sites/${site}/rps/htek.csv`, { headers: { Authorization: `Bearer ${ADMIN_TOKEN}` } });
+  assert.equal(csv.status, 200);
+  const body = await csv.text();
+  const id = (await db.prepare("SELECT id FROM phones WHERE mac = '001fc1000001'").first()).id;
+  assert.equal(body, `MAC,URL\r\n001fc1000001,${ORIGIN}/p/${steadyToken(id, 0)}\r\n`);
+  r = await api("PATCH", `/sites/${site}/phones/001fc1000001`, { rps_pin: "Ab12345" });
+  assert.equal(r.status, 200);
+  assert.match((await api("GET", `/sites/${site}/phones/001fc1000001/rps`)).body.asks, /Ab12345/);
+  r = await api("DELETE", `/sites/${site}/rps/accounts/htek`);
+  assert.equal(r.status, 204);
+  r = await api("DELETE", `/sites/${site}/rps/accounts/htek`);
+  assert.equal(r.status, 404);
+});
+
+test("accounts are stored sealed; no credential in any response or log line", async () => {
+  const rows = (await db.prepare("SELECT * FROM rps_accounts").all()).results;
+  assert.ok(rows.length > 0);
+  const stored = JSON.stringify(rows) + JSON.stringify((await db.prepare("SELECT * FROM rps_outbox").all()).results);
+  for (const secret of allSecrets) {
+    assert.ok(!stored.includes(secret), `a secret is stored in clear`);
+    assert.ok(!responses.some((t) => t.includes(secret)), `a secret is in an API response`);
+    assert.ok(!workerLog.includes(secret), `a secret is in the worker's log`);
+  }
+  assert.ok(!workerLog.includes(RPS_KEY) && !workerLog.includes(TOKEN_KEY));
+  assert.match(workerLog, /rps: /, "the worker logs its RPS outcomes");
+  // The phones' tokens never reach the log either.
+  const phones = (await db.prepare("SELECT id, token_generation FROM phones").all()).results;
+  for (const p of phones) {
+    for (let g = 0; g <= p.token_generation; g++) assert.ok(!workerLog.includes(steadyToken(p.id, g)));
+  }
+});
