@@ -96,7 +96,7 @@ pub(crate) async fn handle(req: &Request, env: &Env, rest: &str) -> Result<Respo
         }
         Resource::CommonConfig { file, model } => {
             let fw = engine::firmware_url(
-                &firmware_rows(&db, &row, vendor).await?,
+                &firmware_rows(&db, &row.site_id, vendor).await?,
                 vendor,
                 model.as_deref().unwrap_or(&row.model),
                 &base,
@@ -388,7 +388,7 @@ pub(crate) async fn inputs(
         },
         user,
         blf,
-        firmware: firmware_rows(db, row, vendor).await?,
+        firmware: firmware_rows(db, &row.site_id, vendor).await?,
     })
 }
 
@@ -411,13 +411,13 @@ pub(crate) async fn profile(
     ))
 }
 
-/// The site's firmware rows of `vendor`.
-async fn firmware_rows(
+/// The site's firmware rows of `vendor` (a phone's, and the preview's sample phone's).
+pub(crate) async fn firmware_rows(
     db: &worker::D1Database,
-    row: &PhoneRow,
+    site: &str,
     vendor: Vendor,
 ) -> Result<Vec<engine::FirmwareRow>> {
-    Ok(store::firmware(db, &row.site_id, vendor.as_str())
+    Ok(store::firmware(db, site, vendor.as_str())
         .await?
         .into_iter()
         .map(|f| engine::FirmwareRow {

@@ -441,6 +441,48 @@ test("preview renders byte for byte what the phone gets; drafts are checked; sec
   await anon.text();
 });
 
+test("the sample phone's preview-input is built from the site: its PBX, Additional Parameters, firmware rows and edge URL; the page's wasm renders the edge's sample preview from it", async () => {
+  const site = await newSite("Sample input");
+  await api("PATCH", `/sites/${site}`, { pbx_host: "pbx.sample-site.example", pbx_port: 5070, additional_params: "[snom-phone-settings]\nsettings_refresh_timer = 1234\n" });
+  await db.prepare("INSERT INTO firmware (id, site_id, vendor, model, version, file_name, size, r2_key, created_at) VALUES ('fw-sample', ?1, 'snom', 'D785', '10.1.99.0', 'snom-D785-10.1.99.0.bin', 14, ?2, 0)")
+    .bind(site, `${site}/snom/sample`).run();
+  const input = await api("GET", `/sites/${site}/preview-input?vendor=snom&model=D785`);
+  assert.equal(input.status, 200, JSON.stringify(input.body));
+  assert.equal(input.body.vendor, "snom");
+  assert.equal(input.body.model, "D785");
+  assert.equal(input.body.site.pbx_host, "pbx.sample-site.example");
+  assert.equal(input.body.site.pbx_port, 5070);
+  assert.match(input.body.site.additional_params, /settings_refresh_timer = 1234/);
+  assert.deepEqual(input.body.firmware.map((f) => f.file_name), ["snom-D785-10.1.99.0.bin"]);
+  assert.equal(input.body.base_url, "https://edge.example.com/p/********", "the site's edge, no token for a sample phone");
+  assert.equal(input.body.mac, null, "the sample MAC is the engine's");
+  assert.equal(input.body.reveal_secrets, false);
+  // The page renders from it what the edge's own sample preview renders.
+  const pkg = await import(new URL("../../web/www/pkg/web.js", import.meta.url));
+  pkg.initSync({ module: readFileSync(new URL("../../web/www/pkg/web_bg.wasm", import.meta.url)) });
+  const out = JSON.parse(pkg.preview(JSON.stringify(input.body)));
+  assert.equal(out.ok, true, JSON.stringify(out));
+  const edge = await api("POST", `/sites/${site}/preview`, { vendor: "snom", model: "D785" });
+  assert.equal(edge.status, 200, JSON.stringify(edge.body));
+  assert.equal(out.preview.config, edge.body.config, "wasm sample == the edge's sample");
+  assert.match(out.preview.config, /pbx\.sample-site\.example/);
+  assert.match(out.preview.config, /settings_refresh_timer[^\n]*1234/);
+  assert.ok(!out.preview.config.includes("172.16.156.223"), "not the engine's sample PBX");
+  // A PBX changed in the settings is in the next answer.
+  await api("PATCH", `/sites/${site}`, { pbx_host: "pbx2.sample-site.example" });
+  assert.equal((await api("GET", `/sites/${site}/preview-input?vendor=snom`)).body.site.pbx_host, "pbx2.sample-site.example");
+  // Refusals name the parameter.
+  assert.equal((await api("GET", `/sites/${site}/preview-input`)).body.field, "vendor");
+  assert.equal((await api("GET", `/sites/${site}/preview-input?vendor=nokia`)).body.field, "vendor");
+  assert.equal((await api("GET", `/sites/${site}/preview-input?vendor=snom&mac=000413000001`)).body.field, "mac");
+  assert.equal((await api("GET", `/sites/${site}/preview-input?vendor=snom&reveal_secrets=maybe`)).body.field, "reveal_secrets");
+  assert.equal((await api("GET", `/sites/${site}/phones/000413000001/preview-input?vendor=snom`)).body.field, "vendor", "a phone's input takes no vendor");
+  assert.equal((await api("GET", "/sites/nope/preview-input?vendor=snom")).status, 404);
+  const anon = await mf.dispatchFetch(`https://edge.example.com/api/sites/${site}/preview-input?vendor=snom`);
+  assert.equal(anon.status, 401);
+  await anon.text();
+});
+
 async function refusedPreview(body) {
   const site = (await api("GET", "/sites")).body.find((s) => s.name === "Preview").id;
   const res = await api("POST", `/sites/${site}/preview`, body);

@@ -44,6 +44,22 @@ async function previewAfter(since) {
 }
 const rendered = () => page.evaluate(() => Number(document.querySelector(".tpl-pane")?.dataset.rendered ?? 0));
 
+// What the 24-hour chart exposes: its total (data-total), the per-vendor totals of its
+// numbers table (tfoot) and the SVG's accessible name.
+const chartCounts = (p = page) => p.evaluate(() => ({
+  total: Number(document.querySelector("#fetch-chart .chart-body")?.dataset.total),
+  vendors: Object.fromEntries([...document.querySelectorAll("#fetch-table tfoot td[data-vendor]")].map((td) => [td.dataset.vendor, Number(td.textContent)])),
+  label: document.querySelector("#fetch-chart svg").getAttribute("aria-label"),
+}));
+const waitTotal = (n, p = page) => p.waitForFunction((t) => document.querySelector("#fetch-chart .chart-body")?.dataset.total === String(t), n);
+// One config fetch as the demo phone of `vendor` (as curl does, seed-demo's URL and User-Agent).
+async function fetchAsPhone(vendor) {
+  const p = srv.phones.find((x) => x.vendor === vendor);
+  const res = await fetch(p.url, { headers: { "User-Agent": p.ua } });
+  assert.equal(res.status, 200, `${vendor} fetch`);
+  await res.text();
+}
+
 before(async () => {
   mkdirSync(ARTIFACTS, { recursive: true });
   srv = await startDemo({ sql: bulkSql });
@@ -100,6 +116,62 @@ test("phones: the demo phones with badges, the 24-hour chart and the firmware br
   await page.waitForFunction(() => /^1 of 5/.test(document.querySelector("#phone-count").textContent));
   await page.fill("#phone-search", "");
   await shot("phones");
+});
+
+test("phones: the 24-hour chart counts a new fetch on Refresh and after an action; its numbers are readable", async () => {
+  const before = await chartCounts();
+  assert.deepEqual(before.vendors, { fanvil: 1, grandstream: 1, htek: 1, snom: 1, yealink: 1 });
+  assert.equal(before.total, 5);
+  assert.match(before.label, /: 5 in all \(fanvil 1, grandstream 1, htek 1, snom 1, yealink 1\)/);
+  await fetchAsPhone("yealink");
+  await fetchAsPhone("yealink");
+  await page.click("#stats-refresh");
+  await waitTotal(7);
+  const after = await chartCounts();
+  assert.equal(after.vendors.yealink, 3);
+  assert.equal(after.vendors.snom, 1);
+  assert.match(after.label, /: 7 in all/);
+  assert.match(await page.textContent("#stats-updated"), /updated \d/);
+  // The numbers table opened stays open across a refresh; the focus stays on the button.
+  await page.click("#fetch-chart summary");
+  await fetchAsPhone("snom");
+  await page.focus("#stats-refresh");
+  await page.keyboard.press("Enter");
+  await waitTotal(8);
+  assert.equal(await page.evaluate(() => document.querySelector("#fetch-chart details").open), true);
+  assert.equal(await page.evaluate(() => document.activeElement?.id), "stats-refresh");
+  assert.equal(await page.textContent("#fetch-table tfoot td[data-vendor=snom]"), "2");
+  await shot("phones-chart-numbers");
+  // An action (re-provision of the selected phone) redraws it too, with no click on Refresh.
+  await fetchAsPhone("fanvil");
+  await page.check("#phone-rows input[data-mac='0c383e000003']");
+  await page.click("#bulk-reprovision");
+  await waitTotal(9);
+  assert.equal((await chartCounts()).vendors.fanvil, 2);
+  await page.click("#fetch-chart summary");
+  await page.click(".bulk button:text('Clear selection')");
+});
+
+test("phones: every column header readable at 1366×768 and 1280×800, the head's columns over the rows'", async () => {
+  try {
+    for (const [width, height] of [[1366, 768], [1280, 800]]) {
+      await page.setViewportSize({ width, height });
+      await page.goto(`${srv.base}/#phones`);
+      await page.waitForSelector("#view[data-ready=phones]");
+      await page.waitForFunction(() => document.querySelectorAll("#phone-rows .vrow").length === 5);
+      const cut = await page.$$eval(".vhead [role=columnheader]", (els) =>
+        els.filter((e) => e.scrollWidth > e.clientWidth).map((e) => `${e.textContent}: ${e.scrollWidth} > ${e.clientWidth}`));
+      assert.deepEqual(cut, [], `at ${width} px`);
+      const lefts = (sel) => page.$$eval(sel, (els) => els.map((e) => Math.round(e.getBoundingClientRect().left)));
+      assert.deepEqual(await lefts(".vhead > span"), await lefts("#phone-rows .vrow[aria-rowindex='2'] > span"), `columns line up at ${width} px`);
+      // No empty box under a handful of phones: the list is as tall as its rows.
+      const box = await page.$eval("#phone-rows", (b) => ({ h: b.clientHeight, rows: b.querySelectorAll(".vrow").length }));
+      assert.ok(box.h <= box.rows * 36 + 2, JSON.stringify(box));
+      await shot(`phones-${width}`);
+    }
+  } finally {
+    await page.setViewportSize({ width: 1366, height: 900 });
+  }
 });
 
 test("templates: typing changes the preview; a broken template shows the error at its line", async () => {
@@ -164,8 +236,12 @@ test("add a phone in the console; fetched as that phone, its config is byte for 
   assert.match(await page.textContent("dialog [data-field=blf_keys] .error"), /^line 2, line: /);
   assert.equal(await page.inputValue("dialog [name=blf_keys]"), "202, Jonas, 1, *8\n203, Chen, 99");
   await page.fill("dialog [name=blf_keys]", "202, Jonas, 1, *8\n203, Chen");
+  // A fetch meanwhile: the list's reload after the save redraws the chart with it.
+  const total = (await chartCounts()).total;
+  await fetchAsPhone("htek");
   await page.click("dialog button[type=submit]");
   await page.waitForSelector("#prov-url");
+  await waitTotal(total + 1);
   const url = await page.inputValue("#prov-url");
   const file = await page.textContent("#prov-file");
   assert.equal(file, "001565000099.cfg");
@@ -280,7 +356,7 @@ test("offline: the loaded console keeps rendering previews; the service worker h
     await page.keyboard.type("\noffline.marker = 1");
     await previewAfter(n);
     await page.waitForFunction(() => document.querySelector("#preview-config").textContent.includes("offline.marker = 1"));
-    // Sample data needs no request either.
+    // Nor does the sample phone: its input (the site's settings) was fetched with the screen.
     n = await rendered();
     await page.selectOption("#pv-phone", "");
     await previewAfter(n);
@@ -321,6 +397,7 @@ test("firmware: the upload's progress bar reaches 100% and the file appears; a w
   await page.waitForSelector("#fw-form [data-field=file] .error:not([hidden])");
   assert.match(await page.textContent("#fw-form [data-field=file] .error"), /setup\.exe is not a yealink image: .*\.rom or \.bin/);
   assert.equal(await page.locator("#fw-rows tr").count(), 1);
+  assert.equal(await page.isHidden("#fw-form .progress"), true, "the last upload's 100% is not this file's");
   await shot("firmware-refused");
 });
 
@@ -336,6 +413,8 @@ test("settings: a refused value is shown at its field; users, URI mappings and p
   await shot("settings-error");
   // The star-code PIN switch is saved, and the site says so.
   await page.fill("#settings-form [name=star_code_pattern]", "*123*");
+  const pin = await page.$eval("#settings-form [name=star_code_pin]", (e) => e.getBoundingClientRect());
+  assert.ok(pin.width >= 16 && pin.height >= 16, `the PIN checkbox is ${pin.width}×${pin.height}`);
   await page.check("#settings-form [name=star_code_pin]");
   await page.click("#settings-form button[type=submit]");
   const saved = await (async () => {
@@ -349,6 +428,40 @@ test("settings: a refused value is shown at its field; users, URI mappings and p
   })();
   assert.ok(saved, "star_code_pin saved");
   assert.equal(saved.star_code_pattern, "*123*");
+  await page.waitForFunction(() => document.querySelector("#status").textContent === "Settings saved.");
+  await page.evaluate(() => { document.querySelector("#status").textContent = ""; });
+
+  // The template preview's sample phone is on the site's own settings: a new PBX host
+  // saved here is in the sample config, with the site's Additional Parameters.
+  await page.fill("#settings-form [name=pbx_host]", "pbx2.demo.example");
+  await page.fill("#settings-form [name=pbx_port]", "5070");
+  await page.click("#settings-form button[type=submit]");
+  await page.waitForFunction(() => document.querySelector("#status").textContent === "Settings saved.");
+  await page.goto(`${srv.base}/#templates`);
+  await page.waitForSelector("#view[data-ready=templates]");
+  await page.click(".tpl-list button:text('Yealink desk')");
+  await page.waitForFunction(() => document.querySelector("#preview-config")?.textContent.includes("account.1.label"));
+  assert.equal(await page.inputValue("#pv-phone"), "", "the sample phone");
+  const sample = await page.textContent("#preview-config");
+  assert.match(sample, /account\.1\.sip_server_host = pbx2\.demo\.example\n/);
+  assert.match(sample, /account\.1\.sip_server_port = 5070\n/);
+  assert.match(sample, /phone_setting\.backlight_time = 60\n/, "the site's Additional Parameters");
+  assert.ok(!sample.includes("172.16.156.223"), "not the engine's sample PBX");
+  assert.match(await page.textContent("#pv-source"), /this site's settings: PBX pbx2\.demo\.example:5070/);
+  await shot("templates-sample-site");
+  // Typing still renders in the page, with no request.
+  const apiCalls = [];
+  const onRequest = (r) => { if (new URL(r.url()).pathname.startsWith("/api/")) apiCalls.push(r.url()); };
+  page.on("request", onRequest);
+  const n = await rendered();
+  await page.click("#tpl-source");
+  await page.keyboard.press("Control+End");
+  await page.keyboard.type("\nfeatures.sample_marker = 1");
+  await previewAfter(n);
+  page.off("request", onRequest);
+  await page.waitForFunction(() => document.querySelector("#preview-config").textContent.includes("features.sample_marker = 1"));
+  assert.match(await page.textContent("#preview-config"), /pbx2\.demo\.example/);
+  assert.deepEqual(apiCalls, []);
   for (const [hash, text] of [["users", "Irina Smirnova"], ["uri-mappings", "No mappings yet"], ["phonebooks", "Head office PBX"]]) {
     await page.goto(`${srv.base}/#${hash}`);
     await page.waitForSelector(`#view[data-ready=${hash}]`);
@@ -391,6 +504,40 @@ test("10,000 phones: only the visible rows exist, and filtering stays fast", asy
   await page.waitForFunction(() => document.querySelector("#phone-count").textContent === "3,334 of 10,000 phones");
   await shot("phones-10k");
   await page.selectOption("#site", "demo");
+});
+
+test("the chart refreshes by itself every minute while the phones screen is shown (a fake clock, one request a minute)", async () => {
+  // A browser of its own: the fake clock would otherwise stay installed in the main page.
+  const other = await chromium.launch({ executablePath: process.env.CHROMIUM ?? "/usr/bin/chromium", headless: true,
+    args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"] });
+  try {
+    const context = await other.newContext({ viewport: { width: 1366, height: 768 }, serviceWorkers: "block" });
+    await context.clock.install();
+    const p = await context.newPage();
+    p.on("pageerror", (e) => errors.push(e.message));
+    await p.goto(`${srv.base}/`);
+    await p.fill("#token", srv.adminToken);
+    await p.click("#sign-in-form button[type=submit]");
+    await p.waitForSelector("#view[data-ready=phones]");
+    const total = (await chartCounts(p)).total;
+    const stats = [];
+    p.on("request", (r) => { if (new URL(r.url()).pathname.endsWith("/stats")) stats.push(r.url()); });
+    await fetchAsPhone("grandstream");
+    await p.clock.runFor(30_000);
+    await p.waitForTimeout(300);
+    assert.deepEqual(stats, [], "not before the minute");
+    assert.equal((await chartCounts(p)).total, total);
+    await p.clock.runFor(31_000);
+    await waitTotal(total + 1, p);
+    assert.equal(stats.length, 1, "one request for the minute");
+    // Another minute: one more request, not a pile.
+    await p.clock.runFor(60_000);
+    for (let i = 0; i < 40 && stats.length < 2; i++) await p.waitForTimeout(50);
+    assert.equal(stats.length, 2);
+    await context.close();
+  } finally {
+    await other.close();
+  }
 });
 
 test("no script errors on the way", () => {

@@ -5,9 +5,10 @@
 //! same profile rule that serves phones:
 //! `{mac?, vendor?, model?, user_extension?, template?: {name?, vendor, style?, composition?,
 //! source}, reveal_secrets?}`. With `mac`, the site's phone (its user, model and template);
-//! without, sample data for `vendor` (two lines, ten BLF keys). `user_extension` binds
-//! another of the site's users; `template` is a draft checked like a save (a broken one is a
-//! 400 with line and column) and used instead of the phone's own. Unless `reveal_secrets`
+//! without, the sample phone of `vendor` (two lines, ten BLF keys) on the site's settings,
+//! firmware rows and edge URL. `user_extension` binds another of the site's users;
+//! `template` is a draft checked like a save (a broken one is a 400 with line and column)
+//! and used instead of the phone's own. Unless `reveal_secrets`
 //! is true, SIP passwords and the phone's URL token are masked. Answers `{file, content_type,
 //! config, default_config}` (`default_config`: the vendor default for the same data, to diff
 //! against).
@@ -19,6 +20,14 @@
 //! keystroke with the engine compiled to wasm, so what it shows is byte for byte what the
 //! phone receives. Unless `reveal_secrets` is true, the SIP password and the URL token in it
 //! are already [`engine::SECRET_MASK`]; the answer is never cached (`no-store`).
+//!
+//! `GET /api/sites/<site>/preview-input?vendor=<v>[&model=<m>][&reveal_secrets=true]` answers
+//! the same for the sample phone of `vendor` on the site: the site's own settings (PBX host
+//! and port, time, Additional Parameters), its firmware rows for the vendor and its edge URL
+//! (the token masked: a sample phone has none), with the sample user, MAC and BLF keys; the
+//! input `POST .../preview` without `mac` renders from, built by the same code. The web page's
+//! "sample" preview renders from it, so a sample shows the site's settings, not the engine's
+//! sample site.
 //!
 //! `GET /api/sites/<site>/audit` audits every user's SIP password and voicemail PIN:
 //! `{users: [{extension, display_name, password, pin}], summary: {weak, fair, strong}}`.
@@ -35,7 +44,10 @@ pub(crate) async fn route(ctx: &Ctx<'_>, r: &Route<'_>) -> Option<ApiResult<Resp
     Some(match (r.method, r.segments) {
         (Method::Post, ["sites", site, "preview"]) => preview(ctx, site, r.body).await,
         (Method::Get, ["sites", site, "phones", mac, "preview-input"]) => {
-            preview_input(ctx, site, mac, r.query).await
+            preview_input(ctx, site, Some(mac), r.query).await
+        }
+        (Method::Get, ["sites", site, "preview-input"]) => {
+            preview_input(ctx, site, None, r.query).await
         }
         (Method::Get, ["sites", site, "audit"]) => audit(ctx, site).await,
         _ => return None,
@@ -105,21 +117,30 @@ async fn preview(ctx: &Ctx<'_>, site: &str, body: Option<&str>) -> ApiResult<Res
     }
 }
 
-async fn preview_input(ctx: &Ctx<'_>, site: &str, mac: &str, query: &str) -> ApiResult<Response> {
-    let mut reveal_secrets = false;
+/// `.../phones/<mac>/preview-input` (`mac`) or `.../preview-input?vendor=` (the sample phone):
+/// the query is `reveal_secrets`, and for the sample `vendor` (required) and `model`.
+async fn preview_input(
+    ctx: &Ctx<'_>,
+    site: &str,
+    mac: Option<&str>,
+    query: &str,
+) -> ApiResult<Response> {
+    let mut b = Body {
+        mac: mac.map(str::to_owned),
+        ..Body::default()
+    };
     for (k, v) in form_urlencoded::parse(query.as_bytes()) {
-        match (&*k, &*v) {
-            ("reveal_secrets", "true" | "1") => reveal_secrets = true,
-            ("reveal_secrets", "false" | "0") => reveal_secrets = false,
-            ("reveal_secrets", _) => return Err(ApiError::bad("reveal_secrets", "true or false")),
+        match (&*k, &*v, mac) {
+            ("reveal_secrets", "true" | "1", _) => b.reveal_secrets = true,
+            ("reveal_secrets", "false" | "0", _) => b.reveal_secrets = false,
+            ("reveal_secrets", _, _) => {
+                return Err(ApiError::bad("reveal_secrets", "true or false"))
+            }
+            ("vendor", _, None) => b.vendor = Some(v.into_owned()),
+            ("model", _, None) => b.model = Some(v.into_owned()),
             _ => return Err(ApiError::bad(&k, "unknown query parameter")),
         }
     }
-    let b = Body {
-        mac: Some(mac.to_owned()),
-        reveal_secrets,
-        ..Body::default()
-    };
     json(200, &request(ctx, site, b).await?)
 }
 
@@ -196,7 +217,8 @@ async fn request(ctx: &Ctx<'_>, site: &str, b: Body) -> ApiResult<engine::Previe
                 .ok_or_else(|| ApiError::bad("vendor", "give a vendor or the MAC of a phone"))?
                 .parse::<engine::Vendor>()
                 .map_err(|e| ApiError::engine("vendor", &e))?;
-            // The site's own settings (PBX, time, Additional Parameters), sample everything else.
+            // The site's own settings (PBX, time, Additional Parameters), firmware rows and
+            // edge URL (a sample phone has no token: masked); the sample user, MAC and keys.
             let settings = serde_json::to_value(&s)
                 .and_then(serde_json::from_value::<engine::SiteSettings>)
                 .map_err(|e| worker::Error::RustError(e.to_string()))?;
@@ -204,6 +226,8 @@ async fn request(ctx: &Ctx<'_>, site: &str, b: Body) -> ApiResult<engine::Previe
                 model: b.model,
                 site: Some(settings),
                 user,
+                firmware: Some(phone::firmware_rows(&ctx.db, site, vendor).await?),
+                base_url: Some(phone::base_url(&ctx.origin, engine::SECRET_MASK)),
                 template: draft.map(Into::into),
                 reveal_secrets: b.reveal_secrets,
                 ..engine::PreviewRequest::sample(vendor)

@@ -14,16 +14,24 @@ function s(tag, attrs = {}, ...children) {
   return el;
 }
 
-/** The 24-hour chart, with a table of the same numbers for screen readers. */
-export function chart(stats) {
+/**
+ * The 24-hour chart's body: the bars, the legend and a table of the same numbers (with a
+ * total per vendor) for screen readers and for reading exact counts. `open`: the table shown
+ * (a redraw keeps what the reader chose). The caption, with its refresh button, is the
+ * caller's, so a redraw keeps the focus where it was.
+ */
+export function chart(stats, { open = false } = {}) {
   const vendors = [...new Set(stats.fetches.map((f) => f.vendor))].sort();
   const by = new Map(stats.hours.map((hr) => [hr, {}]));
   for (const f of stats.fetches) if (by.has(f.hour)) by.get(f.hour)[f.vendor] = f.count;
   const totals = stats.hours.map((hr) => Object.values(by.get(hr)).reduce((a, b) => a + b, 0));
+  const perVendor = Object.fromEntries(vendors.map((v) => [v, stats.hours.reduce((a, hr) => a + (by.get(hr)[v] ?? 0), 0)]));
+  const total = totals.reduce((a, b) => a + b, 0);
   const max = Math.max(1, ...totals);
   const W = 480, H = 120, pad = 24, bw = (W - pad) / 24;
-  const svg = s("svg", { viewBox: `0 0 ${W} ${H + 18}`, class: "chart", role: "img", "aria-labelledby": "chart-title" });
-  svg.append(s("title", {}, `Config fetches per hour, last 24 hours: ${totals.reduce((a, b) => a + b, 0)} in all, at most ${max} in an hour`));
+  const summary = `Config fetches per hour, last 24 hours: ${total} in all${vendors.length ? ` (${vendors.map((v) => `${v} ${perVendor[v]}`).join(", ")})` : ""}, at most ${max} in an hour`;
+  const svg = s("svg", { viewBox: `0 0 ${W} ${H + 18}`, class: "chart", role: "img", "aria-label": summary });
+  svg.append(s("title", {}, summary));
   svg.append(s("line", { x1: pad, y1: H, x2: W, y2: H, class: "axis" }));
   svg.append(s("text", { x: pad - 4, y: 10, "text-anchor": "end", class: "tick" }, max));
   svg.append(s("text", { x: pad - 4, y: H, "text-anchor": "end", class: "tick" }, 0));
@@ -41,15 +49,19 @@ export function chart(stats) {
       svg.append(s("text", { x: pad + i * bw + bw / 2, y: H + 14, "text-anchor": "middle", class: "tick" }, `${String(new Date(hr * 1000).getHours()).padStart(2, "0")}h`));
   });
   const legend = h("ul", { class: "legend" }, vendors.length
-    ? vendors.map((v) => h("li", {}, h("span", { class: `swatch sw-${v}` }), v))
+    ? vendors.map((v) => h("li", {}, h("span", { class: `swatch sw-${v}` }), `${v} `, h("span", { class: "n" }, `(${perVendor[v]})`)))
     : h("li", {}, "No config fetches in the last 24 hours."));
-  const table = h("details", {}, h("summary", {}, "Numbers"),
-    h("table", { class: "small" }, h("thead", {}, h("tr", {}, h("th", { scope: "col" }, "Hour"), vendors.map((v) => h("th", { scope: "col" }, v)))),
+  const table = h("details", { class: "numbers", open },
+    h("summary", {}, "Numbers"),
+    h("table", { class: "small", id: "fetch-table" },
+      h("caption", { class: "sr-only" }, "Config fetches per hour and vendor, last 24 hours"),
+      h("thead", {}, h("tr", {}, h("th", { scope: "col" }, "Hour"), vendors.map((v) => h("th", { scope: "col" }, v)))),
       h("tbody", {}, stats.hours.filter((_, i) => totals[i]).map((hr) =>
         h("tr", {}, h("th", { scope: "row" }, new Date(hr * 1000).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" })),
-          vendors.map((v) => h("td", {}, by.get(hr)[v] ?? 0)))))));
-  return h("figure", { class: "card chart-card", id: "fetch-chart" },
-    h("figcaption", { id: "chart-title" }, "Config fetches, last 24 hours"), svg, legend, table);
+          vendors.map((v) => h("td", {}, by.get(hr)[v] ?? 0))))),
+      h("tfoot", {}, h("tr", {}, h("th", { scope: "row" }, "24 hours"),
+        vendors.map((v) => h("td", { dataset: { vendor: v } }, perVendor[v]))))));
+  return h("div", { class: "chart-body", dataset: { total: String(total) } }, svg, legend, table);
 }
 
 /** Compares dotted versions numerically ("66.86.0.15" > "66.86.0.9"). */

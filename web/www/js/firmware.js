@@ -13,7 +13,7 @@ export async function mount(view, state) {
   const vendorSel = field({ label: "Vendor", name: "vendor", options: ["yealink", "snom", "fanvil", "grandstream", "htek"] });
   const fileField = field({ label: "Image file", name: "file", type: "file" });
   const hint = h("small", { class: "hint", id: "fw-ext-hint" });
-  fileField.querySelector("label").after(hint);
+  fileField.querySelector("input").after(hint); // under the input: the row's inputs line up
   fileField.querySelector("input").setAttribute("aria-describedby", `fw-ext-hint ${fileField.querySelector(".error").id}`);
   const bar = h("progress", { id: "fw-progress", max: "100", value: "0", "aria-label": "Upload progress" });
   const pct = h("span", { id: "fw-pct", "aria-live": "polite" });
@@ -41,6 +41,8 @@ export async function mount(view, state) {
   form.addEventListener("submit", async (ev) => {
     ev.preventDefault();
     clearErrors(form);
+    const box = form.querySelector(".progress");
+    box.hidden = true; // the last upload's outcome is not this one's
     const v = values(form);
     const file = form.file.files[0];
     if (!file) return showError(form, { field: "file", message: "Choose an image file." });
@@ -49,7 +51,6 @@ export async function mount(view, state) {
       return showError(form, { field: "file", message: `${file.name} is not a ${v.vendor} image: ${v.vendor} firmware files end in ${ext.join(" or ")}.` });
     if (file.size > ctx.info.max_file_bytes)
       return showError(form, { field: "file", message: `${bytes(file.size)} is over the ${bytes(ctx.info.max_file_bytes)} limit per file.` });
-    const box = form.querySelector(".progress");
     box.hidden = false;
     bar.value = 0; pct.textContent = "0%";
     submit.disabled = true;

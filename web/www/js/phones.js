@@ -1,6 +1,9 @@
 // Phones: every phone of the site in one virtual list (only the visible rows exist in the
 // DOM; filtering runs in memory over precomputed search keys), the 24-hour fetch chart and
 // the firmware breakdown per model, add/edit/delete, binding, re-provision and reboot.
+// The two overviews (one `GET .../stats`, an aggregate whatever the number of phones) are
+// redrawn whenever the list reloads, after an action, on the Refresh button, and every
+// minute while the page is visible; one request at a time, never a queue of them.
 
 import { api, sitePath } from "./api.js";
 import { h, put, field, values, showError, clearErrors, announce, dialog, when } from "./dom.js";
@@ -9,6 +12,7 @@ import { chart, firmwareBreakdown } from "./charts.js";
 const ROW = 36;          // px, must match .vrow's height in app.css
 const OVERSCAN = 8;
 const MAX_MACS = 500;    // the actions endpoint's limit per request
+const STATS_EVERY = 60_000; // ms between two refreshes of the overviews while visible
 const VENDORS = ["yealink", "snom", "fanvil", "grandstream", "htek"];
 const FOUND = [["admin", "added here"], ["edge", "edge"], ["pnp", "PnP"], ["tftp", "TFTP"], ["http", "HTTP"]];
 const foundLabel = Object.fromEntries(FOUND);
@@ -17,7 +21,7 @@ let ctx = null;
 
 export async function mount(view, state) {
   const site = state.site;
-  ctx = { site, all: [], shown: [], selected: new Set(), users: [], templates: [] };
+  ctx = { site, all: [], shown: [], selected: new Set(), users: [], templates: [], stats: { asked: 0, drawn: false, running: null, again: false } };
   const search = h("input", { type: "search", id: "phone-search", placeholder: "MAC, user, name, IP, model, firmware…", "aria-controls": "phone-rows" });
   const fVendor = h("select", { id: "f-vendor", "aria-controls": "phone-rows" }, h("option", { value: "" }, "any vendor"), VENDORS.map((v) => h("option", { value: v }, v)));
   const fFound = h("select", { id: "f-found", "aria-controls": "phone-rows" }, h("option", { value: "" }, "found any way"), FOUND.map(([v, t]) => h("option", { value: v }, t)));
@@ -31,13 +35,23 @@ export async function mount(view, state) {
     ["MAC", "User", "Vendor / model", "Firmware", "IP (web UI)", "Last seen", "Found by", "Credentials"].map((t) => h("span", { role: "columnheader" }, t)));
   const spacer = h("div", { class: "vspacer" });
   const body = h("div", { class: "vbody", id: "phone-rows", role: "rowgroup", tabindex: "0", "aria-label": "Phones (scroll for more)" }, spacer);
-  const table = h("div", { class: "vtable", role: "table", "aria-label": "Phones", "aria-rowcount": "0" }, h("div", { role: "rowgroup" }, head), body);
+  const table = h("div", { class: "vtable", role: "table", "aria-label": "Phones", "aria-rowcount": "0" }, h("div", { role: "rowgroup", class: "vheadgroup" }, head), body);
   const bulk = h("div", { class: "bulk", role: "group", "aria-label": "With the selected phones" },
     h("span", { id: "sel-count" }, "0 selected"),
     h("button", { type: "button", id: "bulk-reprovision", onclick: () => act("reprovision") }, "Re-provision"),
     h("button", { type: "button", id: "bulk-reboot", onclick: () => act("reboot") }, "Reboot"),
     h("button", { type: "button", onclick: () => { ctx.selected.clear(); render(); } }, "Clear selection"));
-  const charts = h("div", { class: "charts" });
+  const chartBody = h("div", { class: "chart-slot" });
+  const updated = h("small", { class: "hint", id: "stats-updated" });
+  const statsErr = h("p", { class: "error", id: "stats-error", role: "alert", hidden: true });
+  const fig = h("figure", { class: "card chart-card", id: "fetch-chart", "aria-labelledby": "chart-title" },
+    h("figcaption", { class: "card-head" },
+      h("span", { id: "chart-title", class: "title" }, "Config fetches, last 24 hours"), updated,
+      h("button", { type: "button", id: "stats-refresh", class: "small", onclick: () => refreshStats() }, "Refresh",
+        h("span", { class: "sr-only" }, " the fetch chart and the firmware overview"))),
+    statsErr, chartBody);
+  const fw = h("section", { class: "card fw-card", id: "fw-breakdown" });
+  const charts = h("div", { class: "charts" }, fig, fw);
   put(view,
     h("div", { class: "section-head" }, h("h2", {}, "Phones"),
       h("button", { type: "button", class: "primary", id: "add-phone", onclick: () => edit(null) }, "Add phone")),
@@ -48,7 +62,7 @@ export async function mount(view, state) {
       h("label", { for: "f-found", class: "sr-only" }, "How it was found"), fFound,
       h("label", { for: "f-state", class: "sr-only" }, "State"), fState, count),
     bulk, table);
-  Object.assign(ctx, { search, fVendor, fFound, fState, count, selAll, body, spacer, table, bulk, charts });
+  Object.assign(ctx, { search, fVendor, fFound, fState, count, selAll, body, spacer, table, bulk, chartBody, updated, statsErr, fw });
 
   for (const el of [search, fVendor, fFound, fState]) el.addEventListener("input", applyFilter);
   selAll.addEventListener("change", () => {
@@ -65,12 +79,19 @@ export async function mount(view, state) {
   });
   ctx.onResize = () => render();
   addEventListener("resize", ctx.onResize);
+  // Every minute while visible; back on the tab after longer, at once.
+  const due = () => document.visibilityState === "visible" && Date.now() - ctx.stats.asked >= STATS_EVERY - 1000;
+  ctx.timer = setInterval(() => { if (due()) refreshStats(); }, STATS_EVERY);
+  ctx.onVisible = () => { if (due()) refreshStats(); };
+  document.addEventListener("visibilitychange", ctx.onVisible);
   ctx.refs = loadRefs();
-  await Promise.all([reload(), loadStats(), ctx.refs]);
+  await Promise.all([reload(), ctx.refs]);
 }
 
 export function unmount() {
   if (ctx?.onResize) removeEventListener("resize", ctx.onResize);
+  if (ctx?.onVisible) document.removeEventListener("visibilitychange", ctx.onVisible);
+  clearInterval(ctx?.timer);
   ctx = null;
 }
 
@@ -80,13 +101,59 @@ async function loadRefs() {
   Object.assign(ctx, { users, templates });
 }
 
-async function loadStats() {
-  const s = await api("GET", sitePath(ctx.site, "stats"));
-  put(ctx.charts, chart(s), firmwareBreakdown(s));
+/**
+ * Loads the stats and redraws both overviews. One request at a time: a call while one runs
+ * asks for one more after it (the calls in between share it). Never rejects: a failure is
+ * shown on the chart, which keeps the numbers it had (the list works without them).
+ */
+function refreshStats() {
+  const c = ctx;
+  if (!c) return Promise.resolve();
+  if (c.stats.running) { c.stats.again = true; return c.stats.running; }
+  c.stats.running = (async () => {
+    try {
+      do {
+        c.stats.again = false;
+        c.stats.asked = Date.now();
+        const s = await api("GET", sitePath(c.site, "stats"));
+        if (ctx !== c) return;
+        drawStats(c, s);
+      } while (c.stats.again);
+      c.statsErr.hidden = true;
+    } catch (e) {
+      if (ctx !== c) return;
+      c.statsErr.textContent = `${c.stats.drawn ? "Not refreshed" : "Could not load the overviews"}: ${e.message}`;
+      c.statsErr.hidden = false;
+    } finally {
+      c.stats.running = null;
+    }
+  })();
+  return c.stats.running;
 }
 
+function drawStats(c, s) {
+  // The reader's state survives a redraw: the numbers table open, the firmware list's scroll.
+  const open = c.chartBody.querySelector("details")?.open ?? false;
+  const top = c.fw.scrollTop;
+  put(c.chartBody, chart(s, { open }));
+  const fw = firmwareBreakdown(s);
+  c.fw.replaceChildren(...fw.childNodes);
+  c.fw.setAttribute("aria-labelledby", "fw-title");
+  c.fw.scrollTop = top;
+  c.stats.drawn = true;
+  const t = new Date(s.now * 1000);
+  put(c.updated, "updated ", h("time", { datetime: t.toISOString() }, t.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit", second: "2-digit" })));
+}
+
+/** Reloads the list, and the overviews with it. */
 async function reload() {
-  const rows = await api("GET", sitePath(ctx.site, "phones"));
+  await Promise.all([loadPhones(), refreshStats()]);
+}
+
+async function loadPhones() {
+  const c = ctx;
+  const rows = await api("GET", sitePath(c.site, "phones"));
+  if (ctx !== c) return;
   const now = Date.now() / 1000;
   ctx.all = rows.map((p) => ({
     ...p,
@@ -135,9 +202,10 @@ function row(p, i) {
   const r = h("div", { class: `vrow${i % 2 ? " odd" : ""}`, role: "row", "aria-rowindex": String(i + 2), dataset: { mac: p.mac } },
     h("span", { role: "cell", class: "c-sel" }, h("input", { type: "checkbox", checked: ctx.selected.has(p.mac), dataset: { mac: p.mac }, "aria-label": `Select ${p.mac}` })),
     h("span", { role: "cell" }, h("button", { type: "button", class: "link mono", onclick: () => edit(p) }, macText(p.mac))),
-    h("span", { role: "cell" }, p.extension ? `${p.extension} ${p.display_name ?? ""}` : h("button", { type: "button", class: "bind", onclick: () => edit(p) }, "Bind…")),
-    h("span", { role: "cell" }, `${p.vendor} ${p.model || ""}`),
-    h("span", { role: "cell", class: "mono" }, p.firmware ?? "–"),
+    // A cell too narrow for its text ends in "…"; the whole text is its tooltip.
+    h("span", { role: "cell", title: p.extension ? `${p.extension} ${p.display_name ?? ""}` : null }, p.extension ? `${p.extension} ${p.display_name ?? ""}` : h("button", { type: "button", class: "bind", onclick: () => edit(p) }, "Bind…")),
+    h("span", { role: "cell", title: `${p.vendor} ${p.model || ""}` }, `${p.vendor} ${p.model || ""}`),
+    h("span", { role: "cell", class: "mono", title: p.firmware ?? null }, p.firmware ?? "–"),
     h("span", { role: "cell", class: "mono" }, p.ip ? h("a", { href: `http://${p.ip}/`, target: "_blank", rel: "noopener noreferrer", title: "The phone's own web interface" }, p.ip) : "–"),
     h("span", { role: "cell", class: p.stale ? "stale" : "" }, when(p.last_seen_at)),
     h("span", { role: "cell" }, foundLabel[p.found_by] ?? p.found_by),
@@ -166,6 +234,7 @@ async function act(action, macs = [...ctx.selected]) {
   } catch (e) {
     announce(`Not queued: ${e.message}`);
   }
+  refreshStats();
 }
 
 /** The add/edit dialog (`p` null: a new phone). A failed save keeps every value typed. */

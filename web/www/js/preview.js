@@ -4,8 +4,13 @@
 // locally with no server round trip, and offline once loaded. What a real phone renders
 // from (its site, user, BLF keys, firmware, URL and saved template) comes from the edge once
 // per phone chosen (`GET .../phones/<mac>/preview-input`, built by the same edge code as its
-// own preview), so the page shows byte for byte the file that phone receives. Sample data
-// needs no request. Inputs are kept in memory only, for the templates screen's lifetime.
+// own preview), so the page shows byte for byte the file that phone receives. The sample
+// phone's input comes from the edge too, once per vendor (`GET .../preview-input?vendor=`):
+// the site's own PBX, time, Additional Parameters, firmware rows and URL with a sample user,
+// MAC and BLF keys, the input the edge's own sample preview renders from. Should the edge be
+// out of reach (offline) before it was fetched, the engine's built-in sample site stands in,
+// and the answer says so (`generic: true`). Inputs are kept in memory only, for the
+// templates screen's lifetime.
 
 import { api, sitePath } from "./api.js";
 
@@ -60,34 +65,38 @@ function render(request) {
  * Renders what a phone would receive.
  * `request`: `{site, mac?, vendor?, model?, reveal_secrets?,
  *   template?: {name?, vendor, style?, composition?, source}}`: with `mac`, that phone of the
- * site (its saved template unless `template`); without, sample data for `vendor`.
- * Resolves to `{ok: true, preview: {file, content_type, config, default_config}, rows, ms}` or
+ * site (its saved template unless `template`); without, the sample phone of `vendor` on the
+ * site's settings.
+ * Resolves to `{ok: true, preview: {file, content_type, config, default_config}, rows, ms,
+ * pbx?, generic?}` (for a sample: `pbx` the PBX it is on, "host:port"; `generic` the
+ * engine's own sample site, the site's settings out of reach) or
  * `{ok: false, diagnostics: [{source, line, column, message, field}]}`; never rejects.
  */
 export async function preview(request) {
   if (!worker) await init();
   const { site, mac, vendor, model, template, reveal_secrets = false } = request;
-  let req;
-  if (mac) {
-    const key = `${site}\n${mac}\n${reveal_secrets}`;
-    if (!inputs.has(key)) {
-      const q = reveal_secrets ? "?reveal_secrets=true" : "";
-      inputs.set(key, api("GET", sitePath(site, "phones", mac, "preview-input") + q)
-        .catch((e) => { inputs.delete(key); throw e; }));
-    }
-    try {
-      req = { ...(await inputs.get(key)) };
-    } catch (e) {
-      return { ok: false, diagnostics: [diagnostic(e)] };
-    }
-    if (template) req.template = template;
-    if (model) req.model = model;
-  } else {
-    req = { vendor, reveal_secrets };
-    if (model) req.model = model;
-    if (template) req.template = template;
+  const q = new URLSearchParams();
+  if (!mac) { q.set("vendor", vendor); if (model) q.set("model", model); }
+  if (reveal_secrets) q.set("reveal_secrets", "true");
+  const path = mac ? sitePath(site, "phones", mac, "preview-input") : sitePath(site, "preview-input");
+  const url = String(q) ? `${path}?${q}` : path;
+  if (!inputs.has(url)) {
+    inputs.set(url, api("GET", url).catch((e) => { inputs.delete(url); throw e; }));
   }
-  return render(req);
+  let req, generic = false;
+  try {
+    req = { ...(await inputs.get(url)) };
+  } catch (e) {
+    // Out of reach (status 0): a sample still renders, on the engine's sample site.
+    if (mac || e.status !== 0) return { ok: false, diagnostics: [diagnostic(e)] };
+    req = { vendor, reveal_secrets };
+    generic = true;
+  }
+  if (template) req.template = template;
+  if (model) req.model = model;
+  const r = await render(req);
+  if (mac || !r.ok) return r;
+  return { ...r, generic, pbx: req.site ? `${req.site.pbx_host}:${req.site.pbx_port}` : null };
 }
 
 function failed(message) {

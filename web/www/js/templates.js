@@ -1,5 +1,5 @@
-// Templates: the editor with the live preview of the exact file a chosen phone (or the
-// vendor's sample data) would receive, errors with line and column and the line marked,
+// Templates: the editor with the live preview of the exact file a chosen phone (or a sample
+// phone on the site's own settings) would receive, errors with line and column and the line marked,
 // and a side-by-side diff against the vendor's default config.
 
 import { api, sitePath } from "./api.js";
@@ -65,12 +65,13 @@ function open(t) {
   const tabCfg = h("button", { type: "button", role: "tab", id: "tab-config", "aria-selected": "true", "aria-controls": "preview-config" }, "Config");
   const tabDiff = h("button", { type: "button", role: "tab", id: "tab-diff", "aria-selected": "false", "aria-controls": "preview-diff" }, "Diff against vendor default");
   const file = h("code", { id: "pv-file" });
+  const source = h("p", { id: "pv-source", class: "hint" });
   const preview = h("section", { class: "card preview", "aria-labelledby": "pv-title" },
     h("h3", { id: "pv-title" }, "Preview ", file),
     h("div", { class: "toolbar" },
       h("label", { for: "pv-phone" }, "As phone"), phoneSel,
       h("label", { class: "inline" }, reveal, " show passwords and URL token")),
-    diag, h("div", { role: "tablist", class: "tabs", "aria-label": "Preview" }, tabCfg, tabDiff), out, diffBox);
+    source, diag, h("div", { role: "tablist", class: "tabs", "aria-label": "Preview" }, tabCfg, tabDiff), out, diffBox);
   put(ctx.pane, form, preview);
 
   const fillPhones = () => {
@@ -114,6 +115,10 @@ function open(t) {
     if (r.ok) {
       form.dataset.previewOk = "1";
       put(diag, h("span", { class: "ok" }, "✓ renders"), h("small", { class: "hint" }, ` in ${r.ms.toFixed(1)} ms, in this browser`));
+      source.textContent = phoneSel.value ? "This phone's own user, keys and settings, as the edge serves it."
+        : r.generic ? "Sample data on the engine's sample site: this site's settings could not be loaded (offline?)."
+          : `Sample user, MAC and BLF keys on this site's settings: PBX ${r.pbx}, its Additional Parameters and firmware.`;
+      source.classList.toggle("warn", !!r.generic);
       out.textContent = r.preview.config;
       file.textContent = r.preview.file;
       shown = r.preview;
