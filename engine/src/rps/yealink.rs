@@ -247,7 +247,7 @@ pub(crate) fn ensure_server(api: Api, spec: &ServerSpec) -> EnsureServer {
         api,
         name: spec.name.clone(),
         url: spec.url.clone(),
-        state: EsState::Listing,
+        state: EsState::Listing(false),
     }
 }
 
@@ -259,7 +259,8 @@ pub(crate) struct EnsureServer {
 }
 
 enum EsState {
-    Listing,
+    /// Looking the name up; `true` the second time, after an add said "exists".
+    Listing(bool),
     Editing(String),
     Adding,
 }
@@ -280,9 +281,9 @@ impl EnsureServer {
     }
 }
 
-impl Machine for EnsureServer {
-    fn start(&mut self, cx: &Cx<'_>) -> Next {
-        self.state = EsState::Listing;
+impl EnsureServer {
+    fn list(&mut self, again: bool, cx: &Cx<'_>) -> Next {
+        self.state = EsState::Listing(again);
         self.api.post(
             "/api/open/v1/server/list",
             &list_body(&self.name),
@@ -290,13 +291,20 @@ impl Machine for EnsureServer {
             &self.secrets(),
         )
     }
+}
+
+impl Machine for EnsureServer {
+    fn start(&mut self, cx: &Cx<'_>) -> Next {
+        self.list(false, cx)
+    }
 
     fn on_reply(&mut self, reply: &HttpReply, cx: &Cx<'_>) -> Next {
         let secrets = self.secrets();
         let v = self.api.vendor;
         let data = check(v, reply, &secrets);
         match &self.state {
-            EsState::Listing => {
+            EsState::Listing(again) => {
+                let again = *again;
                 let data = match data {
                     Ok(d) => d,
                     Err(f) => return Next::Done(Err(f.err)),
@@ -332,6 +340,16 @@ impl Machine for EnsureServer {
                         self.api
                             .post("/api/open/v1/server/edit", &body, cx, &secrets)
                     }
+                    // Still not ours after an add said "exists": the name is another
+                    // customer's (names are unique across all customers).
+                    None if again => {
+                        let mut d = Detail::new(v);
+                        d.message = Some(format!(
+                            "the server name {} is taken by another account",
+                            self.name
+                        ));
+                        Next::Done(Err(RpsError::OwnedByAnotherAccount(d)))
+                    }
                     None => {
                         self.state = EsState::Adding;
                         let body = self.server_body(None);
@@ -352,11 +370,10 @@ impl Machine for EnsureServer {
                     let id = d.get("id").and_then(json_text).or_else(|| json_text(&d));
                     Ok(Outcome::Server(ServerRef { id, created: true }))
                 }
-                // Our own list did not have the name, so an "exists" is another customer's
-                // server (names are unique across all customers).
-                Err(Fail { code: Some(c), err }) if is_exists(&c) => {
-                    Err(RpsError::OwnedByAnotherAccount(detail_of(err, v)))
-                }
+                // Our list did not have the name a moment ago: either another run of ours
+                // added it since (concurrent workers), or it is another customer's. Look
+                // again to tell.
+                Err(Fail { code: Some(c), .. }) if is_exists(&c) => return self.list(true, cx),
                 Err(f) => Err(f.err),
             }),
         }
@@ -980,14 +997,29 @@ mod tests {
         let edit = send(op.on_reply(ok(other), NOW, "n2"));
         assert!(edit.url.ends_with("/server/edit"));
         assert!(done(op.on_reply(ok("null"), NOW, "n3")).is_ok());
-        // Name taken by another customer.
+        // Name taken by another customer: "exists" on add, and still not in our list.
         let mut op: Op<ServerRef> = Op::new("yealink", ensure_server(api(), &spec));
         let _ = send(op.start(NOW, NONCE));
         let _ = send(op.on_reply(ok("[]"), NOW, "n2"));
-        let r = done(op.on_reply(err("server.name.existed"), NOW, "n3"));
+        let again = send(op.on_reply(err("server.name.existed"), NOW, "n3"));
+        assert!(again.url.ends_with("/server/list"));
+        let r = done(op.on_reply(ok("[]"), NOW, "n4"));
         assert!(
             matches!(r, Err(RpsError::OwnedByAnotherAccount(_))),
             "{r:?}"
+        );
+        // Added meanwhile by another run of ours (found by the 1,000-phone burst): "exists" on
+        // add, then our list has it: kept.
+        let mut op: Op<ServerRef> = Op::new("yealink", ensure_server(api(), &spec));
+        let _ = send(op.start(NOW, NONCE));
+        let _ = send(op.on_reply(ok("[]"), NOW, "n2"));
+        let _ = send(op.on_reply(err("server.name.existed"), NOW, "n3"));
+        assert_eq!(
+            done(op.on_reply(ok(same), NOW, "n4")),
+            Ok(ServerRef {
+                id: Some("s1".into()),
+                created: false
+            })
         );
     }
 
