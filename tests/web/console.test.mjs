@@ -485,7 +485,16 @@ test("10,000 phones: only the visible rows exist, and filtering stays fast", asy
   const times = await page.evaluate(() => {
     const input = document.querySelector("#phone-search");
     const out = {};
-    for (const q of ["0c:38", "10.1.3", "grandstream", "1.0.2", "001565000", "x", ""]) {
+    for (const q of ["0c:38", "10.1.3", "grandstream", "1.0.2", "001565000", "x", "", "rps:manual", "rps:"]) {
+      if (q.startsWith("rps:")) {
+        // The RPS state filter: one comparison more per phone.
+        const sel = document.querySelector("#f-rps");
+        const t0 = performance.now();
+        sel.value = q.slice(4);
+        sel.dispatchEvent(new Event("input"));
+        out[q] = { ms: +(performance.now() - t0).toFixed(2), shown: document.querySelector("#phone-count").textContent };
+        continue;
+      }
       const t0 = performance.now();
       input.value = q;
       input.dispatchEvent(new Event("input"));
@@ -497,6 +506,7 @@ test("10,000 phones: only the visible rows exist, and filtering stays fast", asy
   for (const [q, r] of Object.entries(times)) console.log(`  ${JSON.stringify(q).padEnd(14)} ${String(r.ms).padStart(6)} ms  ${r.shown}`);
   for (const r of Object.values(times)) assert.ok(r.ms < 100, `${r.ms} ms`);
   assert.equal(times.grandstream.shown, "2,000 of 10,000 phones");
+  assert.equal(times["rps:manual"].shown, "2,000 of 10,000 phones", "the Htek phones: manual");
   // Scrolled to the end, the last phones are drawn (and still only a window of rows).
   await page.$eval("#phone-rows", (b) => { b.scrollTop = b.scrollHeight; });
   await page.waitForFunction(() => [...document.querySelectorAll("#phone-rows .vrow")].some((r) => r.getAttribute("aria-rowindex") === "10001"));
@@ -688,9 +698,22 @@ test("RPS: a Yealink phone added in the console reaches registered, the stand-in
   await page.$eval("#rps-dry", (e) => e.scrollIntoView());
   await shot("phone-dry-run");
   // An RPS pin saved in the dialog is what the phone will be asked for.
+  // Re-register: queued, worked on the request's waitUntil, the state followed in the dialog.
+  await page.click("#rps-register");
+  await page.waitForSelector("#rps-result:has-text('Registration queued')");
+  await page.waitForFunction(() => document.querySelector("dialog #phone-rps .rps-badge")?.textContent === "registered" &&
+    document.querySelector("#rps-result")?.textContent.includes("queued"));
+  // An RPS pin: refused at its field, kept as typed; once saved, it is what the phone will be asked for.
   await page.fill("dialog [name=rps_pin]", "bad pin!");
   await page.click("dialog button[type=submit]");
   await page.waitForSelector("dialog [data-field=rps_pin] .error:not([hidden])");
+  assert.equal(await page.inputValue("dialog [name=rps_pin]"), "bad pin!");
+  await page.fill("dialog [name=rps_pin]", "PIN4711");
+  await page.click("dialog button[type=submit]");
+  await page.waitForSelector("dialog", { state: "detached" });
+  await page.click("text=00:15:65:00:00:77");
+  await page.waitForSelector("dialog #rps-asks");
+  assert.match(await page.textContent("#rps-asks"), /RPS pin, enter PIN4711/);
   await page.keyboard.press("Escape");
 });
 
@@ -718,6 +741,15 @@ test("RPS: the Htek phone's dialog gives the portal instructions; the CSV downlo
   assert.ok(urls.some((u) => u.endsWith("/rps/htek.csv")));
   for (const u of urls) assert.ok(!u.includes(srv.adminToken), `token in ${u}`);
   await page.waitForSelector("#rps-htek-csv-status:has-text('Downloaded')");
+  await shot("rps-htek");
+});
+
+test("RPS: deleting the Yealink account brings its warning back", async () => {
+  page.once("dialog", (d) => d.accept());
+  await page.click("#rps-accounts tr[data-vendor=yealink] button.danger");
+  await page.waitForSelector("#rps-warn-yealink");
+  assert.match(await page.textContent("#rps-accounts"), /No account yet/);
+  assert.equal((await adminGet("/phones/001565000077/rps")).state, "no_account");
 });
 
 test("no script errors on the way", () => {
