@@ -8,6 +8,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { chromium } from "playwright-core";
 import { startDemo, root } from "./server.mjs";
+import { startStandin } from "../rps/standins.mjs";
 
 const ARTIFACTS = path.join(root, "tests/web/artifacts");
 const BULK = 10_000;
@@ -108,7 +109,8 @@ test("a wrong token is refused; the right one signs in and never enters a URL", 
 test("phones: the demo phones with badges, the 24-hour chart and the firmware breakdown", async () => {
   await page.waitForFunction(() => /^5 of 5 phones/.test(document.querySelector("#phone-count")?.textContent ?? ""));
   assert.equal(await page.locator("#phone-rows .vrow").count(), 5);
-  assert.equal(await page.locator("#phone-rows .badge").count(), 5);
+  assert.equal(await page.locator("#phone-rows .badge:not(.rps-badge)").count(), 5);
+  assert.equal(await page.locator("#phone-rows .rps-badge").count(), 5);
   // One fetch per vendor this hour: five coloured bars.
   assert.equal(await page.locator("#fetch-chart svg rect").count(), 5);
   assert.match(await page.textContent("#fw-breakdown"), /yealink T46S[\s\S]*66\.86\.0\.15/);
@@ -483,7 +485,16 @@ test("10,000 phones: only the visible rows exist, and filtering stays fast", asy
   const times = await page.evaluate(() => {
     const input = document.querySelector("#phone-search");
     const out = {};
-    for (const q of ["0c:38", "10.1.3", "grandstream", "1.0.2", "001565000", "x", ""]) {
+    for (const q of ["0c:38", "10.1.3", "grandstream", "1.0.2", "001565000", "x", "", "rps:manual", "rps:"]) {
+      if (q.startsWith("rps:")) {
+        // The RPS state filter: one comparison more per phone.
+        const sel = document.querySelector("#f-rps");
+        const t0 = performance.now();
+        sel.value = q.slice(4);
+        sel.dispatchEvent(new Event("input"));
+        out[q] = { ms: +(performance.now() - t0).toFixed(2), shown: document.querySelector("#phone-count").textContent };
+        continue;
+      }
       const t0 = performance.now();
       input.value = q;
       input.dispatchEvent(new Event("input"));
@@ -495,6 +506,7 @@ test("10,000 phones: only the visible rows exist, and filtering stays fast", asy
   for (const [q, r] of Object.entries(times)) console.log(`  ${JSON.stringify(q).padEnd(14)} ${String(r.ms).padStart(6)} ms  ${r.shown}`);
   for (const r of Object.values(times)) assert.ok(r.ms < 100, `${r.ms} ms`);
   assert.equal(times.grandstream.shown, "2,000 of 10,000 phones");
+  assert.equal(times["rps:manual"].shown, "2,000 of 10,000 phones", "the Htek phones: manual");
   // Scrolled to the end, the last phones are drawn (and still only a window of rows).
   await page.$eval("#phone-rows", (b) => { b.scrollTop = b.scrollHeight; });
   await page.waitForFunction(() => [...document.querySelectorAll("#phone-rows .vrow")].some((r) => r.getAttribute("aria-rowindex") === "10001"));
@@ -538,6 +550,206 @@ test("the chart refreshes by itself every minute while the phones screen is show
   } finally {
     await other.close();
   }
+});
+
+// RPS (issue 7): a local stand-in of Yealink's cloud (tests/rps/standins.mjs) takes the
+// site's account pasted in the console; the demo site's other vendors keep their warnings.
+const YL = { accessKeyId: "yl-console-key-7", accessKeySecret: "yl-console-SECRET-9xq2" };
+let yealink;
+after(() => yealink?.close());
+const adminGet = (p) => fetch(`${srv.base}/api/sites/demo${p}`, { headers: { Authorization: `Bearer ${srv.adminToken}` } })
+  .then(async (r) => { assert.ok(r.ok, `GET ${p}: ${r.status}`); return r.json(); });
+
+test("RPS: a bad INI is refused at the textarea, kept as typed; a pasted system.ini adds the account with notices, its warning goes", async () => {
+  // 001565000066 is in another account of the vendor's: refused, with the vendor's reason.
+  yealink = await startStandin("yealink", { ...YL, ownedByOthers: ["001565000066"] });
+  await page.goto(`${srv.base}/#rps`);
+  await page.waitForSelector("#view[data-ready=rps]");
+  const warned = () => page.$$eval("#rps-warnings .warn-box", (els) => els.map((e) => e.dataset.vendor).sort());
+  assert.deepEqual(await warned(), ["fanvil", "grandstream", "htek", "snom", "yealink"]);
+  assert.match(await page.textContent("#rps-warn-yealink"), /only through an account you do not control[\s\S]*To fix it: paste the \[yealink\] section/);
+  assert.match(await page.textContent("#rps-accounts"), /No account yet/);
+  // A section twice: refused, the message (with its line) at the textarea, the text kept.
+  const bad = `[yealink]\naccesskey_id = a\naccesskey_secret = b\n\n[yealink]\naccesskey_id = c\n`;
+  await page.fill("#rps-ini-form textarea", bad);
+  await page.click("#rps-save");
+  await page.waitForSelector("#rps-ini-form [data-field=ini] .error:not([hidden])");
+  const msg = await page.textContent("#rps-ini-form [data-field=ini] .error");
+  assert.match(msg, /^line 5: .*appears twice/, msg);
+  assert.equal(await page.getAttribute("#rps-ini-form textarea", "aria-invalid"), "true");
+  assert.equal(await page.getAttribute("#rps-ini-form textarea", "data-error-line"), "5");
+  assert.equal(await page.inputValue("#rps-ini-form textarea"), bad);
+  assert.deepEqual(await warned(), ["fanvil", "grandstream", "htek", "snom", "yealink"], "nothing saved");
+
+  // PortSIP's system.ini sections as they are: an unrelated [general] section and key.
+  const ini = `[general]\nhttp_port = 8899\n\n[yealink]\naccesskey_id = ${YL.accessKeyId}\naccesskey_secret = ${YL.accessKeySecret}\nbase_url = ${yealink.url}\n`;
+  await page.fill("#rps-ini-form textarea", ini);
+  await page.click("#rps-save");
+  await page.waitForSelector("#rps-notice-table");
+  const notices = await page.$$eval("#rps-notice-table tbody tr", (rs) => rs.map((r) => [...r.cells].map((c) => c.textContent)));
+  assert.ok(notices.some(([line, section]) => line === "1" && section === "[general]"), JSON.stringify(notices));
+  await page.waitForSelector("#rps-accounts tr[data-vendor=yealink]");
+  const row = await page.textContent("#rps-accounts tr[data-vendor=yealink]");
+  assert.match(row, /Yealink/);
+  assert.match(row, /yl-c…/, "the key id clipped");
+  assert.match(row, new RegExp(`127\\.0\\.0\\.1:${new URL(yealink.url).port}`));
+  assert.equal(await page.inputValue("#rps-ini-form textarea"), "", "the credentials leave the page once saved");
+  assert.deepEqual(await warned(), ["fanvil", "grandstream", "htek", "snom"], "the Yealink warning is gone, the others remain");
+  assert.ok(!(await page.content()).includes(YL.accessKeySecret));
+  await shot("rps-notices");
+});
+
+test("RPS: a Yealink phone added in the console reaches registered, the stand-in holds it; serial number checked at its field; RPS ing shown", async () => {
+  await page.goto(`${srv.base}/#phones`);
+  await page.waitForSelector("#view[data-ready=phones]");
+  await page.click("#add-phone");
+  await page.fill("dialog [name=mac]", "00:15:65:00:00:77");
+  await page.fill("dialog [name=model]", "T54W");
+  await page.fill("dialog [name=serial_number]", "SN#12");
+  await page.fill("dialog [name=rps_pin]", "PIN4711");
+  await page.click("dialog button[type=submit]");
+  await page.waitForSelector("dialog [data-field=serial_number] .error:not([hidden])");
+  assert.match(await page.textContent("dialog [data-field=serial_number] .error"), /letters and digits/);
+  assert.equal(await page.getAttribute("dialog [name=serial_number]", "aria-invalid"), "true");
+  assert.equal(await page.inputValue("dialog [name=model]"), "T54W", "nothing typed is lost");
+  assert.equal(await page.inputValue("dialog [name=rps_pin]"), "PIN4711");
+  await page.fill("dialog [name=serial_number]", "8010-0000-12345");
+  await page.fill("dialog [name=rps_pin]", "");
+  await page.click("dialog button[type=submit]");
+  await page.waitForSelector("#prov-url");
+  await page.click("dialog button:text('Done')");
+  // The request's waitUntil works the outbox; Run now on the RPS screen says what it did.
+  await page.goto(`${srv.base}/#rps`);
+  await page.waitForSelector("#view[data-ready=rps]");
+  await page.click("#rps-work");
+  await page.waitForFunction(() => /^Run now: \d+ done/.test(document.querySelector("#rps-work-result").textContent));
+  for (let i = 0; i < 40; i++) {
+    const st = (await adminGet("/phones/001565000077/rps")).state;
+    if (st === "registered") break;
+    assert.ok(["pending", "retrying"].includes(st), st);
+    await page.click("#rps-work");
+    await page.waitForTimeout(250);
+  }
+  assert.ok(yealink.devices.has("001565000077"), "the stand-in holds the new phone");
+  // The site's other Yealink phones were queued when the account was saved.
+  const ylMacs = (await adminGet("/phones")).filter((p) => p.vendor === "yealink").map((p) => p.mac);
+  for (let i = 0; i < 40; i++) {
+    const left = (await adminGet("/rps")).queue.filter((q) => q.vendor === "yealink" && q.state !== "done");
+    if (!left.length) break;
+    await page.click("#rps-work");
+    await page.waitForTimeout(250);
+  }
+  for (const mac of ylMacs) assert.ok(yealink.devices.has(mac), `the stand-in holds ${mac}`);
+  await page.click("#rps-work");
+  await page.waitForFunction((n) => /^Run now: /.test(document.querySelector("#rps-work-result").textContent) &&
+    document.querySelector("#rps-queue-table tr[data-vendor=yealink] td[data-state=done]")?.textContent === String(n) &&
+    !document.querySelector("#rps-work").disabled, ylMacs.length);
+  await shot("rps");
+
+  // A phone the vendor says belongs to another account: given up, the reason kept.
+  const res = await fetch(`${srv.base}/api/sites/demo/phones`, { method: "POST",
+    headers: { Authorization: `Bearer ${srv.adminToken}`, "Content-Type": "application/json" }, body: JSON.stringify({ mac: "001565000066", model: "T46S" }) });
+  assert.equal(res.status, 201, await res.text());
+  let other;
+  for (let i = 0; i < 40; i++) {
+    other = await adminGet("/phones/001565000066/rps");
+    if (!["pending", "retrying"].includes(other.state)) break;
+    await page.click("#rps-work");
+    await page.waitForTimeout(250);
+  }
+  assert.equal(other.state, "failed", JSON.stringify(other));
+
+  await page.goto(`${srv.base}/#phones`);
+  await page.waitForSelector("#view[data-ready=phones]");
+  const badge = (mac) => page.textContent(`#phone-rows .vrow[data-mac='${mac}'] .rps-badge`);
+  await page.waitForSelector("#phone-rows .vrow[data-mac='001565000077']");
+  assert.equal(await badge("001565000077"), "registered");
+  assert.equal(await badge("000b82000004"), "no account");
+  assert.equal(await badge("001fc1000005"), "manual");
+  // The reason on keyboard focus, not only on hover.
+  await page.focus("#phone-rows .vrow[data-mac='000b82000004'] .rps-badge");
+  await page.waitForSelector("#rps-tip:not([hidden])");
+  assert.match(await page.textContent("#rps-tip"), /no private RPS account/);
+  assert.equal(await badge("001565000066"), "failed");
+  await page.hover("#phone-rows .vrow[data-mac='001565000066'] .rps-badge");
+  await page.waitForFunction((t) => document.querySelector("#rps-tip").textContent.includes(t), other.row.error);
+  assert.match(await page.textContent("#rps-tip"), /last attempt/);
+  await shot("phones-rps");
+  await page.selectOption("#f-rps", "registered");
+  await page.waitForFunction((n) => new RegExp(`^${n} of \\d+ phones`).test(document.querySelector("#phone-count").textContent), ylMacs.length);
+  await page.selectOption("#f-rps", "");
+  await page.waitForFunction(() => /^(\d+) of \1 phones/.test(document.querySelector("#phone-count").textContent));
+
+  await page.click("text=00:15:65:00:00:77");
+  await page.waitForSelector("dialog #phone-rps");
+  assert.equal(await page.textContent("dialog #phone-rps .rps-badge"), "registered");
+  assert.equal(await page.textContent("#rps-ing"), "12345");
+  assert.match(await page.textContent("#rps-asks"), /RPS ing.*12345/);
+  assert.equal(await page.inputValue("dialog [name=serial_number]"), "8010000012345");
+  await page.$eval("dialog #phone-rps", (e) => e.scrollIntoView());
+  await shot("phone-rps-dialog");
+  await page.click("#rps-dry-run");
+  await page.waitForSelector("#rps-dry-text");
+  const dry = await page.textContent("#rps-dry-text");
+  assert.match(dry, new RegExp(`^POST ${yealink.url.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}`));
+  assert.match(dry, /001565000077|00:15:65:00:00:77/i);
+  assert.ok(!dry.includes(YL.accessKeySecret));
+  assert.ok(!(await page.content()).includes(YL.accessKeySecret), "no secret anywhere in the page");
+  await page.$eval("#rps-dry", (e) => e.scrollIntoView());
+  await shot("phone-dry-run");
+  // An RPS pin saved in the dialog is what the phone will be asked for.
+  // Re-register: queued, worked on the request's waitUntil, the state followed in the dialog.
+  await page.click("#rps-register");
+  await page.waitForSelector("#rps-result:has-text('Registration queued')");
+  await page.waitForFunction(() => document.querySelector("dialog #phone-rps .rps-badge")?.textContent === "registered" &&
+    document.querySelector("#rps-result")?.textContent.includes("queued"));
+  // An RPS pin: refused at its field, kept as typed; once saved, it is what the phone will be asked for.
+  await page.fill("dialog [name=rps_pin]", "bad pin!");
+  await page.click("dialog button[type=submit]");
+  await page.waitForSelector("dialog [data-field=rps_pin] .error:not([hidden])");
+  assert.equal(await page.inputValue("dialog [name=rps_pin]"), "bad pin!");
+  await page.fill("dialog [name=rps_pin]", "PIN4711");
+  await page.click("dialog button[type=submit]");
+  await page.waitForSelector("dialog", { state: "detached" });
+  await page.click("text=00:15:65:00:00:77");
+  await page.waitForSelector("dialog #rps-asks");
+  assert.match(await page.textContent("#rps-asks"), /RPS pin, enter PIN4711/);
+  await page.keyboard.press("Escape");
+});
+
+test("RPS: the Htek phone's dialog gives the portal instructions; the CSV downloads with the token in the header only", async () => {
+  await page.goto(`${srv.base}/#phones`);
+  await page.waitForSelector("#view[data-ready=phones]");
+  await page.click("text=00:1f:c1:00:00:05");
+  await page.waitForSelector("dialog #rps-htek");
+  assert.match(await page.textContent("#rps-htek"), /Htek registration is manual[\s\S]*001FC1000005/);
+  assert.equal(await page.locator("dialog #rps-dry-run").count(), 0, "no API to dry-run");
+  await page.keyboard.press("Escape");
+  await page.goto(`${srv.base}/#rps`);
+  await page.waitForSelector("#view[data-ready=rps]");
+  assert.match(await page.textContent("#rps-htek"), /Htek registration is manual/);
+  const urls = [];
+  const onRequest = (r) => urls.push(r.url());
+  page.on("request", onRequest);
+  const [download] = await Promise.all([page.waitForEvent("download"), page.click("#rps-htek-csv")]);
+  page.off("request", onRequest);
+  assert.equal(download.suggestedFilename(), "htek-demo.csv");
+  const csv = readFileSync(await download.path(), "utf8");
+  const lines = csv.trim().split("\r\n");
+  assert.equal(lines[0], "MAC,URL");
+  assert.match(lines[1], new RegExp(`^001fc1000005,${srv.base.replace(/[.]/g, "\\.")}/p/[0-9a-f]+/?$`));
+  assert.ok(urls.some((u) => u.endsWith("/rps/htek.csv")));
+  for (const u of urls) assert.ok(!u.includes(srv.adminToken), `token in ${u}`);
+  await page.waitForSelector("#rps-htek-csv-status:has-text('Downloaded')");
+  await shot("rps-htek");
+});
+
+test("RPS: deleting the Yealink account brings its warning back", async () => {
+  page.once("dialog", (d) => d.accept());
+  await page.click("#rps-accounts tr[data-vendor=yealink] button.danger");
+  await page.waitForSelector("#rps-warn-yealink");
+  assert.match(await page.textContent("#rps-accounts"), /No account yet/);
+  assert.equal((await adminGet("/phones/001565000077/rps")).state, "no_account");
 });
 
 test("no script errors on the way", () => {

@@ -49,6 +49,23 @@ export async function api(method, path, body, { quiet401 = false } = {}) {
   return res.json();
 }
 
+/**
+ * `GET /api<path>` as a file: resolves to {blob, filename} (the Content-Disposition's name).
+ * The token goes in the header as for every call, so a download never puts it in a URL.
+ */
+export async function apiBlob(path) {
+  let res;
+  try {
+    res = await fetch(`/api${path}`, { headers: headers(), cache: "no-store" });
+  } catch {
+    throw new ApiError(0, "the edge cannot be reached (offline?)");
+  }
+  if (res.status === 401) onUnauthorized();
+  if (!res.ok) throw await errorOf(res);
+  const m = /filename="([^"]+)"/.exec(res.headers.get("Content-Disposition") ?? "");
+  return { blob: await res.blob(), filename: m?.[1] ?? null };
+}
+
 /** `/sites/<site>` with the id escaped. */
 export const sitePath = (site, ...rest) =>
   ["/sites", site, ...rest].map((s, i) => (i === 0 ? s : encodeURIComponent(s))).join("/");

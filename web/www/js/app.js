@@ -12,6 +12,7 @@ const sections = {
   phonebooks: () => import("./phonebooks.js"),
   settings: () => import("./settings.js"),
   firmware: () => import("./firmware.js"),
+  rps: () => import("./rps.js"),
 };
 
 const $ = (s) => document.querySelector(s);

@@ -4,10 +4,13 @@
 // The two overviews (one `GET .../stats`, an aggregate whatever the number of phones) are
 // redrawn whenever the list reloads, after an action, on the Refresh button, and every
 // minute while the page is visible; one request at a time, never a queue of them.
+// Each phone's registration with its vendor's redirection service (RPS) is a badge in the
+// list (its reason in a tooltip on hover and focus) and a part of the phone's dialog.
 
 import { api, sitePath } from "./api.js";
 import { h, put, field, values, showError, clearErrors, announce, dialog, when } from "./dom.js";
 import { chart, firmwareBreakdown } from "./charts.js";
+import { STATE_LABEL as RPS_LABEL } from "./rps.js";
 
 const ROW = 36;          // px, must match .vrow's height in app.css
 const OVERSCAN = 8;
@@ -28,11 +31,13 @@ export async function mount(view, state) {
   const fState = h("select", { id: "f-state", "aria-controls": "phone-rows" },
     h("option", { value: "" }, "any state"), h("option", { value: "unbound" }, "not bound to a user"),
     h("option", { value: "bound" }, "bound"), h("option", { value: "stale" }, "not seen in 24 h"), h("option", { value: "weak" }, "weak credentials"));
+  const fRps = h("select", { id: "f-rps", "aria-controls": "phone-rows" },
+    h("option", { value: "" }, "any RPS state"), Object.entries(RPS_LABEL).map(([v, t]) => h("option", { value: v }, `RPS: ${t}`)));
   const count = h("p", { id: "phone-count", class: "count", "aria-live": "polite" });
   const selAll = h("input", { type: "checkbox", id: "sel-all", "aria-label": "Select every phone shown" });
   const head = h("div", { class: "vrow vhead", role: "row" },
     h("span", { role: "columnheader", class: "c-sel" }, selAll),
-    ["MAC", "User", "Vendor / model", "Firmware", "IP (web UI)", "Last seen", "Found by", "Credentials"].map((t) => h("span", { role: "columnheader" }, t)));
+    ["MAC", "User", "Vendor / model", "Firmware", "IP (web UI)", "Last seen", "Found by", "Credentials", "RPS"].map((t) => h("span", { role: "columnheader" }, t)));
   const spacer = h("div", { class: "vspacer" });
   const body = h("div", { class: "vbody", id: "phone-rows", role: "rowgroup", tabindex: "0", "aria-label": "Phones (scroll for more)" }, spacer);
   const table = h("div", { class: "vtable", role: "table", "aria-label": "Phones", "aria-rowcount": "0" }, h("div", { role: "rowgroup", class: "vheadgroup" }, head), body);
@@ -60,17 +65,36 @@ export async function mount(view, state) {
       h("label", { for: "phone-search", class: "sr-only" }, "Search phones"), search,
       h("label", { for: "f-vendor", class: "sr-only" }, "Vendor"), fVendor,
       h("label", { for: "f-found", class: "sr-only" }, "How it was found"), fFound,
-      h("label", { for: "f-state", class: "sr-only" }, "State"), fState, count),
+      h("label", { for: "f-state", class: "sr-only" }, "State"), fState,
+      h("label", { for: "f-rps", class: "sr-only" }, "RPS state"), fRps, count),
     bulk, table);
-  Object.assign(ctx, { search, fVendor, fFound, fState, count, selAll, body, spacer, table, bulk, chartBody, updated, statsErr, fw });
+  const tip = h("div", { id: "rps-tip", class: "tip", role: "tooltip", hidden: true });
+  view.append(tip);
+  Object.assign(ctx, { search, fVendor, fFound, fState, fRps, tip, count, selAll, body, spacer, table, bulk, chartBody, updated, statsErr, fw });
 
-  for (const el of [search, fVendor, fFound, fState]) el.addEventListener("input", applyFilter);
+  for (const el of [search, fVendor, fFound, fState, fRps]) el.addEventListener("input", applyFilter);
+  // One tooltip for every RPS badge: its reason, on hover and on keyboard focus.
+  const showTip = (ev) => {
+    const b = ev.target.closest?.(".rps-badge[data-tip]");
+    if (!b) return;
+    tip.textContent = b.dataset.tip;
+    tip.hidden = false;
+    const r = b.getBoundingClientRect();
+    tip.style.left = `${Math.max(8, Math.min(r.right - 360, innerWidth - 380)) + scrollX}px`;
+    tip.style.top = `${r.bottom + 4 + scrollY}px`;
+  };
+  const hideTip = (ev) => { if (ev.target.closest?.(".rps-badge")) tip.hidden = true; };
+  body.addEventListener("mouseover", showTip);
+  body.addEventListener("focusin", showTip);
+  body.addEventListener("mouseout", hideTip);
+  body.addEventListener("focusout", hideTip);
+  body.addEventListener("keydown", (ev) => { if (ev.key === "Escape") tip.hidden = true; });
   selAll.addEventListener("change", () => {
     if (selAll.checked) for (const p of ctx.shown) ctx.selected.add(p.mac);
     else for (const p of ctx.shown) ctx.selected.delete(p.mac);
     render();
   });
-  body.addEventListener("scroll", () => requestAnimationFrame(render), { passive: true });
+  body.addEventListener("scroll", () => { tip.hidden = true; requestAnimationFrame(render); }, { passive: true });
   body.addEventListener("change", (ev) => {
     const mac = ev.target.dataset?.mac;
     if (!mac) return;
@@ -169,12 +193,13 @@ async function loadPhones() {
 function applyFilter() {
   const t0 = performance.now();
   const q = ctx.search.value.trim().toLowerCase().split(/\s+/).filter(Boolean);
-  const vendor = ctx.fVendor.value, found = ctx.fFound.value, st = ctx.fState.value;
+  const vendor = ctx.fVendor.value, found = ctx.fFound.value, st = ctx.fState.value, rps = ctx.fRps.value;
   ctx.shown = ctx.all.filter((p) =>
-    (!vendor || p.vendor === vendor) && (!found || p.found_by === found) &&
+    (!vendor || p.vendor === vendor) && (!found || p.found_by === found) && (!rps || p.rps?.state === rps) &&
     (!st || (st === "unbound" ? !p.extension : st === "bound" ? !!p.extension : st === "stale" ? p.stale : p.credential_strength === "weak")) &&
     q.every((w) => p.key.includes(w)));
   ctx.body.scrollTop = 0;
+  ctx.tip.hidden = true;
   render();
   const ms = performance.now() - t0;
   ctx.count.dataset.ms = ms.toFixed(1);
@@ -209,7 +234,8 @@ function row(p, i) {
     h("span", { role: "cell", class: "mono" }, p.ip ? h("a", { href: `http://${p.ip}/`, target: "_blank", rel: "noopener noreferrer", title: "The phone's own web interface" }, p.ip) : "–"),
     h("span", { role: "cell", class: p.stale ? "stale" : "" }, when(p.last_seen_at)),
     h("span", { role: "cell" }, foundLabel[p.found_by] ?? p.found_by),
-    h("span", { role: "cell" }, badge(p)));
+    h("span", { role: "cell" }, badge(p)),
+    h("span", { role: "cell" }, rpsBadge(p.rps)));
   r.style.transform = `translateY(${i * ROW}px)`;
   return r;
 }
@@ -219,6 +245,21 @@ function badge(p) {
   if (!s) return h("span", { class: "badge none" }, "no user");
   const why = p.credential_findings.length ? p.credential_findings.join("; ") : "no findings";
   return h("span", { class: `badge ${s}`, title: why, tabindex: "0", "aria-label": `${s}: ${why}` }, s);
+}
+
+/** A phone's RPS state as a badge; its reason (or next step) in the shared tooltip. */
+export function rpsBadge(r, { tip = true } = {}) {
+  const st = r?.state ?? "no_account";
+  const label = RPS_LABEL[st] ?? st;
+  const why = [
+    r?.error_kind && r?.error ? `${r.error_kind}: ${r.error}` : r?.error ?? r?.error_kind,
+    r?.last_attempt_at ? `last attempt ${when(r.last_attempt_at)}` : null,
+    r?.next_at ? `next try ${when(r.next_at)}` : null,
+    st === "manual" ? "Htek: register it in Htek's portal (the phone's dialog has its URL)" : null,
+    st === "no_account" ? "no private RPS account for this vendor (see RPS)" : null,
+  ].filter(Boolean).join("; ");
+  return h("span", { class: `badge rps-badge rps-${st}`, dataset: tip && why ? { tip: why } : {}, tabindex: tip && why ? "0" : null,
+    "aria-label": why ? `RPS ${label}: ${why}` : `RPS ${label}` }, label);
 }
 
 const macText = (m) => m.replace(/(..)(?!$)/g, "$1:");
@@ -240,7 +281,8 @@ async function act(action, macs = [...ctx.selected]) {
 /** The add/edit dialog (`p` null: a new phone). A failed save keeps every value typed. */
 async function edit(p) {
   await ctx.refs;
-  const full = p ? await api("GET", sitePath(ctx.site, "phones", p.mac)) : {};
+  const [full, rps] = p ? await Promise.all([api("GET", sitePath(ctx.site, "phones", p.mac)),
+    api("GET", sitePath(ctx.site, "phones", p.mac, "rps")).catch((e) => ({ failed: e.message }))]) : [{}, null];
   const isNew = !p;
   const users = [["", "— no user —"], ...ctx.users.map((u) => [u.extension, `${u.extension} ${u.display_name ?? ""}`])];
   const tpl = (vendor) => [["", "— vendor default —"], ...ctx.templates.filter((t) => !vendor || t.vendor === vendor).map((t) => [t.name, `${t.name} (${t.vendor})`])];
@@ -249,13 +291,14 @@ async function edit(p) {
     field({ label: "MAC address", name: "mac", value: full.mac ?? "", attrs: isNew ? { required: true, autocomplete: "off" } : { readonly: true } }),
     field({ label: "Vendor", name: "vendor", value: full.vendor ?? "", options: isNew ? [["", "from the MAC"], ...VENDORS] : [full.vendor], hint: isNew ? "Leave as is to take it from the MAC's maker." : undefined }),
     field({ label: "Model", name: "model", value: full.model ?? "" }),
-    field({ label: "Serial number", name: "serial_number", value: full.serial_number ?? "" }),
+    field({ label: "Serial number", name: "serial_number", value: full.serial_number ?? "", hint: "On the label under the phone (6-32 letters and digits). Some vendors' RPS take it; Yealink's \"RPS ing\" code is its last five digits.", attrs: { autocomplete: "off", spellcheck: "false" } }),
     field({ label: "User (extension)", name: "user_extension", value: full.user_extension ?? "", options: users }),
     field({ label: "Template", name: "template", value: full.template ?? "", options: tpl(full.vendor) }),
     field({ label: "BLF keys", name: "blf_keys", type: "textarea", value: (full.blf_keys ?? []).map(blfLine).join("\n"),
       hint: "One key a line, in order: extension, label, line, pickup prefix (all but the extension optional), e.g. 202, Jonas, 1, *8", attrs: { rows: "5", class: "mono", spellcheck: "false" } }),
     field({ label: "HTTP user (optional)", name: "http_user", value: full.http_user ?? "", attrs: { autocomplete: "off" } }),
     field({ label: "HTTP password", name: "http_password", type: "password", hint: isNew ? "12-128 characters, with an HTTP user." : "Leave empty to keep the stored one.", attrs: { autocomplete: "new-password" } }),
+    field({ label: "RPS pin (optional)", name: "rps_pin", value: full.rps_pin ?? "", hint: "The code the vendor or provider issued, if the phone asks for an \"RPS pin\" (devices made before 2018). Letters and digits.", attrs: { autocomplete: "off", spellcheck: "false" } }),
     err,
     h("div", { class: "actions" }, h("button", { type: "submit", class: "primary" }, isNew ? "Add phone" : "Save")));
   if (isNew) form.vendor.addEventListener("change", () => {
@@ -276,14 +319,15 @@ async function edit(p) {
       h("button", { type: "button", onclick: () => reopen(full.mac) }, "Reopen window"),
       h("button", { type: "button", onclick: () => rotate(full.mac, d) }, "New provisioning URL"),
       full.ip && h("a", { class: "button", href: `http://${full.ip}/`, target: "_blank", rel: "noopener noreferrer" }, "Web interface"),
-      h("button", { type: "button", class: "danger", onclick: () => remove(full.mac, d) }, "Delete phone"))) : null;
+      h("button", { type: "button", class: "danger", onclick: () => remove(full.mac, d) }, "Delete phone")),
+    rpsPart(full, rps)) : null;
   const d = dialog(isNew ? "Add a phone" : `Phone ${macText(full.mac)}`, h("div", {}, form, extra), { wide: true });
   form.addEventListener("submit", async (ev) => {
     ev.preventDefault();
     clearErrors(form);
     const v = values(form);
     const body = {
-      model: v.model, serial_number: v.serial_number,
+      model: v.model, serial_number: v.serial_number, rps_pin: v.rps_pin.trim() || null,
       user_extension: v.user_extension || null, template: v.template || null,
       blf_keys: parseBlf(v.blf_keys),
     };
@@ -307,6 +351,99 @@ async function edit(p) {
       showError(form, m ? { field: "blf_keys", message: `line ${Number(m[1]) + 1}, ${m[2]}: ${e.message}` } : e);
     }
   });
+}
+
+/**
+ * The dialog's RPS part: the state with last attempt, next retry and the vendor's reason;
+ * what the phone will ask the person at the desk; Htek's instructions; Re-register, Remove
+ * and Dry-run (the exact first request, secrets redacted, in a copyable block).
+ */
+function rpsPart(full, rps) {
+  const box = h("section", { class: "phone-rps", id: "phone-rps", "aria-labelledby": "phone-rps-title" });
+  const state = h("div", { id: "phone-rps-state" });
+  const out = h("div", { id: "rps-result" });
+  const err = h("p", { class: "error", id: "rps-action-err", role: "alert", hidden: true });
+  const draw = (r) => {
+    if (r?.failed) return put(state, h("p", { class: "error" }, `Could not load the RPS state: ${r.failed}`));
+    const row = r.row ?? {};
+    const retrying = r.state === "pending" || r.state === "retrying";
+    put(state,
+      h("dl", { class: "facts" },
+        h("dt", {}, "State"), h("dd", {}, rpsBadge({ state: r.state }, { tip: false })),
+        h("dt", {}, "Last attempt"), h("dd", {}, row.last_attempt_at ? when(row.last_attempt_at) : "never"),
+        h("dt", {}, "Next retry"), h("dd", {}, retrying && row.next_at ? when(row.next_at) : "–"),
+        row.error ? [h("dt", {}, "Vendor's reason"), h("dd", { id: "rps-reason", class: "error-text" }, `${row.error_kind ? `${row.error_kind}: ` : ""}${row.error}`)]
+          : [h("dt", {}, "Vendor's answer"), h("dd", { id: "rps-reason" }, row.result ?? "–")],
+        h("dt", {}, "RPS ing"), h("dd", {}, r.rps_ing ? h("strong", { id: "rps-ing", class: "mono" }, r.rps_ing) : h("span", { id: "rps-ing-none" }, "– (needs a serial number ending in five digits)")),
+        h("dt", {}, "RPS pin"), h("dd", { class: "mono" }, r.rps_pin ?? "– (none stored)")),
+      h("h4", {}, "What the phone will ask"),
+      h("p", { id: "rps-asks", class: "asks" }, r.asks),
+      r.htek ? [h("h4", {}, "Htek portal"), h("pre", { id: "rps-htek", class: "copyable" }, r.htek), copyButton(() => r.htek, "the Htek instructions")] : null);
+  };
+  const refresh = async () => {
+    try { draw(await api("GET", sitePath(ctx.site, "phones", full.mac, "rps"))); } catch (e) { draw({ failed: e.message }); }
+  };
+  const run = async (action, dry) => {
+    err.hidden = true;
+    put(out);
+    try {
+      const r = await api("POST", sitePath(ctx.site, "phones", full.mac, "rps"), { action, dry_run: dry });
+      if (dry) return put(out, dryRunView(r));
+      announce(action === "register" ? "Registration queued." : "Removal queued.");
+      put(out, h("p", { class: "hint", role: "status" }, `${action === "register" ? "Registration" : "Removal"} queued: it runs right after this answer (the state below follows).`));
+      // The request's waitUntil works it: follow it for a few seconds.
+      for (let i = 0; i < 8; i++) {
+        await new Promise((res) => setTimeout(res, 750));
+        if (!box.isConnected) return;
+        const s = await api("GET", sitePath(ctx.site, "phones", full.mac, "rps"));
+        draw(s);
+        if (s.state !== "pending") break;
+      }
+      loadPhones();
+    } catch (e) {
+      err.textContent = e.message;
+      err.hidden = false;
+    }
+  };
+  const api_ = rps && !rps.failed && rps.vendor !== "htek";
+  put(box,
+    h("h3", { id: "phone-rps-title" }, "Redirection service (RPS)"),
+    state,
+    api_ ? h("div", { class: "actions" },
+      h("button", { type: "button", id: "rps-register", onclick: () => run("register", false) }, "Re-register"),
+      h("button", { type: "button", id: "rps-remove", class: "danger", onclick: () => { if (confirm("Remove this phone from its vendor's redirection service?")) run("remove", false); } }, "Remove from RPS"),
+      h("button", { type: "button", id: "rps-dry-run", onclick: () => run("register", true) }, "Dry-run"),
+      h("button", { type: "button", id: "rps-dry-run-remove", onclick: () => run("remove", true) }, "Dry-run removal"),
+      h("button", { type: "button", class: "small", onclick: refresh }, "Refresh", h("span", { class: "sr-only" }, " the RPS state"))) : null,
+    err, out);
+  draw(rps ?? { failed: "not loaded" });
+  return box;
+}
+
+/** A dry-run's answer: the operation and the redacted request as readable, copyable text. */
+function dryRunView(r) {
+  if (!r.request) {
+    return h("div", { id: "rps-dry", class: "dry" },
+      h("p", {}, r.error ? h("span", { class: "error" }, `Dry-run of ${r.operation}: it would stop before sending: ${r.error.kind}: ${r.error.message}`) : `Dry-run of ${r.operation}: no request is needed.`));
+  }
+  const q = r.request;
+  const text = [`${q.method} ${q.url}`, ...headerLines(q.headers), "", bodyText(q.body)].join("\n").trimEnd();
+  return h("div", { id: "rps-dry", class: "dry" },
+    h("h4", {}, `Dry-run: ${r.operation}`),
+    h("p", { class: "hint" }, r.note ?? "Nothing was sent; secrets are shown as ***."),
+    h("pre", { id: "rps-dry-text", class: "copyable", tabindex: "0", "aria-label": "The request that would be sent" }, text),
+    copyButton(() => text, "the request"));
+}
+
+const headerLines = (hs) => Array.isArray(hs) ? hs.map((x) => Array.isArray(x) ? `${x[0]}: ${x[1]}` : `${x.name}: ${x.value}`)
+  : Object.entries(hs ?? {}).map(([k, v]) => `${k}: ${v}`);
+
+/** The body as it would be sent (Content-MD5 and signatures are over these bytes). */
+const bodyText = (b) => (b === null || b === undefined ? "" : typeof b === "string" ? b : JSON.stringify(b));
+
+function copyButton(text, what) {
+  return h("button", { type: "button", class: "small", onclick: () => navigator.clipboard?.writeText(text()).then(() => announce("Copied."), () => announce("Copy failed: select the text instead.")) },
+    "Copy", h("span", { class: "sr-only" }, ` ${what}`));
 }
 
 /** A BLF key as one line of the BLF field. */
