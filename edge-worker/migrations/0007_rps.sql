@@ -23,7 +23,7 @@ CREATE TABLE rps_accounts (
 -- done (`result` says how), failed (a person must act: `error_kind`, `error`). `lease_until`
 -- keeps the request's waitUntil and the Cron Trigger from working the same row at once.
 -- `origin` is the edge's public origin when the change was made (the URL registered is
--- <origin>/p/<steady-state token>/). No secret is stored here.
+-- <origin>/p/<steady-state token>). No secret is stored here.
 CREATE TABLE rps_outbox (
   mac TEXT PRIMARY KEY,
   site_id TEXT NOT NULL REFERENCES sites(id) ON DELETE CASCADE,

@@ -300,15 +300,22 @@ async fn overview(ctx: &Ctx<'_>, site: &str) -> ApiResult<Response> {
 
 /// What the console says when a vendor has no private account.
 fn no_account_warning(vendor: &str) -> String {
+    let name = match vendor {
+        "yealink" => "Yealink",
+        "grandstream" => "Grandstream",
+        "fanvil" => "Fanvil",
+        "snom" => "Snom",
+        other => other,
+    };
     if vendor == "htek" {
         return "No Htek account is noted. Htek registration is manual anyway: enter each phone's URL in \
                 Htek's RPS portal under your own account (the CSV export lists them)."
             .into();
     }
     format!(
-        "No private {vendor} RPS account is configured: {vendor} phones can then be redirected only \
+        "No private {name} RPS account is configured: {name} phones can then be redirected only \
          through an account you do not control (a reseller's or a PBX vendor's), which decides where \
-         your phones are sent. Paste your own {vendor} credentials (PortSIP system.ini section \
+         your phones are sent. Paste your own {name} credentials (PortSIP system.ini section \
          [{vendor}]) under RPS accounts to register them under your account."
     )
 }

@@ -10,7 +10,8 @@
 //!   engine's op with `fetch`, and records the outcome: done, pending with the next attempt
 //!   (backoff, the vendor's `Retry-After`, a paused account), or failed with the vendor's
 //!   reason. A row changed while it was being worked keeps the newer wish (`seq`).
-//! - The URL registered for a phone is its steady-state URL, `<origin>/p/<steady token>/`:
+//! - The URL registered for a phone is its steady-state URL, `<origin>/p/<steady token>` (the
+//!   same base the relay hands out by PnP in edge mode; phones append `/<file>`):
 //!   derived from `TOKEN_KEY`, so nothing secret is stored in the outbox, and rotating the
 //!   token (a new generation) registers the new URL.
 //!
