@@ -72,6 +72,13 @@ fuzz_target!(|data: &[u8]| {
     if let Ok(text) = std::str::from_utf8(data) {
         if let Ok((accounts, notices)) = parse_accounts(text) {
             let _ = format!("{accounts:?} {notices:?}");
+            // What the edge seals and opens again must come back the same.
+            for a in &accounts {
+                let ini = a.to_ini();
+                let (back, _) = parse_accounts(ini.expose()).expect("to_ini output parses");
+                assert_eq!(back.len(), 1);
+                assert_eq!(back[0].to_ini().expose(), ini.expose(), "to_ini round trip");
+            }
         }
     }
     let replies: Vec<HttpReply> = data
