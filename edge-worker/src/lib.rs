@@ -5,6 +5,8 @@
 //! the response. Routes:
 //! - `GET /healthz`
 //! - `GET /p/<token>/<file>`: a phone's files (see [`phone`]).
+//! - `GET /s/<site>/<site token>/<file>`: the same under a site's URL, for redirection services
+//!   that take no URL per phone; only with the phone's HTTP Basic credentials.
 //! - `/api/...`: the admin API (see [`admin`]).
 //! - `/relay/v1/...`: the LAN relays' sync API: snapshot, discovered phones, action queue
 //!   (see [`relay`]).
@@ -65,6 +67,8 @@ async fn fetch(req: Request, env: Env, ctx: Context) -> Result<Response> {
         Response::ok("ok\n")
     } else if let Some(rest) = path.strip_prefix("/p/") {
         phone::handle(&req, &env, rest).await
+    } else if let Some(rest) = path.strip_prefix("/s/") {
+        phone::handle_site(&req, &env, rest).await
     } else {
         error::not_found()
     };

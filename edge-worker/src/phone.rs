@@ -24,30 +24,82 @@ use crate::store::{self, PhoneRow, Seen};
 
 pub(crate) async fn handle(req: &Request, env: &Env, rest: &str) -> Result<Response> {
     let (token, file_path) = rest.split_once('/').unwrap_or((rest, ""));
+    serve(req, env, Entry::Phone(token), file_path).await
+}
+
+/// `GET /s/<site>/<site token>/<file>`: the site-wide URL for a redirection service that takes
+/// no URL per phone (Grandstream GDMS). It names no phone, so a phone is served under it only
+/// with its own HTTP Basic credentials; every other request is a miss like an unknown token.
+pub(crate) async fn handle_site(req: &Request, env: &Env, rest: &str) -> Result<Response> {
+    let (site, rest) = rest.split_once('/').unwrap_or((rest, ""));
+    let (token, file_path) = rest.split_once('/').unwrap_or((rest, ""));
+    serve(req, env, Entry::Site { site, token }, file_path).await
+}
+
+/// How a phone's request names it.
+#[derive(Clone, Copy)]
+enum Entry<'a> {
+    /// `/p/<phone token>/`.
+    Phone(&'a str),
+    /// `/s/<site>/<site token>/`.
+    Site { site: &'a str, token: &'a str },
+}
+
+async fn serve(req: &Request, env: &Env, entry: Entry<'_>, file_path: &str) -> Result<Response> {
     let db = env.d1(crate::DB)?;
     let now = Date::now().as_millis() / 1000;
     let ip = req.headers().get("CF-Connecting-IP")?.unwrap_or_default();
     let policy = engine::MissPolicy::default();
-
-    let row = if engine::is_token_shaped(token) {
-        store::phone_by_token(&db, &engine::token_hash(token)).await?
-    } else {
-        None
-    };
     let user_agent = req.headers().get("User-Agent")?.unwrap_or_default();
-    // The site's URI mappings take part in detection; a site without any costs no query.
-    let mappings = match &row {
-        Some(r) if r.mappings > 0.0 => store::uri_mappings(&db, &r.site_id).await?,
-        _ => Vec::new(),
+    let ua = Some(user_agent.as_str()).filter(|u| !u.is_empty());
+    let (row, detection, token) = match entry {
+        Entry::Phone(token) => {
+            let row = if engine::is_token_shaped(token) {
+                store::phone_by_token(&db, &engine::token_hash(token)).await?
+            } else {
+                None
+            };
+            // The site's URI mappings take part in detection; a site without any costs no
+            // query.
+            let mappings = match &row {
+                Some(r) if r.mappings > 0.0 => store::uri_mappings(&db, &r.site_id).await?,
+                _ => Vec::new(),
+            };
+            let request = PhoneRequest {
+                path: file_path,
+                user_agent: ua,
+                pnp: None,
+            };
+            (row, detect(&request, &mappings), token)
+        }
+        Entry::Site { site, token } => {
+            let key = env.secret(crate::TOKEN_KEY)?.to_string();
+            let expected = engine::site_token(key.as_bytes(), site);
+            if !engine::is_token_shaped(token)
+                || !engine::ct_eq(token.as_bytes(), expected.as_bytes())
+            {
+                return miss(&db, &ip, now, &policy).await;
+            }
+            let mappings = store::uri_mappings(&db, site).await?;
+            let request = PhoneRequest {
+                path: file_path,
+                user_agent: ua,
+                pnp: None,
+            };
+            let detection = detect(&request, &mappings);
+            let mac = match &detection.resource {
+                Resource::DeviceConfig { mac } | Resource::Phonebook { mac } => Some(*mac),
+                _ => detection.ua_mac,
+            };
+            let row = match mac {
+                Some(m) => store::phone_by_mac(&db, site, &m.to_string()).await?,
+                None => None,
+            };
+            // A site URL names no phone: only the phone's own credentials let it through.
+            let row = row.filter(|r| r.http_user.is_some() && r.http_password.is_some());
+            (row, detection, token)
+        }
     };
-    let detection = detect(
-        &PhoneRequest {
-            path: file_path,
-            user_agent: Some(user_agent.as_str()).filter(|u| !u.is_empty()),
-            pnp: None,
-        },
-        &mappings,
-    );
     let Some(row) = row.filter(|r| token_matches_resource(r, &detection)) else {
         return miss(&db, &ip, now, &policy).await;
     };

@@ -41,6 +41,21 @@ pub fn steady_token(key: &[u8], phone_id: &str, generation: u32) -> String {
     hex(out.get(..TOKEN_LEN / 2).unwrap_or(&out))
 }
 
+/// The site-wide token in `/s/<site>/<token>/`: the URL given to a redirection service that
+/// takes no URL per phone (Grandstream GDMS sets the provisioning server per GDMS site). Such
+/// a URL identifies no phone, so the edge serves a phone under it only with the HTTP Basic
+/// credentials set for that phone.
+pub fn site_token(key: &[u8], site_id: &str) -> String {
+    // invariant: HMAC accepts keys of any length.
+    let Ok(mut mac) = Hmac::<Sha256>::new_from_slice(key) else {
+        unreachable!("HMAC-SHA256 takes keys of any length")
+    };
+    mac.update(b"site-token\0");
+    mac.update(site_id.as_bytes());
+    let out = mac.finalize().into_bytes();
+    hex(out.get(..TOKEN_LEN / 2).unwrap_or(&out))
+}
+
 /// The password of the provisioning account a LAN relay gives the phone `mac` before it is
 /// bound (star-code binding): HMAC-SHA256 under the relay's own key, 16 bytes as hex, so the
 /// relay derives it again when the phone registers instead of storing it.
@@ -260,6 +275,13 @@ mod tests {
         assert_ne!(t2, steady_token(b"key", "phone-1", 1), "generation rotates");
         assert_ne!(t2, steady_token(b"key", "phone-2", 0));
         assert_ne!(t2, steady_token(b"other", "phone-1", 0));
+        let s = site_token(b"key", "site-1");
+        assert!(is_token_shaped(&s));
+        assert_eq!(s, site_token(b"key", "site-1"));
+        assert_ne!(s, site_token(b"key", "site-2"));
+        assert_ne!(s, site_token(b"other", "site-1"));
+        // Domain-separated from the phones' tokens.
+        assert_ne!(s, steady_token(b"key", "site-1", 0));
         for bad in [
             "",
             "AB".repeat(16).as_str(),

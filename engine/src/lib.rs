@@ -43,8 +43,8 @@ mod vendor;
 mod xml;
 
 pub use access::{
-    basic_auth, first_access_token, is_token_shaped, provisioning_password, steady_token,
-    token_hash, window_open, BasicAuth, MissCounter, MissPolicy, TOKEN_LEN,
+    basic_auth, first_access_token, is_token_shaped, provisioning_password, site_token,
+    steady_token, token_hash, window_open, BasicAuth, MissCounter, MissPolicy, TOKEN_LEN,
 };
 pub use audit::{audit_pin, audit_sip_password, Audit, Finding, Strength};
 pub use detect::{

@@ -327,3 +327,47 @@ test("accounts are stored sealed; no credential in any response or log line", as
     for (let g = 0; g <= p.token_generation; g++) assert.ok(!workerLog.includes(steadyToken(p.id, g)));
   }
 });
+
+test("Grandstream: the site URL serves a phone only with its own HTTP credentials", async () => {
+  const site = await seedSite(db, { id: "rps-gs-site" });
+  await api("POST", `/sites/${site}/users`, { extension: "410", sip_password: "Vq9-kL2m-Zt7x-Pw4r" });
+  await api("POST", `/sites/${site}/users`, { extension: "411", sip_password: "Wq9-kL2m-Zt7x-Pw4r" });
+  const mac = "000b82410410";
+  const bare = "000b82410411";
+  let r = await api("POST", `/sites/${site}/phones`, { mac, user_extension: "410", http_user: "gs410", http_password: "Gs-Basic-Pass-410" });
+  assert.equal(r.status, 201, JSON.stringify(r.body));
+  r = await api("POST", `/sites/${site}/phones`, { mac: bare, user_extension: "411" });
+  assert.equal(r.status, 201);
+  const o = await api("GET", `/sites/${site}/rps`);
+  const url = o.body.grandstream.site_url;
+  assert.match(url, new RegExp(`^${ORIGIN}/s/${site}/[0-9a-f]{32}$`));
+  const st = (await api("GET", `/sites/${site}/phones/${bare}/rps`)).body;
+  assert.equal(st.grandstream.http_credentials, false);
+  assert.match(st.grandstream.note, /will not be served/);
+
+  const ua = (m) => `Grandstream Model HW GXP2170 SW 1.0.11.23 DevId ${m}`;
+  const basic = (u, p) => ({ Authorization: `Basic ${Buffer.from(`${u}:${p}`).toString("base64")}` });
+  let ip = 0;
+  const get = (u, m, headers = {}) =>
+    mf.dispatchFetch(u, { headers: { "User-Agent": ua(m), "CF-Connecting-IP": `198.51.100.${++ip}`, ...headers } });
+  // Challenged without credentials, served with them: the phone's own config.
+  assert.equal((await get(`${url}/cfg${mac}.xml`, mac)).status, 401);
+  const ok = await get(`${url}/cfg${mac}.xml`, mac, basic("gs410", "Gs-Basic-Pass-410"));
+  assert.equal(ok.status, 200);
+  assert.match(await ok.text(), /410/);
+  // Wrong password, another phone's MAC with these credentials, a phone without credentials,
+  // a wrong site token, another site's name: all the same 404.
+  const refusals = [
+    get(`${url}/cfg${mac}.xml`, mac, basic("gs410", "wrong-password-x")),
+    get(`${url}/cfg${bare}.xml`, bare, basic("gs410", "Gs-Basic-Pass-410")),
+    get(`${url}/cfg${bare}.xml`, bare),
+    get(`${url.replace(/[0-9a-f]{4}$/, "0000")}/cfg${mac}.xml`, mac, basic("gs410", "Gs-Basic-Pass-410")),
+    get(url.replace(`/s/${site}/`, "/s/rps-misc/") + `/cfg${mac}.xml`, mac, basic("gs410", "Gs-Basic-Pass-410")),
+    get(`${ORIGIN}/s/${site}/cfg${mac}.xml`, mac, basic("gs410", "Gs-Basic-Pass-410")),
+  ];
+  for (const [i, p] of refusals.entries()) {
+    const res = await p;
+    assert.equal(res.status, 404, `refusal ${i}`);
+    assert.equal(await res.text(), "Not Found\n");
+  }
+});

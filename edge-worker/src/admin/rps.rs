@@ -289,6 +289,13 @@ async fn overview(ctx: &Ctx<'_>, site: &str) -> ApiResult<Response> {
             "accounts": shown,
             "warnings": warnings,
             "queue": queue,
+            "grandstream": {
+                "site_url": site_url(ctx, site)?,
+                "note": "GDMS takes no URL per phone: it sends every phone of a GDMS site to the provisioning \
+                         server set on that GDMS site. Set this URL there. It names no phone, so each Grandstream \
+                         phone is served under it only with the HTTP user and password set for it here; give the \
+                         phone the same credentials in GDMS.",
+            },
             "htek": format!(
                 "Htek registration is manual: Htek publishes no registration API. A factory-fresh Htek phone asks \
                  {}cfg<mac>; enter each phone's URL in Htek's RPS portal (GET .../rps/htek.csv lists them).",
@@ -296,6 +303,16 @@ async fn overview(ctx: &Ctx<'_>, site: &str) -> ApiResult<Response> {
             ),
         }),
     )
+}
+
+/// The site's URL for redirection services that take no URL per phone (`/s/<site>/<token>`).
+fn site_url(ctx: &Ctx<'_>, site: &str) -> ApiResult<String> {
+    let key = ctx.env.secret(crate::TOKEN_KEY)?.to_string();
+    Ok(format!(
+        "{}/s/{site}/{}",
+        ctx.origin,
+        engine::site_token(key.as_bytes(), site)
+    ))
 }
 
 /// What the console says when a vendor has no private account.
@@ -423,12 +440,26 @@ async fn phone_status(ctx: &Ctx<'_>, site: &str, mac: &str) -> ApiResult<Respons
             .map(|m| engine::rps::htek_instructions(m, &url))
             .ok()
     });
+    let grandstream = if p.vendor == "grandstream" {
+        Some(json!({
+            "site_url": site_url(ctx, site)?,
+            "http_credentials": p.http_user.is_some() && p.http_password.is_some(),
+            "note": if p.http_user.is_some() && p.http_password.is_some() {
+                "GDMS sends the phone to the site URL set on its GDMS site; the phone must give GDMS the HTTP user and password set here."
+            } else {
+                "This phone has no HTTP user and password: under the site URL GDMS sends it to, it will not be served. Set them here and in GDMS."
+            },
+        }))
+    } else {
+        None
+    };
     json(
         200,
         &json!({
             "mac": p.mac,
             "vendor": p.vendor,
             "state": state,
+            "grandstream": grandstream,
             "row": row,
             "serial_number": serial.map(|s| s.to_string()),
             "rps_ing": ing,
