@@ -301,6 +301,19 @@ test("requests are refused when they must be; Htek is manual", async () => {
   const body = await csv.text();
   const id = (await db.prepare("SELECT id FROM phones WHERE mac = '001fc1000001'").first()).id;
   assert.equal(body, `MAC,URL\r\n001fc1000001,${ORIGIN}/p/${steadyToken(id, 0)}\r\n`);
+  // Marked registered by hand: out of the CSV; a token rotation (a new URL) clears the mark.
+  r = await api("POST", `/sites/${site}/phones/001fc1000001/rps`, { action: "mark_registered" });
+  assert.equal(r.status, 200, JSON.stringify(r.body));
+  assert.equal(r.body.state, "registered");
+  const csvText = async () =>
+    (await mf.dispatchFetch(`${ORIGIN}/api/sites/${site}/rps/htek.csv`, { headers: { Authorization: `Bearer ${ADMIN_TOKEN}` } })).text();
+  assert.equal(await csvText(), "MAC,URL\r\n");
+  r = await api("POST", `/sites/${site}/phones/001fc1000001/rotate-token`);
+  assert.equal(r.status, 201);
+  assert.equal((await api("GET", `/sites/${site}/phones/001fc1000001/rps`)).body.state, "manual");
+  assert.equal(await csvText(), `MAC,URL\r\n001fc1000001,${ORIGIN}/p/${steadyToken(id, 1)}\r\n`);
+  r = await api("POST", `/sites/${site}/phones/001fc1000001/rps`, { action: "mark_registered", dry_run: true });
+  assert.equal(r.status, 400);
   r = await api("PATCH", `/sites/${site}/phones/001fc1000001`, { rps_pin: "Ab12345" });
   assert.equal(r.status, 200);
   assert.match((await api("GET", `/sites/${site}/phones/001fc1000001/rps`)).body.asks, /Ab12345/);

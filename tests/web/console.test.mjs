@@ -742,6 +742,23 @@ test("RPS: the Htek phone's dialog gives the portal instructions; the CSV downlo
   for (const u of urls) assert.ok(!u.includes(srv.adminToken), `token in ${u}`);
   await page.waitForSelector("#rps-htek-csv-status:has-text('Downloaded')");
   await shot("rps-htek");
+
+  // Registered by hand in Htek's portal: marked in the dialog, the phone leaves the CSV.
+  await page.goto(`${srv.base}/#phones`);
+  await page.waitForSelector("#view[data-ready=phones]");
+  await page.click("text=00:1f:c1:00:00:05");
+  await page.waitForSelector("dialog #rps-htek-mark");
+  await page.click("dialog #rps-htek-mark");
+  await page.waitForSelector("dialog #phone-rps-state :text('registered')");
+  const csvNow = async () =>
+    (await fetch(`${srv.base}/api/sites/demo/rps/htek.csv`, { headers: { Authorization: `Bearer ${srv.adminToken}` } })).text();
+  assert.equal(await csvNow(), "MAC,URL\r\n");
+  await page.click("dialog #rps-htek-unmark");
+  await page.waitForSelector("dialog #phone-rps-state :text('manual')");
+  assert.match(await csvNow(), /001fc1000005/);
+  await page.keyboard.press("Escape");
+  await page.goto(`${srv.base}/#rps`);
+  await page.waitForSelector("#view[data-ready=rps]");
 });
 
 test("RPS: deleting the Yealink account brings its warning back", async () => {

@@ -526,6 +526,7 @@ async fn delete(ctx: &Ctx<'_>, site: &str, mac: &str) -> ApiResult<Response> {
     ctx.db
         .batch(vec![
             delete,
+            super::rps::htek_unmark(ctx, &p.mac)?,
             rps::enqueue(
                 &ctx.db,
                 site,
@@ -574,6 +575,8 @@ async fn rotate(ctx: &Ctx<'_>, site: &str, mac: &str) -> ApiResult<Response> {
         .batch(vec![
             update,
             audit(ctx, "rotate token", "phone", &p.id)?,
+            // Htek's portal holds the old URL now.
+            super::rps::htek_unmark(ctx, &p.mac)?,
             rps::enqueue(
                 &ctx.db,
                 site,

@@ -12,9 +12,12 @@
 //!   from the serial number, or the stored RPS pin); for Htek, the portal instructions.
 //! - `POST /api/sites/<s>/phones/<mac>/rps` `{"action": "register"|"remove", "dry_run": bool}`
 //!   -> re-runs the registration (queued and worked after the response: 202), or shows the
-//!   exact first request it would send, secrets redacted (200).
+//!   exact first request it would send, secrets redacted (200). For Htek, whose registration
+//!   is manual, `{"action": "mark_registered"|"unmark"}` records what the administrator did
+//!   in Htek's portal (rotating the token or deleting the phone clears the mark).
 //! - `POST /api/sites/<s>/rps/work` -> works the outbox now and says what it did.
-//! - `GET /api/sites/<s>/rps/htek.csv` -> `MAC,URL` of the site's Htek phones for Htek's portal.
+//! - `GET /api/sites/<s>/rps/htek.csv` -> `MAC,URL` of the site's Htek phones not yet marked
+//!   registered, for Htek's portal.
 
 use engine::rps::{RpsAccount, Step};
 use serde::{Deserialize, Serialize};
@@ -487,6 +490,9 @@ async fn phone_action(
     load_site(ctx, site).await?;
     let p = find_phone(ctx, site, mac).await?;
     let b: ActionBody = parse_body(body)?;
+    if p.vendor == "htek" {
+        return htek_mark(ctx, site, &p, &b).await;
+    }
     let wish = match b.action.as_str() {
         "register" => Wish::Register,
         "remove" => Wish::Remove,
@@ -522,6 +528,44 @@ async fn phone_action(
         .await?;
     ctx.work_rps_later();
     json(202, &json!({ "queued": b.action, "state": "pending" }))
+}
+
+/// Htek's registration is done by hand in Htek's portal: the administrator marks it here, so
+/// the state and the CSV (phones still to register) say the truth.
+async fn htek_mark(ctx: &Ctx<'_>, site: &str, p: &PhoneRow, b: &ActionBody) -> ApiResult<Response> {
+    let stmt = match (b.action.as_str(), b.dry_run) {
+        ("mark_registered", false) => ctx
+            .db
+            .prepare(
+                "INSERT INTO rps_outbox (mac, site_id, vendor, op, state, result, origin, next_at, updated_at) \
+                 VALUES (?1, ?2, 'htek', 'register', 'done', 'manual', ?3, ?4, ?4) \
+                 ON CONFLICT (mac) DO UPDATE SET site_id = excluded.site_id, vendor = 'htek', op = 'register', \
+                 state = 'done', result = 'manual', seq = rps_outbox.seq + 1, error_kind = NULL, error = NULL, \
+                 updated_at = excluded.updated_at",
+            )
+            .bind(&[p.mac.as_str().into(), site.into(), ctx.origin.as_str().into(), (ctx.now as f64).into()])?,
+        ("unmark", false) => htek_unmark(ctx, &p.mac)?,
+        _ => {
+            return Err(ApiError::bad(
+                "action",
+                "Htek has no public registration API: register the phone in Htek's portal (GET .../rps for its URL), then mark_registered (or unmark)",
+            ))
+        }
+    };
+    ctx.db
+        .batch(vec![
+            stmt,
+            audit(ctx, &format!("rps htek {}", b.action), "phone", &p.id)?,
+        ])
+        .await?;
+    phone_status(ctx, site, &p.mac).await
+}
+
+/// The statement that forgets an Htek phone's manual mark (its URL changed, or it is gone).
+pub(crate) fn htek_unmark(ctx: &Ctx<'_>, mac: &str) -> worker::Result<worker::D1PreparedStatement> {
+    ctx.db
+        .prepare("DELETE FROM rps_outbox WHERE mac = ?1 AND vendor = 'htek'")
+        .bind(&[mac.into()])
 }
 
 /// The exact first request the action would send, secrets redacted. Later requests depend on
@@ -645,7 +689,10 @@ async fn htek_csv(ctx: &Ctx<'_>, site: &str) -> ApiResult<Response> {
     }
     let rows: Vec<H> = ctx
         .db
-        .prepare("SELECT id, mac, token_generation FROM phones WHERE site_id = ?1 AND vendor = 'htek' ORDER BY mac")
+        .prepare(
+            "SELECT p.id, p.mac, p.token_generation FROM phones p WHERE p.site_id = ?1 AND p.vendor = 'htek' \
+             AND NOT EXISTS (SELECT 1 FROM rps_outbox o WHERE o.mac = p.mac AND o.state = 'done') ORDER BY p.mac",
+        )
         .bind(&[site.into()])?
         .all()
         .await?

@@ -405,6 +405,19 @@ function rpsPart(full, rps) {
       err.hidden = false;
     }
   };
+  // Htek: registered by hand in Htek's portal; the mark keeps the state and the CSV true.
+  const mark = async (action) => {
+    err.hidden = true;
+    try {
+      draw(await api("POST", sitePath(ctx.site, "phones", full.mac, "rps"), { action }));
+      announce(action === "mark_registered" ? "Marked as registered in Htek's portal." : "Mark removed.");
+      loadPhones();
+    } catch (e) {
+      err.textContent = e.message;
+      err.hidden = false;
+    }
+  };
+  const htek = rps && !rps.failed && rps.vendor === "htek";
   const api_ = rps && !rps.failed && rps.vendor !== "htek";
   put(box,
     h("h3", { id: "phone-rps-title" }, "Redirection service (RPS)"),
@@ -415,6 +428,9 @@ function rpsPart(full, rps) {
       h("button", { type: "button", id: "rps-dry-run", onclick: () => run("register", true) }, "Dry-run"),
       h("button", { type: "button", id: "rps-dry-run-remove", onclick: () => run("remove", true) }, "Dry-run removal"),
       h("button", { type: "button", class: "small", onclick: refresh }, "Refresh", h("span", { class: "sr-only" }, " the RPS state"))) : null,
+    htek ? h("div", { class: "actions" },
+      h("button", { type: "button", id: "rps-htek-mark", onclick: () => mark("mark_registered") }, "Mark registered in Htek's portal"),
+      h("button", { type: "button", id: "rps-htek-unmark", class: "small", onclick: () => mark("unmark") }, "Unmark")) : null,
     err, out);
   draw(rps ?? { failed: "not loaded" });
   return box;
