@@ -384,3 +384,19 @@ test("Grandstream: the site URL serves a phone only with its own HTTP credential
     assert.equal(await res.text(), "Not Found\n");
   }
 });
+
+test("a site whose phones are at a vendor is not deleted until they are removed or let go", async () => {
+  const site = "rps-fanvil"; // left by its test with phones registered or failed at the stand-in
+  const before = (await db.prepare("SELECT COUNT(*) AS n FROM rps_outbox WHERE site_id = ?1").bind(site).first()).n;
+  assert.ok(before > 0);
+  let r = await api("DELETE", `/sites/${site}`);
+  assert.equal(r.status, 409, JSON.stringify(r.body));
+  assert.equal(r.body.field, "site");
+  assert.match(r.body.error, /delete the phones first/);
+  assert.ok(await db.prepare("SELECT id FROM sites WHERE id = ?1").bind(site).first(), "the site is still there");
+  // Letting them go: the account deleted drops its queue; then the site goes.
+  r = await api("DELETE", `/sites/${site}/rps/accounts/fanvil`);
+  assert.equal(r.status, 204);
+  r = await api("DELETE", `/sites/${site}`);
+  assert.equal(r.status, 204, JSON.stringify(r.body));
+});

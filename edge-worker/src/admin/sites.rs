@@ -236,6 +236,29 @@ pub(crate) async fn update(ctx: &Ctx<'_>, id: &str, body: Option<&str>) -> ApiRe
 /// mappings, phonebooks, firmware rows by cascade; firmware images in R2 after).
 pub(crate) async fn delete(ctx: &Ctx<'_>, id: &str) -> ApiResult<Response> {
     load(ctx, id).await?;
+    // Its RPS accounts go with the site: phones still registered (or being registered) at a
+    // vendor would stay pointed at this edge with nobody able to remove them. Deleting the
+    // phones first queues each removal.
+    let at_vendors = ctx
+        .db
+        .prepare(
+            "SELECT COUNT(*) AS n FROM rps_outbox WHERE site_id = ?1 AND vendor != 'htek' \
+             AND NOT (state = 'done' AND op = 'remove')",
+        )
+        .bind(&[id.into()])?
+        .first::<f64>(Some("n"))
+        .await?
+        .unwrap_or_default();
+    if at_vendors > 0.0 {
+        return Err(ApiError::conflict(
+            "site",
+            format!(
+                "{at_vendors} phone(s) are registered or queued at a vendor's redirection service: delete the \
+                 phones first (each removal is queued and runs at once), or delete the site's RPS accounts to \
+                 leave them registered"
+            ),
+        ));
+    }
     let keys: Vec<String> = ctx
         .db
         .prepare("SELECT r2_key FROM firmware WHERE site_id = ?1")
