@@ -5,6 +5,7 @@
 //      outbox on its waitUntil.
 //   2. The account pasted again, which queues all N phones at once: drained by the Cron Trigger
 //      alone, one scheduled run after another (each run is one minute apart in production).
+//   3. The same, drained by the console's "Run now" (work requests back to back).
 // It checks that nothing is lost (every phone registered exactly once at the vendor, its own
 // URL) and prints time to drain, vendor calls, retries and runs.
 //   node tests/load/rps-burst.mjs [N=1000]      (after scripts/build-edge.sh)
@@ -122,6 +123,19 @@ while ((await count("state = 'pending'")) > 0 && runs2 < 1000) {
 const t2 = performance.now() - t0;
 const r2 = await verify("cron drain");
 
+// 3. Once more, drained as the console's "Run now" does: one work request after another (each
+// its own invocation with its own call budget) while the requests still find work.
+s.clearRequests();
+await api("PUT", `/sites/${site}/rps/accounts`, { ini });
+t0 = performance.now();
+let runs3 = 0;
+while ((await count("state = 'pending'")) > 0 && runs3 < 1000) {
+  await api("POST", `/sites/${site}/rps/work`);
+  runs3++;
+}
+const t3 = performance.now() - t0;
+const r3 = await verify("Run now drain");
+
 const fmt = (ms) => `${(ms / 1000).toFixed(1)} s`;
 console.log(`RPS outbox burst, ${N} Yealink phones, edge under workerd (Miniflare), Yealink stand-in on loopback`);
 console.log(
@@ -135,6 +149,9 @@ console.log(
 );
 console.log(
   `   drained in ${runs2} runs (= ${runs2} min at one run a minute; ${fmt(t2)} of work here), ${s.requests.length} calls, max ${Math.max(...perRun)} a run; ${r2.retries} retries; lost 0`,
+);
+console.log(
+  `3. the same again, drained by the console's Run now (one work request after another): ${runs3} requests, ${fmt(t3)}, ${s.requests.length} calls; ${r3.retries} retries; lost 0`,
 );
 s.close();
 await mf.dispose();

@@ -170,15 +170,27 @@ function drawNotices(r) {
   ctx.notices.hidden = false;
 }
 
+/**
+ * Works the outbox now, run after run while runs still find due work (each run is its own
+ * invocation with its own call budget, so an open console drains a burst far faster than the
+ * Cron Trigger's one run a minute); stops when nothing is due or the screen is left.
+ */
 async function runNow() {
   const c = ctx;
   const btn = document.getElementById("rps-work");
   btn.disabled = true;
   put(c.workOut, "Working the outbox…");
+  const total = { runs: 0, done: 0, retrying: 0, failed: 0, deferred: 0, calls: 0 };
   try {
-    const s = await api("POST", sitePath(c.site, "rps", "work"));
-    if (ctx !== c) return;
-    put(c.workOut, `Run now: ${s.done} done, ${s.retrying} to retry, ${s.failed} given up, ${s.deferred} left for later; ${s.calls} call${s.calls === 1 ? "" : "s"} to vendors.`);
+    for (let i = 0; i < 500 && ctx === c; i++) {
+      const s = await api("POST", sitePath(c.site, "rps", "work"));
+      total.runs++;
+      for (const k of ["done", "retrying", "failed", "deferred", "calls"]) total[k] += s[k] ?? 0;
+      if (ctx !== c) return;
+      put(c.workOut, `Working the outbox: run ${total.runs}, ${total.done} done so far…`);
+      if (!(s.done + s.retrying + s.failed)) break;
+    }
+    put(c.workOut, `Run now: ${total.done} done, ${total.retrying} to retry, ${total.failed} given up, ${total.deferred} left for later; ${total.calls} call${total.calls === 1 ? "" : "s"} to vendors in ${total.runs} run${total.runs === 1 ? "" : "s"}.`);
     await load();
   } catch (e) {
     if (ctx === c) put(c.workOut, h("span", { class: "error" }, `Not run: ${e.message}`));
