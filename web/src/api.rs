@@ -176,8 +176,20 @@ fn push_opt_str(out: &mut String, s: Option<&str>) {
 fn push_str_json(out: &mut String, s: &str) {
     const HEX: &[u8; 16] = b"0123456789abcdef";
     out.push('"');
+    let bytes = s.as_bytes();
     let mut start = 0;
-    for (i, b) in s.bytes().enumerate() {
+    // A plain index loop: the page's wasm is built for size, where iterator adapters are
+    // calls, and this runs once a byte.
+    let mut i = 0;
+    while i < bytes.len() {
+        let b = bytes[i];
+        i += 1;
+        if b >= 0x20 && b != b'"' && b != b'\\' {
+            continue;
+        }
+        // Every byte escaped is ASCII: a char boundary on both sides.
+        out.push_str(&s[start..i - 1]);
+        start = i;
         let esc = match b {
             b'"' => "\\\"",
             b'\\' => "\\\\",
@@ -186,19 +198,14 @@ fn push_str_json(out: &mut String, s: &str) {
             b'\t' => "\\t",
             0x08 => "\\b",
             0x0c => "\\f",
-            0..=0x1f => "",
-            _ => continue,
+            _ => {
+                out.push_str("\\u00");
+                out.push(char::from(HEX[usize::from(b >> 4)]));
+                out.push(char::from(HEX[usize::from(b & 0xf)]));
+                continue;
+            }
         };
-        // Every byte matched above is ASCII: a char boundary on both sides.
-        out.push_str(&s[start..i]);
-        if esc.is_empty() {
-            out.push_str("\\u00");
-            out.push(char::from(HEX[usize::from(b >> 4)]));
-            out.push(char::from(HEX[usize::from(b & 0xf)]));
-        } else {
-            out.push_str(esc);
-        }
-        start = i + 1;
+        out.push_str(esc);
     }
     out.push_str(&s[start..]);
     out.push('"');
