@@ -5,7 +5,6 @@
 //! where the `similar` crate cost 19 KB gzipped.
 
 use std::collections::HashMap;
-use std::hash::{BuildHasherDefault, Hasher};
 
 use serde::Serialize;
 /// What happened to a line.
@@ -22,9 +21,9 @@ pub enum DiffKind {
     Changed,
 }
 
-/// One row of a side-by-side diff; its texts borrow from the two texts compared.
+/// One row of a side-by-side diff.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct DiffRow<'a> {
+pub struct DiffRow {
     /// What happened.
     pub kind: DiffKind,
     /// The 1-based line in the old text (none for an added line).
@@ -32,16 +31,16 @@ pub struct DiffRow<'a> {
     /// The 1-based line in the new text (none for a removed line).
     pub new_line: Option<usize>,
     /// The old line's text, without its line ending.
-    pub old: Option<&'a str>,
+    pub old: Option<String>,
     /// The new line's text, without its line ending.
-    pub new: Option<&'a str>,
+    pub new: Option<String>,
 }
 
 /// The side-by-side rows from `old` to `new`: every line of both, in order. A block of
 /// removed lines followed by added ones is paired row by row as `Changed`; the longer
 /// side's rest is `Removed` or `Added`. Line endings (`\n`, `\r\n`) are not compared.
 #[must_use]
-pub fn diff_lines<'a>(old: &'a str, new: &'a str) -> Vec<DiffRow<'a>> {
+pub fn diff_lines(old: &str, new: &str) -> Vec<DiffRow> {
     let a: Vec<&str> = old.lines().collect();
     let b: Vec<&str> = new.lines().collect();
     let mut rows = Vec::with_capacity(a.len().max(b.len()));
@@ -49,8 +48,8 @@ pub fn diff_lines<'a>(old: &'a str, new: &'a str) -> Vec<DiffRow<'a>> {
         kind,
         old_line: i.map(|i| i + 1),
         new_line: j.map(|j| j + 1),
-        old: i.and_then(|i| a.get(i)).copied(),
-        new: j.and_then(|j| b.get(j)).copied(),
+        old: i.and_then(|i| a.get(i)).map(|s| (*s).to_owned()),
+        new: j.and_then(|j| b.get(j)).map(|s| (*s).to_owned()),
     };
     for op in edit_script(&a, &b) {
         match op {
@@ -217,46 +216,11 @@ impl Op {
     }
 }
 
-/// The Fx hash (rustc's: multiply-rotate over eight bytes at a time) of a line, for
-/// numbering lines: the default SipHash, keyed against hash flooding, was a fifth of the
-/// diff's time in the web page's wasm, and both texts here are the admin's own configs
-/// (a template's output is at most 256 KiB).
-#[derive(Default)]
-struct LineHasher(u64);
-
-impl LineHasher {
-    const K: u64 = 0xf135_7aea_2e62_a9c5;
-
-    fn add(&mut self, word: u64) {
-        self.0 = (self.0 ^ word).wrapping_mul(Self::K);
-    }
-}
-
-impl Hasher for LineHasher {
-    fn write(&mut self, bytes: &[u8]) {
-        let mut chunks = bytes.chunks_exact(8);
-        for c in &mut chunks {
-            let mut w = [0; 8];
-            w.copy_from_slice(c);
-            self.add(u64::from_le_bytes(w));
-        }
-        let mut w = [0; 8];
-        let rest = chunks.remainder();
-        w[..rest.len()].copy_from_slice(rest);
-        self.add(u64::from_le_bytes(w) ^ ((bytes.len() as u64) << 56));
-    }
-
-    fn finish(&self) -> u64 {
-        self.0.rotate_left(26)
-    }
-}
-
 /// The shortest edit script from `a` to `b`, as alternating [`Op::Equal`] runs and
 /// [`Op::Change`] blocks, in order.
 fn edit_script<'a>(a: &[&'a str], b: &[&'a str]) -> Vec<Op> {
     // Lines as numbers (equal lines, equal numbers): the search compares integers.
-    let mut ids: HashMap<&str, usize, BuildHasherDefault<LineHasher>> =
-        HashMap::with_capacity_and_hasher(a.len() + b.len(), BuildHasherDefault::default());
+    let mut ids: HashMap<&str, usize> = HashMap::with_capacity(a.len() + b.len());
     let mut number = |lines: &[&'a str]| -> Vec<usize> {
         lines
             .iter()
@@ -478,8 +442,8 @@ mod tests {
                 (Added, None, Some(5)),
             ]
         );
-        assert_eq!(rows[1].old, Some("b"));
-        assert_eq!(rows[1].new, Some("B"));
+        assert_eq!(rows[1].old.as_deref(), Some("b"));
+        assert_eq!(rows[1].new.as_deref(), Some("B"));
         let rows = diff_lines("x\ny\nz\n", "x\nz\n");
         assert_eq!(kinds(&rows)[1], (Removed, Some(2), None));
         // A replaced block of unequal length: pairs first, then the rest.

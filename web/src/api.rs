@@ -114,10 +114,10 @@ fn preview_json(p: &engine::Preview) -> String {
 }
 
 /// The rows as serde_json writes a `Vec<DiffRow>`.
-fn diff_json(rows: &[engine::DiffRow<'_>]) -> String {
+fn diff_json(rows: &[engine::DiffRow]) -> String {
     let text: usize = rows
         .iter()
-        .map(|r| r.old.map_or(0, str::len) + r.new.map_or(0, str::len))
+        .map(|r| r.old.as_deref().map_or(0, str::len) + r.new.as_deref().map_or(0, str::len))
         .sum();
     let mut out = String::with_capacity(2 + rows.len() * 64 + text * 9 / 8);
     out.push('[');
@@ -135,9 +135,9 @@ fn diff_json(rows: &[engine::DiffRow<'_>]) -> String {
         out.push_str(r#","new_line":"#);
         push_opt_usize(&mut out, r.new_line);
         out.push_str(r#","old":"#);
-        push_opt_str(&mut out, r.old);
+        push_opt_str(&mut out, r.old.as_deref());
         out.push_str(r#","new":"#);
-        push_opt_str(&mut out, r.new);
+        push_opt_str(&mut out, r.new.as_deref());
         out.push('}');
     }
     out.push(']');
