@@ -269,7 +269,8 @@ impl Machine for Status {
 
 #[cfg(test)]
 mod tests {
-    use super::super::{HttpRequest, Op, PasswordForm, Step};
+    use super::super::test_steps::{done, send};
+    use super::super::{HttpRequest, Op, PasswordForm};
     use super::*;
     #[cfg(target_arch = "wasm32")]
     use wasm_bindgen_test::wasm_bindgen_test as test;
@@ -300,20 +301,6 @@ mod tests {
                 u8::from(ok)
             ),
         )
-    }
-
-    fn send<T>(s: Step<T>) -> HttpRequest {
-        match s {
-            Step::Send(r) => r,
-            Step::Done(r) => panic!("expected a request, got {:?}", r.err()),
-        }
-    }
-
-    fn done<T>(s: Step<T>) -> Result<T, RpsError> {
-        match s {
-            Step::Done(r) => r,
-            Step::Send(r) => panic!("expected the end, got {r:?}"),
-        }
     }
 
     fn method(r: &HttpRequest) -> String {

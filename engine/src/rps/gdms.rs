@@ -463,7 +463,8 @@ impl Machine for Flow {
 
 #[cfg(test)]
 mod tests {
-    use super::super::{Op, SerialNumber, Step};
+    use super::super::test_steps::{done, send};
+    use super::super::{Op, SerialNumber};
     use super::*;
     use crate::mac::Mac;
     use crate::rps::PasswordForm;
@@ -495,20 +496,6 @@ mod tests {
         );
         p.serial = Some(SerialNumber::parse("20EZ12345678").unwrap());
         p
-    }
-
-    fn send<T>(s: Step<T>) -> HttpRequest {
-        match s {
-            Step::Send(r) => r,
-            Step::Done(r) => panic!("expected a request, got {:?}", r.err()),
-        }
-    }
-
-    fn done<T>(s: Step<T>) -> Result<T, RpsError> {
-        match s {
-            Step::Done(r) => r,
-            Step::Send(r) => panic!("expected the end, got {r:?}"),
-        }
     }
 
     fn ok(data: &str) -> HttpReply {

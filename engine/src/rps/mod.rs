@@ -64,6 +64,28 @@ mod sraps;
 mod xmlrpc;
 mod yealink;
 
+/// The vendors' tests drive ops one step at a time with these.
+#[cfg(test)]
+mod test_steps {
+    use super::{HttpRequest, RpsError, Step};
+
+    /// The request a step asks to send; panics if the op ended.
+    pub(super) fn send<T>(s: Step<T>) -> HttpRequest {
+        match s {
+            Step::Send(r) => r,
+            Step::Done(r) => panic!("expected a request, got {:?}", r.err()),
+        }
+    }
+
+    /// The result a step ended with; panics if it asks to send.
+    pub(super) fn done<T>(s: Step<T>) -> Result<T, RpsError> {
+        match s {
+            Step::Done(r) => r,
+            Step::Send(r) => panic!("expected the end, got {r:?}"),
+        }
+    }
+}
+
 use std::fmt;
 
 use base64::Engine as _;

@@ -593,7 +593,8 @@ pub(crate) fn status(a: &SnomAccount, phone: &RpsPhone) -> Flow {
 #[cfg(test)]
 mod tests {
     use super::super::accounts::{SNOM_XMLRPC, SRAPS_BASE};
-    use super::super::{Op, Step};
+    use super::super::test_steps::{done, send};
+    use super::super::Op;
     use super::*;
     #[cfg(target_arch = "wasm32")]
     use wasm_bindgen_test::wasm_bindgen_test as test;
@@ -677,20 +678,6 @@ mod tests {
             Mac::parse("000413aabbcc").unwrap(),
             "https://edge.example.net/p/0123456789abcdef0123456789abcdef/",
         )
-    }
-
-    fn send<T>(s: Step<T>) -> HttpRequest {
-        match s {
-            Step::Send(r) => r,
-            Step::Done(r) => panic!("expected a request, got {:?}", r.err()),
-        }
-    }
-
-    fn done<T>(s: Step<T>) -> Result<T, RpsError> {
-        match s {
-            Step::Done(r) => r,
-            Step::Send(r) => panic!("expected the end, got {r:?}"),
-        }
     }
 
     const NOW: u64 = 1_700_000_000_999;

@@ -693,7 +693,8 @@ pub fn rps_ing(serial: &SerialNumber) -> Option<String> {
 
 #[cfg(test)]
 mod tests {
-    use super::super::{Op, Step};
+    use super::super::test_steps::{done, send};
+    use super::super::Op;
     use super::*;
     #[cfg(target_arch = "wasm32")]
     use wasm_bindgen_test::wasm_bindgen_test as test;
@@ -735,20 +736,6 @@ mod tests {
         );
         p.server_id = Some("srv-1".into());
         p
-    }
-
-    fn send<T>(s: Step<T>) -> HttpRequest {
-        match s {
-            Step::Send(r) => r,
-            Step::Done(_) => panic!("expected a request"),
-        }
-    }
-
-    fn done<T>(s: Step<T>) -> Result<T, RpsError> {
-        match s {
-            Step::Done(r) => r,
-            Step::Send(r) => panic!("expected the end, got {r:?}"),
-        }
     }
 
     #[test]
