@@ -152,7 +152,7 @@ async fn put_accounts(ctx: &Ctx<'_>, site: &str, body: Option<&str>) -> ApiResul
                     (ctx.now as f64).into(),
                 ])?,
         );
-        if outbox::has_api(vendor) {
+        if engine::rps::has_api(vendor) {
             batch.push(outbox::enqueue_vendor(
                 &ctx.db,
                 site,
@@ -498,7 +498,7 @@ async fn phone_action(
         "remove" => Wish::Remove,
         _ => return Err(ApiError::bad("action", "register or remove")),
     };
-    if !outbox::has_api(&p.vendor) {
+    if !engine::rps::has_api(&p.vendor) {
         return Err(ApiError::bad(
             "action",
             "Htek has no public registration API: register the phone in Htek's portal (GET .../rps for its URL)",
@@ -608,7 +608,7 @@ async fn dry_run(ctx: &Ctx<'_>, site: &str, p: &PhoneRow, wish: Wish) -> ApiResu
             "remove",
             account.remove(mac).start(now_ms, &nonce).map_done(),
         ),
-        Wish::Register if outbox::needs_server(&account) && acc.server_id.is_none() => {
+        Wish::Register if account.needs_server() && acc.server_id.is_none() => {
             let spec = outbox::server_spec(site, &ctx.origin);
             (
                 "ensure_server (then register)",

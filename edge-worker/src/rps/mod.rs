@@ -67,21 +67,13 @@ impl Wish {
     }
 }
 
-/// Whether the vendor has an API we call (Htek's registration is manual).
-pub(crate) fn has_api(vendor: &str) -> bool {
-    matches!(
-        vendor,
-        "yealink" | "ale" | "grandstream" | "fanvil" | "snom"
-    )
-}
-
 const UPSERT_TAIL: &str = "ON CONFLICT (mac) DO UPDATE SET site_id = excluded.site_id, \
      vendor = excluded.vendor, op = excluded.op, state = 'pending', result = NULL, \
      origin = excluded.origin, seq = rps_outbox.seq + 1, attempts = 0, next_at = excluded.next_at, \
      error_kind = NULL, error = NULL, updated_at = excluded.updated_at";
 
-/// The statement that queues `wish` for one phone, if its site has an account with an API for
-/// its vendor (otherwise it does nothing). Goes into the batch of the change itself.
+/// The statement that queues `wish` for one phone, if its vendor has an API and its site an
+/// account for it (otherwise it does nothing). Goes into the batch of the change itself.
 pub(crate) fn enqueue(
     db: &D1Database,
     site: &str,
@@ -91,11 +83,15 @@ pub(crate) fn enqueue(
     origin: &str,
     now: u64,
 ) -> Result<D1PreparedStatement> {
+    if !engine::rps::has_api(vendor) {
+        // Htek: registered by hand; its row, if any, is the administrator's mark.
+        return Ok(db.prepare("SELECT 0"));
+    }
     db.prepare(format!(
         "INSERT INTO rps_outbox (mac, site_id, vendor, op, state, origin, next_at, updated_at) \
          SELECT ?1, ?2, ?3, ?4, 'pending', ?5, ?6, ?6 \
-         WHERE EXISTS (SELECT 1 FROM rps_accounts a WHERE a.site_id = ?2 AND a.vendor = ?3 \
-         AND a.vendor != 'htek') {UPSERT_TAIL}"
+         WHERE EXISTS (SELECT 1 FROM rps_accounts a WHERE a.site_id = ?2 AND a.vendor = ?3) \
+         {UPSERT_TAIL}"
     ))
     .bind(&[
         mac.into(),
@@ -536,7 +532,7 @@ async fn attempt(
             else {
                 return Ok(failed_input("not_found", "the phone is no longer in the inventory"));
             };
-            if needs_server(&opened.account) && opened.server_id.is_none() {
+            if opened.account.needs_server() && opened.server_id.is_none() {
                 let spec = server_spec(&row.site_id, &row.origin);
                 match drive(opened.account.ensure_server(&spec), budget).await {
                     Ok(s) => {
@@ -575,11 +571,6 @@ async fn attempt(
         Ok(r) => Outcome::Done(r),
         Err(f) => outcome_of(f),
     })
-}
-
-/// Yealink and ALE point phones at a server object that must exist first.
-pub(crate) fn needs_server(account: &RpsAccount) -> bool {
-    matches!(account, RpsAccount::Yealink(_) | RpsAccount::Ale(_))
 }
 
 fn failed_input(kind: &'static str, message: &str) -> Outcome {

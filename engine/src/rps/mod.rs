@@ -105,6 +105,15 @@ pub use htek::{htek_csv, htek_instructions, HTEK_RPS_URL};
 pub use sraps::{hawk_header, hawk_mac, hawk_payload_hash, HawkRequest};
 pub use yealink::{rps_ing, SerialNumber};
 
+/// Whether the vendor (`yealink`, `ale`, `grandstream`, `fanvil`, `snom`, `htek`) has an API
+/// that registers phones: all but Htek, whose registration is manual in its portal.
+pub fn has_api(vendor: &str) -> bool {
+    matches!(
+        vendor,
+        "yealink" | "ale" | "grandstream" | "fanvil" | "snom"
+    )
+}
+
 /// The most requests one op may make (pages of lists included) before it gives up: a
 /// server that keeps answering "next page" cannot keep the shell looping.
 const MAX_STEPS: u32 = 32;
@@ -843,6 +852,12 @@ impl RpsAccount {
         }
     }
 
+    /// Whether [`RpsAccount::register`] needs the server's id from
+    /// [`RpsAccount::ensure_server`] first (Yealink and ALE point phones at a server object).
+    pub fn needs_server(&self) -> bool {
+        matches!(self, Self::Yealink(_) | Self::Ale(_))
+    }
+
     /// Registers the phone, or updates its registration: idempotent.
     pub fn register(&self, phone: &RpsPhone) -> Op<Registration> {
         match self {
@@ -1314,6 +1329,27 @@ mod tests {
             &[],
         );
         assert_eq!(e.kind(), "owned_by_another_account");
+    }
+
+    #[test]
+    fn which_vendors_have_an_api() {
+        for v in ["yealink", "ale", "grandstream", "fanvil", "snom"] {
+            assert!(has_api(v), "{v}");
+        }
+        for v in ["htek", "Yealink", "", "cisco"] {
+            assert!(!has_api(v), "{v}");
+        }
+        let (accounts, _) = parse_accounts(
+            "[yealink]\naccesskey_id=k\naccesskey_secret=s\n[fanvil]\nusername=u\npassword=p\n",
+        )
+        .unwrap();
+        assert_eq!(
+            accounts
+                .iter()
+                .map(RpsAccount::needs_server)
+                .collect::<Vec<_>>(),
+            [true, false]
+        );
     }
 
     #[test]
