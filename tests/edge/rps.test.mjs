@@ -198,13 +198,10 @@ for (const v of VENDORS) {
       r = await api("POST", `/sites/${site}/phones`, { mac: mOwned, vendor, serial_number: serial(mOwned) });
       assert.equal(r.status, 201);
       st = await until(site, mOwned, ["failed", "registered"]);
-      if (v.standin.startsWith("snom")) {
-        // Snom replaces a registration rather than refusing (RPS.md has no "exists" reply).
-        assert.ok(["failed", "registered"].includes(st.state));
-      } else {
-        assert.equal(st.state, "failed", JSON.stringify(st));
-        assert.equal(st.row.error_kind, "owned_by_another_account", JSON.stringify(st));
-      }
+      assert.equal(st.state, "failed", JSON.stringify(st));
+      assert.equal(st.row.error_kind, "owned_by_another_account", JSON.stringify(st));
+      assert.equal(st.row.attempts, 1, "not retried");
+      assert.ok(!s.devices.has(mOwned));
 
       // Rate limited, then retried after Retry-After; the account pauses meanwhile.
       s.failNext({ status: 429, retryAfter: 1, times: 1 });

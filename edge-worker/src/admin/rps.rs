@@ -131,11 +131,13 @@ async fn put_accounts(ctx: &Ctx<'_>, site: &str, body: Option<&str>) -> ApiResul
     let mut shown = Vec::new();
     for a in &accounts {
         let vendor = a.vendor();
-        let sealed = key.seal(
-            random_bytes::<12>()?,
-            &seal::account_aad(site, vendor),
-            a.to_ini().expose(),
-        );
+        let sealed = key
+            .seal(
+                random_bytes::<12>()?,
+                &seal::account_aad(site, vendor),
+                a.to_ini().expose(),
+            )
+            .map_err(|_| ApiError::bad("ini", "an account is too long to store"))?;
         let s = summary(a);
         batch.push(
             ctx.db

@@ -178,7 +178,7 @@ struct Opened {
 enum Outcome {
     Done(&'static str),
     /// The op failed; the engine's policy decides whether and when to retry.
-    Failed(Stop),
+    Failed(Failed),
     /// Refused before any call (no account, bad stored data): a person must act.
     Refused {
         kind: &'static str,
@@ -192,22 +192,25 @@ enum Outcome {
 /// Works the due rows of the outbox (every site), within one invocation's call budget and
 /// time: batch after batch while rows are due.
 pub(crate) async fn work(env: &Env) -> Result<Summary> {
-    let db = env.d1(crate::DB)?;
     let started = now_ms();
-    let mut summary = Summary::default();
-    let key = SealKey::from_env(env);
-    let token_key = env.secret(crate::TOKEN_KEY)?.to_string();
-    let policy = retry_policy(env);
-    let mut accounts: HashMap<(String, String), Option<Opened>> = HashMap::new();
-    let mut budget = env
-        .var(CALL_BUDGET_VAR)
-        .ok()
-        .and_then(|v| v.to_string().trim().parse::<u32>().ok())
-        .filter(|b| *b > 0)
-        .unwrap_or(CALL_BUDGET);
-    while budget > 0 && now_ms().saturating_sub(started) < RUN_MS {
+    let mut run = Run {
+        db: env.d1(crate::DB)?,
+        key: SealKey::from_env(env),
+        token_key: env.secret(crate::TOKEN_KEY)?.to_string(),
+        policy: retry_policy(env),
+        accounts: HashMap::new(),
+        budget: env
+            .var(CALL_BUDGET_VAR)
+            .ok()
+            .and_then(|v| v.to_string().trim().parse::<u32>().ok())
+            .filter(|b| *b > 0)
+            .unwrap_or(CALL_BUDGET),
+        summary: Summary::default(),
+    };
+    while run.budget > 0 && now_ms().saturating_sub(started) < RUN_MS {
         let now = now_secs();
-        let due: Vec<Due> = db
+        let due: Vec<Due> = run
+            .db
             .prepare(
                 "SELECT mac, site_id, vendor, op, origin, seq, attempts FROM rps_outbox \
                  WHERE state = 'pending' AND next_at <= ?1 AND lease_until <= ?1 \
@@ -222,146 +225,144 @@ pub(crate) async fn work(env: &Env) -> Result<Summary> {
         }
         let mut progressed = false;
         for row in due {
-            if budget == 0 {
+            if run.budget == 0 {
                 break;
             }
-            if work_row(
-                &db,
-                row,
-                &key,
-                &token_key,
-                &policy,
-                &mut accounts,
-                &mut budget,
-                &mut summary,
-            )
-            .await?
-            {
-                progressed = true;
-            }
+            progressed |= run.work_row(row).await?;
         }
         if !progressed {
             // Every due row was leased elsewhere or deferred: leave them to that run.
             break;
         }
     }
-    Ok(summary)
+    Ok(run.summary)
 }
 
-/// Works one due row; `false` if it was not ours to work (leased elsewhere) or deferred.
-#[allow(clippy::too_many_arguments)]
-async fn work_row(
-    db: &D1Database,
-    row: Due,
-    key: &std::result::Result<SealKey, seal::SealError>,
-    token_key: &str,
-    policy: &RetryPolicy,
-    accounts: &mut HashMap<(String, String), Option<Opened>>,
-    budget: &mut u32,
-    summary: &mut Summary,
-) -> Result<bool> {
-    let now = now_secs();
-    // Lease the row; another run may have it.
-    let claimed = db
-        .prepare(
-            "UPDATE rps_outbox SET lease_until = ?3 WHERE mac = ?1 AND seq = ?2 \
+/// One invocation's work: what it opened, the calls it may still make, what it did.
+struct Run {
+    db: D1Database,
+    key: std::result::Result<SealKey, seal::SealError>,
+    token_key: String,
+    policy: RetryPolicy,
+    /// Each (site, vendor) account opened once per run (`None`: absent or unreadable).
+    accounts: HashMap<(String, String), Option<Opened>>,
+    budget: u32,
+    summary: Summary,
+}
+
+impl Run {
+    /// Works one due row; `false` if it was not ours to work (leased elsewhere) or deferred.
+    async fn work_row(&mut self, row: Due) -> Result<bool> {
+        let Self {
+            db,
+            key,
+            token_key,
+            policy,
+            accounts,
+            budget,
+            summary,
+        } = self;
+        let now = now_secs();
+        // Lease the row; another run may have it.
+        let claimed = db
+            .prepare(
+                "UPDATE rps_outbox SET lease_until = ?3 WHERE mac = ?1 AND seq = ?2 \
              AND state = 'pending' AND lease_until <= ?4",
-        )
-        .bind(&[
-            row.mac.as_str().into(),
-            row.seq.into(),
-            ((now + LEASE_SECS) as f64).into(),
-            (now as f64).into(),
-        ])?
-        .run()
-        .await?
-        .meta()?
-        .and_then(|m| m.changes)
-        .unwrap_or(0);
-    if claimed != 1 {
-        summary.deferred += 1;
-        return Ok(false);
-    }
-    let slot = (row.site_id.clone(), row.vendor.clone());
-    if !accounts.contains_key(&slot) {
-        let opened = open_account(db, key, &row.site_id, &row.vendor).await?;
-        accounts.insert(slot.clone(), opened);
-    }
-    let outcome = match accounts.get_mut(&slot) {
-        Some(Some(opened)) if opened.paused_until > now_secs() => {
-            Outcome::Defer(opened.paused_until)
-        }
-        Some(Some(opened)) => {
-            let before = *budget;
-            let o = attempt(db, &row, opened, token_key, budget).await?;
-            summary.calls += before - *budget;
-            o
-        }
-        _ => Outcome::Refused {
-            kind: "no_account",
-            message: match key {
-                Err(_) => "RPS_KEY is not configured: the account cannot be opened".into(),
-                Ok(_) => format!("no usable {} account on the site", row.vendor),
-            },
-        },
-    };
-    let attempts = row.attempts as u32 + 1;
-    let now = now_secs();
-    let (state, result, next_at, kind, message, count) = match outcome {
-        Outcome::Done(result) => {
-            summary.done += 1;
-            worker::console_log!("rps: {} {} {}: {result}", row.vendor, row.op, row.mac);
-            ("done", Some(result), now, None, None, true)
-        }
-        Outcome::Defer(at) => {
-            summary.deferred += 1;
-            ("pending", None, at, None, None, false)
-        }
-        Outcome::Refused { kind, message } => {
-            summary.failed += 1;
-            worker::console_warn!(
-                "rps: {} {} {}: {kind}: {message} (given up)",
-                row.vendor,
-                row.op,
-                row.mac
-            );
-            (
-                "failed",
-                None,
-                now,
-                Some(kind.to_owned()),
-                Some(message),
-                true,
             )
+            .bind(&[
+                row.mac.as_str().into(),
+                row.seq.into(),
+                ((now + LEASE_SECS) as f64).into(),
+                (now as f64).into(),
+            ])?
+            .run()
+            .await?
+            .meta()?
+            .and_then(|m| m.changes)
+            .unwrap_or(0);
+        if claimed != 1 {
+            summary.deferred += 1;
+            return Ok(false);
         }
-        Outcome::Failed(stop) => {
-            let jitter = crate::admin::random_bytes::<1>()?[0];
-            let (kind, message, delay) = match &stop {
-                Stop::Vendor(e) => (
-                    e.kind().to_owned(),
-                    e.to_string(),
-                    policy.delay(Failure::Vendor(e), attempts, jitter),
-                ),
-                Stop::Transport(m) => (
-                    "transport".to_owned(),
-                    m.clone(),
-                    policy.delay(Failure::Transport, attempts, jitter),
-                ),
-                Stop::Budget => ("budget".to_owned(), String::new(), Some(0)),
-            };
-            worker::console_warn!(
-                "rps: {} {} {}: {kind}: {message} ({})",
-                row.vendor,
-                row.op,
-                row.mac,
-                delay.map_or("given up".to_owned(), |d| format!("retry in {d} s"))
-            );
-            // A rate limit holds every call to the account, not just this phone's.
-            if let (Stop::Vendor(RpsError::RateLimited { .. }), Some(d), Some(Some(opened))) =
-                (&stop, delay, accounts.get_mut(&slot))
-            {
-                opened.paused_until = now + d;
-                db.prepare(
+        let slot = (row.site_id.clone(), row.vendor.clone());
+        if !accounts.contains_key(&slot) {
+            let opened = open_account(db, key, &row.site_id, &row.vendor).await?;
+            accounts.insert(slot.clone(), opened);
+        }
+        let outcome = match accounts.get_mut(&slot) {
+            Some(Some(opened)) if opened.paused_until > now_secs() => {
+                Outcome::Defer(opened.paused_until)
+            }
+            Some(Some(opened)) => {
+                let before = *budget;
+                let o = attempt(db, &row, opened, token_key, budget).await?;
+                summary.calls += before - *budget;
+                o
+            }
+            _ => Outcome::Refused {
+                kind: "no_account",
+                message: match key {
+                    Err(_) => "RPS_KEY is not configured: the account cannot be opened".into(),
+                    Ok(_) => format!("no usable {} account on the site", row.vendor),
+                },
+            },
+        };
+        let attempts = row.attempts as u32 + 1;
+        let now = now_secs();
+        let (state, result, next_at, kind, message, count) = match outcome {
+            Outcome::Done(result) => {
+                summary.done += 1;
+                worker::console_log!("rps: {} {} {}: {result}", row.vendor, row.op, row.mac);
+                ("done", Some(result), now, None, None, true)
+            }
+            Outcome::Defer(at) => {
+                summary.deferred += 1;
+                ("pending", None, at, None, None, false)
+            }
+            Outcome::Refused { kind, message } => {
+                summary.failed += 1;
+                worker::console_warn!(
+                    "rps: {} {} {}: {kind}: {message} (given up)",
+                    row.vendor,
+                    row.op,
+                    row.mac
+                );
+                (
+                    "failed",
+                    None,
+                    now,
+                    Some(kind.to_owned()),
+                    Some(message),
+                    true,
+                )
+            }
+            Outcome::Failed(failed) => {
+                let jitter = crate::admin::random_bytes::<1>()?[0];
+                let (kind, message, delay) = match &failed {
+                    Failed::Vendor(e) => (
+                        e.kind().to_owned(),
+                        e.to_string(),
+                        policy.delay(Failure::Vendor(e), attempts, jitter),
+                    ),
+                    Failed::Transport(m) => (
+                        "transport".to_owned(),
+                        m.clone(),
+                        policy.delay(Failure::Transport, attempts, jitter),
+                    ),
+                };
+                worker::console_warn!(
+                    "rps: {} {} {}: {kind}: {message} ({})",
+                    row.vendor,
+                    row.op,
+                    row.mac,
+                    delay.map_or("given up".to_owned(), |d| format!("retry in {d} s"))
+                );
+                // A rate limit holds every call to the account, not just this phone's.
+                if let (Failed::Vendor(RpsError::RateLimited { .. }), Some(d), Some(Some(opened))) =
+                    (&failed, delay, accounts.get_mut(&slot))
+                {
+                    opened.paused_until = now + d;
+                    db.prepare(
                     "UPDATE rps_accounts SET paused_until = ?3 WHERE site_id = ?1 AND vendor = ?2",
                 )
                 .bind(&[
@@ -371,31 +372,31 @@ async fn work_row(
                 ])?
                 .run()
                 .await?;
-            }
-            match delay {
-                Some(d) => {
-                    summary.retrying += 1;
-                    ("pending", None, now + d, Some(kind), Some(message), true)
                 }
-                None => {
-                    summary.failed += 1;
-                    ("failed", None, now, Some(kind), Some(message), true)
+                match delay {
+                    Some(d) => {
+                        summary.retrying += 1;
+                        ("pending", None, now + d, Some(kind), Some(message), true)
+                    }
+                    None => {
+                        summary.failed += 1;
+                        ("failed", None, now, Some(kind), Some(message), true)
+                    }
                 }
             }
-        }
-    };
-    let finished_remove = state == "done" && row.op == "remove";
-    let stmt = if finished_remove {
-        // The phone is gone: so is its row (a phone still there keeps "removed").
-        db.prepare(
-            "DELETE FROM rps_outbox WHERE mac = ?1 AND seq = ?2 \
+        };
+        let finished_remove = state == "done" && row.op == "remove";
+        let stmt = if finished_remove {
+            // The phone is gone: so is its row (a phone still there keeps "removed").
+            db.prepare(
+                "DELETE FROM rps_outbox WHERE mac = ?1 AND seq = ?2 \
              AND NOT EXISTS (SELECT 1 FROM phones WHERE mac = ?1)",
-        )
-        .bind(&[row.mac.as_str().into(), row.seq.into()])?
-    } else {
-        db.prepare("SELECT 1")
-    };
-    let update = db
+            )
+            .bind(&[row.mac.as_str().into(), row.seq.into()])?
+        } else {
+            db.prepare("SELECT 1")
+        };
+        let update = db
         .prepare(
             "UPDATE rps_outbox SET state = ?3, result = ?4, next_at = ?5, lease_until = 0, \
              attempts = attempts + ?6, last_attempt_at = CASE WHEN ?6 = 1 THEN ?7 ELSE last_attempt_at END, \
@@ -412,8 +413,9 @@ async fn work_row(
             crate::admin::sites::opt(kind.as_deref()),
             crate::admin::sites::opt(message.as_deref()),
         ])?;
-    db.batch(vec![update, stmt]).await?;
-    Ok(count)
+        db.batch(vec![update, stmt]).await?;
+        Ok(count)
+    }
 }
 
 /// The retry policy: the engine's, with the first delay from `RPS_RETRY_BASE_SECS` if set.
@@ -590,10 +592,17 @@ pub(crate) enum Stop {
     Budget,
 }
 
+/// An attempt that got an answer it cannot use, or none.
+enum Failed {
+    Vendor(RpsError),
+    Transport(String),
+}
+
 fn outcome_of(stop: Stop) -> Outcome {
     match stop {
         Stop::Budget => Outcome::Defer(now_secs()),
-        other => Outcome::Failed(other),
+        Stop::Vendor(e) => Outcome::Failed(Failed::Vendor(e)),
+        Stop::Transport(m) => Outcome::Failed(Failed::Transport(m)),
     }
 }
 

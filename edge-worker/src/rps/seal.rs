@@ -16,6 +16,8 @@ pub(crate) enum SealError {
     NoKey,
     /// The stored value is not ours, was made under another key, or was altered.
     Corrupt,
+    /// The value is too long to seal.
+    TooLong,
 }
 
 /// The key, from the secret's text.
@@ -52,7 +54,13 @@ impl SealKey {
     }
 
     /// `plain` sealed for row `aad` with `nonce` (12 random bytes, never reused with a key).
-    pub(crate) fn seal(&self, nonce: [u8; 12], aad: &str, plain: &str) -> String {
+    /// Fails only for a plaintext beyond AES-GCM's limit (64 GiB), never for an account.
+    pub(crate) fn seal(
+        &self,
+        nonce: [u8; 12],
+        aad: &str,
+        plain: &str,
+    ) -> Result<String, SealError> {
         let sealed = self
             .cipher()
             .encrypt(
@@ -62,10 +70,10 @@ impl SealKey {
                     aad: aad.as_bytes(),
                 },
             )
-            .unwrap_or_default();
+            .map_err(|_| SealError::TooLong)?;
         let mut out = nonce.to_vec();
         out.extend_from_slice(&sealed);
-        base64::engine::general_purpose::STANDARD.encode(out)
+        Ok(base64::engine::general_purpose::STANDARD.encode(out))
     }
 
     /// The text sealed for row `aad`.
@@ -107,7 +115,9 @@ mod tests {
     fn round_trip_and_tamper() {
         let k = SealKey::from_hex(KEY).unwrap();
         let aad = account_aad("s1", "yealink");
-        let sealed = k.seal([7; 12], &aad, "[yealink]\naccesskey_secret = \"top\"\n");
+        let sealed = k
+            .seal([7; 12], &aad, "[yealink]\naccesskey_secret = \"top\"\n")
+            .unwrap();
         assert!(!sealed.contains("top"));
         assert_eq!(
             k.open(&aad, &sealed).unwrap(),
