@@ -264,6 +264,110 @@ for (const v of VENDORS) {
   });
 }
 
+test("ALE: kept only to be redirected, to the provisioning server its account names", async () => {
+  const site = await seedSite(db, { id: "rps-ale" });
+  await api("POST", `/sites/${site}/users`, { extension: "420", sip_password: "Vq9-kL2m-Zt7x-Pw4s" });
+  const creds = { accessKeyId: "ale-key-1", accessKeySecret: "ale-secret-Hq7" };
+  allSecrets.push(creds.accessKeySecret);
+  const mac = "00809f420001", owned = "00809f420002";
+  const target = "https://oxo.example.net/dm/";
+  const s = await startStandin("ale", { ...creds, ownedByOthers: [owned] });
+  try {
+    // No ALE phone, no ALE warning (few sites have any); the vendor comes from the MAC.
+    let o = await api("GET", `/sites/${site}/rps`);
+    assert.ok(!o.body.warnings.some((w) => w.vendor === "ale"));
+    // Nothing to configure: a user, template, BLF keys or HTTP credentials are refused.
+    for (const [field, extra] of [["user_extension", { user_extension: "420" }], ["template", { template: "x" }],
+      ["blf_keys", { blf_keys: [{ extension: "420" }] }], ["http_user", { http_user: "u", http_password: "p".repeat(12) }]]) {
+      const r = await api("POST", `/sites/${site}/phones`, { mac, ...extra });
+      assert.equal(r.status, 400, field);
+      assert.equal(r.body.field, field);
+      assert.match(r.body.error, /not configured here/);
+    }
+    assert.equal(await db.prepare("SELECT id FROM phones WHERE mac = ?1").bind(mac).first(), null, "nothing stored");
+    let r = await api("POST", `/sites/${site}/phones`, { mac, model: "ALE-H3P", serial_number: "AL3P0012345" });
+    assert.equal(r.status, 201, JSON.stringify(r.body));
+    assert.equal(r.body.vendor, "ale");
+    assert.equal(r.body.provisioning_url, null);
+    assert.match(r.body.note, /provisioning_url/);
+    o = await api("GET", `/sites/${site}/rps`);
+    const warn = o.body.warnings.find((w) => w.vendor === "ale");
+    assert.equal(warn.phones, 1);
+    assert.match(warn.message, /account you do not control/);
+    // The phone is never served here.
+    const id = (await db.prepare("SELECT id FROM phones WHERE mac = ?1").bind(mac).first()).id;
+    for (const file of [`config.${mac}.xml`, `${mac}.cfg`, ""]) {
+      const res = await mf.dispatchFetch(`${ORIGIN}/p/${steadyToken(id, 0)}/${file}`, { headers: { "User-Agent": "ALE H3P" } });
+      assert.equal(res.status, 404, file);
+    }
+
+    // An account without provisioning_url: said when pasted; the registration fails for a person
+    // to fix, before any call.
+    r = await api("PUT", `/sites/${site}/rps/accounts`, {
+      ini: `[ale]\naccesskey_id = ${creds.accessKeyId}\naccesskey_secret = ${creds.accessKeySecret}\nbase_url = ${s.url}\n`,
+    });
+    assert.equal(r.status, 200, JSON.stringify(r.body));
+    assert.ok(r.body.notices.some((x) => /no `provisioning_url`/.test(x.message)), JSON.stringify(r.body.notices));
+    let st = await until(site, mac, ["failed", "registered"]);
+    assert.equal(st.state, "failed");
+    assert.equal(st.row.error_kind, "invalid_input");
+    assert.match(st.row.error, /provisioning_url/);
+    assert.equal(st.row.attempts, 1);
+    assert.equal(s.requests.length, 0, "nothing sent");
+    r = await api("POST", `/sites/${site}/phones/${mac}/rps`, { action: "register", dry_run: true });
+    assert.equal(r.body.request, null);
+    assert.equal(r.body.error.kind, "invalid_input");
+
+    // With it: the server and the phone both point at the provisioning server, not at the edge.
+    r = await api("PUT", `/sites/${site}/rps/accounts`, {
+      ini: `[ale]\naccesskey_id = ${creds.accessKeyId}\naccesskey_secret = ${creds.accessKeySecret}\nbase_url = ${s.url}\nprovisioning_url = ${target}\n`,
+    });
+    assert.equal(r.status, 200, JSON.stringify(r.body));
+    o = await api("GET", `/sites/${site}/rps`);
+    const acc = o.body.accounts.find((a) => a.vendor === "ale");
+    assert.equal(acc.verified, false);
+    assert.equal(acc.provisioning_url, target);
+    assert.ok(!o.body.warnings.some((w) => w.vendor === "ale"));
+    st = await until(site, mac, ["registered"]);
+    const sentBefore = s.requests.length;
+    r = await api("POST", `/sites/${site}/phones/${mac}/rps`, { action: "register", dry_run: true });
+    assert.ok(r.body.request.url.startsWith(s.origin), JSON.stringify(r.body));
+    await sleep(300);
+    assert.equal(s.requests.length, sentBefore, "a dry-run sends nothing");
+    assert.equal(st.row.result, "created");
+    const servers = s.servers;
+    const device = s.devices.get(mac);
+    assert.ok(device, `${[...s.devices.keys()]}`);
+    const sent = JSON.stringify(device) + JSON.stringify([...servers.values()]);
+    assert.ok(sent.includes(target), sent);
+    assert.ok(!sent.includes(ORIGIN) && !sent.includes(steadyToken(id, 0)), sent);
+    assert.ok(s.requests.every((q) => q.verdict === "ok"), JSON.stringify(s.requests.filter((q) => q.verdict !== "ok")));
+    // Idempotent repeat.
+    r = await api("POST", `/sites/${site}/phones/${mac}/rps`, { action: "register" });
+    st = await until(site, mac, ["registered"]);
+    assert.equal(st.row.result, "updated");
+    assert.equal([...s.devices.keys()].filter((m) => m === mac).length, 1);
+    // Owned by another account: failed, not retried.
+    r = await api("POST", `/sites/${site}/phones`, { mac: owned });
+    assert.equal(r.status, 201);
+    st = await until(site, owned, ["failed", "registered"]);
+    assert.equal(st.row.error_kind, "owned_by_another_account", JSON.stringify(st));
+    // The phones view shows the ALE phone and its state.
+    const list = (await api("GET", `/sites/${site}/phones`)).body;
+    assert.equal(list.find((p) => p.mac === mac).rps.state, "registered");
+    // Removal.
+    assert.equal((await api("DELETE", `/sites/${site}/phones/${mac}`)).status, 204);
+    const end = Date.now() + 15000;
+    while (s.devices.has(mac) && Date.now() < end) {
+      await api("POST", `/sites/${site}/rps/work`);
+      await sleep(250);
+    }
+    assert.ok(!s.devices.has(mac), "removed at the vendor");
+  } finally {
+    s.close();
+  }
+});
+
 test("requests are refused when they must be; Htek is manual", async () => {
   const site = await seedSite(db, { id: "rps-misc" });
   let r = await api("PUT", `/sites/${site}/rps/accounts`, { ini: "[general]\nx = 1\n" });

@@ -761,6 +761,53 @@ test("RPS: the Htek phone's dialog gives the portal instructions; the CSV downlo
   await page.waitForSelector("#view[data-ready=rps]");
 });
 
+test("RPS: an ALE phone is added for redirection only; its account shows where ALE phones are sent", async () => {
+  await page.goto(`${srv.base}/#phones`);
+  await page.waitForSelector("#view[data-ready=phones]");
+  await page.click("#add-phone");
+  assert.equal(await page.isVisible("dialog [data-field=user_extension]"), true);
+  await page.selectOption("dialog [name=vendor]", "ale");
+  // Nothing to configure: the user, template, BLF and HTTP fields go, a note says why.
+  await page.waitForSelector("dialog #ale-note:not([hidden])");
+  for (const f of ["user_extension", "template", "blf_keys", "http_user", "http_password"]) {
+    assert.equal(await page.isVisible(`dialog [data-field=${f}]`), false, f);
+  }
+  assert.match(await page.textContent("dialog #ale-note"), /not configured here[\s\S]*provisioning_url/);
+  await page.fill("dialog [name=mac]", "00:80:9f:00:00:42");
+  await page.fill("dialog [name=model]", "ALE-H3P");
+  await page.click("dialog button[type=submit]");
+  await page.waitForSelector("dialog #created-note");
+  assert.equal(await page.locator("dialog #prov-url").count(), 0, "no URL of ours to give");
+  assert.match(await page.textContent("dialog #created-note"), /provisioning_url/);
+  await page.click("dialog button:text('Done')");
+  assert.equal((await adminGet("/phones/00809f000042")).vendor, "ale");
+  // Its dialog offers no config actions.
+  await page.click("text=00:80:9f:00:00:42");
+  await page.waitForSelector("dialog #ale-note:not([hidden])");
+  assert.equal(await page.locator("dialog button:text('Re-provision')").count(), 0);
+  assert.equal(await page.locator("dialog button:text('New provisioning URL')").count(), 0);
+  await page.keyboard.press("Escape");
+
+  // The site has an ALE phone now: the warning; an [ale] account without provisioning_url is
+  // flagged in its row, and with it the row says where ALE phones go.
+  await page.goto(`${srv.base}/#rps`);
+  await page.waitForSelector("#rps-warn-ale");
+  await page.fill("#rps-ini-form textarea", "[ale]\naccesskey_id = ale-id\naccesskey_secret = ale-Secret-9\n");
+  await page.click("#rps-save");
+  await page.waitForSelector("#rps-accounts tr[data-vendor=ale] #rps-ale-target.warn-text");
+  assert.match(await page.textContent("#rps-ale-target"), /no provisioning_url/);
+  assert.equal(await page.locator("#rps-warn-ale").count(), 0);
+  await page.fill("#rps-ini-form textarea", "[ale]\naccesskey_id = ale-id\naccesskey_secret = ale-Secret-9\nprovisioning_url = https://oxo.example.net/dm/\n");
+  await page.click("#rps-save");
+  await page.waitForSelector("#rps-accounts tr[data-vendor=ale] #rps-ale-target.hint");
+  assert.match(await page.textContent("#rps-ale-target"), /phones sent to https:\/\/oxo\.example\.net\/dm\//);
+  assert.ok(!(await page.content()).includes("ale-Secret-9"));
+  await shot("rps-ale");
+  page.once("dialog", (d) => d.accept());
+  await page.click("#rps-accounts tr[data-vendor=ale] button.danger");
+  await page.waitForSelector("#rps-warn-ale");
+});
+
 test("RPS: deleting the Yealink account brings its warning back", async () => {
   page.once("dialog", (d) => d.accept());
   await page.click("#rps-accounts tr[data-vendor=yealink] button.danger");

@@ -110,10 +110,21 @@ async fn resolve(ctx: &Ctx<'_>, site: &str, f: &Fields) -> ApiResult<Resolved> {
         })?,
     };
     if !vendor.is_provisioned() {
-        return Err(ApiError::bad(
-            "vendor",
-            "Alcatel-Lucent Enterprise phones are redirected, not configured here",
-        ));
+        // ALE: kept only to be redirected (RPS) to the provisioning server its account names.
+        let configured = [
+            ("user_extension", f.user_extension.is_some()),
+            ("template", f.template.is_some()),
+            ("blf_keys", !f.blf_keys.is_empty()),
+            ("http_user", f.http_user.is_some() || f.http_password.is_some()),
+        ];
+        if let Some((field, _)) = configured.iter().find(|(_, set)| *set) {
+            return Err(ApiError::bad(
+                field,
+                "Alcatel-Lucent Enterprise phones are not configured here, only redirected (RPS) to the \
+                 provisioning server named in the site's [ale] account: give no user, template, BLF keys \
+                 or HTTP credentials",
+            ));
+        }
     }
     text("model", &f.model, 0, 40)?;
     let serial_number = if f.serial_number.trim().is_empty() {
@@ -249,10 +260,14 @@ struct Created {
     mac: String,
     vendor: String,
     model: String,
-    /// The URL to register with the vendor's redirection service (RPS).
-    provisioning_url: String,
+    /// The URL to register with the vendor's redirection service (RPS); none for a phone
+    /// that is only redirected elsewhere (ALE).
+    provisioning_url: Option<String>,
     /// The file the phone will ask for under it.
-    config_file: String,
+    config_file: Option<String>,
+    /// Why there is no URL (ALE).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    note: Option<&'static str>,
 }
 
 impl Created {
@@ -265,8 +280,13 @@ impl Created {
         token1: &str,
     ) -> Self {
         Self {
-            provisioning_url: format!("{}/p/{token1}/", ctx.origin),
-            config_file: engine::device_config_path(vendor, &mac).unwrap_or_default(),
+            provisioning_url: vendor
+                .is_provisioned()
+                .then(|| format!("{}/p/{token1}/", ctx.origin)),
+            config_file: engine::device_config_path(vendor, &mac),
+            note: (!vendor.is_provisioned()).then_some(
+                "not configured here: the site's [ale] RPS account sends this phone to its provisioning_url",
+            ),
             id,
             mac: mac.to_string(),
             vendor: vendor.to_string(),

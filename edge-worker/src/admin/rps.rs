@@ -67,7 +67,15 @@ fn summary(a: &RpsAccount) -> serde_json::Value {
         RpsAccount::Ale(y) => json!({
             "key_id": clip(&y.access_key_id),
             "base_url": y.base_url,
-            "note": "ALE's API is unverified: no public document describes it",
+            "provisioning_url": y.provisioning_url,
+            "note": if y.provisioning_url.is_some() {
+                "ALE's API is unverified: no public document describes it. ALE phones are not configured \
+                 here: they are sent to the provisioning_url above."
+            } else {
+                "ALE's API is unverified: no public document describes it. ALE phones are not configured \
+                 here: add provisioning_url (the server that configures them, such as your ALE \
+                 communication server) to the [ale] section, or their registrations fail."
+            },
         }),
         RpsAccount::Grandstream(g) => json!({
             "username": g.username,
@@ -229,9 +237,9 @@ struct Count {
     n: f64,
 }
 
-/// The vendors whose RPS we know (the five config vendors; ALE phones are not in the
-/// inventory, as their configs are not rendered here).
-const VENDORS: [&str; 5] = ["yealink", "grandstream", "fanvil", "snom", "htek"];
+/// The vendors whose RPS we know: the five config vendors and ALE (whose phones are only
+/// redirected, to the provisioning server the account names).
+const VENDORS: [&str; 6] = ["yealink", "grandstream", "fanvil", "snom", "htek", "ale"];
 
 async fn overview(ctx: &Ctx<'_>, site: &str) -> ApiResult<Response> {
     load_site(ctx, site).await?;
@@ -257,11 +265,13 @@ async fn overview(ctx: &Ctx<'_>, site: &str) -> ApiResult<Response> {
         .await?
         .results()?;
     let has = |v: &str| accounts.iter().any(|a| a.vendor == v);
+    let count = |v: &str| phones.iter().find(|c| c.vendor == v).map_or(0.0, |c| c.n);
     let warnings: Vec<_> = VENDORS
         .iter()
-        .filter(|v| !has(v))
+        // ALE is warned about only where the site has ALE phones (few sites do).
+        .filter(|v| !has(v) && (**v != "ale" || count(v) > 0.0))
         .map(|v| {
-            let n = phones.iter().find(|c| c.vendor == *v).map_or(0.0, |c| c.n);
+            let n = count(v);
             json!({
                 "vendor": v,
                 "phones": n,
@@ -327,6 +337,7 @@ fn no_account_warning(vendor: &str) -> String {
         "grandstream" => "Grandstream",
         "fanvil" => "Fanvil",
         "snom" => "Snom",
+        "ale" => "ALE",
         other => other,
     };
     if vendor == "htek" {
@@ -610,29 +621,25 @@ async fn dry_run(ctx: &Ctx<'_>, site: &str, p: &PhoneRow, wish: Wish) -> ApiResu
             "remove",
             account.remove(mac).start(now_ms, &nonce).map_done(),
         ),
-        Wish::Register if account.needs_server() && acc.server_id.is_none() => {
-            let spec = outbox::server_spec(site, &ctx.origin);
-            (
-                "ensure_server (then register)",
-                account
-                    .ensure_server(&spec)
-                    .start(now_ms, &nonce)
-                    .map_done(),
-            )
-        }
+        Wish::Register if account.needs_server() && acc.server_id.is_none() => (
+            "ensure_server (then register)",
+            outbox::server_spec(&account, site, &ctx.origin)
+                .and_then(|spec| account.ensure_server(&spec).start(now_ms, &nonce).map_done()),
+        ),
         Wish::Register => {
             let token_key = ctx.env.secret(crate::TOKEN_KEY)?.to_string();
             let url = outbox::phone_url(&token_key, &ctx.origin, &p.id, p.token_generation as u32);
-            let phone = outbox::rps_phone(
-                mac,
-                url,
-                &p.serial_number,
-                (p.http_user.as_deref(), p.http_password.as_deref()),
-                acc.server_id.clone(),
-            );
             (
                 "register",
-                account.register(&phone).start(now_ms, &nonce).map_done(),
+                outbox::rps_phone(
+                    &account,
+                    mac,
+                    &url,
+                    &p.serial_number,
+                    (p.http_user.as_deref(), p.http_password.as_deref()),
+                    acc.server_id.clone(),
+                )
+                .and_then(|phone| account.register(&phone).start(now_ms, &nonce).map_done()),
             )
         }
     };

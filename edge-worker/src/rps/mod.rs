@@ -465,38 +465,45 @@ async fn open_account(
     }))
 }
 
-/// The phone as the vendor is told about it.
+/// The phone as the vendor is told about it through `account`: sent to `own_url` (its URL
+/// here), or where the account sends its phones instead (ALE).
 pub(crate) fn rps_phone(
+    account: &RpsAccount,
     mac: engine::Mac,
-    url: String,
+    own_url: &str,
     serial: &str,
     http: (Option<&str>, Option<&str>),
     server_id: Option<String>,
-) -> RpsPhone {
-    let mut p = RpsPhone::new(mac, url);
+) -> std::result::Result<RpsPhone, RpsError> {
+    let mut p = RpsPhone::new(mac, account.target_url(own_url)?);
     p.serial = engine::rps::SerialNumber::parse(serial).ok();
     if let (Some(u), Some(pw)) = http {
         p.auth_name = Some(u.to_owned());
         p.auth_password = Some(engine::Secret::new(pw.to_owned()));
     }
     p.server_id = server_id;
-    p
+    Ok(p)
 }
 
-/// The name of the site's server (Yealink, ALE) or group (Fanvil) at the vendor. Yealink's
-/// server names are unique across all its customers, so the name carries a digest of this
-/// edge's origin and the site.
-pub(crate) fn server_spec(site: &str, origin: &str) -> ServerSpec {
+/// The site's server (Yealink, ALE) or group (Fanvil) at the vendor, pointing at this edge
+/// (or where the account sends its phones instead: ALE). Yealink's server names are unique
+/// across all its customers, so the name carries a digest of this edge's origin and the site.
+pub(crate) fn server_spec(
+    account: &RpsAccount,
+    site: &str,
+    origin: &str,
+) -> std::result::Result<ServerSpec, RpsError> {
     let digest = engine::token_hash(&format!("{origin}\0{site}"));
     let short: String = site
         .chars()
         .filter(char::is_ascii_alphanumeric)
         .take(20)
         .collect();
-    ServerSpec::new(
+    let own = format!("{origin}/p/");
+    Ok(ServerSpec::new(
         format!("zt-{short}-{}", digest.get(..10).unwrap_or_default()),
-        format!("{origin}/p/"),
-    )
+        account.target_url(&own)?,
+    ))
 }
 
 /// The steady-state URL of phone `id` at `generation`.
@@ -534,8 +541,28 @@ async fn attempt(
             else {
                 return Ok(failed_input("not_found", "the phone is no longer in the inventory"));
             };
+            let url = phone_url(
+                token_key,
+                &row.origin,
+                &phone.id,
+                phone.token_generation as u32,
+            );
+            let mut p = match rps_phone(
+                &opened.account,
+                mac,
+                &url,
+                &phone.serial_number,
+                (phone.http_user.as_deref(), phone.http_password.as_deref()),
+                None,
+            ) {
+                Ok(p) => p,
+                Err(e) => return Ok(Outcome::Failed(Failed::Vendor(e))),
+            };
             if opened.account.needs_server() && opened.server_id.is_none() {
-                let spec = server_spec(&row.site_id, &row.origin);
+                let spec = match server_spec(&opened.account, &row.site_id, &row.origin) {
+                    Ok(s) => s,
+                    Err(e) => return Ok(Outcome::Failed(Failed::Vendor(e))),
+                };
                 match drive(opened.account.ensure_server(&spec), budget).await {
                     Ok(s) => {
                         opened.server_id = s.id.clone();
@@ -547,19 +574,7 @@ async fn attempt(
                     Err(f) => return Ok(outcome_of(f)),
                 }
             }
-            let url = phone_url(
-                token_key,
-                &row.origin,
-                &phone.id,
-                phone.token_generation as u32,
-            );
-            let p = rps_phone(
-                mac,
-                url,
-                &phone.serial_number,
-                (phone.http_user.as_deref(), phone.http_password.as_deref()),
-                opened.server_id.clone(),
-            );
+            p.server_id = opened.server_id.clone();
             drive(opened.account.register(&p), budget)
                 .await
                 .map(|r| match r {

@@ -9,7 +9,7 @@
 //! | section | keys (PortSIP's) | ours, optional |
 //! |---|---|---|
 //! | `[yealink]` | `accesskey_id`, `accesskey_secret`, `rps_host` (optional) | `base_url` |
-//! | `[ale]` | `accesskey_id`, `accesskey_secret` | `rps_host` (required before use), `base_url` |
+//! | `[ale]` | `accesskey_id`, `accesskey_secret` | `rps_host` (required before use), `base_url`, `provisioning_url` (required before use) |
 //! | `[grandstream]` | `username`, `password`, `api_id`, `api_secret`, `site_id` | `org_id`, `base_url` |
 //! | `[fanvil]` | `username`, `password` | `base_url` (the XML-RPC URL) |
 //! | `[htek]` | `username`, `password` | |
@@ -82,6 +82,9 @@ impl RpsAccount {
                 keys.push(("accesskey_secret", a.access_key_secret.expose().clone()));
                 if let Some(b) = &a.base_url {
                     keys.push(("base_url", b.clone()));
+                }
+                if let Some(u) = &a.provisioning_url {
+                    keys.push(("provisioning_url", u.clone()));
                 }
             }
             Self::Grandstream(a) => {
@@ -171,6 +174,10 @@ pub struct AleAccount {
     pub access_key_secret: Secret<String>,
     /// API base from `rps_host` or `base_url`; required before any call.
     pub base_url: Option<String>,
+    /// Where ALE phones are sent (`provisioning_url`, ours): this system does not configure
+    /// ALE phones, so they are redirected to the provisioning server that does (typically
+    /// the customer's ALE communication server). Required before registering a phone.
+    pub provisioning_url: Option<String>,
 }
 
 /// A Grandstream GDMS account.
@@ -351,7 +358,7 @@ const SECTIONS: &[(&str, &[&str], &[&str])] = &[
     (
         "ale",
         &["accesskey_id", "accesskey_secret"],
-        &["rps_host", "base_url"],
+        &["rps_host", "base_url", "provisioning_url"],
     ),
     (
         "grandstream",
@@ -509,10 +516,21 @@ fn build(sec: &Section, notices: &mut Vec<Notice>) -> Result<RpsAccount, Error> 
                     "no `rps_host`: ALE's API host has no default; set it before registering phones (ALE support is unverified)".into(),
                 );
             }
+            let provisioning_url = match sec.get("provisioning_url") {
+                Some(u) => Some(provisioning_url(sec, u)?),
+                None => {
+                    note(
+                        notices,
+                        "no `provisioning_url`: ALE phones are not configured by this system; name the provisioning server they should be sent to (for example your ALE communication server) before registering them".into(),
+                    );
+                    None
+                }
+            };
             RpsAccount::Ale(AleAccount {
                 access_key_id: id,
                 access_key_secret: Secret::new(secret),
                 base_url,
+                provisioning_url,
             })
         }
         "grandstream" => {
@@ -677,6 +695,20 @@ fn checked_base(sec: &Section, key: &str, value: &str) -> Result<String, Error> 
     }
 }
 
+/// A URL phones are sent to: http(s), a host, no credentials in it; kept as written.
+fn provisioning_url(sec: &Section, value: &str) -> Result<String, Error> {
+    let value = value.trim();
+    match Url::parse(value) {
+        Some(_) if value.len() <= 512 && !value.contains(char::is_whitespace) => {
+            Ok(value.to_owned())
+        }
+        _ => Err(sec.bad(
+            "provisioning_url",
+            "not an http(s) URL (at most 512 characters, no user name or password in it)",
+        )),
+    }
+}
+
 fn is_hex(s: &str, len: usize) -> bool {
     s.len() == len && s.bytes().all(|b| b.is_ascii_hexdigit())
 }
@@ -830,6 +862,7 @@ smtp_password = another-secret
     fn to_ini_round_trips_every_account() {
         let extra =
             "[ale]\naccesskey_id = a\naccesskey_secret = \"'q'\"\nrps_host = ale.example:9443\n\
+                     provisioning_url = https://oxo.example/dm?site=1\n\
                      [snom]\naccesskey_id = k\naccesskey_secret = s\n";
         let mut all = parse_accounts(SYSTEM_INI).unwrap().0;
         all.extend(parse_accounts(extra).unwrap().0);
@@ -860,6 +893,7 @@ smtp_password = another-secret
         };
         assert_eq!(ale.access_key_secret.expose(), "'q'");
         assert_eq!(ale.base_url.as_deref(), Some("https://ale.example:9443"));
+        assert_eq!(ale.provisioning_url.as_deref(), Some("https://oxo.example/dm?site=1"));
     }
 
     #[test]
@@ -926,6 +960,14 @@ smtp_password = another-secret
             parse_accounts("[yealink]\naccesskey_id=k\naccesskey_secret=s\nrps_host=not a host\n")
                 .unwrap_err();
         assert_eq!((e.name(), e.line()), (Some("rps_host"), Some(4)));
+        for bad in ["oxo.example", "ftp://oxo.example/", "https://user:pw@oxo.example/", "https://"] {
+            let e = parse_accounts(&format!(
+                "[ale]\naccesskey_id=k\naccesskey_secret=s\nprovisioning_url={bad}\n"
+            ))
+            .unwrap_err();
+            assert_eq!((e.name(), e.line()), (Some("provisioning_url"), Some(4)), "{bad}");
+            assert!(!e.to_string().contains("pw@"), "{e}");
+        }
         let e = parse_accounts("[htek]\nusername=a\npassword=b\n[HTEK]\n").unwrap_err();
         assert!(e.to_string().contains("appears twice"), "{e}");
     }
@@ -950,8 +992,10 @@ smtp_password = another-secret
         // ALE without a host parses (with a notice) but cannot make a request.
         let (a, n) = parse_accounts("[ale]\naccesskey_id=k\naccesskey_secret=s\n").unwrap();
         assert!(n.iter().any(|n| n.message.contains("no `rps_host`")));
+        assert!(n.iter().any(|n| n.message.contains("no `provisioning_url`")));
         let RpsAccount::Ale(al) = &a[0] else { panic!() };
         assert!(al.api().is_err());
+        assert_eq!(al.provisioning_url, None);
     }
 
     #[test]

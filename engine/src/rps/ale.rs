@@ -37,6 +37,7 @@ mod tests {
             access_key_id: "ale-key".into(),
             access_key_secret: Secret::new("ale-secret".into()),
             base_url: Some("https://rps.ale.example".into()),
+            provisioning_url: Some("https://oxo.example/dm/".into()),
         });
         assert!(!acct.is_verified());
         let phone = RpsPhone::new(Mac::parse("00809faabbcc").unwrap(), "https://edge/p/t/");
@@ -52,11 +53,42 @@ mod tests {
             access_key_id: "k".into(),
             access_key_secret: Secret::new("s".into()),
             base_url: None,
+            provisioning_url: None,
         });
         let mut op = no_host.register(&phone);
         let Step::Done(Err(RpsError::InvalidInput(m))) = op.start(0, "n") else {
             panic!("expected an input error")
         };
         assert!(m.contains("rps_host"));
+    }
+
+    #[test]
+    fn ale_phones_go_to_the_accounts_provisioning_server() {
+        let with = |u: Option<&str>| {
+            RpsAccount::Ale(AleAccount {
+                access_key_id: "k".into(),
+                access_key_secret: Secret::new("s".into()),
+                base_url: Some("https://rps.ale.example".into()),
+                provisioning_url: u.map(str::to_owned),
+            })
+        };
+        let own = "https://edge.example/p/tok";
+        assert_eq!(
+            with(Some("https://oxo.example/dm/")).target_url(own),
+            Ok("https://oxo.example/dm/")
+        );
+        let Err(RpsError::InvalidInput(m)) = with(None).target_url(own) else {
+            panic!("expected an input error")
+        };
+        assert!(m.contains("provisioning_url"), "{m}");
+        assert!(!RpsError::InvalidInput(m).is_transient());
+        // Every other vendor's phones come here.
+        let (accounts, _) = super::super::parse_accounts(
+            "[yealink]\naccesskey_id=k\naccesskey_secret=s\n[fanvil]\nusername=u\npassword=p\n",
+        )
+        .unwrap();
+        for a in accounts {
+            assert_eq!(a.target_url(own), Ok(own), "{}", a.vendor());
+        }
     }
 }

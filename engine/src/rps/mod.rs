@@ -858,6 +858,23 @@ impl RpsAccount {
         matches!(self, Self::Yealink(_) | Self::Ale(_))
     }
 
+    /// Where the vendor is to send this account's phones, given `own`, a URL on this system
+    /// (the phone's own, or the site's for a server object): `own`, except for ALE, whose
+    /// phones this system does not configure: the provisioning server the account names,
+    /// or an error when it names none (a person must set `provisioning_url`).
+    pub fn target_url<'a>(&'a self, own: &'a str) -> Result<&'a str, RpsError> {
+        match self {
+            Self::Ale(a) => a.provisioning_url.as_deref().ok_or_else(|| {
+                RpsError::InvalidInput(
+                    "ale: the account names no `provisioning_url`; ALE phones are not configured \
+                     here, so set the provisioning server they should be sent to"
+                        .into(),
+                )
+            }),
+            _ => Ok(own),
+        }
+    }
+
     /// Registers the phone, or updates its registration: idempotent.
     pub fn register(&self, phone: &RpsPhone) -> Op<Registration> {
         match self {

@@ -16,7 +16,10 @@ const ROW = 36;          // px, must match .vrow's height in app.css
 const OVERSCAN = 8;
 const MAX_MACS = 500;    // the actions endpoint's limit per request
 const STATS_EVERY = 60_000; // ms between two refreshes of the overviews while visible
-const VENDORS = ["yealink", "snom", "fanvil", "grandstream", "htek"];
+const VENDORS = ["yealink", "snom", "fanvil", "grandstream", "htek", "ale"];
+/** ALE phones are only redirected (RPS) to the server their account names: none of these apply. */
+const CONFIG_FIELDS = ["user_extension", "template", "blf_keys", "http_user", "http_password"];
+const ALE_NOTE = "Alcatel-Lucent Enterprise phones are not configured here: the site's [ale] RPS account sends them to its provisioning_url. Only the MAC, model and serial number are kept.";
 const FOUND = [["admin", "added here"], ["edge", "edge"], ["pnp", "PnP"], ["tftp", "TFTP"], ["http", "HTTP"]];
 const foundLabel = Object.fromEntries(FOUND);
 
@@ -301,10 +304,19 @@ async function edit(p) {
     field({ label: "RPS pin (optional)", name: "rps_pin", value: full.rps_pin ?? "", hint: "The code the vendor or provider issued, if the phone asks for an \"RPS pin\" (devices made before 2018). Letters and digits.", attrs: { autocomplete: "off", spellcheck: "false" } }),
     err,
     h("div", { class: "actions" }, h("button", { type: "submit", class: "primary" }, isNew ? "Add phone" : "Save")));
+  const aleNote = h("p", { class: "hint", id: "ale-note", hidden: true }, ALE_NOTE);
+  form.insertBefore(aleNote, err);
+  const aleMode = (on) => {
+    aleNote.hidden = !on;
+    for (const n of CONFIG_FIELDS) form.querySelector(`[data-field="${n}"]`).hidden = on;
+  };
+  aleMode(full.vendor === "ale");
   if (isNew) form.vendor.addEventListener("change", () => {
     const sel = form.template, keep = sel.value;
     put(sel, tpl(form.vendor.value).map(([v, t]) => h("option", { value: v, selected: v === keep }, t)));
+    aleMode(form.vendor.value === "ale");
   });
+  const configured = full.vendor !== "ale";
   const extra = p ? h("div", { class: "phone-actions" },
     h("h3", {}, "This phone"),
     h("dl", { class: "facts" },
@@ -314,10 +326,10 @@ async function edit(p) {
       h("dt", {}, "User-Agent"), h("dd", { class: "mono" }, full.user_agent ?? "–"),
       h("dt", {}, "Provisioning window"), h("dd", {}, full.window_open ? `open${full.window_closes_at ? ` until ${when(full.window_closes_at)}` : ""}` : "closed (first fetch done or expired)")),
     h("div", { class: "actions" },
-      h("button", { type: "button", onclick: () => act("reprovision", [full.mac]) }, "Re-provision"),
-      h("button", { type: "button", onclick: () => act("reboot", [full.mac]) }, "Reboot"),
-      h("button", { type: "button", onclick: () => reopen(full.mac) }, "Reopen window"),
-      h("button", { type: "button", onclick: () => rotate(full.mac, d) }, "New provisioning URL"),
+      configured && h("button", { type: "button", onclick: () => act("reprovision", [full.mac]) }, "Re-provision"),
+      configured && h("button", { type: "button", onclick: () => act("reboot", [full.mac]) }, "Reboot"),
+      configured && h("button", { type: "button", onclick: () => reopen(full.mac) }, "Reopen window"),
+      configured && h("button", { type: "button", onclick: () => rotate(full.mac, d) }, "New provisioning URL"),
       full.ip && h("a", { class: "button", href: `http://${full.ip}/`, target: "_blank", rel: "noopener noreferrer" }, "Web interface"),
       h("button", { type: "button", class: "danger", onclick: () => remove(full.mac, d) }, "Delete phone")),
     rpsPart(full, rps)) : null;
@@ -326,6 +338,7 @@ async function edit(p) {
     ev.preventDefault();
     clearErrors(form);
     const v = values(form);
+    if ((isNew ? v.vendor : full.vendor) === "ale") for (const n of CONFIG_FIELDS) v[n] = "";
     const body = {
       model: v.model, serial_number: v.serial_number, rps_pin: v.rps_pin.trim() || null,
       user_extension: v.user_extension || null, template: v.template || null,
@@ -480,6 +493,14 @@ function parseBlf(text) {
 
 function showCreated(d, c) {
   const url = c.provisioning_url;
+  if (!url) {
+    put(d.querySelector("form").parentElement,
+      h("div", { class: "created", id: "created" },
+        h("p", {}, `Phone ${macText(c.mac)} (${c.vendor}) added.`),
+        h("p", { id: "created-note" }, c.note ?? ALE_NOTE),
+        h("div", { class: "actions" }, h("button", { type: "button", class: "primary", onclick: () => d.close() }, "Done"))));
+    return;
+  }
   put(d.querySelector("form").parentElement,
     h("div", { class: "created", id: "created" },
       h("p", {}, `Phone ${macText(c.mac)} (${c.vendor}) added. Give its vendor's redirection service this URL; it is shown only this once.`),
