@@ -825,6 +825,25 @@ mod tests {
     }
 
     #[test]
+    fn an_ale_phone_is_kept_but_never_served() {
+        // The edge keeps ALE phones only to redirect them (RPS): a snapshot holding one
+        // compiles, and nothing is answered for it, whatever it asks.
+        let mut inv = inventory();
+        inv.phones.push(
+            serde_json::from_str(r#"{"mac": "00809f000042", "vendor": "ale", "model": "ALE-H3P"}"#)
+                .unwrap(),
+        );
+        let site = Site::new(inv).unwrap();
+        let mac = Mac::parse("00809f000042").unwrap();
+        assert_eq!(site.phone(&mac).map(|p| p.vendor), Some(Vendor::Ale));
+        for path in ["config.00809f000042.xml", "00809f000042.cfg", "config.xml"] {
+            for ua in [None, Some("ALE H3P 1.0 00:80:9f:00:00:42")] {
+                assert!(ask(&site, path, ua).is_err(), "{path} {ua:?}");
+            }
+        }
+    }
+
+    #[test]
     fn star_codes_parse_and_check_the_pin_when_the_site_wants_it() {
         let p = "*123*";
         let c = StarCode::parse("*123*201", p).unwrap();

@@ -108,6 +108,9 @@ fuzz_target!(|data: &[u8]| {
         let own = own_secrets(a);
         drive(a.ensure_server(&spec), &replies, &own);
         drive(a.register(&phone), &replies, &own);
+        let mut known = phone.clone();
+        known.known = true;
+        drive(a.register(&known), &replies, &own);
         drive(a.remove(mac), &replies, &own);
         drive(a.status(&phone), &replies, &own);
     }

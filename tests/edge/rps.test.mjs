@@ -169,11 +169,17 @@ for (const v of VENDORS) {
       assert.ok(s.requests.every((q) => q.verdict === "ok"), JSON.stringify(s.requests.filter((q) => q.verdict !== "ok")));
 
       // Idempotent repeat: re-run registers again without a second device.
+      const sentBefore = s.requests.length;
       r = await api("POST", `/sites/${site}/phones/${m1}/rps`, { action: "register" });
       assert.equal(r.status, 202, JSON.stringify(r.body));
       st = await until(site, m1, ["registered"]);
       assert.ok(["updated", "set", "created"].includes(st.row.result), st.row.result);
       assert.equal([...s.devices.keys()].filter((m) => m === m1).length, 1);
+      if (vendor === "yealink") {
+        // Registered before: looked up and edited, without the refused add first.
+        assert.equal(st.row.result, "updated");
+        assert.deepEqual(s.requests.slice(sentBefore).map((q) => q.path), ["/api/open/v1/device/list", "/api/open/v1/device/edit"]);
+      }
 
       // Rotating the token registers the new URL.
       r = await api("POST", `/sites/${site}/phones/${m1}/rotate-token`);

@@ -115,7 +115,10 @@ async fn resolve(ctx: &Ctx<'_>, site: &str, f: &Fields) -> ApiResult<Resolved> {
             ("user_extension", f.user_extension.is_some()),
             ("template", f.template.is_some()),
             ("blf_keys", !f.blf_keys.is_empty()),
-            ("http_user", f.http_user.is_some() || f.http_password.is_some()),
+            (
+                "http_user",
+                f.http_user.is_some() || f.http_password.is_some(),
+            ),
         ];
         if let Some((field, _)) = configured.iter().find(|(_, set)| *set) {
             return Err(ApiError::bad(

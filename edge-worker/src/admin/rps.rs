@@ -363,13 +363,16 @@ struct PhoneRow {
     token_generation: f64,
     http_user: Option<String>,
     http_password: Option<String>,
+    /// Registered before by the site's account (the outbox's hint).
+    known: f64,
 }
 
 async fn find_phone(ctx: &Ctx<'_>, site: &str, mac: &str) -> ApiResult<PhoneRow> {
     let mac = engine::Mac::parse(mac).map_err(|_| ApiError::not_found("phone"))?;
     ctx.db
         .prepare(
-            "SELECT id, mac, vendor, serial_number, rps_pin, token_generation, http_user, http_password \
+            "SELECT id, mac, vendor, serial_number, rps_pin, token_generation, http_user, http_password, \
+             COALESCE((SELECT known FROM rps_outbox o WHERE o.mac = phones.mac), 0) AS known \
              FROM phones WHERE site_id = ?1 AND mac = ?2",
         )
         .bind(&[site.into(), mac.to_string().into()])?
@@ -623,8 +626,12 @@ async fn dry_run(ctx: &Ctx<'_>, site: &str, p: &PhoneRow, wish: Wish) -> ApiResu
         ),
         Wish::Register if account.needs_server() && acc.server_id.is_none() => (
             "ensure_server (then register)",
-            outbox::server_spec(&account, site, &ctx.origin)
-                .and_then(|spec| account.ensure_server(&spec).start(now_ms, &nonce).map_done()),
+            outbox::server_spec(&account, site, &ctx.origin).and_then(|spec| {
+                account
+                    .ensure_server(&spec)
+                    .start(now_ms, &nonce)
+                    .map_done()
+            }),
         ),
         Wish::Register => {
             let token_key = ctx.env.secret(crate::TOKEN_KEY)?.to_string();
@@ -639,7 +646,10 @@ async fn dry_run(ctx: &Ctx<'_>, site: &str, p: &PhoneRow, wish: Wish) -> ApiResu
                     (p.http_user.as_deref(), p.http_password.as_deref()),
                     acc.server_id.clone(),
                 )
-                .and_then(|phone| account.register(&phone).start(now_ms, &nonce).map_done()),
+                .and_then(|mut phone| {
+                    phone.known = p.known > 0.0;
+                    account.register(&phone).start(now_ms, &nonce).map_done()
+                }),
             )
         }
     };

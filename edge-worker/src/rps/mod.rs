@@ -149,6 +149,7 @@ struct Due {
     origin: String,
     seq: f64,
     attempts: f64,
+    known: f64,
 }
 
 #[derive(Deserialize)]
@@ -212,7 +213,7 @@ pub(crate) async fn work(env: &Env) -> Result<Summary> {
         let due: Vec<Due> = run
             .db
             .prepare(
-                "SELECT mac, site_id, vendor, op, origin, seq, attempts FROM rps_outbox \
+                "SELECT mac, site_id, vendor, op, origin, seq, attempts, known FROM rps_outbox \
                  WHERE state = 'pending' AND next_at <= ?1 AND lease_until <= ?1 \
                  ORDER BY next_at LIMIT ?2",
             )
@@ -400,7 +401,9 @@ impl Run {
         .prepare(
             "UPDATE rps_outbox SET state = ?3, result = ?4, next_at = ?5, lease_until = 0, \
              attempts = attempts + ?6, last_attempt_at = CASE WHEN ?6 = 1 THEN ?7 ELSE last_attempt_at END, \
-             error_kind = ?8, error = ?9, updated_at = ?7 WHERE mac = ?1 AND seq = ?2",
+             error_kind = ?8, error = ?9, updated_at = ?7, \
+             known = CASE WHEN ?3 <> 'done' THEN known WHEN op = 'register' THEN 1 ELSE 0 END \
+             WHERE mac = ?1 AND seq = ?2",
         )
         .bind(&[
             row.mac.as_str().into(),
@@ -575,6 +578,7 @@ async fn attempt(
                 }
             }
             p.server_id = opened.server_id.clone();
+            p.known = row.known > 0.0;
             drive(opened.account.register(&p), budget)
                 .await
                 .map(|r| match r {

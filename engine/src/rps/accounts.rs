@@ -893,7 +893,10 @@ smtp_password = another-secret
         };
         assert_eq!(ale.access_key_secret.expose(), "'q'");
         assert_eq!(ale.base_url.as_deref(), Some("https://ale.example:9443"));
-        assert_eq!(ale.provisioning_url.as_deref(), Some("https://oxo.example/dm?site=1"));
+        assert_eq!(
+            ale.provisioning_url.as_deref(),
+            Some("https://oxo.example/dm?site=1")
+        );
     }
 
     #[test]
@@ -960,12 +963,21 @@ smtp_password = another-secret
             parse_accounts("[yealink]\naccesskey_id=k\naccesskey_secret=s\nrps_host=not a host\n")
                 .unwrap_err();
         assert_eq!((e.name(), e.line()), (Some("rps_host"), Some(4)));
-        for bad in ["oxo.example", "ftp://oxo.example/", "https://user:pw@oxo.example/", "https://"] {
+        for bad in [
+            "oxo.example",
+            "ftp://oxo.example/",
+            "https://user:pw@oxo.example/",
+            "https://",
+        ] {
             let e = parse_accounts(&format!(
                 "[ale]\naccesskey_id=k\naccesskey_secret=s\nprovisioning_url={bad}\n"
             ))
             .unwrap_err();
-            assert_eq!((e.name(), e.line()), (Some("provisioning_url"), Some(4)), "{bad}");
+            assert_eq!(
+                (e.name(), e.line()),
+                (Some("provisioning_url"), Some(4)),
+                "{bad}"
+            );
             assert!(!e.to_string().contains("pw@"), "{e}");
         }
         let e = parse_accounts("[htek]\nusername=a\npassword=b\n[HTEK]\n").unwrap_err();
@@ -992,7 +1004,9 @@ smtp_password = another-secret
         // ALE without a host parses (with a notice) but cannot make a request.
         let (a, n) = parse_accounts("[ale]\naccesskey_id=k\naccesskey_secret=s\n").unwrap();
         assert!(n.iter().any(|n| n.message.contains("no `rps_host`")));
-        assert!(n.iter().any(|n| n.message.contains("no `provisioning_url`")));
+        assert!(n
+            .iter()
+            .any(|n| n.message.contains("no `provisioning_url`")));
         let RpsAccount::Ale(al) = &a[0] else { panic!() };
         assert!(al.api().is_err());
         assert_eq!(al.provisioning_url, None);

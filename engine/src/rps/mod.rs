@@ -565,6 +565,10 @@ pub struct RpsPhone {
     pub remark: Option<String>,
     /// The vendor's server id from [`RpsAccount::ensure_server`] (Yealink `serverId`).
     pub server_id: Option<String>,
+    /// A hint that this account registered the phone before (a re-registration): vendors
+    /// whose "add" refuses a known MAC (Yealink, ALE) then look it up first, saving the
+    /// refused add. Either way the result is the same.
+    pub known: bool,
 }
 
 impl RpsPhone {
@@ -578,6 +582,7 @@ impl RpsPhone {
             auth_password: None,
             remark: None,
             server_id: None,
+            known: false,
         }
     }
 

@@ -406,7 +406,10 @@ pub(crate) struct Register {
 }
 
 enum RegState {
+    /// A phone registered before: looked up first (list, edit: two calls).
+    Looking,
     Adding,
+    /// After an add said the MAC exists: one of ours, or another account's.
     Listing(Detail),
     Editing,
 }
@@ -437,10 +440,8 @@ impl Register {
             v.insert("password".into(), Value::String(pw.expose().clone()));
         }
     }
-}
 
-impl Machine for Register {
-    fn start(&mut self, cx: &Cx<'_>) -> Next {
+    fn add(&mut self, cx: &Cx<'_>) -> Next {
         self.state = RegState::Adding;
         let mut m = serde_json::Map::new();
         m.insert("macs".into(), json!([self.phone.mac.to_lower_hex()]));
@@ -453,11 +454,57 @@ impl Machine for Register {
         )
     }
 
+    fn edit(&mut self, id: String, cx: &Cx<'_>) -> Next {
+        let mut m = serde_json::Map::new();
+        m.insert("id".into(), Value::String(id));
+        m.insert("mac".into(), Value::String(self.phone.mac.to_lower_hex()));
+        self.device_fields(&mut m);
+        self.state = RegState::Editing;
+        self.api.post(
+            "/api/open/v1/device/edit",
+            &Value::Object(m),
+            cx,
+            &self.secrets(),
+        )
+    }
+}
+
+impl Machine for Register {
+    fn start(&mut self, cx: &Cx<'_>) -> Next {
+        if self.phone.known {
+            self.state = RegState::Looking;
+            let body = list_body(&self.phone.mac.to_lower_hex());
+            return self
+                .api
+                .post("/api/open/v1/device/list", &body, cx, &self.secrets());
+        }
+        self.add(cx)
+    }
+
     fn on_reply(&mut self, reply: &HttpReply, cx: &Cx<'_>) -> Next {
         let secrets = self.secrets();
         let v = self.api.vendor;
         let data = check(v, reply, &secrets);
         match &self.state {
+            RegState::Looking => {
+                let data = match data {
+                    Ok(d) => d,
+                    Err(f) => return Next::Done(Err(f.err)),
+                };
+                let Some(items) = json_items(&data, LIST_KEYS) else {
+                    return Next::Done(Err(unexpected(v, reply, "no list of devices", &secrets)));
+                };
+                match items.iter().find(|i| same_mac(i, self.phone.mac)) {
+                    Some(item) => match item_id(item) {
+                        Some(id) => self.edit(id, cx),
+                        None => {
+                            Next::Done(Err(unexpected(v, reply, "device without id", &secrets)))
+                        }
+                    },
+                    // Gone since (removed at the vendor): added again.
+                    None => self.add(cx),
+                }
+            }
             RegState::Adding => match data {
                 Ok(_) => Next::Done(Ok(Outcome::Registration(Registration::Created))),
                 Err(Fail { code: Some(c), err }) if c == "device.mac.existed" => {
@@ -485,13 +532,7 @@ impl Machine for Register {
                 let Some(id) = item_id(item) else {
                     return Next::Done(Err(unexpected(v, reply, "device without id", &secrets)));
                 };
-                let mut m = serde_json::Map::new();
-                m.insert("id".into(), Value::String(id));
-                m.insert("mac".into(), Value::String(self.phone.mac.to_lower_hex()));
-                self.device_fields(&mut m);
-                self.state = RegState::Editing;
-                self.api
-                    .post("/api/open/v1/device/edit", &Value::Object(m), cx, &secrets)
+                self.edit(id, cx)
             }
             RegState::Editing => Next::Done(match data {
                 Ok(_) => Ok(Outcome::Registration(Registration::Updated)),
@@ -884,6 +925,51 @@ mod tests {
         assert_eq!(
             done(op.on_reply(ok("null"), NOW, "n4")),
             Ok(Registration::Updated)
+        );
+    }
+
+    #[test]
+    fn a_known_phone_is_looked_up_first_two_calls() {
+        let mut known = phone();
+        known.known = true;
+        let mut op: Op<Registration> = Op::new("yealink", register(api(), &known));
+        let list = send(op.start(NOW, NONCE));
+        assert!(list.url.ends_with("/device/list"), "{}", list.url);
+        let edit = send(op.on_reply(
+            ok(r#"{"total":1,"data":[{"id":"dev-9","mac":"001565AABBCC"}]}"#),
+            NOW,
+            "n2",
+        ));
+        assert!(edit.url.ends_with("/device/edit"));
+        let body: Value = serde_json::from_slice(&edit.body).unwrap();
+        assert_eq!(
+            (body["id"].as_str(), body["serverId"].as_str()),
+            (Some("dev-9"), Some("srv-1"))
+        );
+        assert_eq!(
+            done(op.on_reply(ok("null"), NOW, "n3")),
+            Ok(Registration::Updated)
+        );
+
+        // Gone at the vendor since: added again; an add that then says "exists" is looked up
+        // once more before another account is blamed.
+        let mut op: Op<Registration> = Op::new("yealink", register(api(), &known));
+        let _ = send(op.start(NOW, NONCE));
+        let add = send(op.on_reply(ok(r#"{"total":0,"data":[]}"#), NOW, "n2"));
+        assert!(add.url.ends_with("/device/add"));
+        assert_eq!(
+            done(op.on_reply(ok("null"), NOW, "n3")),
+            Ok(Registration::Created)
+        );
+        let mut op: Op<Registration> = Op::new("yealink", register(api(), &known));
+        let _ = send(op.start(NOW, NONCE));
+        let _ = send(op.on_reply(ok(r#"{"data":[]}"#), NOW, "n2"));
+        let relist = send(op.on_reply(err("device.mac.existed"), NOW, "n3"));
+        assert!(relist.url.ends_with("/device/list"));
+        let r = done(op.on_reply(ok(r#"{"data":[]}"#), NOW, "n4"));
+        assert!(
+            matches!(r, Err(RpsError::OwnedByAnotherAccount(_))),
+            "{r:?}"
         );
     }
 
