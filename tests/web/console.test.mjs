@@ -781,11 +781,14 @@ test("RPS: an ALE phone is added for redirection only; its account shows where A
   assert.match(await page.textContent("dialog #created-note"), /provisioning_url/);
   await page.click("dialog button:text('Done')");
   assert.equal((await adminGet("/phones/00809f000042")).vendor, "ale");
-  // Its dialog offers no config actions.
+  // Nothing to bind in the list; its dialog offers no config actions.
+  assert.match(await page.textContent(".vrow[data-mac='00809f000042']"), /redirected only/);
+  assert.equal(await page.locator(".vrow[data-mac='00809f000042'] button.bind").count(), 0);
   await page.click("text=00:80:9f:00:00:42");
   await page.waitForSelector("dialog #ale-note:not([hidden])");
   assert.equal(await page.locator("dialog button:text('Re-provision')").count(), 0);
   assert.equal(await page.locator("dialog button:text('New provisioning URL')").count(), 0);
+  await shot("phone-ale");
   await page.keyboard.press("Escape");
 
   // The site has an ALE phone now: the warning; an [ale] account without provisioning_url is

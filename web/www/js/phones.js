@@ -19,7 +19,7 @@ const STATS_EVERY = 60_000; // ms between two refreshes of the overviews while v
 const VENDORS = ["yealink", "snom", "fanvil", "grandstream", "htek", "ale"];
 /** ALE phones are only redirected (RPS) to the server their account names: none of these apply. */
 const CONFIG_FIELDS = ["user_extension", "template", "blf_keys", "http_user", "http_password"];
-const ALE_NOTE = "Alcatel-Lucent Enterprise phones are not configured here: the site's [ale] RPS account sends them to its provisioning_url. Only the MAC, model and serial number are kept.";
+const ALE_NOTE = "Alcatel-Lucent Enterprise phones are not configured here: the site's [ale] RPS account sends them to its provisioning_url. Only the MAC, model, serial number and RPS pin are kept.";
 const FOUND = [["admin", "added here"], ["edge", "edge"], ["pnp", "PnP"], ["tftp", "TFTP"], ["http", "HTTP"]];
 const foundLabel = Object.fromEntries(FOUND);
 
@@ -231,7 +231,7 @@ function row(p, i) {
     h("span", { role: "cell", class: "c-sel" }, h("input", { type: "checkbox", checked: ctx.selected.has(p.mac), dataset: { mac: p.mac }, "aria-label": `Select ${p.mac}` })),
     h("span", { role: "cell" }, h("button", { type: "button", class: "link mono", onclick: () => edit(p) }, macText(p.mac))),
     // A cell too narrow for its text ends in "…"; the whole text is its tooltip.
-    h("span", { role: "cell", title: p.extension ? `${p.extension} ${p.display_name ?? ""}` : null }, p.extension ? `${p.extension} ${p.display_name ?? ""}` : h("button", { type: "button", class: "bind", onclick: () => edit(p) }, "Bind…")),
+    h("span", { role: "cell", title: p.extension ? `${p.extension} ${p.display_name ?? ""}` : null }, p.extension ? `${p.extension} ${p.display_name ?? ""}` : p.vendor === "ale" ? h("span", { class: "hint", title: "ALE phones are only redirected, not configured here" }, "redirected only") : h("button", { type: "button", class: "bind", onclick: () => edit(p) }, "Bind…")),
     h("span", { role: "cell", title: `${p.vendor} ${p.model || ""}` }, `${p.vendor} ${p.model || ""}`),
     h("span", { role: "cell", class: "mono", title: p.firmware ?? null }, p.firmware ?? "–"),
     h("span", { role: "cell", class: "mono" }, p.ip ? h("a", { href: `http://${p.ip}/`, target: "_blank", rel: "noopener noreferrer", title: "The phone's own web interface" }, p.ip) : "–"),
@@ -245,7 +245,7 @@ function row(p, i) {
 
 function badge(p) {
   const s = p.credential_strength;
-  if (!s) return h("span", { class: "badge none" }, "no user");
+  if (!s) return h("span", { class: "badge none" }, p.vendor === "ale" ? "n/a" : "no user");
   const why = p.credential_findings.length ? p.credential_findings.join("; ") : "no findings";
   return h("span", { class: `badge ${s}`, title: why, tabindex: "0", "aria-label": `${s}: ${why}` }, s);
 }
@@ -324,7 +324,7 @@ async function edit(p) {
       h("dt", {}, "Last seen"), h("dd", {}, `${when(full.last_seen_at)}${full.ip ? ` from ${full.ip}` : ""}`),
       h("dt", {}, "Last file"), h("dd", { class: "mono" }, full.last_file ?? "–"),
       h("dt", {}, "User-Agent"), h("dd", { class: "mono" }, full.user_agent ?? "–"),
-      h("dt", {}, "Provisioning window"), h("dd", {}, full.window_open ? `open${full.window_closes_at ? ` until ${when(full.window_closes_at)}` : ""}` : "closed (first fetch done or expired)")),
+      configured && h("dt", {}, "Provisioning window"), configured && h("dd", {}, full.window_open ? `open${full.window_closes_at ? ` until ${when(full.window_closes_at)}` : ""}` : "closed (first fetch done or expired)")),
     h("div", { class: "actions" },
       configured && h("button", { type: "button", onclick: () => act("reprovision", [full.mac]) }, "Re-provision"),
       configured && h("button", { type: "button", onclick: () => act("reboot", [full.mac]) }, "Reboot"),
