@@ -37,7 +37,12 @@ fn own_secrets(a: &RpsAccount) -> Vec<&'static str> {
 
 const STATUSES: [u16; 10] = [200, 201, 204, 400, 401, 403, 404, 429, 500, 302];
 
-fn drive<T: OpResult + std::fmt::Debug>(mut op: Op<T>, replies: &[HttpReply], secrets: &[&str]) {
+/// Drives `op` on `replies`; returns what it established for later ops (a GDMS session).
+fn drive<T: OpResult + std::fmt::Debug>(
+    mut op: Op<T>,
+    replies: &[HttpReply],
+    secrets: &[&str],
+) -> Option<engine::rps::Session> {
     let mut step = op.start(1_700_000_000_000, "n0");
     let mut i = 0;
     loop {
@@ -62,7 +67,7 @@ fn drive<T: OpResult + std::fmt::Debug>(mut op: Op<T>, replies: &[HttpReply], se
                         assert!(!shown.contains(s), "error shows a secret: {shown}");
                     }
                 }
-                return;
+                return op.session();
             }
         }
     }
@@ -104,10 +109,18 @@ fuzz_target!(|data: &[u8]| {
     let mut phone = RpsPhone::new(mac, "https://edge.example.net/p/0123456789abcdef0123456789abcdef/");
     phone.serial = engine::rps::SerialNumber::parse("SN12345678").ok();
     let spec = ServerSpec::new("site", "https://edge.example.net/s/0123456789abcdef0123456789abcdef/");
-    for a in &accounts {
+    for a in &mut accounts {
         let own = own_secrets(a);
         drive(a.ensure_server(&spec), &replies, &own);
-        drive(a.register(&phone), &replies, &own);
+        let session = drive(a.register(&phone), &replies, &own);
+        // Later ops start from what the first established (GDMS: its token).
+        if let Some(s) = session {
+            let shown = format!("{s:?}");
+            for x in &own {
+                assert!(!shown.contains(x), "a session shows a secret: {shown}");
+            }
+            a.resume(s);
+        }
         let mut known = phone.clone();
         known.known = true;
         drive(a.register(&known), &replies, &own);

@@ -270,6 +270,37 @@ for (const v of VENDORS) {
   });
 }
 
+test("Grandstream: a run of many phones asks for one token and looks the organisation up once", async () => {
+  const site = await seedSite(db, { id: "rps-gs-run" });
+  const creds = { username: "gs-run", password: "gs-Run-pass-7", clientId: "4712", clientSecret: "gs-run-secret-Q", orgId: "31", siteId: "32" };
+  allSecrets.push(creds.password, creds.clientSecret);
+  const macs = [1, 2, 3, 4, 5].map((i) => `000b8233000${i}`);
+  const serial = (m) => `GS${m.slice(-8).toUpperCase()}`;
+  const s = await startStandin("grandstream", { ...creds, serials: Object.fromEntries(macs.map((m) => [m, serial(m)])) });
+  try {
+    for (const mac of macs) {
+      const r = await api("POST", `/sites/${site}/phones`, { mac, serial_number: serial(mac) });
+      assert.equal(r.status, 201, JSON.stringify(r.body));
+    }
+    // The account arrives last and queues all five; its request's waitUntil (or the work call)
+    // registers them in one run.
+    const r = await api("PUT", `/sites/${site}/rps/accounts`, {
+      ini: `[grandstream]\nusername = ${creds.username}\npassword = ${creds.password}\napi_id = ${creds.clientId}\napi_secret = ${creds.clientSecret}\nsite_id = ${creds.siteId}\nbase_url = ${s.url}\n`,
+    });
+    assert.equal(r.status, 200, JSON.stringify(r.body));
+    for (const mac of macs) await until(site, mac, ["registered"]);
+    for (const mac of macs) assert.equal(s.devices.get(mac)?.serial, serial(mac), mac);
+    assert.ok(s.requests.every((q) => q.verdict === "ok"), JSON.stringify(s.requests.filter((q) => q.verdict !== "ok")));
+    const count = (p) => s.requests.filter((q) => q.path.endsWith(p)).length;
+    assert.equal(count("/device/add"), 5);
+    // One run normally; a run may end early (its time or budget), and each run starts afresh.
+    assert.ok(count("/oauth/token") <= 2, `${count("/oauth/token")} token requests for 5 phones`);
+    assert.equal(count("/org/list"), count("/oauth/token"), "the organisation looked up once per token");
+  } finally {
+    s.close();
+  }
+});
+
 test("ALE: kept only to be redirected, to the provisioning server its account names", async () => {
   const site = await seedSite(db, { id: "rps-ale" });
   await api("POST", `/sites/${site}/users`, { extension: "420", sip_password: "Vq9-kL2m-Zt7x-Pw4s" });

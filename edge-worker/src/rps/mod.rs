@@ -175,6 +175,23 @@ struct Opened {
     paused_until: u64,
 }
 
+impl Opened {
+    /// Drives the op `make` builds from the account; what it established (a GDMS token)
+    /// serves the run's later ops of the account.
+    async fn run<T: OpResult>(
+        &mut self,
+        make: impl FnOnce(&RpsAccount) -> Op<T>,
+        budget: &mut u32,
+    ) -> std::result::Result<T, Stop> {
+        let mut op = make(&self.account);
+        let r = drive(&mut op, budget).await;
+        if let Some(s) = op.session() {
+            self.account.resume(s);
+        }
+        r
+    }
+}
+
 /// How a row's attempt ended.
 enum Outcome {
     Done(&'static str),
@@ -526,7 +543,8 @@ async fn attempt(
         return Ok(failed_input("invalid_mac", "the stored MAC does not parse"));
     };
     let result = match row.op.as_str() {
-        "remove" => drive(opened.account.remove(mac), budget)
+        "remove" => opened
+            .run(|a| a.remove(mac), budget)
             .await
             .map(|r| match r {
                 engine::rps::Removal::Removed => "removed",
@@ -566,7 +584,7 @@ async fn attempt(
                     Ok(s) => s,
                     Err(e) => return Ok(Outcome::Failed(Failed::Vendor(e))),
                 };
-                match drive(opened.account.ensure_server(&spec), budget).await {
+                match opened.run(|a| a.ensure_server(&spec), budget).await {
                     Ok(s) => {
                         opened.server_id = s.id.clone();
                         db.prepare("UPDATE rps_accounts SET server_id = ?3 WHERE site_id = ?1 AND vendor = ?2")
@@ -579,7 +597,8 @@ async fn attempt(
             }
             p.server_id = opened.server_id.clone();
             p.known = row.known > 0.0;
-            drive(opened.account.register(&p), budget)
+            opened
+                .run(|a| a.register(&p), budget)
                 .await
                 .map(|r| match r {
                     engine::rps::Registration::Created => "created",
@@ -627,7 +646,7 @@ fn outcome_of(stop: Stop) -> Outcome {
 
 /// Runs an op to its end, sending each request it asks for.
 pub(crate) async fn drive<T: OpResult>(
-    mut op: Op<T>,
+    op: &mut Op<T>,
     budget: &mut u32,
 ) -> std::result::Result<T, Stop> {
     let mut step = op.start(

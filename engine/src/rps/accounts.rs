@@ -202,6 +202,9 @@ pub struct GdmsAccount {
     /// Send the MAC as `AA:BB:CC:DD:EE:FF` instead of `AABBCCDDEEFF`.
     // unsure: GDMS's MAC spelling; upper-case hex without separators is the default.
     pub mac_colons: bool,
+    /// A token and organisation from an earlier op ([`RpsAccount::resume`]); not part of
+    /// the account's INI.
+    pub session: Option<super::Session>,
 }
 
 /// A Fanvil FDPS account.
@@ -567,6 +570,7 @@ fn build(sec: &Section, notices: &mut Vec<Notice>) -> Result<RpsAccount, Error> 
                 org_id: sec.get("org_id").map(str::to_owned),
                 base_url,
                 mac_colons: false,
+                session: None,
             })
         }
         "fanvil" => {

@@ -10,7 +10,7 @@ use serde_json::{json, Value};
 use super::{
     form_encode, json, json_items, json_text, lower, pct, sanitize, sha256_hex, status_error,
     to_json, unexpected, Cx, Detail, GdmsAccount, HttpReply, HttpRequest, Machine, Next, Outcome,
-    PhoneStatus, Registration, RpsError, RpsPhone, ServerRef,
+    PhoneStatus, Registration, RpsError, RpsPhone, ServerRef, Session,
 };
 use crate::secret::Secret;
 
@@ -53,26 +53,49 @@ enum State {
     Detail { after_exists: Option<Detail> },
 }
 
+/// A token is not reused in its last minute.
+const TOKEN_MARGIN_MS: u64 = 60_000;
+/// The token's lifetime when the reply gives none (RPS.md: about an hour).
+const TOKEN_DEFAULT_SECS: u64 = 3_600;
+
 /// One GDMS operation.
 pub(crate) struct Flow {
     acct: GdmsAccount,
     goal: Goal,
     mac: Option<crate::mac::Mac>,
     token: Option<Secret<String>>,
+    /// When `token` stops being valid (Unix ms).
+    token_expires_ms: u64,
+    /// `token` came from an earlier op's session: refused, it is fetched once more.
+    reused: bool,
     org: Option<String>,
     state: State,
 }
 
 impl Flow {
     fn new(acct: &GdmsAccount, goal: Goal, mac: Option<crate::mac::Mac>) -> Self {
+        let session = acct.session.as_ref();
         Self {
             acct: acct.clone(),
             goal,
             mac,
-            token: None,
-            org: acct.org_id.clone(),
+            token: session.map(|s| s.token.clone()),
+            token_expires_ms: session.map_or(0, |s| s.expires_at_ms),
+            reused: session.is_some(),
+            org: acct
+                .org_id
+                .clone()
+                .or_else(|| session.and_then(|s| s.org.clone())),
             state: State::Token,
         }
+    }
+
+    /// Asks for a new token (the first, or instead of a refused or expiring one).
+    fn fetch_token(&mut self) -> Next {
+        self.token = None;
+        self.reused = false;
+        self.state = State::Token;
+        Next::Send(self.token_request())
     }
 
     pub(crate) fn ensure_site(acct: &GdmsAccount) -> Self {
@@ -288,10 +311,18 @@ fn is_absent(f: &Fail) -> bool {
     m.contains("not exist") || m.contains("not found") || m.contains("no device")
 }
 
-/// Reads the token reply: `access_token` at the top or under `data`; OAuth errors
-/// (`error`, `error_description`) are bad credentials.
-fn read_token(reply: &HttpReply, secrets: &[String]) -> Result<String, RpsError> {
+/// Reads the token reply: `access_token` (and `expires_in`, seconds) at the top or under
+/// `data`; OAuth errors (`error`, `error_description`) are bad credentials.
+fn read_token(reply: &HttpReply, secrets: &[String]) -> Result<(String, u64), RpsError> {
     let v = json(&reply.body);
+    let ttl = v
+        .as_ref()
+        .and_then(|v| {
+            v.get("expires_in")
+                .or_else(|| v.get("data").and_then(|d| d.get("expires_in")))
+        })
+        .and_then(|e| e.as_u64().or_else(|| e.as_str()?.parse().ok()))
+        .unwrap_or(TOKEN_DEFAULT_SECS);
     let token = v.as_ref().and_then(|v| {
         v.get("access_token")
             .or_else(|| v.get("data").and_then(|d| d.get("access_token")))
@@ -308,7 +339,7 @@ fn read_token(reply: &HttpReply, secrets: &[String]) -> Result<String, RpsError>
         secrets.push(r.to_owned());
     }
     match token {
-        Some(t) if (200..300).contains(&reply.status) => return Ok(t),
+        Some(t) if (200..300).contains(&reply.status) => return Ok((t, ttl)),
         // A token in a failed reply is still never shown.
         Some(t) => secrets.push(t),
         None => {}
@@ -339,17 +370,34 @@ fn read_token(reply: &HttpReply, secrets: &[String]) -> Result<String, RpsError>
 }
 
 impl Machine for Flow {
-    fn start(&mut self, _cx: &Cx<'_>) -> Next {
-        self.state = State::Token;
-        Next::Send(self.token_request())
+    fn start(&mut self, cx: &Cx<'_>) -> Next {
+        if self.token.is_some() && cx.now_ms.saturating_add(TOKEN_MARGIN_MS) < self.token_expires_ms
+        {
+            return self.proceed(cx);
+        }
+        self.fetch_token()
+    }
+
+    fn session(&self) -> Option<Session> {
+        Some(Session {
+            token: self.token.clone()?,
+            org: self.org.clone(),
+            expires_at_ms: self.token_expires_ms,
+        })
     }
 
     fn on_reply(&mut self, reply: &HttpReply, cx: &Cx<'_>) -> Next {
         let secrets = self.secrets();
+        // RPS.md: 401/403 for a bad token. A reused one may have been revoked or expired
+        // early: fetched once more, then the goal's calls start again.
+        if self.reused && matches!(reply.status, 401 | 403) && !matches!(self.state, State::Token) {
+            return self.fetch_token();
+        }
         match std::mem::replace(&mut self.state, State::Token) {
             State::Token => match read_token(reply, &secrets) {
-                Ok(t) => {
+                Ok((t, ttl)) => {
                     self.token = Some(Secret::new(t));
+                    self.token_expires_ms = cx.now_ms.saturating_add(ttl.saturating_mul(1000));
                     self.proceed(cx)
                 }
                 Err(e) => Next::Done(Err(e)),
@@ -464,7 +512,7 @@ impl Machine for Flow {
 #[cfg(test)]
 mod tests {
     use super::super::test_steps::{done, send};
-    use super::super::{Op, SerialNumber};
+    use super::super::{Op, RpsAccount, SerialNumber};
     use super::*;
     use crate::mac::Mac;
     use crate::rps::PasswordForm;
@@ -486,6 +534,7 @@ mod tests {
             org_id: org.map(str::to_owned),
             base_url: "https://www.gdms.cloud/oapi".into(),
             mac_colons: false,
+            session: None,
         }
     }
 
@@ -570,6 +619,73 @@ mod tests {
             done(op.on_reply(ok("null"), NOW, "n3")),
             Ok(Registration::Created)
         );
+    }
+
+    #[test]
+    fn a_session_saves_the_token_and_org_until_it_expires_or_is_refused() {
+        // The first op looks up the token and the organisation...
+        let mut first: Op<Registration> =
+            Op::new(V, Flow::register(&acct(None), &phone()).unwrap());
+        assert!(first.session().is_none(), "nothing before a token");
+        let _ = send(first.start(NOW, "n1"));
+        let orgs = send(first.on_reply(token(), NOW, "n2"));
+        assert!(orgs.url.contains("/org/list"));
+        let sites = send(first.on_reply(ok(r#"[{"id":11}]"#), NOW, "n3"));
+        let _add = send(first.on_reply(ok(r#"[{"id":678}]"#), NOW, "n4"));
+        assert_eq!(
+            done(first.on_reply(ok("null"), NOW, "n5")),
+            Ok(Registration::Created)
+        );
+        assert!(sites.url.contains("orgId=11"));
+        let session = first.session().expect("a session");
+        assert!(!format!("{session:?}").contains("at-0001-secret"));
+        let mut account = RpsAccount::Grandstream(acct(None));
+        account.resume(session.clone());
+        assert!(!format!("{account:?}").contains("at-0001-secret"));
+
+        // ... the next goes straight to its call, with that token and organisation.
+        let mut next = account.register(&phone());
+        let add = send(next.start(NOW + 1_000, "n1"));
+        assert!(
+            add.url.contains("/device/add?access_token=at-0001-secret&"),
+            "{}",
+            add.url
+        );
+        assert!(String::from_utf8(add.body.clone())
+            .unwrap()
+            .contains(r#""orgId":11"#));
+        assert_eq!(
+            done(next.on_reply(ok("null"), NOW + 1_000, "n2")),
+            Ok(Registration::Created)
+        );
+
+        // Refused mid-op (revoked, expired early): one new token, then the call again.
+        let mut op = account.register(&phone());
+        let _ = send(op.start(NOW + 2_000, "n1"));
+        let t = send(op.on_reply(
+            HttpReply::new(401, r#"{"retCode":40001,"msg":"invalid token"}"#),
+            NOW + 2_000,
+            "n2",
+        ));
+        assert!(t.url.ends_with("/oauth/token"));
+        let add = send(op.on_reply(token(), NOW + 2_000, "n3"));
+        assert!(add.url.contains("/device/add?"));
+        // A fresh token refused too: bad credentials, no loop.
+        let r = done(op.on_reply(
+            HttpReply::new(401, r#"{"retCode":40001,"msg":"invalid token"}"#),
+            NOW + 2_000,
+            "n4",
+        ));
+        assert!(matches!(r, Err(RpsError::BadCredentials(_))), "{r:?}");
+
+        // In its last minute (3,599 s from the token reply) a session is not used.
+        let mut late = account.register(&phone());
+        let t = send(late.start(NOW + 3_540_000, "n1"));
+        assert!(t.url.ends_with("/oauth/token"), "{}", t.url);
+        let mut early = account.register(&phone());
+        assert!(send(early.start(NOW + 3_530_000, "n1"))
+            .url
+            .contains("/device/add?"));
     }
 
     #[test]

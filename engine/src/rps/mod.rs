@@ -704,6 +704,28 @@ enum Next {
 trait Machine: Send {
     fn start(&mut self, cx: &Cx<'_>) -> Next;
     fn on_reply(&mut self, reply: &HttpReply, cx: &Cx<'_>) -> Next;
+    /// What a later op of the same account may reuse.
+    fn session(&self) -> Option<Session> {
+        None
+    }
+}
+
+/// What an op established that later ops of the same account may reuse: a GDMS access
+/// token (until shortly before it expires) and organisation, so a run registering many
+/// phones asks for one token instead of one per phone. Opaque; `Debug` shows no secret.
+#[derive(Clone)]
+pub struct Session {
+    pub(crate) token: Secret<String>,
+    pub(crate) org: Option<String>,
+    pub(crate) expires_at_ms: u64,
+}
+
+impl fmt::Debug for Session {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Session")
+            .field("expires_at_ms", &self.expires_at_ms)
+            .finish_non_exhaustive()
+    }
 }
 
 /// A machine that ends at once, without a request.
@@ -779,6 +801,12 @@ impl<T: OpResult> Op<T> {
         }
         let next = self.machine.start(&Cx { now_ms, nonce });
         self.advance(next)
+    }
+
+    /// What this op established that later ops of the same account may reuse (see
+    /// [`RpsAccount::resume`]); `None` for vendors without sessions.
+    pub fn session(&self) -> Option<Session> {
+        self.machine.session()
     }
 
     /// Feeds the reply to the last request; returns the next request or the result.
@@ -877,6 +905,15 @@ impl RpsAccount {
                 )
             }),
             _ => Ok(own),
+        }
+    }
+
+    /// Lets this account's later ops start from `session` (an earlier op's
+    /// [`Op::session`]): GDMS then asks for no new token while it is valid, and asks once
+    /// more if the vendor refuses it mid-op. Other vendors keep no session.
+    pub fn resume(&mut self, session: Session) {
+        if let Self::Grandstream(a) = self {
+            a.session = Some(session);
         }
     }
 
