@@ -830,7 +830,10 @@ mod tests {
         // compiles, and nothing is answered for it, whatever it asks.
         let mut inv = inventory();
         inv.phones.push(
-            serde_json::from_str(r#"{"mac": "00809f000042", "vendor": "ale", "model": "ALE-H3P"}"#)
+            // Bound to a user, as if behind the edge's back: still nothing.
+            serde_json::from_str(
+                r#"{"mac": "00809f000042", "vendor": "ale", "model": "ALE-H3P", "user_extension": "201"}"#,
+            )
                 .unwrap(),
         );
         let site = Site::new(inv).unwrap();

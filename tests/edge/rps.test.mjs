@@ -331,12 +331,30 @@ test("ALE: kept only to be redirected, to the provisioning server its account na
     const warn = o.body.warnings.find((w) => w.vendor === "ale");
     assert.equal(warn.phones, 1);
     assert.match(warn.message, /account you do not control/);
-    // The phone is never served here.
+    // The phone is never served here, even with a user bound behind the API's back.
     const id = (await db.prepare("SELECT id FROM phones WHERE mac = ?1").bind(mac).first()).id;
+    await db.prepare("UPDATE phones SET user_id = (SELECT id FROM users WHERE site_id = ?1 AND extension = '420') WHERE mac = ?2").bind(site, mac).run();
     for (const file of [`config.${mac}.xml`, `${mac}.cfg`, ""]) {
       const res = await mf.dispatchFetch(`${ORIGIN}/p/${steadyToken(id, 0)}/${file}`, { headers: { "User-Agent": "ALE H3P" } });
       assert.equal(res.status, 404, file);
     }
+    await db.prepare("UPDATE phones SET user_id = NULL WHERE mac = ?1").bind(mac).run();
+    // Nor bound by a star code on site, nor re-provisioned or rebooted.
+    const { relay_token } = (await api("POST", `/sites/${site}/relay-token`)).body;
+    const bound = await mf.dispatchFetch(`${ORIGIN}/relay/v1/bind`, {
+      method: "POST", headers: { Authorization: `Bearer ${relay_token}`, "Content-Type": "application/json" },
+      body: JSON.stringify({ mac, extension: "420" }),
+    });
+    assert.equal(bound.status, 400);
+    assert.match(await bound.text(), /not configured here/);
+    assert.equal((await db.prepare("SELECT user_id FROM phones WHERE mac = ?1").bind(mac).first()).user_id, null);
+    r = await api("POST", `/sites/${site}/actions`, { action: "reboot", macs: [mac] });
+    assert.equal(r.status, 400);
+    assert.match(r.body.error, /not configured here/);
+    r = await api("POST", `/sites/${site}/actions`, { action: "reprovision", all: true });
+    assert.equal(r.status, 400, JSON.stringify(r.body));
+    assert.equal(r.body.field, "all");
+    assert.equal((await db.prepare("SELECT COUNT(*) AS n FROM relay_actions WHERE site_id = ?1").bind(site).first()).n, 0);
 
     // An account without provisioning_url: said when pasted; the registration fails for a person
     // to fix, before any call.
@@ -367,8 +385,9 @@ test("ALE: kept only to be redirected, to the provisioning server its account na
     assert.ok(!o.body.warnings.some((w) => w.vendor === "ale"));
     st = await until(site, mac, ["registered"]);
     const sentBefore = s.requests.length;
+    // Registered now: the dry-run's first request is the lookup, on ALE's host.
     r = await api("POST", `/sites/${site}/phones/${mac}/rps`, { action: "register", dry_run: true });
-    assert.ok(r.body.request.url.startsWith(s.origin), JSON.stringify(r.body));
+    assert.equal(r.body.request.url, `${s.origin}/api/open/v1/device/list`, JSON.stringify(r.body));
     await sleep(300);
     assert.equal(s.requests.length, sentBefore, "a dry-run sends nothing");
     assert.equal(st.row.result, "created");
@@ -379,10 +398,12 @@ test("ALE: kept only to be redirected, to the provisioning server its account na
     assert.ok(sent.includes(target), sent);
     assert.ok(!sent.includes(ORIGIN) && !sent.includes(steadyToken(id, 0)), sent);
     assert.ok(s.requests.every((q) => q.verdict === "ok"), JSON.stringify(s.requests.filter((q) => q.verdict !== "ok")));
-    // Idempotent repeat.
+    // Idempotent repeat: looked up and edited.
+    const repeatFrom = s.requests.length;
     r = await api("POST", `/sites/${site}/phones/${mac}/rps`, { action: "register" });
     st = await until(site, mac, ["registered"]);
     assert.equal(st.row.result, "updated");
+    assert.deepEqual(s.requests.slice(repeatFrom).map((q) => q.path), ["/api/open/v1/device/list", "/api/open/v1/device/edit"]);
     assert.equal([...s.devices.keys()].filter((m) => m === mac).length, 1);
     // Owned by another account: failed, not retried.
     r = await api("POST", `/sites/${site}/phones`, { mac: owned });
@@ -392,6 +413,19 @@ test("ALE: kept only to be redirected, to the provisioning server its account na
     // The phones view shows the ALE phone and its state.
     const list = (await api("GET", `/sites/${site}/phones`)).body;
     assert.equal(list.find((p) => p.mac === mac).rps.state, "registered");
+    // Removed at ALE while kept here: no longer known, so registering it again is one add.
+    const known = async () => (await db.prepare("SELECT known FROM rps_outbox WHERE mac = ?1").bind(mac).first()).known;
+    assert.equal(await known(), 1);
+    r = await api("POST", `/sites/${site}/phones/${mac}/rps`, { action: "remove" });
+    assert.equal(r.status, 202, JSON.stringify(r.body));
+    await until(site, mac, ["removed"]);
+    assert.ok(!s.devices.has(mac));
+    assert.equal(await known(), 0);
+    const again = s.requests.length;
+    r = await api("POST", `/sites/${site}/phones/${mac}/rps`, { action: "register" });
+    st = await until(site, mac, ["registered"]);
+    assert.deepEqual(s.requests.slice(again).map((q) => q.path), ["/api/open/v1/device/add"]);
+    assert.equal(await known(), 1);
     // Removal.
     assert.equal((await api("DELETE", `/sites/${site}/phones/${mac}`)).status, 204);
     const end = Date.now() + 15000;

@@ -87,7 +87,15 @@ async fn queue(ctx: &Ctx<'_>, site: &str, body: Option<&str>) -> ApiResult<Respo
     struct PhoneId {
         id: String,
         mac: String,
+        vendor: String,
     }
+    // ALE phones are only redirected: nothing to re-provision or reboot.
+    let redirect_only = |p: &PhoneId| {
+        p.vendor
+            .parse::<engine::Vendor>()
+            .ok()
+            .and_then(|v| v.redirect_only())
+    };
     let phones: Vec<PhoneId> = match (&n.macs, n.all) {
         (Some(_), true) => {
             return Err(ApiError::bad("macs", "give either macs or all, not both"));
@@ -101,13 +109,20 @@ async fn queue(ctx: &Ctx<'_>, site: &str, body: Option<&str>) -> ApiResult<Respo
         (None, true) => {
             let all: Vec<PhoneId> = ctx
                 .db
-                .prepare("SELECT id, mac FROM phones WHERE site_id = ?1 ORDER BY mac")
+                .prepare("SELECT id, mac, vendor FROM phones WHERE site_id = ?1 ORDER BY mac")
                 .bind(&[site.into()])?
                 .all()
                 .await?
                 .results()?;
+            let all: Vec<PhoneId> = all
+                .into_iter()
+                .filter(|p| redirect_only(p).is_none())
+                .collect();
             if all.is_empty() {
-                return Err(ApiError::bad("all", "the site has no phones"));
+                return Err(ApiError::bad(
+                    "all",
+                    "the site has no phones configured here",
+                ));
             }
             all
         }
@@ -127,7 +142,7 @@ async fn queue(ctx: &Ctx<'_>, site: &str, body: Option<&str>) -> ApiResult<Respo
             let found: Vec<PhoneId> = ctx
                 .db
                 .prepare(
-                    "SELECT id, mac FROM phones WHERE site_id = ?1 \
+                    "SELECT id, mac, vendor FROM phones WHERE site_id = ?1 \
                      AND mac IN (SELECT value FROM json_each(?2)) ORDER BY mac",
                 )
                 .bind(&[site.into(), list.into()])?
@@ -140,6 +155,9 @@ async fn queue(ctx: &Ctx<'_>, site: &str, body: Option<&str>) -> ApiResult<Respo
                     "macs",
                     format!("{missing} is not a phone of this site"),
                 ));
+            }
+            if let Some((p, why)) = found.iter().find_map(|p| Some((p, redirect_only(p)?))) {
+                return Err(ApiError::bad("macs", format!("{}: {why}", p.mac)));
             }
             found
         }

@@ -109,8 +109,7 @@ async fn resolve(ctx: &Ctx<'_>, site: &str, f: &Fields) -> ApiResult<Resolved> {
             ApiError::bad("vendor", "the MAC's maker is not known; give the vendor")
         })?,
     };
-    if !vendor.is_provisioned() {
-        // ALE: kept only to be redirected (RPS) to the provisioning server its account names.
+    if let Some(why) = vendor.redirect_only() {
         let configured = [
             ("user_extension", f.user_extension.is_some()),
             ("template", f.template.is_some()),
@@ -123,9 +122,7 @@ async fn resolve(ctx: &Ctx<'_>, site: &str, f: &Fields) -> ApiResult<Resolved> {
         if let Some((field, _)) = configured.iter().find(|(_, set)| *set) {
             return Err(ApiError::bad(
                 field,
-                "Alcatel-Lucent Enterprise phones are not configured here, only redirected (RPS) to the \
-                 provisioning server named in the site's [ale] account: give no user, template, BLF keys \
-                 or HTTP credentials",
+                format!("{why}: give no user, template, BLF keys or HTTP credentials"),
             ));
         }
     }
@@ -440,6 +437,7 @@ async fn get(ctx: &Ctx<'_>, site: &str, mac: &str) -> ApiResult<Response> {
             "http_user": p.http_user,
             "rps_pin": p.rps_pin,
             "rps_ing": engine::rps::SerialNumber::parse(&p.serial_number).ok().as_ref().and_then(engine::rps::rps_ing),
+            "redirect_only": p.vendor.parse::<engine::Vendor>().ok().and_then(engine::Vendor::redirect_only),
             "assigned_at": p.assigned_at,
             "first_fetch_at": p.first_fetch_at,
             "window_open": window_open,
@@ -689,6 +687,8 @@ struct PhoneView {
     credential_strength: Option<engine::Strength>,
     credential_findings: Vec<String>,
     rps: RpsBrief,
+    /// Why nothing configures this phone here (ALE: only redirected), or `null`.
+    redirect_only: Option<&'static str>,
 }
 
 pub(crate) async fn list(ctx: &Ctx<'_>, site: &str) -> ApiResult<Response> {
@@ -759,6 +759,11 @@ pub(crate) async fn list(ctx: &Ctx<'_>, site: &str) -> ApiResult<Response> {
                 )
                 .collect();
             PhoneView {
+                redirect_only: r
+                    .vendor
+                    .parse::<engine::Vendor>()
+                    .ok()
+                    .and_then(engine::Vendor::redirect_only),
                 credential_strength: audits.iter().map(|a| a.strength).min(),
                 credential_findings: audits
                     .iter()

@@ -372,7 +372,8 @@ async fn find_phone(ctx: &Ctx<'_>, site: &str, mac: &str) -> ApiResult<PhoneRow>
     ctx.db
         .prepare(
             "SELECT id, mac, vendor, serial_number, rps_pin, token_generation, http_user, http_password, \
-             COALESCE((SELECT known FROM rps_outbox o WHERE o.mac = phones.mac), 0) AS known \
+             COALESCE((SELECT known FROM rps_outbox o WHERE o.mac = phones.mac \
+             AND o.site_id = phones.site_id AND o.vendor = phones.vendor), 0) AS known \
              FROM phones WHERE site_id = ?1 AND mac = ?2",
         )
         .bind(&[site.into(), mac.to_string().into()])?

@@ -24,10 +24,15 @@ pub(super) async fn bind(db: &D1Database, site: &str, now: u64, body: &str) -> A
         .first::<String>(Some("id"))
         .await?
         .ok_or_else(|| ApiError::bad("extension", "no user with this extension on the site"))?;
-    let phone = db
-        .prepare("SELECT id FROM phones WHERE site_id = ?1 AND mac = ?2")
+    #[derive(Deserialize)]
+    struct Phone {
+        id: String,
+        vendor: String,
+    }
+    let Phone { id: phone, vendor } = db
+        .prepare("SELECT id, vendor FROM phones WHERE site_id = ?1 AND mac = ?2")
         .bind(&[site.into(), mac.to_string().into()])?
-        .first::<String>(Some("id"))
+        .first::<Phone>(None)
         .await?
         .ok_or_else(|| {
             ApiError::bad(
@@ -35,6 +40,13 @@ pub(super) async fn bind(db: &D1Database, site: &str, now: u64, body: &str) -> A
                 "no phone with this MAC in the site: report it (POST /relay/v1/discovered) first",
             )
         })?;
+    if let Some(why) = vendor
+        .parse::<engine::Vendor>()
+        .ok()
+        .and_then(|v| v.redirect_only())
+    {
+        return Err(ApiError::bad("mac", why));
+    }
     // A new assignment: the window for the first fetch of secrets opens again.
     let update = db
         .prepare(

@@ -69,6 +69,8 @@ impl Wish {
 
 const UPSERT_TAIL: &str = "ON CONFLICT (mac) DO UPDATE SET site_id = excluded.site_id, \
      vendor = excluded.vendor, op = excluded.op, state = 'pending', result = NULL, \
+     known = CASE WHEN rps_outbox.site_id = excluded.site_id AND rps_outbox.vendor = excluded.vendor \
+     THEN rps_outbox.known ELSE 0 END, \
      origin = excluded.origin, seq = rps_outbox.seq + 1, attempts = 0, next_at = excluded.next_at, \
      error_kind = NULL, error = NULL, updated_at = excluded.updated_at";
 

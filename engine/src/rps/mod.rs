@@ -601,7 +601,9 @@ fn url_secrets(url: &str) -> Vec<String> {
     let mut v = vec![url.to_owned()];
     if let Some(u) = Url::parse(url) {
         let tail = u.path_query.trim_start_matches('/');
-        if !tail.is_empty() {
+        // Only a tail long enough to hold a token: a short path (`p/`, an ALE server's
+        // `dm/`) would blank every occurrence of those letters in what is shown.
+        if tail.len() >= 16 {
             v.push(tail.to_owned());
         }
     }

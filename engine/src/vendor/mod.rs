@@ -95,6 +95,16 @@ impl Vendor {
         self != Self::Ale
     }
 
+    /// Why nothing that configures a phone (a user, a template, BLF keys, HTTP
+    /// credentials, a re-provision or reboot) applies to the vendor's phones, or `None`
+    /// when it does. ALE phones are kept only to be redirected (RPS) elsewhere.
+    pub fn redirect_only(self) -> Option<&'static str> {
+        (!self.is_provisioned()).then_some(
+            "Alcatel-Lucent Enterprise phones are not configured here, only redirected (RPS) to the \
+             provisioning server named in the site's [ale] account",
+        )
+    }
+
     /// The syntax of the vendor's config files.
     pub fn config_syntax(self) -> Result<ConfigSyntax> {
         Ok(self.module()?.syntax())

@@ -231,7 +231,7 @@ function row(p, i) {
     h("span", { role: "cell", class: "c-sel" }, h("input", { type: "checkbox", checked: ctx.selected.has(p.mac), dataset: { mac: p.mac }, "aria-label": `Select ${p.mac}` })),
     h("span", { role: "cell" }, h("button", { type: "button", class: "link mono", onclick: () => edit(p) }, macText(p.mac))),
     // A cell too narrow for its text ends in "…"; the whole text is its tooltip.
-    h("span", { role: "cell", title: p.extension ? `${p.extension} ${p.display_name ?? ""}` : null }, p.extension ? `${p.extension} ${p.display_name ?? ""}` : p.vendor === "ale" ? h("span", { class: "hint", title: "ALE phones are only redirected, not configured here" }, "redirected only") : h("button", { type: "button", class: "bind", onclick: () => edit(p) }, "Bind…")),
+    h("span", { role: "cell", title: p.extension ? `${p.extension} ${p.display_name ?? ""}` : null }, p.extension ? `${p.extension} ${p.display_name ?? ""}` : p.redirect_only ? h("span", { class: "hint", title: p.redirect_only }, "redirected only") : h("button", { type: "button", class: "bind", onclick: () => edit(p) }, "Bind…")),
     h("span", { role: "cell", title: `${p.vendor} ${p.model || ""}` }, `${p.vendor} ${p.model || ""}`),
     h("span", { role: "cell", class: "mono", title: p.firmware ?? null }, p.firmware ?? "–"),
     h("span", { role: "cell", class: "mono" }, p.ip ? h("a", { href: `http://${p.ip}/`, target: "_blank", rel: "noopener noreferrer", title: "The phone's own web interface" }, p.ip) : "–"),
@@ -245,7 +245,7 @@ function row(p, i) {
 
 function badge(p) {
   const s = p.credential_strength;
-  if (!s) return h("span", { class: "badge none" }, p.vendor === "ale" ? "n/a" : "no user");
+  if (!s) return h("span", { class: "badge none" }, p.redirect_only ? "n/a" : "no user");
   const why = p.credential_findings.length ? p.credential_findings.join("; ") : "no findings";
   return h("span", { class: `badge ${s}`, title: why, tabindex: "0", "aria-label": `${s}: ${why}` }, s);
 }
@@ -310,13 +310,13 @@ async function edit(p) {
     aleNote.hidden = !on;
     for (const n of CONFIG_FIELDS) form.querySelector(`[data-field="${n}"]`).hidden = on;
   };
-  aleMode(full.vendor === "ale");
+  aleMode(!!full.redirect_only);
   if (isNew) form.vendor.addEventListener("change", () => {
     const sel = form.template, keep = sel.value;
     put(sel, tpl(form.vendor.value).map(([v, t]) => h("option", { value: v, selected: v === keep }, t)));
     aleMode(form.vendor.value === "ale");
   });
-  const configured = full.vendor !== "ale";
+  const configured = !full.redirect_only;
   const extra = p ? h("div", { class: "phone-actions" },
     h("h3", {}, "This phone"),
     h("dl", { class: "facts" },
@@ -338,7 +338,7 @@ async function edit(p) {
     ev.preventDefault();
     clearErrors(form);
     const v = values(form);
-    if ((isNew ? v.vendor : full.vendor) === "ale") for (const n of CONFIG_FIELDS) v[n] = "";
+    if (isNew ? v.vendor === "ale" : full.redirect_only) for (const n of CONFIG_FIELDS) v[n] = "";
     const body = {
       model: v.model, serial_number: v.serial_number, rps_pin: v.rps_pin.trim() || null,
       user_extension: v.user_extension || null, template: v.template || null,
