@@ -270,6 +270,49 @@ for (const v of VENDORS) {
   });
 }
 
+test("a phone moved to another site before its removal is worked: removed from the old account, registered under the new", async () => {
+  const [siteA, siteB] = [await seedSite(db, { id: "rps-move-a" }), await seedSite(db, { id: "rps-move-b" })];
+  const credsA = { accessKeyId: "yl-move-a", accessKeySecret: "yl-move-secret-A" };
+  const credsB = { accessKeyId: "yl-move-b", accessKeySecret: "yl-move-secret-B" };
+  allSecrets.push(credsA.accessKeySecret, credsB.accessKeySecret);
+  const [a, b] = [await startStandin("yealink", credsA), await startStandin("yealink", credsB)];
+  const ini = (s, c) => `[yealink]\naccesskey_id = ${c.accessKeyId}\naccesskey_secret = ${c.accessKeySecret}\nbase_url = ${s.url}\n`;
+  const mac = "001565770001";
+  try {
+    assert.equal((await api("PUT", `/sites/${siteA}/rps/accounts`, { ini: ini(a, credsA) })).status, 200);
+    assert.equal((await api("PUT", `/sites/${siteB}/rps/accounts`, { ini: ini(b, credsB) })).status, 200);
+    assert.equal((await api("POST", `/sites/${siteA}/phones`, { mac })).status, 201);
+    await until(siteA, mac, ["registered"]);
+    assert.ok(a.devices.has(mac));
+    // Site A's account is held (as by a rate limit), so its removal waits while the phone
+    // moves to site B.
+    await db.prepare("UPDATE rps_accounts SET paused_until = ?2 WHERE site_id = ?1").bind(siteA, Math.floor(Date.now() / 1000) + 3600).run();
+    assert.equal((await api("DELETE", `/sites/${siteA}/phones/${mac}`)).status, 204);
+    assert.equal((await api("POST", `/sites/${siteB}/phones`, { mac })).status, 201);
+    await until(siteB, mac, ["registered"]);
+    assert.ok(b.devices.has(mac));
+    const rows = (await db.prepare("SELECT site_id, op, state FROM rps_outbox WHERE mac = ?1 ORDER BY site_id").bind(mac).all()).results;
+    assert.deepEqual(rows.map((r) => [r.site_id, r.op, r.state]), [[siteA, "remove", "pending"], [siteB, "register", "done"]]);
+    // The hold is over (the removal was deferred to its end): the removal at site A's
+    // account is carried out too, and its row goes.
+    await db.prepare("UPDATE rps_accounts SET paused_until = 0 WHERE site_id = ?1").bind(siteA).run();
+    await db.prepare("UPDATE rps_outbox SET next_at = 0 WHERE site_id = ?1").bind(siteA).run();
+    const end = Date.now() + 15000;
+    while (a.devices.has(mac) && Date.now() < end) {
+      await api("POST", `/sites/${siteA}/rps/work`);
+      await sleep(250);
+    }
+    assert.ok(!a.devices.has(mac), "removed from the old site's account");
+    assert.ok(b.devices.has(mac), "still registered under the new one");
+    const left = (await db.prepare("SELECT site_id FROM rps_outbox WHERE mac = ?1").bind(mac).all()).results;
+    assert.deepEqual(left.map((r) => r.site_id), [siteB]);
+    assert.equal((await api("GET", `/sites/${siteB}/phones/${mac}/rps`)).body.state, "registered");
+  } finally {
+    a.close();
+    b.close();
+  }
+});
+
 test("Grandstream: a run of many phones asks for one token and looks the organisation up once", async () => {
   const site = await seedSite(db, { id: "rps-gs-run" });
   const creds = { username: "gs-run", password: "gs-Run-pass-7", clientId: "4712", clientSecret: "gs-run-secret-Q", orgId: "31", siteId: "32" };

@@ -547,7 +547,7 @@ async fn delete(ctx: &Ctx<'_>, site: &str, mac: &str) -> ApiResult<Response> {
     ctx.db
         .batch(vec![
             delete,
-            super::rps::htek_unmark(ctx, &p.mac)?,
+            super::rps::htek_unmark(ctx, site, &p.mac)?,
             rps::enqueue(
                 &ctx.db,
                 site,
@@ -597,7 +597,7 @@ async fn rotate(ctx: &Ctx<'_>, site: &str, mac: &str) -> ApiResult<Response> {
             update,
             audit(ctx, "rotate token", "phone", &p.id)?,
             // Htek's portal holds the old URL now.
-            super::rps::htek_unmark(ctx, &p.mac)?,
+            super::rps::htek_unmark(ctx, site, &p.mac)?,
             rps::enqueue(
                 &ctx.db,
                 site,
@@ -701,7 +701,7 @@ pub(crate) async fn list(ctx: &Ctx<'_>, site: &str) -> ApiResult<Response> {
              o.op AS rps_op, o.state AS rps_state, o.result AS rps_result, o.attempts AS rps_attempts, \
              o.next_at AS rps_next_at, o.last_attempt_at AS rps_last_attempt_at, \
              o.error_kind AS rps_error_kind, o.error AS rps_error \
-             FROM phones p LEFT JOIN users u ON u.id = p.user_id LEFT JOIN rps_outbox o ON o.mac = p.mac \
+             FROM phones p LEFT JOIN users u ON u.id = p.user_id LEFT JOIN rps_outbox o ON o.mac = p.mac AND o.site_id = p.site_id AND o.vendor = p.vendor \
              WHERE p.site_id = ?1 ORDER BY p.mac",
         )
         .bind(&[site.into()])?

@@ -419,9 +419,9 @@ async fn phone_status(ctx: &Ctx<'_>, site: &str, mac: &str) -> ApiResult<Respons
         .db
         .prepare(
             "SELECT op, state, result, attempts, next_at, last_attempt_at, error_kind, error \
-             FROM rps_outbox WHERE mac = ?1 AND site_id = ?2",
+             FROM rps_outbox WHERE mac = ?1 AND site_id = ?2 AND vendor = ?3",
         )
-        .bind(&[p.mac.as_str().into(), site.into()])?
+        .bind(&[p.mac.as_str().into(), site.into(), p.vendor.as_str().into()])?
         .first::<RpsRow>(None)
         .await?;
     let has_account = ctx
@@ -556,12 +556,12 @@ async fn htek_mark(ctx: &Ctx<'_>, site: &str, p: &PhoneRow, b: &ActionBody) -> A
             .prepare(
                 "INSERT INTO rps_outbox (mac, site_id, vendor, op, state, result, origin, next_at, updated_at) \
                  VALUES (?1, ?2, 'htek', 'register', 'done', 'manual', ?3, ?4, ?4) \
-                 ON CONFLICT (mac) DO UPDATE SET site_id = excluded.site_id, vendor = 'htek', op = 'register', \
+                 ON CONFLICT (mac, site_id, vendor) DO UPDATE SET op = 'register', \
                  state = 'done', result = 'manual', seq = rps_outbox.seq + 1, error_kind = NULL, error = NULL, \
                  updated_at = excluded.updated_at",
             )
             .bind(&[p.mac.as_str().into(), site.into(), ctx.origin.as_str().into(), (ctx.now as f64).into()])?,
-        ("unmark", false) => htek_unmark(ctx, &p.mac)?,
+        ("unmark", false) => htek_unmark(ctx, site, &p.mac)?,
         _ => {
             return Err(ApiError::bad(
                 "action",
@@ -579,10 +579,14 @@ async fn htek_mark(ctx: &Ctx<'_>, site: &str, p: &PhoneRow, b: &ActionBody) -> A
 }
 
 /// The statement that forgets an Htek phone's manual mark (its URL changed, or it is gone).
-pub(crate) fn htek_unmark(ctx: &Ctx<'_>, mac: &str) -> worker::Result<worker::D1PreparedStatement> {
+pub(crate) fn htek_unmark(
+    ctx: &Ctx<'_>,
+    site: &str,
+    mac: &str,
+) -> worker::Result<worker::D1PreparedStatement> {
     ctx.db
-        .prepare("DELETE FROM rps_outbox WHERE mac = ?1 AND vendor = 'htek'")
-        .bind(&[mac.into()])
+        .prepare("DELETE FROM rps_outbox WHERE mac = ?1 AND site_id = ?2 AND vendor = 'htek'")
+        .bind(&[mac.into(), site.into()])
 }
 
 /// The exact first request the action would send, secrets redacted. Later requests depend on
@@ -711,7 +715,8 @@ async fn htek_csv(ctx: &Ctx<'_>, site: &str) -> ApiResult<Response> {
         .db
         .prepare(
             "SELECT p.id, p.mac, p.token_generation FROM phones p WHERE p.site_id = ?1 AND p.vendor = 'htek' \
-             AND NOT EXISTS (SELECT 1 FROM rps_outbox o WHERE o.mac = p.mac AND o.state = 'done') ORDER BY p.mac",
+             AND NOT EXISTS (SELECT 1 FROM rps_outbox o WHERE o.mac = p.mac AND o.site_id = p.site_id \
+             AND o.vendor = 'htek' AND o.state = 'done') ORDER BY p.mac",
         )
         .bind(&[site.into()])?
         .all()

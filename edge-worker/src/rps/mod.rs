@@ -2,7 +2,8 @@
 //!
 //! Every rule (requests, signatures, replies, what is transient, how long to wait) is the
 //! engine's ([`engine::rps`]); this module stores, sends and schedules:
-//! - A change to a phone (added, token rotated, deleted) replaces its row in `rps_outbox` in
+//! - A change to a phone (added, token rotated, deleted) replaces its row in `rps_outbox` (one
+//!   per MAC, site and vendor account) in
 //!   the same D1 batch as the change ([`enqueue`]), when the site has a private account for
 //!   the phone's vendor. A new or changed account queues all of that vendor's phones.
 //! - [`work`] takes due rows, leases each (so the request's `waitUntil` and the Cron Trigger
@@ -67,11 +68,8 @@ impl Wish {
     }
 }
 
-const UPSERT_TAIL: &str = "ON CONFLICT (mac) DO UPDATE SET site_id = excluded.site_id, \
-     vendor = excluded.vendor, op = excluded.op, state = 'pending', result = NULL, \
-     known = CASE WHEN rps_outbox.site_id = excluded.site_id AND rps_outbox.vendor = excluded.vendor \
-     THEN rps_outbox.known ELSE 0 END, \
-     origin = excluded.origin, seq = rps_outbox.seq + 1, attempts = 0, next_at = excluded.next_at, \
+const UPSERT_TAIL: &str = "ON CONFLICT (mac, site_id, vendor) DO UPDATE SET \
+     op = excluded.op, state = 'pending', result = NULL, origin = excluded.origin, seq = rps_outbox.seq + 1, attempts = 0, next_at = excluded.next_at, \
      error_kind = NULL, error = NULL, updated_at = excluded.updated_at";
 
 /// The statement that queues `wish` for one phone, if its vendor has an API and its site an
@@ -287,13 +285,15 @@ impl Run {
         let claimed = db
             .prepare(
                 "UPDATE rps_outbox SET lease_until = ?3 WHERE mac = ?1 AND seq = ?2 \
-             AND state = 'pending' AND lease_until <= ?4",
+             AND state = 'pending' AND lease_until <= ?4 AND site_id = ?5 AND vendor = ?6",
             )
             .bind(&[
                 row.mac.as_str().into(),
                 row.seq.into(),
                 ((now + LEASE_SECS) as f64).into(),
                 (now as f64).into(),
+                row.site_id.as_str().into(),
+                row.vendor.as_str().into(),
             ])?
             .run()
             .await?
@@ -407,12 +407,18 @@ impl Run {
         };
         let finished_remove = state == "done" && row.op == "remove";
         let stmt = if finished_remove {
-            // The phone is gone: so is its row (a phone still there keeps "removed").
+            // The phone is gone from the site: so is its row (a phone still there keeps
+            // "removed").
             db.prepare(
-                "DELETE FROM rps_outbox WHERE mac = ?1 AND seq = ?2 \
-             AND NOT EXISTS (SELECT 1 FROM phones WHERE mac = ?1)",
+                "DELETE FROM rps_outbox WHERE mac = ?1 AND seq = ?2 AND site_id = ?3 AND vendor = ?4 \
+             AND NOT EXISTS (SELECT 1 FROM phones WHERE mac = ?1 AND site_id = ?3 AND vendor = ?4)",
             )
-            .bind(&[row.mac.as_str().into(), row.seq.into()])?
+            .bind(&[
+                row.mac.as_str().into(),
+                row.seq.into(),
+                row.site_id.as_str().into(),
+                row.vendor.as_str().into(),
+            ])?
         } else {
             db.prepare("SELECT 1")
         };
@@ -422,7 +428,7 @@ impl Run {
              attempts = attempts + ?6, last_attempt_at = CASE WHEN ?6 = 1 THEN ?7 ELSE last_attempt_at END, \
              error_kind = ?8, error = ?9, updated_at = ?7, \
              known = CASE WHEN ?3 <> 'done' THEN known WHEN op = 'register' THEN 1 ELSE 0 END \
-             WHERE mac = ?1 AND seq = ?2",
+             WHERE mac = ?1 AND seq = ?2 AND site_id = ?10 AND vendor = ?11",
         )
         .bind(&[
             row.mac.as_str().into(),
@@ -434,6 +440,8 @@ impl Run {
             (now as f64).into(),
             crate::admin::sites::opt(kind.as_deref()),
             crate::admin::sites::opt(message.as_deref()),
+            row.site_id.as_str().into(),
+            row.vendor.as_str().into(),
         ])?;
         db.batch(vec![update, stmt]).await?;
         Ok(count)
