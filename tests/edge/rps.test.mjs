@@ -9,6 +9,7 @@ import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { start, seedSite, steadyToken, ADMIN_TOKEN, RPS_KEY, TOKEN_KEY } from "./harness.mjs";
 import { startStandin } from "../rps/standins.mjs";
+import { createServer } from "node:http";
 
 const ORIGIN = "https://edge.example.com";
 let mf, db;
@@ -243,15 +244,15 @@ for (const v of VENDORS) {
         const row = await db.prepare("SELECT * FROM rps_outbox WHERE mac = ?1").bind(m1).first();
         assert.equal(row, null, "the outbox forgets a removed phone");
       } else {
-        const end = Date.now() + 15000;
-        let row;
-        while (Date.now() < end) {
-          await api("POST", `/sites/${site}/rps/work`);
-          row = await db.prepare("SELECT * FROM rps_outbox WHERE mac = ?1").bind(m1).first();
-          if (row?.state === "failed") break;
-          await sleep(250);
-        }
-        assert.equal(row.error_kind, "unsupported", JSON.stringify(row));
+        // Nothing is queued that cannot be carried out: the row goes, the device stays at
+        // GDMS (removed in its own console), and the site can still be deleted.
+        await api("POST", `/sites/${site}/rps/work`);
+        assert.equal(await db.prepare("SELECT * FROM rps_outbox WHERE mac = ?1").bind(m1).first(), null);
+        assert.ok(s.devices.has(m1));
+        r = await api("POST", `/sites/${site}/phones/${m503}/rps`, { action: "remove" });
+        assert.equal(r.status, 400);
+        assert.match(r.body.error, /GDMS console/);
+        assert.match((await api("GET", `/sites/${site}/rps`)).body.grandstream.note, /remove it in the GDMS console/);
       }
 
       // Bad credentials: failed at once, not retried, the reason kept.
@@ -310,6 +311,70 @@ test("a phone moved to another site before its removal is worked: removed from t
   } finally {
     a.close();
     b.close();
+  }
+});
+
+test("an account that does not open here, and a vendor that never answers: the phones wait, they are not given up", async () => {
+  const site = await seedSite(db, { id: "rps-wait" });
+  const creds = { accessKeyId: "yl-wait", accessKeySecret: "yl-wait-secret-W" };
+  allSecrets.push(creds.accessKeySecret);
+  const s = await startStandin("yealink", creds);
+  const mac = "001565880001";
+  try {
+    assert.equal((await api("PUT", `/sites/${site}/rps/accounts`, {
+      ini: `[yealink]\naccesskey_id = ${creds.accessKeyId}\naccesskey_secret = ${creds.accessKeySecret}\nbase_url = ${s.url}\n`,
+    })).status, 200);
+    // Sealed for another site (as after a restore under another RPS_KEY): it does not open.
+    const good = (await db.prepare("SELECT sealed FROM rps_accounts WHERE site_id = ?1").bind(site).first()).sealed;
+    const other = (await db.prepare("SELECT sealed FROM rps_accounts WHERE site_id != ?1 LIMIT 1").bind(site).first()).sealed;
+    await db.prepare("UPDATE rps_accounts SET sealed = ?2 WHERE site_id = ?1").bind(site, other).run();
+    assert.equal((await api("POST", `/sites/${site}/phones`, { mac })).status, 201);
+    await api("POST", `/sites/${site}/rps/work`);
+    let row = await db.prepare("SELECT state, attempts, error_kind, next_at FROM rps_outbox WHERE mac = ?1").bind(mac).first();
+    assert.equal(row.state, "pending", JSON.stringify(row));
+    assert.equal(row.attempts, 0);
+    assert.ok(row.next_at > Date.now() / 1000 + 60, "held for a while, not hammered");
+    assert.match(workerLog, /account of site rps-wait does not open under RPS_KEY/);
+    assert.equal(s.requests.length, 0);
+    // The operator puts it right: the phone is registered.
+    await db.prepare("UPDATE rps_accounts SET sealed = ?2 WHERE site_id = ?1").bind(site, good).run();
+    await db.prepare("UPDATE rps_outbox SET next_at = 0 WHERE mac = ?1").bind(mac).run();
+    await until(site, mac, ["registered"]);
+
+    // A vendor that accepts the connection and never answers: a transport failure after the
+    // fetch timeout, retried later; the run and the row's lease are not held.
+    const hung = createServer(() => {});
+    hung.unref(); // never what keeps this file's process alive
+    await new Promise((r) => hung.listen(0, "127.0.0.1", r));
+    try {
+      const url = `http://127.0.0.1:${hung.address().port}`;
+      assert.equal((await api("PUT", `/sites/${site}/rps/accounts`, {
+        ini: `[yealink]\naccesskey_id = ${creds.accessKeyId}\naccesskey_secret = ${creds.accessKeySecret}\nbase_url = ${url}\n`,
+      })).status, 200);
+      const t0 = Date.now();
+      await api("POST", `/sites/${site}/rps/work`);
+      row = await db.prepare("SELECT state, attempts, error_kind, error, lease_until FROM rps_outbox WHERE mac = ?1").bind(mac).first();
+      const took = Date.now() - t0;
+      if (row.attempts === 0) {
+        // The PUT's own waitUntil had the row: wait for it to end.
+        await sleep(12000);
+        row = await db.prepare("SELECT state, attempts, error_kind, error, lease_until FROM rps_outbox WHERE mac = ?1").bind(mac).first();
+      } else {
+        assert.ok(took < 15000, `the work request took ${took} ms`);
+      }
+      assert.equal(row.state, "pending", JSON.stringify(row));
+      assert.equal(row.attempts, 1, JSON.stringify(row));
+      assert.equal(row.error_kind, "transport");
+      assert.match(row.error, /no reply within 10 s/);
+      assert.equal(row.lease_until, 0, "the lease is given back");
+    } finally {
+      // Nothing may call the hung vendor after this test: the account (and its rows) go.
+      assert.equal((await api("DELETE", `/sites/${site}/rps/accounts/yealink`)).status, 204);
+      hung.close();
+      hung.closeAllConnections();
+    }
+  } finally {
+    s.close();
   }
 });
 

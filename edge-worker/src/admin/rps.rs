@@ -309,7 +309,9 @@ async fn overview(ctx: &Ctx<'_>, site: &str) -> ApiResult<Response> {
                 "note": "GDMS takes no URL per phone: it sends every phone of a GDMS site to the provisioning \
                          server set on that GDMS site. Set this URL there. It names no phone, so each Grandstream \
                          phone is served under it only with the HTTP user and password set for it here; give the \
-                         phone the same credentials in GDMS.",
+                         phone the same credentials in GDMS. GDMS has no public call to remove a device: \
+                         deleting a Grandstream phone here does not remove it from GDMS; remove it in the GDMS \
+                         console.",
             },
             "htek": format!(
                 "Htek registration is manual: Htek publishes no registration API. A factory-fresh Htek phone asks \
@@ -519,6 +521,12 @@ async fn phone_action(
         return Err(ApiError::bad(
             "action",
             "Htek has no public registration API: register the phone in Htek's portal (GET .../rps for its URL)",
+        ));
+    }
+    if wish == Wish::Remove && !engine::rps::can_remove(&p.vendor) {
+        return Err(ApiError::bad(
+            "action",
+            "GDMS has no public call to remove a device: remove it in the GDMS console",
         ));
     }
     if b.dry_run {

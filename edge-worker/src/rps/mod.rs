@@ -42,11 +42,20 @@ const CALL_BUDGET_VAR: &str = "RPS_CALLS_PER_RUN";
 /// Rows taken per query.
 const BATCH: u32 = 25;
 
+/// A row is started only with at least this many calls left: an op the budget cuts short is
+/// redone from its start in a later run, and Fanvil's registration (four calls) passes
+/// through "not redirected" on the way. A configured budget below it is raised to it.
+const MIN_BUDGET_PER_ROW: u32 = 4;
+
 /// A run stops taking rows after this long (ms): waitUntil ends 30 s after the response.
 const RUN_MS: u64 = 20_000;
 
-/// How long a worker holds a row before another may take it (seconds).
+/// How long a worker holds a row before another may take it (seconds): more than a run can
+/// last (its rows start within RUN_MS, each call ends within FETCH_TIMEOUT).
 const LEASE_SECS: u64 = 120;
+
+/// The longest a vendor call may take, reply included.
+const FETCH_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
 
 /// A Worker variable that shortens the first retry (seconds), for tests and impatient
 /// operators; the default is the engine's (a minute).
@@ -86,6 +95,13 @@ pub(crate) fn enqueue(
     if !engine::rps::has_api(vendor) {
         // Htek: registered by hand; its row, if any, is the administrator's mark.
         return Ok(db.prepare("SELECT 0"));
+    }
+    if wish == Wish::Remove && !engine::rps::can_remove(vendor) {
+        // GDMS has no delete call: nothing to queue, and the phone's row goes with it (the
+        // console says to remove the device in GDMS's own console).
+        return db
+            .prepare("DELETE FROM rps_outbox WHERE mac = ?1 AND site_id = ?2 AND vendor = ?3")
+            .bind(&[mac.into(), site.into(), vendor.into()]);
     }
     db.prepare(format!(
         "INSERT INTO rps_outbox (mac, site_id, vendor, op, state, origin, next_at, updated_at) \
@@ -157,6 +173,7 @@ struct AccountRow {
     sealed: String,
     server_id: Option<String>,
     paused_until: f64,
+    updated_at: f64,
 }
 
 #[derive(Deserialize)]
@@ -173,6 +190,8 @@ struct Opened {
     account: RpsAccount,
     server_id: Option<String>,
     paused_until: u64,
+    /// The stored account's version: what this run learns is written back only to it.
+    updated_at: f64,
 }
 
 impl Opened {
@@ -222,10 +241,11 @@ pub(crate) async fn work(env: &Env) -> Result<Summary> {
             .ok()
             .and_then(|v| v.to_string().trim().parse::<u32>().ok())
             .filter(|b| *b > 0)
-            .unwrap_or(CALL_BUDGET),
+            .unwrap_or(CALL_BUDGET)
+            .max(MIN_BUDGET_PER_ROW),
         summary: Summary::default(),
     };
-    while run.budget > 0 && now_ms().saturating_sub(started) < RUN_MS {
+    while run.budget >= MIN_BUDGET_PER_ROW && now_ms().saturating_sub(started) < RUN_MS {
         let now = now_secs();
         let due: Vec<Due> = run
             .db
@@ -241,9 +261,12 @@ pub(crate) async fn work(env: &Env) -> Result<Summary> {
         if due.is_empty() {
             break;
         }
+        // Accounts are opened afresh for each batch: one pasted meanwhile (new credentials)
+        // is what the batch's rows, queued by that paste, must be worked with.
+        run.accounts.clear();
         let mut progressed = false;
         for row in due {
-            if run.budget == 0 {
+            if run.budget < MIN_BUDGET_PER_ROW || now_ms().saturating_sub(started) >= RUN_MS {
                 break;
             }
             progressed |= run.work_row(row).await?;
@@ -262,8 +285,8 @@ struct Run {
     key: std::result::Result<SealKey, seal::SealError>,
     token_key: String,
     policy: RetryPolicy,
-    /// Each (site, vendor) account opened once per run (`None`: absent or unreadable).
-    accounts: HashMap<(String, String), Option<Opened>>,
+    /// Each (site, vendor) account opened once per run.
+    accounts: HashMap<(String, String), Account>,
     budget: u32,
     summary: Summary,
 }
@@ -281,50 +304,51 @@ impl Run {
             summary,
         } = self;
         let now = now_secs();
-        // Lease the row; another run may have it.
-        let claimed = db
+        let lease = (now + LEASE_SECS) as f64;
+        // Lease the row; another run may have it. What is worked is the wish the row holds
+        // when leased (returned), not what the batch read: the row may have been finished,
+        // deleted and created again since, with the same seq.
+        let Some(row) = db
             .prepare(
                 "UPDATE rps_outbox SET lease_until = ?3 WHERE mac = ?1 AND seq = ?2 \
-             AND state = 'pending' AND lease_until <= ?4 AND site_id = ?5 AND vendor = ?6",
+             AND state = 'pending' AND lease_until <= ?4 AND site_id = ?5 AND vendor = ?6 \
+             RETURNING mac, site_id, vendor, op, origin, seq, attempts, known",
             )
             .bind(&[
                 row.mac.as_str().into(),
                 row.seq.into(),
-                ((now + LEASE_SECS) as f64).into(),
+                lease.into(),
                 (now as f64).into(),
                 row.site_id.as_str().into(),
                 row.vendor.as_str().into(),
             ])?
-            .run()
+            .first::<Due>(None)
             .await?
-            .meta()?
-            .and_then(|m| m.changes)
-            .unwrap_or(0);
-        if claimed != 1 {
+        else {
             summary.deferred += 1;
             return Ok(false);
-        }
+        };
         let slot = (row.site_id.clone(), row.vendor.clone());
         if !accounts.contains_key(&slot) {
             let opened = open_account(db, key, &row.site_id, &row.vendor).await?;
             accounts.insert(slot.clone(), opened);
         }
         let outcome = match accounts.get_mut(&slot) {
-            Some(Some(opened)) if opened.paused_until > now_secs() => {
+            Some(Account::Open(opened)) if opened.paused_until > now_secs() => {
                 Outcome::Defer(opened.paused_until)
             }
-            Some(Some(opened)) => {
+            Some(Account::Open(opened)) => {
                 let before = *budget;
                 let o = attempt(db, &row, opened, token_key, budget).await?;
                 summary.calls += before - *budget;
                 o
             }
+            // The edge's secret is missing or not the one the account was sealed under: an
+            // operator's mistake, not the phone's. Held (logged at opening), not given up.
+            Some(Account::Unusable) => Outcome::Defer(now_secs() + UNUSABLE_RETRY_SECS),
             _ => Outcome::Refused {
                 kind: "no_account",
-                message: match key {
-                    Err(_) => "RPS_KEY is not configured: the account cannot be opened".into(),
-                    Ok(_) => format!("no usable {} account on the site", row.vendor),
-                },
+                message: format!("no {} account on the site", row.vendor),
             },
         };
         let attempts = row.attempts as u32 + 1;
@@ -378,8 +402,11 @@ impl Run {
                     delay.map_or("given up".to_owned(), |d| format!("retry in {d} s"))
                 );
                 // A rate limit holds every call to the account, not just this phone's.
-                if let (Failed::Vendor(RpsError::RateLimited { .. }), Some(d), Some(Some(opened))) =
-                    (&failed, delay, accounts.get_mut(&slot))
+                if let (
+                    Failed::Vendor(RpsError::RateLimited { .. }),
+                    Some(d),
+                    Some(Account::Open(opened)),
+                ) = (&failed, delay, accounts.get_mut(&slot))
                 {
                     opened.paused_until = now + d;
                     db.prepare(
@@ -443,7 +470,21 @@ impl Run {
             row.site_id.as_str().into(),
             row.vendor.as_str().into(),
         ])?;
-        db.batch(vec![update, stmt]).await?;
+        // A newer wish arrived meanwhile (the update above matched nothing): our call is
+        // over, so the lease that keeps other runs off the row goes now, not in two minutes.
+        let release = db
+            .prepare(
+                "UPDATE rps_outbox SET lease_until = 0 WHERE mac = ?1 AND site_id = ?2 AND vendor = ?3 \
+                 AND seq != ?4 AND lease_until = ?5",
+            )
+            .bind(&[
+                row.mac.as_str().into(),
+                row.site_id.as_str().into(),
+                row.vendor.as_str().into(),
+                row.seq.into(),
+                lease.into(),
+            ])?;
+        db.batch(vec![update, stmt, release]).await?;
         Ok(count)
     }
 }
@@ -462,37 +503,57 @@ fn retry_policy(env: &Env) -> RetryPolicy {
     p
 }
 
-/// The site's account for `vendor`, opened, or `None` (absent, unreadable, no key).
+/// A site's account for a vendor, as a run found it.
+enum Account {
+    Open(Box<Opened>),
+    /// No account for the vendor on the site.
+    Absent,
+    /// There is one, but it does not open here (no `RPS_KEY`, another key, unreadable).
+    Unusable,
+}
+
+/// How long rows wait for an account that does not open before they are tried again.
+const UNUSABLE_RETRY_SECS: u64 = 600;
+
+/// The site's account for `vendor`.
 async fn open_account(
     db: &D1Database,
     key: &std::result::Result<SealKey, seal::SealError>,
     site: &str,
     vendor: &str,
-) -> Result<Option<Opened>> {
-    let Ok(key) = key else { return Ok(None) };
+) -> Result<Account> {
     let Some(row) = db
-        .prepare("SELECT sealed, server_id, paused_until FROM rps_accounts WHERE site_id = ?1 AND vendor = ?2")
+        .prepare("SELECT sealed, server_id, paused_until, updated_at FROM rps_accounts WHERE site_id = ?1 AND vendor = ?2")
         .bind(&[site.into(), vendor.into()])?
         .first::<AccountRow>(None)
         .await?
     else {
-        return Ok(None);
+        return Ok(Account::Absent);
     };
-    let Ok(ini) = key.open(&seal::account_aad(site, vendor), &row.sealed) else {
+    let Ok(key) = key else {
         worker::console_error!(
-            "rps: the {vendor} account of site {site} does not open under RPS_KEY"
+            "rps: RPS_KEY is not configured: the {vendor} account of site {site} cannot be opened; its phones wait"
         );
-        return Ok(None);
+        return Ok(Account::Unusable);
     };
-    let account = engine::rps::parse_accounts(&ini)
+    let account = key
+        .open(&seal::account_aad(site, vendor), &row.sealed)
         .ok()
+        .and_then(|ini| engine::rps::parse_accounts(&ini).ok())
         .and_then(|(mut a, _)| a.pop())
         .filter(|a| a.vendor() == vendor);
-    Ok(account.map(|account| Opened {
+    let Some(account) = account else {
+        worker::console_error!(
+            "rps: the {vendor} account of site {site} does not open under RPS_KEY (another key?); its phones wait"
+        );
+        return Ok(Account::Unusable);
+    };
+    Ok(Account::Open(Box::new(Opened {
         account,
         server_id: row.server_id,
         paused_until: row.paused_until as u64,
-    }))
+        updated_at: row.updated_at,
+    })))
 }
 
 /// The phone as the vendor is told about it through `account`: sent to `own_url` (its URL
@@ -597,8 +658,8 @@ async fn attempt(
                 match opened.run(|a| a.ensure_server(&spec), budget).await {
                     Ok(s) => {
                         opened.server_id = s.id.clone();
-                        db.prepare("UPDATE rps_accounts SET server_id = ?3 WHERE site_id = ?1 AND vendor = ?2")
-                            .bind(&[row.site_id.as_str().into(), row.vendor.as_str().into(), crate::admin::sites::opt(s.id.as_deref())])?
+                        db.prepare("UPDATE rps_accounts SET server_id = ?3 WHERE site_id = ?1 AND vendor = ?2 AND updated_at = ?4")
+                            .bind(&[row.site_id.as_str().into(), row.vendor.as_str().into(), crate::admin::sites::opt(s.id.as_deref()), opened.updated_at.into()])?
                             .run()
                             .await?;
                     }
@@ -705,10 +766,30 @@ async fn send(req: &HttpRequest) -> std::result::Result<HttpReply, String> {
     }
     let request =
         worker::Request::new_with_init(&req.url, &init).map_err(|_| fail("bad request for"))?;
+    // A vendor that does not answer within FETCH_TIMEOUT is a transport failure (retried
+    // with backoff), not a call that holds the run, and the row's lease, until it is killed.
+    let controller = worker::AbortController::default();
+    let signal = controller.signal();
+    let timer = signal.clone();
+    worker::wasm_bindgen_futures::spawn_local(async move {
+        worker::Delay::from(FETCH_TIMEOUT).await;
+        if !timer.aborted() {
+            controller.abort();
+        }
+    });
     let mut resp = worker::Fetch::Request(request)
-        .send()
+        .send_with_signal(&signal)
         .await
-        .map_err(|_| fail("no reply from"))?;
+        .map_err(|_| {
+            if signal.aborted() {
+                fail(&format!(
+                    "no reply within {} s from",
+                    FETCH_TIMEOUT.as_secs()
+                ))
+            } else {
+                fail("no reply from")
+            }
+        })?;
     let mut reply = HttpReply::new(resp.status_code(), Vec::new());
     if let Ok(Some(v)) = resp.headers().get("Retry-After") {
         reply = reply.with_header("Retry-After", &v);
@@ -716,10 +797,16 @@ async fn send(req: &HttpRequest) -> std::result::Result<HttpReply, String> {
     if let Ok(Some(v)) = resp.headers().get("Content-Type") {
         reply = reply.with_header("Content-Type", &v);
     }
-    reply.body = resp
-        .bytes()
-        .await
-        .map_err(|_| fail("a broken reply from"))?;
+    reply.body = resp.bytes().await.map_err(|_| {
+        if signal.aborted() {
+            fail(&format!(
+                "no whole reply within {} s from",
+                FETCH_TIMEOUT.as_secs()
+            ))
+        } else {
+            fail("a broken reply from")
+        }
+    })?;
     Ok(reply)
 }
 

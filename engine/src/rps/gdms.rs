@@ -387,12 +387,34 @@ impl Machine for Flow {
     }
 
     fn on_reply(&mut self, reply: &HttpReply, cx: &Cx<'_>) -> Next {
-        let secrets = self.secrets();
         // RPS.md: 401/403 for a bad token. A reused one may have been revoked or expired
-        // early: fetched once more, then the goal's calls start again.
-        if self.reused && matches!(reply.status, 401 | 403) && !matches!(self.state, State::Token) {
-            return self.fetch_token();
+        // early (said by the status or in the body): fetched once more, then the goal's
+        // calls start again.
+        if self.reused && !matches!(self.state, State::Token) {
+            let refused = matches!(reply.status, 401 | 403)
+                || matches!(
+                    check(reply, &self.secrets()),
+                    Err(Fail {
+                        err: RpsError::BadCredentials(_),
+                        ..
+                    })
+                );
+            if refused {
+                return self.fetch_token();
+            }
         }
+        let next = self.step(reply, cx);
+        if let Next::Done(Err(RpsError::BadCredentials(_))) = &next {
+            // A refused token is handed to no later op.
+            self.token = None;
+        }
+        next
+    }
+}
+
+impl Flow {
+    fn step(&mut self, reply: &HttpReply, cx: &Cx<'_>) -> Next {
+        let secrets = self.secrets();
         match std::mem::replace(&mut self.state, State::Token) {
             State::Token => match read_token(reply, &secrets) {
                 Ok((t, ttl)) => {
@@ -670,13 +692,25 @@ mod tests {
         assert!(t.url.ends_with("/oauth/token"));
         let add = send(op.on_reply(token(), NOW + 2_000, "n3"));
         assert!(add.url.contains("/device/add?"));
-        // A fresh token refused too: bad credentials, no loop.
+        // A fresh token refused too: bad credentials, no loop, and no session handed on.
         let r = done(op.on_reply(
             HttpReply::new(401, r#"{"retCode":40001,"msg":"invalid token"}"#),
             NOW + 2_000,
             "n4",
         ));
         assert!(matches!(r, Err(RpsError::BadCredentials(_))), "{r:?}");
+        assert!(op.session().is_none());
+
+        // Refused in the body (HTTP 200, an error envelope that reads as bad credentials):
+        // the same one retry.
+        let mut op = account.register(&phone());
+        let _ = send(op.start(NOW + 2_000, "n1"));
+        let t = send(op.on_reply(
+            HttpReply::new(200, r#"{"retCode":40001,"msg":"invalid access token"}"#),
+            NOW + 2_000,
+            "n2",
+        ));
+        assert!(t.url.ends_with("/oauth/token"), "{}", t.url);
 
         // In its last minute (3,599 s from the token reply) a session is not used.
         let mut late = account.register(&phone());

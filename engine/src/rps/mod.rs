@@ -114,6 +114,12 @@ pub fn has_api(vendor: &str) -> bool {
     )
 }
 
+/// Whether the vendor's API can remove a phone's registration: all with an API but GDMS,
+/// which publishes no delete call (a device is removed in the GDMS console).
+pub fn can_remove(vendor: &str) -> bool {
+    has_api(vendor) && vendor != "grandstream"
+}
+
 /// The most requests one op may make (pages of lists included) before it gives up: a
 /// server that keeps answering "next page" cannot keep the shell looping.
 const MAX_STEPS: u32 = 32;
@@ -1013,7 +1019,7 @@ fn sanitize(s: &str, secrets: &[String]) -> String {
     for x in secrets {
         push_secret_forms(&mut forms, x);
     }
-    let scrubbed = scrub(s, &forms);
+    let scrubbed = hide_hex_runs(&scrub(s, &forms));
     let mut out: String = scrubbed
         .chars()
         .map(|c| if c.is_control() { ' ' } else { c })
@@ -1052,6 +1058,33 @@ fn scrub(s: &str, secrets: &[String]) -> String {
             out = out.replace(x.as_str(), "***");
         }
     }
+    out
+}
+
+/// Hides every run of 32 or more hex digits: the shape of this system's URL tokens, which a
+/// vendor's reply may carry for a phone the op was not told about (a lookup's list).
+fn hide_hex_runs(s: &str) -> String {
+    const RUN: usize = 32;
+    let b = s.as_bytes();
+    let mut out = String::with_capacity(s.len());
+    let mut i = 0;
+    let mut copied = 0;
+    while i < b.len() {
+        if b[i].is_ascii_hexdigit() {
+            let start = i;
+            while i < b.len() && b[i].is_ascii_hexdigit() {
+                i += 1;
+            }
+            if i - start >= RUN {
+                out.push_str(&s[copied..start]);
+                out.push_str("***");
+                copied = i;
+            }
+        } else {
+            i += 1;
+        }
+    }
+    out.push_str(&s[copied..]);
     out
 }
 
@@ -1349,6 +1382,20 @@ fn unexpected(vendor: &'static str, reply: &HttpReply, why: &str, secrets: &[Str
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn token_shaped_runs_are_hidden_in_vendor_text() {
+        let t = "0123456789abcdef0123456789abcdef";
+        let shown = sanitize(
+            &format!("bad item {{\"url\":\"https://e/p/{t}/\"}} id 12345 mac 001565AABBCC"),
+            &[],
+        );
+        assert_eq!(
+            shown,
+            "bad item {\"url\":\"https://e/p/***/\"} id 12345 mac 001565AABBCC"
+        );
+        assert_eq!(sanitize("ünïcode ok", &[]), "ünïcode ok");
+    }
+
     use super::*;
     #[cfg(target_arch = "wasm32")]
     use wasm_bindgen_test::wasm_bindgen_test as test;
