@@ -33,8 +33,8 @@ const ini = `[yealink]\naccesskey_id = ${creds.accessKeyId}\naccesskey_secret = 
 const count = async (where) => (await db.prepare(`SELECT COUNT(*) AS n FROM rps_outbox WHERE ${where}`).first()).n;
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
-// Failures while the burst arrives: a 503 every 0.6 s for the first 30 s (50 in all) and one
-// rate-limit storm (three 429s, Retry-After 2 s). A vendor failing for longer than the retry
+// Failures while the burst arrives: a 503 every 0.6 s for the first 30 s (up to 50, each for a
+// call in its own 0.6 s slot) and one rate-limit storm (three 429s, Retry-After 2 s). A vendor failing for longer than the retry
 // policy's ten attempts (about 17 hours at the default backoff) gets the phone marked failed
 // for a person to see; that is not what this measures.
 let injector;
@@ -42,8 +42,10 @@ function injectFailures() {
   let tick = 0;
   injector = setInterval(() => {
     tick++;
-    if (tick === 5) s.failNext({ status: 429, retryAfter: 2, times: 3 });
-    else if (tick % 3 === 0 && tick <= 150) s.failNext({ status: 503, times: 1 });
+    // Each failure is the vendor's answer to a call in its own 0.6 s slot (dropped if no
+    // call comes): an outage as it happens, not a queue that waits for the last few phones.
+    if (tick === 5) s.failNext({ status: 429, retryAfter: 2, times: 3, ttlMs: 2000 });
+    else if (tick % 3 === 0 && tick <= 150) s.failNext({ status: 503, times: 1, ttlMs: 600 });
   }, 200);
 }
 
@@ -139,7 +141,7 @@ const r3 = await verify("Run now drain");
 const fmt = (ms) => `${(ms / 1000).toFixed(1)} s`;
 console.log(`RPS outbox burst, ${N} Yealink phones, edge under workerd (Miniflare), Yealink stand-in on loopback`);
 console.log(
-  `1. ${N} phones added via the API (10 at a time, each request's waitUntil works the outbox), 50 503s (one every 0.6 s for 30 s) and one 429 storm (3 x Retry-After 2 s) injected, retry base 1 s:`,
+  `1. ${N} phones added via the API (10 at a time, each request's waitUntil works the outbox), up to 50 503s (one every 0.6 s for 30 s, each for a call in its slot) and one 429 storm (3 x Retry-After 2 s) injected, retry base 1 s:`,
 );
 console.log(
   `   all ${N} registered after ${fmt(t1)} (adds took ${fmt(tQueued)}); ${calls1} vendor calls (${failed1} answered 429/5xx), ${r1.retries} retries, ${runs1} scheduled runs; lost 0, duplicates 0, wrong URL 0`,

@@ -156,6 +156,8 @@ export async function serve(vendor, impl, opts = {}) {
   });
 
   function takeFail(rec) {
+    const now = Date.now();
+    for (let j = fails.length - 1; j >= 0; j--) if (fails[j].until < now) fails.splice(j, 1);
     const i = fails.findIndex((f) => !f.match || (typeof f.match === "string" ? rec.path.includes(f.match) : f.match.test(rec.path)));
     if (i < 0) return null;
     const f = fails[i];
@@ -178,8 +180,10 @@ export async function serve(vendor, impl, opts = {}) {
     requests,
     // The next `times` verified calls (optionally only those whose path contains / matches
     // `match`) get `status` (429 with Retry-After when retryAfter is given) in the vendor's envelope.
-    failNext({ status = 503, retryAfter, times = 1, match } = {}) {
-      fails.push({ status, retryAfter, left: times, match });
+    // With `ttlMs`, only calls within that many ms: an outage of a moment, not a failure that
+    // waits for whichever call comes next.
+    failNext({ status = 503, retryAfter, times = 1, match, ttlMs } = {}) {
+      fails.push({ status, retryAfter, left: times, match, until: ttlMs ? Date.now() + ttlMs : Infinity });
     },
     // Forget recorded requests (state stays).
     clearRequests() {
