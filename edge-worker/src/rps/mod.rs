@@ -777,19 +777,21 @@ async fn send(req: &HttpRequest) -> std::result::Result<HttpReply, String> {
             controller.abort();
         }
     });
+    // What went wrong: the timeout's abort, or `other`.
+    let failed = |timed_out: &str, other: &str| {
+        if signal.aborted() {
+            fail(&format!(
+                "{timed_out} within {} s from",
+                FETCH_TIMEOUT.as_secs()
+            ))
+        } else {
+            fail(other)
+        }
+    };
     let mut resp = worker::Fetch::Request(request)
         .send_with_signal(&signal)
         .await
-        .map_err(|_| {
-            if signal.aborted() {
-                fail(&format!(
-                    "no reply within {} s from",
-                    FETCH_TIMEOUT.as_secs()
-                ))
-            } else {
-                fail("no reply from")
-            }
-        })?;
+        .map_err(|_| failed("no reply", "no reply from"))?;
     let mut reply = HttpReply::new(resp.status_code(), Vec::new());
     if let Ok(Some(v)) = resp.headers().get("Retry-After") {
         reply = reply.with_header("Retry-After", &v);
@@ -797,16 +799,10 @@ async fn send(req: &HttpRequest) -> std::result::Result<HttpReply, String> {
     if let Ok(Some(v)) = resp.headers().get("Content-Type") {
         reply = reply.with_header("Content-Type", &v);
     }
-    reply.body = resp.bytes().await.map_err(|_| {
-        if signal.aborted() {
-            fail(&format!(
-                "no whole reply within {} s from",
-                FETCH_TIMEOUT.as_secs()
-            ))
-        } else {
-            fail("a broken reply from")
-        }
-    })?;
+    reply.body = resp
+        .bytes()
+        .await
+        .map_err(|_| failed("no whole reply", "a broken reply from"))?;
     Ok(reply)
 }
 
