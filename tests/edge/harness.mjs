@@ -63,6 +63,15 @@ export function steadyToken(id, generation = 0) {
 
 export const now = () => Math.floor(Date.now() / 1000);
 
+/** An admin API request to the worker under `mf`, signed in with ADMIN_TOKEN, a JSON body if given. */
+export function adminRequest(mf, method, path, body, origin = "https://edge.example.com") {
+  return mf.dispatchFetch(`${origin}/api${path}`, {
+    method,
+    headers: { Authorization: `Bearer ${ADMIN_TOKEN}`, "Content-Type": "application/json" },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+}
+
 export async function seedSite(db, { id = "site1", deny = "", allow = "", params = "" } = {}) {
   await db
     .prepare(

@@ -7,7 +7,7 @@
 // API response or log line of the worker.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { start, seedSite, steadyToken, ADMIN_TOKEN, RPS_KEY, TOKEN_KEY } from "./harness.mjs";
+import { start, seedSite, steadyToken, adminRequest, RPS_KEY, TOKEN_KEY } from "./harness.mjs";
 import { startStandin } from "../rps/standins.mjs";
 import { createServer } from "node:http";
 
@@ -30,11 +30,7 @@ before(async () => {
 after(async () => mf?.dispose());
 
 const api = async (method, path, body) => {
-  const res = await mf.dispatchFetch(`${ORIGIN}/api${path}`, {
-    method,
-    headers: { Authorization: `Bearer ${ADMIN_TOKEN}`, "Content-Type": "application/json" },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
+  const res = await adminRequest(mf, method, path, body, ORIGIN);
   const text = await res.text();
   responses.push(text);
   let parsed = text;
@@ -576,7 +572,7 @@ test("requests are refused when they must be; Htek is manual", async () => {
   assert.match(st.htek, /manual/);
   r = await api("POST", `/sites/${site}/phones/001fc1000001/rps`, { action: "register" });
   assert.equal(r.status, 400);
-  const csv = await mf.dispatchFetch(`${ORIGIN}/api/sites/${site}/rps/htek.csv`, { headers: { Authorization: `Bearer ${ADMIN_TOKEN}` } });
+  const csv = await adminRequest(mf, "GET", `/sites/${site}/rps/htek.csv`, undefined, ORIGIN);
   assert.equal(csv.status, 200);
   const body = await csv.text();
   const id = (await db.prepare("SELECT id FROM phones WHERE mac = '001fc1000001'").first()).id;
@@ -586,7 +582,7 @@ test("requests are refused when they must be; Htek is manual", async () => {
   assert.equal(r.status, 200, JSON.stringify(r.body));
   assert.equal(r.body.state, "registered");
   const csvText = async () =>
-    (await mf.dispatchFetch(`${ORIGIN}/api/sites/${site}/rps/htek.csv`, { headers: { Authorization: `Bearer ${ADMIN_TOKEN}` } })).text();
+    (await adminRequest(mf, "GET", `/sites/${site}/rps/htek.csv`, undefined, ORIGIN)).text();
   assert.equal(await csvText(), "MAC,URL\r\n");
   r = await api("POST", `/sites/${site}/phones/001fc1000001/rotate-token`);
   assert.equal(r.status, 201);

@@ -10,7 +10,7 @@
 // URL) and prints time to drain, vendor calls, retries and runs.
 //   node tests/load/rps-burst.mjs [N=1000]      (after scripts/build-edge.sh)
 import assert from "node:assert/strict";
-import { start, seedSite, steadyToken, ADMIN_TOKEN } from "../edge/harness.mjs";
+import { start, seedSite, steadyToken, adminRequest } from "../edge/harness.mjs";
 import { startStandin } from "../rps/standins.mjs";
 
 const N = Number(process.argv[2] ?? 1000);
@@ -20,11 +20,7 @@ const s = await startStandin("yealink", creds);
 const { mf, db } = await start({ bindings: { RPS_RETRY_BASE_SECS: "1" } });
 const site = await seedSite(db, { id: "burst" });
 const api = async (method, path, body) => {
-  const res = await mf.dispatchFetch(`${ORIGIN}/api${path}`, {
-    method,
-    headers: { Authorization: `Bearer ${ADMIN_TOKEN}`, "Content-Type": "application/json" },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
+  const res = await adminRequest(mf, method, path, body, ORIGIN);
   const text = await res.text();
   if (res.status >= 300) throw new Error(`${method} ${path}: ${res.status} ${text}`);
   return text ? JSON.parse(text) : null;
@@ -105,11 +101,7 @@ const r1 = await verify("API burst");
 // 2. The account pasted again: every phone queued at once, drained by scheduled runs alone.
 s.clearRequests();
 await db.prepare("UPDATE rps_accounts SET paused_until = 0").run();
-const pasted = await mf.dispatchFetch(`${ORIGIN}/api/sites/${site}/rps/accounts`, {
-  method: "PUT",
-  headers: { Authorization: `Bearer ${ADMIN_TOKEN}`, "Content-Type": "application/json" },
-  body: JSON.stringify({ ini }),
-});
+const pasted = await adminRequest(mf, "PUT", `/sites/${site}/rps/accounts`, { ini }, ORIGIN);
 assert.equal(pasted.status, 200);
 // Let the paste's own waitUntil finish before counting runs.
 await sleep(3000);

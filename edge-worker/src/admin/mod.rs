@@ -186,6 +186,18 @@ pub(crate) struct Ctx<'a> {
 }
 
 impl Ctx<'_> {
+    /// The statement that queues `wish` for a phone in the RPS outbox (see
+    /// [`crate::rps::enqueue`]), for the change's own batch.
+    pub(crate) fn rps_enqueue(
+        &self,
+        site: &str,
+        mac: &str,
+        vendor: &str,
+        wish: crate::rps::Wish,
+    ) -> worker::Result<worker::D1PreparedStatement> {
+        crate::rps::enqueue(&self.db, site, mac, vendor, wish, &self.origin, self.now)
+    }
+
     /// Works the RPS outbox after the response is sent (a change just queued something).
     pub(crate) fn work_rps_later(&self) {
         let env = self.env.clone();

@@ -21,7 +21,7 @@ use worker::{Method, Response};
 
 use super::sites::{load as load_site, no_content, opt, text};
 use super::{audit, json, new_id, parse_body, random_bytes, ApiError, ApiResult, Ctx, Route};
-use crate::rps::{self, Wish};
+use crate::rps::Wish;
 
 /// `/api/sites/<site>/phones...`
 pub(crate) async fn route(ctx: &Ctx<'_>, r: &Route<'_>) -> Option<ApiResult<Response>> {
@@ -342,15 +342,7 @@ async fn create(ctx: &Ctx<'_>, site: &str, body: Option<&str>) -> ApiResult<Resp
     batch.extend(blf_statements(ctx, &id, &f.blf_keys)?);
     batch.push(audit(ctx, "create", "phone", &id)?);
     let mac_text = r.mac.to_string();
-    batch.push(rps::enqueue(
-        &ctx.db,
-        site,
-        &mac_text,
-        r.vendor.as_str(),
-        Wish::Register,
-        &ctx.origin,
-        ctx.now,
-    )?);
+    batch.push(ctx.rps_enqueue(site, &mac_text, r.vendor.as_str(), Wish::Register)?);
     ctx.db.batch(batch).await?;
     ctx.work_rps_later();
     json(
@@ -520,15 +512,7 @@ async fn update(ctx: &Ctx<'_>, site: &str, mac: &str, body: Option<&str>) -> Api
         || f.http_user != p.http_user
         || f.http_password != p.http_password;
     if vendor_facts_changed {
-        batch.push(rps::enqueue(
-            &ctx.db,
-            site,
-            &p.mac,
-            &p.vendor,
-            Wish::Register,
-            &ctx.origin,
-            ctx.now,
-        )?);
+        batch.push(ctx.rps_enqueue(site, &p.mac, &p.vendor, Wish::Register)?);
     }
     ctx.db.batch(batch).await?;
     if vendor_facts_changed {
@@ -548,15 +532,7 @@ async fn delete(ctx: &Ctx<'_>, site: &str, mac: &str) -> ApiResult<Response> {
         .batch(vec![
             delete,
             super::rps::htek_unmark(ctx, site, &p.mac)?,
-            rps::enqueue(
-                &ctx.db,
-                site,
-                &p.mac,
-                &p.vendor,
-                Wish::Remove,
-                &ctx.origin,
-                ctx.now,
-            )?,
+            ctx.rps_enqueue(site, &p.mac, &p.vendor, Wish::Remove)?,
             audit(ctx, "delete", "phone", &p.id)?,
         ])
         .await?;
@@ -598,15 +574,7 @@ async fn rotate(ctx: &Ctx<'_>, site: &str, mac: &str) -> ApiResult<Response> {
             audit(ctx, "rotate token", "phone", &p.id)?,
             // Htek's portal holds the old URL now.
             super::rps::htek_unmark(ctx, site, &p.mac)?,
-            rps::enqueue(
-                &ctx.db,
-                site,
-                &p.mac,
-                &p.vendor,
-                Wish::Register,
-                &ctx.origin,
-                ctx.now,
-            )?,
+            ctx.rps_enqueue(site, &p.mac, &p.vendor, Wish::Register)?,
         ])
         .await?;
     ctx.work_rps_later();

@@ -237,10 +237,6 @@ struct Count {
     n: f64,
 }
 
-/// The vendors whose RPS we know: the five config vendors and ALE (whose phones are only
-/// redirected, to the provisioning server the account names).
-const VENDORS: [&str; 6] = ["yealink", "grandstream", "fanvil", "snom", "htek", "ale"];
-
 async fn overview(ctx: &Ctx<'_>, site: &str) -> ApiResult<Response> {
     load_site(ctx, site).await?;
     let accounts: Vec<AccountSummary> = ctx
@@ -266,10 +262,13 @@ async fn overview(ctx: &Ctx<'_>, site: &str) -> ApiResult<Response> {
         .results()?;
     let has = |v: &str| accounts.iter().any(|a| a.vendor == v);
     let count = |v: &str| phones.iter().find(|c| c.vendor == v).map_or(0.0, |c| c.n);
-    let warnings: Vec<_> = VENDORS
+    // Every vendor the engine knows: the five config vendors and ALE (whose phones are only
+    // redirected, to the provisioning server the account names).
+    let warnings: Vec<_> = engine::Vendor::ALL
         .iter()
+        .map(|v| v.as_str())
         // ALE is warned about only where the site has ALE phones (few sites do).
-        .filter(|v| !has(v) && (**v != "ale" || count(v) > 0.0))
+        .filter(|v| !has(v) && (*v != "ale" || count(v) > 0.0))
         .map(|v| {
             let n = count(v);
             json!({
@@ -532,7 +531,7 @@ async fn phone_action(
     if b.dry_run {
         return dry_run(ctx, site, &p, wish).await;
     }
-    let stmt = outbox::enqueue(&ctx.db, site, &p.mac, &p.vendor, wish, &ctx.origin, ctx.now)?;
+    let stmt = ctx.rps_enqueue(site, &p.mac, &p.vendor, wish)?;
     let queued = stmt
         .run()
         .await?

@@ -716,10 +716,7 @@ fn outcome_of(stop: Stop) -> Outcome {
 }
 
 /// Runs an op to its end, sending each request it asks for.
-pub(crate) async fn drive<T: OpResult>(
-    op: &mut Op<T>,
-    budget: &mut u32,
-) -> std::result::Result<T, Stop> {
+async fn drive<T: OpResult>(op: &mut Op<T>, budget: &mut u32) -> std::result::Result<T, Stop> {
     let mut step = op.start(
         now_ms(),
         &nonce().map_err(|e| Stop::Transport(e.to_string()))?,
