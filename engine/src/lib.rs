@@ -22,6 +22,7 @@ mod access;
 mod audit;
 mod detect;
 mod diff;
+pub mod encoding;
 mod error;
 mod firmware;
 mod inventory;

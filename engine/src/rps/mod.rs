@@ -88,12 +88,9 @@ mod test_steps {
 
 use std::fmt;
 
-use base64::Engine as _;
-use hmac::{Hmac, Mac as _};
-use md5::Md5;
-use sha2::{Digest, Sha256};
-
-use crate::access::hex;
+use crate::encoding::{
+    base64 as b64, form_encode, hmac_sha256, md5_hex, percent_encode as pct, sha256_hex,
+};
 use crate::mac::Mac;
 use crate::secret::{ct_eq, Secret};
 
@@ -1095,51 +1092,8 @@ fn json_escape(s: &str) -> String {
         .to_owned()
 }
 
-/// Percent-encodes everything but RFC 3986 unreserved characters.
-fn pct(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for b in s.bytes() {
-        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
-            out.push(char::from(b));
-        } else {
-            out.push('%');
-            out.push(char::from(HEX_UPPER[usize::from(b >> 4)]));
-            out.push(char::from(HEX_UPPER[usize::from(b & 0xf)]));
-        }
-    }
-    out
-}
-
-/// `application/x-www-form-urlencoded` encoding of one value (space as `+`).
-fn form_encode(s: &str) -> String {
-    pct(s).replace("%20", "+")
-}
-
-const HEX_UPPER: &[u8; 16] = b"0123456789ABCDEF";
-
-fn md5_raw(data: &[u8]) -> Vec<u8> {
-    Md5::digest(data).to_vec()
-}
-
-fn md5_hex(data: &[u8]) -> String {
-    hex(&Md5::digest(data))
-}
-
-fn sha256_hex(data: &[u8]) -> String {
-    hex(&Sha256::digest(data))
-}
-
-fn b64(data: &[u8]) -> String {
-    base64::engine::general_purpose::STANDARD.encode(data)
-}
-
-fn hmac_sha256(key: &[u8], data: &[u8]) -> Vec<u8> {
-    // invariant: HMAC accepts keys of any length.
-    let Ok(mut h) = Hmac::<Sha256>::new_from_slice(key) else {
-        unreachable!("HMAC-SHA256 takes keys of any length")
-    };
-    h.update(data);
-    h.finalize().into_bytes().to_vec()
+fn md5_raw(data: &[u8]) -> [u8; 16] {
+    crate::encoding::md5(data)
 }
 
 fn basic_auth_header(user: &str, password: &str) -> String {

@@ -22,7 +22,11 @@ pub(crate) mod snom;
 pub(crate) mod yealink;
 
 /// A phone maker.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+///
+/// Serialised as its lowercase name; deserialised through [`FromStr`] (any case), so a
+/// wire field holding an unknown vendor fails with the same sentence everywhere:
+/// `unknown vendor "x"; expected yealink, snom, ...`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Vendor {
     /// Yealink.
@@ -169,6 +173,14 @@ impl FromStr for Vendor {
                     ),
                 )
             })
+    }
+}
+
+impl<'de> Deserialize<'de> for Vendor {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        let s = <std::borrow::Cow<'de, str>>::deserialize(d)?;
+        s.parse()
+            .map_err(|e: Error| serde::de::Error::custom(e.detail()))
     }
 }
 
