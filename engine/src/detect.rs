@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 use crate::encoding::percent_decode;
 use crate::mac::Mac;
 use crate::uri_map::UriMapping;
-use crate::vendor::Vendor;
+use crate::vendors::Vendor;
 
 /// What a phone sent.
 #[derive(Debug, Clone, Copy, Default)]

@@ -26,7 +26,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::detect::is_plain_file_name;
 use crate::error::{Error, ErrorKind, Result};
-use crate::vendor::Vendor;
+use crate::vendors::Vendor;
 
 /// One MiB, the unit of the "MB" figures shown to people.
 const MB: u64 = 1024 * 1024;

@@ -33,7 +33,7 @@ use crate::secret::Secret;
 use crate::template::{Renderer, Template};
 use crate::tz::TimeZone;
 use crate::uri_map::UriMapping;
-use crate::vendor::{CommonContext, Vendor};
+use crate::vendors::{CommonContext, Vendor};
 
 /// A site's settings.
 #[derive(Debug, Clone, Deserialize)]

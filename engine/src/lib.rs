@@ -40,7 +40,7 @@ mod secret;
 mod template;
 mod tz;
 mod uri_map;
-mod vendor;
+mod vendors;
 mod xml;
 
 pub use access::{
@@ -81,5 +81,5 @@ pub use template::{
 };
 pub use tz::TimeZone;
 pub use uri_map::UriMapping;
-pub use vendor::{CommonContext, ConfigSyntax, Vendor};
+pub use vendors::{CommonContext, ConfigSyntax, Vendor};
 pub use xml::{check_well_formed, escape as xml_escape};

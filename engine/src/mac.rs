@@ -7,7 +7,7 @@ use std::str::FromStr;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use crate::error::{Error, ErrorKind};
-use crate::vendor::Vendor;
+use crate::vendors::Vendor;
 
 /// A 48-bit MAC address.
 ///

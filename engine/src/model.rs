@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 use crate::mac::Mac;
 use crate::secret::Secret;
 use crate::tz::TimeZone;
-use crate::vendor::Vendor;
+use crate::vendors::Vendor;
 
 /// SIP transport of an account.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]

@@ -7,7 +7,7 @@
 use std::fmt;
 
 use crate::error::{clip, Error, ErrorKind, Result};
-use crate::vendor::Vendor;
+use crate::vendors::Vendor;
 use crate::xml;
 
 /// A section of the Additional Parameters.
@@ -331,7 +331,7 @@ fn check_key(sec: Section, n: usize, key: &str) -> Result<()> {
         LineSyntax::Fanvil => key
             .bytes()
             .all(|b| b.is_ascii_alphanumeric() || matches!(b, b' ' | b'_' | b'-' | b'.' | b'/')),
-        LineSyntax::Xml if sec == Section::Grandstream => crate::vendor::is_pcode(key),
+        LineSyntax::Xml if sec == Section::Grandstream => crate::vendors::is_pcode(key),
         LineSyntax::Xml => xml::is_name(key),
     };
     if ok {

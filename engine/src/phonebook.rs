@@ -3,7 +3,7 @@
 
 use crate::error::Result;
 use crate::model::Contact;
-use crate::vendor::Vendor;
+use crate::vendors::Vendor;
 
 /// The most entries a phonebook may hold; phones slow down or truncate beyond this.
 pub const MAX_ENTRIES: usize = 5000;

@@ -35,7 +35,7 @@ use crate::template::{
     check_placeholders, validate_template, Composition, Detail, Renderer, Template, TemplateStyle,
     MAX_TEMPLATE_BYTES,
 };
-use crate::vendor::Vendor;
+use crate::vendors::Vendor;
 use crate::xml;
 
 /// What stands in for a secret in a masked preview.
@@ -606,9 +606,9 @@ pub fn vendors() -> Vec<VendorInfo> {
         .map(|v| VendorInfo {
             vendor: v,
             syntax: match v.config_syntax() {
-                Ok(crate::vendor::ConfigSyntax::KeyValue) => "key_value",
-                Ok(crate::vendor::ConfigSyntax::FanvilModules) => "fanvil_modules",
-                Ok(crate::vendor::ConfigSyntax::Xml) => "xml",
+                Ok(crate::vendors::ConfigSyntax::KeyValue) => "key_value",
+                Ok(crate::vendors::ConfigSyntax::FanvilModules) => "fanvil_modules",
+                Ok(crate::vendors::ConfigSyntax::Xml) => "xml",
                 Err(_) => "",
             },
             content_type: config_content_type(v),

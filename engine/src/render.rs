@@ -8,7 +8,7 @@ use crate::error::{Error, ErrorKind, Result};
 use crate::model::Profile;
 use crate::params::AdditionalParams;
 use crate::template::{Composition, Detail, Renderer};
-use crate::vendor::{CommonContext, Vendor};
+use crate::vendors::{CommonContext, Vendor};
 use crate::xml;
 
 /// Renders the built-in default config of `profile`'s vendor (no template, no

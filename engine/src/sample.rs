@@ -5,7 +5,7 @@ use crate::mac::Mac;
 use crate::model::{BlfKey, Device, Language, Line, Profile, Transport};
 use crate::secret::Secret;
 use crate::tz::TimeZone;
-use crate::vendor::Vendor;
+use crate::vendors::Vendor;
 
 /// Where the sample phone fetches its files.
 pub(crate) const SAMPLE_BASE_URL: &str = "https://prov.example.com/p/tok123";

@@ -23,7 +23,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, ErrorKind, Result};
 use crate::model::Profile;
-use crate::vendor::{ConfigSyntax, Vendor};
+use crate::vendors::{ConfigSyntax, Vendor};
 use crate::xml;
 
 /// How a template is written.
@@ -137,7 +137,7 @@ impl Renderer {
                     xml::escape_into(&value.to_string(), &mut s);
                     out.write_str(&s)
                 }
-                (Some(v), false) => out.write_str(&crate::vendor::line_safe(v)),
+                (Some(v), false) => out.write_str(&crate::vendors::line_safe(v)),
                 (None, false) => return minijinja::escape_formatter(out, state, value),
             };
             written.map_err(minijinja::Error::from)
@@ -372,7 +372,7 @@ fn substitute(src: &str, p: &Profile, xml_out: bool) -> String {
                 if xml_out {
                     xml::escape_into(&v, &mut out);
                 } else {
-                    out.push_str(&crate::vendor::line_safe(&v));
+                    out.push_str(&crate::vendors::line_safe(&v));
                 }
                 rest = &after[end + 1..];
             }

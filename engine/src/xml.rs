@@ -490,7 +490,7 @@ pub(crate) fn needs_escape(s: &str) -> bool {
 }
 
 /// Appends `s` to `out`, XML-escaped, in one pass; each control character (C0, DEL, C1,
-/// the ones [`crate::vendor::line_safe`] replaces) becomes a space. So no value can inject
+/// the ones [`crate::vendors::line_safe`] replaces) becomes a space. So no value can inject
 /// an element or a line, and the output is valid XML 1.0 text and a fixed point of parse +
 /// write.
 pub(crate) fn escape_into(s: &str, out: &mut String) {
@@ -576,7 +576,7 @@ mod tests {
             "a\u{7f}",
         ] {
             let mut want = String::new();
-            for ch in crate::vendor::line_safe(v).chars() {
+            for ch in crate::vendors::line_safe(v).chars() {
                 let mut b = [0; 4];
                 match ch {
                     '&' | '<' | '>' | '"' | '\'' => want.push_str(&escape(ch.encode_utf8(&mut b))),

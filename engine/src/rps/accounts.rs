@@ -22,9 +22,11 @@
 
 use std::fmt;
 
-use super::{md5_hex, sha256_hex, yealink, Url};
+use super::Url;
+use crate::encoding::{md5_hex, sha256_hex};
 use crate::error::{Error, ErrorKind};
 use crate::secret::Secret;
+use crate::vendors::yealink::rps as yealink;
 
 /// One vendor's RPS account.
 #[derive(Debug, Clone)]

@@ -14,6 +14,7 @@ use crate::mac::Mac;
 use crate::model::{Contact, Profile};
 use crate::params::Param;
 
+pub(crate) mod ale;
 pub(crate) mod fanvil;
 pub(crate) mod grandstream;
 pub(crate) mod htek;

@@ -50,6 +50,8 @@
 //! Phonebook: `<AddressBook><Contact><FirstName/><LastName/><Phone type="Work">
 //! <phonenumber/><accountindex/></Phone></Contact>` (FusionPBX `gxp2170/phonebook.xml`).
 
+pub(crate) mod rps;
+
 use std::fmt::Write as _;
 
 use super::snom::{elements, indent, parse_overlay, push_num, push_value};
@@ -58,7 +60,7 @@ use crate::error::{Error, ErrorKind, Result};
 use crate::mac::Mac;
 use crate::model::{Contact, Line, Profile, Transport};
 use crate::params::{Param, Section};
-use crate::vendor::{line_safe, CommonContext, ConfigSyntax, VendorModule};
+use crate::vendors::{line_safe, CommonContext, ConfigSyntax, VendorModule};
 use crate::xml::{escape_into, Document, Element};
 
 /// Grandstream's module.
@@ -577,7 +579,7 @@ fn param_element(p: &Param) -> Result<Element> {
             el
         }
     };
-    if !crate::vendor::is_pcode(&el.name) {
+    if !crate::vendors::is_pcode(&el.name) {
         let mut msg = String::new();
         let _ = write!(
             msg,
@@ -596,7 +598,7 @@ mod tests {
     use crate::model::{BlfKey, Device, Language};
     use crate::secret::Secret;
     use crate::tz::TimeZone;
-    use crate::vendor::Vendor;
+    use crate::vendors::Vendor;
     use crate::xml::check_well_formed;
     #[cfg(target_arch = "wasm32")]
     use wasm_bindgen_test::wasm_bindgen_test as test;
@@ -716,7 +718,7 @@ mod tests {
             );
         }
         for row in ACCOUNTS {
-            assert!(row.iter().all(|c| crate::vendor::is_pcode(c)));
+            assert!(row.iter().all(|c| crate::vendors::is_pcode(c)));
         }
     }
 

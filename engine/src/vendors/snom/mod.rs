@@ -50,6 +50,8 @@
 //!   by default; Snom has no switch to turn on (wazo-provd-plugins PR #146, Snom wiki "How to
 //!   trigger the phone to reset or synchronize its settings").
 
+pub(crate) mod rps;
+
 use std::borrow::Cow;
 
 use crate::detect::{PathMatch, UaInfo};
@@ -58,7 +60,7 @@ use crate::mac::Mac;
 use crate::model::{Contact, Language, Line, Profile, Transport};
 use crate::params::{Param, Section};
 use crate::tz::TimeZone;
-use crate::vendor::{line_safe, CommonContext, ConfigSyntax, VendorModule};
+use crate::vendors::{line_safe, CommonContext, ConfigSyntax, VendorModule};
 use crate::xml::{Document, Element, Node};
 
 /// Snom's module.
@@ -721,7 +723,7 @@ mod tests {
     use super::*;
     use crate::model::{BlfKey, Device};
     use crate::secret::Secret;
-    use crate::vendor::Vendor;
+    use crate::vendors::Vendor;
     use crate::xml::check_well_formed;
     #[cfg(target_arch = "wasm32")]
     use wasm_bindgen_test::wasm_bindgen_test as test;

@@ -31,12 +31,14 @@
 //! phonebook spec, as used by public phonebook generators), referenced from the config by
 //! `XML-PBook1 Name`/`XML-PBook1 Addr` in `<PHONE CONFIG MODULE>`.
 
+pub(crate) mod rps;
+
 use crate::detect::{PathMatch, UaInfo};
 use crate::error::{Error, ErrorKind, Result};
 use crate::mac::Mac;
 use crate::model::{Contact, Language, Line, Profile, Transport};
 use crate::params::{Param, Section};
-use crate::vendor::{line_safe, CommonContext, ConfigSyntax, VendorModule};
+use crate::vendors::{line_safe, CommonContext, ConfigSyntax, VendorModule};
 
 /// Fanvil's module.
 pub(crate) struct Fanvil;
@@ -981,7 +983,7 @@ mod tests {
     use crate::model::{BlfKey, Device};
     use crate::secret::Secret;
     use crate::tz::TimeZone;
-    use crate::vendor::Vendor;
+    use crate::vendors::Vendor;
     #[cfg(target_arch = "wasm32")]
     use wasm_bindgen_test::wasm_bindgen_test as test;
 

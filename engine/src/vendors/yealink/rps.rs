@@ -8,13 +8,14 @@ use std::str::FromStr;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use serde_json::{json, Value};
 
-use super::{
-    b64, classify, hmac_sha256, join, json, json_items, json_text, lower, md5_raw, pct, same_url,
-    status_error, to_json, unexpected, Cx, Detail, HttpReply, HttpRequest, Machine, Next, Outcome,
-    PhoneStatus, Registration, Removal, RpsError, RpsPhone, ServerRef, ServerSpec, Url,
-};
+use crate::encoding::{base64, hmac_sha256, percent_encode};
 use crate::error::{Error, ErrorKind};
 use crate::mac::Mac;
+use crate::rps::{
+    classify, join, json, json_items, json_text, lower, md5_raw, same_url, status_error, to_json,
+    unexpected, Cx, Detail, HttpReply, HttpRequest, Machine, Next, Outcome, PhoneStatus,
+    Registration, Removal, RpsError, RpsPhone, ServerRef, ServerSpec, Url,
+};
 use crate::secret::Secret;
 
 /// Yealink's API base when the account names no `rps_host`.
@@ -100,13 +101,13 @@ impl Api {
         if !query.is_empty() {
             let q: Vec<String> = query
                 .iter()
-                .map(|(k, v)| format!("{k}={}", pct(v)))
+                .map(|(k, v)| format!("{k}={}", percent_encode(v)))
                 .collect();
             url.push('?');
             url.push_str(&q.join("&"));
         }
         let body = body.map(to_json);
-        let md5 = body.as_ref().map(|b| b64(&md5_raw(b)));
+        let md5 = body.as_ref().map(|b| base64(&md5_raw(b)));
         let ts = cx.now_ms.to_string();
         let sts = string_to_sign(
             method,
@@ -117,7 +118,7 @@ impl Api {
             parsed.path(),
             query,
         );
-        let sig = b64(&hmac_sha256(
+        let sig = base64(&hmac_sha256(
             self.secret.expose().as_bytes(),
             sts.as_bytes(),
         ));
@@ -268,7 +269,7 @@ enum EsState {
 impl EnsureServer {
     fn secrets(&self) -> Vec<String> {
         let mut s = self.api.secrets();
-        s.extend(super::url_secrets(self.url.expose()));
+        s.extend(crate::rps::url_secrets(self.url.expose()));
         s
     }
 
@@ -582,7 +583,7 @@ impl Lookup {
     fn secrets(&self) -> Vec<String> {
         let mut s = self.api.secrets();
         if let Some(u) = &self.url {
-            s.extend(super::url_secrets(u.expose()));
+            s.extend(crate::rps::url_secrets(u.expose()));
         }
         s
     }
@@ -734,9 +735,9 @@ pub fn rps_ing(serial: &SerialNumber) -> Option<String> {
 
 #[cfg(test)]
 mod tests {
-    use super::super::test_steps::{done, send};
-    use super::super::Op;
     use super::*;
+    use crate::rps::test_steps::{done, send};
+    use crate::rps::Op;
     #[cfg(target_arch = "wasm32")]
     use wasm_bindgen_test::wasm_bindgen_test as test;
 

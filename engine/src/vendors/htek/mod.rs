@@ -32,16 +32,18 @@
 //! `htek/uc926/phonebook.xml`); the format has no title element, so the title is not
 //! written.
 
+pub(crate) mod rps;
+
 use crate::detect::{PathMatch, UaInfo};
 use crate::error::Result;
 use crate::mac::Mac;
 use crate::model::{Contact, Line, Profile};
 use crate::params::{Param, Section};
-use crate::vendor::yealink::{
+use crate::vendors::yealink::{
     is_model_name, language_name, push_n, push_n_u32, push_poll, push_server_url, push_u32,
     push_xml_text, transport_code, write_time_zone,
 };
-use crate::vendor::{kv, CommonContext, ConfigSyntax, VendorModule};
+use crate::vendors::{kv, CommonContext, ConfigSyntax, VendorModule};
 
 /// Htek's module.
 pub(crate) struct Htek;
@@ -228,7 +230,7 @@ mod tests {
     use crate::model::{BlfKey, Device, Language, Transport};
     use crate::params::AdditionalParams;
     use crate::tz::TimeZone;
-    use crate::vendor::Vendor;
+    use crate::vendors::Vendor;
     #[cfg(target_arch = "wasm32")]
     use wasm_bindgen_test::wasm_bindgen_test as test;
 

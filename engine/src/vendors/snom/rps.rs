@@ -4,14 +4,14 @@
 
 use serde_json::{json, Value};
 
-use super::xmlrpc::{self, Param};
-use super::{
-    b64, classify, hmac_sha256, json, json_items, json_text, lower, same_url, sanitize,
-    status_error, to_json, unexpected, Cx, Detail, HttpReply, HttpRequest, Immediate, Machine,
-    Next, Outcome, PhoneStatus, Registration, Removal, RpsError, RpsPhone, ServerRef, SnomAccount,
-    SnomApi, Url,
-};
+use crate::encoding::{base64, hmac_sha256};
 use crate::mac::Mac;
+use crate::rps::xmlrpc::{self, Param};
+use crate::rps::{
+    classify, json, json_items, json_text, lower, same_url, sanitize, status_error, to_json,
+    unexpected, Cx, Detail, HttpReply, HttpRequest, Immediate, Machine, Next, Outcome, PhoneStatus,
+    Registration, Removal, RpsError, RpsPhone, ServerRef, SnomAccount, SnomApi, Url,
+};
 use crate::secret::Secret;
 
 const V: &str = "snom";
@@ -55,7 +55,7 @@ pub fn hawk_payload_hash(content_type: &str, body: &[u8]) -> String {
     h.update(b"\n");
     h.update(body);
     h.update(b"\n");
-    b64(&h.finalize())
+    base64(&h.finalize())
 }
 
 /// The normalized string a Hawk 1 header MAC covers, every line ending in `\n`.
@@ -75,7 +75,7 @@ pub(crate) fn hawk_normalized(r: &HawkRequest<'_>) -> String {
 
 /// The Hawk MAC: base64 of HMAC-SHA256 under `key` over the normalized string.
 pub fn hawk_mac(key: &[u8], r: &HawkRequest<'_>) -> String {
-    b64(&hmac_sha256(key, hawk_normalized(r).as_bytes()))
+    base64(&hmac_sha256(key, hawk_normalized(r).as_bytes()))
 }
 
 /// The `Authorization` header value for `r`, signed with key `id` / `key`.
@@ -119,7 +119,7 @@ impl Rest {
         })?;
         let mut secrets = vec![key.expose().clone()];
         if let Some(e) = extra {
-            secrets.extend(super::url_secrets(e.expose()));
+            secrets.extend(crate::rps::url_secrets(e.expose()));
         }
         let base = if a.rest_base.ends_with('/') {
             a.rest_base.clone()
@@ -592,10 +592,10 @@ pub(crate) fn status(a: &SnomAccount, phone: &RpsPhone) -> Flow {
 
 #[cfg(test)]
 mod tests {
-    use super::super::accounts::{SNOM_XMLRPC, SRAPS_BASE};
-    use super::super::test_steps::{done, send};
-    use super::super::Op;
     use super::*;
+    use crate::rps::accounts::{SNOM_XMLRPC, SRAPS_BASE};
+    use crate::rps::test_steps::{done, send};
+    use crate::rps::Op;
     #[cfg(target_arch = "wasm32")]
     use wasm_bindgen_test::wasm_bindgen_test as test;
 
@@ -762,7 +762,7 @@ mod tests {
         );
     }
 
-    fn to_final<T: super::super::OpResult>(op: &mut Op<T>) -> HttpRequest {
+    fn to_final<T: crate::rps::OpResult>(op: &mut Op<T>) -> HttpRequest {
         let _ = send(op.start(NOW, "n1"));
         let _ = send(op.on_reply(token_reply(), NOW, "n2"));
         send(op.on_reply(company_reply(), NOW, "n3"))

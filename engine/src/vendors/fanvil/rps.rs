@@ -1,12 +1,12 @@
 //! Fanvil FDPS: XML-RPC with HTTP Basic auth (the password as MD5 of MD5). A per-phone URL
 //! is made by giving each phone its own "server" group, named after its MAC.
 
-use super::xmlrpc::{self, Param};
-use super::{
+use crate::mac::Mac;
+use crate::rps::xmlrpc::{self, Param};
+use crate::rps::{
     classify, lower, same_url, status_error, Cx, Detail, FanvilAccount, HttpReply, Machine, Next,
     Outcome, PhoneStatus, Registration, Removal, RpsError, RpsPhone, ServerRef, ServerSpec, Url,
 };
-use crate::mac::Mac;
 use crate::secret::Secret;
 
 const V: &str = "fanvil";
@@ -41,7 +41,7 @@ fn refused(rpc: &Rpc, reply: &HttpReply, text: &str) -> RpsError {
     if t.contains("device_had_existed") {
         let mut d = Detail::new(V);
         d.status = Some(reply.status);
-        d.code = Some(super::sanitize(text, &rpc.secrets));
+        d.code = Some(crate::rps::sanitize(text, &rpc.secrets));
         return RpsError::OwnedByAnotherAccount(d);
     }
     classify(V, Some(reply.status), Some(text), None, reply, &rpc.secrets)
@@ -269,9 +269,9 @@ impl Machine for Status {
 
 #[cfg(test)]
 mod tests {
-    use super::super::test_steps::{done, send};
-    use super::super::{HttpRequest, Op, PasswordForm};
     use super::*;
+    use crate::rps::test_steps::{done, send};
+    use crate::rps::{HttpRequest, Op, PasswordForm};
     #[cfg(target_arch = "wasm32")]
     use wasm_bindgen_test::wasm_bindgen_test as test;
 
@@ -280,7 +280,7 @@ mod tests {
             username: "fv-user".into(),
             password_hash: Secret::new("9f0e3a1c2b4d5e6f708192a3b4c5d6e7".into()),
             password_form: PasswordForm::Hashed,
-            url: super::super::accounts::FDPS_URL.into(),
+            url: crate::rps::accounts::FDPS_URL.into(),
         }
     }
 

@@ -47,13 +47,15 @@
 //!   `<DirectoryEntry><Name/><Telephone/></DirectoryEntry>` (FusionPBX
 //!   `yealink/t46s/directory.xml`).
 
+pub(crate) mod rps;
+
 use crate::detect::{PathMatch, UaInfo};
 use crate::error::Result;
 use crate::mac::Mac;
 use crate::model::{BlfKey, Contact, Language, Line, Profile, Transport};
 use crate::params::{Param, Section};
 use crate::tz::TimeZone;
-use crate::vendor::{kv, line_safe, CommonContext, ConfigSyntax, VendorModule};
+use crate::vendors::{kv, line_safe, CommonContext, ConfigSyntax, VendorModule};
 
 /// Yealink's module.
 pub(crate) struct Yealink;
@@ -905,7 +907,7 @@ mod tests {
 
     #[test]
     fn account_literal_table_matches_the_generic_writer() {
-        let p = crate::sample::sample_profile(crate::vendor::Vendor::Yealink);
+        let p = crate::sample::sample_profile(crate::vendors::Vendor::Yealink);
         for n in 1..=16 {
             for l in &p.lines {
                 let (mut fast, mut generic) = (String::new(), String::new());
@@ -920,7 +922,7 @@ mod tests {
     }
     use crate::model::{Device, Language};
     use crate::params::AdditionalParams;
-    use crate::vendor::Vendor;
+    use crate::vendors::Vendor;
     #[cfg(target_arch = "wasm32")]
     use wasm_bindgen_test::wasm_bindgen_test as test;
 

@@ -2,8 +2,8 @@
 //! the administrator what Htek's portal needs: per phone, the exact URL to enter, and a CSV
 //! (MAC, URL) for bulk upload. Htek registration is manual, and the console says so.
 
-use super::RpsError;
 use crate::mac::Mac;
+use crate::rps::RpsError;
 
 /// Where a factory-fresh Htek phone asks for `cfg<mac>` and `cfg<mac>.xml` (lower-case
 /// MAC), to be redirected (HTTP 302) to the URL registered for its MAC.

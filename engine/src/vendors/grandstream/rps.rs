@@ -7,10 +7,11 @@
 
 use serde_json::{json, Value};
 
-use super::{
-    form_encode, json, json_items, json_text, lower, pct, sanitize, sha256_hex, status_error,
-    to_json, unexpected, Cx, Detail, GdmsAccount, HttpReply, HttpRequest, Machine, Next, Outcome,
-    PhoneStatus, Registration, RpsError, RpsPhone, ServerRef, Session,
+use crate::encoding::{form_encode, percent_encode, sha256_hex};
+use crate::rps::{
+    json, json_items, json_text, lower, sanitize, status_error, to_json, unexpected, Cx, Detail,
+    GdmsAccount, HttpReply, HttpRequest, Machine, Next, Outcome, PhoneStatus, Registration,
+    RpsError, RpsPhone, ServerRef, Session,
 };
 use crate::secret::Secret;
 
@@ -151,7 +152,7 @@ impl Flow {
             .iter()
             .map(|(k, v)| format!("{k}={}", form_encode(v)))
             .collect();
-        HttpRequest::new("POST", super::join(&a.base_url, "oauth/token"))
+        HttpRequest::new("POST", crate::rps::join(&a.base_url, "oauth/token"))
             .header("Content-Type", "application/x-www-form-urlencoded")
             .header("Accept", "application/json")
             .body(body.join("&").into_bytes())
@@ -184,12 +185,12 @@ impl Flow {
         let signature = sha256_hex(string_to_sign(&params, body.as_deref()).as_bytes());
         let mut q: Vec<String> = query
             .iter()
-            .map(|(k, v)| format!("{k}={}", pct(v)))
+            .map(|(k, v)| format!("{k}={}", percent_encode(v)))
             .collect();
-        q.push(format!("access_token={}", pct(token)));
+        q.push(format!("access_token={}", percent_encode(token)));
         q.push(format!("timestamp={ts}"));
         q.push(format!("signature={signature}"));
-        let url = format!("{}?{}", super::join(&a.base_url, path), q.join("&"));
+        let url = format!("{}?{}", crate::rps::join(&a.base_url, path), q.join("&"));
         let mut req = HttpRequest::new(method, url).header("Accept", "application/json");
         if let Some(b) = body {
             req = req.header("Content-Type", "application/json").body(b);
@@ -291,7 +292,7 @@ fn classified(
     message: &str,
     secrets: &[String],
 ) -> RpsError {
-    super::classify(
+    crate::rps::classify(
         V,
         Some(reply.status),
         code,
@@ -434,7 +435,7 @@ impl Flow {
                         items
                             .iter()
                             .filter_map(|o| o.get("id").and_then(json_text))
-                            .take(super::MAX_STEPS as usize)
+                            .take(crate::rps::MAX_STEPS as usize)
                             .collect()
                     })
                     .unwrap_or_default();
@@ -533,11 +534,11 @@ impl Flow {
 
 #[cfg(test)]
 mod tests {
-    use super::super::test_steps::{done, send};
-    use super::super::{Op, RpsAccount, SerialNumber};
     use super::*;
     use crate::mac::Mac;
+    use crate::rps::test_steps::{done, send};
     use crate::rps::PasswordForm;
+    use crate::rps::{Op, RpsAccount, SerialNumber};
     #[cfg(target_arch = "wasm32")]
     use wasm_bindgen_test::wasm_bindgen_test as test;
 

@@ -1,9 +1,10 @@
 //! Alcatel-Lucent Enterprise: no public API document exists. PortSIP's `[ale]` section has
 //! exactly Yealink's key names, which suggests the same signed JSON API on ALE's own host,
 //! so ALE is the Yealink client on the host the account names (there is no default).
-//! Unverified: the console and the docs label it so ([`super::RpsAccount::is_verified`]).
+//! Unverified: the console and the docs label it so ([`crate::rps::RpsAccount::is_verified`]).
 
-use super::{yealink, AleAccount, RpsError};
+use crate::rps::{AleAccount, RpsError};
+use crate::vendors::yealink::rps as yealink;
 
 impl AleAccount {
     /// The Yealink-scheme API on the account's host, or an error when it names none.
@@ -24,9 +25,9 @@ impl AleAccount {
 
 #[cfg(test)]
 mod tests {
-    use super::super::{RpsAccount, RpsPhone, Step};
     use super::*;
     use crate::mac::Mac;
+    use crate::rps::{RpsAccount, RpsPhone, Step};
     use crate::secret::Secret;
     #[cfg(target_arch = "wasm32")]
     use wasm_bindgen_test::wasm_bindgen_test as test;
@@ -83,7 +84,7 @@ mod tests {
         assert!(m.contains("provisioning_url"), "{m}");
         assert!(!RpsError::InvalidInput(m).is_transient());
         // Every other vendor's phones come here.
-        let (accounts, _) = super::super::parse_accounts(
+        let (accounts, _) = crate::rps::parse_accounts(
             "[yealink]\naccesskey_id=k\naccesskey_secret=s\n[fanvil]\nusername=u\npassword=p\n",
         )
         .unwrap();
