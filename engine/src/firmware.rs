@@ -270,7 +270,7 @@ fn check_vendor(vendor: Vendor) -> Result<()> {
             ErrorKind::FirmwareRejected,
             format!(
                 "{} phones are not provisioned here, so no firmware can be stored for them",
-                display_name(vendor)
+                vendor.display_name()
             ),
         )
         .with_name("vendor"))
@@ -302,7 +302,7 @@ fn check_file_name(vendor: Vendor, file_name: &str) -> Result<()> {
             "file",
             format!(
                 "{} firmware must end in {}",
-                display_name(vendor),
+                vendor.display_name(),
                 join_or(allowed)
             ),
         ))
@@ -323,18 +323,6 @@ fn rejected(field: &str, detail: impl Into<String>) -> Error {
 
 fn invalid(field: &str, detail: impl Into<String>) -> Error {
     Error::new(ErrorKind::InvalidInput, detail).with_name(field)
-}
-
-/// The vendor's name as people write it, for messages.
-fn display_name(vendor: Vendor) -> &'static str {
-    match vendor {
-        Vendor::Yealink => "Yealink",
-        Vendor::Snom => "Snom",
-        Vendor::Fanvil => "Fanvil",
-        Vendor::Grandstream => "Grandstream",
-        Vendor::Htek => "Htek",
-        Vendor::Ale => "Alcatel-Lucent Enterprise",
-    }
 }
 
 /// `.a`, `.a or .b`, `.a, .b or .c`.

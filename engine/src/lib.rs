@@ -81,5 +81,5 @@ pub use template::{
 };
 pub use tz::TimeZone;
 pub use uri_map::UriMapping;
-pub use vendors::{CommonContext, ConfigSyntax, Vendor};
+pub use vendors::{CommonContext, ConfigSyntax, RpsApi, Vendor};
 pub use xml::{check_well_formed, escape as xml_escape};

@@ -1,5 +1,5 @@
 //! MAC addresses: parsing in every spelling phones and people use, one canonical form, and
-//! the OUI table that maps a MAC to its maker.
+//! the maker a MAC's OUI names (each vendor's OUIs live in its home).
 
 use std::fmt;
 use std::str::FromStr;
@@ -16,44 +16,6 @@ use crate::vendors::Vendor;
 /// digits without separators: the form most phones put in their file names.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Mac([u8; 6]);
-
-/// OUIs (first three octets) registered to the vendors we know, from the IEEE registry
-/// (`oui.csv`) and, for Yealink's newer blocks, the prefixes wazo-provd's Yealink plugin
-/// recognises.
-const OUIS: &[([u8; 3], Vendor)] = &[
-    ([0x00, 0x15, 0x65], Vendor::Yealink),
-    ([0x24, 0x9a, 0xd8], Vendor::Yealink),
-    ([0x80, 0x5e, 0x0c], Vendor::Yealink),
-    ([0x80, 0x5e, 0xc0], Vendor::Yealink),
-    ([0x44, 0xdb, 0xd2], Vendor::Yealink),
-    ([0xe4, 0x34, 0xd7], Vendor::Yealink),
-    ([0x34, 0x97, 0xd7], Vendor::Yealink),
-    ([0x64, 0x4f, 0x56], Vendor::Yealink),
-    ([0xb0, 0x61, 0xa9], Vendor::Yealink),
-    ([0xc4, 0xfc, 0x22], Vendor::Yealink),
-    ([0xec, 0x1d, 0xa9], Vendor::Yealink),
-    ([0xf0, 0x16, 0x53], Vendor::Yealink),
-    ([0x00, 0x04, 0x13], Vendor::Snom),
-    ([0x0c, 0x38, 0x3e], Vendor::Fanvil),
-    ([0x00, 0x0b, 0x82], Vendor::Grandstream),
-    ([0xc0, 0x74, 0xad], Vendor::Grandstream),
-    ([0xec, 0x74, 0xd7], Vendor::Grandstream),
-    // Hanlong Technology, the maker of Htek phones.
-    ([0x00, 0x1f, 0xc1], Vendor::Htek),
-    ([0x00, 0x80, 0x9f], Vendor::Ale),
-    ([0x48, 0x7a, 0x55], Vendor::Ale),
-    ([0x3c, 0x28, 0xa6], Vendor::Ale),
-    ([0x2c, 0xfa, 0xa2], Vendor::Ale),
-    ([0x88, 0x3c, 0x93], Vendor::Ale),
-    ([0x94, 0x24, 0xe1], Vendor::Ale),
-    ([0xdc, 0x08, 0x56], Vendor::Ale),
-    ([0x00, 0x20, 0xda], Vendor::Ale),
-    ([0x00, 0xe0, 0xda], Vendor::Ale),
-    ([0x00, 0x11, 0x8b], Vendor::Ale),
-    ([0x00, 0xd0, 0x95], Vendor::Ale),
-    ([0x00, 0xe0, 0xb1], Vendor::Ale),
-    ([0xe8, 0xe7, 0x32], Vendor::Ale),
-];
 
 impl Mac {
     /// Builds a MAC from its six octets.
@@ -141,7 +103,7 @@ impl Mac {
     /// The vendor that owns this MAC's OUI, if it is one we know.
     pub fn vendor(&self) -> Option<Vendor> {
         let oui = self.oui();
-        OUIS.iter().find(|(o, _)| *o == oui).map(|(_, v)| *v)
+        Vendor::from_oui(oui)
     }
 
     /// `true` for the all-zero and broadcast addresses, which no phone has.

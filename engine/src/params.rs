@@ -82,16 +82,9 @@ impl Section {
 
     /// The vendor whose configs the section changes (`None` for `[debug]`).
     pub fn vendor(self) -> Option<Vendor> {
-        match self {
-            Self::Yealink => Some(Vendor::Yealink),
-            Self::Snom | Self::SnomPhoneSettings => Some(Vendor::Snom),
-            Self::Fanvil | Self::FanvilSip | Self::FanvilTele | Self::FanvilAutoupdate => {
-                Some(Vendor::Fanvil)
-            }
-            Self::Grandstream => Some(Vendor::Grandstream),
-            Self::Htek => Some(Vendor::Htek),
-            Self::Debug => None,
-        }
+        Vendor::ALL
+            .into_iter()
+            .find(|v| v.param_sections().contains(&self))
     }
 
     fn syntax(self) -> LineSyntax {

@@ -12,26 +12,12 @@ pub(crate) const SAMPLE_BASE_URL: &str = "https://prov.example.com/p/tok123";
 
 /// A typical model per vendor, used when no model is known.
 pub fn default_model(vendor: Vendor) -> &'static str {
-    match vendor {
-        Vendor::Yealink => "T46S",
-        Vendor::Snom => "D785",
-        Vendor::Fanvil => "X4U",
-        Vendor::Grandstream => "GXP2170",
-        Vendor::Htek => "UC926",
-        Vendor::Ale => "8028s",
-    }
+    vendor.sample_model()
 }
 
 /// A MAC in the vendor's own OUI.
 pub fn sample_mac(vendor: Vendor) -> Mac {
-    let oui = match vendor {
-        Vendor::Yealink => [0x00, 0x15, 0x65],
-        Vendor::Snom => [0x00, 0x04, 0x13],
-        Vendor::Fanvil => [0x0c, 0x38, 0x3e],
-        Vendor::Grandstream => [0x00, 0x0b, 0x82],
-        Vendor::Htek => [0x00, 0x1f, 0xc1],
-        Vendor::Ale => [0x00, 0x80, 0x9f],
-    };
+    let oui = vendor.sample_oui();
     Mac::from_octets([oui[0], oui[1], oui[2], 0x12, 0x34, 0x56])
 }
 

@@ -56,14 +56,13 @@
 //! - Htek: no API at all; see [`htek_csv`] and [`htek_instructions`].
 
 pub(crate) mod accounts;
+mod client;
 mod error;
 mod op;
 mod reply;
 mod wire;
 pub(crate) mod xmlrpc;
 
-use crate::vendors::fanvil::rps as fdps;
-use crate::vendors::grandstream::rps as gdms;
 use crate::vendors::htek::rps as htek;
 use crate::vendors::snom::rps as sraps;
 use crate::vendors::yealink::rps as yealink;
@@ -90,28 +89,18 @@ pub(crate) mod test_steps {
     }
 }
 
-pub use accounts::{
-    parse_accounts, AleAccount, FanvilAccount, GdmsAccount, HtekAccount, Notice, PasswordForm,
-    RpsAccount, SnomAccount, SnomApi, YealinkAccount,
-};
+pub use crate::vendors::ale::account::AleAccount;
+pub use crate::vendors::fanvil::account::FanvilAccount;
+pub use crate::vendors::grandstream::account::GdmsAccount;
+pub use crate::vendors::htek::account::HtekAccount;
+pub use crate::vendors::snom::account::{SnomAccount, SnomApi};
+pub use crate::vendors::yealink::account::YealinkAccount;
+pub use accounts::{parse_accounts, Notice, PasswordForm, RpsAccount};
+pub(crate) use client::{is_hex, Client, IniSection, IniSpec, Started};
 pub use htek::{htek_csv, htek_instructions, HTEK_RPS_URL};
 pub use sraps::{hawk_header, hawk_mac, hawk_payload_hash, HawkRequest};
 pub use yealink::{rps_ing, SerialNumber};
 
-/// Whether the vendor (`yealink`, `ale`, `grandstream`, `fanvil`, `snom`, `htek`) has an API
-/// that registers phones: all but Htek, whose registration is manual in its portal.
-pub fn has_api(vendor: &str) -> bool {
-    matches!(
-        vendor,
-        "yealink" | "ale" | "grandstream" | "fanvil" | "snom"
-    )
-}
-
-/// Whether the vendor's API can remove a phone's registration: all with an API but GDMS,
-/// which publishes no delete call (a device is removed in the GDMS console).
-pub fn can_remove(vendor: &str) -> bool {
-    has_api(vendor) && vendor != "grandstream"
-}
 pub use error::*;
 pub use op::*;
 pub(crate) use reply::*;
@@ -178,12 +167,15 @@ mod tests {
 
     #[test]
     fn which_vendors_have_an_api() {
-        for v in ["yealink", "ale", "grandstream", "fanvil", "snom"] {
-            assert!(has_api(v), "{v}");
+        use crate::vendors::{RpsApi, Vendor};
+        let api = |v: Vendor| v.rps_api();
+        for v in [Vendor::Yealink, Vendor::Ale, Vendor::Fanvil, Vendor::Snom] {
+            assert_eq!(api(v), RpsApi::Full, "{v}");
         }
-        for v in ["htek", "Yealink", "", "cisco"] {
-            assert!(!has_api(v), "{v}");
-        }
+        assert_eq!(api(Vendor::Grandstream), RpsApi::NoRemoval);
+        assert_eq!(api(Vendor::Htek), RpsApi::Manual);
+        assert!(!RpsApi::Manual.registers() && RpsApi::NoRemoval.registers());
+        assert!(RpsApi::Full.removes() && !RpsApi::NoRemoval.removes());
         let (accounts, _) = parse_accounts(
             "[yealink]\naccesskey_id=k\naccesskey_secret=s\n[fanvil]\nusername=u\npassword=p\n",
         )

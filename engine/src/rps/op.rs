@@ -4,10 +4,7 @@
 
 use std::fmt;
 
-use super::{
-    fdps, gdms, htek, sraps, yealink, Detail, HttpReply, HttpRequest, RpsAccount, RpsError,
-    RpsPhone,
-};
+use super::{Client, Detail, HttpReply, HttpRequest, RpsAccount, RpsError, RpsPhone, Started};
 use crate::mac::Mac;
 use crate::secret::Secret;
 
@@ -232,8 +229,12 @@ impl<T> fmt::Debug for Op<T> {
 
 impl<T: OpResult> Op<T> {
     pub(crate) fn new(vendor: &'static str, machine: impl Machine + 'static) -> Self {
+        Self::boxed(vendor, Box::new(machine))
+    }
+
+    fn boxed(vendor: &'static str, machine: Box<dyn Machine>) -> Self {
         Self {
-            machine: Box::new(machine),
+            machine,
             vendor,
             state: OpState::New,
             steps: 0,
@@ -324,26 +325,13 @@ impl RpsAccount {
     /// Makes sure the server (Yealink, ALE), group (Fanvil), site (Grandstream) or endpoint
     /// list (Snom REST) exists, creating or updating it where the vendor allows.
     pub fn ensure_server(&self, spec: &ServerSpec) -> Op<ServerRef> {
-        match self {
-            Self::Yealink(a) => Op::new("yealink", yealink::ensure_server(a.api(), spec)),
-            Self::Ale(a) => match a.api() {
-                Ok(api) => Op::new("ale", yealink::ensure_server(api, spec)),
-                Err(e) => Op::failed("ale", e),
-            },
-            Self::Grandstream(a) => Op::new("grandstream", gdms::Flow::ensure_site(a)),
-            Self::Fanvil(a) => match fdps::ensure_group(a, spec) {
-                Ok(m) => Op::new("fanvil", m),
-                Err(e) => Op::failed("fanvil", e),
-            },
-            Self::Snom(a) => Op::new("snom", sraps::ensure_server(a)),
-            Self::Htek(_) => Op::failed("htek", htek::unsupported()),
-        }
+        self.op(|c| c.ensure_server(spec))
     }
 
     /// Whether [`RpsAccount::register`] needs the server's id from
     /// [`RpsAccount::ensure_server`] first (Yealink and ALE point phones at a server object).
     pub fn needs_server(&self) -> bool {
-        matches!(self, Self::Yealink(_) | Self::Ale(_))
+        self.client().needs_server()
     }
 
     /// Where the vendor is to send this account's phones, given `own`, a URL on this system
@@ -351,76 +339,39 @@ impl RpsAccount {
     /// phones this system does not configure: the provisioning server the account names,
     /// or an error when it names none (a person must set `provisioning_url`).
     pub fn target_url<'a>(&'a self, own: &'a str) -> Result<&'a str, RpsError> {
-        match self {
-            Self::Ale(a) => a.provisioning_url.as_deref().ok_or_else(|| {
-                RpsError::InvalidInput(
-                    "ale: the account names no `provisioning_url`; ALE phones are not configured \
-                     here, so set the provisioning server they should be sent to"
-                        .into(),
-                )
-            }),
-            _ => Ok(own),
-        }
+        self.client().target_url(own)
     }
 
     /// Lets this account's later ops start from `session` (an earlier op's
     /// [`Op::session`]): GDMS then asks for no new token while it is valid, and asks once
     /// more if the vendor refuses it mid-op. Other vendors keep no session.
     pub fn resume(&mut self, session: Session) {
-        if let Self::Grandstream(a) = self {
-            a.session = Some(session);
-        }
+        self.client_mut().resume(session);
     }
 
     /// Registers the phone, or updates its registration: idempotent.
     pub fn register(&self, phone: &RpsPhone) -> Op<Registration> {
-        match self {
-            Self::Yealink(a) => Op::new("yealink", yealink::register(a.api(), phone)),
-            Self::Ale(a) => match a.api() {
-                Ok(api) => Op::new("ale", yealink::register(api, phone)),
-                Err(e) => Op::failed("ale", e),
-            },
-            Self::Grandstream(a) => match gdms::Flow::register(a, phone) {
-                Ok(m) => Op::new("grandstream", m),
-                Err(e) => Op::failed("grandstream", e),
-            },
-            Self::Fanvil(a) => match fdps::register(a, phone) {
-                Ok(m) => Op::new("fanvil", m),
-                Err(e) => Op::failed("fanvil", e),
-            },
-            Self::Snom(a) => Op::new("snom", sraps::register(a, phone)),
-            Self::Htek(_) => Op::failed("htek", htek::unsupported()),
-        }
+        self.op(|c| c.register(phone))
     }
 
     /// Removes the phone's registration; "not registered" is success
     /// ([`Removal::AlreadyGone`]).
     pub fn remove(&self, mac: Mac) -> Op<Removal> {
-        match self {
-            Self::Yealink(a) => Op::new("yealink", yealink::remove(a.api(), mac)),
-            Self::Ale(a) => match a.api() {
-                Ok(api) => Op::new("ale", yealink::remove(api, mac)),
-                Err(e) => Op::failed("ale", e),
-            },
-            Self::Grandstream(_) => Op::failed("grandstream", gdms::remove_unsupported()),
-            Self::Fanvil(a) => Op::new("fanvil", fdps::remove(a, mac)),
-            Self::Snom(a) => Op::new("snom", sraps::remove(a, mac)),
-            Self::Htek(_) => Op::failed("htek", htek::unsupported()),
-        }
+        self.op(|c| c.remove(mac))
     }
 
     /// Reads the phone's registration (and whether its URL is `phone.url`).
     pub fn status(&self, phone: &RpsPhone) -> Op<PhoneStatus> {
-        match self {
-            Self::Yealink(a) => Op::new("yealink", yealink::status(a.api(), phone)),
-            Self::Ale(a) => match a.api() {
-                Ok(api) => Op::new("ale", yealink::status(api, phone)),
-                Err(e) => Op::failed("ale", e),
-            },
-            Self::Grandstream(a) => Op::new("grandstream", gdms::Flow::status(a, phone)),
-            Self::Fanvil(a) => Op::new("fanvil", fdps::status(a, phone)),
-            Self::Snom(a) => Op::new("snom", sraps::status(a, phone)),
-            Self::Htek(_) => Op::failed("htek", htek::unsupported()),
+        self.op(|c| c.status(phone))
+    }
+
+    /// The op the vendor's client starts, or one that fails at once with its reason.
+    fn op<T: OpResult>(&self, start: impl FnOnce(&dyn Client) -> Started) -> Op<T> {
+        let client = self.client();
+        let vendor = client.vendor().as_str();
+        match start(client) {
+            Ok(machine) => Op::boxed(vendor, machine),
+            Err(e) => Op::failed(vendor, e),
         }
     }
 }

@@ -1,7 +1,14 @@
-//! The vendors: one module each, holding everything the engine knows about that vendor
-//! (file names, User-Agent, default config, how Additional Parameters merge into it,
-//! phonebook format, firmware extensions). Adding a vendor is adding a module and a
-//! [`Vendor`] variant; nothing else dispatches on the vendor.
+//! The vendors: one folder each (`vendors/<vendor>/`), holding everything the system knows
+//! about that vendor: its [`Facts`] (name, OUIs, typical model, Additional Parameters
+//! sections, redirection service, check-sync events), its User-Agent and file names,
+//! default config, how Additional Parameters merge into it, phonebook and firmware formats
+//! (`mod.rs` and the files beside it), and its redirection-service client (`rps.rs`).
+//!
+//! This file is the registry: [`Vendor`] names the vendors, and [`Vendor::facts`] and
+//! [`Vendor::module`] are the only places that map a vendor to its home. Nothing outside
+//! `vendors/` matches on a vendor; every other part asks [`Vendor`] (a test in
+//! `engine/tests/vendor_homes.rs` fails when a vendor is named outside its home). Adding a
+//! vendor is adding a folder, a [`Vendor`] variant and its two lines here.
 
 use std::fmt;
 use std::str::FromStr;
@@ -12,7 +19,7 @@ use crate::detect::{PathMatch, UaInfo};
 use crate::error::{Error, ErrorKind, Result};
 use crate::mac::Mac;
 use crate::model::{Contact, Profile};
-use crate::params::Param;
+use crate::params::{Param, Section};
 
 pub(crate) mod ale;
 pub(crate) mod fanvil;
@@ -85,13 +92,59 @@ impl Vendor {
 
     /// Lowercase name: `yealink`, `snom`, `fanvil`, `grandstream`, `htek`, `ale`.
     pub fn as_str(self) -> &'static str {
+        self.facts().name
+    }
+
+    /// The vendor's name as people write it (`Yealink`, `Alcatel-Lucent Enterprise`).
+    pub fn display_name(self) -> &'static str {
+        self.facts().display_name
+    }
+
+    /// The vendor that owns the OUI (a MAC's first three octets), if it is one we know.
+    pub fn from_oui(oui: [u8; 3]) -> Option<Self> {
+        Self::ALL
+            .into_iter()
+            .find(|v| v.facts().ouis.contains(&oui))
+    }
+
+    /// The OUI our sample phones of this vendor use (its first registered block).
+    pub fn sample_oui(self) -> [u8; 3] {
+        self.facts().ouis.first().copied().unwrap_or_default()
+    }
+
+    /// A typical model of the vendor's, used when no model is known.
+    pub fn sample_model(self) -> &'static str {
+        self.facts().sample_model
+    }
+
+    /// What the vendor's redirection service offers.
+    pub fn rps_api(self) -> RpsApi {
+        self.facts().rps
+    }
+
+    /// The `Event` header of the SIP NOTIFY that makes the vendor's phone fetch its
+    /// config again (`reboot` = restart as well); `None` for a vendor this system does
+    /// not configure.
+    pub fn check_sync_event(self, reboot: bool) -> Option<&'static str> {
+        self.facts()
+            .check_sync
+            .map(|e| if reboot { e.reboot } else { e.resync })
+    }
+
+    /// The Additional Parameters sections that change the vendor's configs.
+    pub fn param_sections(self) -> &'static [Section] {
+        self.facts().param_sections
+    }
+
+    /// The vendor's facts, from its home.
+    pub(crate) fn facts(self) -> &'static Facts {
         match self {
-            Self::Yealink => "yealink",
-            Self::Snom => "snom",
-            Self::Fanvil => "fanvil",
-            Self::Grandstream => "grandstream",
-            Self::Htek => "htek",
-            Self::Ale => "ale",
+            Self::Yealink => &yealink::FACTS,
+            Self::Snom => &snom::FACTS,
+            Self::Fanvil => &fanvil::FACTS,
+            Self::Grandstream => &grandstream::FACTS,
+            Self::Htek => &htek::FACTS,
+            Self::Ale => &ale::FACTS,
         }
     }
 
@@ -126,7 +179,7 @@ impl Vendor {
     /// The models the engine knows by name (its file-name tables; any other model name
     /// is accepted too), the vendor's typical model first.
     pub fn known_models(self) -> Vec<&'static str> {
-        let mut v = vec![crate::sample::default_model(self)];
+        let mut v = vec![self.sample_model()];
         if let Ok(m) = self.module() {
             for name in m.known_models() {
                 if !v.contains(&name) {
@@ -182,6 +235,63 @@ impl<'de> Deserialize<'de> for Vendor {
         let s = <std::borrow::Cow<'de, str>>::deserialize(d)?;
         s.parse()
             .map_err(|e: Error| serde::de::Error::custom(e.detail()))
+    }
+}
+
+/// What every part of the system asks about a vendor, answered by a `FACTS` constant in
+/// the vendor's home and read through [`Vendor`]'s methods.
+#[derive(Debug)]
+pub(crate) struct Facts {
+    /// Lowercase name, the wire form.
+    pub(crate) name: &'static str,
+    /// The name as people write it.
+    pub(crate) display_name: &'static str,
+    /// OUIs registered to the vendor; the first is used for sample MACs.
+    pub(crate) ouis: &'static [[u8; 3]],
+    /// A typical model.
+    pub(crate) sample_model: &'static str,
+    /// The Additional Parameters sections that change the vendor's configs.
+    pub(crate) param_sections: &'static [Section],
+    /// How the vendor's PortSIP `system.ini` section reads.
+    pub(crate) rps_ini: crate::rps::IniSpec,
+    /// The redirection service.
+    pub(crate) rps: RpsApi,
+    /// The check-sync NOTIFY events, or `None` when the vendor is not configured here.
+    pub(crate) check_sync: Option<CheckSyncEvents>,
+}
+
+/// The `Event` header values of a vendor's re-provisioning NOTIFY.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct CheckSyncEvents {
+    /// Fetch the config again, without restarting if the phone can.
+    pub(crate) resync: &'static str,
+    /// Fetch the config again and restart.
+    pub(crate) reboot: &'static str,
+}
+
+/// What a vendor's redirection service (RPS) lets this system do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum RpsApi {
+    /// An API registers and removes phones.
+    Full,
+    /// An API registers phones but publishes no call to remove one (Grandstream GDMS: a
+    /// device is removed in its console).
+    NoRemoval,
+    /// No API: registration is manual, in the vendor's portal (Htek).
+    Manual,
+}
+
+impl RpsApi {
+    /// `true` when an API registers phones.
+    pub fn registers(self) -> bool {
+        self != Self::Manual
+    }
+
+    /// `true` when the API can remove a phone's registration.
+    pub fn removes(self) -> bool {
+        self == Self::Full
     }
 }
 

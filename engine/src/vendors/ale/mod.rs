@@ -1,4 +1,36 @@
 //! Alcatel-Lucent Enterprise: phones kept only to be redirected (RPS) to the provisioning
-//! server their account names; this system renders no ALE config.
+//! server their account names; this system renders no ALE config (ALE's H-series read
+//! `config.<MAC>.xml` from ALE's own deployment server), so there is no config module,
+//! no Additional Parameters section and no check-sync event.
 
+pub(crate) mod account;
 pub(crate) mod rps;
+
+use crate::vendors::{Facts, RpsApi};
+
+/// ALE's facts. OUIs: Alcatel-Lucent's blocks in the IEEE registry (`oui.csv`). RPS: the
+/// Yealink scheme on the host the account names (unverified: no public document; RPS.md).
+pub(crate) const FACTS: Facts = Facts {
+    name: "ale",
+    display_name: "Alcatel-Lucent Enterprise",
+    ouis: &[
+        [0x00, 0x80, 0x9f],
+        [0x48, 0x7a, 0x55],
+        [0x3c, 0x28, 0xa6],
+        [0x2c, 0xfa, 0xa2],
+        [0x88, 0x3c, 0x93],
+        [0x94, 0x24, 0xe1],
+        [0xdc, 0x08, 0x56],
+        [0x00, 0x20, 0xda],
+        [0x00, 0xe0, 0xda],
+        [0x00, 0x11, 0x8b],
+        [0x00, 0xd0, 0x95],
+        [0x00, 0xe0, 0xb1],
+        [0xe8, 0xe7, 0x32],
+    ],
+    sample_model: "8028s",
+    param_sections: &[],
+    rps_ini: account::INI,
+    rps: RpsApi::Full,
+    check_sync: None,
+};

@@ -3,7 +3,8 @@
 //! so ALE is the Yealink client on the host the account names (there is no default).
 //! Unverified: the console and the docs label it so ([`crate::rps::RpsAccount::is_verified`]).
 
-use crate::rps::{AleAccount, RpsError};
+use super::account::AleAccount;
+use crate::rps::RpsError;
 use crate::vendors::yealink::rps as yealink;
 
 impl AleAccount {

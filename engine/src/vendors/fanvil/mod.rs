@@ -31,6 +31,7 @@
 //! phonebook spec, as used by public phonebook generators), referenced from the config by
 //! `XML-PBook1 Name`/`XML-PBook1 Addr` in `<PHONE CONFIG MODULE>`.
 
+pub(crate) mod account;
 pub(crate) mod rps;
 
 use crate::detect::{PathMatch, UaInfo};
@@ -38,7 +39,32 @@ use crate::error::{Error, ErrorKind, Result};
 use crate::mac::Mac;
 use crate::model::{Contact, Language, Line, Profile, Transport};
 use crate::params::{Param, Section};
-use crate::vendors::{line_safe, CommonContext, ConfigSyntax, VendorModule};
+use crate::vendors::{
+    line_safe, CheckSyncEvents, CommonContext, ConfigSyntax, Facts, RpsApi, VendorModule,
+};
+
+/// Fanvil's facts. OUI from the IEEE registry. Check-sync: plain `check-sync` re-provisions
+/// (FreePBX `fanvil-check-cfg`); for an explicit reboot `check-sync;reboot=true` (honoured
+/// by current firmware per PBX vendors' notify tables). verify: Fanvil docs. RPS: FDPS
+/// (XML-RPC, RPS.md).
+pub(crate) const FACTS: Facts = Facts {
+    name: "fanvil",
+    display_name: "Fanvil",
+    ouis: &[[0x0c, 0x38, 0x3e]],
+    sample_model: "X4U",
+    param_sections: &[
+        Section::Fanvil,
+        Section::FanvilSip,
+        Section::FanvilTele,
+        Section::FanvilAutoupdate,
+    ],
+    rps_ini: account::INI,
+    rps: RpsApi::Full,
+    check_sync: Some(CheckSyncEvents {
+        resync: "check-sync",
+        reboot: "check-sync;reboot=true",
+    }),
+};
 
 /// Fanvil's module.
 pub(crate) struct Fanvil;

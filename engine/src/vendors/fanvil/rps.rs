@@ -280,7 +280,7 @@ mod tests {
             username: "fv-user".into(),
             password_hash: Secret::new("9f0e3a1c2b4d5e6f708192a3b4c5d6e7".into()),
             password_form: PasswordForm::Hashed,
-            url: crate::rps::accounts::FDPS_URL.into(),
+            url: super::super::account::FDPS_URL.into(),
         }
     }
 

@@ -50,6 +50,7 @@
 //! Phonebook: `<AddressBook><Contact><FirstName/><LastName/><Phone type="Work">
 //! <phonenumber/><accountindex/></Phone></Contact>` (FusionPBX `gxp2170/phonebook.xml`).
 
+pub(crate) mod account;
 pub(crate) mod rps;
 
 use std::fmt::Write as _;
@@ -60,7 +61,28 @@ use crate::error::{Error, ErrorKind, Result};
 use crate::mac::Mac;
 use crate::model::{Contact, Line, Profile, Transport};
 use crate::params::{Param, Section};
-use crate::vendors::{line_safe, CommonContext, ConfigSyntax, VendorModule};
+use crate::vendors::{
+    line_safe, CheckSyncEvents, CommonContext, ConfigSyntax, Facts, RpsApi, VendorModule,
+};
+
+/// Grandstream's facts. OUIs from the IEEE registry. Check-sync: plain `check-sync`
+/// re-provisions (FreePBX `grandstream-check-cfg`; the phone reboots by itself when the
+/// new config requires it); for an explicit reboot `check-sync;reboot=true` (honoured by
+/// current firmware per PBX vendors' notify tables). verify: Grandstream docs. RPS: GDMS,
+/// which publishes no call to remove a device (RPS.md).
+pub(crate) const FACTS: Facts = Facts {
+    name: "grandstream",
+    display_name: "Grandstream",
+    ouis: &[[0x00, 0x0b, 0x82], [0xc0, 0x74, 0xad], [0xec, 0x74, 0xd7]],
+    sample_model: "GXP2170",
+    param_sections: &[Section::Grandstream],
+    rps_ini: account::INI,
+    rps: RpsApi::NoRemoval,
+    check_sync: Some(CheckSyncEvents {
+        resync: "check-sync",
+        reboot: "check-sync;reboot=true",
+    }),
+};
 use crate::xml::{escape_into, Document, Element};
 
 /// Grandstream's module.

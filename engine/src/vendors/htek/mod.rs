@@ -32,6 +32,7 @@
 //! `htek/uc926/phonebook.xml`); the format has no title element, so the title is not
 //! written.
 
+pub(crate) mod account;
 pub(crate) mod rps;
 
 use crate::detect::{PathMatch, UaInfo};
@@ -43,7 +44,26 @@ use crate::vendors::yealink::{
     is_model_name, language_name, push_n, push_n_u32, push_poll, push_server_url, push_u32,
     push_xml_text, transport_code, write_time_zone,
 };
-use crate::vendors::{kv, CommonContext, ConfigSyntax, VendorModule};
+use crate::vendors::{
+    kv, CheckSyncEvents, CommonContext, ConfigSyntax, Facts, RpsApi, VendorModule,
+};
+
+/// Htek's facts. OUI: Hanlong Technology, the maker of Htek phones (IEEE registry).
+/// Check-sync: the Yealink pair (Htek's firmware follows Yealink's here). verify: Htek
+/// docs. RPS: no API; registration is manual in Htek's portal (RPS.md).
+pub(crate) const FACTS: Facts = Facts {
+    name: "htek",
+    display_name: "Htek",
+    ouis: &[[0x00, 0x1f, 0xc1]],
+    sample_model: "UC926",
+    param_sections: &[Section::Htek],
+    rps_ini: account::INI,
+    rps: RpsApi::Manual,
+    check_sync: Some(CheckSyncEvents {
+        resync: "check-sync;reboot=false",
+        reboot: "check-sync;reboot=true",
+    }),
+};
 
 /// Htek's module.
 pub(crate) struct Htek;

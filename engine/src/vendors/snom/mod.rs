@@ -50,6 +50,7 @@
 //!   by default; Snom has no switch to turn on (wazo-provd-plugins PR #146, Snom wiki "How to
 //!   trigger the phone to reset or synchronize its settings").
 
+pub(crate) mod account;
 pub(crate) mod rps;
 
 use std::borrow::Cow;
@@ -60,7 +61,26 @@ use crate::mac::Mac;
 use crate::model::{Contact, Language, Line, Profile, Transport};
 use crate::params::{Param, Section};
 use crate::tz::TimeZone;
-use crate::vendors::{line_safe, CommonContext, ConfigSyntax, VendorModule};
+use crate::vendors::{
+    line_safe, CheckSyncEvents, CommonContext, ConfigSyntax, Facts, RpsApi, VendorModule,
+};
+
+/// Snom's facts. OUI from the IEEE registry. Check-sync: `check-sync;reboot=false` re-reads
+/// the settings without a restart, `check-sync;reboot=true` restarts (Snom wiki;
+/// wazo-provd's Snom plugin; FreePBX `snom-check-cfg`/`reboot-snom`). RPS: SRAPS (RPS.md).
+pub(crate) const FACTS: Facts = Facts {
+    name: "snom",
+    display_name: "Snom",
+    ouis: &[[0x00, 0x04, 0x13]],
+    sample_model: "D785",
+    param_sections: &[Section::Snom, Section::SnomPhoneSettings],
+    rps_ini: account::INI,
+    rps: RpsApi::Full,
+    check_sync: Some(CheckSyncEvents {
+        resync: "check-sync;reboot=false",
+        reboot: "check-sync;reboot=true",
+    }),
+};
 use crate::xml::{Document, Element, Node};
 
 /// Snom's module.

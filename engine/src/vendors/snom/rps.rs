@@ -592,8 +592,8 @@ pub(crate) fn status(a: &SnomAccount, phone: &RpsPhone) -> Flow {
 
 #[cfg(test)]
 mod tests {
+    use super::super::account::{SNOM_XMLRPC, SRAPS_BASE};
     use super::*;
-    use crate::rps::accounts::{SNOM_XMLRPC, SRAPS_BASE};
     use crate::rps::test_steps::{done, send};
     use crate::rps::Op;
     #[cfg(target_arch = "wasm32")]

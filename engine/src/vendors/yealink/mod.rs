@@ -47,6 +47,7 @@
 //!   `<DirectoryEntry><Name/><Telephone/></DirectoryEntry>` (FusionPBX
 //!   `yealink/t46s/directory.xml`).
 
+pub(crate) mod account;
 pub(crate) mod rps;
 
 use crate::detect::{PathMatch, UaInfo};
@@ -55,7 +56,41 @@ use crate::mac::Mac;
 use crate::model::{BlfKey, Contact, Language, Line, Profile, Transport};
 use crate::params::{Param, Section};
 use crate::tz::TimeZone;
-use crate::vendors::{kv, line_safe, CommonContext, ConfigSyntax, VendorModule};
+use crate::vendors::{
+    kv, line_safe, CheckSyncEvents, CommonContext, ConfigSyntax, Facts, RpsApi, VendorModule,
+};
+
+/// Yealink's facts. OUIs from the IEEE registry (`oui.csv`) and, for the newer blocks, the
+/// prefixes wazo-provd's Yealink plugin recognises. Check-sync: `check-sync;reboot=false`
+/// re-provisions without a restart, `check-sync;reboot=true` restarts (FreePBX/Asterisk
+/// `sip_notify` `reboot-yealink`; Yealink admin guide, `sip.notify_reboot_enable`: 0 =
+/// check-sync re-provisions without reboot). RPS: Yealink's signed JSON API (RPS.md).
+pub(crate) const FACTS: Facts = Facts {
+    name: "yealink",
+    display_name: "Yealink",
+    ouis: &[
+        [0x00, 0x15, 0x65],
+        [0x24, 0x9a, 0xd8],
+        [0x80, 0x5e, 0x0c],
+        [0x80, 0x5e, 0xc0],
+        [0x44, 0xdb, 0xd2],
+        [0xe4, 0x34, 0xd7],
+        [0x34, 0x97, 0xd7],
+        [0x64, 0x4f, 0x56],
+        [0xb0, 0x61, 0xa9],
+        [0xc4, 0xfc, 0x22],
+        [0xec, 0x1d, 0xa9],
+        [0xf0, 0x16, 0x53],
+    ],
+    sample_model: "T46S",
+    param_sections: &[Section::Yealink],
+    rps_ini: account::INI,
+    rps: RpsApi::Full,
+    check_sync: Some(CheckSyncEvents {
+        resync: "check-sync;reboot=false",
+        reboot: "check-sync;reboot=true",
+    }),
+};
 
 /// Yealink's module.
 pub(crate) struct Yealink;
