@@ -63,6 +63,8 @@ use std::fmt;
 use serde::ser::SerializeStruct;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
+use crate::vendors::Vendor;
+
 /// Minimum length of a password without the "too short" finding.
 const MIN_PASSWORD_CHARS: usize = 12;
 /// Passwords shorter than this are Weak whatever else they are.
@@ -654,7 +656,9 @@ fn is_common_password(password: &str) -> bool {
     candidates.iter().enumerate().any(|(i, c)| {
         // Only the password as typed may match a very short entry; a normalised variant
         // must keep 3 characters, or decorations around a fragment would count as common.
-        (i == 0 || c.chars().count() >= 3) && COMMON_PASSWORDS.contains(&c.as_str())
+        (i == 0 || c.chars().count() >= 3)
+            && (COMMON_PASSWORDS.contains(&c.as_str())
+                || Vendor::ALL.iter().any(|v| v.as_str() == c.as_str()))
     })
 }
 
@@ -727,6 +731,7 @@ const COMMON_PINS: &[&str] = &[
 ];
 
 /// The most common passwords in breach top-lists, plus VoIP and PBX defaults, lowercase.
+/// The phone makers' own names count too, read from [`Vendor`] rather than listed here.
 #[rustfmt::skip]
 const COMMON_PASSWORDS: &[&str] = &[
     "123456", "password", "12345678", "qwerty", "123456789", "12345", "1234", "111111",
@@ -763,8 +768,7 @@ const COMMON_PASSWORDS: &[&str] = &[
     "qwe123", "1q2w3e4r5t", "123qweasd", "qweasd", "qweasdzxc", "asdf1234", "zaq1zaq1",
     "azerty", "azertyuiop", "qwertz", "qwertzuiop", "hallo", "passwort", "motdepasse",
     "contrasena", "senha", "parola", "wachtwoord", "losenord", "salasana", "haslo", "lozinka",
-    "sifre", "voip", "sip", "asterisk", "freepbx", "3cx", "yealink", "snom", "fanvil",
-    "grandstream", "htek", "polycom", "cisco", "avaya", "alcatel", "phone", "telephone",
+    "sifre", "voip", "sip", "asterisk", "freepbx", "3cx", "polycom", "cisco", "avaya", "alcatel", "phone", "telephone",
     "voicemail", "pbx", "ipbx", "trunk", "extension", "1000", "1001", "1002", "100", "101",
     "200", "000", "9999", "sipuser", "sippass", "siptest", "voiptest", "testing", "demo",
     "sample", "pass123", "password123", "admin1", "1111111", "phone123", "ipphone", "sipphone",
@@ -1022,6 +1026,16 @@ mod tests {
             NonDigits.message(),
             "contains non-digits; most voicemail systems accept digits only"
         );
+    }
+
+    #[test]
+    fn a_phone_makers_name_is_a_common_password() {
+        for pw in ["yealink", "Grandstream!", "h73k", "SNOM2024", "fanvil"] {
+            let a = audit_sip_password(pw, "201");
+            assert!(a.findings.contains(&Finding::CommonPassword), "{pw}: {a:?}");
+        }
+        let a = audit_sip_password("yealinkish-horse-battery", "201");
+        assert!(!a.findings.contains(&Finding::CommonPassword), "{a:?}");
     }
 
     #[test]

@@ -64,27 +64,23 @@ impl Section {
         Self::Debug,
     ];
 
-    /// The name written between brackets.
+    /// The name written between brackets (a vendor's sections are named in its home).
     pub fn name(self) -> &'static str {
-        match self {
-            Self::Yealink => "yealink",
-            Self::Snom => "snom",
-            Self::SnomPhoneSettings => "snom-phone-settings",
-            Self::Fanvil => "fanvil",
-            Self::FanvilSip => "fanvil-sip",
-            Self::FanvilTele => "fanvil-tele",
-            Self::FanvilAutoupdate => "fanvil-autoupdate",
-            Self::Grandstream => "grandstream",
-            Self::Htek => "htek",
-            Self::Debug => "debug",
+        if self == Self::Debug {
+            return "debug";
         }
+        Vendor::ALL
+            .iter()
+            .flat_map(|v| v.facts().param_sections)
+            .find(|p| p.section == self)
+            .map_or("", |p| p.name)
     }
 
     /// The vendor whose configs the section changes (`None` for `[debug]`).
     pub fn vendor(self) -> Option<Vendor> {
         Vendor::ALL
             .into_iter()
-            .find(|v| v.param_sections().contains(&self))
+            .find(|v| v.param_sections().any(|s| s == self))
     }
 
     fn syntax(self) -> LineSyntax {

@@ -132,8 +132,8 @@ impl Vendor {
     }
 
     /// The Additional Parameters sections that change the vendor's configs.
-    pub fn param_sections(self) -> &'static [Section] {
-        self.facts().param_sections
+    pub fn param_sections(self) -> impl Iterator<Item = Section> {
+        self.facts().param_sections.iter().map(|p| p.section)
     }
 
     /// The vendor's facts, from its home.
@@ -250,14 +250,22 @@ pub(crate) struct Facts {
     pub(crate) ouis: &'static [[u8; 3]],
     /// A typical model.
     pub(crate) sample_model: &'static str,
-    /// The Additional Parameters sections that change the vendor's configs.
-    pub(crate) param_sections: &'static [Section],
+    /// The Additional Parameters sections that change the vendor's configs, with the
+    /// names written between their brackets.
+    pub(crate) param_sections: &'static [ParamSection],
     /// How the vendor's PortSIP `system.ini` section reads.
     pub(crate) rps_ini: crate::rps::IniSpec,
     /// The redirection service.
     pub(crate) rps: RpsApi,
     /// The check-sync NOTIFY events, or `None` when the vendor is not configured here.
     pub(crate) check_sync: Option<CheckSyncEvents>,
+}
+
+/// An Additional Parameters section of a vendor's and its name (`snom-phone-settings`).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct ParamSection {
+    pub(crate) section: Section,
+    pub(crate) name: &'static str,
 }
 
 /// The `Event` header values of a vendor's re-provisioning NOTIFY.

@@ -817,28 +817,12 @@ pub fn pnp_notify(p: &PnpNotify<'_>) -> Result<Vec<u8>, BuildError> {
 }
 
 /// The `Event` header value of the re-provisioning NOTIFY for `vendor`; `reboot` asks the
-/// phone to restart as well.
-///
-/// - Snom: `check-sync;reboot=false` re-reads the settings without a restart,
-///   `check-sync;reboot=true` restarts (Snom wiki; wazo-provd's Snom plugin; FreePBX
-///   `snom-check-cfg`/`reboot-snom`).
-/// - Yealink: the same pair (FreePBX/Asterisk `sip_notify` `reboot-yealink`; Yealink
-///   admin guide: `sip.notify_reboot_enable`, 0 = check-sync re-provisions without reboot).
-/// - Htek: the same pair (Htek's firmware follows Yealink's here). verify: Htek docs.
-/// - Fanvil and Grandstream: plain `check-sync` re-provisions (FreePBX `fanvil-check-cfg`,
-///   `grandstream-check-cfg`; Grandstream reboots by itself when the new config requires
-///   it); for an explicit reboot they get `check-sync;reboot=true` (honoured by current
-///   firmware per PBX vendors' notify tables). verify: Fanvil/Grandstream docs.
+/// phone to restart as well. The values and their sources live in each vendor's home in
+/// the engine ([`Vendor::check_sync_event`]), so the LAN NOTIFY and any other path agree.
 pub fn check_sync_event(vendor: Vendor, reboot: bool) -> Result<&'static str, BuildError> {
-    Ok(match (vendor, reboot) {
-        (Vendor::Yealink | Vendor::Snom | Vendor::Htek, false) => "check-sync;reboot=false",
-        (Vendor::Fanvil | Vendor::Grandstream, false) => "check-sync",
-        (
-            Vendor::Yealink | Vendor::Snom | Vendor::Htek | Vendor::Fanvil | Vendor::Grandstream,
-            true,
-        ) => "check-sync;reboot=true",
-        (Vendor::Ale, _) => return Err(BuildError::Unsupported(Vendor::Ale)),
-    })
+    vendor
+        .check_sync_event(reboot)
+        .ok_or(BuildError::Unsupported(vendor))
 }
 
 /// What a re-provisioning NOTIFY needs.

@@ -40,7 +40,8 @@ use crate::mac::Mac;
 use crate::model::{Contact, Language, Line, Profile, Transport};
 use crate::params::{Param, Section};
 use crate::vendors::{
-    line_safe, CheckSyncEvents, CommonContext, ConfigSyntax, Facts, RpsApi, VendorModule,
+    line_safe, CheckSyncEvents, CommonContext, ConfigSyntax, Facts, ParamSection, RpsApi,
+    VendorModule,
 };
 
 /// Fanvil's facts. OUI from the IEEE registry. Check-sync: plain `check-sync` re-provisions
@@ -53,10 +54,22 @@ pub(crate) const FACTS: Facts = Facts {
     ouis: &[[0x0c, 0x38, 0x3e]],
     sample_model: "X4U",
     param_sections: &[
-        Section::Fanvil,
-        Section::FanvilSip,
-        Section::FanvilTele,
-        Section::FanvilAutoupdate,
+        ParamSection {
+            section: Section::Fanvil,
+            name: "fanvil",
+        },
+        ParamSection {
+            section: Section::FanvilSip,
+            name: "fanvil-sip",
+        },
+        ParamSection {
+            section: Section::FanvilTele,
+            name: "fanvil-tele",
+        },
+        ParamSection {
+            section: Section::FanvilAutoupdate,
+            name: "fanvil-autoupdate",
+        },
     ],
     rps_ini: account::INI,
     rps: RpsApi::Full,

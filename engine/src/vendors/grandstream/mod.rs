@@ -62,7 +62,8 @@ use crate::mac::Mac;
 use crate::model::{Contact, Line, Profile, Transport};
 use crate::params::{Param, Section};
 use crate::vendors::{
-    line_safe, CheckSyncEvents, CommonContext, ConfigSyntax, Facts, RpsApi, VendorModule,
+    line_safe, CheckSyncEvents, CommonContext, ConfigSyntax, Facts, ParamSection, RpsApi,
+    VendorModule,
 };
 
 /// Grandstream's facts. OUIs from the IEEE registry. Check-sync: plain `check-sync`
@@ -75,7 +76,10 @@ pub(crate) const FACTS: Facts = Facts {
     display_name: "Grandstream",
     ouis: &[[0x00, 0x0b, 0x82], [0xc0, 0x74, 0xad], [0xec, 0x74, 0xd7]],
     sample_model: "GXP2170",
-    param_sections: &[Section::Grandstream],
+    param_sections: &[ParamSection {
+        section: Section::Grandstream,
+        name: "grandstream",
+    }],
     rps_ini: account::INI,
     rps: RpsApi::NoRemoval,
     check_sync: Some(CheckSyncEvents {

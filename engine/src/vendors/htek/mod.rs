@@ -45,7 +45,7 @@ use crate::vendors::yealink::{
     push_xml_text, transport_code, write_time_zone,
 };
 use crate::vendors::{
-    kv, CheckSyncEvents, CommonContext, ConfigSyntax, Facts, RpsApi, VendorModule,
+    kv, CheckSyncEvents, CommonContext, ConfigSyntax, Facts, ParamSection, RpsApi, VendorModule,
 };
 
 /// Htek's facts. OUI: Hanlong Technology, the maker of Htek phones (IEEE registry).
@@ -56,7 +56,10 @@ pub(crate) const FACTS: Facts = Facts {
     display_name: "Htek",
     ouis: &[[0x00, 0x1f, 0xc1]],
     sample_model: "UC926",
-    param_sections: &[Section::Htek],
+    param_sections: &[ParamSection {
+        section: Section::Htek,
+        name: "htek",
+    }],
     rps_ini: account::INI,
     rps: RpsApi::Manual,
     check_sync: Some(CheckSyncEvents {

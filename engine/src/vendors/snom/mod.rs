@@ -62,7 +62,8 @@ use crate::model::{Contact, Language, Line, Profile, Transport};
 use crate::params::{Param, Section};
 use crate::tz::TimeZone;
 use crate::vendors::{
-    line_safe, CheckSyncEvents, CommonContext, ConfigSyntax, Facts, RpsApi, VendorModule,
+    line_safe, CheckSyncEvents, CommonContext, ConfigSyntax, Facts, ParamSection, RpsApi,
+    VendorModule,
 };
 
 /// Snom's facts. OUI from the IEEE registry. Check-sync: `check-sync;reboot=false` re-reads
@@ -73,7 +74,16 @@ pub(crate) const FACTS: Facts = Facts {
     display_name: "Snom",
     ouis: &[[0x00, 0x04, 0x13]],
     sample_model: "D785",
-    param_sections: &[Section::Snom, Section::SnomPhoneSettings],
+    param_sections: &[
+        ParamSection {
+            section: Section::Snom,
+            name: "snom",
+        },
+        ParamSection {
+            section: Section::SnomPhoneSettings,
+            name: "snom-phone-settings",
+        },
+    ],
     rps_ini: account::INI,
     rps: RpsApi::Full,
     check_sync: Some(CheckSyncEvents {

@@ -57,7 +57,8 @@ use crate::model::{BlfKey, Contact, Language, Line, Profile, Transport};
 use crate::params::{Param, Section};
 use crate::tz::TimeZone;
 use crate::vendors::{
-    kv, line_safe, CheckSyncEvents, CommonContext, ConfigSyntax, Facts, RpsApi, VendorModule,
+    kv, line_safe, CheckSyncEvents, CommonContext, ConfigSyntax, Facts, ParamSection, RpsApi,
+    VendorModule,
 };
 
 /// Yealink's facts. OUIs from the IEEE registry (`oui.csv`) and, for the newer blocks, the
@@ -83,7 +84,10 @@ pub(crate) const FACTS: Facts = Facts {
         [0xf0, 0x16, 0x53],
     ],
     sample_model: "T46S",
-    param_sections: &[Section::Yealink],
+    param_sections: &[ParamSection {
+        section: Section::Yealink,
+        name: "yealink",
+    }],
     rps_ini: account::INI,
     rps: RpsApi::Full,
     check_sync: Some(CheckSyncEvents {
