@@ -35,7 +35,7 @@ use crate::template::{
     check_placeholders, validate_template, Composition, Detail, Renderer, Template, TemplateStyle,
     MAX_TEMPLATE_BYTES,
 };
-use crate::vendors::Vendor;
+use crate::vendors::{RpsApi, Vendor};
 use crate::xml;
 
 /// What stands in for a secret in a masked preview.
@@ -582,29 +582,47 @@ pub fn check_params(text: &str, vendor: Option<Vendor>) -> Vec<Diagnostic> {
     }
 }
 
-/// A vendor as a picker shows it.
+/// A vendor as the console shows it: every list of vendors in the page comes from here.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct VendorInfo {
     /// The vendor.
     pub vendor: Vendor,
-    /// Its config syntax: `key_value`, `fanvil_modules` or `xml`.
+    /// Its name as people write it (`Alcatel-Lucent Enterprise`).
+    pub display_name: &'static str,
+    /// `true` when this system renders its phones' configs; `false` for a vendor whose
+    /// phones are only redirected (ALE), which take no user, template or firmware.
+    pub configured: bool,
+    /// Why nothing that configures a phone applies to the vendor's phones, when it does
+    /// not ([`Vendor::redirect_only`]).
+    pub redirect_only: Option<&'static str>,
+    /// Its redirection service: `full`, `no_removal` (registers, cannot remove) or
+    /// `manual` (no API: registered by hand in the vendor's portal).
+    pub rps: RpsApi,
+    /// Its config syntax: `key_value`, `fanvil_modules` or `xml` (empty when not
+    /// configured here).
     pub syntax: &'static str,
     /// Its configs' content type.
     pub content_type: &'static str,
     /// The models the engine knows by name, the typical one first.
     pub models: Vec<&'static str>,
     /// The file a phone asks for its config under, for the sample MAC (e.g.
-    /// `001565123456.cfg`).
+    /// `001565123456.cfg`; empty when not configured here).
     pub config_file: String,
+    /// Accepted firmware file extensions, lowercase with the dot.
+    pub firmware_extensions: &'static [&'static str],
 }
 
-/// The vendors whose configs the engine renders.
+/// Every vendor, in [`Vendor::ALL`]'s order, as the console shows it.
 #[must_use]
 pub fn vendors() -> Vec<VendorInfo> {
-    Vendor::PROVISIONED
+    Vendor::ALL
         .into_iter()
         .map(|v| VendorInfo {
             vendor: v,
+            display_name: v.display_name(),
+            configured: v.is_provisioned(),
+            redirect_only: v.redirect_only(),
+            rps: v.rps_api(),
             syntax: match v.config_syntax() {
                 Ok(crate::vendors::ConfigSyntax::KeyValue) => "key_value",
                 Ok(crate::vendors::ConfigSyntax::FanvilModules) => "fanvil_modules",
@@ -614,6 +632,7 @@ pub fn vendors() -> Vec<VendorInfo> {
             content_type: config_content_type(v),
             models: v.known_models(),
             config_file: device_config_path(v, &crate::sample::sample_mac(v)).unwrap_or_default(),
+            firmware_extensions: v.firmware_extensions(),
         })
         .collect()
 }
@@ -892,16 +911,27 @@ mod tests {
     #[test]
     fn vendors_list_models_and_files() {
         let v = vendors();
-        assert_eq!(v.len(), 5);
+        assert_eq!(v.len(), Vendor::ALL.len());
         assert_eq!(v[0].vendor, Vendor::Yealink);
+        assert_eq!(v[0].display_name, "Yealink");
+        assert_eq!(v[0].firmware_extensions, [".rom", ".bin"]);
         assert_eq!(v[0].models[0], "T46S");
         assert!(v[0].models.contains(&"T54W"));
         assert_eq!(v[0].config_file, "001565123456.cfg");
         assert_eq!(v[1].syntax, "xml");
         assert_eq!(v[1].content_type, "application/xml");
-        assert!(v
+        let (configured, redirected): (Vec<_>, Vec<_>) = v.iter().partition(|i| i.configured);
+        assert!(configured
             .iter()
-            .all(|i| !i.models.is_empty() && !i.config_file.is_empty()));
+            .all(|i| !i.models.is_empty() && !i.config_file.is_empty() && !i.syntax.is_empty()));
+        assert_eq!(configured.len(), Vendor::PROVISIONED.len());
+        assert!(redirected.iter().all(|i| i.redirect_only.is_some()
+            && i.config_file.is_empty()
+            && i.firmware_extensions.is_empty()));
+        let json = serde_json::to_value(&v).unwrap();
+        assert_eq!(json[4]["rps"], "manual");
+        assert_eq!(json[3]["rps"], "no_removal");
+        assert_eq!(json[5]["configured"], false);
     }
 
     #[test]

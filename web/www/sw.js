@@ -6,7 +6,7 @@
 const CACHE = "console-v3";
 const SHELL = ["./", "index.html", "app.css", "js/app.js", "js/api.js", "js/dom.js", "js/phones.js", "js/charts.js",
   "js/templates.js", "js/preview.js", "js/crud.js", "js/users.js", "js/urimaps.js", "js/phonebooks.js",
-  "js/settings.js", "js/firmware.js", "js/rps.js", "js/preview-worker.js", "pkg/web.js", "pkg/web_bg.wasm"];
+  "js/settings.js", "js/firmware.js", "js/rps.js", "js/vendors.js", "js/preview-worker.js", "pkg/web.js", "pkg/web_bg.wasm"];
 
 self.addEventListener("install", (e) => {
   e.waitUntil(caches.open(CACHE).then((c) => c.addAll(SHELL)).then(() => self.skipWaiting()));

@@ -150,17 +150,14 @@ impl Vendor {
 
     /// `true` if this engine renders configs for the vendor's phones.
     pub fn is_provisioned(self) -> bool {
-        self != Self::Ale
+        self.facts().redirect_only.is_none()
     }
 
     /// Why nothing that configures a phone (a user, a template, BLF keys, HTTP
     /// credentials, a re-provision or reboot) applies to the vendor's phones, or `None`
     /// when it does. ALE phones are kept only to be redirected (RPS) elsewhere.
     pub fn redirect_only(self) -> Option<&'static str> {
-        (!self.is_provisioned()).then_some(
-            "Alcatel-Lucent Enterprise phones are not configured here, only redirected (RPS) to the \
-             provisioning server named in the site's [ale] account",
-        )
+        self.facts().redirect_only
     }
 
     /// The syntax of the vendor's config files.
@@ -257,6 +254,9 @@ pub(crate) struct Facts {
     pub(crate) rps_ini: crate::rps::IniSpec,
     /// The redirection service.
     pub(crate) rps: RpsApi,
+    /// Why the vendor's phones are not configured here, only redirected (RPS), or `None`
+    /// when this system renders their configs.
+    pub(crate) redirect_only: Option<&'static str>,
     /// The check-sync NOTIFY events, or `None` when the vendor is not configured here.
     pub(crate) check_sync: Option<CheckSyncEvents>,
 }

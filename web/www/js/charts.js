@@ -3,9 +3,16 @@
 // phones not on the model's newest version (or the uploaded one) marked as stragglers.
 
 import { h } from "./dom.js";
+import { VENDORS } from "./vendors.js";
 
 const NS = "http://www.w3.org/2000/svg";
-const COLORS = { yealink: "#1f6fd1", snom: "#c2410c", fanvil: "#15803d", grandstream: "#7c3aed", htek: "#0e7490" };
+// One colour per vendor, by its place in the engine's list; app.css's .sw-<n> swatches match.
+const PALETTE = ["#1f6fd1", "#c2410c", "#15803d", "#7c3aed", "#0e7490", "#a16207"];
+const slot = (v) => {
+  const i = VENDORS.findIndex((x) => x.vendor === v);
+  return i < 0 ? -1 : i % PALETTE.length;
+};
+const colorOf = (v) => PALETTE[slot(v)] ?? "#555";
 
 function s(tag, attrs = {}, ...children) {
   const el = document.createElementNS(NS, tag);
@@ -42,14 +49,14 @@ export function chart(stats, { open = false } = {}) {
       if (!n) continue;
       const bh = (n / max) * (H - 4);
       y -= bh;
-      svg.append(s("rect", { x: pad + i * bw + 1, y, width: bw - 2, height: bh, fill: COLORS[v] ?? "#555" },
+      svg.append(s("rect", { x: pad + i * bw + 1, y, width: bw - 2, height: bh, fill: colorOf(v) },
         s("title", {}, `${new Date(hr * 1000).getHours()}:00 ${v}: ${n}`)));
     }
     if (i % 6 === 0 || i === 23)
       svg.append(s("text", { x: pad + i * bw + bw / 2, y: H + 14, "text-anchor": "middle", class: "tick" }, `${String(new Date(hr * 1000).getHours()).padStart(2, "0")}h`));
   });
   const legend = h("ul", { class: "legend" }, vendors.length
-    ? vendors.map((v) => h("li", {}, h("span", { class: `swatch sw-${v}` }), `${v} `, h("span", { class: "n" }, `(${perVendor[v]})`)))
+    ? vendors.map((v) => h("li", {}, h("span", { class: `swatch sw-${slot(v)}` }), `${v} `, h("span", { class: "n" }, `(${perVendor[v]})`)))
     : h("li", {}, "No config fetches in the last 24 hours."));
   const table = h("details", { class: "numbers", open },
     h("summary", {}, "Numbers"),

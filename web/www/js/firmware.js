@@ -3,6 +3,7 @@
 
 import { api, upload, sitePath } from "./api.js";
 import { h, put, field, values, showError, clearErrors, announce, dialog, when, bytes } from "./dom.js";
+import { CONFIGURED } from "./vendors.js";
 
 let ctx = null;
 
@@ -10,7 +11,7 @@ export async function mount(view, state) {
   ctx = { site: state.site };
   const quota = h("div", { class: "quota", id: "fw-quota" });
   const tbody = h("tbody", { id: "fw-rows" });
-  const vendorSel = field({ label: "Vendor", name: "vendor", options: ["yealink", "snom", "fanvil", "grandstream", "htek"] });
+  const vendorSel = field({ label: "Vendor", name: "vendor", options: CONFIGURED });
   const fileField = field({ label: "Image file", name: "file", type: "file" });
   const hint = h("small", { class: "hint", id: "fw-ext-hint" });
   fileField.querySelector("input").after(hint); // under the input: the row's inputs line up

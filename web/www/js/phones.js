@@ -11,15 +11,17 @@ import { api, sitePath } from "./api.js";
 import { h, put, field, values, showError, clearErrors, announce, dialog, when } from "./dom.js";
 import { chart, firmwareBreakdown } from "./charts.js";
 import { STATE_LABEL as RPS_LABEL } from "./rps.js";
+import { VENDORS as VENDOR_INFO, vendorInfo, displayName } from "./vendors.js";
 
 const ROW = 36;          // px, must match .vrow's height in app.css
 const OVERSCAN = 8;
 const MAX_MACS = 500;    // the actions endpoint's limit per request
 const STATS_EVERY = 60_000; // ms between two refreshes of the overviews while visible
-const VENDORS = ["yealink", "snom", "fanvil", "grandstream", "htek", "ale"];
-/** ALE phones are only redirected (RPS) to the server their account names: none of these apply. */
+const VENDORS = VENDOR_INFO.map((v) => v.vendor);
+/** A redirect-only vendor's phones (ALE) are sent (RPS) to the server their account names: none of these apply. */
 const CONFIG_FIELDS = ["user_extension", "template", "blf_keys", "http_user", "http_password"];
-const ALE_NOTE = "Alcatel-Lucent Enterprise phones are not configured here: the site's [ale] RPS account sends them to its provisioning_url. Only the MAC, model, serial number and RPS pin are kept.";
+const redirectOnly = (v) => vendorInfo(v)?.configured === false;
+const redirectNote = (v) => `${vendorInfo(v)?.redirect_only ?? ""}. Only the MAC, model, serial number and RPS pin are kept.`;
 const FOUND = [["admin", "added here"], ["edge", "edge"], ["pnp", "PnP"], ["tftp", "TFTP"], ["http", "HTTP"]];
 const foundLabel = Object.fromEntries(FOUND);
 
@@ -258,7 +260,7 @@ export function rpsBadge(r, { tip = true } = {}) {
     r?.error_kind && r?.error ? `${r.error_kind}: ${r.error}` : r?.error ?? r?.error_kind,
     r?.last_attempt_at ? `last attempt ${when(r.last_attempt_at)}` : null,
     r?.next_at ? `next try ${when(r.next_at)}` : null,
-    st === "manual" ? "Htek: register it in Htek's portal (the phone's dialog has its URL)" : null,
+    st === "manual" ? "no registration API: register it in the vendor's portal (the phone's dialog has its URL)" : null,
     st === "no_account" ? "no private RPS account for this vendor (see RPS)" : null,
   ].filter(Boolean).join("; ");
   return h("span", { class: `badge rps-badge rps-${st}`, dataset: tip && why ? { tip: why } : {}, tabindex: tip && why ? "0" : null,
@@ -304,17 +306,19 @@ async function edit(p) {
     field({ label: "RPS pin (optional)", name: "rps_pin", value: full.rps_pin ?? "", hint: "The code the vendor or provider issued, if the phone asks for an \"RPS pin\" (devices made before 2018). Letters and digits.", attrs: { autocomplete: "off", spellcheck: "false" } }),
     err,
     h("div", { class: "actions" }, h("button", { type: "submit", class: "primary" }, isNew ? "Add phone" : "Save")));
-  const aleNote = h("p", { class: "hint", id: "ale-note", hidden: true }, ALE_NOTE);
+  const aleNote = h("p", { class: "hint", id: "ale-note", hidden: true });
   form.insertBefore(aleNote, err);
-  const aleMode = (on) => {
+  const aleMode = (vendor) => {
+    const on = redirectOnly(vendor);
     aleNote.hidden = !on;
+    aleNote.textContent = on ? redirectNote(vendor) : "";
     for (const n of CONFIG_FIELDS) form.querySelector(`[data-field="${n}"]`).hidden = on;
   };
-  aleMode(!!full.redirect_only);
+  aleMode(full.redirect_only ? full.vendor : "");
   if (isNew) form.vendor.addEventListener("change", () => {
     const sel = form.template, keep = sel.value;
     put(sel, tpl(form.vendor.value).map(([v, t]) => h("option", { value: v, selected: v === keep }, t)));
-    aleMode(form.vendor.value === "ale");
+    aleMode(form.vendor.value);
   });
   const configured = !full.redirect_only;
   const extra = p ? h("div", { class: "phone-actions" },
@@ -338,7 +342,7 @@ async function edit(p) {
     ev.preventDefault();
     clearErrors(form);
     const v = values(form);
-    if (isNew ? v.vendor === "ale" : full.redirect_only) for (const n of CONFIG_FIELDS) v[n] = "";
+    if (isNew ? redirectOnly(v.vendor) : full.redirect_only) for (const n of CONFIG_FIELDS) v[n] = "";
     const body = {
       model: v.model, serial_number: v.serial_number, rps_pin: v.rps_pin.trim() || null,
       user_extension: v.user_extension || null, template: v.template || null,
@@ -391,7 +395,7 @@ function rpsPart(full, rps) {
         h("dt", {}, "RPS pin"), h("dd", { class: "mono" }, r.rps_pin ?? "– (none stored)")),
       h("h4", {}, "What the phone will ask"),
       h("p", { id: "rps-asks", class: "asks" }, r.asks),
-      r.htek ? [h("h4", {}, "Htek portal"), h("pre", { id: "rps-htek", class: "copyable" }, r.htek), copyButton(() => r.htek, "the Htek instructions")] : null);
+      r.htek ? [h("h4", {}, `${displayName(full.vendor)} portal`), h("pre", { id: "rps-htek", class: "copyable" }, r.htek), copyButton(() => r.htek, `the ${displayName(full.vendor)} instructions`)] : null);
   };
   const refresh = async () => {
     try { draw(await api("GET", sitePath(ctx.site, "phones", full.mac, "rps"))); } catch (e) { draw({ failed: e.message }); }
@@ -418,20 +422,21 @@ function rpsPart(full, rps) {
       err.hidden = false;
     }
   };
-  // Htek: registered by hand in Htek's portal; the mark keeps the state and the CSV true.
+  // A vendor without a registration API (Htek): registered by hand in its portal; the mark
+  // keeps the state and the CSV true.
   const mark = async (action) => {
     err.hidden = true;
     try {
       draw(await api("POST", sitePath(ctx.site, "phones", full.mac, "rps"), { action }));
-      announce(action === "mark_registered" ? "Marked as registered in Htek's portal." : "Mark removed.");
+      announce(action === "mark_registered" ? `Marked as registered in ${displayName(full.vendor)}'s portal.` : "Mark removed.");
       loadPhones();
     } catch (e) {
       err.textContent = e.message;
       err.hidden = false;
     }
   };
-  const htek = rps && !rps.failed && rps.vendor === "htek";
-  const api_ = rps && !rps.failed && rps.vendor !== "htek";
+  const manual = rps && !rps.failed && vendorInfo(rps.vendor)?.rps === "manual";
+  const api_ = rps && !rps.failed && !manual;
   put(box,
     h("h3", { id: "phone-rps-title" }, "Redirection service (RPS)"),
     state,
@@ -441,8 +446,8 @@ function rpsPart(full, rps) {
       h("button", { type: "button", id: "rps-dry-run", onclick: () => run("register", true) }, "Dry-run"),
       h("button", { type: "button", id: "rps-dry-run-remove", onclick: () => run("remove", true) }, "Dry-run removal"),
       h("button", { type: "button", class: "small", onclick: refresh }, "Refresh", h("span", { class: "sr-only" }, " the RPS state"))) : null,
-    htek ? h("div", { class: "actions" },
-      h("button", { type: "button", id: "rps-htek-mark", onclick: () => mark("mark_registered") }, "Mark registered in Htek's portal"),
+    manual ? h("div", { class: "actions" },
+      h("button", { type: "button", id: "rps-htek-mark", onclick: () => mark("mark_registered") }, `Mark registered in ${displayName(rps.vendor)}'s portal`),
       h("button", { type: "button", id: "rps-htek-unmark", class: "small", onclick: () => mark("unmark") }, "Unmark")) : null,
     err, out);
   draw(rps ?? { failed: "not loaded" });

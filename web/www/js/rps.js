@@ -6,14 +6,19 @@
 
 import { api, apiBlob, sitePath } from "./api.js";
 import { h, put, field, showError, clearErrors, announce, when } from "./dom.js";
+import { VENDORS, vendorInfo, displayName } from "./vendors.js";
 
 export const STATE_LABEL = {
   registered: "registered", removed: "removed", pending: "pending", retrying: "retrying",
   failed: "failed", manual: "manual", not_queued: "not queued", no_account: "no account",
 };
 
-const VENDOR_NAME = { yealink: "Yealink", ale: "ALE", grandstream: "Grandstream", fanvil: "Fanvil", snom: "Snom", htek: "Htek" };
-const vendorName = (v) => VENDOR_NAME[v] ?? v;
+const vendorName = displayName;
+/** No registration API: phones are registered by hand in the vendor's portal (Htek). */
+const manual = (v) => vendorInfo(v)?.rps === "manual";
+/** Phones only redirected to the server the account names, never configured here (ALE). */
+const redirectOnly = (v) => vendorInfo(v)?.configured === false;
+const MANUAL_NAMES = VENDORS.filter((v) => v.rps === "manual").map((v) => v.display_name).join(", ");
 const QUEUE_STATES = ["pending", "done", "failed"];
 
 let ctx = null;
@@ -28,7 +33,7 @@ export async function mount(view, state) {
   const htek = h("section", { class: "card", id: "rps-htek", "aria-labelledby": "rps-htek-title" });
   const formErr = h("p", { class: "error form-error", role: "alert", hidden: true });
   const ini = field({ label: "PortSIP system.ini sections", name: "ini", type: "textarea",
-    hint: "Paste the sections as they are: [yealink], [ale], [grandstream], [fanvil], [htek], [snom]. Other sections and keys are ignored, with a notice. Each vendor found replaces its stored account; the credentials are stored encrypted and never shown again.",
+    hint: `Paste the sections as they are: ${VENDORS.map((v) => `[${v.vendor}]`).join(", ")}. Other sections and keys are ignored, with a notice. Each vendor found replaces its stored account; the credentials are stored encrypted and never shown again.`,
     attrs: { rows: "9", class: "mono", spellcheck: "false", autocomplete: "off" } });
   const form = h("form", { novalidate: true, id: "rps-ini-form", class: "card", "aria-labelledby": "rps-ini-title" },
     h("h3", { id: "rps-ini-title" }, "Add or replace accounts"),
@@ -72,11 +77,11 @@ async function load() {
 }
 
 function drawWarnings(ws) {
-  put(ctx.warnings, ws.map((w) => h("div", { class: `warn-box${w.vendor === "htek" ? " info" : ""}`, role: "note", id: `rps-warn-${w.vendor}`, dataset: { vendor: w.vendor } },
-    h("p", { class: "warn-title" }, w.vendor === "htek" ? `${vendorName(w.vendor)}: manual registration` : `${vendorName(w.vendor)}: no private account`,
+  put(ctx.warnings, ws.map((w) => h("div", { class: `warn-box${manual(w.vendor) ? " info" : ""}`, role: "note", id: `rps-warn-${w.vendor}`, dataset: { vendor: w.vendor } },
+    h("p", { class: "warn-title" }, manual(w.vendor) ? `${vendorName(w.vendor)}: manual registration` : `${vendorName(w.vendor)}: no private account`,
       h("span", { class: "n" }, ` · ${Number(w.phones).toLocaleString()} phone${w.phones === 1 ? "" : "s"} on this site`)),
     h("p", {}, w.message),
-    w.vendor === "htek" ? null : h("p", { class: "fix" }, "To fix it: paste the ", h("code", {}, `[${w.vendor}]`), " section of PortSIP's system.ini in ",
+    manual(w.vendor) ? null : h("p", { class: "fix" }, "To fix it: paste the ", h("code", {}, `[${w.vendor}]`), " section of PortSIP's system.ini in ",
       h("a", { href: "#rps-ini-title", onclick: (ev) => { ev.preventDefault(); ctx.form.querySelector("textarea").focus(); } }, "Add or replace accounts"), " below."))));
 }
 
@@ -86,9 +91,9 @@ function drawAccounts(list) {
     h("td", {}, a.verified ? "yes" : h("span", { class: "warn-text", title: a.note ?? "" }, "no (unverified API)")),
     h("td", {}, a.api === false ? "none (manual)" : a.snom_api ? (a.snom_api === "rest" ? "REST (Hawk)" : "XML-RPC") : "yes"),
     h("td", { class: "mono" }, a.key_id ?? a.username ?? "–"),
-    h("td", { class: "mono host" }, a.vendor === "ale" && !a.base_url ? h("span", { class: "warn-text" }, "none: set rps_host") : hostOf(a.base_url),
-      a.vendor === "ale" && h("div", { class: a.provisioning_url ? "hint" : "warn-text", id: "rps-ale-target" },
-        a.provisioning_url ? `phones sent to ${a.provisioning_url}` : "no provisioning_url: ALE registrations fail until it is set")),
+    h("td", { class: "mono host" }, redirectOnly(a.vendor) && !a.base_url ? h("span", { class: "warn-text" }, "none: set rps_host") : hostOf(a.base_url),
+      redirectOnly(a.vendor) && h("div", { class: a.provisioning_url ? "hint" : "warn-text", id: "rps-ale-target" },
+        a.provisioning_url ? `phones sent to ${a.provisioning_url}` : `no provisioning_url: ${vendorName(a.vendor)} registrations fail until it is set`)),
     h("td", {}, a.password ?? (a.key_id ? "access key" : "–")),
     h("td", {}, a.paused_until ? h("span", { class: "warn-text" }, when(a.paused_until)) : "–"),
     h("td", {}, when(a.updated_at)),
@@ -114,12 +119,12 @@ function drawQueue(rows) {
 }
 
 function drawHtek(note, accounts) {
-  const has = accounts.some((a) => a.vendor === "htek");
+  const has = accounts.some((a) => manual(a.vendor));
   put(ctx.htek,
-    h("h3", { id: "rps-htek-title" }, "Htek: manual registration"),
-    h("p", {}, note ?? "Htek registration is manual: Htek publishes no registration API."),
-    h("p", { class: "hint" }, has ? "The Htek account is kept for reference only: nothing is sent to Htek." : "Each phone's dialog shows its own URL too."),
-    h("div", { class: "actions" }, h("button", { type: "button", id: "rps-htek-csv", onclick: downloadCsv }, "Download CSV of Htek phones"),
+    h("h3", { id: "rps-htek-title" }, `${MANUAL_NAMES}: manual registration`),
+    h("p", {}, note ?? `${MANUAL_NAMES} registration is manual: no registration API is published.`),
+    h("p", { class: "hint" }, has ? `The ${MANUAL_NAMES} account is kept for reference only: nothing is sent to it.` : "Each phone's dialog shows its own URL too."),
+    h("div", { class: "actions" }, h("button", { type: "button", id: "rps-htek-csv", onclick: downloadCsv }, `Download CSV of ${MANUAL_NAMES} phones`),
       h("span", { id: "rps-htek-csv-status", class: "hint", role: "status" })));
 }
 

@@ -5,8 +5,7 @@
 import { api, sitePath } from "./api.js";
 import { h, put, field, values, showError, clearErrors, announce } from "./dom.js";
 import * as renderer from "./preview.js";
-
-const VENDORS = ["yealink", "snom", "fanvil", "grandstream", "htek"];
+import { CONFIGURED as VENDORS } from "./vendors.js";
 let ctx = null;
 
 export async function mount(view, state) {
@@ -36,7 +35,7 @@ function drawList(active) {
 
 function open(t) {
   const isNew = !t;
-  t ??= { name: "", vendor: "yealink", style: "placeholder", composition: "overlay", source: "" };
+  t ??= { name: "", vendor: VENDORS[0], style: "placeholder", composition: "overlay", source: "" };
   drawList(t.name);
   const gutter = h("div", { class: "gutter", "aria-hidden": "true" });
   const mark = h("div", { class: "line-mark", hidden: true, "aria-hidden": "true" });

@@ -82,6 +82,7 @@ pub(crate) const FACTS: Facts = Facts {
     }],
     rps_ini: account::INI,
     rps: RpsApi::NoRemoval,
+    redirect_only: None,
     check_sync: Some(CheckSyncEvents {
         resync: "check-sync",
         reboot: "check-sync;reboot=true",

@@ -62,6 +62,7 @@ pub(crate) const FACTS: Facts = Facts {
     }],
     rps_ini: account::INI,
     rps: RpsApi::Manual,
+    redirect_only: None,
     check_sync: Some(CheckSyncEvents {
         resync: "check-sync;reboot=false",
         reboot: "check-sync;reboot=true",
