@@ -13,21 +13,33 @@
 //!   Profile + Template + AdditionalParams ──► render_config() ──► bytes for the phone
 //! ```
 //!
-//! Each vendor lives in its own module (`vendor/yealink.rs`, ...), which knows its file
-//! names, User-Agent, default config, parameter merge, phonebook and firmware formats.
+//! # Layout
+//!
+//! | module | holds |
+//! |---|---|
+//! | `vendors/` | one folder per vendor, everything about it: `mod.rs` (its facts: OUIs, typical model, Additional Parameters sections, RPS kind, check-sync events; User-Agent, file names, default config, overlay, phonebook, firmware), `account.rs` (its PortSIP RPS section and client calls), `rps.rs` (its redirection-service client); `vendors/mod.rs` is the registry: [`Vendor`] and the only map from a vendor to its home |
+//! | `detect` | which phone asks for what: path, User-Agent, PnP |
+//! | `inputs` | render inputs: [`Device`], [`Line`], [`BlfKey`], [`Contact`], [`Profile`] |
+//! | `inventory` | the shells' stored data ([`Inventory`], [`Site`], [`User`], phones) and the answer to a phone's request |
+//! | `template`, `render`, `params`, `xml`, `tz` | templates (placeholder and Jinja), rendering, Additional Parameters, XML, time zones |
+//! | `phonebook`, `firmware`, `uri_map`, `range` | phonebooks, firmware rules and uploads, URI mappings, byte ranges |
+//! | `access`, `policy`, `secret` | tokens and the provisioning window, MAC allow/deny lists, redacting wrappers and constant-time compare |
+//! | `strength` | credential strength of SIP passwords and PINs |
+//! | `preview`, `diff`, `sample` | the template preview the page, the edge and the CLI share; line diff; sample phones |
+//! | `rps/` | the vendor-neutral redirection-service machinery: `wire` (requests, replies, redaction), `error` (errors, retry policy), `op` (the op state machine), `client` (the account trait and INI reader), `accounts` (PortSIP `system.ini`), `reply` (reading replies, scrubbing secrets), `xmlrpc` |
+//! | `encoding`, `error`, `mac` | hex, percent-encoding, base64, digests; the error type; MAC addresses |
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
 mod access;
-mod audit;
 mod detect;
 mod diff;
 pub mod encoding;
 mod error;
 mod firmware;
+mod inputs;
 mod inventory;
 mod mac;
-mod model;
 mod params;
 mod phonebook;
 mod policy;
@@ -37,6 +49,7 @@ mod render;
 pub mod rps;
 mod sample;
 mod secret;
+mod strength;
 mod template;
 mod tz;
 mod uri_map;
@@ -47,7 +60,6 @@ pub use access::{
     basic_auth, first_access_token, is_token_shaped, provisioning_password, site_token,
     steady_token, token_hash, window_open, BasicAuth, MissCounter, MissPolicy, TOKEN_LEN,
 };
-pub use audit::{audit_pin, audit_sip_password, Audit, Finding, Strength};
 pub use detect::{
     detect, device_config_path, firmware_path, is_plain_file_name, phonebook_path, Detection,
     PathMatch, PhoneRequest, PnpInfo, Resource, UaInfo, FIRMWARE_DIR, PHONEBOOK_DIR,
@@ -55,13 +67,13 @@ pub use detect::{
 pub use diff::{diff_lines, unified_diff, DiffKind, DiffRow};
 pub use error::{Error, ErrorKind, Result};
 pub use firmware::{check_upload, pick_firmware, validate_row, FirmwareRow, Quota};
+pub use inputs::{BlfKey, Contact, Device, Language, Line, Profile, Transport};
 pub use inventory::{
     config_content_type, directory, firmware_url, profile, Answer, BlfEntry, Inventory, PhoneEntry,
     PhonebookEntry, PnpChoice, PnpReason, PnpUrl, Refusal, Site, SiteSettings, StarCode,
     StarCodeRefusal, User,
 };
 pub use mac::Mac;
-pub use model::{BlfKey, Contact, Device, Language, Line, Profile, Transport};
 pub use params::{AdditionalParams, Param, Section, MAX_PARAMS_BYTES};
 pub use phonebook::{merge_contacts, render_phonebook, MAX_ENTRIES as MAX_PHONEBOOK_ENTRIES};
 pub use policy::{Decision, DenyReason, MacPolicy};
@@ -75,6 +87,7 @@ pub use sample::{
     default_model, reference_profile, sample_mac, sample_profile, sample_profile_with,
 };
 pub use secret::{ct_eq, Pii, Secret};
+pub use strength::{audit_pin, audit_sip_password, Audit, Finding, Strength};
 pub use template::{
     validate_template, Composition, Renderer, Template, TemplateStyle, MAX_TEMPLATE_BYTES,
     PLACEHOLDERS,

@@ -2,7 +2,7 @@
 //! deterministically and written in each vendor's remote-phonebook format.
 
 use crate::error::Result;
-use crate::model::Contact;
+use crate::inputs::Contact;
 use crate::vendors::Vendor;
 
 /// The most entries a phonebook may hold; phones slow down or truncate beyond this.

@@ -5,7 +5,7 @@
 use std::sync::Arc;
 
 use crate::error::{Error, ErrorKind, Result};
-use crate::model::Profile;
+use crate::inputs::Profile;
 use crate::params::AdditionalParams;
 use crate::template::{Composition, Detail, Renderer};
 use crate::vendors::{CommonContext, Vendor};

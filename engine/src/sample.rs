@@ -1,8 +1,8 @@
 //! Sample data: what templates are validated against on save, what the preview shows when
 //! no real user is picked, and what the golden tests and benchmarks render.
 
+use crate::inputs::{BlfKey, Device, Language, Line, Profile, Transport};
 use crate::mac::Mac;
-use crate::model::{BlfKey, Device, Language, Line, Profile, Transport};
 use crate::secret::Secret;
 use crate::tz::TimeZone;
 use crate::vendors::Vendor;

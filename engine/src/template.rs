@@ -22,7 +22,7 @@ use minijinja::{AutoEscape, Environment, UndefinedBehavior};
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, ErrorKind, Result};
-use crate::model::Profile;
+use crate::inputs::Profile;
 use crate::vendors::{ConfigSyntax, Vendor};
 use crate::xml;
 
@@ -388,7 +388,7 @@ fn substitute(src: &str, p: &Profile, xml_out: bool) -> String {
 
 fn placeholder_value(name: &str, p: &Profile) -> Option<String> {
     let line = p.primary();
-    let s = |f: fn(&crate::model::Line) -> &str| line.map(f).unwrap_or_default().to_owned();
+    let s = |f: fn(&crate::inputs::Line) -> &str| line.map(f).unwrap_or_default().to_owned();
     Some(match name {
         "SIP_NUM" => s(|l| &l.extension),
         "SIP_USER_NAME" => s(|l| &l.auth_name),

@@ -195,7 +195,7 @@ pub struct RpsPhone {
     pub auth_password: Option<Secret<String>>,
     /// A free-text note stored with the registration (Yealink `remark`).
     pub remark: Option<String>,
-    /// The vendor's server id from [`RpsAccount::ensure_server`] (Yealink `serverId`).
+    /// The vendor's server id from [`super::RpsAccount::ensure_server`] (Yealink `serverId`).
     pub server_id: Option<String>,
     /// A hint that this account registered the phone before (a re-registration): vendors
     /// whose "add" refuses a known MAC (Yealink, ALE) then look it up first, saving the

@@ -17,8 +17,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::detect::{PathMatch, UaInfo};
 use crate::error::{Error, ErrorKind, Result};
+use crate::inputs::{Contact, Profile};
 use crate::mac::Mac;
-use crate::model::{Contact, Profile};
 use crate::params::{Param, Section};
 
 pub(crate) mod ale;

@@ -36,8 +36,8 @@ pub(crate) mod rps;
 
 use crate::detect::{PathMatch, UaInfo};
 use crate::error::{Error, ErrorKind, Result};
+use crate::inputs::{Contact, Language, Line, Profile, Transport};
 use crate::mac::Mac;
-use crate::model::{Contact, Language, Line, Profile, Transport};
 use crate::params::{Param, Section};
 use crate::vendors::{
     line_safe, CheckSyncEvents, CommonContext, ConfigSyntax, Facts, ParamSection, RpsApi,
@@ -1020,7 +1020,7 @@ impl VendorModule for Fanvil {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::{BlfKey, Device};
+    use crate::inputs::{BlfKey, Device};
     use crate::secret::Secret;
     use crate::tz::TimeZone;
     use crate::vendors::Vendor;

@@ -58,8 +58,8 @@ use std::fmt::Write as _;
 use super::snom::{elements, indent, parse_overlay, push_num, push_value};
 use crate::detect::{PathMatch, UaInfo};
 use crate::error::{Error, ErrorKind, Result};
+use crate::inputs::{Contact, Line, Profile, Transport};
 use crate::mac::Mac;
-use crate::model::{Contact, Line, Profile, Transport};
 use crate::params::{Param, Section};
 use crate::vendors::{
     line_safe, CheckSyncEvents, CommonContext, ConfigSyntax, Facts, ParamSection, RpsApi,
@@ -622,7 +622,7 @@ fn param_element(p: &Param) -> Result<Element> {
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
-    use crate::model::{BlfKey, Device, Language};
+    use crate::inputs::{BlfKey, Device, Language};
     use crate::secret::Secret;
     use crate::tz::TimeZone;
     use crate::vendors::Vendor;

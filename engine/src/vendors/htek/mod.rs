@@ -37,8 +37,8 @@ pub(crate) mod rps;
 
 use crate::detect::{PathMatch, UaInfo};
 use crate::error::Result;
+use crate::inputs::{Contact, Line, Profile};
 use crate::mac::Mac;
-use crate::model::{Contact, Line, Profile};
 use crate::params::{Param, Section};
 use crate::vendors::yealink::{
     is_model_name, language_name, push_n, push_n_u32, push_poll, push_server_url, push_u32,
@@ -251,7 +251,7 @@ fn write_account(out: &mut String, n: u32, l: &Line) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::{BlfKey, Device, Language, Transport};
+    use crate::inputs::{BlfKey, Device, Language, Transport};
     use crate::params::AdditionalParams;
     use crate::tz::TimeZone;
     use crate::vendors::Vendor;

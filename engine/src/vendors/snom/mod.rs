@@ -57,8 +57,8 @@ use std::borrow::Cow;
 
 use crate::detect::{PathMatch, UaInfo};
 use crate::error::{Error, ErrorKind, Result};
+use crate::inputs::{Contact, Language, Line, Profile, Transport};
 use crate::mac::Mac;
-use crate::model::{Contact, Language, Line, Profile, Transport};
 use crate::params::{Param, Section};
 use crate::tz::TimeZone;
 use crate::vendors::{
@@ -752,7 +752,7 @@ fn param_element(p: &Param) -> Result<Element> {
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
-    use crate::model::{BlfKey, Device};
+    use crate::inputs::{BlfKey, Device};
     use crate::secret::Secret;
     use crate::vendors::Vendor;
     use crate::xml::check_well_formed;

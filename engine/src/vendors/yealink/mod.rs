@@ -52,8 +52,8 @@ pub(crate) mod rps;
 
 use crate::detect::{PathMatch, UaInfo};
 use crate::error::Result;
+use crate::inputs::{BlfKey, Contact, Language, Line, Profile, Transport};
 use crate::mac::Mac;
-use crate::model::{BlfKey, Contact, Language, Line, Profile, Transport};
 use crate::params::{Param, Section};
 use crate::tz::TimeZone;
 use crate::vendors::{
@@ -960,7 +960,7 @@ mod tests {
         write_account(&mut out, 17, &p.lines[0]);
         assert!(out.starts_with("account.17.enable = 1\n"));
     }
-    use crate::model::{Device, Language};
+    use crate::inputs::{Device, Language};
     use crate::params::AdditionalParams;
     use crate::vendors::Vendor;
     #[cfg(target_arch = "wasm32")]

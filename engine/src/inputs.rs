@@ -1,4 +1,5 @@
-//! The values a phone's configuration is rendered from.
+//! Render inputs: the values a phone's configuration is rendered from (the device, its
+//! lines, keys and contacts). The phone's *model* is one field of [`Device`].
 //!
 //! A shell loads these from its store (D1, a snapshot, a TOML file) and hands them to the
 //! engine; the engine never fetches anything itself.

@@ -1,5 +1,5 @@
-//! Credential audit: how guessable a SIP password or a voicemail PIN is, for the admin's
-//! "credential strength" badge.
+//! Credential strength: how guessable a SIP password or a voicemail PIN is, for the admin's
+//! "credential strength" badge. (Not the admin audit log, which the edge keeps.)
 //!
 //! Weak SIP credentials are the first cause of toll fraud: scanners try extension numbers,
 //! common passwords and patterns against every SIP server they find, at thousands of
