@@ -7,6 +7,7 @@
 //! [`files::FileSource`], from the engine's rules.
 #![forbid(unsafe_code)]
 
+pub mod arp;
 pub mod config;
 pub mod discovery;
 pub mod files;
