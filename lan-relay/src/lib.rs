@@ -10,6 +10,7 @@
 pub mod arp;
 pub mod config;
 pub mod discovery;
+pub mod edge;
 pub mod files;
 pub mod firmware;
 pub mod http;
