@@ -1,5 +1,5 @@
 //! The host's ARP table, which the star-code registrar checks a phone's MAC against: the
-//! parser is pure ([`lookup`], text in, MAC out); [`read`] is the one read of the file,
+//! parser is pure ([`lookup`], text in, MAC out); `read` is the one read of the file,
 //! bounded.
 
 use std::net::Ipv4Addr;
