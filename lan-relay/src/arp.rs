@@ -67,13 +67,8 @@ mod tests {
     #[test]
     fn hostile_tables_never_panic() {
         let raw = "IP address HW type Flags HW address Mask Device\n127.0.0.1 0x1 0x2 00:15:65:aa:bb:cc * lo\n";
-        let b = raw.as_bytes();
-        for i in 0..b.len() {
-            let mut flipped = b.to_vec();
-            flipped[i] = flipped[i].wrapping_add(0x80);
-            for m in [b.get(..i).unwrap_or_default().to_vec(), flipped] {
-                let _ = lookup(&String::from_utf8_lossy(&m), Ipv4Addr::LOCALHOST);
-            }
+        for m in crate::testing::mutations(raw.as_bytes()) {
+            let _ = lookup(&String::from_utf8_lossy(&m), Ipv4Addr::LOCALHOST);
         }
     }
 }

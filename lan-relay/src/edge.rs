@@ -151,6 +151,19 @@ impl EdgeClient {
         format!("Bearer {}", self.token.expose())
     }
 
+    /// The body of `resp` as text, at most `limit` bytes (more fails the read).
+    fn text(
+        resp: &mut ureq::http::Response<ureq::Body>,
+        limit: u64,
+        url: &str,
+    ) -> Result<String, String> {
+        resp.body_mut()
+            .with_config()
+            .limit(limit)
+            .read_to_string()
+            .map_err(|e| format!("{url}: {e}"))
+    }
+
     /// `GET /relay/v1/<path>`, authorised; the status is the caller's to judge.
     fn get(
         &self,
@@ -182,12 +195,7 @@ impl EdgeClient {
         match resp.status().as_u16() {
             200 => Ok(()),
             s => {
-                let detail = resp
-                    .body_mut()
-                    .with_config()
-                    .limit(MAX_ERROR_DETAIL)
-                    .read_to_string()
-                    .unwrap_or_default();
+                let detail = Self::text(&mut resp, MAX_ERROR_DETAIL, &url).unwrap_or_default();
                 Err(format!("{url}: HTTP {s} {detail}"))
             }
         }
@@ -212,12 +220,7 @@ impl EdgeClient {
                     .and_then(|v| v.to_str().ok())
                     .unwrap_or_default()
                     .to_owned();
-                let body = resp
-                    .body_mut()
-                    .with_config()
-                    .limit(MAX_SNAPSHOT_BYTES)
-                    .read_to_string()
-                    .map_err(|e| format!("{url}: {e}"))?;
+                let body = Self::text(&mut resp, MAX_SNAPSHOT_BYTES, &url)?;
                 Ok(Fetched::New { body, etag })
             }
             401 => Err(format!("{url}: the relay token was refused (401)")),
@@ -249,12 +252,7 @@ impl EdgeClient {
         if resp.status().as_u16() != 200 {
             return Err(format!("{url}: HTTP {}", resp.status().as_u16()));
         }
-        let text = resp
-            .body_mut()
-            .with_config()
-            .limit(MAX_ACTIONS_BYTES)
-            .read_to_string()
-            .map_err(|e| format!("{url}: {e}"))?;
+        let text = Self::text(&mut resp, MAX_ACTIONS_BYTES, &url)?;
         serde_json::from_str::<Collected>(&text)
             .map(|c| c.actions)
             .map_err(|e| format!("{url}: {e}"))

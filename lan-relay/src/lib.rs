@@ -46,6 +46,8 @@ pub mod provision;
 pub mod sip;
 pub mod starcode;
 pub mod sync;
+#[cfg(test)]
+mod testing;
 pub mod tftp;
 
 use std::future::Future;

@@ -1600,17 +1600,12 @@ To: <sip:b>;tag=2\r\nCall-ID: c\r\nCSeq: 1 NOTIFY\r\nContent-Length: 0\r\n\r\n";
             "\"x\" <sip:001565aabbcc@[::1]:5062;transport=udp>;expires=60",
             "v=0\r\nm=audio 4000 RTP/AVP 8 0 101\r\n",
         ] {
-            let b = raw.as_bytes();
-            for i in 0..b.len() {
-                let mut flipped = b.to_vec();
-                flipped[i] = flipped[i].wrapping_add(0x80);
-                for m in [b.get(..i).unwrap_or_default().to_vec(), flipped] {
-                    let s = String::from_utf8_lossy(&m);
-                    let _ = dialled(&s).map(|d| engine::StarCode::parse(&d, "*123*"));
-                    let _ = sdp_answer(&m, IpAddr::V4(std::net::Ipv4Addr::LOCALHOST), 1);
-                    let _ = contact_target(Some(&s), peer);
-                    let _ = mac_of_user(&s);
-                }
+            for m in crate::testing::mutations(raw.as_bytes()) {
+                let s = String::from_utf8_lossy(&m);
+                let _ = dialled(&s).map(|d| engine::StarCode::parse(&d, "*123*"));
+                let _ = sdp_answer(&m, IpAddr::V4(std::net::Ipv4Addr::LOCALHOST), 1);
+                let _ = contact_target(Some(&s), peer);
+                let _ = mac_of_user(&s);
             }
         }
     }

@@ -165,6 +165,50 @@ pub async fn serve<H: PnpHandler>(
     endpoint::serve(server, rx, shutdown).await;
 }
 
+impl<H: PnpHandler> Server<H> {
+    /// Asks the handler, off the loop, about a new PnP SUBSCRIBE announcing `info`; the
+    /// transaction waits for its decision.
+    fn ask(&mut self, req: NewRequest, info: PnpInfo) {
+        let NewRequest {
+            msg,
+            key,
+            peer,
+            dest,
+            tag,
+            now,
+            ..
+        } = req;
+        sip_log!(self.config.debug, %peer, call_id = %key.call_id, vendor = %info.vendor, model = %info.model,
+            version = %info.version,
+            mac = %info.mac.map(|m| m.to_string()).unwrap_or_default(),
+            "PnP: SUBSCRIBE ua-profile");
+        let asked = PnpRequest {
+            info,
+            peer,
+            user_agent: msg.header("User-Agent").map(str::to_owned),
+        };
+        let handler = Arc::clone(&self.handler);
+        let results = self.results.clone();
+        let limit = self.config.handler_timeout;
+        let k = key.clone();
+        tokio::spawn(async move {
+            let url = tokio::time::timeout(limit, handler.subscribe(asked))
+                .await
+                .unwrap_or_else(|_| {
+                    tracing::warn!("PnP handler timed out; treated as no answer");
+                    None
+                });
+            let _ = results.send((k, url)).await;
+        });
+        let asking = Asking {
+            sub: Box::new(msg),
+            dest,
+            tag,
+        };
+        self.ep.txns.begin(key, asking, None, now, limit);
+    }
+}
+
 impl<H: PnpHandler> SipServer for Server<H> {
     type Pending = Asking;
     type Decision = (Key, Option<String>);
@@ -194,85 +238,48 @@ impl<H: PnpHandler> SipServer for Server<H> {
 
     async fn on_request(&mut self, req: NewRequest) -> Option<Vec<u8>> {
         let debug = self.config.debug;
-        let NewRequest {
-            msg,
-            method,
-            key,
-            peer,
-            dest,
-            tag,
-            now,
-        } = req;
-        let call_id = key.call_id.as_str();
-        let info = msg.pnp_info();
-        match (method.as_str(), &info) {
-            ("SUBSCRIBE", Some(info)) => {
-                sip_log!(debug, %peer, call_id, vendor = %info.vendor, model = %info.model,
-                    version = %info.version,
-                    mac = %info.mac.map(|m| m.to_string()).unwrap_or_default(),
-                    "PnP: SUBSCRIBE ua-profile");
-                let req = PnpRequest {
-                    info: info.clone(),
-                    peer,
-                    user_agent: msg.header("User-Agent").map(str::to_owned),
-                };
-                let handler = Arc::clone(&self.handler);
-                let results = self.results.clone();
-                let limit = self.config.handler_timeout;
-                let k = key.clone();
-                tokio::spawn(async move {
-                    let url = tokio::time::timeout(limit, handler.subscribe(req))
-                        .await
-                        .unwrap_or_else(|_| {
-                            tracing::warn!("PnP handler timed out; treated as no answer");
-                            None
-                        });
-                    let _ = results.send((k, url)).await;
-                });
-                let asking = Asking {
-                    sub: Box::new(msg),
-                    dest,
-                    tag,
-                };
-                self.ep
-                    .txns
-                    .begin(key, asking, None, now, self.config.handler_timeout);
-                None
+        if req.method == "SUBSCRIBE" {
+            if let Some(info) = req.msg.pnp_info() {
+                self.ask(req, info);
+                return None;
             }
-            ("SUBSCRIBE", None) => {
+        }
+        let (msg, peer, call_id) = (&req.msg, req.peer, req.key.call_id.as_str());
+        Some(match req.method.as_str() {
+            "SUBSCRIBE" => {
                 sip_log!(debug, %peer, call_id, event = msg.event_package().unwrap_or_default(), "PnP: SUBSCRIBE for another event: 489");
-                Some(codec::response(
-                    &msg,
+                codec::response(
+                    msg,
                     489,
                     "Bad Event",
-                    &tag,
+                    &req.tag,
                     &[("Allow-Events", "ua-profile")],
-                ))
+                )
             }
-            ("OPTIONS", _) => {
+            "OPTIONS" => {
                 sip_log!(debug, %peer, call_id, "PnP: OPTIONS: 200");
-                Some(codec::response(
-                    &msg,
+                codec::response(
+                    msg,
                     200,
                     "OK",
-                    &tag,
+                    &req.tag,
                     &[
                         ("Allow", "SUBSCRIBE, OPTIONS"),
                         ("Accept", "application/url"),
                     ],
-                ))
+                )
             }
-            (m, _) => {
+            m => {
                 sip_log!(debug, %peer, call_id, method = m, "PnP: method not allowed: 405");
-                Some(codec::response(
-                    &msg,
+                codec::response(
+                    msg,
                     405,
                     "Method Not Allowed",
-                    &tag,
+                    &req.tag,
                     &[("Allow", "SUBSCRIBE, OPTIONS")],
-                ))
+                )
             }
-        }
+        })
     }
 
     async fn on_decision(&mut self, (key, url): (Key, Option<String>), now: Instant) {

@@ -418,15 +418,10 @@ impl<B: Binder> Server<B> {
     }
 
     /// Handles a new INVITE; `None` when the answer will come from the binder.
-    async fn invite(
-        &mut self,
-        msg: Message,
-        key: Key,
-        tag: &str,
-        dest: SocketAddr,
-        peer: SocketAddr,
-    ) -> Option<Vec<u8>> {
+    async fn invite(&mut self, req: NewRequest) -> Option<Vec<u8>> {
         let debug = self.config.debug;
+        let (msg, key, peer, dest) = (req.msg, req.key, req.peer, req.dest);
+        let tag = req.tag.as_str();
         let (user, mac) =
             match self.authenticate(&msg, "INVITE", &["Proxy-Authorization", "Authorization"]) {
                 Auth::Ok { user, mac } => (user, mac),
@@ -577,42 +572,36 @@ impl<B: Binder> SipServer for Server<B> {
 
     async fn on_request(&mut self, req: NewRequest) -> Option<Vec<u8>> {
         let debug = self.config.debug;
-        let NewRequest {
-            msg,
-            method,
-            key,
-            peer,
-            dest,
-            tag,
-            now,
-        } = req;
-        let call_id = key.call_id.as_str();
+        if req.method == "INVITE" {
+            return self.invite(req).await;
+        }
+        let (msg, tag, peer) = (&req.msg, req.tag.as_str(), req.peer);
+        let (key, call_id) = (&req.key, req.key.call_id.as_str());
         let allow = ("Allow", "REGISTER, INVITE, ACK, BYE, CANCEL, OPTIONS");
-        Some(match method.as_str() {
-            "REGISTER" => self.register(&msg, &tag, peer, now),
-            "INVITE" => return self.invite(msg, key, &tag, dest, peer).await,
-            "OPTIONS" => codec::response(&msg, 200, "OK", &tag, &[allow]),
+        Some(match req.method.as_str() {
+            "REGISTER" => self.register(msg, tag, peer, req.now),
+            "OPTIONS" => codec::response(msg, 200, "OK", tag, &[allow]),
             "BYE" => {
                 if let Some(i) = self.calls.iter().position(|c| c.call_id == call_id) {
                     sip_log!(debug, %peer, call_id, "registrar: the phone hung up");
                     let call = self.calls.swap_remove(i);
                     self.notify(call);
-                    codec::response(&msg, 200, "OK", &tag, &[])
+                    codec::response(msg, 200, "OK", tag, &[])
                 } else {
-                    codec::response(&msg, 481, "Call/Transaction Does Not Exist", &tag, &[])
+                    codec::response(msg, 481, "Call/Transaction Does Not Exist", tag, &[])
                 }
             }
             "CANCEL" => {
                 if let Some(p) = self.ep.txns.pending_mut(&key.with_method("INVITE")) {
                     p.cancelled = true;
-                    codec::response(&msg, 200, "OK", &tag, &[])
+                    codec::response(msg, 200, "OK", tag, &[])
                 } else {
-                    codec::response(&msg, 481, "Call/Transaction Does Not Exist", &tag, &[])
+                    codec::response(msg, 481, "Call/Transaction Does Not Exist", tag, &[])
                 }
             }
             m => {
                 sip_log!(debug, %peer, call_id, method = m, "registrar: method not allowed: 405");
-                codec::response(&msg, 405, "Method Not Allowed", &tag, &[allow])
+                codec::response(msg, 405, "Method Not Allowed", tag, &[allow])
             }
         })
     }
