@@ -3,22 +3,23 @@
 //! (extension and PIN) of the Request-URI, and the ARP table parser (the input as a table). None may panic.
 #![no_main]
 
-use lan_relay::sip::{codec, registrar};
+use lan_relay::arp;
+use lan_relay::sip::{codec, digest};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
     let text = String::from_utf8_lossy(data);
-    let _ = registrar::digest_params(&text);
-    let _ = registrar::arp_lookup(&text, std::net::Ipv4Addr::LOCALHOST);
-    let _ = registrar::dialled_code(&text, "*123*");
+    let _ = digest::digest_params(&text);
+    let _ = arp::lookup(&text, std::net::Ipv4Addr::LOCALHOST);
+    let _ = codec::dialled_code(&text, "*123*");
     if let Ok(msg) = codec::parse(data) {
         for h in ["Authorization", "Proxy-Authorization"] {
             for v in msg.headers_named(h) {
-                let _ = registrar::digest_params(v);
+                let _ = digest::digest_params(v);
             }
         }
         if let Some(uri) = msg.uri() {
-            if let Some(code) = registrar::dialled_code(uri, "*123*") {
+            if let Some(code) = codec::dialled_code(uri, "*123*") {
                 let ext = &code.extension;
                 assert!((1..=32).contains(&ext.len()));
                 assert!(ext.bytes().all(|b| b.is_ascii_alphanumeric()));

@@ -56,7 +56,7 @@ pub struct Config {
     pub pnp: Pnp,
     /// The edge to sync the inventory from (none: the local inventory).
     #[serde(default)]
-    pub edge: Option<crate::sync::Edge>,
+    pub edge: Option<crate::edge::Edge>,
     /// Star-code self-binding (the site's `star_code_pattern` turns it on).
     #[serde(default)]
     pub starcode: StarCode,

@@ -4,13 +4,16 @@
 //! SHA-256 before it is moved into place (a download is written to a temporary file and
 //! renamed, so a phone never gets half an image). Bounded: images are fetched in inventory
 //! order while they fit in `max_bytes`; images no longer in the inventory are removed.
+//! Downloads go through [`EdgeClient::firmware`]; the SHA-256 is computed while the image
+//! streams to disk (images run to hundreds of MB), hence `sha2` directly.
 
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 
+use engine::encoding::hex;
 use sha2::{Digest, Sha256};
 
-use crate::sync::Edge;
+use crate::edge::EdgeClient;
 
 /// The cache's default bound.
 pub const DEFAULT_MAX_BYTES: u64 = 1024 * 1024 * 1024;
@@ -29,42 +32,16 @@ fn present(dir: &Path, row: &engine::FirmwareRow) -> bool {
 }
 
 /// Downloads one image into the cache, checked; blocking.
-pub fn download(
-    edge: &Edge,
-    token: &str,
-    dir: &Path,
-    row: &engine::FirmwareRow,
-) -> Result<(), String> {
+pub fn download(client: &EdgeClient, dir: &Path, row: &engine::FirmwareRow) -> Result<(), String> {
     let dest = path_of(dir, row).ok_or("not a plain file name")?;
     let parent = dest.parent().ok_or("no parent directory")?;
     std::fs::create_dir_all(parent).map_err(|e| e.to_string())?;
-    let url = format!(
-        "{}/relay/v1/firmware/{}/{}",
-        edge.url.trim_end_matches('/'),
-        row.vendor.as_str(),
-        row.file_name
-    );
-    let agent: ureq::Agent = ureq::Agent::config_builder()
-        .timeout_global(Some(std::time::Duration::from_secs(600)))
-        .http_status_as_error(false)
-        .build()
-        .into();
-    let mut resp = agent
-        .get(&url)
-        .header("Authorization", &format!("Bearer {token}"))
-        .call()
-        .map_err(|e| format!("{url}: {e}"))?;
-    if resp.status().as_u16() != 200 {
-        return Err(format!("{url}: HTTP {}", resp.status().as_u16()));
-    }
+    // One byte more than the row says, so an image that is too long is seen as such.
+    let (mut reader, url) =
+        client.firmware(row.vendor, &row.file_name, row.size.saturating_add(1))?;
     let tmp = parent.join(format!(".{}.part", row.file_name));
     let result = (|| {
         let mut out = std::fs::File::create(&tmp).map_err(|e| e.to_string())?;
-        let mut reader = resp
-            .body_mut()
-            .with_config()
-            .limit(row.size.saturating_add(1))
-            .reader();
         let mut hasher = Sha256::new();
         let mut buf = vec![0u8; 256 * 1024];
         let mut total: u64 = 0;
@@ -85,12 +62,7 @@ pub fn download(
             ));
         }
         if let Some(want) = &row.sha256 {
-            let got: String = hasher
-                .finalize()
-                .iter()
-                .map(|b| format!("{b:02x}"))
-                .collect();
-            if !got.eq_ignore_ascii_case(want) {
+            if !hex(&hasher.finalize()).eq_ignore_ascii_case(want) {
                 return Err(format!("{url}: SHA-256 mismatch"));
             }
         }
@@ -106,8 +78,7 @@ pub fn download(
 /// Brings the cache in line with `rows`: fetches what is missing (while it fits in
 /// `max_bytes`), removes what is no longer listed. Blocking; returns the number fetched.
 pub fn refresh(
-    edge: &Edge,
-    token: &str,
+    client: &EdgeClient,
     dir: &Path,
     rows: &[engine::FirmwareRow],
     max_bytes: u64,
@@ -128,7 +99,7 @@ pub fn refresh(
         if present(dir, row) {
             continue;
         }
-        match download(edge, token, dir, row) {
+        match download(client, dir, row) {
             Ok(()) => {
                 fetched += 1;
                 tracing::info!(vendor = %row.vendor, file = %row.file_name, size = row.size, "firmware cached");

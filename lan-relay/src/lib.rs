@@ -5,10 +5,39 @@
 //! bytes-in/bytes-out modules ([`tftp::codec`], [`sip::codec`]); the servers around them own
 //! the sockets. Which bytes a phone receives is decided behind one contract,
 //! [`files::FileSource`], from the engine's rules.
+//!
+//! # Layout
+//!
+//! ```text
+//! main.rs            the binary: command line, tracing, bind, run (+ check.rs: `lan-relay template`)
+//! lib.rs             Sockets::bind, initial_site, run: wires the servers below together
+//! config.rs          the TOML configuration, the demo inventory
+//! provision.rs       the current site and what a phone gets from it (rendered files, firmware)
+//! files.rs           FileSource: the one contract between the file servers and the provisioner
+//! http.rs            HTTP on :8480: files, /healthz, /metrics
+//! tftp/codec.rs      TFTP packets, options, netascii; pure
+//! tftp/server.rs     the TFTP server: one socket per transfer, a semaphore caps them
+//! sip/codec.rs       SIP messages, URIs, SDP, the responses and requests the relay builds; pure
+//! sip/digest.rs      digest authentication and the registrar's nonces, clock passed in; pure
+//! sip/transaction.rs server transactions, retransmission timers (RFC 3261 §17); pure
+//! sip/endpoint.rs    the one receive loop both SIP servers run
+//! sip/pnp.rs         the multicast PnP server (SUBSCRIBE ua-profile, NOTIFY with the URL)
+//! sip/registrar.rs   the star-code registrar: REGISTER, INVITE, BYE, then the reboot NOTIFY
+//! sip/notify.rs      the check-sync NOTIFY to one phone, waiting for its answer
+//! starcode.rs        the registrar's Binder: provisioning accounts, PIN checks, binding
+//! arp.rs             the ARP table the registrar checks a phone's MAC against
+//! discovery.rs       phones seen on the LAN, the PnP decisions
+//! edge.rs            the [edge] section and EdgeClient: every call to the edge goes through it
+//! sync.rs            the poll loop: snapshot in, sightings out, actions carried out; saved snapshot
+//! firmware.rs        the firmware cache, filled from the edge, checked by size and SHA-256
+//! metrics.rs         the counters, in the Prometheus text format
+//! ```
 #![forbid(unsafe_code)]
 
+pub mod arp;
 pub mod config;
 pub mod discovery;
+pub mod edge;
 pub mod files;
 pub mod firmware;
 pub mod http;
@@ -17,6 +46,8 @@ pub mod provision;
 pub mod sip;
 pub mod starcode;
 pub mod sync;
+#[cfg(test)]
+mod testing;
 pub mod tftp;
 
 use std::future::Future;

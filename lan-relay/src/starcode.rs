@@ -17,9 +17,9 @@ use std::path::Path;
 use std::sync::{Arc, Mutex, PoisonError};
 
 use crate::discovery::Seen;
+use crate::edge::{Edge, EdgeClient};
 use crate::provision::Provisioner;
 use crate::sip::registrar::Binder;
-use crate::sync::Edge;
 
 /// Reads the relay's key, creating it on first start.
 pub fn load_or_create_key(state_dir: &Path) -> std::io::Result<Vec<u8>> {
@@ -76,7 +76,8 @@ struct PinMisses {
 #[derive(Debug)]
 pub struct RelayBinder {
     provisioner: Arc<Provisioner>,
-    edge: Option<Edge>,
+    /// The edge, with the client (and its agent) every binding reports through.
+    edge: Option<(Edge, EdgeClient)>,
     misses: Mutex<PinMisses>,
 }
 
@@ -85,7 +86,10 @@ impl RelayBinder {
     pub fn new(provisioner: Arc<Provisioner>, edge: Option<Edge>) -> Self {
         Self {
             provisioner,
-            edge,
+            edge: edge.map(|e| {
+                let client = EdgeClient::new(&e, String::new());
+                (e, client)
+            }),
             misses: Mutex::default(),
         }
     }
@@ -171,11 +175,9 @@ impl Binder for RelayBinder {
         let bound = site
             .with_binding(mac, vendor, extension)
             .map_err(|e| e.to_string())?;
-        if let Some(edge) = self.edge.clone() {
-            let token = std::fs::read_to_string(&edge.token_file)
-                .map_err(|e| format!("relay token: {e}"))?
-                .trim()
-                .to_owned();
+        if let Some((edge, client)) = &self.edge {
+            let token = edge.read_token().map_err(|e| format!("relay token: {e}"))?;
+            let client = client.with_token(token);
             let ext = extension.to_owned();
             tokio::task::spawn_blocking(move || {
                 let seen = Seen {
@@ -187,8 +189,8 @@ impl Binder for RelayBinder {
                     user_agent: None,
                     via: "pnp",
                 };
-                crate::sync::report(&edge, &token, std::slice::from_ref(&seen))?;
-                crate::sync::bind(&edge, &token, &mac, &ext)
+                client.report(std::slice::from_ref(&seen))?;
+                client.bind(&mac, &ext)
             })
             .await
             .map_err(|e| e.to_string())??;

@@ -7,7 +7,7 @@
 //! atomically: a temporary file, fsync, rename. At start-up the relay serves that file, so a
 //! restart while the edge is unreachable keeps the phones served. A snapshot the engine
 //! refuses is logged and dropped; the previous one keeps serving. The token is read from a
-//! file and never logged.
+//! file and never logged. Every call to the edge goes through [`crate::edge::EdgeClient`].
 
 use std::future::Future;
 use std::io::Write as _;
@@ -15,47 +15,10 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
-use serde::Deserialize;
-
-use crate::discovery::{Queue, Seen};
+use crate::discovery::Queue;
+use crate::edge::{Action, Edge, EdgeClient, Fetched};
 use crate::metrics::Metrics;
 use crate::provision::Provisioner;
-
-/// The `[edge]` section of the configuration.
-#[derive(Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Edge {
-    /// The edge's base URL (e.g. `https://provisioning.example.com`).
-    pub url: String,
-    /// A file holding the site's relay token (from the admin API's `relay-token`).
-    pub token_file: PathBuf,
-    /// Seconds between polls.
-    #[serde(default = "poll_secs")]
-    pub poll_secs: u64,
-    /// The SIP port re-provision NOTIFYs go to on the phones.
-    #[serde(default = "sip_port")]
-    pub phone_sip_port: u16,
-}
-
-fn sip_port() -> u16 {
-    5060
-}
-
-fn poll_secs() -> u64 {
-    60
-}
-
-impl std::fmt::Debug for Edge {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Edge")
-            .field("url", &self.url)
-            .field("poll_secs", &self.poll_secs)
-            .finish_non_exhaustive()
-    }
-}
-
-/// The largest snapshot accepted.
-const MAX_SNAPSHOT_BYTES: u64 = 64 * 1024 * 1024;
 
 const SNAPSHOT: &str = "snapshot.json";
 const ETAG: &str = "snapshot.etag";
@@ -104,165 +67,6 @@ pub fn save(dir: &Path, body: &str, etag: &str) -> std::io::Result<()> {
     Ok(())
 }
 
-/// What one poll brought.
-#[derive(Debug)]
-pub enum Fetched {
-    /// `304`: nothing changed.
-    NotModified,
-    /// A new snapshot and its ETag.
-    New {
-        /// The body.
-        body: String,
-        /// Its ETag.
-        etag: String,
-    },
-}
-
-/// One poll (blocking; run it off the async threads).
-pub fn fetch(edge: &Edge, token: &str, etag: &str) -> Result<Fetched, String> {
-    let agent: ureq::Agent = ureq::Agent::config_builder()
-        .timeout_global(Some(Duration::from_secs(30)))
-        .http_status_as_error(false)
-        .build()
-        .into();
-    let url = format!("{}/relay/v1/snapshot", edge.url.trim_end_matches('/'));
-    let mut req = agent
-        .get(&url)
-        .header("Authorization", &format!("Bearer {token}"));
-    if !etag.is_empty() {
-        req = req.header("If-None-Match", etag);
-    }
-    let mut resp = req.call().map_err(|e| format!("{url}: {e}"))?;
-    match resp.status().as_u16() {
-        304 => Ok(Fetched::NotModified),
-        200 => {
-            let etag = resp
-                .headers()
-                .get("etag")
-                .and_then(|v| v.to_str().ok())
-                .unwrap_or_default()
-                .to_owned();
-            let body = resp
-                .body_mut()
-                .with_config()
-                .limit(MAX_SNAPSHOT_BYTES)
-                .read_to_string()
-                .map_err(|e| format!("{url}: {e}"))?;
-            Ok(Fetched::New { body, etag })
-        }
-        401 => Err(format!("{url}: the relay token was refused (401)")),
-        s => Err(format!("{url}: HTTP {s}")),
-    }
-}
-
-fn agent() -> ureq::Agent {
-    ureq::Agent::config_builder()
-        .timeout_global(Some(Duration::from_secs(30)))
-        .http_status_as_error(false)
-        .build()
-        .into()
-}
-
-/// `POST /relay/v1/discovered` (blocking).
-pub fn report(edge: &Edge, token: &str, phones: &[Seen]) -> Result<(), String> {
-    post(
-        edge,
-        token,
-        "discovered",
-        &serde_json::json!({ "phones": phones }),
-    )
-}
-
-/// `POST /relay/v1/<path>` with a JSON body (blocking); `Ok` on 200, else the status and the
-/// edge's error text (which names a field, never a secret).
-fn post(edge: &Edge, token: &str, path: &str, body: &serde_json::Value) -> Result<(), String> {
-    let url = format!("{}/relay/v1/{path}", edge.url.trim_end_matches('/'));
-    let mut resp = agent()
-        .post(&url)
-        .header("Authorization", &format!("Bearer {token}"))
-        .header("Content-Type", "application/json")
-        .send(body.to_string().as_bytes())
-        .map_err(|e| format!("{url}: {e}"))?;
-    match resp.status().as_u16() {
-        200 => Ok(()),
-        s => {
-            let detail = resp
-                .body_mut()
-                .with_config()
-                .limit(4096)
-                .read_to_string()
-                .unwrap_or_default();
-            Err(format!("{url}: HTTP {s} {detail}"))
-        }
-    }
-}
-
-/// `POST /relay/v1/bind` (blocking): the phone `mac` bound to `extension` by its user.
-pub fn bind(edge: &Edge, token: &str, mac: &engine::Mac, extension: &str) -> Result<(), String> {
-    post(
-        edge,
-        token,
-        "bind",
-        &serde_json::json!({ "mac": mac.to_string(), "extension": extension }),
-    )
-}
-
-/// A re-provision or reboot request collected from the edge.
-#[derive(Debug, Clone, Deserialize)]
-pub struct Action {
-    /// Its id, for the acknowledgement.
-    pub id: String,
-    /// `reprovision` or `reboot`.
-    pub action: String,
-    /// The phone's MAC.
-    pub mac: String,
-    /// Its vendor.
-    pub vendor: String,
-    /// Its LAN address as this relay reported it (`None`: never seen on the LAN).
-    #[serde(default)]
-    pub ip: Option<String>,
-}
-
-/// `GET /relay/v1/actions` (blocking).
-pub fn collect(edge: &Edge, token: &str) -> Result<Vec<Action>, String> {
-    #[derive(Deserialize)]
-    struct Collected {
-        actions: Vec<Action>,
-    }
-    let url = format!("{}/relay/v1/actions", edge.url.trim_end_matches('/'));
-    let mut resp = agent()
-        .get(&url)
-        .header("Authorization", &format!("Bearer {token}"))
-        .call()
-        .map_err(|e| format!("{url}: {e}"))?;
-    if resp.status().as_u16() != 200 {
-        return Err(format!("{url}: HTTP {}", resp.status().as_u16()));
-    }
-    let text = resp
-        .body_mut()
-        .with_config()
-        .limit(1024 * 1024)
-        .read_to_string()
-        .map_err(|e| format!("{url}: {e}"))?;
-    serde_json::from_str::<Collected>(&text)
-        .map(|c| c.actions)
-        .map_err(|e| format!("{url}: {e}"))
-}
-
-/// `POST /relay/v1/actions/ack` (blocking): `(id, ok, detail)` per action.
-pub fn ack(edge: &Edge, token: &str, results: &[(String, bool, String)]) -> Result<(), String> {
-    let results: Vec<serde_json::Value> = results
-        .iter()
-        .map(|(id, ok, detail)| serde_json::json!({ "id": id, "ok": ok, "detail": detail }))
-        .collect();
-    post(
-        edge,
-        token,
-        "actions/ack",
-        &serde_json::json!({ "results": results }),
-    )
-}
-
 /// Carries out one action: the check-sync NOTIFY (reboot variant for `reboot`) to the
 /// phone's SIP port `sip_port`. `(ok, detail)` for the acknowledgement.
 pub async fn carry_out(
@@ -308,19 +112,20 @@ pub async fn run(
     shutdown: impl Future<Output = ()>,
 ) {
     tokio::pin!(shutdown);
+    // One agent for the whole run; each poll presents the token the file holds then.
+    let agent = EdgeClient::new(&edge, String::new());
     loop {
-        let token = match std::fs::read_to_string(&edge.token_file) {
-            Ok(t) => t.trim().to_owned(),
+        let token = match edge.read_token() {
+            Ok(t) => t,
             Err(e) => {
                 tracing::error!(file = %edge.token_file.display(), error = %e, "cannot read the relay token");
                 String::new()
             }
         };
+        let client = agent.with_token(token);
         let job = {
-            let edge = edge.clone();
-            let etag = etag.clone();
-            let token = token.clone();
-            tokio::task::spawn_blocking(move || fetch(&edge, &token, &etag))
+            let (c, etag) = (client.clone(), etag.clone());
+            tokio::task::spawn_blocking(move || c.snapshot(&etag))
         };
         let outcome = tokio::select! {
             () = &mut shutdown => return,
@@ -340,11 +145,10 @@ pub async fn run(
                     // Images first, so the configs that name them are served with them.
                     let rows = site.inventory().firmware.clone();
                     let cache = state_dir.join("firmware");
-                    let (e, t) = (edge.clone(), token.clone());
+                    let c = client.clone();
                     let _ = tokio::task::spawn_blocking(move || {
                         crate::firmware::refresh(
-                            &e,
-                            &t,
+                            &c,
                             &cache,
                             &rows,
                             crate::firmware::DEFAULT_MAX_BYTES,
@@ -373,11 +177,10 @@ pub async fn run(
         }
         let seen = discovery.take();
         if !seen.is_empty() {
-            let (e, t) = (edge.clone(), token.clone());
-            let sent = tokio::task::spawn_blocking(move || {
-                report(&e, &t, &seen).map_err(|err| (err, seen))
-            })
-            .await;
+            let c = client.clone();
+            let sent =
+                tokio::task::spawn_blocking(move || c.report(&seen).map_err(|err| (err, seen)))
+                    .await;
             match sent {
                 Ok(Ok(())) => {}
                 Ok(Err((err, seen))) => {
@@ -387,8 +190,8 @@ pub async fn run(
                 Err(err) => tracing::warn!(error = %err, "discovered phones not reported"),
             }
         }
-        let (e, t) = (edge.clone(), token.clone());
-        if let Ok(Ok(actions)) = tokio::task::spawn_blocking(move || collect(&e, &t)).await {
+        let c = client.clone();
+        if let Ok(Ok(actions)) = tokio::task::spawn_blocking(move || c.actions()).await {
             if !actions.is_empty() {
                 match tokio::net::UdpSocket::bind("0.0.0.0:0").await {
                     Ok(socket) => {
@@ -398,9 +201,9 @@ pub async fn run(
                             tracing::info!(mac = %a.mac, action = %a.action, ok, %detail, "re-provision request");
                             results.push((a.id.clone(), ok, detail));
                         }
-                        let (e, t) = (edge.clone(), token.clone());
+                        let c = client.clone();
                         if let Ok(Err(err)) =
-                            tokio::task::spawn_blocking(move || ack(&e, &t, &results)).await
+                            tokio::task::spawn_blocking(move || c.ack(&results)).await
                         {
                             tracing::warn!(error = %err, "actions not acknowledged (the edge hands them out again)");
                         }

@@ -25,7 +25,10 @@
 //! Call-ID and CSeq echoed, §8.2.6), `400` for a datagram that failed to parse but can be
 //! addressed ([`bad_request`]), the PnP `NOTIFY` carrying the provisioning URL
 //! ([`pnp_notify`], RFC 6080 with the shape phones accept, see `pnp`), and the re-provision
-//! `NOTIFY` `Event: check-sync` ([`check_sync`], per vendor, see [`check_sync_event`]).
+//! `NOTIFY` `Event: check-sync` ([`check_sync`], per vendor, see [`check_sync_event`]), and
+//! for the star-code registrar: the in-dialog `BYE`, a response with a body, the `inactive`
+//! SDP answer, and what a Request-URI dials ([`dialled_code`]). URIs are read here too:
+//! where a phone's Contact points (only ever at the datagram's source IP), MACs in URI users.
 //! Fresh branch, tag and Call-ID come from [`Ids::from_random`], fed by the caller's random
 //! bytes.
 
@@ -33,6 +36,7 @@ use std::fmt;
 use std::fmt::Write as _;
 use std::net::{IpAddr, SocketAddr};
 
+use engine::encoding::{hex, percent_decode};
 use engine::{Mac, PnpInfo, Vendor};
 
 /// The largest datagram accepted, in bytes.
@@ -566,7 +570,7 @@ fn unquote(v: &str) -> String {
 
 /// The URI of a name-addr (`"x" <sip:a@b>;tag=1`) or addr-spec (`sip:a@b;tag=1`) or a bare
 /// Request-URI.
-fn uri_of(v: &str) -> &str {
+pub(crate) fn uri_of(v: &str) -> &str {
     if let Some((_, rest)) = v.split_once('<') {
         return rest.split_once('>').map_or(rest, |(u, _)| u).trim();
     }
@@ -585,33 +589,10 @@ fn uri_user(uri: &str) -> Option<&str> {
     rest.split_once('@').map(|(u, _)| u)
 }
 
-/// Percent-decodes `%XX` (only ASCII results; anything else is left as is).
-fn percent_decode(s: &str) -> String {
-    let b = s.as_bytes();
-    let mut out = String::with_capacity(s.len());
-    let mut i = 0;
-    while let Some(&c) = b.get(i) {
-        if c == b'%' {
-            let hex = b
-                .get(i + 1..i + 3)
-                .and_then(|h| std::str::from_utf8(h).ok());
-            if let Some(v) = hex.and_then(|h| u8::from_str_radix(h, 16).ok()) {
-                if v.is_ascii() {
-                    out.push(char::from(v));
-                    i += 3;
-                    continue;
-                }
-            }
-        }
-        out.push(char::from(c));
-        i += 1;
-    }
-    out
-}
-
 /// A MAC from a URI user part `MAC%3a0004132a3b4c`, `MAC:...`, `MAC=...`, `MAC...`.
 fn mac_of_user(user: &str) -> Option<Mac> {
-    let user = percent_decode(user);
+    // A user part that does not decode is read as it is (the MAC then rarely parses).
+    let user = percent_decode(user).unwrap_or_else(|| user.to_owned());
     let rest = user
         .get(..3)
         .filter(|p| p.eq_ignore_ascii_case("MAC"))
@@ -635,6 +616,50 @@ pub fn tag_of(v: &str) -> Option<&str> {
     })
 }
 
+/// The user part of a `sip:`/`sips:` Request-URI (before any `;` user parameters),
+/// percent-decoded; `None` for another scheme, no user, or an escape that does not decode.
+pub(crate) fn dialled(uri: &str) -> Option<String> {
+    let rest = uri
+        .strip_prefix("sip:")
+        .or_else(|| uri.strip_prefix("sips:"))?;
+    let (user, _) = rest.split_once('@')?;
+    let user = user.split(';').next().unwrap_or_default();
+    percent_decode(user)
+}
+
+/// The star code a Request-URI `uri` dials after the site's `pattern` (the URI user,
+/// percent-decoded: `pattern`, the extension, and `*PIN` when dialled; see
+/// [`engine::StarCode::parse`]); `None` for anything else.
+pub fn dialled_code(uri: &str, pattern: &str) -> Option<engine::StarCode> {
+    engine::StarCode::parse(&dialled(uri)?, pattern)
+}
+
+/// The address a Contact `sip:[user@]ip[:port]` names (port 5060 when it has none), with
+/// its URI; `None` for a host name, another scheme, port 0 or a URI with spaces or controls.
+fn contact_addr(contact: &str) -> Option<(&str, SocketAddr)> {
+    let uri = uri_of(contact);
+    let rest = uri.strip_prefix("sip:")?;
+    let hostport = rest.rsplit_once('@').map_or(rest, |(_, h)| h);
+    let hostport = hostport.split(';').next().unwrap_or_default();
+    let addr = hostport.parse::<SocketAddr>().ok().or_else(|| {
+        hostport
+            .parse::<IpAddr>()
+            .ok()
+            .map(|ip| SocketAddr::new(ip, 5060))
+    })?;
+    (addr.port() != 0 && uri.bytes().all(|b| b.is_ascii_graphic())).then_some((uri, addr))
+}
+
+/// Where requests to the phone that sent `contact` from `peer` go, and the Request-URI to
+/// address them by: the Contact when it is on the source IP (so a forged Contact cannot
+/// aim our requests elsewhere); else `sip:<peer>`, sent to `peer`.
+pub(crate) fn contact_target(contact: Option<&str>, peer: SocketAddr) -> (String, SocketAddr) {
+    match contact.and_then(contact_addr) {
+        Some((uri, a)) if a.ip() == peer.ip() => (uri.to_owned(), a),
+        _ => (format!("sip:{}", host_port(peer)), peer),
+    }
+}
+
 /// Fresh identifiers for one transaction or dialog, from caller-supplied random bytes.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Ids {
@@ -644,14 +669,6 @@ pub struct Ids {
     pub tag: String,
     /// A Call-ID (80 random bits).
     pub call_id: String,
-}
-
-fn hex(bytes: &[u8]) -> String {
-    let mut s = String::with_capacity(bytes.len() * 2);
-    for b in bytes {
-        let _ = write!(s, "{b:02x}");
-    }
-    s
 }
 
 impl Ids {
@@ -668,7 +685,7 @@ impl Ids {
 }
 
 /// `ip:port` as it goes into a SIP URI or Via (IPv6 in brackets).
-fn host_port(addr: SocketAddr) -> String {
+pub(crate) fn host_port(addr: SocketAddr) -> String {
     match addr.ip() {
         IpAddr::V4(ip) => format!("{ip}:{}", addr.port()),
         IpAddr::V6(ip) => format!("[{ip}]:{}", addr.port()),
@@ -740,6 +757,86 @@ pub fn bad_request(bytes: &[u8], err: &ParseError, to_tag: &str) -> Option<Vec<u
     let _ = write!(out, "Warning: 399 lan-relay \"{err}\"\r\n");
     out.push_str("Content-Length: 0\r\n\r\n");
     Some(out.into_bytes())
+}
+
+/// `resp` (built by [`response`], ending in `Content-Length: 0` and the empty line) with a
+/// body of `content_type`.
+pub(crate) fn with_body(resp: Vec<u8>, content_type: &str, body: &str) -> Vec<u8> {
+    let end = b"Content-Length: 0\r\n\r\n";
+    let Some(head) = resp.strip_suffix(end.as_slice()) else {
+        return resp;
+    };
+    let mut out = head.to_vec();
+    out.extend_from_slice(
+        format!(
+            "Content-Type: {content_type}\r\nContent-Length: {}\r\n\r\n{body}",
+            body.len()
+        )
+        .as_bytes(),
+    );
+    out
+}
+
+/// The SDP answer (RFC 3264 §6) to `offer` that accepts the call and sends nothing: one
+/// audio stream, `inactive`, with the offer's first static payload type (0, PCMU, when the
+/// offer has none); `session` is the `o=` session id (e.g. the time).
+pub(crate) fn sdp_answer(offer: &[u8], local: IpAddr, session: u64) -> String {
+    let pt = std::str::from_utf8(offer)
+        .ok()
+        .and_then(|o| {
+            o.lines()
+                .find_map(|l| l.trim().strip_prefix("m=audio "))
+                .and_then(|m| {
+                    m.split_whitespace()
+                        .skip(2)
+                        .find(|p| p.parse::<u8>().is_ok_and(|n| n < 35))
+                })
+                .map(str::to_owned)
+        })
+        .unwrap_or_else(|| "0".to_owned());
+    let (net, ip) = match local {
+        IpAddr::V4(ip) => ("IP4", ip.to_string()),
+        IpAddr::V6(ip) => ("IP6", ip.to_string()),
+    };
+    format!(
+        "v=0\r\no=lan-relay {session} 1 IN {net} {ip}\r\ns=star-code\r\nc=IN {net} {ip}\r\n\
+         t=0 0\r\nm=audio 9 RTP/AVP {pt}\r\na=inactive\r\n"
+    )
+}
+
+/// What a `BYE` ending a dialog we answered needs.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Bye<'a> {
+    /// The Request-URI: the remote Contact URI.
+    pub(crate) target: &'a str,
+    /// Our address as the phone reaches it (Via).
+    pub(crate) local: SocketAddr,
+    /// A fresh Via branch (`z9hG4bK...`).
+    pub(crate) branch: &'a str,
+    /// Our From: the INVITE's To, with our tag.
+    pub(crate) from: &'a str,
+    /// Our To: the INVITE's From.
+    pub(crate) to: &'a str,
+    /// The dialog's Call-ID.
+    pub(crate) call_id: &'a str,
+}
+
+/// The in-dialog `BYE` (RFC 3261 §15.1.1) that hangs up a call we answered.
+pub(crate) fn bye(b: &Bye<'_>) -> Vec<u8> {
+    let mut out = String::with_capacity(512);
+    let _ = write!(out, "BYE {} SIP/2.0\r\n", b.target);
+    let _ = write!(
+        out,
+        "Via: SIP/2.0/UDP {};branch={};rport\r\n",
+        host_port(b.local),
+        b.branch
+    );
+    out.push_str("Max-Forwards: 70\r\n");
+    let _ = write!(out, "From: {}\r\n", b.from);
+    let _ = write!(out, "To: {}\r\n", b.to);
+    let _ = write!(out, "Call-ID: {}\r\n", b.call_id);
+    out.push_str("CSeq: 1 BYE\r\nContent-Length: 0\r\n\r\n");
+    out.into_bytes()
 }
 
 /// What a PnP NOTIFY (RFC 6080 §5) needs beyond the SUBSCRIBE it answers.
@@ -1381,5 +1478,119 @@ To: <sip:b>;tag=2\r\nCall-ID: c\r\nCSeq: 1 NOTIFY\r\nContent-Length: 0\r\n\r\n";
             ..c
         };
         assert_eq!(check_sync(&c), Err(BuildError::BadValue));
+    }
+
+    #[test]
+    fn dialled_numbers() {
+        assert_eq!(
+            dialled("sip:*123*200@10.0.0.1").as_deref(),
+            Some("*123*200")
+        );
+        assert_eq!(
+            dialled("sip:%2A123%2a200@10.0.0.1:5060;user=phone").as_deref(),
+            Some("*123*200")
+        );
+        assert_eq!(dialled("sip:%2@x"), None);
+        assert_eq!(dialled("tel:123"), None);
+        // The code's own rules are the engine's (StarCode::parse); here the URI part.
+        let ext = |uri: &str| dialled_code(uri, "*123*").map(|c| c.extension);
+        assert_eq!(ext("sip:%2A123%2A200@10.0.0.1").as_deref(), Some("200"));
+        assert_eq!(ext("sip:*123*200*4711@10.0.0.1").as_deref(), Some("200"));
+        assert_eq!(ext("sip:*123*@10.0.0.1"), None);
+        assert_eq!(ext("sip:555@10.0.0.1"), None);
+        assert_eq!(dialled_code("sip:555@10.0.0.1", ""), None);
+    }
+
+    #[test]
+    fn contacts_are_followed_only_to_the_source_ip() {
+        let peer: SocketAddr = "10.0.0.5:40000".parse().unwrap();
+        let target = |c: &str| contact_target(Some(c), peer);
+        assert_eq!(
+            target("\"Phone\" <sip:001565aabbcc@10.0.0.5:5062;transport=udp>;expires=60"),
+            (
+                "sip:001565aabbcc@10.0.0.5:5062;transport=udp".to_owned(),
+                "10.0.0.5:5062".parse().unwrap()
+            )
+        );
+        assert_eq!(
+            target("sip:10.0.0.5;expires=60"),
+            ("sip:10.0.0.5".to_owned(), "10.0.0.5:5060".parse().unwrap()),
+            "outside <>, parameters are the header's, not the URI's"
+        );
+        let fallback = ("sip:10.0.0.5:40000".to_owned(), peer);
+        assert_eq!(target("<sip:10.0.0.99:5060>"), fallback, "another IP");
+        assert_eq!(target("<sip:phone.example:5060>"), fallback, "a host name");
+        assert_eq!(target("<sip:10.0.0.5:0>"), fallback, "port 0");
+        assert_eq!(target("<sips:10.0.0.5:5061>"), fallback);
+        assert_eq!(contact_target(None, peer), fallback);
+        let v6: SocketAddr = "[2001:db8::5]:5060".parse().unwrap();
+        assert_eq!(
+            contact_target(None, v6),
+            ("sip:[2001:db8::5]:5060".to_owned(), v6)
+        );
+    }
+
+    #[test]
+    fn sdp_answer_is_inactive_with_the_offered_codec() {
+        let offer = b"v=0\r\nm=audio 4000 RTP/AVP 8 0 101\r\n";
+        let a = sdp_answer(offer, "10.0.0.1".parse().unwrap(), 1);
+        assert!(a.contains("c=IN IP4 10.0.0.1\r\n"));
+        assert!(a.contains("m=audio 9 RTP/AVP 8\r\n"));
+        assert!(a.contains("a=inactive"));
+        assert!(sdp_answer(b"", "::1".parse().unwrap(), 1).contains("m=audio 9 RTP/AVP 0"));
+    }
+
+    #[test]
+    fn a_response_with_a_body_and_a_bye_parse_back() {
+        let invite =
+            "INVITE sip:*123*200@10.0.0.1 SIP/2.0\r\nVia: SIP/2.0/UDP 10.0.0.5;branch=z9hG4bKi\r\n\
+                      From: <sip:001565aabbcc@r>;tag=p\r\nTo: <sip:*123*200@r>\r\nCall-ID: i1\r\n\
+                      CSeq: 1 INVITE\r\n\r\n";
+        let invite = parse(invite.as_bytes()).unwrap();
+        let ok = with_body(
+            response(&invite, 200, "OK", "us", &[]),
+            "application/sdp",
+            "v=0\r\n",
+        );
+        let m = parse(&ok).unwrap();
+        assert_eq!(m.status(), Some(200));
+        assert_eq!(m.header("Content-Type"), Some("application/sdp"));
+        assert_eq!(m.body(), b"v=0\r\n");
+        let bye = bye(&Bye {
+            target: "sip:001565aabbcc@10.0.0.5:5062",
+            local: "10.0.0.1:5070".parse().unwrap(),
+            branch: "z9hG4bKb",
+            from: "<sip:*123*200@r>;tag=us",
+            to: "<sip:001565aabbcc@r>;tag=p",
+            call_id: "i1",
+        });
+        let m = parse(&bye).unwrap();
+        assert_eq!(m.method(), Some("BYE"));
+        assert_eq!(m.uri(), Some("sip:001565aabbcc@10.0.0.5:5062"));
+        assert_eq!(m.top_branch(), Some("z9hG4bKb"));
+        assert_eq!(
+            m.header("Via"),
+            Some("SIP/2.0/UDP 10.0.0.1:5070;branch=z9hG4bKb;rport")
+        );
+        assert_eq!(m.cseq(), Some((1, "BYE")));
+        assert_eq!(m.call_id(), Some("i1"));
+    }
+
+    #[test]
+    fn hostile_uris_and_bodies_never_panic() {
+        let peer: SocketAddr = "127.0.0.1:5060".parse().unwrap();
+        for raw in [
+            "sip:%2A123%2A200@127.0.0.1:5060;user=phone",
+            "\"x\" <sip:001565aabbcc@[::1]:5062;transport=udp>;expires=60",
+            "v=0\r\nm=audio 4000 RTP/AVP 8 0 101\r\n",
+        ] {
+            for m in crate::testing::mutations(raw.as_bytes()) {
+                let s = String::from_utf8_lossy(&m);
+                let _ = dialled(&s).map(|d| engine::StarCode::parse(&d, "*123*"));
+                let _ = sdp_answer(&m, IpAddr::V4(std::net::Ipv4Addr::LOCALHOST), 1);
+                let _ = contact_target(Some(&s), peer);
+                let _ = mac_of_user(&s);
+            }
+        }
     }
 }

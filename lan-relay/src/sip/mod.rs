@@ -1,33 +1,52 @@
-//! SIP for plug-and-play and re-provisioning: the codec, the multicast PnP server and the
-//! check-sync NOTIFY sender.
+//! SIP for plug-and-play, re-provisioning and star-code binding: the codec, the multicast PnP
+//! server, the check-sync NOTIFY sender and the star-code registrar.
 //!
-//! - [`codec`]: SIP messages as bytes in, bytes out (RFC 3261), no I/O.
+//! - [`codec`]: SIP messages as bytes in, bytes out (RFC 3261), with the URI, SDP and
+//!   request builders the servers use; no I/O.
+//! - [`digest`]: digest authentication and the registrar's stateless nonces, on a clock
+//!   passed in; no I/O.
 //! - [`pnp`]: answers the `SUBSCRIBE Event: ua-profile` phones multicast to `224.0.1.75:5060`
 //!   at boot (RFC 6080) with `200 OK` and a `NOTIFY` carrying the provisioning URL.
 //! - [`notify`]: sends `NOTIFY Event: check-sync` to one phone (re-provision, or reboot) and
 //!   reports what it answered.
 //! - [`registrar`]: the star-code registrar (digest REGISTER/INVITE, binding, BYE, reboot).
+//! - `endpoint` (internal): the one receive loop both servers run (parse, `400`, `ACK`,
+//!   retransmitted requests, new transactions, decisions, timers).
 //! - `transaction` (internal): the server transaction table both servers answer
-//!   retransmitted requests from (RFC 3261 §17.2), and where responses go (§18.2.2).
+//!   retransmitted requests from (RFC 3261 §17.2), where responses go (§18.2.2), and the
+//!   retransmission timers of what the relay sends (§17.1.2.2); no I/O, no clock.
 //!
-//! Both servers retransmit their NOTIFY like any non-INVITE client transaction over UDP
-//! (RFC 3261 §17.1.2.2, timers E and F): first after T1, doubling up to T2, giving up after
-//! 64·T1; [`Timers`] holds the three values so tests can shrink them.
+//! Everything the relay sends until answered (the PnP NOTIFY, the check-sync NOTIFY, the
+//! registrar's `200 OK` to an INVITE and its BYE) is retransmitted on one schedule, that of
+//! a non-INVITE client transaction over UDP (RFC 3261 §17.1.2.2, timers E and F): first
+//! after T1, doubling up to T2, giving up after 64·T1; [`Timers`] holds the three values so
+//! tests can shrink them.
 
 use std::collections::hash_map::RandomState;
 use std::hash::BuildHasher;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::time::Duration;
 
-use tokio::time::Instant;
-
-use codec::{Message, ParseError, StartLine};
-
 pub mod codec;
+pub mod digest;
+mod endpoint;
 pub mod notify;
 pub mod pnp;
 pub mod registrar;
 mod transaction;
+
+/// Logs a server's packet or decision at `info` when its `debug` switch is on, else at
+/// `debug` (the target is the calling module, as for any `tracing` call).
+macro_rules! sip_log {
+    ($debug:expr, $($arg:tt)+) => {
+        if $debug {
+            tracing::info!($($arg)+);
+        } else {
+            tracing::debug!($($arg)+);
+        }
+    };
+}
+pub(crate) use sip_log;
 
 /// Retransmission timers of a non-INVITE client transaction (RFC 3261 §17.1.2.2).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -126,53 +145,4 @@ pub(crate) fn local_for(
         .and_then(|s| s.connect(peer).and_then(|()| s.local_addr()))
         .map_or(any, |a| a.ip());
     SocketAddr::new(ip, port)
-}
-
-/// Sleeps until `at`, or forever when there is nothing to wait for (a server's timer arm in
-/// its `select!` loop).
-pub(crate) async fn sleep_until_opt(at: Option<Instant>) {
-    match at {
-        Some(at) => tokio::time::sleep_until(at).await,
-        None => std::future::pending().await,
-    }
-}
-
-/// A datagram a SIP server received, sorted.
-#[derive(Debug)]
-pub(crate) enum Incoming {
-    /// Nothing to answer: an empty datagram (keep-alive CRLFs, RFC 5626 §3.5.1).
-    Nothing,
-    /// It did not parse: why, and the `400` to send to the source when it can be addressed
-    /// (see [`codec::bad_request`]).
-    Malformed {
-        /// What the codec refused.
-        error: ParseError,
-        /// The `400 Bad Request`, if the datagram is a request with a Via.
-        answer: Option<Vec<u8>>,
-    },
-    /// A request, with its method.
-    Request(Message, String),
-    /// A response, with its status code.
-    Response(Message, u16),
-}
-
-/// Parses a received datagram into what a server does next; `rng` gives the `400`'s tag.
-pub(crate) fn receive(data: &[u8], rng: &mut IdRng) -> Incoming {
-    match codec::parse(data) {
-        Err(ParseError::Empty) => Incoming::Nothing,
-        Err(error) => {
-            let answer = codec::bad_request(data, &error, &rng.ids().tag);
-            Incoming::Malformed { error, answer }
-        }
-        Ok(msg) => match msg.start() {
-            StartLine::Response { code, .. } => {
-                let code = *code;
-                Incoming::Response(msg, code)
-            }
-            StartLine::Request { method, .. } => {
-                let method = method.clone();
-                Incoming::Request(msg, method)
-            }
-        },
-    }
 }

@@ -1,7 +1,8 @@
 //! Re-provisioning and reboot by SIP: an out-of-dialog `NOTIFY` with `Event: check-sync`
 //! (the vendor's variant, see [`codec::check_sync_event`]) sent to one phone, retransmitted
-//! like any non-INVITE request over UDP (RFC 3261 §17.1.2.2) until the phone answers or
-//! the timeout passes.
+//! like any non-INVITE request over UDP (RFC 3261 §17.1.2.2, on the schedule every SIP
+//! message the relay sends keeps, see `sip/transaction.rs`) until the phone answers or the
+//! timeout passes.
 //!
 //! Phones honour it only when their config allows it (Yealink `sip.notify_reboot_enable`
 //! and trusted-server checks, Grandstream `P26015`/`allowSipReset`; verify: the Snom
@@ -17,6 +18,7 @@ use tokio::net::UdpSocket;
 use tokio::time::Instant;
 
 use super::codec::{self, BuildError, CheckSync};
+use super::transaction::{Due, Retransmit};
 use super::{local_for, IdRng, Timers};
 
 /// What the phone answered.
@@ -111,11 +113,7 @@ pub async fn send_check_sync(
         local,
         ids: &ids,
     })?;
-    let timers = opts.timers;
-    let start = Instant::now();
-    let deadline = start + timers.timeout;
-    let mut interval = timers.t1;
-    let mut next = start + interval;
+    let mut timer = Retransmit::start(Instant::now(), opts.timers);
     socket.send_to(&bytes, phone).await?;
     tracing::info!(vendor = vendor.as_str(), reboot, "check-sync NOTIFY sent");
     let mut buf = vec![0u8; codec::MAX_MESSAGE + 1];
@@ -135,8 +133,7 @@ pub async fn send_check_sync(
                     continue;
                 }
                 if code < 200 {
-                    interval = timers.t2;
-                    next = Instant::now() + interval;
+                    timer.provisional(Instant::now());
                     continue;
                 }
                 let outcome = match code {
@@ -149,15 +146,14 @@ pub async fn send_check_sync(
                 tracing::info!(vendor = vendor.as_str(), code, "check-sync NOTIFY answered");
                 return Ok(outcome);
             }
-            () = tokio::time::sleep_until(next.min(deadline)) => {
-                if Instant::now() >= deadline {
+            () = tokio::time::sleep_until(timer.wake()) => match timer.poll(Instant::now()) {
+                Due::GiveUp => {
                     tracing::info!(vendor = vendor.as_str(), "check-sync NOTIFY unanswered");
                     return Ok(Outcome::Timeout);
                 }
-                socket.send_to(&bytes, phone).await?;
-                interval = timers.next_interval(interval);
-                next = Instant::now() + interval;
-            }
+                Due::Resend => socket.send_to(&bytes, phone).await.map(drop)?,
+                Due::Wait => {}
+            },
         }
     }
 }

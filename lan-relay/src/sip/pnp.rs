@@ -35,7 +35,7 @@
 
 use std::future::Future;
 use std::io;
-use std::net::{IpAddr, Ipv4Addr, SocketAddr, SocketAddrV4};
+use std::net::{Ipv4Addr, SocketAddr, SocketAddrV4};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -45,8 +45,9 @@ use tokio::sync::mpsc;
 use tokio::time::Instant;
 
 use super::codec::{self, Message};
-use super::transaction::{response_dest, Key, TransactionTable};
-use super::{local_for, receive, sleep_until_opt, IdRng, Incoming, Timers};
+use super::endpoint::{self, Endpoint, NewRequest, SipServer};
+use super::transaction::{ClientTransaction, Due, Key, TransactionTable};
+use super::{sip_log, Timers};
 
 /// The multicast group SIP PnP phones send to (IANA "SIP", RFC 3261 §18.1.1).
 pub const PNP_GROUP: Ipv4Addr = Ipv4Addr::new(224, 0, 1, 75);
@@ -133,36 +134,13 @@ struct Asking {
     tag: String,
 }
 
-/// A NOTIFY waiting for the phone's answer.
-#[derive(Debug)]
-struct Pending {
-    bytes: Vec<u8>,
-    dest: SocketAddr,
-    call_id: String,
-    branch: String,
-    next: Instant,
-    interval: Duration,
-    deadline: Instant,
-}
-
 struct Server<H> {
-    socket: UdpSocket,
+    ep: Endpoint<Asking>,
     handler: Arc<H>,
     config: PnpConfig,
-    rng: IdRng,
-    txns: TransactionTable<Asking>,
-    pending: Vec<Pending>,
+    /// The NOTIFYs waiting for the phone's answer.
+    pending: Vec<ClientTransaction>,
     results: mpsc::Sender<(Key, Option<String>)>,
-}
-
-macro_rules! plog {
-    ($debug:expr, $($arg:tt)+) => {
-        if $debug {
-            tracing::info!(target: "lan_relay::sip::pnp", $($arg)+);
-        } else {
-            tracing::debug!(target: "lan_relay::sip::pnp", $($arg)+);
-        }
-    };
 }
 
 /// Runs the PnP server on `socket` until `shutdown` completes; see the module docs for what
@@ -173,219 +151,140 @@ pub async fn serve<H: PnpHandler>(
     config: PnpConfig,
     shutdown: impl Future<Output = ()>,
 ) {
-    let (tx, mut rx) = mpsc::channel(64);
+    let (tx, rx) = mpsc::channel(64);
     // Decided transactions make room for new ones: a boot storm of 10,000 phones stalled at
     // 1,024 before they did.
     let txns = TransactionTable::new(config.max_transactions, config.timers.timeout);
-    let mut server = Server {
-        socket,
+    let server = Server {
+        ep: Endpoint::new("PnP", socket, txns, config.debug),
         handler,
         config,
-        rng: IdRng::new(),
-        txns,
         pending: Vec::new(),
         results: tx,
     };
-    tokio::pin!(shutdown);
-    // One byte more than the codec accepts, so an oversize datagram is seen as such.
-    let mut buf = vec![0u8; codec::MAX_MESSAGE + 1];
-    loop {
-        let wake = server.pending.iter().map(|p| p.next.min(p.deadline)).min();
-        tokio::select! {
-            () = &mut shutdown => break,
-            r = server.socket.recv_from(&mut buf) => match r {
-                Ok((n, peer)) => {
-                    let data = buf.get(..n).unwrap_or_default();
-                    server.on_datagram(data, peer).await;
-                }
-                Err(e) => tracing::warn!(error = %e, "PnP socket receive failed"),
-            },
-            Some((key, url)) = rx.recv() => server.on_decision(key, url).await,
-            () = sleep_until_opt(wake) => server.on_timer().await,
-        }
-    }
-}
-
-/// The NOTIFY's Request-URI and destination: the Contact when it is `sip:[user@]ip[:port]`
-/// with the source IP; otherwise `sip:<source>` sent to the source.
-fn notify_target(msg: &Message, peer: SocketAddr) -> (String, SocketAddr) {
-    let fallback = || {
-        let uri = match peer.ip() {
-            IpAddr::V4(ip) => format!("sip:{ip}:{}", peer.port()),
-            IpAddr::V6(ip) => format!("sip:[{ip}]:{}", peer.port()),
-        };
-        (uri, peer)
-    };
-    let Some(contact) = msg.header("Contact") else {
-        return fallback();
-    };
-    let uri = contact
-        .split_once('<')
-        .and_then(|(_, r)| r.split_once('>'))
-        .map_or(contact, |(u, _)| u)
-        .trim();
-    let Some(rest) = uri.strip_prefix("sip:") else {
-        return fallback();
-    };
-    let hostport = rest.rsplit_once('@').map_or(rest, |(_, h)| h);
-    let hostport = hostport.split(';').next().unwrap_or_default();
-    let addr = hostport.parse::<SocketAddr>().ok().or_else(|| {
-        hostport
-            .parse::<IpAddr>()
-            .ok()
-            .map(|ip| SocketAddr::new(ip, 5060))
-    });
-    match addr {
-        Some(a)
-            if a.ip() == peer.ip()
-                && a.port() != 0
-                && uri.bytes().all(|b| b.is_ascii_graphic()) =>
-        {
-            (uri.to_owned(), a)
-        }
-        _ => fallback(),
-    }
+    endpoint::serve(server, rx, shutdown).await;
 }
 
 impl<H: PnpHandler> Server<H> {
-    async fn send(&self, bytes: &[u8], dest: SocketAddr) {
-        if let Err(e) = self.socket.send_to(bytes, dest).await {
-            tracing::warn!(error = %e, %dest, "PnP send failed");
-        }
-    }
-
-    async fn on_datagram(&mut self, data: &[u8], peer: SocketAddr) {
-        match receive(data, &mut self.rng) {
-            Incoming::Nothing => {}
-            Incoming::Malformed { error, answer } => {
-                plog!(self.config.debug, %peer, len = data.len(), %error, answered = answer.is_some(), "PnP: malformed packet");
-                if let Some(bytes) = answer {
-                    self.send(&bytes, peer).await;
-                }
-            }
-            Incoming::Response(msg, code) => self.on_response(&msg, code, peer),
-            Incoming::Request(msg, method) => self.on_request(msg, &method, peer).await,
-        }
-    }
-
-    fn on_response(&mut self, msg: &Message, code: u16, peer: SocketAddr) {
-        let debug = self.config.debug;
-        let is_notify = msg.cseq().is_some_and(|(_, m)| m == "NOTIFY");
-        let (call_id, branch) = (msg.call_id(), msg.top_branch());
-        let found = self.pending.iter().position(|p| {
-            is_notify && Some(p.call_id.as_str()) == call_id && Some(p.branch.as_str()) == branch
+    /// Asks the handler, off the loop, about a new PnP SUBSCRIBE announcing `info`; the
+    /// transaction waits for its decision.
+    fn ask(&mut self, req: NewRequest, info: PnpInfo) {
+        let NewRequest {
+            msg,
+            key,
+            peer,
+            dest,
+            tag,
+            now,
+            ..
+        } = req;
+        sip_log!(self.config.debug, %peer, call_id = %key.call_id, vendor = %info.vendor, model = %info.model,
+            version = %info.version,
+            mac = %info.mac.map(|m| m.to_string()).unwrap_or_default(),
+            "PnP: SUBSCRIBE ua-profile");
+        let asked = PnpRequest {
+            info,
+            peer,
+            user_agent: msg.header("User-Agent").map(str::to_owned),
+        };
+        let handler = Arc::clone(&self.handler);
+        let results = self.results.clone();
+        let limit = self.config.handler_timeout;
+        let k = key.clone();
+        tokio::spawn(async move {
+            let url = tokio::time::timeout(limit, handler.subscribe(asked))
+                .await
+                .unwrap_or_else(|_| {
+                    tracing::warn!("PnP handler timed out; treated as no answer");
+                    None
+                });
+            let _ = results.send((k, url)).await;
         });
-        plog!(debug, %peer, code, call_id = call_id.unwrap_or_default(), matched = found.is_some(), "PnP: response");
+        let asking = Asking {
+            sub: Box::new(msg),
+            dest,
+            tag,
+        };
+        self.ep.txns.begin(key, asking, None, now, limit);
+    }
+}
+
+impl<H: PnpHandler> SipServer for Server<H> {
+    type Pending = Asking;
+    type Decision = (Key, Option<String>);
+
+    fn endpoint(&self) -> &Endpoint<Asking> {
+        &self.ep
+    }
+
+    fn endpoint_mut(&mut self) -> &mut Endpoint<Asking> {
+        &mut self.ep
+    }
+
+    fn wake(&self) -> Option<Instant> {
+        self.pending.iter().map(|p| p.timer.wake()).min()
+    }
+
+    fn on_response(&mut self, msg: &Message, code: u16, peer: SocketAddr, now: Instant) {
+        let found = self.pending.iter().position(|p| p.answered_by(msg));
+        sip_log!(self.config.debug, %peer, code, call_id = msg.call_id().unwrap_or_default(), matched = found.is_some(), "PnP: response");
         let Some(i) = found else { return };
         if code >= 200 {
             self.pending.swap_remove(i);
         } else if let Some(p) = self.pending.get_mut(i) {
-            // §17.1.2.2: after a provisional response, retransmit every T2.
-            p.interval = self.config.timers.t2;
-            p.next = Instant::now() + p.interval;
+            p.timer.provisional(now);
         }
     }
 
-    async fn on_request(&mut self, msg: Message, method: &str, peer: SocketAddr) {
+    async fn on_request(&mut self, req: NewRequest) -> Option<Vec<u8>> {
         let debug = self.config.debug;
-        let now = Instant::now();
-        self.txns.purge(now);
-        let Some(key) = Key::of(&msg) else {
-            return;
-        };
-        let call_id = key.call_id.as_str();
-        let dest = response_dest(&msg, peer);
-        if method == "ACK" {
-            return;
-        }
-        if let Some(again) = self.txns.retransmission(&key) {
-            plog!(debug, %peer, method, call_id, "PnP: retransmission");
-            if let Some(bytes) = again.resend {
-                self.send(bytes, dest).await;
+        if req.method == "SUBSCRIBE" {
+            if let Some(info) = req.msg.pnp_info() {
+                self.ask(req, info);
+                return None;
             }
-            return;
         }
-        if !self.txns.make_room(now) {
-            tracing::warn!(%peer, "PnP: too many SUBSCRIBEs being decided at once; request dropped");
-            return;
-        }
-        let tag = self.rng.ids().tag;
-        let info = msg.pnp_info();
-        let answer = match (method, &info) {
-            ("SUBSCRIBE", Some(info)) => {
-                plog!(debug, %peer, call_id, vendor = %info.vendor, model = %info.model,
-                    version = %info.version,
-                    mac = %info.mac.map(|m| m.to_string()).unwrap_or_default(),
-                    "PnP: SUBSCRIBE ua-profile");
-                let req = PnpRequest {
-                    info: info.clone(),
-                    peer,
-                    user_agent: msg.header("User-Agent").map(str::to_owned),
-                };
-                let handler = Arc::clone(&self.handler);
-                let results = self.results.clone();
-                let limit = self.config.handler_timeout;
-                let k = key.clone();
-                tokio::spawn(async move {
-                    let url = tokio::time::timeout(limit, handler.subscribe(req))
-                        .await
-                        .unwrap_or_else(|_| {
-                            tracing::warn!("PnP handler timed out; treated as no answer");
-                            None
-                        });
-                    let _ = results.send((k, url)).await;
-                });
-                let asking = Asking {
-                    sub: Box::new(msg),
-                    dest,
-                    tag,
-                };
-                self.txns
-                    .begin(key, asking, None, now, self.config.handler_timeout);
-                return;
-            }
-            ("SUBSCRIBE", None) => {
-                plog!(debug, %peer, call_id, event = msg.event_package().unwrap_or_default(), "PnP: SUBSCRIBE for another event: 489");
+        let (msg, peer, call_id) = (&req.msg, req.peer, req.key.call_id.as_str());
+        Some(match req.method.as_str() {
+            "SUBSCRIBE" => {
+                sip_log!(debug, %peer, call_id, event = msg.event_package().unwrap_or_default(), "PnP: SUBSCRIBE for another event: 489");
                 codec::response(
-                    &msg,
+                    msg,
                     489,
                     "Bad Event",
-                    &tag,
+                    &req.tag,
                     &[("Allow-Events", "ua-profile")],
                 )
             }
-            ("OPTIONS", _) => {
-                plog!(debug, %peer, call_id, "PnP: OPTIONS: 200");
+            "OPTIONS" => {
+                sip_log!(debug, %peer, call_id, "PnP: OPTIONS: 200");
                 codec::response(
-                    &msg,
+                    msg,
                     200,
                     "OK",
-                    &tag,
+                    &req.tag,
                     &[
                         ("Allow", "SUBSCRIBE, OPTIONS"),
                         ("Accept", "application/url"),
                     ],
                 )
             }
-            (m, _) => {
-                plog!(debug, %peer, call_id, method = m, "PnP: method not allowed: 405");
+            m => {
+                sip_log!(debug, %peer, call_id, method = m, "PnP: method not allowed: 405");
                 codec::response(
-                    &msg,
+                    msg,
                     405,
                     "Method Not Allowed",
-                    &tag,
+                    &req.tag,
                     &[("Allow", "SUBSCRIBE, OPTIONS")],
                 )
             }
-        };
-        self.send(&answer, dest).await;
-        self.txns.complete(key, answer, now);
+        })
     }
 
-    async fn on_decision(&mut self, key: Key, url: Option<String>) {
+    async fn on_decision(&mut self, (key, url): (Key, Option<String>), now: Instant) {
         let debug = self.config.debug;
-        let now = Instant::now();
-        let Some(Asking { sub, dest, tag }) = self.txns.decide(&key, now) else {
+        let Some(Asking { sub, dest, tag }) = self.ep.txns.decide(&key, now) else {
             return;
         };
         let mac = sub
@@ -394,15 +293,12 @@ impl<H: PnpHandler> Server<H> {
             .map(|m| m.to_string())
             .unwrap_or_default();
         let Some(url) = url else {
-            plog!(debug, call_id = %key.call_id, %mac, decision = "ignore", "PnP: decision: no answer (denied or unknown)");
+            sip_log!(debug, call_id = %key.call_id, %mac, decision = "ignore", "PnP: decision: no answer (denied or unknown)");
             return;
         };
         let peer = dest;
-        let local = local_for(self.config.advertise, self.socket.local_addr().ok(), peer);
-        let contact = match local.ip() {
-            IpAddr::V4(ip) => format!("<sip:{ip}:{}>", local.port()),
-            IpAddr::V6(ip) => format!("<sip:[{ip}]:{}>", local.port()),
-        };
+        let local = self.ep.local(self.config.advertise, peer);
+        let contact = format!("<sip:{}>", codec::host_port(local));
         let ok = codec::response(
             &sub,
             200,
@@ -410,14 +306,14 @@ impl<H: PnpHandler> Server<H> {
             &tag,
             &[("Expires", "0"), ("Contact", &contact)],
         );
-        self.send(&ok, peer).await;
-        self.txns.complete(key.clone(), ok, now);
+        self.ep.send(&ok, peer).await;
+        self.ep.txns.complete(key.clone(), ok, now);
         if self.pending.len() >= self.config.max_transactions {
             tracing::warn!("PnP: too many NOTIFYs pending; this one is not sent");
             return;
         }
-        let (target, notify_dest) = notify_target(&sub, SocketAddr::new(peer.ip(), peer.port()));
-        let ids = self.rng.ids();
+        let (target, notify_dest) = codec::contact_target(sub.header("Contact"), peer);
+        let ids = self.ep.rng.ids();
         let built = codec::pnp_notify(&codec::PnpNotify {
             subscribe: &sub,
             local,
@@ -434,47 +330,42 @@ impl<H: PnpHandler> Server<H> {
                 return;
             }
         };
-        plog!(debug, call_id = %key.call_id, %mac, decision = "provision", %notify_dest, "PnP: decision: 200 OK and NOTIFY with the provisioning URL");
-        self.send(&bytes, notify_dest).await;
-        let t1 = self.config.timers.t1;
-        self.pending.push(Pending {
+        sip_log!(debug, call_id = %key.call_id, %mac, decision = "provision", %notify_dest, "PnP: decision: 200 OK and NOTIFY with the provisioning URL");
+        self.ep.send(&bytes, notify_dest).await;
+        self.pending.push(ClientTransaction::new(
             bytes,
-            dest: notify_dest,
-            call_id: key.call_id,
-            branch: ids.branch,
-            next: now + t1,
-            interval: t1,
-            deadline: now + self.config.timers.timeout,
-        });
+            notify_dest,
+            ("NOTIFY", key.call_id, ids.branch),
+            now,
+            self.config.timers,
+        ));
     }
 
-    async fn on_timer(&mut self) {
+    async fn on_timer(&mut self, now: Instant) {
         let debug = self.config.debug;
-        let now = Instant::now();
-        let timers = self.config.timers;
         let mut resend = Vec::new();
-        self.pending.retain_mut(|p| {
-            if now >= p.deadline {
-                plog!(debug, call_id = %p.call_id, dest = %p.dest, "PnP: NOTIFY unanswered; giving up");
-                return false;
+        self.pending.retain_mut(|p| match p.timer.poll(now) {
+            Due::GiveUp => {
+                sip_log!(debug, call_id = %p.call_id, dest = %p.dest, "PnP: NOTIFY unanswered; giving up");
+                false
             }
-            if now >= p.next {
+            Due::Resend => {
                 resend.push((p.bytes.clone(), p.dest));
-                p.interval = timers.next_interval(p.interval);
-                p.next = now + p.interval;
+                true
             }
-            true
+            Due::Wait => true,
         });
         for (bytes, dest) in resend {
-            self.send(&bytes, dest).await;
+            self.ep.send(&bytes, dest).await;
         }
-        self.txns.purge(now);
+        self.ep.txns.purge(now);
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::sip::transaction::response_dest;
 
     fn msg(via: &str, contact: &str) -> Message {
         let raw = format!(
@@ -499,6 +390,10 @@ mod tests {
         assert_eq!(response_dest(&m, peer), "10.0.0.5:5080".parse().unwrap());
         let m = msg("SIP/2.0/UDP 10.0.0.5;branch=z9hG4bKa", "<sip:10.0.0.5>");
         assert_eq!(response_dest(&m, peer), "10.0.0.5:5060".parse().unwrap());
+    }
+
+    fn notify_target(m: &Message, peer: SocketAddr) -> (String, SocketAddr) {
+        codec::contact_target(m.header("Contact"), peer)
     }
 
     #[test]

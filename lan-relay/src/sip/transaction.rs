@@ -1,10 +1,13 @@
-//! Server transactions (RFC 3261 §17.2) as the relay's two SIP servers, [`super::pnp`] and
-//! [`super::registrar`], need them: one table of the requests they are deciding or have
-//! answered, so that a retransmitted request (UDP phones resend every T1 until answered) gets
-//! the stored answer again and never causes the work twice (a second handler or binder
-//! call, a second NOTIFY). No I/O and no clock of its own: the caller passes `now`.
+//! Transactions (RFC 3261 §17) as the relay's SIP code needs them, both sides: the server
+//! transactions of its two servers, [`super::pnp`] and [`super::registrar`], and the
+//! retransmission timers of what it sends until answered (theirs and
+//! [`super::notify::send_check_sync`]'s). No I/O and no clock of its own: the caller passes
+//! `now`.
 //!
-//! The rules, and where each comes from:
+//! Server transactions: one table of the requests a server is deciding or has answered, so
+//! that a retransmitted request (UDP phones resend every T1 until answered) gets the stored
+//! answer again and never causes the work twice (a second handler or binder call, a second
+//! NOTIFY). The rules, and where each comes from:
 //! - A transaction is identified by Call-ID, CSeq number, method and top Via branch
 //!   ([`Key`]; RFC 3261 §17.2.3 matches on the branch, plus the method; Call-ID and CSeq
 //!   keep the RFC 2543 phones that send no `z9hG4bK` branch, or no branch at all as Snom's
@@ -24,6 +27,12 @@
 //!   decided entries have made room. A transaction still
 //!   being decided is never evicted, so its decision always finds its entry.
 //! - Responses go where RFC 3261 §18.2.2 with RFC 3581 says ([`response_dest`]).
+//!
+//! Retransmissions ([`Retransmit`]): a non-INVITE request over UDP is resent after T1, then
+//! at doubling intervals up to T2, until answered or until the timeout (timers E and F,
+//! §17.1.2.2); a provisional answer slows it to every T2. A `200 OK` to an INVITE waiting
+//! for its ACK is resent on the same schedule (timers G and H, §13.3.1.4 and §17.2.1). A
+//! request we send and match answers to is a [`ClientTransaction`].
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -32,6 +41,7 @@ use std::time::Duration;
 use tokio::time::Instant;
 
 use super::codec::Message;
+use super::Timers;
 
 /// Identifies a server transaction: Call-ID, CSeq number, request method and top Via
 /// branch (empty when the request's Via has none).
@@ -245,6 +255,109 @@ pub(crate) fn response_dest(msg: &Message, peer: SocketAddr) -> SocketAddr {
     SocketAddr::new(peer.ip(), port)
 }
 
+/// What a [`Retransmit`] timer says at a given moment.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[must_use]
+pub(crate) enum Due {
+    /// Nothing yet; wake again at [`Retransmit::wake`].
+    Wait,
+    /// Send the message again now.
+    Resend,
+    /// The timeout passed unanswered: give up.
+    GiveUp,
+}
+
+/// The retransmission schedule of one message (see the module docs).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Retransmit {
+    timers: Timers,
+    next: Instant,
+    interval: Duration,
+    deadline: Instant,
+}
+
+impl Retransmit {
+    /// The schedule of a message first sent `now`.
+    pub(crate) fn start(now: Instant, timers: Timers) -> Self {
+        Self {
+            timers,
+            next: now + timers.t1,
+            interval: timers.t1,
+            deadline: now + timers.timeout,
+        }
+    }
+
+    /// When [`Self::poll`] has something to say next.
+    pub(crate) fn wake(&self) -> Instant {
+        self.next.min(self.deadline)
+    }
+
+    /// What to do `now`; a [`Due::Resend`] also schedules the next one.
+    pub(crate) fn poll(&mut self, now: Instant) -> Due {
+        if now >= self.deadline {
+            Due::GiveUp
+        } else if now >= self.next {
+            self.interval = self.timers.next_interval(self.interval);
+            self.next = now + self.interval;
+            Due::Resend
+        } else {
+            Due::Wait
+        }
+    }
+
+    /// A provisional answer arrived `now`: from then on, resend every T2 (§17.1.2.2).
+    pub(crate) fn provisional(&mut self, now: Instant) {
+        self.interval = self.timers.t2;
+        self.next = now + self.interval;
+    }
+}
+
+/// A request we sent, resent until answered: what to send where, and what identifies its
+/// answers.
+#[derive(Debug)]
+pub(crate) struct ClientTransaction {
+    /// The request.
+    pub(crate) bytes: Vec<u8>,
+    /// Where it goes.
+    pub(crate) dest: SocketAddr,
+    /// Its Call-ID.
+    pub(crate) call_id: String,
+    /// Its Via branch.
+    branch: String,
+    /// Its method (the CSeq method of its answers).
+    method: &'static str,
+    /// Its retransmissions.
+    pub(crate) timer: Retransmit,
+}
+
+impl ClientTransaction {
+    /// A `method` request with `call_id` and Via `branch`, first sent to `dest` `now`.
+    pub(crate) fn new(
+        bytes: Vec<u8>,
+        dest: SocketAddr,
+        (method, call_id, branch): (&'static str, String, String),
+        now: Instant,
+        timers: Timers,
+    ) -> Self {
+        Self {
+            bytes,
+            dest,
+            call_id,
+            branch,
+            method,
+            timer: Retransmit::start(now, timers),
+        }
+    }
+
+    /// Whether the response `msg` answers this request (its Call-ID, top Via branch and
+    /// CSeq method, §17.1.3).
+    pub(crate) fn answered_by(&self, msg: &Message) -> bool {
+        msg.cseq().is_some_and(|(_, m)| m == self.method)
+            && msg.call_id() == Some(self.call_id.as_str())
+            && msg.top_branch() == Some(self.branch.as_str())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -399,5 +512,67 @@ mod tests {
         assert_eq!(t.len(), 0);
         // A decision for an expired transaction finds nothing.
         assert_eq!(t.decide(&key(3), later + LIFE), None);
+    }
+
+    #[test]
+    fn retransmissions_double_up_to_t2_and_give_up_at_the_timeout() {
+        let t0 = Instant::now();
+        let mut r = Retransmit::start(t0, Timers::RFC3261);
+        // Driven on a virtual clock: each poll at the moment it asked to be woken.
+        let mut resends = Vec::new();
+        let gave_up = loop {
+            let now = r.wake();
+            match r.poll(now) {
+                Due::Resend => resends.push((now - t0).as_millis()),
+                Due::GiveUp => break (now - t0).as_millis(),
+                Due::Wait => panic!("woken for nothing"),
+            }
+        };
+        assert_eq!(
+            resends,
+            [500, 1500, 3500, 7500, 11500, 15500, 19500, 23500, 27500, 31500]
+        );
+        assert_eq!(gave_up, 32_000);
+        let mut r = Retransmit::start(t0, Timers::RFC3261);
+        assert_eq!(r.poll(t0 + Duration::from_millis(499)), Due::Wait);
+    }
+
+    #[test]
+    fn a_provisional_answer_slows_retransmissions_to_t2() {
+        let t0 = Instant::now();
+        let timers = Timers::scaled(Duration::from_millis(10));
+        let mut r = Retransmit::start(t0, timers);
+        let at = |ms| t0 + Duration::from_millis(ms);
+        assert_eq!(r.poll(at(10)), Due::Resend);
+        r.provisional(at(15));
+        assert_eq!(r.wake(), at(95));
+        assert_eq!(r.poll(at(94)), Due::Wait);
+        assert_eq!(r.poll(at(95)), Due::Resend);
+        assert_eq!(r.wake(), at(175));
+        assert_eq!(r.poll(at(640)), Due::GiveUp);
+    }
+
+    #[test]
+    fn client_transactions_match_their_answers() {
+        let now = Instant::now();
+        let t = ClientTransaction::new(
+            b"NOTIFY".to_vec(),
+            "10.0.0.5:5060".parse().unwrap(),
+            ("NOTIFY", "c1".to_owned(), "z9hG4bKn".to_owned()),
+            now,
+            Timers::RFC3261,
+        );
+        let answer = |call_id: &str, branch: &str, cseq: &str| {
+            let raw = format!(
+                "SIP/2.0 200 OK\r\nVia: SIP/2.0/UDP 10.0.0.1;branch={branch}\r\n\
+                 From: <sip:a>;tag=1\r\nTo: <sip:b>;tag=2\r\nCall-ID: {call_id}\r\nCSeq: {cseq}\r\n\r\n"
+            );
+            crate::sip::codec::parse(raw.as_bytes()).unwrap()
+        };
+        assert!(t.answered_by(&answer("c1", "z9hG4bKn", "1 NOTIFY")));
+        assert!(!t.answered_by(&answer("c2", "z9hG4bKn", "1 NOTIFY")));
+        assert!(!t.answered_by(&answer("c1", "z9hG4bKx", "1 NOTIFY")));
+        assert!(!t.answered_by(&answer("c1", "z9hG4bKn", "1 BYE")));
+        assert_eq!(t.timer.wake(), now + Duration::from_millis(500));
     }
 }
