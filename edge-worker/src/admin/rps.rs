@@ -162,7 +162,7 @@ async fn put_accounts(ctx: &Ctx<'_>, site: &str, body: Option<&str>) -> ApiResul
                     (ctx.now as f64).into(),
                 ])?,
         );
-        if engine::rps::has_api(vendor) {
+        if crate::rps::rps_api(vendor).registers() {
             batch.push(outbox::enqueue_vendor(
                 &ctx.db,
                 site,
@@ -516,13 +516,13 @@ async fn phone_action(
         "remove" => Wish::Remove,
         _ => return Err(ApiError::bad("action", "register or remove")),
     };
-    if !engine::rps::has_api(&p.vendor) {
+    if !crate::rps::rps_api(&p.vendor).registers() {
         return Err(ApiError::bad(
             "action",
             "Htek has no public registration API: register the phone in Htek's portal (GET .../rps for its URL)",
         ));
     }
-    if wish == Wish::Remove && !engine::rps::can_remove(&p.vendor) {
+    if wish == Wish::Remove && !crate::rps::rps_api(&p.vendor).removes() {
         return Err(ApiError::bad(
             "action",
             "GDMS has no public call to remove a device: remove it in the GDMS console",

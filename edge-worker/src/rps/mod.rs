@@ -92,11 +92,11 @@ pub(crate) fn enqueue(
     origin: &str,
     now: u64,
 ) -> Result<D1PreparedStatement> {
-    if !engine::rps::has_api(vendor) {
+    if !rps_api(vendor).registers() {
         // Htek: registered by hand; its row, if any, is the administrator's mark.
         return Ok(db.prepare("SELECT 0"));
     }
-    if wish == Wish::Remove && !engine::rps::can_remove(vendor) {
+    if wish == Wish::Remove && !rps_api(vendor).removes() {
         // GDMS has no delete call: nothing to queue, and the phone's row goes with it (the
         // console says to remove the device in GDMS's own console).
         return db
@@ -816,4 +816,11 @@ fn nonce() -> Result<String> {
     Ok(engine::first_access_token(
         crate::admin::random_bytes::<16>()?,
     ))
+}
+
+/// What the vendor's redirection service offers; an unknown name has none (nothing queued).
+pub(crate) fn rps_api(vendor: &str) -> engine::RpsApi {
+    vendor
+        .parse::<engine::Vendor>()
+        .map_or(engine::RpsApi::Manual, engine::Vendor::rps_api)
 }

@@ -131,6 +131,13 @@ impl Vendor {
             .map(|e| if reboot { e.reboot } else { e.resync })
     }
 
+    /// The vendor to address a reboot NOTIFY as when the phone's vendor is not known: every
+    /// configured vendor's reboot event is the same (a test holds this), so the first
+    /// configured vendor's serves them all.
+    pub fn any_for_reboot() -> Self {
+        Self::PROVISIONED[0]
+    }
+
     /// The Additional Parameters sections that change the vendor's configs.
     pub fn param_sections(self) -> impl Iterator<Item = Section> {
         self.facts().param_sections.iter().map(|p| p.section)
@@ -430,6 +437,42 @@ mod tests {
             push_decimal(&mut s, n);
             assert_eq!(s, n.to_string());
         }
+    }
+
+    #[test]
+    fn one_reboot_event_serves_a_phone_of_unknown_vendor() {
+        let any = Vendor::any_for_reboot().check_sync_event(true);
+        assert!(any.is_some());
+        for v in Vendor::PROVISIONED {
+            assert_eq!(v.check_sync_event(true), any, "{v}");
+            assert!(v.check_sync_event(false).is_some(), "{v}");
+        }
+        assert_eq!(Vendor::Ale.check_sync_event(true), None);
+    }
+
+    #[test]
+    fn facts_agree_with_the_registry() {
+        for v in Vendor::ALL {
+            assert_eq!(v.as_str().parse::<Vendor>().unwrap(), v);
+            assert_eq!(v.is_provisioned(), v.module().is_ok(), "{v}");
+            assert_eq!(v.is_provisioned(), v.redirect_only().is_none(), "{v}");
+            assert!(!v.facts().ouis.is_empty(), "{v}");
+            assert_eq!(Vendor::from_oui(v.sample_oui()), Some(v));
+            for s in v.param_sections() {
+                assert_eq!(s.vendor(), Some(v));
+            }
+        }
+        let e = serde_json::from_str::<Vendor>("\"acme\"")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.starts_with("unknown vendor \"acme\"; expected yealink"),
+            "{e}"
+        );
+        assert_eq!(
+            serde_json::from_str::<Vendor>("\"Snom\"").unwrap(),
+            Vendor::Snom
+        );
     }
 
     #[test]

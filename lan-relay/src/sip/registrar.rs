@@ -348,8 +348,7 @@ impl<B: Binder> Server<B> {
         let debug = self.config.debug;
         let local_ip = self.local(dest).ip();
         let timers = self.config.timers;
-        // The reboot Event is the same for every vendor with a check-sync NOTIFY.
-        let vendor = vendor.unwrap_or(Vendor::Yealink);
+        let vendor = vendor.unwrap_or_else(Vendor::any_for_reboot);
         sip_log!(debug, %user, %dest, "registrar: sending the reboot NOTIFY");
         tokio::spawn(async move {
             let socket = match UdpSocket::bind(SocketAddr::new(local_ip, 0)).await {
