@@ -16,6 +16,7 @@
 #![forbid(unsafe_code)]
 
 pub(crate) mod admin;
+mod audit;
 mod error;
 mod phone;
 mod relay;

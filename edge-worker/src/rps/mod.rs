@@ -87,11 +87,12 @@ pub(crate) fn enqueue(
     db: &D1Database,
     site: &str,
     mac: &str,
-    vendor: &str,
+    vendor: engine::Vendor,
     wish: Wish,
     origin: &str,
     now: u64,
 ) -> Result<D1PreparedStatement> {
+    let vendor = vendor.as_str();
     if !engine::rps::has_api(vendor) {
         // Htek: registered by hand; its row, if any, is the administrator's mark.
         return Ok(db.prepare("SELECT 0"));
