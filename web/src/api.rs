@@ -384,6 +384,26 @@ mod tests {
         ));
         assert_eq!(d[0]["source"], "output");
         assert_eq!(d[0]["line"], 2);
+        // The vendor is required, any case; the name defaults to `draft`.
+        let d = parse(&check_template(r#"{"source": "a = 1\n"}"#));
+        assert_eq!(
+            (&d[0]["field"], &d[0]["message"]),
+            (&json!("template"), &json!("missing field `vendor`"))
+        );
+        assert_eq!(
+            parse(&check_template(
+                r#"{"vendor": "Yealink", "source": "a = 1\n"}"#
+            )),
+            json!([])
+        );
+        let d = parse(&check_template(r#"{"vendor": "acme", "source": ""}"#));
+        assert!(
+            d[0]["message"]
+                .as_str()
+                .unwrap()
+                .starts_with("unknown vendor \"acme\""),
+            "{d}"
+        );
         assert_eq!(
             parse(&check_params("[yealink]\nx = 1\n", Some("yealink"))),
             json!([])

@@ -161,7 +161,7 @@ pub(crate) struct Summary {
 struct Due {
     mac: String,
     site_id: String,
-    vendor: String,
+    vendor: engine::Vendor,
     op: String,
     origin: String,
     seq: f64,
@@ -287,7 +287,7 @@ struct Run {
     token_key: String,
     policy: RetryPolicy,
     /// Each (site, vendor) account opened once per run.
-    accounts: HashMap<(String, String), Account>,
+    accounts: HashMap<(String, engine::Vendor), Account>,
     budget: u32,
     summary: Summary,
 }
@@ -329,9 +329,9 @@ impl Run {
             summary.deferred += 1;
             return Ok(false);
         };
-        let slot = (row.site_id.clone(), row.vendor.clone());
+        let slot = (row.site_id.clone(), row.vendor);
         if !accounts.contains_key(&slot) {
-            let opened = open_account(db, key, &row.site_id, &row.vendor).await?;
+            let opened = open_account(db, key, &row.site_id, row.vendor).await?;
             accounts.insert(slot.clone(), opened);
         }
         let outcome = match accounts.get_mut(&slot) {
@@ -521,11 +521,11 @@ async fn open_account(
     db: &D1Database,
     key: &std::result::Result<SealKey, seal::SealError>,
     site: &str,
-    vendor: &str,
+    vendor: engine::Vendor,
 ) -> Result<Account> {
     let Some(row) = db
         .prepare("SELECT sealed, server_id, paused_until, updated_at FROM rps_accounts WHERE site_id = ?1 AND vendor = ?2")
-        .bind(&[site.into(), vendor.into()])?
+        .bind(&[site.into(), vendor.as_str().into()])?
         .first::<AccountRow>(None)
         .await?
     else {
@@ -538,11 +538,11 @@ async fn open_account(
         return Ok(Account::Unusable);
     };
     let account = key
-        .open(&seal::account_aad(site, vendor), &row.sealed)
+        .open(&seal::account_aad(site, vendor.as_str()), &row.sealed)
         .ok()
         .and_then(|ini| engine::rps::parse_accounts(&ini).ok())
         .and_then(|(mut a, _)| a.pop())
-        .filter(|a| a.vendor() == vendor);
+        .filter(|a| a.vendor() == vendor.as_str());
     let Some(account) = account else {
         worker::console_error!(
             "rps: the {vendor} account of site {site} does not open under RPS_KEY (another key?); its phones wait"
