@@ -23,13 +23,13 @@ impl Actor {
     }
 }
 
-/// One row: what was done to which entity, with an optional detail.
+/// One row: what was done to which entity, and a detail (empty if none).
 #[derive(Serialize)]
 pub(crate) struct Entry<'a> {
     pub(crate) action: &'a str,
     pub(crate) entity: &'a str,
     pub(crate) id: &'a str,
-    pub(crate) detail: Option<&'a str>,
+    pub(crate) detail: &'a str,
 }
 
 impl<'a> Entry<'a> {
@@ -39,7 +39,7 @@ impl<'a> Entry<'a> {
             action,
             entity,
             id,
-            detail: None,
+            detail: "",
         }
     }
 }

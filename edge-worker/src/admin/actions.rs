@@ -208,7 +208,7 @@ async fn queue(ctx: &Ctx<'_>, site: &str, body: Option<&str>) -> ApiResult<Respo
         let entries: Vec<crate::audit::Entry<'_>> = queued
             .iter()
             .map(|q| crate::audit::Entry {
-                detail: Some(&q.mac),
+                detail: &q.mac,
                 ..crate::audit::Entry::new(&action, "relay_action", &q.id)
             })
             .collect();

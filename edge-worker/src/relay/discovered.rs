@@ -198,7 +198,7 @@ pub(super) async fn report(
             let entries: Vec<audit::Entry<'_>> = added_ids
                 .iter()
                 .map(|(id, via)| audit::Entry {
-                    detail: Some(via),
+                    detail: via,
                     ..audit::Entry::new("discover", "phone", id)
                 })
                 .collect();

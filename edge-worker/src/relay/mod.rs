@@ -239,7 +239,7 @@ pub(crate) fn audit(
     detail: &str,
 ) -> Result<worker::D1PreparedStatement> {
     let entry = crate::audit::Entry {
-        detail: Some(detail),
+        detail,
         ..crate::audit::Entry::new(action, "site", site_id)
     };
     crate::audit::log(db, now, crate::audit::Actor::Relay, &[entry], None)
