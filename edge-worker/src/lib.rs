@@ -13,9 +13,39 @@
 //!
 //! A Cron Trigger (`wrangler.toml`) works the RPS outbox (see [`rps`]); so does each admin
 //! request that queued something, on its `waitUntil`.
+//!
+//! # Layout
+//! Wire values (vendors, MACs, template drafts, the relay snapshot) are parsed into the
+//! engine's types where they enter (serde on the body or the D1 row), not at each use.
+//! ```text
+//! lib.rs               routing by path prefix, the cron entry, binding names
+//! error.rs             the phone routes' uniform 404/401/429/500 answers
+//! store.rs             D1 reads and writes of the phone route (typed rows)
+//! audit.rs             the one statement every audit-log row is written by
+//! phone.rs             /p/ and /s/: a phone's configs, phonebook and firmware
+//! relay/mod.rs         /relay/v1/: the relay contract, auth, the snapshot (engine::Inventory)
+//! relay/discovered.rs  phones a relay saw on the LAN
+//! relay/bind.rs        star-code binds from a relay
+//! relay/actions.rs     re-provision/reboot actions a relay collects and acknowledges
+//! rps/mod.rs           the RPS outbox: queues and drives vendor registrations
+//! rps/seal.rs          RPS accounts sealed at rest (AES-GCM under RPS_KEY)
+//! admin/mod.rs         /api/: bearer auth, body parsing, errors naming the field, Ctx
+//! admin/sites.rs       sites and their settings, relay tokens
+//! admin/users.rs       users (extensions, SIP passwords, PINs)
+//! admin/phones.rs      phones: binding, tokens, window, the phones view
+//! admin/templates.rs   templates, validated on save
+//! admin/uri_maps.rs    URI mappings to templates
+//! admin/phonebooks.rs  external phonebook sources
+//! admin/preview.rs     render previews, preview inputs, the credential audit
+//! admin/firmware.rs    firmware images streamed into R2
+//! admin/actions.rs     queueing re-provision/reboot actions for relays
+//! admin/stats.rs       fetches per hour and firmware versions seen
+//! admin/rps.rs         RPS accounts and per-phone registration state
+//! ```
 #![forbid(unsafe_code)]
 
 pub(crate) mod admin;
+mod audit;
 mod error;
 mod phone;
 mod relay;

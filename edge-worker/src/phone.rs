@@ -103,14 +103,10 @@ async fn serve(req: &Request, env: &Env, entry: Entry<'_>, file_path: &str) -> R
     let Some(row) = row.filter(|r| token_matches_resource(r, &detection)) else {
         return miss(&db, &ip, now, &policy).await;
     };
-    let Some(vendor) = row
-        .vendor
-        .parse::<Vendor>()
-        .ok()
-        .filter(|v| v.is_provisioned())
-    else {
+    let vendor = row.vendor;
+    if !vendor.is_provisioned() {
         return error::not_found();
-    };
+    }
     if !allowed(&row, &detection, vendor, now) {
         return error::not_found();
     }
@@ -148,7 +144,7 @@ async fn serve(req: &Request, env: &Env, entry: Entry<'_>, file_path: &str) -> R
         }
         Resource::CommonConfig { file, model } => {
             let fw = engine::firmware_url(
-                &firmware_rows(&db, &row.site_id, vendor).await?,
+                &store::firmware_rows(&db, &row.site_id, vendor).await?,
                 vendor,
                 model.as_deref().unwrap_or(&row.model),
                 &base,
@@ -440,7 +436,7 @@ pub(crate) async fn inputs(
         },
         user,
         blf,
-        firmware: firmware_rows(db, &row.site_id, vendor).await?,
+        firmware: store::firmware_rows(db, &row.site_id, vendor).await?,
     })
 }
 
@@ -463,36 +459,15 @@ pub(crate) async fn profile(
     ))
 }
 
-/// The site's firmware rows of `vendor` (a phone's, and the preview's sample phone's).
-pub(crate) async fn firmware_rows(
-    db: &worker::D1Database,
-    site: &str,
-    vendor: Vendor,
-) -> Result<Vec<engine::FirmwareRow>> {
-    Ok(store::firmware(db, site, vendor.as_str())
-        .await?
-        .into_iter()
-        .map(|f| engine::FirmwareRow {
-            vendor,
-            model: f.model,
-            version: f.version,
-            notes: f.notes,
-            file_name: f.file_name,
-            size: f.size as u64,
-            sha256: f.sha256,
-        })
-        .collect())
-}
-
 /// The phone's own template as it was saved (validated then).
 pub(crate) fn saved_template(row: &PhoneRow) -> Option<engine::Template> {
-    store::saved_template(
-        row.template_name.as_deref()?,
-        row.template_vendor.as_deref()?,
-        row.template_style.as_deref()?,
-        row.template_composition.as_deref()?,
-        row.template_source.clone()?,
-    )
+    Some(engine::Template {
+        name: row.template_name.clone()?,
+        vendor: row.template_vendor?,
+        style: row.template_style?,
+        composition: row.template_composition?,
+        source: row.template_source.clone()?,
+    })
 }
 
 fn engine_err(e: engine::Error) -> worker::Error {
@@ -513,7 +488,7 @@ async fn firmware(
     user_agent: &str,
     file_path: &str,
 ) -> Result<Response> {
-    let Some(fw) = store::firmware_file(db, &row.site_id, vendor.as_str(), file).await? else {
+    let Some(fw) = store::firmware_file(db, &row.site_id, vendor, file).await? else {
         return error::not_found();
     };
     let response = stream_firmware(req, env, &fw).await?;

@@ -1,5 +1,6 @@
 //! D1 access: the rows a phone request needs, and the writes it makes.
 
+use engine::Vendor;
 use serde::Deserialize;
 use wasm_bindgen::JsValue;
 use worker::{D1Database, Result};
@@ -10,7 +11,7 @@ use worker::{D1Database, Result};
 pub(crate) struct PhoneRow {
     pub(crate) id: String,
     pub(crate) mac: String,
-    pub(crate) vendor: String,
+    pub(crate) vendor: Vendor,
     pub(crate) model: String,
     pub(crate) token1_hash: Option<String>,
     pub(crate) token2_hash: String,
@@ -33,9 +34,9 @@ pub(crate) struct PhoneRow {
     pub(crate) sip_password: Option<String>,
     pub(crate) display_name: Option<String>,
     pub(crate) template_name: Option<String>,
-    pub(crate) template_vendor: Option<String>,
-    pub(crate) template_style: Option<String>,
-    pub(crate) template_composition: Option<String>,
+    pub(crate) template_vendor: Option<Vendor>,
+    pub(crate) template_style: Option<engine::TemplateStyle>,
+    pub(crate) template_composition: Option<engine::Composition>,
     pub(crate) template_source: Option<String>,
     pub(crate) http_user: Option<String>,
     pub(crate) http_password: Option<String>,
@@ -92,7 +93,7 @@ pub(crate) async fn uri_mappings(
     let rows: Vec<Row> = db
         .prepare(
             "SELECT m.path, t.name AS template FROM uri_mappings m JOIN templates t ON t.id = m.template_id \
-             WHERE m.site_id = ?1",
+             WHERE m.site_id = ?1 ORDER BY m.path",
         )
         .bind(&[site_id.into()])?
         .all()
@@ -104,49 +105,16 @@ pub(crate) async fn uri_mappings(
         .collect())
 }
 
-/// The site's template `name`, as saved.
+/// The site's template `name`, as saved (and validated then).
 pub(crate) async fn template(
     db: &D1Database,
     site_id: &str,
     name: &str,
 ) -> Result<Option<engine::Template>> {
-    #[derive(Deserialize)]
-    struct Row {
-        name: String,
-        vendor: String,
-        style: String,
-        composition: String,
-        source: String,
-    }
-    let row = db
-        .prepare("SELECT name, vendor, style, composition, source FROM templates WHERE site_id = ?1 AND name = ?2")
+    db.prepare("SELECT name, vendor, style, composition, source FROM templates WHERE site_id = ?1 AND name = ?2")
         .bind(&[site_id.into(), name.into()])?
-        .first::<Row>(None)
-        .await?;
-    Ok(row.and_then(|r| saved_template(&r.name, &r.vendor, &r.style, &r.composition, r.source)))
-}
-
-/// A template row as the engine's [`engine::Template`] (it was validated when saved).
-pub(crate) fn saved_template(
-    name: &str,
-    vendor: &str,
-    style: &str,
-    composition: &str,
-    source: String,
-) -> Option<engine::Template> {
-    Some(engine::Template {
-        name: name.to_owned(),
-        vendor: vendor.parse().ok()?,
-        style: match style {
-            "jinja" => engine::TemplateStyle::Jinja,
-            _ => engine::TemplateStyle::Placeholder,
-        },
-        composition: match composition {
-            "replace" => engine::Composition::Replace,
-            _ => engine::Composition::Overlay,
-        },
-        source,
-    })
+        .first::<engine::Template>(None)
+        .await
 }
 
 /// A BLF key row.
@@ -169,28 +137,23 @@ pub(crate) async fn blf_keys(db: &D1Database, phone_id: &str) -> Result<Vec<BlfR
     .results()
 }
 
-/// A firmware row.
-#[derive(Debug, Deserialize)]
-pub(crate) struct FirmwareRow {
-    pub(crate) model: String,
-    pub(crate) version: String,
-    pub(crate) notes: String,
-    pub(crate) file_name: String,
-    pub(crate) size: f64,
-    pub(crate) sha256: Option<String>,
-}
+/// The columns of an [`engine::FirmwareRow`], for `SELECT`s from `firmware`.
+pub(crate) const FIRMWARE_ROW_COLUMNS: &str =
+    "vendor, model, version, notes, file_name, size, sha256";
 
-/// The site's firmware rows for a vendor.
-pub(crate) async fn firmware(
+/// The site's firmware rows of `vendor` (a phone's, and the preview's sample phone's).
+pub(crate) async fn firmware_rows(
     db: &D1Database,
     site_id: &str,
-    vendor: &str,
-) -> Result<Vec<FirmwareRow>> {
-    db.prepare("SELECT model, version, notes, file_name, size, sha256 FROM firmware WHERE site_id = ?1 AND vendor = ?2")
-        .bind(&[site_id.into(), vendor.into()])?
-        .all()
-        .await?
-        .results()
+    vendor: Vendor,
+) -> Result<Vec<engine::FirmwareRow>> {
+    db.prepare(format!(
+        "SELECT {FIRMWARE_ROW_COLUMNS} FROM firmware WHERE site_id = ?1 AND vendor = ?2"
+    ))
+    .bind(&[site_id.into(), vendor.as_str().into()])?
+    .all()
+    .await?
+    .results()
 }
 
 /// Where a firmware image is stored.
@@ -204,13 +167,13 @@ pub(crate) struct FirmwareFile {
 pub(crate) async fn firmware_file(
     db: &D1Database,
     site_id: &str,
-    vendor: &str,
+    vendor: Vendor,
     file_name: &str,
 ) -> Result<Option<FirmwareFile>> {
     db.prepare(
         "SELECT r2_key, size FROM firmware WHERE site_id = ?1 AND vendor = ?2 AND file_name = ?3",
     )
-    .bind(&[site_id.into(), vendor.into(), file_name.into()])?
+    .bind(&[site_id.into(), vendor.as_str().into(), file_name.into()])?
     .first::<FirmwareFile>(None)
     .await
 }

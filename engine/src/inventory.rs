@@ -36,7 +36,7 @@ use crate::uri_map::UriMapping;
 use crate::vendors::{CommonContext, Vendor};
 
 /// A site's settings.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct SiteSettings {
     /// The site's id (empty for a local inventory).
     #[serde(default)]
@@ -114,8 +114,9 @@ fn poll() -> u32 {
     1440
 }
 
-/// A user (extension) of the site.
-#[derive(Debug, Clone, Deserialize)]
+/// A user (extension) of the site. Serialised with its secrets in clear (see
+/// [`Inventory`]).
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct User {
     /// The extension number.
     pub extension: String,
@@ -123,17 +124,18 @@ pub struct User {
     #[serde(default)]
     pub auth_name: String,
     /// The SIP password.
+    #[serde(serialize_with = "expose")]
     pub sip_password: Secret<String>,
     /// The name shown on the phone.
     #[serde(default)]
     pub display_name: String,
     /// The voicemail PIN.
-    #[serde(default)]
+    #[serde(default, serialize_with = "expose")]
     pub voicemail_pin: Secret<String>,
 }
 
 /// A phone of the site.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct PhoneEntry {
     /// Its MAC.
     pub mac: Mac,
@@ -152,13 +154,17 @@ pub struct PhoneEntry {
     /// `/`), which SIP PnP sends when the site's [`SiteSettings::pnp_url`] is
     /// [`PnpUrl::Edge`]. The edge's snapshot carries it only for a site in that mode and
     /// only for a phone the edge serves at that URL; it holds the phone's token, so it is as
-    /// secret as a SIP password and never logged.
-    #[serde(default)]
+    /// secret as a SIP password and never logged. Left out of the JSON when `None`.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        serialize_with = "expose_some"
+    )]
     pub edge_url: Option<Secret<String>>,
 }
 
 /// A BLF key of a phone.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct BlfEntry {
     /// The phone's MAC.
     pub mac: Mac,
@@ -171,7 +177,7 @@ pub struct BlfEntry {
 }
 
 /// An external phonebook entry.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct PhonebookEntry {
     /// The source's name (entries of one source are consecutive, sources in priority order).
     #[serde(default)]
@@ -182,8 +188,15 @@ pub struct PhonebookEntry {
     pub number: String,
 }
 
-/// A site's whole inventory.
-#[derive(Debug, Clone, Deserialize)]
+/// A site's whole inventory: the relay snapshot's wire type. The edge serialises it and the
+/// relay deserialises it, so both shells compile against one contract.
+///
+/// Serialising writes the secrets in clear (the users' SIP passwords and PINs, the phones'
+/// edge URLs): the relay renders configs with them. Those fields are [`Secret`]s, which have
+/// no `Serialize` of their own; they reach the JSON only through this module's `expose`, by
+/// name.
+/// The document is as secret as the passwords in it and never logged.
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Inventory {
     /// The settings.
     pub site: SiteSettings,
@@ -208,6 +221,25 @@ pub struct Inventory {
     /// External phonebook entries.
     #[serde(default)]
     pub phonebook: Vec<PhonebookEntry>,
+}
+
+/// A secret as its plain value: the one way a [`Secret`] reaches the inventory's JSON.
+fn expose<S: serde::Serializer>(
+    secret: &Secret<String>,
+    ser: S,
+) -> std::result::Result<S::Ok, S::Error> {
+    ser.serialize_str(secret.expose())
+}
+
+/// An optional secret's plain value (`None` is skipped by the field's attribute).
+fn expose_some<S: serde::Serializer>(
+    secret: &Option<Secret<String>>,
+    ser: S,
+) -> std::result::Result<S::Ok, S::Error> {
+    match secret {
+        Some(s) => expose(s, ser),
+        None => ser.serialize_none(),
+    }
 }
 
 /// The content type of a vendor's config files.
@@ -1222,6 +1254,40 @@ mod tests {
         assert!(
             Site::new(inv).is_ok(),
             "plain HTTP (a dev edge) is a URL too"
+        );
+    }
+
+    #[test]
+    fn the_snapshot_json_reads_back_as_the_same_inventory_secrets_in_clear() {
+        // The edge writes this type and the relay reads it: what one serialises, the other
+        // must read back whole, secrets included (the relay renders with them).
+        let mut inv = inventory();
+        inv.phones[0].edge_url = Some(Secret::from("https://edge.example.com/p/TOKEN"));
+        let json = serde_json::to_string(&inv).unwrap();
+        for clear in [
+            r#""sip_password":"Vq9-kL2m-Zt7x""#,
+            r#""voicemail_pin":"1234""#,
+            r#""edge_url":"https://edge.example.com/p/TOKEN""#,
+            r#""mac":"001565aabbcc","vendor":"yealink""#,
+        ] {
+            assert!(json.contains(clear), "{clear} not in {json}");
+        }
+        assert!(!json.contains("***"), "a redacted secret: {json}");
+        assert_eq!(
+            json.matches("edge_url").count(),
+            1,
+            "a phone without one has no edge_url key"
+        );
+        let back: Inventory = serde_json::from_str(&json).unwrap();
+        assert_eq!(serde_json::to_string(&back).unwrap(), json, "lossless");
+        let site = Site::new(back).unwrap();
+        assert_eq!(
+            body(ask(&site, "001565aabbcc.cfg", None)),
+            body(ask(
+                &Site::new(inventory()).unwrap(),
+                "001565aabbcc.cfg",
+                None
+            ))
         );
     }
 

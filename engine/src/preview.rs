@@ -46,7 +46,13 @@ const MAX_MODEL_CHARS: usize = 40;
 
 /// What to preview: the phone (vendor, model, MAC), whose data (site, user, BLF keys,
 /// firmware rows, or sample data for each one left out) and which template.
-#[derive(Debug, Clone, Deserialize)]
+///
+/// Its JSON (`Serialize`) reads back through its own `Deserialize` to the same request: how
+/// a shell hands a phone's inputs to another renderer (the edge to the web page's wasm), so
+/// both render the same bytes. Secrets are written as they are (the user's SIP password and
+/// voicemail PIN, see [`User`]); masking them first is the shell's job (the edge writes
+/// [`SECRET_MASK`] unless the admin asked to see them).
+#[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct PreviewRequest {
     /// The phone's maker.
@@ -108,112 +114,6 @@ impl PreviewRequest {
     }
 }
 
-/// A request as JSON that [`PreviewRequest`]'s own `Deserialize` reads back to the same
-/// request: how a shell hands a phone's inputs to another renderer (the edge to the web
-/// page's wasm), so both render the same bytes. Secrets are written as they are: the SIP
-/// password (and the voicemail PIN) through [`Secret::expose`], named here on purpose;
-/// masking them first is the shell's job (the edge writes [`SECRET_MASK`] unless the admin
-/// asked to see them). Every field is destructured without `..`, so a field added to the
-/// request, the site or the user does not compile until it is written here too.
-impl Serialize for PreviewRequest {
-    fn serialize<S: serde::Serializer>(&self, ser: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct;
-        let Self {
-            vendor,
-            model,
-            mac,
-            site,
-            additional_params,
-            user,
-            unbound,
-            blf,
-            firmware,
-            base_url,
-            template,
-            reveal_secrets,
-        } = self;
-        let mut st = ser.serialize_struct("PreviewRequest", 12)?;
-        st.serialize_field("vendor", vendor)?;
-        st.serialize_field("model", model)?;
-        st.serialize_field("mac", mac)?;
-        st.serialize_field("site", &site.as_ref().map(SiteJson))?;
-        st.serialize_field("additional_params", additional_params)?;
-        st.serialize_field("user", &user.as_ref().map(UserJson))?;
-        st.serialize_field("unbound", unbound)?;
-        st.serialize_field("blf", blf)?;
-        st.serialize_field("firmware", firmware)?;
-        st.serialize_field("base_url", base_url)?;
-        st.serialize_field("template", template)?;
-        st.serialize_field("reveal_secrets", reveal_secrets)?;
-        st.end()
-    }
-}
-
-/// [`SiteSettings`] as its `Deserialize` reads it.
-struct SiteJson<'a>(&'a SiteSettings);
-
-impl Serialize for SiteJson<'_> {
-    fn serialize<S: serde::Serializer>(&self, ser: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct;
-        let SiteSettings {
-            id,
-            name,
-            pbx_host,
-            pbx_port,
-            allow_macs,
-            deny_macs,
-            additional_params,
-            poll_interval_minutes,
-            star_code_pattern,
-            star_code_pin,
-            ntp_server,
-            timezone,
-            language,
-            pnp_url,
-        } = self.0;
-        let mut st = ser.serialize_struct("SiteSettings", 14)?;
-        st.serialize_field("id", id)?;
-        st.serialize_field("name", name)?;
-        st.serialize_field("pbx_host", pbx_host)?;
-        st.serialize_field("pbx_port", pbx_port)?;
-        st.serialize_field("allow_macs", allow_macs)?;
-        st.serialize_field("deny_macs", deny_macs)?;
-        st.serialize_field("additional_params", additional_params)?;
-        st.serialize_field("poll_interval_minutes", poll_interval_minutes)?;
-        st.serialize_field("star_code_pattern", star_code_pattern)?;
-        st.serialize_field("star_code_pin", star_code_pin)?;
-        st.serialize_field("ntp_server", ntp_server)?;
-        st.serialize_field("timezone", timezone)?;
-        st.serialize_field("language", language)?;
-        st.serialize_field("pnp_url", pnp_url)?;
-        st.end()
-    }
-}
-
-/// [`User`] as its `Deserialize` reads it, secrets included (see [`PreviewRequest`]'s
-/// `Serialize`).
-struct UserJson<'a>(&'a User);
-
-impl Serialize for UserJson<'_> {
-    fn serialize<S: serde::Serializer>(&self, ser: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct;
-        let User {
-            extension,
-            auth_name,
-            sip_password,
-            display_name,
-            voicemail_pin,
-        } = self.0;
-        let mut st = ser.serialize_struct("User", 5)?;
-        st.serialize_field("extension", extension)?;
-        st.serialize_field("auth_name", auth_name)?;
-        st.serialize_field("sip_password", sip_password.expose())?;
-        st.serialize_field("display_name", display_name)?;
-        st.serialize_field("voicemail_pin", voicemail_pin.expose())?;
-        st.end()
-    }
-}
-
 /// A template being edited (or a saved one): its text and how it is written and combined.
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
@@ -232,6 +132,38 @@ pub struct TemplateDraft {
     pub composition: Composition,
     /// The template text.
     pub source: String,
+}
+
+impl TemplateDraft {
+    /// The template the draft describes, not yet validated (see
+    /// [`crate::validate_template`]): its name, else `default_name`; its vendor, else
+    /// `default_vendor`. A field with neither is an error named after it (`name` or
+    /// `vendor`) in serde's words (`` missing field `name` ``), so a shell that requires
+    /// the field (a save) refuses the draft as if its own type required it.
+    pub fn into_template(
+        self,
+        default_name: Option<&str>,
+        default_vendor: Option<Vendor>,
+    ) -> crate::Result<Template> {
+        let missing = |field: &str| {
+            Error::new(ErrorKind::InvalidInput, format!("missing field `{field}`")).with_name(field)
+        };
+        let name = self
+            .name
+            .or_else(|| default_name.map(str::to_owned))
+            .ok_or_else(|| missing("name"))?;
+        let vendor = self
+            .vendor
+            .or(default_vendor)
+            .ok_or_else(|| missing("vendor"))?;
+        Ok(Template {
+            name,
+            vendor,
+            style: self.style,
+            composition: self.composition,
+            source: self.source,
+        })
+    }
 }
 
 impl From<Template> for TemplateDraft {
@@ -967,6 +899,42 @@ mod tests {
         assert_eq!(
             preview(&sample).unwrap(),
             preview(&PreviewRequest::sample(Vendor::Snom)).unwrap()
+        );
+    }
+
+    #[test]
+    fn a_draft_becomes_a_template_with_defaults_or_names_the_missing_field() {
+        let draft: TemplateDraft = serde_json::from_str(r#"{"source": "x = 1\n"}"#).unwrap();
+        let t = draft
+            .clone()
+            .into_template(Some("draft"), Some(Vendor::Snom))
+            .unwrap();
+        assert_eq!((t.name.as_str(), t.vendor), ("draft", Vendor::Snom));
+        let e = draft
+            .clone()
+            .into_template(None, Some(Vendor::Snom))
+            .unwrap_err();
+        assert_eq!(
+            (e.name(), e.detail()),
+            (Some("name"), "missing field `name`")
+        );
+        let e = draft.into_template(Some("draft"), None).unwrap_err();
+        assert_eq!(
+            (e.name(), e.detail()),
+            (Some("vendor"), "missing field `vendor`")
+        );
+        let own: TemplateDraft =
+            serde_json::from_str(r#"{"name": "desk", "vendor": "YEALINK", "source": ""}"#).unwrap();
+        let t = own
+            .into_template(Some("draft"), Some(Vendor::Snom))
+            .unwrap();
+        assert_eq!((t.name.as_str(), t.vendor), ("desk", Vendor::Yealink));
+        let e = serde_json::from_str::<TemplateDraft>(r#"{"vendor": "acme", "source": ""}"#)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.starts_with(r#"unknown vendor "acme"; expected yealink"#),
+            "{e}"
         );
     }
 }

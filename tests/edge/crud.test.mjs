@@ -49,6 +49,32 @@ async function newSite(name = "Office") {
   return site.body.id;
 }
 
+test("an unknown vendor is refused where the body is parsed: 400 naming the field in the engine's words, nothing written", async () => {
+  const site = await newSite("Vendors");
+  await api("POST", `/sites/${site}/users`, { extension: "301", sip_password: "Vq9-kL2m-Zt7x-Pw4r" });
+  const words = /^unknown vendor "acme"; expected yealink, snom, fanvil, grandstream, htek or ale$/;
+  for (const [method, path, body, field] of [
+    ["POST", `/sites/${site}/phones`, { mac: "001565aa0301", vendor: "acme", user_extension: "301" }, "vendor"],
+    ["POST", `/sites/${site}/templates`, { name: "desk", vendor: "acme", source: "a = 1\n" }, "vendor"],
+    ["POST", `/sites/${site}/preview`, { vendor: "acme" }, "vendor"],
+    ["POST", `/sites/${site}/preview`, { vendor: "yealink", template: { vendor: "acme", source: "a = 1\n" } }, "template.vendor"],
+  ]) {
+    assert.match((await refused(method, path, body, field)).error, words, `${method} ${path}`);
+  }
+  const query = await api("GET", `/sites/${site}/preview-input?vendor=acme`);
+  assert.deepEqual([query.status, query.body.field], [400, "vendor"]);
+  assert.match(query.body.error, words);
+  // A template saved without a name or vendor, or a preview draft without a vendor, is
+  // refused as before: serde's words, the field named.
+  assert.equal((await refused("POST", `/sites/${site}/templates`, { vendor: "yealink", source: "" }, "name")).error, "missing field `name`");
+  assert.equal((await refused("POST", `/sites/${site}/templates`, { name: "desk", source: "" }, "vendor")).error, "missing field `vendor`");
+  assert.equal((await refused("POST", `/sites/${site}/preview`, { vendor: "yealink", template: { source: "" } }, "template.vendor")).error, "missing field `vendor`");
+  // Any case names the same vendor, stored as its lowercase name.
+  const created = await api("POST", `/sites/${site}/phones`, { mac: "001565aa0302", vendor: "Yealink" });
+  assert.equal(created.status, 201);
+  assert.equal(created.body.vendor, "yealink");
+});
+
 test("sites: list, update settings (validated, merged), delete with everything in it", async () => {
   const id = await newSite("Paris");
   const got = await api("GET", `/sites/${id}`);

@@ -1,6 +1,6 @@
 //! The exports' JSON in and out, as plain Rust (the wasm exports wrap these one to one).
 
-use engine::{Diagnostic, DiagnosticSource, PreviewRequest, Template, Vendor};
+use engine::{Diagnostic, DiagnosticSource, PreviewRequest, TemplateDraft, Vendor};
 use serde::Serialize;
 
 // The answers are written as typed structs straight to text (no `serde_json::Value` in the
@@ -64,14 +64,12 @@ struct SampleUser {
 
 /// `checkTemplate(template)`: see the crate docs.
 pub fn check_template(template: &str) -> String {
-    let d = match serde_json::from_str::<TemplateIn>(template) {
-        Ok(t) => engine::check_template(&Template {
-            name: t.name.unwrap_or_else(|| "draft".to_owned()),
-            vendor: t.vendor,
-            style: t.style,
-            composition: t.composition,
-            source: t.source,
-        }),
+    // The vendor is required: a draft without one is refused as the text missing it.
+    let d = match serde_json::from_str::<TemplateDraft>(template) {
+        Ok(t) => match t.into_template(Some("draft"), None) {
+            Ok(t) => engine::check_template(&t),
+            Err(e) => vec![input("template", e.detail())],
+        },
         Err(e) => vec![bad_json("template", &e)],
     };
     to_json(&d)
@@ -256,19 +254,6 @@ pub fn sample(vendor: &str) -> String {
     })
 }
 
-#[derive(serde::Deserialize)]
-#[serde(deny_unknown_fields)]
-struct TemplateIn {
-    #[serde(default)]
-    name: Option<String>,
-    vendor: Vendor,
-    #[serde(default)]
-    style: engine::TemplateStyle,
-    #[serde(default)]
-    composition: engine::Composition,
-    source: String,
-}
-
 fn failed(d: &[Diagnostic]) -> String {
     to_json(&Answer {
         ok: false,
@@ -399,6 +384,26 @@ mod tests {
         ));
         assert_eq!(d[0]["source"], "output");
         assert_eq!(d[0]["line"], 2);
+        // The vendor is required, any case; the name defaults to `draft`.
+        let d = parse(&check_template(r#"{"source": "a = 1\n"}"#));
+        assert_eq!(
+            (&d[0]["field"], &d[0]["message"]),
+            (&json!("template"), &json!("missing field `vendor`"))
+        );
+        assert_eq!(
+            parse(&check_template(
+                r#"{"vendor": "Yealink", "source": "a = 1\n"}"#
+            )),
+            json!([])
+        );
+        let d = parse(&check_template(r#"{"vendor": "acme", "source": ""}"#));
+        assert!(
+            d[0]["message"]
+                .as_str()
+                .unwrap()
+                .starts_with("unknown vendor \"acme\""),
+            "{d}"
+        );
         assert_eq!(
             parse(&check_params("[yealink]\nx = 1\n", Some("yealink"))),
             json!([])

@@ -87,15 +87,10 @@ async fn queue(ctx: &Ctx<'_>, site: &str, body: Option<&str>) -> ApiResult<Respo
     struct PhoneId {
         id: String,
         mac: String,
-        vendor: String,
+        vendor: engine::Vendor,
     }
     // ALE phones are only redirected: nothing to re-provision or reboot.
-    let redirect_only = |p: &PhoneId| {
-        p.vendor
-            .parse::<engine::Vendor>()
-            .ok()
-            .and_then(|v| v.redirect_only())
-    };
+    let redirect_only = |p: &PhoneId| p.vendor.redirect_only();
     let phones: Vec<PhoneId> = match (&n.macs, n.all) {
         (Some(_), true) => {
             return Err(ApiError::bad("macs", "give either macs or all, not both"));
@@ -208,15 +203,22 @@ async fn queue(ctx: &Ctx<'_>, site: &str, body: Option<&str>) -> ApiResult<Respo
                  FROM json_each(?1) WHERE true ON CONFLICT DO NOTHING",
             )
             .bind(&[rows.as_str().into(), site.into(), n.action.as_str().into(), now])?;
-        let audit = ctx
-            .db
-            .prepare(
-                "INSERT INTO audit_log (at, actor, action, entity, entity_id, detail) \
-                 SELECT a.requested_at, 'admin', 'queue ' || a.action, 'relay_action', a.id, p.mac \
-                 FROM relay_actions a JOIN phones p ON p.id = a.phone_id \
-                 WHERE a.id IN (SELECT json_extract(value, '$.id') FROM json_each(?1))",
-            )
-            .bind(&[rows.as_str().into()])?;
+        // One audit row per action added (the ids are new, so exactly those inserted).
+        let action = format!("queue {}", n.action.as_str());
+        let entries: Vec<crate::audit::Entry<'_>> = queued
+            .iter()
+            .map(|q| crate::audit::Entry {
+                detail: &q.mac,
+                ..crate::audit::Entry::new(&action, "relay_action", &q.id)
+            })
+            .collect();
+        let audit = crate::audit::log(
+            &ctx.db,
+            ctx.now,
+            crate::audit::Actor::Admin,
+            &entries,
+            Some("relay_actions"),
+        )?;
         ctx.db.batch(vec![insert, audit]).await?;
     }
     let status = if queued.is_empty() { 200 } else { 201 };

@@ -52,17 +52,12 @@ pub(crate) async fn route(ctx: &Ctx<'_>, r: &Route<'_>) -> Option<ApiResult<Resp
     })
 }
 
-/// A stored row as D1 returns it.
+/// A stored row as D1 returns it: the engine's row, with where it is kept.
 #[derive(Deserialize)]
 struct Row {
     id: String,
-    vendor: String,
-    model: String,
-    version: String,
-    notes: String,
-    file_name: String,
-    size: f64,
-    sha256: Option<String>,
+    #[serde(flatten)]
+    row: engine::FirmwareRow,
     r2_key: String,
     created_at: f64,
 }
@@ -75,56 +70,20 @@ const COLUMNS: &str =
 #[derive(Serialize)]
 struct FirmwareView {
     id: String,
-    vendor: String,
-    model: String,
-    version: String,
-    notes: String,
-    file_name: String,
-    size: u64,
-    sha256: Option<String>,
+    #[serde(flatten)]
+    row: engine::FirmwareRow,
     created_at: u64,
     /// Where phones fetch it, relative to their base URL (`firmware/<vendor>/<file>`).
     path: String,
 }
 
 impl Row {
-    fn vendor(&self) -> ApiResult<Vendor> {
-        self.vendor.parse().map_err(|_| {
-            ApiError::from(worker::Error::RustError(
-                "firmware row with an unknown vendor".into(),
-            ))
-        })
-    }
-
-    fn engine_row(&self) -> ApiResult<engine::FirmwareRow> {
-        Ok(engine::FirmwareRow {
-            vendor: self.vendor()?,
-            model: self.model.clone(),
-            version: self.version.clone(),
-            notes: self.notes.clone(),
-            file_name: self.file_name.clone(),
-            size: self.size as u64,
-            sha256: self.sha256.clone(),
-        })
-    }
-
     fn view(self) -> FirmwareView {
-        let path = self
-            .vendor
-            .parse::<Vendor>()
-            .map(|v| engine::firmware_path(v, &self.file_name))
-            .unwrap_or_default();
         FirmwareView {
+            path: engine::firmware_path(self.row.vendor, &self.row.file_name),
             id: self.id,
-            vendor: self.vendor,
-            model: self.model,
-            version: self.version,
-            notes: self.notes,
-            file_name: self.file_name,
-            size: self.size as u64,
-            sha256: self.sha256,
+            row: self.row,
             created_at: self.created_at as u64,
-            path,
         }
     }
 }
@@ -174,7 +133,7 @@ fn env_mb(ctx: &Ctx<'_>, name: &str) -> ApiResult<Option<u64>> {
 
 /// What the upload's query string carries.
 struct UploadQuery {
-    vendor: String,
+    vendor: Vendor,
     file_name: String,
     version: String,
     model: String,
@@ -203,7 +162,9 @@ impl UploadQuery {
             v.ok_or_else(|| ApiError::bad(n, format!("missing: add ?{n}=... to the URL")))
         };
         Ok(Self {
-            vendor: required(take("vendor"), "vendor")?,
+            vendor: required(take("vendor"), "vendor")?
+                .parse()
+                .map_err(|e| ApiError::engine("vendor", &e))?,
             file_name: required(take("file_name"), "file_name")?,
             version: required(take("version"), "version")?,
             model: take("model").unwrap_or_default(),
@@ -237,10 +198,7 @@ pub(crate) async fn upload(ctx: &Ctx<'_>, site: &str, req: &mut Request) -> ApiR
     super::sites::load(ctx, site).await?;
     let q = UploadQuery::parse(&crate::query(req))?;
     let size = content_length(req)?;
-    let vendor: Vendor = q
-        .vendor
-        .parse()
-        .map_err(|e| ApiError::engine("vendor", &e))?;
+    let vendor = q.vendor;
     let quota = quota(ctx)?;
 
     #[derive(Deserialize)]
@@ -286,7 +244,8 @@ pub(crate) async fn upload(ctx: &Ctx<'_>, site: &str, req: &mut Request) -> ApiR
         sha256: q.sha256,
     };
     engine::validate_row(&row).map_err(|e| refused(&e))?;
-    let expected = row.sha256.as_deref().map(unhex);
+    // Checked by `engine::validate_row`: 64 hex digits.
+    let expected = row.sha256.as_deref().and_then(engine::encoding::unhex);
 
     let id = new_id("fw")?;
     let key = format!("{site}/{}/{id}", vendor.as_str());
@@ -342,13 +301,10 @@ pub(crate) async fn upload(ctx: &Ctx<'_>, site: &str, req: &mut Request) -> ApiR
     }
     let view = Row {
         id,
-        vendor: vendor.as_str().to_owned(),
-        model: row.model,
-        version: row.version,
-        notes: row.notes,
-        file_name: row.file_name,
-        size: size as f64,
-        sha256: Some(sha256),
+        row: engine::FirmwareRow {
+            sha256: Some(sha256),
+            ..row
+        },
         r2_key: key,
         created_at: ctx.now as f64,
     }
@@ -398,7 +354,7 @@ async fn store_blob(
     let put = put.execute().await;
     let _ = piped.await;
     let sha = match hashed.await {
-        Ok(_) => Some(hex(&digest.digest().await?.to_vec())),
+        Ok(_) => Some(engine::encoding::hex(&digest.digest().await?.to_vec())),
         Err(_) => None,
     };
     let Some(sha) = sha else {
@@ -408,7 +364,9 @@ async fn store_blob(
             format!("the body ended before the {size} bytes of its Content-Length arrived"),
         ));
     };
-    let mismatch = expected.as_deref().is_some_and(|e| hex(e) != sha);
+    let mismatch = expected
+        .as_deref()
+        .is_some_and(|e| engine::encoding::hex(e) != sha);
     if mismatch {
         return Err(ApiError::bad(
             "sha256",
@@ -430,19 +388,6 @@ async fn delete_blob(bucket: &worker::Bucket, key: &str) {
         let msg: String = e.to_string().chars().take(200).collect();
         worker::console_error!("firmware object not deleted (orphan): {msg}");
     }
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
-/// Hex to bytes; the input was checked by `engine::validate_row` (64 hex digits).
-fn unhex(s: &str) -> Vec<u8> {
-    s.as_bytes()
-        .chunks(2)
-        .filter_map(|p| std::str::from_utf8(p).ok())
-        .filter_map(|p| u8::from_str_radix(p, 16).ok())
-        .collect()
 }
 
 /// The site's rows, oldest first.
@@ -486,7 +431,7 @@ async fn list(ctx: &Ctx<'_>, site: &str) -> ApiResult<Response> {
     super::sites::load(ctx, site).await?;
     let quota = quota(ctx)?;
     let rows = rows(ctx, site).await?;
-    let used_bytes = rows.iter().map(|r| r.size as u64).sum();
+    let used_bytes = rows.iter().map(|r| r.row.size).sum();
     let listing = Listing {
         firmware: rows.into_iter().map(Row::view).collect(),
         used_bytes,
@@ -520,24 +465,25 @@ async fn edit(ctx: &Ctx<'_>, site: &str, id: &str, body: Option<&str>) -> ApiRes
             "nothing to change: give model, version or notes",
         ));
     }
+    let fw = &mut row.row;
     if let Some(m) = e.model {
-        row.model = m;
+        fw.model = m;
     }
     if let Some(v) = e.version {
-        row.version = v;
+        fw.version = v;
     }
     if let Some(n) = e.notes {
-        row.notes = n;
+        fw.notes = n;
     }
-    engine::validate_row(&row.engine_row()?).map_err(|e| refused(&e))?;
+    engine::validate_row(fw).map_err(|e| refused(&e))?;
     let update = ctx
         .db
         .prepare("UPDATE firmware SET model = ?2, version = ?3, notes = ?4 WHERE id = ?1")
         .bind(&[
             row.id.as_str().into(),
-            row.model.as_str().into(),
-            row.version.as_str().into(),
-            row.notes.as_str().into(),
+            row.row.model.as_str().into(),
+            row.row.version.as_str().into(),
+            row.row.notes.as_str().into(),
         ])?;
     ctx.db
         .batch(vec![update, audit(ctx, "update", "firmware", &row.id)?])

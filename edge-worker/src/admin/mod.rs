@@ -96,11 +96,12 @@ pub(crate) async fn handle(
             field: None,
         });
     }
-    // Segments arrive percent-encoded (a template named "Snom desk" is `Snom%20desk`).
+    // Segments arrive percent-encoded (a template named "Snom desk" is `Snom%20desk`); one
+    // with a malformed escape, or that is not UTF-8 once decoded, is taken as it is.
     let decoded: Vec<String> = path
         .split('/')
         .filter(|s| !s.is_empty())
-        .map(percent_decode)
+        .map(|s| engine::encoding::percent_decode(s).unwrap_or_else(|| s.to_owned()))
         .collect();
     let segments: Vec<&str> = decoded.iter().map(String::as_str).collect();
     let method = req.method();
@@ -192,7 +193,7 @@ impl Ctx<'_> {
         &self,
         site: &str,
         mac: &str,
-        vendor: &str,
+        vendor: engine::Vendor,
         wish: crate::rps::Wish,
     ) -> worker::Result<worker::D1PreparedStatement> {
         crate::rps::enqueue(&self.db, site, mac, vendor, wish, &self.origin, self.now)
@@ -207,31 +208,6 @@ impl Ctx<'_> {
             }
         });
     }
-}
-
-/// `%XX` escapes decoded; a malformed escape, or bytes that are not UTF-8, stay as given.
-fn percent_decode(s: &str) -> String {
-    let b = s.as_bytes();
-    let mut out = Vec::with_capacity(b.len());
-    let mut i = 0;
-    while i < b.len() {
-        let hex = |c: u8| (c as char).to_digit(16);
-        match (
-            b[i],
-            b.get(i + 1).copied().and_then(hex),
-            b.get(i + 2).copied().and_then(hex),
-        ) {
-            (b'%', Some(h), Some(l)) => {
-                out.push((h * 16 + l) as u8);
-                i += 3;
-            }
-            (c, _, _) => {
-                out.push(c);
-                i += 1;
-            }
-        }
-    }
-    String::from_utf8(out).unwrap_or_else(|_| s.to_owned())
 }
 
 fn authorized(req: &Request, env: &Env) -> Result<bool> {
@@ -327,28 +303,18 @@ pub(crate) async fn delete_row(
     Ok(())
 }
 
-/// The audit-log statement for a write.
+/// The audit-log statement for an admin's write.
 pub(crate) fn audit(
     ctx: &Ctx<'_>,
     action: &str,
     entity: &str,
     id: &str,
 ) -> Result<worker::D1PreparedStatement> {
-    ctx.db
-        .prepare("INSERT INTO audit_log (at, actor, action, entity, entity_id) VALUES (?1, 'admin', ?2, ?3, ?4)")
-        .bind(&[(ctx.now as f64).into(), action.into(), entity.into(), id.into()])
-}
-
-#[cfg(test)]
-mod tests {
-    use super::percent_decode;
-
-    #[test]
-    fn percent_decoding() {
-        assert_eq!(percent_decode("Snom%20desk"), "Snom desk");
-        assert_eq!(percent_decode("a%2Fb%c3%a9"), "a/bé");
-        assert_eq!(percent_decode("100%"), "100%");
-        assert_eq!(percent_decode("%zz%4"), "%zz%4");
-        assert_eq!(percent_decode("%ff"), "%ff");
-    }
+    crate::audit::log(
+        &ctx.db,
+        ctx.now,
+        crate::audit::Actor::Admin,
+        &[crate::audit::Entry::new(action, entity, id)],
+        None,
+    )
 }

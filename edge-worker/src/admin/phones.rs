@@ -48,7 +48,7 @@ const MAX_BLF_KEYS: usize = 200;
 struct Fields {
     mac: String,
     #[serde(default)]
-    vendor: Option<String>,
+    vendor: Option<engine::Vendor>,
     #[serde(default)]
     model: String,
     #[serde(default)]
@@ -101,10 +101,8 @@ async fn resolve(ctx: &Ctx<'_>, site: &str, f: &Fields) -> ApiResult<Resolved> {
     if mac.is_placeholder() {
         return Err(ApiError::bad("mac", "no phone has this MAC"));
     }
-    let vendor = match &f.vendor {
-        Some(v) => v
-            .parse::<engine::Vendor>()
-            .map_err(|e| ApiError::engine("vendor", &e))?,
+    let vendor = match f.vendor {
+        Some(v) => v,
         None => mac.vendor().ok_or_else(|| {
             ApiError::bad("vendor", "the MAC's maker is not known; give the vendor")
         })?,
@@ -203,7 +201,7 @@ async fn resolve(ctx: &Ctx<'_>, site: &str, f: &Fields) -> ApiResult<Resolved> {
                 .ok_or_else(|| {
                     ApiError::bad("template", "no template with this name on the site")
                 })?;
-            if tvendor != vendor.as_str() {
+            if tvendor != vendor {
                 return Err(ApiError::bad(
                     "template",
                     format!("the template is for {tvendor} phones, this phone is a {vendor}"),
@@ -258,7 +256,7 @@ fn blf_statements(
 struct Created {
     id: String,
     mac: String,
-    vendor: String,
+    vendor: engine::Vendor,
     model: String,
     /// The URL to register with the vendor's redirection service (RPS); none for a phone
     /// that is only redirected elsewhere (ALE).
@@ -289,7 +287,7 @@ impl Created {
             ),
             id,
             mac: mac.to_string(),
-            vendor: vendor.to_string(),
+            vendor,
             model,
         }
     }
@@ -342,7 +340,7 @@ async fn create(ctx: &Ctx<'_>, site: &str, body: Option<&str>) -> ApiResult<Resp
     batch.extend(blf_statements(ctx, &id, &f.blf_keys)?);
     batch.push(audit(ctx, "create", "phone", &id)?);
     let mac_text = r.mac.to_string();
-    batch.push(ctx.rps_enqueue(site, &mac_text, r.vendor.as_str(), Wish::Register)?);
+    batch.push(ctx.rps_enqueue(site, &mac_text, r.vendor, Wish::Register)?);
     ctx.db.batch(batch).await?;
     ctx.work_rps_later();
     json(
@@ -356,7 +354,7 @@ async fn create(ctx: &Ctx<'_>, site: &str, body: Option<&str>) -> ApiResult<Resp
 struct Stored {
     id: String,
     mac: String,
-    vendor: String,
+    vendor: engine::Vendor,
     model: String,
     serial_number: String,
     user_extension: Option<String>,
@@ -429,7 +427,7 @@ async fn get(ctx: &Ctx<'_>, site: &str, mac: &str) -> ApiResult<Response> {
             "http_user": p.http_user,
             "rps_pin": p.rps_pin,
             "rps_ing": engine::rps::SerialNumber::parse(&p.serial_number).ok().as_ref().and_then(engine::rps::rps_ing),
-            "redirect_only": p.vendor.parse::<engine::Vendor>().ok().and_then(engine::Vendor::redirect_only),
+            "redirect_only": p.vendor.redirect_only(),
             "assigned_at": p.assigned_at,
             "first_fetch_at": p.first_fetch_at,
             "window_open": window_open,
@@ -458,7 +456,7 @@ async fn update(ctx: &Ctx<'_>, site: &str, mac: &str, body: Option<&str>) -> Api
     }
     let current = Fields {
         mac: p.mac.clone(),
-        vendor: Some(p.vendor.clone()),
+        vendor: Some(p.vendor),
         model: p.model.clone(),
         serial_number: p.serial_number.clone(),
         user_extension: p.user_extension.clone(),
@@ -512,7 +510,7 @@ async fn update(ctx: &Ctx<'_>, site: &str, mac: &str, body: Option<&str>) -> Api
         || f.http_user != p.http_user
         || f.http_password != p.http_password;
     if vendor_facts_changed {
-        batch.push(ctx.rps_enqueue(site, &p.mac, &p.vendor, Wish::Register)?);
+        batch.push(ctx.rps_enqueue(site, &p.mac, p.vendor, Wish::Register)?);
     }
     ctx.db.batch(batch).await?;
     if vendor_facts_changed {
@@ -532,7 +530,7 @@ async fn delete(ctx: &Ctx<'_>, site: &str, mac: &str) -> ApiResult<Response> {
         .batch(vec![
             delete,
             super::rps::htek_unmark(ctx, site, &p.mac)?,
-            ctx.rps_enqueue(site, &p.mac, &p.vendor, Wish::Remove)?,
+            ctx.rps_enqueue(site, &p.mac, p.vendor, Wish::Remove)?,
             audit(ctx, "delete", "phone", &p.id)?,
         ])
         .await?;
@@ -574,16 +572,15 @@ async fn rotate(ctx: &Ctx<'_>, site: &str, mac: &str) -> ApiResult<Response> {
             audit(ctx, "rotate token", "phone", &p.id)?,
             // Htek's portal holds the old URL now.
             super::rps::htek_unmark(ctx, site, &p.mac)?,
-            ctx.rps_enqueue(site, &p.mac, &p.vendor, Wish::Register)?,
+            ctx.rps_enqueue(site, &p.mac, p.vendor, Wish::Register)?,
         ])
         .await?;
     ctx.work_rps_later();
     let mac = engine::Mac::parse(&p.mac).map_err(|e| ApiError::engine("mac", &e))?;
-    let vendor = p
-        .vendor
-        .parse::<engine::Vendor>()
-        .map_err(|e| ApiError::engine("vendor", &e))?;
-    json(201, &Created::new(ctx, p.id, mac, vendor, p.model, &token1))
+    json(
+        201,
+        &Created::new(ctx, p.id, mac, p.vendor, p.model, &token1),
+    )
 }
 
 async fn reopen(ctx: &Ctx<'_>, site: &str, mac: &str) -> ApiResult<Response> {
@@ -603,7 +600,7 @@ async fn reopen(ctx: &Ctx<'_>, site: &str, mac: &str) -> ApiResult<Response> {
 struct Row {
     id: String,
     mac: String,
-    vendor: String,
+    vendor: engine::Vendor,
     model: String,
     extension: Option<String>,
     display_name: Option<String>,
@@ -642,7 +639,7 @@ struct RpsBrief {
 struct PhoneView {
     id: String,
     mac: String,
-    vendor: String,
+    vendor: engine::Vendor,
     model: String,
     extension: Option<String>,
     display_name: Option<String>,
@@ -676,16 +673,7 @@ pub(crate) async fn list(ctx: &Ctx<'_>, site: &str) -> ApiResult<Response> {
         .all()
         .await?
         .results()?;
-    let with_account: Vec<String> = ctx
-        .db
-        .prepare("SELECT vendor FROM rps_accounts WHERE site_id = ?1")
-        .bind(&[site.into()])?
-        .all()
-        .await?
-        .results::<serde_json::Value>()?
-        .into_iter()
-        .filter_map(|v| v.get("vendor").and_then(|x| x.as_str()).map(str::to_owned))
-        .collect();
+    let with_account = super::rps::account_vendors(ctx, site).await?;
     let view: Vec<PhoneView> = rows
         .into_iter()
         .map(|r| {
@@ -703,7 +691,7 @@ pub(crate) async fn list(ctx: &Ctx<'_>, site: &str) -> ApiResult<Response> {
                 _ => None,
             };
             let has_account = with_account.contains(&r.vendor);
-            let state = super::rps::shown_state(&r.vendor, has_account, row.as_ref());
+            let state = super::rps::shown_state(r.vendor, has_account, row.as_ref());
             let rps = RpsBrief {
                 state,
                 last_attempt_at: r.rps_last_attempt_at,
@@ -727,11 +715,7 @@ pub(crate) async fn list(ctx: &Ctx<'_>, site: &str) -> ApiResult<Response> {
                 )
                 .collect();
             PhoneView {
-                redirect_only: r
-                    .vendor
-                    .parse::<engine::Vendor>()
-                    .ok()
-                    .and_then(engine::Vendor::redirect_only),
+                redirect_only: r.vendor.redirect_only(),
                 credential_strength: audits.iter().map(|a| a.strength).min(),
                 credential_findings: audits
                     .iter()

@@ -60,32 +60,16 @@ struct Body {
     #[serde(default)]
     mac: Option<String>,
     #[serde(default)]
-    vendor: Option<String>,
+    vendor: Option<engine::Vendor>,
     #[serde(default)]
     model: Option<String>,
     #[serde(default)]
     user_extension: Option<String>,
+    /// A draft checked like a save, but named `draft` if it has no name.
     #[serde(default)]
-    template: Option<Draft>,
+    template: Option<engine::TemplateDraft>,
     #[serde(default)]
     reveal_secrets: bool,
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct Draft {
-    #[serde(default = "draft_name")]
-    name: String,
-    vendor: String,
-    #[serde(default)]
-    style: engine::TemplateStyle,
-    #[serde(default)]
-    composition: engine::Composition,
-    source: String,
-}
-
-fn draft_name() -> String {
-    "draft".to_owned()
 }
 
 #[derive(Deserialize)]
@@ -136,7 +120,9 @@ async fn preview_input(
             ("reveal_secrets", _, _) => {
                 return Err(ApiError::bad("reveal_secrets", "true or false"))
             }
-            ("vendor", _, None) => b.vendor = Some(v.into_owned()),
+            ("vendor", _, None) => {
+                b.vendor = Some(v.parse().map_err(|e| ApiError::engine("vendor", &e))?)
+            }
             ("model", _, None) => b.model = Some(v.into_owned()),
             _ => return Err(ApiError::bad(&k, "unknown query parameter")),
         }
@@ -150,14 +136,7 @@ async fn preview_input(
 async fn request(ctx: &Ctx<'_>, site: &str, b: Body) -> ApiResult<engine::PreviewRequest> {
     let s = load_site(ctx, site).await?;
     let draft = match b.template {
-        Some(d) => Some(super::templates::checked(
-            d.name,
-            &d.vendor,
-            d.style,
-            d.composition,
-            d.source,
-            "template.",
-        )?),
+        Some(d) => Some(super::templates::checked(d, Some("draft"), "template.")?),
         None => None,
     };
     if let Some(model) = &b.model {
@@ -182,10 +161,7 @@ async fn request(ctx: &Ctx<'_>, site: &str, b: Body) -> ApiResult<engine::Previe
             let row = store::phone_by_mac(&ctx.db, site, &mac.to_string())
                 .await?
                 .ok_or_else(|| ApiError::bad("mac", "no phone with this MAC on the site"))?;
-            let vendor = row
-                .vendor
-                .parse::<engine::Vendor>()
-                .map_err(|e| ApiError::engine("mac", &e))?;
+            let vendor = row.vendor;
             // The URL token is the shell's secret: the engine masks only passwords.
             let steady = if b.reveal_secrets {
                 let key = ctx.env.secret(crate::TOKEN_KEY)?.to_string();
@@ -213,20 +189,14 @@ async fn request(ctx: &Ctx<'_>, site: &str, b: Body) -> ApiResult<engine::Previe
         None => {
             let vendor = b
                 .vendor
-                .as_deref()
-                .ok_or_else(|| ApiError::bad("vendor", "give a vendor or the MAC of a phone"))?
-                .parse::<engine::Vendor>()
-                .map_err(|e| ApiError::engine("vendor", &e))?;
+                .ok_or_else(|| ApiError::bad("vendor", "give a vendor or the MAC of a phone"))?;
             // The site's own settings (PBX, time, Additional Parameters), firmware rows and
             // edge URL (a sample phone has no token: masked); the sample user, MAC and keys.
-            let settings = serde_json::to_value(&s)
-                .and_then(serde_json::from_value::<engine::SiteSettings>)
-                .map_err(|e| worker::Error::RustError(e.to_string()))?;
             engine::PreviewRequest {
                 model: b.model,
-                site: Some(settings),
+                site: Some(s.into()),
                 user,
-                firmware: Some(phone::firmware_rows(&ctx.db, site, vendor).await?),
+                firmware: Some(store::firmware_rows(&ctx.db, site, vendor).await?),
                 base_url: Some(phone::base_url(&ctx.origin, engine::SECRET_MASK)),
                 template: draft.map(Into::into),
                 reveal_secrets: b.reveal_secrets,

@@ -20,6 +20,7 @@
 //!   registered, for Htek's portal.
 
 use engine::rps::{RpsAccount, Step};
+use engine::Vendor;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use worker::{Method, Response};
@@ -59,7 +60,7 @@ fn summary(a: &RpsAccount) -> serde_json::Value {
         engine::rps::PasswordForm::Plain => "plain (hashed here)",
         engine::rps::PasswordForm::Hashed => "already hashed",
     };
-    let mut v = json!({ "vendor": a.vendor(), "verified": a.is_verified(), "api": !matches!(a, RpsAccount::Htek(_)) });
+    let mut v = json!({ "vendor": a.vendor(), "verified": a.is_verified(), "api": a.vendor().rps_api().registers() });
     let extra = match a {
         RpsAccount::Yealink(y) => {
             json!({ "key_id": clip(&y.access_key_id), "base_url": y.base_url })
@@ -138,7 +139,8 @@ async fn put_accounts(ctx: &Ctx<'_>, site: &str, body: Option<&str>) -> ApiResul
     let mut batch = Vec::new();
     let mut shown = Vec::new();
     for a in &accounts {
-        let vendor = a.vendor();
+        let api = a.vendor().rps_api();
+        let vendor = a.vendor().as_str();
         let sealed = key
             .seal(
                 random_bytes::<12>()?,
@@ -162,7 +164,7 @@ async fn put_accounts(ctx: &Ctx<'_>, site: &str, body: Option<&str>) -> ApiResul
                     (ctx.now as f64).into(),
                 ])?,
         );
-        if crate::rps::rps_api(vendor).registers() {
+        if api.registers() {
             batch.push(outbox::enqueue_vendor(
                 &ctx.db,
                 site,
@@ -190,6 +192,10 @@ async fn put_accounts(ctx: &Ctx<'_>, site: &str, body: Option<&str>) -> ApiResul
 
 async fn delete_account(ctx: &Ctx<'_>, site: &str, vendor: &str) -> ApiResult<Response> {
     load_site(ctx, site).await?;
+    let Ok(vendor) = vendor.parse::<Vendor>() else {
+        return Err(ApiError::not_found("RPS account"));
+    };
+    let vendor = vendor.as_str();
     let exists = ctx
         .db
         .prepare("SELECT vendor FROM rps_accounts WHERE site_id = ?1 AND vendor = ?2")
@@ -224,7 +230,7 @@ async fn delete_account(ctx: &Ctx<'_>, site: &str, vendor: &str) -> ApiResult<Re
 
 #[derive(Deserialize)]
 struct AccountSummary {
-    vendor: String,
+    vendor: Vendor,
     summary: String,
     paused_until: f64,
     updated_at: f64,
@@ -232,7 +238,7 @@ struct AccountSummary {
 
 #[derive(Deserialize)]
 struct Count {
-    vendor: String,
+    vendor: Vendor,
     state: String,
     n: f64,
 }
@@ -260,15 +266,14 @@ async fn overview(ctx: &Ctx<'_>, site: &str) -> ApiResult<Response> {
         .all()
         .await?
         .results()?;
-    let has = |v: &str| accounts.iter().any(|a| a.vendor == v);
-    let count = |v: &str| phones.iter().find(|c| c.vendor == v).map_or(0.0, |c| c.n);
+    let has = |v: Vendor| accounts.iter().any(|a| a.vendor == v);
+    let count = |v: Vendor| phones.iter().find(|c| c.vendor == v).map_or(0.0, |c| c.n);
     // Every vendor the engine knows: the five config vendors and ALE (whose phones are only
     // redirected, to the provisioning server the account names).
-    let warnings: Vec<_> = engine::Vendor::ALL
-        .iter()
-        .map(|v| v.as_str())
+    let warnings: Vec<_> = Vendor::ALL
+        .into_iter()
         // ALE is warned about only where the site has ALE phones (few sites do).
-        .filter(|v| !has(v) && (*v != "ale" || count(v) > 0.0))
+        .filter(|v| !has(*v) && (*v != Vendor::Ale || count(*v) > 0.0))
         .map(|v| {
             let n = count(v);
             json!({
@@ -332,20 +337,19 @@ fn site_url(ctx: &Ctx<'_>, site: &str) -> ApiResult<String> {
 }
 
 /// What the console says when a vendor has no private account.
-fn no_account_warning(vendor: &str) -> String {
+fn no_account_warning(vendor: Vendor) -> String {
     let name = match vendor {
-        "yealink" => "Yealink",
-        "grandstream" => "Grandstream",
-        "fanvil" => "Fanvil",
-        "snom" => "Snom",
-        "ale" => "ALE",
-        other => other,
+        Vendor::Yealink => "Yealink",
+        Vendor::Grandstream => "Grandstream",
+        Vendor::Fanvil => "Fanvil",
+        Vendor::Snom => "Snom",
+        Vendor::Ale => "ALE",
+        Vendor::Htek => {
+            return "No Htek account is noted. Htek registration is manual anyway: enter each phone's URL in \
+                    Htek's RPS portal under your own account (the CSV export lists them)."
+                .into()
+        }
     };
-    if vendor == "htek" {
-        return "No Htek account is noted. Htek registration is manual anyway: enter each phone's URL in \
-                Htek's RPS portal under your own account (the CSV export lists them)."
-            .into();
-    }
     format!(
         "No private {name} RPS account is configured: {name} phones can then be redirected only \
          through an account you do not control (a reseller's or a PBX vendor's), which decides where \
@@ -358,7 +362,7 @@ fn no_account_warning(vendor: &str) -> String {
 struct PhoneRow {
     id: String,
     mac: String,
-    vendor: String,
+    vendor: Vendor,
     serial_number: String,
     rps_pin: Option<String>,
     token_generation: f64,
@@ -396,9 +400,25 @@ pub(crate) struct RpsRow {
     pub(crate) error: Option<String>,
 }
 
+/// The vendors the site has an RPS account for.
+pub(crate) async fn account_vendors(ctx: &Ctx<'_>, site: &str) -> ApiResult<Vec<Vendor>> {
+    #[derive(Deserialize)]
+    struct Row {
+        vendor: Vendor,
+    }
+    let rows: Vec<Row> = ctx
+        .db
+        .prepare("SELECT vendor FROM rps_accounts WHERE site_id = ?1")
+        .bind(&[site.into()])?
+        .all()
+        .await?
+        .results()?;
+    Ok(rows.into_iter().map(|r| r.vendor).collect())
+}
+
 /// The state shown for a phone: `registered`, `removed`, `pending`, `retrying`, `failed`,
 /// `manual` (Htek), `no_account`.
-pub(crate) fn shown_state(vendor: &str, has_account: bool, row: Option<&RpsRow>) -> &'static str {
+pub(crate) fn shown_state(vendor: Vendor, has_account: bool, row: Option<&RpsRow>) -> &'static str {
     match row {
         Some(r) => match (r.state.as_str(), r.op.as_str()) {
             ("done", "register") => "registered",
@@ -407,7 +427,7 @@ pub(crate) fn shown_state(vendor: &str, has_account: bool, row: Option<&RpsRow>)
             ("pending", _) => "pending",
             _ => "failed",
         },
-        None if vendor == "htek" => "manual",
+        None if vendor == Vendor::Htek => "manual",
         None if has_account => "not_queued",
         None => "no_account",
     }
@@ -432,7 +452,7 @@ async fn phone_status(ctx: &Ctx<'_>, site: &str, mac: &str) -> ApiResult<Respons
         .first::<String>(Some("vendor"))
         .await?
         .is_some();
-    let state = shown_state(&p.vendor, has_account, row.as_ref());
+    let state = shown_state(p.vendor, has_account, row.as_ref());
     let serial = engine::rps::SerialNumber::parse(&p.serial_number).ok();
     let ing = serial.as_ref().and_then(engine::rps::rps_ing);
     let asks = match (&p.rps_pin, &ing) {
@@ -450,7 +470,7 @@ async fn phone_status(ctx: &Ctx<'_>, site: &str, mac: &str) -> ApiResult<Respons
             p.mac
         ),
     };
-    let htek = (p.vendor == "htek").then(|| {
+    let htek = (p.vendor == Vendor::Htek).then(|| {
         let key = ctx
             .env
             .secret(crate::TOKEN_KEY)
@@ -461,7 +481,7 @@ async fn phone_status(ctx: &Ctx<'_>, site: &str, mac: &str) -> ApiResult<Respons
             .map(|m| engine::rps::htek_instructions(m, &url))
             .ok()
     });
-    let grandstream = if p.vendor == "grandstream" {
+    let grandstream = if p.vendor == Vendor::Grandstream {
         Some(json!({
             "site_url": site_url(ctx, site)?,
             "http_credentials": p.http_user.is_some() && p.http_password.is_some(),
@@ -508,7 +528,7 @@ async fn phone_action(
     load_site(ctx, site).await?;
     let p = find_phone(ctx, site, mac).await?;
     let b: ActionBody = parse_body(body)?;
-    if p.vendor == "htek" {
+    if p.vendor == Vendor::Htek {
         return htek_mark(ctx, site, &p, &b).await;
     }
     let wish = match b.action.as_str() {
@@ -516,13 +536,13 @@ async fn phone_action(
         "remove" => Wish::Remove,
         _ => return Err(ApiError::bad("action", "register or remove")),
     };
-    if !crate::rps::rps_api(&p.vendor).registers() {
+    if !p.vendor.rps_api().registers() {
         return Err(ApiError::bad(
             "action",
             "Htek has no public registration API: register the phone in Htek's portal (GET .../rps for its URL)",
         ));
     }
-    if wish == Wish::Remove && !crate::rps::rps_api(&p.vendor).removes() {
+    if wish == Wish::Remove && !p.vendor.rps_api().removes() {
         return Err(ApiError::bad(
             "action",
             "GDMS has no public call to remove a device: remove it in the GDMS console",
@@ -531,7 +551,7 @@ async fn phone_action(
     if b.dry_run {
         return dry_run(ctx, site, &p, wish).await;
     }
-    let stmt = ctx.rps_enqueue(site, &p.mac, &p.vendor, wish)?;
+    let stmt = ctx.rps_enqueue(site, &p.mac, p.vendor, wish)?;
     let queued = stmt
         .run()
         .await?
@@ -619,7 +639,7 @@ async fn dry_run(ctx: &Ctx<'_>, site: &str, p: &PhoneRow, wish: Wish) -> ApiResu
             ApiError::conflict("action", format!("no {} RPS account on the site", p.vendor))
         })?;
     let account = key
-        .open(&seal::account_aad(site, &p.vendor), &acc.sealed)
+        .open(&seal::account_aad(site, p.vendor.as_str()), &acc.sealed)
         .ok()
         .and_then(|ini| engine::rps::parse_accounts(&ini).ok())
         .and_then(|(mut a, _)| a.pop())

@@ -94,6 +94,46 @@ impl Site {
     }
 }
 
+/// The site as the engine takes it: the relay snapshot's `site`, a sample preview's site.
+/// `window_secs` stays behind: the provisioning window is a rule of the edge's phone route,
+/// which the engine's settings do not carry.
+impl From<Site> for engine::SiteSettings {
+    fn from(site: Site) -> Self {
+        let Settings {
+            name,
+            pbx_host,
+            pbx_port,
+            allow_macs,
+            deny_macs,
+            additional_params,
+            poll_interval_minutes,
+            star_code_pattern,
+            star_code_pin,
+            ntp_server,
+            timezone,
+            language,
+            window_secs: _,
+            pnp_url,
+        } = site.settings;
+        Self {
+            id: site.id,
+            name,
+            pbx_host,
+            pbx_port,
+            allow_macs,
+            deny_macs,
+            additional_params,
+            poll_interval_minutes,
+            star_code_pattern,
+            star_code_pin,
+            ntp_server,
+            timezone,
+            language,
+            pnp_url,
+        }
+    }
+}
+
 /// The columns of [`Site`], for `SELECT`s.
 pub(crate) const SITE_COLUMNS: &str =
     "id, name, pbx_host, pbx_port, allow_macs, deny_macs, additional_params, \

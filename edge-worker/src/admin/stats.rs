@@ -27,13 +27,13 @@ pub(crate) async fn route(ctx: &Ctx<'_>, r: &Route<'_>) -> Option<ApiResult<Resp
 #[derive(Serialize, Deserialize)]
 struct Fetches {
     hour: f64,
-    vendor: String,
+    vendor: engine::Vendor,
     count: f64,
 }
 
 #[derive(Serialize, Deserialize)]
 struct FirmwareGroup {
-    vendor: String,
+    vendor: engine::Vendor,
     model: String,
     firmware: Option<String>,
     phones: f64,
@@ -41,7 +41,7 @@ struct FirmwareGroup {
 
 #[derive(Serialize, Deserialize)]
 struct Uploaded {
-    vendor: String,
+    vendor: engine::Vendor,
     model: String,
     version: String,
 }

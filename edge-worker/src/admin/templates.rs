@@ -27,45 +27,24 @@ pub(crate) async fn route(ctx: &Ctx<'_>, r: &Route<'_>) -> Option<ApiResult<Resp
     })
 }
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct Body {
-    name: String,
-    vendor: String,
-    #[serde(default)]
-    style: engine::TemplateStyle,
-    #[serde(default)]
-    composition: engine::Composition,
-    source: String,
-}
-
+/// A save's body (`{name, vendor, style?, composition?, source}`), validated.
 fn validated(body: Option<&str>) -> ApiResult<engine::Template> {
-    let b: Body = parse_body(body)?;
-    checked(b.name, &b.vendor, b.style, b.composition, b.source, "")
+    checked(parse_body(body)?, None, "")
 }
 
-/// The template the fields describe, if the engine accepts it (the rule of a save, also
-/// applied to the preview's drafts); errors name the field after `prefix`.
+/// The template a draft describes, if the engine accepts it (the rule of a save, also
+/// applied to the preview's drafts): a draft without a name is named `default_name`, one
+/// without a vendor is refused; errors name the field after `prefix`.
 pub(crate) fn checked(
-    name: String,
-    vendor: &str,
-    style: engine::TemplateStyle,
-    composition: engine::Composition,
-    source: String,
+    draft: engine::TemplateDraft,
+    default_name: Option<&str>,
     prefix: &str,
 ) -> ApiResult<engine::Template> {
-    let vendor = vendor
-        .parse::<engine::Vendor>()
-        .map_err(|e| ApiError::engine(&format!("{prefix}vendor"), &e))?;
-    let t = engine::Template {
-        name,
-        vendor,
-        style,
-        composition,
-        source,
-    };
-    engine::validate_template(&t)
-        .map_err(|e| ApiError::engine(&format!("{prefix}{}", e.name().unwrap_or("source")), &e))?;
+    let field = |e: &engine::Error| format!("{prefix}{}", e.name().unwrap_or("source"));
+    let t = draft
+        .into_template(default_name, None)
+        .map_err(|e| ApiError::engine(&field(&e), &e))?;
+    engine::validate_template(&t).map_err(|e| ApiError::engine(&field(&e), &e))?;
     Ok(t)
 }
 
@@ -156,7 +135,7 @@ async fn write(
 struct View {
     id: String,
     name: String,
-    vendor: String,
+    vendor: engine::Vendor,
     style: String,
     composition: String,
     source: String,
@@ -216,11 +195,11 @@ pub(crate) async fn find_with_vendor(
     ctx: &Ctx<'_>,
     site: &str,
     name: &str,
-) -> ApiResult<Option<(String, String)>> {
+) -> ApiResult<Option<(String, engine::Vendor)>> {
     #[derive(Deserialize)]
     struct Row {
         id: String,
-        vendor: String,
+        vendor: engine::Vendor,
     }
     Ok(ctx
         .db

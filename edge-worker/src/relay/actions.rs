@@ -17,7 +17,7 @@ struct Row {
     action: String,
     deliveries: f64,
     mac: String,
-    vendor: String,
+    vendor: engine::Vendor,
     model: String,
     lan_ip: Option<String>,
 }
@@ -28,7 +28,7 @@ struct Handed {
     id: String,
     action: String,
     mac: String,
-    vendor: String,
+    vendor: engine::Vendor,
     model: String,
     ip: Option<String>,
     delivery: u32,

@@ -27,7 +27,7 @@ pub(super) async fn bind(db: &D1Database, site: &str, now: u64, body: &str) -> A
     #[derive(Deserialize)]
     struct Phone {
         id: String,
-        vendor: String,
+        vendor: engine::Vendor,
     }
     let Phone { id: phone, vendor } = db
         .prepare("SELECT id, vendor FROM phones WHERE site_id = ?1 AND mac = ?2")
@@ -40,11 +40,7 @@ pub(super) async fn bind(db: &D1Database, site: &str, now: u64, body: &str) -> A
                 "no phone with this MAC in the site: report it (POST /relay/v1/discovered) first",
             )
         })?;
-    if let Some(why) = vendor
-        .parse::<engine::Vendor>()
-        .ok()
-        .and_then(|v| v.redirect_only())
-    {
+    if let Some(why) = vendor.redirect_only() {
         return Err(ApiError::bad("mac", why));
     }
     // A new assignment: the window for the first fetch of secrets opens again.

@@ -9,6 +9,7 @@ use worker::{D1Database, Env, Response};
 
 use super::{text, MAX_DISCOVERED};
 use crate::admin::{json, parse_body, ApiError, ApiResult};
+use crate::audit;
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -20,8 +21,9 @@ struct Report {
 #[serde(deny_unknown_fields)]
 struct Entry {
     mac: String,
-    #[serde(default)]
-    vendor: Option<String>,
+    /// `""` counts as absent.
+    #[serde(default, deserialize_with = "vendor_or_empty")]
+    vendor: Option<engine::Vendor>,
     #[serde(default)]
     model: Option<String>,
     #[serde(default)]
@@ -31,6 +33,19 @@ struct Entry {
     #[serde(default)]
     user_agent: Option<String>,
     via: Via,
+}
+
+/// A vendor, or none for `null` or `""` (a relay that does not know it).
+fn vendor_or_empty<'de, D: serde::Deserializer<'de>>(
+    d: D,
+) -> Result<Option<engine::Vendor>, D::Error> {
+    match Option::<std::borrow::Cow<'de, str>>::deserialize(d)? {
+        Some(s) if !s.is_empty() => s
+            .parse()
+            .map(Some)
+            .map_err(|e: engine::Error| serde::de::Error::custom(e.detail())),
+        _ => Ok(None),
+    }
 }
 
 /// How the relay saw the phone; stored as the phone's `discovered_via` (`found_by`).
@@ -75,13 +90,7 @@ struct Checked<'a> {
 fn check(i: usize, e: &Entry) -> ApiResult<Checked<'_>> {
     let f = |name: &str| format!("phones[{i}].{name}");
     let mac = engine::Mac::parse(&e.mac).map_err(|err| ApiError::bad(&f("mac"), err.detail()))?;
-    let vendor = match e.vendor.as_deref().filter(|v| !v.is_empty()) {
-        Some(v) => Some(
-            v.parse::<engine::Vendor>()
-                .map_err(|err| ApiError::bad(&f("vendor"), err.detail()))?,
-        ),
-        None => mac.vendor(),
-    };
+    let vendor = e.vendor.or_else(|| mac.vendor());
     let ip = text(|| f("ip"), e.ip.as_deref(), 45)?;
     if let Some(ip) = ip {
         ip.parse::<std::net::IpAddr>()
@@ -131,6 +140,7 @@ pub(super) async fn report(
     let key = env.secret(crate::TOKEN_KEY)?.to_string();
     let mut updates = Vec::new();
     let mut inserts = Vec::new();
+    let mut added_ids: Vec<(String, &str)> = Vec::new();
     for c in checked.iter().filter(|c| !c.mac.is_placeholder()) {
         let mac = c.mac.to_string();
         updates.push(json!({
@@ -141,6 +151,7 @@ pub(super) async fn report(
             // No first-access token: only an admin hands a phone's URL out. The steady-state
             // token is derived as for any phone, so binding it later needs nothing more.
             let token2 = engine::steady_token(key.as_bytes(), &id, 0);
+            added_ids.push((id.clone(), c.via.as_str()));
             inserts.push(json!({
                 "id": id, "mac": mac, "vendor": vendor.as_str(), "model": c.model.unwrap_or_default(),
                 "firmware": c.firmware, "ip": c.ip, "ua": c.user_agent, "via": c.via.as_str(),
@@ -184,14 +195,20 @@ pub(super) async fn report(
                 .bind(&[inserts.as_str().into(), site.into(), (now as f64).into()])?,
             );
             // One audit row per phone added (the ids are new, so exactly those inserted).
-            stmts.push(
-                db.prepare(
-                    "INSERT INTO audit_log (at, actor, action, entity, entity_id, detail) \
-                     SELECT ?1, 'relay', 'discover', 'phone', p.id, p.discovered_via FROM phones p \
-                     WHERE p.id IN (SELECT json_extract(value, '$.id') FROM json_each(?2))",
-                )
-                .bind(&[(now as f64).into(), inserts.as_str().into()])?,
-            );
+            let entries: Vec<audit::Entry<'_>> = added_ids
+                .iter()
+                .map(|(id, via)| audit::Entry {
+                    detail: via,
+                    ..audit::Entry::new("discover", "phone", id)
+                })
+                .collect();
+            stmts.push(audit::log(
+                db,
+                now,
+                audit::Actor::Relay,
+                &entries,
+                Some("phones"),
+            )?);
         }
         let results = db.batch(stmts).await?;
         let count = |i: usize| -> worker::Result<usize> {

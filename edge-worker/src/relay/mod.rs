@@ -122,7 +122,7 @@ mod actions;
 mod bind;
 mod discovered;
 
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use worker::{D1Database, Date, Env, Headers, Method, Request, Response, Result};
 
 use crate::admin::sites::{Site, SITE_COLUMNS};
@@ -164,7 +164,9 @@ pub(crate) async fn handle(mut req: Request, env: &Env, path: &str) -> Result<Re
         (Method::Get, p) if p.starts_with("firmware/") => {
             // firmware/<vendor>/<file>: the image for the relay's cache.
             let mut parts = p.splitn(3, '/').skip(1);
-            let (Some(vendor), Some(file)) = (parts.next(), parts.next()) else {
+            let (Some(Ok(vendor)), Some(file)) =
+                (parts.next().map(str::parse::<engine::Vendor>), parts.next())
+            else {
                 return error::not_found();
             };
             return match crate::store::firmware_file(&db, &site.id, vendor, file).await? {
@@ -236,16 +238,11 @@ pub(crate) fn audit(
     action: &str,
     detail: &str,
 ) -> Result<worker::D1PreparedStatement> {
-    db.prepare(
-        "INSERT INTO audit_log (at, actor, action, entity, entity_id, detail) \
-         VALUES (?1, 'relay', ?2, 'site', ?3, ?4)",
-    )
-    .bind(&[
-        (now as f64).into(),
-        action.into(),
-        site_id.into(),
-        detail.into(),
-    ])
+    let entry = crate::audit::Entry {
+        detail,
+        ..crate::audit::Entry::new(action, "site", site_id)
+    };
+    crate::audit::log(db, now, crate::audit::Actor::Relay, &[entry], None)
 }
 
 fn not_allowed(allow: &str) -> Result<Response> {
@@ -254,37 +251,12 @@ fn not_allowed(allow: &str) -> Result<Response> {
     Ok(r)
 }
 
-/// What the relay receives.
-#[derive(Serialize)]
-struct Snapshot {
-    site: Site,
-    users: Vec<serde_json::Value>,
-    phones: Vec<SnapshotPhone>,
-    blf_keys: Vec<serde_json::Value>,
-    templates: Vec<serde_json::Value>,
-    uri_mappings: Vec<serde_json::Value>,
-    firmware: Vec<serde_json::Value>,
-    phonebook: Vec<serde_json::Value>,
-}
-
-/// A phone as the snapshot carries it (`engine::PhoneEntry`).
-#[derive(Serialize)]
-struct SnapshotPhone {
-    mac: String,
-    vendor: String,
-    model: String,
-    user_extension: Option<String>,
-    template: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    edge_url: Option<String>,
-}
-
 /// A phone's row for the snapshot: what it carries, and what its `edge_url` depends on.
 #[derive(Deserialize)]
 struct SnapshotPhoneRow {
     id: String,
-    mac: String,
-    vendor: String,
+    mac: engine::Mac,
+    vendor: engine::Vendor,
     model: String,
     user_extension: Option<String>,
     template: Option<String>,
@@ -302,10 +274,7 @@ impl SnapshotPhoneRow {
     /// which the relay applies itself).
     fn edge_serves(&self, now: u64) -> bool {
         self.user_extension.is_some()
-            && self
-                .vendor
-                .parse::<engine::Vendor>()
-                .is_ok_and(|v| v.is_provisioned())
+            && self.vendor.is_provisioned()
             && self.http_user.is_none()
             && engine::window_open(
                 self.assigned_at as u64,
@@ -324,18 +293,16 @@ async fn snapshot_phones(
     site: &Site,
     origin: &str,
     now: u64,
-) -> Result<Vec<SnapshotPhone>> {
-    let rows = db
-        .prepare(
-            "SELECT p.id, p.mac, p.vendor, p.model, u.extension AS user_extension, t.name AS template, \
-             p.token_generation, p.assigned_at, p.first_fetch_at, p.http_user, s.window_secs \
-             FROM phones p JOIN sites s ON s.id = p.site_id LEFT JOIN users u ON u.id = p.user_id \
-             LEFT JOIN templates t ON t.id = p.template_id WHERE p.site_id = ?1 ORDER BY p.mac",
-        )
-        .bind(&[site.id.as_str().into()])?
-        .all()
-        .await?
-        .results::<SnapshotPhoneRow>()?;
+) -> Result<Vec<engine::PhoneEntry>> {
+    let rows: Vec<SnapshotPhoneRow> = site_rows(
+        db,
+        &site.id,
+        "SELECT p.id, p.mac, p.vendor, p.model, u.extension AS user_extension, t.name AS template, \
+         p.token_generation, p.assigned_at, p.first_fetch_at, p.http_user, s.window_secs \
+         FROM phones p JOIN sites s ON s.id = p.site_id LEFT JOIN users u ON u.id = p.user_id \
+         LEFT JOIN templates t ON t.id = p.template_id WHERE p.site_id = ?1 ORDER BY p.mac",
+    )
+    .await?;
     let key = match site.pnp_url() {
         engine::PnpUrl::Edge => Some(env.secret(crate::TOKEN_KEY)?.to_string()),
         engine::PnpUrl::Relay => None,
@@ -345,9 +312,9 @@ async fn snapshot_phones(
         .map(|r| {
             let edge_url = key.as_ref().filter(|_| r.edge_serves(now)).map(|k| {
                 let steady = engine::steady_token(k.as_bytes(), &r.id, r.token_generation as u32);
-                crate::phone::base_url(origin, &steady)
+                engine::Secret::new(crate::phone::base_url(origin, &steady))
             });
-            SnapshotPhone {
+            engine::PhoneEntry {
                 mac: r.mac,
                 vendor: r.vendor,
                 model: r.model,
@@ -359,7 +326,21 @@ async fn snapshot_phones(
         .collect())
 }
 
-/// `GET /relay/v1/snapshot` for the authenticated `site`.
+/// The rows of `sql`, whose one parameter `?1` is the site's id.
+async fn site_rows<T: serde::de::DeserializeOwned>(
+    db: &D1Database,
+    site_id: &str,
+    sql: &str,
+) -> Result<Vec<T>> {
+    db.prepare(sql)
+        .bind(&[site_id.into()])?
+        .all()
+        .await?
+        .results()
+}
+
+/// `GET /relay/v1/snapshot` for the authenticated `site`: the relay's own wire type,
+/// [`engine::Inventory`], so the compiler holds both ends to one contract.
 async fn snapshot(
     req: &Request,
     env: &Env,
@@ -367,31 +348,49 @@ async fn snapshot(
     site: Site,
     now: u64,
 ) -> Result<Response> {
-    let all = |sql: &str| {
-        let stmt = db.prepare(sql).bind(&[site.id.as_str().into()]);
-        async move { stmt?.all().await?.results::<serde_json::Value>() }
-    };
-    let snap = Snapshot {
-        users: all("SELECT extension, auth_name, sip_password, display_name, voicemail_pin FROM users WHERE site_id = ?1 ORDER BY extension").await?,
+    let id = site.id.as_str();
+    let snap = engine::Inventory {
+        users: site_rows(
+            db,
+            id,
+            "SELECT extension, auth_name, sip_password, display_name, voicemail_pin FROM users \
+             WHERE site_id = ?1 ORDER BY extension",
+        )
+        .await?,
         phones: snapshot_phones(env, db, &site, &crate::origin(req), now).await?,
-        blf_keys: all(
+        blf_keys: site_rows(
+            db,
+            id,
             "SELECT p.mac, b.position, b.extension, b.label, b.line, b.pickup_prefix FROM blf_keys b \
              JOIN phones p ON p.id = b.phone_id WHERE p.site_id = ?1 ORDER BY p.mac, b.position",
         )
         .await?,
-        templates: all("SELECT name, vendor, style, composition, source FROM templates WHERE site_id = ?1 ORDER BY name").await?,
-        uri_mappings: all(
-            "SELECT m.path, t.name AS template FROM uri_mappings m JOIN templates t ON t.id = m.template_id \
-             WHERE m.site_id = ?1 ORDER BY m.path",
+        templates: site_rows(
+            db,
+            id,
+            "SELECT name, vendor, style, composition, source FROM templates WHERE site_id = ?1 \
+             ORDER BY name",
         )
         .await?,
-        firmware: all("SELECT vendor, model, version, file_name, size, sha256 FROM firmware WHERE site_id = ?1 ORDER BY vendor, model, file_name").await?,
-        phonebook: all(
-            "SELECT s.name AS source, e.name, e.number FROM phonebook_entries e JOIN phonebook_sources s ON s.id = e.source_id \
+        uri_mappings: crate::store::uri_mappings(db, id).await?,
+        firmware: site_rows(
+            db,
+            id,
+            &format!(
+                "SELECT {} FROM firmware WHERE site_id = ?1 ORDER BY vendor, model, file_name",
+                crate::store::FIRMWARE_ROW_COLUMNS
+            ),
+        )
+        .await?,
+        phonebook: site_rows(
+            db,
+            id,
+            "SELECT s.name AS source, e.name, e.number FROM phonebook_entries e \
+             JOIN phonebook_sources s ON s.id = e.source_id \
              WHERE s.site_id = ?1 ORDER BY s.priority, s.id, e.position",
         )
         .await?,
-        site,
+        site: site.into(),
     };
     let body = serde_json::to_string(&snap).map_err(|e| worker::Error::RustError(e.to_string()))?;
     let etag = format!("\"{}\"", engine::token_hash(&body));

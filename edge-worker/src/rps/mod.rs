@@ -87,16 +87,18 @@ pub(crate) fn enqueue(
     db: &D1Database,
     site: &str,
     mac: &str,
-    vendor: &str,
+    vendor: engine::Vendor,
     wish: Wish,
     origin: &str,
     now: u64,
 ) -> Result<D1PreparedStatement> {
-    if !rps_api(vendor).registers() {
+    let api = vendor.rps_api();
+    let vendor = vendor.as_str();
+    if !api.registers() {
         // Htek: registered by hand; its row, if any, is the administrator's mark.
         return Ok(db.prepare("SELECT 0"));
     }
-    if wish == Wish::Remove && !rps_api(vendor).removes() {
+    if wish == Wish::Remove && !api.removes() {
         // GDMS has no delete call: nothing to queue, and the phone's row goes with it (the
         // console says to remove the device in GDMS's own console).
         return db
@@ -160,7 +162,7 @@ pub(crate) struct Summary {
 struct Due {
     mac: String,
     site_id: String,
-    vendor: String,
+    vendor: engine::Vendor,
     op: String,
     origin: String,
     seq: f64,
@@ -286,7 +288,7 @@ struct Run {
     token_key: String,
     policy: RetryPolicy,
     /// Each (site, vendor) account opened once per run.
-    accounts: HashMap<(String, String), Account>,
+    accounts: HashMap<(String, engine::Vendor), Account>,
     budget: u32,
     summary: Summary,
 }
@@ -328,9 +330,9 @@ impl Run {
             summary.deferred += 1;
             return Ok(false);
         };
-        let slot = (row.site_id.clone(), row.vendor.clone());
+        let slot = (row.site_id.clone(), row.vendor);
         if !accounts.contains_key(&slot) {
-            let opened = open_account(db, key, &row.site_id, &row.vendor).await?;
+            let opened = open_account(db, key, &row.site_id, row.vendor).await?;
             accounts.insert(slot.clone(), opened);
         }
         let outcome = match accounts.get_mut(&slot) {
@@ -520,11 +522,11 @@ async fn open_account(
     db: &D1Database,
     key: &std::result::Result<SealKey, seal::SealError>,
     site: &str,
-    vendor: &str,
+    vendor: engine::Vendor,
 ) -> Result<Account> {
     let Some(row) = db
         .prepare("SELECT sealed, server_id, paused_until, updated_at FROM rps_accounts WHERE site_id = ?1 AND vendor = ?2")
-        .bind(&[site.into(), vendor.into()])?
+        .bind(&[site.into(), vendor.as_str().into()])?
         .first::<AccountRow>(None)
         .await?
     else {
@@ -537,7 +539,7 @@ async fn open_account(
         return Ok(Account::Unusable);
     };
     let account = key
-        .open(&seal::account_aad(site, vendor), &row.sealed)
+        .open(&seal::account_aad(site, vendor.as_str()), &row.sealed)
         .ok()
         .and_then(|ini| engine::rps::parse_accounts(&ini).ok())
         .and_then(|(mut a, _)| a.pop())
@@ -818,9 +820,3 @@ fn nonce() -> Result<String> {
     ))
 }
 
-/// What the vendor's redirection service offers; an unknown name has none (nothing queued).
-pub(crate) fn rps_api(vendor: &str) -> engine::RpsApi {
-    vendor
-        .parse::<engine::Vendor>()
-        .map_or(engine::RpsApi::Manual, engine::Vendor::rps_api)
-}

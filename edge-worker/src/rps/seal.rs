@@ -73,7 +73,7 @@ impl SealKey {
             .map_err(|_| SealError::TooLong)?;
         let mut out = nonce.to_vec();
         out.extend_from_slice(&sealed);
-        Ok(base64::engine::general_purpose::STANDARD.encode(out))
+        Ok(engine::encoding::base64(&out))
     }
 
     /// The text sealed for row `aad`.
@@ -138,7 +138,7 @@ mod tests {
             .decode(&sealed)
             .unwrap();
         raw[20] ^= 1;
-        let flipped = base64::engine::general_purpose::STANDARD.encode(raw);
+        let flipped = engine::encoding::base64(&raw);
         assert_eq!(k.open(&aad, &flipped), Err(SealError::Corrupt));
         for junk in ["", "!!", "AAAA", &sealed[..20]] {
             assert_eq!(k.open(&aad, junk), Err(SealError::Corrupt), "{junk}");

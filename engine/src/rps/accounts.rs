@@ -75,10 +75,9 @@ impl RpsAccount {
         }
     }
 
-    /// The vendor's lowercase name (`yealink`, `ale`, `grandstream`, `fanvil`, `htek`,
-    /// `snom`).
-    pub fn vendor(&self) -> &'static str {
-        self.client().vendor().as_str()
+    /// The vendor.
+    pub fn vendor(&self) -> Vendor {
+        self.client().vendor()
     }
 
     /// `false` for the vendors whose API is unverified (ALE) or absent (Htek): the console
@@ -310,7 +309,7 @@ smtp_password = another-secret
     #[test]
     fn portsip_ini_parses_with_notices() {
         let (accounts, notices) = parse_accounts(SYSTEM_INI).unwrap();
-        let vendors: Vec<_> = accounts.iter().map(RpsAccount::vendor).collect();
+        let vendors: Vec<_> = accounts.iter().map(|a| a.vendor().as_str()).collect();
         assert_eq!(
             vendors,
             ["yealink", "grandstream", "fanvil", "htek", "snom"]

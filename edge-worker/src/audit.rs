@@ -1,0 +1,75 @@
+//! The audit log: every write of the admin API and of the relays leaves its rows here,
+//! through the one statement [`log`] builds, run in the write's own D1 batch so that the
+//! change and its rows are stored both or neither.
+
+use serde::Serialize;
+use worker::{D1Database, D1PreparedStatement, Result};
+
+/// Who made a change.
+#[derive(Clone, Copy)]
+pub(crate) enum Actor {
+    /// The admin API (its bearer token).
+    Admin,
+    /// A site's LAN relay (its relay token).
+    Relay,
+}
+
+impl Actor {
+    fn as_str(self) -> &'static str {
+        match self {
+            Self::Admin => "admin",
+            Self::Relay => "relay",
+        }
+    }
+}
+
+/// One row: what was done to which entity, and a detail (empty if none).
+#[derive(Serialize)]
+pub(crate) struct Entry<'a> {
+    pub(crate) action: &'a str,
+    pub(crate) entity: &'a str,
+    pub(crate) id: &'a str,
+    pub(crate) detail: &'a str,
+}
+
+impl<'a> Entry<'a> {
+    /// A row without detail.
+    pub(crate) fn new(action: &'a str, entity: &'a str, id: &'a str) -> Self {
+        Self {
+            action,
+            entity,
+            id,
+            detail: "",
+        }
+    }
+}
+
+/// The statement that writes `entries`, made by `actor` at `at`.
+///
+/// With `if_row_in` (a table of ours with an `id` column, never input), only the entries
+/// whose id is a row of that table are written: for a batch whose `INSERT ... ON CONFLICT DO
+/// NOTHING` of new ids ran first, exactly the rows it added.
+pub(crate) fn log(
+    db: &D1Database,
+    at: u64,
+    actor: Actor,
+    entries: &[Entry<'_>],
+    if_row_in: Option<&'static str>,
+) -> Result<D1PreparedStatement> {
+    let rows =
+        serde_json::to_string(entries).map_err(|e| worker::Error::RustError(e.to_string()))?;
+    let only = if_row_in.map_or_else(String::new, |table| {
+        format!(" WHERE json_extract(value, '$.id') IN (SELECT id FROM {table})")
+    });
+    db.prepare(format!(
+        "INSERT INTO audit_log (at, actor, action, entity, entity_id, detail) \
+         SELECT ?1, ?2, json_extract(value, '$.action'), json_extract(value, '$.entity'), \
+         json_extract(value, '$.id'), json_extract(value, '$.detail') FROM json_each(?3){only}"
+    ))
+    .bind(&[
+        // Seconds since the epoch fit a JS number exactly.
+        (at as f64).into(),
+        actor.as_str().into(),
+        rows.into(),
+    ])
+}
