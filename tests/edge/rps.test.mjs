@@ -247,8 +247,8 @@ for (const v of VENDORS) {
         assert.ok(s.devices.has(m1));
         r = await api("POST", `/sites/${site}/phones/${m503}/rps`, { action: "remove" });
         assert.equal(r.status, 400);
-        assert.match(r.body.error, /GDMS console/);
-        assert.match((await api("GET", `/sites/${site}/rps`)).body.grandstream.note, /remove it in the GDMS console/);
+        assert.match(r.body.error, /remove it in Grandstream's own console/);
+        assert.match((await api("GET", `/sites/${site}/rps`)).body.per_site[0].note, /remove it in the GDMS console/);
       }
 
       // Bad credentials: failed at once, not retried, the reason kept.
@@ -569,7 +569,7 @@ test("requests are refused when they must be; Htek is manual", async () => {
   assert.equal(st.serial_number, "AB1234567890");
   assert.equal(st.rps_ing, "67890");
   assert.match(st.asks, /67890/);
-  assert.match(st.htek, /manual/);
+  assert.match(st.manual, /manual/);
   r = await api("POST", `/sites/${site}/phones/001fc1000001/rps`, { action: "register" });
   assert.equal(r.status, 400);
   const csv = await adminRequest(mf, "GET", `/sites/${site}/rps/htek.csv`, undefined, ORIGIN);
@@ -628,11 +628,12 @@ test("Grandstream: the site URL serves a phone only with its own HTTP credential
   r = await api("POST", `/sites/${site}/phones`, { mac: bare, user_extension: "411" });
   assert.equal(r.status, 201);
   const o = await api("GET", `/sites/${site}/rps`);
-  const url = o.body.grandstream.site_url;
+  assert.deepEqual(o.body.per_site.map((p) => p.vendor), ["grandstream"]);
+  const url = o.body.per_site[0].site_url;
   assert.match(url, new RegExp(`^${ORIGIN}/s/${site}/[0-9a-f]{32}$`));
   const st = (await api("GET", `/sites/${site}/phones/${bare}/rps`)).body;
-  assert.equal(st.grandstream.http_credentials, false);
-  assert.match(st.grandstream.note, /will not be served/);
+  assert.equal(st.per_site.http_credentials, false);
+  assert.match(st.per_site.note, /will not be served/);
 
   const ua = (m) => `Grandstream Model HW GXP2170 SW 1.0.11.23 DevId ${m}`;
   const basic = (u, p) => ({ Authorization: `Basic ${Buffer.from(`${u}:${p}`).toString("base64")}` });

@@ -529,7 +529,7 @@ async fn delete(ctx: &Ctx<'_>, site: &str, mac: &str) -> ApiResult<Response> {
     ctx.db
         .batch(vec![
             delete,
-            super::rps::htek_unmark(ctx, site, &p.mac)?,
+            super::rps::manual_unmark(ctx, site, &p.mac)?,
             ctx.rps_enqueue(site, &p.mac, p.vendor, Wish::Remove)?,
             audit(ctx, "delete", "phone", &p.id)?,
         ])
@@ -570,8 +570,8 @@ async fn rotate(ctx: &Ctx<'_>, site: &str, mac: &str) -> ApiResult<Response> {
         .batch(vec![
             update,
             audit(ctx, "rotate token", "phone", &p.id)?,
-            // Htek's portal holds the old URL now.
-            super::rps::htek_unmark(ctx, site, &p.mac)?,
+            // A manual vendor's portal (Htek) holds the old URL now.
+            super::rps::manual_unmark(ctx, site, &p.mac)?,
             ctx.rps_enqueue(site, &p.mac, p.vendor, Wish::Register)?,
         ])
         .await?;

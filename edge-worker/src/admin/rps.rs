@@ -89,7 +89,7 @@ fn summary(a: &RpsAccount) -> serde_json::Value {
         }
         RpsAccount::Htek(h) => json!({
             "username": h.username,
-            "note": "Htek has no public registration API: register phones in Htek's portal (per-phone URL or the CSV export)",
+            "note": a.vendor().rps_manual_note(),
         }),
         RpsAccount::Snom(s) => json!({
             "api": match s.api() { engine::rps::SnomApi::Rest => "rest", engine::rps::SnomApi::XmlRpc => "xmlrpc" },
@@ -126,7 +126,10 @@ async fn put_accounts(ctx: &Ctx<'_>, site: &str, body: Option<&str>) -> ApiResul
     if accounts.is_empty() {
         return Err(ApiError::bad(
             "ini",
-            "no RPS account found: give at least one of [yealink], [ale], [grandstream], [fanvil], [htek], [snom] with its keys",
+            format!(
+                "no RPS account found: give at least one of {} with its keys",
+                Vendor::ALL.map(|v| format!("[{v}]")).join(", ")
+            ),
         ));
     }
     let key = seal::SealKey::from_env(ctx.env).map_err(|_| ApiError {
@@ -268,12 +271,11 @@ async fn overview(ctx: &Ctx<'_>, site: &str) -> ApiResult<Response> {
         .results()?;
     let has = |v: Vendor| accounts.iter().any(|a| a.vendor == v);
     let count = |v: Vendor| phones.iter().find(|c| c.vendor == v).map_or(0.0, |c| c.n);
-    // Every vendor the engine knows: the five config vendors and ALE (whose phones are only
-    // redirected, to the provisioning server the account names).
+    // Every vendor the engine knows; a redirect-only vendor (ALE) is warned about only where
+    // the site has its phones (few sites do).
     let warnings: Vec<_> = Vendor::ALL
         .into_iter()
-        // ALE is warned about only where the site has ALE phones (few sites do).
-        .filter(|v| !has(*v) && (*v != Vendor::Ale || count(*v) > 0.0))
+        .filter(|v| !has(*v) && (v.is_provisioned() || count(*v) > 0.0))
         .map(|v| {
             let n = count(v);
             json!({
@@ -302,26 +304,28 @@ async fn overview(ctx: &Ctx<'_>, site: &str) -> ApiResult<Response> {
         .iter()
         .map(|c| json!({ "vendor": c.vendor, "state": c.state, "count": c.n }))
         .collect();
+    // The vendors whose service takes one URL per vendor-side site (GDMS), and those with no
+    // API at all (Htek): what the administrator sets or does by hand, from the vendor's home.
+    let site_url = site_url(ctx, site)?;
+    let per_site: Vec<_> = Vendor::ALL
+        .into_iter()
+        .filter_map(|v| {
+            let note = v.rps_site_url_note()?;
+            Some(json!({ "vendor": v, "site_url": site_url, "note": note }))
+        })
+        .collect();
+    let manual: Vec<_> = Vendor::ALL
+        .into_iter()
+        .filter_map(|v| Some(json!({ "vendor": v, "note": v.rps_manual_note()? })))
+        .collect();
     json(
         200,
         &json!({
             "accounts": shown,
             "warnings": warnings,
             "queue": queue,
-            "grandstream": {
-                "site_url": site_url(ctx, site)?,
-                "note": "GDMS takes no URL per phone: it sends every phone of a GDMS site to the provisioning \
-                         server set on that GDMS site. Set this URL there. It names no phone, so each Grandstream \
-                         phone is served under it only with the HTTP user and password set for it here; give the \
-                         phone the same credentials in GDMS. GDMS has no public call to remove a device: \
-                         deleting a Grandstream phone here does not remove it from GDMS; remove it in the GDMS \
-                         console.",
-            },
-            "htek": format!(
-                "Htek registration is manual: Htek publishes no registration API. A factory-fresh Htek phone asks \
-                 {}cfg<mac>; enter each phone's URL in Htek's RPS portal (GET .../rps/htek.csv lists them).",
-                engine::rps::HTEK_RPS_URL
-            ),
+            "per_site": per_site,
+            "manual": manual,
         }),
     )
 }
@@ -338,18 +342,13 @@ fn site_url(ctx: &Ctx<'_>, site: &str) -> ApiResult<String> {
 
 /// What the console says when a vendor has no private account.
 fn no_account_warning(vendor: Vendor) -> String {
-    let name = match vendor {
-        Vendor::Yealink => "Yealink",
-        Vendor::Grandstream => "Grandstream",
-        Vendor::Fanvil => "Fanvil",
-        Vendor::Snom => "Snom",
-        Vendor::Ale => "ALE",
-        Vendor::Htek => {
-            return "No Htek account is noted. Htek registration is manual anyway: enter each phone's URL in \
-                    Htek's RPS portal under your own account (the CSV export lists them)."
-                .into()
-        }
-    };
+    let name = vendor.display_name();
+    if !vendor.rps_api().registers() {
+        return format!(
+            "No {name} account is noted. {name} registration is manual anyway: enter each phone's URL in \
+             {name}'s RPS portal under your own account (the CSV export lists them)."
+        );
+    }
     format!(
         "No private {name} RPS account is configured: {name} phones can then be redirected only \
          through an account you do not control (a reseller's or a PBX vendor's), which decides where \
@@ -417,7 +416,7 @@ pub(crate) async fn account_vendors(ctx: &Ctx<'_>, site: &str) -> ApiResult<Vec<
 }
 
 /// The state shown for a phone: `registered`, `removed`, `pending`, `retrying`, `failed`,
-/// `manual` (Htek), `no_account`.
+/// `manual` (no API: Htek), `no_account`.
 pub(crate) fn shown_state(vendor: Vendor, has_account: bool, row: Option<&RpsRow>) -> &'static str {
     match row {
         Some(r) => match (r.state.as_str(), r.op.as_str()) {
@@ -427,7 +426,7 @@ pub(crate) fn shown_state(vendor: Vendor, has_account: bool, row: Option<&RpsRow
             ("pending", _) => "pending",
             _ => "failed",
         },
-        None if vendor == Vendor::Htek => "manual",
+        None if !vendor.rps_api().registers() => "manual",
         None if has_account => "not_queued",
         None => "no_account",
     }
@@ -470,25 +469,31 @@ async fn phone_status(ctx: &Ctx<'_>, site: &str, mac: &str) -> ApiResult<Respons
             p.mac
         ),
     };
-    let htek = (p.vendor == Vendor::Htek).then(|| {
-        let key = ctx
-            .env
-            .secret(crate::TOKEN_KEY)
-            .map(|k| k.to_string())
-            .unwrap_or_default();
-        let url = outbox::phone_url(&key, &ctx.origin, &p.id, p.token_generation as u32);
-        engine::Mac::parse(&p.mac)
-            .map(|m| engine::rps::htek_instructions(m, &url))
-            .ok()
-    });
-    let grandstream = if p.vendor == Vendor::Grandstream {
+    // No API (Htek): the steps to register this phone by hand, with its own URL.
+    let manual = match (p.vendor.rps_manual_note(), engine::Mac::parse(&p.mac)) {
+        (Some(_), Ok(m)) => {
+            let key = ctx
+                .env
+                .secret(crate::TOKEN_KEY)
+                .map(|k| k.to_string())
+                .unwrap_or_default();
+            let url = outbox::phone_url(&key, &ctx.origin, &p.id, p.token_generation as u32);
+            p.vendor.rps_manual_instructions(m, &url)
+        }
+        _ => None,
+    };
+    // One URL per vendor-side site (GDMS): the phone is served there only with its HTTP
+    // credentials.
+    let per_site = if p.vendor.rps_site_url_note().is_some() {
+        let name = p.vendor.display_name();
+        let creds = p.http_user.is_some() && p.http_password.is_some();
         Some(json!({
             "site_url": site_url(ctx, site)?,
-            "http_credentials": p.http_user.is_some() && p.http_password.is_some(),
-            "note": if p.http_user.is_some() && p.http_password.is_some() {
-                "GDMS sends the phone to the site URL set on its GDMS site; the phone must give GDMS the HTTP user and password set here."
+            "http_credentials": creds,
+            "note": if creds {
+                format!("{name}'s service sends the phone to the site URL set on its {name} site; the phone must give it the HTTP user and password set here.")
             } else {
-                "This phone has no HTTP user and password: under the site URL GDMS sends it to, it will not be served. Set them here and in GDMS."
+                format!("This phone has no HTTP user and password: under the site URL {name}'s service sends it to, it will not be served. Set them here and at {name}.")
             },
         }))
     } else {
@@ -500,13 +505,13 @@ async fn phone_status(ctx: &Ctx<'_>, site: &str, mac: &str) -> ApiResult<Respons
             "mac": p.mac,
             "vendor": p.vendor,
             "state": state,
-            "grandstream": grandstream,
+            "per_site": per_site,
             "row": row,
             "serial_number": serial.map(|s| s.to_string()),
             "rps_ing": ing,
             "rps_pin": p.rps_pin,
             "asks": asks,
-            "htek": htek.flatten(),
+            "manual": manual,
         }),
     )
 }
@@ -528,24 +533,25 @@ async fn phone_action(
     load_site(ctx, site).await?;
     let p = find_phone(ctx, site, mac).await?;
     let b: ActionBody = parse_body(body)?;
-    if p.vendor == Vendor::Htek {
-        return htek_mark(ctx, site, &p, &b).await;
+    if !p.vendor.rps_api().registers() {
+        return manual_mark(ctx, site, &p, &b).await;
     }
     let wish = match b.action.as_str() {
         "register" => Wish::Register,
         "remove" => Wish::Remove,
         _ => return Err(ApiError::bad("action", "register or remove")),
     };
+    let name = p.vendor.display_name();
     if !p.vendor.rps_api().registers() {
         return Err(ApiError::bad(
             "action",
-            "Htek has no public registration API: register the phone in Htek's portal (GET .../rps for its URL)",
+            format!("{name} has no public registration API: register the phone in {name}'s portal (GET .../rps for its URL)"),
         ));
     }
     if wish == Wish::Remove && !p.vendor.rps_api().removes() {
         return Err(ApiError::bad(
             "action",
-            "GDMS has no public call to remove a device: remove it in the GDMS console",
+            format!("{name}'s service has no public call to remove a device: remove it in {name}'s own console"),
         ));
     }
     if b.dry_run {
@@ -574,46 +580,77 @@ async fn phone_action(
     json(202, &json!({ "queued": b.action, "state": "pending" }))
 }
 
-/// Htek's registration is done by hand in Htek's portal: the administrator marks it here, so
-/// the state and the CSV (phones still to register) say the truth.
-async fn htek_mark(ctx: &Ctx<'_>, site: &str, p: &PhoneRow, b: &ActionBody) -> ApiResult<Response> {
+/// A vendor without a registration API (Htek) is registered by hand in its portal: the
+/// administrator marks it here, so the state and the CSV (phones still to register) say the
+/// truth.
+async fn manual_mark(
+    ctx: &Ctx<'_>,
+    site: &str,
+    p: &PhoneRow,
+    b: &ActionBody,
+) -> ApiResult<Response> {
     let stmt = match (b.action.as_str(), b.dry_run) {
         ("mark_registered", false) => ctx
             .db
             .prepare(
                 "INSERT INTO rps_outbox (mac, site_id, vendor, op, state, result, origin, next_at, updated_at) \
-                 VALUES (?1, ?2, 'htek', 'register', 'done', 'manual', ?3, ?4, ?4) \
+                 VALUES (?1, ?2, ?5, 'register', 'done', 'manual', ?3, ?4, ?4) \
                  ON CONFLICT (mac, site_id, vendor) DO UPDATE SET op = 'register', \
                  state = 'done', result = 'manual', seq = rps_outbox.seq + 1, error_kind = NULL, error = NULL, \
                  updated_at = excluded.updated_at",
             )
-            .bind(&[p.mac.as_str().into(), site.into(), ctx.origin.as_str().into(), (ctx.now as f64).into()])?,
-        ("unmark", false) => htek_unmark(ctx, site, &p.mac)?,
+            .bind(&[
+                p.mac.as_str().into(),
+                site.into(),
+                ctx.origin.as_str().into(),
+                (ctx.now as f64).into(),
+                p.vendor.as_str().into(),
+            ])?,
+        ("unmark", false) => manual_unmark(ctx, site, &p.mac)?,
         _ => {
+            let name = p.vendor.display_name();
             return Err(ApiError::bad(
                 "action",
-                "Htek has no public registration API: register the phone in Htek's portal (GET .../rps for its URL), then mark_registered (or unmark)",
-            ))
+                format!("{name} has no public registration API: register the phone in {name}'s portal (GET .../rps for its URL), then mark_registered (or unmark)"),
+            ));
         }
     };
     ctx.db
         .batch(vec![
             stmt,
-            audit(ctx, &format!("rps htek {}", b.action), "phone", &p.id)?,
+            audit(
+                ctx,
+                &format!("rps {} {}", p.vendor, b.action),
+                "phone",
+                &p.id,
+            )?,
         ])
         .await?;
     phone_status(ctx, site, &p.mac).await
 }
 
-/// The statement that forgets an Htek phone's manual mark (its URL changed, or it is gone).
-pub(crate) fn htek_unmark(
+/// The vendors registered by hand (no API), as a JSON array for `json_each` in SQL.
+pub(crate) fn manual_vendors() -> String {
+    let names: Vec<_> = Vendor::ALL
+        .into_iter()
+        .filter(|v| !v.rps_api().registers())
+        .collect();
+    serde_json::to_string(&names).unwrap_or_else(|_| "[]".into())
+}
+
+/// The statement that forgets a phone's manual registration mark (its URL changed, or it is
+/// gone).
+pub(crate) fn manual_unmark(
     ctx: &Ctx<'_>,
     site: &str,
     mac: &str,
 ) -> worker::Result<worker::D1PreparedStatement> {
     ctx.db
-        .prepare("DELETE FROM rps_outbox WHERE mac = ?1 AND site_id = ?2 AND vendor = 'htek'")
-        .bind(&[mac.into(), site.into()])
+        .prepare(
+            "DELETE FROM rps_outbox WHERE mac = ?1 AND site_id = ?2 \
+             AND vendor IN (SELECT value FROM json_each(?3))",
+        )
+        .bind(&[mac.into(), site.into(), manual_vendors().into()])
 }
 
 /// The exact first request the action would send, secrets redacted. Later requests depend on
@@ -741,11 +778,12 @@ async fn htek_csv(ctx: &Ctx<'_>, site: &str) -> ApiResult<Response> {
     let rows: Vec<H> = ctx
         .db
         .prepare(
-            "SELECT p.id, p.mac, p.token_generation FROM phones p WHERE p.site_id = ?1 AND p.vendor = 'htek' \
+            "SELECT p.id, p.mac, p.token_generation FROM phones p WHERE p.site_id = ?1 \
+             AND p.vendor IN (SELECT value FROM json_each(?2)) \
              AND NOT EXISTS (SELECT 1 FROM rps_outbox o WHERE o.mac = p.mac AND o.site_id = p.site_id \
-             AND o.vendor = 'htek' AND o.state = 'done') ORDER BY p.mac",
+             AND o.vendor = p.vendor AND o.state = 'done') ORDER BY p.mac",
         )
-        .bind(&[site.into()])?
+        .bind(&[site.into(), manual_vendors().into()])?
         .all()
         .await?
         .results()?;

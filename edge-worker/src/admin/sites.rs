@@ -282,10 +282,11 @@ pub(crate) async fn delete(ctx: &Ctx<'_>, id: &str) -> ApiResult<Response> {
     let at_vendors = ctx
         .db
         .prepare(
-            "SELECT COUNT(*) AS n FROM rps_outbox WHERE site_id = ?1 AND vendor != 'htek' \
+            "SELECT COUNT(*) AS n FROM rps_outbox WHERE site_id = ?1 \
+             AND vendor NOT IN (SELECT value FROM json_each(?2)) \
              AND NOT (state = 'done' AND op = 'remove')",
         )
-        .bind(&[id.into()])?
+        .bind(&[id.into(), super::rps::manual_vendors().into()])?
         .first::<f64>(Some("n"))
         .await?
         .unwrap_or_default();

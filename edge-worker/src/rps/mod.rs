@@ -819,4 +819,3 @@ fn nonce() -> Result<String> {
         crate::admin::random_bytes::<16>()?,
     ))
 }
-

@@ -122,6 +122,24 @@ impl Vendor {
         self.facts().rps
     }
 
+    /// For a redirection service that takes one URL per vendor-side site instead of one per
+    /// phone (GDMS): the note telling the administrator what to set there.
+    pub fn rps_site_url_note(self) -> Option<&'static str> {
+        self.facts().rps_site_url_note
+    }
+
+    /// For a redirection service without an API (Htek): the overview's note.
+    pub fn rps_manual_note(self) -> Option<&'static str> {
+        self.facts().rps_manual.map(|m| m.note)
+    }
+
+    /// For a redirection service without an API (Htek): the steps to register one phone by
+    /// hand, given its MAC and provisioning URL (the text holds the URL: show it only to the
+    /// administrator).
+    pub fn rps_manual_instructions(self, mac: Mac, url: &str) -> Option<String> {
+        self.facts().rps_manual.map(|m| (m.instructions)(mac, url))
+    }
+
     /// The `Event` header of the SIP NOTIFY that makes the vendor's phone fetch its
     /// config again (`reboot` = restart as well); `None` for a vendor this system does
     /// not configure.
@@ -261,11 +279,27 @@ pub(crate) struct Facts {
     pub(crate) rps_ini: crate::rps::IniSpec,
     /// The redirection service.
     pub(crate) rps: RpsApi,
+    /// For a service that takes no URL per phone but one per vendor-side site (GDMS): what
+    /// the administrator must set there, for the console.
+    pub(crate) rps_site_url_note: Option<&'static str>,
+    /// For a service without an API ([`RpsApi::Manual`]): what the administrator does by
+    /// hand, in general and for one phone (its MAC and URL).
+    pub(crate) rps_manual: Option<ManualRps>,
     /// Why the vendor's phones are not configured here, only redirected (RPS), or `None`
     /// when this system renders their configs.
     pub(crate) redirect_only: Option<&'static str>,
     /// The check-sync NOTIFY events, or `None` when the vendor is not configured here.
     pub(crate) check_sync: Option<CheckSyncEvents>,
+}
+
+/// What an administrator does by hand where a vendor's redirection service has no API.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct ManualRps {
+    /// The overview's note.
+    pub(crate) note: &'static str,
+    /// The steps for one phone, given its MAC and its provisioning URL (which holds its
+    /// token: shown only to the administrator).
+    pub(crate) instructions: fn(Mac, &str) -> String,
 }
 
 /// An Additional Parameters section of a vendor's and its name (`snom-phone-settings`).
@@ -453,6 +487,11 @@ mod tests {
     #[test]
     fn facts_agree_with_the_registry() {
         for v in Vendor::ALL {
+            assert_eq!(
+                v.rps_api() == RpsApi::Manual,
+                v.rps_manual_note().is_some(),
+                "{v}"
+            );
             assert_eq!(v.as_str().parse::<Vendor>().unwrap(), v);
             assert_eq!(v.is_provisioned(), v.module().is_ok(), "{v}");
             assert_eq!(v.is_provisioned(), v.redirect_only().is_none(), "{v}");

@@ -395,7 +395,7 @@ function rpsPart(full, rps) {
         h("dt", {}, "RPS pin"), h("dd", { class: "mono" }, r.rps_pin ?? "– (none stored)")),
       h("h4", {}, "What the phone will ask"),
       h("p", { id: "rps-asks", class: "asks" }, r.asks),
-      r.htek ? [h("h4", {}, `${displayName(full.vendor)} portal`), h("pre", { id: "rps-htek", class: "copyable" }, r.htek), copyButton(() => r.htek, `the ${displayName(full.vendor)} instructions`)] : null);
+      r.manual ? [h("h4", {}, `${displayName(full.vendor)} portal`), h("pre", { id: "rps-htek", class: "copyable" }, r.manual), copyButton(() => r.manual, `the ${displayName(full.vendor)} instructions`)] : null);
   };
   const refresh = async () => {
     try { draw(await api("GET", sitePath(ctx.site, "phones", full.mac, "rps"))); } catch (e) { draw({ failed: e.message }); }

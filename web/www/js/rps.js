@@ -73,7 +73,7 @@ async function load() {
   drawWarnings(o.warnings ?? []);
   drawAccounts(o.accounts ?? []);
   drawQueue(o.queue ?? []);
-  drawHtek(o.htek, o.accounts ?? []);
+  drawHtek(o.manual?.map((m) => m.note).join(" "), o.accounts ?? []);
 }
 
 function drawWarnings(ws) {

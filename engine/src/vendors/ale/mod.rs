@@ -32,6 +32,8 @@ pub(crate) const FACTS: Facts = Facts {
     param_sections: &[],
     rps_ini: account::INI,
     rps: RpsApi::Full,
+    rps_site_url_note: None,
+    rps_manual: None,
     redirect_only: Some(
         "Alcatel-Lucent Enterprise phones are not configured here, only redirected (RPS) to the \
          provisioning server the site's [ale] account names in its provisioning_url",

@@ -82,6 +82,15 @@ pub(crate) const FACTS: Facts = Facts {
     }],
     rps_ini: account::INI,
     rps: RpsApi::NoRemoval,
+    rps_site_url_note: Some(
+        "GDMS takes no URL per phone: it sends every phone of a GDMS site to the provisioning \
+         server set on that GDMS site. Set this URL there. It names no phone, so each Grandstream \
+         phone is served under it only with the HTTP user and password set for it here; give the \
+         phone the same credentials in GDMS. GDMS has no public call to remove a device: \
+         deleting a Grandstream phone here does not remove it from GDMS; remove it in the GDMS \
+         console.",
+    ),
+    rps_manual: None,
     redirect_only: None,
     check_sync: Some(CheckSyncEvents {
         resync: "check-sync",

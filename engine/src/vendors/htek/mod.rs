@@ -45,7 +45,8 @@ use crate::vendors::yealink::{
     push_xml_text, transport_code, write_time_zone,
 };
 use crate::vendors::{
-    kv, CheckSyncEvents, CommonContext, ConfigSyntax, Facts, ParamSection, RpsApi, VendorModule,
+    kv, CheckSyncEvents, CommonContext, ConfigSyntax, Facts, ManualRps, ParamSection, RpsApi,
+    VendorModule,
 };
 
 /// Htek's facts. OUI: Hanlong Technology, the maker of Htek phones (IEEE registry).
@@ -62,6 +63,13 @@ pub(crate) const FACTS: Facts = Facts {
     }],
     rps_ini: account::INI,
     rps: RpsApi::Manual,
+    rps_site_url_note: None,
+    rps_manual: Some(ManualRps {
+        note: "Htek registration is manual: Htek publishes no registration API. A factory-fresh \
+               Htek phone asks https://rps.htek.com/index.php/fn/g/cfg<mac>; enter each phone's URL \
+               in Htek's RPS portal (the CSV export lists them).",
+        instructions: rps::htek_instructions,
+    }),
     redirect_only: None,
     check_sync: Some(CheckSyncEvents {
         resync: "check-sync;reboot=false",

@@ -60,6 +60,12 @@ fn csv_field(s: &str) -> String {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn the_overview_note_names_the_url_phones_ask() {
+        let note = crate::vendors::Vendor::Htek.rps_manual_note().unwrap();
+        assert!(note.contains(&format!("{HTEK_RPS_URL}cfg<mac>")), "{note}");
+    }
+
     use super::*;
     #[cfg(target_arch = "wasm32")]
     use wasm_bindgen_test::wasm_bindgen_test as test;

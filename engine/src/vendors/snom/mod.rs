@@ -86,6 +86,8 @@ pub(crate) const FACTS: Facts = Facts {
     ],
     rps_ini: account::INI,
     rps: RpsApi::Full,
+    rps_site_url_note: None,
+    rps_manual: None,
     redirect_only: None,
     check_sync: Some(CheckSyncEvents {
         resync: "check-sync;reboot=false",
