@@ -70,7 +70,10 @@ fn checks_diff_vendors_sample() {
     let rows = parse(&diff("a\nb\n", "a\nB\nc\n"));
     assert_eq!(rows.as_array().unwrap().len(), 3);
     assert_eq!(rows[2]["kind"], "added");
-    assert_eq!(parse(&vendors()).as_array().unwrap().len(), 5);
+    let v = parse(&vendors());
+    assert_eq!(v.as_array().unwrap().len(), 6);
+    assert_eq!(v[5]["configured"], false);
+    assert_eq!(v[4]["rps"], "manual");
     let s = parse(&sample("fanvil"));
     assert_eq!(s["sample"]["model"], "X4U");
 }
