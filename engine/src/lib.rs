@@ -87,7 +87,7 @@ pub use sample::{
     default_model, reference_profile, sample_mac, sample_profile, sample_profile_with,
 };
 pub use secret::{ct_eq, Pii, Secret};
-pub use strength::{audit_pin, audit_sip_password, Audit, Finding, Strength};
+pub use strength::{pin_strength, sip_password_strength, Finding, Strength, StrengthReport};
 pub use template::{
     validate_template, Composition, Renderer, Template, TemplateStyle, MAX_TEMPLATE_BYTES,
     PLACEHOLDERS,

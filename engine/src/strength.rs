@@ -3,9 +3,9 @@
 //!
 //! Weak SIP credentials are the first cause of toll fraud: scanners try extension numbers,
 //! common passwords and patterns against every SIP server they find, at thousands of
-//! attempts a minute. The audit looks for exactly those guesses and says, in words a person
+//! attempts a minute. The check looks for exactly those guesses and says, in words a person
 //! understands, what it found. It never repeats the credential: every message is a fixed
-//! text, so an [`Audit`] is safe to log, store and show.
+//! text, so an [`StrengthReport`] is safe to log, store and show.
 //!
 //! # Findings
 //!
@@ -107,9 +107,9 @@ pub enum Strength {
     Strong,
 }
 
-/// The result of auditing a password or PIN: strength, a 0–100 score and the reasons.
+/// The strength of a password or PIN: strength, a 0–100 score and the reasons.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Audit {
+pub struct StrengthReport {
     /// The overall verdict, derived from the score.
     pub strength: Strength,
     /// 0 (trivial) to 100 (excellent); see the module docs for the rule.
@@ -157,7 +157,7 @@ pub enum Finding {
 }
 
 impl Finding {
-    /// Every finding, in the order audits list them.
+    /// Every finding, in the order reports list them.
     pub const ALL: [Self; 16] = [
         Self::Empty,
         Self::TooShort,
@@ -277,7 +277,7 @@ impl<'de> Deserialize<'de> for Finding {
     }
 }
 
-impl Audit {
+impl StrengthReport {
     fn from_findings(mut findings: Vec<Finding>, mut score: u8) -> Self {
         findings.sort_unstable();
         findings.dedup();
@@ -305,9 +305,9 @@ impl Audit {
 }
 
 /// Audits a SIP password for the phone with `extension` (the user part it registers with).
-pub fn audit_sip_password(password: &str, extension: &str) -> Audit {
+pub fn sip_password_strength(password: &str, extension: &str) -> StrengthReport {
     if password.is_empty() {
-        return Audit::from_findings(vec![Finding::Empty], 0);
+        return StrengthReport::from_findings(vec![Finding::Empty], 0);
     }
     let total = password.chars().count();
     let original: Vec<char> = password.chars().take(MAX_ANALYSED).collect();
@@ -348,13 +348,13 @@ pub fn audit_sip_password(password: &str, extension: &str) -> Audit {
     if total < WEAK_PASSWORD_BELOW || (few_distinct && distinct < 5) {
         score = score.min(CAP_WEAK);
     }
-    Audit::from_findings(findings, score)
+    StrengthReport::from_findings(findings, score)
 }
 
 /// Audits a voicemail (or phone-lock) PIN for the phone with `extension`.
-pub fn audit_pin(pin: &str, extension: &str) -> Audit {
+pub fn pin_strength(pin: &str, extension: &str) -> StrengthReport {
     if pin.is_empty() {
-        return Audit::from_findings(vec![Finding::Empty], 0);
+        return StrengthReport::from_findings(vec![Finding::Empty], 0);
     }
     let total = pin.chars().count();
     let chars: Vec<char> = pin
@@ -407,7 +407,7 @@ pub fn audit_pin(pin: &str, extension: &str) -> Audit {
     } else {
         score
     };
-    Audit::from_findings(findings, score)
+    StrengthReport::from_findings(findings, score)
 }
 
 /// Equality with, or containment of, the extension. Marks contained occurrences.
@@ -894,7 +894,7 @@ mod tests {
         ("14071985", "", Fair, &[DateLike]),
     ];
 
-    fn check(kind: &str, audit: Audit, input: &str, strength: Strength, want: &[Finding]) {
+    fn check(kind: &str, audit: StrengthReport, input: &str, strength: Strength, want: &[Finding]) {
         assert_eq!(audit.strength, strength, "{kind} {input:?}: {audit:?}");
         for f in want {
             assert!(
@@ -928,14 +928,20 @@ mod tests {
     #[test]
     fn password_table() {
         for &(pw, ext, strength, want) in PASSWORDS {
-            check("password", audit_sip_password(pw, ext), pw, strength, want);
+            check(
+                "password",
+                sip_password_strength(pw, ext),
+                pw,
+                strength,
+                want,
+            );
         }
     }
 
     #[test]
     fn pin_table() {
         for &(pin, ext, strength, want) in PINS {
-            check("pin", audit_pin(pin, ext), pin, strength, want);
+            check("pin", pin_strength(pin, ext), pin, strength, want);
         }
     }
 
@@ -953,7 +959,7 @@ mod tests {
 
     #[test]
     fn random_looking_password_is_strong_and_clean() {
-        let a = audit_sip_password("v7#Qm2!xR9&kLp4z", "1001");
+        let a = sip_password_strength("v7#Qm2!xR9&kLp4z", "1001");
         assert_eq!(a.strength, Strong);
         assert!(a.findings.is_empty());
         assert!(a.score >= 90, "{a:?}");
@@ -961,14 +967,14 @@ mod tests {
 
     #[test]
     fn short_passwords_are_weak_whatever_their_characters() {
-        let a = audit_sip_password("Q!z8vK", "");
+        let a = sip_password_strength("Q!z8vK", "");
         assert_eq!(a.strength, Weak, "{a:?}");
     }
 
     #[test]
     fn short_extensions_are_not_searched_inside() {
         // "12" occurs in the password, but a 2-digit extension occurs in many passwords.
-        let a = audit_sip_password("Gq3vX9tLm2Rw8kZp12", "12");
+        let a = sip_password_strength("Gq3vX9tLm2Rw8kZp12", "12");
         assert!(!a.findings.contains(&ContainsExtension), "{a:?}");
         assert_eq!(a.strength, Strong);
     }
@@ -981,7 +987,7 @@ mod tests {
             ("Rt5%qwerty!Lp8Z", ""),
             ("v7#Qm2!xR9&kLp4z", ""),
         ] {
-            let a = audit_sip_password(pw, ext);
+            let a = sip_password_strength(pw, ext);
             let shown = format!(
                 "{a:?} {} {}",
                 serde_json::to_string(&a).unwrap(),
@@ -992,18 +998,18 @@ mod tests {
             );
             assert!(!shown.contains(pw), "{shown}");
         }
-        let a = audit_pin("739164", "");
+        let a = pin_strength("739164", "");
         assert!(!serde_json::to_string(&a).unwrap().contains("739164"));
     }
 
     #[test]
     fn serde_shape_and_round_trip() {
-        let a = audit_sip_password("1001", "1001");
+        let a = sip_password_strength("1001", "1001");
         let json = serde_json::to_value(&a).unwrap();
         assert_eq!(json["strength"], "weak");
         assert_eq!(json["findings"][0]["code"], "too_short");
         assert_eq!(json["findings"][0]["message"], "shorter than 12 characters");
-        let back: Audit = serde_json::from_value(json).unwrap();
+        let back: StrengthReport = serde_json::from_value(json).unwrap();
         assert_eq!(back, a);
         // The code alone is enough to read a finding back.
         let f: Finding = serde_json::from_str(r#"{"code":"sequence"}"#).unwrap();
@@ -1031,10 +1037,10 @@ mod tests {
     #[test]
     fn a_phone_makers_name_is_a_common_password() {
         for pw in ["yealink", "Grandstream!", "h73k", "SNOM2024", "fanvil"] {
-            let a = audit_sip_password(pw, "201");
+            let a = sip_password_strength(pw, "201");
             assert!(a.findings.contains(&Finding::CommonPassword), "{pw}: {a:?}");
         }
-        let a = audit_sip_password("yealinkish-horse-battery", "201");
+        let a = sip_password_strength("yealinkish-horse-battery", "201");
         assert!(!a.findings.contains(&Finding::CommonPassword), "{a:?}");
     }
 
@@ -1079,17 +1085,17 @@ mod tests {
     #[test]
     fn scores_are_deterministic_and_ordered() {
         assert_eq!(
-            audit_sip_password("Gq3vX9tLm2Rw8kZp", ""),
-            audit_sip_password("Gq3vX9tLm2Rw8kZp", "")
+            sip_password_strength("Gq3vX9tLm2Rw8kZp", ""),
+            sip_password_strength("Gq3vX9tLm2Rw8kZp", "")
         );
         // Longer unpredictable passwords never score lower.
-        let s8 = audit_sip_password("Gq3vX9tL", "").score;
-        let s12 = audit_sip_password("Gq3vX9tLm2Rw", "").score;
-        let s16 = audit_sip_password("Gq3vX9tLm2Rw8kZp", "").score;
+        let s8 = sip_password_strength("Gq3vX9tL", "").score;
+        let s12 = sip_password_strength("Gq3vX9tLm2Rw", "").score;
+        let s16 = sip_password_strength("Gq3vX9tLm2Rw8kZp", "").score;
         assert!(s8 <= s12 && s12 <= s16, "{s8} {s12} {s16}");
         // PIN lengths: 4-5 fair, 6+ strong.
-        assert_eq!(audit_pin("8305", "").score, 50);
-        assert_eq!(audit_pin("739164", "").score, 75);
+        assert_eq!(pin_strength("8305", "").score, 50);
+        assert_eq!(pin_strength("739164", "").score, 75);
     }
 
     #[test]
@@ -1103,12 +1109,12 @@ mod tests {
             "99999999999999999999999999",
             long.as_str(),
         ] {
-            let _ = audit_sip_password(s, s);
-            let _ = audit_pin(s, s);
-            let _ = audit_sip_password(s, "");
-            let _ = audit_pin(s, "\u{0}");
+            let _ = sip_password_strength(s, s);
+            let _ = pin_strength(s, s);
+            let _ = sip_password_strength(s, "");
+            let _ = pin_strength(s, "\u{0}");
         }
-        let a = audit_sip_password(&long, "");
+        let a = sip_password_strength(&long, "");
         assert!(a.score <= 100);
     }
 }

@@ -28,7 +28,7 @@ test("every endpoint refuses a missing or wrong bearer token", async () => {
     ["POST", "/sites/x/uri-mappings", {}], ["GET", "/sites/x/uri-mappings"], ["PUT", "/sites/x/uri-mappings/m", {}], ["DELETE", "/sites/x/uri-mappings/m"],
     ["POST", "/sites/x/phonebook-sources", {}], ["GET", "/sites/x/phonebook-sources"], ["GET", "/sites/x/phonebook-sources/s"],
     ["PUT", "/sites/x/phonebook-sources/s", {}], ["DELETE", "/sites/x/phonebook-sources/s"],
-    ["POST", "/sites/x/preview", {}], ["GET", "/sites/x/audit"], ["POST", "/sites/x/relay-token"], ["GET", "/nope"],
+    ["POST", "/sites/x/preview", {}], ["GET", "/sites/x/credential-strength"], ["POST", "/sites/x/relay-token"], ["GET", "/nope"],
   ];
   for (const [m, p, b] of calls) {
     for (const token of [null, "", "wrong", ADMIN_TOKEN.slice(0, -1), ADMIN_TOKEN + "x", "0".repeat(32)]) {

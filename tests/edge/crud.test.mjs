@@ -521,7 +521,7 @@ test("the site audit grades every user's password and PIN without revealing them
   await api("POST", `/sites/${site}/users`, { extension: "900", sip_password: "900900", voicemail_pin: "1111" });
   await api("POST", `/sites/${site}/users`, { extension: "901", sip_password: "Vq9-kL2m-Zt7x-Pw4r", voicemail_pin: "80417" });
   await api("POST", `/sites/${site}/users`, { extension: "902", sip_password: "Kp3-wQ8y-Nn5u-Xs7v" });
-  const res = await api("GET", `/sites/${site}/audit`);
+  const res = await api("GET", `/sites/${site}/credential-strength`);
   assert.equal(res.status, 200);
   assert.deepEqual(res.body.users.map((u) => [u.extension, u.password.strength]), [["900", "weak"], ["901", "strong"], ["902", "strong"]]);
   assert.equal(res.body.users[0].strength, "weak");

@@ -702,16 +702,16 @@ pub(crate) async fn list(ctx: &Ctx<'_>, site: &str) -> ApiResult<Response> {
                 error: r.rps_error.clone(),
             };
             let ext = r.extension.clone().unwrap_or_default();
-            let audits: Vec<engine::Audit> = r
+            let audits: Vec<engine::StrengthReport> = r
                 .sip_password
                 .as_deref()
-                .map(|p| engine::audit_sip_password(p, &ext))
+                .map(|p| engine::sip_password_strength(p, &ext))
                 .into_iter()
                 .chain(
                     r.voicemail_pin
                         .as_deref()
                         .filter(|p| !p.is_empty())
-                        .map(|p| engine::audit_pin(p, &ext)),
+                        .map(|p| engine::pin_strength(p, &ext)),
                 )
                 .collect();
             PhoneView {

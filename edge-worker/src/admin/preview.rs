@@ -29,7 +29,7 @@
 //! "sample" preview renders from it, so a sample shows the site's settings, not the engine's
 //! sample site.
 //!
-//! `GET /api/sites/<site>/audit` audits every user's SIP password and voicemail PIN:
+//! `GET /api/sites/<site>/credential-strength` rates every user's SIP password and voicemail PIN:
 //! `{users: [{extension, display_name, password, pin}], summary: {weak, fair, strong}}`.
 
 use serde::Deserialize;
@@ -39,7 +39,7 @@ use super::sites::load as load_site;
 use super::{json, parse_body, ApiError, ApiResult, Ctx, Route};
 use crate::{phone, store};
 
-/// `/api/sites/<site>/preview` and `/api/sites/<site>/audit`.
+/// `/api/sites/<site>/preview` and `/api/sites/<site>/credential-strength`.
 pub(crate) async fn route(ctx: &Ctx<'_>, r: &Route<'_>) -> Option<ApiResult<Response>> {
     Some(match (r.method, r.segments) {
         (Method::Post, ["sites", site, "preview"]) => preview(ctx, site, r.body).await,
@@ -49,7 +49,9 @@ pub(crate) async fn route(ctx: &Ctx<'_>, r: &Route<'_>) -> Option<ApiResult<Resp
         (Method::Get, ["sites", site, "preview-input"]) => {
             preview_input(ctx, site, None, r.query).await
         }
-        (Method::Get, ["sites", site, "audit"]) => audit(ctx, site).await,
+        (Method::Get, ["sites", site, "credential-strength"]) => {
+            credential_strength(ctx, site).await
+        }
         _ => return None,
     })
 }
@@ -225,7 +227,7 @@ fn refused(diagnostics: &[engine::Diagnostic]) -> ApiError {
     ApiError::bad(field, d.to_string())
 }
 
-async fn audit(ctx: &Ctx<'_>, site: &str) -> ApiResult<Response> {
+async fn credential_strength(ctx: &Ctx<'_>, site: &str) -> ApiResult<Response> {
     load_site(ctx, site).await?;
     let users: Vec<UserRow> = ctx
         .db
@@ -241,9 +243,9 @@ async fn audit(ctx: &Ctx<'_>, site: &str) -> ApiResult<Response> {
     let rows: Vec<serde_json::Value> = users
         .into_iter()
         .map(|u| {
-            let password = engine::audit_sip_password(&u.sip_password, &u.extension);
+            let password = engine::sip_password_strength(&u.sip_password, &u.extension);
             let pin = (!u.voicemail_pin.is_empty())
-                .then(|| engine::audit_pin(&u.voicemail_pin, &u.extension));
+                .then(|| engine::pin_strength(&u.voicemail_pin, &u.extension));
             let worst = pin
                 .as_ref()
                 .map_or(password.strength, |p| p.strength.min(password.strength));

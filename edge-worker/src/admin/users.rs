@@ -59,8 +59,8 @@ struct View {
     extension: String,
     auth_name: String,
     display_name: String,
-    password: engine::Audit,
-    pin: Option<engine::Audit>,
+    password: engine::StrengthReport,
+    pin: Option<engine::StrengthReport>,
     /// MACs of the phones bound to the user.
     phones: Vec<String>,
 }
@@ -68,9 +68,9 @@ struct View {
 impl View {
     fn new(r: Row, phones: Vec<String>) -> Self {
         Self {
-            password: engine::audit_sip_password(&r.sip_password, &r.extension),
+            password: engine::sip_password_strength(&r.sip_password, &r.extension),
             pin: (!r.voicemail_pin.is_empty())
-                .then(|| engine::audit_pin(&r.voicemail_pin, &r.extension)),
+                .then(|| engine::pin_strength(&r.voicemail_pin, &r.extension)),
             id: r.id,
             extension: r.extension,
             auth_name: r.auth_name,

@@ -27,6 +27,8 @@ pub(crate) mod grandstream;
 pub(crate) mod htek;
 pub(crate) mod kv;
 pub(crate) mod snom;
+#[cfg(test)]
+mod testing;
 pub(crate) mod yealink;
 
 /// A phone maker.

@@ -1025,6 +1025,7 @@ mod tests {
     use crate::inputs::{BlfKey, Device};
     use crate::secret::Secret;
     use crate::tz::TimeZone;
+    use crate::vendors::testing;
     use crate::vendors::Vendor;
     #[cfg(target_arch = "wasm32")]
     use wasm_bindgen_test::wasm_bindgen_test as test;
@@ -1035,15 +1036,8 @@ mod tests {
 
     fn line(ext: &str, name: &str) -> Line {
         Line {
-            extension: ext.into(),
-            auth_name: ext.into(),
-            password: Secret::new("s3cret".to_owned()),
-            display_name: name.into(),
-            label: String::new(),
-            server_host: "pbx.example.com".into(),
-            server_port: 5060,
-            transport: Transport::Udp,
-            voicemail: "*001".into(),
+            password: Secret::from("s3cret"),
+            ..testing::line(ext, name)
         }
     }
 
@@ -1078,9 +1072,7 @@ mod tests {
     }
 
     fn render(p: &Profile) -> String {
-        let mut s = String::new();
-        Fanvil.write_config(p, &mut s);
-        s
+        testing::render(p)
     }
 
     fn param(section: Section, line: usize, key: &str, value: &str) -> Param {

@@ -65,6 +65,7 @@ use crate::vendors::{
     line_safe, CheckSyncEvents, CommonContext, ConfigSyntax, Facts, ParamSection, RpsApi,
     VendorModule,
 };
+use crate::xml::{escape_into, Document, Element};
 
 /// Grandstream's facts. OUIs from the IEEE registry. Check-sync: plain `check-sync`
 /// re-provisions (FreePBX `grandstream-check-cfg`; the phone reboots by itself when the
@@ -97,7 +98,6 @@ pub(crate) const FACTS: Facts = Facts {
         reboot: "check-sync;reboot=true",
     }),
 };
-use crate::xml::{escape_into, Document, Element};
 
 /// Grandstream's module.
 pub(crate) struct Grandstream;
@@ -631,9 +631,10 @@ fn param_element(p: &Param) -> Result<Element> {
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
-    use crate::inputs::{BlfKey, Device, Language};
+    use crate::inputs::{BlfKey, Language};
     use crate::secret::Secret;
     use crate::tz::TimeZone;
+    use crate::vendors::testing;
     use crate::vendors::Vendor;
     use crate::xml::check_well_formed;
     #[cfg(target_arch = "wasm32")]
@@ -645,32 +646,23 @@ mod tests {
 
     fn line(ext: &str, name: &str) -> Line {
         Line {
-            extension: ext.into(),
             auth_name: format!("a{ext}"),
             password: Secret::from("pw&<x>"),
-            display_name: name.into(),
-            label: String::new(),
-            server_host: "pbx.example.com".into(),
-            server_port: 5060,
-            transport: Transport::Udp,
-            voicemail: "*001".into(),
+            ..testing::line(ext, name)
         }
     }
 
     fn profile() -> Profile {
-        let mut p = Profile::new(Device {
-            vendor: Vendor::Grandstream,
-            model: "GXP2135".into(),
-            mac: mac(),
-        });
-        p.lines = vec![line("203", "Irina Smirnova")];
-        p
+        testing::profile(
+            Vendor::Grandstream,
+            "GXP2135",
+            "000b828aa872",
+            vec![line("203", "Irina Smirnova")],
+        )
     }
 
     fn render(p: &Profile) -> String {
-        let mut s = String::new();
-        Grandstream.write_config(p, &mut s);
-        s
+        testing::render(p)
     }
 
     fn assert_canonical(s: &str) {

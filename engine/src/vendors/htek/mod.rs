@@ -259,9 +259,10 @@ fn write_account(out: &mut String, n: u32, l: &Line) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::inputs::{BlfKey, Device, Language, Transport};
+    use crate::inputs::{BlfKey, Language};
     use crate::params::AdditionalParams;
     use crate::tz::TimeZone;
+    use crate::vendors::testing;
     use crate::vendors::Vendor;
     #[cfg(target_arch = "wasm32")]
     use wasm_bindgen_test::wasm_bindgen_test as test;
@@ -272,32 +273,23 @@ mod tests {
 
     fn line(ext: &str, name: &str) -> Line {
         Line {
-            extension: ext.into(),
-            auth_name: ext.into(),
-            password: "pw".into(),
-            display_name: name.into(),
-            label: String::new(),
+            password: crate::secret::Secret::from("pw"),
             server_host: "10.0.0.1".into(),
-            server_port: 5060,
-            transport: Transport::Udp,
-            voicemail: "*001".into(),
+            ..testing::line(ext, name)
         }
     }
 
     fn profile() -> Profile {
-        let mut p = Profile::new(Device {
-            vendor: Vendor::Htek,
-            model: "UC926".into(),
-            mac: mac("001fc11c22a9"),
-        });
-        p.lines.push(line("204", "Irina"));
-        p
+        testing::profile(
+            Vendor::Htek,
+            "UC926",
+            "001fc11c22a9",
+            vec![line("204", "Irina")],
+        )
     }
 
     fn render(p: &Profile) -> String {
-        let mut s = String::new();
-        Htek.write_config(p, &mut s);
-        s
+        testing::render(p)
     }
 
     fn value<'a>(cfg: &'a str, key: &str) -> Option<&'a str> {

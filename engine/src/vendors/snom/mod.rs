@@ -65,6 +65,7 @@ use crate::vendors::{
     line_safe, CheckSyncEvents, CommonContext, ConfigSyntax, Facts, ParamSection, RpsApi,
     VendorModule,
 };
+use crate::xml::{Document, Element, Node};
 
 /// Snom's facts. OUI from the IEEE registry. Check-sync: `check-sync;reboot=false` re-reads
 /// the settings without a restart, `check-sync;reboot=true` restarts (Snom wiki;
@@ -94,7 +95,6 @@ pub(crate) const FACTS: Facts = Facts {
         reboot: "check-sync;reboot=true",
     }),
 };
-use crate::xml::{Document, Element, Node};
 
 /// Snom's module.
 pub(crate) struct Snom;
@@ -754,8 +754,9 @@ fn param_element(p: &Param) -> Result<Element> {
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
-    use crate::inputs::{BlfKey, Device};
+    use crate::inputs::BlfKey;
     use crate::secret::Secret;
+    use crate::vendors::testing;
     use crate::vendors::Vendor;
     use crate::xml::check_well_formed;
     #[cfg(target_arch = "wasm32")]
@@ -767,32 +768,22 @@ mod tests {
 
     fn line(ext: &str, name: &str) -> Line {
         Line {
-            extension: ext.into(),
-            auth_name: ext.into(),
             password: Secret::from("s3cr&t<"),
-            display_name: name.into(),
-            label: String::new(),
-            server_host: "pbx.example.com".into(),
-            server_port: 5060,
-            transport: Transport::Udp,
-            voicemail: "*001".into(),
+            ..testing::line(ext, name)
         }
     }
 
     fn profile() -> Profile {
-        let mut p = Profile::new(Device {
-            vendor: Vendor::Snom,
-            model: "D785".into(),
-            mac: mac(),
-        });
-        p.lines = vec![line("203", "Irina Smirnova")];
-        p
+        testing::profile(
+            Vendor::Snom,
+            "D785",
+            "000413922D24",
+            vec![line("203", "Irina Smirnova")],
+        )
     }
 
     fn render(p: &Profile) -> String {
-        let mut s = String::new();
-        Snom.write_config(p, &mut s);
-        s
+        testing::render(p)
     }
 
     fn assert_canonical(s: &str) {

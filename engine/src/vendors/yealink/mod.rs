@@ -946,6 +946,7 @@ pub(crate) fn push_xml_text(out: &mut String, indent: &str, name: &str, text: &s
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::vendors::testing;
 
     #[test]
     fn account_literal_table_matches_the_generic_writer() {
@@ -962,7 +963,7 @@ mod tests {
         write_account(&mut out, 17, &p.lines[0]);
         assert!(out.starts_with("account.17.enable = 1\n"));
     }
-    use crate::inputs::{Device, Language};
+    use crate::inputs::Language;
     use crate::params::AdditionalParams;
     use crate::vendors::Vendor;
     #[cfg(target_arch = "wasm32")]
@@ -973,33 +974,20 @@ mod tests {
     }
 
     fn line(ext: &str, name: &str) -> Line {
-        Line {
-            extension: ext.into(),
-            auth_name: ext.into(),
-            password: "s3cr3t".into(),
-            display_name: name.into(),
-            label: String::new(),
-            server_host: "pbx.example.com".into(),
-            server_port: 5060,
-            transport: Transport::Udp,
-            voicemail: "*001".into(),
-        }
+        testing::line(ext, name)
     }
 
     fn profile() -> Profile {
-        let mut p = Profile::new(Device {
-            vendor: Vendor::Yealink,
-            model: "T46S".into(),
-            mac: mac("001565aabbcc"),
-        });
-        p.lines.push(line("204", "Irina Smirnova"));
-        p
+        testing::profile(
+            Vendor::Yealink,
+            "T46S",
+            "001565aabbcc",
+            vec![line("204", "Irina Smirnova")],
+        )
     }
 
     fn render(p: &Profile) -> String {
-        let mut s = String::new();
-        Yealink.write_config(p, &mut s);
-        s
+        testing::render(p)
     }
 
     fn value<'a>(cfg: &'a str, key: &str) -> Option<&'a str> {
