@@ -178,7 +178,7 @@ pub fn parse_accounts(text: &str) -> Result<(Vec<RpsAccount>, Vec<Notice>), Erro
                 .at(n, None));
             }
             sections.push((
-                vendor.facts().rps_ini,
+                vendor.rps_code().ini,
                 IniSection {
                     name,
                     line: n,

@@ -132,14 +132,16 @@ impl Vendor {
 
     /// For a redirection service without an API (Htek): the overview's note.
     pub fn rps_manual_note(self) -> Option<&'static str> {
-        self.facts().rps_manual.map(|m| m.note)
+        self.facts().rps_manual_note
     }
 
     /// For a redirection service without an API (Htek): the steps to register one phone by
     /// hand, given its MAC and provisioning URL (the text holds the URL: show it only to the
     /// administrator).
     pub fn rps_manual_instructions(self, mac: Mac, url: &str) -> Option<String> {
-        self.facts().rps_manual.map(|m| (m.instructions)(mac, url))
+        self.rps_code()
+            .manual_instructions
+            .map(|write| write(mac, url))
     }
 
     /// The `Event` header of the SIP NOTIFY that makes the vendor's phone fetch its
@@ -161,6 +163,18 @@ impl Vendor {
     /// The Additional Parameters sections that change the vendor's configs.
     pub fn param_sections(self) -> impl Iterator<Item = Section> {
         self.facts().param_sections.iter().map(|p| p.section)
+    }
+
+    /// The vendor's redirection-service code, from its home.
+    pub(crate) fn rps_code(self) -> &'static RpsCode {
+        match self {
+            Self::Yealink => &yealink::RPS_CODE,
+            Self::Snom => &snom::RPS_CODE,
+            Self::Fanvil => &fanvil::RPS_CODE,
+            Self::Grandstream => &grandstream::RPS_CODE,
+            Self::Htek => &htek::RPS_CODE,
+            Self::Ale => &ale::RPS_CODE,
+        }
     }
 
     /// The vendor's facts, from its home.
@@ -277,16 +291,14 @@ pub(crate) struct Facts {
     /// The Additional Parameters sections that change the vendor's configs, with the
     /// names written between their brackets.
     pub(crate) param_sections: &'static [ParamSection],
-    /// How the vendor's PortSIP `system.ini` section reads.
-    pub(crate) rps_ini: crate::rps::IniSpec,
     /// The redirection service.
     pub(crate) rps: RpsApi,
     /// For a service that takes no URL per phone but one per vendor-side site (GDMS): what
     /// the administrator must set there, for the console.
     pub(crate) rps_site_url_note: Option<&'static str>,
-    /// For a service without an API ([`RpsApi::Manual`]): what the administrator does by
-    /// hand, in general and for one phone (its MAC and URL).
-    pub(crate) rps_manual: Option<ManualRps>,
+    /// For a service without an API ([`RpsApi::Manual`]): the overview's note on what the
+    /// administrator does by hand.
+    pub(crate) rps_manual_note: Option<&'static str>,
     /// Why the vendor's phones are not configured here, only redirected (RPS), or `None`
     /// when this system renders their configs.
     pub(crate) redirect_only: Option<&'static str>,
@@ -294,14 +306,15 @@ pub(crate) struct Facts {
     pub(crate) check_sync: Option<CheckSyncEvents>,
 }
 
-/// What an administrator does by hand where a vendor's redirection service has no API.
+/// A vendor's redirection-service code, kept apart from its [`Facts`] (which are data) so
+/// that a build that never registers a phone (the page's wasm) does not link it.
 #[derive(Debug, Clone, Copy)]
-pub(crate) struct ManualRps {
-    /// The overview's note.
-    pub(crate) note: &'static str,
-    /// The steps for one phone, given its MAC and its provisioning URL (which holds its
-    /// token: shown only to the administrator).
-    pub(crate) instructions: fn(Mac, &str) -> String,
+pub(crate) struct RpsCode {
+    /// How the vendor's PortSIP `system.ini` section reads.
+    pub(crate) ini: crate::rps::IniSpec,
+    /// For a service without an API: the steps for one phone, given its MAC and its
+    /// provisioning URL (which holds its token: shown only to the administrator).
+    pub(crate) manual_instructions: Option<fn(Mac, &str) -> String>,
 }
 
 /// An Additional Parameters section of a vendor's and its name (`snom-phone-settings`).

@@ -6,7 +6,7 @@
 pub(crate) mod account;
 pub(crate) mod rps;
 
-use crate::vendors::{Facts, RpsApi};
+use crate::vendors::{Facts, RpsApi, RpsCode};
 
 /// ALE's facts. OUIs: Alcatel-Lucent's blocks in the IEEE registry (`oui.csv`). RPS: the
 /// Yealink scheme on the host the account names (unverified: no public document; RPS.md).
@@ -30,13 +30,18 @@ pub(crate) const FACTS: Facts = Facts {
     ],
     sample_model: "8028s",
     param_sections: &[],
-    rps_ini: account::INI,
     rps: RpsApi::Full,
     rps_site_url_note: None,
-    rps_manual: None,
+    rps_manual_note: None,
     redirect_only: Some(
         "Alcatel-Lucent Enterprise phones are not configured here, only redirected (RPS) to the \
          provisioning server the site's [ale] account names in its provisioning_url",
     ),
     check_sync: None,
+};
+
+/// ALE's redirection-service code: its PortSIP section.
+pub(crate) const RPS_CODE: RpsCode = RpsCode {
+    ini: account::INI,
+    manual_instructions: None,
 };

@@ -40,7 +40,7 @@ use crate::inputs::{Contact, Language, Line, Profile, Transport};
 use crate::mac::Mac;
 use crate::params::{Param, Section};
 use crate::vendors::{
-    line_safe, CheckSyncEvents, CommonContext, ConfigSyntax, Facts, ParamSection, RpsApi,
+    line_safe, CheckSyncEvents, CommonContext, ConfigSyntax, Facts, ParamSection, RpsApi, RpsCode,
     VendorModule,
 };
 
@@ -71,15 +71,20 @@ pub(crate) const FACTS: Facts = Facts {
             name: "fanvil-autoupdate",
         },
     ],
-    rps_ini: account::INI,
     rps: RpsApi::Full,
     rps_site_url_note: None,
-    rps_manual: None,
+    rps_manual_note: None,
     redirect_only: None,
     check_sync: Some(CheckSyncEvents {
         resync: "check-sync",
         reboot: "check-sync;reboot=true",
     }),
+};
+
+/// Fanvil's redirection-service code: its PortSIP section.
+pub(crate) const RPS_CODE: RpsCode = RpsCode {
+    ini: account::INI,
+    manual_instructions: None,
 };
 
 /// Fanvil's module.

@@ -62,7 +62,7 @@ use crate::inputs::{Contact, Line, Profile, Transport};
 use crate::mac::Mac;
 use crate::params::{Param, Section};
 use crate::vendors::{
-    line_safe, CheckSyncEvents, CommonContext, ConfigSyntax, Facts, ParamSection, RpsApi,
+    line_safe, CheckSyncEvents, CommonContext, ConfigSyntax, Facts, ParamSection, RpsApi, RpsCode,
     VendorModule,
 };
 use crate::xml::{escape_into, Document, Element};
@@ -81,7 +81,6 @@ pub(crate) const FACTS: Facts = Facts {
         section: Section::Grandstream,
         name: "grandstream",
     }],
-    rps_ini: account::INI,
     rps: RpsApi::NoRemoval,
     rps_site_url_note: Some(
         "GDMS takes no URL per phone: it sends every phone of a GDMS site to the provisioning \
@@ -91,12 +90,18 @@ pub(crate) const FACTS: Facts = Facts {
          deleting a Grandstream phone here does not remove it from GDMS; remove it in the GDMS \
          console.",
     ),
-    rps_manual: None,
+    rps_manual_note: None,
     redirect_only: None,
     check_sync: Some(CheckSyncEvents {
         resync: "check-sync",
         reboot: "check-sync;reboot=true",
     }),
+};
+
+/// Grandstream's redirection-service code: its PortSIP section.
+pub(crate) const RPS_CODE: RpsCode = RpsCode {
+    ini: account::INI,
+    manual_instructions: None,
 };
 
 /// Grandstream's module.

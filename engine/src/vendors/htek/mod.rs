@@ -45,7 +45,7 @@ use crate::vendors::yealink::{
     push_xml_text, transport_code, write_time_zone,
 };
 use crate::vendors::{
-    kv, CheckSyncEvents, CommonContext, ConfigSyntax, Facts, ManualRps, ParamSection, RpsApi,
+    kv, CheckSyncEvents, CommonContext, ConfigSyntax, Facts, ParamSection, RpsApi, RpsCode,
     VendorModule,
 };
 
@@ -61,20 +61,25 @@ pub(crate) const FACTS: Facts = Facts {
         section: Section::Htek,
         name: "htek",
     }],
-    rps_ini: account::INI,
     rps: RpsApi::Manual,
     rps_site_url_note: None,
-    rps_manual: Some(ManualRps {
-        note: "Htek registration is manual: Htek publishes no registration API. A factory-fresh \
+    rps_manual_note: Some(
+        "Htek registration is manual: Htek publishes no registration API. A factory-fresh \
                Htek phone asks https://rps.htek.com/index.php/fn/g/cfg<mac>; enter each phone's URL \
                in Htek's RPS portal (the CSV export lists them).",
-        instructions: rps::htek_instructions,
-    }),
+    ),
     redirect_only: None,
     check_sync: Some(CheckSyncEvents {
         resync: "check-sync;reboot=false",
         reboot: "check-sync;reboot=true",
     }),
+};
+
+/// Htek's redirection-service code: its PortSIP section, and the steps to register a phone
+/// by hand in Htek's portal.
+pub(crate) const RPS_CODE: RpsCode = RpsCode {
+    ini: account::INI,
+    manual_instructions: Some(rps::htek_instructions),
 };
 
 /// Htek's module.

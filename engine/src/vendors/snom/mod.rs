@@ -62,7 +62,7 @@ use crate::mac::Mac;
 use crate::params::{Param, Section};
 use crate::tz::TimeZone;
 use crate::vendors::{
-    line_safe, CheckSyncEvents, CommonContext, ConfigSyntax, Facts, ParamSection, RpsApi,
+    line_safe, CheckSyncEvents, CommonContext, ConfigSyntax, Facts, ParamSection, RpsApi, RpsCode,
     VendorModule,
 };
 use crate::xml::{Document, Element, Node};
@@ -85,15 +85,20 @@ pub(crate) const FACTS: Facts = Facts {
             name: "snom-phone-settings",
         },
     ],
-    rps_ini: account::INI,
     rps: RpsApi::Full,
     rps_site_url_note: None,
-    rps_manual: None,
+    rps_manual_note: None,
     redirect_only: None,
     check_sync: Some(CheckSyncEvents {
         resync: "check-sync;reboot=false",
         reboot: "check-sync;reboot=true",
     }),
+};
+
+/// Snom's redirection-service code: its PortSIP section.
+pub(crate) const RPS_CODE: RpsCode = RpsCode {
+    ini: account::INI,
+    manual_instructions: None,
 };
 
 /// Snom's module.

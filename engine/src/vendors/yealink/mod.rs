@@ -58,7 +58,7 @@ use crate::params::{Param, Section};
 use crate::tz::TimeZone;
 use crate::vendors::{
     kv, line_safe, CheckSyncEvents, CommonContext, ConfigSyntax, Facts, ParamSection, RpsApi,
-    VendorModule,
+    RpsCode, VendorModule,
 };
 
 /// Yealink's facts. OUIs from the IEEE registry (`oui.csv`) and, for the newer blocks, the
@@ -88,15 +88,20 @@ pub(crate) const FACTS: Facts = Facts {
         section: Section::Yealink,
         name: "yealink",
     }],
-    rps_ini: account::INI,
     rps: RpsApi::Full,
     rps_site_url_note: None,
-    rps_manual: None,
+    rps_manual_note: None,
     redirect_only: None,
     check_sync: Some(CheckSyncEvents {
         resync: "check-sync;reboot=false",
         reboot: "check-sync;reboot=true",
     }),
+};
+
+/// Yealink's redirection-service code: its PortSIP section.
+pub(crate) const RPS_CODE: RpsCode = RpsCode {
+    ini: account::INI,
+    manual_instructions: None,
 };
 
 /// Yealink's module.
