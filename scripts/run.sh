@@ -16,8 +16,8 @@ relay_registrar_port=${RELAY_REGISTRAR_PORT:-15062}
 scripts/setup.sh
 scripts/build-edge.sh
 # The console's template preview runs the engine in the page: its wasm package, served
-# from web/www/pkg/ with the console.
-scripts/build-web.sh
+# from console/pkg/ with the console.
+scripts/build-wasm.sh
 cargo build -p lan-relay --locked
 # Local stand-ins for the Worker secrets: the key that derives steady-state tokens, the
 # admin API's bearer token and the key that seals RPS accounts (`wrangler secret put` in

@@ -25,7 +25,7 @@ cargo fmt --all -- --check
 step "lints"
 cargo clippy --workspace --all-targets --locked -- -D warnings
 cargo clippy -p edge-worker --target wasm32-unknown-unknown --locked -- -D warnings
-cargo clippy -p web --target wasm32-unknown-unknown --all-targets --locked -- -D warnings
+cargo clippy -p engine-wasm --target wasm32-unknown-unknown --all-targets --locked -- -D warnings
 
 step "native tests"
 cargo test --workspace --locked
@@ -45,19 +45,19 @@ step "wasm32: the same engine tests under wasm-bindgen-test-runner (node)"
 CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner \
   cargo test -p engine --target wasm32-unknown-unknown --locked
 
-step "web: the bindings under wasm-bindgen-test-runner in node, then in headless Chromium, then the built package as the page loads it"
-# Each run must have run the tests (a runner that skips prints no count): 3 of web/tests/wasm.rs.
+step "engine-wasm: the bindings under wasm-bindgen-test-runner in node, then in headless Chromium, then the built package as the page loads it"
+# Each run must have run the tests (a runner that skips prints no count): 3 of engine-wasm/tests/wasm.rs.
 wasm_tests() {
   local log
   log=$(CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner "$@" \
-    cargo test -p web --target wasm32-unknown-unknown --locked --test wasm 2>&1) || { echo "$log"; return 1; }
+    cargo test -p engine-wasm --target wasm32-unknown-unknown --locked --test wasm 2>&1) || { echo "$log"; return 1; }
   echo "$log" | grep -E '^(Running|test result)'
-  echo "$log" | grep -qE '^test result: ok\. [1-9][0-9]* passed' || { echo "$log"; echo "no web tests ran" >&2; return 1; }
+  echo "$log" | grep -qE '^test result: ok\. [1-9][0-9]* passed' || { echo "$log"; echo "no engine-wasm tests ran" >&2; return 1; }
 }
 wasm_tests env
 wasm_tests env CHROMEDRIVER=/usr/bin/chromedriver WASM_BINDGEN_USE_BROWSER=1
-scripts/build-web.sh
-node --test web/tests/
+scripts/build-wasm.sh
+node --test engine-wasm/tests/
 
 step "the vendors' RPS stand-ins (written from RPS.md, not from the engine) check themselves"
 node --test tests/rps/
@@ -70,8 +70,8 @@ step "the LAN relay against the edge under workerd: sync, changes, the edge down
 cargo build -p lan-relay --locked
 node --test tests/relay/
 
-step "the admin console in headless Chromium against wrangler dev (screenshots in tests/web/artifacts/)"
-WEB_PKG_PREBUILT=1 node --test tests/web/
+step "the admin console in headless Chromium against wrangler dev (screenshots in tests/console/artifacts/)"
+CONSOLE_PKG_PREBUILT=1 node --test tests/console/
 
 step "the README's run command serves the demo phones"
 tests/run-smoke.sh

@@ -129,7 +129,7 @@ fn phonebook(c: &mut Criterion) {
 
 /// The web page's keystroke: a whole preview of the 40-BLF-key Yealink Jinja template
 /// (compile, render, default config), then the diff against the default. The wasm figure
-/// for the same request: `scripts/bench-web.sh`.
+/// for the same request: `scripts/bench-wasm.sh`.
 fn preview(c: &mut Criterion) {
     let req: engine::PreviewRequest =
         serde_json::from_str(include_str!("../../tests/fixtures/yealink/preview40.json")).unwrap();

@@ -542,6 +542,8 @@ pub struct VendorInfo {
     pub config_file: String,
     /// Accepted firmware file extensions, lowercase with the dot.
     pub firmware_extensions: &'static [&'static str],
+    /// The Additional Parameters sections that change its configs (`snom-phone-settings`).
+    pub param_sections: Vec<&'static str>,
 }
 
 /// Every vendor, in [`Vendor::ALL`]'s order, as the console shows it.
@@ -565,6 +567,10 @@ pub fn vendors() -> Vec<VendorInfo> {
             models: v.known_models(),
             config_file: device_config_path(v, &crate::sample::sample_mac(v)).unwrap_or_default(),
             firmware_extensions: v.firmware_extensions(),
+            param_sections: v
+                .param_sections()
+                .map(crate::params::Section::name)
+                .collect(),
         })
         .collect()
 }
@@ -864,6 +870,7 @@ mod tests {
         assert_eq!(json[4]["rps"], "manual");
         assert_eq!(json[3]["rps"], "no_removal");
         assert_eq!(json[5]["configured"], false);
+        assert_eq!(json[1]["param_sections"][1], "snom-phone-settings");
     }
 
     #[test]

@@ -19,8 +19,8 @@ const TREES: &[(&str, &str)] = &[
     ("engine/src", "rs"),
     ("edge-worker/src", "rs"),
     ("lan-relay/src", "rs"),
-    ("web/src", "rs"),
-    ("web/www/js", "js"),
+    ("engine-wasm/src", "rs"),
+    ("console/js", "js"),
 ];
 
 /// The vendors' homes and the registry.

@@ -430,9 +430,9 @@ test("preview renders byte for byte what the phone gets; drafts are checked; sec
   assert.equal((await refusedPreview({ vendor: "snom", user_extension: "999" })).field, "user_extension");
 
   // What the page renders from, with the engine compiled to wasm: the package as the page
-  // loads it (scripts/build-web.sh builds it first), fed the edge's preview-input.
-  const pkg = await import(new URL("../../web/www/pkg/web.js", import.meta.url));
-  pkg.initSync({ module: readFileSync(new URL("../../web/www/pkg/web_bg.wasm", import.meta.url)) });
+  // loads it (scripts/build-wasm.sh builds it first), fed the edge's preview-input.
+  const pkg = await import(new URL("../../console/pkg/engine_wasm.js", import.meta.url));
+  pkg.initSync({ module: readFileSync(new URL("../../console/pkg/engine_wasm_bg.wasm", import.meta.url)) });
   const mac = "001565080910";
   const input = await api("GET", `/sites/${site}/phones/${mac}/preview-input?reveal_secrets=true`);
   assert.equal(input.status, 200, JSON.stringify(input.body));
@@ -484,8 +484,8 @@ test("the sample phone's preview-input is built from the site: its PBX, Addition
   assert.equal(input.body.mac, null, "the sample MAC is the engine's");
   assert.equal(input.body.reveal_secrets, false);
   // The page renders from it what the edge's own sample preview renders.
-  const pkg = await import(new URL("../../web/www/pkg/web.js", import.meta.url));
-  pkg.initSync({ module: readFileSync(new URL("../../web/www/pkg/web_bg.wasm", import.meta.url)) });
+  const pkg = await import(new URL("../../console/pkg/engine_wasm.js", import.meta.url));
+  pkg.initSync({ module: readFileSync(new URL("../../console/pkg/engine_wasm_bg.wasm", import.meta.url)) });
   const out = JSON.parse(pkg.preview(JSON.stringify(input.body)));
   assert.equal(out.ok, true, JSON.stringify(out));
   const edge = await api("POST", `/sites/${site}/preview`, { vendor: "snom", model: "D785" });

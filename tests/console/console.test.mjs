@@ -1,6 +1,6 @@
 // The admin console end to end: headless Debian Chromium (playwright-core) against the
 // worker under `wrangler dev`, seeded like scripts/run.sh (plus a site of 10,000 phones).
-// Screenshots of each main screen go to tests/web/artifacts/.
+// Screenshots of each main screen go to tests/console/artifacts/.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
@@ -10,7 +10,7 @@ import { chromium } from "playwright-core";
 import { startDemo, root } from "./server.mjs";
 import { startStandin } from "../rps/standins.mjs";
 
-const ARTIFACTS = path.join(root, "tests/web/artifacts");
+const ARTIFACTS = path.join(root, "tests/console/artifacts");
 const BULK = 10_000;
 const shots = [];
 let srv, browser, page, profile;
@@ -343,14 +343,14 @@ test("offline: the loaded console keeps rendering previews; the service worker h
     for (const name of await caches.keys()) for (const r of await (await caches.open(name)).keys()) out.push(new URL(r.url).pathname);
     return out;
   });
-  assert.ok(cached.includes("/pkg/web_bg.wasm") && cached.includes("/pkg/web.js") && cached.includes("/js/preview-worker.js"), cached.join(" "));
+  assert.ok(cached.includes("/pkg/engine_wasm_bg.wasm") && cached.includes("/pkg/engine_wasm.js") && cached.includes("/js/preview-worker.js"), cached.join(" "));
   assert.deepEqual(cached.filter((p) => /^\/(api|p|relay)\//.test(p)), [], "no API answer, no phone file cached");
   const context = browser;
   await context.setOffline(true);
   try {
     assert.equal(await page.evaluate(() => navigator.onLine), false);
     // The engine's files come from the service worker's cache while offline.
-    const wasm = await page.evaluate(async () => { const r = await fetch("pkg/web_bg.wasm"); return { ok: r.ok, bytes: (await r.arrayBuffer()).byteLength }; });
+    const wasm = await page.evaluate(async () => { const r = await fetch("pkg/engine_wasm_bg.wasm"); return { ok: r.ok, bytes: (await r.arrayBuffer()).byteLength }; });
     assert.ok(wasm.ok && wasm.bytes > 100_000, JSON.stringify(wasm));
     let n = await rendered();
     await page.click("#tpl-source");

@@ -1,6 +1,6 @@
-//! The native peer of `scripts/bench-web.mjs`: the same export (`web::api::preview`, then
-//! `web::api::diff`), the same request, the same loop, timed natively.
-//! `cargo run -p web --release --example bench_native -- [iterations]`
+//! The native peer of `scripts/bench-wasm.mjs`: the same export (`engine_wasm::api::preview`, then
+//! `engine_wasm::api::diff`), the same request, the same loop, timed natively.
+//! `cargo run -p engine-wasm --release --example bench_native -- [iterations]`
 #![allow(missing_docs)]
 
 use std::time::Instant;
@@ -23,16 +23,16 @@ fn main() {
         default_config: String,
     }
     let run = || {
-        let out = web::api::preview(req);
+        let out = engine_wasm::api::preview(req);
         let a: Answer = serde_json::from_str(&out).unwrap_or_default();
-        web::api::diff(&a.preview.default_config, &a.preview.config)
+        engine_wasm::api::diff(&a.preview.default_config, &a.preview.config)
     };
     for _ in 0..n / 10 {
-        std::hint::black_box(web::api::preview(req));
+        std::hint::black_box(engine_wasm::api::preview(req));
     }
     let t = Instant::now();
     for _ in 0..n {
-        std::hint::black_box(web::api::preview(req));
+        std::hint::black_box(engine_wasm::api::preview(req));
     }
     let preview_us = t.elapsed().as_secs_f64() * 1e6 / f64::from(n);
     let t = Instant::now();

@@ -1,10 +1,10 @@
 // The wasm side of the preview benchmark: the page's keystroke (preview of the 40-BLF-key
 // Yealink Jinja template, then the diff against the default config) through the built
-// bindings in web/www/pkg (scripts/build-web.sh), in node, or with --chromium in Debian's
+// bindings in console/pkg (scripts/build-wasm.sh), in node, or with --chromium in Debian's
 // headless Chromium (the page's engine: the same package loaded from a local HTTP server).
-// Prints JSON like its native peer (web/examples/bench_native.rs); scripts/bench-web.sh runs
+// Prints JSON like its native peer (engine-wasm/examples/bench_native.rs); scripts/bench-wasm.sh runs
 // them all and prints the ratios.
-//   node scripts/bench-web.mjs [iterations] [--chromium]
+//   node scripts/bench-wasm.mjs [iterations] [--chromium]
 import { readFileSync, mkdtempSync, rmSync } from "node:fs";
 import { createServer } from "node:http";
 import { tmpdir } from "node:os";
@@ -34,15 +34,15 @@ function bench(pkg, req, n) {
 }
 
 if (!args.includes("--chromium")) {
-  const pkg = await import(new URL("web/www/pkg/web.js", root));
-  pkg.initSync({ module: readFileSync(new URL("web/www/pkg/web_bg.wasm", root)) });
+  const pkg = await import(new URL("console/pkg/engine_wasm.js", root));
+  pkg.initSync({ module: readFileSync(new URL("console/pkg/engine_wasm_bg.wasm", root)) });
   console.log(JSON.stringify(bench(pkg, req, n)));
 } else {
   const { chromium } = await import("playwright-core");
   const types = { ".js": "text/javascript", ".wasm": "application/wasm", ".html": "text/html" };
   const server = createServer((rq, res) => {
     const p = new URL(rq.url, "http://x").pathname;
-    const file = p === "/" ? null : path.join(new URL("web/www/pkg", root).pathname, path.basename(p));
+    const file = p === "/" ? null : path.join(new URL("console/pkg", root).pathname, path.basename(p));
     if (!file) { res.writeHead(200, { "Content-Type": "text/html" }).end("<!doctype html><title>bench</title>"); return; }
     let body;
     try { body = readFileSync(file); } catch { res.writeHead(404).end(); return; }
@@ -58,7 +58,7 @@ if (!args.includes("--chromium")) {
     const page = browser.pages()[0] ?? await browser.newPage();
     await page.goto(`http://127.0.0.1:${server.address().port}/`);
     const out = await page.evaluate(async ([src, req, n]) => {
-      const pkg = await import("/web.js");
+      const pkg = await import("/engine_wasm.js");
       await pkg.default();
       return new Function(`return (${src})`)()(pkg, req, n);
     }, [bench.toString(), req, n]);

@@ -1,22 +1,22 @@
 #!/usr/bin/env bash
 # The preview's wasm/native ratio: the same request (tests/fixtures/yealink/preview40.json,
-# 40 BLF keys, Jinja) through the same export, natively (web/examples/bench_native.rs), as
-# wasm in node and as wasm in headless Chromium (scripts/bench-web.mjs), one after the other
+# 40 BLF keys, Jinja) through the same export, natively (engine-wasm/examples/bench_native.rs), as
+# wasm in node and as wasm in headless Chromium (scripts/bench-wasm.mjs), one after the other
 # in the same run; then the size the page transfers. Targets: wasm no more than 2x native,
 # under 300 KB gzipped. Nothing is pinned by default: the wasm engines run their GC and
 # optimising compiler on other threads, which pinning to one core makes share the core with
 # the code measured (native code has none); PIN=1 pins everything to core 0.
-#   [PIN=1] scripts/bench-web.sh [iterations]
+#   [PIN=1] scripts/bench-wasm.sh [iterations]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$HOME/.cargo/bin:$PATH"
 n=${1:-2000}
 pin=""; [ "${PIN:-0}" = 1 ] && command -v taskset >/dev/null && pin="taskset -c 0"
-size=$(scripts/build-web.sh | tail -n 1)
-cargo build -p web --release --example bench_native --locked 2>/dev/null
+size=$(scripts/build-wasm.sh | tail -n 1)
+cargo build -p engine-wasm --release --example bench_native --locked 2>/dev/null
 native=$($pin "${CARGO_TARGET_DIR:-target}/release/examples/bench_native" "$n")
-node=$($pin node scripts/bench-web.mjs "$n")
-chromium=$($pin node scripts/bench-web.mjs "$n" --chromium)
+node=$($pin node scripts/bench-wasm.mjs "$n")
+chromium=$($pin node scripts/bench-wasm.mjs "$n" --chromium)
 echo "native:          $native"
 echo "wasm (node):     $node"
 echo "wasm (Chromium): $chromium"

@@ -3,6 +3,7 @@
 
 import { api, sitePath } from "./api.js";
 import { h, put, field, values, showError, clearErrors, announce } from "./dom.js";
+import { VENDORS } from "./vendors.js";
 
 const DEBUG = /^\[debug\][^[]*verbose\s*=\s*1/m;
 
@@ -34,7 +35,7 @@ export async function mount(view, state) {
         field({ label: "Language", name: "language", value: s.language ?? "", hint: "e.g. en, de" }))),
     h("fieldset", { class: "card" }, h("legend", {}, "Additional Parameters"),
       field({ label: "Additional Parameters (INI)", name: "additional_params", type: "textarea", value: s.additional_params,
-        hint: "[yealink], [snom], [snom-phone-settings], [fanvil], [fanvil-sip], [fanvil-tele], [fanvil-autoupdate], [grandstream], [htek], [debug]: merged over every config.", attrs: { rows: "10", class: "mono", spellcheck: "false" } }),
+        hint: `${[...VENDORS.flatMap((v) => v.param_sections), "debug"].map((n) => `[${n}]`).join(", ")}: merged over every config.`, attrs: { rows: "10", class: "mono", spellcheck: "false" } }),
       field({ label: "Debug: verbose logging on the phones ([debug] verbose = 1)", name: "debug", type: "checkbox", value: debug })),
     err,
     h("div", { class: "actions" }, h("button", { type: "submit", class: "primary" }, "Save settings")));

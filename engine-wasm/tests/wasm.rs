@@ -3,9 +3,9 @@
 #![cfg(target_family = "wasm")]
 #![allow(clippy::unwrap_used, missing_docs)]
 
+use engine_wasm::bindings::{check_params, check_template, diff, preview, sample, vendors};
 use serde_json::{json, Value};
 use wasm_bindgen_test::wasm_bindgen_test as test;
-use web::bindings::{check_params, check_template, diff, preview, sample, vendors};
 
 fn parse(s: &str) -> Value {
     serde_json::from_str(s).unwrap()

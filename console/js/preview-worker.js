@@ -1,12 +1,12 @@
 // The preview's renderer, off the page's main thread: the engine compiled to wasm
-// (web/src/lib.rs, built by scripts/build-web.sh into ../pkg/), the same code the edge and
+// (engine-wasm/src/lib.rs, built by scripts/build-wasm.sh into ../pkg/), the same code the edge and
 // the LAN relay serve phones with. One message in, one out:
 //   in:  {id, request}  (an engine PreviewRequest: the phone's inputs and the draft template)
 //   out: {id, result: {ok, preview, rows} | {ok: false, diagnostics}, ms}
 // `rows` is the engine's side-by-side diff of the config against the vendor default, and
 // `ms` the time the render and the diff took in here.
 
-import init, { preview, diff } from "../pkg/web.js";
+import init, { preview, diff } from "../pkg/engine_wasm.js";
 
 const ready = init();
 

@@ -1,5 +1,5 @@
 // Serves the system as `scripts/run.sh` does, in a state of its own: wrangler dev (the
-// prebuilt worker and the console's static assets, the web package built first) on a free port, its local D1 migrated
+// prebuilt worker and the console's static assets, the engine-wasm package built first) on a free port, its local D1 migrated
 // and seeded by scripts/seed-demo.mjs, with fresh secrets in a temporary .dev.vars.
 import { spawn, execFileSync } from "node:child_process";
 import { mkdtempSync, writeFileSync, rmSync } from "node:fs";
@@ -33,9 +33,9 @@ export async function startDemo({ sql = [] } = {}) {
   const inspector = await freePort();
   const base = `http://127.0.0.1:${port}`;
   const run = (args, extra = {}) => execFileSync(args[0], args.slice(1), { cwd: root, env: { ...env, ...extra }, stdio: ["ignore", "pipe", "pipe"] }).toString();
-  // The console's preview runs the engine's wasm package from web/www/pkg/, as run.sh builds
+  // The console's preview runs the engine's wasm package from console/pkg/, as run.sh builds
   // it (scripts/test.sh has just built it and says so).
-  if (!process.env.WEB_PKG_PREBUILT) run(["scripts/build-web.sh"]);
+  if (!process.env.CONSOLE_PKG_PREBUILT) run(["scripts/build-wasm.sh"]);
   run([wrangler, "d1", "migrations", "apply", "DB", "--local", `--persist-to=${state}`]);
   const seeded = run(["node", "scripts/seed-demo.mjs", base], {
     SEED_DEV_VARS: path.join(dir, ".dev.vars"), SEED_PERSIST_TO: state, SEED_RELAY_DIR: path.join(dir, "relay") });

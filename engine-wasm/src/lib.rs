@@ -14,7 +14,7 @@
 //! | `checkTemplate(template)` | `{name?, vendor, style?, composition?, source}` | `[diagnostic, ...]` (empty: it would be saved) |
 //! | `checkParams(text, vendor?)` | the Additional Parameters, a vendor name or none | `[diagnostic, ...]` |
 //! | `diff(old, new)` | two texts | `[{kind, old_line, new_line, old, new}, ...]` |
-//! | `vendors()` | | `[{vendor, display_name, configured, redirect_only, rps, syntax, content_type, models, config_file, firmware_extensions}, ...]`, every vendor |
+//! | `vendors()` | | `[{vendor, display_name, configured, redirect_only, rps, syntax, content_type, models, config_file, firmware_extensions, param_sections}, ...]`, every vendor |
 //! | `sample(vendor)` | a vendor name | the sample data as request fields (`site`, `user`, `blf`, ...) |
 //!
 //! A diagnostic is `{source: "template"|"params"|"output"|"input", line, column, message,

@@ -1,13 +1,13 @@
 // The built package as the page loads it (wasm-bindgen --target web, after wasm-opt), in
-// node: the JS glue, the string boundary and the exports' JSON. Run scripts/build-web.sh
+// node: the JS glue, the string boundary and the exports' JSON. Run scripts/build-wasm.sh
 // first (scripts/test.sh does).
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 
 const root = new URL("../..", import.meta.url);
-const pkg = await import(new URL("web/www/pkg/web.js", root));
-pkg.initSync({ module: readFileSync(new URL("web/www/pkg/web_bg.wasm", root)) });
+const pkg = await import(new URL("console/pkg/engine_wasm.js", root));
+pkg.initSync({ module: readFileSync(new URL("console/pkg/engine_wasm_bg.wasm", root)) });
 
 test("preview: config, default config and diff; masked unless revealed", () => {
   const req = JSON.parse(readFileSync(new URL("tests/fixtures/yealink/preview40.json", root), "utf8"));

@@ -8,7 +8,7 @@
 //   vendorInfo(v) one vendor's entry (undefined for a name the engine does not know)
 //   displayName(v) its name as people write it
 
-import init, { vendors } from "../pkg/web.js";
+import init, { vendors } from "../pkg/engine_wasm.js";
 
 await init();
 
