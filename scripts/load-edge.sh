@@ -92,22 +92,18 @@ load "wrangler dev, both Workers (workerd proxy + workerd workers + node)" wrang
 logbytes=$(cat "$tmp"/logs/*.log 2>/dev/null | wc -c)
 stop_server
 
-# The first-access tokens were used up above: seed again (new tokens, same phones).
-seed
-echo "miniflare, both Workers: the same load ..." >&2
-t0=$(date +%s%3N)
-setsid node "$root/tests/load/serve-miniflare.mjs" "$port" "$state" both > "$tmp/miniflare.log" 2>&1 < /dev/null &
-server=$!
-load "plain Miniflare, admin worker -> phone worker (one workerd, no inspector)" miniflare
-stop_server
-
-seed
-echo "miniflare, the phone worker alone: the same load ..." >&2
-t0=$(date +%s%3N)
-setsid node "$root/tests/load/serve-miniflare.mjs" "$port" "$state" phones > "$tmp/phones.log" 2>&1 < /dev/null &
-server=$!
-load "plain Miniflare, the phone worker alone (as on its own hostname)" phones
-stop_server
+miniflare() { # both|phones, label, name: plain Miniflare over the same state, the same load
+  # The first-access tokens were used up by the phase before: seed again (new tokens, same phones).
+  seed
+  echo "miniflare ($1): the same load ..." >&2
+  t0=$(date +%s%3N)
+  setsid node "$root/tests/load/serve-miniflare.mjs" "$port" "$state" "$1" > "$tmp/$3.log" 2>&1 < /dev/null &
+  server=$!
+  load "$2" "$3"
+  stop_server
+}
+miniflare both "plain Miniflare, admin worker -> phone worker (one workerd, no inspector)" miniflare
+miniflare phones "plain Miniflare, the phone worker alone (as on its own hostname)" phones
 
 echo
 grep -hv '^RESULT ' "$tmp/wrangler.out"
