@@ -38,7 +38,7 @@ test("diagnostics carry source, line and column; bad JSON is a diagnostic, not a
 
 test("vendors and sample data", () => {
   const vendors = JSON.parse(pkg.vendors());
-  assert.deepEqual(vendors.map((v) => v.vendor), ["yealink", "snom", "fanvil", "grandstream", "htek"]);
+  assert.deepEqual(vendors.map((v) => v.vendor), ["yealink", "snom", "fanvil", "grandstream", "htek", "ale"]);
   const s = JSON.parse(pkg.sample("grandstream"));
   assert.equal(s.sample.model, "GXP2170");
   const again = JSON.parse(pkg.preview(JSON.stringify(s.sample)));

@@ -70,7 +70,7 @@ fn checks_diff_vendors_sample() {
     let rows = parse(&diff("a\nb\n", "a\nB\nc\n"));
     assert_eq!(rows.as_array().unwrap().len(), 3);
     assert_eq!(rows[2]["kind"], "added");
-    assert_eq!(parse(&vendors()).as_array().unwrap().len(), 5);
+    assert_eq!(parse(&vendors()).as_array().unwrap().len(), 6);
     let s = parse(&sample("fanvil"));
     assert_eq!(s["sample"]["model"], "X4U");
 }
