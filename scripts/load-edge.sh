@@ -1,16 +1,21 @@
 #!/usr/bin/env bash
-# Local load benchmark of the edge worker: a config fetch beside its peer, /healthz (no D1,
-# no render), on the same server in the same run, reported as ratios (the machine is noisy).
+# Local load benchmark of the edge (the phone worker, behind the admin worker as run.sh serves
+# it, and alone): a config fetch beside its peer, /healthz (no D1, no render), on the same
+# server in the same run, reported as ratios (the machine is noisy).
 #  1. Fresh wrangler state in a temp dir: migrations, then the demo site (scripts/seed-demo.mjs).
-#  2. `wrangler dev` (as scripts/run.sh serves it): cold start = spawn to the first 200 of a
+#  2. `wrangler dev` of both Workers (as scripts/run.sh serves them: the admin worker on the
+#     port hands /p/ and /healthz to the phone worker): cold start = spawn to the first 200 of a
 #     demo phone's config; then N config fetches (the five demo phones, their real
 #     User-Agents, steady-state URLs) and N /healthz, alternating in rounds, at CONCURRENCY.
 #     Latency (mean, p50, p99), req/s, and CPU ms per request of each process wrangler started
 #     (utime+stime from /proc/<pid>/stat, before and after each phase).
 #  3. The same load on plain Miniflare over the same state (one workerd, no wrangler proxy or
-#     inspector relay): what the worker itself costs, without wrangler dev's per-event tooling.
-# Uses the built worker (edge-worker/build/; scripts/build-edge.sh builds it if absent).
-#   scripts/load-edge.sh               N=2000 CONCURRENCY=8 ROUNDS=3 by default (~3 min on
+#     inspector relay), both Workers as in 2: what they cost, without wrangler dev's tooling.
+#  4. The same load on plain Miniflare serving the phone worker alone, as in production on its
+#     own hostname: what a phone's fetch costs the phone worker.
+# Uses the built Workers (edge-worker/build/, edge-admin/build/; scripts/build-edge.sh builds
+# them if absent).
+#   scripts/load-edge.sh               N=2000 CONCURRENCY=8 ROUNDS=3 by default (~4 min on
 #                                      2 busy cores, most of it the configs under wrangler dev)
 #   N=3000 CONCURRENCY=16 scripts/load-edge.sh
 # The figures are speed figures, never a test: read them beside their peer. The run fails only
@@ -22,7 +27,9 @@ export PATH="$HOME/.cargo/bin:$PATH"
 export WRANGLER_SEND_METRICS=false WRANGLER_SEND_ERROR_REPORTS=false CLOUDFLARE_CF_FETCH_ENABLED=false
 n=${N:-2000} conc=${CONCURRENCY:-8} rounds=${ROUNDS:-3}
 
-[ -f edge-worker/build/index.js ] && [ -f edge-worker/build/index_bg.wasm ] || scripts/build-edge.sh
+for crate in edge-worker edge-admin; do
+  [ -f $crate/build/index.js ] && [ -f $crate/build/index_bg.wasm ] || { scripts/build-edge.sh; break; }
+done
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/load-edge.XXXXXX")
 # wrangler's debug log (it writes one always) stays in the temp dir, not ~/.config/.wrangler.
@@ -39,15 +46,22 @@ cleanup() { stop_server; rm -rf "$tmp"; }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-# The project as wrangler sees it, in the temp dir: the config with absolute paths (so its
-# default local state, which seed-demo.mjs writes to, is $tmp/.wrangler/state), fresh secrets.
-sed -e "s|^main = \"|main = \"$root/|" -e "s|^migrations_dir = \"|migrations_dir = \"$root/|" \
-  wrangler.toml > "$tmp/wrangler.toml"
-[ "$(grep -c "= \"$root/" "$tmp/wrangler.toml")" = 2 ] || { echo "wrangler.toml: main/migrations_dir not found" >&2; exit 1; }
+# The project as wrangler sees it, in the temp dir: both configs with absolute paths (so the
+# default local state, which seed-demo.mjs writes to, is $tmp/.wrangler/state), fresh secrets
+# (the phone worker's, TOKEN_KEY alone, beside its config, where wrangler reads them).
+absolute() { # config, its directory, the copy
+  sed -e "s|^main = \"|main = \"$2/|" -e "s|^migrations_dir = \"|migrations_dir = \"$2/|" \
+    -e "s|^directory = \"|directory = \"$2/|" "$1" > "$3"
+  [ "$(grep -c "= \"$2/" "$3")" -ge 2 ] || { echo "$1: main/migrations_dir not found" >&2; exit 1; }
+}
+mkdir "$tmp/phones"
+absolute wrangler.toml "$root" "$tmp/wrangler.toml"
+absolute edge-worker/wrangler.toml "$root/edge-worker" "$tmp/phones/wrangler.toml"
 ln -s "$root/node_modules" "$tmp/node_modules"
-for name in TOKEN_KEY ADMIN_TOKEN; do
+for name in TOKEN_KEY ADMIN_TOKEN RPS_KEY; do
   echo "$name=$(node -e "console.log(require('crypto').randomBytes(32).toString('hex'))")"
 done > "$tmp/.dev.vars"
+grep '^TOKEN_KEY=' "$tmp/.dev.vars" > "$tmp/phones/.dev.vars"
 state="$tmp/.wrangler/state"
 wrangler="$root/node_modules/.bin/wrangler"
 free_port() { node -e 'const s=require("net").createServer().listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})'; }
@@ -71,21 +85,25 @@ load() { # label, then the load generator's output goes to $tmp/<label>.out
 
 echo "wrangler dev: $n config fetches and $n /healthz at concurrency $conc ..." >&2
 t0=$(date +%s%3N)
-setsid "$wrangler" dev --local --ip 127.0.0.1 --port "$port" --inspector-port "$inspector" \
+setsid "$wrangler" dev -c "$tmp/wrangler.toml" -c "$tmp/phones/wrangler.toml" --local --ip 127.0.0.1 --port "$port" --inspector-port "$inspector" \
   --persist-to "$state" --show-interactive-dev-session=false > "$tmp/wrangler.log" 2>&1 < /dev/null &
 server=$!
-load "wrangler dev (workerd proxy + workerd worker + node)" wrangler
+load "wrangler dev, both Workers (workerd proxy + workerd workers + node)" wrangler
 logbytes=$(cat "$tmp"/logs/*.log 2>/dev/null | wc -c)
 stop_server
 
-# The first-access tokens were used up above: seed again (new tokens, same phones).
-seed
-echo "miniflare: the same load ..." >&2
-t0=$(date +%s%3N)
-setsid node "$root/tests/load/serve-miniflare.mjs" "$port" "$state" > "$tmp/miniflare.log" 2>&1 < /dev/null &
-server=$!
-load "plain Miniflare (one workerd, no inspector)" miniflare
-stop_server
+miniflare() { # both|phones, label, name: plain Miniflare over the same state, the same load
+  # The first-access tokens were used up by the phase before: seed again (new tokens, same phones).
+  seed
+  echo "miniflare ($1): the same load ..." >&2
+  t0=$(date +%s%3N)
+  setsid node "$root/tests/load/serve-miniflare.mjs" "$port" "$state" "$1" > "$tmp/$3.log" 2>&1 < /dev/null &
+  server=$!
+  load "$2" "$3"
+  stop_server
+}
+miniflare both "plain Miniflare, admin worker -> phone worker (one workerd, no inspector)" miniflare
+miniflare phones "plain Miniflare, the phone worker alone (as on its own hostname)" phones
 
 echo
 grep -hv '^RESULT ' "$tmp/wrangler.out"
@@ -93,4 +111,6 @@ echo "(wrangler's debug log grew by $logbytes bytes during the run: every inspec
 echo
 grep -hv '^RESULT ' "$tmp/miniflare.out"
 echo
-grep -h '^RESULT ' "$tmp/wrangler.out" "$tmp/miniflare.out"
+grep -hv '^RESULT ' "$tmp/phones.out"
+echo
+grep -h '^RESULT ' "$tmp/wrangler.out" "$tmp/miniflare.out" "$tmp/phones.out"

@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
-# Runs the system locally: builds the edge worker, the console's wasm package and the LAN
-# relay, applies the D1 migrations to wrangler's local state, seeds a demo site (one phone
-# of each vendor), serves it with `wrangler dev` (workerd, local D1 and R2) on
-# http://127.0.0.1:8787, and runs the LAN relay synced from it (HTTP on 127.0.0.1:8480, TFTP on 127.0.0.1:6969). Ctrl-C stops both.
+# Runs the system locally: builds both Workers (the phone worker and the admin worker), the
+# console's wasm package and the LAN relay, applies the D1 migrations to wrangler's local
+# state, seeds a demo site (one phone of each vendor), serves both Workers in one
+# `wrangler dev` (workerd, local D1 and R2 shared by both) on http://127.0.0.1:8787 (the
+# admin worker, which hands the phone routes to the phone worker), and runs the LAN relay
+# synced from it (HTTP on 127.0.0.1:8480, TFTP on 127.0.0.1:6969). Ctrl-C stops both.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$HOME/.cargo/bin:$PATH"
@@ -19,13 +21,15 @@ scripts/build-edge.sh
 # from console/pkg/ with the console.
 scripts/build-wasm.sh
 cargo build -p lan-relay --locked
-# Local stand-ins for the Worker secrets: the key that derives steady-state tokens, the
-# admin API's bearer token and the key that seals RPS accounts (`wrangler secret put` in
-# production).
+# Local stand-ins for the Worker secrets (`wrangler secret put` in production): the admin
+# worker's .dev.vars holds the key that derives steady-state tokens, the admin API's bearer
+# token and the key that seals RPS accounts; the phone worker's (edge-worker/.dev.vars, next
+# to its config) holds only the first, the same value.
 touch .dev.vars
 for name in TOKEN_KEY ADMIN_TOKEN RPS_KEY; do
   grep -q "^$name=" .dev.vars || node -e "console.log('$name=' + require('crypto').randomBytes(32).toString('hex'))" >> .dev.vars
 done
+(umask 077 && grep '^TOKEN_KEY=' .dev.vars > edge-worker/.dev.vars)
 node_modules/.bin/wrangler d1 migrations apply DB --local
 node scripts/seed-demo.mjs "http://127.0.0.1:$port" "http://$relay_http"
 cat > .relay/relay.toml <<EOF
@@ -53,6 +57,9 @@ echo "curl -s -H 'Authorization: Bearer $admin' http://127.0.0.1:$port/api/sites
 echo
 echo "Serving on http://127.0.0.1:$port, the relay on http://$relay_http and tftp://$relay_tftp (Ctrl-C to stop)."
 trap 'kill 0' EXIT
-node_modules/.bin/wrangler dev --local --ip 127.0.0.1 --port "$port" --show-interactive-dev-session=false &
+# Both Workers in one session: the admin worker (wrangler.toml) is the primary on $port;
+# both configs name the same D1 database and R2 bucket, kept in .wrangler/state.
+node_modules/.bin/wrangler dev -c wrangler.toml -c edge-worker/wrangler.toml --local --ip 127.0.0.1 --port "$port" \
+  --show-interactive-dev-session=false &
 target/debug/lan-relay --config .relay/relay.toml &
 wait

@@ -24,7 +24,10 @@ cargo fmt --all -- --check
 
 step "lints"
 cargo clippy --workspace --all-targets --locked -- -D warnings
+# The Workers and their shared library, as they are built: for wasm32.
 cargo clippy -p edge-worker --target wasm32-unknown-unknown --locked -- -D warnings
+cargo clippy -p edge-admin --target wasm32-unknown-unknown --locked -- -D warnings
+cargo clippy -p edge-shared --target wasm32-unknown-unknown --locked -- -D warnings
 cargo clippy -p engine-wasm --target wasm32-unknown-unknown --all-targets --locked -- -D warnings
 
 step "native tests"
@@ -40,6 +43,18 @@ if [ -n "$bad" ]; then
   exit 1
 fi
 echo "ok: $(cargo tree -p engine -e normal --locked --prefix none | sort -u | wc -l) crates, none of them I/O or JS"
+
+step "the phone worker holds only what phones need: no admin crate in its tree, no admin secret in its code"
+bad=$(cargo tree -p edge-worker -e normal --locked --prefix none | grep -E -o '^(edge-admin|aes-gcm)( |$)' | sort -u || true)
+if [ -n "$bad" ]; then
+  echo "edge-worker depends on: $bad" >&2
+  exit 1
+fi
+if grep -rn --include='*.rs' -E 'ADMIN_TOKEN|RPS_KEY' edge-worker/src edge-shared/src | grep -v -E '^[^:]+:[0-9]+:\s*//'; then
+  echo "the phone worker's code names an admin secret" >&2
+  exit 1
+fi
+echo "ok: edge-worker's tree has no edge-admin, and its code never names ADMIN_TOKEN or RPS_KEY"
 
 step "wasm32: the same engine tests under wasm-bindgen-test-runner (node)"
 CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner \
@@ -62,7 +77,7 @@ node --test engine-wasm/tests/
 step "the vendors' RPS stand-ins (written from RPS.md, not from the engine) check themselves"
 node --test tests/rps/
 
-step "edge worker: build (worker-build + wasm-opt -Oz), then its tests under workerd (miniflare), RPS against the stand-ins"
+step "both Workers: build (worker-build + wasm-opt -Oz), then their tests under workerd (miniflare), RPS against the stand-ins"
 scripts/build-edge.sh
 node --test tests/edge/
 

@@ -1,84 +1,14 @@
-//! D1 access: the rows a phone request needs, and the writes it makes.
+//! D1 access of the phone worker alone: what a phone request and a relay read besides the
+//! shared rows (`edge_shared::store`), and the writes a phone's fetch makes.
 
+pub(crate) use edge_shared::store::{
+    firmware_rows, phone_by_mac, phone_by_token, PhoneRow, FIRMWARE_ROW_COLUMNS,
+};
+use edge_shared::store::{num, opt};
 use engine::Vendor;
 use serde::Deserialize;
 use wasm_bindgen::JsValue;
 use worker::{D1Database, Result};
-
-/// A phone joined with its site and user: everything a config render needs but BLF keys
-/// and firmware rows. Not `Debug`: it holds the SIP and HTTP passwords.
-#[derive(Deserialize)]
-pub(crate) struct PhoneRow {
-    pub(crate) id: String,
-    pub(crate) mac: String,
-    pub(crate) vendor: Vendor,
-    pub(crate) model: String,
-    pub(crate) token1_hash: Option<String>,
-    pub(crate) token2_hash: String,
-    pub(crate) token_generation: f64,
-    pub(crate) assigned_at: f64,
-    pub(crate) first_fetch_at: Option<f64>,
-    pub(crate) site_id: String,
-    pub(crate) pbx_host: String,
-    pub(crate) pbx_port: f64,
-    pub(crate) allow_macs: String,
-    pub(crate) deny_macs: String,
-    pub(crate) additional_params: String,
-    pub(crate) poll_interval_minutes: f64,
-    pub(crate) ntp_server: Option<String>,
-    pub(crate) timezone: Option<String>,
-    pub(crate) language: Option<String>,
-    pub(crate) window_secs: f64,
-    pub(crate) extension: Option<String>,
-    pub(crate) auth_name: Option<String>,
-    pub(crate) sip_password: Option<String>,
-    pub(crate) display_name: Option<String>,
-    pub(crate) template_name: Option<String>,
-    pub(crate) template_vendor: Option<Vendor>,
-    pub(crate) template_style: Option<engine::TemplateStyle>,
-    pub(crate) template_composition: Option<engine::Composition>,
-    pub(crate) template_source: Option<String>,
-    pub(crate) http_user: Option<String>,
-    pub(crate) http_password: Option<String>,
-    /// How many URI mappings the site has (they are loaded only when there are some).
-    pub(crate) mappings: f64,
-}
-
-/// The columns and joins of a [`PhoneRow`]; callers add the `WHERE`.
-const PHONE_ROW_SQL: &str =
-    "SELECT p.id, p.mac, p.vendor, p.model, p.token1_hash, p.token2_hash, p.token_generation, \
-     p.assigned_at, p.first_fetch_at, s.id AS site_id, s.pbx_host, s.pbx_port, s.allow_macs, \
-     s.deny_macs, s.additional_params, s.poll_interval_minutes, s.ntp_server, s.timezone, \
-     s.language, s.window_secs, u.extension, u.auth_name, u.sip_password, u.display_name, \
-     t.name AS template_name, t.vendor AS template_vendor, t.style AS template_style, \
-     t.composition AS template_composition, t.source AS template_source, p.http_user, \
-     p.http_password, (SELECT COUNT(*) FROM uri_mappings m WHERE m.site_id = s.id) AS mappings \
-     FROM phones p JOIN sites s ON s.id = p.site_id LEFT JOIN users u ON u.id = p.user_id \
-     LEFT JOIN templates t ON t.id = p.template_id";
-
-/// The phone whose first-access or steady-state token hashes to `hash`.
-pub(crate) async fn phone_by_token(db: &D1Database, hash: &str) -> Result<Option<PhoneRow>> {
-    db.prepare(format!(
-        "{PHONE_ROW_SQL} WHERE p.token1_hash = ?1 OR p.token2_hash = ?1"
-    ))
-    .bind(&[hash.into()])?
-    .first::<PhoneRow>(None)
-    .await
-}
-
-/// The site's phone with the (canonical) MAC `mac`.
-pub(crate) async fn phone_by_mac(
-    db: &D1Database,
-    site_id: &str,
-    mac: &str,
-) -> Result<Option<PhoneRow>> {
-    db.prepare(format!(
-        "{PHONE_ROW_SQL} WHERE p.site_id = ?1 AND p.mac = ?2"
-    ))
-    .bind(&[site_id.into(), mac.into()])?
-    .first::<PhoneRow>(None)
-    .await
-}
 
 /// The site's URI mappings (validated on save; a row that no longer passes is skipped).
 pub(crate) async fn uri_mappings(
@@ -115,45 +45,6 @@ pub(crate) async fn template(
         .bind(&[site_id.into(), name.into()])?
         .first::<engine::Template>(None)
         .await
-}
-
-/// A BLF key row.
-#[derive(Debug, Deserialize)]
-pub(crate) struct BlfRow {
-    pub(crate) extension: String,
-    pub(crate) label: String,
-    pub(crate) line: f64,
-    pub(crate) pickup_prefix: String,
-}
-
-/// The phone's BLF keys in key order.
-pub(crate) async fn blf_keys(db: &D1Database, phone_id: &str) -> Result<Vec<BlfRow>> {
-    db.prepare(
-        "SELECT extension, label, line, pickup_prefix FROM blf_keys WHERE phone_id = ?1 ORDER BY position",
-    )
-    .bind(&[phone_id.into()])?
-    .all()
-    .await?
-    .results()
-}
-
-/// The columns of an [`engine::FirmwareRow`], for `SELECT`s from `firmware`.
-pub(crate) const FIRMWARE_ROW_COLUMNS: &str =
-    "vendor, model, version, notes, file_name, size, sha256";
-
-/// The site's firmware rows of `vendor` (a phone's, and the preview's sample phone's).
-pub(crate) async fn firmware_rows(
-    db: &D1Database,
-    site_id: &str,
-    vendor: Vendor,
-) -> Result<Vec<engine::FirmwareRow>> {
-    db.prepare(format!(
-        "SELECT {FIRMWARE_ROW_COLUMNS} FROM firmware WHERE site_id = ?1 AND vendor = ?2"
-    ))
-    .bind(&[site_id.into(), vendor.as_str().into()])?
-    .all()
-    .await?
-    .results()
 }
 
 /// Where a firmware image is stored.
@@ -343,13 +234,4 @@ pub(crate) struct Seen<'a> {
     pub(crate) firmware: Option<&'a str>,
     pub(crate) model: Option<&'a str>,
     pub(crate) file: &'a str,
-}
-
-fn num(n: u64) -> JsValue {
-    // Seconds since the epoch fit a JS number exactly.
-    JsValue::from(n as f64)
-}
-
-fn opt(s: Option<&str>) -> JsValue {
-    s.map_or(JsValue::NULL, JsValue::from)
 }

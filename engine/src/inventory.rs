@@ -134,6 +134,28 @@ pub struct User {
     pub voicemail_pin: Secret<String>,
 }
 
+impl User {
+    /// The rule for an extension number: 1-32 ASCII letters, digits or `* # + - _ .`. The
+    /// edge applies it to every extension it stores and to what names one (a phone's user,
+    /// a star-code bind), so a stored extension is always one a phone can dial and a config
+    /// can carry.
+    pub fn check_extension(ext: &str) -> Result<()> {
+        let ok = !ext.is_empty()
+            && ext.len() <= 32
+            && ext
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"*#+-_.".contains(&b));
+        if ok {
+            Ok(())
+        } else {
+            Err(crate::Error::new(
+                crate::ErrorKind::InvalidInput,
+                "1-32 letters, digits or * # + - _ .",
+            ))
+        }
+    }
+}
+
 /// A phone of the site.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct PhoneEntry {
@@ -1304,5 +1326,20 @@ mod tests {
             t.source = "{{ user.extension }".into();
         }
         assert!(Site::new(inv).is_err());
+    }
+
+    #[test]
+    fn extension_rule() {
+        for ok in ["200", "a", "*97", "+4930_1.2-#", &"9".repeat(32)] {
+            assert!(User::check_extension(ok).is_ok(), "{ok}");
+        }
+        for bad in ["", " 200", "20 0", "ü", "2\n", &"9".repeat(33)] {
+            let e = User::check_extension(bad).err();
+            assert_eq!(
+                e.map(|e| e.kind()),
+                Some(crate::ErrorKind::InvalidInput),
+                "{bad:?}"
+            );
+        }
     }
 }

@@ -422,7 +422,12 @@ fn jinja_error(e: &minijinja::Error, src: &str, kind: ErrorKind, detail: Detail)
         _ => e.kind().to_string(),
     };
     let mut out = Error::new(kind, detail).with_name("source");
-    if let Some(r) = e.range() {
+    #[cfg(feature = "template-columns")]
+    let range = e.range();
+    // Without minijinja's debug info an error knows its line only.
+    #[cfg(not(feature = "template-columns"))]
+    let range: Option<std::ops::Range<usize>> = None;
+    if let Some(r) = range {
         let (line, col) = xml::line_col(src, r.start);
         out = out.at(line, Some(col));
     } else if let Some(line) = e.line() {

@@ -18,6 +18,8 @@ use engine::Vendor;
 const TREES: &[(&str, &str)] = &[
     ("engine/src", "rs"),
     ("edge-worker/src", "rs"),
+    ("edge-shared/src", "rs"),
+    ("edge-admin/src", "rs"),
     ("lan-relay/src", "rs"),
     ("engine-wasm/src", "rs"),
     ("console/js", "js"),

@@ -1,8 +1,12 @@
-// Serves the system as `scripts/run.sh` does, in a state of its own: wrangler dev (the
-// prebuilt worker and the console's static assets, the engine-wasm package built first) on a free port, its local D1 migrated
-// and seeded by scripts/seed-demo.mjs, with fresh secrets in a temporary .dev.vars.
+// Serves the system as `scripts/run.sh` does, in a state of its own: one wrangler dev of both
+// prebuilt Workers (the admin worker with the console's static assets, the engine-wasm package built
+// first, as the primary on a free port; the phone worker behind its PHONES service binding),
+// their shared local D1 migrated and seeded by scripts/seed-demo.mjs, with fresh secrets: the
+// admin worker's in a temporary .dev.vars (--env-file), the phone worker's (TOKEN_KEY alone)
+// in the .dev.vars next to a temporary copy of its config, since wrangler reads a secondary
+// config's secrets from beside it.
 import { spawn, execFileSync } from "node:child_process";
-import { mkdtempSync, writeFileSync, rmSync } from "node:fs";
+import { mkdtempSync, mkdirSync, readFileSync, writeFileSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
 import { randomBytes } from "node:crypto";
 import { tmpdir } from "node:os";
@@ -28,7 +32,9 @@ export async function startDemo({ sql = [] } = {}) {
   const dir = mkdtempSync(path.join(tmpdir(), "console-e2e-"));
   const state = path.join(dir, "state");
   const adminToken = randomBytes(24).toString("hex");
-  writeFileSync(path.join(dir, ".dev.vars"), `TOKEN_KEY=${randomBytes(32).toString("hex")}\nADMIN_TOKEN=${adminToken}\nRPS_KEY=${randomBytes(32).toString("hex")}\n`, { mode: 0o600 });
+  const tokenKey = randomBytes(32).toString("hex");
+  writeFileSync(path.join(dir, ".dev.vars"), `TOKEN_KEY=${tokenKey}\nADMIN_TOKEN=${adminToken}\nRPS_KEY=${randomBytes(32).toString("hex")}\n`, { mode: 0o600 });
+  const phonesConfig = phoneWorkerConfig(path.join(dir, "phones"), tokenKey);
   const port = await freePort();
   const inspector = await freePort();
   const base = `http://127.0.0.1:${port}`;
@@ -47,7 +53,7 @@ export async function startDemo({ sql = [] } = {}) {
     run([wrangler, "d1", "execute", "DB", "--local", `--persist-to=${state}`, `--file=${file}`]);
   }
   // Its own process group, so that stopping it stops workerd too (TOOLCHAIN.md P4).
-  const child = spawn(wrangler, ["dev", "--local", "--ip", "127.0.0.1", "--port", String(port), "--inspector-port", String(inspector),
+  const child = spawn(wrangler, ["dev", "-c", "wrangler.toml", "-c", phonesConfig, "--local", "--ip", "127.0.0.1", "--port", String(port), "--inspector-port", String(inspector),
     `--persist-to=${state}`, `--env-file=${path.join(dir, ".dev.vars")}`, "--show-interactive-dev-session=false"],
   { cwd: root, env, detached: true, stdio: ["ignore", "pipe", "pipe"] });
   let log = "";
@@ -63,4 +69,20 @@ export async function startDemo({ sql = [] } = {}) {
     await new Promise((r) => setTimeout(r, 200));
   }
   return { base, adminToken, phones, stop, log: () => log };
+}
+
+/**
+ * A copy of edge-worker/wrangler.toml in `dir` with absolute paths, and beside it the phone
+ * worker's secrets (TOKEN_KEY only). Returns the copy's path.
+ */
+export function phoneWorkerConfig(dir, tokenKey) {
+  mkdirSync(dir, { recursive: true });
+  const worker = path.join(root, "edge-worker");
+  const toml = readFileSync(path.join(worker, "wrangler.toml"), "utf8")
+    .replace(/^main = "([^"]*)"/m, (_, p) => `main = "${path.join(worker, p)}"`)
+    .replace(/^migrations_dir = "([^"]*)"/m, (_, p) => `migrations_dir = "${path.join(worker, p)}"`);
+  const file = path.join(dir, "wrangler.toml");
+  writeFileSync(file, toml);
+  writeFileSync(path.join(dir, ".dev.vars"), `TOKEN_KEY=${tokenKey}\n`, { mode: 0o600 });
+  return file;
 }

@@ -1,4 +1,7 @@
-// Runs the built worker under real workerd (miniflare) with an in-memory D1 and R2, applies
+// Runs both built Workers under real workerd (miniflare) as wrangler.toml and
+// edge-worker/wrangler.toml declare them, with an in-memory D1 and R2 that both share:
+// the admin worker first (console API, RPS outbox; the one dispatchFetch reaches), which
+// hands the phone routes to the phone worker through the PHONES service binding. Applies
 // the migrations to the empty database, and seeds what a test needs.
 import { Miniflare } from "miniflare";
 import { readFileSync, readdirSync } from "node:fs";
@@ -10,23 +13,44 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..")
 export const TOKEN_KEY = "test-token-key";
 export const ADMIN_TOKEN = "test-admin-token-0123456789abcdef";
 export const RPS_KEY = "5f".repeat(32);
+/** The Workers' names, as in their wrangler configs (for mf.getWorker / getBindings). */
+export const ADMIN = "zero-touch-admin";
+export const PHONES = "zero-touch-edge";
 
-// `bindings` adds or overrides Worker variables (e.g. smaller firmware quotas for a test).
-// `port` (0: any free one) also serves the worker over HTTP on 127.0.0.1 (`await mf.ready`
-// gives the URL), for clients outside this process such as the LAN relay.
-// `miniflare` passes further options (e.g. handleRuntimeStdio to read the worker's log).
-export async function start({ bindings = {}, port, miniflare = {} } = {}) {
-  const mf = new Miniflare({
+// `bindings` adds or overrides the admin worker's variables (e.g. smaller firmware quotas
+// for a test); `phoneBindings` the phone worker's.
+// `port` (0: any free one) also serves the admin worker over HTTP on 127.0.0.1 (`await
+// mf.ready` gives the URL), for clients outside this process such as the LAN relay.
+// `miniflare` passes further shared options (e.g. handleRuntimeStdio to read the log).
+export async function start({ bindings = {}, phoneBindings = {}, port, miniflare = {} } = {}) {
+  const common = {
     modules: true,
-    scriptPath: path.join(root, "edge-worker/build/index.js"),
     modulesRules: [{ type: "CompiledWasm", include: ["**/*.wasm"] }],
     compatibilityDate: "2026-04-01",
+    // The same database id and bucket name in both: one D1, one R2.
     d1Databases: { DB: "test-db" },
-    r2Buckets: ["FIRMWARE"],
-    bindings: { TOKEN_KEY, ADMIN_TOKEN, RPS_KEY, ...bindings },
+    r2Buckets: { FIRMWARE: "firmware" },
+  };
+  const mf = new Miniflare({
     cf: false,
     ...(port === undefined ? {} : { host: "127.0.0.1", port }),
     ...miniflare,
+    workers: [
+      {
+        ...common,
+        name: ADMIN,
+        scriptPath: path.join(root, "edge-admin/build/index.js"),
+        bindings: { TOKEN_KEY, ADMIN_TOKEN, RPS_KEY, ...bindings },
+        serviceBindings: { PHONES },
+      },
+      {
+        ...common,
+        name: PHONES,
+        scriptPath: path.join(root, "edge-worker/build/index.js"),
+        // Its only secret: what wrangler gives it from edge-worker/.dev.vars.
+        bindings: { TOKEN_KEY, ...phoneBindings },
+      },
+    ],
   });
   const db = await mf.getD1Database("DB");
   const dir = path.join(root, "edge-worker/migrations");

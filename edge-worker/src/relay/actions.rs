@@ -1,6 +1,6 @@
 //! `GET /relay/v1/actions` and `POST /relay/v1/actions/ack`: the relay's side of the
 //! re-provision/reboot queue (see the module docs of [`super`] for the contract; the admin
-//! queues and lists actions in `admin::actions`).
+//! queues and lists actions in the admin worker, `edge-admin`'s `api::actions`).
 
 use std::collections::HashSet;
 
@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 use worker::{D1Database, Response};
 
 use super::{audit, text, COLLECT_LIMIT, MAX_ACK, MAX_DELIVERIES, REDELIVER_AFTER_SECS};
-use crate::admin::{json, parse_body, ApiError, ApiResult};
+use edge_shared::api::{json, parse_body, ApiError, ApiResult};
 
 /// An action as the collect query reads it.
 #[derive(Deserialize)]

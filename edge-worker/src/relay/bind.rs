@@ -5,7 +5,7 @@ use serde::Deserialize;
 use worker::{D1Database, Response};
 
 use super::audit;
-use crate::admin::{json, parse_body, ApiError, ApiResult};
+use edge_shared::api::{json, parse_body, ApiError, ApiResult};
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -17,7 +17,7 @@ struct Bind {
 pub(super) async fn bind(db: &D1Database, site: &str, now: u64, body: &str) -> ApiResult<Response> {
     let b: Bind = parse_body(Some(body))?;
     let mac = engine::Mac::parse(&b.mac).map_err(|e| ApiError::engine("mac", &e))?;
-    crate::admin::users::valid_extension("extension", &b.extension)?;
+    edge_shared::api::check_extension("extension", &b.extension)?;
     let user = db
         .prepare("SELECT id FROM users WHERE site_id = ?1 AND extension = ?2")
         .bind(&[site.into(), b.extension.as_str().into()])?

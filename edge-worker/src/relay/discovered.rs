@@ -8,8 +8,8 @@ use serde_json::json;
 use worker::{D1Database, Env, Response};
 
 use super::{text, MAX_DISCOVERED};
-use crate::admin::{json, parse_body, ApiError, ApiResult};
-use crate::audit;
+use edge_shared::api::{json, parse_body, ApiError, ApiResult};
+use edge_shared::audit;
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -147,7 +147,7 @@ pub(super) async fn report(
             "mac": mac, "model": c.model, "firmware": c.firmware, "ip": c.ip, "ua": c.user_agent,
         }));
         if let Some(vendor) = c.vendor.filter(|v| v.is_provisioned()) {
-            let id = crate::admin::new_id("phone")?;
+            let id = edge_shared::ids::new_id("phone")?;
             // No first-access token: only an admin hands a phone's URL out. The steady-state
             // token is derived as for any phone, so binding it later needs nothing more.
             let token2 = engine::steady_token(key.as_bytes(), &id, 0);

@@ -125,9 +125,9 @@ mod discovered;
 use serde::Deserialize;
 use worker::{D1Database, Date, Env, Headers, Method, Request, Response, Result};
 
-use crate::admin::sites::{Site, SITE_COLUMNS};
-use crate::admin::{ApiError, ApiResult};
 use crate::error;
+use edge_shared::api::{ApiError, ApiResult};
+use edge_shared::site::{Site, SITE_COLUMNS};
 
 /// The most phones one discovery report may hold.
 pub(crate) const MAX_DISCOVERED: usize = 500;
@@ -182,7 +182,7 @@ pub(crate) async fn handle(mut req: Request, env: &Env, path: &str) -> Result<Re
         (_, "discovered" | "actions/ack" | "bind") => return not_allowed("POST"),
         _ => return error::not_found(),
     };
-    crate::admin::respond(result)
+    edge_shared::api::respond(result)
 }
 
 /// The site whose relay token the request carries (`Authorization: Bearer <token>`), or
@@ -238,11 +238,11 @@ pub(crate) fn audit(
     action: &str,
     detail: &str,
 ) -> Result<worker::D1PreparedStatement> {
-    let entry = crate::audit::Entry {
+    let entry = edge_shared::audit::Entry {
         detail,
-        ..crate::audit::Entry::new(action, "site", site_id)
+        ..edge_shared::audit::Entry::new(action, "site", site_id)
     };
-    crate::audit::log(db, now, crate::audit::Actor::Relay, &[entry], None)
+    edge_shared::audit::log(db, now, edge_shared::audit::Actor::Relay, &[entry], None)
 }
 
 fn not_allowed(allow: &str) -> Result<Response> {
@@ -312,7 +312,7 @@ async fn snapshot_phones(
         .map(|r| {
             let edge_url = key.as_ref().filter(|_| r.edge_serves(now)).map(|k| {
                 let steady = engine::steady_token(k.as_bytes(), &r.id, r.token_generation as u32);
-                engine::Secret::new(crate::phone::base_url(origin, &steady))
+                engine::Secret::new(edge_shared::inputs::base_url(origin, &steady))
             });
             engine::PhoneEntry {
                 mac: r.mac,

@@ -132,12 +132,11 @@ async fn put_accounts(ctx: &Ctx<'_>, site: &str, body: Option<&str>) -> ApiResul
             ),
         ));
     }
-    let key = seal::SealKey::from_env(ctx.env).map_err(|_| ApiError {
-        status: 503,
-        message:
-            "the edge has no RPS_KEY secret (64 hex digits): accounts cannot be stored encrypted"
-                .into(),
-        field: None,
+    let key = seal::SealKey::from_env(ctx.env).map_err(|_| {
+        ApiError::status(
+            503,
+            "the edge has no RPS_KEY secret (64 hex digits): accounts cannot be stored encrypted",
+        )
     })?;
     let mut batch = Vec::new();
     let mut shown = Vec::new();
@@ -656,10 +655,11 @@ pub(crate) fn manual_unmark(
 /// The exact first request the action would send, secrets redacted. Later requests depend on
 /// the vendor's replies (a token, a lookup), so they are described, not built.
 async fn dry_run(ctx: &Ctx<'_>, site: &str, p: &PhoneRow, wish: Wish) -> ApiResult<Response> {
-    let key = seal::SealKey::from_env(ctx.env).map_err(|_| ApiError {
-        status: 503,
-        message: "the edge has no RPS_KEY secret: the account cannot be opened".into(),
-        field: None,
+    let key = seal::SealKey::from_env(ctx.env).map_err(|_| {
+        ApiError::status(
+            503,
+            "the edge has no RPS_KEY secret: the account cannot be opened",
+        )
     })?;
     #[derive(Deserialize)]
     struct Acc {
@@ -680,10 +680,11 @@ async fn dry_run(ctx: &Ctx<'_>, site: &str, p: &PhoneRow, wish: Wish) -> ApiResu
         .ok()
         .and_then(|ini| engine::rps::parse_accounts(&ini).ok())
         .and_then(|(mut a, _)| a.pop())
-        .ok_or_else(|| ApiError {
-            status: 500,
-            message: "the stored account does not open under RPS_KEY: paste it again".into(),
-            field: None,
+        .ok_or_else(|| {
+            ApiError::status(
+                500,
+                "the stored account does not open under RPS_KEY: paste it again",
+            )
         })?;
     let mac = engine::Mac::parse(&p.mac).map_err(|e| ApiError::engine("mac", &e))?;
     let nonce = engine::first_access_token(random_bytes::<16>()?);
@@ -799,7 +800,7 @@ async fn htek_csv(ctx: &Ctx<'_>, site: &str) -> ApiResult<Response> {
         })
         .collect();
     let csv = engine::rps::htek_csv(list.iter().map(|(m, u)| (*m, u.as_str())));
-    let resp = crate::error::uncached(200, "text/csv; charset=utf-8", csv)?;
+    let resp = edge_shared::http::uncached(200, "text/csv; charset=utf-8", csv)?;
     let headers = resp.headers().clone();
     headers.set(
         "Content-Disposition",

@@ -37,7 +37,8 @@ use worker::{Method, Response};
 
 use super::sites::load as load_site;
 use super::{json, parse_body, ApiError, ApiResult, Ctx, Route};
-use crate::{phone, store};
+use edge_shared::inputs;
+use edge_shared::store;
 
 /// `/api/sites/<site>/preview` and `/api/sites/<site>/credential-strength`.
 pub(crate) async fn route(ctx: &Ctx<'_>, r: &Route<'_>) -> Option<ApiResult<Response>> {
@@ -171,7 +172,7 @@ async fn request(ctx: &Ctx<'_>, site: &str, b: Body) -> ApiResult<engine::Previe
             } else {
                 engine::SECRET_MASK.to_owned()
             };
-            let i = phone::inputs(&ctx.db, &row, vendor).await?;
+            let i = inputs::inputs(&ctx.db, &row, vendor).await?;
             engine::PreviewRequest {
                 model: Some(b.model.unwrap_or(i.device.model)),
                 mac: Some(i.device.mac),
@@ -180,9 +181,9 @@ async fn request(ctx: &Ctx<'_>, site: &str, b: Body) -> ApiResult<engine::Previe
                 site: Some(i.site),
                 blf: Some(i.blf),
                 firmware: Some(i.firmware),
-                base_url: Some(phone::base_url(&ctx.origin, &steady)),
+                base_url: Some(inputs::base_url(&ctx.origin, &steady)),
                 template: draft
-                    .or_else(|| phone::saved_template(&row))
+                    .or_else(|| inputs::saved_template(&row))
                     .map(Into::into),
                 reveal_secrets: b.reveal_secrets,
                 ..engine::PreviewRequest::sample(vendor)
@@ -199,7 +200,7 @@ async fn request(ctx: &Ctx<'_>, site: &str, b: Body) -> ApiResult<engine::Previe
                 site: Some(s.into()),
                 user,
                 firmware: Some(store::firmware_rows(&ctx.db, site, vendor).await?),
-                base_url: Some(phone::base_url(&ctx.origin, engine::SECRET_MASK)),
+                base_url: Some(inputs::base_url(&ctx.origin, engine::SECRET_MASK)),
                 template: draft.map(Into::into),
                 reveal_secrets: b.reveal_secrets,
                 ..engine::PreviewRequest::sample(vendor)

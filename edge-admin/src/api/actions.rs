@@ -205,17 +205,17 @@ async fn queue(ctx: &Ctx<'_>, site: &str, body: Option<&str>) -> ApiResult<Respo
             .bind(&[rows.as_str().into(), site.into(), n.action.as_str().into(), now])?;
         // One audit row per action added (the ids are new, so exactly those inserted).
         let action = format!("queue {}", n.action.as_str());
-        let entries: Vec<crate::audit::Entry<'_>> = queued
+        let entries: Vec<edge_shared::audit::Entry<'_>> = queued
             .iter()
-            .map(|q| crate::audit::Entry {
+            .map(|q| edge_shared::audit::Entry {
                 detail: &q.mac,
-                ..crate::audit::Entry::new(&action, "relay_action", &q.id)
+                ..edge_shared::audit::Entry::new(&action, "relay_action", &q.id)
             })
             .collect();
-        let audit = crate::audit::log(
+        let audit = edge_shared::audit::log(
             &ctx.db,
             ctx.now,
-            crate::audit::Actor::Admin,
+            edge_shared::audit::Actor::Admin,
             &entries,
             Some("relay_actions"),
         )?;

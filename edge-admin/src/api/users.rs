@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 use worker::{Method, Response};
 
 use super::sites::{load as load_site, no_content, text};
-use super::{audit, json, new_id, parse_body, ApiError, ApiResult, Ctx, Route};
+use super::{audit, check_extension, json, new_id, parse_body, ApiError, ApiResult, Ctx, Route};
 
 /// `/api/sites/<site>/users...`
 pub(crate) async fn route(ctx: &Ctx<'_>, r: &Route<'_>) -> Option<ApiResult<Response>> {
@@ -81,7 +81,7 @@ impl View {
 }
 
 fn validate(u: &Fields) -> ApiResult<()> {
-    valid_extension("extension", &u.extension)?;
+    check_extension("extension", &u.extension)?;
     text(
         "auth_name",
         u.auth_name.as_deref().unwrap_or(&u.extension),
@@ -92,19 +92,6 @@ fn validate(u: &Fields) -> ApiResult<()> {
     text("display_name", &u.display_name, 0, 100)?;
     if !u.voicemail_pin.bytes().all(|b| b.is_ascii_digit()) || u.voicemail_pin.len() > 16 {
         return Err(ApiError::bad("voicemail_pin", "digits only, at most 16"));
-    }
-    Ok(())
-}
-
-/// The rule for an extension number (also what a phone's `user_extension` names).
-pub(crate) fn valid_extension(field: &str, ext: &str) -> ApiResult<()> {
-    if ext.is_empty()
-        || ext.len() > 32
-        || !ext
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b"*#+-_.".contains(&b))
-    {
-        return Err(ApiError::bad(field, "1-32 letters, digits or * # + - _ ."));
     }
     Ok(())
 }

@@ -19,9 +19,10 @@ use serde::{Deserialize, Serialize};
 use wasm_bindgen::JsValue;
 use worker::{Method, Response};
 
-use super::sites::{load as load_site, no_content, opt, text};
+use super::sites::{load as load_site, no_content, text};
 use super::{audit, json, new_id, parse_body, random_bytes, ApiError, ApiResult, Ctx, Route};
 use crate::rps::Wish;
+use edge_shared::store::opt;
 
 /// `/api/sites/<site>/phones...`
 pub(crate) async fn route(ctx: &Ctx<'_>, r: &Route<'_>) -> Option<ApiResult<Response>> {
@@ -147,7 +148,7 @@ async fn resolve(ctx: &Ctx<'_>, site: &str, f: &Fields) -> ApiResult<Resolved> {
         ));
     }
     for (i, k) in f.blf_keys.iter().enumerate() {
-        super::users::valid_extension(&format!("blf_keys[{i}].extension"), &k.extension)?;
+        super::check_extension(&format!("blf_keys[{i}].extension"), &k.extension)?;
         text(&format!("blf_keys[{i}].label"), &k.label, 0, 40)?;
         if !(1..=16).contains(&k.line) {
             return Err(ApiError::bad(&format!("blf_keys[{i}].line"), "1-16"));

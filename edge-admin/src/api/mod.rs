@@ -17,70 +17,51 @@ mod templates;
 mod uri_maps;
 pub(crate) mod users;
 
-use serde::Serialize;
+pub(crate) use edge_shared::api::{
+    check_extension, json, json_error, parse_body, respond, ApiError, ApiResult,
+};
+pub(crate) use edge_shared::ids::{new_id, random_bytes};
 use worker::{Env, Method, Request, Response, Result};
 
 /// The admin bearer token's secret name.
 pub(crate) const ADMIN_TOKEN: &str = "ADMIN_TOKEN";
 
-/// An API failure: HTTP status, message, and the field it is about.
-pub(crate) struct ApiError {
-    status: u16,
-    message: String,
-    field: Option<String>,
-}
+/// The Worker variable naming the phone worker's public origin (`https://phones.example.com`).
+pub(crate) const PHONE_ORIGIN: &str = "PHONE_ORIGIN";
 
-impl ApiError {
-    pub(crate) fn bad(field: &str, message: impl Into<String>) -> Self {
-        Self {
-            status: 400,
-            message: message.into(),
-            field: Some(field.to_owned()),
-        }
-    }
-
-    pub(crate) fn not_found(what: &str) -> Self {
-        Self {
-            status: 404,
-            message: format!("no such {what}"),
-            field: None,
-        }
-    }
-
-    pub(crate) fn conflict(field: &str, message: impl Into<String>) -> Self {
-        Self {
-            status: 409,
-            message: message.into(),
-            field: Some(field.to_owned()),
-        }
-    }
-
-    /// An engine error about a field (its text never holds a secret).
-    pub(crate) fn engine(field: &str, e: &engine::Error) -> Self {
-        let mut msg = e.detail().to_owned();
-        if let Some(l) = e.line() {
-            msg = match e.col() {
-                Some(c) => format!("line {l}, column {c}: {msg}"),
-                None => format!("line {l}: {msg}"),
-            };
-        }
-        Self::bad(field, msg)
-    }
-}
-
-impl From<worker::Error> for ApiError {
-    fn from(e: worker::Error) -> Self {
-        let msg: String = e.to_string().chars().take(200).collect();
-        worker::console_error!("admin api internal error: {msg}");
-        Self {
-            status: 500,
-            message: "internal error".to_owned(),
-            field: None,
+/// Where phones reach the phone worker: `PHONE_ORIGIN` when it is set to an `http(s)://`
+/// origin, else this request's origin (both workers on one origin, as under `wrangler dev`).
+/// Every phone URL the API hands out or registers with a vendor starts with it.
+fn phone_origin(req: &Request, env: &Env) -> String {
+    let configured = env
+        .var(PHONE_ORIGIN)
+        .map(|v| v.to_string())
+        .unwrap_or_default();
+    match origin_setting(&configured) {
+        Some(o) => o.to_owned(),
+        None => {
+            if !configured.trim().is_empty() {
+                worker::console_error!(
+                    "PHONE_ORIGIN is not an http(s)://host origin; using the request's origin"
+                );
+            }
+            edge_shared::origin(req)
         }
     }
 }
 
-pub(crate) type ApiResult<T> = std::result::Result<T, ApiError>;
+/// `PHONE_ORIGIN`'s value without a trailing `/`, if it is a bare `http(s)://host[:port]`.
+fn origin_setting(v: &str) -> Option<&str> {
+    let v = v.trim().trim_end_matches('/');
+    let host = v
+        .strip_prefix("https://")
+        .or_else(|| v.strip_prefix("http://"))?;
+    let ok = !host.is_empty()
+        && host
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b':' | b'[' | b']'));
+    ok.then_some(v)
+}
 
 /// Answers `/api/...`.
 pub(crate) async fn handle(
@@ -90,11 +71,7 @@ pub(crate) async fn handle(
     path: &str,
 ) -> Result<Response> {
     if !authorized(&req, env)? {
-        return json_error(&ApiError {
-            status: 401,
-            message: "missing or wrong bearer token".into(),
-            field: None,
-        });
+        return json_error(&ApiError::status(401, "missing or wrong bearer token"));
     }
     // Segments arrive percent-encoded (a template named "Snom desk" is `Snom%20desk`); one
     // with a malformed escape, or that is not UTF-8 once decoded, is taken as it is.
@@ -109,7 +86,7 @@ pub(crate) async fn handle(
         env,
         db: env.d1(crate::DB)?,
         now: worker::Date::now().as_millis() / 1000,
-        origin: crate::origin(&req),
+        origin: phone_origin(&req, env),
         worker_ctx,
     };
     // A firmware upload streams its body into R2; every other write is a small JSON body.
@@ -150,20 +127,9 @@ pub(crate) async fn handle(
     } else if let Some(r) = rps::route(&ctx, &r).await {
         r
     } else {
-        Err(ApiError {
-            status: 404,
-            message: "no such endpoint".into(),
-            field: None,
-        })
+        Err(ApiError::status(404, "no such endpoint"))
     };
     respond(result)
-}
-
-pub(crate) fn respond(result: ApiResult<Response>) -> Result<Response> {
-    match result {
-        Ok(r) => Ok(r),
-        Err(e) => json_error(&e),
-    }
 }
 
 /// A request as the modules' routers see it.
@@ -180,7 +146,8 @@ pub(crate) struct Ctx<'a> {
     pub(crate) env: &'a Env,
     pub(crate) db: worker::D1Database,
     pub(crate) now: u64,
-    /// `https://host` of the request, for the URLs the API hands out.
+    /// `https://host` of the phone worker, for the phone URLs the API hands out (see
+    /// [`phone_origin`]).
     pub(crate) origin: String,
     /// The invocation's context, for work after the response (`waitUntil`).
     pub(crate) worker_ctx: &'a worker::Context,
@@ -223,68 +190,6 @@ fn authorized(req: &Request, env: &Env) -> Result<bool> {
     Ok(!secret.is_empty() && engine::ct_eq(given.trim().as_bytes(), secret.as_bytes()))
 }
 
-/// A JSON response.
-pub(crate) fn json<T: Serialize>(status: u16, value: &T) -> ApiResult<Response> {
-    let body = serde_json::to_string(value).map_err(|e| worker::Error::RustError(e.to_string()))?;
-    Ok(crate::error::uncached(status, "application/json", body)?)
-}
-
-fn json_error(e: &ApiError) -> Result<Response> {
-    let body = serde_json::json!({ "error": e.message, "field": e.field });
-    crate::error::uncached(e.status, "application/json", body.to_string())
-}
-
-/// Parses a JSON body into `T`, naming the offending field on failure.
-pub(crate) fn parse_body<T: serde::de::DeserializeOwned>(body: Option<&str>) -> ApiResult<T> {
-    let body = body.unwrap_or_default();
-    if body.len() > 256 * 1024 {
-        return Err(ApiError::bad("body", "the body is larger than 256 KiB"));
-    }
-    let de = &mut serde_json::Deserializer::from_str(body);
-    serde_path_to_error::deserialize(de).map_err(|e| {
-        let path = e.path().to_string();
-        let msg = e.inner().to_string();
-        let msg = msg.split(" at line").next().unwrap_or(&msg).to_owned();
-        // A missing field is named inside the message ("missing field `x`"), not in the path.
-        let missing = msg
-            .strip_prefix("missing field `")
-            .and_then(|m| m.split('`').next())
-            .filter(|f| !f.is_empty());
-        let field = match (path.as_str(), missing) {
-            ("" | ".", Some(f)) => f.to_owned(),
-            ("" | ".", None) => "body".to_owned(),
-            (p, Some(f)) => format!("{p}.{f}"),
-            (p, None) => p.to_owned(),
-        };
-        ApiError {
-            status: 400,
-            message: msg,
-            field: Some(field),
-        }
-    })
-}
-
-/// `n` random bytes from the platform's CSPRNG (`crypto.getRandomValues`).
-pub(crate) fn random_bytes<const N: usize>() -> Result<[u8; N]> {
-    use wasm_bindgen::JsCast;
-    let crypto = worker::js_sys::Reflect::get(&worker::js_sys::global(), &"crypto".into())?;
-    let f: worker::js_sys::Function =
-        worker::js_sys::Reflect::get(&crypto, &"getRandomValues".into())?.dyn_into()?;
-    let arr = worker::js_sys::Uint8Array::new_with_length(N as u32);
-    f.call1(&crypto, &arr)?;
-    let mut out = [0u8; N];
-    arr.copy_to(&mut out);
-    Ok(out)
-}
-
-/// A new random id (128 bits, hex).
-pub(crate) fn new_id(prefix: &str) -> Result<String> {
-    Ok(format!(
-        "{prefix}-{}",
-        engine::first_access_token(random_bytes::<16>()?)
-    ))
-}
-
 /// Deletes row `id` of `table` (one of ours, never input) with its audit row, in one
 /// batch. Foreign keys cascade to what the row owns.
 pub(crate) async fn delete_row(
@@ -310,11 +215,38 @@ pub(crate) fn audit(
     entity: &str,
     id: &str,
 ) -> Result<worker::D1PreparedStatement> {
-    crate::audit::log(
+    edge_shared::audit::log(
         &ctx.db,
         ctx.now,
-        crate::audit::Actor::Admin,
-        &[crate::audit::Entry::new(action, entity, id)],
+        edge_shared::audit::Actor::Admin,
+        &[edge_shared::audit::Entry::new(action, entity, id)],
         None,
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::origin_setting;
+
+    #[test]
+    fn phone_origin_setting() {
+        assert_eq!(
+            origin_setting("https://phones.example.com/"),
+            Some("https://phones.example.com")
+        );
+        assert_eq!(
+            origin_setting(" http://127.0.0.1:8787 "),
+            Some("http://127.0.0.1:8787")
+        );
+        for bad in [
+            "",
+            "phones.example.com",
+            "https://",
+            "https://h/p",
+            "ftp://h",
+            "https://h?x",
+        ] {
+            assert_eq!(origin_setting(bad), None, "{bad}");
+        }
+    }
 }

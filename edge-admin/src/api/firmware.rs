@@ -178,12 +178,11 @@ impl UploadQuery {
 /// R2 gets a stream of known length.
 fn content_length(req: &Request) -> ApiResult<u64> {
     let Some(v) = req.headers().get("Content-Length")? else {
-        return Err(ApiError {
-            status: 411,
-            message: "Content-Length is required: send the file as the raw body (not chunked)"
-                .into(),
-            field: Some("Content-Length".into()),
-        });
+        return Err(ApiError::status(
+            411,
+            "Content-Length is required: send the file as the raw body (not chunked)",
+        )
+        .about("Content-Length"));
     };
     let v = v.trim();
     if v.is_empty() || !v.bytes().all(|b| b.is_ascii_digit()) {

@@ -7,7 +7,7 @@ use worker::{D1Database, D1PreparedStatement, Result};
 
 /// Who made a change.
 #[derive(Clone, Copy)]
-pub(crate) enum Actor {
+pub enum Actor {
     /// The admin API (its bearer token).
     Admin,
     /// A site's LAN relay (its relay token).
@@ -25,16 +25,20 @@ impl Actor {
 
 /// One row: what was done to which entity, and a detail (empty if none).
 #[derive(Serialize)]
-pub(crate) struct Entry<'a> {
-    pub(crate) action: &'a str,
-    pub(crate) entity: &'a str,
-    pub(crate) id: &'a str,
-    pub(crate) detail: &'a str,
+pub struct Entry<'a> {
+    /// What was done ("create", "bind", ...).
+    pub action: &'a str,
+    /// The kind of thing it was done to ("phone", "site", ...).
+    pub entity: &'a str,
+    /// Its id.
+    pub id: &'a str,
+    /// More about it; empty if nothing.
+    pub detail: &'a str,
 }
 
 impl<'a> Entry<'a> {
     /// A row without detail.
-    pub(crate) fn new(action: &'a str, entity: &'a str, id: &'a str) -> Self {
+    pub fn new(action: &'a str, entity: &'a str, id: &'a str) -> Self {
         Self {
             action,
             entity,
@@ -49,7 +53,7 @@ impl<'a> Entry<'a> {
 /// With `if_row_in` (a table of ours with an `id` column, never input), only the entries
 /// whose id is a row of that table are written: for a batch whose `INSERT ... ON CONFLICT DO
 /// NOTHING` of new ids ran first, exactly the rows it added.
-pub(crate) fn log(
+pub fn log(
     db: &D1Database,
     at: u64,
     actor: Actor,

@@ -383,7 +383,7 @@ impl Run {
                 )
             }
             Outcome::Failed(failed) => {
-                let jitter = crate::admin::random_bytes::<1>()?[0];
+                let jitter = edge_shared::ids::random_bytes::<1>()?[0];
                 let (kind, message, delay) = match &failed {
                     Failed::Vendor(e) => (
                         e.kind().to_owned(),
@@ -463,12 +463,12 @@ impl Run {
             row.mac.as_str().into(),
             row.seq.into(),
             state.into(),
-            crate::admin::sites::opt(result),
+            edge_shared::store::opt(result),
             (next_at as f64).into(),
             JsValue::from(u8::from(count)),
             (now as f64).into(),
-            crate::admin::sites::opt(kind.as_deref()),
-            crate::admin::sites::opt(message.as_deref()),
+            edge_shared::store::opt(kind.as_deref()),
+            edge_shared::store::opt(message.as_deref()),
             row.site_id.as_str().into(),
             row.vendor.as_str().into(),
         ])?;
@@ -602,7 +602,7 @@ pub(crate) fn server_spec(
 /// The steady-state URL of phone `id` at `generation`.
 pub(crate) fn phone_url(token_key: &str, origin: &str, id: &str, generation: u32) -> String {
     let steady = engine::steady_token(token_key.as_bytes(), id, generation);
-    crate::phone::base_url(origin, &steady)
+    edge_shared::inputs::base_url(origin, &steady)
 }
 
 async fn attempt(
@@ -661,7 +661,7 @@ async fn attempt(
                     Ok(s) => {
                         opened.server_id = s.id.clone();
                         db.prepare("UPDATE rps_accounts SET server_id = ?3 WHERE site_id = ?1 AND vendor = ?2 AND updated_at = ?4")
-                            .bind(&[row.site_id.as_str().into(), row.vendor.as_str().into(), crate::admin::sites::opt(s.id.as_deref()), opened.updated_at.into()])?
+                            .bind(&[row.site_id.as_str().into(), row.vendor.as_str().into(), edge_shared::store::opt(s.id.as_deref()), opened.updated_at.into()])?
                             .run()
                             .await?;
                     }
@@ -816,6 +816,6 @@ fn now_ms() -> u64 {
 /// A fresh nonce: 16 random bytes as hex.
 fn nonce() -> Result<String> {
     Ok(engine::first_access_token(
-        crate::admin::random_bytes::<16>()?,
+        edge_shared::ids::random_bytes::<16>()?,
     ))
 }

@@ -1,10 +1,11 @@
-//! Sites and their users.
+//! Sites: their settings (the model is `edge_shared::site`; the rules they must meet are
+//! here, the only writer), relay tokens.
 
-use serde::{Deserialize, Serialize};
-use worker::Response;
+use edge_shared::site::{Settings, Site, SITE_COLUMNS};
+use edge_shared::store::opt;
+use worker::{Method, Response};
 
 use super::{audit, json, new_id, parse_body, ApiError, ApiResult, Ctx, Route};
-use worker::Method;
 
 /// `/api/sites...`
 pub(crate) async fn route(ctx: &Ctx<'_>, r: &Route<'_>) -> Option<ApiResult<Response>> {
@@ -18,127 +19,6 @@ pub(crate) async fn route(ctx: &Ctx<'_>, r: &Route<'_>) -> Option<ApiResult<Resp
         _ => return None,
     })
 }
-
-/// A site's settings: what `POST /api/sites` takes, what `PATCH /api/sites/<id>` merges
-/// into, and (with the id) what the API and the relay snapshot return.
-#[derive(Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub(crate) struct Settings {
-    name: String,
-    pbx_host: String,
-    #[serde(default = "sip_port")]
-    pbx_port: u16,
-    #[serde(default)]
-    allow_macs: String,
-    #[serde(default)]
-    deny_macs: String,
-    #[serde(default)]
-    additional_params: String,
-    #[serde(default = "poll")]
-    poll_interval_minutes: u32,
-    /// The star code a phone's user dials to bind it to an extension: digits, `*` and `#`,
-    /// followed by the extension (e.g. `*123*` for `*123*200`). Empty: off.
-    #[serde(default)]
-    star_code_pattern: String,
-    /// Whether the star code must end with the user's voicemail PIN (`*123*200*<pin>`).
-    /// A boolean (D1 keeps it as 0/1, which is read back as well).
-    #[serde(default, deserialize_with = "flag")]
-    star_code_pin: bool,
-    #[serde(default)]
-    ntp_server: Option<String>,
-    #[serde(default)]
-    timezone: Option<String>,
-    #[serde(default)]
-    language: Option<String>,
-    /// How long a newly assigned phone may fetch its secrets for the first time.
-    #[serde(default = "window")]
-    window_secs: u32,
-    /// Which provisioning URL the site's LAN relay sends by SIP PnP: `"relay"` (its own, the
-    /// default) or `"edge"` (each phone's steady-state URL here; see `crate::relay`).
-    #[serde(default)]
-    pnp_url: engine::PnpUrl,
-}
-
-fn sip_port() -> u16 {
-    5060
-}
-
-/// A boolean, or D1's 0/1 for one; anything else is refused.
-fn flag<'de, D: serde::Deserializer<'de>>(d: D) -> Result<bool, D::Error> {
-    use serde::de::Error as _;
-    match serde_json::Value::deserialize(d)? {
-        serde_json::Value::Bool(b) => Ok(b),
-        serde_json::Value::Number(n) if n.as_f64() == Some(0.0) => Ok(false),
-        serde_json::Value::Number(n) if n.as_f64() == Some(1.0) => Ok(true),
-        _ => Err(D::Error::custom("expected true or false")),
-    }
-}
-fn poll() -> u32 {
-    1440
-}
-fn window() -> u32 {
-    7 * 86_400
-}
-
-/// A site as the API returns it (and as the relay snapshot carries it).
-#[derive(Serialize, Deserialize)]
-pub(crate) struct Site {
-    pub(crate) id: String,
-    #[serde(flatten)]
-    settings: Settings,
-}
-
-impl Site {
-    pub(crate) fn pnp_url(&self) -> engine::PnpUrl {
-        self.settings.pnp_url
-    }
-}
-
-/// The site as the engine takes it: the relay snapshot's `site`, a sample preview's site.
-/// `window_secs` stays behind: the provisioning window is a rule of the edge's phone route,
-/// which the engine's settings do not carry.
-impl From<Site> for engine::SiteSettings {
-    fn from(site: Site) -> Self {
-        let Settings {
-            name,
-            pbx_host,
-            pbx_port,
-            allow_macs,
-            deny_macs,
-            additional_params,
-            poll_interval_minutes,
-            star_code_pattern,
-            star_code_pin,
-            ntp_server,
-            timezone,
-            language,
-            window_secs: _,
-            pnp_url,
-        } = site.settings;
-        Self {
-            id: site.id,
-            name,
-            pbx_host,
-            pbx_port,
-            allow_macs,
-            deny_macs,
-            additional_params,
-            poll_interval_minutes,
-            star_code_pattern,
-            star_code_pin,
-            ntp_server,
-            timezone,
-            language,
-            pnp_url,
-        }
-    }
-}
-
-/// The columns of [`Site`], for `SELECT`s.
-pub(crate) const SITE_COLUMNS: &str =
-    "id, name, pbx_host, pbx_port, allow_macs, deny_macs, additional_params, \
-     poll_interval_minutes, star_code_pattern, ntp_server, timezone, language, window_secs, pnp_url, \
-     star_code_pin";
 
 /// Every rule a site's settings must meet; the error names the field.
 fn validate(s: &Settings) -> ApiResult<()> {
@@ -375,10 +255,6 @@ pub(crate) fn host(field: &str, v: &str) -> ApiResult<()> {
     } else {
         Err(ApiError::bad(field, "a host name or IP address"))
     }
-}
-
-pub(crate) fn opt(v: Option<&str>) -> wasm_bindgen::JsValue {
-    v.map_or(wasm_bindgen::JsValue::NULL, wasm_bindgen::JsValue::from)
 }
 
 /// `POST /api/sites/<site>/relay-token`: a new relay token for the site (shown once; the

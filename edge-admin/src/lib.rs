@@ -1,0 +1,125 @@
+//! The admin worker: the console's static assets, the admin API and the RPS outbox, on the
+//! same D1 inventory and R2 firmware bucket as the phone worker (`edge-worker`).
+//!
+//! It holds the secrets phones never need: `ADMIN_TOKEN` (the API's bearer token) and
+//! `RPS_KEY` (seals the vendors' RPS accounts), plus `TOKEN_KEY`, because the URLs it hands
+//! out (a phone's first-access and steady-state URLs, the per-site URL, the URLs registered
+//! with the vendors' redirection services) are derived from it. Those URLs name the phone
+//! worker's origin: the `PHONE_ORIGIN` variable, or this request's own origin when unset
+//! (local development serves both workers on one origin).
+//!
+//! Routes:
+//! - `/api/...`: the admin API (see [`api`]).
+//! - `/p/`, `/s/`, `/relay/`, `/healthz`: handed as they are to the phone worker through the
+//!   service binding `PHONES` (one origin for `wrangler dev` and the tests; in production
+//!   phones and relays reach the phone worker on its own hostname, and without the binding
+//!   these paths are a 404 here).
+//! - anything else: the console's static files (`wrangler.toml` `[assets]`), else a 404.
+//!
+//! A Cron Trigger (`wrangler.toml`) works the RPS outbox (see [`rps`]); so does each admin
+//! request that queued something, on its `waitUntil`.
+//!
+//! # Layout
+//! ```text
+//! lib.rs             routing by path prefix, the forward to the phone worker, the cron entry
+//! rps/mod.rs         the RPS outbox: queues and drives vendor registrations
+//! rps/seal.rs        RPS accounts sealed at rest (AES-GCM under RPS_KEY)
+//! api/mod.rs         /api/: bearer auth, routing, Ctx (errors and bodies: edge-shared)
+//! api/sites.rs       sites and the rules of their settings, relay tokens
+//! api/users.rs       users (extensions, SIP passwords, PINs)
+//! api/phones.rs      phones: binding, tokens, window, the phones view
+//! api/templates.rs   templates, validated on save
+//! api/uri_maps.rs    URI mappings to templates
+//! api/phonebooks.rs  external phonebook sources
+//! api/preview.rs     render previews, preview inputs, the credential audit
+//! api/firmware.rs    firmware images streamed into R2
+//! api/actions.rs     queueing re-provision/reboot actions for relays
+//! api/stats.rs       fetches per hour and firmware versions seen
+//! api/rps.rs         RPS accounts and per-phone registration state
+//! ```
+#![forbid(unsafe_code)]
+
+pub(crate) mod api;
+mod rps;
+
+pub(crate) use edge_shared::{query, DB, FIRMWARE, TOKEN_KEY};
+use worker::{event, Context, Env, Request, Response, Result, ScheduleContext, ScheduledEvent};
+
+/// The service binding to the phone worker (`wrangler.toml` `[[services]]`).
+const PHONES: &str = "PHONES";
+
+/// The paths the phone worker answers; this worker hands them over unchanged.
+fn is_phone_route(path: &str) -> bool {
+    path == "/healthz"
+        || path.starts_with("/p/")
+        || path.starts_with("/s/")
+        || path.starts_with("/relay/")
+}
+
+#[event(fetch)]
+async fn fetch(req: Request, env: Env, ctx: Context) -> Result<Response> {
+    let path = req.path();
+    if let Some(rest) = path.strip_prefix("/api/") {
+        let rest = rest.to_owned();
+        return api::handle(req, &env, &ctx, &rest)
+            .await
+            .or_else(|e| edge_shared::http::internal(&e));
+    }
+    if is_phone_route(&path) {
+        // The request as it came (method, headers, body, URL): the phone worker sees the same
+        // origin, so the URLs it writes into configs are this one.
+        return match env.service(PHONES) {
+            Ok(phones) => phones
+                .fetch_request(req)
+                .await
+                .or_else(|e| edge_shared::http::internal(&e)),
+            Err(_) => edge_shared::http::not_found(),
+        };
+    }
+    edge_shared::http::not_found()
+}
+
+#[event(scheduled)]
+async fn scheduled(_event: ScheduledEvent, env: Env, ctx: ScheduleContext) {
+    ctx.wait_until(async move {
+        match rps::work(&env).await {
+            Ok(s) if s.calls > 0 || s.failed > 0 => worker::console_log!(
+                "rps cron: {} done, {} retrying, {} failed, {} deferred, {} calls",
+                s.done,
+                s.retrying,
+                s.failed,
+                s.deferred,
+                s.calls
+            ),
+            Ok(_) => {}
+            Err(e) => worker::console_error!("rps cron: {e}"),
+        }
+    });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_phone_route;
+
+    #[test]
+    fn phone_routes() {
+        for p in [
+            "/healthz",
+            "/p/abc/x.cfg",
+            "/s/site/tok/x.cfg",
+            "/relay/v1/snapshot",
+        ] {
+            assert!(is_phone_route(p), "{p}");
+        }
+        for p in [
+            "/",
+            "/api/sites",
+            "/healthz/x",
+            "/p",
+            "/index.html",
+            "/pkg/engine_wasm.js",
+        ] {
+            assert!(!is_phone_route(p), "{p}");
+        }
+    }
+}
