@@ -88,9 +88,7 @@ pub use preview::{
 };
 pub use range::{answer_range, RangeAnswer};
 pub use render::{default_config, render_common};
-pub use sample::{
-    default_model, reference_profile, sample_mac, sample_profile, sample_profile_with,
-};
+pub use sample::{reference_profile, sample_mac, sample_profile, sample_profile_with};
 pub use secret::{ct_eq, Pii, Secret};
 pub use strength::{pin_strength, sip_password_strength, Finding, Strength, StrengthReport};
 pub use template::{

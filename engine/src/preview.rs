@@ -29,7 +29,7 @@ use crate::inventory::{config_content_type, profile, SiteSettings, User};
 use crate::mac::Mac;
 use crate::params::AdditionalParams;
 use crate::render::{default_config, Stage};
-use crate::sample::{default_model, sample_firmware_file, sample_profile_with, SAMPLE_BASE_URL};
+use crate::sample::{sample_firmware_file, sample_profile_with, SAMPLE_BASE_URL};
 use crate::secret::Secret;
 use crate::template::{
     check_placeholders, validate_template, Composition, Detail, Renderer, Template, TemplateStyle,
@@ -289,7 +289,7 @@ pub fn preview(req: &PreviewRequest) -> Result<Preview, Vec<Diagnostic>> {
             String::new()
         }
         Some(m) => m.trim().to_owned(),
-        None => default_model(vendor).to_owned(),
+        None => vendor.sample_model().to_owned(),
     };
     let mut renderer = Renderer::new();
     let draft = req.template.as_ref();

@@ -10,11 +10,6 @@ use crate::vendors::Vendor;
 /// Where the sample phone fetches its files.
 pub(crate) const SAMPLE_BASE_URL: &str = "https://prov.example.com/p/tok123";
 
-/// A typical model per vendor, used when no model is known.
-pub fn default_model(vendor: Vendor) -> &'static str {
-    vendor.sample_model()
-}
-
 /// A MAC in the vendor's own OUI.
 pub fn sample_mac(vendor: Vendor) -> Mac {
     let oui = vendor.sample_oui();
@@ -27,7 +22,7 @@ pub fn sample_mac(vendor: Vendor) -> Mac {
 pub fn reference_profile(vendor: Vendor) -> Profile {
     let mut p = Profile::new(Device {
         vendor,
-        model: default_model(vendor).to_owned(),
+        model: vendor.sample_model().to_owned(),
         mac: sample_mac(vendor),
     });
     p.lines.push(Line {
@@ -87,7 +82,7 @@ pub fn sample_profile_with(vendor: Vendor, blf: usize) -> Profile {
 
 /// The firmware image file name of the sample data.
 pub(crate) fn sample_firmware_file(vendor: Vendor) -> String {
-    format!("{}-fw.bin", default_model(vendor))
+    format!("{}-fw.bin", vendor.sample_model())
 }
 
 /// [`sample_profile_with`] with 10 BLF keys.

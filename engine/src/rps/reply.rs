@@ -130,10 +130,6 @@ pub(crate) fn json_escape(s: &str) -> String {
         .to_owned()
 }
 
-pub(crate) fn md5_raw(data: &[u8]) -> [u8; 16] {
-    crate::encoding::md5(data)
-}
-
 pub(crate) fn basic_auth_header(user: &str, password: &str) -> String {
     format!("Basic {}", base64(format!("{user}:{password}").as_bytes()))
 }

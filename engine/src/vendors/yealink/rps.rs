@@ -8,11 +8,11 @@ use std::str::FromStr;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use serde_json::{json, Value};
 
-use crate::encoding::{base64, hmac_sha256, percent_encode};
+use crate::encoding::{base64, hmac_sha256, md5, percent_encode};
 use crate::error::{Error, ErrorKind};
 use crate::mac::Mac;
 use crate::rps::{
-    classify, join, json, json_items, json_text, lower, md5_raw, same_url, status_error, to_json,
+    classify, join, json, json_items, json_text, lower, same_url, status_error, to_json,
     unexpected, Cx, Detail, HttpReply, HttpRequest, Machine, Next, Outcome, PhoneStatus,
     Registration, Removal, RpsError, RpsPhone, ServerRef, ServerSpec, Url,
 };
@@ -107,7 +107,7 @@ impl Api {
             url.push_str(&q.join("&"));
         }
         let body = body.map(to_json);
-        let md5 = body.as_ref().map(|b| base64(&md5_raw(b)));
+        let md5 = body.as_ref().map(|b| base64(&md5(b)));
         let ts = cx.now_ms.to_string();
         let sts = string_to_sign(
             method,
