@@ -34,6 +34,22 @@ pub struct PnpInfo {
     pub mac: Option<Mac>,
 }
 
+impl PnpInfo {
+    /// The configured vendor the SUBSCRIBE names in its `vendor` parameter, else the maker
+    /// of its MAC's OUI.
+    pub fn vendor_guess(&self) -> Option<Vendor> {
+        let name = self.vendor.to_ascii_lowercase();
+        Vendor::PROVISIONED
+            .into_iter()
+            .find(|v| name.contains(v.as_str()))
+            .or_else(|| {
+                self.mac
+                    .and_then(|m| m.vendor())
+                    .filter(|v| v.is_provisioned())
+            })
+    }
+}
+
 /// What a vendor's User-Agent told us.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct UaInfo {
@@ -214,15 +230,7 @@ fn identify_user_agent(ua: &str, d: &mut Detection) {
 }
 
 fn identify_pnp(p: &PnpInfo, d: &mut Detection) {
-    let name = p.vendor.to_ascii_lowercase();
-    d.vendor = Vendor::PROVISIONED
-        .into_iter()
-        .find(|v| name.contains(v.as_str()))
-        .or_else(|| {
-            p.mac
-                .and_then(|m| m.vendor())
-                .filter(|v| v.is_provisioned())
-        });
+    d.vendor = p.vendor_guess();
     if d.vendor.is_some() {
         d.model = Some(p.model.trim().to_owned()).filter(|m| !m.is_empty());
         d.firmware_version = Some(p.version.trim().to_owned()).filter(|m| !m.is_empty());

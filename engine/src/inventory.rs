@@ -360,12 +360,13 @@ fn check_edge_url(url: &str) -> std::result::Result<(), &'static str> {
 
 /// What SIP PnP sends a phone: [`Site::pnp_url_for`]. Its `Debug` leaves the URL out (an
 /// edge URL holds the phone's token).
-#[derive(Clone, Copy, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq)]
 pub struct PnpChoice<'a> {
     /// Whose URL it is.
     pub target: PnpUrl,
-    /// The URL (the relay's, or the phone's on the edge): never log it.
-    pub url: &'a str,
+    /// The URL (the relay's, or the phone's on the edge), shaped as the phone's vendor
+    /// takes it ([`Vendor::pnp_url`]): never log it.
+    pub url: std::borrow::Cow<'a, str>,
     /// Why this one.
     pub reason: PnpReason,
 }
@@ -735,26 +736,39 @@ impl Site {
 
     /// The provisioning URL SIP PnP sends phone `mac`, and why; `None` for a MAC the site's
     /// lists refuse (it gets no answer). `relay_base` is the relay's own URL (e.g.
-    /// `http://192.0.2.10:8480`).
+    /// `http://192.0.2.10:8480`); `vendor` is what the SUBSCRIBE says the phone is
+    /// ([`crate::PnpInfo::vendor_guess`]), used when the site does not know the phone.
     ///
     /// The phone's edge URL when the site's [`SiteSettings::pnp_url`] is [`PnpUrl::Edge`] and
     /// the phone is bound and has one ([`PhoneEntry::edge_url`]); otherwise the relay's URL:
     /// in relay mode, for a phone the site does not know or has not bound (which the relay
     /// serves a star-code provisioning account, if the site has a star code), and for a
     /// phone without an edge URL (a local inventory, or one the edge does not serve there).
-    pub fn pnp_url_for<'a>(&'a self, mac: &Mac, relay_base: &'a str) -> Option<PnpChoice<'a>> {
+    /// Either is shaped as the phone's vendor takes it ([`Vendor::pnp_url`]).
+    pub fn pnp_url_for<'a>(
+        &'a self,
+        mac: &Mac,
+        vendor: Option<Vendor>,
+        relay_base: &'a str,
+    ) -> Option<PnpChoice<'a>> {
         if !self.allows(mac) {
             return None;
         }
+        let phone = self.phone(mac);
+        let vendor = phone.map(|p| p.vendor).or(vendor);
+        let shape = |url: &'a str| match vendor {
+            Some(v) => v.pnp_url(url),
+            None => std::borrow::Cow::Borrowed(url),
+        };
         let relay = |reason| PnpChoice {
             target: PnpUrl::Relay,
-            url: relay_base,
+            url: shape(relay_base),
             reason,
         };
         if self.inv.site.pnp_url == PnpUrl::Relay {
             return Some(relay(PnpReason::RelayMode));
         }
-        let Some(phone) = self.phone(mac) else {
+        let Some(phone) = phone else {
             return Some(relay(PnpReason::UnknownPhone));
         };
         if phone.user_extension.is_none() {
@@ -763,7 +777,7 @@ impl Site {
         Some(match &phone.edge_url {
             Some(url) => PnpChoice {
                 target: PnpUrl::Edge,
-                url: url.expose(),
+                url: shape(url.expose()),
                 reason: PnpReason::EdgeMode,
             },
             None => relay(PnpReason::NoEdgeUrl),
@@ -1138,8 +1152,8 @@ mod tests {
     }
 
     fn choose(site: &Site, mac: &str) -> Option<(PnpUrl, String, PnpReason)> {
-        site.pnp_url_for(&Mac::parse(mac).unwrap(), BASE)
-            .map(|c| (c.target, c.url.to_owned(), c.reason))
+        site.pnp_url_for(&Mac::parse(mac).unwrap(), None, BASE)
+            .map(|c| (c.target, c.url.into_owned(), c.reason))
     }
 
     #[test]
@@ -1192,7 +1206,7 @@ mod tests {
 
         // The URL is never in a Debug.
         let c = site
-            .pnp_url_for(&Mac::parse("001565aabbcc").unwrap(), BASE)
+            .pnp_url_for(&Mac::parse("001565aabbcc").unwrap(), None, BASE)
             .unwrap();
         let dbg = format!("{c:?} {:?}", site.inventory().phones);
         assert!(!dbg.contains("0123456789abcdef"), "{dbg}");

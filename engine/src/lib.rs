@@ -97,5 +97,5 @@ pub use template::{
 };
 pub use tz::TimeZone;
 pub use uri_map::UriMapping;
-pub use vendors::{CommonContext, ConfigSyntax, RpsApi, Vendor};
+pub use vendors::{check_blf_layout, CommonContext, ConfigSyntax, Model, RpsApi, Vendor};
 pub use xml::{check_well_formed, escape as xml_escape};

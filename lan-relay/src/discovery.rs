@@ -140,7 +140,8 @@ impl PnpHandler for Discovery {
         });
         let site = self.provisioner.site()?;
         // `None`: the site's lists refuse the MAC; silence.
-        let choice = site.pnp_url_for(&mac, self.provisioner.base_url())?;
+        let choice =
+            site.pnp_url_for(&mac, req.info.vendor_guess(), self.provisioner.base_url())?;
         // Never the URL itself: an edge URL holds the phone's token.
         let (target, reason) = (choice.target.as_str(), choice.reason.as_str());
         if self.debug {
@@ -149,6 +150,6 @@ impl PnpHandler for Discovery {
             tracing::debug!(%mac, target, reason, "PnP: provisioning URL chosen");
         }
         self.metrics.pnp_answered.fetch_add(1, Ordering::Relaxed);
-        Some(choice.url.to_owned())
+        Some(choice.url.into_owned())
     }
 }

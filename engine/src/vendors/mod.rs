@@ -21,11 +21,14 @@ use crate::inputs::{Contact, Profile};
 use crate::mac::Mac;
 use crate::params::{Param, Section};
 
+pub use model::{check_blf_layout, Model};
+
 pub(crate) mod ale;
 pub(crate) mod fanvil;
 pub(crate) mod grandstream;
 pub(crate) mod htek;
 pub(crate) mod kv;
+mod model;
 pub(crate) mod snom;
 #[cfg(test)]
 mod testing;
@@ -214,18 +217,27 @@ impl Vendor {
         }
     }
 
-    /// The models the engine knows by name (its file-name tables; any other model name
-    /// is accepted too), the vendor's typical model first.
+    /// The names of the vendor's models (its model table), the typical model first: the
+    /// console's pickers.
     pub fn known_models(self) -> Vec<&'static str> {
         let mut v = vec![self.sample_model()];
-        if let Ok(m) = self.module() {
-            for name in m.known_models() {
-                if !v.contains(&name) {
-                    v.push(name);
-                }
+        for m in self.models() {
+            if !v.contains(&m.name) {
+                v.push(m.name);
             }
         }
         v
+    }
+
+    /// The provisioning URL a SIP PnP NOTIFY gives this vendor's phone, from a base URL
+    /// (the relay's `http://host:port`, or a phone's edge URL `https://edge/p/<token>`),
+    /// shaped as the vendor's firmware takes it (a folder URL with a trailing `/` for a
+    /// vendor whose phones ignore any other).
+    pub fn pnp_url(self, base: &str) -> std::borrow::Cow<'_, str> {
+        match self.facts().pnp_url {
+            PnpUrlForm::Folder if !base.ends_with('/') => format!("{base}/").into(),
+            _ => base.into(),
+        }
     }
 
     /// The module that knows this vendor, or an `Unsupported` error for ALE.
@@ -304,6 +316,21 @@ pub(crate) struct Facts {
     pub(crate) redirect_only: Option<&'static str>,
     /// The check-sync NOTIFY events, or `None` when the vendor is not configured here.
     pub(crate) check_sync: Option<CheckSyncEvents>,
+    /// The models this system configures (`vendors/<vendor>/models.rs`); empty when the
+    /// vendor is not configured here.
+    pub(crate) models: &'static [Model],
+    /// How the provisioning URL in a SIP PnP NOTIFY must be shaped for the vendor's phones.
+    pub(crate) pnp_url: PnpUrlForm,
+}
+
+/// The shape of the URL a vendor's phone takes from a SIP PnP NOTIFY body.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum PnpUrlForm {
+    /// The base URL as it is (no trailing `/`): the phone appends `/` and its file name.
+    Base,
+    /// A folder URL ending in `/`: the phone appends its file name and ignores a URL that
+    /// does not end in `/`.
+    Folder,
 }
 
 /// A vendor's redirection-service code, kept apart from its [`Facts`] (which are data) so
@@ -400,11 +427,6 @@ pub(crate) trait VendorModule: Sync {
 
     /// Accepted firmware file extensions, lowercase with the dot.
     fn firmware_extensions(&self) -> &'static [&'static str];
-
-    /// The models this module knows by name (from its file-name tables), for pickers.
-    fn known_models(&self) -> Vec<&'static str> {
-        Vec::new()
-    }
 }
 
 /// Site-wide values available to common (non-secret) files.

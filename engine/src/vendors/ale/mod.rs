@@ -6,7 +6,7 @@
 pub(crate) mod account;
 pub(crate) mod rps;
 
-use crate::vendors::{Facts, RpsApi, RpsCode};
+use crate::vendors::{Facts, PnpUrlForm, RpsApi, RpsCode};
 
 /// ALE's facts. OUIs: Alcatel-Lucent's blocks in the IEEE registry (`oui.csv`). RPS: the
 /// Yealink scheme on the host the account names (unverified: no public document; RPS.md).
@@ -38,6 +38,8 @@ pub(crate) const FACTS: Facts = Facts {
          provisioning server the site's [ale] account names in its provisioning_url",
     ),
     check_sync: None,
+    models: &[],
+    pnp_url: PnpUrlForm::Base,
 };
 
 /// ALE's redirection-service code: its PortSIP section.

@@ -32,6 +32,7 @@
 //! `XML-PBook1 Name`/`XML-PBook1 Addr` in `<PHONE CONFIG MODULE>`.
 
 pub(crate) mod account;
+mod models;
 pub(crate) mod rps;
 
 use crate::detect::{PathMatch, UaInfo};
@@ -40,8 +41,8 @@ use crate::inputs::{Contact, Language, Line, Profile, Transport};
 use crate::mac::Mac;
 use crate::params::{Param, Section};
 use crate::vendors::{
-    line_safe, CheckSyncEvents, CommonContext, ConfigSyntax, Facts, ParamSection, RpsApi, RpsCode,
-    VendorModule,
+    line_safe, CheckSyncEvents, CommonContext, ConfigSyntax, Facts, ParamSection, PnpUrlForm,
+    RpsApi, RpsCode, VendorModule,
 };
 
 /// Fanvil's facts. OUI from the IEEE registry. Check-sync: plain `check-sync` re-provisions
@@ -79,6 +80,8 @@ pub(crate) const FACTS: Facts = Facts {
         resync: "check-sync",
         reboot: "check-sync;reboot=true",
     }),
+    models: models::MODELS,
+    pnp_url: PnpUrlForm::Base,
 };
 
 /// Fanvil's redirection-service code: its PortSIP section.
@@ -844,10 +847,6 @@ fn normalise_model(words: &[&str]) -> Option<String> {
 impl VendorModule for Fanvil {
     fn syntax(&self) -> ConfigSyntax {
         ConfigSyntax::FanvilModules
-    }
-
-    fn known_models(&self) -> Vec<&'static str> {
-        COMMON_FILES.iter().map(|(_, m)| *m).collect()
     }
 
     fn parse_user_agent(&self, ua: &str) -> Option<UaInfo> {

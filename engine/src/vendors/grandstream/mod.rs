@@ -51,6 +51,7 @@
 //! <phonenumber/><accountindex/></Phone></Contact>` (FusionPBX `gxp2170/phonebook.xml`).
 
 pub(crate) mod account;
+mod models;
 pub(crate) mod rps;
 
 use std::fmt::Write as _;
@@ -62,8 +63,8 @@ use crate::inputs::{Contact, Line, Profile, Transport};
 use crate::mac::Mac;
 use crate::params::{Param, Section};
 use crate::vendors::{
-    line_safe, CheckSyncEvents, CommonContext, ConfigSyntax, Facts, ParamSection, RpsApi, RpsCode,
-    VendorModule,
+    line_safe, CheckSyncEvents, CommonContext, ConfigSyntax, Facts, ParamSection, PnpUrlForm,
+    RpsApi, RpsCode, VendorModule,
 };
 use crate::xml::{escape_into, Document, Element};
 
@@ -96,6 +97,8 @@ pub(crate) const FACTS: Facts = Facts {
         resync: "check-sync",
         reboot: "check-sync;reboot=true",
     }),
+    models: models::MODELS,
+    pnp_url: PnpUrlForm::Base,
 };
 
 /// Grandstream's redirection-service code: its PortSIP section.

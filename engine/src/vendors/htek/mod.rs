@@ -33,6 +33,7 @@
 //! written.
 
 pub(crate) mod account;
+mod models;
 pub(crate) mod rps;
 
 use crate::detect::{PathMatch, UaInfo};
@@ -45,8 +46,8 @@ use crate::vendors::yealink::{
     push_xml_text, transport_code, write_time_zone,
 };
 use crate::vendors::{
-    kv, CheckSyncEvents, CommonContext, ConfigSyntax, Facts, ParamSection, RpsApi, RpsCode,
-    VendorModule,
+    kv, CheckSyncEvents, CommonContext, ConfigSyntax, Facts, ParamSection, PnpUrlForm, RpsApi,
+    RpsCode, VendorModule,
 };
 
 /// Htek's facts. OUI: Hanlong Technology, the maker of Htek phones (IEEE registry).
@@ -73,6 +74,8 @@ pub(crate) const FACTS: Facts = Facts {
         resync: "check-sync;reboot=false",
         reboot: "check-sync;reboot=true",
     }),
+    models: models::MODELS,
+    pnp_url: PnpUrlForm::Base,
 };
 
 /// Htek's redirection-service code: its PortSIP section, and the steps to register a phone
@@ -88,13 +91,6 @@ pub(crate) struct Htek;
 impl VendorModule for Htek {
     fn syntax(&self) -> ConfigSyntax {
         ConfigSyntax::KeyValue
-    }
-
-    fn known_models(&self) -> Vec<&'static str> {
-        // The device codes of the module docs.
-        vec![
-            "UC926", "UC924", "UC923", "UC903", "UC902", "UC912", "UC912G", "UC912E",
-        ]
     }
 
     fn parse_user_agent(&self, ua: &str) -> Option<UaInfo> {

@@ -51,6 +51,7 @@
 //!   trigger the phone to reset or synchronize its settings").
 
 pub(crate) mod account;
+mod models;
 pub(crate) mod rps;
 
 use std::borrow::Cow;
@@ -62,8 +63,8 @@ use crate::mac::Mac;
 use crate::params::{Param, Section};
 use crate::tz::TimeZone;
 use crate::vendors::{
-    line_safe, CheckSyncEvents, CommonContext, ConfigSyntax, Facts, ParamSection, RpsApi, RpsCode,
-    VendorModule,
+    line_safe, CheckSyncEvents, CommonContext, ConfigSyntax, Facts, ParamSection, PnpUrlForm,
+    RpsApi, RpsCode, VendorModule,
 };
 use crate::xml::{Document, Element, Node};
 
@@ -93,6 +94,8 @@ pub(crate) const FACTS: Facts = Facts {
         resync: "check-sync;reboot=false",
         reboot: "check-sync;reboot=true",
     }),
+    models: models::MODELS,
+    pnp_url: PnpUrlForm::Base,
 };
 
 /// Snom's redirection-service code: its PortSIP section.

@@ -48,6 +48,7 @@
 //!   `yealink/t46s/directory.xml`).
 
 pub(crate) mod account;
+mod models;
 pub(crate) mod rps;
 
 use crate::detect::{PathMatch, UaInfo};
@@ -57,8 +58,8 @@ use crate::mac::Mac;
 use crate::params::{Param, Section};
 use crate::tz::TimeZone;
 use crate::vendors::{
-    kv, line_safe, CheckSyncEvents, CommonContext, ConfigSyntax, Facts, ParamSection, RpsApi,
-    RpsCode, VendorModule,
+    kv, line_safe, CheckSyncEvents, CommonContext, ConfigSyntax, Facts, ParamSection, PnpUrlForm,
+    RpsApi, RpsCode, VendorModule,
 };
 
 /// Yealink's facts. OUIs from the IEEE registry (`oui.csv`) and, for the newer blocks, the
@@ -96,6 +97,8 @@ pub(crate) const FACTS: Facts = Facts {
         resync: "check-sync;reboot=false",
         reboot: "check-sync;reboot=true",
     }),
+    models: models::MODELS,
+    pnp_url: PnpUrlForm::Base,
 };
 
 /// Yealink's redirection-service code: its PortSIP section.
@@ -205,10 +208,6 @@ pub(crate) fn code_for_model(model: &str) -> Option<u16> {
 impl VendorModule for Yealink {
     fn syntax(&self) -> ConfigSyntax {
         ConfigSyntax::KeyValue
-    }
-
-    fn known_models(&self) -> Vec<&'static str> {
-        MODEL_CODES.iter().map(|(m, _)| *m).collect()
     }
 
     fn parse_user_agent(&self, ua: &str) -> Option<UaInfo> {
