@@ -60,6 +60,11 @@ pub struct Line {
     /// The number dialled to reach voicemail.
     #[serde(default = "default_voicemail")]
     pub voicemail: String,
+    /// On a DECT base: the handset slot (1-based) this account belongs to, which the
+    /// base's config assigns it to (its incoming and outgoing line). `None` on a desk
+    /// phone, and on a base for an account no handset is assigned to.
+    #[serde(default)]
+    pub handset: Option<u8>,
 }
 
 impl Line {

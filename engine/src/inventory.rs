@@ -322,6 +322,7 @@ pub fn profile(
             server_port: site.pbx_port,
             transport: Transport::Udp,
             voicemail: "*001".to_owned(),
+            handset: None,
         });
         p.blf = blf;
         p.firmware_url = firmware_url;

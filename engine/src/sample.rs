@@ -35,6 +35,7 @@ pub fn reference_profile(vendor: Vendor) -> Profile {
         server_port: 5060,
         transport: Transport::Udp,
         voicemail: "*001".to_owned(),
+        handset: None,
     });
     p.poll_interval_minutes = 0;
     p
@@ -55,6 +56,7 @@ pub fn sample_profile_with(vendor: Vendor, blf: usize) -> Profile {
         server_port: 5060,
         transport: Transport::Tcp,
         voicemail: "*001".to_owned(),
+        handset: None,
     });
     p.blf = (0..blf)
         .map(|i| BlfKey {

@@ -18,6 +18,7 @@ pub(crate) fn line(ext: &str, name: &str) -> Line {
         server_port: 5060,
         transport: Transport::Udp,
         voicemail: "*001".into(),
+        handset: None,
     }
 }
 
