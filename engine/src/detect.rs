@@ -212,8 +212,47 @@ pub fn detect(req: &PhoneRequest<'_>, mappings: &[UriMapping]) -> Detection {
     let Some(file) = segments.last() else {
         return d;
     };
-    classify(file, &mut d);
+    classify(&join_mac_separators(file), &mut d);
     d
+}
+
+/// The file name with any MAC written with `:` or `-` between its octets
+/// (`00:15:65:aa:bb:cc.cfg`, `00-15-65-AA-BB-CC.cfg`, as an administrator's DHCP option or a
+/// hand-typed URL may spell it) written as the twelve bare hex digits every vendor's phone
+/// asks for (`001565aabbcc.cfg`), case kept; other names are returned as they are. A `:` is
+/// already percent-decoded here.
+pub(crate) fn join_mac_separators(file: &str) -> std::borrow::Cow<'_, str> {
+    const LEN: usize = 17;
+    let b = file.as_bytes();
+    let is_mac_at = |i: usize| -> bool {
+        let Some(w) = b.get(i..i + LEN) else {
+            return false;
+        };
+        let sep = w[2];
+        (sep == b':' || sep == b'-')
+            && w.iter().enumerate().all(|(k, &c)| {
+                if k % 3 == 2 {
+                    c == sep
+                } else {
+                    c.is_ascii_hexdigit()
+                }
+            })
+            // Not part of a longer run of hex (`aa-bb-cc-dd-ee-ff-01`, `1aa:bb:...`).
+            && !b.get(i + LEN).is_some_and(|&c| c == sep)
+            && !(i > 0 && b.get(i - 1).is_some_and(u8::is_ascii_hexdigit))
+    };
+    let Some(start) = (0..b.len()).find(|&i| is_mac_at(i)) else {
+        return std::borrow::Cow::Borrowed(file);
+    };
+    let mut out = String::with_capacity(file.len());
+    out.push_str(&file[..start]);
+    out.extend(
+        file[start..start + LEN]
+            .chars()
+            .filter(|c| *c != ':' && *c != '-'),
+    );
+    out.push_str(&file[start + LEN..]);
+    std::borrow::Cow::Owned(out)
 }
 
 fn identify_user_agent(ua: &str, d: &mut Detection) {
@@ -282,6 +321,7 @@ fn classify(file: &str, d: &mut Detection) {
 fn own_scheme(segments: &[String]) -> Option<Resource> {
     match segments {
         [dir, file] if dir == PHONEBOOK_DIR => {
+            let file = join_mac_separators(file);
             let stem = file.strip_suffix(".xml")?;
             let mac = Mac::from_hex12(stem)?;
             Some(Resource::Phonebook { mac })

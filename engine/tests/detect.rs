@@ -211,3 +211,42 @@ fn hostile_user_agents_do_not_panic() {
         let _ = detect(&req("/001565aabbcc.cfg", Some(ua)), &[]);
     }
 }
+
+#[test]
+fn a_mac_written_with_colons_or_dashes_in_a_file_name_is_the_same_phone() {
+    // A DHCP option or a hand-typed URL may spell the MAC with separators; the phone's
+    // file is the same one.
+    for path in [
+        "/00:15:65:aa:bb:cc.cfg",
+        "/00-15-65-AA-BB-CC.cfg",
+        "/00%3A15%3A65%3Aaa%3Abb%3Acc.cfg",
+        "/001565aabbcc.cfg",
+    ] {
+        let d = detect(&req(path, None), &[]);
+        assert_eq!(d.vendor, Some(Vendor::Yealink), "{path}");
+        assert_eq!(
+            d.resource,
+            Resource::DeviceConfig {
+                mac: mac("001565aabbcc")
+            },
+            "{path}"
+        );
+    }
+    let d = detect(&req("/phonebook/00-15-65-aa-bb-cc.xml", None), &[]);
+    assert_eq!(
+        d.resource,
+        Resource::Phonebook {
+            mac: mac("001565aabbcc")
+        }
+    );
+    // Mixed separators, a seventh pair or a short one are not a MAC.
+    for path in [
+        "/00:15:65-aa:bb:cc.cfg",
+        "/00-15-65-aa-bb-cc-dd.cfg",
+        "/100-15-65-aa-bb-cc.cfg",
+        "/00:15:65:aa:bb.cfg",
+    ] {
+        let d = detect(&req(path, None), &[]);
+        assert_eq!(d.resource, Resource::NotServed, "{path}");
+    }
+}
