@@ -44,6 +44,8 @@ pub struct Inputs {
     pub user: Option<engine::User>,
     /// Its BLF keys (none if not bound).
     pub blf: Vec<BlfKey>,
+    /// On a DECT base: the users on its handset slots after the first (none if not bound).
+    pub handsets: Vec<engine::HandsetUser>,
     /// The site's firmware rows of its vendor.
     pub firmware: Vec<engine::FirmwareRow>,
 }
@@ -60,6 +62,23 @@ pub async fn inputs(db: &worker::D1Database, row: &PhoneRow, vendor: Vendor) -> 
             voicemail_pin: Secret::default(),
         }),
         _ => None,
+    };
+    let handsets = match user {
+        Some(_) => store::handsets(db, &row.id)
+            .await?
+            .into_iter()
+            .map(|h| engine::HandsetUser {
+                slot: h.slot as u8,
+                user: engine::User {
+                    extension: h.extension,
+                    auth_name: h.auth_name,
+                    sip_password: Secret::new(h.sip_password),
+                    display_name: h.display_name,
+                    voicemail_pin: Secret::default(),
+                },
+            })
+            .collect(),
+        None => Vec::new(),
     };
     let blf = match user {
         Some(_) => store::blf_keys(db, &row.id)
@@ -83,6 +102,7 @@ pub async fn inputs(db: &worker::D1Database, row: &PhoneRow, vendor: Vendor) -> 
         },
         user,
         blf,
+        handsets,
         firmware: store::firmware_rows(db, &row.site_id, vendor).await?,
     })
 }

@@ -133,6 +133,33 @@ pub async fn blf_keys(db: &D1Database, phone_id: &str) -> Result<Vec<BlfRow>> {
     .results()
 }
 
+/// A DECT base's handset slot and its user's account.
+#[derive(Debug, Deserialize)]
+pub struct HandsetRow {
+    /// The slot (2 and up; slot 1 is the phone's own user).
+    pub slot: f64,
+    /// The user's extension.
+    pub extension: String,
+    /// The user's SIP authentication name.
+    pub auth_name: String,
+    /// The user's SIP password.
+    pub sip_password: String,
+    /// The user's display name.
+    pub display_name: String,
+}
+
+/// The users on a DECT base's handset slots after the first, in slot order.
+pub async fn handsets(db: &D1Database, phone_id: &str) -> Result<Vec<HandsetRow>> {
+    db.prepare(
+        "SELECT h.slot, u.extension, u.auth_name, u.sip_password, u.display_name \
+         FROM phone_handsets h JOIN users u ON u.id = h.user_id WHERE h.phone_id = ?1 ORDER BY h.slot",
+    )
+    .bind(&[phone_id.into()])?
+    .all()
+    .await?
+    .results()
+}
+
 /// The columns of an [`engine::FirmwareRow`], for `SELECT`s from `firmware`.
 pub const FIRMWARE_ROW_COLUMNS: &str = "vendor, model, version, notes, file_name, size, sha256";
 

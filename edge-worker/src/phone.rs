@@ -372,14 +372,10 @@ async fn profile(
     base: &str,
 ) -> Result<Profile> {
     let i = inputs(db, row, vendor).await?;
-    Ok(engine::profile(
-        &i.site,
-        i.device,
-        i.user.as_ref(),
-        i.blf,
-        &i.firmware,
-        base,
-    ))
+    let mut p = engine::profile(&i.site, i.device, i.user.as_ref(), i.blf, &i.firmware, base);
+    let handsets: Vec<(u8, &engine::User)> = i.handsets.iter().map(|h| (h.slot, &h.user)).collect();
+    engine::assign_handsets(&mut p, &i.site, &handsets);
+    Ok(p)
 }
 
 fn engine_err(e: engine::Error) -> worker::Error {

@@ -183,6 +183,28 @@ pub struct PhoneEntry {
         serialize_with = "expose_some"
     )]
     pub edge_url: Option<Secret<String>>,
+    /// On a DECT base: the users of its handset slots after the first (the first is
+    /// [`Self::user_extension`]'s); empty for a desk phone. Left out of the JSON when empty.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub handsets: Vec<HandsetEntry>,
+}
+
+/// A DECT base's handset slot and the user on it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HandsetEntry {
+    /// The slot, 2 and up (slot 1 is the base's own user).
+    pub slot: u8,
+    /// The extension of the user on it.
+    pub user_extension: String,
+}
+
+/// A user on a DECT base's handset slot, as a shell hands it to the engine (the preview).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct HandsetUser {
+    /// The slot, 2 and up (slot 1 is the base's own user).
+    pub slot: u8,
+    /// The user.
+    pub user: User,
 }
 
 /// A BLF key of a phone.
@@ -308,26 +330,61 @@ pub fn profile(
     p.phonebook_url = Some(format!("{base_url}/{}", phonebook_path(&mac)));
     p.poll_interval_minutes = site.poll_interval_minutes;
     if let Some(u) = user {
-        p.lines.push(Line {
-            extension: u.extension.clone(),
-            auth_name: if u.auth_name.is_empty() {
-                u.extension.clone()
-            } else {
-                u.auth_name.clone()
-            },
-            password: u.sip_password.clone(),
-            display_name: u.display_name.clone(),
-            label: String::new(),
-            server_host: site.pbx_host.clone(),
-            server_port: site.pbx_port,
-            transport: Transport::Udp,
-            voicemail: "*001".to_owned(),
-            handset: None,
-        });
+        p.lines.push(line(site, u));
         p.blf = blf;
         p.firmware_url = firmware_url;
     }
     p
+}
+
+/// The account a user has on the site's PBX.
+fn line(site: &SiteSettings, u: &User) -> Line {
+    Line {
+        extension: u.extension.clone(),
+        auth_name: if u.auth_name.is_empty() {
+            u.extension.clone()
+        } else {
+            u.auth_name.clone()
+        },
+        password: u.sip_password.clone(),
+        display_name: u.display_name.clone(),
+        label: String::new(),
+        server_host: site.pbx_host.clone(),
+        server_port: site.pbx_port,
+        transport: Transport::Udp,
+        voicemail: "*001".to_owned(),
+        handset: None,
+    }
+}
+
+/// Gives a DECT base's handsets their accounts: the phone's own user is handset 1, and each
+/// `(slot, user)` of `handsets` (slots 2 and up) adds that user's account on that handset, in
+/// slot order, as far as the base's model has handsets and accounts. A phone that is not a
+/// known DECT base, or not bound, is left as it is.
+pub fn assign_handsets(p: &mut Profile, site: &SiteSettings, handsets: &[(u8, &User)]) {
+    let Some(model) = p.device.vendor.model(&p.device.model) else {
+        return;
+    };
+    if !model.is_dect_base() || p.lines.is_empty() {
+        return;
+    }
+    if let Some(first) = p.lines.first_mut() {
+        first.handset = Some(1);
+    }
+    let mut extra: Vec<&(u8, &User)> = handsets
+        .iter()
+        .filter(|(slot, _)| (2..=model.dect_handsets).contains(slot))
+        .collect();
+    extra.sort_by_key(|(slot, _)| *slot);
+    extra.dedup_by_key(|(slot, _)| *slot);
+    for (slot, u) in extra {
+        if p.lines.len() >= usize::from(model.accounts) {
+            break;
+        }
+        let mut l = line(site, u);
+        l.handset = Some(*slot);
+        p.lines.push(l);
+    }
 }
 
 /// The site's directory: its own users first, then each external source in order, merged
@@ -684,7 +741,7 @@ impl Site {
         } else {
             phone.model.clone()
         };
-        let p = profile(
+        let mut p = profile(
             &self.inv.site,
             Device { vendor, model, mac },
             Some(user),
@@ -692,6 +749,12 @@ impl Site {
             &self.inv.firmware,
             base_url,
         );
+        let handsets: Vec<(u8, &User)> = phone
+            .handsets
+            .iter()
+            .filter_map(|h| Some((h.slot, self.user(&h.user_extension)?)))
+            .collect();
+        assign_handsets(&mut p, &self.inv.site, &handsets);
         let template = template.or(phone.template.as_deref());
         let body = self
             .renderer
@@ -838,6 +901,7 @@ impl Site {
                 user_extension: Some(extension.to_owned()),
                 template: None,
                 edge_url: None,
+                handsets: Vec::new(),
             }),
         }
         Self::new(inv)

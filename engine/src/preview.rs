@@ -92,6 +92,10 @@ pub struct PreviewRequest {
     /// Show SIP passwords instead of [`SECRET_MASK`].
     #[serde(default)]
     pub reveal_secrets: bool,
+    /// On a DECT base: the users on its handset slots after the first
+    /// ([`crate::assign_handsets`]).
+    #[serde(default)]
+    pub handsets: Vec<crate::HandsetUser>,
 }
 
 impl PreviewRequest {
@@ -110,6 +114,7 @@ impl PreviewRequest {
             base_url: None,
             template: None,
             reveal_secrets: false,
+            handsets: Vec::new(),
         }
     }
 }
@@ -442,6 +447,8 @@ fn build_profile(req: &PreviewRequest, model: String) -> Result<Profile, Diagnos
     let blf = req.blf.clone().unwrap_or_else(|| sample.blf.clone());
     let base_url = req.base_url.as_deref().unwrap_or(SAMPLE_BASE_URL);
     let mut p = profile(site, device, user, blf, &firmware, base_url);
+    let handsets: Vec<(u8, &User)> = req.handsets.iter().map(|h| (h.slot, &h.user)).collect();
+    crate::assign_handsets(&mut p, site, &handsets);
     if req.user.is_none() && !req.unbound {
         // The sample's second line, on the site's PBX.
         for l in sample.lines.iter().skip(1) {
@@ -537,6 +544,9 @@ pub struct VendorInfo {
     pub content_type: &'static str,
     /// The models the engine knows by name, the typical one first.
     pub models: Vec<&'static str>,
+    /// The model table: per model, its keys, expansion modules, accounts and DECT
+    /// handsets.
+    pub model_table: &'static [crate::Model],
     /// The file a phone asks for its config under, for the sample MAC (e.g.
     /// `001565123456.cfg`; empty when not configured here).
     pub config_file: String,
@@ -565,6 +575,7 @@ pub fn vendors() -> Vec<VendorInfo> {
             },
             content_type: config_content_type(v),
             models: v.known_models(),
+            model_table: v.models(),
             config_file: device_config_path(v, &crate::sample::sample_mac(v)).unwrap_or_default(),
             firmware_extensions: v.firmware_extensions(),
             param_sections: v

@@ -2,8 +2,11 @@
 //! access (tokens, provisioning window, optional HTTP Basic credentials).
 //!
 //! - `POST /api/sites/<site>/phones` `{mac, vendor?, model?, serial_number?,
-//!   user_extension?, template?, blf_keys?, http_user?, http_password?}` -> 201 with the
-//!   first-access provisioning URL (shown this once: only its hash is stored).
+//!   user_extension?, template?, blf_keys?, handsets?, http_user?, http_password?}` -> 201
+//!   with the first-access provisioning URL (shown this once: only its hash is stored).
+//!   `handsets` (`[{slot, user_extension}]`) binds users to a DECT base's handset slots
+//!   after the first (slot 1 is `user_extension`'s); a model that is not a DECT base takes
+//!   none. A BLF layout longer than the model's keys take is refused at `blf_keys`.
 //! - `GET /api/sites/<site>/phones` -> the phones view (no secrets; credential audit).
 //! - `GET /api/sites/<site>/phones/<mac>` -> one phone with its BLF keys.
 //! - `PATCH /api/sites/<site>/phones/<mac>` any of the fields above but `mac` and `vendor`
@@ -61,6 +64,9 @@ struct Fields {
     template: Option<String>,
     #[serde(default)]
     blf_keys: Vec<Blf>,
+    /// On a DECT base: the users on its handset slots after the first.
+    #[serde(default)]
+    handsets: Vec<Handset>,
     #[serde(default)]
     http_user: Option<String>,
     #[serde(default)]
@@ -87,6 +93,14 @@ fn one() -> u8 {
     1
 }
 
+/// A DECT base's handset slot and its user, as the API takes and shows it.
+#[derive(Serialize, Deserialize, Clone)]
+#[serde(deny_unknown_fields)]
+struct Handset {
+    slot: u8,
+    user_extension: String,
+}
+
 /// `fields` checked, with the ids they name resolved.
 struct Resolved {
     mac: engine::Mac,
@@ -95,6 +109,8 @@ struct Resolved {
     vendor: engine::Vendor,
     user_id: Option<String>,
     template_id: Option<String>,
+    /// The handset slots and their users' ids.
+    handsets: Vec<(u8, String)>,
 }
 
 async fn resolve(ctx: &Ctx<'_>, site: &str, f: &Fields) -> ApiResult<Resolved> {
@@ -113,6 +129,7 @@ async fn resolve(ctx: &Ctx<'_>, site: &str, f: &Fields) -> ApiResult<Resolved> {
             ("user_extension", f.user_extension.is_some()),
             ("template", f.template.is_some()),
             ("blf_keys", !f.blf_keys.is_empty()),
+            ("handsets", !f.handsets.is_empty()),
             (
                 "http_user",
                 f.http_user.is_some() || f.http_password.is_some(),
@@ -195,6 +212,27 @@ async fn resolve(ctx: &Ctx<'_>, site: &str, f: &Fields) -> ApiResult<Resolved> {
         ),
         None => None,
     };
+    let handsets = resolve_handsets(ctx, site, f, vendor).await?;
+    // Each account sits on one of a desk phone's keys before the BLF keys; a DECT base's
+    // accounts are on its handsets.
+    let on_keys = usize::from(user_id.is_some())
+        * usize::from(
+            !vendor
+                .model(&f.model)
+                .is_some_and(engine::Model::is_dect_base),
+        );
+    let blf: Vec<engine::BlfKey> = f
+        .blf_keys
+        .iter()
+        .map(|k| engine::BlfKey {
+            extension: k.extension.clone(),
+            label: k.label.clone(),
+            line: k.line,
+            pickup_prefix: k.pickup_prefix.clone(),
+        })
+        .collect();
+    engine::check_blf_layout(vendor, &f.model, on_keys, &blf)
+        .map_err(|e| ApiError::engine("blf_keys", &e))?;
     let template_id = match &f.template {
         Some(name) => {
             let (id, tvendor) = super::templates::find_with_vendor(ctx, site, name)
@@ -218,7 +256,124 @@ async fn resolve(ctx: &Ctx<'_>, site: &str, f: &Fields) -> ApiResult<Resolved> {
         vendor,
         user_id,
         template_id,
+        handsets,
     })
+}
+
+/// Checks a DECT base's handset slots and resolves their users: the model must be a DECT
+/// base the engine knows, the phone bound (its user is handset 1), each slot within the
+/// base's handsets and used once, and no more accounts than the base holds.
+async fn resolve_handsets(
+    ctx: &Ctx<'_>,
+    site: &str,
+    f: &Fields,
+    vendor: engine::Vendor,
+) -> ApiResult<Vec<(u8, String)>> {
+    if f.handsets.is_empty() {
+        return Ok(Vec::new());
+    }
+    let base = vendor
+        .model(&f.model)
+        .filter(|m| m.is_dect_base())
+        .ok_or_else(|| {
+            let bases: Vec<&str> = vendor
+                .models()
+                .iter()
+                .filter(|m| m.is_dect_base())
+                .map(|m| m.name)
+                .collect();
+            let hint = if bases.is_empty() {
+                format!("this system knows no {} DECT base", vendor.display_name())
+            } else {
+                format!("{} DECT bases: {}", vendor.display_name(), bases.join(", "))
+            };
+            ApiError::bad(
+                "handsets",
+                format!("handsets need a DECT base model ({hint})"),
+            )
+        })?;
+    if f.user_extension.is_none() {
+        return Err(ApiError::bad(
+            "user_extension",
+            "a DECT base with handsets needs its own user (handset 1)",
+        ));
+    }
+    let accounts = usize::from(base.accounts);
+    if f.handsets.len() + 1 > accounts {
+        return Err(ApiError::bad(
+            "handsets",
+            format!(
+                "the {} holds {accounts} accounts: at most {} handsets besides handset 1",
+                base.name,
+                accounts - 1
+            ),
+        ));
+    }
+    let mut out = Vec::with_capacity(f.handsets.len());
+    for (i, h) in f.handsets.iter().enumerate() {
+        if !(2..=base.dect_handsets).contains(&h.slot) {
+            return Err(ApiError::bad(
+                &format!("handsets[{i}].slot"),
+                format!(
+                    "2-{}: the {} serves {} handsets, and slot 1 is the phone's own user",
+                    base.dect_handsets, base.name, base.dect_handsets
+                ),
+            ));
+        }
+        if out.iter().any(|(slot, _)| *slot == h.slot) {
+            return Err(ApiError::bad(
+                &format!("handsets[{i}].slot"),
+                "this slot is given twice",
+            ));
+        }
+        let id = ctx
+            .db
+            .prepare("SELECT id FROM users WHERE site_id = ?1 AND extension = ?2")
+            .bind(&[site.into(), h.user_extension.as_str().into()])?
+            .first::<String>(Some("id"))
+            .await?
+            .ok_or_else(|| {
+                ApiError::bad(
+                    &format!("handsets[{i}].user_extension"),
+                    "no user with this extension on the site",
+                )
+            })?;
+        out.push((h.slot, id));
+    }
+    Ok(out)
+}
+
+/// The statements that replace a DECT base's handset slots.
+fn handset_statements(
+    ctx: &Ctx<'_>,
+    phone: &str,
+    handsets: &[(u8, String)],
+) -> ApiResult<Vec<worker::D1PreparedStatement>> {
+    let mut out = vec![ctx
+        .db
+        .prepare("DELETE FROM phone_handsets WHERE phone_id = ?1")
+        .bind(&[phone.into()])?];
+    for (slot, user) in handsets {
+        out.push(
+            ctx.db
+                .prepare("INSERT INTO phone_handsets (phone_id, slot, user_id) VALUES (?1, ?2, ?3)")
+                .bind(&[phone.into(), JsValue::from(*slot), user.as_str().into()])?,
+        );
+    }
+    Ok(out)
+}
+
+async fn handsets_of(ctx: &Ctx<'_>, phone: &str) -> ApiResult<Vec<Handset>> {
+    Ok(ctx
+        .db
+        .prepare(
+            "SELECT h.slot, u.extension AS user_extension FROM phone_handsets h \
+             JOIN users u ON u.id = h.user_id WHERE h.phone_id = ?1 ORDER BY h.slot",
+        )
+        .bind(&[phone.into()])?
+        .all()
+        .await?
+        .results()?)
 }
 
 /// The statements that replace a phone's BLF keys.
@@ -339,6 +494,7 @@ async fn create(ctx: &Ctx<'_>, site: &str, body: Option<&str>) -> ApiResult<Resp
         ])?;
     let mut batch = vec![insert];
     batch.extend(blf_statements(ctx, &id, &f.blf_keys)?);
+    batch.extend(handset_statements(ctx, &id, &r.handsets)?);
     batch.push(audit(ctx, "create", "phone", &id)?);
     let mac_text = r.mac.to_string();
     batch.push(ctx.rps_enqueue(site, &mac_text, r.vendor, Wish::Register)?);
@@ -408,6 +564,8 @@ async fn get(ctx: &Ctx<'_>, site: &str, mac: &str) -> ApiResult<Response> {
     load_site(ctx, site).await?;
     let p = find(ctx, site, mac).await?;
     let blf = blf_of(ctx, &p.id).await?;
+    let handsets = handsets_of(ctx, &p.id).await?;
+    let dect_handsets = p.vendor.model(&p.model).map_or(0, |m| m.dect_handsets);
     let window_open = engine::window_open(
         p.assigned_at as u64,
         p.first_fetch_at.map(|t| t as u64),
@@ -425,6 +583,8 @@ async fn get(ctx: &Ctx<'_>, site: &str, mac: &str) -> ApiResult<Response> {
             "user_extension": p.user_extension,
             "template": p.template,
             "blf_keys": blf,
+            "handsets": handsets,
+            "dect_handsets": dect_handsets,
             "http_user": p.http_user,
             "rps_pin": p.rps_pin,
             "rps_ing": engine::rps::SerialNumber::parse(&p.serial_number).ok().as_ref().and_then(engine::rps::rps_ing),
@@ -463,6 +623,7 @@ async fn update(ctx: &Ctx<'_>, site: &str, mac: &str, body: Option<&str>) -> Api
         user_extension: p.user_extension.clone(),
         template: p.template.clone(),
         blf_keys: blf_of(ctx, &p.id).await?,
+        handsets: handsets_of(ctx, &p.id).await?,
         http_user: p.http_user.clone(),
         http_password: p.http_password.clone(),
         rps_pin: p.rps_pin.clone(),
@@ -505,6 +666,7 @@ async fn update(ctx: &Ctx<'_>, site: &str, mac: &str, body: Option<&str>) -> Api
         ])?;
     let mut batch = vec![update];
     batch.extend(blf_statements(ctx, &p.id, &f.blf_keys)?);
+    batch.extend(handset_statements(ctx, &p.id, &r.handsets)?);
     batch.push(audit(ctx, "update", "phone", &p.id)?);
     // What the vendor stores for the phone (serial number, HTTP credentials) changed: tell it.
     let vendor_facts_changed = r.serial_number != p.serial_number
@@ -655,6 +817,20 @@ struct PhoneView {
     rps: RpsBrief,
     /// Why nothing configures this phone here (ALE: only redirected), or `null`.
     redirect_only: Option<&'static str>,
+    /// On a DECT base: the handsets the base serves (0 for a desk phone) and the users on
+    /// its slots after the first.
+    dect_handsets: u8,
+    handsets: Vec<HandsetView>,
+}
+
+/// A DECT base's handset slot in the phones view.
+#[derive(Serialize, Deserialize)]
+struct HandsetView {
+    #[serde(skip_serializing)]
+    phone_id: String,
+    slot: u8,
+    extension: String,
+    display_name: String,
 }
 
 pub(crate) async fn list(ctx: &Ctx<'_>, site: &str) -> ApiResult<Response> {
@@ -675,6 +851,17 @@ pub(crate) async fn list(ctx: &Ctx<'_>, site: &str) -> ApiResult<Response> {
         .await?
         .results()?;
     let with_account = super::rps::account_vendors(ctx, site).await?;
+    let mut handsets: Vec<HandsetView> = ctx
+        .db
+        .prepare(
+            "SELECT h.phone_id, h.slot, u.extension, u.display_name FROM phone_handsets h \
+             JOIN phones p ON p.id = h.phone_id JOIN users u ON u.id = h.user_id \
+             WHERE p.site_id = ?1 ORDER BY h.phone_id, h.slot",
+        )
+        .bind(&[site.into()])?
+        .all()
+        .await?
+        .results()?;
     let view: Vec<PhoneView> = rows
         .into_iter()
         .map(|r| {
@@ -715,7 +902,13 @@ pub(crate) async fn list(ctx: &Ctx<'_>, site: &str) -> ApiResult<Response> {
                         .map(|p| engine::pin_strength(p, &ext)),
                 )
                 .collect();
+            let (mine, rest): (Vec<HandsetView>, Vec<HandsetView>) = std::mem::take(&mut handsets)
+                .into_iter()
+                .partition(|h| h.phone_id == r.id);
+            handsets = rest;
             PhoneView {
+                dect_handsets: r.vendor.model(&r.model).map_or(0, |m| m.dect_handsets),
+                handsets: mine,
                 redirect_only: r.vendor.redirect_only(),
                 credential_strength: audits.iter().map(|a| a.strength).min(),
                 credential_findings: audits

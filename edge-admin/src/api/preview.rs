@@ -53,6 +53,9 @@ pub(crate) async fn route(ctx: &Ctx<'_>, r: &Route<'_>) -> Option<ApiResult<Resp
         (Method::Get, ["sites", site, "credential-strength"]) => {
             credential_strength(ctx, site).await
         }
+        // The vendors and their model tables (keys, accounts, DECT handsets), as the
+        // console's wasm has them: for API clients.
+        (Method::Get, ["vendors"]) => json(200, &engine::vendors()),
         _ => return None,
     })
 }
@@ -180,6 +183,7 @@ async fn request(ctx: &Ctx<'_>, site: &str, b: Body) -> ApiResult<engine::Previe
                 user: user.or(i.user),
                 site: Some(i.site),
                 blf: Some(i.blf),
+                handsets: i.handsets,
                 firmware: Some(i.firmware),
                 base_url: Some(inputs::base_url(&ctx.origin, &steady)),
                 template: draft
@@ -208,7 +212,8 @@ async fn request(ctx: &Ctx<'_>, site: &str, b: Body) -> ApiResult<engine::Previe
         }
     };
     if !req.reveal_secrets {
-        if let Some(u) = &mut req.user {
+        let handsets = req.handsets.iter_mut().map(|h| &mut h.user);
+        for u in req.user.iter_mut().chain(handsets) {
             u.sip_password = engine::Secret::from(engine::SECRET_MASK);
             u.voicemail_pin = engine::Secret::default();
         }

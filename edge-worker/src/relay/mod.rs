@@ -251,6 +251,14 @@ fn not_allowed(allow: &str) -> Result<Response> {
     Ok(r)
 }
 
+/// A DECT base's handset slot for the snapshot.
+#[derive(Deserialize)]
+struct SnapshotHandsetRow {
+    phone_id: String,
+    slot: f64,
+    user_extension: String,
+}
+
 /// A phone's row for the snapshot: what it carries, and what its `edge_url` depends on.
 #[derive(Deserialize)]
 struct SnapshotPhoneRow {
@@ -303,6 +311,15 @@ async fn snapshot_phones(
          LEFT JOIN templates t ON t.id = p.template_id WHERE p.site_id = ?1 ORDER BY p.mac",
     )
     .await?;
+    // DECT bases' handset slots after the first, with their users' extensions.
+    let handset_rows: Vec<SnapshotHandsetRow> = site_rows(
+        db,
+        &site.id,
+        "SELECT h.phone_id, h.slot, u.extension AS user_extension FROM phone_handsets h \
+         JOIN phones p ON p.id = h.phone_id JOIN users u ON u.id = h.user_id \
+         WHERE p.site_id = ?1 ORDER BY h.phone_id, h.slot",
+    )
+    .await?;
     let key = match site.pnp_url() {
         engine::PnpUrl::Edge => Some(env.secret(crate::TOKEN_KEY)?.to_string()),
         engine::PnpUrl::Relay => None,
@@ -314,6 +331,14 @@ async fn snapshot_phones(
                 let steady = engine::steady_token(k.as_bytes(), &r.id, r.token_generation as u32);
                 engine::Secret::new(edge_shared::inputs::base_url(origin, &steady))
             });
+            let handsets = handset_rows
+                .iter()
+                .filter(|h| h.phone_id == r.id)
+                .map(|h| engine::HandsetEntry {
+                    slot: h.slot as u8,
+                    user_extension: h.user_extension.clone(),
+                })
+                .collect();
             engine::PhoneEntry {
                 mac: r.mac,
                 vendor: r.vendor,
@@ -321,6 +346,7 @@ async fn snapshot_phones(
                 user_extension: r.user_extension,
                 template: r.template,
                 edge_url,
+                handsets,
             }
         })
         .collect())
