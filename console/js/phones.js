@@ -11,7 +11,7 @@ import { api, sitePath } from "./api.js";
 import { h, put, field, values, showError, clearErrors, announce, dialog, when } from "./dom.js";
 import { chart, firmwareBreakdown } from "./charts.js";
 import { STATE_LABEL as RPS_LABEL } from "./rps.js";
-import { VENDORS as VENDOR_INFO, vendorInfo, displayName } from "./vendors.js";
+import { VENDORS as VENDOR_INFO, vendorInfo, displayName, modelInfo } from "./vendors.js";
 
 const ROW = 36;          // px, must match .vrow's height in app.css
 const OVERSCAN = 8;
@@ -19,7 +19,7 @@ const MAX_MACS = 500;    // the actions endpoint's limit per request
 const STATS_EVERY = 60_000; // ms between two refreshes of the overviews while visible
 const VENDORS = VENDOR_INFO.map((v) => v.vendor);
 /** A redirect-only vendor's phones (ALE) are sent (RPS) to the server their account names: none of these apply. */
-const CONFIG_FIELDS = ["user_extension", "template", "blf_keys", "http_user", "http_password"];
+const CONFIG_FIELDS = ["user_extension", "template", "blf_keys", "handsets", "http_user", "http_password"];
 const redirectOnly = (v) => vendorInfo(v)?.configured === false;
 const redirectNote = (v) => `${vendorInfo(v)?.redirect_only ?? ""}. Only the MAC, model, serial number and RPS pin are kept.`;
 const FOUND = [["admin", "added here"], ["edge", "edge"], ["pnp", "PnP"], ["tftp", "TFTP"], ["http", "HTTP"]];
@@ -188,7 +188,8 @@ async function loadPhones() {
     ...p,
     // One lower-case string per phone: a search is one `includes` per row.
     key: [p.mac, p.mac.replace(/(..)(?!$)/g, "$1:"), p.extension, p.display_name, p.vendor, p.model,
-      p.firmware, p.ip, p.found_by].filter(Boolean).join(" ").toLowerCase(),
+      p.firmware, p.ip, p.found_by, ...(p.handsets ?? []).flatMap((x) => [x.extension, x.display_name])]
+      .filter(Boolean).join(" ").toLowerCase(),
     stale: !p.last_seen_at || now - p.last_seen_at > 86400,
   }));
   applyFilter();
@@ -233,7 +234,7 @@ function row(p, i) {
     h("span", { role: "cell", class: "c-sel" }, h("input", { type: "checkbox", checked: ctx.selected.has(p.mac), dataset: { mac: p.mac }, "aria-label": `Select ${p.mac}` })),
     h("span", { role: "cell" }, h("button", { type: "button", class: "link mono", onclick: () => edit(p) }, macText(p.mac))),
     // A cell too narrow for its text ends in "…"; the whole text is its tooltip.
-    h("span", { role: "cell", title: p.extension ? `${p.extension} ${p.display_name ?? ""}` : null }, p.extension ? `${p.extension} ${p.display_name ?? ""}` : p.redirect_only ? h("span", { class: "hint", title: p.redirect_only }, "redirected only") : h("button", { type: "button", class: "bind", onclick: () => edit(p) }, "Bind…")),
+    h("span", { role: "cell", title: p.extension ? userText(p, true) : null }, p.extension ? userText(p) : p.redirect_only ? h("span", { class: "hint", title: p.redirect_only }, "redirected only") : h("button", { type: "button", class: "bind", onclick: () => edit(p) }, "Bind…")),
     h("span", { role: "cell", title: `${p.vendor} ${p.model || ""}` }, `${p.vendor} ${p.model || ""}`),
     h("span", { role: "cell", class: "mono", title: p.firmware ?? null }, p.firmware ?? "–"),
     h("span", { role: "cell", class: "mono" }, p.ip ? h("a", { href: `http://${p.ip}/`, target: "_blank", rel: "noopener noreferrer", title: "The phone's own web interface" }, p.ip) : "–"),
@@ -243,6 +244,15 @@ function row(p, i) {
     h("span", { role: "cell" }, rpsBadge(p.rps)));
   r.style.transform = `translateY(${i * ROW}px)`;
   return r;
+}
+
+/** The user cell: the phone's user, and on a DECT base its handsets (all of them in the tooltip). */
+function userText(p, full = false) {
+  const own = `${p.extension} ${p.display_name ?? ""}`.trim();
+  const hs = p.handsets ?? [];
+  if (!hs.length) return own;
+  if (full) return [`handset 1: ${own}`, ...hs.map((x) => `handset ${x.slot}: ${x.extension} ${x.display_name ?? ""}`.trim())].join("; ");
+  return `${own} +${hs.length} handset${hs.length > 1 ? "s" : ""}`;
 }
 
 function badge(p) {
@@ -295,12 +305,14 @@ async function edit(p) {
   const form = h("form", { novalidate: true, class: "grid-form" },
     field({ label: "MAC address", name: "mac", value: full.mac ?? "", attrs: isNew ? { required: true, autocomplete: "off" } : { readonly: true } }),
     field({ label: "Vendor", name: "vendor", value: full.vendor ?? "", options: isNew ? [["", "from the MAC"], ...VENDORS] : [full.vendor], hint: isNew ? "Leave as is to take it from the MAC's maker." : undefined }),
-    field({ label: "Model", name: "model", value: full.model ?? "" }),
+    field({ label: "Model", name: "model", value: full.model ?? "", hint: "Pick one the engine knows to have its keys and handsets checked.", attrs: { list: "model-list", autocomplete: "off" } }),
     field({ label: "Serial number", name: "serial_number", value: full.serial_number ?? "", hint: "On the label under the phone (6-32 letters and digits). Some vendors' RPS take it; Yealink's \"RPS ing\" code is its last five digits.", attrs: { autocomplete: "off", spellcheck: "false" } }),
     field({ label: "User (extension)", name: "user_extension", value: full.user_extension ?? "", options: users }),
     field({ label: "Template", name: "template", value: full.template ?? "", options: tpl(full.vendor) }),
     field({ label: "BLF keys", name: "blf_keys", type: "textarea", value: (full.blf_keys ?? []).map(blfLine).join("\n"),
       hint: "One key a line, in order: extension, label, line, pickup prefix (all but the extension optional), e.g. 202, Jonas, 1, *8", attrs: { rows: "5", class: "mono", spellcheck: "false" } }),
+    field({ label: "Handsets (DECT base)", name: "handsets", type: "textarea", value: (full.handsets ?? []).map((x) => `${x.slot}, ${x.user_extension}`).join("\n"),
+      hint: "One handset a line: slot, extension.", attrs: { rows: "4", class: "mono", spellcheck: "false" } }),
     field({ label: "HTTP user (optional)", name: "http_user", value: full.http_user ?? "", attrs: { autocomplete: "off" } }),
     field({ label: "HTTP password", name: "http_password", type: "password", hint: isNew ? "12-128 characters, with an HTTP user." : "Leave empty to keep the stored one.", attrs: { autocomplete: "new-password" } }),
     field({ label: "RPS pin (optional)", name: "rps_pin", value: full.rps_pin ?? "", hint: "The code the vendor or provider issued, if the phone asks for an \"RPS pin\" (devices made before 2018). Letters and digits.", attrs: { autocomplete: "off", spellcheck: "false" } }),
@@ -308,6 +320,31 @@ async function edit(p) {
     h("div", { class: "actions" }, h("button", { type: "submit", class: "primary" }, isNew ? "Add phone" : "Save")));
   const aleNote = h("p", { class: "hint", id: "ale-note", hidden: true });
   form.insertBefore(aleNote, err);
+  // The model picker and what the model takes: its keys under the BLF field, and the
+  // handset slots of a DECT base (the field is shown only for one).
+  const modelList = h("datalist", { id: "model-list" });
+  form.append(modelList);
+  const vendorNow = () => (isNew ? form.vendor.value : full.vendor) || "";
+  const modelFacts = () => {
+    const vendor = vendorNow();
+    put(modelList, (vendorInfo(vendor)?.models ?? []).map((m) => h("option", { value: m })));
+    const m = modelInfo(vendor, form.model.value);
+    const hsField = form.querySelector('[data-field="handsets"]');
+    const base = m && m.dect_handsets > 0;
+    hsField.hidden = !base || redirectOnly(vendor);
+    hsField.querySelector(".hint").textContent = base
+      ? `One handset a line: slot, extension (slots 2-${m.dect_handsets}; handset 1 is the user above). The ${m.name} holds ${m.accounts} accounts.`
+      : "";
+    const keys = form.querySelector('[data-field="blf_keys"] .hint');
+    keys.dataset.base ??= keys.textContent;
+    const cap = m ? m.line_keys + m.expansion_keys * m.expansion_modules : null;
+    keys.textContent = m && !base
+      ? `${keys.dataset.base}. The ${m.name} has ${m.line_keys} line keys${m.expansion_modules ? ` and takes ${m.expansion_modules} expansion modules of ${m.expansion_keys} keys` : ""} (${cap} in all, the first for its account).`
+      : keys.dataset.base;
+  };
+  form.model.addEventListener("input", modelFacts);
+  if (isNew) form.vendor.addEventListener("change", modelFacts);
+  modelFacts();
   const aleMode = (vendor) => {
     const on = redirectOnly(vendor);
     aleNote.hidden = !on;
@@ -347,6 +384,7 @@ async function edit(p) {
       model: v.model, serial_number: v.serial_number, rps_pin: v.rps_pin.trim() || null,
       user_extension: v.user_extension || null, template: v.template || null,
       blf_keys: parseBlf(v.blf_keys),
+      handsets: form.querySelector('[data-field="handsets"]').hidden ? [] : parseHandsets(v.handsets),
     };
     if (v.http_user) { body.http_user = v.http_user; if (v.http_password || isNew) body.http_password = v.http_password; }
     else if (full.http_user) body.http_user = null;
@@ -363,9 +401,9 @@ async function edit(p) {
       }
       await reload();
     } catch (e) {
-      // "blf_keys[2].line" -> the BLF field, naming the line.
-      const m = /^blf_keys\[(\d+)\]\.(\w+)$/.exec(e.field ?? "");
-      showError(form, m ? { field: "blf_keys", message: `line ${Number(m[1]) + 1}, ${m[2]}: ${e.message}` } : e);
+      // "blf_keys[2].line" -> the BLF field, naming the line; the same for handsets.
+      const m = /^(blf_keys|handsets)\[(\d+)\]\.(\w+)$/.exec(e.field ?? "");
+      showError(form, m ? { field: m[1], message: `line ${Number(m[2]) + 1}, ${m[3]}: ${e.message}` } : e);
     }
   });
 }
@@ -493,6 +531,14 @@ function parseBlf(text) {
   return text.split("\n").map((l) => l.trim()).filter(Boolean).map((l) => {
     const [extension = "", label = "", line = "", pickup_prefix = ""] = l.split(",").map((x) => x.trim());
     return { extension, label, line: line === "" ? 1 : (/^\d+$/.test(line) ? Number(line) : line), pickup_prefix };
+  });
+}
+
+/** The handsets field's lines (`slot, extension`) as the API takes them; a slot that is not a number stays a string, for the API to refuse at its line. */
+function parseHandsets(text) {
+  return text.split("\n").map((l) => l.trim()).filter(Boolean).map((l) => {
+    const [slot = "", user_extension = ""] = l.split(",").map((x) => x.trim());
+    return { slot: /^\d+$/.test(slot) ? Number(slot) : slot, user_extension };
   });
 }
 

@@ -7,6 +7,7 @@
 //   CONFIGURED    the names of the vendors whose configs are rendered here
 //   vendorInfo(v) one vendor's entry (undefined for a name the engine does not know)
 //   displayName(v) its name as people write it
+//   modelInfo(v, m) the model table's row of vendor v's model m (case-insensitive), if known
 
 import init, { vendors } from "../pkg/engine_wasm.js";
 
@@ -17,3 +18,5 @@ export const CONFIGURED = VENDORS.filter((v) => v.configured).map((v) => v.vendo
 const BY_NAME = new Map(VENDORS.map((v) => [v.vendor, v]));
 export const vendorInfo = (v) => BY_NAME.get(v);
 export const displayName = (v) => BY_NAME.get(v)?.display_name ?? v;
+export const modelInfo = (v, m) =>
+  BY_NAME.get(v)?.model_table?.find((r) => r.name.toLowerCase() === String(m ?? "").trim().toLowerCase());

@@ -819,6 +819,44 @@ test("RPS: deleting the Yealink account brings its warning back", async () => {
   assert.equal((await adminGet("/phones/001565000077/rps")).state, "no_account");
 });
 
+test("DECT: a base's model shows the handsets field; handsets bound in the console show in the phones view", async () => {
+  await page.goto(`${srv.base}/#phones`);
+  await page.waitForSelector("#view[data-ready=phones]");
+  await page.click("#add-phone");
+  await page.fill("dialog [name=mac]", "00:15:65:00:0d:ec");
+  await page.selectOption("dialog [name=vendor]", "yealink");
+  await page.fill("dialog [name=model]", "T46S");
+  assert.ok(await page.isHidden("dialog [data-field=handsets]"), "a desk phone has no handsets");
+  assert.match(await page.textContent("dialog [data-field=blf_keys] .hint"), /The T46S has \d+ line keys/);
+  // The model picker offers the vendor's DECT bases; one of them shows the field.
+  const base = await page.evaluate(async () => {
+    const { VENDORS } = await import("./js/vendors.js");
+    return VENDORS.find((v) => v.vendor === "yealink").model_table.find((m) => m.dect_handsets >= 3);
+  });
+  assert.ok(base, "a Yealink DECT base in the model table");
+  assert.ok(await page.locator(`#model-list option[value="${base.name}"]`).count() === 1);
+  await page.fill("dialog [name=model]", base.name);
+  await page.waitForSelector("dialog [data-field=handsets]:not([hidden])");
+  assert.match(await page.textContent("dialog [data-field=handsets] .hint"), new RegExp(`slots 2-${base.dect_handsets}`));
+  await page.selectOption("dialog [name=user_extension]", "201");
+  // A slot the base does not have is refused at the handsets field, naming the line.
+  await page.fill("dialog [name=handsets]", `2, 202\n${base.dect_handsets + 1}, 203`);
+  await page.click("dialog button[type=submit]");
+  await page.waitForSelector("dialog [data-field=handsets] .error:not([hidden])");
+  assert.match(await page.textContent("dialog [data-field=handsets] .error"), /^line 2, slot: 2-/);
+  await page.fill("dialog [name=handsets]", "2, 202\n3, 203");
+  await page.click("dialog button[type=submit]");
+  await page.waitForSelector("#prov-url");
+  await page.click("dialog button:text('Done')");
+  await page.fill("#phone-search", "00:15:65:00:0d:ec");
+  await page.waitForFunction(() => /^1 of /.test(document.querySelector("#phone-count").textContent));
+  assert.match(await page.textContent("#phone-rows .vrow"), /201 .* \+2 handsets/);
+  await shot("phones-dect-base");
+  await page.fill("#phone-search", "");
+  const got = await adminGet("/phones/001565000dec");
+  assert.deepEqual(got.handsets, [{ slot: 2, user_extension: "202" }, { slot: 3, user_extension: "203" }]);
+});
+
 test("no script errors on the way", () => {
   assert.deepEqual(errors, []);
 });
