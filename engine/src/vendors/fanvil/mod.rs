@@ -968,6 +968,10 @@ impl VendorModule for Fanvil {
         let words: Vec<&str> = rest.split_ascii_whitespace().collect();
         let (mac, words) = words.split_last()?;
         let (fw, model) = words.split_last()?;
+        // FusionPBX `app/provision/index.php` quotes a Fanvil User-Agent ending in `)`
+        // (`Fanvil X5U-V2 2.12.1 0c3800000000)`) and reads the MAC from the last 13
+        // characters, dropping what is not hex: the `)` is taken off here the same way.
+        let mac = mac.strip_suffix(')').unwrap_or(mac);
         let mac = (mac.len() == 12 && is_hex(mac))
             .then(|| Mac::from_hex12(mac))
             .flatten()?;
@@ -1231,6 +1235,13 @@ mod tests {
                 "{s}"
             );
         }
+        // FusionPBX's quoted form, with a `)` after the MAC.
+        let ua = Fanvil
+            .parse_user_agent("Fanvil X5U-V2 2.12.1 0c3800000000)")
+            .unwrap();
+        assert_eq!(ua.model.as_deref(), Some("X5U-V2"));
+        assert_eq!(ua.firmware.as_deref(), Some("2.12.1"));
+        assert_eq!(ua.mac, Mac::from_hex12("0c3800000000"));
         let long = format!("Fanvil {} 1.0 0c383e07e16c", "X".repeat(5000));
         for bad in [
             "",
@@ -1238,6 +1249,8 @@ mod tests {
             "Fanvil X4",
             "Fanvil X4 2.10 0c383e07e16",
             "Fanvil X4 2.10 0c383e07e16z",
+            "Fanvil X4 2.10 0c383e07e16c))",
+            "Fanvil X4 2.10 )",
             "Fanvil  0c383e07e16c",
             "Yealink SIP-T46S 66.86.0.15 80:5e:c0:11:22:33",
             "Grandstream Model HW GXP2135 SW 1.0.7.97 DevId 000b828aa872",

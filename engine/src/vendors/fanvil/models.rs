@@ -31,8 +31,9 @@
 //! Names are as the User-Agent gives them with a space written `-` (wazo `common.py`
 //! `_extract_from_ua`: `model.replace(' ', '-')`), so `X4U-Pro`. Wazo's V-series lists spell
 //! `V62Pro`/`V66Pro`; the rows here are `V62-Pro`/`V66-Pro`, the form the `.txt` name
-//! `fanvil_v62_pro_hwv1_0.txt` and the UA rule give, and `mod.rs` reads `V62Pro` as the same
-//! row (`canonical_model`).
+//! `fanvil_v62_pro_hwv1_0.txt` and the UA rule give (FusionPBX names its template folder
+//! `resources/templates/provision/fanvil/v62-pro/` the same way), and `mod.rs` reads `V62Pro`
+//! as the same row (`canonical_model`).
 
 use crate::vendors::Model;
 
