@@ -28,6 +28,9 @@
 //! overrides the key wherever the config already has it (first module holding it), else it goes
 //! into `<GLOBAL CONFIG MODULE>`, the module Fanvil's own exports open with.
 //!
+//! DECT: no Fanvil DECT base is covered by the sources read (`models.rs`: every row has 0
+//! handsets), so `Line::handset` is not read here: account N is `SIP<N>` on the one device.
+//!
 //! Phonebook: `<FanvilIPPhoneDirectory>` with `<DirectoryEntry><Name/><Telephone/>` (Fanvil's XML
 //! phonebook spec, as used by public phonebook generators), referenced from the config by
 //! `XML-PBook1 Name`/`XML-PBook1 Addr` in `<PHONE CONFIG MODULE>`.
@@ -1522,6 +1525,16 @@ mod tests {
         // The UA's spelling of a row is the row.
         let s = with("v62pro");
         assert_eq!(key_types(&s).len(), 21);
+    }
+
+    #[test]
+    fn a_handset_slot_changes_nothing_on_a_phone_that_is_no_base() {
+        let plain = render(&profile());
+        let mut p = profile();
+        p.lines[0].handset = Some(2);
+        p.lines[1].handset = Some(1);
+        assert_eq!(render(&p), plain);
+        assert!(models::MODELS.iter().all(|m| m.dect_handsets == 0));
     }
 
     #[test]
