@@ -6,7 +6,8 @@
 //!   `Fanvil X4 2.10.2.6887 0c383e07e16c`, `Fanvil X6U Pro 0.0.10 0c383e2cd782` (a model with a
 //!   space is written with `-`: `X6U-Pro`), `Fanvil i10SV 2.12.10.1 0c383e2397f4`.
 //! - First a per-model common file whose name identifies the model. Three naming schemes appear
-//!   in `COMMON_FILES`: old `f0<model>hw<hw version>.cfg` (`f0X4hw1.100.cfg`), coded
+//!   in wazo's `COMMON_FILES` (here the model table's `file_code`, `models.rs`): old
+//!   `f0<model>hw<hw version>.cfg` (`f0X4hw1.100.cfg`), coded
 //!   `F0<code>.cfg` (`F0V00X300000.cfg` = X3, `F0V5UV200000.cfg` = X5U-V2; the code cannot be
 //!   derived from the model, hence a table), and newer `fanvil_<model>_hw<hw>.txt`
 //!   (`fanvil_x5u_v2_hwv2_0.txt` = X5U-V2). Then `<mac>.cfg` (lowercase), often under
@@ -27,6 +28,9 @@
 //! overrides the key wherever the config already has it (first module holding it), else it goes
 //! into `<GLOBAL CONFIG MODULE>`, the module Fanvil's own exports open with.
 //!
+//! DECT: no Fanvil DECT base is covered by the sources read (`models.rs`: every row has 0
+//! handsets), so `Line::handset` is not read here: account N is `SIP<N>` on the one device.
+//!
 //! Phonebook: `<FanvilIPPhoneDirectory>` with `<DirectoryEntry><Name/><Telephone/>` (Fanvil's XML
 //! phonebook spec, as used by public phonebook generators), referenced from the config by
 //! `XML-PBook1 Name`/`XML-PBook1 Addr` in `<PHONE CONFIG MODULE>`.
@@ -41,14 +45,28 @@ use crate::inputs::{Contact, Language, Line, Profile, Transport};
 use crate::mac::Mac;
 use crate::params::{Param, Section};
 use crate::vendors::{
-    line_safe, CheckSyncEvents, CommonContext, ConfigSyntax, Facts, ParamSection, PnpUrlForm,
-    RpsApi, RpsCode, VendorModule,
+    line_safe, CheckSyncEvents, CommonContext, ConfigSyntax, Facts, Model, ParamSection,
+    PnpUrlForm, RpsApi, RpsCode, VendorModule,
 };
 
 /// Fanvil's facts. OUI from the IEEE registry. Check-sync: plain `check-sync` re-provisions
-/// (FreePBX `fanvil-check-cfg`); for an explicit reboot `check-sync;reboot=true` (honoured
-/// by current firmware per PBX vendors' notify tables). verify: Fanvil docs. RPS: FDPS
-/// (XML-RPC, RPS.md).
+/// (FreePBX `fanvil-check-cfg`; wazo-platform/wazo-provd-plugins `plugins/wazo_fanvil/
+/// common/common.py` `synchronize` sends `synchronize.standard_sip_synchronize`, an
+/// `Event: check-sync` NOTIFY). The reboot form `check-sync;reboot=true` is the one PBX
+/// vendors' notify tables list for Fanvil; no Fanvil document read states it, so it is a
+/// setting that can fail silently on a firmware that ignores the parameter (the phone then
+/// re-provisions without a reboot, as for the plain event). RPS: FDPS (XML-RPC, RPS.md).
+///
+/// PnP URL: `Base`, the base URL with no trailing `/`. A Fanvil phone keeps its provisioning
+/// server and its config file name apart and joins them: wazo writes the server as
+/// `Download_Server_IP`/`FlashServerIP` = `{{ XX_server_url }}` (the base URL, no trailing
+/// `/`) next to `Config_File_Name`/`FlashFileName` = `Fanvil/$mac.cfg` (`common/templates/
+/// base.tpl`, `base-w-series.tpl`), and a PnP server is one of the places the phone takes
+/// that server address from ("DHCP option, PnP server, Phone Flash", Fanvil C56 user
+/// manual 4.3.6 Maintenance > Auto Provision). The phone then asks the base for its common
+/// file and `<mac>.cfg`, both served at the root and under `/Fanvil/`. No public source read
+/// shows the NOTIFY body a Fanvil phone accepts; a firmware that wanted a folder URL would
+/// still find a base URL joined with `/` and a file name.
 pub(crate) const FACTS: Facts = Facts {
     name: "fanvil",
     display_name: "Fanvil",
@@ -93,9 +111,13 @@ pub(crate) const RPS_CODE: RpsCode = RpsCode {
 /// Fanvil's module.
 pub(crate) struct Fanvil;
 
-/// The first line of every config; the version is the one MikoPBX and Wazo write.
-// verify: manuals say a config is applied only when its version is higher than the running one
-// (unless the phone compares by digest); Wazo and MikoPBX ship a constant version and re-provision.
+/// The first line of every config; the version is the one MikoPBX and Wazo write
+/// (wazo `base.tpl` `<version>2.0002</version>`). Fanvil's manual says a downloaded config is
+/// applied when its version is higher than the running one, or, when the phone checks by
+/// digest, when it differs from the running config (Fanvil C56 user manual 4.3.6, "Current
+/// Config Version"); Wazo and MikoPBX ship this constant version and their phones take each
+/// change, so the phones they serve check by digest. A phone set to compare versions would
+/// apply only the first file: a documented limit, not a value this module can derive.
 const HEADER_PREFIX: &str = "<<VOIP CONFIG FILE>>";
 const HEADER: &str = "<<VOIP CONFIG FILE>>Version:2.0002";
 const END: &str = "<<END OF FILE>>";
@@ -126,52 +148,39 @@ const MODULE_ORDER: &[&str] = &[
     AUTOUPDATE,
 ];
 
-/// Known coded common-file names (wazo `serie_*/entry.py` COMMON_FILES), model as the
-/// User-Agent spells it.
-const COMMON_FILES: &[(&str, &str)] = &[
-    ("f0X2hw1.100.cfg", "X2"),
-    ("f0X3shw1.100.cfg", "X3S"),
-    ("f0X3sghw1.100.cfg", "X3SG"),
-    ("f0X4hw1.100.cfg", "X4"),
-    ("f0X5hw1.100.cfg", "X5"),
-    ("f0C00580000.cfg", "C58"),
-    ("f0C00620000.cfg", "C62"),
-    ("F0V00X200000.cfg", "X210"),
-    ("F0V00X300000.cfg", "X3"),
-    ("F0V5UV200000.cfg", "X5U-V2"),
-    ("F0V00X5S0000.cfg", "X5S"),
-    ("F0V00X600000.cfg", "X6"),
-    ("F0000X600000.cfg", "X6V2"),
-    ("F0V2UV200000.cfg", "H2U-V2"),
-    ("F0V10S00000.cfg", "i10S"),
-    ("F0V10SV00000.cfg", "i10SV"),
-    ("F0V10SD00000.cfg", "i10SD"),
-    ("F0Vi51W00000.cfg", "i51W"),
-    ("F0Vi52W00000.cfg", "i52W"),
-    ("F0Vi53W00000.cfg", "i53W"),
-    ("F0V16S00000.cfg", "i16S"),
-    ("F0V16SV00000.cfg", "i16SV"),
-    ("F0V0i6100000.cfg", "i61"),
-    ("F0V0i6200000.cfg", "i62"),
-    ("F0V0i6300000.cfg", "i63"),
-    ("F0V0i6400000.cfg", "i64"),
-    ("F0V0V6700000.cfg", "V67"),
-    ("F0VV61G00000.cfg", "V61G"),
-    ("F0VV61W00000.cfg", "V61W"),
-    ("F0VV6200000.cfg", "V62"),
-    // verify: Wazo names these V62Pro/V66Pro; the User-Agent rule (space -> `-`) gives V62-Pro.
-    ("F0V0V6210000.cfg", "V62-Pro"),
-    ("F0VV62G00000.cfg", "V62G"),
-    ("F0VV62W00000.cfg", "V62W"),
-    ("F0V0V6300000.cfg", "V63"),
-    ("F0V0V6400000.cfg", "V64"),
-    ("F0V0V6500000.cfg", "V65"),
-    ("F0V0V6600000.cfg", "V66"),
-    ("F0V0V6610000.cfg", "V66-Pro"),
-    ("F0V610W00000.cfg", "W610W"),
-    ("F0V611W00000.cfg", "W611W"),
-    ("F0V620W00000.cfg", "W620W"),
-];
+/// The model whose coded common file (`f0X4hw1.100.cfg`, `F0V00X300000.cfg`) is `file`: the
+/// model table's `file_code` column (`models.rs`, from wazo `serie_*/entry.py` COMMON_FILES).
+fn common_file_model(file: &str) -> Option<&'static str> {
+    models::MODELS
+        .iter()
+        .find(|m| m.file_code.is_some_and(|f| f.eq_ignore_ascii_case(file)))
+        .map(|m| m.name)
+}
+
+/// The model table's spelling of `model` (`x4u` -> `X4U`, `i10sv` -> `i10SV`), reading the
+/// `<model>Pro` form wazo's V-series lists use (`V62Pro`, serie_v `MODELS`; its UA regex
+/// `(\s?Pro)?` takes the space as optional) as the row `V62-Pro`.
+fn canonical_model(model: &str) -> Option<&'static str> {
+    let find = |name: &str| {
+        models::MODELS
+            .iter()
+            .find(|m| m.name.eq_ignore_ascii_case(name))
+            .map(|m| m.name)
+    };
+    find(model).or_else(|| {
+        let n = model.len();
+        let base = model.get(..n.checked_sub(3)?)?;
+        let pro = model.get(n - 3..)?;
+        (pro.eq_ignore_ascii_case("pro") && !base.is_empty() && !base.ends_with('-'))
+            .then(|| find(&format!("{base}-Pro")))
+            .flatten()
+    })
+}
+
+/// `model` as the table spells it, else as given.
+fn canonical_or(model: String) -> String {
+    canonical_model(&model).map_or(model, str::to_owned)
+}
 
 // ---------------------------------------------------------------------------------------------
 // Document model
@@ -514,32 +523,46 @@ fn is_new_model(model: &str) -> bool {
 }
 
 /// The `Language` value for `model`, if Fanvil's firmware for it has one.
-/// Sources: wazo `common.py` `_NEW_SUPPORTED_LANGUAGES` (new models: codes) and
-/// `serie_x`/`serie_v` `entry.py` `_LOCALE` (older models: numbers).
+///
+/// Sources, all wazo-platform/wazo-provd-plugins `plugins/wazo_fanvil/`: new X models take
+/// language codes (`common/common.py` `_NEW_MODEL_REGEX`, `_NEW_SUPPORTED_LANGUAGES`), and so
+/// do C58/C62 on the 2.3 line (`v2_3/entry.py` `_LOCALE`: `de`, `es`, `fr`, `it`, `nl`, `en`);
+/// the other X models take numbers with French 4 and Spanish 10 (`serie_x/entry.py`
+/// `_LOCALE`); the V, H, W and i series take numbers with French 5 and Spanish 6
+/// (`serie_v`, `serie_h`, `serie_w`, `serie_i` `entry.py` `_LOCALE`). A language outside a
+/// model's table is not written, so the phone keeps the language it has (those tables are
+/// the only values a source gives; a guessed number could select another language).
 fn language_value(model: &str, lang: Language) -> Option<&'static str> {
+    let code = match lang {
+        Language::En => "en",
+        Language::De => "de",
+        Language::Fr => "fr",
+        Language::It => "it",
+        Language::Es => "es",
+        Language::Nl => "nl",
+        Language::Pt => "pt",
+        Language::Ru => "ru",
+        Language::Pl => "pl",
+        Language::Tr => "tr",
+    };
     if is_new_model(model) {
-        return Some(match lang {
-            Language::En => "en",
-            Language::De => "de",
-            Language::Fr => "fr",
-            Language::It => "it",
-            Language::Es => "es",
-            Language::Nl => "nl",
-            Language::Pt => "pt",
-            Language::Ru => "ru",
-            Language::Pl => "pl",
-            Language::Tr => "tr",
-        });
+        return Some(code);
     }
-    let v_series = model.starts_with('V');
-    // verify: numeric codes exist in the sources only for these languages.
+    if model.eq_ignore_ascii_case("C58") || model.eq_ignore_ascii_case("C62") {
+        return matches!(
+            lang,
+            Language::En | Language::De | Language::Fr | Language::It | Language::Es | Language::Nl
+        )
+        .then_some(code);
+    }
+    let x_series = model.starts_with(['X', 'x']);
     match lang {
         Language::En => Some("0"),
         Language::De => Some("16"),
         Language::It => Some("7"),
         Language::Nl => Some("3"),
-        Language::Fr => Some(if v_series { "5" } else { "4" }),
-        Language::Es => Some(if v_series { "6" } else { "10" }),
+        Language::Fr => Some(if x_series { "4" } else { "5" }),
+        Language::Es => Some(if x_series { "10" } else { "6" }),
         _ => None,
     }
 }
@@ -627,7 +650,8 @@ fn write_global(profile: &Profile, out: &mut String) {
             rules.next().and_then(posix_rule),
         ) {
             (Some(start), Some(end)) => {
-                // verify: wazo writes 2 for "DST on" and caps the shift at 60 minutes.
+                // wazo's templates write `<EnableDST>2</EnableDST>` for DST on and
+                // `_extract_tzinfo` caps the shift at 60 minutes (`common.py`).
                 kv(out, "Enable DST", "2");
                 kv(out, "DST Min Offset", "60");
                 write_dst(out, "Start", start);
@@ -675,6 +699,35 @@ fn write_line(out: &mut String, n: usize, line: &Line) {
     kv_n(out, "SIP", n, "Proxy Pswd", "");
 }
 
+/// The model table's row for the profile's model, if the model is known.
+fn model_row(model: &str) -> Option<&'static Model> {
+    let name = canonical_model(model)?;
+    models::MODELS.iter().find(|m| m.name == name)
+}
+
+/// An account the phone holds but no line of the profile uses, switched off and emptied.
+/// Fanvil keeps every setting a file does not name (a config only changes what it lists), so
+/// an account left out would stay registered as its last user: wazo writes such a line with
+/// `Enable_Reg` 0 and empty `Phone_Number`, `Display_Name`, `Register_Addr`, `Register_User`,
+/// `Register_Pswd` (wazo-platform/wazo-provd-plugins `plugins/xivo-fanvil/common/templates/
+/// base.tpl` before 8100ddbf, the old format's `<SIP_Line_List_Entry>` else branch; today's
+/// `plugins/wazo_fanvil/common/templates/base-w-series.tpl` `<line>` else branch). An empty
+/// value is how Fanvil clears a setting: wazo writes `<MWINum></MWINum>` for a line without
+/// voicemail and `<BackupAddr></BackupAddr>` without a backup proxy (`base-V-series.tpl`);
+/// Fanvil has no `%NULL%` marker as Yealink does.
+fn write_unused_line(out: &mut String, n: usize) {
+    kv_n(out, "SIP", n, "Enable Reg", "0");
+    for suffix in [
+        "Phone Number",
+        "Display Name",
+        "Register Addr",
+        "Register User",
+        "Register Pswd",
+    ] {
+        kv_n(out, "SIP", n, suffix, "");
+    }
+}
+
 fn write_sip(profile: &Profile, out: &mut String) {
     out.push('\n');
     module(out, SIP);
@@ -682,19 +735,60 @@ fn write_sip(profile: &Profile, out: &mut String) {
     for (i, line) in profile.lines.iter().enumerate() {
         write_line(out, i + 1, line);
     }
+    if let Some(m) = model_row(&profile.device.model) {
+        for n in profile.lines.len() + 1..=usize::from(m.accounts) {
+            write_unused_line(out, n);
+        }
+    }
+}
+
+/// `true` for Fanvil's door phones (wazo `serie_i/plugin-info`: `"type": "doorphone"`, the
+/// i-series), whose keys are call buttons, not line keys.
+fn is_door_phone(m: &Model) -> bool {
+    m.name.starts_with('i')
+}
+
+fn write_fkey(out: &mut String, k: usize, kind: &str, value: &str, title: &str) {
+    kv_n(out, "Fkey", k, "Type", kind);
+    kv_n(out, "Fkey", k, "Value", value);
+    kv_n(out, "Fkey", k, "Title", title);
 }
 
 fn write_phone(profile: &Profile, out: &mut String) {
-    if profile.blf.is_empty() && profile.phonebook_url.is_none() {
+    let known = model_row(&profile.device.model);
+    let door = known.is_some_and(is_door_phone);
+    // The model whose keys are laid out and reset here: a known desk phone with keys.
+    let row = known.filter(|m| m.line_keys > 0 && !door);
+    if profile.blf.is_empty() && profile.phonebook_url.is_none() && row.is_none() {
         return;
     }
     out.push('\n');
     module(out, PHONE);
     // Function keys: `Fkey<n> Type/Value/Title` (full PHP-generated export; wazo `base.tpl`
-    // <PHONE_CONFIG_MODULE><Function_Key>). BLF is type 1 with `<ext>@<line>/ba[<pickup><ext>]`
-    // (wazo `common.py` `_format_funckey_blf`).
+    // <PHONE_CONFIG_MODULE><Function_Key>, `<ID>Fkey{{ fkey['id'] }}</ID>`).
+    //
+    // The accounts take the first keys, as `check_blf_layout` counts them: type 2 with value
+    // `SIP<n>` is a line key (wazo `base-new.tpl` writes `<Type>2</Type><Value>SIP{{ index }}`
+    // on a key whose position is a SIP line; the old `plugins/xivo-fanvil` `base.tpl` has
+    // `fkey1` type 2 `sip1`). Door phones keep their call buttons, set on the door phone
+    // itself (wazo's `base-i-series.tpl` writes their keys from function keys only): no
+    // line key and no reset there.
+    let mut k = 0;
+    if !door {
+        let cap = row.map_or(usize::MAX, |m| usize::from(m.line_keys));
+        let mut value = String::with_capacity(6);
+        for n in 1..=profile.lines.len().min(cap) {
+            value.clear();
+            value.push_str("SIP");
+            push_num(&mut value, n as u64);
+            k += 1;
+            write_fkey(out, k, "2", &value, "");
+        }
+    }
+    // BLF is type 1 with `<ext>@<line>/ba[<pickup><ext>]` (wazo `common.py`
+    // `_format_funckey_blf`).
     let mut value = String::with_capacity(48);
-    for (i, key) in profile.blf.iter().enumerate() {
+    for key in &profile.blf {
         value.clear();
         value.push_str(&key.extension);
         value.push('@');
@@ -704,9 +798,19 @@ fn write_phone(profile: &Profile, out: &mut String) {
             value.push_str(&key.pickup_prefix);
             value.push_str(&key.extension);
         }
-        kv_n(out, "Fkey", i + 1, "Type", "1");
-        kv_n(out, "Fkey", i + 1, "Value", &value);
-        kv_n(out, "Fkey", i + 1, "Title", key.effective_label());
+        k += 1;
+        write_fkey(out, k, "1", &value, key.effective_label());
+    }
+    // Every other key of the model is reset to type 0 with empty value and title, the form
+    // wazo gives a key without a function (`common.py` `_format_fkey`: type 0; `_format_fkeys`
+    // fills each unused position up to the last one used). Fanvil keeps a key the file does
+    // not name, so without this a BLF deleted here would stay live on the phone, watching
+    // its old extension; the reset runs up to the model's key count (`models.rs`).
+    if let Some(m) = row {
+        while k < usize::from(m.line_keys) {
+            k += 1;
+            write_fkey(out, k, "0", "", "");
+        }
     }
     if let Some(url) = &profile.phonebook_url {
         // Remote XML phonebook (public elastix-style Fanvil template).
@@ -716,7 +820,10 @@ fn write_phone(profile: &Profile, out: &mut String) {
     }
 }
 
-/// `Download Interval`, in hours. verify: unit assumed hours (Wazo writes 1).
+/// `Download Interval`, in hours. The unit is not stated in a source read: wazo writes 1
+/// (`base.tpl`, `Download_Interval`) and its new-format `AutoUpgradeInterval` 24 is in hours
+/// (`base-w-series.tpl`), so hours is the documented assumption; an administrator who needs
+/// another value sets `Download Interval` in the `[fanvil-autoupdate]` parameters.
 fn interval_hours(minutes: u32) -> u32 {
     minutes.div_ceil(60).max(1)
 }
@@ -734,10 +841,15 @@ fn write_autoupdate(
         kv(out, "Download Server IP", server);
         // `$mac` is expanded by the phone (Wazo writes `Fanvil/$mac.cfg`).
         kv(out, "Config File Name", "$mac.cfg");
-        // verify: 2 is what Wazo writes next to an http(s) URL; the URL scheme decides.
+        // 2 is what wazo writes next to its http(s) server URL (`base.tpl`
+        // `Download_Protocol`); the URL's own scheme names the protocol, so the value is a
+        // default the `[fanvil-autoupdate]` parameters can override.
         kv(out, "Download Protocol", "2");
     }
-    // verify: 1 = at power-on, 2 = also every `Download Interval`.
+    // `Download Mode`: wazo writes 1 (`base.tpl`), checked at power-on; 2 is taken here as
+    // "also every `Download Interval`". No source read lists the mode values, so the
+    // periodic form is a documented setting: a firmware that reads 2 otherwise still
+    // provisions at power-on and on check-sync.
     if poll_minutes == 0 {
         kv(out, "Download Mode", "1");
     } else {
@@ -748,13 +860,15 @@ fn write_autoupdate(
     }
     kv(out, "PNP Enable", "0");
     // Firmware: `App URL` per the MikoPBX module (the issue); `Auto Image URL` per wazo's XML
-    // `Auto_Image_URL`. verify: which of the two each firmware reads.
+    // `Auto_Image_URL` (`base.tpl`). Both are written with the same URL, so a firmware reading
+    // either one finds it; which firmware reads which is not stated by a source read.
     let fw = firmware_url.unwrap_or("");
     kv(out, "App URL", fw);
     kv(out, "Auto Image URL", fw);
     // Check-sync: Wazo re-provisions Fanvil with a plain SIP NOTIFY `Event: check-sync`
     // (`synchronize.standard_sip_synchronize`) and sets no switch; the phones accept it by
-    // default. verify: no old-format key for it is documented in the sources read.
+    // default. No old-format key switching it off or on appears in a source read, so none is
+    // written.
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -857,6 +971,10 @@ impl VendorModule for Fanvil {
         let words: Vec<&str> = rest.split_ascii_whitespace().collect();
         let (mac, words) = words.split_last()?;
         let (fw, model) = words.split_last()?;
+        // FusionPBX `app/provision/index.php` quotes a Fanvil User-Agent ending in `)`
+        // (`Fanvil X5U-V2 2.12.1 0c3800000000)`) and reads the MAC from the last 13
+        // characters, dropping what is not hex: the `)` is taken off here the same way.
+        let mac = mac.strip_suffix(')').unwrap_or(mac);
         let mac = (mac.len() == 12 && is_hex(mac))
             .then(|| Mac::from_hex12(mac))
             .flatten()?;
@@ -870,7 +988,7 @@ impl VendorModule for Fanvil {
             return None;
         }
         Some(UaInfo {
-            model: Some(normalise_model(model)?),
+            model: Some(canonical_or(normalise_model(model)?)),
             firmware: Some((*fw).to_owned()),
             mac: Some(mac),
         })
@@ -880,16 +998,15 @@ impl VendorModule for Fanvil {
         if file.len() > 64 {
             return None;
         }
-        if let Some((_, model)) = COMMON_FILES
-            .iter()
-            .find(|(name, _)| name.eq_ignore_ascii_case(file))
-        {
+        if let Some(model) = common_file_model(file) {
             return Some(PathMatch::Common {
-                model: Some((*model).to_owned()),
+                model: Some(model.to_owned()),
             });
         }
         if let Some(model) = model_from_txt(file) {
-            return Some(PathMatch::Common { model: Some(model) });
+            return Some(PathMatch::Common {
+                model: Some(canonical_or(model)),
+            });
         }
         let ext_ok = file
             .get(file.len().checked_sub(4)?..)
@@ -902,10 +1019,14 @@ impl VendorModule for Fanvil {
             return Mac::from_hex12(stem).map(|mac| PathMatch::DeviceConfig { mac });
         }
         if let Some(model) = model_from_f0hw(stem) {
-            return Some(PathMatch::Common { model: Some(model) });
+            return Some(PathMatch::Common {
+                model: Some(canonical_or(model)),
+            });
         }
-        // Coded names of models not in the table: `F0` and 9-10 letters/digits.
-        // verify: the code's scheme is undocumented; the model stays unknown.
+        // Coded names of models not in the table: `F0` and 9-10 letters/digits, the shape of
+        // every coded name in wazo's COMMON_FILES. Fanvil publishes no scheme from which a
+        // model could be read out of the code, so the model stays unknown (the User-Agent
+        // still names it) and the common file is served without model-specific values.
         let coded = stem
             .strip_prefix("F0")
             .or_else(|| stem.strip_prefix("f0"))
@@ -944,7 +1065,9 @@ impl VendorModule for Fanvil {
         if is_txt {
             // wazo `model-x-v2.tpl`: `Version=`, `Firmware=`, `BuildTime=`, `Info=TXT|XML`,
             // `<model>_<version>`, `Fanvil`. No firmware version is known here, so the
-            // version lines stay empty. verify: how firmware treats an empty `Version=`.
+            // version lines stay empty. How a firmware treats an empty `Version=` is not
+            // stated by a source read; wazo fills it only where its entry.py knows the
+            // version (`XX_model_fw_version`), as here none is known.
             out.push_str("Version=\n");
             out.push_str("Firmware=");
             out.push_str(&line_safe(common.firmware_url.unwrap_or("")));
@@ -1115,6 +1238,13 @@ mod tests {
                 "{s}"
             );
         }
+        // FusionPBX's quoted form, with a `)` after the MAC.
+        let ua = Fanvil
+            .parse_user_agent("Fanvil X5U-V2 2.12.1 0c3800000000)")
+            .unwrap();
+        assert_eq!(ua.model.as_deref(), Some("X5U-V2"));
+        assert_eq!(ua.firmware.as_deref(), Some("2.12.1"));
+        assert_eq!(ua.mac, Mac::from_hex12("0c3800000000"));
         let long = format!("Fanvil {} 1.0 0c383e07e16c", "X".repeat(5000));
         for bad in [
             "",
@@ -1122,6 +1252,8 @@ mod tests {
             "Fanvil X4",
             "Fanvil X4 2.10 0c383e07e16",
             "Fanvil X4 2.10 0c383e07e16z",
+            "Fanvil X4 2.10 0c383e07e16c))",
+            "Fanvil X4 2.10 )",
             "Fanvil  0c383e07e16c",
             "Yealink SIP-T46S 66.86.0.15 80:5e:c0:11:22:33",
             "Grandstream Model HW GXP2135 SW 1.0.7.97 DevId 000b828aa872",
@@ -1204,11 +1336,19 @@ mod tests {
             "SIP1 MWI Num       :*001\n",
             "SIP1 Transport     :0\n",
             "SIP2 Phone Number  :204\n",
-            "Fkey1 Type         :1\n",
-            "Fkey1 Value        :205@1/ba*8205\n",
-            "Fkey1 Title        :Reception\n",
-            "Fkey2 Value        :206@2/ba\n",
-            "Fkey2 Title        :206\n",
+            "Fkey1 Type         :2\n",
+            "Fkey1 Value        :SIP1\n",
+            "Fkey2 Value        :SIP2\n",
+            "Fkey3 Type         :1\n",
+            "Fkey3 Value        :205@1/ba*8205\n",
+            "Fkey3 Title        :Reception\n",
+            "Fkey4 Value        :206@2/ba\n",
+            "Fkey4 Title        :206\n",
+            // The X4U's other 26 keys and 10 accounts are reset.
+            "Fkey5 Type         :0\nFkey5 Value        :\nFkey5 Title        :\n",
+            "Fkey30 Type        :0\n",
+            "SIP3 Enable Reg    :0\nSIP3 Phone Number  :\nSIP3 Display Name  :\n",
+            "SIP12 Register Pswd:\n",
             "XML-PBook1 Addr    :http://pbx/phonebook/0c383e07e16c.xml\n",
             "SNTP Server        :pool.ntp.org\n",
             "Time Zone          :4\n",
@@ -1238,6 +1378,185 @@ mod tests {
     }
 
     #[test]
+    fn the_model_table_names_the_common_files_and_the_user_agents() {
+        let common = |f: &str| match Fanvil.classify_file(f) {
+            Some(PathMatch::Common { model }) => model,
+            other => panic!("{f}: {other:?}"),
+        };
+        // Every coded name of the table is read back as its row.
+        for m in models::MODELS {
+            if let Some(f) = m.file_code {
+                assert_eq!(common(f).as_deref(), Some(m.name), "{f}");
+                assert_eq!(common(&f.to_ascii_lowercase()).as_deref(), Some(m.name));
+            }
+        }
+        // Every `.txt` name wazo's plugins list (serie_*/entry.py COMMON_FILES) is a row.
+        for f in [
+            "fanvil_x210_v2_hwv2_0.txt",
+            "fanvil_x210_pro_hwv2_0.txt",
+            "fanvil_x4u_v2_hwv2_0.txt",
+            "fanvil_x4u_pro_hwv2_0.txt",
+            "fanvil_x5u_v2_hwv2_0.txt",
+            "fanvil_v67_hw1_1.txt",
+            "fanvil_v61g_hwv1_0.txt",
+            "fanvil_v61w_hwv1_0.txt",
+            "fanvil_v62_hwv1_0.txt",
+            "fanvil_v62_pro_hwv1_0.txt",
+            "fanvil_v62g_hwv1_0.txt",
+            "fanvil_v62w_hwv1_0.txt",
+            "fanvil_v63_hwv1_0.txt",
+            "fanvil_v64_hwv1_0.txt",
+            "fanvil_v65_hwv1_0.txt",
+            "fanvil_v66_hwv1_0.txt",
+            "fanvil_v66_pro_hwv1_0.txt",
+            "fanvil_h2u_v2_hwv1_0.txt",
+            "fanvil_w610w_hwv1_0.txt",
+            "fanvil_w611w_hwv1_0.txt",
+            "fanvil_w620w_hwv1_0.txt",
+            "fanvil_i10s_hwv1_0.txt",
+            "fanvil_i10sv_hwv1_0.txt",
+            "fanvil_i10sd_hwv1_0.txt",
+            "fanvil_i51w_hwv1_0.txt",
+            "fanvil_i52w_hwv1_0.txt",
+            "fanvil_i53w_hwv1_0.txt",
+            "fanvil_i16s_hwv1_0.txt",
+            "fanvil_i16sv_hwv1_0.txt",
+            "fanvil_i61_hwv1_0.txt",
+            "fanvil_i62_hwv1_0.txt",
+            "fanvil_i63_hwv1_0.txt",
+            "fanvil_i64_hwv1_0.txt",
+        ] {
+            let model = common(f).unwrap();
+            assert!(
+                models::MODELS.iter().any(|m| m.name == model),
+                "{f}: {model} not a row"
+            );
+        }
+        // V62 Pro: wazo's `V62Pro` and the UA rule's `V62-Pro` are one row.
+        for ua in [
+            "Fanvil V62Pro 2.12.20.3 0c383e07e16c",
+            "Fanvil V62 Pro 2.12.20.3 0c383e07e16c",
+            "Fanvil V62-Pro 2.12.20.3 0c383e07e16c",
+        ] {
+            let info = Fanvil.parse_user_agent(ua).unwrap();
+            assert_eq!(info.model.as_deref(), Some("V62-Pro"), "{ua}");
+        }
+        assert_eq!(
+            Fanvil
+                .parse_user_agent("Fanvil V66Pro 2.12.18.16 0c383e07e16c")
+                .unwrap()
+                .model
+                .as_deref(),
+            Some("V66-Pro")
+        );
+        // A model not in the table is still recognised, as sent.
+        assert_eq!(
+            Fanvil
+                .parse_user_agent("Fanvil X303 2.12.18.9 0c383e63963b")
+                .unwrap()
+                .model
+                .as_deref(),
+            Some("X303")
+        );
+        assert_eq!(canonical_model("Pro"), None);
+        assert_eq!(canonical_model("X9Pro"), None);
+        assert_eq!(canonical_model("x4u-pro"), Some("X4U-Pro"));
+    }
+
+    /// The values of `Fkey<n> Type` in a render, in key order.
+    fn key_types(s: &str) -> Vec<(usize, String)> {
+        s.lines()
+            .filter_map(|l| {
+                let rest = l.strip_prefix("Fkey")?;
+                let (n, tail) = rest.split_once(' ')?;
+                let v = tail.strip_prefix("Type")?.trim_start().strip_prefix(':')?;
+                Some((n.parse().ok()?, v.to_owned()))
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_deleted_blf_key_is_reset_not_left_live() {
+        let mut p = profile();
+        p.blf.push(BlfKey {
+            extension: "207".into(),
+            label: "Old".into(),
+            line: 1,
+            pickup_prefix: String::new(),
+        });
+        let before = render(&p);
+        assert!(before.contains("Fkey5 Value        :207@1/ba\n"));
+        p.blf.truncate(1);
+        let after = render(&p);
+        assert!(!after.contains("207@"));
+        let types = key_types(&after);
+        // Every key of the X4U (30) is written once: 2 lines, 1 BLF, 27 reset.
+        assert_eq!(types.len(), 30);
+        assert!(types.iter().enumerate().all(|(i, (n, _))| *n == i + 1));
+        let kinds: Vec<&str> = types.iter().map(|(_, t)| t.as_str()).collect();
+        assert_eq!(&kinds[..3], ["2", "2", "1"]);
+        assert!(kinds[3..].iter().all(|t| *t == "0"));
+        assert!(
+            after.contains("Fkey4 Type         :0\nFkey4 Value        :\nFkey4 Title        :\n")
+        );
+    }
+
+    #[test]
+    fn keys_and_accounts_follow_the_model() {
+        let with = |model: &str| {
+            let mut p = profile();
+            p.device.model = model.into();
+            render(&p)
+        };
+        // V65: 20 accounts, 45 keys.
+        let s = with("V65");
+        assert_eq!(key_types(&s).len(), 45);
+        assert!(s.contains("SIP20 Enable Reg   :0\n") && !s.contains("SIP21"));
+        // A door phone keeps its call buttons: no line key, no reset.
+        let s = with("i10SD");
+        assert_eq!(
+            key_types(&s),
+            vec![(1, "1".to_owned()), (2, "1".to_owned())]
+        );
+        // A model the table does not know: the profile's keys only, no account reset.
+        let s = with("X9000");
+        assert_eq!(key_types(&s).len(), 4);
+        assert!(!s.contains("SIP3"));
+        // The UA's spelling of a row is the row.
+        let s = with("v62pro");
+        assert_eq!(key_types(&s).len(), 21);
+    }
+
+    #[test]
+    fn a_handset_slot_changes_nothing_on_a_phone_that_is_no_base() {
+        let plain = render(&profile());
+        let mut p = profile();
+        p.lines[0].handset = Some(2);
+        p.lines[1].handset = Some(1);
+        assert_eq!(render(&p), plain);
+        assert!(models::MODELS.iter().all(|m| m.dect_handsets == 0));
+    }
+
+    #[test]
+    fn language_values_per_series() {
+        for (model, lang, want) in [
+            ("X4", Language::Fr, Some("4")),
+            ("X4", Language::Es, Some("10")),
+            ("X4U", Language::Fr, Some("fr")),
+            ("X210i-Pro", Language::Pt, Some("pt")),
+            ("V65", Language::Fr, Some("5")),
+            ("H2U-V2", Language::Es, Some("6")),
+            ("W610W", Language::De, Some("16")),
+            ("i10S", Language::It, Some("7")),
+            ("C58", Language::De, Some("de")),
+            ("C62", Language::Pt, None),
+            ("V65", Language::Ru, None),
+        ] {
+            assert_eq!(language_value(model, lang), want, "{model} {lang:?}");
+        }
+    }
+
+    #[test]
     fn config_without_lines_and_old_model_language() {
         let mut p = Profile::new(Device {
             vendor: Vendor::Fanvil,
@@ -1247,7 +1566,12 @@ mod tests {
         p.language = Some(Language::De);
         p.poll_interval_minutes = 0;
         let s = render(&p);
-        assert!(!s.contains("SIP1"));
+        // No line: the X4's 4 accounts are switched off and emptied, its 30 keys reset.
+        assert!(s.contains("SIP1 Enable Reg    :0\n"));
+        assert!(s.contains("SIP4 Register User :\n"));
+        assert!(!s.contains("SIP5") && !s.contains("Enable Reg    :1"));
+        assert!(s.contains("Fkey1 Type         :0\n") && s.contains("Fkey30 Type        :0\n"));
+        assert!(!s.contains("Fkey31"));
         assert!(s.contains("Language           :16\n"));
         assert!(s.contains("Download Mode      :1\n"));
         assert!(s.contains("App URL            :\n"));

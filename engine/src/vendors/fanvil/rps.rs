@@ -22,7 +22,10 @@ pub(crate) fn server_configs(group: &str, url: &str) -> Result<Vec<String>, RpsE
         "cfgDhcpOpt=false".into(),
         "cfgPnpEnable=false".into(),
         format!("cfgPfSrv={}", u.authority()),
-        // unsure: whether FDPS keeps a query in cfgPfName; ours are path-only tokens.
+        // nethesis/falconieri `providers/fanvil.go` sends `cfgPfSrv=<host>`,
+        // `cfgPfName=<path>` (Go's `URL.Path`: no query) and `cfgPfProt` 4 http / 5 https.
+        // Whether FDPS keeps a query in cfgPfName is shown by no source, so none is relied on:
+        // the URLs registered here are path-only tokens and a query never reaches FDPS.
         format!("cfgPfName={}", u.path_query.trim_start_matches('/')),
         format!("cfgPfProt={}", if u.https { 5 } else { 4 }),
     ])
@@ -84,7 +87,10 @@ impl Machine for EnsureGroup {
                 id: Some(self.name.clone()),
                 created: true,
             })),
-            // unsure: the wording of "group exists"; an existing group is kept as is.
+            // FDPS's wording for a group that already exists is shown by no source
+            // (falconieri deletes the group first and tolerates only `Error:server_not_exist`);
+            // any refusal naming "exist" other than that one is read as "already there" and
+            // the group is kept as is; `register` rewrites a phone's own group anyway.
             Ok((false, t)) if lower(&t).contains("exist") && !is_no_server(&t) => {
                 Ok(Outcome::Server(ServerRef {
                     id: Some(self.name.clone()),
@@ -245,7 +251,10 @@ pub(crate) struct Status {
 }
 
 impl Machine for Status {
-    // unsure: `redirect.checkDevice(mac)` answering `[bool, text]`.
+    // `redirect.checkDevice(mac)` is used by no public client read (falconieri only
+    // registers); its `[bool, text]` answer is assumed from the replies of the calls
+    // falconieri makes (`fanvilParseResponse`: a boolean then a string). An answer of
+    // another shape is reported as an error, never as a status.
     fn start(&mut self, _: &Cx<'_>) -> Next {
         self.rpc
             .call("redirect.checkDevice", &[Param::Str(&self.mac)])
