@@ -220,9 +220,9 @@ impl VendorModule for Yealink {
         Ok(kv::apply_params(config, params))
     }
 
-    fn write_phonebook(&self, title: &str, contacts: &[Contact], out: &mut String) {
+    fn write_phonebook(&self, _title: &str, contacts: &[Contact], out: &mut String) {
         out.push_str("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
-        if title.is_empty() && contacts.is_empty() {
+        if contacts.is_empty() {
             out.push_str("<YealinkIPPhoneDirectory/>\n");
             return;
         }
@@ -230,7 +230,6 @@ impl VendorModule for Yealink {
         // No `<Title>`: the field-proven body has only `<DirectoryEntry>` elements (FusionPBX
         // `yealink/t46s/directory.xml`); the phone names the list from
         // `remote_phonebook.data.1.name`, which the device config sets.
-        let _ = title;
         for c in contacts {
             out.push_str("  <DirectoryEntry>\n");
             push_xml_text(out, "    ", "Name", &c.name);
