@@ -8,16 +8,30 @@
 //!   (`Yealink SIP-T56A 58.80.0.25 001565f429a4`). Sources: wazo-provd-plugins
 //!   `plugins/wazo_yealink/v87/common.py` (UA regexes and samples), FusionPBX
 //!   `app/provision/index.php` (T5x form).
-//! - Boot files first (`<mac>.boot`, then `y000000000000.boot`), then, when no boot file is
-//!   found, the common `y0000000000NN.cfg` (NN = the model's code) and `<mac>.cfg` in
-//!   lowercase hex (Yealink Administrator's Guide for T2/T4/T5, "Boot Files"; FusionPBX
-//!   `resources/templates/provision/yealink/<model>/`). The model codes below are the
-//!   file names of the FusionPBX template directories.
-//! - Boot files are deliberately not recognised: a boot file replaces the default request
-//!   sequence, and the common one cannot name the device's own `<mac>.cfg` without the MAC
-//!   (which a common file does not have). Answering 404 makes the phone fall back to the
-//!   common `.cfg` and `<mac>.cfg`, the documented behaviour. `<mac>-local.cfg` (the phone's
-//!   own saved changes) and `<mac>-contact.xml` are phone-side files and not served either.
+//!   Bare UAs without the vendor name (`VP530 23.70.0.41 00:15:65:3d:58:e3`, `W52P 25.30.0.2
+//!   ...`) are recognised for the few models that send them (`BARE_UA_MODELS`).
+//! - v81+ firmware asks for the MAC-oriented boot file `<mac>.boot` first, then the common
+//!   `y000000000000.boot`, and without either the common `y0000000000NN.cfg` (NN = the model's
+//!   code, `models.rs`) then `<mac>.cfg` in lowercase hex (Yealink Administrator's Guide for
+//!   SIP-T2/T4/T5 Series, "Boot Files"; older firmware starts at the `.cfg` files). Once a boot
+//!   file is found the phone fetches only the files it names (FusionPBX pull #2926: with a
+//!   boot file "other .cfg files aren't requested").
+//! - `<mac>.boot` is served (a common file, no secrets): it names the model's common file and
+//!   `<mac>.cfg` with `include:config` and sets `overwrite_mode = 1` (see `write_boot`).
+//! - `y000000000000.boot` is deliberately 404. A common boot file replaces the phone's
+//!   sequence, and the guide documents no way for it to name the phone's own `<mac>.cfg`
+//!   (include paths are fixed; the `$mac` variable is documented for action URLs only,
+//!   FusionPBX `yealink/cp860/y000000000037.cfg` comments, and FusionPBX substitutes the MAC
+//!   itself). Served without the MAC, it would cut the phone off from its account. The phone
+//!   asks for it only when `<mac>.boot` is missing, which never happens here, and the 404
+//!   keeps the documented `.cfg` fallback. `<mac>-local.cfg` (the phone's own saved changes)
+//!   and `<mac>-contact.xml` are phone-side files and not served either.
+//! - Empty values are written `%NULL%` (a blank value is ignored by the phone, so nothing could
+//!   be cleared), keys past the ones in use are reset up to the model's key count and
+//!   accounts past the ones in use switched off (wazo `v87/common.py`, `base.tpl`), settings
+//!   that survive a reset carry `static.` (v8x) beside their v7x names.
+//! - A DECT base (`dect_handsets > 0` in `models.rs`) assigns each account to its handset
+//!   slot (`handset.X.incoming_lines`, `dial_out_lines`, `dial_out_default_line`, `name`).
 //!
 //! File format: first line `#!version:1.0.0.1`, then `key = value` lines. Key facts and
 //! sources:
@@ -58,8 +72,8 @@ use crate::mac::Mac;
 use crate::params::{Param, Section};
 use crate::tz::TimeZone;
 use crate::vendors::{
-    kv, line_safe, CheckSyncEvents, CommonContext, ConfigSyntax, Facts, ParamSection, PnpUrlForm,
-    RpsApi, RpsCode, VendorModule,
+    kv, line_safe, CheckSyncEvents, CommonContext, ConfigSyntax, Facts, Model, ParamSection,
+    PnpUrlForm, RpsApi, RpsCode, VendorModule,
 };
 
 /// Yealink's facts. OUIs from the IEEE registry (`oui.csv`) and, for the newer blocks, the
@@ -110,99 +124,29 @@ pub(crate) const RPS_CODE: RpsCode = RpsCode {
 /// Yealink's module.
 pub(crate) struct Yealink;
 
-/// Model -> common-file code (`y0000000000NN.cfg`), from the FusionPBX template directories
-/// (`resources/templates/provision/yealink/<model>/y<code>.cfg`). Where several models
-/// share a code, the first listed is the one a bare file name maps to.
-const MODEL_CODES: &[(&str, u16)] = &[
-    ("T28P", 0),
-    ("T26P", 4),
-    ("T22P", 5),
-    ("T20P", 7),
-    ("VP530", 23),
-    ("W52P", 25),
-    ("W56P", 25),
-    ("T46G", 28),
-    ("T42G", 29),
-    ("T32G", 32),
-    ("T48G", 35),
-    ("T41P", 36),
-    ("CP860", 37),
-    ("T38G", 38),
-    ("T23G", 44),
-    ("T23P", 44),
-    ("T27P", 45),
-    ("T29G", 46),
-    ("T49G", 51),
-    ("T21P", 52),
-    ("T19P", 53),
-    ("T40P", 54),
-    ("T56A", 56),
-    ("T58", 58),
-    ("T58A", 58),
-    ("T58V", 58),
-    ("T48S", 65),
-    ("T46S", 66),
-    ("T42S", 67),
-    ("T41S", 68),
-    ("T27G", 69),
-    ("T54S", 70),
-    ("CP960", 73),
-    ("T52S", 74),
-    ("T40G", 76),
-    ("W60B", 77),
-    ("CP920", 78),
-    ("VP59", 91),
-    ("T53W", 95),
-    ("T53", 95),
-    ("T54W", 96),
-    ("T57W", 97),
-    ("T43U", 107),
-    ("T46U", 108),
-    ("T48U", 109),
-    ("T42U", 116),
-    ("T31G", 123),
-    ("T33G", 124),
-    ("CP965", 143),
-    ("W70B", 146),
-    ("CP925", 148),
-    ("T58W", 150),
-    ("T34W", 171),
-    ("T31W", 172),
-    ("T44W", 174),
-    ("AX83H", 180),
-    ("AX86R", 182),
-    ("T73W", 183),
-    ("T74W", 184),
-    ("T73U", 186),
-    ("T74U", 187),
-    ("T77U", 188),
-    ("T88V", 192),
-    ("T88W", 192),
-    ("T85W", 196),
-    ("T87W", 197),
-];
-
+/// The first model of the table whose common file is `y0000000000NN.cfg` with `NN` = `code`
+/// (the model table, `models.rs`, is the one place file codes live).
 fn model_for_code(code: u64) -> Option<&'static str> {
-    MODEL_CODES
+    models::MODELS
         .iter()
-        .find(|(_, c)| u64::from(*c) == code)
-        .map(|(m, _)| *m)
+        .find(|m| m.file_code.and_then(|c| c.parse::<u64>().ok()) == Some(code))
+        .map(|m| m.name)
 }
 
-/// The common-file code of a model (`T46S` -> 66), case-insensitive; the `_E2` suffix of
-/// T19P/T21P E2 is accepted. For shells that build `y0000000000NN.cfg` names (URI
-/// mappings, TFTP pre-seeding); not used by the engine itself yet.
-#[allow(dead_code)]
+/// The common-file code of a model (`T46S` -> 66), case-insensitive; `T19P_E2`/`T21P_E2`
+/// are rows of their own, and an unknown `_E2` name falls back to its bare model.
 pub(crate) fn code_for_model(model: &str) -> Option<u16> {
+    let code = |name: &str| model_row(name)?.file_code?.parse::<u16>().ok();
     let m = model.trim();
-    let m = m
-        .strip_suffix("_E2")
-        .or_else(|| m.strip_suffix("_e2"))
-        .unwrap_or(m);
-    MODEL_CODES
-        .iter()
-        .find(|(n, _)| n.eq_ignore_ascii_case(m))
-        .map(|(_, c)| *c)
+    code(m).or_else(|| {
+        let bare = m.strip_suffix("_E2").or_else(|| m.strip_suffix("_e2"))?;
+        code(bare)
+    })
+}
+
+/// The name of the common file of `model` (`y000000000066.cfg`), if the table has its code.
+fn common_file_name(model: &str) -> Option<String> {
+    code_for_model(model).map(|c| format!("y{c:012}.cfg"))
 }
 
 impl VendorModule for Yealink {
@@ -215,6 +159,14 @@ impl VendorModule for Yealink {
     }
 
     fn classify_file(&self, file: &str) -> Option<PathMatch> {
+        if let Some(stem) = file.strip_suffix(".boot") {
+            // `<mac>.boot`: the MAC-oriented boot file v81+ firmware asks for first. It holds
+            // no secret (two file names), so it is a common file whose body names the MAC's
+            // `.cfg`. `y000000000000.boot` is not served: see the module docs.
+            return Mac::from_hex12(stem)
+                .filter(|m| !m.is_placeholder())
+                .map(|_| PathMatch::Common { model: None });
+        }
         let stem = file.strip_suffix(".cfg")?;
         if let Some(digits) = stem.strip_prefix('y') {
             if digits.len() != 12 || !digits.bytes().all(|b| b.is_ascii_digit()) {
@@ -239,7 +191,11 @@ impl VendorModule for Yealink {
         write_yealink_config(profile, out);
     }
 
-    fn write_common(&self, _file: &str, common: &CommonContext<'_>, out: &mut String) {
+    fn write_common(&self, file: &str, common: &CommonContext<'_>, out: &mut String) {
+        if let Some(mac) = file.strip_suffix(".boot").and_then(Mac::from_hex12) {
+            write_boot(out, &mac, common.model);
+            return;
+        }
         out.push_str("#!version:1.0.0.1\n");
         if let Some(fw) = common.firmware_url.filter(|u| !u.is_empty()) {
             kv::push(out, "static.firmware.url", fw);
@@ -264,18 +220,16 @@ impl VendorModule for Yealink {
         Ok(kv::apply_params(config, params))
     }
 
-    fn write_phonebook(&self, title: &str, contacts: &[Contact], out: &mut String) {
+    fn write_phonebook(&self, _title: &str, contacts: &[Contact], out: &mut String) {
         out.push_str("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
-        if title.is_empty() && contacts.is_empty() {
+        if contacts.is_empty() {
             out.push_str("<YealinkIPPhoneDirectory/>\n");
             return;
         }
         out.push_str("<YealinkIPPhoneDirectory>\n");
-        // verify: <Title> comes from the Cisco-style XML browser object; phones that only
-        // read DirectoryEntry ignore it.
-        if !title.is_empty() {
-            push_xml_text(out, "  ", "Title", title);
-        }
+        // No `<Title>`: the field-proven body has only `<DirectoryEntry>` elements (FusionPBX
+        // `yealink/t46s/directory.xml`); the phone names the list from
+        // `remote_phonebook.data.1.name`, which the device config sets.
         for c in contacts {
             out.push_str("  <DirectoryEntry>\n");
             push_xml_text(out, "    ", "Name", &c.name);
@@ -290,6 +244,14 @@ impl VendorModule for Yealink {
     }
 }
 
+/// Models whose firmware sends a User-Agent without the vendor name, `<model> <fw> <mac>`:
+/// `VP530 23.70.0.41 00:15:65:3d:58:e3`, `VP530P 23.70.0.40 00:15:65:31:4b:c0`,
+/// `W52P 25.30.0.2 00:15:65:44:b3:7c` (wazo-provd-plugins `plugins/wazo_yealink/common/
+/// common.py`, `_extract_from_ua` samples) and `W60B` (its UA regex
+/// `(VP530P?|W60B)\s+([\d.]+)\s+([\da-fA-F:]{17})$`, `v87/common.py`). Recognised only
+/// with a colon MAC, as wazo does.
+const BARE_UA_MODELS: &[&str] = &["VP530", "VP530P", "W52P", "W60B"];
+
 fn parse_ua(ua: &str) -> Option<UaInfo> {
     if ua.len() > 256 {
         return None;
@@ -297,7 +259,7 @@ fn parse_ua(ua: &str) -> Option<UaInfo> {
     let ua = ua.trim();
     let head = ua.get(..7)?;
     if !head.eq_ignore_ascii_case("yealink") {
-        return None;
+        return parse_bare_ua(ua);
     }
     let rest = ua.get(7..)?;
     let rest = match rest.strip_prefix('-') {
@@ -317,14 +279,7 @@ fn parse_ua(ua: &str) -> Option<UaInfo> {
     if !is_model_name(model) {
         return None;
     }
-    let fw = tokens.next()?;
-    if fw.is_empty()
-        || fw.len() > 32
-        || !fw.bytes().all(|b| b.is_ascii_digit() || b == b'.')
-        || !fw.bytes().any(|b| b.is_ascii_digit())
-    {
-        return None;
-    }
+    let fw = tokens.next().filter(|f| is_firmware(f))?;
     let mac = tokens
         .next()
         .filter(|t| t.len() == 12 || t.len() == 17)
@@ -334,6 +289,36 @@ fn parse_ua(ua: &str) -> Option<UaInfo> {
         firmware: Some(fw.to_owned()),
         mac,
     })
+}
+
+/// `<model> <fw> <mac>` for the [`BARE_UA_MODELS`].
+fn parse_bare_ua(ua: &str) -> Option<UaInfo> {
+    let mut tokens = ua.split_whitespace();
+    let model = tokens.next()?;
+    let model = BARE_UA_MODELS
+        .iter()
+        .find(|m| m.eq_ignore_ascii_case(model))?;
+    let fw = tokens.next().filter(|f| is_firmware(f))?;
+    let mac = tokens
+        .next()
+        .filter(|t| t.len() == 17)
+        .and_then(|t| Mac::parse(t).ok())?;
+    if tokens.next().is_some() {
+        return None;
+    }
+    Some(UaInfo {
+        model: Some((*model).to_owned()),
+        firmware: Some(fw.to_owned()),
+        mac: Some(mac),
+    })
+}
+
+/// A firmware version: digits and dots, at least one digit, at most 32 characters.
+fn is_firmware(fw: &str) -> bool {
+    !fw.is_empty()
+        && fw.len() <= 32
+        && fw.bytes().all(|b| b.is_ascii_digit() || b == b'.')
+        && fw.bytes().any(|b| b.is_ascii_digit())
 }
 
 fn strip_prefix_ci<'a>(s: &'a str, prefix: &str) -> Option<&'a str> {
@@ -349,14 +334,150 @@ pub(crate) fn is_model_name(m: &str) -> bool {
         && m.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
 }
 
+/// The MAC-oriented boot file `<mac>.boot`: the model's common file, then the phone's own
+/// `<mac>.cfg` (the order of the phone's own sequence without a boot file), relative to the
+/// boot file, and `overwrite_mode = 1`. Format: the `#!version:1.0.0.1` first line,
+/// `include:config "<path>"` lines downloaded top to bottom, later files overriding earlier
+/// ones, and `[$MODEL]` prefixes scoping a line to models (Yealink Administrator's Guide for
+/// SIP-T2/T4/T5 Series, "Boot Files" and "Boot File Attributes"; FusionPBX
+/// `yealink/t46s/{$mac}.boot` and `yealink/t4x/{$mac}.boot`). With the model unknown (no
+/// User-Agent), every model's common file is listed behind its `[$MODEL]` prefix, so the
+/// phone takes its own. `overwrite_mode = 1`: a blank or removed non-static setting goes back
+/// to its factory default (guide, "Boot File Attributes"), so settings a previous config set
+/// and ours no longer has do not linger.
+fn write_boot(out: &mut String, mac: &Mac, model: Option<&str>) {
+    out.push_str("#!version:1.0.0.1\n");
+    match model.and_then(common_file_name) {
+        Some(name) => {
+            out.push_str("include:config \"");
+            out.push_str(&name);
+            out.push_str("\"\n");
+        }
+        None => {
+            for m in models::MODELS {
+                let Some(name) = common_file_name(m.name) else {
+                    continue;
+                };
+                out.push('[');
+                out.push_str(m.name);
+                out.push_str("]include:config \"");
+                out.push_str(&name);
+                out.push_str("\"\n");
+            }
+        }
+    }
+    out.push_str("include:config \"");
+    out.push_str(&mac.to_lower_hex());
+    out.push_str(".cfg\"\noverwrite_mode = 1\n");
+}
+
+/// Line keys reset on a model the table does not know: 29, the most any T4x/T5x desk phone
+/// has (T48S/T48U/T57W, wazo `v87/common.py` `_NB_LINEKEY`); no expansion-module keys. A phone
+/// with fewer keys ignores the settings of keys it does not have; one with more (T7x/T8x)
+/// keeps keys above 29 as they were. wazo itself configures no key on an unknown model.
+pub(crate) const UNKNOWN_MODEL_RESET_KEYS: u16 = 29;
+
+/// The model row for `name` (case-insensitive), `None` for a model the table lacks.
+fn model_row(name: &str) -> Option<&'static Model> {
+    let name = name.trim();
+    models::MODELS
+        .iter()
+        .find(|m| m.name.eq_ignore_ascii_case(name))
+}
+
+/// Where the `i`-th key (1-based, accounts first, then BLFs) sits: `linekey.i` on the phone,
+/// then `expansion_module.M.key.K` on its expansion modules (the order wazo's
+/// `BaseYealinkFunckeyPrefixIterator` walks, `v87/common.py`); `None` past the model's last
+/// key (a layout that long is refused at save by `check_blf_layout`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum KeySlot {
+    Line(u32),
+    Expansion(u32, u32),
+}
+
+impl KeySlot {
+    fn of(model: Option<&Model>, i: u32) -> Option<Self> {
+        let Some(m) = model else {
+            return Some(Self::Line(i));
+        };
+        let lk = u32::from(m.line_keys);
+        if i <= lk {
+            return Some(Self::Line(i));
+        }
+        let per = u32::from(m.expansion_keys);
+        if per == 0 {
+            return None;
+        }
+        let j = i - lk - 1;
+        let module = j / per + 1;
+        (module <= u32::from(m.expansion_modules)).then_some(Self::Expansion(module, j % per + 1))
+    }
+
+    /// `linekey.7` or `expansion_module.1.key.3`.
+    fn prefix(self, out: &mut String) {
+        match self {
+            Self::Line(k) => {
+                out.push_str("linekey.");
+                push_u32(out, k);
+            }
+            Self::Expansion(m, k) => {
+                out.push_str("expansion_module.");
+                push_u32(out, m);
+                out.push_str(".key.");
+                push_u32(out, k);
+            }
+        }
+    }
+
+    fn push(self, out: &mut String, post: &str, value: &str) {
+        self.prefix(out);
+        out.push_str(post);
+        push_v(out, value);
+        out.push('\n');
+    }
+
+    /// A key not in use: type 0 (N/A) and its line, value and label `%NULL%`, so a deleted
+    /// BLF does not stay live watching an old extension (wazo `v87/common.py`
+    /// `_format_funckey_null`).
+    fn reset(self, out: &mut String) {
+        for post in [
+            ".type = 0\n",
+            ".line = %NULL%\n",
+            ".value = %NULL%\n",
+            ".label = %NULL%\n",
+        ] {
+            self.prefix(out);
+            out.push_str(post);
+        }
+    }
+}
+
 fn write_yealink_config(p: &Profile, out: &mut String) {
+    let model = model_row(&p.device.model);
     out.push_str("#!version:1.0.0.1\n");
     for (i, line) in p.lines.iter().enumerate() {
         let n = u32::try_from(i + 1).unwrap_or(u32::MAX);
         write_account(out, n, line);
     }
+    // Accounts the model has beyond the ones in use are switched off and emptied, so a line
+    // removed from the phone stops registering (wazo `v87/templates/base.tpl`, the `else`
+    // branch of the account loop, up to `_NB_SIP_ACCOUNTS`).
+    if let Some(m) = model {
+        let used = u32::try_from(p.lines.len()).unwrap_or(u32::MAX);
+        for n in used.saturating_add(1)..=u32::from(m.accounts) {
+            write_account_off(out, n);
+        }
+    }
+    if model.is_some_and(Model::is_dect_base) {
+        write_handsets(out, p);
+    }
+    // `static.` settings survive a reset to factory (except a full reset) and are the only
+    // names v8x firmware reads for them; v7x firmware reads the bare names (FusionPBX
+    // `yealink/t46s/y000000000066.cfg` `static.auto_provision.dhcp_option.enable`, and
+    // `yealink/t28p/y000000000000.cfg`, `yealink/t46g/y000000000028.cfg` without `static.`).
     out.push_str(
         "phone_setting.lcd_logo.mode = 0\n\
+         static.auto_provision.dhcp_option.enable = 0\n\
          auto_provision.dhcp_option.enable = 0\n\
          features.intercom.allow = 1\n\
          features.intercom.mute = 0\n\
@@ -367,25 +488,40 @@ fn write_yealink_config(p: &Profile, out: &mut String) {
          features.headset_prior = 1\n\
          sip.notify_reboot_enable = 0\n",
     );
+    let mut slot = 0u32;
+    let next = |slot: &mut u32| {
+        *slot = slot.saturating_add(1);
+        KeySlot::of(model, *slot)
+    };
+    let line_keys = model.map_or(u32::MAX, |m| u32::from(m.line_keys));
     for (i, line) in p.lines.iter().enumerate() {
         let n = u32::try_from(i + 1).unwrap_or(u32::MAX);
-        let pre = Prefix::new("linekey.", n);
-        let k = pre.as_str();
-        push_lit(out, k, ".type = 15\n");
-        push_val(out, k, ".line = ", pre.num());
-        push_val(out, k, ".label = ", line.effective_label());
+        if n > line_keys {
+            // No key for the account (a DECT base, a conference phone): it is still
+            // registered; its calls are on the handset or the phone's line.
+            continue;
+        }
+        let Some(k) = next(&mut slot) else { break };
+        k.prefix(out);
+        out.push_str(".type = 15\n");
+        let pre = Prefix::new("", n);
+        k.push(out, ".line = ", pre.num());
+        k.push(out, ".label = ", line.effective_label());
     }
-    let first = u32::try_from(p.lines.len())
-        .unwrap_or(u32::MAX)
-        .saturating_add(1);
-    for (i, b) in p.blf.iter().enumerate() {
-        let k = first.saturating_add(u32::try_from(i).unwrap_or(u32::MAX));
+    for b in &p.blf {
+        let Some(k) = next(&mut slot) else { break };
         write_blf(out, k, b);
     }
+    write_key_resets(out, model, slot);
     if let Some(url) = p.phonebook_url.as_deref().filter(|u| !u.is_empty()) {
         kv::push(out, "remote_phonebook.data.1.url", url);
         out.push_str(
             "remote_phonebook.data.1.name = Phonebook\nfeatures.remote_phonebook.enable = 1\n",
+        );
+    } else {
+        // No phonebook: clear the one a previous config set (wazo `v87/templates/base.tpl`).
+        out.push_str(
+            "remote_phonebook.data.1.url = %NULL%\nremote_phonebook.data.1.name = %NULL%\n",
         );
     }
     if let Some(ntp) = p.ntp_server.as_deref().filter(|s| !s.is_empty()) {
@@ -393,11 +529,21 @@ fn write_yealink_config(p: &Profile, out: &mut String) {
     }
     if let Some(tz) = &p.timezone {
         write_time_zone(out, tz, yealink_zone_name(tz.name()));
+    } else {
+        // No zone: back to the phone's default (wazo `v87/templates/base.tpl`).
+        out.push_str(
+            "local_time.time_zone = %NULL%\nlocal_time.time_zone_name = %NULL%\nlocal_time.summer_time = %NULL%\n",
+        );
     }
     if let Some(lang) = p.language {
         let name = language_name(lang);
+        // `lang.gui`/`lang.wui`: v82..v87 (wazo `v82..v87/templates/base.tpl`); v81 reads
+        // the `static.` names (wazo `v81/templates/base.tpl`; FusionPBX `t46s` keeps
+        // `static.lang.wui`). Each firmware ignores the names it does not know.
         kv::push(out, "lang.gui", name);
         kv::push(out, "lang.wui", name);
+        kv::push(out, "static.lang.gui", name);
+        kv::push(out, "static.lang.wui", name);
     }
     if let Some(fw) = p.firmware_url.as_deref().filter(|u| !u.is_empty()) {
         kv::push(out, "static.firmware.url", fw);
@@ -407,6 +553,84 @@ fn write_yealink_config(p: &Profile, out: &mut String) {
         push_server_url(out, "static.auto_provision.server.url", url);
     }
     push_poll(out, "static.auto_provision.repeat", p.poll_interval_minutes);
+}
+
+/// Resets every key after the first `used` ones: up to the model's line keys and all its
+/// expansion-module keys (wazo resets them all, `v87/common.py`
+/// `BaseYealinkFunckeyPrefixIterator`, EXP40/43/50/55 at their daisy-chain maximum); on an
+/// unknown model up to [`UNKNOWN_MODEL_RESET_KEYS`] line keys.
+fn write_key_resets(out: &mut String, model: Option<&Model>, used: u32) {
+    let total = match model {
+        Some(m) => m.key_capacity(),
+        None => u32::from(UNKNOWN_MODEL_RESET_KEYS),
+    };
+    for i in used.saturating_add(1)..=total {
+        if let Some(k) = KeySlot::of(model, i) {
+            k.reset(out);
+        }
+    }
+}
+
+/// An account not in use: off, and its identity emptied (wazo `v87/templates/base.tpl`).
+fn write_account_off(out: &mut String, n: u32) {
+    let pre = Prefix::new("account.", n);
+    let a = pre.as_str();
+    push_lit(out, a, ".enable = 0\n");
+    for post in [
+        ".label = %NULL%\n",
+        ".display_name = %NULL%\n",
+        ".auth_name = %NULL%\n",
+        ".user_name = %NULL%\n",
+        ".password = %NULL%\n",
+    ] {
+        push_lit(out, a, post);
+    }
+    out.push_str("voice_mail.number.");
+    out.push_str(pre.num());
+    out.push_str(" = %NULL%\n");
+}
+
+/// A DECT base's handsets: each account with a handset slot is that handset's incoming line,
+/// its only outgoing line and its default one, and names the handset; slots no account is
+/// assigned to are emptied. Keys: FusionPBX `yealink/w60b/y000000000077.cfg` and
+/// `yealink/w52p/y000000000025.cfg`, "Number Assignment" (`handset.X.incoming_lines`,
+/// `handset.X.dial_out_lines`, `handset.X.dial_out_default_line`, `handset.X.name`; line lists
+/// comma-separated account numbers).
+fn write_handsets(out: &mut String, p: &Profile) {
+    let slots = model_row(&p.device.model).map_or(0, |m| m.dect_handsets);
+    for h in 1..=slots {
+        let pre = Prefix::new("handset.", u32::from(h));
+        let hs = pre.as_str();
+        let lines: Vec<(u32, &Line)> = p
+            .lines
+            .iter()
+            .enumerate()
+            .filter(|(_, l)| l.handset == Some(h))
+            .map(|(i, l)| (u32::try_from(i + 1).unwrap_or(u32::MAX), l))
+            .collect();
+        let Some((first, first_line)) = lines.first().copied() else {
+            for post in [
+                ".incoming_lines = %NULL%\n",
+                ".dial_out_lines = %NULL%\n",
+                ".dial_out_default_line = %NULL%\n",
+                ".name = %NULL%\n",
+            ] {
+                push_lit(out, hs, post);
+            }
+            continue;
+        };
+        let mut list = String::new();
+        for (i, (n, _)) in lines.iter().enumerate() {
+            if i > 0 {
+                list.push(',');
+            }
+            push_u32(&mut list, *n);
+        }
+        push_val(out, hs, ".incoming_lines = ", &list);
+        push_val(out, hs, ".dial_out_lines = ", &list);
+        push_num(out, hs, ".dial_out_default_line = ", first);
+        push_val(out, hs, ".name = ", first_line.effective_label());
+    }
 }
 
 /// The literal parts of one account's block, with the account number baked in, so the
@@ -462,29 +686,29 @@ fn write_account(out: &mut String, n: u32, l: &Line) {
     let port = u32::from(l.server_port);
     let transport = transport_code(l.transport);
     out.push_str(a.head);
-    push_safe(out, l.effective_label());
+    push_v(out, l.effective_label());
     out.push_str(a.display);
-    push_safe(out, &l.display_name);
+    push_v(out, &l.display_name);
     out.push_str(a.auth);
-    push_safe(out, &l.auth_name);
+    push_v(out, &l.auth_name);
     out.push_str(a.user);
-    push_safe(out, &l.extension);
+    push_v(out, &l.extension);
     out.push_str(a.password);
-    push_safe(out, l.password.expose());
+    push_v(out, l.password.expose());
     out.push_str(a.host);
-    push_safe(out, &l.server_host);
+    push_v(out, &l.server_host);
     out.push_str(a.port);
     push_u32(out, port);
     out.push_str(a.transport);
     out.push_str(transport);
     out.push_str(a.address);
-    push_safe(out, &l.server_host);
+    push_v(out, &l.server_host);
     out.push_str(a.port2);
     push_u32(out, port);
     out.push_str(a.transport_type);
     out.push_str(transport);
     out.push_str(a.tail);
-    push_safe(out, &l.voicemail);
+    push_v(out, &l.voicemail);
     out.push('\n');
 }
 
@@ -518,21 +742,24 @@ fn write_account_generic(out: &mut String, n: u32, l: &Line) {
     out.push_str("voice_mail.number.");
     out.push_str(pre.num());
     out.push_str(" = ");
-    push_safe(out, &l.voicemail);
+    push_v(out, &l.voicemail);
     out.push('\n');
 }
 
-fn write_blf(out: &mut String, k: u32, b: &BlfKey) {
-    let pre = Prefix::new("linekey.", k);
-    let p = pre.as_str();
-    push_lit(out, p, ".type = 16\n");
-    push_num(out, p, ".line = ", u32::from(b.line.max(1)));
-    push_val(out, p, ".value = ", &b.extension);
-    push_val(out, p, ".label = ", b.effective_label());
-    if !b.pickup_prefix.is_empty() {
-        push_val(out, p, ".extension = ", &b.pickup_prefix);
-        push_val(out, p, ".pickup_value = ", &b.pickup_prefix);
-    }
+/// A BLF key (type 16) watching `b.extension` on account `b.line`, with the directed-pickup
+/// code in both `.extension` (v8x) and `.pickup_value` (older), `%NULL%` when none so an old
+/// code does not stay (wazo `common.py` `_format_funckey_blf`).
+fn write_blf(out: &mut String, k: KeySlot, b: &BlfKey) {
+    k.prefix(out);
+    out.push_str(".type = 16\n");
+    k.prefix(out);
+    out.push_str(".line = ");
+    push_u32(out, u32::from(b.line.max(1)));
+    out.push('\n');
+    k.push(out, ".value = ", &b.extension);
+    k.push(out, ".label = ", b.effective_label());
+    k.push(out, ".extension = ", &b.pickup_prefix);
+    k.push(out, ".pickup_value = ", &b.pickup_prefix);
 }
 
 /// `<name><n>` formatted on the stack, e.g. `account.12`.
@@ -603,7 +830,7 @@ fn push_lit(out: &mut String, pre: &str, literal: &str) {
 fn push_val(out: &mut String, pre: &str, post: &str, value: &str) {
     out.push_str(pre);
     out.push_str(post);
-    push_safe(out, value);
+    push_v(out, value);
     out.push('\n');
 }
 
@@ -613,6 +840,23 @@ fn push_num(out: &mut String, pre: &str, post: &str, v: u32) {
     out.push_str(post);
     push_u32(out, v);
     out.push('\n');
+}
+
+/// The value Yealink reads as "empty": a blank value is ignored (the phone keeps what it had,
+/// so a cleared display name or BLF label would stay on the phone), while `%NULL%` sets the
+/// setting to empty/its default. Sources: wazo-provd-plugins `plugins/wazo_yealink/v87/
+/// templates/base.tpl` (every optional value `|d('%NULL%')`) and `v87/common.py`
+/// `_format_funckey_null`; FusionPBX-era wazo `xivo-yealink/20.0/templates/common/model.tpl`.
+pub(crate) const NULL: &str = "%NULL%";
+
+/// Appends `value` made line-safe, or [`NULL`] when it is empty or only blanks (a blank
+/// value is ignored by the phone; see [`NULL`]).
+fn push_v(out: &mut String, value: &str) {
+    if value.trim().is_empty() {
+        out.push_str(NULL);
+    } else {
+        push_safe(out, value);
+    }
 }
 
 /// Appends `value` made [`line_safe`], checking bytes first: control characters are ASCII
@@ -674,8 +918,8 @@ pub(crate) fn push_poll(out: &mut String, prefix: &str, minutes: u32) {
 }
 
 /// The server URL with a trailing `/`: the phones append file names to it.
-// verify: Yealink documents the URL with a trailing slash; whether every firmware adds a
-// missing one is not stated, so we always write it.
+// Always written with the trailing `/`, as wazo does (`v87/templates/base.tpl`:
+// `static.auto_provision.server.url = {{ XX_server_url }}/`) and Yealink's guide shows it.
 pub(crate) fn push_server_url(out: &mut String, key: &str, url: &str) {
     out.push_str(key);
     out.push_str(" = ");
@@ -687,7 +931,9 @@ pub(crate) fn push_server_url(out: &mut String, key: &str, url: &str) {
 }
 
 /// Yealink's GUI/web language names.
-// verify: Dutch is listed in v8x language packs but not in older firmware's lang.gui list.
+// The English names are the values wazo writes (`v87/common.py` `_LOCALE`: German, English,
+// Spanish, French, Italian). Uncertain, stated: a language the phone's firmware or language
+// pack lacks (Dutch on older firmware) is not applied and the phone keeps its current one.
 pub(crate) fn language_name(l: Language) -> &'static str {
     l.english_name()
 }
@@ -760,8 +1006,10 @@ impl DstRule {
         // Yealink numbers weekdays 1 = Monday .. 7 = Sunday.
         push_u32(out, if self.weekday == 0 { 7 } else { self.weekday });
         out.push('/');
-        // verify: Yealink's hour field is 0..23; POSIX allows -167..167 (e.g. Cairo's
-        // `/24`), clamped here at the cost of an hour's error at that transition.
+        // Yealink's hour field takes 0..23 (the guide's `local_time.start_time` range); POSIX
+        // allows -167..167 (Cairo's `/24`), so the hour is clamped, at the cost of an hour's
+        // error at that transition (a documented limit; wazo's `_format_dst_change` writes
+        // the hour unclamped).
         push_u32(out, self.hour.clamp(0, 23).unsigned_abs());
     }
 }
@@ -1075,7 +1323,6 @@ mod tests {
         assert_eq!(c("001565AABBCC.cfg"), dev);
         for bad in [
             "y000000000000.boot",
-            "001565aabbcc.boot",
             "001565aabbcc-local.cfg",
             "001565aabbcc-contact.xml",
             "y00000000066.cfg",
@@ -1103,12 +1350,27 @@ mod tests {
         assert_eq!(code_for_model("t46s"), Some(66));
         assert_eq!(code_for_model("T21P_E2"), Some(52));
         // The table maps both ways for the first model of each code.
-        for (m, code) in MODEL_CODES {
+        for m in models::MODELS {
+            let Some(code) = code_for_model(m.name) else {
+                continue;
+            };
             let name = format!("y{code:012}.cfg");
             let Some(PathMatch::Common { model: Some(back) }) = c(&name) else {
                 panic!("{name}")
             };
-            assert_eq!(code_for_model(&back), Some(*code), "{m}");
+            assert_eq!(code_for_model(&back), Some(code), "{}", m.name);
+        }
+        assert_eq!(c("y000000000095.cfg"), common(Some("T53W")));
+        // Boot files: `<mac>.boot` is served as a common file, `y000000000000.boot` is not.
+        assert_eq!(c("001565aabbcc.boot"), common(None));
+        assert_eq!(c("001565AABBCC.boot"), common(None));
+        for bad in [
+            "y000000000000.boot",
+            "000000000000.boot",
+            "001565aabbc.boot",
+            ".boot",
+        ] {
+            assert_eq!(c(bad), None, "{bad:?}");
         }
     }
 
@@ -1134,6 +1396,7 @@ mod tests {
             ("voice_mail.number.1", "*001"),
             ("phone_setting.lcd_logo.mode", "0"),
             ("auto_provision.dhcp_option.enable", "0"),
+            ("static.auto_provision.dhcp_option.enable", "0"),
             ("features.intercom.allow", "1"),
             ("features.intercom.mute", "0"),
             ("features.intercom.tone", "1"),
@@ -1148,15 +1411,22 @@ mod tests {
         for (k, v) in expect {
             assert_eq!(value(&cfg, k), Some(v), "{k}\n{cfg}");
         }
-        // Nothing optional leaks in when unset.
+        // Nothing optional leaks in when unset; what a previous config may have set is
+        // cleared with %NULL%.
         for k in [
             "static.firmware.url",
             "firmware.url",
             "local_time.ntp_server1",
             "lang.gui",
-            "remote_phonebook.data.1.url",
         ] {
             assert_eq!(value(&cfg, k), None, "{k}");
+        }
+        for k in [
+            "remote_phonebook.data.1.url",
+            "remote_phonebook.data.1.name",
+            "local_time.time_zone",
+        ] {
+            assert_eq!(value(&cfg, k), Some("%NULL%"), "{k}");
         }
         assert_eq!(cfg, render(&profile()), "deterministic");
     }
@@ -1204,7 +1474,8 @@ mod tests {
         assert_eq!(v("linekey.3.extension"), Some("*8"));
         assert_eq!(v("linekey.4.label"), Some("302"));
         assert_eq!(v("linekey.4.line"), Some("2"));
-        assert_eq!(v("linekey.4.extension"), None);
+        assert_eq!(v("linekey.4.extension"), Some("%NULL%"));
+        assert_eq!(v("linekey.4.pickup_value"), Some("%NULL%"));
         assert_eq!(
             v("remote_phonebook.data.1.url"),
             Some("http://pbx:8480/phonebook/001565aabbcc.xml")
@@ -1241,7 +1512,11 @@ mod tests {
         });
         let cfg = render(&p);
         assert!(cfg.starts_with("#!version:1.0.0.1\n"));
-        assert!(!cfg.contains("account."));
+        // Every account of the T46S is switched off, none enabled.
+        assert!(!cfg.contains(".enable = 1\naccount."));
+        assert_eq!(value(&cfg, "account.1.enable"), Some("0"));
+        assert_eq!(value(&cfg, "account.16.enable"), Some("0"));
+        assert_eq!(value(&cfg, "account.17.enable"), None);
         assert_eq!(value(&cfg, "linekey.1.type"), Some("16"));
         assert_eq!(value(&cfg, "linekey.1.line"), Some("1"));
         for l in cfg.lines().skip(1) {
@@ -1426,7 +1701,10 @@ mod tests {
         Yealink.write_phonebook("Office & Co", &contacts, &mut s);
         crate::xml::check_well_formed(&s).unwrap();
         assert_eq!(crate::xml::Document::parse(&s).unwrap().to_xml(), s);
-        assert!(s.contains("<Title>Office &amp; Co</Title>"));
+        assert!(
+            !s.contains("<Title>"),
+            "no Title: the field-proven body has none"
+        );
         assert!(s.contains("<Name>Zoe &lt;b&gt;&amp;</Name>"));
         assert!(
             s.find("Zoe").unwrap() < s.find("Adam").unwrap(),
@@ -1437,5 +1715,243 @@ mod tests {
         Yealink.write_phonebook("", &[], &mut e);
         crate::xml::check_well_formed(&e).unwrap();
         assert_eq!(crate::xml::Document::parse(&e).unwrap().to_xml(), e);
+    }
+
+    fn blf(ext: &str) -> BlfKey {
+        BlfKey {
+            extension: ext.into(),
+            label: String::new(),
+            line: 1,
+            pickup_prefix: String::new(),
+        }
+    }
+
+    #[test]
+    fn empty_values_are_null() {
+        let mut p = profile();
+        p.lines[0].display_name = String::new();
+        p.lines[0].voicemail = " ".into();
+        let cfg = render(&p);
+        assert_eq!(value(&cfg, "account.1.display_name"), Some("%NULL%"));
+        assert_eq!(value(&cfg, "voice_mail.number.1"), Some("%NULL%"));
+        assert_eq!(value(&cfg, "account.1.label"), Some("204"));
+        for l in cfg.lines() {
+            assert!(!l.ends_with("= "), "blank value: {l:?}");
+        }
+    }
+
+    #[test]
+    fn unused_keys_are_reset_up_to_the_models_count() {
+        let mut p = profile();
+        p.blf = vec![blf("202"), blf("203")];
+        let cfg = render(&p);
+        let v = |k: &str| value(&cfg, k);
+        assert_eq!(v("linekey.1.type"), Some("15"));
+        assert_eq!(v("linekey.3.type"), Some("16"));
+        for k in [4, 27] {
+            assert_eq!(v(&format!("linekey.{k}.type")), Some("0"), "{k}");
+            assert_eq!(v(&format!("linekey.{k}.value")), Some("%NULL%"), "{k}");
+            assert_eq!(v(&format!("linekey.{k}.label")), Some("%NULL%"), "{k}");
+            assert_eq!(v(&format!("linekey.{k}.line")), Some("%NULL%"), "{k}");
+        }
+        assert_eq!(v("linekey.28.type"), None, "the T46S has 27");
+        // EXP40 modules, 40 keys, up to 6 (wazo).
+        assert_eq!(v("expansion_module.1.key.1.type"), Some("0"));
+        assert_eq!(v("expansion_module.6.key.40.type"), Some("0"));
+        assert_eq!(v("expansion_module.7.key.1.type"), None);
+        assert_eq!(v("expansion_module.6.key.41.type"), None);
+        // A model without expansion modules gets none; accounts past the model's are not written.
+        p.device.model = "T41S".into();
+        let cfg = render(&p);
+        assert_eq!(value(&cfg, "linekey.15.type"), Some("0"));
+        assert_eq!(value(&cfg, "linekey.16.type"), None);
+        assert!(!cfg.contains("expansion_module."));
+        assert_eq!(value(&cfg, "account.6.enable"), Some("0"));
+        assert_eq!(value(&cfg, "account.7.enable"), None);
+        // An unknown model: up to the documented default.
+        p.device.model = "T99X".into();
+        let cfg = render(&p);
+        let last = format!("linekey.{UNKNOWN_MODEL_RESET_KEYS}.type");
+        assert_eq!(value(&cfg, &last), Some("0"));
+        let past = format!("linekey.{}.type", UNKNOWN_MODEL_RESET_KEYS + 1);
+        assert_eq!(value(&cfg, &past), None);
+        assert!(!cfg.contains("expansion_module."));
+        assert_eq!(value(&cfg, "account.2.enable"), None);
+    }
+
+    #[test]
+    fn keys_past_the_phone_go_to_its_expansion_modules() {
+        let mut p = profile();
+        p.blf = (0..30).map(|i| blf(&format!("{}", 300 + i))).collect();
+        let cfg = render(&p);
+        // 1 account + 26 BLFs fill the T46S's 27 keys; the other 4 BLFs go to module 1.
+        assert_eq!(value(&cfg, "linekey.27.value"), Some("325"));
+        assert_eq!(value(&cfg, "expansion_module.1.key.1.type"), Some("16"));
+        assert_eq!(value(&cfg, "expansion_module.1.key.1.value"), Some("326"));
+        assert_eq!(value(&cfg, "expansion_module.1.key.4.value"), Some("329"));
+        assert_eq!(value(&cfg, "expansion_module.1.key.5.type"), Some("0"));
+        assert_eq!(
+            KeySlot::of(model_row("T46S"), 27 + 240),
+            Some(KeySlot::Expansion(6, 40))
+        );
+        assert_eq!(KeySlot::of(model_row("T46S"), 27 + 241), None);
+        assert_eq!(KeySlot::of(model_row("CP960"), 1), None);
+        assert_eq!(KeySlot::of(None, 500), Some(KeySlot::Line(500)));
+    }
+
+    #[test]
+    fn dect_base_assigns_accounts_to_handsets() {
+        let mut lines = vec![
+            line("201", "Alice Example"),
+            line("202", "Bob"),
+            line("203", ""),
+            line("204", "Dan"),
+        ];
+        lines[0].handset = Some(1);
+        lines[1].handset = Some(2);
+        lines[2].handset = Some(3);
+        lines[3].handset = Some(1);
+        let p = testing::profile(Vendor::Yealink, "W60B", "805ec009abdc", lines);
+        let cfg = render(&p);
+        let v = |k: &str| value(&cfg, k);
+        assert_eq!(v("handset.1.incoming_lines"), Some("1,4"));
+        assert_eq!(v("handset.1.dial_out_lines"), Some("1,4"));
+        assert_eq!(v("handset.1.dial_out_default_line"), Some("1"));
+        assert_eq!(v("handset.1.name"), Some("Alice Example"));
+        assert_eq!(v("handset.2.incoming_lines"), Some("2"));
+        assert_eq!(v("handset.2.name"), Some("Bob"));
+        assert_eq!(v("handset.3.dial_out_default_line"), Some("3"));
+        assert_eq!(v("handset.3.name"), Some("203"));
+        for h in 4..=8 {
+            assert_eq!(
+                v(&format!("handset.{h}.incoming_lines")),
+                Some("%NULL%"),
+                "{h}"
+            );
+            assert_eq!(v(&format!("handset.{h}.name")), Some("%NULL%"), "{h}");
+        }
+        assert_eq!(v("handset.9.name"), None, "the W60B serves 8");
+        assert_eq!(v("account.4.user_name"), Some("204"));
+        assert_eq!(v("account.5.enable"), Some("0"));
+        assert_eq!(v("account.8.enable"), Some("0"));
+        assert_eq!(v("account.9.enable"), None);
+        assert!(!cfg.contains("linekey."), "a base has no line keys");
+        // A desk phone gets no handset keys even when a line names a slot.
+        let mut p = profile();
+        p.lines[0].handset = Some(1);
+        assert!(!render(&p).contains("handset."));
+    }
+
+    #[test]
+    fn boot_files() {
+        let boot = |file: &str, model: Option<&str>| {
+            let mut s = String::new();
+            let ctx = CommonContext {
+                model,
+                ..CommonContext::default()
+            };
+            Yealink.write_common(file, &ctx, &mut s);
+            s
+        };
+        let s = boot("001565aabbcc.boot", Some("T46S"));
+        assert_eq!(
+            s,
+            "#!version:1.0.0.1\ninclude:config \"y000000000066.cfg\"\ninclude:config \"001565aabbcc.cfg\"\noverwrite_mode = 1\n"
+        );
+        let s = boot("001565AABBCC.boot", Some("w60b"));
+        assert!(
+            s.contains(
+                "include:config \"y000000000077.cfg\"\ninclude:config \"001565aabbcc.cfg\"\n"
+            ),
+            "{s}"
+        );
+        // Unknown model: every model's common file behind its [$MODEL] prefix, then the MAC's.
+        let s = boot("001565aabbcc.boot", None);
+        assert!(s.starts_with("#!version:1.0.0.1\n"));
+        assert!(
+            s.contains("[T46S]include:config \"y000000000066.cfg\"\n"),
+            "{s}"
+        );
+        assert!(
+            s.contains("[T54W]include:config \"y000000000096.cfg\"\n"),
+            "{s}"
+        );
+        assert!(s.ends_with("include:config \"001565aabbcc.cfg\"\noverwrite_mode = 1\n"));
+        assert!(!s.contains("password"));
+    }
+
+    #[test]
+    fn bare_and_dect_user_agents() {
+        let ua = |s: &str| Yealink.parse_user_agent(s);
+        for (s, model, fw, m) in [
+            (
+                "VP530 23.70.0.41 00:15:65:3d:58:e3",
+                "VP530",
+                "23.70.0.41",
+                "0015653d58e3",
+            ),
+            (
+                "VP530P 23.70.0.40 00:15:65:31:4b:c0",
+                "VP530P",
+                "23.70.0.40",
+                "001565314bc0",
+            ),
+            (
+                "W52P 25.30.0.2 00:15:65:44:b3:7c",
+                "W52P",
+                "25.30.0.2",
+                "00156544b37c",
+            ),
+            (
+                "Yealink W60B 77.81.0.35 80:5e:c0:09:ab:dc",
+                "W60B",
+                "77.81.0.35",
+                "805ec009abdc",
+            ),
+            (
+                "Yealink W70B 146.87.0.15 80:5e:0c:1d:65:4e",
+                "W70B",
+                "146.87.0.15",
+                "805e0c1d654e",
+            ),
+            (
+                "Yealink W80DM 103.87.0.10 24:9a:d8:d1:a6:31",
+                "W80DM",
+                "103.87.0.10",
+                "249ad8d1a631",
+            ),
+            (
+                "Yealink CP960 73.83.0.30 00:15:65:8a:37:86",
+                "CP960",
+                "73.83.0.30",
+                "0015658a3786",
+            ),
+            (
+                "Yealink SIP-T38G  38.70.0.125 00:15:65:2f:c3:5e",
+                "T38G",
+                "38.70.0.125",
+                "0015652fc35e",
+            ),
+            (
+                "Yealink SIP-T19P_E2 53.80.0.3 00:15:65:4c:4c:26",
+                "T19P_E2",
+                "53.80.0.3",
+                "0015654c4c26",
+            ),
+        ] {
+            let i = ua(s).unwrap_or_else(|| panic!("{s}"));
+            assert_eq!(i.model.as_deref(), Some(model), "{s}");
+            assert_eq!(i.firmware.as_deref(), Some(fw), "{s}");
+            assert_eq!(i.mac, Some(mac(m)), "{s}");
+        }
+        for bad in [
+            "W52P 25.30.0.2",
+            "W52P 25.30.0.2 001565aabbcc",
+            "T46S 66.86.0.15 00:15:65:aa:bb:cc",
+            "VP530 x 00:15:65:3d:58:e3",
+            "W60B 77.81.0.35 80:5e:c0:09:ab:dc extra",
+        ] {
+            assert_eq!(ua(bad), None, "{bad:?}");
+        }
     }
 }

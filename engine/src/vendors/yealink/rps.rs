@@ -21,7 +21,8 @@ use crate::secret::Secret;
 /// Yealink's API base when the account names no `rps_host`.
 pub(crate) const DEFAULT_BASE: &str = "https://api-dm.yealink.com:8443";
 /// The port kept when `rps_host` names a host without one.
-// unsure: whether a bare `rps_host` keeps 8443 (the documented base's port).
+// Uncertain, a documented setting: whether a bare `rps_host` keeps 8443 (the documented
+// base's port) is not stated by Yealink; an account that needs another port names it.
 pub(crate) const DEFAULT_PORT: u16 = 8443;
 
 const CONTENT_TYPE: &str = "application/json;charset=UTF-8";
@@ -57,7 +58,8 @@ pub(crate) fn string_to_sign(
     lines.push(format!("X-Ca-Timestamp:{timestamp_ms}"));
     lines.push(path.trim_start_matches('/').to_owned());
     if !query.is_empty() {
-        // unsure: key order; every documented call has one parameter.
+        // Sorted by key (uncertain, documented: every documented call has one parameter, so
+        // the order of several is not shown by Yealink).
         let mut q: Vec<&(&str, String)> = query.iter().collect();
         q.sort_by(|a, b| a.0.cmp(b.0));
         let joined: Vec<String> = q
@@ -639,7 +641,7 @@ impl Machine for Lookup {
                     return Next::Done(Err(unexpected(v, reply, "device without id", &secrets)));
                 };
                 self.deleting = true;
-                // unsure: public clients also send `macs`; the documented body is `ids`.
+                // The documented body is `ids` (public clients also send `macs`; not needed).
                 self.api.post(
                     "/api/open/v1/device/delete",
                     &json!({"ids": [id]}),
