@@ -29,6 +29,7 @@ pub(crate) mod grandstream;
 pub(crate) mod htek;
 pub(crate) mod kv;
 mod model;
+pub(crate) mod pvalue;
 pub(crate) mod snom;
 #[cfg(test)]
 mod testing;

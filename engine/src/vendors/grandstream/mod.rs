@@ -54,19 +54,18 @@ pub(crate) mod account;
 mod models;
 pub(crate) mod rps;
 
-use std::fmt::Write as _;
-
-use super::snom::{elements, indent, parse_overlay, push_num, push_value};
+use super::pvalue;
+use super::snom::{indent, push_num, push_value};
 use crate::detect::{PathMatch, UaInfo};
-use crate::error::{Error, ErrorKind, Result};
+use crate::error::Result;
 use crate::inputs::{Contact, Line, Profile, Transport};
 use crate::mac::Mac;
 use crate::params::{Param, Section};
 use crate::vendors::{
-    line_safe, CheckSyncEvents, CommonContext, ConfigSyntax, Facts, ParamSection, PnpUrlForm,
-    RpsApi, RpsCode, VendorModule,
+    CheckSyncEvents, CommonContext, ConfigSyntax, Facts, ParamSection, PnpUrlForm, RpsApi, RpsCode,
+    VendorModule,
 };
-use crate::xml::{escape_into, Document, Element};
+use crate::xml::escape_into;
 
 /// Grandstream's facts. OUIs from the IEEE registry. Check-sync: plain `check-sync`
 /// re-provisions (FreePBX `grandstream-check-cfg`; the phone reboots by itself when the
@@ -112,7 +111,8 @@ pub(crate) struct Grandstream;
 
 const DECL: &str = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n";
 const ROOT: &str = "gs_provision";
-const CONFIG: &str = "config";
+/// The vendor's name in merge errors.
+const VENDOR: &str = "Grandstream";
 
 /// P-codes per account: active, account name, SIP server, user ID, authenticate ID,
 /// password, display name, voicemail, transport, allow SIP reset.
@@ -175,33 +175,11 @@ impl VendorModule for Grandstream {
     }
 
     fn overlay(&self, config: &str, overlay: &str) -> Result<String> {
-        let mut doc = parse_config(config)?;
-        let (items, is_doc) = parse_overlay(overlay, ROOT)?;
-        for el in items {
-            if el.name == CONFIG {
-                let target = doc.root.child_or_insert(CONFIG);
-                for c in elements(el) {
-                    upsert_keyed(target, c);
-                }
-            } else if is_doc {
-                upsert_keyed(&mut doc.root, el);
-            } else {
-                upsert_keyed(doc.root.child_or_insert(CONFIG), el);
-            }
-        }
-        Ok(doc.to_xml())
+        pvalue::overlay(config, overlay, ROOT, VENDOR)
     }
 
     fn apply_params(&self, config: &str, params: &[&Param]) -> Result<String> {
-        let mut doc = parse_config(config)?;
-        for p in params {
-            if p.section != Section::Grandstream {
-                continue;
-            }
-            let el = param_element(p)?;
-            upsert_keyed(doc.root.child_or_insert(CONFIG), el);
-        }
-        Ok(doc.to_xml())
+        pvalue::apply_params(config, params, Section::Grandstream, ROOT, VENDOR)
     }
 
     fn write_phonebook(&self, _title: &str, contacts: &[Contact], out: &mut String) {
@@ -574,77 +552,19 @@ fn write_provisioning(
     }
 }
 
-// ---------------------------------------------------------------------------------------
-// Merging
-
-fn parse_config(config: &str) -> Result<Document> {
-    let doc = Document::parse(config)?;
-    if doc.root.name != ROOT {
-        return Err(Error::new(
-            ErrorKind::InvalidXml,
-            format!(
-                "a Grandstream config must have <{ROOT}> as its root, not <{}>",
-                doc.root.name
-            ),
-        ));
-    }
-    Ok(doc)
-}
-
-/// Replaces the element with the same name (and, for version-2 `<item name=..>`, the same
-/// `name` attribute) in place, or appends it.
-fn upsert_keyed(parent: &mut Element, el: Element) {
-    let name = el.name.clone();
-    let key = el.attr("name").map(str::to_owned);
-    parent.upsert(el, |e| e.name == name && e.attr("name") == key.as_deref());
-}
-
-fn param_element(p: &Param) -> Result<Element> {
-    let bad = |msg: String| Error::new(ErrorKind::InvalidParams, msg).at(p.line, None);
-    let el = match &p.raw_xml {
-        Some(raw) => Element::parse_fragment_one(raw).map_err(|e| {
-            bad(format!(
-                "not a single well-formed XML element: {}",
-                e.detail()
-            ))
-        })?,
-        None => {
-            let mut el = Element::new(&p.key);
-            for (k, v) in &p.attrs {
-                if !crate::xml::is_name(k) {
-                    return Err(bad(format!(
-                        "{:?} is not a valid attribute name",
-                        crate::error::clip(k)
-                    )));
-                }
-                el.attrs.push((k.clone(), v.clone()));
-            }
-            el.set_text(&line_safe(&p.value));
-            el
-        }
-    };
-    if !crate::vendors::is_pcode(&el.name) {
-        let mut msg = String::new();
-        let _ = write!(
-            msg,
-            "{:?} is not a Grandstream P-code such as P3",
-            crate::error::clip(&el.name)
-        );
-        return Err(bad(msg));
-    }
-    Ok(el)
-}
-
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod tests {
+    use super::pvalue::CONFIG;
     use super::*;
+    use crate::error::ErrorKind;
     use crate::inputs::{BlfKey, Language};
     use crate::secret::Secret;
     use crate::tz::TimeZone;
     use crate::vendors::testing;
     use crate::vendors::Vendor;
     use crate::xml::check_well_formed;
+    use crate::xml::{Document, Element};
     #[cfg(target_arch = "wasm32")]
     use wasm_bindgen_test::wasm_bindgen_test as test;
 
