@@ -332,7 +332,7 @@ pub fn preview(req: &PreviewRequest) -> Result<Preview, Vec<Diagnostic>> {
             };
             vec![Diagnostic::new(source, &e, text)]
         })?;
-    if vendor.config_syntax().is_ok_and(|s| s.is_xml()) {
+    if vendor.syntax_of(&config).is_ok_and(|s| s.is_xml()) {
         // The merge and the parameters write well-formed XML; checked all the same, since
         // a phone given broken XML may keep none of it.
         xml::check_well_formed(&config)

@@ -94,17 +94,27 @@ impl Renderer {
                 ));
             }
         }
+        // The template's own syntax picks the default it is merged over (a vendor whose
+        // phones read two syntaxes, Htek, has a default in each).
+        let syntax = tpl.map_or(m.syntax(), |(t, _)| m.syntax_of(&t.source));
         let mut config = match tpl {
             Some((t, env_name)) if t.composition == Composition::Replace => {
                 let out = self
                     .render_stored(t, env_name, profile, detail)
                     .map_err(|e| (Stage::Template, e))?;
-                if m.syntax().is_xml() {
+                if syntax.is_xml() {
                     xml::check_well_formed(&out).map_err(|e| (Stage::Output, e))?;
                 }
                 out
             }
-            _ => default_config(profile).map_err(|e| (Stage::Template, e))?,
+            _ if syntax == m.syntax() => {
+                default_config(profile).map_err(|e| (Stage::Template, e))?
+            }
+            _ => {
+                let mut out = String::with_capacity(2048 + 256 * profile.blf.len());
+                m.write_config_as(profile, syntax, &mut out);
+                out
+            }
         };
         if let Some((t, env_name)) = tpl.filter(|(t, _)| t.composition == Composition::Overlay) {
             let overlay = self

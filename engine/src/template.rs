@@ -225,7 +225,7 @@ impl Renderer {
         detail: Detail,
     ) -> Result<String> {
         match t.style {
-            TemplateStyle::Placeholder => Ok(substitute(&t.source, profile, is_xml(t.vendor))),
+            TemplateStyle::Placeholder => Ok(substitute(&t.source, profile, is_xml(t))),
             TemplateStyle::Jinja => {
                 let tpl = self
                     .env
@@ -239,12 +239,16 @@ impl Renderer {
 }
 
 fn env_name(t: &Template) -> String {
-    let ext = if is_xml(t.vendor) { "xml" } else { "txt" };
+    let ext = if is_xml(t) { "xml" } else { "txt" };
     format!("{}.{ext}", t.name)
 }
 
-fn is_xml(vendor: Vendor) -> bool {
-    vendor.config_syntax().is_ok_and(ConfigSyntax::is_xml)
+/// `true` when the template is written in XML: its vendor's syntax, or for a vendor whose
+/// phones read two (Htek), the one its source is written in.
+fn is_xml(t: &Template) -> bool {
+    t.vendor
+        .syntax_of(&t.source)
+        .is_ok_and(ConfigSyntax::is_xml)
 }
 
 /// Checks a template before it is saved: size, name, syntax (errors carry line and column),
@@ -275,7 +279,7 @@ pub fn validate_template(t: &Template) -> Result<()> {
     let output = match t.style {
         TemplateStyle::Placeholder => {
             check_placeholders(&t.source)?;
-            substitute(&t.source, &sample, module.syntax().is_xml())
+            substitute(&t.source, &sample, is_xml(t))
         }
         TemplateStyle::Jinja => {
             let mut r = Renderer::new();
@@ -296,13 +300,13 @@ pub fn validate_template(t: &Template) -> Result<()> {
     };
     match t.composition {
         Composition::Replace => {
-            if module.syntax().is_xml() {
+            if is_xml(t) {
                 xml::check_well_formed(&output).map_err(located)?;
             }
         }
         Composition::Overlay => {
             let mut base = String::with_capacity(4096);
-            module.write_config(&sample, &mut base);
+            module.write_config_as(&sample, module.syntax_of(&t.source), &mut base);
             module.overlay(&base, &output).map_err(located)?;
         }
     }

@@ -103,7 +103,7 @@ fn cases() -> Vec<Case> {
         case!(Vendor::Snom, "snom", "xml"),
         case!(Vendor::Fanvil, "fanvil", "cfg"),
         case!(Vendor::Grandstream, "grandstream", "xml"),
-        case!(Vendor::Htek, "htek", "cfg"),
+        case!(Vendor::Htek, "htek", "xml"),
     ]
 }
 

@@ -61,11 +61,12 @@ pub enum Vendor {
 /// templates.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum ConfigSyntax {
-    /// `key = value` lines (Yealink, Htek).
+    /// `key = value` lines (Yealink; Htek templates written the MikoPBX way).
     KeyValue,
     /// Fanvil's `<<VOIP CONFIG FILE>>` text with named modules.
     FanvilModules,
-    /// XML (Snom, Grandstream): templates are auto-escaped and outputs checked well-formed.
+    /// XML (Snom, Grandstream, Htek): templates are auto-escaped and outputs checked
+    /// well-formed.
     Xml,
 }
 
@@ -208,6 +209,12 @@ impl Vendor {
     /// The syntax of the vendor's config files.
     pub fn config_syntax(self) -> Result<ConfigSyntax> {
         Ok(self.module()?.syntax())
+    }
+
+    /// The syntax `text` (a template's source or a rendered config) of this vendor's is
+    /// written in: [`Self::config_syntax`], unless the vendor's phones read two (Htek).
+    pub fn syntax_of(self, text: &str) -> Result<ConfigSyntax> {
+        Ok(self.module()?.syntax_of(text))
     }
 
     /// File extensions (lowercase, with the dot) accepted for the vendor's firmware images.
@@ -410,6 +417,21 @@ pub(crate) trait VendorModule: Sync {
 
     /// Writes the complete default config for `profile` into `out`.
     fn write_config(&self, profile: &Profile, out: &mut String);
+
+    /// The syntax `text` (a template's source, or a rendered config) is written in. A vendor
+    /// has one syntax ([`Self::syntax`]) unless its phones read two; Htek's read its own XML
+    /// and the `key = value` files MikoPBX writes, and a template's own text says which it
+    /// is (see `vendors/htek`).
+    fn syntax_of(&self, _text: &str) -> ConfigSyntax {
+        self.syntax()
+    }
+
+    /// Writes the default config for `profile` in `syntax` (one [`Self::syntax_of`] gives):
+    /// the config a template in that syntax is merged over. A vendor with one syntax writes
+    /// its default config.
+    fn write_config_as(&self, profile: &Profile, _syntax: ConfigSyntax, out: &mut String) {
+        self.write_config(profile, out);
+    }
 
     /// Writes the common (non-secret) file `file` that [`Self::classify_file`] accepted as
     /// `PathMatch::Common`; `profile_base_url` is where device files live.
