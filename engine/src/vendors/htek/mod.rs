@@ -133,7 +133,9 @@ use crate::xml::escape_into;
 /// the `;reboot=false`/`;reboot=true` forms are the ones every vendor here shares (a test
 /// in `vendors/mod.rs` holds this) and are not confirmed for Htek by any source: a phone
 /// that ignores the parameter still re-provisions. RPS: no API; registration is manual in
-/// Htek's portal (RPS.md).
+/// Htek's portal (RPS.md). PnP URL: the base as it is, no trailing `/` needed: the phone
+/// appends its file names to a config server path written either way (fusionpbx's P237
+/// `https://<domain>/app/provision`, wazo's `<server>/`); no Htek PnP capture was found.
 pub(crate) const FACTS: Facts = Facts {
     name: "htek",
     display_name: "Htek",
