@@ -28,7 +28,7 @@ use crate::inputs::{BlfKey, Device, Profile};
 use crate::inventory::{config_content_type, profile, SiteSettings, User};
 use crate::mac::Mac;
 use crate::params::AdditionalParams;
-use crate::render::{default_config, Stage};
+use crate::render::Stage;
 use crate::sample::{sample_firmware_file, sample_profile_with, SAMPLE_BASE_URL};
 use crate::secret::Secret;
 use crate::template::{
@@ -316,8 +316,10 @@ pub fn preview(req: &PreviewRequest) -> Result<Preview, Vec<Diagnostic>> {
     }
     let profile = build_profile(req, model).map_err(|d| vec![d])?;
     let mac = profile.device.mac;
-    let default =
-        default_config(&profile).map_err(|e| vec![Diagnostic::input("vendor", e.detail())])?;
+    // The default in the draft's own syntax (Htek has two): what the draft merges over.
+    let syntax = draft.and_then(|d| vendor.syntax_of(&d.source).ok());
+    let default = crate::render::default_config_in(&profile, syntax)
+        .map_err(|e| vec![Diagnostic::input("vendor", e.detail())])?;
     let profile = Arc::new(profile);
     let config = renderer
         .render_staged(&profile, template_name.as_deref(), &params, Detail::Full)
@@ -589,6 +591,7 @@ pub fn vendors() -> Vec<VendorInfo> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::render::default_config;
     #[cfg(target_arch = "wasm32")]
     use wasm_bindgen_test::wasm_bindgen_test as test;
 

@@ -20,6 +20,23 @@ pub fn default_config(profile: &Profile) -> Result<String> {
     Ok(out)
 }
 
+/// [`default_config`] in `syntax`, one the vendor's templates can be written in (`None`:
+/// the vendor's own): the config a template in that syntax is merged over.
+pub(crate) fn default_config_in(
+    profile: &Profile,
+    syntax: Option<crate::vendors::ConfigSyntax>,
+) -> Result<String> {
+    let m = profile.device.vendor.module()?;
+    match syntax {
+        Some(s) if s != m.syntax() => {
+            let mut out = String::with_capacity(2048 + 256 * profile.blf.len());
+            m.write_config_as(profile, s, &mut out);
+            Ok(out)
+        }
+        _ => default_config(profile),
+    }
+}
+
 /// Renders a vendor's common (non-secret) file, e.g. Yealink's `y000000000066.cfg`.
 pub fn render_common(vendor: Vendor, file: &str, common: &CommonContext<'_>) -> Result<String> {
     let m = vendor.module()?;
@@ -107,14 +124,7 @@ impl Renderer {
                 }
                 out
             }
-            _ if syntax == m.syntax() => {
-                default_config(profile).map_err(|e| (Stage::Template, e))?
-            }
-            _ => {
-                let mut out = String::with_capacity(2048 + 256 * profile.blf.len());
-                m.write_config_as(profile, syntax, &mut out);
-                out
-            }
+            _ => default_config_in(profile, Some(syntax)).map_err(|e| (Stage::Template, e))?,
         };
         if let Some((t, env_name)) = tpl.filter(|(t, _)| t.composition == Composition::Overlay) {
             let overlay = self
