@@ -91,6 +91,12 @@ function firmwareUrl(p, cfg, token2) {
     assert.match(cfg, /<P212>2<\/P212>/, "firmware over HTTPS");
     return `https://${dir}/${p.image}`;
   }
+  if (p.vendor === "htek") {
+    // Htek: P192 is the firmware folder (wazo `<server>/firmware`); the phone appends its name.
+    const dir = cfg.match(/<P192 para="[^"]*">([^<]*)<\/P192>/)?.[1];
+    assert.equal(dir, `${ORIGIN}/p/${token2}/firmware/htek`, cfg);
+    return `${dir}/${p.image}`;
+  }
   const url = `${ORIGIN}/p/${token2}/firmware/${p.vendor}/${p.image}`;
   assert.ok(cfg.includes(url), `${p.vendor} config names ${url}:\n${cfg}`);
   return url;
