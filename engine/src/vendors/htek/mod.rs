@@ -296,10 +296,13 @@ fn skip_jinja_tags(text: &str) -> &str {
 // ---------------------------------------------------------------------------------------
 // User-Agent
 
+/// A firmware version: digits and dots (`2.0.4.6.41`, wazo), letters allowed after the
+/// first digit: current firmware reads e.g. `2.42.6.5.45R14` (a UC902G's status page in a
+/// public test fixture, `HTEKAdapter.parse_status_page`).
 fn is_firmware(f: &str) -> bool {
     f.len() <= 32
-        && f.bytes().any(|b| b.is_ascii_digit())
-        && f.bytes().all(|b| b.is_ascii_digit() || b == b'.')
+        && f.starts_with(|c: char| c.is_ascii_digit())
+        && f.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'.')
 }
 
 fn parse_ua(ua: &str) -> Option<UaInfo> {

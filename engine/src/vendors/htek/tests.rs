@@ -70,6 +70,14 @@ fn user_agents() {
         (i.model.as_deref(), i.mac),
         (Some("UC926"), Some(mac("001fc1000000")))
     );
+    // Current firmware versions carry letters (2.42.6.5.45R14, a UC902G's status page).
+    let i = Htek
+        .parse_user_agent("Htek UC902G 2.42.6.5.45R14 00:1f:c1:21:cf:23")
+        .unwrap();
+    assert_eq!(
+        (i.model.as_deref(), i.firmware.as_deref()),
+        (Some("UC902G"), Some("2.42.6.5.45R14"))
+    );
     let i = Htek.parse_user_agent("Htek UC912G 2.0.4.4.58").unwrap();
     assert_eq!(i.mac, None);
     // An Htek-made phone under another brand: recognised by Htek's OUI.
@@ -88,6 +96,7 @@ fn user_agents() {
         "Htek",
         "Htek UC903",
         "Htek UC903 beta 00:1f:c1:1c:22:a9",
+        "Htek UC903 .2 00:1f:c1:1c:22:a9",
         "Htekk UC903 2.0.4.2",
         "Acme S505 2.0.4.6.41 00:15:65:aa:bb:cc",
         "Yealink SIP-T46S 66.86.0.15 00:15:65:aa:bb:cc",
