@@ -238,7 +238,7 @@ pub(crate) fn join_mac_separators(file: &str) -> std::borrow::Cow<'_, str> {
                 }
             })
             // Not part of a longer run of hex (`aa-bb-cc-dd-ee-ff-01`, `1aa:bb:...`).
-            && !b.get(i + LEN).is_some_and(|&c| c == sep)
+            && b.get(i + LEN).is_none_or(|&c| c != sep)
             && !(i > 0 && b.get(i - 1).is_some_and(u8::is_ascii_hexdigit))
     };
     let Some(start) = (0..b.len()).find(|&i| is_mac_at(i)) else {
