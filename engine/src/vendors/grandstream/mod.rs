@@ -97,7 +97,13 @@ pub(crate) const FACTS: Facts = Facts {
         reboot: "check-sync;reboot=true",
     }),
     models: models::MODELS,
-    pnp_url: PnpUrlForm::Base,
+    // The SIP PnP NOTIFY body must be a folder URL ending in `/`: the phone appends its own
+    // file names (`cfg<mac>.xml`, ...) and ignores a URL of any other shape (Grandstream
+    // *Plug & Play Mechanism*, GXP21xx/17xx/16xx, and *GRP26xx Auto-configuration "Plug and
+    // Play" Guide*, documentation.grandstream.com, step 3 "NOTIFY"; Bruce Walker's
+    // `gspnp_responder.py` (2021), written against a GRP2612W: "this format is mandatory!
+    // Must be a path ending in a slash (folder)", e.g. `http://192.168.2.4/tftp/xyzzy/`).
+    pnp_url: PnpUrlForm::Folder,
 };
 
 /// Grandstream's redirection-service code: its PortSIP section.
@@ -654,6 +660,42 @@ mod tests {
             "x ".repeat(100_000)
         );
         assert_eq!(ua(&long).unwrap().mac, None);
+    }
+
+    #[test]
+    fn pnp_url_is_a_folder() {
+        let v = Vendor::Grandstream;
+        assert_eq!(
+            v.pnp_url("http://192.0.2.10:8480"),
+            "http://192.0.2.10:8480/"
+        );
+        assert_eq!(
+            v.pnp_url("https://edge.example.com/p/tok123"),
+            "https://edge.example.com/p/tok123/"
+        );
+        // Already a folder: unchanged, no double slash.
+        assert_eq!(
+            v.pnp_url("http://192.0.2.10:8480/"),
+            "http://192.0.2.10:8480/"
+        );
+        // The folder plus the phone's own file name is a path served as its config.
+        let folder = v.pnp_url("https://edge.example.com/p/tok123");
+        let path = format!(
+            "{}{}",
+            folder.trim_start_matches("https://edge.example.com"),
+            Grandstream.device_file_name(&mac())
+        );
+        let d = crate::detect::detect(
+            &crate::detect::PhoneRequest {
+                path: &path,
+                ..Default::default()
+            },
+            &[],
+        );
+        assert_eq!(
+            d.resource,
+            crate::detect::Resource::DeviceConfig { mac: mac() }
+        );
     }
 
     #[test]
