@@ -92,7 +92,9 @@ pub enum Resource {
         /// The model the file is for, if the name or the User-Agent says.
         model: Option<String>,
     },
-    /// The phone's phonebook (`phonebook/<mac>.xml`).
+    /// The phone's phonebook (`phonebook/<mac>.xml`, or `phonebook/<mac>/<file>` for a
+    /// vendor whose phone appends its own file name to a folder: see
+    /// [`Vendor::phonebook_path`]).
     Phonebook {
         /// The MAC of the phone asking.
         mac: Mac,
@@ -324,6 +326,14 @@ fn own_scheme(segments: &[String]) -> Option<Resource> {
             let file = join_mac_separators(file);
             let stem = file.strip_suffix(".xml")?;
             let mac = Mac::from_hex12(stem)?;
+            Some(Resource::Phonebook { mac })
+        }
+        // `phonebook/<mac>/<file>`: a phone that appends its own file name to a folder.
+        [dir, mac, file] if dir == PHONEBOOK_DIR => {
+            let known = Vendor::PROVISIONED
+                .into_iter()
+                .any(|v| v.phonebook_file() == Some(file.as_str()));
+            let mac = Mac::from_hex12(mac).filter(|_| known)?;
             Some(Resource::Phonebook { mac })
         }
         [dir, vendor, file] if dir == FIRMWARE_DIR => {

@@ -20,7 +20,7 @@ use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
-use crate::detect::{detect, firmware_path, phonebook_path, PhoneRequest, Resource};
+use crate::detect::{detect, firmware_path, PhoneRequest, Resource};
 use crate::error::Result;
 use crate::firmware::{pick_firmware, FirmwareRow};
 use crate::inputs::{BlfKey, Contact, Device, Language, Line, Profile, Transport};
@@ -327,7 +327,7 @@ pub fn profile(
         .and_then(|t| TimeZone::from_name(t).ok());
     p.language = site.language.as_deref().and_then(Language::from_code);
     p.provisioning_url = Some(base_url.to_owned());
-    p.phonebook_url = Some(format!("{base_url}/{}", phonebook_path(&mac)));
+    p.phonebook_url = Some(format!("{base_url}/{}", vendor.phonebook_path(&mac)));
     p.poll_interval_minutes = site.poll_interval_minutes;
     if let Some(u) = user {
         p.lines.push(line(site, u));

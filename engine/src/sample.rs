@@ -70,10 +70,7 @@ pub fn sample_profile_with(vendor: Vendor, blf: usize) -> Profile {
     p.timezone = TimeZone::from_name("Europe/Berlin").ok();
     p.language = Some(Language::De);
     p.provisioning_url = Some(SAMPLE_BASE_URL.to_owned());
-    p.phonebook_url = Some(format!(
-        "{SAMPLE_BASE_URL}/{}",
-        crate::detect::phonebook_path(&mac)
-    ));
+    p.phonebook_url = Some(format!("{SAMPLE_BASE_URL}/{}", vendor.phonebook_path(&mac)));
     p.firmware_url = Some(format!(
         "{SAMPLE_BASE_URL}/{}",
         crate::detect::firmware_path(vendor, &sample_firmware_file(vendor))

@@ -217,6 +217,22 @@ impl Vendor {
         Ok(self.module()?.syntax_of(text))
     }
 
+    /// The relative path under which the vendor's phone with `mac` fetches its phonebook:
+    /// `phonebook/<mac>.xml`, or for a vendor whose phonebook setting names a folder to
+    /// which the phone appends a file name of its own, `phonebook/<mac>/<that name>`.
+    pub fn phonebook_path(self, mac: &Mac) -> String {
+        match self.phonebook_file() {
+            Some(file) => format!("{}/{mac}/{file}", crate::detect::PHONEBOOK_DIR),
+            None => crate::detect::phonebook_path(mac),
+        }
+    }
+
+    /// The file name the vendor's phone appends to its phonebook folder, if its phonebook
+    /// setting names a folder (Grandstream `phonebook.xml`).
+    pub fn phonebook_file(self) -> Option<&'static str> {
+        self.module().ok().and_then(|m| m.phonebook_file())
+    }
+
     /// File extensions (lowercase, with the dot) accepted for the vendor's firmware images.
     pub fn firmware_extensions(self) -> &'static [&'static str] {
         match self.module() {
@@ -450,6 +466,13 @@ pub(crate) trait VendorModule: Sync {
 
     /// Accepted firmware file extensions, lowercase with the dot.
     fn firmware_extensions(&self) -> &'static [&'static str];
+
+    /// For a phone whose phonebook setting names a folder: the file name it appends there
+    /// (see [`Vendor::phonebook_path`]); `None` (the default) when the setting is the
+    /// phonebook file's own URL.
+    fn phonebook_file(&self) -> Option<&'static str> {
+        None
+    }
 }
 
 /// Site-wide values available to common (non-secret) files.

@@ -42,7 +42,9 @@
 //! - provisioning: `P237` config server path, `P194` automatic upgrade (0 no, 1 every `P193`
 //!   minutes, range 60..86400), which re-fetches the config as well.
 //! - phonebook: `P330` XML phonebook download (0 no, 1 HTTP, 2 TFTP, 3 HTTPS), `P331` its
-//!   path (`host/path`), `P332` download interval in minutes (0 or 5..720).
+//!   folder (`host/path/`: the phone appends `phonebook.xml`, so the phonebook is served at
+//!   `phonebook/<mac>/phonebook.xml`, [`Grandstream::phonebook_file`]), `P332` download
+//!   interval in minutes (0 or 5..720) (FusionPBX gxp16xx and dp750 templates).
 //! - BLF: multi-purpose key triplets (type `P323`.., account `P301`.., name `P302`.., value
 //!   `P303`.. for keys 1..7; `P353`.. quadruplets for keys 8..18; type 1 = BLF; gxp21xx
 //!   template) and `P1347`, the BLF call-pickup prefix (Wazo `base.tpl`).
@@ -210,7 +212,20 @@ impl VendorModule for Grandstream {
     fn firmware_extensions(&self) -> &'static [&'static str] {
         &[".bin"]
     }
+
+    fn phonebook_file(&self) -> Option<&'static str> {
+        // P331 names a folder and the phone fetches `phonebook.xml` in it: FusionPBX writes
+        // `<P331>{path}{$mac}/</P331>` (`resources/templates/provision/grandstream/gxp16xx/
+        // {$mac}.xml`) and routes `pb<mac>/phonebook.xml` to the phone's phonebook
+        // (`grandstream/gxp2170/README.txt`, its nginx rewrite; `app/grandstream/
+        // app_config.php`, `grandstream_phonebook_xml_server_path`: "template adds MAC on
+        // the end ... requires nginx rewrite rules for phonebook.xml").
+        Some(PHONEBOOK_FILE)
+    }
 }
+
+/// The file name a Grandstream phone appends to its phonebook folder (P331).
+const PHONEBOOK_FILE: &str = "phonebook.xml";
 
 // ---------------------------------------------------------------------------------------
 // Detection
@@ -380,7 +395,7 @@ fn write_device(pr: &Profile, out: &mut String) {
             _ => 1,
         };
         p_num(out, "P330", mode);
-        p(out, "P331", path);
+        p(out, "P331", phonebook_folder(path));
         let interval = match pr.poll_interval_minutes {
             0 => 0,
             m => m.clamp(5, 720),
@@ -512,6 +527,16 @@ fn split_scheme(url: &str) -> (Option<Scheme>, &str) {
             (scheme, rest)
         }
         None => (None, url),
+    }
+}
+
+/// P331 from the phonebook's `host/path`: the folder the phone appends `phonebook.xml` to,
+/// with its trailing `/` (FusionPBX gxp16xx template). A path naming another file is
+/// written as given: the phone cannot be made to fetch another name.
+fn phonebook_folder(path: &str) -> &str {
+    match path.strip_suffix(PHONEBOOK_FILE) {
+        Some(dir) if dir.ends_with('/') => dir,
+        _ => path,
     }
 }
 
@@ -699,6 +724,54 @@ mod tests {
     }
 
     #[test]
+    fn phonebook_url_round_trips() {
+        use crate::detect::{detect, PhoneRequest, Resource};
+        let path = Vendor::Grandstream.phonebook_path(&mac());
+        assert_eq!(path, "phonebook/000b828aa872/phonebook.xml");
+        let mut p = profile();
+        p.phonebook_url = Some(format!("http://192.0.2.10:8480/t/abc/{path}"));
+        let s = render(&p);
+        assert_eq!(config_value(&s, "P330").as_deref(), Some("1"));
+        let folder = config_value(&s, "P331").unwrap();
+        assert_eq!(folder, "192.0.2.10:8480/t/abc/phonebook/000b828aa872/");
+        // What the phone asks for: its folder plus `phonebook.xml`, under the server's root.
+        let asked = format!("{folder}{PHONEBOOK_FILE}");
+        let asked = asked.strip_prefix("192.0.2.10:8480/t/abc").unwrap();
+        let ask = |path: &str| {
+            detect(
+                &PhoneRequest {
+                    path,
+                    ..Default::default()
+                },
+                &[],
+            )
+            .resource
+        };
+        assert_eq!(ask(asked), Resource::Phonebook { mac: mac() });
+        // A firmware that adds its own `/` (the DP750 template's P331 has none) still lands.
+        assert_eq!(
+            ask("/phonebook/000b828aa872//phonebook.xml"),
+            Resource::Phonebook { mac: mac() }
+        );
+        // Only the vendors' own file names, under a MAC, are phonebooks.
+        for bad in [
+            "/phonebook/000b828aa872/other.xml",
+            "/phonebook/zz/phonebook.xml",
+            "/phonebook/000b828aa872/phonebook.xml/x",
+        ] {
+            assert_eq!(ask(bad), Resource::NotServed, "{bad}");
+        }
+        // The other vendors keep the file form.
+        assert_eq!(
+            Vendor::Yealink.phonebook_path(&mac()),
+            crate::detect::phonebook_path(&mac())
+        );
+        // A path naming some other file is left as it is.
+        assert_eq!(phonebook_folder("h/x/book.xml"), "h/x/book.xml");
+        assert_eq!(phonebook_folder("h/x/"), "h/x/");
+    }
+
+    #[test]
     fn mpk_table() {
         for (i, codes) in MPKS.iter().enumerate() {
             let k = i as u32 + 1;
@@ -812,7 +885,10 @@ mod tests {
         p.ntp_server = Some("pool.ntp.org".into());
         p.timezone = Some(TimeZone::from_name("Europe/Istanbul").unwrap());
         p.language = Some(Language::De);
-        p.phonebook_url = Some("https://p.example.com/phonebook/000b828aa872.xml".into());
+        p.phonebook_url = Some(format!(
+            "https://p.example.com/{}",
+            Vendor::Grandstream.phonebook_path(&mac())
+        ));
         p.firmware_url = Some("https://p.example.com/firmware/grandstream/gxp2135fw.bin".into());
         p.provisioning_url = Some("https://p.example.com/t/abc/".into());
         p.poll_interval_minutes = 30;
@@ -841,7 +917,7 @@ mod tests {
             ("P194", "1"),
             ("P193", "60"),
             ("P330", "3"),
-            ("P331", "p.example.com/phonebook/000b828aa872.xml"),
+            ("P331", "p.example.com/phonebook/000b828aa872/"),
             ("P332", "30"),
             ("P1347", "*8"),
             ("P323", "1"),
