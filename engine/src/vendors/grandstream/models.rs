@@ -1,9 +1,165 @@
-//! Grandstream's models.
+//! Grandstream's models: the desk phones of the firmware lines this module's P-code
+//! format covers (GXP16xx, GXP21xx, GRP261x, the Android GXV33xx and WP8xx) and the DP75x
+//! DECT bases.
 //!
-//! Initial table (names only, from the lists the module had); keys, accounts, handsets and
-//! firmware families are being filled from the vendor's sources.
+//! Sources, per column:
+//! - `accounts`: the `lines` capability of wazo-platform/wazo-provd-plugins
+//!   `plugins/wazo_grandstream/<version>/plugin-info` (wazo counts the accounts it
+//!   provisions; datasheets give some models more); DP75x and WP8xx from the FusionPBX
+//!   templates named at their rows.
+//! - `line_keys`: for GXP213x..2170 and GRP261x, wazo's `MODEL_FKEYS` (VPKs + MPKs, the
+//!   virtual keys on the display pages plus the physical programmable keys,
+//!   `plugins/wazo_grandstream/common/common.py`); for the other desk phones, wazo's
+//!   plugin-info `lines` + `function_keys`.
+//! - `key_pages`: GXP21xx: the VPKs over the fixed (physical) VPKs, "For GXP2130, VPK1 to
+//!   VPK3 are fixed VPK, VPK4 to VPK12 are dynamic" and so on per model (FusionPBX
+//!   `resources/templates/provision/grandstream/gxp2170/{$mac}.xml`, "Virtual Multi-Purpose
+//!   Keys" notes): 4 pages on each. Elsewhere no source read gives pages: 1, the keys of
+//!   all pages counted in `line_keys`.
+//! - expansion modules: the module count is wazo's plugin-info `expansion_modules`
+//!   (GXP2140, GXP2170, GXV3350: 4). Keys per module: 40, the GXP2200EXT's 20 keys on 2
+//!   pages (Grandstream GXP2200EXT datasheet; not found in the sources this work could
+//!   read, so stated here as the datasheet's figure). The modules' keys are configured by
+//!   `pks.ext.<n>.*` items (FusionPBX gxp2170 template, "Programmable Keys/EXT"), which this
+//!   module does not write: BLF keys beyond the phone's own stay unset.
+//! - `firmware_family`: the release package the image comes in (wazo `<version>/pkgs/
+//!   pkgs.db`: `Release_GXP16xx_*.zip` for all GXP16xx, `Release_GRP261x_*.zip` for all
+//!   GRP261x, one `Release_<model>_*.zip` per GXP21xx and GXV33xx model).
+//!
+//! Not listed, so never refused: older lines whose wazo capabilities understate their keys
+//! (GXP2124, GXP14xx: `function_keys` 0 or 3), the ATAs (HT8xx) and models no source read
+//! describes (GRP2612W, GRP2624/2634, WP8x6, DP752's successors).
 
 use crate::vendors::Model;
 
+/// Keys on one GXP2200EXT expansion module: 20 on each of 2 pages (its datasheet).
+const EXT_KEYS: u16 = 40;
+
+/// A GXP16xx: wazo `v1_0_7_81/plugin-info` (lines, function_keys), one image for the
+/// family (`Release_GXP16xx_1.0.7.81.zip`).
+const fn gxp16(name: &'static str, accounts: u8, function_keys: u16) -> Model {
+    Model {
+        line_keys: accounts as u16 + function_keys,
+        accounts,
+        firmware_family: "GXP16xx",
+        ..Model::desk(name)
+    }
+}
+
+/// A GXP213x..2170: wazo `MODEL_FKEYS` (vpk + mpk) and `v1_0_11_85/plugin-info` (lines,
+/// expansion_modules); 4 pages (FusionPBX gxp2170 template); its own image
+/// (`Release_<model>_1.0.11.85.zip`).
+const fn gxp21(name: &'static str, accounts: u8, keys: u16, modules: u8) -> Model {
+    Model {
+        line_keys: keys,
+        key_pages: 4,
+        expansion_keys: if modules > 0 { EXT_KEYS } else { 0 },
+        expansion_modules: modules,
+        accounts,
+        ..Model::desk(name)
+    }
+}
+
+/// A GRP261x: wazo `MODEL_FKEYS` (vpk + mpk) and `v1_0_5_48/plugin-info` (lines), one
+/// image for the family (`Release_GRP261x_1.0.5.48.zip`).
+const fn grp(name: &'static str, accounts: u8, keys: u16) -> Model {
+    Model {
+        line_keys: keys,
+        accounts,
+        firmware_family: "GRP261x",
+        ..Model::desk(name)
+    }
+}
+
+/// A DP75x DECT base: 10 SIP accounts ("SIP account 1 - 10", P4060..P4069) and 5
+/// handsets ("HS 1 .. HS 5 Line Settings", P4300..P4349; handset names P27020..P27024)
+/// (FusionPBX `resources/templates/provision/grandstream/dp750/{$mac}.xml`, DP750
+/// firmware 1.0.2.16). No keys to hold a BLF.
+const fn dect_base(name: &'static str) -> Model {
+    Model {
+        accounts: 10,
+        dect_handsets: 5,
+        ..Model::desk(name)
+    }
+}
+
 /// The models this system configures.
-pub(crate) const MODELS: &[Model] = &[Model::desk("GXP2170")];
+pub(crate) const MODELS: &[Model] = &[
+    gxp16("GXP1610", 1, 0),
+    gxp16("GXP1615", 1, 0),
+    gxp16("GXP1620", 2, 0),
+    gxp16("GXP1625", 2, 0),
+    gxp16("GXP1628", 2, 8),
+    gxp16("GXP1630", 3, 8),
+    gxp21("GXP2130", 3, 12 + 8, 0),
+    gxp21("GXP2135", 4, 32, 0),
+    gxp21("GXP2140", 4, 16, 4),
+    gxp21("GXP2160", 6, 24 + 24, 0),
+    gxp21("GXP2170", 6, 48, 4),
+    grp("GRP2612", 1, 16),
+    grp("GRP2613", 1, 24),
+    grp("GRP2614", 2, 16 + 24),
+    grp("GRP2615", 2, 40),
+    grp("GRP2616", 2, 16 + 24),
+    // Android video phones: wazo `v1_0_3_2x_android/plugin-info` (lines 16, function_keys
+    // 160; expansion_modules 4 on the GXV3350 only); own image each.
+    Model {
+        line_keys: 160,
+        expansion_keys: EXT_KEYS,
+        expansion_modules: 4,
+        accounts: 16,
+        ..Model::desk("GXV3350")
+    },
+    Model {
+        line_keys: 160,
+        accounts: 16,
+        ..Model::desk("GXV3370")
+    },
+    Model {
+        line_keys: 160,
+        accounts: 16,
+        ..Model::desk("GXV3380")
+    },
+    // Wi-Fi handsets: 2 accounts (`account.1`, `account.2` in FusionPBX `grandstream/
+    // wp810/{$mac}.xml` and `wp820/{$mac}.xml`), no programmable keys.
+    Model {
+        accounts: 2,
+        ..Model::desk("WP810")
+    },
+    Model {
+        accounts: 2,
+        ..Model::desk("WP820")
+    },
+    dect_base("DP750"),
+    // The DP752 takes the DP750's P-codes (same DECT/SIP account and handset line
+    // settings) with its own image; its 10 accounts and 5 handsets are its datasheet's
+    // figures, not confirmed by a provisioning server's template.
+    dect_base("DP752"),
+];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::vendors::Vendor;
+    #[cfg(target_arch = "wasm32")]
+    use wasm_bindgen_test::wasm_bindgen_test as test;
+
+    #[test]
+    fn rows_read_as_their_sources_say() {
+        let m = |n: &str| Vendor::Grandstream.model(n).unwrap();
+        // wazo MODEL_FKEYS: GXP2160 vpk 24 + mpk 24; GXP2170 vpk 48 + 4 modules.
+        assert_eq!((m("GXP2160").line_keys, m("GXP2160").accounts), (48, 6));
+        assert_eq!(m("gxp2170").key_capacity(), 48 + 4 * 40);
+        assert_eq!(m("GXP1630").line_keys, 11);
+        assert_eq!(m("GXP1628").firmware_family, m("GXP1610").firmware_family);
+        assert_ne!(m("GXP2135").firmware_family, m("GXP2170").firmware_family);
+        assert_eq!(m("GRP2612").firmware_family, "GRP261x");
+        for base in ["DP750", "DP752"] {
+            assert!(m(base).is_dect_base());
+            assert_eq!((m(base).accounts, m(base).dect_handsets), (10, 5));
+            assert_eq!(m(base).key_capacity(), 0);
+        }
+        assert!(MODELS.iter().filter(|m| m.is_dect_base()).count() == 2);
+        assert!(Vendor::Grandstream.model("HT801").is_none());
+    }
+}
