@@ -5,7 +5,12 @@
 //!   lowercase hex), e.g. `Grandstream Model HW GXP2170 V2.4B SW 1.0.11.23 DevId c074ad123456`;
 //!   the GXP2000 sends `Grandstream GXP2000 (gxp2000e.bin:1.2.5.3/boot55e.bin:1.1.6.9) DevId
 //!   000b822726c8` (wazo-platform/wazo-provd-plugins `plugins/wazo_grandstream/common/common.py`,
-//!   its sample User-Agents).
+//!   its sample User-Agents). The MAC after `DevId` also comes with colons
+//!   (`DevId EC:74:D7:89:1A:76`, as PHP provisioning servers note for the GRP2601W).
+//!   The short form `Grandstream <model> <fw>` (no MAC) is the SIP User-Agent of current
+//!   firmware, e.g. `Grandstream GRP2612W 1.0.5.67` in a GRP2612W's PnP SUBSCRIBE
+//!   (brucemwalker/gs_tools `plugnplay/gspnp_responder.py/fake_grp2612.py`) and `Grandstream
+//!   GXP2200 1.0.3.27` in SIP traces; it gives model and firmware, and the path gives the MAC.
 //! - Files, from the config server path (`P237`), often under `/Grandstream/` (the caller
 //!   strips directories): the legacy binary `cfg<mac>`, then `cfg<mac>.xml`, then the
 //!   model-specific `cfg<model>.xml`, then the generic `cfg.xml` (Grandstream *SIP Device
@@ -258,6 +263,12 @@ fn parse_ua(ua: &str) -> Option<UaInfo> {
             .map(|(_, v)| v)
             .filter(|v| valid_version(v))
             .map(str::to_owned);
+        if info.firmware.is_none() {
+            // `Grandstream GRP2612W 1.0.5.67`: model and version, no MAC (the SIP
+            // User-Agent of current firmware, which some fetch with as well).
+            let mut short = rest.split_ascii_whitespace().skip(1);
+            info.firmware = short.next().filter(|v| valid_version(v)).map(str::to_owned);
+        }
     }
     while let Some(t) = tokens.next() {
         match t {
@@ -663,6 +674,25 @@ mod tests {
         );
         let i = ua("Grandstream Model HW HT801 V1.1A SW 1.0.17.5 DevId c074ad273a10").unwrap();
         assert_eq!(i.model.as_deref(), Some("HT801"));
+        let i = ua("Grandstream Model HW GRP2614 SW 1.0.5.15 DevId c074ad0b63ee").unwrap();
+        assert_eq!(
+            (i.model.as_deref(), i.firmware.as_deref(), i.mac),
+            (
+                Some("GRP2614"),
+                Some("1.0.5.15"),
+                Mac::from_hex12("c074ad0b63ee")
+            )
+        );
+        let i = ua("Grandstream Model HW GRP2601W SW 1.0.7.32 DevId EC:74:D7:89:1A:76").unwrap();
+        assert_eq!(i.mac, Mac::from_hex12("ec74d7891a76"));
+        // The short (SIP) form: model and firmware, no MAC.
+        let i = ua("Grandstream GRP2612W 1.0.5.67").unwrap();
+        assert_eq!(
+            (i.model.as_deref(), i.firmware.as_deref(), i.mac),
+            (Some("GRP2612W"), Some("1.0.5.67"), None)
+        );
+        let i = ua("Grandstream GXP2170 1.0.11.3").unwrap();
+        assert_eq!(i.model.as_deref(), Some("GXP2170"));
         for bad in [
             "",
             "Grandstream",
@@ -675,6 +705,9 @@ mod tests {
             "Mozilla/4.0 (compatible; snomD785-SIP 10.1.33.33 2010.12-00004-g9ba52f5 000413922D24 SXM:0 UXM:0)",
             "Htek UC926 2.0.4.4.46 00:1f:c1:1c:22:d6",
             "Grandstream Wave",
+            "Grandstream GXP2170",
+            "Grandstream GXP2170 v1.0",
+            "Grandstream GXP2170 SW",
         ] {
             assert_eq!(ua(bad), None, "{bad}");
         }
