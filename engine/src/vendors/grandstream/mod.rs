@@ -69,8 +69,8 @@ use crate::inputs::{Contact, Line, Profile, Transport};
 use crate::mac::Mac;
 use crate::params::{Param, Section};
 use crate::vendors::{
-    CheckSyncEvents, CommonContext, ConfigSyntax, Facts, ParamSection, PnpUrlForm, RpsApi, RpsCode,
-    VendorModule,
+    CheckSyncEvents, CommonContext, ConfigSyntax, Facts, Model, ParamSection, PnpUrlForm, RpsApi,
+    RpsCode, Vendor, VendorModule,
 };
 use crate::xml::escape_into;
 
@@ -371,14 +371,24 @@ fn write_device(pr: &Profile, out: &mut String) {
         out.push(char::from(HEX[usize::from(b & 0xf)]));
     }
     out.push_str("</mac>\n  <config version=\"1\">\n");
-    // verify: accounts 7..16 of the GXP2170/GRP2615 have no P-codes in the sources read;
-    // lines beyond the sixth are not written.
-    for (codes, line) in ACCOUNTS.iter().zip(&pr.lines) {
-        write_account(out, codes, line);
-    }
-    if !pr.lines.is_empty() {
-        // Accept SIP NOTIFY (check-sync) without digest authentication.
-        p_num(out, "P4428", 1);
+    let base = Vendor::Grandstream
+        .model(&pr.device.model)
+        .filter(|m| m.is_dect_base());
+    if let Some(base) = base {
+        write_dect_base(out, pr, base);
+    } else {
+        // Six accounts: the P-code bands of the FusionPBX gxp21xx template (the most any
+        // GXP21xx takes, wazo plugin-info `lines` 6). A model with more (the GXV33xx's 16)
+        // has no version-1 P-codes for accounts 7+ in the sources read (FusionPBX writes
+        // them as version-2 `account.N.*` items, which cannot share a version-1 file):
+        // lines beyond the sixth are not written, a documented limit.
+        for (codes, line) in ACCOUNTS.iter().zip(&pr.lines) {
+            write_account(out, codes, line);
+        }
+        if !pr.lines.is_empty() {
+            // Accept SIP NOTIFY (check-sync) without digest authentication.
+            p_num(out, "P4428", 1);
+        }
     }
     if let Some(ntp) = &pr.ntp_server {
         p(out, "P30", ntp);
@@ -413,7 +423,9 @@ fn write_device(pr: &Profile, out: &mut String) {
         };
         p_num(out, "P332", u64::from(interval));
     }
-    write_blf(pr, out);
+    if base.is_none() {
+        write_blf(pr, out);
+    }
     out.push_str("  </config>\n</gs_provision>\n");
 }
 
@@ -434,13 +446,127 @@ fn write_account(out: &mut String, c: &[&str; 10], line: &Line) {
     p(out, password, line.password.expose());
     p(out, display, &line.display_name);
     p(out, voicemail, &line.voicemail);
-    let t = match line.transport {
+    p_num(out, transport, transport_code(line.transport));
+    p_num(out, reset, 1);
+}
+
+/// `<Pn>value</Pn>` for a P-code given by number.
+fn p_at(out: &mut String, code: u32, text: &str) {
+    let mut name = String::with_capacity(8);
+    name.push('P');
+    push_num(&mut name, u64::from(code));
+    p(out, &name, text);
+}
+
+fn p_num_at(out: &mut String, code: u32, n: u64) {
+    let mut s = String::with_capacity(4);
+    push_num(&mut s, n);
+    p_at(out, code, &s);
+}
+
+// DP75x DECT base P-codes (FusionPBX `resources/templates/provision/grandstream/dp750/
+// {$mac}.xml`, DP750 firmware 1.0.2.16), per SIP account N = 1..10 at `base + N - 1`:
+/// "SIP User ID for SIP account 1 - 10".
+const DECT_USER_ID: u32 = 4060;
+/// "Authenticate ID for SIP account 1 - 10".
+const DECT_AUTH_ID: u32 = 4090;
+/// "Password for SIP account 1 - 10".
+const DECT_PASSWORD: u32 = 4120;
+/// "Profile Settings for SIP account 1 - 10" (0 = profile 1, whose server is P47).
+const DECT_PROFILE: u32 = 4150;
+/// "SIP Name for SIP account 1 - 10" (the caller name).
+const DECT_NAME: u32 = 4180;
+/// "Active ... 0 - Disabled, 1 - Active".
+const DECT_ACTIVE: u32 = 4595;
+/// "HS Mode": 1..5 = rings only handset 1..5 ("non-hanging group mode"); 101 Circular
+/// (the default), 102 Linear, 103 Parallel, 104 Shared hunting over the handsets.
+const DECT_HS_MODE: u32 = 27080;
+/// The default HS mode: the account rings the handsets in turn.
+const DECT_HS_MODE_DEFAULT: u64 = 101;
+/// "Handset name. Displaying in handset screen", handsets 1..5; "maximum 10 characters".
+const DECT_HS_NAME: u32 = 27020;
+const DECT_HS_NAME_MAX: usize = 10;
+/// "HS h Line Settings": the accounts (0 = none, 1..10) on lines 1..10 of handset h, the
+/// first line being its outgoing line. The codes are not one band: HS4 starts at P4250,
+/// P4251 and goes on at P21320 (the template's own numbering).
+const DECT_HS_LINES: [[u32; 10]; 5] = [
+    [4300, 4301, 4302, 4303, 4304, 4305, 4306, 4307, 4308, 4309],
+    [4310, 4311, 4312, 4313, 4314, 4315, 4316, 4317, 4318, 4319],
+    [4320, 4321, 4322, 4323, 4324, 4325, 4326, 4327, 4328, 4329],
+    [
+        4250, 4251, 21320, 21321, 21322, 21323, 21324, 21325, 21326, 21327,
+    ],
+    [
+        21328, 21329, 21330, 21331, 21332, 21333, 21334, 21335, 21336, 21337,
+    ],
+];
+
+/// A DP75x base: its SIP server on profile 1 (`P271`, `P47`, `P130`, as on a desk phone's
+/// account 1), each line as one of its SIP accounts, and each account assigned to the
+/// handset `line.handset` names: incoming (HS mode = that handset) and outgoing (the
+/// handset's lines list its accounts, the first one being its default line), the handset
+/// named after its first account. An account with no handset (or one the base does not
+/// have) rings the handsets in turn (HS mode 101, the default). Lines past the base's
+/// accounts are not written. All accounts register at the first line's server: a base
+/// with accounts on several PBXes would need profiles 2..4, whose codes the template
+/// does not give consistently.
+fn write_dect_base(out: &mut String, pr: &Profile, base: &Model) {
+    let lines: Vec<&Line> = pr
+        .lines
+        .iter()
+        .take(usize::from(base.accounts).min(10))
+        .collect();
+    let Some(first) = lines.first() else {
+        return;
+    };
+    p_num(out, "P271", 1);
+    p_open(out, "P47");
+    push_value(out, &first.server_host);
+    if first.server_port != 5060 {
+        out.push(':');
+        push_num(out, u64::from(first.server_port));
+    }
+    p_close(out, "P47");
+    p_num(out, "P130", transport_code(first.transport));
+    let handsets = base.dect_handsets.min(5);
+    let slot = |l: &Line| l.handset.filter(|h| (1..=handsets).contains(h));
+    for (n, line) in (0u32..).zip(&lines) {
+        p_num_at(out, DECT_ACTIVE + n, 1);
+        p_at(out, DECT_USER_ID + n, &line.extension);
+        p_at(out, DECT_AUTH_ID + n, &line.auth_name);
+        p_at(out, DECT_PASSWORD + n, line.password.expose());
+        p_at(out, DECT_NAME + n, &line.display_name);
+        p_num_at(out, DECT_PROFILE + n, 0);
+        let mode = slot(line).map_or(DECT_HS_MODE_DEFAULT, u64::from);
+        p_num_at(out, DECT_HS_MODE + n, mode);
+    }
+    for (h, codes) in (1u8..=handsets).zip(DECT_HS_LINES.iter()) {
+        let accounts: Vec<(u64, &Line)> = (1u64..)
+            .zip(lines.iter().copied())
+            .filter(|(_, l)| slot(l) == Some(h))
+            .collect();
+        let Some((_, named)) = accounts.first() else {
+            continue;
+        };
+        let name: String = named
+            .effective_label()
+            .chars()
+            .take(DECT_HS_NAME_MAX)
+            .collect();
+        p_at(out, DECT_HS_NAME + u32::from(h) - 1, &name);
+        for (i, code) in codes.iter().enumerate() {
+            let account = accounts.get(i).map_or(0, |(n, _)| *n);
+            p_num_at(out, *code, account);
+        }
+    }
+}
+
+fn transport_code(t: Transport) -> u64 {
+    match t {
         Transport::Udp => 0,
         Transport::Tcp => 1,
         Transport::Tls => 2,
-    };
-    p_num(out, transport, t);
-    p_num(out, reset, 1);
+    }
 }
 
 fn write_blf(pr: &Profile, out: &mut String) {
@@ -802,6 +928,90 @@ mod tests {
         // A path naming some other file is left as it is.
         assert_eq!(phonebook_folder("h/x/book.xml"), "h/x/book.xml");
         assert_eq!(phonebook_folder("h/x/"), "h/x/");
+    }
+
+    #[test]
+    fn dect_base_assigns_each_account_to_its_handset() {
+        let mut p = testing::profile(Vendor::Grandstream, "DP750", "000b828aa872", vec![]);
+        // Accounts 1..4: handsets 2, 1, 3 and none; account 5 asks for a handset the base
+        // does not have.
+        for (ext, name, hs) in [
+            ("201", "Alice Example", Some(2)),
+            ("202", "Bob", Some(1)),
+            ("203", "Carol", Some(3)),
+            ("204", "Dan", None),
+            ("205", "Eve", Some(9)),
+        ] {
+            p.lines.push(Line {
+                handset: hs,
+                ..line(ext, name)
+            });
+        }
+        p.lines[2].server_port = 5080; // only the first line's server is used
+        p.blf = vec![BlfKey {
+            extension: "300".into(),
+            label: String::new(),
+            line: 1,
+            pickup_prefix: String::new(),
+        }];
+        let s = render(&p);
+        assert_canonical(&s);
+        let v = |code: &str| config_value(&s, code);
+        // Profile 1 carries the server; no desk-phone account codes, no MPK.
+        assert_eq!(v("P271").as_deref(), Some("1"));
+        assert_eq!(v("P47").as_deref(), Some("pbx.example.com"));
+        assert_eq!(v("P130").as_deref(), Some("0"));
+        for absent in ["P35", "P34", "P401", "P323", "P4428"] {
+            assert_eq!(v(absent), None, "{absent}");
+        }
+        // The accounts, in order.
+        for (n, ext) in ["201", "202", "203", "204", "205"].iter().enumerate() {
+            let at = |base: u32| v(&format!("P{}", base + n as u32));
+            assert_eq!(at(4060).as_deref(), Some(*ext));
+            assert_eq!(at(4090).as_deref(), Some(&*format!("a{ext}")));
+            assert_eq!(at(4120).as_deref(), Some("pw&<x>"));
+            assert_eq!(at(4150).as_deref(), Some("0"));
+            assert_eq!(at(4595).as_deref(), Some("1"));
+        }
+        assert_eq!(v("P4180").as_deref(), Some("Alice Example"));
+        // Incoming: account N rings only its handset; unassigned ones hunt (101).
+        let modes: Vec<String> = (27080..27085)
+            .map(|c| v(&format!("P{c}")).unwrap())
+            .collect();
+        assert_eq!(modes, ["2", "1", "3", "101", "101"]);
+        // Outgoing: each handset's first line is its account, the other lines cleared.
+        assert_eq!(v("P4300").as_deref(), Some("2"), "HS1 line 1 = account 2");
+        assert_eq!(v("P4310").as_deref(), Some("1"), "HS2 line 1 = account 1");
+        assert_eq!(v("P4320").as_deref(), Some("3"), "HS3 line 1 = account 3");
+        for cleared in ["P4301", "P4309", "P4311", "P4329"] {
+            assert_eq!(v(cleared).as_deref(), Some("0"), "{cleared}");
+        }
+        // Handsets 4 and 5 have no account: their lines are left as they are.
+        for untouched in ["P4250", "P21320", "P21328", "P27023", "P27024"] {
+            assert_eq!(v(untouched), None, "{untouched}");
+        }
+        // Handset names: their account's label, at most 10 characters.
+        assert_eq!(v("P27020").as_deref(), Some("Bob"));
+        assert_eq!(v("P27021").as_deref(), Some("Alice Exam"));
+        assert_eq!(v("P27022").as_deref(), Some("Carol"));
+
+        // Two accounts on one handset: both on its lines, in account order.
+        p.lines[3].handset = Some(1);
+        let s = render(&p);
+        assert_eq!(config_value(&s, "P4300").as_deref(), Some("2"));
+        assert_eq!(config_value(&s, "P4301").as_deref(), Some("4"));
+        assert_eq!(config_value(&s, "P27083").as_deref(), Some("1"));
+
+        // Past the base's 10 accounts nothing is written; no lines, no accounts.
+        p.lines = (0..12).map(|i| line(&format!("3{i:02}"), "x")).collect();
+        let s = render(&p);
+        assert_eq!(config_value(&s, "P4069").as_deref(), Some("309"));
+        assert!(!s.contains(">310<") && !s.contains(">311<"));
+        p.lines.clear();
+        let s = render(&p);
+        assert_canonical(&s);
+        assert_eq!(config_value(&s, "P271"), None);
+        assert_eq!(config_value(&s, "P4060"), None);
     }
 
     #[test]
