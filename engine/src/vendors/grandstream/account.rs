@@ -42,8 +42,10 @@ pub struct GdmsAccount {
     pub org_id: Option<String>,
     /// API base, `https://www.gdms.cloud/oapi` (EU: `https://eu.gdms.cloud/oapi`).
     pub base_url: String,
-    /// Send the MAC as `AA:BB:CC:DD:EE:FF` instead of `AABBCCDDEEFF`.
-    // unsure: GDMS's MAC spelling; upper-case hex without separators is the default.
+    /// Send the MAC as `AA:BB:CC:DD:EE:FF` instead of `AABBCCDDEEFF`. GDMS's own replies
+    /// spell it upper-case hex without separators (`"mac":"C074AD8C654E"` in a live
+    /// `device/add` reply quoted by public GDMS clients), so that is the default; some
+    /// clients send the colon form, which this switch selects.
     pub mac_colons: bool,
     /// A token and organisation from an earlier op ([`RpsAccount::resume`]); not part of
     /// the account's INI.

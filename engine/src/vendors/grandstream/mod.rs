@@ -75,10 +75,14 @@ use crate::vendors::{
 use crate::xml::escape_into;
 
 /// Grandstream's facts. OUIs from the IEEE registry. Check-sync: plain `check-sync`
-/// re-provisions (FreePBX `grandstream-check-cfg`; the phone reboots by itself when the
-/// new config requires it); for an explicit reboot `check-sync;reboot=true` (honoured by
-/// current firmware per PBX vendors' notify tables). verify: Grandstream docs. RPS: GDMS,
-/// which publishes no call to remove a device (RPS.md).
+/// re-provisions (FreePBX `grandstream-check-cfg`; wazo's plugin sends the standard
+/// `check-sync` NOTIFY, `synchronize.standard_sip_synchronize` in
+/// `plugins/wazo_grandstream/common/common.py`, with "Allow SIP Reset" `P26015` = 1 in
+/// `base.tpl`); the phone reboots by itself when the new config requires it. For an
+/// explicit reboot `check-sync;reboot=true`, the event every vendor here shares (PBX
+/// vendors' notify tables list it for Grandstream); no Grandstream document read says
+/// whether firmware honours `reboot=true` or treats it as a plain resync, which is then
+/// what the phone does. RPS: GDMS, which publishes no call to remove a device (RPS.md).
 pub(crate) const FACTS: Facts = Facts {
     name: "grandstream",
     display_name: "Grandstream",
@@ -208,7 +212,8 @@ impl VendorModule for Grandstream {
             text_leaf(out, 2, "FirstName", &c.name);
             out.push_str("    <LastName/>\n    <Phone type=\"Work\">\n");
             text_leaf(out, 3, "phonenumber", &c.number);
-            // verify: 0 = account 1 in FusionPBX's template; some guides show 1.
+            // 0 = account 1: "From 0 to 5 for account 1 to account 6" (Grandstream *XML
+            // Based Downloadable Phonebook Guide*, GXP16xx/17xx/21xx, Table 4 <Phone>).
             out.push_str("      <accountindex>0</accountindex>\n    </Phone>\n  </Contact>\n");
         }
         out.push_str("</AddressBook>\n");
@@ -589,10 +594,18 @@ fn write_blf(pr: &Profile, out: &mut String) {
     }
 }
 
-/// Multi-purpose keys 1..18: type, account, name, value P-codes (gxp21xx template: keys
-/// 1..7 in the P301..P329 band, keys 8..18 from P353 on).
-// verify: models without physical MPKs (GXP2135/2170) show BLF on virtual keys, whose
-// P-codes differ per model and firmware; these are the MPK codes of the GXP21xx family.
+/// Multi-purpose keys 1..18: type, account, name, value P-codes (FusionPBX gxp21xx
+/// template: keys 1..7 in the P301..P329 band, keys 8..18 from P353 on; wazo's `base.tpl`
+/// writes keys 1..7 with the same codes, `_add_fkeys` in `common/common.py`).
+///
+/// A documented limit: models whose keys are virtual (VPKs: GXP2135/2170, GRP261x; wazo
+/// `MODEL_FKEYS`) take them as version-2 items `pks.vpk.<n>.keyMode/account/description/
+/// value` (wazo renders those models from `base_v2.tpl`, FusionPBX's gxp2170 template
+/// likewise), which a version-1 file cannot hold. On them these MPK codes set the physical
+/// MPKs where the model has some (GXP2130/2160, GRP2614/2616) and nothing visible where it
+/// has none. Until this module writes version 2, their BLF keys take a template of
+/// `<item name=..>` entries (the overlay keys them by name); whether firmware reads items
+/// inside a version-1 `<config>` is not known from the sources read.
 const MPKS: [[&str; 4]; 18] = [
     ["P323", "P301", "P302", "P303"],
     ["P324", "P304", "P305", "P306"],

@@ -181,7 +181,11 @@ impl Flow {
         params.push(("client_id", &a.client_id));
         params.push(("client_secret", a.client_secret.expose()));
         params.push(("timestamp", &ts));
-        // unsure: values are hashed raw, not URL-encoded.
+        // Values are hashed as they are, not URL-encoded (RPS.md's reading of the GDMS API
+        // guide: sorted `k=v` pairs joined by `&`). Every value signed here (ids, MAC, token,
+        // digits, client id and secret) is plain ASCII with no character that encoding
+        // would change, so the two readings agree for them; a value that needs encoding
+        // is where they would part, and none is sent.
         let signature = sha256_hex(string_to_sign(&params, body.as_deref()).as_bytes());
         let mut q: Vec<String> = query
             .iter()
@@ -238,8 +242,10 @@ impl Flow {
     }
 }
 
-/// Ids are numbers in GDMS's replies; a numeric id is sent as a number.
-// unsure: whether the API also accepts ids as strings.
+/// Ids are numbers in GDMS's replies (`"siteId":675285` in a live `device/add` reply that
+/// public GDMS clients quote); a numeric id is sent as a number, anything else as the
+/// string it is (whether GDMS takes ids as strings too is not documented: numbers are
+/// what it returns, so numbers are what this sends).
 fn id_value(id: &str) -> Value {
     id.parse::<u64>()
         .map_or_else(|_| Value::String(id.to_owned()), Value::from)
@@ -505,7 +511,8 @@ impl Flow {
                 let r = check(reply, &secrets);
                 Next::Done(match (after_exists, r) {
                     // Registered before, and visible to this account: nothing to change.
-                    // unsure: GDMS has no public call to move a device between sites.
+                    // GDMS publishes no call to move a device between sites (RPS.md, the
+                    // calls seen): a phone this account already sees stays where it is.
                     (Some(_), Ok(_)) => Ok(Outcome::Registration(Registration::Updated)),
                     (Some(mut d), Err(f))
                         if is_absent(&f) || matches!(f.err, RpsError::NotFound(_)) =>
