@@ -14,7 +14,12 @@
 //! - Files, from the config server path (`P237`), often under `/Grandstream/` (the caller
 //!   strips directories): the legacy binary `cfg<mac>`, then `cfg<mac>.xml`, then the
 //!   model-specific `cfg<model>.xml`, then the generic `cfg.xml` (Grandstream *SIP Device
-//!   Provisioning Guide*, via PEERS.md 2.5; the model file: verify). `cfg<mac>` is binary,
+//!   Provisioning Guide*, via PEERS.md 2.5). The model file is the model in lowercase: a
+//!   GRP2612W asks for `cfg<mac>.xml`, `cfggrp2612w.xml`, `cfg.xml` (and, the note says
+//!   "double-check this", `dev<mac>.cfg`, which is not served) (brucemwalker/gs_tools
+//!   `provisioning/Notes.txt`); FusionPBX rewrites `cfg<mac>` with and without `.xml` to
+//!   the phone's file ("Grandstream looks for {$mac}, then cfg{$mac}.xml", `grandstream/
+//!   custom/AcustomGXP2135/README.txt`). `cfg<mac>` is binary,
 //!   which this module cannot produce, so `classify_file` refuses it: the phone then moves on
 //!   to `cfg<mac>.xml`. `cfg<model>.xml` and `cfg.xml` are common files holding only the
 //!   provisioning and firmware P-codes. [`Grandstream::device_file_name`] is `cfg<mac>.xml`
