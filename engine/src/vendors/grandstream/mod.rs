@@ -55,9 +55,14 @@
 //!   folder (`host/path/`: the phone appends `phonebook.xml`, so the phonebook is served at
 //!   `phonebook/<mac>/phonebook.xml`, [`Grandstream::phonebook_file`]), `P332` download
 //!   interval in minutes (0 or 5..720) (FusionPBX gxp16xx and dp750 templates).
-//! - BLF: multi-purpose key triplets (type `P323`.., account `P301`.., name `P302`.., value
-//!   `P303`.. for keys 1..7; `P353`.. quadruplets for keys 8..18; type 1 = BLF; gxp21xx
-//!   template) and `P1347`, the BLF call-pickup prefix (Wazo `base.tpl`).
+//! - BLF: on the GXP213x..2170, the virtual multi-purpose keys (VPKs) after the accounts'
+//!   own line keys, every VPK of the model written in sequence and the unused ones reset
+//!   (mode/account/description/value from `P1363`/`P1364`/`P1465`/`P1466` for VPKs 1..6,
+//!   groups of four from `P23800` for 7..48; BLF = 11 on a fixed VPK, 1 on a dynamic one:
+//!   FusionPBX's version-1 gxp2170 template, firmware 1.0.9.127), then their physical
+//!   MPKs; elsewhere the multi-purpose key triplets (type `P323`.., account `P301`.., name
+//!   `P302`.., value `P303`.. for keys 1..7; `P353`.. quadruplets for keys 8..18; type 1 =
+//!   BLF; gxp21xx template). `P1347` is the BLF call-pickup prefix (Wazo `base.tpl`).
 //!
 //! Phonebook: `<AddressBook><Contact><FirstName/><LastName/><Phone type="Work">
 //! <phonenumber/><accountindex/></Phone></Contact>` (FusionPBX `gxp2170/phonebook.xml`).
@@ -70,7 +75,7 @@ use super::pvalue;
 use super::snom::{indent, push_num, push_value};
 use crate::detect::{PathMatch, UaInfo};
 use crate::error::Result;
-use crate::inputs::{Contact, Line, Profile, Transport};
+use crate::inputs::{BlfKey, Contact, Line, Profile, Transport};
 use crate::mac::Mac;
 use crate::params::{Param, Section};
 use crate::vendors::{
@@ -588,14 +593,106 @@ fn write_blf(pr: &Profile, out: &mut String) {
     {
         p(out, "P1347", prefix);
     }
-    for (i, b) in pr.blf.iter().enumerate() {
-        let Some([kind, account, label, value]) = MPKS.get(i).copied() else {
-            break;
-        };
+    let mut blf = pr.blf.iter();
+    let mut mpks = MPKS.len();
+    if let Some(vpk) = models::vpk_layout(&pr.device.model) {
+        let lines = u32::try_from(pr.lines.len().min(ACCOUNTS.len())).unwrap_or(0);
+        write_vpks(out, vpk, lines, &mut blf);
+        mpks = mpks.min(usize::from(vpk_mpks(&pr.device.model)));
+    }
+    // The keys left go on the multi-purpose keys (after the VPKs, as wazo orders them).
+    for (b, [kind, account, label, value]) in blf.zip(MPKS.iter().take(mpks).copied()) {
         p_num(out, kind, 1);
-        p_num(out, account, u64::from(b.line.saturating_sub(1).min(5)));
+        p_num(out, account, blf_account(b));
         p(out, label, b.effective_label());
         p(out, value, &b.extension);
+    }
+}
+
+/// A BLF key's account index (0 = account 1).
+fn blf_account(b: &BlfKey) -> u64 {
+    u64::from(b.line.saturating_sub(1).min(5))
+}
+
+/// The physical MPKs of a VPK model (wazo `MODEL_FKEYS` `mpk`), which follow its VPKs.
+fn vpk_mpks(model: &str) -> u16 {
+    let (Some(row), Some(vpk)) = (Vendor::Grandstream.model(model), models::vpk_layout(model))
+    else {
+        return 0;
+    };
+    row.line_keys.saturating_sub(u16::from(vpk.count))
+}
+
+/// The version-1 P-codes of VPK `k` (1-based): key mode, account, description, value.
+/// VPKs 1..6 interleave mode/account from P1363 and description/value from P1465; VPKs
+/// 7..48 are groups of four from P23800 (FusionPBX gxp2170 template for GXP2130/2135/
+/// 2140/2160/2170 firmware 1.0.9.127, commit 0e86cc4d89: `$start_id=1363`, `+102`/`+103`;
+/// "line 7 to 48 are sequential starting at 23800 in groups of 4").
+fn vpk_codes(k: u32) -> [u32; 4] {
+    if k <= 6 {
+        let d = 2 * (k - 1);
+        [1363 + d, 1364 + d, 1465 + d, 1466 + d]
+    } else {
+        let b = 23800 + 4 * (k - 7);
+        [b, b + 1, b + 2, b + 3]
+    }
+}
+
+/// Key modes (same template): a fixed VPK takes -1 None, 0 Default (its line), 11 BLF; a
+/// dynamic VPK -1 None, 1 BLF.
+const VPK_FIXED_LINE: &str = "0";
+const VPK_FIXED_BLF: u64 = 11;
+const VPK_DYNAMIC_BLF: u64 = 1;
+const VPK_NONE: &str = "-1";
+/// "Description. Max length allowed is 32 characters."
+const VPK_DESCRIPTION_MAX: usize = 32;
+
+/// Every VPK of the model, in sequence ("Even if a Dynamic VPK has mode set to None, it
+/// should be added in sequence. Skipping one will remove everything after that VPK"): the
+/// accounts' own line keys first, then the BLF keys, then the rest reset, so a BLF key
+/// deleted here does not stay live on the phone. A fixed VPK not used resets to its line
+/// (Default, on account k-1) up to the sixth and to None after it, as the template does.
+fn write_vpks<'a>(
+    out: &mut String,
+    vpk: models::Vpk,
+    lines: u32,
+    blf: &mut impl Iterator<Item = &'a BlfKey>,
+) {
+    for k in 1..=u32::from(vpk.count) {
+        let [mode, account, description, value] = vpk_codes(k);
+        let fixed = k <= u32::from(vpk.fixed);
+        let b = if k > lines { blf.next() } else { None };
+        if let Some(b) = b {
+            p_num_at(
+                out,
+                mode,
+                if fixed {
+                    VPK_FIXED_BLF
+                } else {
+                    VPK_DYNAMIC_BLF
+                },
+            );
+            p_num_at(out, account, blf_account(b));
+            let label: String = b
+                .effective_label()
+                .chars()
+                .take(VPK_DESCRIPTION_MAX)
+                .collect();
+            p_at(out, description, &label);
+            p_at(out, value, &b.extension);
+        } else if fixed && (k <= lines || k <= 6) {
+            p_at(out, mode, VPK_FIXED_LINE);
+            p_num_at(out, account, u64::from(k - 1).min(5));
+            p_at(out, description, "");
+            p_at(out, value, "");
+        } else if fixed {
+            p_at(out, mode, VPK_NONE);
+            p_num_at(out, account, 0);
+            p_at(out, description, "");
+            p_at(out, value, "");
+        } else {
+            p_at(out, mode, VPK_NONE);
+        }
     }
 }
 
@@ -603,14 +700,12 @@ fn write_blf(pr: &Profile, out: &mut String) {
 /// template: keys 1..7 in the P301..P329 band, keys 8..18 from P353 on; wazo's `base.tpl`
 /// writes keys 1..7 with the same codes, `_add_fkeys` in `common/common.py`).
 ///
-/// A documented limit: models whose keys are virtual (VPKs: GXP2135/2170, GRP261x; wazo
-/// `MODEL_FKEYS`) take them as version-2 items `pks.vpk.<n>.keyMode/account/description/
-/// value` (wazo renders those models from `base_v2.tpl`, FusionPBX's gxp2170 template
-/// likewise), which a version-1 file cannot hold. On them these MPK codes set the physical
-/// MPKs where the model has some (GXP2130/2160, GRP2614/2616) and nothing visible where it
-/// has none. Until this module writes version 2, their BLF keys take a template of
-/// `<item name=..>` entries (the overlay keys them by name); whether firmware reads items
-/// inside a version-1 `<config>` is not known from the sources read.
+/// The GXP213x..2170 write their BLF keys on their VPKs first ([`write_vpks`]), then
+/// here on their MPKs. A documented limit: the GRP261x's keys are virtual too (wazo
+/// `MODEL_FKEYS`), and the sources read give their VPKs only as version-2 items
+/// (`pks.vpk.<n>.*`, wazo `base_v2.tpl`, FusionPBX grp261x template), which a version-1
+/// file cannot hold; on them these MPK codes set the physical MPKs where the model has
+/// some (GRP2614/2616) and nothing visible where it has none (GRP2612/2613/2615).
 const MPKS: [[&str; 4]; 18] = [
     ["P323", "P301", "P302", "P303"],
     ["P324", "P304", "P305", "P306"],
@@ -1033,6 +1128,83 @@ mod tests {
     }
 
     #[test]
+    fn vpk_models_get_blf_on_their_virtual_keys_and_the_rest_reset() {
+        let mut p = profile();
+        p.device.model = "GXP2170".into();
+        p.blf = [("202", "Bob"), ("203", "Carol")]
+            .iter()
+            .map(|(ext, label)| BlfKey {
+                extension: (*ext).into(),
+                label: (*label).into(),
+                line: 1,
+                pickup_prefix: String::new(),
+            })
+            .collect();
+        let s = render(&p);
+        assert_canonical(&s);
+        let v = |code: u32| config_value(&s, &format!("P{code}"));
+        // VPK 1: account 1's line key.
+        assert_eq!((v(1363), v(1364)), (Some("0".into()), Some("0".into())));
+        // VPKs 2 and 3 (fixed on a GXP2170): BLF mode 11 on account 1.
+        assert_eq!(v(1365).as_deref(), Some("11"));
+        assert_eq!(v(1366).as_deref(), Some("0"));
+        assert_eq!(v(1467).as_deref(), Some("Bob"));
+        assert_eq!(v(1468).as_deref(), Some("202"));
+        assert_eq!(v(1367).as_deref(), Some("11"));
+        assert_eq!(v(1469).as_deref(), Some("Carol"));
+        assert_eq!(v(1470).as_deref(), Some("203"));
+        // VPKs 4..6 reset to their line (Default), 7..12 (fixed) to None, 13..48 (dynamic)
+        // to None: every one written, in sequence.
+        assert_eq!((v(1369), v(1370)), (Some("0".into()), Some("3".into())));
+        assert_eq!(v(1373).as_deref(), Some("0"));
+        assert_eq!((v(23800), v(23801)), (Some("-1".into()), Some("0".into())));
+        assert_eq!(v(23820).as_deref(), Some("-1"), "VPK 12");
+        assert_eq!(v(23824).as_deref(), Some("-1"), "VPK 13, dynamic");
+        assert_eq!(
+            v(23825),
+            None,
+            "a dynamic VPK set to None carries nothing else"
+        );
+        assert_eq!(v(23964).as_deref(), Some("-1"), "VPK 48");
+        assert_eq!(v(23968), None, "no VPK 49");
+        // No MPK codes on a model without MPKs.
+        assert_eq!(v(323), None);
+        assert_eq!(v(301), None);
+
+        // A dynamic VPK takes BLF as 1; past the VPKs, a GXP2160's keys go on its MPKs.
+        p.device.model = "GXP2160".into();
+        p.blf = (0..30)
+            .map(|i| BlfKey {
+                extension: format!("3{i:02}"),
+                label: String::new(),
+                line: 1,
+                pickup_prefix: String::new(),
+            })
+            .collect();
+        let s = render(&p);
+        let v = |code: u32| config_value(&s, &format!("P{code}"));
+        assert_eq!(v(1373).as_deref(), Some("11"), "VPK 6 is fixed");
+        assert_eq!(v(23800).as_deref(), Some("1"), "VPK 7 is dynamic");
+        assert_eq!(v(23803).as_deref(), Some("305"));
+        // VPK 24 holds key 23 (index 22); key 24 is the first MPK.
+        assert_eq!(v(23800 + 4 * 17 + 3).as_deref(), Some("322"));
+        assert_eq!(v(323).as_deref(), Some("1"));
+        assert_eq!(v(303).as_deref(), Some("323"));
+        assert_eq!(v(321).as_deref(), Some("329"), "MPK 7");
+        // A GXP2130 has 8 MPKs: more keys than VPKs + MPKs are dropped, not misplaced.
+        p.device.model = "GXP2130".into();
+        let s = render(&p);
+        let v = |code: u32| config_value(&s, &format!("P{code}"));
+        assert_eq!(v(353).as_deref(), Some("1"), "MPK 8");
+        assert_eq!(
+            v(356).as_deref(),
+            Some("318"),
+            "11 keys on VPKs 2..12, 8 on MPKs"
+        );
+        assert_eq!(v(357), None, "a GXP2130 has no MPK 9");
+    }
+
+    #[test]
     fn mpk_table() {
         for (i, codes) in MPKS.iter().enumerate() {
             let k = i as u32 + 1;
@@ -1130,6 +1302,8 @@ mod tests {
     #[test]
     fn full_profile() {
         let mut p = profile();
+        // A model whose keys are multi-purpose keys (the VPK models have their own test).
+        p.device.model = "GXP1630".into();
         let mut l2 = line("204", "Second");
         l2.server_port = 5080;
         l2.transport = Transport::Tls;
@@ -1230,6 +1404,7 @@ mod tests {
     #[test]
     fn hostile_values_stay_inert() {
         let mut p = profile();
+        p.device.model = "GXP1630".into();
         p.lines[0].display_name = "A\n</P3><P34>x</P34>&'\"".into();
         p.blf = vec![BlfKey {
             extension: "<P2>admin</P2>".into(),

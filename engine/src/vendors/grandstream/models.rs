@@ -11,10 +11,8 @@
 //!   virtual keys on the display pages plus the physical programmable keys,
 //!   `plugins/wazo_grandstream/common/common.py`); for the other desk phones, wazo's
 //!   plugin-info `lines` + `function_keys`.
-//! - `key_pages`: GXP21xx: the VPKs over the fixed (physical) VPKs, "For GXP2130, VPK1 to
-//!   VPK3 are fixed VPK, VPK4 to VPK12 are dynamic" and so on per model (FusionPBX
-//!   `resources/templates/provision/grandstream/gxp2170/{$mac}.xml`, "Virtual Multi-Purpose
-//!   Keys" notes): 4 pages on each. Elsewhere no source read gives pages: 1, the keys of
+//! - `key_pages`: GXP21xx: the VPKs over the fixed (physical) VPKs ([`Vpk`]): 4 pages on
+//!   each. Elsewhere no source read gives pages: 1, the keys of
 //!   all pages counted in `line_keys`.
 //! - expansion modules: the module count is wazo's plugin-info `expansion_modules`
 //!   (GXP2140, GXP2170, GXV3350: 4). Keys per module: 40, the GXP2200EXT's 20 keys on 2
@@ -49,15 +47,64 @@ const fn gxp16(name: &'static str, accounts: u8, function_keys: u16) -> Model {
 /// A GXP213x..2170: wazo `MODEL_FKEYS` (vpk + mpk) and `v1_0_11_85/plugin-info` (lines,
 /// expansion_modules); 4 pages (FusionPBX gxp2170 template); its own image
 /// (`Release_<model>_1.0.11.85.zip`).
-const fn gxp21(name: &'static str, accounts: u8, keys: u16, modules: u8) -> Model {
+const fn gxp21(name: &'static str, accounts: u8, vpk: Vpk, mpks: u16, modules: u8) -> Model {
     Model {
-        line_keys: keys,
-        key_pages: 4,
+        line_keys: vpk.count as u16 + mpks,
+        key_pages: vpk.count / vpk.fixed,
         expansion_keys: if modules > 0 { EXT_KEYS } else { 0 },
         expansion_modules: modules,
         accounts,
         ..Model::desk(name)
     }
+}
+
+/// A model's virtual multi-purpose keys (VPKs): how many (wazo `MODEL_FKEYS` `vpk`) and
+/// how many of them are fixed, i.e. the physical line keys of the first page ("For
+/// GXP2130, VPK1 to VPK3 are fixed VPK, VPK4 to VPK12 are dynamic VPK", and so on per
+/// model: FusionPBX `resources/templates/provision/grandstream/gxp2170/{$mac}.xml` and its
+/// version-1 form for firmware 1.0.9.127, `$fixed_keys` per model).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Vpk {
+    /// VPKs on all pages.
+    pub(crate) count: u8,
+    /// The first `fixed` VPKs are fixed (line keys); the others are dynamic.
+    pub(crate) fixed: u8,
+}
+
+const GXP2130_VPK: Vpk = Vpk {
+    count: 12,
+    fixed: 3,
+};
+const GXP2135_VPK: Vpk = Vpk {
+    count: 32,
+    fixed: 8,
+};
+const GXP2140_VPK: Vpk = Vpk {
+    count: 16,
+    fixed: 4,
+};
+const GXP2160_VPK: Vpk = Vpk {
+    count: 24,
+    fixed: 6,
+};
+const GXP2170_VPK: Vpk = Vpk {
+    count: 48,
+    fixed: 12,
+};
+
+/// The VPKs of a GXP213x..2170 (`None` for a model whose keys this module writes as MPKs).
+pub(crate) fn vpk_layout(model: &str) -> Option<Vpk> {
+    let m = model.trim();
+    [
+        ("GXP2130", GXP2130_VPK),
+        ("GXP2135", GXP2135_VPK),
+        ("GXP2140", GXP2140_VPK),
+        ("GXP2160", GXP2160_VPK),
+        ("GXP2170", GXP2170_VPK),
+    ]
+    .into_iter()
+    .find(|(n, _)| n.eq_ignore_ascii_case(m))
+    .map(|(_, v)| v)
 }
 
 /// A GRP261x: wazo `MODEL_FKEYS` (vpk + mpk) and `v1_0_5_48/plugin-info` (lines), one
@@ -91,11 +138,11 @@ pub(crate) const MODELS: &[Model] = &[
     gxp16("GXP1625", 2, 0),
     gxp16("GXP1628", 2, 8),
     gxp16("GXP1630", 3, 8),
-    gxp21("GXP2130", 3, 12 + 8, 0),
-    gxp21("GXP2135", 4, 32, 0),
-    gxp21("GXP2140", 4, 16, 4),
-    gxp21("GXP2160", 6, 24 + 24, 0),
-    gxp21("GXP2170", 6, 48, 4),
+    gxp21("GXP2130", 3, GXP2130_VPK, 8, 0),
+    gxp21("GXP2135", 4, GXP2135_VPK, 0, 0),
+    gxp21("GXP2140", 4, GXP2140_VPK, 0, 4),
+    gxp21("GXP2160", 6, GXP2160_VPK, 24, 0),
+    gxp21("GXP2170", 6, GXP2170_VPK, 0, 4),
     grp("GRP2612", 1, 16),
     grp("GRP2613", 1, 24),
     grp("GRP2614", 2, 16 + 24),
@@ -154,6 +201,19 @@ mod tests {
         assert_eq!(m("GXP1628").firmware_family, m("GXP1610").firmware_family);
         assert_ne!(m("GXP2135").firmware_family, m("GXP2170").firmware_family);
         assert_eq!(m("GRP2612").firmware_family, "GRP261x");
+        for name in ["GXP2130", "GXP2135", "GXP2140", "GXP2160", "GXP2170"] {
+            let v = vpk_layout(name).unwrap();
+            assert_eq!(m(name).key_pages, 4, "{name}");
+            assert!(u16::from(v.count) <= m(name).line_keys, "{name}");
+        }
+        assert_eq!(
+            vpk_layout("gxp2170"),
+            Some(Vpk {
+                count: 48,
+                fixed: 12
+            })
+        );
+        assert_eq!(vpk_layout("GXP1630"), None);
         for base in ["DP750", "DP752"] {
             assert!(m(base).is_dect_base());
             assert_eq!((m(base).accounts, m(base).dect_handsets), (10, 5));
