@@ -600,14 +600,44 @@ fn write_blf(pr: &Profile, out: &mut String) {
         write_vpks(out, vpk, lines, &mut blf);
         mpks = mpks.min(usize::from(vpk_mpks(&pr.device.model)));
     }
-    // The keys left go on the multi-purpose keys (after the VPKs, as wazo orders them).
-    for (b, [kind, account, label, value]) in blf.zip(MPKS.iter().take(mpks).copied()) {
+    // The keys left go on the multi-purpose keys (after the VPKs, as wazo orders them). The
+    // MPKs lead the zip, so no key is taken from `blf` when there is no MPK left for it.
+    for ([kind, account, label, value], b) in MPKS.iter().take(mpks).copied().zip(blf.by_ref()) {
         p_num(out, kind, 1);
         p_num(out, account, blf_account(b));
         p(out, label, b.effective_label());
         p(out, value, &b.extension);
     }
+    // Then the expansion modules' keys, every one written: used, or reset to None.
+    let ext = Vendor::Grandstream.model(&pr.device.model).map_or(0, |m| {
+        if models::vpk_layout(m.name).is_some() {
+            u32::from(m.expansion_keys) * u32::from(m.expansion_modules)
+        } else {
+            0
+        }
+    });
+    for n in 0..ext.min(EXT_KEYS_MAX) {
+        let code = EXT_START + 5 * n;
+        match blf.next() {
+            Some(b) => {
+                p_num_at(out, code, 1);
+                p_num_at(out, code + 1, blf_account(b));
+                p_at(out, code + 2, b.effective_label());
+                p_at(out, code + 3, &b.extension);
+            }
+            None => p_at(out, code, VPK_NONE),
+        }
+    }
 }
+
+/// Expansion-module keys of a GXP2140/2170 ("Settings/Extension Boards - GXP2140/GXP2170
+/// only"): EXT MPK n (1..160) is key mode (-1 None, 1 BLF), account, description, value at
+/// `P23000 + 5(n-1)` .. `+3` (FusionPBX version-1 gxp2170 template, commit 0e86cc4d89,
+/// `{for $exp=1 to 160}`; wazo `_add_mpk` uses the same band). The GXV3350's modules take
+/// keys through codes no source read gives: its BLF keys stop at its own.
+const EXT_START: u32 = 23000;
+/// The EXT MPKs the template numbers: 4 modules of 40.
+const EXT_KEYS_MAX: u32 = 160;
 
 /// A BLF key's account index (0 = account 1).
 fn blf_account(b: &BlfKey) -> u64 {
@@ -1170,6 +1200,28 @@ mod tests {
         // No MPK codes on a model without MPKs.
         assert_eq!(v(323), None);
         assert_eq!(v(301), None);
+        // Its 160 expansion-module keys are all reset to None.
+        assert_eq!(v(23000).as_deref(), Some("-1"));
+        assert_eq!(v(23795).as_deref(), Some("-1"), "EXT MPK 160");
+        assert_eq!(v(23001), None);
+
+        // 50 keys: 47 on VPKs 2..48, then 3 on the expansion module.
+        p.blf = (0..50)
+            .map(|i| BlfKey {
+                extension: format!("4{i:02}"),
+                label: String::new(),
+                line: 2,
+                pickup_prefix: String::new(),
+            })
+            .collect();
+        let s = render(&p);
+        let v = |code: u32| config_value(&s, &format!("P{code}"));
+        assert_eq!(v(23967).as_deref(), Some("446"), "VPK 48 holds key 47");
+        assert_eq!(v(23000).as_deref(), Some("1"), "EXT MPK 1: BLF");
+        assert_eq!(v(23001).as_deref(), Some("1"), "on account 2");
+        assert_eq!(v(23003).as_deref(), Some("447"));
+        assert_eq!(v(23013).as_deref(), Some("449"), "EXT MPK 3");
+        assert_eq!(v(23015).as_deref(), Some("-1"), "EXT MPK 4 reset");
 
         // A dynamic VPK takes BLF as 1; past the VPKs, a GXP2160's keys go on its MPKs.
         p.device.model = "GXP2160".into();

@@ -16,10 +16,9 @@
 //!   all pages counted in `line_keys`.
 //! - expansion modules: the module count is wazo's plugin-info `expansion_modules`
 //!   (GXP2140, GXP2170, GXV3350: 4). Keys per module: 40, the GXP2200EXT's 20 keys on 2
-//!   pages (Grandstream GXP2200EXT datasheet; not found in the sources this work could
-//!   read, so stated here as the datasheet's figure). The modules' keys are configured by
-//!   `pks.ext.<n>.*` items (FusionPBX gxp2170 template, "Programmable Keys/EXT"), which this
-//!   module does not write: BLF keys beyond the phone's own stay unset.
+//!   pages: the GXP2140/2170's "Extension Boards" settings number EXT MPK 1..160, four
+//!   modules of 40 (FusionPBX gxp2170 template, version 1 for firmware 1.0.9.127, commit
+//!   0e86cc4d89); the GXV3350 is given the same modules' figure.
 //! - `firmware_family`: the release package the image comes in (wazo `<version>/pkgs/
 //!   pkgs.db`: `Release_GXP16xx_*.zip` for all GXP16xx, `Release_GRP261x_*.zip` for all
 //!   GRP261x, one `Release_<model>_*.zip` per GXP21xx and GXV33xx model).
@@ -30,7 +29,8 @@
 
 use crate::vendors::Model;
 
-/// Keys on one GXP2200EXT expansion module: 20 on each of 2 pages (its datasheet).
+/// Keys on one GXP2200EXT expansion module: 20 on each of 2 pages (the GXP2140/2170's EXT
+/// MPK 1..160 over wazo's 4 modules).
 const EXT_KEYS: u16 = 40;
 
 /// A GXP16xx: wazo `v1_0_7_81/plugin-info` (lines, function_keys), one image for the
