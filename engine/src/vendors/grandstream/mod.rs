@@ -830,6 +830,14 @@ fn firmware_dir(path: &str) -> &str {
     }
 }
 
+/// The provisioning and firmware P-codes. `P237` "Config Server Path" and `P192`
+/// "Firmware Server Path" are `host[:port]/path` without a scheme and without a file name:
+/// the phone appends `cfg<mac>.xml` (and its firmware image's own name) to the folder, and
+/// takes the protocol from `P212` "Config Upgrade Via. 0 - TFTP Upgrade, 1 - HTTP Upgrade,
+/// 2 - HTTPS Upgrade" and `P6767` "Firmware Upgrade Via" (same values); `P238` 0 "Always
+/// Check for New Firmware"; `P194` 0 no / 1 every `P193` minutes ("Number: 60-86400")
+/// (FusionPBX `grandstream/gxp16xx/{$mac}.xml`, whose `P237` is
+/// `{$domain_name}{$project_path}/app/provision`, and `dp750/{$mac}.xml`).
 fn write_provisioning(
     out: &mut String,
     server: Option<&str>,
@@ -1254,6 +1262,50 @@ mod tests {
             "11 keys on VPKs 2..12, 8 on MPKs"
         );
         assert_eq!(v(357), None, "a GXP2130 has no MPK 9");
+    }
+
+    #[test]
+    fn provisioning_paths_carry_no_scheme_and_no_file() {
+        let mut p = profile();
+        for (url, path, via) in [
+            (
+                "https://edge.example.com/p/tok123",
+                "edge.example.com/p/tok123",
+                "2",
+            ),
+            ("http://192.0.2.10:8480/", "192.0.2.10:8480", "1"),
+            ("tftp://192.0.2.10", "192.0.2.10", "0"),
+        ] {
+            p.provisioning_url = Some(url.into());
+            let s = render(&p);
+            assert_eq!(config_value(&s, "P237").as_deref(), Some(path), "{url}");
+            assert_eq!(config_value(&s, "P212").as_deref(), Some(via), "{url}");
+            // The phone's request, folder + its own file name, is its config.
+            let asked = format!(
+                "{}/{}",
+                path.split_once('/').map_or("", |(_, rest)| rest),
+                Grandstream.device_file_name(&mac())
+            );
+            let d = crate::detect::detect(
+                &crate::detect::PhoneRequest {
+                    path: &asked,
+                    ..Default::default()
+                },
+                &[],
+            );
+            assert_eq!(
+                d.resource,
+                crate::detect::Resource::DeviceConfig { mac: mac() },
+                "{asked}"
+            );
+        }
+        p.firmware_url = Some("https://p.example.com/firmware/grandstream/gxp2135fw.bin".into());
+        let s = render(&p);
+        assert_eq!(
+            config_value(&s, "P192").as_deref(),
+            Some("p.example.com/firmware/grandstream")
+        );
+        assert_eq!(config_value(&s, "P6767").as_deref(), Some("2"));
     }
 
     #[test]
