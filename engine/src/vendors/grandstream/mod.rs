@@ -11,6 +11,8 @@
 //!   firmware, e.g. `Grandstream GRP2612W 1.0.5.67` in a GRP2612W's PnP SUBSCRIBE
 //!   (brucemwalker/gs_tools `plugnplay/gspnp_responder.py/fake_grp2612.py`) and `Grandstream
 //!   GXP2200 1.0.3.27` in SIP traces; it gives model and firmware, and the path gives the MAC.
+//!   The DP750 base uses the `Model HW` form too: FusionPBX picks its template by the
+//!   User-Agent substring `HW DP750` (`app/provision/resources/classes/provision.php`).
 //! - Files, from the config server path (`P237`), often under `/Grandstream/` (the caller
 //!   strips directories): the legacy binary `cfg<mac>`, then `cfg<mac>.xml`, then the
 //!   model-specific `cfg<model>.xml`, then the generic `cfg.xml` (Grandstream *SIP Device
