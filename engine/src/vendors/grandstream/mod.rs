@@ -526,7 +526,9 @@ const DECT_HS_LINES: [[u32; 10]; 5] = [
 /// have) rings the handsets in turn (HS mode 101, the default). Lines past the base's
 /// accounts are not written. All accounts register at the first line's server: a base
 /// with accounts on several PBXes would need profiles 2..4, whose codes the template
-/// does not give consistently.
+/// does not give consistently. The desk phones' check-sync switches (`P26015` "Allow SIP
+/// Reset", `P4428`) are not in the DP750 template and are not written: whether a base
+/// re-provisions on a `check-sync` NOTIFY is not known from the sources read.
 fn write_dect_base(out: &mut String, pr: &Profile, base: &Model) {
     let lines: Vec<&Line> = pr
         .lines
@@ -1364,6 +1366,21 @@ mod tests {
             "cfg gxp.xml",
         ] {
             assert_eq!(Grandstream.classify_file(bad), None, "{bad}");
+        }
+        // A MAC written with separators is the same phone's file (detect joins them).
+        for asked in ["cfg00:0b:82:8a:a8:72.xml", "cfg00-0B-82-8A-A8-72.xml"] {
+            let d = crate::detect::detect(
+                &crate::detect::PhoneRequest {
+                    path: asked,
+                    ..Default::default()
+                },
+                &[],
+            );
+            assert_eq!(
+                d.resource,
+                crate::detect::Resource::DeviceConfig { mac: mac() },
+                "{asked}"
+            );
         }
         assert_eq!(Grandstream.device_file_name(&mac()), "cfg000b828aa872.xml");
         assert_eq!(
