@@ -598,19 +598,31 @@ fn write_blf(pr: &Profile, out: &mut String) {
         p(out, "P1347", prefix);
     }
     let mut blf = pr.blf.iter();
-    let mut mpks = MPKS.len();
+    // MPKs 19..24 are the GXP2160's only: other models take at most 18.
+    let mut mpks = 18;
     if let Some(vpk) = models::vpk_layout(&pr.device.model) {
         let lines = u32::try_from(pr.lines.len().min(ACCOUNTS.len())).unwrap_or(0);
         write_vpks(out, vpk, lines, &mut blf);
-        mpks = mpks.min(usize::from(vpk_mpks(&pr.device.model)));
+        mpks = MPKS.len().min(usize::from(vpk_mpks(&pr.device.model)));
     }
-    // The keys left go on the multi-purpose keys (after the VPKs, as wazo orders them). The
-    // MPKs lead the zip, so no key is taken from `blf` when there is no MPK left for it.
-    for ([kind, account, label, value], b) in MPKS.iter().take(mpks).copied().zip(blf.by_ref()) {
-        p_num(out, kind, 1);
-        p_num(out, account, blf_account(b));
-        p(out, label, b.effective_label());
-        p(out, value, &b.extension);
+    // The keys left go on the multi-purpose keys (after the VPKs, as wazo orders them). On
+    // a VPK model, whose MPK count is known, the MPKs left are reset as its VPKs are (the
+    // template's "-1 - None", account 0, no name or value); elsewhere they are not written.
+    let reset = models::vpk_layout(&pr.device.model).is_some();
+    for [kind, account, label, value] in MPKS.iter().take(mpks).copied() {
+        if let Some(b) = blf.next() {
+            p_num(out, kind, 1);
+            p_num(out, account, blf_account(b));
+            p(out, label, b.effective_label());
+            p(out, value, &b.extension);
+        } else if reset {
+            p(out, kind, VPK_NONE);
+            p_num(out, account, 0);
+            p(out, label, "");
+            p(out, value, "");
+        } else {
+            break;
+        }
     }
     // Then the expansion modules' keys, every one written: used, or reset to None.
     let ext = Vendor::Grandstream.model(&pr.device.model).map_or(0, |m| {
@@ -730,7 +742,7 @@ fn write_vpks<'a>(
     }
 }
 
-/// Multi-purpose keys 1..18: type, account, name, value P-codes (FusionPBX gxp21xx
+/// Multi-purpose keys 1..24: type, account, name, value P-codes (FusionPBX gxp21xx
 /// template: keys 1..7 in the P301..P329 band, keys 8..18 from P353 on; wazo's `base.tpl`
 /// writes keys 1..7 with the same codes, `_add_fkeys` in `common/common.py`).
 ///
@@ -740,7 +752,7 @@ fn write_vpks<'a>(
 /// (`pks.vpk.<n>.*`, wazo `base_v2.tpl`, FusionPBX grp261x template), which a version-1
 /// file cannot hold; on them these MPK codes set the physical MPKs where the model has
 /// some (GRP2614/2616) and nothing visible where it has none (GRP2612/2613/2615).
-const MPKS: [[&str; 4]; 18] = [
+const MPKS: [[&str; 4]; 24] = [
     ["P323", "P301", "P302", "P303"],
     ["P324", "P304", "P305", "P306"],
     ["P325", "P307", "P308", "P309"],
@@ -759,6 +771,14 @@ const MPKS: [[&str; 4]; 18] = [
     ["P385", "P386", "P387", "P388"],
     ["P389", "P390", "P391", "P392"],
     ["P393", "P394", "P395", "P396"],
+    // MPK 19..24 ("MPK 9 - MPK 24 - GXP2160 only"): groups of four from P1440 (FusionPBX
+    // version-1 gxp2170 template, commit 0e86cc4d89, `{$start_id=1440}{for $mem=19 to 24}`).
+    ["P1440", "P1441", "P1442", "P1443"],
+    ["P1444", "P1445", "P1446", "P1447"],
+    ["P1448", "P1449", "P1450", "P1451"],
+    ["P1452", "P1453", "P1454", "P1455"],
+    ["P1456", "P1457", "P1458", "P1459"],
+    ["P1460", "P1461", "P1462", "P1463"],
 ];
 
 /// Writes a POSIX TZ string for P246; quoted names such as `<+03>` become `UTC`, since the
@@ -1255,6 +1275,22 @@ mod tests {
         assert_eq!(v(323).as_deref(), Some("1"));
         assert_eq!(v(303).as_deref(), Some("323"));
         assert_eq!(v(321).as_deref(), Some("329"), "MPK 7");
+        // The MPKs left are reset, up to the GXP2160's 24th.
+        assert_eq!(v(353).as_deref(), Some("-1"), "MPK 8");
+        assert_eq!(v(1460).as_deref(), Some("-1"), "MPK 24");
+        assert_eq!(v(1461).as_deref(), Some("0"));
+        // 47 keys fill its 23 free VPKs and all 24 MPKs.
+        p.blf = (0..47)
+            .map(|i| BlfKey {
+                extension: format!("3{i:02}"),
+                label: String::new(),
+                line: 1,
+                pickup_prefix: String::new(),
+            })
+            .collect();
+        let s47 = render(&p);
+        assert_eq!(config_value(&s47, "P1463").as_deref(), Some("346"));
+        assert_eq!(config_value(&s47, "P1460").as_deref(), Some("1"));
         // A GXP2130 has 8 MPKs: more keys than VPKs + MPKs are dropped, not misplaced.
         p.device.model = "GXP2130".into();
         let s = render(&p);
@@ -1319,8 +1355,11 @@ mod tests {
             let want = if k <= 7 {
                 let base = 301 + 3 * (k - 1);
                 [322 + k, base, base + 1, base + 2]
-            } else {
+            } else if k <= 18 {
                 let base = 353 + 4 * (k - 8);
+                [base, base + 1, base + 2, base + 3]
+            } else {
+                let base = 1440 + 4 * (k - 19);
                 [base, base + 1, base + 2, base + 3]
             };
             assert_eq!(
