@@ -1,4 +1,5 @@
-//! Snom: User-Agent, file names, the XML settings format, merges and the remote phonebook.
+//! Snom: User-Agent, file names, the XML settings format, merges, the remote and the local
+//! phonebook, and the M-series DECT bases.
 //!
 //! What the phones send and ask for:
 //! - User-Agent `Mozilla/4.0 (compatible; snom<model>-SIP <fw> <build> <MAC> ...)`, e.g.
@@ -6,6 +7,11 @@
 //!   before 8.7.5 leaves the MAC out (`snom320-SIP 8.4.18 1.1.3-s`), firmware 6 sends
 //!   `snom lid 3605` (wazo-platform/wazo-provd-plugins `plugins/wazo_snom/common/common.py`,
 //!   its list of sample User-Agents).
+//! - M-series DECT bases send `Mozilla/4.0 (compatible; Snom M900 05.20.0001 000413b60680)`
+//!   over HTTP (wazo-provd-plugins `plugins/wazo_snom/common_dect/common.py`, `_UA_REGEX_MAC`
+//!   `[sS]nom\s?M[0-9]{3} <version> <MAC>`) and `snomM700/03.23.0005 (MAC=<MAC>; SER= 00000;
+//!   HW=255)` in SIP, e.g. in their PnP SUBSCRIBE (Snom *Provisioning Guide M700, M300*,
+//!   PNP).
 //! - With `setting_server` pointing at a directory (ending in `/`), the phone first fetches
 //!   the general file `snom<model>.htm`, then the phone-specific `snom<model>-<MAC>.htm`
 //!   (uppercase MAC). Each may be a `<setting-files>` list of further URLs or a `<settings>`
@@ -21,6 +27,13 @@
 //! list naming `snom<model>.xml`), `snom<model>.xml`, `snom<model>-firmware.xml` and
 //! `snom-general.xml` are common files without secrets. [`Snom::device_file_name`] is
 //! `<MAC>.xml`, the only name that does not need the model.
+//!
+//! DECT bases (M300, M400, M700, M900) read the same names as the desk phones: the device
+//! files `snom<model>-<MAC>.htm` and `<MAC>.xml` (wazo `common_dect/common.py`
+//! `_dev_specific_filenames`, identical to the desk plugin's) and the common
+//! `snom<model>.htm`, `snom<model>.xml`, `snom<model>-firmware.xml` and `snom-general.xml`,
+//! plus `snom<model>-firmware.htm` on firmware 07.40 (`_common_templates`,
+//! `snom-model-new.htm.tpl.btpl`). Their settings differ: see [`write_base_accounts`].
 //!
 //! The settings format: `<settings><phone-settings>` holding one element per setting, with
 //! `perm` (`R` read-only for the user, `RW` user-changeable, overwritten by provisioning) and,
@@ -46,6 +59,12 @@
 //!   `settings_refresh_timer` (seconds, 0 = off; FusionPBX default 3600).
 //! - remote phonebook: `dkey_directory` = `url <URL>` makes the directory key open the URL in
 //!   the XML minibrowser (Wazo `base.tpl`), so the phonebook is a `<SnomIPPhoneDirectory>`.
+//! - local phonebook: the site directory (`Profile::contacts`) as `<tbook>` inside
+//!   `<settings>`, which the phone takes either there or as a setting file of its own (Snom
+//!   wiki *`<tbook>`, `<phone-book>` tag*); inside the settings it needs no route of its own
+//!   ([`write_tbook`]). Caller names resolve from it.
+//! - PnP: the NOTIFY body is the `setting_server` URL, given as a folder ending in `/`
+//!   (see `FACTS.pnp_url`).
 //! - SIP NOTIFY `Event: check-sync;reboot=false` re-provisions without reboot and is accepted
 //!   by default; Snom has no switch to turn on (wazo-provd-plugins PR #146, Snom wiki "How to
 //!   trigger the phone to reset or synchronize its settings").
@@ -507,7 +526,7 @@ fn tbook_capacity(model: &str) -> usize {
     }
 }
 
-/// The local phonebook (Snom's `<tbook>`, Snom wiki *<tbook>, <phone-book> tag*): inside
+/// The local phonebook (Snom's `<tbook>`, Snom wiki *`<tbook>`, `<phone-book>` tag*): inside
 /// `<settings>`, so it arrives with the settings and needs no file of its own. The phone
 /// resolves caller names from it. `complete="true"` (firmware 8.2 and later) makes the
 /// list replace the phone's previous one, so a user removed from the site leaves the
