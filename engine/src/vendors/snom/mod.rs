@@ -679,11 +679,14 @@ fn fkey_open(out: &mut String, idx: u64, context: FkeyContext, label: &str) {
 
 /// Snom's names for the user interface languages.
 // Sources: wazo-provd-plugins `plugins/wazo_snom/common_dect/common.py` `_LOCALE`
-// (`Deutsch`, `English`, `Espanol`, `Francais`, `Italiano`) and `common/common.py`
-// (`Nederlands`; it spells French `Français`, which the ASCII form also names in Snom's
-// `gui_lang` list). `Portugues`, `Russian`, `Polski` and `Turkce` follow the names of
-// Snom's language files, for which no provisioning source was found: a site whose phones
-// show another name sets `language` and `web_language` in `[snom-phone-settings]`.
+// (`Deutsch`, `English`, `Espanol`, `Francais`, `Italiano`), the desk plugin's
+// `common/common.py` `_LOCALE` (`Nederlands`; it spells French `Français`) and its
+// `templates/common/gui_lang.xml.tpl` (`Deutsch`, `English`, `Espanol`, `Francais`,
+// `Dutch`). Dutch is `Nederlands` here, as the desk plugin sets `language`; the DECT plugin
+// and the language list say `Dutch`, so which name a given firmware takes is not settled.
+// `Portugues`, `Russian`, `Polski` and `Turkce` follow the names of Snom's language files,
+// for which no provisioning source was found. A site whose phones show another name sets
+// `language` and `web_language` in `[snom-phone-settings]`.
 fn language_name(lang: Language) -> &'static str {
     match lang {
         Language::De => "Deutsch",
