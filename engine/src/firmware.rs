@@ -377,7 +377,7 @@ mod tests {
     #[test]
     fn extension_table() {
         assert_eq!(allowed_extensions(Vendor::Yealink), &[".rom", ".bin"]);
-        assert_eq!(allowed_extensions(Vendor::Snom), &[".bin", ".fw"]);
+        assert_eq!(allowed_extensions(Vendor::Snom), &[".bin", ".fw", ".fwu"]);
         assert_eq!(allowed_extensions(Vendor::Fanvil), &[".z", ".bin"]);
         assert_eq!(allowed_extensions(Vendor::Grandstream), &[".bin"]);
         assert_eq!(allowed_extensions(Vendor::Htek), &[".rom", ".bin"]);
@@ -526,7 +526,7 @@ mod tests {
             (
                 Vendor::Snom,
                 "fw.rom",
-                "Snom firmware must end in .bin or .fw",
+                "Snom firmware must end in .bin, .fw or .fwu",
             ),
             (
                 Vendor::Fanvil,

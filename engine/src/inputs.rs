@@ -250,6 +250,11 @@ pub struct Profile {
     /// Minutes between the phone's periodic provisioning checks; 0 disables the poll.
     #[serde(default = "default_poll")]
     pub poll_interval_minutes: u32,
+    /// The site's directory (the same merged list as the remote phonebook), for a vendor
+    /// whose config also carries a local phonebook (Snom's `<tbook>`); empty when the shell
+    /// did not load it, and then no local phonebook is written.
+    #[serde(default)]
+    pub contacts: Vec<Contact>,
 }
 
 fn default_poll() -> u32 {
@@ -271,6 +276,7 @@ impl Profile {
             firmware_url: None,
             provisioning_url: None,
             poll_interval_minutes: default_poll(),
+            contacts: Vec::new(),
         }
     }
 

@@ -755,6 +755,8 @@ impl Site {
             .filter_map(|h| Some((h.slot, self.user(&h.user_extension)?)))
             .collect();
         assign_handsets(&mut p, &self.inv.site, &handsets);
+        // The directory rides along for vendors whose config holds a local phonebook.
+        p.contacts = self.directory.clone();
         let template = template.or(phone.template.as_deref());
         let body = self
             .renderer
@@ -1233,9 +1235,10 @@ mod tests {
             ))
         );
         let relay = |reason| Some((PnpUrl::Relay, BASE.to_owned(), reason));
+        // Snom's NOTIFY URL is a folder URL (its vendor home's `pnp_url`).
         assert_eq!(
             choose(&site, "000413aabbcc"),
-            relay(PnpReason::NoEdgeUrl),
+            Some((PnpUrl::Relay, format!("{BASE}/"), PnpReason::NoEdgeUrl)),
             "bound, no edge URL"
         );
         assert_eq!(

@@ -1,4 +1,5 @@
-//! Snom: User-Agent, file names, the XML settings format, merges and the remote phonebook.
+//! Snom: User-Agent, file names, the XML settings format, merges, the remote and the local
+//! phonebook, and the M-series DECT bases.
 //!
 //! What the phones send and ask for:
 //! - User-Agent `Mozilla/4.0 (compatible; snom<model>-SIP <fw> <build> <MAC> ...)`, e.g.
@@ -6,6 +7,11 @@
 //!   before 8.7.5 leaves the MAC out (`snom320-SIP 8.4.18 1.1.3-s`), firmware 6 sends
 //!   `snom lid 3605` (wazo-platform/wazo-provd-plugins `plugins/wazo_snom/common/common.py`,
 //!   its list of sample User-Agents).
+//! - M-series DECT bases send `Mozilla/4.0 (compatible; Snom M900 05.20.0001 000413b60680)`
+//!   over HTTP (wazo-provd-plugins `plugins/wazo_snom/common_dect/common.py`, `_UA_REGEX_MAC`
+//!   `[sS]nom\s?M[0-9]{3} <version> <MAC>`) and `snomM700/03.23.0005 (MAC=<MAC>; SER= 00000;
+//!   HW=255)` in SIP, e.g. in their PnP SUBSCRIBE (Snom *Provisioning Guide M700, M300*,
+//!   PNP).
 //! - With `setting_server` pointing at a directory (ending in `/`), the phone first fetches
 //!   the general file `snom<model>.htm`, then the phone-specific `snom<model>-<MAC>.htm`
 //!   (uppercase MAC). Each may be a `<setting-files>` list of further URLs or a `<settings>`
@@ -21,6 +27,13 @@
 //! list naming `snom<model>.xml`), `snom<model>.xml`, `snom<model>-firmware.xml` and
 //! `snom-general.xml` are common files without secrets. [`Snom::device_file_name`] is
 //! `<MAC>.xml`, the only name that does not need the model.
+//!
+//! DECT bases (M300, M400, M700, M900) read the same names as the desk phones: the device
+//! files `snom<model>-<MAC>.htm` and `<MAC>.xml` (wazo `common_dect/common.py`
+//! `_dev_specific_filenames`, identical to the desk plugin's) and the common
+//! `snom<model>.htm`, `snom<model>.xml`, `snom<model>-firmware.xml` and `snom-general.xml`,
+//! plus `snom<model>-firmware.htm` on firmware 07.40 (`_common_templates`,
+//! `snom-model-new.htm.tpl.btpl`). Their settings differ: see [`write_base_accounts`].
 //!
 //! The settings format: `<settings><phone-settings>` holding one element per setting, with
 //! `perm` (`R` read-only for the user, `RW` user-changeable, overwritten by provisioning) and,
@@ -46,6 +59,12 @@
 //!   `settings_refresh_timer` (seconds, 0 = off; FusionPBX default 3600).
 //! - remote phonebook: `dkey_directory` = `url <URL>` makes the directory key open the URL in
 //!   the XML minibrowser (Wazo `base.tpl`), so the phonebook is a `<SnomIPPhoneDirectory>`.
+//! - local phonebook: the site directory (`Profile::contacts`) as `<tbook>` inside
+//!   `<settings>`, which the phone takes either there or as a setting file of its own (Snom
+//!   wiki *`<tbook>`, `<phone-book>` tag*); inside the settings it needs no route of its own
+//!   ([`write_tbook`]). Caller names resolve from it.
+//! - PnP: the NOTIFY body is the `setting_server` URL, given as a folder ending in `/`
+//!   (see `FACTS.pnp_url`).
 //! - SIP NOTIFY `Event: check-sync;reboot=false` re-provisions without reboot and is accepted
 //!   by default; Snom has no switch to turn on (wazo-provd-plugins PR #146, Snom wiki "How to
 //!   trigger the phone to reset or synchronize its settings").
@@ -95,7 +114,14 @@ pub(crate) const FACTS: Facts = Facts {
         reboot: "check-sync;reboot=true",
     }),
     models: models::MODELS,
-    pnp_url: PnpUrlForm::Base,
+    // The NOTIFY body is the phone's `setting_server` URL (Snom wiki *SIP Plug & Play
+    // (PnP)*: "a SIP NOTIFY message containing the Auto Provisioning Server URL
+    // (setting_server URL)"). A file URL is fetched as it is; a folder URL must end in `/`
+    // for the phone to append `snom<model>.htm` and `snom<model>-<MAC>.htm` to it, the form
+    // Wazo writes (`plugins/wazo_snom/common/templates/base.tpl`, `<setting_server>` =
+    // `{{ XX_server_url }}/`) and FusionPBX documents (`…/app/provision/`). Without the
+    // `/` the phone would fetch the bare base as its settings.
+    pnp_url: PnpUrlForm::Folder,
 };
 
 /// Snom's redirection-service code: its PortSIP section.
@@ -180,7 +206,9 @@ impl VendorModule for Snom {
     }
 
     fn firmware_extensions(&self) -> &'static [&'static str] {
-        &[".bin", ".fw"]
+        // Desk phones: `snom<model>-<ver>-SIP-r.bin`; M-series bases:
+        // `<model>_v<ver>_b<build>.fwu` (wazo-provd-plugins `plugins/wazo_snom/*/pkgs/pkgs.db`).
+        &[".bin", ".fw", ".fwu"]
     }
 }
 
@@ -188,23 +216,55 @@ impl VendorModule for Snom {
 // Detection
 
 fn parse_ua(ua: &str) -> Option<UaInfo> {
-    // The product token is `snom<model>-SIP` (or `snom lid` on firmware 6) at a word start.
+    // The product token starts with `snom` (any case) at a word start; what follows decides
+    // the form. The first such token decides: a UA naming Snom in any other way is not
+    // a Snom phone's.
+    let bytes = ua.as_bytes();
     let mut from = 0;
     let rest = loop {
-        let at = from + ua.get(from..)?.find("snom")?;
-        let boundary = at == 0 || matches!(ua.as_bytes().get(at - 1), Some(b' ' | b'(' | b';'));
+        let at = from
+            + bytes
+                .get(from..)?
+                .windows(4)
+                .position(|w| w.eq_ignore_ascii_case(b"snom"))?;
+        let boundary = at == 0 || matches!(bytes.get(at - 1), Some(b' ' | b'(' | b';'));
         if boundary {
+            // `snom` is ASCII, so `at + 4` is a character boundary.
             break ua.get(at + 4..)?;
         }
         from = at + 4;
     };
     if rest.starts_with(" lid") {
+        // Firmware 6: `snom lid 3605`, no model.
         return Some(UaInfo::default());
     }
-    let (model, after) = rest.split_once("-SIP ")?;
-    if !valid_model(model) {
-        return None;
+    if let Some((model, after)) = rest.split_once("-SIP ") {
+        // Desk phones: `snom<model>-SIP <fw> <build> [<MAC>] ...`.
+        if !valid_model(model) {
+            return None;
+        }
+        return ua_tail(model, after, "");
     }
+    if let Some((model, after)) = rest.split_once('/') {
+        // M-series bases in SIP: `snomM700/03.23.0005 (MAC=000413xxxxxx; SER= 00000; HW=255)`
+        // (Snom *Provisioning Guide M700, M300*, PNP: the SUBSCRIBE's User-Agent).
+        if valid_model(model) && model.starts_with('M') {
+            return ua_tail(model, after, "MAC=");
+        }
+    }
+    // M-series bases in HTTP: `Snom M900 05.20.0001 000413b60680` (wazo-provd-plugins
+    // `plugins/wazo_snom/common_dect/common.py`, `_UA_REGEX_MAC`: `[sS]nom\s?M[0-9]{3}`).
+    let rest = rest.strip_prefix(' ').unwrap_or(rest);
+    let (model, after) = rest.split_once(' ')?;
+    if model.len() == 4 && model.starts_with('M') && valid_model(model) {
+        return ua_tail(model, after, "");
+    }
+    None
+}
+
+/// The firmware (first token, digits and dots) and the MAC (one of the next tokens, after
+/// `mac_prefix`) that follow a model in a User-Agent.
+fn ua_tail(model: &str, after: &str, mac_prefix: &str) -> Option<UaInfo> {
     let mut tokens = after.split([' ', ';', ')', '(']).filter(|t| !t.is_empty());
     let fw = tokens.next()?;
     if fw.len() > 32
@@ -213,7 +273,9 @@ fn parse_ua(ua: &str) -> Option<UaInfo> {
     {
         return None;
     }
-    let mac = tokens.take(8).find_map(Mac::from_hex12);
+    let mac = tokens
+        .take(8)
+        .find_map(|t| t.strip_prefix(mac_prefix).and_then(Mac::from_hex12));
     Some(UaInfo {
         model: Some(model.to_owned()),
         firmware: Some(fw.to_owned()),
@@ -245,6 +307,14 @@ fn classify(file: &str) -> Option<PathMatch> {
         Some((model, mac)) => {
             if !valid_model(model) {
                 return None;
+            }
+            if mac == "firmware" {
+                // M-series bases on firmware 07.40 list `snom<model>-firmware.htm` in their
+                // common file (wazo-provd-plugins `plugins/wazo_snom/common_dect/common.py`,
+                // `_common_templates`; `templates/common/snom-model-new.htm.tpl.btpl`).
+                return Some(PathMatch::Common {
+                    model: Some(model.to_owned()),
+                });
             }
             Mac::from_hex12(mac).map(|mac| PathMatch::DeviceConfig { mac })
         }
@@ -311,13 +381,30 @@ fn setting(out: &mut String, name: &str, idx: Option<u64>, text: &str) {
     leaf(out, 2, name, idx, Some("RW"), text);
 }
 
+/// The model row of `model`, if the table has it.
+fn model_row(model: &str) -> Option<&'static crate::vendors::Model> {
+    models::MODELS
+        .iter()
+        .find(|m| m.name.eq_ignore_ascii_case(model.trim()))
+}
+
+/// `true` when `model` is an M-series DECT base.
+fn is_dect_base(model: &str) -> bool {
+    model_row(model).is_some_and(|m| m.is_dect_base())
+}
+
 fn write_settings(p: &Profile, out: &mut String) {
+    let base = is_dect_base(&p.device.model);
     out.push_str(DECL);
     out.push_str("<settings>\n  <phone-settings>\n");
     // The reference has time_24_format with perm R; Snom's default is 24 h.
     leaf(out, 2, "time_24_format", None, Some("R"), "on");
-    for (i, line) in p.lines.iter().enumerate() {
-        write_identity(out, i as u64 + 1, line);
+    if base {
+        write_base_accounts(out, &p.lines);
+    } else {
+        for (i, line) in p.lines.iter().enumerate() {
+            write_identity(out, i as u64 + 1, line);
+        }
     }
     if let Some(lang) = p.language {
         let name = language_name(lang);
@@ -330,23 +417,137 @@ fn write_settings(p: &Profile, out: &mut String) {
     if let Some(code) = p.timezone.as_ref().and_then(snom_tz) {
         setting(out, "timezone", None, code);
     }
+    // A base takes its firmware as a folder URL plus version numbers
+    // (`common_dect/templates/common/snom-model-firmware.xml.tpl.btpl`), not an image URL:
+    // none is written for it.
+    let firmware = if base {
+        None
+    } else {
+        p.firmware_url.as_deref()
+    };
     write_provisioning(
         out,
         p.provisioning_url.as_deref(),
-        p.firmware_url.as_deref(),
+        firmware,
         p.poll_interval_minutes,
     );
-    if let Some(url) = p.phonebook_url.as_deref().filter(|u| !u.is_empty()) {
+    // A base has no directory key (its phonebook is `phonebook_location`, which Wazo's
+    // 05.20 plugin notes is too short for a phonebook URL: `v05_20_0001/limitations.md`).
+    if let Some(url) = p
+        .phonebook_url
+        .as_deref()
+        .filter(|u| !u.is_empty() && !base)
+    {
         indent(out, 2);
         out.push_str("<dkey_directory perm=\"RW\">url ");
         push_value(out, url);
         out.push_str("</dkey_directory>\n");
     }
     out.push_str("  </phone-settings>\n");
-    if !p.lines.is_empty() || !p.blf.is_empty() {
+    if !base && (!p.lines.is_empty() || !p.blf.is_empty()) {
         write_function_keys(p, out);
     }
+    if !base {
+        write_tbook(out, &p.device.model, &p.contacts);
+    }
     out.push_str("</settings>\n");
+}
+
+/// The accounts of an M-series DECT base (wazo-provd-plugins
+/// `plugins/wazo_snom/common_dect/templates/base.tpl` and `base-new.tpl`): the SIP server
+/// is its own indexed setting (`user_host`, `srv_sip_server_alias` with the *server*
+/// index, at most 10 servers), and account N carries `user_*` with `idx="N"`, the server
+/// it registers at (`subscr_sip_ua_data_server_id`), the handset it rings and calls from
+/// (`subscr_sip_hs_idx`) and the line name shown on that handset (`subscr_sip_line_name`:
+/// the extension, as `base-new.tpl` writes it). An account with no handset gets no
+/// `subscr_sip_hs_idx`: the base keeps its own assignment (Wazo's `snom-general.xml.tpl`
+/// presets account N to handset N). The transport is not written: Wazo's DECT templates
+/// have none, and the base's key for it is not in the sources at hand.
+fn write_base_accounts(out: &mut String, lines: &[Line]) {
+    const MAX_SERVERS: usize = 10;
+    let mut servers: Vec<(&str, u16)> = Vec::new();
+    let mut server_of = Vec::with_capacity(lines.len());
+    for line in lines {
+        let key = (line.server_host.as_str(), line.server_port);
+        let id = match servers.iter().position(|s| *s == key) {
+            Some(i) => i + 1,
+            None if servers.len() < MAX_SERVERS => {
+                servers.push(key);
+                servers.len()
+            }
+            // Past ten servers the account shares the last one (Wazo logs the same limit).
+            None => MAX_SERVERS,
+        };
+        server_of.push(id as u64);
+    }
+    for (i, (host, port)) in servers.iter().enumerate() {
+        let idx = Some(i as u64 + 1);
+        let mut alias = String::from("PBX ");
+        push_num(&mut alias, i as u64 + 1);
+        setting(out, "srv_sip_server_alias", idx, &alias);
+        let mut hostport = (*host).to_owned();
+        if *port != 5060 {
+            hostport.push(':');
+            push_num(&mut hostport, u64::from(*port));
+        }
+        setting(out, "user_host", idx, &hostport);
+    }
+    for (i, line) in lines.iter().enumerate() {
+        let n = i as u64 + 1;
+        let idx = Some(n);
+        setting(out, "user_active", idx, "on");
+        setting(out, "user_name", idx, &line.extension);
+        setting(out, "user_pname", idx, &line.auth_name);
+        setting(out, "user_pass", idx, line.password.expose());
+        setting(out, "user_realname", idx, &line.display_name);
+        setting(out, "user_mailbox", idx, &line.voicemail);
+        setting(out, "subscr_sip_line_name", idx, &line.extension);
+        if let Some(hs) = line.handset.filter(|h| *h > 0) {
+            let mut v = String::new();
+            push_num(&mut v, u64::from(hs));
+            setting(out, "subscr_sip_hs_idx", idx, &v);
+        }
+        let mut v = String::new();
+        push_num(&mut v, server_of.get(i).copied().unwrap_or(1));
+        setting(out, "subscr_sip_ua_data_server_id", idx, &v);
+    }
+}
+
+/// Entries a model's local phonebook holds: snom300/320/360 take indexes 0..99, snom370
+/// 0..249 (Snom wiki *Features/Mass Deployment/Setting Files/XML/Directory*). For the
+/// other models no stored source gives the figure: 1000 is this module's setting (a
+/// larger site directory is still complete in the remote phonebook behind the directory
+/// key).
+fn tbook_capacity(model: &str) -> usize {
+    match model {
+        "300" | "320" | "360" => 100,
+        "370" => 250,
+        _ => 1000,
+    }
+}
+
+/// The local phonebook (Snom's `<tbook>`, Snom wiki *`<tbook>`, `<phone-book>` tag*): inside
+/// `<settings>`, so it arrives with the settings and needs no file of its own. The phone
+/// resolves caller names from it. `complete="true"` (firmware 8.2 and later) makes the
+/// list replace the phone's previous one, so a user removed from the site leaves the
+/// phone too (and so do entries added on the phone by hand). Each `<item>` has the
+/// `context` identity it calls from (`active`: the identity in use), a `type` category
+/// (`none`, as in the wiki's example) and its unique `index`. Nothing is written without
+/// contacts, so a shell that does not load the directory leaves the phone's book alone.
+fn write_tbook(out: &mut String, model: &str, contacts: &[Contact]) {
+    if contacts.is_empty() {
+        return;
+    }
+    out.push_str("  <tbook complete=\"true\">\n");
+    for (i, c) in contacts.iter().take(tbook_capacity(model)).enumerate() {
+        out.push_str("    <item context=\"active\" type=\"none\" index=\"");
+        push_num(out, i as u64);
+        out.push_str("\">\n");
+        leaf(out, 3, "name", None, None, &line_safe(&c.name));
+        leaf(out, 3, "number", None, None, &line_safe(&c.number));
+        out.push_str("    </item>\n");
+    }
+    out.push_str("  </tbook>\n");
 }
 
 fn write_identity(out: &mut String, n: u64, line: &Line) {
@@ -446,7 +647,9 @@ fn write_function_keys(p: &Profile, out: &mut String) {
             None => push_value(out, &b.extension),
         }
         if !b.pickup_prefix.is_empty() {
-            // verify: Snom dials <prefix><extension> to pick up (Wazo passes exten_pickup_call).
+            // `blf <uri>|<pickup code>`: the phone dials the code followed by the watched
+            // extension to pick up (wazo-provd-plugins `plugins/wazo_snom/common/common.py`,
+            // `_add_fkeys`: suffix `|{exten_pickup_call}`, Wazo's `*8`-style prefix).
             out.push('|');
             push_value(out, &b.pickup_prefix);
         }
@@ -475,8 +678,15 @@ fn fkey_open(out: &mut String, idx: u64, context: FkeyContext, label: &str) {
 }
 
 /// Snom's names for the user interface languages.
-// verify: the exact spellings the firmware accepts (Wazo uses `Français`/`Espanol`, its
-// gui_lang list `Francais`); the ASCII forms below are those of Snom's language files.
+// Sources: wazo-provd-plugins `plugins/wazo_snom/common_dect/common.py` `_LOCALE`
+// (`Deutsch`, `English`, `Espanol`, `Francais`, `Italiano`), the desk plugin's
+// `common/common.py` `_LOCALE` (`Nederlands`; it spells French `Français`) and its
+// `templates/common/gui_lang.xml.tpl` (`Deutsch`, `English`, `Espanol`, `Francais`,
+// `Dutch`). Dutch is `Nederlands` here, as the desk plugin sets `language`; the DECT plugin
+// and the language list say `Dutch`, so which name a given firmware takes is not settled.
+// `Portugues`, `Russian`, `Polski` and `Turkce` follow the names of Snom's language files,
+// for which no provisioning source was found. A site whose phones show another name sets
+// `language` and `web_language` in `[snom-phone-settings]`.
 fn language_name(lang: Language) -> &'static str {
     match lang {
         Language::De => "Deutsch",
@@ -517,10 +727,12 @@ fn snom_tz(tz: &TimeZone) -> Option<&'static str> {
         "Europe/Helsinki" => "FIN+2",
         "Europe/Kyiv" => "UKR+2",
         "Europe/Bucharest" => "ROU+2",
-        // verify: Snom's TUR+2 predates Turkey's move to +3 all year; East Africa Time is
-        // +3 without DST.
+        // Snom's TUR+2 predates Turkey's move to +3 all year; EAT+3 (East Africa Time) is
+        // the code with +3 and no DST. A site that wants another code sets `timezone` in
+        // `[snom-phone-settings]`.
         "Europe/Istanbul" | "Africa/Nairobi" => "EAT+3",
-        // verify: that the firmware's RUS+3 rule has no DST (Russia dropped it in 2011).
+        // RUS+3 is Snom's Moscow code; firmware older than Russia's 2011 change may still
+        // apply DST with it (then `timezone` = `EAT+3` in `[snom-phone-settings]` keeps +3).
         "Europe/Moscow" => "RUS+3",
         "Asia/Dubai" => "UAE+4",
         "Asia/Karachi" => "PAK+5",
@@ -544,7 +756,9 @@ fn snom_tz(tz: &TimeZone) -> Option<&'static str> {
         "America/Toronto" => "CAN-5",
         "America/Bogota" => "COL-5",
         "America/Chicago" => "USA-6",
-        // verify: Mexico dropped DST in 2022; MEX-6 may still apply the old rule.
+        // MEX-6: Snom's Mexico code. Mexico dropped DST in 2022; firmware with the old rule
+        // shifts an hour in summer (a site then sets, in `[snom-phone-settings]`, a -6 code
+        // without DST that it checked on its phones).
         "America/Mexico_City" => "MEX-6",
         "America/Denver" => "USA-7",
         "America/Phoenix" => "USA2-7",
@@ -565,6 +779,23 @@ fn write_common_file(file: &str, common: &CommonContext<'_>, out: &mut String) {
         _ => None,
     };
     let model = model.as_deref().or(common.model);
+    if file.ends_with("-firmware.xml") || file.ends_with("-firmware.htm") {
+        out.push_str(DECL);
+        // A base takes a folder URL and version numbers, not an image URL
+        // (`common_dect/templates/common/snom-model-firmware.xml.tpl.btpl`): it gets none.
+        let fw = common
+            .firmware_url
+            .filter(|u| !u.is_empty() && !model.is_some_and(is_dect_base));
+        match fw {
+            Some(fw) => {
+                out.push_str("<firmware-settings>\n");
+                leaf(out, 1, "firmware", None, Some("RW"), fw);
+                out.push_str("</firmware-settings>\n");
+            }
+            None => out.push_str("<firmware-settings/>\n"),
+        }
+        return;
+    }
     if file.ends_with(".htm") {
         if let (Some(base), Some(model)) = (common.base_url, model) {
             out.push_str(DECL);
@@ -578,26 +809,12 @@ fn write_common_file(file: &str, common: &CommonContext<'_>, out: &mut String) {
         // Without an absolute base the settings are served inline: the phone detects XML
         // settings in a .htm file as well.
     }
-    if file.ends_with("-firmware.xml") {
-        out.push_str(DECL);
-        match common.firmware_url.filter(|u| !u.is_empty()) {
-            Some(fw) => {
-                out.push_str("<firmware-settings>\n");
-                leaf(out, 1, "firmware", None, Some("RW"), fw);
-                out.push_str("</firmware-settings>\n");
-            }
-            None => out.push_str("<firmware-settings/>\n"),
-        }
-        return;
-    }
     out.push_str(DECL);
     out.push_str("<settings>\n  <phone-settings>\n");
-    write_provisioning(
-        out,
-        common.base_url,
-        common.firmware_url,
-        common.poll_interval_minutes,
-    );
+    let firmware = common
+        .firmware_url
+        .filter(|_| !model.is_some_and(is_dect_base));
+    write_provisioning(out, common.base_url, firmware, common.poll_interval_minutes);
     out.push_str("  </phone-settings>\n</settings>\n");
 }
 
@@ -882,6 +1099,202 @@ mod tests {
     }
 
     #[test]
+    fn dect_base_user_agents() {
+        let ua = |s: &str| Snom.parse_user_agent(s);
+        // HTTP, as wazo's common_dect/common.py documents it.
+        let i = ua("Mozilla/4.0 (compatible; Snom M900 05.20.0001 000413b60680)").unwrap();
+        assert_eq!(
+            (i.model.as_deref(), i.firmware.as_deref(), i.mac),
+            (
+                Some("M900"),
+                Some("05.20.0001"),
+                Mac::from_hex12("000413b60680")
+            )
+        );
+        let i = ua("Mozilla/4.0 (compatible; SnomM700 07.40.0104 000413B60681)").unwrap();
+        assert_eq!(
+            (i.model.as_deref(), i.mac),
+            (Some("M700"), Mac::from_hex12("000413b60681"))
+        );
+        // SIP (the PnP SUBSCRIBE), Snom's Provisioning Guide M700, M300.
+        let i = ua("snomM700/03.23.0005 (MAC=000413922D24; SER= 00000; HW=255)").unwrap();
+        assert_eq!(
+            (i.model.as_deref(), i.firmware.as_deref(), i.mac),
+            (Some("M700"), Some("03.23.0005"), Some(mac()))
+        );
+        for bad in [
+            "Mozilla/4.0 (compatible; Snom technology AG 1.0)",
+            "Mozilla/4.0 (compatible; Snom M900 beta 000413b60680)",
+            "Mozilla/4.0 (compatible; Snom D785 10.1 000413b60680)",
+            "snomD785/10.1.33.33 (MAC=000413922D24)",
+            "snomM700/ (MAC=000413922D24)",
+        ] {
+            assert_eq!(ua(bad), None, "{bad}");
+        }
+        // The model in the UA matches the model table's row.
+        let m = ua("Mozilla/4.0 (compatible; Snom M300 05.20.0001 000413b60680)")
+            .and_then(|i| i.model)
+            .unwrap();
+        assert!(is_dect_base(&m));
+    }
+
+    fn contacts(n: usize) -> Vec<Contact> {
+        (0..n)
+            .map(|i| Contact {
+                name: format!("Person {i}"),
+                number: format!("{}", 300 + i),
+            })
+            .collect()
+    }
+
+    #[test]
+    fn local_phonebook_rides_in_the_settings() {
+        let mut p = profile();
+        p.contacts = vec![
+            Contact {
+                name: "Bob <&> \"B\"".into(),
+                number: "202".into(),
+            },
+            Contact {
+                name: "Carol".into(),
+                number: "203".into(),
+            },
+        ];
+        let s = render(&p);
+        assert_canonical(&s);
+        let doc = Document::parse(&s).unwrap();
+        let tbook = doc.root.child("tbook").unwrap();
+        assert_eq!(tbook.attr("complete"), Some("true"));
+        let items: Vec<&Element> = tbook.elements().collect();
+        assert_eq!(items.len(), 2);
+        assert_eq!(items[0].attr("index"), Some("0"));
+        assert_eq!(items[1].attr("index"), Some("1"));
+        assert_eq!(items[0].attr("context"), Some("active"));
+        assert_eq!(items[0].child("name").unwrap().text(), "Bob <&> \"B\"");
+        assert_eq!(items[1].child("number").unwrap().text(), "203");
+        // No contacts: no tbook (the phone's book is left alone).
+        p.contacts.clear();
+        assert!(!render(&p).contains("<tbook"));
+        // Capacity: 100 entries on a snom320, 1000 on a D785.
+        p.contacts = contacts(1200);
+        let count = |s: &str| s.matches("<item ").count();
+        assert_eq!(count(&render(&p)), 1000);
+        p.device.model = "320".into();
+        assert_eq!(count(&render(&p)), 100);
+        // Hostile values stay inside their elements.
+        p.contacts = vec![Contact {
+            name: "x</name><user_pass idx=\"1\">y".into(),
+            number: "1\n2".into(),
+        }];
+        let s = render(&p);
+        assert_canonical(&s);
+        let doc = Document::parse(&s).unwrap();
+        let item = doc.root.child("tbook").unwrap().child("item").unwrap();
+        assert_eq!(item.child("number").unwrap().text(), "1 2");
+        assert_eq!(item.elements().count(), 2);
+    }
+
+    #[test]
+    fn dect_base_assigns_accounts_to_handsets() {
+        let mut lines = Vec::new();
+        for (ext, name, hs) in [("201", "Alice", 1), ("202", "Bob", 2), ("203", "Carol", 3)] {
+            let mut l = line(ext, name);
+            l.handset = Some(hs);
+            lines.push(l);
+        }
+        let mut p = testing::profile(Vendor::Snom, "M700", "000413922D24", lines);
+        p.lines[2].server_host = "pbx2.example.com".into();
+        p.lines[2].server_port = 5080;
+        p.lines[1].handset = Some(7);
+        p.blf = vec![BlfKey {
+            extension: "204".into(),
+            label: String::new(),
+            line: 1,
+            pickup_prefix: String::new(),
+        }];
+        p.contacts = contacts(3);
+        p.phonebook_url = Some("http://p.example.com/phonebook/000413922d24.xml".into());
+        p.firmware_url = Some("http://p.example.com/firmware/snom/M700.fwu".into());
+        let s = render(&p);
+        assert_canonical(&s);
+        let doc = Document::parse(&s).unwrap();
+        let ps = doc.root.child(PHONE_SETTINGS).unwrap();
+        let get = |name: &str, idx: &str| {
+            ps.elements()
+                .find(|e| e.name == name && e.attr("idx") == Some(idx))
+                .map(|e| e.text())
+        };
+        for (n, ext, hs, server) in [
+            ("1", "201", "1", "1"),
+            ("2", "202", "7", "1"),
+            ("3", "203", "3", "2"),
+        ] {
+            assert_eq!(get("user_name", n).as_deref(), Some(ext), "{n}");
+            assert_eq!(get("user_pname", n).as_deref(), Some(ext), "{n}");
+            assert_eq!(get("subscr_sip_hs_idx", n).as_deref(), Some(hs), "{n}");
+            assert_eq!(get("subscr_sip_line_name", n).as_deref(), Some(ext), "{n}");
+            assert_eq!(
+                get("subscr_sip_ua_data_server_id", n).as_deref(),
+                Some(server),
+                "{n}"
+            );
+            assert_eq!(get("user_active", n).as_deref(), Some("on"), "{n}");
+        }
+        assert_eq!(get("user_realname", "3").as_deref(), Some("Carol"));
+        // Servers are indexed on their own: two distinct PBXes.
+        assert_eq!(get("user_host", "1").as_deref(), Some("pbx.example.com"));
+        assert_eq!(
+            get("user_host", "2").as_deref(),
+            Some("pbx2.example.com:5080")
+        );
+        assert_eq!(get("user_host", "3"), None);
+        // No desk-phone parts on a base.
+        for absent in [
+            "<functionKeys",
+            "<tbook",
+            "dkey_directory",
+            "<firmware",
+            "user_idle_text",
+        ] {
+            assert!(!s.contains(absent), "{absent} in\n{s}");
+        }
+        // An account without a handset keeps the base's own assignment.
+        p.lines[0].handset = None;
+        let s = render(&p);
+        assert!(!s.contains("<subscr_sip_hs_idx idx=\"1\""));
+        assert!(s.contains("<subscr_sip_hs_idx idx=\"2\" perm=\"RW\">7</subscr_sip_hs_idx>"));
+        // More than ten servers: the rest share the tenth.
+        let mut many = Vec::new();
+        for i in 0..12u16 {
+            let mut l = line(&format!("{}", 300 + i), "X");
+            l.server_host = format!("pbx{i}.example.com");
+            l.handset = u8::try_from(i + 1).ok();
+            many.push(l);
+        }
+        let s = render(&testing::profile(
+            Vendor::Snom,
+            "M900",
+            "000413922D24",
+            many,
+        ));
+        assert_canonical(&s);
+        assert_eq!(s.matches("<user_host ").count(), 10);
+        assert!(s.contains("<subscr_sip_ua_data_server_id idx=\"12\" perm=\"RW\">10</subscr_sip_ua_data_server_id>"));
+    }
+
+    #[test]
+    fn pnp_url_is_a_folder() {
+        assert_eq!(
+            Vendor::Snom.pnp_url("http://192.0.2.10:8480"),
+            "http://192.0.2.10:8480/"
+        );
+        assert_eq!(
+            Vendor::Snom.pnp_url("https://e.example/p/tok/"),
+            "https://e.example/p/tok/"
+        );
+    }
+
+    #[test]
     fn file_names() {
         let dev = Some(PathMatch::DeviceConfig { mac: mac() });
         let common = |m: &str| {
@@ -918,6 +1331,12 @@ mod tests {
         ] {
             assert_eq!(Snom.classify_file(bad), None, "{bad}");
         }
+        assert_eq!(
+            Snom.classify_file("snomM400-firmware.htm"),
+            Some(PathMatch::Common {
+                model: Some("M400".into())
+            })
+        );
         assert_eq!(Snom.device_file_name(&mac()), "000413922D24.xml");
         assert_eq!(Snom.classify_file(&Snom.device_file_name(&mac())), dev);
     }
@@ -1204,6 +1623,12 @@ mod tests {
         assert!(w("snomD785-firmware.xml", &none).contains("<firmware-settings/>"));
         let inline = w("snomD785.htm", &none);
         assert!(inline.contains("<settings>"));
+        // A DECT base takes no image URL (it reads a folder and version numbers).
+        let base_fw = w("snomM700-firmware.htm", &ctx);
+        assert!(base_fw.contains("<firmware-settings/>"), "{base_fw}");
+        assert!(w("snomM700-firmware.xml", &ctx).contains("<firmware-settings/>"));
+        assert!(!w("snomM700.xml", &ctx).contains("<firmware"));
+        assert!(w("snomD785-firmware.htm", &ctx).contains("<firmware perm=\"RW\">"));
         for s in [htm, xml, fw, inline, w("snom-general.xml", &ctx)] {
             assert!(!s.contains("user_pass"));
         }
@@ -1237,6 +1662,6 @@ mod tests {
         let mut empty = String::new();
         Snom.write_phonebook("", &[], &mut empty);
         assert_canonical(&empty);
-        assert_eq!(Snom.firmware_extensions(), [".bin", ".fw"]);
+        assert_eq!(Snom.firmware_extensions(), [".bin", ".fw", ".fwu"]);
     }
 }

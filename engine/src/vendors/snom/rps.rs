@@ -448,7 +448,11 @@ fn legacy_refused(rpc: &Legacy, reply: &HttpReply, text: &str) -> RpsError {
     classify(V, Some(reply.status), Some(text), None, reply, &rpc.secrets)
 }
 
-// unsure: the legacy API's MAC spelling; upper-case hex as on Snom's labels and file names.
+// The legacy API's MAC spelling: upper-case hex, as on Snom's labels and in the phone's own
+// file names (`snom<model>-<MAC>.htm`), and as another public client of
+// `redirect.registerPhone` sends it (azrtydxb/hello `internal/redirect/snom.go`, `snomMAC`:
+// "uppercase for XML-RPC (the case of each service's examples)"). No Snom document at hand
+// states it; a refusal would come back as the call's own error, shown to the administrator.
 fn legacy_mac(mac: Mac) -> String {
     mac.to_upper_hex()
 }

@@ -1,0 +1,104 @@
+//! Snom goldens beyond the shared set in `golden.rs`: an M700 DECT base whose three accounts
+//! go to three handsets, and a D785 whose settings carry the local phonebook (`<tbook>`).
+//! Checked byte for byte against `tests/fixtures/snom/*.expected.xml`; regenerate with
+//! `UPDATE_GOLDEN=1 cargo test -p engine --test golden_snom` and review the diff.
+#![allow(clippy::unwrap_used)]
+
+#[cfg(target_arch = "wasm32")]
+use wasm_bindgen_test::wasm_bindgen_test as test;
+
+use engine::{default_config, reference_profile, sample_profile, Contact, Vendor};
+
+fn contacts() -> Vec<Contact> {
+    vec![
+        Contact {
+            name: "Bob".into(),
+            number: "202".into(),
+        },
+        Contact {
+            name: "Carol".into(),
+            number: "203".into(),
+        },
+        Contact {
+            name: "O'Brien \"Reception\" & Co".into(),
+            number: "+49 30 1234567".into(),
+        },
+    ]
+}
+
+/// An M700 base: the reference account on handset 1, two more users on handsets 2 and 3.
+fn m700() -> String {
+    let mut p = reference_profile(Vendor::Snom);
+    p.device.model = "M700".into();
+    let first = p.lines[0].clone();
+    p.lines[0].handset = Some(1);
+    for (ext, name, hs) in [("202", "Bob", 2u8), ("203", "Carol", 3)] {
+        let mut l = first.clone();
+        l.extension = ext.into();
+        l.auth_name = ext.into();
+        l.display_name = name.into();
+        l.handset = Some(hs);
+        p.lines.push(l);
+    }
+    p.contacts = contacts();
+    default_config(&p).unwrap()
+}
+
+/// The full D785 sample with the site directory as its local phonebook.
+fn tbook() -> String {
+    let mut p = sample_profile(Vendor::Snom);
+    p.contacts = contacts();
+    default_config(&p).unwrap()
+}
+
+#[test]
+fn snom_goldens() {
+    let cases = [
+        (
+            "dect-m700",
+            m700(),
+            include_str!("../../tests/fixtures/snom/dect-m700.expected.xml"),
+        ),
+        (
+            "tbook",
+            tbook(),
+            include_str!("../../tests/fixtures/snom/tbook.expected.xml"),
+        ),
+    ];
+    let update = cfg!(not(target_arch = "wasm32")) && std::env::var_os("UPDATE_GOLDEN").is_some();
+    let mut failures = Vec::new();
+    for (name, got, expected) in cases {
+        engine::check_well_formed(&got).unwrap();
+        if got == expected {
+            continue;
+        }
+        if update {
+            #[cfg(not(target_arch = "wasm32"))]
+            std::fs::write(
+                format!(
+                    "{}/../tests/fixtures/snom/{name}.expected.xml",
+                    env!("CARGO_MANIFEST_DIR")
+                ),
+                &got,
+            )
+            .unwrap();
+        } else {
+            failures.push(format!("--- {name}: got\n{got}\n--- expected\n{expected}"));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+#[test]
+fn the_base_assigns_each_account_to_its_handset() {
+    let s = m700();
+    for (n, hs) in [(1, 1), (2, 2), (3, 3)] {
+        assert!(
+            s.contains(&format!(
+                "<subscr_sip_hs_idx idx=\"{n}\" perm=\"RW\">{hs}</subscr_sip_hs_idx>"
+            )),
+            "{s}"
+        );
+    }
+    assert!(!s.contains("<functionKeys"));
+}
