@@ -46,6 +46,9 @@ pub struct Inputs {
     pub blf: Vec<BlfKey>,
     /// On a DECT base: the users on its handset slots after the first (none if not bound).
     pub handsets: Vec<engine::HandsetUser>,
+    /// The site directory, for a vendor whose config carries it as a local phonebook
+    /// ([`Vendor::config_holds_directory`]; empty otherwise, and not read).
+    pub contacts: Vec<engine::Contact>,
     /// The site's firmware rows of its vendor.
     pub firmware: Vec<engine::FirmwareRow>,
 }
@@ -80,6 +83,11 @@ pub async fn inputs(db: &worker::D1Database, row: &PhoneRow, vendor: Vendor) -> 
             .collect(),
         None => Vec::new(),
     };
+    let contacts = if user.is_some() && vendor.config_holds_directory() {
+        store::directory(db, &row.site_id).await?
+    } else {
+        Vec::new()
+    };
     let blf = match user {
         Some(_) => store::blf_keys(db, &row.id)
             .await?
@@ -103,6 +111,7 @@ pub async fn inputs(db: &worker::D1Database, row: &PhoneRow, vendor: Vendor) -> 
         user,
         blf,
         handsets,
+        contacts,
         firmware: store::firmware_rows(db, &row.site_id, vendor).await?,
     })
 }

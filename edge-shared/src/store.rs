@@ -188,3 +188,74 @@ pub fn num(n: u64) -> JsValue {
 pub fn opt(s: Option<&str>) -> JsValue {
     s.map_or(JsValue::NULL, JsValue::from)
 }
+
+/// The site's directory as phonebooks show it: its users, then each external source in
+/// priority order, merged by number ([`engine::directory`]).
+pub async fn directory(db: &D1Database, site_id: &str) -> Result<Vec<engine::Contact>> {
+    let contact = |c: ContactRow| engine::Contact {
+        name: c.name,
+        number: c.number,
+    };
+    let users: Vec<engine::Contact> = site_users(db, site_id)
+        .await?
+        .into_iter()
+        .map(contact)
+        .collect();
+    let external: Vec<Vec<engine::Contact>> = external_contacts(db, site_id)
+        .await?
+        .into_iter()
+        .map(|l| l.into_iter().map(contact).collect())
+        .collect();
+    Ok(engine::directory(&users, &external))
+}
+
+/// A directory entry.
+#[derive(Debug, Deserialize)]
+struct ContactRow {
+    name: String,
+    number: String,
+}
+
+/// The site's users as directory entries.
+async fn site_users(db: &D1Database, site_id: &str) -> Result<Vec<ContactRow>> {
+    db.prepare("SELECT display_name AS name, extension AS number FROM users WHERE site_id = ?1 ORDER BY extension")
+        .bind(&[site_id.into()])?
+        .all()
+        .await?
+        .results()
+}
+
+/// External phonebook entries of the site, source by source in priority order.
+async fn external_contacts(db: &D1Database, site_id: &str) -> Result<Vec<Vec<ContactRow>>> {
+    #[derive(Deserialize)]
+    struct Row {
+        source_id: String,
+        name: String,
+        number: String,
+    }
+    let rows: Vec<Row> = db
+        .prepare(
+            "SELECT e.source_id, e.name, e.number FROM phonebook_entries e \
+             JOIN phonebook_sources s ON s.id = e.source_id WHERE s.site_id = ?1 \
+             ORDER BY s.priority, s.id, e.position",
+        )
+        .bind(&[site_id.into()])?
+        .all()
+        .await?
+        .results()?;
+    let mut lists: Vec<Vec<ContactRow>> = Vec::new();
+    let mut last: Option<String> = None;
+    for r in rows {
+        if last.as_deref() != Some(r.source_id.as_str()) {
+            lists.push(Vec::new());
+            last = Some(r.source_id.clone());
+        }
+        if let Some(list) = lists.last_mut() {
+            list.push(ContactRow {
+                name: r.name,
+                number: r.number,
+            });
+        }
+    }
+    Ok(lists)
+}

@@ -14,8 +14,8 @@ use std::rc::Rc;
 use std::sync::Arc;
 
 use engine::{
-    detect, render_common, render_phonebook, AdditionalParams, CommonContext, Contact, Detection,
-    Mac, MacPolicy, PhoneRequest, Profile, Resource, Vendor,
+    detect, render_common, render_phonebook, AdditionalParams, CommonContext, Detection, Mac,
+    MacPolicy, PhoneRequest, Profile, Resource, Vendor,
 };
 use worker::{Date, Env, Headers, Request, Response, Result};
 
@@ -163,27 +163,7 @@ async fn serve(req: &Request, env: &Env, entry: Entry<'_>, file_path: &str) -> R
             )
         }
         Resource::Phonebook { .. } => {
-            let users: Vec<Contact> = store::site_users(&db, &row.site_id)
-                .await?
-                .into_iter()
-                .map(|c| Contact {
-                    name: c.name,
-                    number: c.number,
-                })
-                .collect();
-            let external: Vec<Vec<Contact>> = store::external_contacts(&db, &row.site_id)
-                .await?
-                .into_iter()
-                .map(|l| {
-                    l.into_iter()
-                        .map(|c| Contact {
-                            name: c.name,
-                            number: c.number,
-                        })
-                        .collect()
-                })
-                .collect();
-            let merged = engine::directory(&users, &external);
+            let merged = edge_shared::store::directory(&db, &row.site_id).await?;
             (
                 render_phonebook(vendor, "Directory", &merged).map_err(engine_err)?,
                 "application/xml",
@@ -375,6 +355,7 @@ async fn profile(
     let mut p = engine::profile(&i.site, i.device, i.user.as_ref(), i.blf, &i.firmware, base);
     let handsets: Vec<(u8, &engine::User)> = i.handsets.iter().map(|h| (h.slot, &h.user)).collect();
     engine::assign_handsets(&mut p, &i.site, &handsets);
+    p.contacts = i.contacts;
     Ok(p)
 }
 

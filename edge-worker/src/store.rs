@@ -69,60 +69,6 @@ pub(crate) async fn firmware_file(
     .await
 }
 
-/// A directory entry.
-#[derive(Debug, Deserialize)]
-pub(crate) struct ContactRow {
-    pub(crate) name: String,
-    pub(crate) number: String,
-}
-
-/// The site's users as directory entries.
-pub(crate) async fn site_users(db: &D1Database, site_id: &str) -> Result<Vec<ContactRow>> {
-    db.prepare("SELECT display_name AS name, extension AS number FROM users WHERE site_id = ?1 ORDER BY extension")
-        .bind(&[site_id.into()])?
-        .all()
-        .await?
-        .results()
-}
-
-/// External phonebook entries of the site, source by source in priority order.
-pub(crate) async fn external_contacts(
-    db: &D1Database,
-    site_id: &str,
-) -> Result<Vec<Vec<ContactRow>>> {
-    #[derive(Deserialize)]
-    struct Row {
-        source_id: String,
-        name: String,
-        number: String,
-    }
-    let rows: Vec<Row> = db
-        .prepare(
-            "SELECT e.source_id, e.name, e.number FROM phonebook_entries e \
-             JOIN phonebook_sources s ON s.id = e.source_id WHERE s.site_id = ?1 \
-             ORDER BY s.priority, s.id, e.position",
-        )
-        .bind(&[site_id.into()])?
-        .all()
-        .await?
-        .results()?;
-    let mut lists: Vec<Vec<ContactRow>> = Vec::new();
-    let mut last: Option<String> = None;
-    for r in rows {
-        if last.as_deref() != Some(r.source_id.as_str()) {
-            lists.push(Vec::new());
-            last = Some(r.source_id.clone());
-        }
-        if let Some(list) = lists.last_mut() {
-            list.push(ContactRow {
-                name: r.name,
-                number: r.number,
-            });
-        }
-    }
-    Ok(lists)
-}
-
 /// The miss counter of a client address.
 pub(crate) async fn misses(db: &D1Database, ip: &str) -> Result<engine::MissCounter> {
     #[derive(Deserialize)]

@@ -756,7 +756,9 @@ impl Site {
             .collect();
         assign_handsets(&mut p, &self.inv.site, &handsets);
         // The directory rides along for vendors whose config holds a local phonebook.
-        p.contacts = self.directory.clone();
+        if vendor.config_holds_directory() {
+            p.contacts = self.directory.clone();
+        }
         let template = template.or(phone.template.as_deref());
         let body = self
             .renderer

@@ -96,6 +96,10 @@ pub struct PreviewRequest {
     /// ([`crate::assign_handsets`]).
     #[serde(default)]
     pub handsets: Vec<crate::HandsetUser>,
+    /// The site directory, for a vendor whose config carries it as a local phonebook
+    /// ([`Vendor::config_holds_directory`]); none: no local phonebook.
+    #[serde(default)]
+    pub contacts: Option<Vec<crate::Contact>>,
 }
 
 impl PreviewRequest {
@@ -115,6 +119,7 @@ impl PreviewRequest {
             template: None,
             reveal_secrets: false,
             handsets: Vec::new(),
+            contacts: None,
         }
     }
 }
@@ -451,6 +456,9 @@ fn build_profile(req: &PreviewRequest, model: String) -> Result<Profile, Diagnos
     let mut p = profile(site, device, user, blf, &firmware, base_url);
     let handsets: Vec<(u8, &User)> = req.handsets.iter().map(|h| (h.slot, &h.user)).collect();
     crate::assign_handsets(&mut p, site, &handsets);
+    if vendor.config_holds_directory() {
+        p.contacts = req.contacts.clone().unwrap_or_default();
+    }
     if req.user.is_none() && !req.unbound {
         // The sample's second line, on the site's PBX.
         for l in sample.lines.iter().skip(1) {

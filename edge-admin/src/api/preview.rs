@@ -184,6 +184,7 @@ async fn request(ctx: &Ctx<'_>, site: &str, b: Body) -> ApiResult<engine::Previe
                 site: Some(i.site),
                 blf: Some(i.blf),
                 handsets: i.handsets,
+                contacts: Some(i.contacts),
                 firmware: Some(i.firmware),
                 base_url: Some(inputs::base_url(&ctx.origin, &steady)),
                 template: draft

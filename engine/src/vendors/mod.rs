@@ -253,6 +253,13 @@ impl Vendor {
         v
     }
 
+    /// `true` when the vendor's config carries the site directory as a local phonebook
+    /// (Snom's tbook): a shell fills [`crate::Profile::contacts`] before rendering it, and
+    /// need not for any other vendor.
+    pub fn config_holds_directory(self) -> bool {
+        self.facts().local_directory
+    }
+
     /// The provisioning URL a SIP PnP NOTIFY gives this vendor's phone, from a base URL
     /// (the relay's `http://host:port`, or a phone's edge URL `https://edge/p/<token>`),
     /// shaped as the vendor's firmware takes it (a folder URL with a trailing `/` for a
@@ -345,6 +352,9 @@ pub(crate) struct Facts {
     pub(crate) models: &'static [Model],
     /// How the provisioning URL in a SIP PnP NOTIFY must be shaped for the vendor's phones.
     pub(crate) pnp_url: PnpUrlForm,
+    /// `true` when the vendor's config carries the site directory as a local phonebook
+    /// ([`Profile::contacts`](crate::Profile)), so shells load it before rendering.
+    pub(crate) local_directory: bool,
 }
 
 /// The shape of the URL a vendor's phone takes from a SIP PnP NOTIFY body.

@@ -40,6 +40,7 @@ pub(crate) const FACTS: Facts = Facts {
     check_sync: None,
     models: &[],
     pnp_url: PnpUrlForm::Base,
+    local_directory: false,
 };
 
 /// ALE's redirection-service code: its PortSIP section.

@@ -100,6 +100,7 @@ pub(crate) const FACTS: Facts = Facts {
     }),
     models: models::MODELS,
     pnp_url: PnpUrlForm::Base,
+    local_directory: false,
 };
 
 /// Fanvil's redirection-service code: its PortSIP section.

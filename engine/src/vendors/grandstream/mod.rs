@@ -127,6 +127,7 @@ pub(crate) const FACTS: Facts = Facts {
     // `gspnp_responder.py` (2021), written against a GRP2612W: "this format is mandatory!
     // Must be a path ending in a slash (folder)", e.g. `http://192.168.2.4/tftp/xyzzy/`).
     pnp_url: PnpUrlForm::Folder,
+    local_directory: false,
 };
 
 /// Grandstream's redirection-service code: its PortSIP section.

@@ -159,6 +159,7 @@ pub(crate) const FACTS: Facts = Facts {
     }),
     models: models::MODELS,
     pnp_url: PnpUrlForm::Base,
+    local_directory: false,
 };
 
 /// Htek's redirection-service code: its PortSIP section, and the steps to register a phone

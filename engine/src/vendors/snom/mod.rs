@@ -122,6 +122,7 @@ pub(crate) const FACTS: Facts = Facts {
     // `{{ XX_server_url }}/`) and FusionPBX documents (`…/app/provision/`). Without the
     // `/` the phone would fetch the bare base as its settings.
     pnp_url: PnpUrlForm::Folder,
+    local_directory: true,
 };
 
 /// Snom's redirection-service code: its PortSIP section.

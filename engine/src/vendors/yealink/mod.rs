@@ -113,6 +113,7 @@ pub(crate) const FACTS: Facts = Facts {
     }),
     models: models::MODELS,
     pnp_url: PnpUrlForm::Base,
+    local_directory: false,
 };
 
 /// Yealink's redirection-service code: its PortSIP section.
