@@ -91,6 +91,22 @@ test("a DECT base's handsets each get their user's account; the view and the sna
   ]);
   for (const p of view.body) assert.ok(!JSON.stringify(p).includes("Pass-"), "the view has no password");
 
+  // The relay's snapshot carries the slots, so the LAN serves the base the same accounts.
+  const token = await api("POST", `/sites/${site}/relay-token`);
+  assert.ok(token.status < 300, JSON.stringify(token.body));
+  const snap = await mf.dispatchFetch("https://edge.example.com/relay/v1/snapshot", {
+    headers: { Authorization: `Bearer ${token.body.relay_token}` },
+  });
+  assert.equal(snap.status, 200);
+  const inv = await snap.json();
+  const entry = inv.phones.find((p) => p.mac === mac);
+  assert.deepEqual(entry.handsets, [
+    { slot: 2, user_extension: "402" },
+    { slot: 3, user_extension: "403" },
+  ]);
+  const desk = inv.phones.find((p) => p.mac !== mac);
+  assert.ok(!desk || !("handsets" in desk), "a phone without handsets has no handsets field");
+
   // Unbinding a handset: a PATCH with fewer slots.
   const patched = await api("PATCH", `/sites/${site}/phones/${mac}`, { handsets: [{ slot: 2, user_extension: "402" }] });
   assert.equal(patched.status, 200, JSON.stringify(patched.body));

@@ -151,7 +151,7 @@ test("the list shows rows, quota usage and each vendor's extensions", async () =
   assert.equal(l.max_file_bytes, 1 * MB, "FIRMWARE_MAX_FILE_MB");
   assert.equal(l.max_total_bytes, 2 * MB, "FIRMWARE_MAX_TOTAL_MB");
   assert.deepEqual(l.extensions, {
-    yealink: [".rom", ".bin"], snom: [".bin", ".fw"], fanvil: [".z", ".bin"], grandstream: [".bin"], htek: [".rom", ".bin"],
+    yealink: [".rom", ".bin"], snom: [".bin", ".fw", ".fwu"], fanvil: [".z", ".bin"], grandstream: [".bin"], htek: [".rom", ".bin"],
   });
   assert.ok(!JSON.stringify(l).includes("r2_key"));
   assert.equal((await api("GET", "/sites/nope/firmware")).status, 404);
