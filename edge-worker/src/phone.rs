@@ -156,11 +156,14 @@ async fn serve(req: &Request, env: &Env, entry: Entry<'_>, file_path: &str) -> R
                 base_url: Some(&base),
                 firmware_url: fw.as_deref(),
                 poll_interval_minutes: row.poll_interval_minutes as u32,
+                mac: Mac::parse(&row.mac).ok(),
             };
-            (
-                render_common(vendor, file, &ctx).map_err(engine_err)?,
-                engine::config_content_type(vendor),
-            )
+            // A common file the vendor writes only for a known phone cannot fail here (the
+            // token names the phone); any refusal is the same 404 as every other.
+            let Ok(body) = render_common(vendor, file, &ctx) else {
+                return error::not_found();
+            };
+            (body, engine::config_content_type(vendor))
         }
         Resource::Phonebook { .. } => {
             let merged = edge_shared::store::directory(&db, &row.site_id).await?;

@@ -687,6 +687,7 @@ impl Site {
                     base_url: Some(base_url),
                     firmware_url: fw.as_deref(),
                     poll_interval_minutes: self.inv.site.poll_interval_minutes,
+                    mac: d.ua_mac,
                 };
                 let body = render_common(vendor, file, &ctx).map_err(|_| Refusal::NotFound)?;
                 return Ok(Answer::File {

@@ -37,11 +37,21 @@ pub(crate) fn default_config_in(
     }
 }
 
-/// Renders a vendor's common (non-secret) file, e.g. Yealink's `y000000000066.cfg`.
+/// Renders a vendor's common (non-secret) file, e.g. Yealink's `y000000000066.cfg`. Fails
+/// (`Unsupported`: answer 404) for a file the vendor writes only for a known phone when
+/// [`CommonContext::mac`] is `None`.
 pub fn render_common(vendor: Vendor, file: &str, common: &CommonContext<'_>) -> Result<String> {
     let m = vendor.module()?;
     let mut out = String::with_capacity(1024);
     m.write_common(file, common, &mut out);
+    if out.is_empty() {
+        // The module cannot write this file for this request (it needs the phone's MAC):
+        // the phone gets a 404 and moves on to its next name.
+        return Err(crate::error::Error::new(
+            crate::error::ErrorKind::Unsupported,
+            "this common file needs the asking phone's MAC",
+        ));
+    }
     Ok(out)
 }
 

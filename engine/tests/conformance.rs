@@ -64,6 +64,10 @@ struct Request {
     body_contains: Vec<String>,
     #[serde(default)]
     body_lacks: Vec<String>,
+    /// What TFTP (no User-Agent) gets when it differs (the relay's runner reads it).
+    #[serde(default)]
+    #[allow(dead_code)]
+    expect_tftp: Option<Expect>,
     #[serde(default)]
     source: Option<String>,
 }

@@ -496,6 +496,11 @@ pub struct CommonContext<'a> {
     pub firmware_url: Option<&'a str>,
     /// Minutes between periodic provisioning checks (0 = off).
     pub poll_interval_minutes: u32,
+    /// The phone asking, when the shell knows it (the edge from the token's phone, the relay
+    /// from the User-Agent's MAC); `None` over TFTP and for a User-Agent without one. A
+    /// common file that must name the phone's own file (Yealink's `y000000000000.boot`) is
+    /// not served without it.
+    pub mac: Option<Mac>,
 }
 
 /// A value made safe for a line-based config: CR, LF and other control characters become

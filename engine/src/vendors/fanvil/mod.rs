@@ -1701,6 +1701,7 @@ mod tests {
             base_url: Some("http://pbx:8480"),
             firmware_url: Some("http://pbx/fw/x4.z"),
             poll_interval_minutes: 60,
+            mac: None,
         };
         let mut s = String::new();
         Fanvil.write_common("f0X4hw1.100.cfg", &ctx, &mut s);

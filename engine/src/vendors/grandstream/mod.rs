@@ -1687,6 +1687,7 @@ mod tests {
             base_url: Some("http://p.example.com/t/abc"),
             firmware_url: Some("http://p.example.com/firmware/grandstream/gxp2170fw.bin"),
             poll_interval_minutes: 1440,
+            mac: None,
         };
         let mut s = String::new();
         Grandstream.write_common("cfg.xml", &ctx, &mut s);

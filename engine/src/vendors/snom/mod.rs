@@ -1597,6 +1597,7 @@ mod tests {
             base_url: Some("https://p.example.com/t/abc"),
             firmware_url: Some("https://p.example.com/firmware/snom/D785.bin"),
             poll_interval_minutes: 30,
+            mac: None,
         };
         let w = |f: &str, c: &CommonContext<'_>| {
             let mut s = String::new();

@@ -18,14 +18,17 @@
 //!   boot file "other .cfg files aren't requested").
 //! - `<mac>.boot` is served (a common file, no secrets): it names the model's common file and
 //!   `<mac>.cfg` with `include:config` and sets `overwrite_mode = 1` (see `write_boot`).
-//! - `y000000000000.boot` is deliberately 404. A common boot file replaces the phone's
-//!   sequence, and the guide documents no way for it to name the phone's own `<mac>.cfg`
-//!   (include paths are fixed; the `$mac` variable is documented for action URLs only,
-//!   FusionPBX `yealink/cp860/y000000000037.cfg` comments, and FusionPBX substitutes the MAC
-//!   itself). Served without the MAC, it would cut the phone off from its account. The phone
-//!   asks for it only when `<mac>.boot` is missing, which never happens here, and the 404
-//!   keeps the documented `.cfg` fallback. `<mac>-local.cfg` (the phone's own saved changes)
-//!   and `<mac>-contact.xml` are phone-side files and not served either.
+//! - `y000000000000.boot`, the common boot file, is written per phone, as FusionPBX does
+//!   (`yealink/t46s/y000000000000.boot` renders `include:config "{$mac}.cfg"`, the MAC taken
+//!   from the User-Agent by `app/provision/index.php`): the same body as `<mac>.boot` when the
+//!   shell knows who asks (`CommonContext::mac`: the edge from the token's phone, the relay
+//!   from the User-Agent's MAC). Without a MAC (TFTP, a User-Agent without one) it is a 404:
+//!   a boot file replaces the phone's sequence, the guide documents no way for it to name
+//!   the phone's own file (the `$mac` variable is documented for action URLs only, FusionPBX
+//!   `yealink/cp860/y000000000037.cfg` comments), so served without the MAC it would cut the
+//!   phone off from its account; the 404 keeps the documented `.cfg` fallback.
+//! - `<mac>-local.cfg` (the phone's own saved changes) and `<mac>-contact.xml` are phone-side
+//!   files and not served.
 //! - Empty values are written `%NULL%` (a blank value is ignored by the phone, so nothing could
 //!   be cleared), keys past the ones in use are reset up to the model's key count and
 //!   accounts past the ones in use switched off (wazo `v87/common.py`, `base.tpl`), settings
@@ -163,7 +166,11 @@ impl VendorModule for Yealink {
         if let Some(stem) = file.strip_suffix(".boot") {
             // `<mac>.boot`: the MAC-oriented boot file v81+ firmware asks for first. It holds
             // no secret (two file names), so it is a common file whose body names the MAC's
-            // `.cfg`. `y000000000000.boot` is not served: see the module docs.
+            // `.cfg`. `y000000000000.boot`, the common one, is written only for a phone the
+            // shell knows (see the module docs).
+            if stem == "y000000000000" {
+                return Some(PathMatch::Common { model: None });
+            }
             return Mac::from_hex12(stem)
                 .filter(|m| !m.is_placeholder())
                 .map(|_| PathMatch::Common { model: None });
@@ -193,6 +200,15 @@ impl VendorModule for Yealink {
     }
 
     fn write_common(&self, file: &str, common: &CommonContext<'_>, out: &mut String) {
+        if file == "y000000000000.boot" {
+            // Only for a phone the shell knows: a common boot file that cannot name the
+            // phone's own `.cfg` would cut it off from its account. Left empty otherwise,
+            // which the shell answers with a 404 (the phone falls back to its `.cfg` files).
+            if let Some(mac) = common.mac.filter(|m| !m.is_placeholder()) {
+                write_boot(out, &mac, common.model);
+            }
+            return;
+        }
         if let Some(mac) = file.strip_suffix(".boot").and_then(Mac::from_hex12) {
             write_boot(out, &mac, common.model);
             return;
@@ -1323,7 +1339,6 @@ mod tests {
         assert_eq!(c("001565aabbcc.cfg"), dev);
         assert_eq!(c("001565AABBCC.cfg"), dev);
         for bad in [
-            "y000000000000.boot",
             "001565aabbcc-local.cfg",
             "001565aabbcc-contact.xml",
             "y00000000066.cfg",
@@ -1362,11 +1377,13 @@ mod tests {
             assert_eq!(code_for_model(&back), Some(code), "{}", m.name);
         }
         assert_eq!(c("y000000000095.cfg"), common(Some("T53W")));
-        // Boot files: `<mac>.boot` is served as a common file, `y000000000000.boot` is not.
+        // Boot files are common files: `<mac>.boot`, and `y000000000000.boot` (written only
+        // for a known phone, see `boot_files`).
         assert_eq!(c("001565aabbcc.boot"), common(None));
         assert_eq!(c("001565AABBCC.boot"), common(None));
+        assert_eq!(c("y000000000000.boot"), common(None));
         for bad in [
-            "y000000000000.boot",
+            "y000000000001.boot",
             "000000000000.boot",
             "001565aabbc.boot",
             ".boot",
@@ -1637,6 +1654,7 @@ mod tests {
             base_url: Some("http://pbx:8480/p"),
             firmware_url: Some("http://pbx:8480/firmware/yealink/x.rom"),
             poll_interval_minutes: 99_999,
+            mac: None,
         };
         Yealink.write_common("y000000000066.cfg", &ctx, &mut s);
         assert_eq!(
@@ -1879,6 +1897,17 @@ mod tests {
         );
         assert!(s.ends_with("include:config \"001565aabbcc.cfg\"\noverwrite_mode = 1\n"));
         assert!(!s.contains("password"));
+        // The common boot file: the asking phone's own boot file when the shell knows its
+        // MAC, nothing (a 404) when it does not.
+        assert_eq!(boot("y000000000000.boot", Some("T46S")), "");
+        let mut s = String::new();
+        let ctx = CommonContext {
+            model: Some("T46S"),
+            mac: Some(mac("001565aabbcc")),
+            ..CommonContext::default()
+        };
+        Yealink.write_common("y000000000000.boot", &ctx, &mut s);
+        assert_eq!(s, boot("001565aabbcc.boot", Some("T46S")));
     }
 
     #[test]
