@@ -75,7 +75,7 @@ pub async fn inputs(db: &worker::D1Database, row: &PhoneRow, vendor: Vendor) -> 
                 user: engine::User {
                     extension: h.extension,
                     auth_name: h.auth_name,
-                    sip_password: Secret::new(h.sip_password),
+                    sip_password: h.sip_password,
                     display_name: h.display_name,
                     voicemail_pin: Secret::default(),
                 },

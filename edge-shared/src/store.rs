@@ -143,7 +143,7 @@ pub struct HandsetRow {
     /// The user's SIP authentication name.
     pub auth_name: String,
     /// The user's SIP password.
-    pub sip_password: String,
+    pub sip_password: engine::Secret<String>,
     /// The user's display name.
     pub display_name: String,
 }

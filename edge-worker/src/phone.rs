@@ -130,7 +130,10 @@ async fn serve(req: &Request, env: &Env, entry: Entry<'_>, file_path: &str) -> R
         Resource::DeviceConfig { .. } => {
             let template = saved_template(&row);
             match device_config(&db, &row, vendor, &base, template).await? {
-                Some(cfg) => (cfg, engine::config_content_type(vendor)),
+                Some(cfg) => {
+                    let ct = engine::content_type_of(vendor, &cfg);
+                    (cfg, ct)
+                }
                 // A phone without a user has no config yet.
                 None => return error::not_found(),
             }
@@ -140,7 +143,10 @@ async fn serve(req: &Request, env: &Env, entry: Entry<'_>, file_path: &str) -> R
                 return error::not_found();
             };
             match device_config(&db, &row, vendor, &base, Some(t)).await? {
-                Some(cfg) => (cfg, engine::config_content_type(vendor)),
+                Some(cfg) => {
+                    let ct = engine::content_type_of(vendor, &cfg);
+                    (cfg, ct)
+                }
                 None => return error::not_found(),
             }
         }
@@ -163,7 +169,8 @@ async fn serve(req: &Request, env: &Env, entry: Entry<'_>, file_path: &str) -> R
             let Ok(body) = render_common(vendor, file, &ctx) else {
                 return error::not_found();
             };
-            (body, engine::config_content_type(vendor))
+            let ct = engine::content_type_of(vendor, &body);
+            (body, ct)
         }
         Resource::Phonebook { .. } => {
             let merged = edge_shared::store::directory(&db, &row.site_id).await?;

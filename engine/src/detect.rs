@@ -239,9 +239,11 @@ pub(crate) fn join_mac_separators(file: &str) -> std::borrow::Cow<'_, str> {
                     c.is_ascii_hexdigit()
                 }
             })
-            // Not part of a longer run of hex (`aa-bb-cc-dd-ee-ff-01`, `1aa:bb:...`).
+            // Not part of a longer run of hex pairs (`aa-bb-cc-dd-ee-ff-01`,
+            // `01-aa-bb-cc-dd-ee-ff`, `1aa:bb:...`): nothing but the separator-free rest of
+            // the name may touch it.
             && b.get(i + LEN).is_none_or(|&c| c != sep)
-            && !(i > 0 && b.get(i - 1).is_some_and(u8::is_ascii_hexdigit))
+            && !(i > 0 && b.get(i - 1).is_some_and(|&c| c == sep || c.is_ascii_hexdigit()))
     };
     let Some(start) = (0..b.len()).find(|&i| is_mac_at(i)) else {
         return std::borrow::Cow::Borrowed(file);
@@ -388,6 +390,29 @@ mod tests {
     use super::*;
     #[cfg(target_arch = "wasm32")]
     use wasm_bindgen_test::wasm_bindgen_test as test;
+
+    #[test]
+    fn only_a_whole_separated_mac_is_joined() {
+        for (name, joined) in [
+            ("00:15:65:aa:bb:cc.cfg", "001565aabbcc.cfg"),
+            ("00-15-65-AA-BB-CC.cfg", "001565AABBCC.cfg"),
+            ("cfg00:0b:82:aa:bb:cc.xml", "cfg000b82aabbcc.xml"),
+            (
+                "snomD785-00:04:13:aa:bb:cc.htm",
+                "snomD785-000413aabbcc.htm",
+            ),
+            // Left as they are: a longer run of pairs, mixed separators, a short one.
+            ("aa-bb-cc-dd-ee-ff-01.cfg", "aa-bb-cc-dd-ee-ff-01.cfg"),
+            ("01-aa-bb-cc-dd-ee-ff.cfg", "01-aa-bb-cc-dd-ee-ff.cfg"),
+            ("1aa:bb:cc:dd:ee:ff.cfg", "1aa:bb:cc:dd:ee:ff.cfg"),
+            ("00:15:65-aa:bb:cc.cfg", "00:15:65-aa:bb:cc.cfg"),
+            ("00:15:65:aa:bb.cfg", "00:15:65:aa:bb.cfg"),
+            ("001565aabbcc.cfg", "001565aabbcc.cfg"),
+            ("", ""),
+        ] {
+            assert_eq!(join_mac_separators(name), joined, "{name}");
+        }
+    }
 
     #[test]
     fn normalize_refuses_traversal() {

@@ -33,6 +33,7 @@ use crate::secret::Secret;
 use crate::template::{Renderer, Template};
 use crate::tz::TimeZone;
 use crate::uri_map::UriMapping;
+use crate::vendors::ConfigSyntax;
 use crate::vendors::{CommonContext, Vendor};
 
 /// A site's settings.
@@ -286,10 +287,22 @@ fn expose_some<S: serde::Serializer>(
     }
 }
 
-/// The content type of a vendor's config files.
+/// The content type of a vendor's config files in its own syntax (for lists of vendors;
+/// a rendered file's is [`content_type_of`]).
 pub fn config_content_type(vendor: Vendor) -> &'static str {
-    match vendor.config_syntax() {
-        Ok(s) if s.is_xml() => "application/xml",
+    content_type(vendor.config_syntax().ok())
+}
+
+/// The content type of `body`, a config or common file of `vendor`'s: by the syntax it is
+/// written in (an Htek config from a MikoPBX `key = value` template is text, its default
+/// XML), so one rule decides both.
+pub fn content_type_of(vendor: Vendor, body: &str) -> &'static str {
+    content_type(vendor.syntax_of(body).ok())
+}
+
+fn content_type(syntax: Option<ConfigSyntax>) -> &'static str {
+    match syntax {
+        Some(s) if s.is_xml() => "application/xml",
         _ => "text/plain; charset=utf-8",
     }
 }
@@ -691,8 +704,8 @@ impl Site {
                 };
                 let body = render_common(vendor, file, &ctx).map_err(|_| Refusal::NotFound)?;
                 return Ok(Answer::File {
+                    content_type: content_type_of(vendor, &body),
                     body,
-                    content_type: config_content_type(vendor),
                     vendor,
                 });
             }
@@ -766,8 +779,8 @@ impl Site {
             .render_config(&Arc::new(p), template, &self.params)
             .map_err(|_| Refusal::NotFound)?;
         Ok(Answer::File {
+            content_type: content_type_of(vendor, &body),
             body,
-            content_type: config_content_type(vendor),
             vendor,
         })
     }
@@ -960,6 +973,25 @@ mod tests {
             Ok(Answer::File { body, .. }) => body,
             other => panic!("{other:?}"),
         }
+    }
+
+    #[test]
+    fn a_config_is_served_as_the_syntax_it_is_written_in() {
+        for v in Vendor::PROVISIONED {
+            let own = config_content_type(v);
+            let sample = crate::render::default_config(&crate::sample::profile(v)).unwrap();
+            assert_eq!(content_type_of(v, &sample), own, "{v}");
+        }
+        // An Htek config from a MikoPBX `key = value` template is text, its default XML.
+        let htek = "htek".parse::<Vendor>().unwrap();
+        assert_eq!(
+            content_type_of(htek, "<hl_provision version=\"1\">"),
+            "application/xml"
+        );
+        assert_eq!(
+            content_type_of(htek, "#!version:1.0.0.1\naccount.1.enable = 1\n"),
+            "text/plain; charset=utf-8"
+        );
     }
 
     #[test]

@@ -74,9 +74,9 @@ pub use error::{Error, ErrorKind, Result};
 pub use firmware::{check_upload, pick_firmware, validate_row, FirmwareRow, Quota};
 pub use inputs::{BlfKey, Contact, Device, Language, Line, Profile, Transport};
 pub use inventory::{
-    assign_handsets, config_content_type, directory, firmware_url, profile, Answer, BlfEntry,
-    HandsetEntry, HandsetUser, Inventory, PhoneEntry, PhonebookEntry, PnpChoice, PnpReason, PnpUrl,
-    Refusal, Site, SiteSettings, StarCode, StarCodeRefusal, User,
+    assign_handsets, config_content_type, content_type_of, directory, firmware_url, profile,
+    Answer, BlfEntry, HandsetEntry, HandsetUser, Inventory, PhoneEntry, PhonebookEntry, PnpChoice,
+    PnpReason, PnpUrl, Refusal, Site, SiteSettings, StarCode, StarCodeRefusal, User,
 };
 pub use mac::Mac;
 pub use params::{AdditionalParams, Param, Section, MAX_PARAMS_BYTES};

@@ -347,7 +347,7 @@ pub fn preview(req: &PreviewRequest) -> Result<Preview, Vec<Diagnostic>> {
     }
     Ok(Preview {
         file: device_config_path(vendor, &mac).unwrap_or_default(),
-        content_type: config_content_type(vendor),
+        content_type: crate::content_type_of(vendor, &config),
         config,
         default_config: default,
     })

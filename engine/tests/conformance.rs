@@ -103,9 +103,7 @@ fn dir() -> PathBuf {
 
 fn cases() -> Vec<(String, Case)> {
     let mut out = Vec::new();
-    let Ok(entries) = std::fs::read_dir(dir()) else {
-        return out;
-    };
+    let entries = std::fs::read_dir(dir()).unwrap_or_else(|e| panic!("{}: {e}", dir().display()));
     let mut paths: Vec<PathBuf> = entries
         .filter_map(|e| e.ok().map(|e| e.path()))
         .filter(|p| p.extension().is_some_and(|x| x == "json"))
@@ -121,6 +119,7 @@ fn cases() -> Vec<(String, Case)> {
             serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", p.display()));
         out.push((p.display().to_string(), case));
     }
+    assert!(!out.is_empty(), "{}: no conformance cases", dir().display());
     out
 }
 

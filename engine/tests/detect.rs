@@ -243,6 +243,9 @@ fn a_mac_written_with_colons_or_dashes_in_a_file_name_is_the_same_phone() {
     for path in [
         "/00:15:65-aa:bb:cc.cfg",
         "/00-15-65-aa-bb-cc-dd.cfg",
+        "/aa-bb-cc-dd-ee-ff-01.cfg",
+        "/01-00-15-65-aa-bb-cc.cfg",
+        "/01:00:15:65:aa:bb:cc.cfg",
         "/100-15-65-aa-bb-cc.cfg",
         "/00:15:65:aa:bb.cfg",
     ] {

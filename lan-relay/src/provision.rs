@@ -125,8 +125,8 @@ impl Provisioner {
             &self.base_url,
         )?;
         Some(Served {
+            content_type: engine::content_type_of(vendor, &body),
             body: FileBody::Memory(Bytes::from(body)),
-            content_type: engine::config_content_type(vendor),
             vendor: Some(vendor),
         })
     }

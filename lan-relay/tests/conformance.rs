@@ -50,7 +50,11 @@ struct Request {
     #[serde(default)]
     expect_tftp: Option<String>,
     #[serde(default)]
+    body_starts: Option<String>,
+    #[serde(default)]
     body_contains: Vec<String>,
+    #[serde(default)]
+    body_lacks: Vec<String>,
 }
 
 #[derive(Deserialize)]
@@ -204,6 +208,15 @@ fn every_vendors_sequences_over_http_and_tftp() {
                 } else {
                     assert_eq!(code, 200, "{what} over HTTP: {body}");
                     assert_eq!(body.contains(PASSWORD), r.expect == "device", "{what}");
+                    if let Some(start) = &r.body_starts {
+                        assert!(body.starts_with(start.as_str()), "{what}: starts wrong");
+                    }
+                    for unwanted in &r.body_lacks {
+                        assert!(
+                            !body.contains(unwanted.as_str()),
+                            "{what}: has {unwanted:?}"
+                        );
+                    }
                     for want in &r.body_contains {
                         // The cases write URLs under the engine runner's base.
                         let want = want.replace(CASE_BASE, &format!("http://{}", relay.http));

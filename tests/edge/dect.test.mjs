@@ -124,6 +124,14 @@ test("handset bindings a base cannot take are refused at their field, nothing ch
   await refused("PATCH", path, { handsets: [{ slot: base.dect_handsets + 1, user_extension: "403" }] }, "handsets[0].slot");
   await refused("PATCH", path, { handsets: [{ slot: 2, user_extension: "402" }, { slot: 2, user_extension: "403" }] }, "handsets[1].slot");
   await refused("PATCH", path, { handsets: [{ slot: 2, user_extension: "999" }] }, "handsets[0].user_extension");
+  // One user on two handsets, or on a handset and the base's own slot.
+  msg = await refused("PATCH", path, { handsets: [{ slot: 2, user_extension: "402" }, { slot: 3, user_extension: "402" }] }, "handsets[1].user_extension");
+  assert.match(msg, /on another handset/);
+  await refused("PATCH", path, { handsets: [{ slot: 2, user_extension: "401" }] }, "handsets[0].user_extension");
+  // A user of another site is no user here.
+  const other = (await api("POST", "/sites", { name: "Other office", pbx_host: "pbx2.example.com" })).body.id;
+  assert.equal((await api("POST", `/sites/${other}/users`, { extension: "777", sip_password: "Other-Pass-777-x" })).status, 201);
+  await refused("PATCH", path, { handsets: [{ slot: 2, user_extension: "777" }] }, "handsets[0].user_extension");
   await refused("PATCH", path, { user_extension: null }, "user_extension");
   msg = await refused("POST", `/sites/${site}/phones`, {
     mac: "001565dec002", vendor: "yealink", model: "T46S", user_extension: "403",

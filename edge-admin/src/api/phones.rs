@@ -262,9 +262,10 @@ async fn resolve(ctx: &Ctx<'_>, site: &str, f: &Fields) -> ApiResult<Resolved> {
     })
 }
 
-/// Checks a DECT base's handset slots and resolves their users: the model must be a DECT
-/// base the engine knows, the phone bound (its user is handset 1), each slot within the
-/// base's handsets and used once, and no more accounts than the base holds.
+/// Checks a DECT base's handset slots and resolves their users (of this site only): the
+/// model must be a DECT base the engine knows, the phone bound (its user is handset 1), each
+/// slot within the base's handsets and used once, each user on one handset only, and no
+/// more accounts than the base holds.
 async fn resolve_handsets(
     ctx: &Ctx<'_>,
     site: &str,
@@ -326,6 +327,17 @@ async fn resolve_handsets(
             return Err(ApiError::bad(
                 &format!("handsets[{i}].slot"),
                 "this slot is given twice",
+            ));
+        }
+        // One account registered twice from one base would ring and register twice.
+        let taken = f.user_extension.as_deref() == Some(h.user_extension.as_str())
+            || f.handsets[..i]
+                .iter()
+                .any(|o| o.user_extension == h.user_extension);
+        if taken {
+            return Err(ApiError::bad(
+                &format!("handsets[{i}].user_extension"),
+                "this user is on another handset of this base already",
             ));
         }
         let id = ctx
