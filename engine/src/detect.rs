@@ -330,12 +330,13 @@ fn own_scheme(segments: &[String]) -> Option<Resource> {
             let mac = Mac::from_hex12(stem)?;
             Some(Resource::Phonebook { mac })
         }
-        // `phonebook/<mac>/<file>`: a phone that appends its own file name to a folder.
+        // `phonebook/<mac>/<file>`: a phone that appends its own file name to a folder; the
+        // file is a vendor's declared name (Grandstream `phonebook.xml`), nothing else.
         [dir, mac, file] if dir == PHONEBOOK_DIR => {
             let known = Vendor::PROVISIONED
                 .into_iter()
                 .any(|v| v.phonebook_file() == Some(file.as_str()));
-            let mac = Mac::from_hex12(mac).filter(|_| known)?;
+            let mac = Mac::from_hex12(&join_mac_separators(mac)).filter(|_| known)?;
             Some(Resource::Phonebook { mac })
         }
         [dir, vendor, file] if dir == FIRMWARE_DIR => {

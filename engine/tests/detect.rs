@@ -253,3 +253,53 @@ fn a_mac_written_with_colons_or_dashes_in_a_file_name_is_the_same_phone() {
         assert_eq!(d.resource, Resource::NotServed, "{path}");
     }
 }
+
+#[test]
+fn a_phonebook_folder_takes_only_the_declared_file_and_joins_the_macs_separators() {
+    let gs = mac("000b828aa872");
+    let book = Resource::Phonebook { mac: gs };
+    // The folder form a Grandstream phone asks for (P331 + `phonebook.xml`), its MAC bare
+    // or written with separators, as a hand-typed P331 may spell it.
+    assert_eq!(
+        Vendor::Grandstream.phonebook_path(&gs),
+        "phonebook/000b828aa872/phonebook.xml"
+    );
+    for path in [
+        "/phonebook/000b828aa872/phonebook.xml",
+        "/phonebook/000B828AA872/phonebook.xml",
+        "/phonebook/00:0b:82:8a:a8:72/phonebook.xml",
+        "/phonebook/00%3A0b%3A82%3A8a%3Aa8%3A72/phonebook.xml",
+        "/phonebook/00-0B-82-8A-A8-72/phonebook.xml",
+    ] {
+        assert_eq!(detect(&req(path, None), &[]).resource, book, "{path}");
+        let ua = "Grandstream Model HW GXP2170 SW 1.0.11.23 DevId 000b828aa872";
+        assert_eq!(detect(&req(path, Some(ua)), &[]).resource, book, "{path}");
+    }
+    // Only the file name a vendor declares for its folder: no other name, no other case,
+    // no MAC file under the folder; and a MAC segment must be a whole MAC.
+    for path in [
+        "/phonebook/000b828aa872/other.xml",
+        "/phonebook/000b828aa872/Phonebook.xml",
+        "/phonebook/000b828aa872/phonebook.XML",
+        "/phonebook/000b828aa872/phonebook",
+        "/phonebook/00:0b:82-8a:a8:72/phonebook.xml",
+        "/phonebook/00:0b:82:8a:a8/phonebook.xml",
+        "/phonebook/x00-0b-82-8a-a8-72/phonebook.xml",
+        "/phonebook/00-0b-82-8a-a8-72.xml/phonebook.xml",
+    ] {
+        assert_eq!(
+            detect(&req(path, None), &[]).resource,
+            Resource::NotServed,
+            "{path}"
+        );
+    }
+    // A phone's own file under the folder is that file (directories are the caller's to
+    // strip), never its phonebook.
+    for path in [
+        "/phonebook/000b828aa872/000b828aa872.xml",
+        "/phonebook/000b828aa872/cfg000b828aa872.xml",
+    ] {
+        let r = detect(&req(path, None), &[]).resource;
+        assert!(!matches!(r, Resource::Phonebook { .. }), "{path}: {r:?}");
+    }
+}

@@ -239,8 +239,10 @@ impl VendorModule for Grandstream {
     fn phonebook_file(&self) -> Option<&'static str> {
         // P331 names a folder and the phone fetches `phonebook.xml` in it: FusionPBX writes
         // `<P331>{path}{$mac}/</P331>` (`resources/templates/provision/grandstream/gxp16xx/
-        // {$mac}.xml`) and routes `pb<mac>/phonebook.xml` to the phone's phonebook
-        // (`grandstream/gxp2170/README.txt`, its nginx rewrite; `app/grandstream/
+        // {$mac}.xml`) and routes `pb/<mac>/phonebook.xml` to the phone's phonebook
+        // (`grandstream/gxp2170/README.txt`, its nginx rewrite `^.*/provision/pb/
+        // ([A-Fa-f0-9]{12})/phonebook\.xml$`, the folder being `.../app/provision/pb/`
+        // with the MAC added by the template; `app/grandstream/
         // app_config.php`, `grandstream_phonebook_xml_server_path`: "template adds MAC on
         // the end ... requires nginx rewrite rules for phonebook.xml").
         Some(PHONEBOOK_FILE)
@@ -504,6 +506,9 @@ const DECT_HS_MODE_DEFAULT: u64 = 101;
 /// "Handset name. Displaying in handset screen", handsets 1..5; "maximum 10 characters".
 const DECT_HS_NAME: u32 = 27020;
 const DECT_HS_NAME_MAX: usize = 10;
+/// A handset line holding no account: "0 - 10, according with None and account 1 - 10 ...
+/// other line have default is 0 - NULL" (same template, "HS 1 Line Settings").
+const DECT_LINE_NONE: u64 = 0;
 /// "HS h Line Settings": the accounts (0 = none, 1..10) on lines 1..10 of handset h, the
 /// first line being its outgoing line. The codes are not one band: HS4 starts at P4250,
 /// P4251 and goes on at P21320 (the template's own numbering).
@@ -530,34 +535,49 @@ const DECT_HS_LINES: [[u32; 10]; 5] = [
 /// does not give consistently. The desk phones' check-sync switches (`P26015` "Allow SIP
 /// Reset", `P4428`) are not in the DP750 template and are not written: whether a base
 /// re-provisions on a `check-sync` NOTIFY is not known from the sources read.
+///
+/// Every account slot (1..=10, at most the model's) and every handset (1..=the model's) is
+/// written, used or not, as the FusionPBX dp750 template writes all ten `P4060`..`P4069`
+/// and all five handsets' line lists (a user left out renders empty there): an account no
+/// line holds is set inactive ("Active ... 0 - Disabled", `P4595`+n) with its user ID,
+/// authenticate ID, password and name emptied, and a handset no account is assigned to
+/// gets no line ("0 - 10, according with None and account 1 - 10", "0 - NULL") and an
+/// empty name. A user removed here (or moved off a handset) so stops registering on the
+/// base and ringing its handset; writing only the accounts in use would leave the base's
+/// previous values in place. With no line at all, profile 1 is set inactive (`P271` 0, as
+/// the template does when account 1 has no password).
 fn write_dect_base(out: &mut String, pr: &Profile, base: &Model) {
-    let lines: Vec<&Line> = pr
-        .lines
-        .iter()
-        .take(usize::from(base.accounts).min(10))
-        .collect();
-    let Some(first) = lines.first() else {
-        return;
-    };
-    p_num(out, "P271", 1);
-    p_open(out, "P47");
-    push_value(out, &first.server_host);
-    if first.server_port != 5060 {
-        out.push(':');
-        push_num(out, u64::from(first.server_port));
+    let slots = usize::from(base.accounts).min(10);
+    let lines: Vec<&Line> = pr.lines.iter().take(slots).collect();
+    match lines.first() {
+        Some(first) => {
+            p_num(out, "P271", 1);
+            p_open(out, "P47");
+            push_value(out, &first.server_host);
+            if first.server_port != 5060 {
+                out.push(':');
+                push_num(out, u64::from(first.server_port));
+            }
+            p_close(out, "P47");
+            p_num(out, "P130", transport_code(first.transport));
+        }
+        None => p_num(out, "P271", 0),
     }
-    p_close(out, "P47");
-    p_num(out, "P130", transport_code(first.transport));
     let handsets = base.dect_handsets.min(5);
     let slot = |l: &Line| l.handset.filter(|h| (1..=handsets).contains(h));
-    for (n, line) in (0u32..).zip(&lines) {
-        p_num_at(out, DECT_ACTIVE + n, 1);
-        p_at(out, DECT_USER_ID + n, &line.extension);
-        p_at(out, DECT_AUTH_ID + n, &line.auth_name);
-        p_at(out, DECT_PASSWORD + n, line.password.expose());
-        p_at(out, DECT_NAME + n, &line.display_name);
+    for n in (0u32..).take(slots) {
+        let line = usize::try_from(n).ok().and_then(|i| lines.get(i).copied());
+        p_num_at(out, DECT_ACTIVE + n, u64::from(line.is_some()));
+        p_at(out, DECT_USER_ID + n, line.map_or("", |l| &l.extension));
+        p_at(out, DECT_AUTH_ID + n, line.map_or("", |l| &l.auth_name));
+        p_at(
+            out,
+            DECT_PASSWORD + n,
+            line.map_or("", |l| l.password.expose()),
+        );
+        p_at(out, DECT_NAME + n, line.map_or("", |l| &l.display_name));
         p_num_at(out, DECT_PROFILE + n, 0);
-        let mode = slot(line).map_or(DECT_HS_MODE_DEFAULT, u64::from);
+        let mode = line.and_then(slot).map_or(DECT_HS_MODE_DEFAULT, u64::from);
         p_num_at(out, DECT_HS_MODE + n, mode);
     }
     for (h, codes) in (1u8..=handsets).zip(DECT_HS_LINES.iter()) {
@@ -565,17 +585,16 @@ fn write_dect_base(out: &mut String, pr: &Profile, base: &Model) {
             .zip(lines.iter().copied())
             .filter(|(_, l)| slot(l) == Some(h))
             .collect();
-        let Some((_, named)) = accounts.first() else {
-            continue;
-        };
-        let name: String = named
-            .effective_label()
-            .chars()
-            .take(DECT_HS_NAME_MAX)
-            .collect();
+        let name: String = accounts.first().map_or_else(String::new, |(_, named)| {
+            named
+                .effective_label()
+                .chars()
+                .take(DECT_HS_NAME_MAX)
+                .collect()
+        });
         p_at(out, DECT_HS_NAME + u32::from(h) - 1, &name);
         for (i, code) in codes.iter().enumerate() {
-            let account = accounts.get(i).map_or(0, |(n, _)| *n);
+            let account = accounts.get(i).map_or(DECT_LINE_NONE, |(n, _)| *n);
             p_num_at(out, *code, account);
         }
     }
@@ -599,8 +618,9 @@ fn write_blf(pr: &Profile, out: &mut String) {
         p(out, "P1347", prefix);
     }
     let mut blf = pr.blf.iter();
-    // MPKs 19..24 are the GXP2160's only: other models take at most 18.
-    let mut mpks = 18;
+    // MPKs 19..24 are the GXP2160's only: other models take at most 18 (the model table
+    // counts no more, so a layout saved fits what is written here).
+    let mut mpks = usize::from(models::PLAIN_MPKS);
     if let Some(vpk) = models::vpk_layout(&pr.device.model) {
         let lines = u32::try_from(pr.lines.len().min(ACCOUNTS.len())).unwrap_or(0);
         write_vpks(out, vpk, lines, &mut blf);
@@ -651,7 +671,7 @@ fn write_blf(pr: &Profile, out: &mut String) {
 /// only"): EXT MPK n (1..160) is key mode (-1 None, 1 BLF), account, description, value at
 /// `P23000 + 5(n-1)` .. `+3` (FusionPBX version-1 gxp2170 template, commit 0e86cc4d89,
 /// `{for $exp=1 to 160}`; wazo `_add_mpk` uses the same band). The GXV3350's modules take
-/// keys through codes no source read gives: its BLF keys stop at its own.
+/// keys through codes no source read gives: its model row lists no modules.
 const EXT_START: u32 = 23000;
 /// The EXT MPKs the template numbers: 4 modules of 40.
 const EXT_KEYS_MAX: u32 = 160;
@@ -752,7 +772,8 @@ fn write_vpks<'a>(
 /// `MODEL_FKEYS`), and the sources read give their VPKs only as version-2 items
 /// (`pks.vpk.<n>.*`, wazo `base_v2.tpl`, FusionPBX grp261x template), which a version-1
 /// file cannot hold; on them these MPK codes set the physical MPKs where the model has
-/// some (GRP2614/2616) and nothing visible where it has none (GRP2612/2613/2615).
+/// some (GRP2614/2616) and nothing visible where it has none (GRP2612/2613/2615), so the
+/// model table gives those three no keys and a layout with a BLF key is refused at save.
 const MPKS: [[&str; 4]; 24] = [
     ["P323", "P301", "P302", "P303"],
     ["P324", "P304", "P305", "P306"],
@@ -1162,10 +1183,23 @@ mod tests {
         for cleared in ["P4301", "P4309", "P4311", "P4329"] {
             assert_eq!(v(cleared).as_deref(), Some("0"), "{cleared}");
         }
-        // Handsets 4 and 5 have no account: their lines are left as they are.
-        for untouched in ["P4250", "P21320", "P21328", "P27023", "P27024"] {
-            assert_eq!(v(untouched), None, "{untouched}");
+        // Handsets 4 and 5 have no account: no line, no name (not left as they were).
+        for none in ["P4250", "P4251", "P21320", "P21327", "P21328", "P21337"] {
+            assert_eq!(v(none).as_deref(), Some("0"), "{none}");
         }
+        for unnamed in ["P27023", "P27024"] {
+            assert_eq!(v(unnamed).as_deref(), Some(""), "{unnamed}");
+        }
+        // Accounts 6..10 hold no line: inactive and emptied, hunting by default.
+        for n in 5u32..10 {
+            let at = |base: u32| v(&format!("P{}", base + n));
+            assert_eq!(at(4595).as_deref(), Some("0"), "account {}", n + 1);
+            for base in [4060, 4090, 4120, 4180] {
+                assert_eq!(at(base).as_deref(), Some(""), "P{}", base + n);
+            }
+            assert_eq!(at(27080).as_deref(), Some("101"));
+        }
+        assert_eq!(v("P4605"), None, "no 11th account");
         // Handset names: their account's label, at most 10 characters.
         assert_eq!(v("P27020").as_deref(), Some("Bob"));
         assert_eq!(v("P27021").as_deref(), Some("Alice Exam"));
@@ -1186,8 +1220,139 @@ mod tests {
         p.lines.clear();
         let s = render(&p);
         assert_canonical(&s);
-        assert_eq!(config_value(&s, "P271"), None);
-        assert_eq!(config_value(&s, "P4060"), None);
+        // No line: profile 1 off, every account off and emptied, every handset lineless.
+        assert_eq!(config_value(&s, "P271").as_deref(), Some("0"));
+        assert_eq!(config_value(&s, "P47"), None);
+        for n in 0u32..10 {
+            let at = |base: u32| config_value(&s, &format!("P{}", base + n));
+            assert_eq!(at(4595).as_deref(), Some("0"));
+            assert_eq!(at(4060).as_deref(), Some(""));
+            assert_eq!(at(4120).as_deref(), Some(""));
+        }
+        for code in DECT_HS_LINES.iter().flatten() {
+            assert_eq!(config_value(&s, &format!("P{code}")).as_deref(), Some("0"));
+        }
+    }
+
+    #[test]
+    fn dect_base_unbinding_a_handset_takes_its_account_and_line_away() {
+        let mut p = testing::profile(Vendor::Grandstream, "DP750", "000b828aa872", vec![]);
+        for (ext, hs) in [("201", 1), ("202", 2), ("203", 3)] {
+            p.lines.push(Line {
+                handset: Some(hs),
+                ..line(ext, &format!("User {ext}"))
+            });
+        }
+        let three = render(&p);
+        let v3 = |code: &str| config_value(&three, code);
+        assert_eq!(v3("P4597").as_deref(), Some("1"), "account 3 on");
+        assert_eq!(v3("P4062").as_deref(), Some("203"));
+        assert_eq!(v3("P4320").as_deref(), Some("3"), "handset 3 on account 3");
+        // The administrator unbinds handset 3 (its user deleted): two lines left.
+        p.lines.truncate(2);
+        let two = render(&p);
+        assert_canonical(&two);
+        let v = |code: &str| config_value(&two, code);
+        assert_eq!(v("P4597").as_deref(), Some("0"), "account 3 off");
+        for (code, what) in [
+            ("P4062", "user ID"),
+            ("P4092", "auth ID"),
+            ("P4122", "password"),
+            ("P4182", "name"),
+            ("P27022", "handset 3 name"),
+        ] {
+            assert_eq!(v(code).as_deref(), Some(""), "{what} emptied");
+        }
+        assert_eq!(
+            v("P27082").as_deref(),
+            Some("101"),
+            "account 3 rings no handset"
+        );
+        for code in DECT_HS_LINES[2] {
+            assert_eq!(
+                v(&format!("P{code}")).as_deref(),
+                Some("0"),
+                "handset 3: no line"
+            );
+        }
+        assert!(
+            !two.contains(">203<"),
+            "nothing of the removed user is left"
+        );
+        // Handsets 1 and 2 keep their accounts.
+        assert_eq!(v("P4300").as_deref(), Some("1"));
+        assert_eq!(v("P4310").as_deref(), Some("2"));
+        assert_eq!(v("P4596").as_deref(), Some("1"));
+        // A line left without a handset: its handset gets no line, the account hunts.
+        p.lines[1].handset = None;
+        let s = render(&p);
+        assert_eq!(config_value(&s, "P4310").as_deref(), Some("0"));
+        assert_eq!(config_value(&s, "P27081").as_deref(), Some("101"));
+        assert_eq!(config_value(&s, "P4596").as_deref(), Some("1"));
+    }
+
+    #[test]
+    fn every_model_gets_every_key_its_row_counts_and_no_more_is_saved() {
+        for m in Vendor::Grandstream.models() {
+            let capacity = usize::try_from(m.key_capacity()).unwrap();
+            let fits = capacity.saturating_sub(1);
+            let keys = |n: usize| -> Vec<BlfKey> {
+                (0..n)
+                    .map(|i| BlfKey {
+                        extension: format!("7{i:03}"),
+                        label: format!("K{i}"),
+                        line: 1,
+                        pickup_prefix: String::new(),
+                    })
+                    .collect()
+            };
+            let mut p = profile();
+            p.device.model = m.name.into();
+            p.blf = keys(fits);
+            crate::vendors::check_blf_layout(Vendor::Grandstream, m.name, 1, &p.blf)
+                .unwrap_or_else(|e| panic!("{}: {e}", m.name));
+            let s = render(&p);
+            assert_canonical(&s);
+            let doc = Document::parse(&s).unwrap();
+            let texts: Vec<String> = doc
+                .root
+                .child(CONFIG)
+                .unwrap()
+                .elements()
+                .map(Element::text)
+                .collect();
+            for b in &p.blf {
+                assert!(
+                    texts.contains(&b.extension),
+                    "{}: BLF {} of {fits} is not written",
+                    m.name,
+                    b.extension
+                );
+            }
+            let e =
+                crate::vendors::check_blf_layout(Vendor::Grandstream, m.name, 1, &keys(fits + 1))
+                    .unwrap_err();
+            assert_eq!(e.kind(), ErrorKind::InvalidInput, "{}", m.name);
+        }
+        // The rows the generator bounds: 18 MPKs at most without VPKs, none on the GRPs
+        // without physical MPKs, no modules but the GXP2140/2170's.
+        let cap = |n: &str| Vendor::Grandstream.model(n).unwrap().key_capacity();
+        for (name, keys) in [
+            ("GXV3350", 18),
+            ("GXV3370", 18),
+            ("GXV3380", 18),
+            ("GRP2612", 0),
+            ("GRP2613", 0),
+            ("GRP2615", 0),
+            ("GRP2614", 18),
+            ("GRP2616", 18),
+            ("GXP2140", 16 + 160),
+            ("GXP2170", 48 + 160),
+            ("GXP2160", 48),
+            ("GXP2130", 20),
+        ] {
+            assert_eq!(cap(name), keys, "{name}");
+        }
     }
 
     #[test]

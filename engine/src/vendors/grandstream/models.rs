@@ -7,18 +7,28 @@
 //!   `plugins/wazo_grandstream/<version>/plugin-info` (wazo counts the accounts it
 //!   provisions; datasheets give some models more); DP75x and WP8xx from the FusionPBX
 //!   templates named at their rows.
-//! - `line_keys`: for GXP213x..2170 and GRP261x, wazo's `MODEL_FKEYS` (VPKs + MPKs, the
-//!   virtual keys on the display pages plus the physical programmable keys,
-//!   `plugins/wazo_grandstream/common/common.py`); for the other desk phones, wazo's
-//!   plugin-info `lines` + `function_keys`.
+//! - `line_keys`: the keys this module's generator writes a BLF on, which [`check_blf_layout`]
+//!   holds a layout to, so that a layout saved is a layout the phone gets. For GXP213x..2170
+//!   that is wazo's `MODEL_FKEYS` (VPKs + MPKs, the virtual keys on the display pages plus
+//!   the physical programmable keys, `plugins/wazo_grandstream/common/common.py`); for the
+//!   GXP16xx, wazo's plugin-info `lines` + `function_keys`. Elsewhere the generator has only
+//!   the version-1 MPK codes of keys 1..[`PLAIN_MPKS`] (`P323`.., FusionPBX gxp21xx template;
+//!   wazo `base.tpl`, `_add_fkeys`), so a row counts at most those: the GRP261x's VPKs are
+//!   known only as version-2 items (`pks.vpk.<n>.*`, wazo `base_v2.tpl`), which a version-1
+//!   file cannot hold, leaving the physical MPKs (wazo `MODEL_FKEYS` `mpk`: 24 on the
+//!   GRP2614/2616, capped at 18; 0 on the GRP2612/2613/2615, which take no BLF key here);
+//!   the GXV33xx's 160 function keys (wazo `v1_0_3_2x_android/plugin-info`) are counted as
+//!   the 18 MPKs written.
 //! - `key_pages`: GXP21xx: the VPKs over the fixed (physical) VPKs ([`Vpk`]): 4 pages on
 //!   each. Elsewhere no source read gives pages: 1, the keys of
 //!   all pages counted in `line_keys`.
 //! - expansion modules: the module count is wazo's plugin-info `expansion_modules`
-//!   (GXP2140, GXP2170, GXV3350: 4). Keys per module: 40, the GXP2200EXT's 20 keys on 2
+//!   (GXP2140, GXP2170, GXV3350: 4); only the GXP2140/2170's are written (their EXT MPK
+//!   codes), so only they have modules here: the GXV3350's module keys have no codes in
+//!   the sources read, and it is listed without them. Keys per module: 40, the GXP2200EXT's 20 keys on 2
 //!   pages: the GXP2140/2170's "Extension Boards" settings number EXT MPK 1..160, four
 //!   modules of 40 (FusionPBX gxp2170 template, version 1 for firmware 1.0.9.127, commit
-//!   0e86cc4d89); the GXV3350 is given the same modules' figure.
+//!   0e86cc4d89).
 //! - `firmware_family`: the release package the image comes in (wazo `<version>/pkgs/
 //!   pkgs.db`: `Release_GXP16xx_*.zip` for all GXP16xx, `Release_GRP261x_*.zip` for all
 //!   GRP261x, one `Release_<model>_*.zip` per GXP21xx and GXV33xx model).
@@ -27,7 +37,15 @@
 //! (GXP2124, GXP14xx: `function_keys` 0 or 3), the ATAs (HT8xx) and models no source read
 //! describes (GRP2612W, GRP2624/2634, WP8x6, DP752's successors).
 
+#[cfg(doc)]
+use crate::vendors::check_blf_layout;
 use crate::vendors::Model;
+
+/// The multi-purpose keys the generator writes on a model without VPKs: keys 1..18, the
+/// `P323`..`P329`/`P301`..`P321` triplets and `P353`..`P396` quadruplets (FusionPBX gxp21xx
+/// template); MPKs 19..24 ("GXP2160 only", FusionPBX version-1 gxp2170 template) are
+/// written only on the VPK models whose MPK count is known.
+pub(crate) const PLAIN_MPKS: u16 = 18;
 
 /// Keys on one GXP2200EXT expansion module: 20 on each of 2 pages (the GXP2140/2170's EXT
 /// MPK 1..160 over wazo's 4 modules).
@@ -107,11 +125,13 @@ pub(crate) fn vpk_layout(model: &str) -> Option<Vpk> {
     .map(|(_, v)| v)
 }
 
-/// A GRP261x: wazo `MODEL_FKEYS` (vpk + mpk) and `v1_0_5_48/plugin-info` (lines), one
-/// image for the family (`Release_GRP261x_1.0.5.48.zip`).
-const fn grp(name: &'static str, accounts: u8, keys: u16) -> Model {
+/// A GRP261x: `v1_0_5_48/plugin-info` (lines), one image for the family
+/// (`Release_GRP261x_1.0.5.48.zip`). Its keys: the physical MPKs of wazo `MODEL_FKEYS`
+/// (`mpk`), at most [`PLAIN_MPKS`], the keys the version-1 file can set; its VPKs (wazo
+/// `vpk`: 16, 24 or 40) take version-2 items only and are not counted.
+const fn grp(name: &'static str, accounts: u8, mpks: u16) -> Model {
     Model {
-        line_keys: keys,
+        line_keys: if mpks < PLAIN_MPKS { mpks } else { PLAIN_MPKS },
         accounts,
         firmware_family: "GRP261x",
         ..Model::desk(name)
@@ -143,27 +163,28 @@ pub(crate) const MODELS: &[Model] = &[
     gxp21("GXP2140", 4, GXP2140_VPK, 0, 4),
     gxp21("GXP2160", 6, GXP2160_VPK, 24, 0),
     gxp21("GXP2170", 6, GXP2170_VPK, 0, 4),
-    grp("GRP2612", 1, 16),
-    grp("GRP2613", 1, 24),
-    grp("GRP2614", 2, 16 + 24),
-    grp("GRP2615", 2, 40),
-    grp("GRP2616", 2, 16 + 24),
+    grp("GRP2612", 1, 0),
+    grp("GRP2613", 1, 0),
+    grp("GRP2614", 2, 24),
+    grp("GRP2615", 2, 0),
+    grp("GRP2616", 2, 24),
     // Android video phones: wazo `v1_0_3_2x_android/plugin-info` (lines 16, function_keys
-    // 160; expansion_modules 4 on the GXV3350 only); own image each.
+    // 160; expansion_modules 4 on the GXV3350 only); own image each. wazo provisions them
+    // with `base.tpl`, whose keys are the version-1 MPK codes (`_add_fkeys`): the
+    // generator writes those, [`PLAIN_MPKS`] of them, and no module key (no code for the
+    // GXV3350's modules is in the sources read), so that is what is counted.
     Model {
-        line_keys: 160,
-        expansion_keys: EXT_KEYS,
-        expansion_modules: 4,
+        line_keys: PLAIN_MPKS,
         accounts: 16,
         ..Model::desk("GXV3350")
     },
     Model {
-        line_keys: 160,
+        line_keys: PLAIN_MPKS,
         accounts: 16,
         ..Model::desk("GXV3370")
     },
     Model {
-        line_keys: 160,
+        line_keys: PLAIN_MPKS,
         accounts: 16,
         ..Model::desk("GXV3380")
     },
