@@ -1,5 +1,5 @@
 //! Snom goldens beyond the shared set in `golden.rs`: an M700 DECT base whose three accounts
-//! go to three handsets, and a D785 whose settings carry the local phonebook (`<tbook>`).
+//! go to three handsets (its other accounts, up to 255, off and emptied), and a D785 whose settings carry the local phonebook (`<tbook>`).
 //! Checked byte for byte against `tests/fixtures/snom/*.expected.xml`; regenerate with
 //! `UPDATE_GOLDEN=1 cargo test -p engine --test golden_snom` and review the diff.
 #![allow(clippy::unwrap_used)]
@@ -101,4 +101,38 @@ fn the_base_assigns_each_account_to_its_handset() {
         );
     }
     assert!(!s.contains("<functionKeys"));
+}
+
+#[test]
+fn a_base_that_loses_a_handset_switches_its_account_off() {
+    let three = m700();
+    assert!(three.contains("<user_active idx=\"3\" perm=\"RW\">on</user_active>"));
+    // The same base with Carol's handset unbound: two accounts in use.
+    let mut p = reference_profile(Vendor::Snom);
+    p.device.model = "M700".into();
+    p.lines[0].handset = Some(1);
+    let mut bob = p.lines[0].clone();
+    bob.extension = "202".into();
+    bob.auth_name = "202".into();
+    bob.display_name = "Bob".into();
+    bob.handset = Some(2);
+    p.lines.push(bob);
+    let two = default_config(&p).unwrap();
+    engine::check_well_formed(&two).unwrap();
+    for needle in [
+        "<user_active idx=\"3\" perm=\"RW\">off</user_active>",
+        "<user_name idx=\"3\" perm=\"RW\"/>",
+        "<user_pname idx=\"3\" perm=\"RW\"/>",
+        "<user_pass idx=\"3\" perm=\"RW\"/>",
+        "<user_realname idx=\"3\" perm=\"RW\"/>",
+        "<subscr_sip_line_name idx=\"3\" perm=\"RW\"/>",
+        "<subscr_sip_hs_idx idx=\"3\" perm=\"RW\"/>",
+    ] {
+        assert!(two.contains(needle), "{needle} missing in\n{two}");
+    }
+    assert!(!two.contains("Carol") && !two.contains(">203<"));
+    assert!(!two.contains("<subscr_sip_ua_data_server_id idx=\"3\""));
+    // Both write every account of the base, up to 255.
+    assert_eq!(two.matches("<user_active ").count(), 255);
+    assert_eq!(three.matches("<user_active ").count(), 255);
 }

@@ -1,6 +1,7 @@
 //! Snom through a whole site (`Site::answer`, as the relay answers): the settings carry the
 //! site directory as the local phonebook, and an M700 base bound to three users gives each
-//! its handset. The lead's runner (`conformance.rs`) replays `tests/conformance/snom.json`;
+//! its handset, one unbound leaves its account off and empty, and the accounts a model has
+//! past the ones in use are switched off (M300, M700, D785). The lead's runner (`conformance.rs`) replays `tests/conformance/snom.json`;
 //! these cases need a site it does not build.
 #![allow(clippy::unwrap_used)]
 
@@ -96,4 +97,83 @@ fn an_m700_gives_each_bound_user_its_handset() {
     assert!(!body.contains("<functionKeys") && !body.contains("<tbook"));
     // The base reads the same device file names as a desk phone.
     assert_eq!(config(&site, "/000413AABBCC.xml"), body);
+}
+
+/// The value of `<name idx="n" ...>` in `body`: `Some("")` when self-closed, `None` when
+/// absent.
+fn value<'a>(body: &'a str, name: &str, n: u32) -> Option<&'a str> {
+    let open = format!("<{name} idx=\"{n}\" perm=\"RW\"");
+    let rest = &body[body.find(&open)? + open.len()..];
+    if rest.starts_with("/>") {
+        return Some("");
+    }
+    let rest = rest.strip_prefix('>')?;
+    rest.find(&format!("</{name}>")).map(|end| &rest[..end])
+}
+
+#[test]
+fn a_handset_unbound_from_an_m700_leaves_its_account_off_and_empty() {
+    let three = r#"[{"slot": 2, "user_extension": "202"}, {"slot": 3, "user_extension": "203"}]"#;
+    let before = config(&site("M700", three), "/snomM700-000413AABBCC.htm");
+    assert_eq!(value(&before, "user_active", 3), Some("on"));
+    assert_eq!(value(&before, "subscr_sip_hs_idx", 3), Some("3"));
+    // The administrator unbinds Carol's handset: the base is left with two.
+    let two = r#"[{"slot": 2, "user_extension": "202"}]"#;
+    let after = config(&site("M700", two), "/snomM700-000413AABBCC.htm");
+    for n in [1, 2] {
+        assert_eq!(value(&after, "user_active", n), Some("on"), "{n}");
+        assert_eq!(value(&after, "subscr_sip_hs_idx", n), Some(&*n.to_string()));
+    }
+    // Account 3 is off, holds none of Carol's identity, and rings no handset.
+    assert_eq!(value(&after, "user_active", 3), Some("off"), "{after}");
+    for name in [
+        "user_name",
+        "user_pname",
+        "user_pass",
+        "user_realname",
+        "user_mailbox",
+        "subscr_sip_line_name",
+        "subscr_sip_hs_idx",
+    ] {
+        assert_eq!(value(&after, name, 3), Some(""), "{name}");
+    }
+    assert!(!after.contains("x-Pass-203-x") && !after.contains("Carol"));
+    // So is every account up to the base's 255 (the model row's count), and none past it.
+    assert_eq!(value(&after, "user_active", 255), Some("off"));
+    assert_eq!(value(&after, "subscr_sip_hs_idx", 255), Some(""));
+    assert_eq!(value(&after, "user_active", 256), None);
+    assert_eq!(after.matches("<user_active ").count(), 255);
+}
+
+#[test]
+fn an_m300_resets_its_twenty_accounts() {
+    let body = config(&site("M300", "[]"), "/snomM300-000413AABBCC.htm");
+    assert_eq!(value(&body, "user_active", 1), Some("on"));
+    for n in 2..=20 {
+        assert_eq!(value(&body, "user_active", n), Some("off"), "{n}");
+        assert_eq!(value(&body, "user_pass", n), Some(""), "{n}");
+    }
+    assert_eq!(body.matches("<user_active ").count(), 20);
+}
+
+#[test]
+fn a_desk_phone_switches_off_the_identities_past_its_lines() {
+    let body = config(&site("D785", "[]"), "/snomD785-000413AABBCC.htm");
+    assert_eq!(value(&body, "user_active", 1), Some("on"));
+    assert_eq!(value(&body, "user_pass", 1), Some("s3cret-Pass-201"));
+    // The D785 has 12 identities (its model row): 2..12 off and emptied.
+    for n in 2..=12 {
+        assert_eq!(value(&body, "user_active", n), Some("off"), "{n}");
+        for name in [
+            "user_name",
+            "user_pname",
+            "user_pass",
+            "user_realname",
+            "user_host",
+            "user_outbound",
+        ] {
+            assert_eq!(value(&body, name, n), Some(""), "{name} {n}");
+        }
+    }
+    assert_eq!(value(&body, "user_active", 13), None);
 }

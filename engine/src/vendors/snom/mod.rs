@@ -47,6 +47,9 @@
 //! - identity N: `user_pname` (auth name), `user_name`, `user_realname`, `user_pass`,
 //!   `user_host`, `user_srtp`, `user_mailbox` (the MikoPBX reference), plus `user_active`,
 //!   `user_idle_text` and, for TCP/TLS, `user_outbound host:port;transport=..` (Wazo, FusionPBX).
+//!   The model's identities past the ones in use get `user_active` `off` and these keys
+//!   emptied, so a removed line stops registering (Wazo's `snom-general.xml`); a DECT base's
+//!   unused accounts likewise, see [`write_base_accounts`].
 //! - `time_24_format`: the reference puts it directly under `<settings>`, but Snom reads
 //!   settings from `<phone-settings>` (Wazo `snom-general.xml` sets it there), so it is
 //!   written there.
@@ -400,11 +403,25 @@ fn write_settings(p: &Profile, out: &mut String) {
     out.push_str("<settings>\n  <phone-settings>\n");
     // The reference has time_24_format with perm R; Snom's default is 24 h.
     leaf(out, 2, "time_24_format", None, Some("R"), "on");
+    let row = model_row(&p.device.model);
     if base {
-        write_base_accounts(out, &p.lines);
+        let accounts = row.map_or(0, |m| usize::from(m.accounts));
+        write_base_accounts(out, &p.lines, accounts);
     } else {
         for (i, line) in p.lines.iter().enumerate() {
             write_identity(out, i as u64 + 1, line);
+        }
+        // The identities the model has beyond the ones in use are switched off and emptied,
+        // so a line removed from the phone stops registering and its credentials leave it.
+        // Wazo's general file, which every Snom desk phone it provisions reads before its
+        // own, switches off identities 1..12 the same way (`user_active` `off`:
+        // wazo-platform/wazo-provd-plugins `plugins/wazo_snom/common/var/tftpboot/
+        // snom-general.xml`); the emptied keys are the ones `write_identity` writes
+        // (`plugins/wazo_snom/common/templates/base.tpl`). An unknown model has no count:
+        // nothing past its lines is written.
+        let accounts = row.map_or(0, |m| u64::from(m.accounts));
+        for n in p.lines.len() as u64 + 1..=accounts {
+            write_identity_off(out, n);
         }
     }
     if let Some(lang) = p.language {
@@ -464,7 +481,12 @@ fn write_settings(p: &Profile, out: &mut String) {
 /// `subscr_sip_hs_idx`: the base keeps its own assignment (Wazo's `snom-general.xml.tpl`
 /// presets account N to handset N). The transport is not written: Wazo's DECT templates
 /// have none, and the base's key for it is not in the sources at hand.
-fn write_base_accounts(out: &mut String, lines: &[Line]) {
+///
+/// Every account past the ones in use, up to `accounts` (the model row's count, capped at
+/// [`BASE_RESET_CAP`]), is written too: switched off, emptied and taken off its handset
+/// (see [`write_base_account_off`]), so a handset unbound or a user deleted stops
+/// registering and ringing.
+fn write_base_accounts(out: &mut String, lines: &[Line], accounts: usize) {
     const MAX_SERVERS: usize = 10;
     let mut servers: Vec<(&str, u16)> = Vec::new();
     let mut server_of = Vec::with_capacity(lines.len());
@@ -511,6 +533,48 @@ fn write_base_accounts(out: &mut String, lines: &[Line]) {
         let mut v = String::new();
         push_num(&mut v, server_of.get(i).copied().unwrap_or(1));
         setting(out, "subscr_sip_ua_data_server_id", idx, &v);
+    }
+    for n in lines.len() + 1..=accounts.min(BASE_RESET_CAP) {
+        write_base_account_off(out, n as u64);
+    }
+}
+
+/// The highest base account this module switches off and empties. The M700 and M900 take
+/// 1000 accounts (`plugins/wazo_snom/v05_20_0001/plugin-info` and `v07_40_0104/plugin-info`,
+/// `"lines": 1000`); Wazo's general file switches off accounts 1..999 on every base
+/// (`plugins/wazo_snom/common_dect/templates/common/snom-general.xml.tpl`,
+/// `range(1, 1000)`, about 200 kB, served to every base it provisions). This module never
+/// writes an account above 255: the model rows cap M700/M900 there (`models.rs`) and the
+/// inventory binds at most a row's `accounts` lines to a base (`inventory.rs`). So 255
+/// covers every account this system can have configured, at about 340 bytes each (85 kB
+/// for an M700 with three handsets, `tests/fixtures/snom/dect-m700.expected.xml`; an M300
+/// or M400 stops at its 20). The risk: accounts 256..1000 that someone else configured on the base (by
+/// hand, or another provisioning system before this one) keep registering; clear them
+/// once in the base's web interface, or reset the base, when taking it over.
+const BASE_RESET_CAP: usize = 255;
+
+/// An unused base account: `user_active` `off` (so it does not register, the value Wazo's
+/// `common_dect/templates/common/snom-general.xml.tpl` gives every account), its identity
+/// and credentials emptied (the keys `base.tpl`/`base-new.tpl` fill for an account in use:
+/// `user_name`, `user_pname`, `user_pass`, `user_realname`, `user_mailbox`,
+/// `subscr_sip_line_name`), and `subscr_sip_hs_idx` empty, taking it off the handset it
+/// rang. No source at hand names a "no handset" value for `subscr_sip_hs_idx` (Wazo's
+/// general file presets account N to handset N instead): the empty value is this module's
+/// choice. Should a firmware ignore it, the account still stays off and holds no
+/// credentials, so it neither registers nor rings.
+fn write_base_account_off(out: &mut String, n: u64) {
+    let idx = Some(n);
+    setting(out, "user_active", idx, "off");
+    for name in [
+        "user_name",
+        "user_pname",
+        "user_pass",
+        "user_realname",
+        "user_mailbox",
+        "subscr_sip_line_name",
+        "subscr_sip_hs_idx",
+    ] {
+        setting(out, name, idx, "");
     }
 }
 
@@ -584,6 +648,26 @@ fn write_identity(out: &mut String, n: u64, line: &Line) {
         out.push_str(";transport=");
         out.push_str(line.transport.as_str());
         out.push_str("</user_outbound>\n");
+    }
+}
+
+/// An identity past the ones in use: `user_active` `off` and the keys [`write_identity`]
+/// writes emptied (`user_srtp` keeps its default; `user_outbound` is emptied as a line on
+/// TCP/TLS leaves one behind).
+fn write_identity_off(out: &mut String, n: u64) {
+    let idx = Some(n);
+    setting(out, "user_active", idx, "off");
+    for name in [
+        "user_pname",
+        "user_name",
+        "user_realname",
+        "user_pass",
+        "user_host",
+        "user_mailbox",
+        "user_idle_text",
+        "user_outbound",
+    ] {
+        setting(out, name, idx, "");
     }
 }
 
@@ -1452,7 +1536,17 @@ mod tests {
         p.lines.clear();
         let s = render(&p);
         assert_canonical(&s);
-        assert!(!s.contains("user_"));
+        // Every identity of the D785 (12) is switched off, none carries a value.
+        let doc = Document::parse(&s).unwrap();
+        let ps = doc.root.child(PHONE_SETTINGS).unwrap();
+        let user: Vec<&Element> = ps
+            .elements()
+            .filter(|e| e.name.starts_with("user_"))
+            .collect();
+        assert_eq!(user.iter().filter(|e| e.name == "user_active").count(), 12);
+        assert!(user
+            .iter()
+            .all(|e| e.text() == if e.name == "user_active" { "off" } else { "" }));
         assert!(!s.contains("functionKeys"));
         p.poll_interval_minutes = 0;
         assert!(
@@ -1475,7 +1569,14 @@ mod tests {
         assert_canonical(&s);
         let doc = Document::parse(&s).unwrap();
         let ps = doc.root.child(PHONE_SETTINGS).unwrap();
-        assert_eq!(ps.elements().filter(|e| e.name == "user_pass").count(), 1);
+        // One password, identity 1's; the model's other 11 identities are off and empty.
+        let pass: Vec<String> = ps
+            .elements()
+            .filter(|e| e.name == "user_pass")
+            .map(|e| e.text())
+            .collect();
+        assert_eq!(pass.len(), 12);
+        assert_eq!(pass.iter().filter(|t| !t.is_empty()).count(), 1);
         assert_eq!(
             ps.child("user_realname").unwrap().text(),
             "A <b>&\"'</user_realname><user_pass idx=\"1\">x"
@@ -1514,10 +1615,14 @@ mod tests {
         let doc = Document::parse(&out).unwrap();
         let ps = doc.root.child(PHONE_SETTINGS).unwrap();
         assert_eq!(ps.child("user_realname").unwrap().text(), "Boss");
-        assert!(ps
+        // Identity 2 (off and empty in the base config) is overridden in place.
+        let name2: Vec<String> = ps
             .elements()
-            .any(|e| e.name == "user_name" && e.attr("idx") == Some("2")));
-        assert_eq!(ps.elements().filter(|e| e.name == "user_name").count(), 2);
+            .filter(|e| e.name == "user_name" && e.attr("idx") == Some("2"))
+            .map(|e| e.text())
+            .collect();
+        assert_eq!(name2, ["999"]);
+        assert_eq!(ps.elements().filter(|e| e.name == "user_name").count(), 12);
         let fk = doc.root.child(FUNCTION_KEYS).unwrap();
         assert_eq!(fk.elements().count(), 1);
         assert_eq!(fk.child("fkey").unwrap().text(), "blf 5");
