@@ -405,6 +405,65 @@ test("Grandstream: a run of many phones asks for one token and looks the organis
   }
 });
 
+test("Grandstream: a device GDMS refuses inside a successful batch reply fails with GDMS's reason", async () => {
+  // GDMS's device/add is a batch call: retCode 0, and each device's outcome inside data (the
+  // stand-in's perDevice mode, after a live reply quoted by a public client).
+  const site = await seedSite(db, { id: "rps-gs-batch" });
+  const creds = { username: "gs-batch", password: "gs-Batch-pass-8", clientId: "4713", clientSecret: "gs-batch-secret-R", orgId: "41", siteId: "42" };
+  allSecrets.push(creds.password, creds.clientSecret);
+  const [mOk, mWrongSn, mOwned] = ["000b82440001", "000b82440002", "000b82440003"];
+  const serial = (m) => `GS${m.slice(-8).toUpperCase()}`;
+  const s = await startStandin("grandstream", {
+    ...creds,
+    perDevice: true,
+    ownedByOthers: [mOwned],
+    serials: Object.fromEntries([mOk, mWrongSn, mOwned].map((m) => [m, serial(m)])),
+  });
+  try {
+    let r = await api("PUT", `/sites/${site}/rps/accounts`, {
+      ini: `[grandstream]\nusername = ${creds.username}\npassword = ${creds.password}\napi_id = ${creds.clientId}\napi_secret = ${creds.clientSecret}\nsite_id = ${creds.siteId}\nbase_url = ${s.url}\n`,
+    });
+    assert.equal(r.status, 200, JSON.stringify(r.body));
+    for (const [mac, sn] of [[mOk, serial(mOk)], [mWrongSn, "GSWRONG0001"], [mOwned, serial(mOwned)]]) {
+      r = await api("POST", `/sites/${site}/phones`, { mac, serial_number: sn });
+      assert.equal(r.status, 201, JSON.stringify(r.body));
+    }
+    // Added: registered.
+    let st = await until(site, mOk, ["registered", "failed"]);
+    assert.equal(st.state, "registered", JSON.stringify(st));
+    assert.equal(st.row.result, "created");
+    assert.equal(s.devices.get(mOk)?.serial, serial(mOk));
+    // A serial number that is not the phone's: GDMS's code 30010, inside retCode 0. Failed
+    // (not "registered", as when only retCode was read), with GDMS's reason, not retried.
+    st = await until(site, mWrongSn, ["failed", "registered"]);
+    assert.equal(st.state, "failed", JSON.stringify(st));
+    assert.equal(st.row.error_kind, "refused", JSON.stringify(st));
+    assert.match(st.row.error, /code 30010/);
+    assert.match(st.row.error, /serial/);
+    assert.equal(st.row.attempts, 1, "not retried");
+    assert.ok(!s.devices.has(mWrongSn));
+    // Another account's device, refused per device: owned by another account, GDMS's words kept.
+    st = await until(site, mOwned, ["failed", "registered"]);
+    assert.equal(st.state, "failed", JSON.stringify(st));
+    assert.equal(st.row.error_kind, "owned_by_another_account", JSON.stringify(st));
+    assert.match(st.row.error, /bound by another user/);
+    assert.equal(st.row.attempts, 1, "not retried");
+    assert.ok(!s.devices.has(mOwned));
+    // The phones view shows both failures.
+    const list = (await api("GET", `/sites/${site}/phones`)).body;
+    assert.deepEqual([mOk, mWrongSn, mOwned].map((m) => list.find((p) => p.mac === m).rps.state), ["registered", "failed", "failed"]);
+    // Registered again: "already exists", per device, is looked up and kept (visible to this account).
+    r = await api("POST", `/sites/${site}/phones/${mOk}/rps`, { action: "register" });
+    assert.equal(r.status, 202, JSON.stringify(r.body));
+    st = await until(site, mOk, ["registered"]);
+    assert.equal(st.row.result, "updated");
+    assert.ok(s.requests.every((q) => q.verdict === "ok"), JSON.stringify(s.requests.filter((q) => q.verdict !== "ok")));
+    assert.ok(s.requests.some((q) => q.outcome === "refused per device: 30010"));
+  } finally {
+    s.close();
+  }
+});
+
 test("ALE: kept only to be redirected, to the provisioning server its account names", async () => {
   const site = await seedSite(db, { id: "rps-ale" });
   await api("POST", `/sites/${site}/users`, { extension: "420", sip_password: "Vq9-kL2m-Zt7x-Pw4s" });

@@ -15,7 +15,8 @@
 //                  ownedByOthersMsg (default "device.mac.existed")
 //   grandstream:   username, password (plain), clientId, clientSecret, orgId, siteId, siteUrl,
 //                  serials {mac: sn}, tokenTtlSeconds, tokenShape "plain"|"envelope",
-//                  listShape "page"|"array"; s.expireTokens()
+//                  listShape "page"|"array", perDevice (device/add answers each device inside
+//                  a retCode-0 reply, as GDMS's batch call does); s.expireTokens()
 //   fanvil:        username, password (plain; the stand-in compares md5(md5))
 //   snom-rest:     accessKeyId, accessKeySecret (Hawk id/key), settingsPageCap, settingsFiller,
 //                  settingsShape "array"|"page", ownedByOthersStatus; s.settingServerUuid
@@ -52,7 +53,7 @@ export async function startStandin(vendor, opts = {}) {
 }
 
 export { FANVIL } from "./standins/fanvil.mjs";
-export { GDMS_CODES, gdmsSignString } from "./standins/gdms.mjs";
+export { GDMS_CODES, GDMS_ITEM_ERRORS, gdmsSignString } from "./standins/gdms.mjs";
 export { hawkMac, hawkNormalized, hawkPayloadHash, parseHawkHeader } from "./standins/snom-rest.mjs";
 export { SNOM_XMLRPC } from "./standins/snom-xmlrpc.mjs";
 export { yealinkSign, yealinkStringToSign } from "./standins/yealink.mjs";

@@ -9,6 +9,7 @@ import { createHash, createHmac, randomUUID } from "node:crypto";
 import {
   FANVIL,
   GDMS_CODES,
+  GDMS_ITEM_ERRORS,
   SNOM_XMLRPC,
   hawkMac,
   hawkNormalized,
@@ -430,6 +431,47 @@ describe("grandstream (GDMS)", () => {
     r = await refused(s, call("POST", "/v1.0.0/device/add", {}, { orgId: GS.orgId, mac: "c074ad000006" }), 400, /JSON array/);
     assert.equal(r.json.retCode, GDMS_CODES.INVALID_REQUEST);
     await refused(s, call("POST", "/v1.0.0/device/list", {}, "{oops"), 400, /not JSON/);
+  });
+
+  test("perDevice: device/add answers each device inside a successful reply, as GDMS's batch call does", async () => {
+    const p = await startStandin("grandstream", { ...GS, perDevice: true, ownedByOthers: [OTHER], serials: { c074ad000015: "SN-RIGHT" } });
+    try {
+      const t = (await accepted(p, gsTokenRequest(p.url, GS))).json.access_token;
+      const add = (...devs) => gsCall(p.url, GS, t, "POST", "/v1.0.0/device/add", {}, devs.map(([mac, sn = "SNx"]) => ({ orgId: GS.orgId, siteId: GS.siteId, mac, sn })));
+      let r = await accepted(p, add(["c0:74:ad:00:00:11"]));
+      assert.deepEqual(r.json, { retCode: 0, msg: "success", data: { total: 1, success: 1, failure: 0, errorDeviceList: [] } });
+      assert.ok(p.devices.has("c074ad000011"));
+      // The live shape: retCode 0, the device refused in errorDeviceList, not added.
+      r = await accepted(p, add(["c074ad000015", "SN-WRONG"]));
+      assert.equal(r.status, 200);
+      assert.deepEqual(r.json, {
+        retCode: 0,
+        msg: "success",
+        data: {
+          total: 1,
+          success: 0,
+          failure: 1,
+          errorDeviceList: [{ orgId: null, deviceName: null, siteId: GS.siteId, mac: "C074AD000015", errorMsg: GDMS_ITEM_ERRORS.SN_MISMATCH, sn: "SN-WRONG" }],
+        },
+      });
+      assert.ok(!p.devices.has("c074ad000015"));
+      assert.equal(p.requests.at(-1).outcome, "refused per device: 30010");
+      // A batch: each device on its own (added, owned by another account, already added).
+      r = await accepted(p, add(["c074ad000015", "SN-RIGHT"], [OTHER], ["c074ad000011"]));
+      assert.equal(r.json.retCode, 0);
+      assert.deepEqual([r.json.data.total, r.json.data.success, r.json.data.failure], [3, 1, 2]);
+      assert.deepEqual(r.json.data.errorDeviceList.map((e) => [e.mac, e.errorMsg]), [
+        [OTHER.toUpperCase(), GDMS_ITEM_ERRORS.OWNED_BY_OTHER],
+        ["C074AD000011", GDMS_ITEM_ERRORS.EXISTS],
+      ]);
+      assert.ok(p.devices.has("c074ad000015") && !p.devices.has(OTHER));
+      // A malformed request is still refused whole, in retCode.
+      r = await accepted(p, add(["not-a-mac"]));
+      assert.equal(r.json.retCode, GDMS_CODES.INVALID_MAC);
+      assert.ok(p.requests.every((q) => q.verdict === "ok"), JSON.stringify(p.requests.filter((q) => q.verdict !== "ok")));
+    } finally {
+      p.close();
+    }
   });
 
   test("an expired token is refused; failNext 429/503 then success", async () => {

@@ -67,6 +67,11 @@ pub enum RpsError {
     ServerError(Detail),
     /// A reply this client does not understand, or a refusal it cannot classify.
     UnexpectedReply(Detail),
+    /// The vendor refused this phone in a reply that was otherwise understood, for a reason
+    /// it gave only as its own code or words, which fit none of the kinds above (GDMS's
+    /// per-device `errorMsg` in a batch reply). The vendor has decided about this phone: a
+    /// person must read the reason and act, so it is not retried.
+    Refused(Detail),
     /// The account or the inputs cannot make this request (nothing was sent).
     InvalidInput(String),
     /// The vendor has no API for this operation.
@@ -84,7 +89,8 @@ impl RpsError {
             | Self::NotFound(d)
             | Self::RateLimited { detail: d, .. }
             | Self::ServerError(d)
-            | Self::UnexpectedReply(d) => Some(d),
+            | Self::UnexpectedReply(d)
+            | Self::Refused(d) => Some(d),
             Self::InvalidInput(_) | Self::Unsupported(_) => None,
         }
     }
@@ -101,7 +107,7 @@ impl RpsError {
 impl RpsError {
     /// A stable name for the kind, for APIs and storage: `bad_credentials`,
     /// `owned_by_another_account`, `invalid_mac`, `invalid_url`, `not_found`, `rate_limited`,
-    /// `server_error`, `unexpected_reply`, `invalid_input`, `unsupported`.
+    /// `server_error`, `unexpected_reply`, `refused`, `invalid_input`, `unsupported`.
     pub fn kind(&self) -> &'static str {
         match self {
             Self::BadCredentials(_) => "bad_credentials",
@@ -112,6 +118,7 @@ impl RpsError {
             Self::RateLimited { .. } => "rate_limited",
             Self::ServerError(_) => "server_error",
             Self::UnexpectedReply(_) => "unexpected_reply",
+            Self::Refused(_) => "refused",
             Self::InvalidInput(_) => "invalid_input",
             Self::Unsupported(_) => "unsupported",
         }
@@ -201,6 +208,7 @@ impl fmt::Display for RpsError {
             Self::RateLimited { detail, .. } => ("rate limited", detail),
             Self::ServerError(d) => ("vendor server error", d),
             Self::UnexpectedReply(d) => ("unexpected reply", d),
+            Self::Refused(d) => ("refused by the vendor", d),
             Self::InvalidInput(m) => return write!(f, "invalid input: {m}"),
             Self::Unsupported(m) => return write!(f, "unsupported: {m}"),
         };

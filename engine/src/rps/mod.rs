@@ -244,6 +244,7 @@ mod tests {
             RpsError::InvalidMac(d("mac")),
             RpsError::InvalidUrl(d("url")),
             RpsError::NotFound(d("gone")),
+            RpsError::Refused(d("code 30010")),
             RpsError::InvalidInput("x".into()),
             RpsError::Unsupported("x".into()),
         ] {

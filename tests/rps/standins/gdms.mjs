@@ -43,6 +43,20 @@ export const GDMS_CODES = {
 };
 const C = GDMS_CODES;
 
+// With `perDevice: true`, device/add answers as a batch call: retCode 0, and each device's
+// outcome in data {total, success, failure, errorDeviceList:[{orgId, deviceName, siteId, mac,
+// errorMsg, sn}]}. Not in RPS.md: the shape is a live GDMS reply quoted by a public client
+// (izzwgg-arch/connect-platform, apps/api/src/deskPhoneSetup/gdmsClient.ts at 3040f2bc and its
+// CLAUDE.md "Round 9"), where errorMsg "30010" refused a serial number of another handset and
+// the item's mac came back upper-case without separators. unsure: what errorMsg GDMS gives an
+// added or owned device (these texts are the stand-in's own), and whether it answers those per
+// device at all.
+export const GDMS_ITEM_ERRORS = {
+  EXISTS: "device already exists",
+  OWNED_BY_OTHER: "device has been bound by another user",
+  SN_MISMATCH: "30010",
+};
+
 // The string GDMS hashes into `signature`. `params` is a list of [key, value] pairs (the call's
 // query minus `signature`); client_id and client_secret are added here.
 export function gdmsSignString(params, { clientId, clientSecret }, body = "") {
@@ -243,6 +257,22 @@ export async function startGdms(opts = {}) {
         if (String(it.siteId) !== siteId) return fail(C.SITE_NOT_FOUND, "site not exist", "site not found");
         if (typeof it.sn !== "string") throw invalid("sn is not a string");
         items.push({ mac, sn: it.sn });
+      }
+      if (opts.perDevice) {
+        // Each device on its own; the request itself succeeds.
+        const errorDeviceList = [];
+        const item = (mac, sn, errorMsg) => ({ orgId: null, deviceName: null, siteId: Number(siteId), mac: mac.toUpperCase(), errorMsg, sn });
+        for (const { mac, sn } of items) {
+          let why = null;
+          if (devices.has(mac)) why = GDMS_ITEM_ERRORS.EXISTS;
+          else if (others.has(mac)) why = GDMS_ITEM_ERRORS.OWNED_BY_OTHER;
+          else if (serials.has(mac) && serials.get(mac) !== sn) why = GDMS_ITEM_ERRORS.SN_MISMATCH;
+          if (why) errorDeviceList.push(item(mac, sn, why));
+          else devices.set(mac, { mac, serial: sn, orgId, siteId, url: opts.siteUrl ?? null, server: siteId });
+        }
+        const failure = errorDeviceList.length;
+        const data = { total: items.length, success: items.length - failure, failure, errorDeviceList };
+        return { ...ok(data), outcome: failure ? `refused per device: ${errorDeviceList.map((e) => e.errorMsg).join(", ")}` : "ok" };
       }
       // unsure: a batch with one bad item is refused whole (RPS.md does not say).
       for (const { mac, sn } of items) {

@@ -4,6 +4,25 @@
 //! GDMS attaches a phone to the customer's organisation and site; the serial number proves
 //! ownership. There is no per-phone URL: the phone gets the site's provisioning URL, and
 //! the edge identifies it by MAC, User-Agent and HTTP credentials instead.
+//!
+//! `device/add` is a batch call, which RPS.md does not say: `retCode` 0 means only that the
+//! request was well formed, and each device succeeds or fails on its own inside `data`. A
+//! live reply to a one-device add whose serial number was another handset's, quoted by a
+//! public GDMS client (izzwgg-arch/connect-platform, `CLAUDE.md` "Round 9 (2026-09-15)" and
+//! `apps/api/src/deskPhoneSetup/gdmsClient.ts` at 3040f2bc, `addDevice`):
+//!
+//! ```text
+//! {"retCode":0, "data":{"total":1,"success":0,"failure":1,"errorDeviceList":[{"orgId":null,
+//!  "deviceName":null,"siteId":675285,"mac":"C074AD8C654E","errorMsg":"30010","sn":"20ZE115N308C605F"}]}}
+//! ```
+//!
+//! So the add is read by [`read_added`]: a device in `errorDeviceList` or a `failure` count
+//! above 0 is a refusal, with the item's `errorMsg` (there a code; GDMS does not document
+//! its codes) as the reason; a `data` this client cannot read is an unexpected reply, never a
+//! registration. Unsure: the reply to a successful add (that client reads no failure as
+//! success, so `null`, `{}` and counts without failures are read so too), whether GDMS
+//! answers an owned or already added device per device or in `retCode` (both are read), and
+//! what `errorMsg` says for those.
 
 use serde_json::{json, Value};
 
@@ -308,6 +327,138 @@ fn classified(
     )
 }
 
+/// What `device/add`'s `data` says about the one device sent (see the module docs).
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum Added {
+    /// No failure reported.
+    Yes,
+    /// GDMS refused the device; its `errorMsg`, if it gave one.
+    Refused(Option<String>),
+}
+
+/// Reads `device/add`'s `data` for the device `mac` (as sent). `Err` says why `data` cannot be
+/// read; a `data` that says nothing (`null`, `{}`) is no failure.
+pub(crate) fn read_added(data: &Value, mac: &str) -> Result<Added, &'static str> {
+    let obj = match data {
+        Value::Null => return Ok(Added::Yes),
+        Value::Object(o) => o,
+        _ => return Err("`data` is not an object"),
+    };
+    let count = |key: &str| -> Result<Option<u64>, &'static str> {
+        match obj.get(key) {
+            None | Some(Value::Null) => Ok(None),
+            Some(v) => v
+                .as_u64()
+                .or_else(|| v.as_str().and_then(|t| t.trim().parse().ok()))
+                .map(Some)
+                .ok_or("a count in `data` is not a whole number"),
+        }
+    };
+    let failure = count("failure")?;
+    let success = count("success")?;
+    let items: &[Value] = match obj.get("errorDeviceList") {
+        None | Some(Value::Null) => &[],
+        Some(Value::Array(a)) => a,
+        Some(_) => return Err("`errorDeviceList` is not a list"),
+    };
+    let key = |m: &str| -> String {
+        m.chars()
+            .filter(char::is_ascii_hexdigit)
+            .map(|c| c.to_ascii_uppercase())
+            .collect()
+    };
+    let ours = key(mac);
+    let mut reason = None;
+    let mut listed = false;
+    for item in items {
+        let Some(item) = item.as_object() else {
+            return Err("an `errorDeviceList` item is not an object");
+        };
+        // One device was sent: an item naming another MAC is not an answer to this call.
+        if let Some(m) = item.get("mac").and_then(Value::as_str) {
+            if key(m) != ours {
+                return Err("`errorDeviceList` names a device that was not sent");
+            }
+        }
+        listed = true;
+        reason = reason.or_else(|| {
+            item.get("errorMsg")
+                .and_then(json_text)
+                .map(|t| t.trim().to_owned())
+                .filter(|t| !t.is_empty())
+        });
+    }
+    if listed || failure.is_some_and(|n| n > 0) {
+        return Ok(Added::Refused(reason));
+    }
+    if success == Some(0) {
+        return Err("`success` is 0, yet no failure is reported");
+    }
+    Ok(Added::Yes)
+}
+
+/// A per-device refusal's reason, from GDMS's `errorMsg`: what a known code means (seen, not
+/// documented), else the vendor's words as they are.
+fn refusal_text(reason: Option<&str>) -> String {
+    match reason {
+        // The one code seen (module docs): the serial number was another handset's.
+        Some("30010") => "GDMS refused the device; it gave this code for a serial number \
+                          that is not the phone's: check the serial on the phone's label"
+            .into(),
+        // The code itself goes in the error's `code`.
+        Some(r) if r.bytes().all(|b| b.is_ascii_digit()) => {
+            "GDMS refused the device with a code it does not document: check the phone's \
+             serial number, and whether another GDMS account holds the device"
+                .into()
+        }
+        Some(r) => format!("GDMS refused the device: {r}"),
+        None => "GDMS refused the device without saying why".into(),
+    }
+}
+
+/// `device/add`'s per-device result as a [`Fail`]: refused devices are classified by their
+/// words (an owned or invalid MAC, a rate limit), and what fits no kind is
+/// [`RpsError::Refused`]: GDMS has decided about this device, so it is not retried.
+fn per_device(reply: &HttpReply, data: &Value, mac: &str, secrets: &[String]) -> Result<(), Fail> {
+    let reason = match read_added(data, mac) {
+        Ok(Added::Yes) => return Ok(()),
+        Ok(Added::Refused(r)) => r,
+        Err(why) => {
+            return Err(Fail {
+                message: String::new(),
+                err: unexpected(V, reply, &format!("device/add: {why}"), secrets),
+            })
+        }
+    };
+    let code = reason
+        .as_deref()
+        .filter(|r| r.bytes().all(|b| b.is_ascii_digit()));
+    let words = reason.as_deref().filter(|_| code.is_none());
+    let message = refusal_text(reason.as_deref());
+    let err = match words {
+        // Words: the kind they name, if any (an owned or invalid MAC, a rate limit).
+        Some(_) => {
+            match crate::rps::classify(V, Some(reply.status), None, Some(&message), reply, secrets)
+            {
+                RpsError::UnexpectedReply(d) => RpsError::Refused(d),
+                e => e,
+            }
+        }
+        // A code (or nothing): GDMS documents no codes, so no kind is guessed from one.
+        None => {
+            let mut d = Detail::new(V);
+            d.status = Some(reply.status);
+            d.code = code.map(|c| sanitize(c, secrets));
+            d.message = Some(sanitize(&message, secrets));
+            RpsError::Refused(d)
+        }
+    };
+    Err(Fail {
+        message: words.unwrap_or_default().to_owned(),
+        err,
+    })
+}
+
 fn is_exists(f: &Fail) -> bool {
     let m = lower(&f.message);
     (m.contains("exist") && !m.contains("not exist")) || m.contains("already")
@@ -499,8 +650,10 @@ impl Flow {
                     }
                 }
             }
-            State::Adding => match check(reply, &secrets) {
-                Ok(_) => Next::Done(Ok(Outcome::Registration(Registration::Created))),
+            State::Adding => match check(reply, &secrets)
+                .and_then(|data| per_device(reply, &data, &self.mac_text(), &secrets))
+            {
+                Ok(()) => Next::Done(Ok(Outcome::Registration(Registration::Created))),
                 Err(f) if is_exists(&f) => {
                     let d = f.err.detail().cloned().unwrap_or_else(|| Detail::new(V));
                     self.detail(cx, Some(d))
@@ -781,6 +934,235 @@ mod tests {
             run(fail(40004, "Device does not exist")),
             Err(RpsError::OwnedByAnotherAccount(_))
         ));
+    }
+
+    /// Runs a registration up to `device/add` and answers it with `reply`; `then` answers
+    /// a following `device/detail`, if one is sent.
+    fn add_answered(
+        acct: &GdmsAccount,
+        reply: HttpReply,
+        then: Option<HttpReply>,
+    ) -> Result<Registration, RpsError> {
+        use crate::rps::Step;
+        let mut op: Op<Registration> = Op::new(V, Flow::register(acct, &phone()).unwrap());
+        let _ = send(op.start(NOW, "n1"));
+        let add = send(op.on_reply(token(), NOW, "n2"));
+        assert!(add.url.contains("/v1.0.0/device/add?"), "{}", add.url);
+        match (op.on_reply(reply, NOW, "n3"), then) {
+            (Step::Send(d), Some(then)) => {
+                assert!(d.url.contains("/v1.0.0/device/detail?"), "{}", d.url);
+                done(op.on_reply(then, NOW, "n4"))
+            }
+            (Step::Send(d), None) => panic!("unexpected request {}", d.url),
+            (Step::Done(r), None) => r,
+            (Step::Done(r), Some(_)) => panic!("no detail asked: {r:?}"),
+        }
+    }
+
+    /// The live reply quoted in the module docs, for this test's phone.
+    const LIVE_REFUSAL: &str = r#"{"total":1,"success":0,"failure":1,"errorDeviceList":[{"orgId":null,"deviceName":null,"siteId":678,"mac":"000B82AABBCC","errorMsg":"30010","sn":"20EZ12345678"}]}"#;
+
+    #[test]
+    fn a_device_refused_inside_a_successful_batch_reply_is_not_registered() {
+        let a = acct(Some("11"));
+        let r = add_answered(&a, ok(LIVE_REFUSAL), None);
+        let Err(RpsError::Refused(d)) = &r else {
+            panic!("{r:?}")
+        };
+        assert_eq!(d.code.as_deref(), Some("30010"));
+        assert_eq!(d.status, Some(200));
+        assert!(d.message.as_deref().unwrap().contains("serial"), "{d:?}");
+        let e = r.unwrap_err();
+        assert_eq!(e.kind(), "refused");
+        assert!(!e.is_transient(), "GDMS has decided: not retried");
+        assert!(e.to_string().contains("code 30010"), "{e}");
+
+        // A code this client has not seen: still refused, the code kept.
+        let other = LIVE_REFUSAL.replace("30010", "30077");
+        let Err(RpsError::Refused(d)) = add_answered(&a, ok(&other), None) else {
+            panic!()
+        };
+        assert_eq!(d.code.as_deref(), Some("30077"));
+        // A failure counted but not listed: refused, without a reason to show.
+        let r = add_answered(&a, ok(r#"{"total":1,"success":0,"failure":1}"#), None);
+        assert!(
+            matches!(&r, Err(RpsError::Refused(d)) if d.message.as_deref().unwrap().contains("without saying why")),
+            "{r:?}"
+        );
+        // Listed, its counts missing or as strings, its MAC with colons (a `mac_colons`
+        // account) or in lower case: the same.
+        for data in [
+            r#"{"errorDeviceList":[{"mac":"00:0B:82:AA:BB:CC","errorMsg":"30010"}]}"#,
+            r#"{"failure":"1","errorDeviceList":[{"mac":"000b82aabbcc","errorMsg":30010}]}"#,
+        ] {
+            let mut colons = acct(Some("11"));
+            colons.mac_colons = true;
+            for a in [&a, &colons] {
+                let r = add_answered(a, ok(data), None);
+                assert!(
+                    matches!(&r, Err(RpsError::Refused(d)) if d.code.as_deref() == Some("30010")),
+                    "{data}: {r:?}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn a_per_device_reason_in_words_is_classified() {
+        let a = acct(Some("11"));
+        let item = |msg: &str| {
+            ok(&format!(
+                r#"{{"total":1,"success":0,"failure":1,"errorDeviceList":[{{"mac":"000B82AABBCC","errorMsg":"{msg}"}}]}}"#
+            ))
+        };
+        let r = add_answered(&a, item("device has been bound by another user"), None);
+        let Err(RpsError::OwnedByAnotherAccount(d)) = &r else {
+            panic!("{r:?}")
+        };
+        assert!(d
+            .message
+            .as_deref()
+            .unwrap()
+            .contains("bound by another user"));
+        assert!(matches!(
+            add_answered(&a, item("mac format error"), None),
+            Err(RpsError::InvalidMac(_))
+        ));
+        // Words no kind fits: refused with them, not retried.
+        let r = add_answered(&a, item("sn and mac do not match"), None);
+        let Err(RpsError::Refused(d)) = &r else {
+            panic!("{r:?}")
+        };
+        assert_eq!(d.code, None);
+        assert!(d
+            .message
+            .as_deref()
+            .unwrap()
+            .contains("sn and mac do not match"));
+        // Already added: looked up like the `retCode` refusal; visible here, it stays.
+        assert_eq!(
+            add_answered(
+                &a,
+                item("Device already exists"),
+                Some(ok(r#"{"mac":"000B82AABBCC"}"#))
+            ),
+            Ok(Registration::Updated)
+        );
+        assert!(matches!(
+            add_answered(
+                &a,
+                item("Device already exists"),
+                Some(fail(40004, "Device does not exist"))
+            ),
+            Err(RpsError::OwnedByAnotherAccount(_))
+        ));
+    }
+
+    #[test]
+    fn documented_success_shapes_register() {
+        for data in [
+            "null",
+            "{}",
+            r#"{"total":1,"success":1,"failure":0,"errorDeviceList":[]}"#,
+            r#"{"total":"1","success":"1","failure":"0","errorDeviceList":null}"#,
+        ] {
+            assert_eq!(
+                add_answered(&acct(Some("11")), ok(data), None),
+                Ok(Registration::Created),
+                "{data}"
+            );
+        }
+    }
+
+    #[test]
+    fn unreadable_add_data_is_an_unexpected_reply_never_a_registration() {
+        for (data, why) in [
+            (r#""success""#, "`data` is not an object"),
+            ("[]", "`data` is not an object"),
+            ("1", "`data` is not an object"),
+            (
+                r#"{"errorDeviceList":"30010"}"#,
+                "`errorDeviceList` is not a list",
+            ),
+            (
+                r#"{"errorDeviceList":{"mac":"x"}}"#,
+                "`errorDeviceList` is not a list",
+            ),
+            (r#"{"errorDeviceList":[5]}"#, "item is not an object"),
+            (r#"{"failure":"many"}"#, "not a whole number"),
+            (r#"{"failure":-1}"#, "not a whole number"),
+            (r#"{"failure":1.5}"#, "not a whole number"),
+            (r#"{"success":true}"#, "not a whole number"),
+            (r#"{"total":1,"success":0,"failure":0}"#, "`success` is 0"),
+            (
+                r#"{"failure":1,"errorDeviceList":[{"mac":"C074AD8C654E","errorMsg":"30010"}]}"#,
+                "names a device that was not sent",
+            ),
+        ] {
+            let r = add_answered(&acct(Some("11")), ok(data), None);
+            let Err(RpsError::UnexpectedReply(d)) = &r else {
+                panic!("{data}: {r:?}")
+            };
+            let m = d.message.as_deref().unwrap();
+            assert!(
+                m.starts_with("device/add: ") && m.contains(why),
+                "{data}: {m}"
+            );
+        }
+        // Nothing this client can be given panics, however odd.
+        let deep = format!("{}{}", "[".repeat(100), "]".repeat(100));
+        for data in [
+            r#"{"errorDeviceList":[{"mac":null,"errorMsg":{"a":1}}]}"#.to_owned(),
+            r#"{"errorDeviceList":[{"mac":5,"errorMsg":[]}],"failure":18446744073709551615}"#
+                .to_owned(),
+            r#"{"failure":"","success":"","total":{}}"#.to_owned(),
+            format!(
+                r#"{{"errorDeviceList":[{{"errorMsg":"{}"}}]}}"#,
+                "9".repeat(5000)
+            ),
+            format!(r#"{{"errorDeviceList":{deep}}}"#),
+        ] {
+            let v: Value = serde_json::from_str(&data).unwrap();
+            let _ = read_added(&v, "000B82AABBCC");
+            let _ = add_answered(&acct(Some("11")), ok(&data), None);
+        }
+    }
+
+    #[test]
+    fn a_per_device_reason_is_scrubbed() {
+        // A reason echoing the client secret, the token or a URL token is kept without them.
+        let data = r#"{"failure":1,"errorDeviceList":[{"errorMsg":"no: cs-secret-xyz at-0001-secret 0123456789abcdef0123456789abcdef"}]}"#;
+        let r = add_answered(&acct(Some("11")), ok(data), None);
+        let Err(e @ RpsError::Refused(_)) = &r else {
+            panic!("{r:?}")
+        };
+        let shown = format!("{e} {e:?}");
+        for secret in [
+            "cs-secret-xyz",
+            "at-0001-secret",
+            "0123456789abcdef0123456789abcdef",
+        ] {
+            assert!(!shown.contains(secret), "{shown}");
+        }
+        assert!(shown.contains("***"), "{shown}");
+        // A long reason is clipped.
+        let long = format!(
+            r#"{{"failure":1,"errorDeviceList":[{{"errorMsg":"{}"}}]}}"#,
+            "x ".repeat(1000)
+        );
+        let Err(e) = add_answered(&acct(Some("11")), ok(&long), None) else {
+            panic!()
+        };
+        assert!(
+            e.detail()
+                .unwrap()
+                .message
+                .as_ref()
+                .unwrap()
+                .chars()
+                .count()
+                <= 201
+        );
     }
 
     #[test]
