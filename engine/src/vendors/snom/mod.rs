@@ -741,6 +741,18 @@ fn write_function_keys(p: &Profile, out: &mut String) {
         out.push_str("</fkey>\n");
         k += 1;
     }
+    // The phone keeps a function key the file does not name, so a BLF key deleted here
+    // would stay live watching its old extension: the model's other keys are set to
+    // `none`, the value Snom's firmware takes for a key with no function (wazo-provd-plugins
+    // `plugins/wazo-snom/common/templates/300.tpl`: `<fkey idx="3" context="active">none`).
+    // Up to the phone's own keys (`models.rs`); expansion-module keys are not touched (no
+    // source gives their idx numbering). An unknown model: only the keys written.
+    let own = model_row(&p.device.model).map_or(0, |m| u64::from(m.line_keys));
+    while k < own {
+        fkey_open(out, k, FkeyContext::Active, "");
+        out.push_str("none</fkey>\n");
+        k += 1;
+    }
     out.push_str("  </functionKeys>\n");
 }
 
@@ -1583,7 +1595,9 @@ mod tests {
         );
         assert_eq!(ps.child("user_name").unwrap().text(), "20  3");
         let fk = doc.root.child(FUNCTION_KEYS).unwrap();
-        assert_eq!(fk.elements().count(), 2);
+        // The D785's 24 keys: the two written, the rest reset to `none`.
+        assert_eq!(fk.elements().count(), 24);
+        assert_eq!(fk.elements().filter(|e| e.text() == "none").count(), 22);
         assert!(fk.elements().all(|e| !e.has_element_children()));
     }
 
@@ -1605,7 +1619,11 @@ mod tests {
         assert_eq!(ps.child("user_realname").unwrap().text(), "Boss");
         assert_eq!(ps.child("user_realname").unwrap().attr("perm"), Some("R"));
         assert_eq!(*names.last().unwrap(), "language");
-        assert_eq!(doc.root.child(FUNCTION_KEYS).unwrap().elements().count(), 2);
+        // The overlay's key 7 replaces the reset one in place: still the D785's 24 keys.
+        let fk = doc.root.child(FUNCTION_KEYS).unwrap();
+        assert_eq!(fk.elements().count(), 24);
+        let seventh = fk.elements().find(|e| e.attr("idx") == Some("7")).unwrap();
+        assert_eq!(seventh.text(), "speed 100");
         assert!(doc.root.child("tbook").is_some());
         // Same document without a declaration, then bare lines.
         let over2 = over.split_once('\n').unwrap().1;
@@ -1624,7 +1642,7 @@ mod tests {
         assert_eq!(name2, ["999"]);
         assert_eq!(ps.elements().filter(|e| e.name == "user_name").count(), 12);
         let fk = doc.root.child(FUNCTION_KEYS).unwrap();
-        assert_eq!(fk.elements().count(), 1);
+        assert_eq!(fk.elements().count(), 24);
         assert_eq!(fk.child("fkey").unwrap().text(), "blf 5");
         // Empty overlay changes nothing.
         assert_eq!(Snom.overlay(&base, "  \n").unwrap(), base);
