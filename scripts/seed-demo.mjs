@@ -44,7 +44,7 @@ const phones = [
   { id: "demo-grandstream", vendor: "grandstream", model: "GXP2170", mac: "000b82000004", ext: "204", name: "Ana Souza",
     file: "cfg000b82000004.xml", ua: "Grandstream Model HW GXP2170 SW 1.0.11.23 DevId 000b82000004" },
   { id: "demo-htek", vendor: "htek", model: "UC926", mac: "001fc1000005", ext: "205", name: "Omar Haddad",
-    file: "001fc1000005.cfg", ua: "Htek UC926 2.0.4.4.66 00:1f:c1:00:00:05" },
+    file: "cfg001fc1000005.xml", ua: "Htek UC926 2.0.4.4.66 00:1f:c1:00:00:05" },
 ];
 
 // Templates as an administrator would write them (the admin API validates them on save; the

@@ -24,7 +24,7 @@ trap 'kill -TERM -- -$pid 2>/dev/null || true; rm -f "$log" "$bodies"' EXIT
 while read -r cmd; do
   body=$(eval "$cmd")
   case "$body" in
-    *'#!version:1.0.0.1'*|*'<<VOIP CONFIG FILE>>'*|*'<gs_provision'*|*'<settings>'*) n=$((n + 1)) ;;
+    *'#!version:1.0.0.1'*|*'<<VOIP CONFIG FILE>>'*|*'<gs_provision'*|*'<hl_provision'*|*'<settings>'*) n=$((n + 1)) ;;
     *) echo "unexpected answer to: $cmd"; echo "$body" | head -5; exit 1 ;;
   esac
   printf '%s\n' "$body" >> "$bodies"
