@@ -1048,8 +1048,10 @@ Accept: application/url\r\n\
 Allow: INVITE, ACK, OPTIONS, CANCEL, BYE, SUBSCRIBE, NOTIFY, INFO, REFER, UPDATE, MESSAGE\r\n\
 Content-Length: 0\r\n\r\n";
 
-    // verify: a Fanvil capture; the model is reported as the generic "VOIP PHONE" by
-    // several X-series firmwares (PBX vendors' notes).
+    // Not a capture: no public capture of a Fanvil SUBSCRIBE was found (issue 14's search;
+    // `tests/conformance/fanvil.json` has `pnp: null` for that reason). Built from the
+    // standard shape (PROTOCOLS.md section 3), with the generic model "VOIP PHONE" several
+    // X-series firmwares report (PBX vendors' notes); the codec must read it either way.
     pub(crate) const FANVIL: &str = "SUBSCRIBE sip:MAC%3a0c383e0a0b0c@224.0.1.75 SIP/2.0\r\n\
 Via: SIP/2.0/UDP 192.168.1.50:5060;branch=z9hG4bK2216497193;rport\r\n\
 From: <sip:MAC%3a0c383e0a0b0c@224.0.1.75>;tag=1428369125\r\n\
@@ -1064,7 +1066,8 @@ Event: ua-profile;profile-type=\"device\";vendor=\"Fanvil\";model=\"VOIP PHONE\"
 Accept: application/url\r\n\
 Content-Length: 0\r\n\r\n";
 
-    // verify: an Htek capture; Htek firmware shares Yealink's PnP shape, with compact
+    // Not a capture: no public capture of an Htek SUBSCRIBE was found (issue 14's search;
+    // `tests/conformance/htek.json` says so). Built from the standard shape, with compact
     // headers here to exercise them.
     pub(crate) const HTEK: &str = "SUBSCRIBE sip:MAC%3a001fc1123456@224.0.1.75 SIP/2.0\r\n\
 v: SIP/2.0/UDP 192.168.1.60:5060;branch=z9hG4bK889900;rport\r\n\

@@ -5,8 +5,9 @@
 //! timeout passes.
 //!
 //! Phones honour it only when their config allows it (Yealink `sip.notify_reboot_enable`
-//! and trusted-server checks, Grandstream `P26015`/`allowSipReset`; verify: the Snom
-//! switch and its default); a phone that refuses answers `481`, `489`, `403`
+//! and trusted-server checks, Grandstream `P26015`/`allowSipReset`; for Snom the sources
+//! read name no switch, wazo's Snom `base.tpl` sets none, so the phone's default applies);
+//! a phone that refuses answers `481`, `489`, `403`
 //! or asks for authentication (`401`/`407`), all reported as an [`Outcome`].
 
 use std::fmt;
