@@ -275,6 +275,40 @@ mod tests {
     }
 
     #[test]
+    fn a_local_inventory_binds_users_to_a_dect_bases_handsets() {
+        // The example file's commented base, uncommented.
+        let base = DEMO_INVENTORY
+            .split("# A DECT base")
+            .nth(1)
+            .unwrap()
+            .lines()
+            .filter_map(|l| l.strip_prefix("# "))
+            .skip_while(|l| !l.starts_with("[[phones]]"))
+            .collect::<Vec<_>>()
+            .join("\n");
+        let site = load_inventory(&format!("{DEMO_INVENTORY}\n{base}\n")).unwrap();
+        let mac = engine::Mac::parse("001565000010").unwrap();
+        let phone = site.phone(&mac).unwrap();
+        assert_eq!(phone.handsets.len(), 2);
+        let req = engine::PhoneRequest {
+            path: "/001565000010.cfg",
+            user_agent: Some("Yealink W60B 77.85.0.20 00:15:65:00:00:10"),
+            pnp: None,
+        };
+        let Ok(engine::Answer::File { body, .. }) = site.answer(&req, "http://192.0.2.10:8480")
+        else {
+            panic!("the base's config")
+        };
+        for ext in ["203", "204", "205"] {
+            assert!(
+                body.contains(&format!("user_name = {ext}")),
+                "{ext}: {body}"
+            );
+        }
+        assert!(body.contains("handset.3.incoming_lines = 3"), "{body}");
+    }
+
+    #[test]
     fn a_local_inventory_sets_pnp_url_and_edge_urls() {
         let demo = load_inventory(DEMO_INVENTORY).unwrap();
         assert_eq!(demo.inventory().site.pnp_url, engine::PnpUrl::Relay);
