@@ -4,6 +4,8 @@
 //! `UPDATE_GOLDEN=1 cargo test -p engine --test golden_grandstream` and review the diff.
 #![allow(clippy::unwrap_used)]
 
+mod common;
+
 #[cfg(target_arch = "wasm32")]
 use wasm_bindgen_test::wasm_bindgen_test as test;
 
@@ -33,28 +35,7 @@ fn grandstream_goldens() {
         dp750(),
         include_str!("../../tests/fixtures/grandstream/dect-dp750.expected.xml"),
     )];
-    let update = cfg!(not(target_arch = "wasm32")) && std::env::var_os("UPDATE_GOLDEN").is_some();
-    let mut failures = Vec::new();
-    for (name, got, expected) in cases {
-        engine::check_well_formed(&got).unwrap();
-        if got == expected {
-            continue;
-        }
-        if update {
-            #[cfg(not(target_arch = "wasm32"))]
-            std::fs::write(
-                format!(
-                    "{}/../tests/fixtures/grandstream/{name}.expected.xml",
-                    env!("CARGO_MANIFEST_DIR")
-                ),
-                &got,
-            )
-            .unwrap();
-        } else {
-            failures.push(format!("--- {name}: got\n{got}\n--- expected\n{expected}"));
-        }
-    }
-    assert!(failures.is_empty(), "{}", failures.join("\n"));
+    common::compare("grandstream", "xml", true, &cases);
 }
 
 #[test]
