@@ -5,7 +5,7 @@
 /// (the expected text compiled in with `include_str!`), after checking `got` is well-formed
 /// XML when `xml`. With `UPDATE_GOLDEN` set (native only) a mismatch rewrites the file
 /// instead; otherwise every mismatch is reported at once.
-pub fn compare(dir: &str, ext: &str, xml: bool, cases: &[(&str, String, &str)]) {
+pub(crate) fn compare(dir: &str, ext: &str, xml: bool, cases: &[(&str, String, &str)]) {
     let update = cfg!(not(target_arch = "wasm32")) && std::env::var_os("UPDATE_GOLDEN").is_some();
     let mut failures = Vec::new();
     for (name, got, expected) in cases {
