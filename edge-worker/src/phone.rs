@@ -206,12 +206,21 @@ async fn serve(req: &Request, env: &Env, entry: Entry<'_>, file_path: &str) -> R
     };
     let hash = engine::token_hash(token);
     let used_steady = engine::ct_eq(hash.as_bytes(), row.token2_hash.as_bytes());
+    // Only the device config itself, served inside the window, is the phone's first
+    // contact: a common file or the phonebook (served outside the window, holding no secret)
+    // must not close the window into the steady state in which the config is served without
+    // one (issue 15, finding 2).
+    let first_contact = matches!(
+        detection.resource,
+        Resource::DeviceConfig { .. } | Resource::Mapped { .. }
+    );
     store::record_fetch(
         &db,
         &row.id,
         now,
         &seen,
         used_steady && row.token1_hash.is_some(),
+        first_contact,
     )
     .await?;
 

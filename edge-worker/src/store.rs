@@ -116,10 +116,13 @@ pub(crate) async fn record_fetch(
     now: u64,
     seen: &Seen<'_>,
     retire_first_token: bool,
+    first_contact: bool,
 ) -> Result<()> {
+    // `first_fetch_at` (the end of the provisioning window) is set by the device config's
+    // own fetch only (`first_contact`), never by a common file or the phonebook.
     let mut sql = String::from(
         "UPDATE phones SET last_ip = ?2, last_user_agent = ?3, last_firmware = ?4, last_file = ?5, \
-         last_seen_at = ?6, first_fetch_at = COALESCE(first_fetch_at, ?6), \
+         last_seen_at = ?6, first_fetch_at = CASE WHEN ?8 THEN COALESCE(first_fetch_at, ?6) ELSE first_fetch_at END, \
          model = CASE WHEN model = '' AND COALESCE(?7, '') != '' THEN ?7 ELSE model END",
     );
     if retire_first_token {
@@ -134,6 +137,7 @@ pub(crate) async fn record_fetch(
         seen.file.into(),
         num(now),
         opt(seen.model),
+        JsValue::from(u8::from(first_contact)),
     ])?;
     // The hourly counter of the console's chart, in the same batch: both or neither.
     let hour = now - now % 3600;

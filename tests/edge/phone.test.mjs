@@ -137,6 +137,27 @@ test("a denied MAC and a closed provisioning window get the same 404", async () 
   assert.equal(res.status, 200, await res.text());
 });
 
+test("attack: a common file or the phonebook fetched with an old URL does not reopen a closed window", async () => {
+  // A phone assigned a month ago that never fetched its config: its window is closed. Someone
+  // holding its old URLs (the one registered at a redirection service, an old e-mail) fetches
+  // what carries no secret first, hoping that counts as the phone's first contact.
+  const mac = "001565aa0009";
+  const t = await seedPhone(db, { id: "ph-old", mac, vendor: "yealink", model: "T46S", assignedAt: now() - 30 * 86400 });
+  const ua = `Yealink SIP-T46S 66.86.0.15 ${mac.match(/../g).join(":")}`;
+  for (const token of [t.token1, t.token2]) {
+    assert.equal((await get(`/p/${token}/y000000000066.cfg`, ua)).status, 200, "a common file is served");
+    assert.equal((await get(`/p/${token}/phonebook/${mac}.xml`, ua)).status, 200, "the phonebook is served");
+    await expectNotFound(await get(`/p/${token}/${mac}.cfg`, ua), "the config stays behind the closed window");
+  }
+  const row = await db.prepare("SELECT first_fetch_at FROM phones WHERE id = 'ph-old'").first();
+  assert.equal(row.first_fetch_at, null, "no first contact recorded");
+  // The administrator reopens the window: the config itself is the first contact.
+  await db.prepare("UPDATE phones SET assigned_at = ?1 WHERE id = 'ph-old'").bind(now()).run();
+  const res = await get(`/p/${t.token2}/${mac}.cfg`, ua);
+  assert.equal(res.status, 200, await res.text());
+  assert.ok((await db.prepare("SELECT first_fetch_at FROM phones WHERE id = 'ph-old'").first()).first_fetch_at > 0);
+});
+
 test("the first use of the steady-state token retires the first-access token", async () => {
   const t = await seedPhone(db, { id: "ph-rot", mac: "001565aa0003", vendor: "yealink" });
   const ua = "Yealink SIP-T46S 66.86.0.15 00:15:65:aa:00:03";
