@@ -345,6 +345,32 @@ test("offline: the loaded console keeps rendering previews; the service worker h
   });
   assert.ok(cached.includes("/pkg/engine_wasm_bg.wasm") && cached.includes("/pkg/engine_wasm.js") && cached.includes("/js/preview-worker.js"), cached.join(" "));
   assert.deepEqual(cached.filter((p) => /^\/(api|p|relay)\//.test(p)), [], "no API answer, no phone file cached");
+  // Attack (issue 15, finding 9): a phone's file opened on the console's origin (the admin
+  // worker hands /s/ and /p/ to the phone worker) must not land in the cache with its SIP
+  // password. The site URL serves the demo Grandstream phone's config with its own HTTP
+  // Basic credentials, given to it for this check and taken away after.
+  const patch = (body) => fetch(`${srv.base}/api/sites/demo/phones/000b82000004`, {
+    method: "PATCH", body: JSON.stringify(body),
+    headers: { Authorization: `Bearer ${srv.adminToken}`, "Content-Type": "application/json" },
+  }).then((r) => assert.ok(r.ok, `PATCH ${JSON.stringify(body)}: ${r.status}`));
+  await patch({ http_user: "gs-demo", http_password: "Basic-Pass-4711-x" });
+  try {
+    const { per_site: perSite } = await adminGet("/rps");
+    const sitePath = new URL(perSite[0].site_url).pathname.replace(/\/$/, "");
+    const opened = await page.evaluate(async (p) => {
+      const r = await fetch(`${p}/cfg000b82000004.xml`, { headers: { Authorization: `Basic ${btoa("gs-demo:Basic-Pass-4711-x")}` } });
+      return { status: r.status, secret: (await r.text()).includes("<P34>") };
+    }, sitePath);
+    assert.deepEqual(opened, { status: 200, secret: true }, "the phone's config, with its password, through the console's origin");
+  } finally {
+    await patch({ http_user: null });
+  }
+  const after = await page.evaluate(async () => {
+    const out = [];
+    for (const name of await caches.keys()) for (const r of await (await caches.open(name)).keys()) out.push(new URL(r.url).pathname);
+    return out;
+  });
+  assert.deepEqual(after.filter((p) => !/^\/(js|pkg)\/|^\/(index\.html|app\.css)?$/.test(p)), [], `only the page and its package are cached: ${after.join(" ")}`);
   const context = browser;
   await context.setOffline(true);
   try {
