@@ -523,6 +523,43 @@ pub(crate) fn line_safe(value: &str) -> std::borrow::Cow<'_, str> {
     }
 }
 
+/// The XML element an Additional Parameter of an XML vendor stands for: its element as given
+/// when it has children (`raw_xml`), else an element named by its key with its attributes
+/// (`default_attrs` when it gives none) and its value as text, made line-safe. An error at
+/// the parameter's line for XML that does not parse or an attribute name that is not one; the
+/// key's name is the caller's to check (a Snom setting, a P-code).
+pub(crate) fn param_element(
+    p: &Param,
+    default_attrs: &[(&str, &str)],
+) -> Result<crate::xml::Element> {
+    let bad = |msg: String| Error::new(ErrorKind::InvalidParams, msg).at(p.line, None);
+    if let Some(raw) = &p.raw_xml {
+        return crate::xml::Element::parse_fragment_one(raw).map_err(|e| {
+            bad(format!(
+                "not a single well-formed XML element: {}",
+                e.detail()
+            ))
+        });
+    }
+    let mut el = crate::xml::Element::new(&p.key);
+    if p.attrs.is_empty() {
+        for (k, v) in default_attrs {
+            el.attrs.push(((*k).to_owned(), (*v).to_owned()));
+        }
+    }
+    for (k, v) in &p.attrs {
+        if !crate::xml::is_name(k) {
+            return Err(bad(format!(
+                "{:?} is not a valid attribute name",
+                crate::error::clip(k)
+            )));
+        }
+        el.attrs.push((k.clone(), v.clone()));
+    }
+    el.set_text(&line_safe(&p.value));
+    Ok(el)
+}
+
 /// Appends the decimal digits of `n` without allocating (the generators' hot path).
 pub(crate) fn push_decimal(out: &mut String, mut n: u64) {
     if n < 10 {

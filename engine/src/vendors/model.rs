@@ -130,14 +130,7 @@ mod tests {
     use wasm_bindgen_test::wasm_bindgen_test as test;
 
     fn keys(n: usize) -> Vec<BlfKey> {
-        (0..n)
-            .map(|i| BlfKey {
-                extension: format!("{}", 200 + i),
-                label: String::new(),
-                line: 1,
-                pickup_prefix: String::new(),
-            })
-            .collect()
+        crate::vendors::testing::blf_keys(n, 200, 1)
     }
 
     #[test]

@@ -15,7 +15,7 @@ use std::fmt::Write as _;
 use super::snom::{elements, parse_overlay};
 use crate::error::{Error, ErrorKind, Result};
 use crate::params::{Param, Section};
-use crate::vendors::{is_pcode, line_safe};
+use crate::vendors::is_pcode;
 use crate::xml::{Document, Element};
 
 /// The element holding the P-values.
@@ -86,28 +86,7 @@ pub(crate) fn upsert_keyed(parent: &mut Element, el: Element) {
 /// The element a parameter stands for; an error at its line unless it is a P-code.
 pub(crate) fn param_element(p: &Param, vendor: &str) -> Result<Element> {
     let bad = |msg: String| Error::new(ErrorKind::InvalidParams, msg).at(p.line, None);
-    let el = match &p.raw_xml {
-        Some(raw) => Element::parse_fragment_one(raw).map_err(|e| {
-            bad(format!(
-                "not a single well-formed XML element: {}",
-                e.detail()
-            ))
-        })?,
-        None => {
-            let mut el = Element::new(&p.key);
-            for (k, v) in &p.attrs {
-                if !crate::xml::is_name(k) {
-                    return Err(bad(format!(
-                        "{:?} is not a valid attribute name",
-                        crate::error::clip(k)
-                    )));
-                }
-                el.attrs.push((k.clone(), v.clone()));
-            }
-            el.set_text(&line_safe(&p.value));
-            el
-        }
-    };
+    let el = super::param_element(p, &[])?;
     if !is_pcode(&el.name) {
         let mut msg = String::new();
         let _ = write!(

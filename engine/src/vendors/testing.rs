@@ -1,7 +1,7 @@
 //! Fixtures the vendors' tests share: a line, a profile and a render, so each vendor's tests
 //! state only what differs for it.
 
-use crate::inputs::{Device, Line, Profile, Transport};
+use crate::inputs::{BlfKey, Device, Line, Profile, Transport};
 use crate::mac::Mac;
 use crate::secret::Secret;
 use crate::vendors::Vendor;
@@ -38,4 +38,16 @@ pub(crate) fn render(p: &Profile) -> String {
     let mut s = String::new();
     p.device.vendor.module().unwrap().write_config(p, &mut s);
     s
+}
+
+/// `n` BLF keys watching `first`, `first + 1`, ... on account `line`, no labels, no pickup.
+pub(crate) fn blf_keys(n: usize, first: usize, line: u8) -> Vec<BlfKey> {
+    (0..n)
+        .map(|i| BlfKey {
+            extension: (first + i).to_string(),
+            label: String::new(),
+            line,
+            pickup_prefix: String::new(),
+        })
+        .collect()
 }

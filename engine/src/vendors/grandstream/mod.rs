@@ -1404,14 +1404,7 @@ mod tests {
         assert_eq!(v(23001), None);
 
         // 50 keys: 47 on VPKs 2..48, then 3 on the expansion module.
-        p.blf = (0..50)
-            .map(|i| BlfKey {
-                extension: format!("4{i:02}"),
-                label: String::new(),
-                line: 2,
-                pickup_prefix: String::new(),
-            })
-            .collect();
+        p.blf = testing::blf_keys(50, 400, 2);
         let s = render(&p);
         let v = |code: u32| config_value(&s, &format!("P{code}"));
         assert_eq!(v(23967).as_deref(), Some("446"), "VPK 48 holds key 47");
@@ -1423,14 +1416,7 @@ mod tests {
 
         // A dynamic VPK takes BLF as 1; past the VPKs, a GXP2160's keys go on its MPKs.
         p.device.model = "GXP2160".into();
-        p.blf = (0..30)
-            .map(|i| BlfKey {
-                extension: format!("3{i:02}"),
-                label: String::new(),
-                line: 1,
-                pickup_prefix: String::new(),
-            })
-            .collect();
+        p.blf = testing::blf_keys(30, 300, 1);
         let s = render(&p);
         let v = |code: u32| config_value(&s, &format!("P{code}"));
         assert_eq!(v(1373).as_deref(), Some("11"), "VPK 6 is fixed");
@@ -1446,14 +1432,7 @@ mod tests {
         assert_eq!(v(1460).as_deref(), Some("-1"), "MPK 24");
         assert_eq!(v(1461).as_deref(), Some("0"));
         // 47 keys fill its 23 free VPKs and all 24 MPKs.
-        p.blf = (0..47)
-            .map(|i| BlfKey {
-                extension: format!("3{i:02}"),
-                label: String::new(),
-                line: 1,
-                pickup_prefix: String::new(),
-            })
-            .collect();
+        p.blf = testing::blf_keys(47, 300, 1);
         let s47 = render(&p);
         assert_eq!(config_value(&s47, "P1463").as_deref(), Some("346"));
         assert_eq!(config_value(&s47, "P1460").as_deref(), Some("1"));

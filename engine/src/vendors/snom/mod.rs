@@ -76,8 +76,6 @@ pub(crate) mod account;
 mod models;
 pub(crate) mod rps;
 
-use std::borrow::Cow;
-
 use crate::detect::{PathMatch, UaInfo};
 use crate::error::{Error, ErrorKind, Result};
 use crate::inputs::{Contact, Language, Line, Profile, Transport};
@@ -1038,38 +1036,18 @@ fn merge_element(root: &mut Element, el: Element, under_root: bool) {
 }
 
 fn param_element(p: &Param) -> Result<Element> {
-    let bad = |msg: String| Error::new(ErrorKind::InvalidParams, msg).at(p.line, None);
-    if let Some(raw) = &p.raw_xml {
-        return Element::parse_fragment_one(raw).map_err(|e| {
-            bad(format!(
-                "not a single well-formed XML element: {}",
-                e.detail()
-            ))
-        });
+    if p.raw_xml.is_none() && !crate::xml::is_name(&p.key) {
+        return Err(Error::new(
+            ErrorKind::InvalidParams,
+            format!(
+                "{:?} is not a valid Snom setting name",
+                crate::error::clip(&p.key)
+            ),
+        )
+        .at(p.line, None));
     }
-    if !crate::xml::is_name(&p.key) {
-        return Err(bad(format!(
-            "{:?} is not a valid Snom setting name",
-            crate::error::clip(&p.key)
-        )));
-    }
-    let mut el = Element::new(&p.key);
-    if p.attrs.is_empty() {
-        el.attrs.push(("perm".to_owned(), "RW".to_owned()));
-    } else {
-        for (k, v) in &p.attrs {
-            if !crate::xml::is_name(k) {
-                return Err(bad(format!(
-                    "{:?} is not a valid attribute name",
-                    crate::error::clip(k)
-                )));
-            }
-            el.attrs.push((k.clone(), v.clone()));
-        }
-    }
-    let value: Cow<'_, str> = line_safe(&p.value);
-    el.set_text(&value);
-    Ok(el)
+    // Without attributes, a setting the user may change on the phone (`perm="RW"`).
+    crate::vendors::param_element(p, &[("perm", "RW")])
 }
 
 #[cfg(test)]
