@@ -156,8 +156,9 @@ pub const PHONEBOOK_DIR: &str = "phonebook";
 /// The path prefix under which firmware images are served.
 pub const FIRMWARE_DIR: &str = "firmware";
 
-/// The relative path of a phone's phonebook, e.g. `phonebook/001565aabbcc.xml`.
-pub fn phonebook_path(mac: &Mac) -> String {
+/// The relative path of a phone's phonebook for a vendor whose phonebook setting names a file,
+/// e.g. `phonebook/001565aabbcc.xml` (every vendor's: [`Vendor::phonebook_path`]).
+pub(crate) fn phonebook_path(mac: &Mac) -> String {
     format!("{PHONEBOOK_DIR}/{mac}.xml")
 }
 

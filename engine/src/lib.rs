@@ -66,8 +66,8 @@ pub use access::{
     steady_token, token_hash, window_open, BasicAuth, MissCounter, MissPolicy, TOKEN_LEN,
 };
 pub use detect::{
-    detect, device_config_path, firmware_path, is_plain_file_name, phonebook_path, Detection,
-    PathMatch, PhoneRequest, PnpInfo, Resource, UaInfo, FIRMWARE_DIR, PHONEBOOK_DIR,
+    detect, device_config_path, firmware_path, is_plain_file_name, Detection, PathMatch,
+    PhoneRequest, PnpInfo, Resource, UaInfo, FIRMWARE_DIR, PHONEBOOK_DIR,
 };
 pub use diff::{diff_lines, unified_diff, DiffKind, DiffRow};
 pub use error::{Error, ErrorKind, Result};

@@ -9,22 +9,11 @@ mod common;
 #[cfg(target_arch = "wasm32")]
 use wasm_bindgen_test::wasm_bindgen_test as test;
 
-use engine::{default_config, reference_profile, Vendor};
+use engine::{default_config, Vendor};
 
 /// A DP750 base: the reference account on handset 2, two more users on handsets 1 and 3.
 fn dp750() -> String {
-    let mut p = reference_profile(Vendor::Grandstream);
-    p.device.model = "DP750".into();
-    let first = p.lines[0].clone();
-    p.lines[0].handset = Some(2);
-    for (ext, name, hs) in [("202", "Bob", 1u8), ("203", "Carol", 3)] {
-        let mut l = first.clone();
-        l.extension = ext.into();
-        l.auth_name = ext.into();
-        l.display_name = name.into();
-        l.handset = Some(hs);
-        p.lines.push(l);
-    }
+    let p = common::dect_base(Vendor::Grandstream, "DP750", 2, [1, 3]);
     default_config(&p).unwrap()
 }
 

@@ -30,18 +30,7 @@ fn contacts() -> Vec<Contact> {
 
 /// An M700 base: the reference account on handset 1, two more users on handsets 2 and 3.
 fn m700() -> String {
-    let mut p = reference_profile(Vendor::Snom);
-    p.device.model = "M700".into();
-    let first = p.lines[0].clone();
-    p.lines[0].handset = Some(1);
-    for (ext, name, hs) in [("202", "Bob", 2u8), ("203", "Carol", 3)] {
-        let mut l = first.clone();
-        l.extension = ext.into();
-        l.auth_name = ext.into();
-        l.display_name = name.into();
-        l.handset = Some(hs);
-        p.lines.push(l);
-    }
+    let mut p = common::dect_base(Vendor::Snom, "M700", 1, [2, 3]);
     p.contacts = contacts();
     default_config(&p).unwrap()
 }

@@ -33,3 +33,26 @@ pub(crate) fn compare(dir: &str, ext: &str, xml: bool, cases: &[(&str, String, &
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
+
+/// The vendor's reference profile on a DECT base `model`: its account on handset `own`, and
+/// Bob (202) and Carol (203) on the handsets `others` names.
+pub(crate) fn dect_base(
+    vendor: engine::Vendor,
+    model: &str,
+    own: u8,
+    others: [u8; 2],
+) -> engine::Profile {
+    let mut p = engine::reference_profile(vendor);
+    p.device.model = model.into();
+    let first = p.lines[0].clone();
+    p.lines[0].handset = Some(own);
+    for ((ext, name), hs) in [("202", "Bob"), ("203", "Carol")].into_iter().zip(others) {
+        let mut l = first.clone();
+        l.extension = ext.into();
+        l.auth_name = ext.into();
+        l.display_name = name.into();
+        l.handset = Some(hs);
+        p.lines.push(l);
+    }
+    p
+}

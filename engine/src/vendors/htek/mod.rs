@@ -225,17 +225,11 @@ impl VendorModule for Htek {
         }
     }
 
-    fn write_common(&self, _file: &str, common: &CommonContext<'_>, out: &mut String) {
-        // The per-model file wazo writes (`templates/common/model.tpl`), without its web
-        // passwords: provisioning and firmware paths only. Not served (module docs).
-        open_xml(out);
-        write_provisioning(
-            out,
-            common.base_url,
-            common.firmware_url,
-            common.poll_interval_minutes,
-        );
-        close_xml(out);
+    fn write_common(&self, _file: &str, _common: &CommonContext<'_>, _out: &mut String) {
+        // Htek's per-model `cfg00NN.xml` is a 404 (module docs: the phone stops at the first
+        // file it gets), so `classify_file` names no common file and nothing is written
+        // here; an empty body is the shell's 404. The provisioning and firmware paths ride
+        // in the device config instead.
     }
 
     fn overlay(&self, config: &str, overlay: &str) -> Result<String> {
