@@ -1,9 +1,18 @@
-//! The host's ARP table, which the star-code registrar checks a phone's MAC against: the
-//! parser is pure ([`lookup`], text in, MAC out); `read` is the one read of the file,
-//! bounded.
+//! The host's ARP table: what the relay trusts about which device is at a LAN address.
+//!
+//! A MAC is the only thing that names a phone on the LAN, and anyone can write any MAC into
+//! a request. The kernel's neighbour table is the one fact an attacker elsewhere cannot
+//! forge by sending a packet: the relay's own traffic to an address resolved it. So what
+//! hands out a secret on a MAC's word (star-code binding, PnP's edge URL, LAN facts
+//! reported to the edge, the brake's exception for a phone) asks [`ArpTable::confirms`]
+//! first. An address the table does not hold (another subnet behind a router, IPv6, a
+//! host that has not talked to the relay yet) is **not** confirmed.
+//!
+//! The parser is pure ([`lookup`], text in, MAC out); [`read`] is the one read of the
+//! file, bounded.
 
-use std::net::Ipv4Addr;
-use std::path::Path;
+use std::net::{IpAddr, Ipv4Addr};
+use std::path::{Path, PathBuf};
 
 use engine::Mac;
 
@@ -39,6 +48,69 @@ pub(crate) async fn read(path: &Path) -> Option<String> {
     Some(s)
 }
 
+/// Linux's ARP table.
+pub const PROC_NET_ARP: &str = "/proc/net/arp";
+
+/// The host's ARP table, read when asked (it changes under the relay).
+#[derive(Debug, Clone)]
+pub struct ArpTable {
+    path: PathBuf,
+}
+
+impl Default for ArpTable {
+    fn default() -> Self {
+        Self::new(PROC_NET_ARP)
+    }
+}
+
+/// What the ARP table says of a client address and the MAC it claims.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Neighbour {
+    /// The table holds this MAC for the address.
+    Confirmed,
+    /// The table holds another MAC for the address (a spoofed MAC, or a host behind a
+    /// router).
+    Other(Mac),
+    /// The table holds nothing for the address (IPv6, not resolved yet, unreadable table).
+    Unknown,
+}
+
+impl ArpTable {
+    /// The table in `path` (`/proc/net/arp`'s format).
+    pub fn new(path: impl Into<PathBuf>) -> Self {
+        Self { path: path.into() }
+    }
+
+    /// The file read.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// The MAC the table holds for `ip` (IPv4 only: Linux lists IPv6 neighbours only
+    /// through netlink).
+    pub async fn mac_of(&self, ip: IpAddr) -> Option<Mac> {
+        let ip = match ip {
+            IpAddr::V4(v4) => v4,
+            IpAddr::V6(v6) => v6.to_ipv4_mapped()?,
+        };
+        lookup(&read(&self.path).await?, ip)
+    }
+
+    /// Whether the device at `ip` is the one with `mac`.
+    pub async fn check(&self, ip: IpAddr, mac: Mac) -> Neighbour {
+        match self.mac_of(ip).await {
+            Some(m) if m == mac => Neighbour::Confirmed,
+            Some(m) => Neighbour::Other(m),
+            None => Neighbour::Unknown,
+        }
+    }
+
+    /// Whether the table confirms that `mac` is at `ip`.
+    pub async fn confirms(&self, ip: IpAddr, mac: Mac) -> bool {
+        self.check(ip, mac).await == Neighbour::Confirmed
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -62,6 +134,39 @@ mod tests {
         );
         assert_eq!(lookup(t, ip("10.0.0.1")), None);
         assert_eq!(lookup("", ip("10.0.0.1")), None);
+    }
+
+    #[tokio::test]
+    async fn confirmation_needs_the_same_mac_at_the_address() {
+        let dir = std::env::temp_dir().join(format!("arp-test-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("arp");
+        std::fs::write(
+            &path,
+            "IP address HW type Flags HW address Mask Device\n\
+             192.168.1.20 0x1 0x2 00:15:65:aa:bb:cc * eth0\n",
+        )
+        .unwrap();
+        let t = ArpTable::new(&path);
+        let phone = Mac::parse("001565aabbcc").unwrap();
+        let other = Mac::parse("001565aabbcd").unwrap();
+        let ip = |s: &str| s.parse::<IpAddr>().unwrap();
+        assert!(t.confirms(ip("192.168.1.20"), phone).await);
+        assert_eq!(
+            t.check(ip("192.168.1.20"), other).await,
+            Neighbour::Other(phone)
+        );
+        assert!(t.confirms(ip("::ffff:192.168.1.20"), phone).await);
+        // Not in the table: another subnet, IPv6, a host the relay never answered.
+        assert_eq!(t.check(ip("192.168.1.21"), phone).await, Neighbour::Unknown);
+        assert_eq!(t.check(ip("fe80::1"), phone).await, Neighbour::Unknown);
+        assert_eq!(
+            ArpTable::new(dir.join("missing"))
+                .check(ip("192.168.1.20"), phone)
+                .await,
+            Neighbour::Unknown
+        );
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]

@@ -5,6 +5,7 @@
 //! ```toml
 //! state_dir = "/var/lib/lan-relay"      # snapshot of the edge's inventory, firmware cache
 //! inventory = "/etc/lan-relay/inventory.toml"   # local inventory (no edge); default: the demo
+//! arp_table = "/proc/net/arp"           # what confirms a phone's MAC at its LAN address
 //!
 //! [http]
 //! listen = "0.0.0.0:8480"
@@ -60,6 +61,13 @@ pub struct Config {
     /// Star-code self-binding (the site's `star_code_pattern` turns it on).
     #[serde(default)]
     pub starcode: StarCode,
+    /// The ARP table that confirms a phone's MAC at its address ([`crate::arp`]).
+    #[serde(default = "arp_table")]
+    pub arp_table: PathBuf,
+}
+
+fn arp_table() -> PathBuf {
+    PathBuf::from(crate::arp::PROC_NET_ARP)
 }
 
 /// The relay's registrar for star-code self-binding.
@@ -101,6 +109,7 @@ impl Default for Config {
             pnp: Pnp::default(),
             edge: None,
             starcode: StarCode::default(),
+            arp_table: arp_table(),
         }
     }
 }

@@ -25,7 +25,7 @@
 //! sip/registrar.rs   the star-code registrar: REGISTER, INVITE, BYE, then the reboot NOTIFY
 //! sip/notify.rs      the check-sync NOTIFY to one phone, waiting for its answer
 //! starcode.rs        the registrar's Binder: provisioning accounts, PIN checks, binding
-//! arp.rs             the ARP table the registrar checks a phone's MAC against
+//! arp.rs             the ARP table: what confirms a phone's MAC at its LAN address
 //! discovery.rs       phones seen on the LAN, the PnP decisions
 //! edge.rs            the [edge] section and EdgeClient: every call to the edge goes through it
 //! sync.rs            the poll loop: snapshot in, sightings out, actions carried out; saved snapshot
@@ -152,7 +152,8 @@ pub async fn run(
         &config.public_url(),
         config.state_dir.join("firmware"),
         Arc::clone(&metrics),
-    );
+    )
+    .with_arp_table(arp::ArpTable::new(&config.arp_table));
     // Star-code binding: phones register at the registrar's port on this relay's host.
     let key = match (
         &sockets.registrar,
@@ -222,6 +223,7 @@ pub async fn run(
             }
             let mut rc = sip::registrar::RegistrarConfig::new("", "lan-relay", nonce_key);
             rc.debug = config.pnp.debug;
+            rc.arp = provisioner.arp().clone();
             let binder = Arc::new(starcode::RelayBinder::new(
                 Arc::clone(&provisioner),
                 config.edge.clone(),

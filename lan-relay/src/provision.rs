@@ -29,6 +29,7 @@ pub struct Provisioner {
     seen: Arc<Queue>,
     misses: Mutex<HashMap<IpAddr, engine::MissCounter>>,
     star: Option<StarCode>,
+    arp: crate::arp::ArpTable,
 }
 
 /// Star-code self-binding: where the relay's registrar is, and the key provisioning
@@ -68,7 +69,21 @@ impl Provisioner {
             seen: Arc::new(Queue::default()),
             misses: Mutex::new(HashMap::new()),
             star: None,
+            arp: crate::arp::ArpTable::default(),
         }
+    }
+
+    /// Confirms phones' MACs at their addresses with the ARP table at `arp` (default:
+    /// `/proc/net/arp`).
+    #[must_use]
+    pub fn with_arp_table(mut self, arp: crate::arp::ArpTable) -> Self {
+        self.arp = arp;
+        self
+    }
+
+    /// The ARP table that confirms a phone's MAC at its address.
+    pub fn arp(&self) -> &crate::arp::ArpTable {
+        &self.arp
     }
 
     /// Gives phones that are not bound yet a provisioning account on the relay's registrar

@@ -103,7 +103,7 @@ async fn start_slow(
     config.timers = Timers::scaled(Duration::from_millis(20));
     config.debug = true;
     config.nonce_lifetime = nonce_lifetime;
-    config.arp_path = arp.path().join("arp");
+    config.arp = lan_relay::arp::ArpTable::new(arp.path().join("arp"));
     let (stop, stopped) = shutdown();
     tokio::spawn(registrar::serve(
         socket,

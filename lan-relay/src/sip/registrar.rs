@@ -27,7 +27,7 @@
 //!   Then `100 Trying`. The dialled number is the Request-URI user, percent-decoded
 //!   (`%2A123%2A200`). [`RegistrarConfig::star_pattern`] followed by 1 to 32 letters or
 //!   digits is a binding request; anything else is `404`. The MAC is the account's; when the
-//!   ARP table ([`RegistrarConfig::arp_path`], Linux `/proc/net/arp`) has an entry for the
+//!   ARP table ([`RegistrarConfig::arp`], Linux `/proc/net/arp`) has an entry for the
 //!   source IP with another MAC, the call is refused with `403` (someone else's credentials
 //!   on this phone) and logged. The [`Binder`] is called once per INVITE transaction, off
 //!   the receive loop (cut off after half of timer B, which counts as a failure): `Ok`
@@ -63,8 +63,7 @@
 
 use std::collections::HashMap;
 use std::future::Future;
-use std::net::{IpAddr, SocketAddr};
-use std::path::PathBuf;
+use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -124,7 +123,7 @@ pub struct RegistrarConfig {
     /// Log every packet and decision at `info`.
     pub debug: bool,
     /// The ARP table to cross-check the phone's MAC with (Linux: `/proc/net/arp`).
-    pub arp_path: PathBuf,
+    pub arp: crate::arp::ArpTable,
 }
 
 impl RegistrarConfig {
@@ -138,7 +137,7 @@ impl RegistrarConfig {
             nonce_lifetime: Duration::from_secs(300),
             timers: Timers::RFC3261,
             debug: false,
-            arp_path: PathBuf::from("/proc/net/arp"),
+            arp: crate::arp::ArpTable::default(),
         }
     }
 }
@@ -152,7 +151,7 @@ impl std::fmt::Debug for RegistrarConfig {
             .field("nonce_lifetime", &self.nonce_lifetime)
             .field("timers", &self.timers)
             .field("debug", &self.debug)
-            .field("arp_path", &self.arp_path)
+            .field("arp", &self.arp)
             .finish()
     }
 }
@@ -449,15 +448,10 @@ impl<B: Binder> Server<B> {
             sip_log!(debug, %peer, %user, "registrar: INVITE to a number that is not a star code: 404");
             return Some(codec::response(&msg, 404, "Not Found", tag, &[]));
         };
-        if let IpAddr::V4(ip) = peer.ip() {
-            let table = crate::arp::read(&self.config.arp_path).await;
-            if let Some(seen) = table.as_deref().and_then(|t| crate::arp::lookup(t, ip)) {
-                if seen != mac {
-                    tracing::warn!(%peer, account = %mac, arp = %seen,
-                        "star-code: the ARP table has another MAC for this phone's address; refused");
-                    return Some(codec::response(&msg, 403, "Forbidden", tag, &[]));
-                }
-            }
+        if let crate::arp::Neighbour::Other(seen) = self.config.arp.check(peer.ip(), mac).await {
+            tracing::warn!(%peer, account = %mac, arp = %seen,
+                "star-code: the ARP table has another MAC for this phone's address; refused");
+            return Some(codec::response(&msg, 403, "Forbidden", tag, &[]));
         }
         let vendor = msg
             .header("User-Agent")
