@@ -32,8 +32,16 @@ pub struct Settings {
     /// followed by the extension (e.g. `*123*` for `*123*200`). Empty: off.
     #[serde(default)]
     pub star_code_pattern: String,
-    /// Whether the star code must end with the user's voicemail PIN (`*123*200*<pin>`).
-    /// A boolean (D1 keeps it as 0/1, which is read back as well).
+    /// Who may bind a phone by star code: `"pin"` (the user's voicemail PIN follows the
+    /// extension, `*123*200*<pin>`), `"approval"` (an administrator approves each binding)
+    /// or `"open"` (the extension alone; warned). `null`: a site from before the setting,
+    /// still behaving as `star_code_pin` says, warned until an administrator chooses. A new
+    /// site without it gets `"pin"`.
+    #[serde(default)]
+    pub star_code_mode: Option<engine::StarCodeMode>,
+    /// The setting before `star_code_mode`: whether the star code must end with the user's
+    /// voicemail PIN. Stored as `mode != open` whenever a mode is set, so a relay too old to
+    /// know the mode still asks for the PIN. A boolean (D1 keeps it as 0/1, read back too).
     #[serde(default, deserialize_with = "flag")]
     pub star_code_pin: bool,
     /// The NTP server phones use.
@@ -106,6 +114,7 @@ impl From<Site> for engine::SiteSettings {
             additional_params,
             poll_interval_minutes,
             star_code_pattern,
+            star_code_mode,
             star_code_pin,
             ntp_server,
             timezone,
@@ -123,6 +132,7 @@ impl From<Site> for engine::SiteSettings {
             additional_params,
             poll_interval_minutes,
             star_code_pattern,
+            star_code_mode,
             star_code_pin,
             ntp_server,
             timezone,
@@ -136,4 +146,4 @@ impl From<Site> for engine::SiteSettings {
 pub const SITE_COLUMNS: &str =
     "id, name, pbx_host, pbx_port, allow_macs, deny_macs, additional_params, \
      poll_interval_minutes, star_code_pattern, ntp_server, timezone, language, window_secs, pnp_url, \
-     star_code_pin";
+     star_code_pin, star_code_mode";

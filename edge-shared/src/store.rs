@@ -178,6 +178,25 @@ pub async fn firmware_rows(
     .results()
 }
 
+/// The statements that bind phone `phone_id` to user `user_id` at `now` (a star code the
+/// relay reports, an approved binding request): a new assignment, so the provisioning
+/// window opens again; a binding request waiting for the phone is settled.
+pub fn bind_phone(
+    db: &D1Database,
+    phone_id: &str,
+    user_id: &str,
+    now: u64,
+) -> Result<Vec<worker::D1PreparedStatement>> {
+    Ok(vec![
+        db.prepare(
+            "UPDATE phones SET user_id = ?2, assigned_at = ?3, first_fetch_at = NULL WHERE id = ?1",
+        )
+        .bind(&[phone_id.into(), user_id.into(), num(now)])?,
+        db.prepare("DELETE FROM binding_requests WHERE phone_id = ?1")
+            .bind(&[phone_id.into()])?,
+    ])
+}
+
 /// Seconds since the epoch (or any count under 2^53) as a D1 parameter.
 pub fn num(n: u64) -> JsValue {
     // Seconds since the epoch fit a JS number exactly.

@@ -65,9 +65,15 @@ pub struct SiteSettings {
     /// The star code for self-binding (e.g. `*123*`), empty: off.
     #[serde(default)]
     pub star_code_pattern: String,
-    /// Whether self-binding also wants the user's voicemail PIN after the extension
-    /// (`*123*200*1234`): without it, anyone on the LAN who knows the code can bind a phone
-    /// to any extension and so receive its SIP password.
+    /// How star-code binding is authorised ([`StarCodeMode`]); `None`: never chosen, a
+    /// site from before the setting, which keeps its old behaviour ([`Self::star_code_pin`])
+    /// and is warned about until an administrator chooses. New sites get
+    /// [`StarCodeMode::Pin`].
+    #[serde(default)]
+    pub star_code_mode: Option<StarCodeMode>,
+    /// The setting before [`Self::star_code_mode`]: whether self-binding wants the user's
+    /// voicemail PIN after the extension (`*123*200*1234`). Read when no mode is chosen;
+    /// written as `mode != open`, so an older relay reading a newer snapshot stays safe.
     #[serde(default)]
     pub star_code_pin: bool,
     /// NTP server.
@@ -524,6 +530,42 @@ impl std::fmt::Debug for StarCode {
     }
 }
 
+/// How a site authorises star-code binding: a phone's SIP password is handed to whoever
+/// binds it, so the mode decides who may.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum StarCodeMode {
+    /// The user's voicemail PIN follows the extension (`*123*200*<PIN>`); the default.
+    Pin,
+    /// The dialled binding waits until an administrator approves it in the console.
+    Approval,
+    /// The extension alone binds: anyone on the LAN who knows the code can take any
+    /// extension's password. A convenience the console warns about.
+    Open,
+}
+
+impl StarCodeMode {
+    /// The setting's value (`pin`, `approval`, `open`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Pin => "pin",
+            Self::Approval => "approval",
+            Self::Open => "open",
+        }
+    }
+
+    /// The mode of a site whose `mode` setting may be unset: then the old `pin` flag decides
+    /// (a site from before the setting keeps its behaviour).
+    pub fn resolve(mode: Option<Self>, legacy_pin: bool) -> Self {
+        mode.unwrap_or(if legacy_pin { Self::Pin } else { Self::Open })
+    }
+
+    /// Whether a binding waits for an administrator.
+    pub fn needs_approval(self) -> bool {
+        self == Self::Approval
+    }
+}
+
 /// Why a star code binds nothing ([`Site::star_code_user`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum StarCodeRefusal {
@@ -871,15 +913,21 @@ impl Site {
         Some(self.inv.site.star_code_pattern.as_str()).filter(|s| !s.is_empty())
     }
 
+    /// How the site authorises star-code binding ([`StarCodeMode::resolve`]).
+    pub fn star_code_mode(&self) -> StarCodeMode {
+        StarCodeMode::resolve(self.inv.site.star_code_mode, self.inv.site.star_code_pin)
+    }
+
     /// The user a star code dialled after the site's pattern names (see [`StarCode`]),
-    /// checking the voicemail PIN: required when the site says [`SiteSettings::star_code_pin`],
-    /// checked whenever one is dialled (in constant time). A user without a PIN cannot
-    /// bind by star code while PINs are required.
+    /// checking the voicemail PIN: required in [`StarCodeMode::Pin`], checked whenever one
+    /// is dialled (in constant time). A user without a PIN cannot bind by star code while
+    /// PINs are required.
     pub fn star_code_user(&self, code: &StarCode) -> std::result::Result<&User, StarCodeRefusal> {
         let user = self
             .user(&code.extension)
             .ok_or(StarCodeRefusal::NoSuchUser)?;
-        match (&code.pin, self.inv.site.star_code_pin) {
+        let pin_required = self.star_code_mode() == StarCodeMode::Pin;
+        match (&code.pin, pin_required) {
             (None, false) => Ok(user),
             (None, true) => Err(StarCodeRefusal::PinRequired),
             (Some(pin), _) => {
@@ -1065,9 +1113,36 @@ mod tests {
             Some(StarCodeRefusal::NoSuchUser)
         );
 
-        // Required: no PIN, a wrong one, or a user without one binds nothing.
+        assert_eq!(
+            site.star_code_mode(),
+            StarCodeMode::Open,
+            "a site from before the setting"
+        );
+
+        // Approval: no PIN needed (an administrator decides), a dialled one still checked.
+        let mut inv = inventory();
+        inv.site.star_code_mode = Some(StarCodeMode::Approval);
+        let site = Site::new(inv).unwrap();
+        assert!(site.star_code_mode().needs_approval());
+        assert!(site.star_code_user(&code("*123*201")).is_ok());
+        assert!(site.star_code_user(&code("*123*201*1235")).is_err());
+
+        // The mode wins over the old flag, both ways.
         let mut inv = inventory();
         inv.site.star_code_pin = true;
+        inv.site.star_code_mode = Some(StarCodeMode::Open);
+        assert_eq!(Site::new(inv).unwrap().star_code_mode(), StarCodeMode::Open);
+
+        // Required (the old flag, or the mode): no PIN, a wrong one, or a user without one
+        // binds nothing.
+        let mut inv = inventory();
+        inv.site.star_code_pin = true;
+        assert_eq!(
+            Site::new(inv.clone()).unwrap().star_code_mode(),
+            StarCodeMode::Pin
+        );
+        inv.site.star_code_pin = false;
+        inv.site.star_code_mode = Some(StarCodeMode::Pin);
         let site = Site::new(inv).unwrap();
         assert_eq!(
             site.star_code_user(&code("*123*201")).err(),

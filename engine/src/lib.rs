@@ -76,7 +76,7 @@ pub use inputs::{BlfKey, Contact, Device, Language, Line, Profile, Transport};
 pub use inventory::{
     assign_handsets, config_content_type, content_type_of, directory, firmware_url, profile,
     Answer, BlfEntry, HandsetEntry, HandsetUser, Inventory, PhoneEntry, PhonebookEntry, PnpChoice,
-    PnpReason, PnpUrl, Refusal, Site, SiteSettings, StarCode, StarCodeRefusal, User,
+    PnpReason, PnpUrl, Refusal, Site, SiteSettings, StarCode, StarCodeMode, StarCodeRefusal, User,
 };
 pub use mac::Mac;
 pub use params::{AdditionalParams, Param, Section, MAX_PARAMS_BYTES};

@@ -17,6 +17,8 @@ use std::time::Duration;
 use engine::Secret;
 use serde::Deserialize;
 
+use crate::sip::registrar::Binding;
+
 use crate::discovery::Seen;
 
 /// The `[edge]` section of the configuration.
@@ -184,6 +186,11 @@ impl EdgeClient {
     /// `POST /relay/v1/<path>` with a JSON body; `Ok` on 200, else the status and the
     /// edge's error text.
     fn post(&self, path: &str, body: &serde_json::Value) -> Result<(), String> {
+        self.post_status(path, body).map(|_| ())
+    }
+
+    /// POSTs `body`; the status of a `200` or `202` answer.
+    fn post_status(&self, path: &str, body: &serde_json::Value) -> Result<u16, String> {
         let url = self.url(path);
         let mut resp = self
             .agent
@@ -193,7 +200,7 @@ impl EdgeClient {
             .send(body.to_string().as_bytes())
             .map_err(|e| format!("{url}: {e}"))?;
         match resp.status().as_u16() {
-            200 => Ok(()),
+            s @ (200 | 202) => Ok(s),
             s => {
                 let detail = Self::text(&mut resp, MAX_ERROR_DETAIL, &url).unwrap_or_default();
                 Err(format!("{url}: HTTP {s} {detail}"))
@@ -233,12 +240,18 @@ impl EdgeClient {
         self.post("discovered", &serde_json::json!({ "phones": phones }))
     }
 
-    /// `POST /relay/v1/bind`: the phone `mac` bound to `extension` by its user.
-    pub fn bind(&self, mac: &engine::Mac, extension: &str) -> Result<(), String> {
-        self.post(
+    /// `POST /relay/v1/bind`: the phone `mac` bound to `extension` by its user. The edge
+    /// decides by the site's mode: bound (`200`), or waiting for an administrator (`202`).
+    pub fn bind(&self, mac: &engine::Mac, extension: &str) -> Result<Binding, String> {
+        let status = self.post_status(
             "bind",
             &serde_json::json!({ "mac": mac.to_string(), "extension": extension }),
-        )
+        )?;
+        Ok(if status == 202 {
+            Binding::AwaitingApproval
+        } else {
+            Binding::Made
+        })
     }
 
     /// `GET /relay/v1/actions`: the re-provision and reboot requests waiting.

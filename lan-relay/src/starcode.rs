@@ -6,20 +6,27 @@
 //! The key the provisioning passwords derive from lives in `state_dir/relay.key` (32 random
 //! bytes from the OS, created on first start, mode 0600).
 //!
-//! When the site wants the user's voicemail PIN after the extension (`star_code_pin`, see
-//! [`engine::Site::star_code_user`]), wrong PINs are counted per phone (5 in 15 minutes:
-//! that phone is refused for an hour) and for the whole site (20 in 10 minutes: binding
-//! pauses for 15 minutes), since provisioning accounts for made-up MACs are free to get.
+//! Binding hands out an extension's SIP password, so the site's `star_code_mode`
+//! ([`engine::StarCodeMode`]) says who may: the user's voicemail PIN after the extension
+//! (`pin`, the default for new sites and the demo), an administrator's approval in the
+//! console (`approval`: the request waits at the edge, the phone hears "Awaiting
+//! Approval"), or the extension alone (`open`, warned). The registrar only calls the binder
+//! for a MAC the ARP table confirms at the caller's address. Then brakes: every attempt
+//! counts against its source address (5 an hour), a refused one against the phone (5 in
+//! 15 minutes: an hour off) and the site (20 in 10 minutes: binding pauses for 15
+//! minutes, since provisioning accounts for made-up MACs are free to get), and in `open`
+//! mode at most 30 bindings an hour are made.
 
 use std::collections::HashMap;
 use std::io::Read as _;
+use std::net::IpAddr;
 use std::path::Path;
 use std::sync::{Arc, Mutex, PoisonError};
 
 use crate::discovery::Seen;
 use crate::edge::{Edge, EdgeClient};
 use crate::provision::Provisioner;
-use crate::sip::registrar::Binder;
+use crate::sip::registrar::{Binder, Binding};
 
 /// Reads the relay's key, creating it on first start.
 pub fn load_or_create_key(state_dir: &Path) -> std::io::Result<Vec<u8>> {
@@ -48,28 +55,75 @@ pub fn load_or_create_key(state_dir: &Path) -> std::io::Result<Vec<u8>> {
     Ok(key)
 }
 
-/// Wrong PINs one provisioning account may dial before it is refused for an hour.
-const PIN_MISSES_PER_PHONE: engine::MissPolicy = engine::MissPolicy {
+/// Attempts one source address may make (bound or refused) before it is refused for an
+/// hour: a phone binds once, a user who mistypes tries a few times; a host that changes
+/// its MAC to take extension after extension is stopped here.
+const ATTEMPTS_PER_SOURCE: engine::MissPolicy = engine::MissPolicy {
+    threshold: 5,
+    window_secs: 3600,
+    cooloff_secs: 3600,
+};
+
+/// Refused codes (wrong or missing PIN, unknown extension) one provisioning account may
+/// dial before it is refused for an hour.
+const REFUSALS_PER_PHONE: engine::MissPolicy = engine::MissPolicy {
     threshold: 5,
     window_secs: 900,
     cooloff_secs: 3600,
 };
 
-/// Wrong PINs from all phones together before star-code binding is refused for a cool-off
-/// (anyone on the LAN can get provisioning accounts for made-up MACs, so the per-phone
-/// count alone does not bound a guesser): the engine's default, 20 in 10 minutes, then 15
-/// minutes. A 4-digit PIN then takes days to guess.
-const PIN_MISSES_PER_SITE: engine::MissPolicy = engine::MissPolicy {
+/// Refused codes from all phones together before star-code binding is refused for a
+/// cool-off (anyone on the LAN can get provisioning accounts for made-up MACs, so the
+/// per-phone count alone does not bound a guesser): the engine's default, 20 in 10
+/// minutes, then 15 minutes. A 4-digit PIN then takes days to guess.
+const REFUSALS_PER_SITE: engine::MissPolicy = engine::MissPolicy {
     threshold: 20,
     window_secs: 600,
     cooloff_secs: 900,
 };
 
-/// Wrong-PIN counters: per phone, and for the whole site.
+/// Bindings made without any secret (the site's mode is `open`) before binding pauses for
+/// the rest of the hour: each one hands out an extension's password on the word of a
+/// dialled number. Ample for a rollout, a brake on harvesting.
+const OPEN_BINDINGS_PER_SITE: engine::MissPolicy = engine::MissPolicy {
+    threshold: 30,
+    window_secs: 3600,
+    cooloff_secs: 3600,
+};
+
+/// The most per-source and per-phone counters kept (memory under a flood of made-up MACs).
+const MAX_COUNTERS: usize = 4096;
+
+/// The brakes on star-code binding: per source address, per phone, for the whole site.
 #[derive(Debug, Default)]
-struct PinMisses {
+struct Brakes {
+    sources: HashMap<IpAddr, engine::MissCounter>,
     phones: HashMap<engine::Mac, engine::MissCounter>,
-    site: engine::MissCounter,
+    site_refusals: engine::MissCounter,
+    open_bindings: engine::MissCounter,
+}
+
+/// Counts one event in `map[key]` (bounded: past [`MAX_COUNTERS`] the unlocked ones go).
+fn count<K: std::hash::Hash + Eq>(
+    map: &mut HashMap<K, engine::MissCounter>,
+    key: K,
+    now: u64,
+    policy: &engine::MissPolicy,
+) {
+    if map.len() >= MAX_COUNTERS {
+        map.retain(|_, c| c.is_locked(now));
+    }
+    map.entry(key).or_default().record_miss(now, policy);
+}
+
+impl Brakes {
+    /// Whether an attempt by `mac` from `source` is refused outright.
+    fn paused(&self, now: u64, mac: engine::Mac, source: IpAddr, open: bool) -> bool {
+        self.site_refusals.is_locked(now)
+            || (open && self.open_bindings.is_locked(now))
+            || self.sources.get(&source).is_some_and(|c| c.is_locked(now))
+            || self.phones.get(&mac).is_some_and(|c| c.is_locked(now))
+    }
 }
 
 /// The relay's [`Binder`].
@@ -78,7 +132,7 @@ pub struct RelayBinder {
     provisioner: Arc<Provisioner>,
     /// The edge, with the client (and its agent) every binding reports through.
     edge: Option<(Edge, EdgeClient)>,
-    misses: Mutex<PinMisses>,
+    brakes: Mutex<Brakes>,
 }
 
 impl RelayBinder {
@@ -90,45 +144,42 @@ impl RelayBinder {
                 let client = EdgeClient::new(&e, String::new());
                 (e, client)
             }),
-            misses: Mutex::default(),
+            brakes: Mutex::default(),
         }
     }
 
-    /// The user `code` names, if its PIN is right and neither the phone nor the site is
-    /// cooled off after wrong PINs; a wrong PIN is counted.
+    /// The user `code` names, if the site's mode lets this attempt through: no brake is
+    /// on, the PIN is right when the mode wants one. Every attempt counts against its
+    /// source; a refused one against the phone and the site too.
     fn checked_user(
         &self,
         site: &engine::Site,
         mac: engine::Mac,
+        source: IpAddr,
         code: &engine::StarCode,
     ) -> Result<String, String> {
-        let now = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| d.as_secs());
-        let mut misses = self.misses.lock().unwrap_or_else(PoisonError::into_inner);
-        if misses.site.is_locked(now) || misses.phones.get(&mac).is_some_and(|c| c.is_locked(now)) {
-            return Err("too many wrong PINs: star-code binding is paused".to_owned());
+        let now = crate::metrics::unix_now();
+        let open = site.star_code_mode() == engine::StarCodeMode::Open;
+        let mut b = self.brakes.lock().unwrap_or_else(PoisonError::into_inner);
+        if b.paused(now, mac, source, open) {
+            return Err("too many attempts: star-code binding is paused".to_owned());
         }
+        count(&mut b.sources, source, now, &ATTEMPTS_PER_SOURCE);
         match site.star_code_user(code) {
-            Ok(user) => Ok(user.extension.clone()),
-            Err(refusal) => {
-                if refusal == engine::StarCodeRefusal::WrongPin {
-                    // Bounded: at most one entry per provisioning account that dialled.
-                    if misses.phones.len() >= MAX_PIN_COUNTERS {
-                        misses.phones.retain(|_, c| c.is_locked(now));
-                    }
-                    let phone = misses.phones.entry(mac).or_default();
-                    phone.record_miss(now, &PIN_MISSES_PER_PHONE);
-                    misses.site.record_miss(now, &PIN_MISSES_PER_SITE);
+            Ok(user) => {
+                if open {
+                    b.open_bindings.record_miss(now, &OPEN_BINDINGS_PER_SITE);
                 }
+                Ok(user.extension.clone())
+            }
+            Err(refusal) => {
+                count(&mut b.phones, mac, now, &REFUSALS_PER_PHONE);
+                b.site_refusals.record_miss(now, &REFUSALS_PER_SITE);
                 Err(refusal.to_string())
             }
         }
     }
 }
-
-/// The most per-phone wrong-PIN counters kept (memory under a flood of made-up MACs).
-const MAX_PIN_COUNTERS: usize = 4096;
 
 impl Binder for RelayBinder {
     fn star_pattern(&self) -> Option<String> {
@@ -161,9 +212,10 @@ impl Binder for RelayBinder {
         mac: engine::Mac,
         code: &engine::StarCode,
         vendor: Option<engine::Vendor>,
-    ) -> Result<(), String> {
+        source: IpAddr,
+    ) -> Result<Binding, String> {
         let site = self.provisioner.site().ok_or("no inventory yet")?;
-        let extension = self.checked_user(&site, mac, code)?;
+        let extension = self.checked_user(&site, mac, source, code)?;
         let extension = extension.as_str();
         let vendor = site
             .phone(&mac)
@@ -175,29 +227,46 @@ impl Binder for RelayBinder {
         let bound = site
             .with_binding(mac, vendor, extension)
             .map_err(|e| e.to_string())?;
-        if let Some((edge, client)) = &self.edge {
-            let token = edge.read_token().map_err(|e| format!("relay token: {e}"))?;
-            let client = client.with_token(token);
-            let ext = extension.to_owned();
-            tokio::task::spawn_blocking(move || {
-                let seen = Seen {
-                    mac: mac.to_string(),
-                    vendor: Some(vendor.as_str().to_owned()),
-                    model: None,
-                    firmware: None,
-                    ip: String::new(),
-                    user_agent: None,
-                    via: "pnp",
-                };
-                client.report(std::slice::from_ref(&seen))?;
-                client.bind(&mac, &ext)
-            })
-            .await
-            .map_err(|e| e.to_string())??;
+        let Some((edge, client)) = &self.edge else {
+            if site.star_code_mode().needs_approval() {
+                // No console without an edge: the administrator approves in the inventory.
+                tracing::warn!(%mac, extension,
+                    "star-code: a binding waits for approval: add user_extension = \"{extension}\" to this phone in the inventory file");
+                return Ok(Binding::AwaitingApproval);
+            }
+            self.provisioner.set_site(bound);
+            tracing::info!(mac = %mac, extension, "phone bound by star code");
+            return Ok(Binding::Made);
+        };
+        let token = edge.read_token().map_err(|e| format!("relay token: {e}"))?;
+        let client = client.with_token(token);
+        let ext = extension.to_owned();
+        // The edge decides by the site's mode there (it wins over this relay's snapshot).
+        let binding = tokio::task::spawn_blocking(move || {
+            let seen = Seen {
+                mac: mac.to_string(),
+                vendor: Some(vendor.as_str().to_owned()),
+                model: None,
+                firmware: None,
+                ip: String::new(),
+                user_agent: None,
+                via: "pnp",
+            };
+            client.report(std::slice::from_ref(&seen))?;
+            client.bind(&mac, &ext)
+        })
+        .await
+        .map_err(|e| e.to_string())??;
+        match binding {
+            Binding::Made => {
+                self.provisioner.set_site(bound);
+                tracing::info!(mac = %mac, extension, "phone bound by star code");
+            }
+            Binding::AwaitingApproval => {
+                tracing::info!(mac = %mac, extension, "star-code: the binding waits for an administrator in the console");
+            }
         }
-        self.provisioner.set_site(bound);
-        tracing::info!(mac = %mac, extension, "phone bound by star code");
-        Ok(())
+        Ok(binding)
     }
 }
 
@@ -208,18 +277,22 @@ mod tests {
 
     const MAC: &str = "001565123456";
 
-    /// The demo site with PINs required and user 205's PIN set.
-    fn binder() -> RelayBinder {
+    /// The demo site in `mode`, user 205's PIN 4711.
+    fn binder_in(mode: &str) -> RelayBinder {
         let text = DEMO_INVENTORY
-            .replace("star_code_pin = false", "star_code_pin = true")
             .replace(
-                "display_name = \"Omar Haddad\"",
-                "display_name = \"Omar Haddad\"\nvoicemail_pin = \"4711\"",
-            );
+                "star_code_mode = \"pin\"",
+                &format!("star_code_mode = \"{mode}\""),
+            )
+            .replace("voicemail_pin = \"1205\"", "voicemail_pin = \"4711\"");
         let site = load_inventory(&text).unwrap();
         let p = Provisioner::new("http://192.0.2.1:8480", "/nonexistent", Arc::default());
         p.set_site(site);
         RelayBinder::new(Arc::new(p), None)
+    }
+
+    fn binder() -> RelayBinder {
+        binder_in("pin")
     }
 
     fn code(s: &str) -> engine::StarCode {
@@ -230,60 +303,135 @@ mod tests {
         engine::Mac::from_octets([0x00, 0x15, 0x65, 0x12, 0x34, n])
     }
 
+    /// The LAN address of phone `n` (one device, one address).
+    fn src(n: u8) -> IpAddr {
+        IpAddr::from([192, 168, 1, n])
+    }
+
     fn bound_to(b: &RelayBinder, m: engine::Mac) -> Option<String> {
         b.provisioner.site()?.phone(&m)?.user_extension.clone()
+    }
+
+    const YEALINK: Option<engine::Vendor> = Some(engine::Vendor::Yealink);
+
+    #[test]
+    fn the_demo_wants_the_pin() {
+        let site = load_inventory(DEMO_INVENTORY).unwrap();
+        assert_eq!(site.star_code_mode(), engine::StarCodeMode::Pin);
     }
 
     #[tokio::test]
     async fn a_required_pin_binds_only_when_right_and_wrong_ones_are_braked() {
         let b = binder();
-        let yealink = Some(engine::Vendor::Yealink);
         assert_eq!(engine::Mac::parse(MAC).unwrap(), mac(0x56));
+        // The attack of finding 1: a host with no secret dials the bare extension.
         let e = b
-            .bind(mac(1), &code("*123*205"), yealink)
+            .bind(mac(1), &code("*123*205"), YEALINK, src(1))
             .await
             .unwrap_err();
         assert!(e.contains("PIN"), "{e}");
         let e = b
-            .bind(mac(1), &code("*123*205*1234"), yealink)
+            .bind(mac(1), &code("*123*205*1234"), YEALINK, src(1))
             .await
             .unwrap_err();
         assert!(!e.contains("1234") && !e.contains("4711"), "a PIN in {e:?}");
         assert_eq!(bound_to(&b, mac(1)), None);
-        b.bind(mac(1), &code("*123*205*4711"), yealink)
-            .await
-            .unwrap();
+        assert_eq!(
+            b.bind(mac(1), &code("*123*205*4711"), YEALINK, src(1))
+                .await
+                .unwrap(),
+            Binding::Made
+        );
         assert_eq!(bound_to(&b, mac(1)).as_deref(), Some("205"));
 
-        // Five wrong PINs from one phone: even the right one is refused for that phone.
-        for _ in 0..5 {
+        // Five refusals for one phone (from addresses it changes): even the right PIN is
+        // refused for that phone.
+        for n in 0..5 {
             assert!(b
-                .bind(mac(2), &code("*123*205*0000"), yealink)
+                .bind(mac(2), &code("*123*205*0000"), YEALINK, src(100 + n))
                 .await
                 .is_err());
         }
         let e = b
-            .bind(mac(2), &code("*123*205*4711"), yealink)
+            .bind(mac(2), &code("*123*205*4711"), YEALINK, src(2))
             .await
             .unwrap_err();
         assert!(e.contains("too many"), "{e}");
         assert_eq!(bound_to(&b, mac(2)), None);
-        b.bind(mac(3), &code("*123*205*4711"), yealink)
+        b.bind(mac(3), &code("*123*205*4711"), YEALINK, src(3))
             .await
             .unwrap();
 
-        // Twenty in all (made-up MACs, a few each): binding pauses for everyone.
+        // Twenty refusals in all (made-up MACs, a few each): binding pauses for everyone.
         for n in 0..15u8 {
             assert!(b
-                .bind(mac(10 + n), &code("*123*205*0000"), yealink)
+                .bind(mac(10 + n), &code("*123*205*0000"), YEALINK, src(10 + n))
                 .await
                 .is_err());
         }
         let e = b
-            .bind(mac(4), &code("*123*205*4711"), yealink)
+            .bind(mac(4), &code("*123*205*4711"), YEALINK, src(4))
             .await
             .unwrap_err();
         assert!(e.contains("too many"), "{e}");
         assert_eq!(bound_to(&b, mac(4)), None);
+    }
+
+    #[tokio::test]
+    async fn one_source_changing_its_mac_is_braked() {
+        // Open mode, the weakest: a host that takes a new MAC for each extension (its ARP
+        // entry follows it) is stopped after five attempts from its address.
+        let b = binder_in("open");
+        for (n, ext) in ["201", "202", "203", "204", "205"].into_iter().enumerate() {
+            let n = u8::try_from(n).unwrap();
+            assert_eq!(
+                b.bind(mac(40 + n), &code(&format!("*123*{ext}")), YEALINK, src(9))
+                    .await,
+                Ok(Binding::Made)
+            );
+        }
+        let e = b
+            .bind(mac(50), &code("*123*201"), YEALINK, src(9))
+            .await
+            .unwrap_err();
+        assert!(e.contains("too many"), "{e}");
+        assert_eq!(bound_to(&b, mac(50)), None);
+        // Another device is not held up by it.
+        assert!(b
+            .bind(mac(51), &code("*123*201"), YEALINK, src(10))
+            .await
+            .is_ok());
+    }
+
+    #[tokio::test]
+    async fn open_mode_makes_at_most_thirty_bindings_an_hour() {
+        let b = binder_in("open");
+        for n in 0..30u8 {
+            assert!(b
+                .bind(mac(100 + n), &code("*123*201"), YEALINK, src(n))
+                .await
+                .is_ok());
+        }
+        let e = b
+            .bind(mac(200), &code("*123*201"), YEALINK, src(200))
+            .await
+            .unwrap_err();
+        assert!(e.contains("too many"), "{e}");
+        assert_eq!(bound_to(&b, mac(200)), None);
+    }
+
+    #[tokio::test]
+    async fn approval_binds_nothing_until_an_administrator_does() {
+        let b = binder_in("approval");
+        assert_eq!(
+            b.bind(mac(5), &code("*123*205"), YEALINK, src(5)).await,
+            Ok(Binding::AwaitingApproval)
+        );
+        assert_eq!(bound_to(&b, mac(5)), None);
+        // A wrong PIN, when one is dialled, is still refused.
+        assert!(b
+            .bind(mac(5), &code("*123*205*0000"), YEALINK, src(5))
+            .await
+            .is_err());
     }
 }

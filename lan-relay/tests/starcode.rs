@@ -14,7 +14,7 @@ use std::time::Duration;
 
 use engine::{Mac, Secret, Vendor};
 use lan_relay::sip::codec::{self, tag_of, Message};
-use lan_relay::sip::registrar::{self, Binder, RegistrarConfig};
+use lan_relay::sip::registrar::{self, Binder, Binding, RegistrarConfig};
 use lan_relay::sip::Timers;
 use md5::{Digest, Md5};
 use tokio::net::UdpSocket;
@@ -33,6 +33,7 @@ struct TestBinder {
     binds: Mutex<Vec<(Mac, String, Option<Vendor>)>>,
     fail: bool,
     delay: Duration,
+    awaiting: bool,
 }
 
 impl Binder for TestBinder {
@@ -45,7 +46,9 @@ impl Binder for TestBinder {
         mac: Mac,
         code: &engine::StarCode,
         vendor: Option<Vendor>,
-    ) -> Result<(), String> {
+        source: std::net::IpAddr,
+    ) -> Result<Binding, String> {
+        assert_eq!(source, std::net::IpAddr::from(Ipv4Addr::LOCALHOST));
         self.binds
             .lock()
             .unwrap()
@@ -53,8 +56,10 @@ impl Binder for TestBinder {
         tokio::time::sleep(self.delay).await;
         if self.fail {
             Err("edge unreachable".to_owned())
+        } else if self.awaiting {
+            Ok(Binding::AwaitingApproval)
         } else {
-            Ok(())
+            Ok(Binding::Made)
         }
     }
 }
@@ -119,8 +124,11 @@ async fn start_slow(
     }
 }
 
+/// What the ARP table holds for the test phone's address (127.0.0.1): its own MAC.
+const PHONE_ARP: Option<&str> = Some("00:15:65:aa:bb:cc");
+
 async fn start() -> Relay {
-    start_with(Some("00:15:65:aa:bb:cc"), false, Duration::from_secs(300)).await
+    start_with(PHONE_ARP, false, Duration::from_secs(300)).await
 }
 
 fn md5_hex(s: &str) -> String {
@@ -447,7 +455,7 @@ async fn register_digest_auth() {
 
 #[tokio::test]
 async fn stale_nonce_gets_stale_true() {
-    let relay = start_with(None, false, Duration::from_millis(300)).await;
+    let relay = start_with(PHONE_ARP, false, Duration::from_millis(300)).await;
     let mut phone = Phone::new(relay.addr).await;
     let r = phone.register(USER, "reg-s", 1, 3600, None);
     phone.send(&r).await;
@@ -600,17 +608,58 @@ async fn arp_naming_another_mac_is_refused() {
     let (m, _) = phone.call("*123*200", "arp-1").await;
     assert_eq!(m.status(), Some(403));
     assert!(relay.binder.binds.lock().unwrap().is_empty());
-    // Without an ARP entry for the source, the account's MAC is trusted.
+    // Without an ARP entry for the source (a host on another subnet, or on IPv6), the
+    // account's MAC cannot be confirmed: refused too (issue 15, finding 1).
     let relay = start_with(None, false, Duration::from_secs(300)).await;
     let mut phone = Phone::new(relay.addr).await;
     let (m, _) = phone.call("*123*200", "arp-2").await;
+    assert_eq!(m.status(), Some(403));
+    assert!(relay.binder.binds.lock().unwrap().is_empty());
+    // The phone's own MAC at its address binds.
+    let relay = start_with(PHONE_ARP, false, Duration::from_secs(300)).await;
+    let mut phone = Phone::new(relay.addr).await;
+    let (m, _) = phone.call("*123*200", "arp-3").await;
     assert_eq!(m.status(), Some(200));
     assert_eq!(relay.binder.binds.lock().unwrap().len(), 1);
 }
 
 #[tokio::test]
+async fn a_binding_awaiting_approval_is_480_with_its_reason_and_no_reboot() {
+    let (socket, port) = udp_local().await;
+    let addr = SocketAddr::from((Ipv4Addr::LOCALHOST, port));
+    let binder = Arc::new(TestBinder {
+        awaiting: true,
+        ..TestBinder::default()
+    });
+    let arp = arp_file(PHONE_ARP);
+    let mut config = RegistrarConfig::new("*123*", REALM, [42; 32]);
+    config.timers = Timers::scaled(Duration::from_millis(20));
+    config.arp = lan_relay::arp::ArpTable::new(arp.path().join("arp"));
+    let (_stop, stopped) = shutdown();
+    tokio::spawn(registrar::serve(
+        socket,
+        Arc::clone(&binder),
+        config,
+        stopped,
+    ));
+    let mut phone = Phone::new(addr).await;
+    let (m, _) = phone.call("*123*200", "approval-1").await;
+    assert_eq!(m.status(), Some(480));
+    assert!(
+        matches!(m.start(), codec::StartLine::Response { reason, .. } if reason == "Awaiting Approval"),
+        "{:?}",
+        m.start()
+    );
+    assert_eq!(binder.binds.lock().unwrap().len(), 1);
+    assert!(phone
+        .recv_within(Duration::from_millis(300))
+        .await
+        .is_none());
+}
+
+#[tokio::test]
 async fn failed_binding_is_480() {
-    let relay = start_with(None, true, Duration::from_secs(300)).await;
+    let relay = start_with(PHONE_ARP, true, Duration::from_secs(300)).await;
     let mut phone = Phone::new(relay.addr).await;
     let (m, _) = phone.call("*123*200", "fail-1").await;
     assert_eq!(m.status(), Some(480));
@@ -701,7 +750,7 @@ async fn malformed_packets_and_other_methods() {
 #[tokio::test]
 async fn retransmissions_while_binding_get_100_trying() {
     let relay = start_slow(
-        None,
+        PHONE_ARP,
         false,
         Duration::from_secs(300),
         Duration::from_millis(300),
@@ -751,7 +800,7 @@ async fn phone_hanging_up_first_still_gets_the_notify() {
 #[tokio::test]
 async fn cancel_while_binding_is_487_and_still_reboots() {
     let relay = start_slow(
-        None,
+        PHONE_ARP,
         false,
         Duration::from_secs(300),
         Duration::from_millis(200),

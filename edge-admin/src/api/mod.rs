@@ -6,6 +6,7 @@
 //! (all statements or none) and leaves an audit-log row.
 
 mod actions;
+mod bindings;
 mod firmware;
 mod phonebooks;
 mod phones;
@@ -121,6 +122,8 @@ pub(crate) async fn handle(
     } else if let Some(r) = firmware::route(&ctx, &r).await {
         r
     } else if let Some(r) = actions::route(&ctx, &r).await {
+        r
+    } else if let Some(r) = bindings::route(&ctx, &r).await {
         r
     } else if let Some(r) = stats::route(&ctx, &r).await {
         r

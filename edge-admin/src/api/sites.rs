@@ -80,7 +80,7 @@ fn validate(s: &Settings) -> ApiResult<()> {
     Ok(())
 }
 
-/// The statement's parameters ?2..?15 in [`SITE_COLUMNS`] order (after the id).
+/// The statement's parameters ?2..?16 in [`SITE_COLUMNS`] order (after the id).
 fn settings_params(s: &Settings) -> Vec<wasm_bindgen::JsValue> {
     vec![
         s.name.as_str().into(),
@@ -96,14 +96,22 @@ fn settings_params(s: &Settings) -> Vec<wasm_bindgen::JsValue> {
         opt(s.language.as_deref()),
         f64::from(s.window_secs).into(),
         s.pnp_url.as_str().into(),
-        f64::from(u8::from(s.star_code_pin)).into(),
+        // An older relay knows only the flag: anything but open asks it for the PIN.
+        f64::from(u8::from(
+            engine::StarCodeMode::resolve(s.star_code_mode, s.star_code_pin)
+                != engine::StarCodeMode::Open,
+        ))
+        .into(),
+        opt(s.star_code_mode.map(engine::StarCodeMode::as_str)),
     ]
 }
 
 /// `POST /api/sites`.
 pub(crate) async fn create(ctx: &Ctx<'_>, body: Option<&str>) -> ApiResult<Response> {
-    let s: Settings = parse_body(body)?;
+    let mut s: Settings = parse_body(body)?;
     validate(&s)?;
+    // Safe by default: a new site's star code wants the user's PIN unless told otherwise.
+    s.star_code_mode.get_or_insert(engine::StarCodeMode::Pin);
     let id = new_id("site")?;
     let mut params = vec![wasm_bindgen::JsValue::from(id.as_str())];
     params.extend(settings_params(&s));
@@ -112,7 +120,7 @@ pub(crate) async fn create(ctx: &Ctx<'_>, body: Option<&str>) -> ApiResult<Respo
         .db
         .prepare(format!(
             "INSERT INTO sites ({SITE_COLUMNS}, created_at, updated_at) \
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?16)"
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?17)"
         ))
         .bind(&params)?;
     ctx.db
@@ -142,7 +150,7 @@ pub(crate) async fn update(ctx: &Ctx<'_>, id: &str, body: Option<&str>) -> ApiRe
             "UPDATE sites SET name = ?2, pbx_host = ?3, pbx_port = ?4, allow_macs = ?5, deny_macs = ?6, \
              additional_params = ?7, poll_interval_minutes = ?8, star_code_pattern = ?9, ntp_server = ?10, \
              timezone = ?11, language = ?12, window_secs = ?13, pnp_url = ?14, star_code_pin = ?15, \
-             updated_at = ?16 \
+             star_code_mode = ?16, updated_at = ?17 \
              WHERE id = ?1",
         )
         .bind(&params)?;

@@ -43,24 +43,49 @@ pub(super) async fn bind(db: &D1Database, site: &str, now: u64, body: &str) -> A
     if let Some(why) = vendor.redirect_only() {
         return Err(ApiError::bad("mac", why));
     }
-    // A new assignment: the window for the first fetch of secrets opens again.
-    let update = db
-        .prepare(
-            "UPDATE phones SET user_id = ?2, assigned_at = ?3, first_fetch_at = NULL WHERE id = ?1",
-        )
-        .bind(&[
-            phone.as_str().into(),
-            user.as_str().into(),
-            (now as f64).into(),
-        ])?;
+    #[derive(Deserialize)]
+    struct Mode {
+        star_code_mode: Option<engine::StarCodeMode>,
+        star_code_pin: f64,
+    }
+    let mode = db
+        .prepare("SELECT star_code_mode, star_code_pin FROM sites WHERE id = ?1")
+        .bind(&[site.into()])?
+        .first::<Mode>(None)
+        .await?
+        .map_or(engine::StarCodeMode::Pin, |m| {
+            engine::StarCodeMode::resolve(m.star_code_mode, m.star_code_pin != 0.0)
+        });
     let detail = format!("{mac} -> {}", b.extension);
-    db.batch(vec![
-        update,
-        audit(db, now, site, "star-code bind", &detail)?,
-    ])
-    .await?;
+    if mode.needs_approval() {
+        // The edge decides, whatever the relay believed: the binding waits for an
+        // administrator (`/api/sites/<site>/binding-requests`).
+        let request = db
+            .prepare(
+                "INSERT INTO binding_requests (phone_id, site_id, user_id, requested_at) VALUES (?1, ?2, ?3, ?4) \
+                 ON CONFLICT (phone_id) DO UPDATE SET user_id = ?3, requested_at = ?4",
+            )
+            .bind(&[
+                phone.as_str().into(),
+                site.into(),
+                user.as_str().into(),
+                edge_shared::store::num(now),
+            ])?;
+        db.batch(vec![
+            request,
+            audit(db, now, site, "star-code bind requested", &detail)?,
+        ])
+        .await?;
+        return json(
+            202,
+            &serde_json::json!({ "mac": mac.to_string(), "extension": b.extension, "status": "awaiting_approval" }),
+        );
+    }
+    let mut batch = edge_shared::store::bind_phone(db, &phone, &user, now)?;
+    batch.push(audit(db, now, site, "star-code bind", &detail)?);
+    db.batch(batch).await?;
     json(
         200,
-        &serde_json::json!({ "mac": mac.to_string(), "extension": b.extension }),
+        &serde_json::json!({ "mac": mac.to_string(), "extension": b.extension, "status": "bound" }),
     )
 }

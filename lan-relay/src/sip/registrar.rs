@@ -26,12 +26,15 @@
 //!   §22.3; credentials in `Proxy-Authorization`, or `Authorization` which some phones use).
 //!   Then `100 Trying`. The dialled number is the Request-URI user, percent-decoded
 //!   (`%2A123%2A200`). [`RegistrarConfig::star_pattern`] followed by 1 to 32 letters or
-//!   digits is a binding request; anything else is `404`. The MAC is the account's; when the
-//!   ARP table ([`RegistrarConfig::arp`], Linux `/proc/net/arp`) has an entry for the
-//!   source IP with another MAC, the call is refused with `403` (someone else's credentials
-//!   on this phone) and logged. The [`Binder`] is called once per INVITE transaction, off
-//!   the receive loop (cut off after half of timer B, which counts as a failure): `Ok`
-//!   answers `200 OK` with an SDP answer whose audio stream is `inactive` (RFC 3264 §6.1; no
+//!   digits is a binding request; anything else is `404`. The MAC is the account's; unless
+//!   the ARP table ([`RegistrarConfig::arp`], Linux `/proc/net/arp`) holds that MAC for the
+//!   source IP, the call is refused with `403` and logged: another MAC there is someone
+//!   else's credentials on this device, no entry is a device the relay cannot place on
+//!   its LAN (another subnet, IPv6), and binding hands out an extension's password. The
+//!   [`Binder`] is called once per INVITE transaction, off the receive loop (cut off after
+//!   half of timer B, which counts as a failure): `Ok(Binding::AwaitingApproval)` (the
+//!   site wants an administrator to approve) answers `480 Awaiting Approval`, the phrase
+//!   phones show; `Ok(Binding::Made)` answers `200 OK` with an SDP answer whose audio stream is `inactive` (RFC 3264 §6.1; no
 //!   media is ever sent), retransmitted until the `ACK` (RFC 3261 §13.3.1.4, timers G and
 //!   H); 2·T1 after the ACK (or after timer H without one) the relay sends `BYE`
 //!   (retransmitted per timers E/F) and then the reboot `NOTIFY` (`Event:
@@ -87,18 +90,30 @@ pub const MAX_REGISTRATIONS: usize = 4096;
 /// The longest registration granted, in seconds (and the default when the phone asks none).
 pub const MAX_EXPIRES: u32 = 3600;
 
+/// What a star code the binder accepted did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Binding {
+    /// The phone is bound: it gets its real config after the reboot NOTIFY.
+    Made,
+    /// The site wants an administrator to approve it: nothing is bound yet.
+    AwaitingApproval,
+}
+
 /// What the registrar needs from the relay.
 pub trait Binder: Send + Sync + 'static {
     /// The provisioning account `user` (a MAC as 12 lowercase hex digits): its MAC and password, or None (unknown user: refuse).
     fn account(&self, user: &str) -> Option<(engine::Mac, engine::Secret<String>)>;
-    /// Binds the phone to the user `code` names (checking its PIN; locally and at the edge).
+    /// Binds the phone to the user `code` names (checking its PIN and the brakes on
+    /// attempts from `source`; locally and at the edge), or files the request for an
+    /// administrator. The registrar has confirmed `mac` at `source` (ARP).
     /// Err: a message for the log (never the PIN); the call is refused.
     fn bind(
         &self,
         mac: engine::Mac,
         code: &engine::StarCode,
         vendor: Option<engine::Vendor>,
-    ) -> impl std::future::Future<Output = Result<(), String>> + Send;
+        source: std::net::IpAddr,
+    ) -> impl std::future::Future<Output = Result<Binding, String>> + Send;
     /// The star code in force now, if it comes from elsewhere than the configuration (the
     /// relay's site, which a sync may change); `None`: [`RegistrarConfig::star_pattern`].
     fn star_pattern(&self) -> Option<String> {
@@ -255,7 +270,7 @@ impl Call {
 #[derive(Debug)]
 struct Bound {
     key: Key,
-    result: Result<(), String>,
+    result: Result<Binding, String>,
 }
 
 /// What [`Server::on_decision`] needs to finish the call once the binder answers: the
@@ -448,10 +463,20 @@ impl<B: Binder> Server<B> {
             sip_log!(debug, %peer, %user, "registrar: INVITE to a number that is not a star code: 404");
             return Some(codec::response(&msg, 404, "Not Found", tag, &[]));
         };
-        if let crate::arp::Neighbour::Other(seen) = self.config.arp.check(peer.ip(), mac).await {
-            tracing::warn!(%peer, account = %mac, arp = %seen,
-                "star-code: the ARP table has another MAC for this phone's address; refused");
-            return Some(codec::response(&msg, 403, "Forbidden", tag, &[]));
+        // Binding hands the extension's password to the device with this MAC: only a device
+        // the ARP table confirms at the source address may (issue 15, finding 1).
+        match self.config.arp.check(peer.ip(), mac).await {
+            crate::arp::Neighbour::Confirmed => {}
+            crate::arp::Neighbour::Other(seen) => {
+                tracing::warn!(%peer, account = %mac, arp = %seen,
+                    "star-code: the ARP table has another MAC for this phone's address; refused");
+                return Some(codec::response(&msg, 403, "Forbidden", tag, &[]));
+            }
+            crate::arp::Neighbour::Unknown => {
+                tracing::warn!(%peer, account = %mac,
+                    "star-code: the phone's MAC cannot be confirmed at its address (no ARP entry: another subnet, IPv6); refused");
+                return Some(codec::response(&msg, 403, "Forbidden", tag, &[]));
+            }
         }
         let vendor = msg
             .header("User-Agent")
@@ -492,7 +517,7 @@ impl<B: Binder> Server<B> {
             .txns
             .begin(key, invite, Some(trying), Instant::now(), Duration::ZERO);
         tokio::spawn(async move {
-            let result = tokio::time::timeout(limit, binder.bind(mac, &code, vendor))
+            let result = tokio::time::timeout(limit, binder.bind(mac, &code, vendor, peer.ip()))
                 .await
                 .unwrap_or_else(|_| Err("the binding timed out".to_owned()));
             let _ = results.send(Bound { key: k, result }).await;
@@ -609,7 +634,12 @@ impl<B: Binder> SipServer for Server<B> {
                 tracing::warn!(mac = %p.mac, extension = %p.ext, error = %e, "star-code: binding failed; 480");
                 codec::response(msg, 480, "Temporarily Unavailable", &p.tag, &[])
             }
-            Ok(()) if p.cancelled => {
+            Ok(Binding::AwaitingApproval) => {
+                tracing::info!(mac = %p.mac, extension = %p.ext, "star-code: waiting for an administrator's approval; 480");
+                // The reason phrase is what most phones show on their screen.
+                codec::response(msg, 480, "Awaiting Approval", &p.tag, &[])
+            }
+            Ok(Binding::Made) if p.cancelled => {
                 tracing::info!(mac = %p.mac, extension = %p.ext, "star-code: bound (call cancelled)");
                 // Bound all the same: the phone should fetch its real config now.
                 let dest = self.registrations.get(&p.user).map_or_else(
@@ -619,7 +649,7 @@ impl<B: Binder> SipServer for Server<B> {
                 self.reboot(p.user.clone(), p.vendor, dest);
                 codec::response(msg, 487, "Request Terminated", &p.tag, &[])
             }
-            Ok(()) => {
+            Ok(Binding::Made) => {
                 tracing::info!(mac = %p.mac, extension = %p.ext, "star-code: bound; answering");
                 let local = self.local(p.peer);
                 let contact = format!("<sip:{}>", codec::host_port(local));
