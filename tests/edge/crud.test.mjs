@@ -142,12 +142,16 @@ test("sites: pnp_url is relay by default, edge or relay on create and PATCH, any
   await assert.rejects(db.prepare("UPDATE sites SET pnp_url = 'bogus' WHERE id = ?1").bind(id).run());
 });
 
-test("sites: star_code_pin is off by default, a boolean on create and PATCH, anything else refused", async () => {
+test("sites: star_code_pin, the setting before star_code_mode, is read while no mode is chosen; a boolean, anything else refused", async () => {
   const id = await newSite("Star PIN");
-  assert.equal((await api("GET", `/sites/${id}`)).body.star_code_pin, false, "off by default");
+  assert.equal((await api("GET", `/sites/${id}`)).body.star_code_pin, true, "a new site wants the PIN");
+  // A site from before the mode: the flag decides.
+  await db.prepare("UPDATE sites SET star_code_mode = NULL, star_code_pin = 0 WHERE id = ?1").bind(id).run();
+  assert.equal((await api("GET", `/sites/${id}`)).body.star_code_pin, false);
   const on = await api("PATCH", `/sites/${id}`, { star_code_pin: true });
   assert.equal(on.status, 200, JSON.stringify(on.body));
   assert.equal(on.body.star_code_pin, true);
+  assert.equal(on.body.star_code_mode, null, "still not chosen");
   assert.equal((await api("GET", `/sites/${id}`)).body.star_code_pin, true, "read back from D1's 1");
   assert.equal((await db.prepare("SELECT star_code_pin FROM sites WHERE id = ?1").bind(id).first()).star_code_pin, 1);
   assert.equal((await api("PATCH", `/sites/${id}`, { pbx_port: 5070 })).body.star_code_pin, true, "kept by another PATCH");
@@ -156,10 +160,14 @@ test("sites: star_code_pin is off by default, a boolean on create and PATCH, any
     assert.match(err.error, /true or false|invalid type/, err.error);
   }
   assert.equal((await api("GET", `/sites/${id}`)).body.star_code_pin, true, "still on after the refusals");
-  const created = await api("POST", "/sites", { name: "PIN site", pbx_host: "pbx.example.com", star_code_pin: true });
+  // Once a mode is chosen, the flag follows it.
+  const open = await api("PATCH", `/sites/${id}`, { star_code_mode: "open", star_code_pin: true });
+  assert.deepEqual([open.body.star_code_mode, open.body.star_code_pin], ["open", false]);
+  const created = await api("POST", "/sites", { name: "Open site", pbx_host: "pbx.example.com", star_code_mode: "open" });
   assert.equal(created.status, 201);
-  assert.equal(created.body.star_code_pin, true);
+  assert.deepEqual([created.body.star_code_mode, created.body.star_code_pin], ["open", false]);
   await assert.rejects(db.prepare("UPDATE sites SET star_code_pin = 2 WHERE id = ?1").bind(id).run());
+  await assert.rejects(db.prepare("UPDATE sites SET star_code_mode = 'maybe' WHERE id = ?1").bind(id).run());
 });
 
 test("users: list with audits, update (password, rename keeps the phone), delete unbinds", async () => {

@@ -466,7 +466,7 @@ test("star-code binding reported by the relay: the phone is bound, its window re
   await db.prepare("UPDATE phones SET assigned_at = 0 WHERE mac = '001565999000'").run();
   const ok = await relay("POST", "bind", { mac: "00:15:65:99:90:00", extension: "200" });
   assert.equal(ok.status, 200);
-  assert.deepEqual(await ok.json(), { mac: "001565999000", extension: "200" });
+  assert.deepEqual(await ok.json(), { mac: "001565999000", extension: "200", status: "bound" });
   const phone = await (await api("GET", `/sites/${site.id}/phones/001565999000`)).json();
   assert.equal(phone.user_extension, "200");
   assert.equal(phone.window_open, true, "a new assignment reopens the window");
@@ -474,6 +474,64 @@ test("star-code binding reported by the relay: the phone is bound, its window re
   assert.deepEqual(audit, { actor: "relay", action: "star-code bind", detail: "001565999000 -> 200" });
   const otherPhone = await (await api("GET", `/sites/${other.id}/phones/001565999001`)).json();
   assert.equal(otherPhone.user_extension, null, "another site's phone untouched");
+});
+
+test("star-code mode: new sites want the PIN; in approval mode a binding waits for the admin, who approves or refuses it", async () => {
+  // Safe by default: a new site wants the PIN, and tells an older relay so through the flag.
+  const site = await (await api("POST", "/sites", { name: "Approval office", pbx_host: "pbx.appr.example", star_code_pattern: "*123*" })).json();
+  assert.equal(site.star_code_mode, "pin");
+  assert.equal(site.star_code_pin, true);
+  // A site from before the setting (no mode, no PIN) keeps its behaviour: shown as not chosen.
+  await db.prepare("UPDATE sites SET star_code_mode = NULL, star_code_pin = 0 WHERE id = ?1").bind(site.id).run();
+  assert.equal((await (await api("GET", `/sites/${site.id}`)).json()).star_code_mode, null);
+  for (const bad of ["PIN", "none", 1, true]) {
+    const res = await api("PATCH", `/sites/${site.id}`, { star_code_mode: bad });
+    assert.equal(res.status, 400, String(bad));
+    assert.equal((await res.json()).field, "star_code_mode");
+  }
+  const open = await (await api("PATCH", `/sites/${site.id}`, { star_code_mode: "open" })).json();
+  assert.deepEqual([open.star_code_mode, open.star_code_pin], ["open", false]);
+  const appr = await (await api("PATCH", `/sites/${site.id}`, { star_code_mode: "approval" })).json();
+  assert.deepEqual([appr.star_code_mode, appr.star_code_pin], ["approval", true], "an older relay asks for the PIN");
+
+  await api("POST", `/sites/${site.id}/users`, { extension: "210", sip_password: "Appr-Vq9-kL2m-Zt7x", display_name: "Ada" });
+  const { relay_token } = await (await api("POST", `/sites/${site.id}/relay-token`)).json();
+  const relay = (method, p, body) =>
+    mf.dispatchFetch(`https://edge.example.com/relay/v1/${p}`, {
+      method,
+      headers: { Authorization: `Bearer ${relay_token}`, "Content-Type": "application/json" },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+  const macs = ["001565998000", "001565998001"];
+  assert.equal((await relay("POST", "discovered", { phones: macs.map((mac) => ({ mac, via: "pnp" })) })).status, 200);
+  // The attack the mode stops: a dialled code binds nothing by itself.
+  for (const mac of macs) {
+    const res = await relay("POST", "bind", { mac, extension: "210" });
+    assert.equal(res.status, 202);
+    assert.deepEqual(await res.json(), { mac, extension: "210", status: "awaiting_approval" });
+  }
+  const phone = async (mac) => (await api("GET", `/sites/${site.id}/phones/${mac}`)).json();
+  assert.equal((await phone(macs[0])).user_extension, null, "bound without approval");
+  const snap = await (await snapshot(relay_token)).json();
+  assert.ok(snap.phones.filter((p) => macs.includes(p.mac)).every((p) => p.user_extension === null), "the snapshot binds it");
+  const list = await (await api("GET", `/sites/${site.id}/binding-requests`)).json();
+  assert.deepEqual(list.map((r) => [r.mac, r.extension, r.display_name]), macs.map((m) => [m, "210", "Ada"]));
+
+  // Approve the first: bound, a reboot queued for the relay, the request gone.
+  const ok = await api("POST", `/sites/${site.id}/binding-requests/${macs[0]}/approve`);
+  assert.equal(ok.status, 200);
+  assert.equal((await phone(macs[0])).user_extension, "210");
+  const actions = await (await api("GET", `/sites/${site.id}/actions`)).json();
+  assert.deepEqual(actions.map((a) => [a.mac, a.action, a.status]), [[macs[0], "reboot", "pending"]]);
+  // Refuse the second: nothing bound, the request gone.
+  assert.equal((await api("DELETE", `/sites/${site.id}/binding-requests/${macs[1]}`)).status, 204);
+  assert.equal((await phone(macs[1])).user_extension, null);
+  assert.deepEqual(await (await api("GET", `/sites/${site.id}/binding-requests`)).json(), []);
+  assert.equal((await api("POST", `/sites/${site.id}/binding-requests/${macs[1]}/approve`)).status, 404);
+  const audit = await db.prepare("SELECT action FROM audit_log WHERE action LIKE '%star-code bind%' AND detail LIKE '00156599800%' ORDER BY id").all();
+  assert.deepEqual(audit.results.map((r) => r.action), [
+    "star-code bind requested", "star-code bind requested", "approve star-code bind", "refuse star-code bind",
+  ]);
 });
 
 test("pnp_url: the snapshot carries each served phone's edge URL only in edge mode, and that URL serves the phone", async () => {

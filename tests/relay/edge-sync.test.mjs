@@ -256,7 +256,7 @@ test("star code: a fresh phone registers at the relay, dials *123*330, is bound 
     assert.ok(res.status < 300, `${method} ${p}: ${res.status} ${await res.clone().text()}`);
     return res.json();
   };
-  const site = await api("POST", "/sites", { name: "Star office", pbx_host: "pbx.star.example", star_code_pattern: "*123*", star_code_pin: true });
+  const site = await api("POST", "/sites", { name: "Star office", pbx_host: "pbx.star.example", star_code_pattern: "*123*" });
   await api("POST", `/sites/${site.id}/users`, { extension: "330", sip_password: "Real-Vq9-kL2m-Zt7x", display_name: "Mia", voicemail_pin: "4711" });
   const { relay_token } = await api("POST", `/sites/${site.id}/relay-token`);
   const sub = path.join(dir, "star");
@@ -274,9 +274,15 @@ test("star code: a fresh phone registers at the relay, dials *123*330, is bound 
   const regPort = await udpPort();
   const httpPort = await freePort();
   const config = path.join(sub, "relay.toml");
+  // The ARP table that places the phone (127.0.0.1) on the LAN: binding wants it.
+  writeFileSync(
+    path.join(sub, "arp"),
+    "IP address       HW type     Flags       HW address            Mask     Device\n" +
+      "127.0.0.1        0x1         0x2         00:15:65:ab:00:01     *        lo\n",
+  );
   writeFileSync(
     config,
-    `state_dir = "${sub}/state"\n[http]\nlisten = "127.0.0.1:${httpPort}"\n[tftp]\nenabled = false\n[pnp]\nenabled = false\n` +
+    `state_dir = "${sub}/state"\narp_table = "${sub}/arp"\n[http]\nlisten = "127.0.0.1:${httpPort}"\n[tftp]\nenabled = false\n[pnp]\nenabled = false\n` +
       `[starcode]\nlisten = "127.0.0.1:${regPort}"\n[edge]\nurl = "${edge}"\ntoken_file = "${sub}/token"\npoll_secs = 1\n`,
   );
   const relay = startRelay(config);
