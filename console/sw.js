@@ -3,7 +3,7 @@
 // rendering template previews offline. Network first, so a new deploy is picked up at
 // once; the cache answers only when the network does not. Nothing but the files in SHELL is
 // cached (API answers hold inventory data and secrets; phones' files hold SIP passwords).
-const CACHE = "console-v5";
+const CACHE = "console-v6";
 const SHELL = ["./", "index.html", "app.css", "js/app.js", "js/api.js", "js/dom.js", "js/phones.js", "js/charts.js",
   "js/templates.js", "js/preview.js", "js/crud.js", "js/users.js", "js/urimaps.js", "js/phonebooks.js",
   "js/settings.js", "js/firmware.js", "js/rps.js", "js/vendors.js", "js/preview-worker.js", "pkg/engine_wasm.js", "pkg/engine_wasm_bg.wasm"];

@@ -63,7 +63,7 @@ const sql = [
   "DELETE FROM phones WHERE site_id = 'demo'",
   "DELETE FROM users WHERE site_id = 'demo'",
   "DELETE FROM sites WHERE id = 'demo'",
-  `INSERT INTO sites (id, name, pbx_host, pbx_port, star_code_pattern, additional_params, ntp_server, timezone, language, created_at, updated_at) VALUES ('demo', 'Demo office', 'pbx.demo.example', 5060, '*123*', ${qLines("[yealink]\nphone_setting.backlight_time = 60\n")}, 'pool.ntp.org', 'Europe/Berlin', 'en', ${now}, ${now})`,
+  `INSERT INTO sites (id, name, pbx_host, pbx_port, star_code_pattern, star_code_mode, star_code_pin, additional_params, ntp_server, timezone, language, created_at, updated_at) VALUES ('demo', 'Demo office', 'pbx.demo.example', 5060, '*123*', 'pin', 1, ${qLines("[yealink]\nphone_setting.backlight_time = 60\n")}, 'pool.ntp.org', 'Europe/Berlin', 'en', ${now}, ${now})`,
 ];
 for (const t of templates)
   sql.push(`INSERT INTO templates (id, site_id, name, vendor, style, composition, source, updated_at) VALUES (${q(t.id)}, 'demo', ${q(t.name)}, ${q(t.vendor)}, ${q(t.style)}, 'overlay', ${qLines(t.source)}, ${now})`);

@@ -61,10 +61,12 @@ export async function mount(view, state) {
         h("span", { class: "sr-only" }, " the fetch chart and the firmware overview"))),
     statsErr, chartBody);
   const fw = h("section", { class: "card fw-card", id: "fw-breakdown" });
+  const bindings = h("section", { class: "card", id: "binding-requests", "aria-labelledby": "binding-title", hidden: true });
   const charts = h("div", { class: "charts" }, fig, fw);
   put(view,
     h("div", { class: "section-head" }, h("h2", {}, "Phones"),
       h("button", { type: "button", class: "primary", id: "add-phone", onclick: () => edit(null) }, "Add phone")),
+    bindings,
     charts,
     h("div", { class: "toolbar", role: "search" },
       h("label", { for: "phone-search", class: "sr-only" }, "Search phones"), search,
@@ -75,7 +77,7 @@ export async function mount(view, state) {
     bulk, table);
   const tip = h("div", { id: "rps-tip", class: "tip", role: "tooltip", hidden: true });
   view.append(tip);
-  Object.assign(ctx, { search, fVendor, fFound, fState, fRps, tip, count, selAll, body, spacer, table, bulk, chartBody, updated, statsErr, fw });
+  Object.assign(ctx, { search, fVendor, fFound, fState, fRps, tip, count, selAll, body, spacer, table, bulk, chartBody, updated, statsErr, fw, bindings });
 
   for (const el of [search, fVendor, fFound, fState, fRps]) el.addEventListener("input", applyFilter);
   // One tooltip for every RPS badge: its reason, on hover and on keyboard focus.
@@ -174,9 +176,37 @@ function drawStats(c, s) {
   put(c.updated, "updated ", h("time", { datetime: t.toISOString() }, t.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit", second: "2-digit" })));
 }
 
-/** Reloads the list, and the overviews with it. */
+/** Reloads the list, and the overviews and the binding requests with it. */
 async function reload() {
-  await Promise.all([loadPhones(), refreshStats()]);
+  await Promise.all([loadPhones(), refreshStats(), loadBindings()]);
+}
+
+/**
+ * The star-code bindings waiting for an administrator (a site in approval mode): each one
+ * hands the phone an extension's SIP password once approved, so the card says who asked,
+ * from where, and for which user.
+ */
+async function loadBindings() {
+  const c = ctx;
+  const rows = await api("GET", sitePath(c.site, "binding-requests"));
+  if (ctx !== c) return;
+  const card = c.bindings;
+  card.hidden = !rows.length;
+  const decide = async (r, approve) => {
+    try {
+      if (approve) await api("POST", sitePath(c.site, "binding-requests", r.mac, "approve"));
+      else await api("DELETE", sitePath(c.site, "binding-requests", r.mac));
+      announce(approve ? `${r.mac} bound to ${r.extension}; the relay reboots it.` : `The binding of ${r.mac} was refused.`);
+    } catch (e) { announce(e.message); }
+    await reload();
+  };
+  put(card,
+    h("h3", { id: "binding-title" }, `Star-code bindings waiting for approval (${rows.length})`),
+    h("p", { class: "hint" }, "Approve only a phone you expect: it receives the extension's SIP password."),
+    h("ul", { class: "plain" }, rows.map((r) => h("li", { dataset: { mac: r.mac } },
+      h("span", {}, `${r.mac} (${[r.vendor, r.model].filter(Boolean).join(" ")}${r.lan_ip ? `, ${r.lan_ip}` : ""}) asks for ${r.extension}${r.display_name ? ` (${r.display_name})` : ""}, ${new Date(r.requested_at * 1000).toLocaleString()} `),
+      h("button", { type: "button", class: "small primary", onclick: () => decide(r, true) }, "Approve"), " ",
+      h("button", { type: "button", class: "small", onclick: () => decide(r, false) }, "Refuse")))));
 }
 
 async function loadPhones() {

@@ -11,6 +11,7 @@ export async function mount(view, state) {
   const s = await api("GET", sitePath(state.site));
   const err = h("p", { class: "error form-error", role: "alert", hidden: true });
   const debug = DEBUG.test(s.additional_params);
+  const starWarning = h("p", { class: "warn-box", id: "star-code-warning", role: "status", hidden: true });
   const form = h("form", { novalidate: true, id: "settings-form" },
     h("fieldset", { class: "card" }, h("legend", {}, "PBX"),
       h("div", { class: "row4" },
@@ -20,7 +21,9 @@ export async function mount(view, state) {
         field({ label: "Star-code pattern", name: "star_code_pattern", value: s.star_code_pattern, hint: "e.g. *123*: dialling *123*201 binds the phone to 201. Empty: off." })),
       h("div", { class: "row2" },
         "pnp_url" in s ? field({ label: "PnP sends phones to", name: "pnp_url", value: s.pnp_url, options: [["relay", "the LAN relay"], ["edge", "the edge"]] }) : null,
-        "star_code_pin" in s ? field({ label: "Star code needs the user's voicemail PIN (*123*201*PIN); without it anyone on the LAN who knows the code can take any extension", name: "star_code_pin", type: "checkbox", value: s.star_code_pin }) : null)),
+        "star_code_mode" in s ? field({ label: "Who may bind a phone by star code", name: "star_code_mode", value: s.star_code_mode ?? "", options: starCodeModes(s),
+          hint: "Binding hands the phone the extension's SIP password." }) : null),
+      starWarning),
     h("fieldset", { class: "card" }, h("legend", {}, "Which phones"),
       h("div", { class: "row2" },
         field({ label: "Allow list (MACs or prefixes)", name: "allow_macs", type: "textarea", value: s.allow_macs, hint: "One a line or comma-separated; empty: every MAC.", attrs: { rows: "4" } }),
@@ -42,6 +45,14 @@ export async function mount(view, state) {
   put(view, h("div", { class: "section-head" }, h("h2", {}, "PnP settings")),
     h("p", { class: "intro" }, "TFTP on/off and the relay's listening addresses are the LAN relay's own configuration (", h("code", {}, "[tftp]"), " in its TOML file)."),
     form);
+  const warnStarCode = () => {
+    const text = starCodeWarning(form.star_code_mode?.value ?? s.star_code_mode, s.star_code_pin, form.star_code_pattern.value);
+    starWarning.textContent = text;
+    starWarning.hidden = !text;
+  };
+  form.star_code_mode?.addEventListener("change", warnStarCode);
+  form.star_code_pattern.addEventListener("input", warnStarCode);
+  warnStarCode();
   form.debug.addEventListener("change", () => {
     const ta = form.additional_params;
     if (form.debug.checked && !DEBUG.test(ta.value)) ta.value = `${ta.value.replace(/\s*$/, "")}${ta.value.trim() ? "\n\n" : ""}[debug]\nverbose = 1\n`;
@@ -61,7 +72,28 @@ export async function mount(view, state) {
     if (!Object.keys(patch).length) return announce("Nothing changed.");
     try {
       Object.assign(s, await api("PATCH", sitePath(state.site), patch));
+      warnStarCode();
       announce("Settings saved.");
     } catch (e) { showError(form, e); }
   });
+}
+
+/** The star-code modes, the safe ones first; a site from before the setting shows what it does now. */
+function starCodeModes(s) {
+  const modes = [
+    ["pin", "the user, with their voicemail PIN (*123*201*PIN)"],
+    ["approval", "anyone, once an administrator approves it (Phones)"],
+    ["open", "anyone on the LAN who dials the code (unsafe)"],
+  ];
+  if (s.star_code_mode == null) modes.unshift(["", `not chosen yet: ${s.star_code_pin ? "the PIN" : "open"}, as before`]);
+  return modes;
+}
+
+/** What the settings warn about the star code (empty: nothing). */
+export function starCodeWarning(mode, legacyPin, pattern) {
+  if (!pattern) return "";
+  const open = mode === "open" || (!mode && !legacyPin);
+  const unchosen = !mode ? " This site was set up before the choice existed: choose how phones may be bound." : "";
+  if (open) return `Open star-code binding: anyone on the LAN who knows the code can bind a phone to any extension and receive its SIP password. Choose the PIN or an administrator's approval.${unchosen}`;
+  return unchosen.trim();
 }

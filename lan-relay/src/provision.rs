@@ -219,6 +219,13 @@ impl Provisioner {
 
     /// Serves `site` from now on (requests in flight finish with the previous one).
     pub fn set_site(&self, site: engine::Site) {
+        let star = |s: &engine::Site| s.star_code().map(|_| s.star_code_mode());
+        let mode = star(&site);
+        if mode == Some(engine::StarCodeMode::Open) && self.site().map(|s| star(&s)) != Some(mode) {
+            tracing::warn!(
+                "star-code binding is open: anyone on the LAN who dials the code can bind a phone to any extension and receive its SIP password; set star_code_mode to \"pin\" or \"approval\""
+            );
+        }
         let site = Arc::new(site);
         match self.site.write() {
             Ok(mut g) => *g = Some(site),

@@ -439,24 +439,35 @@ test("settings: a refused value is shown at its field; users, URI mappings and p
   assert.match(await page.textContent("[data-field=star_code_pattern] .error"), /must start with \* or #/);
   assert.equal(await page.inputValue("#settings-form [name=star_code_pattern]"), "123");
   await shot("settings-error");
-  // The star-code PIN switch is saved, and the site says so.
+  // The star-code mode: the demo wants the PIN (no warning); choosing "open" warns at once
+  // and stays warned once saved; back to the PIN, the warning goes.
   await page.fill("#settings-form [name=star_code_pattern]", "*123*");
-  const pin = await page.$eval("#settings-form [name=star_code_pin]", (e) => e.getBoundingClientRect());
-  assert.ok(pin.width >= 16 && pin.height >= 16, `the PIN checkbox is ${pin.width}×${pin.height}`);
-  await page.check("#settings-form [name=star_code_pin]");
-  await page.click("#settings-form button[type=submit]");
-  const saved = await (async () => {
+  assert.equal(await page.inputValue("#settings-form [name=star_code_mode]"), "pin");
+  assert.ok(await page.$eval("#star-code-warning", (e) => e.hidden), "no warning for the PIN");
+  await page.selectOption("#settings-form [name=star_code_mode]", "open");
+  await page.waitForSelector("#star-code-warning:not([hidden])");
+  assert.match(await page.textContent("#star-code-warning"), /anyone on the LAN .* SIP password/);
+  const siteNow = async () => (await fetch(`${srv.base}/api/sites/demo`, { headers: { Authorization: `Bearer ${srv.adminToken}` } })).json();
+  const savedAs = async (mode) => {
     for (let i = 0; i < 50; i++) {
-      const r = await fetch(`${srv.base}/api/sites/demo`, { headers: { Authorization: `Bearer ${srv.adminToken}` } });
-      const site = await r.json();
-      if (site.star_code_pin === true) return site;
+      const site = await siteNow();
+      if (site.star_code_mode === mode) return site;
       await new Promise((res) => setTimeout(res, 100));
     }
     return null;
-  })();
-  assert.ok(saved, "star_code_pin saved");
+  };
+  await page.click("#settings-form button[type=submit]");
+  const saved = await savedAs("open");
+  assert.ok(saved, "star_code_mode saved");
   assert.equal(saved.star_code_pattern, "*123*");
+  assert.equal(saved.star_code_pin, false);
   await page.waitForFunction(() => document.querySelector("#status").textContent === "Settings saved.");
+  assert.ok(!(await page.$eval("#star-code-warning", (e) => e.hidden)), "still warned while open");
+  await shot("settings-star-code-open");
+  await page.selectOption("#settings-form [name=star_code_mode]", "pin");
+  await page.click("#settings-form button[type=submit]");
+  assert.ok(await savedAs("pin"), "back to the PIN");
+  assert.ok(await page.$eval("#star-code-warning", (e) => e.hidden), "the warning goes");
   await page.evaluate(() => { document.querySelector("#status").textContent = ""; });
 
   // The template preview's sample phone is on the site's own settings: a new PBX host
@@ -496,6 +507,31 @@ test("settings: a refused value is shown at its field; users, URI mappings and p
     await page.waitForSelector(`table.data:has-text('${text}')`);
     await shot(hash);
   }
+});
+
+test("star code in approval mode: the phone's request waits in the phones view; Approve binds it", async () => {
+  const admin = (method, p, body) => fetch(`${srv.base}/api${p}`, {
+    method, headers: { Authorization: `Bearer ${srv.adminToken}`, "Content-Type": "application/json" },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  assert.equal((await admin("PATCH", "/sites/demo", { star_code_mode: "approval" })).status, 200);
+  const { relay_token } = await (await admin("POST", "/sites/demo/relay-token")).json();
+  const relay = (p, body) => fetch(`${srv.base}/relay/v1/${p}`, {
+    method: "POST", headers: { Authorization: `Bearer ${relay_token}`, "Content-Type": "application/json" }, body: JSON.stringify(body),
+  });
+  const mac = "001565ee0001";
+  assert.equal((await relay("discovered", { phones: [{ mac, via: "pnp", ip: "192.168.1.77", model: "T46S" }] })).status, 200);
+  assert.equal((await relay("bind", { mac, extension: "202" })).status, 202);
+  await page.goto(`${srv.base}/#phones`);
+  await page.waitForSelector("#view[data-ready=phones]");
+  await page.waitForSelector(`#binding-requests:not([hidden]) li[data-mac="${mac}"]`);
+  assert.match(await page.textContent(`#binding-requests li[data-mac="${mac}"]`), /192\.168\.1\.77.*asks for 202 \(Jonas Weber\)/);
+  await shot("phones-binding-request");
+  await page.click(`#binding-requests li[data-mac="${mac}"] button:text('Approve')`);
+  await page.waitForSelector("#binding-requests", { state: "hidden" });
+  const phone = await (await admin("GET", `/sites/demo/phones/${mac}`)).json();
+  assert.equal(phone.user_extension, "202");
+  assert.equal((await admin("PATCH", "/sites/demo", { star_code_mode: "pin" })).status, 200);
 });
 
 test("10,000 phones: only the visible rows exist, and filtering stays fast", async () => {
