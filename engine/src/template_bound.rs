@@ -807,8 +807,8 @@ impl<'a, 'e> Checker<'a, 'e> {
 
     /// Refuses a macro that can reach itself: each level would hold its captured output.
     fn recursion(&self) -> Result<()> {
-        let mut edges: std::collections::HashMap<&str, Vec<(&str, (usize, usize))>> =
-            Default::default();
+        type Edges<'n> = Vec<(&'n str, (usize, usize))>;
+        let mut edges: std::collections::HashMap<&str, Edges<'_>> = Default::default();
         for (from, to, pos) in &self.calls {
             edges
                 .entry(from.as_str())
