@@ -56,6 +56,7 @@ mod sample;
 mod secret;
 mod strength;
 mod template;
+mod template_bound;
 mod tz;
 mod uri_map;
 mod vendors;

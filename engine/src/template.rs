@@ -68,7 +68,7 @@ pub struct Template {
 /// The longest template accepted, in bytes.
 pub const MAX_TEMPLATE_BYTES: usize = 256 * 1024;
 /// Fuel (VM instructions) a single Jinja render may use.
-const FUEL: u64 = 2_000_000;
+pub(crate) const FUEL: u64 = 2_000_000;
 const XML_ESCAPE: &str = "xml";
 
 /// Compiles, validates and renders templates. Compiled Jinja templates are cached, so a
@@ -108,6 +108,7 @@ impl Renderer {
         let mut env = Environment::new();
         env.set_undefined_behavior(UndefinedBehavior::Strict);
         env.set_fuel(Some(FUEL));
+        crate::template_bound::install(&mut env);
         env.set_auto_escape_callback(|name| {
             if name.ends_with(".xml") {
                 AutoEscape::Custom(XML_ESCAPE)
@@ -120,6 +121,9 @@ impl Renderer {
         // such as "Eve\naccount.1.sip_server_host = evil" stays one inert value. `|safe`
         // opts out (the template author's own text).
         env.set_formatter(|out, state, value| {
+            // Every printed value is charged to the render's budget: output captured by a
+            // macro or block never reaches the output cap.
+            crate::template_bound::charge_printed(value)?;
             if value.is_safe() {
                 return minijinja::escape_formatter(out, state, value);
             }
@@ -162,6 +166,9 @@ impl Renderer {
     pub fn load_saved(&mut self, template: Template) -> Result<()> {
         let env_name = env_name(&template);
         if template.style == TemplateStyle::Jinja {
+            // A template saved before the bounds existed, or arriving in a snapshot, is
+            // refused here rather than run.
+            crate::template_bound::check(&template.source)?;
             self.env
                 .add_template_owned(env_name.clone(), template.source.clone())
                 .map_err(|e| {
@@ -231,8 +238,23 @@ impl Renderer {
                     .env
                     .get_template(env_name)
                     .map_err(|e| jinja_error(&e, &t.source, ErrorKind::TemplateRender, detail))?;
-                tpl.render(context(profile))
-                    .map_err(|e| jinja_error(&e, &t.source, ErrorKind::TemplateRender, detail))
+                let hint = minijinja::machinery::get_compiled_template(&tpl).buffer_size_hint;
+                let mut out = crate::template_bound::CappedOutput(Vec::with_capacity(hint));
+                crate::template_bound::begin();
+                tpl.render_captured_to(context(profile), &mut out)
+                    .map_err(|e| match crate::template_bound::stopped() {
+                        Some(why) => located_as(
+                            jinja_error(&e, &t.source, ErrorKind::TemplateRender, Detail::Redacted),
+                            why,
+                        ),
+                        None => jinja_error(&e, &t.source, ErrorKind::TemplateRender, detail),
+                    })?;
+                String::from_utf8(out.0).map_err(|_| {
+                    Error::new(
+                        ErrorKind::TemplateRender,
+                        "the template's output is not UTF-8",
+                    )
+                })
             }
         }
     }
@@ -282,6 +304,7 @@ pub fn validate_template(t: &Template) -> Result<()> {
             substitute(&t.source, &sample, is_xml(t))
         }
         TemplateStyle::Jinja => {
+            crate::template_bound::check(&t.source)?;
             let mut r = Renderer::new();
             let name = env_name(t);
             r.env
@@ -416,6 +439,15 @@ pub(crate) enum Detail {
     Full,
     /// Kind and position only: the data is a real phone's, secrets included.
     Redacted,
+}
+
+/// `e`'s kind and position with the text `detail` (a bound's fixed explanation).
+fn located_as(e: Error, detail: &str) -> Error {
+    let mut out = Error::new(e.kind(), detail).with_name("source");
+    if let Some(line) = e.line() {
+        out = out.at(line, e.col());
+    }
+    out
 }
 
 fn jinja_error(e: &minijinja::Error, src: &str, kind: ErrorKind, detail: Detail) -> Error {
@@ -899,7 +931,7 @@ True True";
             (
                 Vendor::Yealink,
                 Composition::Replace,
-                "{% if user.extension != '204' %}{% include user.password %}{% endif %}",
+                "{% if user.extension != '204' %}{{ (user.password ~ 'x')|int }}{% endif %}",
             ),
             (
                 Vendor::Fanvil,

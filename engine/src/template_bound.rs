@@ -1,0 +1,1473 @@
+//! Bounds on what a Jinja template may allocate and print.
+//!
+//! minijinja's fuel bounds instructions, not bytes: `"x" * 100000000` allocates 100 MB in one
+//! instruction, and `~` doubles a string per instruction. An administrator's template must
+//! not be able to abort the relay or a Worker, so three layers bound it:
+//!
+//! * **A static check** ([`check`]), run when a template is saved and again when it is
+//!   loaded for rendering (a template saved by an older version, or arriving in a relay
+//!   snapshot, is refused there, not run). It refuses what no runtime hook can see:
+//!   operators (`~`, `+`, `*`) whose operands could hold a value already built by such an
+//!   operator, a filter, a macro or a capture (the doubling chains); repetition other than a
+//!   literal by a literal count; filters and functions outside a known list; macro output
+//!   used other than printed; recursive macros; `include`/`import`/`extends`/`block` (a
+//!   template is one file); and literal text in macros, `set` and `filter` blocks beyond
+//!   [`MAX_CAPTURED_TEXT`] (such text is captured in memory, where the output cap cannot
+//!   see it).
+//! * **A per-render budget** ([`BUDGET_BYTES`]): every printed value (also inside macros
+//!   and blocks) and every result of a filter that can grow its input is charged, and a
+//!   filter checks its worst case before it allocates.
+//! * **An output cap** ([`MAX_OUTPUT_BYTES`]) on the rendered file.
+//!
+//! A normal phone config is tens of KiB; the limits are far above that.
+
+use std::cell::Cell;
+use std::fmt;
+use std::io;
+
+use minijinja::machinery::ast::{self, BinOpKind, CallArg, Expr, Stmt};
+use minijinja::machinery::{parse, WhitespaceConfig};
+use minijinja::value::{Rest, Value, ValueKind};
+use minijinja::{Environment, State};
+
+use crate::error::{Error, ErrorKind, Result};
+
+/// The largest rendered template output, in bytes.
+pub(crate) const MAX_OUTPUT_BYTES: usize = 4 << 20;
+/// Bytes a single render may print (values, also inside macros and blocks) plus what its
+/// growing filters produce.
+pub(crate) const BUDGET_BYTES: usize = 8 << 20;
+/// The largest result of repeating a literal (`"-" * 20`).
+const MAX_REPEAT_BYTES: u64 = 64 << 10;
+/// Literal text a template may capture in memory (macro bodies, `set` and `filter` blocks),
+/// counting each loop's worst-case iterations.
+pub(crate) const MAX_CAPTURED_TEXT: u64 = 1 << 20;
+/// Operands of one chain of `~`/`+` that are not literals: each may be a string of the
+/// phone's data, so the chain's result stays a small multiple of the longest.
+const MAX_JOINED: usize = 64;
+/// Iterations a loop can run at most: every iteration costs fuel (at least four
+/// instructions when its body prints anything).
+const MAX_ITERATIONS: u64 = super_fuel() / 4;
+/// Bytes charged per item of a sequence a filter builds (a value's size and some slack).
+const ITEM_BYTES: usize = 32;
+
+const fn super_fuel() -> u64 {
+    crate::template::FUEL
+}
+
+/// Filters a template may use. The ones that can grow their input are replaced by bounded
+/// versions in [`install`]; the rest return their input, a part of it, or a number.
+pub(crate) const FILTERS: [&str; 42] = [
+    "abs",
+    "attr",
+    "batch",
+    "bool",
+    "capitalize",
+    "count",
+    "d",
+    "default",
+    "dictsort",
+    "e",
+    "escape",
+    "first",
+    "float",
+    "format",
+    "indent",
+    "int",
+    "items",
+    "join",
+    "last",
+    "length",
+    "lines",
+    "list",
+    "lower",
+    "map",
+    "max",
+    "min",
+    "reject",
+    "rejectattr",
+    "replace",
+    "reverse",
+    "round",
+    "safe",
+    "select",
+    "selectattr",
+    "slice",
+    "sort",
+    "split",
+    "string",
+    "title",
+    "trim",
+    "unique",
+    "upper",
+];
+
+/// Functions a template may call, besides its own macros (and `caller()` inside them).
+const FUNCTIONS: [&str; 3] = ["range", "namespace", "dict"];
+/// Filters that return their input or a part of it (no new bytes).
+const PASS_THROUGH: [&str; 9] = [
+    "safe", "default", "d", "first", "last", "min", "max", "attr", "trim",
+];
+/// Filters whose result is a number or a boolean.
+const NUMERIC_FILTERS: [&str; 7] = ["int", "float", "length", "count", "abs", "round", "bool"];
+/// Attributes of the context's objects that are numbers.
+const INT_ATTRS: [&str; 6] = [
+    "index",
+    "line",
+    "server_port",
+    "port",
+    "poll_interval_minutes",
+    "utc_offset_minutes",
+];
+/// The context's top-level names (see `Renderer`).
+const CONTEXT: [&str; 8] = [
+    "device",
+    "user",
+    "lines",
+    "blf",
+    "pbx",
+    "settings",
+    "firmware_url",
+    "phonebook_url",
+];
+
+// ---- the static check
+
+/// Refuses a template whose memory use the runtime bounds cannot cover (see the module
+/// documentation). A syntax error is left to the compiler, which reports it.
+pub(crate) fn check(src: &str) -> Result<()> {
+    let Ok(root) = parse(
+        src,
+        "template",
+        Default::default(),
+        WhitespaceConfig::default(),
+    ) else {
+        return Ok(());
+    };
+    let mut c = Checker::default();
+    c.collect(std::slice::from_ref(&root), None);
+    c.fixpoints();
+    c.stmts(std::slice::from_ref(&root), &Ctx::default())?;
+    c.recursion()?;
+    if c.captured > MAX_CAPTURED_TEXT {
+        let (line, col) = c.captured_at.unwrap_or((1, 1));
+        return Err(refused(
+            line,
+            col,
+            format!(
+                "macros, set blocks and filter blocks hold their text in memory: at most {} KiB, \
+                 counting every loop iteration (a loop whose count is not a literal counts {} times); \
+                 print a value with {{{{ }}}} instead, which is charged to the render's budget",
+                MAX_CAPTURED_TEXT >> 10,
+                MAX_ITERATIONS
+            ),
+        ));
+    }
+    Ok(())
+}
+
+fn refused(line: usize, col: usize, detail: String) -> Error {
+    Error::new(ErrorKind::TemplateSyntax, detail)
+        .with_name("source")
+        .at(line, Some(col))
+}
+
+fn at(span: minijinja::machinery::Span) -> (usize, usize) {
+    (
+        usize::from(span.start_line),
+        usize::from(span.start_col) + 1,
+    )
+}
+
+/// What an assignment gives a name.
+enum Rhs<'a, 'e> {
+    /// `set x = expr`, `with x = expr`.
+    Expr(&'a Expr<'e>),
+    /// A loop target: an item of `expr`.
+    Item(&'a Expr<'e>),
+    /// A macro parameter, a captured block, an unpacked tuple: anything.
+    Opaque,
+}
+
+#[derive(Default)]
+struct Checker<'a, 'e> {
+    /// Every name assigned anywhere (`ns.attr` for a namespace attribute), with all its
+    /// right-hand sides: the analysis ignores order, so it holds for any path.
+    assigned: std::collections::HashMap<String, Vec<Rhs<'a, 'e>>>,
+    /// Names whose value may have been built (by an operator, a filter, a capture).
+    grown: std::collections::HashSet<String>,
+    /// Names whose value is a number or a boolean.
+    numeric: std::collections::HashSet<String>,
+    macros: std::collections::HashSet<&'e str>,
+    /// Calls between macros (`""`: the bodies of `call` blocks, reached through `caller()`).
+    calls: Vec<(String, String, (usize, usize))>,
+    captured: u64,
+    /// Bytes of all literal repetitions (`"-" * 20`) in the template.
+    repeated: u64,
+    captured_at: Option<(usize, usize)>,
+}
+
+/// Where a statement sits.
+#[derive(Default, Clone)]
+struct Ctx {
+    /// Inside a capture (macro, `set` block, `filter` block, `call` block).
+    capture: bool,
+    /// Worst-case iterations of the enclosing loops, inside the capture.
+    iterations: u64,
+    /// The macro whose body this is (`""` for a call block's body).
+    in_macro: Option<String>,
+}
+
+fn target_names<'e>(target: &Expr<'e>, out: &mut Vec<(String, bool)>) {
+    match target {
+        Expr::Var(v) => out.push((v.id.to_owned(), true)),
+        Expr::GetAttr(g) => {
+            if let Expr::Var(v) = &g.expr {
+                out.push((format!("{}.{}", v.id, g.name), true));
+            }
+        }
+        Expr::List(l) => {
+            for item in &l.items {
+                let mut inner = Vec::new();
+                target_names(item, &mut inner);
+                out.extend(inner.into_iter().map(|(n, _)| (n, false)));
+            }
+        }
+        _ => {}
+    }
+}
+
+impl<'a, 'e> Checker<'a, 'e> {
+    fn assign(
+        &mut self,
+        target: &'a Expr<'e>,
+        rhs: fn(&'a Expr<'e>) -> Rhs<'a, 'e>,
+        value: Option<&'a Expr<'e>>,
+    ) {
+        let mut names = Vec::new();
+        target_names(target, &mut names);
+        for (name, whole) in names {
+            let r = match value {
+                Some(v) if whole => rhs(v),
+                _ => Rhs::Opaque,
+            };
+            self.assigned.entry(name).or_default().push(r);
+        }
+    }
+
+    fn opaque(&mut self, target: &'a Expr<'e>) {
+        self.assign(target, Rhs::Expr, None);
+    }
+
+    /// Pass 1: every assignment, macro and loop target.
+    fn collect(&mut self, stmts: &'a [Stmt<'e>], _parent: Option<&str>) {
+        for s in stmts {
+            match s {
+                Stmt::Template(t) => self.collect(&t.children, None),
+                Stmt::ForLoop(f) => {
+                    self.assign(&f.target, Rhs::Item, Some(&f.iter));
+                    self.collect(&f.body, None);
+                    self.collect(&f.else_body, None);
+                }
+                Stmt::IfCond(i) => {
+                    self.collect(&i.true_body, None);
+                    self.collect(&i.false_body, None);
+                }
+                Stmt::WithBlock(w) => {
+                    for (t, e) in &w.assignments {
+                        self.assign(t, Rhs::Expr, Some(e));
+                    }
+                    self.collect(&w.body, None);
+                }
+                Stmt::Set(st) => self.assign(&st.target, Rhs::Expr, Some(&st.expr)),
+                Stmt::SetBlock(sb) => {
+                    self.opaque(&sb.target);
+                    self.collect(&sb.body, None);
+                }
+                Stmt::AutoEscape(a) => self.collect(&a.body, None),
+                Stmt::FilterBlock(fb) => self.collect(&fb.body, None),
+                Stmt::Macro(m) => {
+                    self.macros.insert(m.name);
+                    self.assigned
+                        .entry(m.name.to_owned())
+                        .or_default()
+                        .push(Rhs::Opaque);
+                    for a in &m.args {
+                        self.opaque(a);
+                    }
+                    self.collect(&m.body, None);
+                }
+                Stmt::CallBlock(cb) => {
+                    for a in &cb.macro_decl.args {
+                        self.opaque(a);
+                    }
+                    self.collect(&cb.macro_decl.body, None);
+                }
+                Stmt::Block(b) => self.collect(&b.body, None),
+                _ => {}
+            }
+        }
+    }
+
+    fn fixpoints(&mut self) {
+        // Numeric: the least fixpoint, from no name (a name used in its own assignment is
+        // numeric only when the rest of the assignment makes it so: `n = n + 1`).
+        loop {
+            let add: Vec<String> = self
+                .assigned
+                .iter()
+                .filter(|(n, rhs)| {
+                    !self.numeric.contains(*n)
+                        && rhs.iter().all(|r| match r {
+                            Rhs::Expr(e) => self.is_numeric(e),
+                            Rhs::Item(e) => is_call_to(e, "range"),
+                            Rhs::Opaque => false,
+                        })
+                })
+                .map(|(n, _)| n.clone())
+                .collect();
+            if add.is_empty() {
+                break;
+            }
+            self.numeric.extend(add);
+        }
+        // Grown: start from none, add those with an assignment that is not atomic.
+        loop {
+            let add: Vec<String> = self
+                .assigned
+                .iter()
+                .filter(|(n, rhs)| {
+                    !self.grown.contains(*n)
+                        && !self.numeric.contains(*n)
+                        && rhs.iter().any(|r| match r {
+                            Rhs::Expr(e) => !self.is_atomic(e),
+                            Rhs::Item(e) => !self.is_atomic(e) && !is_call_to(e, "range"),
+                            Rhs::Opaque => true,
+                        })
+                })
+                .map(|(n, _)| n.clone())
+                .collect();
+            if add.is_empty() {
+                break;
+            }
+            self.grown.extend(add);
+        }
+    }
+
+    fn name_of(e: &Expr<'e>) -> Option<String> {
+        match e {
+            Expr::Var(v) => Some(v.id.to_owned()),
+            Expr::GetAttr(g) => match &g.expr {
+                Expr::Var(v) => Some(format!("{}.{}", v.id, g.name)),
+                _ => None,
+            },
+            _ => None,
+        }
+    }
+
+    /// A value from the phone's data: a context name, or an item of one.
+    fn is_context(&self, e: &Expr<'e>) -> bool {
+        match e {
+            Expr::Var(v) => {
+                if CONTEXT.contains(&v.id) && !self.assigned.contains_key(v.id) {
+                    return true;
+                }
+                // A loop target over the context.
+                self.assigned.get(v.id).is_some_and(|rhs| {
+                    rhs.iter()
+                        .all(|r| matches!(r, Rhs::Item(i) if self.is_context(i)))
+                })
+            }
+            Expr::GetItem(g) => self.is_context(&g.expr),
+            Expr::GetAttr(g) => self.is_context(&g.expr),
+            _ => false,
+        }
+    }
+
+    /// The value is a number or a boolean (or the expression fails).
+    fn is_numeric(&self, e: &Expr<'e>) -> bool {
+        match e {
+            Expr::Const(c) => matches!(
+                c.value.kind(),
+                ValueKind::Number | ValueKind::Bool | ValueKind::None | ValueKind::Undefined
+            ),
+            Expr::Var(v) => self.numeric.contains(v.id),
+            Expr::GetAttr(g) => {
+                if let Expr::Var(v) = &g.expr {
+                    if v.id == "loop" && !self.assigned.contains_key("loop") {
+                        return true;
+                    }
+                    if self.numeric.contains(&format!("{}.{}", v.id, g.name)) {
+                        return true;
+                    }
+                }
+                INT_ATTRS.contains(&g.name) && self.is_context(&g.expr)
+            }
+            Expr::UnaryOp(_) | Expr::Compare(_) | Expr::Test(_) => true,
+            Expr::BinOp(b) => match b.op {
+                BinOpKind::Add => self.is_numeric(&b.left) || self.is_numeric(&b.right),
+                BinOpKind::Mul | BinOpKind::ScAnd | BinOpKind::ScOr => {
+                    self.is_numeric(&b.left) && self.is_numeric(&b.right)
+                }
+                BinOpKind::Concat => false,
+                _ => true,
+            },
+            Expr::IfExpr(i) => {
+                self.is_numeric(&i.true_expr)
+                    && i.false_expr.as_ref().is_none_or(|f| self.is_numeric(f))
+            }
+            Expr::Filter(f) => {
+                NUMERIC_FILTERS.contains(&f.name)
+                    || (matches!(f.name, "default" | "d")
+                        && f.expr.as_ref().is_some_and(|x| self.is_numeric(x))
+                        && f.args.iter().all(|a| match a {
+                            CallArg::Pos(x) => self.is_numeric(x),
+                            _ => false,
+                        }))
+            }
+            _ => false,
+        }
+    }
+
+    /// The value is (a part of) a literal, the phone's data or an atomic name: nothing
+    /// built during the render.
+    fn is_atomic(&self, e: &Expr<'e>) -> bool {
+        if self.is_numeric(e) {
+            return true;
+        }
+        match e {
+            Expr::Const(_) => true,
+            Expr::Var(_) | Expr::GetAttr(_) => match Self::name_of(e) {
+                Some(n) if self.assigned.contains_key(&n) => !self.grown.contains(&n),
+                _ => match e {
+                    Expr::GetAttr(g) => self.is_atomic(&g.expr),
+                    _ => true,
+                },
+            },
+            Expr::GetItem(g) => self.is_atomic(&g.expr),
+            Expr::Slice(s) => self.is_atomic(&s.expr),
+            Expr::IfExpr(i) => {
+                self.is_atomic(&i.true_expr)
+                    && i.false_expr.as_ref().is_none_or(|f| self.is_atomic(f))
+            }
+            Expr::Filter(f) => {
+                PASS_THROUGH.contains(&f.name)
+                    && f.expr.as_ref().is_none_or(|x| self.is_atomic(x))
+                    && f.args.iter().all(|a| match a {
+                        CallArg::Pos(x) | CallArg::Kwarg(_, x) => self.is_atomic(x),
+                        _ => false,
+                    })
+            }
+            // A literal list of literals (a list holding names could nest itself).
+            Expr::List(l) => l
+                .items
+                .iter()
+                .all(|i| matches!(i, Expr::Const(_)) || self.is_numeric(i)),
+            Expr::Map(m) => m
+                .values
+                .iter()
+                .all(|i| matches!(i, Expr::Const(_)) || self.is_numeric(i)),
+            _ => false,
+        }
+    }
+
+    /// May be an operand of `~`, `+` or `*`: atomic, a result just charged to the budget
+    /// (a growing filter), or such an operator over such operands. A value built earlier
+    /// and kept in a name could be reused without being charged again.
+    fn is_bounded(&self, e: &Expr<'e>) -> bool {
+        if self.is_atomic(e) {
+            return true;
+        }
+        match e {
+            Expr::BinOp(b)
+                if matches!(b.op, BinOpKind::Concat | BinOpKind::Add | BinOpKind::Mul) =>
+            {
+                self.is_bounded(&b.left) && self.is_bounded(&b.right)
+            }
+            Expr::BinOp(b) if matches!(b.op, BinOpKind::ScAnd | BinOpKind::ScOr) => {
+                self.is_bounded(&b.left) && self.is_bounded(&b.right)
+            }
+            Expr::IfExpr(i) => {
+                self.is_bounded(&i.true_expr)
+                    && i.false_expr.as_ref().is_none_or(|f| self.is_bounded(f))
+            }
+            Expr::Filter(f) => !PASS_THROUGH.contains(&f.name),
+            _ => false,
+        }
+    }
+
+    fn stmts(&mut self, stmts: &'a [Stmt<'e>], cx: &Ctx) -> Result<()> {
+        for s in stmts {
+            self.stmt(s, cx)?;
+        }
+        Ok(())
+    }
+
+    fn capture(&self, cx: &Ctx, in_macro: Option<String>) -> Ctx {
+        Ctx {
+            capture: true,
+            iterations: 1,
+            in_macro: in_macro.or_else(|| cx.in_macro.clone()),
+        }
+    }
+
+    fn stmt(&mut self, s: &'a Stmt<'e>, cx: &Ctx) -> Result<()> {
+        match s {
+            Stmt::Template(t) => self.stmts(&t.children, cx),
+            Stmt::EmitExpr(e) => match &e.expr {
+                // A macro's output may only be printed (and so charged).
+                Expr::Call(c) if self.is_macro_call(c) => self.call(c, cx, true),
+                other => self.expr(other, cx),
+            },
+            Stmt::EmitRaw(r) => {
+                if cx.capture {
+                    let n = (r.raw.len() as u64).saturating_mul(cx.iterations);
+                    self.captured = self.captured.saturating_add(n);
+                    if self.captured > MAX_CAPTURED_TEXT && self.captured_at.is_none() {
+                        self.captured_at = Some(at(r.span()));
+                    }
+                }
+                Ok(())
+            }
+            Stmt::ForLoop(f) => {
+                if f.recursive {
+                    let (l, c) = at(f.span());
+                    return Err(refused(
+                        l,
+                        c,
+                        "recursive loops are not available in templates".into(),
+                    ));
+                }
+                self.expr(&f.iter, cx)?;
+                if let Some(x) = &f.filter_expr {
+                    self.expr(x, cx)?;
+                }
+                let mut inner = cx.clone();
+                inner.iterations = cx
+                    .iterations
+                    .saturating_mul(iterations(&f.iter))
+                    .min(MAX_ITERATIONS);
+                self.stmts(&f.body, &inner)?;
+                self.stmts(&f.else_body, cx)
+            }
+            Stmt::IfCond(i) => {
+                self.expr(&i.expr, cx)?;
+                self.stmts(&i.true_body, cx)?;
+                self.stmts(&i.false_body, cx)
+            }
+            Stmt::WithBlock(w) => {
+                for (_, e) in &w.assignments {
+                    self.expr(e, cx)?;
+                }
+                self.stmts(&w.body, cx)
+            }
+            Stmt::Set(st) => self.expr(&st.expr, cx),
+            Stmt::SetBlock(sb) => {
+                if let Some(f) = &sb.filter {
+                    self.expr(f, cx)?;
+                }
+                let inner = self.capture(cx, None);
+                self.stmts(&sb.body, &inner)
+            }
+            Stmt::AutoEscape(a) => {
+                self.expr(&a.enabled, cx)?;
+                self.stmts(&a.body, cx)
+            }
+            Stmt::FilterBlock(fb) => {
+                self.expr(&fb.filter, cx)?;
+                let inner = self.capture(cx, None);
+                self.stmts(&fb.body, &inner)
+            }
+            Stmt::Macro(m) => {
+                for d in &m.defaults {
+                    self.expr(d, cx)?;
+                }
+                let inner = self.capture(cx, Some(m.name.to_owned()));
+                self.stmts(&m.body, &inner)
+            }
+            Stmt::CallBlock(cb) => {
+                self.call(&cb.call, cx, true)?;
+                let inner = self.capture(cx, Some(String::new()));
+                self.stmts(&cb.macro_decl.body, &inner)
+            }
+            Stmt::Do(d) => self.call(&d.call, cx, true),
+            Stmt::Block(b) => unsupported(b.span(), "block"),
+            Stmt::Extends(x) => unsupported(x.span(), "extends"),
+            Stmt::Include(x) => unsupported(x.span(), "include"),
+            Stmt::Import(x) => unsupported(x.span(), "import"),
+            Stmt::FromImport(x) => unsupported(x.span(), "import"),
+        }
+    }
+
+    fn is_macro_call(&self, c: &ast::Call<'e>) -> bool {
+        matches!(&c.expr, Expr::Var(v) if self.macros.contains(v.id) || v.id == "caller")
+    }
+
+    fn call(&mut self, c: &'a ast::Spanned<ast::Call<'e>>, cx: &Ctx, printed: bool) -> Result<()> {
+        let (l, col) = at(c.span());
+        match &c.expr {
+            Expr::Var(v) if self.macros.contains(v.id) || v.id == "caller" => {
+                if !printed {
+                    return Err(refused(
+                        l,
+                        col,
+                        format!("the output of macro `{}` can only be printed ({{{{ {}(...) }}}})", v.id, v.id),
+                    ));
+                }
+                let callee = if v.id == "caller" { String::new() } else { v.id.to_owned() };
+                if let Some(from) = &cx.in_macro {
+                    self.calls.push((from.clone(), callee, (l, col)));
+                }
+            }
+            Expr::Var(v) if FUNCTIONS.contains(&v.id) => {}
+            Expr::GetAttr(g)
+                if matches!(&g.expr, Expr::Var(v) if v.id == "loop")
+                    && matches!(g.name, "cycle" | "changed") => {}
+            _ => {
+                return Err(refused(
+                    l,
+                    col,
+                    format!(
+                        "only these functions can be called in a template: {}, and the template's own macros",
+                        FUNCTIONS.join(", ")
+                    ),
+                ))
+            }
+        }
+        for a in &c.args {
+            match a {
+                CallArg::Pos(x)
+                | CallArg::Kwarg(_, x)
+                | CallArg::PosSplat(x)
+                | CallArg::KwargSplat(x) => self.expr(x, cx)?,
+            }
+        }
+        Ok(())
+    }
+
+    fn expr(&mut self, e: &'a Expr<'e>, cx: &Ctx) -> Result<()> {
+        match e {
+            Expr::Var(_) | Expr::Const(_) => Ok(()),
+            Expr::Slice(s) => {
+                self.expr(&s.expr, cx)?;
+                for x in [&s.start, &s.stop, &s.step].into_iter().flatten() {
+                    self.expr(x, cx)?;
+                }
+                Ok(())
+            }
+            Expr::UnaryOp(u) => self.expr(&u.expr, cx),
+            Expr::BinOp(b) => {
+                self.expr(&b.left, cx)?;
+                self.expr(&b.right, cx)?;
+                self.binop(b)
+            }
+            Expr::Compare(c) => {
+                self.expr(&c.expr, cx)?;
+                for o in &c.ops {
+                    self.expr(&o.expr, cx)?;
+                }
+                Ok(())
+            }
+            Expr::IfExpr(i) => {
+                self.expr(&i.test_expr, cx)?;
+                self.expr(&i.true_expr, cx)?;
+                if let Some(f) = &i.false_expr {
+                    self.expr(f, cx)?;
+                }
+                Ok(())
+            }
+            Expr::Filter(f) => {
+                if !FILTERS.contains(&f.name) {
+                    let (l, c) = at(f.span());
+                    return Err(refused(
+                        l,
+                        c,
+                        format!(
+                            "filter `{}` is not available in templates; available: {}",
+                            f.name,
+                            FILTERS.join(", ")
+                        ),
+                    ));
+                }
+                if let Some(x) = &f.expr {
+                    self.expr(x, cx)?;
+                }
+                self.args(&f.args, cx)
+            }
+            Expr::Test(t) => {
+                self.expr(&t.expr, cx)?;
+                self.args(&t.args, cx)
+            }
+            Expr::GetAttr(g) => self.expr(&g.expr, cx),
+            Expr::GetItem(g) => {
+                self.expr(&g.expr, cx)?;
+                self.expr(&g.subscript_expr, cx)
+            }
+            Expr::Call(c) => self.call(c, cx, false),
+            Expr::List(l) => {
+                for i in &l.items {
+                    self.expr(i, cx)?;
+                }
+                Ok(())
+            }
+            Expr::Map(m) => {
+                for i in m.keys.iter().chain(&m.values) {
+                    self.expr(i, cx)?;
+                }
+                Ok(())
+            }
+        }
+    }
+
+    fn args(&mut self, args: &'a [CallArg<'e>], cx: &Ctx) -> Result<()> {
+        for a in args {
+            match a {
+                CallArg::Pos(x)
+                | CallArg::Kwarg(_, x)
+                | CallArg::PosSplat(x)
+                | CallArg::KwargSplat(x) => self.expr(x, cx)?,
+            }
+        }
+        Ok(())
+    }
+
+    /// Operands of the chain of growing operators rooted at `e` that are not literals.
+    fn joined(&self, e: &Expr<'e>) -> usize {
+        match e {
+            Expr::BinOp(b)
+                if matches!(b.op, BinOpKind::Concat | BinOpKind::Add | BinOpKind::Mul)
+                    && !self.is_numeric(e) =>
+            {
+                self.joined(&b.left).saturating_add(self.joined(&b.right))
+            }
+            Expr::Const(_) => 0,
+            _ if literal_bytes(e).is_some() || self.is_numeric(e) => 0,
+            _ => 1,
+        }
+    }
+
+    fn binop(&mut self, b: &ast::Spanned<ast::BinOp<'e>>) -> Result<()> {
+        let (left, right) = (self.is_numeric(&b.left), self.is_numeric(&b.right));
+        // A number on either side of `+` makes it an addition (or an error); `*` multiplies
+        // only two numbers, else it repeats.
+        let grows = match b.op {
+            BinOpKind::Concat => true,
+            BinOpKind::Add => !left && !right,
+            BinOpKind::Mul => !(left && right),
+            _ => false,
+        };
+        if !grows {
+            return Ok(());
+        }
+        let (l, c) = at(b.span());
+        if matches!(b.op, BinOpKind::Mul) {
+            let ok = match (repeat_count(&b.left), repeat_count(&b.right)) {
+                (Some(n), None) => literal_bytes(&b.right).map(|s| s.saturating_mul(n)),
+                (None, Some(n)) => literal_bytes(&b.left).map(|s| s.saturating_mul(n)),
+                _ => None,
+            };
+            self.repeated = self.repeated.saturating_add(ok.unwrap_or(u64::MAX));
+            if self.repeated > MAX_REPEAT_BYTES {
+                return Err(refused(
+                    l,
+                    c,
+                    format!(
+                        "`*` repeats text or a list only when both are literals, and all repetitions together make at most {} KiB (`\"-\" * 20`); between numbers it multiplies",
+                        MAX_REPEAT_BYTES >> 10
+                    ),
+                ));
+            }
+            return Ok(());
+        }
+        let joined = self.joined(&b.left).saturating_add(self.joined(&b.right));
+        if joined > MAX_JOINED {
+            return Err(refused(
+                l,
+                c,
+                format!("a chain of `~` or `+` may join at most {MAX_JOINED} values that are not literals"),
+            ));
+        }
+        if !self.is_bounded(&b.left) || !self.is_bounded(&b.right) {
+            let op = if matches!(b.op, BinOpKind::Concat) {
+                "~"
+            } else {
+                "+"
+            };
+            return Err(refused(
+                l,
+                c,
+                format!(
+                    "`{op}` cannot join a value that was itself built in the template (with `~`, `+`, a filter, a macro or a block): \
+                     repeated, such joins double a value's size; print the parts one after the other instead"
+                ),
+            ));
+        }
+        Ok(())
+    }
+
+    /// Refuses a macro that can reach itself: each level would hold its captured output.
+    fn recursion(&self) -> Result<()> {
+        type Edges<'n> = Vec<(&'n str, (usize, usize))>;
+        let mut edges: std::collections::HashMap<&str, Edges<'_>> = Default::default();
+        for (from, to, pos) in &self.calls {
+            edges
+                .entry(from.as_str())
+                .or_default()
+                .push((to.as_str(), *pos));
+        }
+        // `caller()` reaches the call blocks' bodies (node ""), whichever macro they call.
+        for start in edges.keys() {
+            let mut stack = vec![*start];
+            let mut seen = std::collections::HashSet::new();
+            while let Some(n) = stack.pop() {
+                for (to, pos) in edges.get(n).into_iter().flatten() {
+                    if to == start {
+                        let name = if start.is_empty() { "caller" } else { start };
+                        return Err(refused(
+                            pos.0,
+                            pos.1,
+                            format!("macro `{name}` calls itself (directly or through another macro); recursion is not available in templates"),
+                        ));
+                    }
+                    if seen.insert(*to) {
+                        stack.push(to);
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+fn unsupported(span: minijinja::machinery::Span, what: &str) -> Result<()> {
+    let (l, c) = at(span);
+    Err(refused(
+        l,
+        c,
+        format!("`{what}` is not available: a template is one file"),
+    ))
+}
+
+fn is_call_to(e: &Expr<'_>, name: &str) -> bool {
+    matches!(e, Expr::Call(c) if matches!(&c.expr, Expr::Var(v) if v.id == name))
+}
+
+/// Worst-case iterations of a loop over `e`: a literal range's or list's length, else
+/// what fuel allows.
+fn iterations(e: &Expr<'_>) -> u64 {
+    match e {
+        Expr::List(l) => l.items.len() as u64,
+        Expr::Call(c) if is_call_to(e, "range") => {
+            let lit: Vec<i64> = c
+                .args
+                .iter()
+                .filter_map(|a| match a {
+                    CallArg::Pos(Expr::Const(k)) => i64::try_from(k.value.clone()).ok(),
+                    _ => None,
+                })
+                .collect();
+            if lit.len() != c.args.len() {
+                return MAX_ITERATIONS;
+            }
+            let n = match lit.as_slice() {
+                [n] => *n,
+                [a, b] => b.saturating_sub(*a),
+                [a, b, s] if *s > 0 => b.saturating_sub(*a) / s + 1,
+                [a, b, s] if *s < 0 => a.saturating_sub(*b) / -s + 1,
+                _ => return MAX_ITERATIONS,
+            };
+            u64::try_from(n.max(0))
+                .unwrap_or(MAX_ITERATIONS)
+                .min(MAX_ITERATIONS)
+        }
+        _ => MAX_ITERATIONS,
+    }
+}
+
+fn repeat_count(e: &Expr<'_>) -> Option<u64> {
+    match e {
+        Expr::Const(c) if c.value.kind() == ValueKind::Number => {
+            u64::try_from(c.value.clone()).ok()
+        }
+        _ => None,
+    }
+}
+
+/// The size of a literal string or list of literals.
+fn literal_bytes(e: &Expr<'_>) -> Option<u64> {
+    match e {
+        Expr::Const(c) => c.value.as_str().map(|s| s.len() as u64),
+        Expr::List(l) => l
+            .items
+            .iter()
+            .all(|i| matches!(i, Expr::Const(_)))
+            .then(|| (l.items.len() * ITEM_BYTES) as u64),
+        _ => None,
+    }
+}
+
+// ---- the render-time budget
+
+thread_local! {
+    /// Bytes charged to the current render (one render at a time per thread).
+    static USED: Cell<usize> = const { Cell::new(0) };
+    /// Why the current render was stopped by a bound, if it was.
+    static STOPPED: Cell<Option<&'static str>> = const { Cell::new(None) };
+}
+
+const OVER_BUDGET: &str = "the template produces more than 8 MiB (printed values and filter results); a phone's config is far smaller";
+const OVER_OUTPUT: &str =
+    "the template's output is larger than 4 MiB; a phone's config is far smaller";
+
+/// Starts a render's accounting.
+pub(crate) fn begin() {
+    USED.with(|u| u.set(0));
+    STOPPED.with(|s| s.set(None));
+}
+
+/// The bound that stopped the current render, if one did.
+pub(crate) fn stopped() -> Option<&'static str> {
+    STOPPED.with(Cell::get)
+}
+
+fn stop(why: &'static str) -> minijinja::Error {
+    STOPPED.with(|s| s.set(Some(why)));
+    minijinja::Error::new(minijinja::ErrorKind::InvalidOperation, why)
+}
+
+/// Fails when `bytes` more would exceed the budget, without charging them.
+fn fits(bytes: usize) -> std::result::Result<(), minijinja::Error> {
+    if USED.with(Cell::get).saturating_add(bytes) > BUDGET_BYTES {
+        Err(stop(OVER_BUDGET))
+    } else {
+        Ok(())
+    }
+}
+
+/// Charges `bytes` to the render.
+pub(crate) fn charge(bytes: usize) -> std::result::Result<(), minijinja::Error> {
+    fits(bytes)?;
+    USED.with(|u| u.set(u.get().saturating_add(bytes)));
+    Ok(())
+}
+
+/// Charges what `value` prints as (the formatter: every printed value, also into a
+/// macro's or block's captured output).
+pub(crate) fn charge_printed(value: &Value) -> std::result::Result<(), minijinja::Error> {
+    charge(display_len(value, remaining().saturating_add(1)))
+}
+
+/// Counts what a value prints as, without allocating, stopping past `limit`.
+fn display_len(v: &Value, limit: usize) -> usize {
+    struct Count(usize, usize);
+    impl fmt::Write for Count {
+        fn write_str(&mut self, s: &str) -> fmt::Result {
+            self.0 = self.0.saturating_add(s.len());
+            if self.0 > self.1 {
+                Err(fmt::Error)
+            } else {
+                Ok(())
+            }
+        }
+    }
+    if let Some(s) = v.as_str() {
+        return s.len();
+    }
+    let mut c = Count(0, limit);
+    let _ = fmt::write(&mut c, format_args!("{v}"));
+    c.0
+}
+
+fn remaining() -> usize {
+    BUDGET_BYTES.saturating_sub(USED.with(Cell::get))
+}
+
+/// Items in a value, counting at most past the budget.
+fn items(v: &Value) -> usize {
+    if let Some(s) = v.as_str() {
+        return s.len();
+    }
+    if let Some(n) = v.len() {
+        return n;
+    }
+    let cap = remaining() / ITEM_BYTES + 1;
+    v.try_iter().map_or(0, |it| it.take(cap).count())
+}
+
+fn string_of(v: &Value) -> String {
+    v.as_str().map_or_else(|| v.to_string(), str::to_owned)
+}
+
+type Builtin = fn() -> Value;
+
+/// Replaces the builtins that can grow their input with versions that check their worst
+/// case against the budget before they allocate, and removes the filters and functions a
+/// template may not use (the static check refuses them first; this is the second lock).
+pub(crate) fn install(env: &mut Environment<'static>) {
+    use minijinja::filters as f;
+    // Worst-case bytes of a filter's result, from its arguments.
+    let wrap = |env: &mut Environment<'static>,
+                name: &'static str,
+                builtin: Builtin,
+                worst: fn(&[Value]) -> usize| {
+        let b = builtin();
+        env.add_filter(
+            name,
+            move |state: &State,
+                  args: Rest<Value>|
+                  -> std::result::Result<Value, minijinja::Error> {
+                fits(worst(&args))?;
+                let out = b.call(state, &args)?;
+                charge(if out.kind() == ValueKind::String {
+                    out.as_str().map_or(0, str::len)
+                } else {
+                    items(&out).saturating_mul(ITEM_BYTES)
+                })?;
+                Ok(out)
+            },
+        );
+    };
+    // Case changes grow UTF-8 by at most 3x; escaping by at most 6x ("&" -> "&amp;").
+    fn len_x(a: &[Value], k: usize) -> usize {
+        a.first()
+            .map_or(0, |v| display_len(v, remaining()))
+            .saturating_mul(k)
+    }
+    wrap(
+        env,
+        "upper",
+        || Value::from_function(f::upper),
+        |a| len_x(a, 3),
+    );
+    wrap(
+        env,
+        "lower",
+        || Value::from_function(f::lower),
+        |a| len_x(a, 3),
+    );
+    wrap(
+        env,
+        "title",
+        || Value::from_function(f::title),
+        |a| len_x(a, 3),
+    );
+    wrap(
+        env,
+        "capitalize",
+        || Value::from_function(f::capitalize),
+        |a| len_x(a, 3),
+    );
+    wrap(
+        env,
+        "escape",
+        || Value::from_function(f::escape),
+        |a| len_x(a, 6),
+    );
+    wrap(
+        env,
+        "e",
+        || Value::from_function(f::escape),
+        |a| len_x(a, 6),
+    );
+    wrap(
+        env,
+        "string",
+        || Value::from_function(f::string),
+        |a| len_x(a, 1),
+    );
+    wrap(
+        env,
+        "replace",
+        || Value::from_function(f::replace),
+        |a| {
+            let (Some(v), Some(from), Some(to)) = (a.first(), a.get(1), a.get(2)) else {
+                return 0;
+            };
+            let (s, from, to) = (string_of(v), string_of(from), display_len(to, remaining()));
+            let n = if from.is_empty() {
+                s.chars().count() + 1
+            } else {
+                s.matches(from.as_str()).count()
+            };
+            // Inside an auto-escaped block the value may be escaped first.
+            s.len()
+                .saturating_mul(6)
+                .saturating_add(n.saturating_mul(to.saturating_mul(6)))
+        },
+    );
+    wrap(
+        env,
+        "indent",
+        || Value::from_function(f::indent),
+        |a| {
+            let Some(v) = a.first() else { return 0 };
+            let len = display_len(v, remaining());
+            let lines = string_of(v).lines().count() + 1;
+            // The width: a number, or a string (kwargs); the largest argument counts.
+            let width = a[1..]
+                .iter()
+                .map(|w| {
+                    w.as_usize()
+                        .or_else(|| w.as_str().map(str::len))
+                        .unwrap_or_else(|| {
+                            w.try_iter().map_or(0, |keys| {
+                                keys.filter_map(|k| w.get_item(&k).ok())
+                                    .map(|x| {
+                                        x.as_usize().unwrap_or_else(|| display_len(&x, remaining()))
+                                    })
+                                    .max()
+                                    .unwrap_or(0)
+                            })
+                        })
+                })
+                .max()
+                .unwrap_or(0)
+                .max(4);
+            len.saturating_add(lines.saturating_mul(width))
+        },
+    );
+    wrap(
+        env,
+        "join",
+        || Value::from_function(f::join),
+        |a| {
+            let Some(v) = a.first() else { return 0 };
+            let sep = a.get(1).map_or(0, |s| display_len(s, remaining()));
+            let mut total = 0usize;
+            let budget = remaining();
+            if let Ok(it) = v.try_iter() {
+                for item in it {
+                    total = total
+                        .saturating_add(display_len(&item, budget))
+                        .saturating_add(sep);
+                    if total > budget {
+                        break;
+                    }
+                }
+            }
+            // Items may be escaped by 6x in an auto-escaped block.
+            total.saturating_mul(6)
+        },
+    );
+    wrap(
+        env,
+        "format",
+        || Value::from_function(f::format),
+        |a| {
+            let Some(fmt) = a.first() else { return 0 };
+            let s = string_of(fmt);
+            // Each `%` directive prints an argument (a named one can be printed many times),
+            // padded to its width.
+            let widest = a[1..]
+                .iter()
+                .map(|x| {
+                    if x.kind() == ValueKind::Map {
+                        x.try_iter().map_or(0, |keys| {
+                            keys.filter_map(|k| x.get_item(&k).ok())
+                                .map(|v| display_len(&v, remaining()))
+                                .max()
+                                .unwrap_or(0)
+                        })
+                    } else {
+                        display_len(x, remaining())
+                    }
+                })
+                .max()
+                .unwrap_or(0);
+            let directives = s.matches('%').count();
+            let widths: usize = s
+                .split(|c: char| !c.is_ascii_digit())
+                .filter_map(|d| {
+                    d.parse::<usize>()
+                        .ok()
+                        .or(if d.is_empty() { None } else { Some(usize::MAX) })
+                })
+                .fold(0usize, usize::saturating_add);
+            s.len()
+                .saturating_add(directives.saturating_mul(widest))
+                .saturating_add(widths)
+                .saturating_mul(6)
+        },
+    );
+    // Filters building a sequence: an item per element (a string's: per byte at most).
+    fn per_item(a: &[Value]) -> usize {
+        a.first()
+            .map_or(0, items)
+            .saturating_add(1)
+            .saturating_mul(ITEM_BYTES * 2)
+    }
+    wrap(env, "list", || Value::from_function(f::list), per_item);
+    wrap(env, "sort", || Value::from_function(f::sort), per_item);
+    wrap(env, "unique", || Value::from_function(f::unique), per_item);
+    wrap(
+        env,
+        "reverse",
+        || Value::from_function(f::reverse),
+        per_item,
+    );
+    wrap(env, "split", || Value::from_function(f::split), per_item);
+    wrap(env, "lines", || Value::from_function(f::lines), per_item);
+    wrap(env, "select", || Value::from_function(f::select), per_item);
+    wrap(env, "reject", || Value::from_function(f::reject), per_item);
+    wrap(
+        env,
+        "selectattr",
+        || Value::from_function(f::selectattr),
+        per_item,
+    );
+    wrap(
+        env,
+        "rejectattr",
+        || Value::from_function(f::rejectattr),
+        per_item,
+    );
+    wrap(env, "map", || Value::from_function(f::map), per_item);
+    wrap(env, "batch", || Value::from_function(f::batch), per_item);
+    wrap(env, "slice", || Value::from_function(f::slice), per_item);
+    wrap(env, "items", || Value::from_function(f::items), per_item);
+    wrap(
+        env,
+        "dictsort",
+        || Value::from_function(f::dictsort),
+        per_item,
+    );
+    for name in [
+        "pprint",
+        "tojson",
+        "urlencode",
+        "groupby",
+        "chain",
+        "zip",
+        "sum",
+    ] {
+        env.remove_filter(name);
+    }
+    for name in ["debug", "lipsum", "cycler", "joiner"] {
+        env.remove_global(name);
+    }
+}
+
+// ---- the output cap
+
+/// The rendered file, refused past [`MAX_OUTPUT_BYTES`].
+pub(crate) struct CappedOutput(pub(crate) Vec<u8>);
+
+impl io::Write for CappedOutput {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        if self.0.len().saturating_add(buf.len()) > MAX_OUTPUT_BYTES {
+            STOPPED.with(|s| s.set(Some(OVER_OUTPUT)));
+            return Err(io::Error::other(OVER_OUTPUT));
+        }
+        self.0.extend_from_slice(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use super::*;
+    use crate::sample;
+    use crate::template::{validate_template, Composition, Renderer, Template, TemplateStyle};
+    use crate::vendors::Vendor;
+    #[cfg(target_arch = "wasm32")]
+    use wasm_bindgen_test::wasm_bindgen_test as test;
+
+    fn jinja(source: &str) -> Template {
+        Template {
+            name: "t".into(),
+            vendor: Vendor::Yealink,
+            style: TemplateStyle::Jinja,
+            composition: Composition::Replace,
+            source: source.into(),
+        }
+    }
+
+    /// Saving `src` fails, and the error's text contains `cause`.
+    fn refused_at_save(src: &str, cause: &str) -> Error {
+        let e = validate_template(&jinja(src)).expect_err(src);
+        assert!(e.detail().contains(cause), "{src}: {e}");
+        assert!(e.line().is_some(), "{src}: {e}");
+        e
+    }
+
+    /// A MAC no sample uses: a payload behind it is not run by the save-time render.
+    const BEHIND_MAC: &str = "{% if device.mac == '001565ffffff' %}";
+
+    #[test]
+    fn string_repetition_is_refused_at_save_also_behind_a_mac_condition() {
+        let payload = "{{ 'x' * 100000000 }}";
+        refused_at_save(payload, "`*` repeats");
+        refused_at_save(
+            &format!("{BEHIND_MAC}{payload}{{% endif %}}"),
+            "`*` repeats",
+        );
+        // A variable count, a list, a name holding text: all refused.
+        refused_at_save("{% set n = 100000000 %}{{ 'x' * n }}", "`*` repeats");
+        refused_at_save("{{ ([1] * 100000000)|join }}", "`*` repeats");
+        refused_at_save("{{ user.display_name * 10000 }}", "`*` repeats");
+        // Many small repetitions add up.
+        let many = "{{ 'x' * 60000 }}".repeat(2);
+        refused_at_save(&many, "`*` repeats");
+    }
+
+    #[test]
+    fn doubling_by_concatenation_is_refused_at_save() {
+        let cases = [
+            // Through a namespace in a loop.
+            "{% set ns = namespace(s='x') %}{% for i in range(64) %}{% set ns.s = ns.s ~ ns.s %}{% endfor %}{{ ns.s }}",
+            // Through a chain of names.
+            "{% set a = user.display_name ~ user.display_name %}{% set b = a ~ a %}{{ b }}",
+            // `+` on strings is the same.
+            "{% set ns = namespace(s='x') %}{% for i in range(64) %}{% set ns.s = ns.s + ns.s %}{% endfor %}",
+            // A recursive macro doubling its argument.
+            "{% macro f(s) %}{{ f(s ~ s) }}{% endmacro %}{{ f('x') }}",
+            // A filter's result kept and joined again.
+            "{% set a = user.display_name|upper %}{{ a ~ a }}",
+            // Lists nesting themselves.
+            "{% set ns = namespace(l=[1]) %}{% for i in range(64) %}{% set ns.l = ns.l + ns.l %}{% endfor %}",
+        ];
+        for src in cases {
+            refused_at_save(src, "cannot join");
+            refused_at_save(&format!("{BEHIND_MAC}{src}{{% endif %}}"), "cannot join");
+        }
+        refused_at_save(
+            &format!("{{{{ {} }}}}", vec!["user.display_name"; 65].join(" ~ ")),
+            "at most 64",
+        );
+    }
+
+    #[test]
+    fn recursion_captures_and_other_files_are_refused_at_save() {
+        refused_at_save(
+            "{% macro f(n) %}{{ f(n) }}{% endmacro %}{{ f(1) }}",
+            "calls itself",
+        );
+        refused_at_save(
+            "{% macro f() %}{{ g() }}{% endmacro %}{% macro g() %}{{ f() }}{% endmacro %}{{ f() }}",
+            "calls itself",
+        );
+        refused_at_save(
+            "{% macro f() %}x{% endmacro %}{{ f() ~ f() }}",
+            "can only be printed",
+        );
+        // Text a macro or block keeps in memory, in a loop.
+        refused_at_save(
+            "{% macro m() %}{% for k in blf %}linekey = {{ k.extension }}\n{% endfor %}{% endmacro %}{{ m() }}",
+            "hold their text in memory",
+        );
+        refused_at_save(
+            &format!(
+                "{{% set x %}}{{% for i in range(100) %}}{}{{% endfor %}}{{% endset %}}",
+                "y".repeat(20_000)
+            ),
+            "hold their text in memory",
+        );
+        refused_at_save("{% include 't.txt' %}", "`include` is not available");
+        refused_at_save("{% extends 't.txt' %}", "`extends` is not available");
+        refused_at_save("{{ lines|pprint }}", "filter `pprint`");
+        refused_at_save("{{ lines|tojson }}", "filter `tojson`");
+        refused_at_save("{{ debug() }}", "only these functions");
+        refused_at_save(
+            "{% for l in lines recursive %}{{ loop(l) }}{% endfor %}",
+            "recursive loops",
+        );
+    }
+
+    #[test]
+    fn growing_filters_stop_at_the_budget_at_save() {
+        let cases = [
+            "{{ 'x'|indent(100000000) }}",
+            "{{ ('x' * 1000)|replace('x', 'yyyyyyyyyy' * 1000) }}",
+            "{{ range(100000)|join('y' * 60000) }}",
+            "{{ '%100000000s'|format('x') }}",
+            "{{ ('x' * 60000)|center(100000000) }}",
+            "{% set ns = namespace(n=0) %}{% for i in range(100000) %}{{ ('x' * 60000)|list }}{% endfor %}",
+            "{% for i in range(100000) %}{{ 'x' * 60000 }}{% endfor %}",
+            // Printed inside a macro: its output is held in memory, and charged.
+            "{% macro m() %}{% for i in range(100000) -%}{{ 'x' * 60000 }}{%- endfor %}{% endmacro %}{{ m() }}",
+        ];
+        for src in cases {
+            let e = validate_template(&jinja(src)).expect_err(src);
+            assert!(
+                e.detail().contains("more than 8 MiB")
+                    || e.detail().contains("larger than 4 MiB")
+                    || e.detail().contains("filter `center`"),
+                "{src}: {e}"
+            );
+        }
+    }
+
+    #[test]
+    fn output_is_capped() {
+        let big = "y".repeat(200_000);
+        let src = format!("{{% for i in range(30) %}}{big}{{% endfor %}}");
+        let e = validate_template(&jinja(&src)).unwrap_err();
+        assert!(e.detail().contains("larger than 4 MiB"), "{e}");
+        // Just below the cap renders.
+        let src = format!("{{% for i in range(20) %}}{big}{{% endfor %}}");
+        validate_template(&jinja(&src)).unwrap();
+    }
+
+    #[test]
+    fn a_payload_behind_a_mac_fails_at_render_and_the_renderer_lives_on() {
+        let big = "y".repeat(200_000);
+        let src = format!(
+            "a = {{{{ user.extension }}}}\n{BEHIND_MAC}{{% for i in range(100) %}}{big}{{% endfor %}}{{% endif %}}"
+        );
+        let mut r = Renderer::new();
+        r.set_template(jinja(&src)).unwrap();
+        let mut target = sample::reference_profile(Vendor::Yealink);
+        target.device.mac = "001565ffffff".parse().unwrap();
+        let e = r.render_template("t", &Arc::new(target)).unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::TemplateRender, "{e}");
+        assert!(e.detail().contains("larger than 4 MiB"), "{e}");
+        // The next phone renders.
+        let other = Arc::new(sample::reference_profile(Vendor::Yealink));
+        assert_eq!(r.render_template("t", &other).unwrap(), "a = 204\n");
+        // The budget behind a MAC, too.
+        let src = format!("{BEHIND_MAC}{{% for i in range(100000) %}}{{{{ 'x' * 60000 }}}}{{% endfor %}}{{% endif %}}");
+        r.set_template(jinja(&src)).unwrap();
+        let mut target = sample::reference_profile(Vendor::Yealink);
+        target.device.mac = "001565ffffff".parse().unwrap();
+        let e = r.render_template("t", &Arc::new(target)).unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::TemplateRender, "{e}");
+        assert!(
+            e.detail().contains("4 MiB") || e.detail().contains("8 MiB"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn a_template_saved_before_the_bounds_is_refused_at_load() {
+        let mut r = Renderer::new();
+        let e = r
+            .load_saved(jinja(&format!(
+                "{BEHIND_MAC}{{{{ 'x' * 100000000 }}}}{{% endif %}}"
+            )))
+            .unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::TemplateSyntax, "{e}");
+        assert!(r.template("t").is_none());
+    }
+
+    #[test]
+    fn ordinary_templates_pass() {
+        let ok = [
+            "{% for l in lines %}account.{{ l.index }}.label = {{ 'L' ~ l.index ~ ' ' ~ l.label }}\n{% endfor %}",
+            "{% for k in blf %}{% set n = k.index + lines|length %}{% set base = 20200 + 5 * (n - 5) if n > 4 else 41200 + n - 1 %}{% set step = 1 if n > 4 else 100 %}P{{ base + 2 * step }} = {{ k.label }}\n{% endfor %}",
+            "{% for k in blf %}P{{ 298 + 3 * k.index }} = {{ k.extension }}\n{% endfor %}",
+            "# {{ '-' * 20 }}\n{% set name = user.display_name ~ ' (' ~ user.extension ~ ')' %}a = {{ name }}\n",
+            "{% set ns = namespace(n=0) %}{% for k in blf %}{% set ns.n = ns.n + 1 %}{% endfor %}n = {{ ns.n }}\n",
+            "{% macro key(k) %}linekey.{{ k.index }}.value = {{ k.extension }}{% endmacro %}{% for k in blf %}{{ key(k) }}\n{% endfor %}",
+            "a = {{ user.display_name|upper|replace(' ', '_') }}\nb = {{ blf|map(attribute='extension')|join(',') }}\nc = {{ '%s-%s'|format(user.extension, pbx.host) }}\n",
+        ];
+        for src in ok {
+            validate_template(&jinja(src)).unwrap_or_else(|e| panic!("{src}: {e}"));
+        }
+    }
+}
