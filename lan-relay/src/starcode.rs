@@ -188,6 +188,7 @@ impl Binder for RelayBinder {
                     ip: String::new(),
                     user_agent: None,
                     via: "pnp",
+                    confirmed: true,
                 };
                 client.report(std::slice::from_ref(&seen))?;
                 client.bind(&mac, &ext)
