@@ -218,9 +218,9 @@ impl PnpHandler for Discovery {
         };
         // Never the URL itself: an edge URL holds the phone's token.
         if self.debug {
-            tracing::info!(%mac, %ip, confirmed, target, reason, "PnP: provisioning URL chosen");
+            tracing::info!(%mac, target, reason, %ip, confirmed, "PnP: provisioning URL chosen");
         } else {
-            tracing::debug!(%mac, %ip, confirmed, target, reason, "PnP: provisioning URL chosen");
+            tracing::debug!(%mac, target, reason, %ip, confirmed, "PnP: provisioning URL chosen");
         }
         self.metrics.pnp_answered.fetch_add(1, Ordering::Relaxed);
         Some(url)

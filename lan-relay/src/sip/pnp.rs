@@ -154,7 +154,7 @@ impl Default for PnpConfig {
             max_transactions: 16_384,
             per_source: Budget {
                 burst: 4,
-                every: Duration::from_secs(15),
+                every: Duration::from_secs(5),
             },
             global: Budget {
                 burst: 200,
