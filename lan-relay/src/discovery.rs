@@ -92,12 +92,16 @@ pub struct Queue {
 }
 
 impl Queue {
-    /// Records a phone (the latest sighting of a MAC wins).
+    /// Records a phone (the latest sighting of a MAC wins, except that an unconfirmed one
+    /// never hides a confirmed one: anyone can name a MAC).
     pub fn record(&self, seen: Seen) {
         let mut p = match self.pending.lock() {
             Ok(g) => g,
             Err(e) => e.into_inner(),
         };
+        if !seen.confirmed && p.get(&seen.mac).is_some_and(|s| s.confirmed) {
+            return;
+        }
         if p.len() < MAX_PENDING || p.contains_key(&seen.mac) {
             p.insert(seen.mac.clone(), seen);
         }
@@ -158,9 +162,7 @@ impl Discovery {
         self.debug = debug;
         self
     }
-}
 
-impl Discovery {
     /// Records a PnP sighting of `mac` for the next report.
     fn record(&self, req: &PnpRequest, mac: Mac, confirmed: bool) {
         self.queue.record(Seen {
@@ -224,5 +226,36 @@ impl PnpHandler for Discovery {
         }
         self.metrics.pnp_answered.fetch_add(1, Ordering::Relaxed);
         Some(url)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn seen(ip: &str, confirmed: bool) -> Seen {
+        Seen {
+            mac: "001565000001".to_owned(),
+            vendor: None,
+            model: None,
+            firmware: None,
+            ip: ip.to_owned(),
+            user_agent: None,
+            via: "pnp",
+            confirmed,
+        }
+    }
+
+    #[test]
+    fn an_unconfirmed_sighting_never_hides_a_confirmed_one() {
+        let q = Queue::default();
+        q.record(seen("192.0.2.10", true));
+        q.record(seen("192.0.2.66", false));
+        let got = q.take();
+        assert_eq!((got.len(), got[0].ip.as_str()), (1, "192.0.2.10"));
+        // The other way round, the confirmed one wins too.
+        q.record(seen("192.0.2.66", false));
+        q.record(seen("192.0.2.11", true));
+        assert_eq!(q.take()[0].ip, "192.0.2.11");
     }
 }

@@ -580,6 +580,26 @@ mod tests {
         assert_eq!(response_dest(&m, peer), "10.0.0.5:5060".parse().unwrap());
     }
 
+    #[test]
+    fn a_budget_gives_its_burst_then_one_per_interval() {
+        let b = Budget {
+            burst: 3,
+            every: Duration::from_secs(5),
+        };
+        let t0 = Instant::now();
+        let mut due = t0;
+        assert_eq!((0..10).filter(|_| b.take(&mut due, t0)).count(), 3);
+        assert!(!b.take(&mut due, t0 + Duration::from_secs(4)));
+        assert!(b.take(&mut due, t0 + Duration::from_secs(5)));
+        assert!(!b.take(&mut due, t0 + Duration::from_secs(5)));
+        // Idle long enough: the whole burst again, never more.
+        let later = t0 + Duration::from_secs(60);
+        assert_eq!((0..10).filter(|_| b.take(&mut due, later)).count(), 3);
+        let none = Budget { burst: 0, ..b };
+        let mut d = t0;
+        assert!(!none.take(&mut d, t0));
+    }
+
     fn notify_target(m: &Message, peer: SocketAddr) -> (String, SocketAddr) {
         codec::contact_target(m.header("Contact"), peer)
     }
