@@ -176,7 +176,8 @@ pub struct Pnp {
     /// Whether to answer PnP SUBSCRIBEs.
     #[serde(default = "yes")]
     pub enabled: bool,
-    /// The address of the LAN interface to join 224.0.1.75 on (0.0.0.0: the default route's).
+    /// The address of the LAN interface: 224.0.1.75 is joined there, and answers go out from
+    /// it (0.0.0.0: the default route's interface, answers from any address).
     #[serde(default = "any")]
     pub interface: Ipv4Addr,
     /// The SIP port.

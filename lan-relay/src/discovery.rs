@@ -2,21 +2,35 @@
 //!
 //! [`Discovery`] is the relay's [`PnpHandler`]: every new PnP SUBSCRIBE is recorded in the
 //! [`Queue`] (as are unknown phones asking for their config by TFTP or HTTP) (MAC,
-//! vendor, model, firmware, address) for the next report to the edge
-//! (`POST /relay/v1/discovered`, see [`crate::sync`]), then answered with the provisioning
-//! URL the engine picks ([`engine::Site::pnp_url_for`]): the phone's HTTPS URL on the edge
-//! when the site's `pnp_url` setting is `edge` and the phone has one, this relay's own URL
-//! otherwise. A MAC the site's allow/deny lists refuse, or a SUBSCRIBE without one, gets
-//! silence. Each decision is logged (at `info` with `[pnp] debug = true`, else `debug`)
-//! with `target = "edge"|"relay"` and the reason, never the URL: an edge URL holds the
-//! phone's token.
+//! vendor, model, firmware, address, whether the ARP table confirmed the MAC there) for the
+//! next report to the edge (`POST /relay/v1/discovered`, see [`crate::sync`]), and answered
+//! with the provisioning URL the engine picks ([`engine::Site::pnp_url_for`]): the phone's
+//! HTTPS URL on the edge when the site's `pnp_url` setting is `edge` and the phone has one,
+//! this relay's own URL otherwise. A MAC the site's allow/deny lists refuse, or a SUBSCRIBE
+//! without one, gets silence. Each decision is logged (at `info` with `[pnp] debug = true`,
+//! else `debug`) with `target = "edge"|"relay"` and the reason, never the URL: an edge URL
+//! holds the phone's token.
+//!
+//! Anyone on the LAN can name any MAC in a SUBSCRIBE, and an edge URL works from anywhere
+//! for as long as the phone's token does. So the edge URL goes only to the device the ARP
+//! table holds with that MAC at the source address ([`crate::arp`]); anyone else, a real
+//! phone on another subnet included, gets the relay's own URL (which serves it on the LAN as
+//! well) and a miss against its address (the provisioner's brake on MAC guessing). The ARP
+//! entry exists only once the relay's unicast `200 OK` went to the phone (a multicast
+//! SUBSCRIBE resolves nothing), which is why the URL is chosen in [`PnpHandler::url`], after
+//! it, waiting up to [`ARP_WAIT`] for the kernel to resolve the address.
 
 use std::collections::BTreeMap;
+use std::net::IpAddr;
 use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use engine::Mac;
 
 use serde::Serialize;
 
+use crate::arp::{ArpTable, Neighbour};
 use crate::metrics::Metrics;
 use crate::provision::Provisioner;
 use crate::sip::pnp::{PnpHandler, PnpRequest};
@@ -42,6 +56,30 @@ pub struct Seen {
     pub user_agent: Option<String>,
     /// How it was seen (`pnp`, `tftp`, `http`).
     pub via: &'static str,
+    /// Whether the ARP table held this MAC at `ip` (the edge updates a known phone's LAN
+    /// facts only from a confirmed sighting: anyone can write any MAC into a request).
+    pub confirmed: bool,
+}
+
+/// How long PnP waits, after its `200 OK`, for the ARP table to confirm a phone's MAC (on a
+/// LAN the kernel resolves an address in a few milliseconds).
+pub const ARP_WAIT: Duration = Duration::from_millis(250);
+/// How often the ARP table is read while waiting.
+const ARP_POLL: Duration = Duration::from_millis(25);
+
+/// Whether `arp` holds `mac` at `ip`, read again every [`ARP_POLL`] for up to `wait` while it
+/// does not (the entry of an address just sent to appears when its ARP reply comes in).
+pub async fn confirm(arp: &ArpTable, ip: IpAddr, mac: Mac, wait: Duration) -> bool {
+    let deadline = tokio::time::Instant::now() + wait;
+    loop {
+        if arp.check(ip, mac).await == Neighbour::Confirmed {
+            return true;
+        }
+        if tokio::time::Instant::now() + ARP_POLL > deadline {
+            return false;
+        }
+        tokio::time::sleep(ARP_POLL).await;
+    }
 }
 
 /// At most this many phones wait for the next report (a flood cannot grow memory).
@@ -54,12 +92,16 @@ pub struct Queue {
 }
 
 impl Queue {
-    /// Records a phone (the latest sighting of a MAC wins).
+    /// Records a phone (the latest sighting of a MAC wins, except that an unconfirmed one
+    /// never hides a confirmed one: anyone can name a MAC).
     pub fn record(&self, seen: Seen) {
         let mut p = match self.pending.lock() {
             Ok(g) => g,
             Err(e) => e.into_inner(),
         };
+        if !seen.confirmed && p.get(&seen.mac).is_some_and(|s| s.confirmed) {
+            return;
+        }
         if p.len() < MAX_PENDING || p.contains_key(&seen.mac) {
             p.insert(seen.mac.clone(), seen);
         }
@@ -120,12 +162,9 @@ impl Discovery {
         self.debug = debug;
         self
     }
-}
 
-impl PnpHandler for Discovery {
-    async fn subscribe(&self, req: PnpRequest) -> Option<String> {
-        self.metrics.pnp_packets.fetch_add(1, Ordering::Relaxed);
-        let mac = req.info.mac?;
+    /// Records a PnP sighting of `mac` for the next report.
+    fn record(&self, req: &PnpRequest, mac: Mac, confirmed: bool) {
         self.queue.record(Seen {
             mac: mac.to_string(),
             vendor: mac
@@ -137,19 +176,86 @@ impl PnpHandler for Discovery {
             ip: req.peer.ip().to_string(),
             user_agent: req.user_agent.as_deref().and_then(|u| clip(u, 256)),
             via: "pnp",
+            confirmed,
         });
+    }
+}
+
+impl PnpHandler for Discovery {
+    async fn subscribe(&self, req: PnpRequest) -> bool {
+        self.metrics.pnp_packets.fetch_add(1, Ordering::Relaxed);
+        let Some(mac) = req.info.mac else {
+            return false;
+        };
+        let allowed = self.provisioner.site().is_some_and(|site| {
+            site.pnp_url_for(&mac, req.info.vendor_guess(), self.provisioner.base_url())
+                .is_some()
+        });
+        if !allowed {
+            // Silence, and no 200 to resolve the address: what the table holds already.
+            let confirmed = self.provisioner.arp().confirms(req.peer.ip(), mac).await;
+            self.record(&req, mac, confirmed);
+        }
+        allowed
+    }
+
+    async fn url(&self, req: PnpRequest) -> Option<String> {
+        let mac = req.info.mac?;
+        let ip = req.peer.ip();
+        let confirmed = confirm(self.provisioner.arp(), ip, mac, ARP_WAIT).await;
+        self.record(&req, mac, confirmed);
         let site = self.provisioner.site()?;
-        // `None`: the site's lists refuse the MAC; silence.
-        let choice =
-            site.pnp_url_for(&mac, req.info.vendor_guess(), self.provisioner.base_url())?;
-        // Never the URL itself: an edge URL holds the phone's token.
-        let (target, reason) = (choice.target.as_str(), choice.reason.as_str());
-        if self.debug {
-            tracing::info!(%mac, target, reason, "PnP: provisioning URL chosen");
+        let base = self.provisioner.base_url();
+        // `None`: the site's lists refuse the MAC (changed since the 200); silence.
+        let choice = site.pnp_url_for(&mac, req.info.vendor_guess(), base)?;
+        let (target, reason, url) = if choice.target == engine::PnpUrl::Edge && !confirmed {
+            // Not the device with this MAC: the relay's own URL, shaped as for the phone.
+            self.provisioner.miss(ip);
+            let vendor = site.phone(&mac).map(|p| p.vendor);
+            let url = vendor.map_or(base.into(), |v| v.pnp_url(base));
+            ("relay", "unconfirmed", url.into_owned())
         } else {
-            tracing::debug!(%mac, target, reason, "PnP: provisioning URL chosen");
+            let (t, r) = (choice.target.as_str(), choice.reason.as_str());
+            (t, r, choice.url.into_owned())
+        };
+        // Never the URL itself: an edge URL holds the phone's token.
+        if self.debug {
+            tracing::info!(%mac, target, reason, %ip, confirmed, "PnP: provisioning URL chosen");
+        } else {
+            tracing::debug!(%mac, target, reason, %ip, confirmed, "PnP: provisioning URL chosen");
         }
         self.metrics.pnp_answered.fetch_add(1, Ordering::Relaxed);
-        Some(choice.url.into_owned())
+        Some(url)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn seen(ip: &str, confirmed: bool) -> Seen {
+        Seen {
+            mac: "001565000001".to_owned(),
+            vendor: None,
+            model: None,
+            firmware: None,
+            ip: ip.to_owned(),
+            user_agent: None,
+            via: "pnp",
+            confirmed,
+        }
+    }
+
+    #[test]
+    fn an_unconfirmed_sighting_never_hides_a_confirmed_one() {
+        let q = Queue::default();
+        q.record(seen("192.0.2.10", true));
+        q.record(seen("192.0.2.66", false));
+        let got = q.take();
+        assert_eq!((got.len(), got[0].ip.as_str()), (1, "192.0.2.10"));
+        // The other way round, the confirmed one wins too.
+        q.record(seen("192.0.2.66", false));
+        q.record(seen("192.0.2.11", true));
+        assert_eq!(q.take()[0].ip, "192.0.2.11");
     }
 }

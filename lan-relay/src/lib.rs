@@ -64,8 +64,8 @@ use crate::provision::Provisioner;
 pub struct Sockets {
     /// HTTP.
     pub http: TcpListener,
-    /// SIP multicast PnP (joined to 224.0.1.75), if enabled.
-    pub pnp: Option<tokio::net::UdpSocket>,
+    /// SIP multicast PnP (the group socket joined to 224.0.1.75, the unicast one), if enabled.
+    pub pnp: Option<sip::pnp::PnpSockets>,
     /// TFTP, if enabled.
     pub tftp: Option<tokio::net::UdpSocket>,
     /// The star-code registrar, if enabled.

@@ -158,7 +158,7 @@ impl Provisioner {
 
     /// Counts a request for an unknown or refused phone's config against `ip` (the brake
     /// on MAC guessing, the engine's rule: 20 in 10 minutes, then 15 minutes of refusals).
-    fn miss(&self, ip: IpAddr) {
+    pub(crate) fn miss(&self, ip: IpAddr) {
         let now = crate::metrics::unix_now();
         let mut m = match self.misses.lock() {
             Ok(g) => g,
@@ -214,6 +214,7 @@ impl Provisioner {
                 Transport::Tftp => "tftp",
                 Transport::Http => "http",
             },
+            confirmed: false,
         });
     }
 

@@ -251,6 +251,8 @@ impl Binder for RelayBinder {
                 ip: String::new(),
                 user_agent: None,
                 via: "pnp",
+                // The registrar binds only a MAC the ARP table confirms at its address.
+                confirmed: true,
             };
             client.report(std::slice::from_ref(&seen))?;
             client.bind(&mac, &ext)

@@ -126,10 +126,10 @@ test("discovered phones: new ones are added unbound, known ones get last-seen on
 
   const report = {
     phones: [
-      { mac: "00:15:65:AA:00:01", model: "T46S", firmware: "66.86.0.15", ip: "192.0.2.11", user_agent: "Yealink SIP-T46S 66.86.0.15 00:15:65:aa:00:01", via: "pnp" },
-      { mac: "0004.13aa.bbcc", ip: "2001:db8::12", via: "tftp" },
-      { mac: "0c-38-3e-11-22-44", model: "X5U", firmware: "2.4.1", ip: "192.0.2.20", user_agent: "Fanvil X5U 2.4.1", via: "http" },
-      { mac: "001565000b0b", ip: "192.0.2.99", firmware: "1.0", via: "pnp" },
+      { mac: "00:15:65:AA:00:01", model: "T46S", firmware: "66.86.0.15", ip: "192.0.2.11", user_agent: "Yealink SIP-T46S 66.86.0.15 00:15:65:aa:00:01", via: "pnp", confirmed: true },
+      { mac: "0004.13aa.bbcc", ip: "2001:db8::12", via: "tftp", confirmed: true },
+      { mac: "0c-38-3e-11-22-44", model: "X5U", firmware: "2.4.1", ip: "192.0.2.20", user_agent: "Fanvil X5U 2.4.1", via: "http", confirmed: true },
+      { mac: "001565000b0b", ip: "192.0.2.99", firmware: "1.0", via: "pnp", confirmed: true },
       { mac: "00:80:9f:11:22:33", via: "pnp" },
       { mac: "52:54:00:12:34:56", via: "http" },
       { mac: "000000000000", via: "tftp" },
@@ -194,7 +194,7 @@ test("discovered phones: new ones are added unbound, known ones get last-seen on
   assert.equal(same.status, 304);
 
   // The other site's relay reporting this site's phone does not move or touch it.
-  assert.deepEqual(await (await relay(b.token, "POST", "discovered", { phones: [{ mac: "001565aa0001", ip: "198.51.100.1", via: "http" }] })).json(), { added: 0, updated: 0, ignored: 1 });
+  assert.deepEqual(await (await relay(b.token, "POST", "discovered", { phones: [{ mac: "001565aa0001", ip: "198.51.100.1", via: "http", confirmed: true }] })).json(), { added: 0, updated: 0, ignored: 1 });
   assert.equal((await phonesOf(a.id))["001565aa0001"].ip, "192.0.2.111");
 
   // An unbound phone gets no config from the edge, though its token is good: a bound phone
@@ -239,9 +239,52 @@ test("a bad discovery report is refused whole, naming the field", async () => {
     assert.equal(typeof j.error, "string");
   }
   assert.equal(await writes(), before, "nothing was written");
-  // 500 entries are fine.
+  // 500 entries are a valid report; the site takes MAX_UNBOUND of them.
   const res = await relay(site.token, "POST", "discovered", { phones: many.slice(0, 500) });
-  assert.deepEqual(await res.json(), { added: 500, updated: 0, ignored: 0 });
+  assert.deepEqual(await res.json(), { added: MAX_UNBOUND, updated: 0, ignored: 500 - MAX_UNBOUND, refused: 500 - MAX_UNBOUND });
+});
+
+// edge-worker/src/relay/discovered.rs: the unbound phones a site's relays may add.
+const MAX_UNBOUND = 300;
+
+test("a spoofed sighting does not rewrite a known phone, and made-up MACs stop at the site's cap", async () => {
+  const site = await newSite("Spoofed office");
+  await api("POST", `/sites/${site.id}/users`, { extension: "601", sip_password: "Sp0of-Vq9-kL2m-Zt7x" });
+  await api("POST", `/sites/${site.id}/phones`, { mac: "0c383e116601", user_extension: "601" });
+  // The phone itself, confirmed by the relay's ARP table.
+  const real = { mac: "0c383e116601", model: "X5U", firmware: "2.4.1", ip: "192.0.2.61", user_agent: "Fanvil X5U 2.4.1", via: "pnp", confirmed: true };
+  assert.deepEqual(await (await relay(site.token, "POST", "discovered", { phones: [real] })).json(), { added: 0, updated: 1, ignored: 0 });
+  const facts = async () => {
+    const p = (await phonesOf(site.id))["0c383e116601"];
+    const row = await db.prepare("SELECT lan_ip, lan_seen_at, last_seen_at FROM phones WHERE mac = '0c383e116601'").first();
+    return [p.ip, p.user_agent, p.firmware, p.model, row.lan_ip, row.lan_seen_at, row.last_seen_at];
+  };
+  const before = await facts();
+  assert.deepEqual(before.slice(0, 5), ["192.0.2.61", "Fanvil X5U 2.4.1", "2.4.1", "X5U", "192.0.2.61"]);
+  // A LAN host's SUBSCRIBE naming the phone's MAC: the relay could not confirm it (its own
+  // MAC, or none, at the attacker's address), or an older relay that does not say.
+  for (const confirmed of [false, undefined]) {
+    const spoof = { mac: "0c383e116601", firmware: "6.6.6", ip: "192.0.2.66", user_agent: "Fanvil X5U 6.6.6 evil", via: "pnp", confirmed };
+    const counts = await (await relay(site.token, "POST", "discovered", { phones: [spoof] })).json();
+    assert.deepEqual(counts, { added: 0, updated: 0, ignored: 1 }, `confirmed: ${confirmed}`);
+    assert.deepEqual(await facts(), before, "the phone's LAN facts are unchanged");
+  }
+
+  // Made-up MACs: new unbound phones up to the cap, then none, whatever the reports.
+  const fake = (i) => ({ mac: `001565${(0x660000 + i).toString(16)}`, via: "pnp", ip: "192.0.2.66" });
+  const unbound = () => count("SELECT COUNT(*) AS n FROM phones WHERE site_id = ?1 AND user_id IS NULL", site.id);
+  const first = await (await relay(site.token, "POST", "discovered", { phones: Array.from({ length: MAX_UNBOUND - 10 }, (_, i) => fake(i)) })).json();
+  assert.equal(first.added, MAX_UNBOUND - 10);
+  const second = await (await relay(site.token, "POST", "discovered", { phones: Array.from({ length: 100 }, (_, i) => fake(1000 + i)) })).json();
+  assert.deepEqual(second, { added: 10, updated: 0, ignored: 90, refused: 90 });
+  const third = await (await relay(site.token, "POST", "discovered", { phones: [fake(5000), real] })).json();
+  assert.deepEqual(third, { added: 0, updated: 1, ignored: 1, refused: 1 }, "the known phone still updates");
+  assert.equal(await unbound(), MAX_UNBOUND);
+  // Binding one makes room for one more.
+  const one = await db.prepare("SELECT id FROM phones WHERE mac = ?1").bind(fake(0).mac).first();
+  await db.prepare("UPDATE phones SET user_id = (SELECT id FROM users WHERE extension = '601' AND site_id = ?1) WHERE id = ?2").bind(site.id, one.id).run();
+  const fourth = await (await relay(site.token, "POST", "discovered", { phones: [fake(5000), fake(5001)] })).json();
+  assert.deepEqual(fourth, { added: 1, updated: 0, ignored: 1, refused: 1 });
 });
 
 test("the admin queues re-provision and reboot requests: validated, deduplicated while pending", async () => {

@@ -155,6 +155,8 @@ test("PnP: the relay answers a phone's SUBSCRIBE, reports it to the edge, and ca
   // The phone: one UDP socket for its SUBSCRIBE and for the NOTIFYs it gets.
   const phone = dgram.createSocket("udp4");
   await new Promise((r) => phone.bind(0, "127.0.0.1", r));
+  // Its SUBSCRIBEs go to the PnP group, as a phone's do (the relay takes no unicast ones).
+  phone.setMulticastInterface("127.0.0.1");
   const phonePort = phone.address().port;
   const inbox = [];
   phone.on("message", (m, rinfo) => {
@@ -176,9 +178,12 @@ test("PnP: the relay answers a phone's SUBSCRIBE, reports it to the edge, and ca
   });
   const httpPort = await freePort();
   const config = path.join(sub, "relay.toml");
+  // The ARP table confirms the bound phone at 127.0.0.1 (the phone's MAC, as the kernel's
+  // would after the relay answered it).
+  writeFileSync(path.join(sub, "arp"), "IP address HW type Flags HW address Mask Device\n127.0.0.1 0x1 0x2 00:15:65:0a:0b:0d * lo\n");
   writeFileSync(
     config,
-    `state_dir = "${sub}/state"\n[http]\nlisten = "127.0.0.1:${httpPort}"\n[tftp]\nenabled = false\n[starcode]\nenabled = false\n` +
+    `arp_table = "${sub}/arp"\nstate_dir = "${sub}/state"\n[http]\nlisten = "127.0.0.1:${httpPort}"\n[tftp]\nenabled = false\n[starcode]\nenabled = false\n` +
       `[pnp]\ninterface = "127.0.0.1"\nport = ${pnpPort}\ndebug = true\n` +
       `[edge]\nurl = "${edge}"\ntoken_file = "${sub}/token"\npoll_secs = 1\nphone_sip_port = ${phonePort}\n`,
   );
@@ -202,8 +207,8 @@ test("PnP: the relay answers a phone's SUBSCRIBE, reports it to the edge, and ca
       "",
     ].join("\r\n");
   // A factory-fresh phone, and the bound one (so the relay learns its LAN address).
-  phone.send(subscribe("001565777777", "fresh1"), pnpPort, "127.0.0.1");
-  phone.send(subscribe("0015650a0b0d", "bound1"), pnpPort, "127.0.0.1");
+  phone.send(subscribe("001565777777", "fresh1"), pnpPort, "224.0.1.75");
+  phone.send(subscribe("0015650a0b0d", "bound1"), pnpPort, "224.0.1.75");
   await until("two NOTIFYs with the relay's URL", async () => inbox.filter((m) => m.startsWith("NOTIFY") && m.includes(`http://127.0.0.1:${httpPort}`)).length >= 2);
   assert.equal(inbox.filter((m) => m.startsWith("SIP/2.0 200 OK")).length, 2);
 
@@ -420,6 +425,8 @@ test("PnP URL per site setting: in edge mode a bound phone's NOTIFY carries its 
 
   const phone = dgram.createSocket("udp4");
   await new Promise((r) => phone.bind(0, "127.0.0.1", r));
+  // Its SUBSCRIBEs go to the PnP group, as a phone's do (the relay takes no unicast ones).
+  phone.setMulticastInterface("127.0.0.1");
   const phonePort = phone.address().port;
   const inbox = [];
   phone.on("message", (m, rinfo) => {
@@ -441,9 +448,12 @@ test("PnP URL per site setting: in edge mode a bound phone's NOTIFY carries its 
   const httpPort = await freePort();
   const relayUrl = `http://127.0.0.1:${httpPort}`;
   const config = path.join(sub, "relay.toml");
+  // The ARP table confirms the bound phone at 127.0.0.1 (the phone's MAC, as the kernel's
+  // would after the relay answered it).
+  writeFileSync(path.join(sub, "arp"), "IP address HW type Flags HW address Mask Device\n127.0.0.1 0x1 0x2 00:15:65:0a:0b:0e * lo\n");
   writeFileSync(
     config,
-    `state_dir = "${sub}/state"\n[http]\nlisten = "127.0.0.1:${httpPort}"\n[tftp]\nenabled = false\n[starcode]\nenabled = false\n` +
+    `arp_table = "${sub}/arp"\nstate_dir = "${sub}/state"\n[http]\nlisten = "127.0.0.1:${httpPort}"\n[tftp]\nenabled = false\n[starcode]\nenabled = false\n` +
       `[pnp]\ninterface = "127.0.0.1"\nport = ${pnpPort}\ndebug = true\n` +
       `[edge]\nurl = "${edge}"\ntoken_file = "${sub}/token"\npoll_secs = 1\nphone_sip_port = ${phonePort}\n`,
   );
@@ -473,7 +483,7 @@ test("PnP URL per site setting: in edge mode a bound phone's NOTIFY carries its 
   };
 
   // Edge mode, bound phone: its steady-state URL on the edge, which serves it its config.
-  phone.send(subscribe(bound, "edge1"), pnpPort, "127.0.0.1");
+  phone.send(subscribe(bound, "edge1"), pnpPort, "224.0.1.75");
   const edgeUrl = await until("the NOTIFY with the edge URL", async () => notifyBody("edge1"));
   assert.match(edgeUrl, new RegExp(`^${edge.replace(/[.]/g, "\\.")}/p/[0-9a-f]{32}$`), edgeUrl);
   const cfgRes = await fetch(`${edgeUrl}/${bound}.cfg`, { headers: { "User-Agent": ua } });
@@ -482,7 +492,7 @@ test("PnP URL per site setting: in edge mode a bound phone's NOTIFY carries its 
   assert.match(cfg, /account\.1\.password = EdgePnp-Vq9-kL2m\n/);
   assert.ok(cfg.includes(`static.auto_provision.server.url = ${edgeUrl}`), "the phone stays on the edge");
   // Edge mode, a phone the edge does not serve (fresh, unbound): the relay's URL.
-  phone.send(subscribe("001565777778", "fresh1"), pnpPort, "127.0.0.1");
+  phone.send(subscribe("001565777778", "fresh1"), pnpPort, "224.0.1.75");
   assert.equal(await until("the fresh phone's NOTIFY", async () => notifyBody("fresh1")), relayUrl);
   // The PnP debug log says which and why, never the URL (its token).
   const plainLog = () => relay.log().replace(/\x1b\[[0-9;]*m/g, "");
@@ -497,7 +507,7 @@ test("PnP URL per site setting: in edge mode a bound phone's NOTIFY carries its 
   let n = 0;
   const relayBody = await until("the NOTIFY with the relay's URL", async () => {
     const id = `relay${++n}`;
-    phone.send(subscribe(bound, id), pnpPort, "127.0.0.1");
+    phone.send(subscribe(bound, id), pnpPort, "224.0.1.75");
     await sleep(300);
     const body = notifyBody(id);
     return body === relayUrl && body;

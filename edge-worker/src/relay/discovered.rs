@@ -1,5 +1,12 @@
 //! `POST /relay/v1/discovered`: phones the relay saw on the LAN (see the module docs of
 //! [`super`] for the contract).
+//!
+//! What a relay reports is what a LAN host put in a packet: a SUBSCRIBE or a config request
+//! can name any MAC and come from any address. So a known phone's LAN facts (address,
+//! User-Agent, firmware, which re-provision NOTIFYs and the console's web-interface link
+//! use) change only with a sighting the relay's ARP table confirmed (`confirmed`), and the
+//! unbound phones a site's relay can add are capped ([`MAX_UNBOUND`]): made-up MACs cannot
+//! grow the site without limit.
 
 use std::collections::HashSet;
 
@@ -33,7 +40,14 @@ struct Entry {
     #[serde(default)]
     user_agent: Option<String>,
     via: Via,
+    /// The relay's ARP table held this MAC at `ip`; absent (an older relay): not confirmed.
+    #[serde(default)]
+    confirmed: bool,
 }
+
+/// The most unbound phones the relays of a site may have added (and not yet bound or
+/// removed): past it, new MACs are refused (counted in `refused`), known phones still update.
+pub(crate) const MAX_UNBOUND: usize = 300;
 
 /// A vendor, or none for `null` or `""` (a relay that does not know it).
 fn vendor_or_empty<'de, D: serde::Deserializer<'de>>(
@@ -73,6 +87,14 @@ struct Counts {
     added: usize,
     updated: usize,
     ignored: usize,
+    /// New phones not added because the site has [`MAX_UNBOUND`] unbound ones (also in
+    /// `ignored`); only when some were.
+    #[serde(skip_serializing_if = "is_zero")]
+    refused: usize,
+}
+
+fn is_zero(n: &usize) -> bool {
+    *n == 0
 }
 
 /// One validated entry.
@@ -85,6 +107,7 @@ struct Checked<'a> {
     ip: Option<&'a str>,
     user_agent: Option<&'a str>,
     via: Via,
+    confirmed: bool,
 }
 
 fn check(i: usize, e: &Entry) -> ApiResult<Checked<'_>> {
@@ -104,6 +127,7 @@ fn check(i: usize, e: &Entry) -> ApiResult<Checked<'_>> {
         user_agent: text(|| f("user_agent"), e.user_agent.as_deref(), 256)?,
         ip,
         via: e.via,
+        confirmed: e.confirmed,
     })
 }
 
@@ -134,18 +158,21 @@ pub(super) async fn report(
         checked.push(c);
     }
 
-    // Every entry with a real MAC may update a phone of this site; only a configurable
-    // maker's MAC may be added. Neither statement can touch another site's phone: the
-    // update is limited to this site, the insert does nothing on a MAC that exists.
+    // A confirmed entry with a real MAC may update a phone of this site; any entry of a
+    // configurable maker's MAC may be added, while the site has room. Neither statement can
+    // touch another site's phone: the update is limited to this site, the insert skips a MAC
+    // that exists.
     let key = env.secret(crate::TOKEN_KEY)?.to_string();
     let mut updates = Vec::new();
     let mut inserts = Vec::new();
     let mut added_ids: Vec<(String, &str)> = Vec::new();
     for c in checked.iter().filter(|c| !c.mac.is_placeholder()) {
         let mac = c.mac.to_string();
-        updates.push(json!({
-            "mac": mac, "model": c.model, "firmware": c.firmware, "ip": c.ip, "ua": c.user_agent,
-        }));
+        if c.confirmed {
+            updates.push(json!({
+                "mac": mac, "model": c.model, "firmware": c.firmware, "ip": c.ip, "ua": c.user_agent,
+            }));
+        }
         if let Some(vendor) = c.vendor.filter(|v| v.is_provisioned()) {
             let id = edge_shared::ids::new_id("phone")?;
             // No first-access token: only an admin hands a phone's URL out. The steady-state
@@ -159,9 +186,9 @@ pub(super) async fn report(
             }));
         }
     }
-    let (mut added, mut updated) = (0, 0);
+    let mut stmts = Vec::new();
     if !updates.is_empty() {
-        let mut stmts = vec![db
+        stmts.push(db
             .prepare(
                 "UPDATE phones SET last_seen_at = ?2, \
                  last_ip = COALESCE(j.ip, phones.last_ip), lan_ip = COALESCE(j.ip, phones.lan_ip), lan_seen_at = ?2, \
@@ -177,49 +204,90 @@ pub(super) async fn report(
                 serde_json::Value::Array(updates).to_string().into(),
                 (now as f64).into(),
                 site.into(),
-            ])?];
-        if !inserts.is_empty() {
-            let inserts = serde_json::Value::Array(inserts).to_string();
-            stmts.push(
-                db.prepare(
-                    "INSERT INTO phones (id, site_id, mac, vendor, model, user_id, template_id, token1_hash, \
-                     token2_hash, assigned_at, discovered_via, last_ip, last_user_agent, last_firmware, last_seen_at, \
-                     lan_ip, lan_seen_at) \
-                     SELECT json_extract(value, '$.id'), ?2, json_extract(value, '$.mac'), \
-                     json_extract(value, '$.vendor'), json_extract(value, '$.model'), NULL, NULL, NULL, \
-                     json_extract(value, '$.token2_hash'), ?3, json_extract(value, '$.via'), \
-                     json_extract(value, '$.ip'), json_extract(value, '$.ua'), json_extract(value, '$.firmware'), ?3, \
-                     json_extract(value, '$.ip'), ?3 \
-                     FROM json_each(?1) WHERE true ON CONFLICT (mac) DO NOTHING RETURNING id",
-                )
-                .bind(&[inserts.as_str().into(), site.into(), (now as f64).into()])?,
-            );
-            // One audit row per phone added (the ids are new, so exactly those inserted).
-            let entries: Vec<audit::Entry<'_>> = added_ids
-                .iter()
-                .map(|(id, via)| audit::Entry {
-                    detail: via,
-                    ..audit::Entry::new("discover", "phone", id)
-                })
-                .collect();
-            stmts.push(audit::log(
-                db,
-                now,
-                audit::Actor::Relay,
-                &entries,
-                Some("phones"),
-            )?);
-        }
+            ])?);
+    }
+    let updating = !stmts.is_empty();
+    // New MACs only, at most as many as the site has room for: counted and limited in the
+    // one statement, so parallel reports cannot pass the cap together.
+    let inserting = !inserts.is_empty();
+    if inserting {
+        let inserts = serde_json::Value::Array(inserts).to_string();
+        // How many are new, for the count of those refused for lack of room.
+        stmts.push(
+            db.prepare(
+                "SELECT COUNT(*) AS n FROM json_each(?1) \
+                 WHERE NOT EXISTS (SELECT 1 FROM phones AS p WHERE p.mac = json_extract(value, '$.mac'))",
+            )
+            .bind(&[inserts.as_str().into()])?,
+        );
+        stmts.push(
+            db.prepare(
+                "INSERT INTO phones (id, site_id, mac, vendor, model, user_id, template_id, token1_hash, \
+                 token2_hash, assigned_at, discovered_via, last_ip, last_user_agent, last_firmware, last_seen_at, \
+                 lan_ip, lan_seen_at) \
+                 SELECT json_extract(value, '$.id'), ?2, json_extract(value, '$.mac'), \
+                 json_extract(value, '$.vendor'), json_extract(value, '$.model'), NULL, NULL, NULL, \
+                 json_extract(value, '$.token2_hash'), ?3, json_extract(value, '$.via'), \
+                 json_extract(value, '$.ip'), json_extract(value, '$.ua'), json_extract(value, '$.firmware'), ?3, \
+                 json_extract(value, '$.ip'), ?3 \
+                 FROM json_each(?1) \
+                 WHERE NOT EXISTS (SELECT 1 FROM phones AS p WHERE p.mac = json_extract(value, '$.mac')) \
+                 LIMIT max(0, ?4 - (SELECT COUNT(*) FROM phones AS u WHERE u.site_id = ?2 \
+                 AND u.user_id IS NULL AND u.discovered_via <> 'admin')) \
+                 ON CONFLICT (mac) DO NOTHING RETURNING id",
+            )
+            .bind(&[
+                inserts.as_str().into(),
+                site.into(),
+                (now as f64).into(),
+                (MAX_UNBOUND as f64).into(),
+            ])?,
+        );
+        // One audit row per phone added (the ids are new, so exactly those inserted).
+        let entries: Vec<audit::Entry<'_>> = added_ids
+            .iter()
+            .map(|(id, via)| audit::Entry {
+                detail: via,
+                ..audit::Entry::new("discover", "phone", id)
+            })
+            .collect();
+        stmts.push(audit::log(
+            db,
+            now,
+            audit::Actor::Relay,
+            &entries,
+            Some("phones"),
+        )?);
+    }
+    let (mut added, mut updated, mut fresh) = (0, 0, 0);
+    if !stmts.is_empty() {
         let results = db.batch(stmts).await?;
-        let count = |i: usize| -> worker::Result<usize> {
+        let rows = |i: usize| -> worker::Result<Vec<serde_json::Value>> {
             Ok(results
                 .get(i)
                 .map(|r| r.results::<serde_json::Value>())
                 .transpose()?
-                .map_or(0, |v| v.len()))
+                .unwrap_or_default())
         };
-        updated = count(0)?;
-        added = count(1)?;
+        if updating {
+            updated = rows(0)?.len();
+        }
+        if inserting {
+            let first = usize::from(updating);
+            fresh = rows(first)?
+                .first()
+                .and_then(|r| r.get("n"))
+                .and_then(serde_json::Value::as_u64)
+                .map_or(0, |n| usize::try_from(n).unwrap_or(usize::MAX));
+            added = rows(first + 1)?.len();
+        }
+    }
+    // New MACs the insert left out: the site had no room for them.
+    let refused = fresh.saturating_sub(added);
+    if refused > 0 {
+        worker::console_warn!(
+            "discovery report: {refused} new phones refused, the site has {MAX_UNBOUND} unbound phones"
+        );
     }
     json(
         200,
@@ -227,6 +295,7 @@ pub(super) async fn report(
             added,
             updated,
             ignored: checked.len().saturating_sub(added + updated),
+            refused,
         },
     )
 }

@@ -53,7 +53,8 @@
 //! ```json
 //! {"phones": [{"mac": "00:15:65:aa:bb:cc", "vendor": "yealink", "model": "T46S",
 //!              "firmware": "66.86.0.15", "ip": "192.0.2.10",
-//!              "user_agent": "Yealink SIP-T46S 66.86.0.15 00:15:65:aa:bb:cc", "via": "pnp"}]}
+//!              "user_agent": "Yealink SIP-T46S 66.86.0.15 00:15:65:aa:bb:cc", "via": "pnp",
+//!              "confirmed": true}]}
 //! ```
 //! - `phones`: at most [`MAX_DISCOVERED`] entries, each MAC at most once.
 //! - `mac` (required): any spelling `engine::Mac::parse` takes.
@@ -63,20 +64,26 @@
 //! - `model` (≤ 40 characters), `firmware` (≤ 64), `user_agent` (≤ 256): optional printable
 //!   text; `ip` optional, an IPv4 or IPv6 address. Absent, `null` and `""` all mean "not
 //!   known" and never erase what is stored.
+//! - `confirmed` (optional, default `false`): the relay's ARP table held this MAC at `ip`.
+//!   Anyone on the LAN can put any MAC in a request, so only a confirmed entry changes what
+//!   is known of a phone.
 //!
 //! What happens to each entry:
 //! - a MAC no site has, of a maker this system configures: added to the relay's site as an
 //!   unbound phone (no user, no template), `found_by` = `via` in the admin phones view. It gets
-//!   no config from the edge until an admin binds it to a user (the phone route answers 404);
-//! - a MAC of a phone of the relay's site: its last-seen fields (IP, User-Agent, firmware,
-//!   time, and the LAN address handed out with its actions) are updated, and its model filled
-//!   in if it had none; never its user, template, vendor or tokens;
-//! - anything else (a MAC of another site, an all-zero or broadcast MAC, an
-//!   Alcatel-Lucent Enterprise phone, a maker we do not know) is left alone and counted as
-//!   `ignored`, without saying why.
+//!   no config from the edge until an admin binds it to a user (the phone route answers 404).
+//!   A site holds at most `discovered::MAX_UNBOUND` (300) such phones not yet bound or
+//!   removed: past it, new MACs are not added, counted as `ignored` and in `refused`;
+//! - a MAC of a phone of the relay's site, `confirmed`: its last-seen fields (IP, User-Agent,
+//!   firmware, time, and the LAN address handed out with its actions) are updated, and its
+//!   model filled in if it had none; never its user, template, vendor or tokens;
+//! - anything else (a MAC of another site, an unconfirmed one of this site, an all-zero or
+//!   broadcast MAC, an Alcatel-Lucent Enterprise phone, a maker we do not know) is left
+//!   alone and counted as `ignored`, without saying why.
 //!
 //! Answer `200` `{"added": n, "updated": n, "ignored": n}` (they add up to the number of
-//! entries). Reporting the same phones again is harmless: it only refreshes last-seen.
+//! entries), with `"refused": n` when new phones were refused for lack of room. Reporting
+//! the same phones again is harmless: it only refreshes last-seen.
 //!
 //! # `POST /relay/v1/bind`
 //! A phone its user bound on site by dialling the site's star code (e.g. `*123*200`):

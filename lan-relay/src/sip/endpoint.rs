@@ -14,6 +14,10 @@
 //!   retransmissions. With the table full of transactions still being decided the request is
 //!   dropped unanswered (the phone retransmits later).
 //!
+//! A server may take requests from a socket of their own ([`Endpoint::with_listener`]: PnP's
+//! socket bound to its multicast group); its main socket then takes only responses, and a
+//! request (or a malformed datagram) arriving there is dropped.
+//!
 //! The loop reads the clock and passes `now` in; it also waits for the decisions the server
 //! has sent off the loop and for the server's next timer ([`SipServer::wake`]).
 
@@ -32,6 +36,8 @@ use super::{local_for, sip_log, IdRng};
 #[derive(Debug)]
 pub(crate) struct Endpoint<P> {
     socket: UdpSocket,
+    /// Where requests come from, when not `socket`.
+    listener: Option<UdpSocket>,
     /// Branches, tags and Call-IDs.
     pub(crate) rng: IdRng,
     /// The server transactions; `P` is what a transaction being decided holds.
@@ -52,11 +58,19 @@ impl<P> Endpoint<P> {
     ) -> Self {
         Self {
             socket,
+            listener: None,
             rng: IdRng::new(),
             txns,
             debug,
             name,
         }
+    }
+
+    /// Takes requests only from `listener` from now on (answers still go out from the main
+    /// socket, which keeps taking responses).
+    pub(crate) fn with_listener(mut self, listener: UdpSocket) -> Self {
+        self.listener = Some(listener);
+        self
     }
 
     /// Sends `bytes` to `dest`; a failure is logged (a datagram lost, like any other).
@@ -135,6 +149,7 @@ pub(crate) async fn serve<S: SipServer>(
     tokio::pin!(shutdown);
     // One byte more than the codec accepts, so an oversize datagram is seen as such.
     let mut buf = vec![0u8; codec::MAX_MESSAGE + 1];
+    let mut requests = vec![0u8; codec::MAX_MESSAGE + 1];
     loop {
         let wake = server.wake();
         tokio::select! {
@@ -142,15 +157,36 @@ pub(crate) async fn serve<S: SipServer>(
             r = server.endpoint().socket.recv_from(&mut buf) => match r {
                 Ok((n, peer)) => {
                     let data = buf.get(..n).unwrap_or_default();
-                    on_datagram(&mut server, data, peer).await;
+                    let requests_here = server.endpoint().listener.is_none();
+                    on_datagram(&mut server, data, peer, requests_here).await;
                 }
                 Err(e) => {
                     tracing::warn!(error = %e, "{} socket receive failed", server.endpoint().name);
                 }
             },
+            r = recv_opt(server.endpoint().listener.as_ref(), &mut requests) => match r {
+                Ok((n, peer)) => {
+                    let data = requests.get(..n).unwrap_or_default();
+                    on_datagram(&mut server, data, peer, true).await;
+                }
+                Err(e) => {
+                    tracing::warn!(error = %e, "{} listener receive failed", server.endpoint().name);
+                }
+            },
             Some(d) = decisions.recv() => server.on_decision(d, Instant::now()).await,
             () = sleep_until_opt(wake) => server.on_timer(Instant::now()).await,
         }
+    }
+}
+
+/// A datagram from `socket`, or never when there is none.
+async fn recv_opt(
+    socket: Option<&UdpSocket>,
+    buf: &mut [u8],
+) -> std::io::Result<(usize, SocketAddr)> {
+    match socket {
+        Some(s) => s.recv_from(buf).await,
+        None => std::future::pending().await,
     }
 }
 
@@ -162,9 +198,16 @@ async fn sleep_until_opt(at: Option<Instant>) {
     }
 }
 
-async fn on_datagram<S: SipServer>(server: &mut S, data: &[u8], peer: SocketAddr) {
+/// Handles one datagram from `peer`; `requests` says whether requests are taken from the
+/// socket it came in on.
+async fn on_datagram<S: SipServer>(server: &mut S, data: &[u8], peer: SocketAddr, requests: bool) {
     let ep = server.endpoint_mut();
-    match codec::parse(data) {
+    let parsed = codec::parse(data);
+    if !requests && !matches!(&parsed, Ok(m) if matches!(m.start(), StartLine::Response { .. })) {
+        sip_log!(ep.debug, %peer, len = data.len(), "{}: not a response on the answer socket; dropped", ep.name);
+        return;
+    }
+    match parsed {
         Err(ParseError::Empty) => {}
         Err(error) => {
             let answer = codec::bad_request(data, &error, &ep.rng.ids().tag);
