@@ -472,6 +472,10 @@ pub enum PnpReason {
     /// Edge mode, but the phone has no edge URL (a local inventory, or the edge does not
     /// serve it at one: see the relay snapshot's docs).
     NoEdgeUrl,
+    /// Edge mode, but the asker is not confirmed as the device with this MAC (the relay's
+    /// ARP table holds another MAC or none for its address): the edge URL, good from
+    /// anywhere, is not handed out on a MAC's word.
+    Unconfirmed,
 }
 
 impl PnpReason {
@@ -483,6 +487,7 @@ impl PnpReason {
             Self::UnknownPhone => "edge mode, unknown phone",
             Self::Unbound => "edge mode, phone not bound",
             Self::NoEdgeUrl => "edge mode, phone has no edge URL",
+            Self::Unconfirmed => "edge mode, MAC not confirmed at the address",
         }
     }
 }
@@ -867,13 +872,16 @@ impl Site {
     /// the phone is bound and has one ([`PhoneEntry::edge_url`]); otherwise the relay's URL:
     /// in relay mode, for a phone the site does not know or has not bound (which the relay
     /// serves a star-code provisioning account, if the site has a star code), and for a
-    /// phone without an edge URL (a local inventory, or one the edge does not serve there).
+    /// phone without an edge URL (a local inventory, or one the edge does not serve there),
+    /// and for an asker not `confirmed` as the device with this MAC (the shell's ARP check:
+    /// anyone on the LAN can name any MAC).
     /// Either is shaped as the phone's vendor takes it ([`Vendor::pnp_url`]).
     pub fn pnp_url_for<'a>(
         &'a self,
         mac: &Mac,
         vendor: Option<Vendor>,
         relay_base: &'a str,
+        confirmed: bool,
     ) -> Option<PnpChoice<'a>> {
         if !self.allows(mac) {
             return None;
@@ -899,6 +907,7 @@ impl Site {
             return Some(relay(PnpReason::Unbound));
         }
         Some(match &phone.edge_url {
+            Some(_) if !confirmed => relay(PnpReason::Unconfirmed),
             Some(url) => PnpChoice {
                 target: PnpUrl::Edge,
                 url: shape(url.expose()),
@@ -1329,7 +1338,7 @@ mod tests {
     }
 
     fn choose(site: &Site, mac: &str) -> Option<(PnpUrl, String, PnpReason)> {
-        site.pnp_url_for(&Mac::parse(mac).unwrap(), None, BASE)
+        site.pnp_url_for(&Mac::parse(mac).unwrap(), None, BASE, true)
             .map(|c| (c.target, c.url.into_owned(), c.reason))
     }
 
@@ -1361,6 +1370,12 @@ mod tests {
             relay(PnpReason::UnknownPhone)
         );
         assert_eq!(choose(&site, "001565dead00"), None, "denied: no answer");
+        // A MAC named by someone the relay cannot confirm as that device: never the edge URL.
+        assert_eq!(
+            site.pnp_url_for(&Mac::parse("001565aabbcc").unwrap(), None, BASE, false)
+                .map(|c| (c.target, c.url.into_owned(), c.reason)),
+            relay(PnpReason::Unconfirmed)
+        );
 
         // Relay mode (the default): the relay's URL for everyone, edge URLs or not.
         let mut inv = site.inventory().clone();
@@ -1384,7 +1399,7 @@ mod tests {
 
         // The URL is never in a Debug.
         let c = site
-            .pnp_url_for(&Mac::parse("001565aabbcc").unwrap(), None, BASE)
+            .pnp_url_for(&Mac::parse("001565aabbcc").unwrap(), None, BASE, true)
             .unwrap();
         let dbg = format!("{c:?} {:?}", site.inventory().phones);
         assert!(!dbg.contains("0123456789abcdef"), "{dbg}");

@@ -332,7 +332,7 @@ mod tests {
         };
         let edge = "edge_url = \"https://edge.example.com/p/0123456789abcdef0123456789abcdef\"";
         let site = load_inventory(&inv("pnp_url = \"edge\"", edge)).unwrap();
-        let c = site.pnp_url_for(&mac, None, relay).unwrap();
+        let c = site.pnp_url_for(&mac, None, relay, true).unwrap();
         assert_eq!(c.target, engine::PnpUrl::Edge);
         assert_eq!(
             c.url,
@@ -340,11 +340,11 @@ mod tests {
         );
         // Edge mode without an edge URL (the usual local inventory): the relay's own.
         let site = load_inventory(&inv("pnp_url = \"edge\"", "")).unwrap();
-        let c = site.pnp_url_for(&mac, None, relay).unwrap();
+        let c = site.pnp_url_for(&mac, None, relay, true).unwrap();
         assert_eq!((c.target, c.url.as_ref()), (engine::PnpUrl::Relay, relay));
         let site = load_inventory(&inv("pnp_url = \"relay\"", edge)).unwrap();
         assert_eq!(
-            site.pnp_url_for(&mac, None, relay).map(|c| c.target),
+            site.pnp_url_for(&mac, None, relay, true).map(|c| c.target),
             Some(engine::PnpUrl::Relay)
         );
         // A bad value: the key, the line, and what it may be.

@@ -187,10 +187,10 @@ impl PnpHandler for Discovery {
         let Some(mac) = req.info.mac else {
             return false;
         };
-        let allowed = self.provisioner.site().is_some_and(|site| {
-            site.pnp_url_for(&mac, req.info.vendor_guess(), self.provisioner.base_url())
-                .is_some()
-        });
+        let allowed = self
+            .provisioner
+            .site()
+            .is_some_and(|site| site.allows(&mac));
         if !allowed {
             // Silence, and no 200 to resolve the address: what the table holds already.
             let confirmed = self.provisioner.arp().confirms(req.peer.ip(), mac).await;
@@ -207,17 +207,13 @@ impl PnpHandler for Discovery {
         let site = self.provisioner.site()?;
         let base = self.provisioner.base_url();
         // `None`: the site's lists refuse the MAC (changed since the 200); silence.
-        let choice = site.pnp_url_for(&mac, req.info.vendor_guess(), base)?;
-        let (target, reason, url) = if choice.target == engine::PnpUrl::Edge && !confirmed {
-            // Not the device with this MAC: the relay's own URL, shaped as for the phone.
+        let choice = site.pnp_url_for(&mac, req.info.vendor_guess(), base, confirmed)?;
+        if choice.reason == engine::PnpReason::Unconfirmed {
+            // Someone named a phone that has an edge URL without being that phone: a miss.
             self.provisioner.miss(ip);
-            let vendor = site.phone(&mac).map(|p| p.vendor);
-            let url = vendor.map_or(base.into(), |v| v.pnp_url(base));
-            ("relay", "unconfirmed", url.into_owned())
-        } else {
-            let (t, r) = (choice.target.as_str(), choice.reason.as_str());
-            (t, r, choice.url.into_owned())
-        };
+        }
+        let (target, reason) = (choice.target.as_str(), choice.reason.as_str());
+        let url = choice.url.into_owned();
         // Never the URL itself: an edge URL holds the phone's token.
         if self.debug {
             tracing::info!(%mac, target, reason, %ip, confirmed, "PnP: provisioning URL chosen");
