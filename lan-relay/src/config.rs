@@ -10,6 +10,10 @@
 //! [http]
 //! listen = "0.0.0.0:8480"
 //! public_url = "http://192.0.2.10:8480"   # where phones reach this relay
+//! header_timeout_secs = 10               # a request head must arrive within this
+//! idle_timeout_secs = 60                 # a connection moving no byte this long is closed
+//! max_connections = 256                  # also at most a quarter of the descriptor limit
+//! max_connections_per_address = 16
 //!
 //! [tftp]
 //! enabled = true
@@ -125,6 +129,46 @@ pub struct Http {
     /// address, if it is a specific one.
     #[serde(default)]
     pub public_url: Option<String>,
+    /// Seconds a client has to send a request head.
+    #[serde(default = "header_timeout_secs")]
+    pub header_timeout_secs: u64,
+    /// Seconds a connection may move no byte before it is closed.
+    #[serde(default = "idle_timeout_secs")]
+    pub idle_timeout_secs: u64,
+    /// The most connections open at once.
+    #[serde(default = "max_connections")]
+    pub max_connections: usize,
+    /// The most connections open at once from one client address.
+    #[serde(default = "max_connections_per_address")]
+    pub max_connections_per_address: usize,
+}
+
+fn header_timeout_secs() -> u64 {
+    crate::http::Limits::default().header_read_timeout.as_secs()
+}
+
+fn idle_timeout_secs() -> u64 {
+    crate::http::Limits::default().idle_timeout.as_secs()
+}
+
+fn max_connections() -> usize {
+    crate::http::Limits::default().max_connections
+}
+
+fn max_connections_per_address() -> usize {
+    crate::http::Limits::default().max_per_address
+}
+
+impl Http {
+    /// The HTTP server's limits (none of them 0: a 0 becomes 1).
+    pub fn limits(&self) -> crate::http::Limits {
+        crate::http::Limits {
+            header_read_timeout: std::time::Duration::from_secs(self.header_timeout_secs.max(1)),
+            idle_timeout: std::time::Duration::from_secs(self.idle_timeout_secs.max(1)),
+            max_connections: self.max_connections.max(1),
+            max_per_address: self.max_connections_per_address.max(1),
+        }
+    }
 }
 
 fn http_listen() -> SocketAddr {
@@ -136,6 +180,10 @@ impl Default for Http {
         Self {
             listen: http_listen(),
             public_url: None,
+            header_timeout_secs: header_timeout_secs(),
+            idle_timeout_secs: idle_timeout_secs(),
+            max_connections: max_connections(),
+            max_connections_per_address: max_connections_per_address(),
         }
     }
 }
@@ -274,6 +322,13 @@ mod tests {
         let e = Config::from_toml("[http]\nlisen = \"0.0.0.0:1\"\n").unwrap_err();
         assert!(e.contains("lisen"), "{e}");
         assert!(Config::from_toml("[tftp]\nlisten = \"nope\"\n").is_err());
+        assert_eq!(c.http.limits(), crate::http::Limits::default());
+        let c = Config::from_toml("[http]\nidle_timeout_secs = 0\nmax_connections = 8\n").unwrap();
+        assert_eq!(
+            c.http.limits().idle_timeout,
+            std::time::Duration::from_secs(1)
+        );
+        assert_eq!(c.http.limits().max_connections, 8);
     }
 
     #[test]

@@ -188,10 +188,11 @@ pub async fn run(
     if let Ok(addr) = sockets.http.local_addr() {
         tracing::info!(%addr, public_url = %config.public_url(), "HTTP provisioning");
     }
-    let http = tokio::spawn(http::serve(
+    let http = tokio::spawn(http::serve_with(
         sockets.http,
         Arc::clone(&provisioner),
         Arc::clone(&metrics),
+        config.http.limits(),
         stopped(stop_rx.clone()),
     ));
     let tftp = sockets.tftp.map(|socket| {

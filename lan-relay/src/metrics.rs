@@ -18,8 +18,25 @@ pub struct Metrics {
     pub pnp_answered: AtomicU64,
     /// The TFTP server's counters.
     pub tftp: std::sync::Arc<crate::tftp::Metrics>,
+    /// The HTTP server's connection counters.
+    pub http: HttpMetrics,
     /// Unix time of the last inventory taken (from the edge or the local file); 0: none.
     pub inventory_at: AtomicU64,
+}
+
+/// The HTTP server's connections. Relaxed atomics: each is a plain tally.
+#[derive(Debug, Default)]
+pub struct HttpMetrics {
+    /// Connections open now.
+    pub open: AtomicU64,
+    /// Accepts that failed (out of descriptors, mostly).
+    pub accept_errors: AtomicU64,
+    /// Connections closed to make room for a newer one (a connection cap reached).
+    pub evicted: AtomicU64,
+    /// New connections closed at once: their address had its share, all sending.
+    pub refused: AtomicU64,
+    /// Connections closed after moving no byte for the idle timeout.
+    pub idle_closed: AtomicU64,
 }
 
 /// Seconds since the Unix epoch.
@@ -126,6 +143,26 @@ impl Metrics {
                 "TFTP file bytes sent.",
                 &self.tftp.bytes_sent,
             ),
+            (
+                "relay_http_accept_errors_total",
+                "HTTP accepts that failed (out of descriptors, mostly).",
+                &self.http.accept_errors,
+            ),
+            (
+                "relay_http_evicted_total",
+                "HTTP connections closed to make room for a newer one.",
+                &self.http.evicted,
+            ),
+            (
+                "relay_http_refused_total",
+                "HTTP connections closed at once: their address had its share.",
+                &self.http.refused,
+            ),
+            (
+                "relay_http_idle_closed_total",
+                "HTTP connections closed after the idle timeout.",
+                &self.http.idle_closed,
+            ),
         ];
         for (name, help, c) in counters {
             let _ = writeln!(
@@ -134,6 +171,11 @@ impl Metrics {
                 c.load(Ordering::Relaxed)
             );
         }
+        let _ = writeln!(
+            out,
+            "# HELP relay_http_connections HTTP connections open.\n# TYPE relay_http_connections gauge\nrelay_http_connections {}",
+            self.http.open.load(Ordering::Relaxed)
+        );
         let at = self.inventory_at.load(Ordering::Relaxed);
         out.push_str("# HELP relay_inventory_age_seconds Seconds since the inventory was last taken (-1: never).\n");
         out.push_str("# TYPE relay_inventory_age_seconds gauge\n");

@@ -83,13 +83,14 @@ pub struct TftpConfig {
 }
 
 impl Default for TftpConfig {
-    /// blksize up to 1468, windowsize up to 64, 2 s timeout, 5 retries, 256 transfers.
+    /// blksize up to 1468, windowsize up to 64, 2 s timeout, 5 retries, 256 transfers (at
+    /// most an eighth of the descriptor limit: a transfer holds a socket and maybe a file).
     fn default() -> Self {
         Self {
             limits: Limits::default(),
             timeout: Duration::from_secs(2),
             retries: 5,
-            max_transfers: 256,
+            max_transfers: crate::http::descriptor_share(256, 8),
         }
     }
 }
