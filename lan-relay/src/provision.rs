@@ -3,10 +3,15 @@
 //! into bytes: rendered files from memory, firmware images from the on-disk cache.
 //!
 //! On the LAN a phone is known by its MAC, so guessing MACs is the way to harvest SIP
-//! passwords: requests for unknown or refused phones' configs are counted per client
-//! address (the engine's [`engine::MissPolicy`]) and past the threshold the address gets
-//! nothing at all for the cool-off, valid requests included (one LAN address is one device,
-//! so no office is locked out by its own phones).
+//! passwords: requests for unknown or refused phones' configs and phonebooks, by their own
+//! paths or through a URI-mapped path (the MAC from the User-Agent), are counted per client
+//! address (the engine's [`engine::MissPolicy`]). Past the threshold the address is braked
+//! for the cool-off: it gets no phone's files, valid guesses included, except those of the
+//! phone whose MAC the ARP table confirms at that address ([`crate::arp`]), and the files
+//! that carry no secret (common files, firmware), which anyone gets anyway. A UDP source is
+//! forgeable, so spoofed TFTP requests can brake a phone's address; the exception keeps
+//! the real phone served, and gives an attacker at its own address nothing, since the
+//! table holds its own MAC there.
 
 use std::collections::HashMap;
 use std::net::IpAddr;
@@ -113,7 +118,7 @@ impl Provisioner {
     /// binding is on and the request is a device config.
     fn provisioning_config(&self, site: &engine::Site, req: &FileRequest) -> Option<Served> {
         let star = self.star.as_ref()?;
-        let d = detect(req);
+        let d = detect(site, req);
         let engine::Resource::DeviceConfig { mac } = d.resource else {
             return None;
         };
@@ -156,6 +161,25 @@ impl Provisioner {
         m.get(&ip).is_some_and(|c| c.is_locked(now))
     }
 
+    /// Whether a request from an address that is braked is served all the same: a file
+    /// with no secret, or the files of the phone the ARP table confirms at the address.
+    async fn braked_but_served(&self, site: Option<&engine::Site>, req: &FileRequest) -> bool {
+        let Some(site) = site else {
+            return false;
+        };
+        let d = detect(site, req);
+        match d.resource {
+            engine::Resource::CommonConfig { .. } | engine::Resource::Firmware { .. } => true,
+            engine::Resource::DeviceConfig { .. }
+            | engine::Resource::Phonebook { .. }
+            | engine::Resource::Mapped { .. } => match d.mac() {
+                Some(mac) => self.arp.confirms(req.peer.ip(), mac).await,
+                None => false,
+            },
+            engine::Resource::NotServed => false,
+        }
+    }
+
     /// Counts a request for an unknown or refused phone's config against `ip` (the brake
     /// on MAC guessing, the engine's rule: 20 in 10 minutes, then 15 minutes of refusals).
     pub(crate) fn miss(&self, ip: IpAddr) {
@@ -183,11 +207,15 @@ impl Provisioner {
 
     /// Records a phone that asked for its config but is not in the inventory.
     fn record_unknown(&self, site: &engine::Site, req: &FileRequest) {
-        let d = detect(req);
-        let (engine::Resource::DeviceConfig { mac } | engine::Resource::Phonebook { mac }) =
-            d.resource
-        else {
-            return;
+        let d = detect(site, req);
+        let mac = match d.resource {
+            engine::Resource::DeviceConfig { mac } | engine::Resource::Phonebook { mac } => mac,
+            // A mapped path names its phone in the User-Agent: a guess all the same.
+            engine::Resource::Mapped { .. } => match d.ua_mac {
+                Some(mac) => mac,
+                None => return,
+            },
+            _ => return,
         };
         if site.phone(&mac).is_some() {
             return;
@@ -270,8 +298,11 @@ impl Provisioner {
 impl FileSource for Provisioner {
     async fn open(&self, req: FileRequest) -> Result<Served, Refusal> {
         let transport = req.transport;
-        let result = match self.site() {
-            _ if self.locked(req.peer.ip()) => Err(Refusal::Denied),
+        let site = self.site();
+        let braked =
+            self.locked(req.peer.ip()) && !self.braked_but_served(site.as_deref(), &req).await;
+        let result = match site {
+            _ if braked => Err(Refusal::Denied),
             None => Err(Refusal::NotFound),
             Some(site) => {
                 let answer = site.answer(
@@ -321,14 +352,15 @@ impl FileSource for Provisioner {
     }
 }
 
-/// What the engine detects in a request (its path and User-Agent; no URI mappings).
-fn detect(req: &FileRequest) -> engine::Detection {
+/// What the engine detects in a request (its path, User-Agent and the site's URI mappings,
+/// as [`engine::Site::answer`] sees it).
+fn detect(site: &engine::Site, req: &FileRequest) -> engine::Detection {
     engine::detect(
         &engine::PhoneRequest {
             path: &req.path,
             user_agent: req.user_agent.as_deref().filter(|u| !u.is_empty()),
             pnp: None,
         },
-        &[],
+        &site.inventory().uri_mappings,
     )
 }
