@@ -180,3 +180,120 @@ fn half_open_connections_beyond_the_descriptor_limit_do_not_starve_phones() {
     );
     drop(held);
 }
+
+/// The library's HTTP server with `limits`, on 127.0.0.1, serving the demo.
+fn serve_with(limits: lan_relay::http::Limits) -> (SocketAddr, tokio::runtime::Runtime, impl Drop) {
+    use std::sync::Arc;
+    let rt = common::runtime();
+    let listener = rt
+        .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
+        .unwrap();
+    let addr = listener.local_addr().unwrap();
+    let metrics = Arc::new(lan_relay::metrics::Metrics::default());
+    let state = TempDir::new("starve-lib");
+    let p = Arc::new(lan_relay::provision::Provisioner::new(
+        &format!("http://{addr}"),
+        state.path().join("firmware"),
+        Arc::clone(&metrics),
+    ));
+    p.set_site(lan_relay::config::load_inventory(lan_relay::config::DEMO_INVENTORY).unwrap());
+    let (stop, stopped) = common::shutdown();
+    rt.spawn(lan_relay::http::serve_with(
+        listener, p, metrics, limits, stopped,
+    ));
+    struct Guard {
+        stop: Option<tokio::sync::oneshot::Sender<()>>,
+        _state: TempDir,
+    }
+    impl Drop for Guard {
+        fn drop(&mut self) {
+            if let Some(s) = self.stop.take() {
+                let _ = s.send(());
+            }
+        }
+    }
+    (
+        addr,
+        rt,
+        Guard {
+            stop: Some(stop),
+            _state: state,
+        },
+    )
+}
+
+/// Reads until the server closes the connection (or 30 s pass: then `false`).
+fn closed_by_server(s: &mut TcpStream) -> bool {
+    use std::io::Read;
+    s.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
+    let mut buf = [0u8; 4096];
+    loop {
+        match s.read(&mut buf) {
+            Ok(0) => return true,
+            Ok(_) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::ConnectionReset => return true,
+            Err(_) => return false,
+        }
+    }
+}
+
+#[test]
+fn stalled_and_idle_connections_are_closed_and_one_address_holds_its_share() {
+    let limits = lan_relay::http::Limits {
+        // Long: what closes the connections below is the idle timeout.
+        header_read_timeout: Duration::from_secs(120),
+        idle_timeout: Duration::from_secs(1),
+        max_connections: 64,
+        max_per_address: 2,
+    };
+    let (addr, _rt, _guard) = serve_with(limits);
+    // Half a request head, then nothing: closed.
+    let mut stalled = half_open(Ipv4Addr::new(127, 0, 0, 5), addr).unwrap();
+    assert!(closed_by_server(&mut stalled));
+    // A whole request answered, then silence on the kept-alive connection: closed.
+    let mut idle = TcpStream::connect(addr).unwrap();
+    idle.write_all(b"GET /healthz HTTP/1.1\r\nHost: relay\r\n\r\n")
+        .unwrap();
+    assert!(closed_by_server(&mut idle));
+    // A third connection from one address closes that address's stalest.
+    let (addr, _rt2, _guard2) = serve_with(lan_relay::http::Limits {
+        idle_timeout: Duration::from_secs(120),
+        ..limits
+    });
+    let source = Ipv4Addr::new(127, 0, 0, 6);
+    let mut first = half_open(source, addr).unwrap();
+    let mut second = half_open(source, addr).unwrap();
+    let mut third = half_open(source, addr).unwrap();
+    third.write_all(b"ent: x\r\n\r\n").unwrap();
+    let mut answer = String::new();
+    use std::io::Read;
+    third
+        .set_read_timeout(Some(Duration::from_secs(30)))
+        .unwrap();
+    let mut buf = [0u8; 512];
+    let n = third.read(&mut buf).unwrap();
+    answer.push_str(&String::from_utf8_lossy(&buf[..n]));
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+    // One of the first two made room (either may have been silent longest by the server's
+    // clock); no timeout closes them here.
+    for s in [&mut first, &mut second] {
+        s.set_nonblocking(true).unwrap();
+    }
+    let mut closed = |s: &mut TcpStream| match s.read(&mut buf) {
+        Ok(0) => true,
+        Err(e) => e.kind() == std::io::ErrorKind::ConnectionReset,
+        Ok(_) => false,
+    };
+    let mut made_room = false;
+    for _ in 0..3000 {
+        if closed(&mut first) || closed(&mut second) {
+            made_room = true;
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    assert!(
+        made_room,
+        "a connection past the address's share closes its stalest"
+    );
+}
