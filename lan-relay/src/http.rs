@@ -187,13 +187,7 @@ pub async fn serve_with<S: FileSource>(
             async move {
                 let resp = handle(req, peer, &*source, &metrics).await;
                 // Busy until hyper drops the body: it has been sent, or the connection ended.
-                Ok::<_, Infallible>(resp.map(|b| {
-                    b.map_frame(move |f| {
-                        let _ = &busy;
-                        f
-                    })
-                    .boxed()
-                }))
+                Ok::<_, Infallible>(resp.map(|inner| BusyBody { inner, _busy: busy }.boxed()))
             }
         });
         let served = graceful.watch(builder.serve_connection(io, service));
@@ -328,6 +322,33 @@ impl Busy {
 impl Drop for Busy {
     fn drop(&mut self) {
         self.0.busy.fetch_sub(1, Ordering::Relaxed);
+    }
+}
+
+/// A response body that keeps its connection busy until hyper drops it; its length is
+/// the inner body's (so `Content-Length` is still sent, never chunked).
+struct BusyBody {
+    inner: Body,
+    _busy: Busy,
+}
+
+impl hyper::body::Body for BusyBody {
+    type Data = Bytes;
+    type Error = std::io::Error;
+
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, std::io::Error>>> {
+        Pin::new(&mut self.inner).poll_frame(cx)
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.inner.is_end_stream()
+    }
+
+    fn size_hint(&self) -> hyper::body::SizeHint {
+        self.inner.size_hint()
     }
 }
 

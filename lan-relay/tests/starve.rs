@@ -274,6 +274,11 @@ fn stalled_and_idle_connections_are_closed_and_one_address_holds_its_share() {
     let n = third.read(&mut buf).unwrap();
     answer.push_str(&String::from_utf8_lossy(&buf[..n]));
     assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+    // Sent with its length, not chunked (phones' HTTP clients expect it).
+    assert!(
+        answer.to_ascii_lowercase().contains("content-length:"),
+        "{answer}"
+    );
     // One of the first two made room (either may have been silent longest by the server's
     // clock); no timeout closes them here.
     for s in [&mut first, &mut second] {
