@@ -200,7 +200,11 @@ fn main() {
         let k = (i % srcs.len() as u64) as usize;
         let (file, ua) = guess(i, rng.next());
         let answer = match proto.as_str() {
-            "http" => http_get(&mut conns[k], srcs[k], target, &file, &ua).map(|s| s == 200),
+            // A kept-alive connection the relay closed (idle, or room for others past its
+            // connection cap) is opened again once, as a browser would.
+            "http" => http_get(&mut conns[k], srcs[k], target, &file, &ua)
+                .or_else(|| http_get(&mut conns[k], srcs[k], target, &file, &ua))
+                .map(|s| s == 200),
             "tftp" => tftp_get(srcs[k], target, &file),
             _ => panic!("--proto http or tftp"),
         };
