@@ -828,3 +828,38 @@ async fn cancel_while_binding_is_487_and_still_reboots() {
     assert_eq!(notify.header("Event"), Some("check-sync;reboot=true"));
     assert_eq!(relay.binder.binds.lock().unwrap().len(), 1);
 }
+
+/// A nonce fetched at one address (a host the ARP check would refuse) does not work in an
+/// INVITE whose source is another (a forged LAN address whose ARP entry holds the account's
+/// MAC): the request is challenged again and binds nothing (issue 15, finding 1; found by
+/// review).
+#[tokio::test]
+async fn a_nonce_fetched_elsewhere_does_not_bind_from_a_forged_source() {
+    let relay = start().await;
+    let mut phone = Phone::new(relay.addr).await;
+    let attacker = UdpSocket::bind("127.0.0.2:0").await.unwrap();
+    let aport = attacker.local_addr().unwrap().port();
+    let b = phone.branch();
+    let inv = phone.invite("*123*200", "spoof-1", 1, &b, None).replace(
+        &format!("127.0.0.1:{}", phone.port),
+        &format!("127.0.0.2:{aport}"),
+    );
+    attacker.send_to(inv.as_bytes(), relay.addr).await.unwrap();
+    let (bytes, _) = recv_within(&attacker, Duration::from_secs(2))
+        .await
+        .expect("407 to the attacker");
+    let m = codec::parse(&bytes).unwrap();
+    assert_eq!(m.status(), Some(407));
+    let nonce = param(m.header("Proxy-Authenticate").unwrap(), "nonce").unwrap();
+    let creds = credentials(USER, PASS, "INVITE", &phone.invite_uri("*123*200"), &nonce);
+    let b = phone.branch();
+    // Sent "from" 127.0.0.1, the address the ARP table places the account's MAC at.
+    let inv = phone.invite("*123*200", "spoof-1", 2, &b, Some(&creds));
+    phone.send(&inv).await;
+    let (m, _) = phone.recv().await;
+    assert_eq!(m.status(), Some(407), "challenged again: the nonce is not its own");
+    assert!(
+        relay.binder.binds.lock().unwrap().is_empty(),
+        "bound on a nonce another address fetched"
+    );
+}

@@ -4,8 +4,11 @@
 //! clock (the caller passes `now`), no randomness.
 //!
 //! A nonce is its issue time (milliseconds since the epoch, 12 hex digits) followed by 16
-//! bytes of HMAC-SHA256(key, time ":" realm) in hex: the registrar keeps no table of the
-//! nonces it gave out, it recognises its own by the signature. One issued more than the
+//! bytes of HMAC-SHA256(key, time ":" realm ":" client address) in hex: the registrar keeps
+//! no table of the nonces it gave out, it recognises its own by the signature. The client
+//! address is the one the challenge was sent to: a nonce is good only from there, so a
+//! request sent blind with a forged source address (to pass the star code's ARP check as
+//! another device) cannot answer a challenge it never received. One issued more than the
 //! lifetime ago is stale (`401 ... stale=true`, RFC 2617 §3.2.1); one from more than a second
 //! in the future (a clock stepped back) is not trusted. `nc` is not tracked, so a nonce can
 //! be replayed within its lifetime (see the registrar's docs for why that is harmless).
@@ -151,13 +154,18 @@ pub(crate) struct Authority<'a> {
     pub(crate) key: &'a [u8; 32],
     /// How long an issued nonce is valid.
     pub(crate) lifetime: Duration,
+    /// The address the nonce is issued to and accepted from.
+    pub(crate) client: std::net::IpAddr,
 }
 
 impl Authority<'_> {
     /// A nonce issued at `ms` milliseconds since the epoch (see the module docs).
     fn nonce_at(&self, ms: u64) -> String {
         let t = format!("{ms:012x}");
-        let mac = hmac_sha256(self.key, format!("{t}:{}", self.realm).as_bytes());
+        let mac = hmac_sha256(
+            self.key,
+            format!("{t}:{}:{}", self.realm, self.client).as_bytes(),
+        );
         format!("{t}{}", hex(mac.get(..16).unwrap_or_default()))
     }
 
@@ -284,7 +292,21 @@ mod tests {
             realm: "relay.test",
             key,
             lifetime: LIFE,
+            client: std::net::IpAddr::from([192, 168, 1, 20]),
         }
+    }
+
+    #[test]
+    fn a_nonce_is_good_only_from_the_address_it_was_issued_to() {
+        let key = [7; 32];
+        let a = authority(&key);
+        let n = a.nonce(at(1_000_000));
+        assert_eq!(a.check_nonce(&n, at(1_000_500)), NonceState::Valid);
+        let elsewhere = Authority {
+            client: std::net::IpAddr::from([192, 168, 1, 21]),
+            ..a
+        };
+        assert_eq!(elsewhere.check_nonce(&n, at(1_000_500)), NonceState::Invalid);
     }
 
     #[test]
@@ -382,15 +404,16 @@ mod tests {
             realm: "r",
             key: &[7; 32],
             lifetime: LIFE,
+            client: std::net::IpAddr::from([192, 0, 2, 1]),
         };
         assert_eq!(
             a.nonce(at(1_000_000)),
-            "0000000f4240fa08f4dbf1858df3d0de66cabd62f7c1"
+            "0000000f424014bd339a7bf81300211059e0e9334569"
         );
         let key = core::array::from_fn(|i| i as u8);
         assert_eq!(
             authority(&key).nonce(at(1_700_000_000_000)),
-            "018bcfe568008c379e4ecb00332bcb2c62896b2080e3"
+            "018bcfe5680094074796dea074feaffc2d1bb8a32945"
         );
     }
 
@@ -401,6 +424,7 @@ mod tests {
             realm: "r",
             key: &k,
             lifetime: LIFE,
+            client: std::net::IpAddr::from([192, 0, 2, 1]),
         };
         let n = a.nonce(at(1_000_000));
         assert_eq!(a.check_nonce(&n, at(1_000_500)), NonceState::Valid);
@@ -440,6 +464,7 @@ mod tests {
             realm: "a \"quoted\\\" realm",
             key: &k,
             lifetime: LIFE,
+            client: std::net::IpAddr::from([192, 0, 2, 1]),
         };
         let c = a.challenge(at(1_000_000), false);
         let p = digest_params(&c).unwrap();

@@ -329,24 +329,32 @@ impl<B: Binder> Server<B> {
         self.ep.local(None, peer)
     }
 
-    fn authority(&self) -> Authority<'_> {
+    /// The digest authority for requests from `client` (its nonces are good from there only).
+    fn authority(&self, client: std::net::IpAddr) -> Authority<'_> {
         Authority {
             realm: &self.config.realm,
             key: &self.config.nonce_key,
             lifetime: self.config.nonce_lifetime,
+            client,
         }
     }
 
-    /// A digest challenge in `header`, with a nonce issued now.
-    fn challenge(&self, header: &str, stale: bool) -> (String, String) {
-        let value = self.authority().challenge(SystemTime::now(), stale);
+    /// A digest challenge in `header`, with a nonce issued now to `client`.
+    fn challenge(&self, header: &str, stale: bool, client: std::net::IpAddr) -> (String, String) {
+        let value = self.authority(client).challenge(SystemTime::now(), stale);
         (header.to_owned(), value)
     }
 
-    /// Checks the request's digest credentials (in any of `headers`) now.
-    fn authenticate(&self, msg: &Message, method: &str, headers: &[&str]) -> Auth {
+    /// Checks the request's digest credentials (in any of `headers`) from `client`, now.
+    fn authenticate(
+        &self,
+        msg: &Message,
+        method: &str,
+        headers: &[&str],
+        client: std::net::IpAddr,
+    ) -> Auth {
         let credentials = headers.iter().flat_map(|h| msg.headers_named(h));
-        self.authority()
+        self.authority(client)
             .authenticate(credentials, method, msg.uri(), SystemTime::now(), |user| {
                 self.binder.account(user)
             })
@@ -390,11 +398,11 @@ impl<B: Binder> Server<B> {
 
     fn register(&mut self, msg: &Message, tag: &str, peer: SocketAddr, now: Instant) -> Vec<u8> {
         let debug = self.config.debug;
-        let user = match self.authenticate(msg, "REGISTER", &["Authorization"]) {
+        let user = match self.authenticate(msg, "REGISTER", &["Authorization"], peer.ip()) {
             Auth::Ok { user, .. } => user,
             Auth::Challenge { stale } => {
                 sip_log!(debug, %peer, stale, "registrar: REGISTER: 401 challenge");
-                let (h, v) = self.challenge("WWW-Authenticate", stale);
+                let (h, v) = self.challenge("WWW-Authenticate", stale, peer.ip());
                 return codec::response(msg, 401, "Unauthorized", tag, &[(&h, &v)]);
             }
             Auth::Forbidden(why) => {
@@ -436,11 +444,11 @@ impl<B: Binder> Server<B> {
         let (msg, key, peer, dest) = (req.msg, req.key, req.peer, req.dest);
         let tag = req.tag.as_str();
         let (user, mac) =
-            match self.authenticate(&msg, "INVITE", &["Proxy-Authorization", "Authorization"]) {
+            match self.authenticate(&msg, "INVITE", &["Proxy-Authorization", "Authorization"], peer.ip()) {
                 Auth::Ok { user, mac } => (user, mac),
                 Auth::Challenge { stale } => {
                     sip_log!(debug, %peer, stale, "registrar: INVITE: 407 challenge");
-                    let (h, v) = self.challenge("Proxy-Authenticate", stale);
+                    let (h, v) = self.challenge("Proxy-Authenticate", stale, peer.ip());
                     return Some(codec::response(
                         &msg,
                         407,
