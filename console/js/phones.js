@@ -194,7 +194,7 @@ async function loadBindings() {
   card.hidden = !rows.length;
   const decide = async (r, approve) => {
     try {
-      if (approve) await api("POST", sitePath(c.site, "binding-requests", r.mac, "approve"));
+      if (approve) await api("POST", sitePath(c.site, "binding-requests", r.mac, "approve"), { extension: r.extension, requested_at: r.requested_at });
       else await api("DELETE", sitePath(c.site, "binding-requests", r.mac));
       announce(approve ? `${r.mac} bound to ${r.extension}; the relay reboots it.` : `The binding of ${r.mac} was refused.`);
     } catch (e) { announce(e.message); }

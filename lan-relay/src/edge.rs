@@ -242,10 +242,11 @@ impl EdgeClient {
 
     /// `POST /relay/v1/bind`: the phone `mac` bound to `extension` by its user. The edge
     /// decides by the site's mode: bound (`200`), or waiting for an administrator (`202`).
-    pub fn bind(&self, mac: &engine::Mac, extension: &str) -> Result<Binding, String> {
+    /// `pin`: whether the user's PIN was dialled and checked.
+    pub fn bind(&self, mac: &engine::Mac, extension: &str, pin: bool) -> Result<Binding, String> {
         let status = self.post_status(
             "bind",
-            &serde_json::json!({ "mac": mac.to_string(), "extension": extension }),
+            &serde_json::json!({ "mac": mac.to_string(), "extension": extension, "pin": pin }),
         )?;
         Ok(if status == 202 {
             Binding::AwaitingApproval

@@ -241,6 +241,8 @@ impl Binder for RelayBinder {
         let token = edge.read_token().map_err(|e| format!("relay token: {e}"))?;
         let client = client.with_token(token);
         let ext = extension.to_owned();
+        // `checked_user` accepted the code: a PIN in it was the user's.
+        let pin_checked = code.pin.is_some();
         // The edge decides by the site's mode there (it wins over this relay's snapshot).
         let binding = tokio::task::spawn_blocking(move || {
             let seen = Seen {
@@ -255,7 +257,7 @@ impl Binder for RelayBinder {
                 confirmed: true,
             };
             client.report(std::slice::from_ref(&seen))?;
-            client.bind(&mac, &ext)
+            client.bind(&mac, &ext, pin_checked)
         })
         .await
         .map_err(|e| e.to_string())??;

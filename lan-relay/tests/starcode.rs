@@ -857,7 +857,11 @@ async fn a_nonce_fetched_elsewhere_does_not_bind_from_a_forged_source() {
     let inv = phone.invite("*123*200", "spoof-1", 2, &b, Some(&creds));
     phone.send(&inv).await;
     let (m, _) = phone.recv().await;
-    assert_eq!(m.status(), Some(407), "challenged again: the nonce is not its own");
+    assert_eq!(
+        m.status(),
+        Some(407),
+        "challenged again: the nonce is not its own"
+    );
     assert!(
         relay.binder.binds.lock().unwrap().is_empty(),
         "bound on a nonce another address fetched"

@@ -507,7 +507,15 @@ test("star-code binding reported by the relay: the phone is bound, its window re
   assert.equal((await db.prepare("SELECT COUNT(*) AS n FROM phones WHERE user_id IS NOT NULL").first()).n, before.n, "nothing bound");
   assert.equal((await relay("GET", "bind")).status, 405);
   await db.prepare("UPDATE phones SET assigned_at = 0 WHERE mac = '001565999000'").run();
-  const ok = await relay("POST", "bind", { mac: "00:15:65:99:90:00", extension: "200" });
+  // A new site wants the PIN: a relay that checked none (its snapshot older than the
+  // setting) binds nothing.
+  for (const body of [{ mac: "001565999000", extension: "200" }, { mac: "001565999000", extension: "200", pin: false }]) {
+    const res = await relay("POST", "bind", body);
+    assert.equal(res.status, 409, JSON.stringify(body));
+    assert.equal((await res.json()).field, "pin");
+  }
+  assert.equal((await db.prepare("SELECT COUNT(*) AS n FROM phones WHERE user_id IS NOT NULL").first()).n, before.n, "bound without a PIN");
+  const ok = await relay("POST", "bind", { mac: "00:15:65:99:90:00", extension: "200", pin: true });
   assert.equal(ok.status, 200);
   assert.deepEqual(await ok.json(), { mac: "001565999000", extension: "200", status: "bound" });
   const phone = await (await api("GET", `/sites/${site.id}/phones/001565999000`)).json();
@@ -560,8 +568,23 @@ test("star-code mode: new sites want the PIN; in approval mode a binding waits f
   const list = await (await api("GET", `/sites/${site.id}/binding-requests`)).json();
   assert.deepEqual(list.map((r) => [r.mac, r.extension, r.display_name]), macs.map((m) => [m, "210", "Ada"]));
 
+  // The attack: the phone dials again for another extension while the admin looks at the
+  // list; approving what was shown binds nothing (409), and the new request stays.
+  await api("POST", `/sites/${site.id}/users`, { extension: "299", sip_password: "Boss-Vq9-kL2m-Zt7x", display_name: "Boss" });
+  const shown = list[0];
+  assert.equal((await relay("POST", "bind", { mac: macs[0], extension: "299" })).status, 202);
+  const stale = await api("POST", `/sites/${site.id}/binding-requests/${macs[0]}/approve`, { extension: shown.extension, requested_at: shown.requested_at });
+  assert.equal(stale.status, 409);
+  assert.equal((await stale.json()).field, "extension");
+  assert.equal((await phone(macs[0])).user_extension, null, "bound to what nobody saw");
+  assert.equal((await api("POST", `/sites/${site.id}/binding-requests/${macs[0]}/approve`)).status, 400, "approve names what it approves");
+  const now = (await (await api("GET", `/sites/${site.id}/binding-requests`)).json()).find((r) => r.mac === macs[0]);
+  assert.equal(now.extension, "299");
+  // The phone asks for 210 again; the admin approves what the list shows now.
+  assert.equal((await relay("POST", "bind", { mac: macs[0], extension: "210" })).status, 202);
+  const again = (await (await api("GET", `/sites/${site.id}/binding-requests`)).json()).find((r) => r.mac === macs[0]);
   // Approve the first: bound, a reboot queued for the relay, the request gone.
-  const ok = await api("POST", `/sites/${site.id}/binding-requests/${macs[0]}/approve`);
+  const ok = await api("POST", `/sites/${site.id}/binding-requests/${macs[0]}/approve`, { extension: again.extension, requested_at: again.requested_at });
   assert.equal(ok.status, 200);
   assert.equal((await phone(macs[0])).user_extension, "210");
   const actions = await (await api("GET", `/sites/${site.id}/actions`)).json();
@@ -570,10 +593,11 @@ test("star-code mode: new sites want the PIN; in approval mode a binding waits f
   assert.equal((await api("DELETE", `/sites/${site.id}/binding-requests/${macs[1]}`)).status, 204);
   assert.equal((await phone(macs[1])).user_extension, null);
   assert.deepEqual(await (await api("GET", `/sites/${site.id}/binding-requests`)).json(), []);
-  assert.equal((await api("POST", `/sites/${site.id}/binding-requests/${macs[1]}/approve`)).status, 404);
+  assert.equal((await api("POST", `/sites/${site.id}/binding-requests/${macs[1]}/approve`, { extension: "210", requested_at: 0 })).status, 404);
   const audit = await db.prepare("SELECT action FROM audit_log WHERE action LIKE '%star-code bind%' AND detail LIKE '00156599800%' ORDER BY id").all();
   assert.deepEqual(audit.results.map((r) => r.action), [
-    "star-code bind requested", "star-code bind requested", "approve star-code bind", "refuse star-code bind",
+    "star-code bind requested", "star-code bind requested", "star-code bind requested", "star-code bind requested",
+    "approve star-code bind", "refuse star-code bind",
   ]);
 });
 

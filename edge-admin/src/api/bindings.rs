@@ -5,10 +5,12 @@
 //! - `GET /api/sites/<site>/binding-requests`: the requests, oldest first: `[{"mac",
 //!   "vendor", "model", "lan_ip", "extension", "display_name", "requested_at"}]` (`lan_ip`:
 //!   the address the relay last confirmed for the phone, or `null`).
-//! - `POST /api/sites/<site>/binding-requests/<mac>/approve`: binds the phone to the user
-//!   it asked for (a new assignment: its provisioning window opens again) and queues a
-//!   reboot for the relay, so the phone fetches its real config; answers `200` `{"mac",
-//!   "extension"}`. Audited.
+//! - `POST /api/sites/<site>/binding-requests/<mac>/approve` `{"extension", "requested_at"}`
+//!   (the request as the administrator saw it): binds the phone to that user (a new
+//!   assignment: its provisioning window opens again) and queues a reboot for the relay, so
+//!   the phone fetches its real config; answers `200` `{"mac", "extension"}`. Audited. A
+//!   phone that dialled again since (another extension replaces its request) is not bound
+//!   to what nobody saw: `409` naming `extension`, nothing changed.
 //! - `DELETE /api/sites/<site>/binding-requests/<mac>`: refuses it; `204`. Audited.
 //!
 //! An unknown site, or a MAC without a request, is a 404.
@@ -16,14 +18,14 @@
 use serde::{Deserialize, Serialize};
 use worker::{Method, Response};
 
-use super::{json, new_id, ApiError, ApiResult, Ctx, Route};
+use super::{json, new_id, parse_body, ApiError, ApiResult, Ctx, Route};
 
 /// `/api/sites/<site>/binding-requests...`
 pub(crate) async fn route(ctx: &Ctx<'_>, r: &Route<'_>) -> Option<ApiResult<Response>> {
     Some(match (r.method, r.segments) {
         (Method::Get, ["sites", site, "binding-requests"]) => list(ctx, site).await,
         (Method::Post, ["sites", site, "binding-requests", mac, "approve"]) => {
-            approve(ctx, site, mac).await
+            approve(ctx, site, mac, r.body).await
         }
         (Method::Delete, ["sites", site, "binding-requests", mac]) => reject(ctx, site, mac).await,
         _ => return None,
@@ -80,8 +82,26 @@ async fn one(ctx: &Ctx<'_>, site: &str, mac: &str) -> ApiResult<(Request, String
     Ok((row.request, row.phone_id, row.user_id))
 }
 
-async fn approve(ctx: &Ctx<'_>, site: &str, mac: &str) -> ApiResult<Response> {
+/// What the administrator approves: the request as shown.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Seen {
+    extension: String,
+    requested_at: f64,
+}
+
+async fn approve(ctx: &Ctx<'_>, site: &str, mac: &str, body: Option<&str>) -> ApiResult<Response> {
+    let seen: Seen = parse_body(body)?;
     let (request, phone, user) = one(ctx, site, mac).await?;
+    if seen.extension != request.extension || seen.requested_at != request.requested_at {
+        return Err(ApiError::conflict(
+            "extension",
+            format!(
+                "the phone asked again since: it now asks for {}; look at the request again before approving",
+                request.extension
+            ),
+        ));
+    }
     let mut batch = edge_shared::store::bind_phone(&ctx.db, &phone, &user, ctx.now)?;
     // The phone is registered at the relay's provisioning account: a reboot makes it fetch
     // the config it is now entitled to.

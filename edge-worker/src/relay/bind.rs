@@ -12,6 +12,9 @@ use edge_shared::api::{json, parse_body, ApiError, ApiResult};
 struct Bind {
     mac: String,
     extension: String,
+    /// Whether the relay checked the user's PIN (a right one was dialled). Absent: no.
+    #[serde(default)]
+    pin: bool,
 }
 
 pub(super) async fn bind(db: &D1Database, site: &str, now: u64, body: &str) -> ApiResult<Response> {
@@ -56,6 +59,14 @@ pub(super) async fn bind(db: &D1Database, site: &str, now: u64, body: &str) -> A
         .map_or(engine::StarCodeMode::Pin, |m| {
             engine::StarCodeMode::resolve(m.star_code_mode, m.star_code_pin != 0.0)
         });
+    if mode == engine::StarCodeMode::Pin && !b.pin {
+        // The edge's own setting wins over a relay whose snapshot is older than a change
+        // from open to PIN.
+        return Err(ApiError::conflict(
+            "pin",
+            "the site wants the user's voicemail PIN and the relay did not check one: its inventory is out of date",
+        ));
+    }
     let detail = format!("{mac} -> {}", b.extension);
     if mode.needs_approval() {
         // The edge decides, whatever the relay believed: the binding waits for an

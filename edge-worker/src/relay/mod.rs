@@ -87,11 +87,13 @@
 //!
 //! # `POST /relay/v1/bind`
 //! A phone its user bound on site by dialling the site's star code (e.g. `*123*200`):
-//! `{"mac": "001565aabbcc", "extension": "200"}`. The phone must be a phone of the site
+//! `{"mac": "001565aabbcc", "extension": "200", "pin": true}` (`pin`: whether the relay
+//! checked the user's voicemail PIN; absent means no). The phone must be a phone of the site
 //! (report it first with `POST /relay/v1/discovered`) and the extension a user of the site
 //! (`400` naming `mac` or `extension` otherwise). The relay has checked what the site's
 //! `star_code_mode` wants (the PIN, the MAC confirmed at its LAN address). When the mode is
-//! `"approval"`, the binding is not made: it waits for an administrator (one request per
+//! `"pin"` and the relay checked none (its snapshot predates the change), `409` naming `pin`,
+//! nothing bound. When it is `"approval"`, the binding is not made: it waits for an administrator (one request per
 //! phone, a later one replacing it) and the answer is `202` `{"mac", "extension", "status":
 //! "awaiting_approval"}`. Otherwise binding is a new assignment: the phone's provisioning
 //! window opens again; answer `200` `{"mac", "extension", "status": "bound"}`. Audited.

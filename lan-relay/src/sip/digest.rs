@@ -306,7 +306,10 @@ mod tests {
             client: std::net::IpAddr::from([192, 168, 1, 21]),
             ..a
         };
-        assert_eq!(elsewhere.check_nonce(&n, at(1_000_500)), NonceState::Invalid);
+        assert_eq!(
+            elsewhere.check_nonce(&n, at(1_000_500)),
+            NonceState::Invalid
+        );
     }
 
     #[test]

@@ -354,10 +354,13 @@ impl<B: Binder> Server<B> {
         client: std::net::IpAddr,
     ) -> Auth {
         let credentials = headers.iter().flat_map(|h| msg.headers_named(h));
-        self.authority(client)
-            .authenticate(credentials, method, msg.uri(), SystemTime::now(), |user| {
-                self.binder.account(user)
-            })
+        self.authority(client).authenticate(
+            credentials,
+            method,
+            msg.uri(),
+            SystemTime::now(),
+            |user| self.binder.account(user),
+        )
     }
 
     /// Sends the reboot NOTIFY to the phone of a finished call, from a socket of its own.
@@ -443,25 +446,29 @@ impl<B: Binder> Server<B> {
         let debug = self.config.debug;
         let (msg, key, peer, dest) = (req.msg, req.key, req.peer, req.dest);
         let tag = req.tag.as_str();
-        let (user, mac) =
-            match self.authenticate(&msg, "INVITE", &["Proxy-Authorization", "Authorization"], peer.ip()) {
-                Auth::Ok { user, mac } => (user, mac),
-                Auth::Challenge { stale } => {
-                    sip_log!(debug, %peer, stale, "registrar: INVITE: 407 challenge");
-                    let (h, v) = self.challenge("Proxy-Authenticate", stale, peer.ip());
-                    return Some(codec::response(
-                        &msg,
-                        407,
-                        "Proxy Authentication Required",
-                        tag,
-                        &[(&h, &v)],
-                    ));
-                }
-                Auth::Forbidden(why) => {
-                    tracing::info!(%peer, reason = why, "registrar: INVITE refused: 403");
-                    return Some(codec::response(&msg, 403, "Forbidden", tag, &[]));
-                }
-            };
+        let (user, mac) = match self.authenticate(
+            &msg,
+            "INVITE",
+            &["Proxy-Authorization", "Authorization"],
+            peer.ip(),
+        ) {
+            Auth::Ok { user, mac } => (user, mac),
+            Auth::Challenge { stale } => {
+                sip_log!(debug, %peer, stale, "registrar: INVITE: 407 challenge");
+                let (h, v) = self.challenge("Proxy-Authenticate", stale, peer.ip());
+                return Some(codec::response(
+                    &msg,
+                    407,
+                    "Proxy Authentication Required",
+                    tag,
+                    &[(&h, &v)],
+                ));
+            }
+            Auth::Forbidden(why) => {
+                tracing::info!(%peer, reason = why, "registrar: INVITE refused: 403");
+                return Some(codec::response(&msg, 403, "Forbidden", tag, &[]));
+            }
+        };
         let pattern = self
             .binder
             .star_pattern()
