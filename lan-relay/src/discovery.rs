@@ -209,8 +209,12 @@ impl PnpHandler for Discovery {
         // `None`: the site's lists refuse the MAC (changed since the 200); silence.
         let choice = site.pnp_url_for(&mac, req.info.vendor_guess(), base, confirmed)?;
         if choice.reason == engine::PnpReason::Unconfirmed {
-            // Someone named a phone that has an edge URL without being that phone: a miss.
-            self.provisioner.miss(ip);
+            // Someone named a phone that has an edge URL without being that phone: counted
+            // and logged, not braked: a SUBSCRIBE's source address can be forged, so a brake
+            // here could be aimed at a real phone's address (it got no secret: the relay's
+            // URL is what anyone on the LAN gets).
+            self.metrics.pnp_unconfirmed.fetch_add(1, Ordering::Relaxed);
+            tracing::info!(%mac, %ip, "PnP: a phone's edge URL asked for from an address not confirmed for its MAC");
         }
         let (target, reason) = (choice.target.as_str(), choice.reason.as_str());
         let url = choice.url.into_owned();

@@ -16,6 +16,9 @@ pub struct Metrics {
     pub pnp_packets: AtomicU64,
     /// PnP NOTIFYs sent (one per phone answered).
     pub pnp_answered: AtomicU64,
+    /// PnP requests naming a phone with an edge URL from an address the ARP table does not
+    /// confirm for that MAC (given the relay's URL instead).
+    pub pnp_unconfirmed: AtomicU64,
     /// The TFTP server's counters.
     pub tftp: std::sync::Arc<crate::tftp::Metrics>,
     /// The HTTP server's connection counters.
@@ -102,6 +105,11 @@ impl Metrics {
                 "relay_pnp_answered_total",
                 "Phones sent their provisioning URL by PnP.",
                 &self.pnp_answered,
+            ),
+            (
+                "relay_pnp_unconfirmed_total",
+                "PnP requests for a phone's edge URL from an address not confirmed for its MAC.",
+                &self.pnp_unconfirmed,
             ),
             (
                 "relay_tftp_transfers_started_total",

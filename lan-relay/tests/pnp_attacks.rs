@@ -56,6 +56,7 @@ fn arp_file(dir: &TempDir, mac_for_localhost: Option<&str>) -> std::path::PathBu
 
 struct Relay {
     addr: SocketAddr,
+    metrics: Arc<Metrics>,
     provisioner: Arc<Provisioner>,
     _dir: TempDir,
     _stop: oneshot::Sender<()>,
@@ -72,13 +73,14 @@ async fn start(arp: Option<&str>, config: PnpConfig) -> Relay {
     let handler = Arc::new(Discovery::new(
         provisioner.seen(),
         Arc::clone(&provisioner),
-        metrics,
+        Arc::clone(&metrics),
     ));
     let (socket, port) = udp_local().await;
     let (stop, stopped) = shutdown();
     tokio::spawn(pnp::serve(socket, handler, config, stopped));
     Relay {
         addr: SocketAddr::from((Ipv4Addr::LOCALHOST, port)),
+        metrics,
         provisioner,
         _dir: dir,
         _stop: stop,
@@ -138,7 +140,55 @@ async fn pnp_hands_the_edge_url_only_to_the_mac_the_arp_table_confirms() {
         assert!(!body.contains(TOKEN), "arp {arp:?}: the edge URL leaked");
         assert!(!body.contains("edge.example.com"), "arp {arp:?}: {body}");
         assert!(body.starts_with(RELAY_URL), "arp {arp:?}: {body}");
+        assert_eq!(
+            relay
+                .metrics
+                .pnp_unconfirmed
+                .load(std::sync::atomic::Ordering::Relaxed),
+            1,
+            "counted"
+        );
     }
+
+    // Counted, not braked: a SUBSCRIBE's source can be forged, so 25 of them naming the
+    // phone from an address (here the phone's own) must not lock that address out.
+    // (The answer budget per source is lifted here: a patient attacker gets there too.)
+    let relay = start(
+        Some("00:15:65:aa:bb:cc"),
+        PnpConfig {
+            per_source: pnp::Budget {
+                burst: 100,
+                every: Duration::from_millis(1),
+            },
+            ..scaled()
+        },
+    )
+    .await;
+    for i in 0..25 {
+        let (ph, port) = udp_local().await;
+        let _ = notify_body(
+            &relay,
+            &ph,
+            port,
+            PHONE_MAC,
+            &format!("forged-{i}@127.0.0.1"),
+        )
+        .await;
+    }
+    let served = lan_relay::files::FileSource::open(
+        &*relay.provisioner,
+        lan_relay::files::FileRequest {
+            path: format!("{PHONE_MAC}.cfg"),
+            user_agent: Some("Yealink SIP-T46S 66.86.0.15 00:15:65:00:00:01".to_owned()),
+            peer: SocketAddr::from((Ipv4Addr::LOCALHOST, 40000)),
+            transport: lan_relay::files::Transport::Http,
+        },
+    )
+    .await;
+    assert!(
+        served.is_ok(),
+        "the address was braked by forged PnP requests"
+    );
     // The phone itself: the ARP table holds its MAC at its address.
     let relay = start(Some("00:15:65:00:00:01"), scaled()).await;
     let (ph, port) = udp_local().await;
