@@ -206,7 +206,7 @@ impl Provisioner {
     }
 
     /// Records a phone that asked for its config but is not in the inventory.
-    fn record_unknown(&self, site: &engine::Site, req: &FileRequest) {
+    async fn record_unknown(&self, site: &engine::Site, req: &FileRequest) {
         let d = detect(site, req);
         let mac = match d.resource {
             engine::Resource::DeviceConfig { mac } | engine::Resource::Phonebook { mac } => mac,
@@ -242,7 +242,9 @@ impl Provisioner {
                 Transport::Tftp => "tftp",
                 Transport::Http => "http",
             },
-            confirmed: false,
+            // An HTTP request's address is real (TCP), and the kernel resolved it to answer;
+            // a TFTP request's first packet may come before that (the phone asks again).
+            confirmed: self.arp.confirms(req.peer.ip(), mac).await,
         });
     }
 
@@ -331,7 +333,7 @@ impl FileSource for Provisioner {
                         })
                     }
                     Err(engine::Refusal::NotFound) => {
-                        self.record_unknown(&site, &req);
+                        self.record_unknown(&site, &req).await;
                         self.provisioning_config(&site, &req)
                             .ok_or(Refusal::NotFound)
                     }

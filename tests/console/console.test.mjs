@@ -520,7 +520,7 @@ test("star code in approval mode: the phone's request waits in the phones view; 
     method: "POST", headers: { Authorization: `Bearer ${relay_token}`, "Content-Type": "application/json" }, body: JSON.stringify(body),
   });
   const mac = "001565ee0001";
-  assert.equal((await relay("discovered", { phones: [{ mac, via: "pnp", ip: "192.168.1.77", model: "T46S" }] })).status, 200);
+  assert.equal((await relay("discovered", { phones: [{ mac, via: "pnp", confirmed: true, ip: "192.168.1.77", model: "T46S" }] })).status, 200);
   assert.equal((await relay("bind", { mac, extension: "202" })).status, 202);
   await page.goto(`${srv.base}/#phones`);
   await page.waitForSelector("#view[data-ready=phones]");

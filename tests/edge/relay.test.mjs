@@ -90,7 +90,7 @@ const actionsOf = async (siteId) => Object.fromEntries((await (await api("GET", 
 test("every relay endpoint wants the site's relay token; other paths and methods are refused", async () => {
   const site = await newSite("Token office");
   const before = await writes();
-  const calls = [["GET", "snapshot"], ["POST", "discovered", { phones: [{ mac: "001565aa0101", via: "pnp" }] }], ["GET", "actions"], ["POST", "actions/ack", { results: [] }], ["GET", "nowhere"]];
+  const calls = [["GET", "snapshot"], ["POST", "discovered", { phones: [{ mac: "001565aa0101", via: "pnp", confirmed: true }] }], ["GET", "actions"], ["POST", "actions/ack", { results: [] }], ["GET", "nowhere"]];
   for (const [m, p, b] of calls) {
     for (const t of [null, "", "wrong", "0".repeat(32), site.token.slice(0, -1) + "x", ADMIN_TOKEN, `${site.token} `.repeat(2)]) {
       const res = await relay(t, m, p, b);
@@ -130,10 +130,10 @@ test("discovered phones: new ones are added unbound, known ones get last-seen on
       { mac: "0004.13aa.bbcc", ip: "2001:db8::12", via: "tftp", confirmed: true },
       { mac: "0c-38-3e-11-22-44", model: "X5U", firmware: "2.4.1", ip: "192.0.2.20", user_agent: "Fanvil X5U 2.4.1", via: "http", confirmed: true },
       { mac: "001565000b0b", ip: "192.0.2.99", firmware: "1.0", via: "pnp", confirmed: true },
-      { mac: "00:80:9f:11:22:33", via: "pnp" },
-      { mac: "52:54:00:12:34:56", via: "http" },
-      { mac: "000000000000", via: "tftp" },
-      { mac: "0c383e998877", vendor: "ale", via: "pnp" },
+      { mac: "00:80:9f:11:22:33", via: "pnp", confirmed: true },
+      { mac: "52:54:00:12:34:56", via: "http", confirmed: true },
+      { mac: "000000000000", via: "tftp", confirmed: true },
+      { mac: "0c383e998877", vendor: "ale", via: "pnp", confirmed: true },
     ],
   };
   const res = await relay(a.token, "POST", "discovered", report);
@@ -211,23 +211,23 @@ test("discovered phones: new ones are added unbound, known ones get last-seen on
 
 test("a bad discovery report is refused whole, naming the field", async () => {
   const site = await newSite("Strict office");
-  const good = { mac: "001565aa0301", via: "pnp" };
-  const many = Array.from({ length: 501 }, (_, i) => ({ mac: `0015650${i.toString(16).padStart(5, "0")}`, via: "pnp" }));
+  const good = { mac: "001565aa0301", via: "pnp", confirmed: true };
+  const many = Array.from({ length: 501 }, (_, i) => ({ mac: `0015650${i.toString(16).padStart(5, "0")}`, via: "pnp", confirmed: true }));
   const cases = [
     ["not json", "body"],
     [{}, "phones"],
     [{ phones: [good], extra: 1 }, "extra"],
-    [{ phones: [good, { mac: "00:15:65:zz:00:01", via: "pnp" }] }, "phones[1].mac"],
+    [{ phones: [good, { mac: "00:15:65:zz:00:01", via: "pnp", confirmed: true }] }, "phones[1].mac"],
     [{ phones: [good, { mac: "001565aa0302", via: "ssh" }] }, "phones[1].via"],
     [{ phones: [good, { mac: "001565aa0302" }] }, "phones[1].via"],
-    [{ phones: [good, { via: "pnp" }] }, "phones[1].mac"],
-    [{ phones: [good, { mac: "001565aa0302", via: "pnp", serial: "x" }] }, "phones[1].serial"],
-    [{ phones: [good, { mac: "001565aa0302", via: "pnp", ip: "999.1.1.1" }] }, "phones[1].ip"],
-    [{ phones: [good, { mac: "001565aa0302", via: "pnp", model: "x".repeat(41) }] }, "phones[1].model"],
-    [{ phones: [good, { mac: "001565aa0302", via: "pnp", firmware: "x".repeat(65) }] }, "phones[1].firmware"],
-    [{ phones: [good, { mac: "001565aa0302", via: "pnp", user_agent: "Yealink\r\nX-Injected: 1" }] }, "phones[1].user_agent"],
-    [{ phones: [good, { mac: "001565aa0302", via: "pnp", vendor: "nokia" }] }, "phones[1].vendor"],
-    [{ phones: [good, { mac: "00-15-65-AA-03-01", via: "tftp" }] }, "phones[1].mac"],
+    [{ phones: [good, { via: "pnp", confirmed: true }] }, "phones[1].mac"],
+    [{ phones: [good, { mac: "001565aa0302", via: "pnp", confirmed: true, serial: "x" }] }, "phones[1].serial"],
+    [{ phones: [good, { mac: "001565aa0302", via: "pnp", confirmed: true, ip: "999.1.1.1" }] }, "phones[1].ip"],
+    [{ phones: [good, { mac: "001565aa0302", via: "pnp", confirmed: true, model: "x".repeat(41) }] }, "phones[1].model"],
+    [{ phones: [good, { mac: "001565aa0302", via: "pnp", confirmed: true, firmware: "x".repeat(65) }] }, "phones[1].firmware"],
+    [{ phones: [good, { mac: "001565aa0302", via: "pnp", confirmed: true, user_agent: "Yealink\r\nX-Injected: 1" }] }, "phones[1].user_agent"],
+    [{ phones: [good, { mac: "001565aa0302", via: "pnp", confirmed: true, vendor: "nokia" }] }, "phones[1].vendor"],
+    [{ phones: [good, { mac: "00-15-65-AA-03-01", via: "tftp", confirmed: true }] }, "phones[1].mac"],
     [{ phones: many }, "phones"],
   ];
   const before = await writes();
@@ -270,8 +270,11 @@ test("a spoofed sighting does not rewrite a known phone, and made-up MACs stop a
     assert.deepEqual(await facts(), before, "the phone's LAN facts are unchanged");
   }
 
-  // Made-up MACs: new unbound phones up to the cap, then none, whatever the reports.
-  const fake = (i) => ({ mac: `001565${(0x660000 + i).toString(16)}`, via: "pnp", ip: "192.0.2.66" });
+  // Made-up MACs in forged packets (unconfirmed): nothing added.
+  const forged = await (await relay(site.token, "POST", "discovered", { phones: Array.from({ length: 50 }, (_, i) => ({ mac: `001565${(0x670000 + i).toString(16)}`, via: "pnp", ip: "192.0.2.67" })) })).json();
+  assert.deepEqual(forged, { added: 0, updated: 0, ignored: 50 });
+  // A host taking MAC after MAC (each confirmed): new unbound phones up to the cap, then none.
+  const fake = (i) => ({ mac: `001565${(0x660000 + i).toString(16)}`, via: "pnp", confirmed: true, ip: "192.0.2.66" });
   const unbound = () => count("SELECT COUNT(*) AS n FROM phones WHERE site_id = ?1 AND user_id IS NULL", site.id);
   const first = await (await relay(site.token, "POST", "discovered", { phones: Array.from({ length: MAX_UNBOUND - 10 }, (_, i) => fake(i)) })).json();
   assert.equal(first.added, MAX_UNBOUND - 10);
@@ -290,8 +293,8 @@ test("a spoofed sighting does not rewrite a known phone, and made-up MACs stop a
 test("the admin queues re-provision and reboot requests: validated, deduplicated while pending", async () => {
   const a = await newSite("Queue office");
   const b = await newSite("Queue neighbour");
-  await relay(a.token, "POST", "discovered", { phones: [{ mac: "001565aa0401", via: "pnp" }, { mac: "001565aa0402", via: "pnp" }] });
-  await relay(b.token, "POST", "discovered", { phones: [{ mac: "001565aa0409", via: "pnp" }] });
+  await relay(a.token, "POST", "discovered", { phones: [{ mac: "001565aa0401", via: "pnp", confirmed: true }, { mac: "001565aa0402", via: "pnp", confirmed: true }] });
+  await relay(b.token, "POST", "discovered", { phones: [{ mac: "001565aa0409", via: "pnp", confirmed: true }] });
   const path = `/sites/${a.id}/actions`;
 
   for (const t of [null, "", "wrong", a.token]) {
@@ -363,12 +366,12 @@ test("the relay collects, acknowledges; unacknowledged actions come back; anothe
   const b = await newSite("Notify neighbour");
   await relay(a.token, "POST", "discovered", {
     phones: [
-      { mac: "001565aa0501", model: "T46S", ip: "192.0.2.51", via: "pnp" },
-      { mac: "001565aa0502", ip: "192.0.2.52", via: "pnp" },
-      { mac: "000413aa0503", model: "D785", via: "tftp" },
+      { mac: "001565aa0501", model: "T46S", ip: "192.0.2.51", via: "pnp", confirmed: true },
+      { mac: "001565aa0502", ip: "192.0.2.52", via: "pnp", confirmed: true },
+      { mac: "000413aa0503", model: "D785", via: "tftp", confirmed: true },
     ],
   });
-  await relay(b.token, "POST", "discovered", { phones: [{ mac: "001565aa0509", via: "pnp" }] });
+  await relay(b.token, "POST", "discovered", { phones: [{ mac: "001565aa0509", via: "pnp", confirmed: true }] });
   const path = `/sites/${a.id}/actions`;
   await api("POST", path, { action: "reprovision", macs: ["001565aa0501", "001565aa0502"] });
   await api("POST", path, { action: "reboot", macs: ["000413aa0503"] });
@@ -491,7 +494,7 @@ test("star-code binding reported by the relay: the phone is bound, its window re
       headers: { Authorization: `Bearer ${relay_token}`, "Content-Type": "application/json" },
       body: body === undefined ? undefined : JSON.stringify(body),
     });
-  assert.equal((await relay("POST", "discovered", { phones: [{ mac: "001565999000", via: "pnp", ip: "192.0.2.50" }] })).status, 200);
+  assert.equal((await relay("POST", "discovered", { phones: [{ mac: "001565999000", via: "pnp", confirmed: true, ip: "192.0.2.50" }] })).status, 200);
   const before = await db.prepare("SELECT COUNT(*) AS n FROM phones WHERE user_id IS NOT NULL").first();
   for (const [body, field] of [
     [{ mac: "001565999000", extension: "999" }, "extension"],
@@ -554,7 +557,7 @@ test("star-code mode: new sites want the PIN; in approval mode a binding waits f
       body: body === undefined ? undefined : JSON.stringify(body),
     });
   const macs = ["001565998000", "001565998001"];
-  assert.equal((await relay("POST", "discovered", { phones: macs.map((mac) => ({ mac, via: "pnp" })) })).status, 200);
+  assert.equal((await relay("POST", "discovered", { phones: macs.map((mac) => ({ mac, via: "pnp", confirmed: true })) })).status, 200);
   // The attack the mode stops: a dialled code binds nothing by itself.
   for (const mac of macs) {
     const res = await relay("POST", "bind", { mac, extension: "210" });

@@ -4,9 +4,10 @@
 //! What a relay reports is what a LAN host put in a packet: a SUBSCRIBE or a config request
 //! can name any MAC and come from any address. So a known phone's LAN facts (address,
 //! User-Agent, firmware, which re-provision NOTIFYs and the console's web-interface link
-//! use) change only with a sighting the relay's ARP table confirmed (`confirmed`), and the
-//! unbound phones a site's relay can add are capped ([`MAX_UNBOUND`]): made-up MACs cannot
-//! grow the site without limit.
+//! use) change only with a sighting the relay's ARP table confirmed (`confirmed`); only such
+//! a sighting adds a new phone, and the unbound phones a site's relay can add are capped
+//! ([`MAX_UNBOUND`]): made-up MACs in forged packets add nothing, and a host that takes MAC
+//! after MAC cannot grow the site without limit.
 
 use std::collections::HashSet;
 
@@ -158,8 +159,8 @@ pub(super) async fn report(
         checked.push(c);
     }
 
-    // A confirmed entry with a real MAC may update a phone of this site; any entry of a
-    // configurable maker's MAC may be added, while the site has room. Neither statement can
+    // A confirmed entry with a real MAC may update a phone of this site, or add one of a
+    // configurable maker while the site has room. Neither statement can
     // touch another site's phone: the update is limited to this site, the insert skips a MAC
     // that exists.
     let key = env.secret(crate::TOKEN_KEY)?.to_string();
@@ -173,7 +174,9 @@ pub(super) async fn report(
                 "mac": mac, "model": c.model, "firmware": c.firmware, "ip": c.ip, "ua": c.user_agent,
             }));
         }
-        if let Some(vendor) = c.vendor.filter(|v| v.is_provisioned()) {
+        // A phone is added only from a sighting the relay confirmed: a forged SUBSCRIBE
+        // naming made-up MACs must not fill the site's room for unbound phones.
+        if let Some(vendor) = c.vendor.filter(|v| v.is_provisioned() && c.confirmed) {
             let id = edge_shared::ids::new_id("phone")?;
             // No first-access token: only an admin hands a phone's URL out. The steady-state
             // token is derived as for any phone, so binding it later needs nothing more.

@@ -65,11 +65,11 @@
 //!   text; `ip` optional, an IPv4 or IPv6 address. Absent, `null` and `""` all mean "not
 //!   known" and never erase what is stored.
 //! - `confirmed` (optional, default `false`): the relay's ARP table held this MAC at `ip`.
-//!   Anyone on the LAN can put any MAC in a request, so only a confirmed entry changes what
-//!   is known of a phone.
+//!   Anyone on the LAN can put any MAC in a request, so only a confirmed entry adds a phone
+//!   or changes what is known of one.
 //!
 //! What happens to each entry:
-//! - a MAC no site has, of a maker this system configures: added to the relay's site as an
+//! - a MAC no site has, of a maker this system configures, `confirmed`: added to the relay's site as an
 //!   unbound phone (no user, no template), `found_by` = `via` in the admin phones view. It gets
 //!   no config from the edge until an admin binds it to a user (the phone route answers 404).
 //!   A site holds at most `discovered::MAX_UNBOUND` (300) such phones not yet bound or
@@ -77,7 +77,7 @@
 //! - a MAC of a phone of the relay's site, `confirmed`: its last-seen fields (IP, User-Agent,
 //!   firmware, time, and the LAN address handed out with its actions) are updated, and its
 //!   model filled in if it had none; never its user, template, vendor or tokens;
-//! - anything else (a MAC of another site, an unconfirmed one of this site, an all-zero or
+//! - anything else (a MAC of another site, an unconfirmed one, an all-zero or
 //!   broadcast MAC, an Alcatel-Lucent Enterprise phone, a maker we do not know) is left
 //!   alone and counted as `ignored`, without saying why.
 //!
