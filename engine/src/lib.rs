@@ -96,6 +96,7 @@ pub use template::{
     validate_template, Composition, Renderer, Template, TemplateStyle, MAX_TEMPLATE_BYTES,
     PLACEHOLDERS,
 };
+pub use template_bound::{MAX_BLF_KEYS, MAX_LINES};
 pub use tz::TimeZone;
 pub use uri_map::UriMapping;
 pub use vendors::{check_blf_layout, CommonContext, ConfigSyntax, Model, RpsApi, Vendor};

@@ -238,6 +238,7 @@ impl Renderer {
                     .env
                     .get_template(env_name)
                     .map_err(|e| jinja_error(&e, &t.source, ErrorKind::TemplateRender, detail))?;
+                crate::template_bound::check_profile(profile)?;
                 let hint = minijinja::machinery::get_compiled_template(&tpl).buffer_size_hint;
                 let mut out = crate::template_bound::CappedOutput(Vec::with_capacity(hint));
                 crate::template_bound::begin();

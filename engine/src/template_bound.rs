@@ -48,6 +48,20 @@ const MAX_JOINED: usize = 64;
 /// Iterations a loop can run at most: every iteration costs fuel (at least four
 /// instructions when its body prints anything).
 const MAX_ITERATIONS: u64 = super_fuel() / 4;
+/// BLF keys a phone's profile may hold for a template (the console's limit): a loop over
+/// `blf` runs at most this often, and a profile with more is refused at render.
+pub const MAX_BLF_KEYS: usize = 400;
+/// Accounts (`lines`) a profile may hold for a template: at least what any model holds
+/// (a DECT manager, 250; a model's count is a `u8`).
+pub const MAX_LINES: usize = u8::MAX as usize;
+/// Values of the phone's data all joins of a template may hold together (each operand of a
+/// `~` counted where it is written, a name standing for what it was joined from).
+const MAX_JOINED_TOTAL: u64 = 4096;
+/// Bytes of literal text all joins of a template may hold together, counted the same way.
+const MAX_JOINED_TEXT: u64 = 1 << 20;
+/// Passes of the name analysis; a template needing more is treated as if its names held
+/// built values (refused where that matters).
+const MAX_PASSES: usize = 64;
 /// Bytes charged per item of a sequence a filter builds (a value's size and some slack).
 const ITEM_BYTES: usize = 32;
 
@@ -119,6 +133,18 @@ const INT_ATTRS: [&str; 6] = [
     "poll_interval_minutes",
     "utc_offset_minutes",
 ];
+/// Attributes of `loop` that are numbers or booleans.
+const LOOP_NUMBERS: [&str; 9] = [
+    "index",
+    "index0",
+    "revindex",
+    "revindex0",
+    "length",
+    "depth",
+    "depth0",
+    "first",
+    "last",
+];
 /// The context's top-level names (see `Renderer`).
 const CONTEXT: [&str; 8] = [
     "device",
@@ -132,6 +158,40 @@ const CONTEXT: [&str; 8] = [
 ];
 
 // ---- the static check
+
+/// What a value holds at most: values of the phone's data (each at most the longest
+/// string of a profile: names, labels, URLs) and bytes of literal text.
+#[derive(Clone, Copy, Default, Debug)]
+struct Size {
+    values: u64,
+    text: u64,
+}
+
+impl Size {
+    const NUMBER: Self = Self {
+        values: 0,
+        text: 24,
+    };
+    const VALUE: Self = Self { values: 1, text: 0 };
+    const ITEM: Self = Self {
+        values: 0,
+        text: ITEM_BYTES as u64,
+    };
+
+    fn plus(self, o: Self) -> Self {
+        Self {
+            values: self.values.saturating_add(o.values),
+            text: self.text.saturating_add(o.text),
+        }
+    }
+
+    fn max(self, o: Self) -> Self {
+        Self {
+            values: self.values.max(o.values),
+            text: self.text.max(o.text),
+        }
+    }
+}
 
 /// Refuses a template whose memory use the runtime bounds cannot cover (see the module
 /// documentation). A syntax error is left to the compiler, which reports it.
@@ -194,8 +254,11 @@ struct Checker<'a, 'e> {
     /// Every name assigned anywhere (`ns.attr` for a namespace attribute), with all its
     /// right-hand sides: the analysis ignores order, so it holds for any path.
     assigned: std::collections::HashMap<String, Vec<Rhs<'a, 'e>>>,
-    /// Names whose value may have been built (by an operator, a filter, a capture).
-    grown: std::collections::HashSet<String>,
+    /// What the names not built beyond bounds hold at most (see [`Size`]); a name missing
+    /// here may hold a value built by a filter, a macro, a capture or itself.
+    sizes: std::collections::HashMap<String, Size>,
+    /// Values and literal bytes of all joins in the template.
+    joined: Size,
     /// Names whose value is a number or a boolean.
     numeric: std::collections::HashSet<String>,
     macros: std::collections::HashSet<&'e str>,
@@ -252,6 +315,19 @@ impl<'a, 'e> Checker<'a, 'e> {
                 _ => Rhs::Opaque,
             };
             self.assigned.entry(name).or_default().push(r);
+        }
+        // `namespace(n=0)` gives `ns.n` its first value.
+        if let (Expr::Var(t), Some(v @ Expr::Call(c))) = (target, value) {
+            if is_call_to(v, "namespace") {
+                for a in &c.args {
+                    if let CallArg::Kwarg(k, x) = a {
+                        self.assigned
+                            .entry(format!("{}.{k}", t.id))
+                            .or_default()
+                            .push(Rhs::Expr(x));
+                    }
+                }
+            }
         }
     }
 
@@ -310,47 +386,88 @@ impl<'a, 'e> Checker<'a, 'e> {
     }
 
     fn fixpoints(&mut self) {
-        // Numeric: the least fixpoint, from no name (a name used in its own assignment is
-        // numeric only when the rest of the assignment makes it so: `n = n + 1`).
-        loop {
-            let add: Vec<String> = self
-                .assigned
+        // A namespace attribute is tracked only when every namespace is made by a named
+        // `namespace(k=v, ...)` and only through that name is written: else a write through
+        // another name (a macro parameter, an alias) could give it any value.
+        let is_ns = |rhs: &Vec<Rhs<'a, 'e>>| {
+            rhs.iter().all(|r| {
+                matches!(r, Rhs::Expr(e @ Expr::Call(c)) if is_call_to(e, "namespace")
+                    && c.args.iter().all(|a| matches!(a, CallArg::Kwarg(..))))
+            })
+        };
+        let attrs: Vec<String> = self
+            .assigned
+            .keys()
+            .filter(|n| n.contains('.'))
+            .cloned()
+            .collect();
+        let tainted = attrs.iter().any(|n| {
+            let base = n.split('.').next().unwrap_or_default();
+            !self.assigned.get(base).is_some_and(is_ns)
+        });
+        if tainted {
+            for n in &attrs {
+                self.assigned
+                    .entry(n.clone())
+                    .or_default()
+                    .push(Rhs::Opaque);
+            }
+        }
+        // Numeric: the greatest fixpoint (a name is a number when all its assignments are,
+        // given the names still assumed numbers): `n = n + 1` stays a number, and a name
+        // starts undefined, which is no string either. It is computed in a bounded number of
+        // passes; a template that needs more gets no numeric names (only more refusals).
+        self.numeric = self.assigned.keys().cloned().collect();
+        let mut stable = false;
+        for _ in 0..MAX_PASSES {
+            let drop: Vec<String> = self
+                .numeric
                 .iter()
-                .filter(|(n, rhs)| {
-                    !self.numeric.contains(*n)
-                        && rhs.iter().all(|r| match r {
+                .filter(|n| {
+                    self.assigned.get(*n).is_none_or(|rhs| {
+                        !rhs.iter().all(|r| match r {
                             Rhs::Expr(e) => self.is_numeric(e),
                             Rhs::Item(e) => is_call_to(e, "range"),
                             Rhs::Opaque => false,
                         })
+                    })
                 })
-                .map(|(n, _)| n.clone())
+                .cloned()
                 .collect();
-            if add.is_empty() {
+            if drop.is_empty() {
+                stable = true;
                 break;
             }
-            self.numeric.extend(add);
+            for n in drop {
+                self.numeric.remove(&n);
+            }
         }
-        // Grown: start from none, add those with an assignment that is not atomic.
-        loop {
-            let add: Vec<String> = self
+        if !stable {
+            self.numeric.clear();
+        }
+        // Sizes: the least fixpoint, from no name (a name built from itself gets none).
+        for _ in 0..MAX_PASSES {
+            let add: Vec<(String, Size)> = self
                 .assigned
                 .iter()
-                .filter(|(n, rhs)| {
-                    !self.grown.contains(*n)
-                        && !self.numeric.contains(*n)
-                        && rhs.iter().any(|r| match r {
-                            Rhs::Expr(e) => !self.is_atomic(e),
-                            Rhs::Item(e) => !self.is_atomic(e) && !is_call_to(e, "range"),
-                            Rhs::Opaque => true,
-                        })
+                .filter(|(n, _)| !self.sizes.contains_key(*n))
+                .filter_map(|(n, rhs)| {
+                    let mut most = Size::default();
+                    for r in rhs {
+                        let s = match r {
+                            Rhs::Item(e) if is_call_to(e, "range") => Some(Size::NUMBER),
+                            Rhs::Expr(e) | Rhs::Item(e) => self.size(e),
+                            Rhs::Opaque => None,
+                        }?;
+                        most = most.max(s);
+                    }
+                    Some((n.clone(), most))
                 })
-                .map(|(n, _)| n.clone())
                 .collect();
             if add.is_empty() {
                 break;
             }
-            self.grown.extend(add);
+            self.sizes.extend(add);
         }
     }
 
@@ -395,18 +512,19 @@ impl<'a, 'e> Checker<'a, 'e> {
             Expr::GetAttr(g) => {
                 if let Expr::Var(v) = &g.expr {
                     if v.id == "loop" && !self.assigned.contains_key("loop") {
-                        return true;
+                        // `loop.previtem`, `loop.nextitem` are items; `cycle` a function.
+                        return LOOP_NUMBERS.contains(&g.name);
                     }
-                    if self.numeric.contains(&format!("{}.{}", v.id, g.name)) {
-                        return true;
+                    let name = format!("{}.{}", v.id, g.name);
+                    if self.assigned.contains_key(&name) {
+                        return self.numeric.contains(&name);
                     }
                 }
                 INT_ATTRS.contains(&g.name) && self.is_context(&g.expr)
             }
             Expr::UnaryOp(_) | Expr::Compare(_) | Expr::Test(_) => true,
             Expr::BinOp(b) => match b.op {
-                BinOpKind::Add => self.is_numeric(&b.left) || self.is_numeric(&b.right),
-                BinOpKind::Mul | BinOpKind::ScAnd | BinOpKind::ScOr => {
+                BinOpKind::Add | BinOpKind::Mul | BinOpKind::ScAnd | BinOpKind::ScOr => {
                     self.is_numeric(&b.left) && self.is_numeric(&b.right)
                 }
                 BinOpKind::Concat => false,
@@ -429,71 +547,147 @@ impl<'a, 'e> Checker<'a, 'e> {
         }
     }
 
-    /// The value is (a part of) a literal, the phone's data or an atomic name: nothing
-    /// built during the render.
-    fn is_atomic(&self, e: &Expr<'e>) -> bool {
-        if self.is_numeric(e) {
-            return true;
-        }
+    /// A `~` (or a `+` that is not between numbers).
+    fn is_join(&self, e: &Expr<'e>) -> bool {
         match e {
-            Expr::Const(_) => true,
-            Expr::Var(_) | Expr::GetAttr(_) => match Self::name_of(e) {
-                Some(n) if self.assigned.contains_key(&n) => !self.grown.contains(&n),
-                _ => match e {
-                    Expr::GetAttr(g) => self.is_atomic(&g.expr),
-                    _ => true,
-                },
+            Expr::BinOp(b) => match b.op {
+                BinOpKind::Concat => true,
+                BinOpKind::Add => !self.is_numeric(&b.left) && !self.is_numeric(&b.right),
+                _ => false,
             },
-            Expr::GetItem(g) => self.is_atomic(&g.expr),
-            Expr::Slice(s) => self.is_atomic(&s.expr),
-            Expr::IfExpr(i) => {
-                self.is_atomic(&i.true_expr)
-                    && i.false_expr.as_ref().is_none_or(|f| self.is_atomic(f))
-            }
-            Expr::Filter(f) => {
-                PASS_THROUGH.contains(&f.name)
-                    && f.expr.as_ref().is_none_or(|x| self.is_atomic(x))
-                    && f.args.iter().all(|a| match a {
-                        CallArg::Pos(x) | CallArg::Kwarg(_, x) => self.is_atomic(x),
-                        _ => false,
-                    })
-            }
-            // A literal list of literals (a list holding names could nest itself).
-            Expr::List(l) => l
-                .items
-                .iter()
-                .all(|i| matches!(i, Expr::Const(_)) || self.is_numeric(i)),
-            Expr::Map(m) => m
-                .values
-                .iter()
-                .all(|i| matches!(i, Expr::Const(_)) || self.is_numeric(i)),
             _ => false,
         }
     }
 
-    /// May be an operand of `~`, `+` or `*`: atomic, a result just charged to the budget
-    /// (a growing filter), or such an operator over such operands. A value built earlier
-    /// and kept in a name could be reused without being charged again.
-    fn is_bounded(&self, e: &Expr<'e>) -> bool {
-        if self.is_atomic(e) {
-            return true;
+    /// An upper bound of a number given as a literal or a name only ever bound to literals
+    /// (`{% set w = 20 %}`).
+    fn literal_number(&self, e: &Expr<'e>) -> Option<u64> {
+        match e {
+            Expr::Const(c) if c.value.kind() == ValueKind::Number => {
+                u64::try_from(c.value.clone()).ok()
+            }
+            Expr::Var(v) => {
+                let rhs = self.assigned.get(v.id)?;
+                let mut most = None;
+                for r in rhs {
+                    let n = match r {
+                        Rhs::Expr(x @ Expr::Const(_)) => self.literal_number(x)?,
+                        _ => return None,
+                    };
+                    most = most.max(Some(n));
+                }
+                most
+            }
+            _ => None,
+        }
+    }
+
+    /// The exact value of a literal number or of a name bound to one literal number only.
+    fn exact_number(&self, e: &Expr<'e>) -> Option<i64> {
+        match e {
+            Expr::Const(c) => i64::try_from(c.value.clone()).ok(),
+            Expr::Var(v) => match self.assigned.get(v.id)?.as_slice() {
+                [Rhs::Expr(x @ Expr::Const(_))] => self.exact_number(x),
+                _ => None,
+            },
+            _ => None,
+        }
+    }
+
+    /// What `e` holds at most, if nothing in it was built beyond bounds: `None` for the
+    /// result of a growing filter, a macro, a capture or a name built from itself.
+    fn size(&self, e: &Expr<'e>) -> Option<Size> {
+        if self.is_numeric(e) {
+            return Some(Size::NUMBER);
         }
         match e {
-            Expr::BinOp(b)
-                if matches!(b.op, BinOpKind::Concat | BinOpKind::Add | BinOpKind::Mul) =>
+            Expr::Const(c) => Some(Size {
+                values: 0,
+                text: c
+                    .value
+                    .as_str()
+                    .map_or_else(|| c.value.to_string().len(), str::len)
+                    as u64,
+            }),
+            Expr::Var(_) | Expr::GetAttr(_)
+                if Self::name_of(e).is_some_and(|n| self.assigned.contains_key(&n)) =>
             {
-                self.is_bounded(&b.left) && self.is_bounded(&b.right)
+                Self::name_of(e).and_then(|n| self.sizes.get(&n).copied())
+            }
+            // The context, `loop` and undefined names: one value of the phone's data.
+            Expr::Var(_) => Some(Size::VALUE),
+            Expr::GetAttr(g) => {
+                let is_loop = matches!(&g.expr, Expr::Var(v) if v.id == "loop");
+                if is_loop && matches!(g.name, "previtem" | "nextitem") {
+                    // An item of whatever the loop runs over.
+                    return None;
+                }
+                self.size(&g.expr)
+            }
+            Expr::GetItem(g) => self.size(&g.expr),
+            Expr::Slice(s) => self.size(&s.expr),
+            Expr::IfExpr(i) => {
+                let f = match &i.false_expr {
+                    Some(f) => self.size(f)?,
+                    None => Size::default(),
+                };
+                Some(self.size(&i.true_expr)?.max(f))
+            }
+            Expr::BinOp(b) if self.is_join(e) => {
+                Some(self.size(&b.left)?.plus(self.size(&b.right)?))
+            }
+            Expr::BinOp(b) if matches!(b.op, BinOpKind::Mul) => {
+                self.repeated_size(&b.left, &b.right)
             }
             Expr::BinOp(b) if matches!(b.op, BinOpKind::ScAnd | BinOpKind::ScOr) => {
-                self.is_bounded(&b.left) && self.is_bounded(&b.right)
+                Some(self.size(&b.left)?.max(self.size(&b.right)?))
             }
-            Expr::IfExpr(i) => {
-                self.is_bounded(&i.true_expr)
-                    && i.false_expr.as_ref().is_none_or(|f| self.is_bounded(f))
+            Expr::Filter(f) if PASS_THROUGH.contains(&f.name) => {
+                let mut most = match &f.expr {
+                    Some(x) => self.size(x)?,
+                    None => Size::default(),
+                };
+                for a in &f.args {
+                    match a {
+                        CallArg::Pos(x) | CallArg::Kwarg(_, x) => most = most.max(self.size(x)?),
+                        _ => return None,
+                    }
+                }
+                Some(most)
             }
-            Expr::Filter(f) => !PASS_THROUGH.contains(&f.name),
-            _ => false,
+            Expr::List(l) => l.items.iter().try_fold(Size::default(), |acc, i| {
+                Some(acc.plus(self.size(i)?).plus(Size::ITEM))
+            }),
+            Expr::Map(m) => m
+                .keys
+                .iter()
+                .chain(&m.values)
+                .try_fold(Size::default(), |acc, i| {
+                    Some(acc.plus(self.size(i)?).plus(Size::ITEM))
+                }),
+            _ => None,
         }
+    }
+
+    /// The size of `a * b` repeating literal text or a literal list (a literal count).
+    fn repeated_size(&self, a: &Expr<'e>, b: &Expr<'e>) -> Option<Size> {
+        let (n, x) = match (self.literal_number(a), self.literal_number(b)) {
+            (Some(n), None) => (n, b),
+            (None, Some(n)) => (n, a),
+            _ => return None,
+        };
+        let s = self.size(x)?;
+        (s.values == 0).then(|| Size {
+            values: 0,
+            text: s.text.saturating_mul(n),
+        })
+    }
+
+    /// May be an operand of `~` or `+`: its size is known, or it is a result just charged
+    /// to the budget (a growing filter). A value built earlier and kept in a name could be
+    /// reused without being charged again.
+    fn is_bounded(&self, e: &Expr<'e>) -> bool {
+        self.size(e).is_some() || matches!(e, Expr::Filter(f) if !PASS_THROUGH.contains(&f.name))
     }
 
     fn stmts(&mut self, stmts: &'a [Stmt<'e>], cx: &Ctx) -> Result<()> {
@@ -545,7 +739,7 @@ impl<'a, 'e> Checker<'a, 'e> {
                 let mut inner = cx.clone();
                 inner.iterations = cx
                     .iterations
-                    .saturating_mul(iterations(&f.iter))
+                    .saturating_mul(self.iterations(&f.iter))
                     .min(MAX_ITERATIONS);
                 self.stmts(&f.body, &inner)?;
                 self.stmts(&f.else_body, cx)
@@ -656,6 +850,7 @@ impl<'a, 'e> Checker<'a, 'e> {
                 Ok(())
             }
             Expr::UnaryOp(u) => self.expr(&u.expr, cx),
+            Expr::BinOp(b) if self.is_join(e) => self.join(e, b, cx),
             Expr::BinOp(b) => {
                 self.expr(&b.left, cx)?;
                 self.expr(&b.right, cx)?;
@@ -731,74 +926,96 @@ impl<'a, 'e> Checker<'a, 'e> {
         Ok(())
     }
 
-    /// Operands of the chain of growing operators rooted at `e` that are not literals.
-    fn joined(&self, e: &Expr<'e>) -> usize {
+    /// The operands of the join rooted at `e` (its nested joins flattened), each checked.
+    fn join_operands(
+        &mut self,
+        e: &'a Expr<'e>,
+        cx: &Ctx,
+        out: &mut Vec<&'a Expr<'e>>,
+    ) -> Result<()> {
         match e {
-            Expr::BinOp(b)
-                if matches!(b.op, BinOpKind::Concat | BinOpKind::Add | BinOpKind::Mul)
-                    && !self.is_numeric(e) =>
-            {
-                self.joined(&b.left).saturating_add(self.joined(&b.right))
+            Expr::BinOp(b) if self.is_join(e) => {
+                self.join_operands(&b.left, cx, out)?;
+                self.join_operands(&b.right, cx, out)
             }
-            Expr::Const(_) => 0,
-            _ if literal_bytes(e).is_some() || self.is_numeric(e) => 0,
-            _ => 1,
+            _ => {
+                self.expr(e, cx)?;
+                out.push(e);
+                Ok(())
+            }
         }
     }
 
-    fn binop(&mut self, b: &ast::Spanned<ast::BinOp<'e>>) -> Result<()> {
-        let (left, right) = (self.is_numeric(&b.left), self.is_numeric(&b.right));
-        // A number on either side of `+` makes it an addition (or an error); `*` multiplies
-        // only two numbers, else it repeats.
-        let grows = match b.op {
-            BinOpKind::Concat => true,
-            BinOpKind::Add => !left && !right,
-            BinOpKind::Mul => !(left && right),
-            _ => false,
-        };
-        if !grows {
-            return Ok(());
-        }
+    /// A join (`~`, or `+` not between numbers): each operand bounded, and the values and
+    /// text it holds (a name counting what it was joined from) within the limits.
+    fn join(&mut self, e: &'a Expr<'e>, b: &ast::Spanned<ast::BinOp<'e>>, cx: &Ctx) -> Result<()> {
+        let mut operands = Vec::new();
+        self.join_operands(e, cx, &mut operands)?;
         let (l, c) = at(b.span());
-        if matches!(b.op, BinOpKind::Mul) {
-            let ok = match (repeat_count(&b.left), repeat_count(&b.right)) {
-                (Some(n), None) => literal_bytes(&b.right).map(|s| s.saturating_mul(n)),
-                (None, Some(n)) => literal_bytes(&b.left).map(|s| s.saturating_mul(n)),
-                _ => None,
-            };
-            self.repeated = self.repeated.saturating_add(ok.unwrap_or(u64::MAX));
-            if self.repeated > MAX_REPEAT_BYTES {
+        let op = if matches!(b.op, BinOpKind::Concat) {
+            "~"
+        } else {
+            "+"
+        };
+        let mut total = Size::default();
+        for x in operands {
+            if !self.is_bounded(x) {
                 return Err(refused(
                     l,
                     c,
                     format!(
-                        "`*` repeats text or a list only when both are literals, and all repetitions together make at most {} KiB (`\"-\" * 20`); between numbers it multiplies",
-                        MAX_REPEAT_BYTES >> 10
+                        "`{op}` cannot join a value that was itself built in the template (with a filter, a macro, a block, \
+                         or from itself, as in a loop adding to a namespace): repeated, such joins double a value's size; \
+                         print the parts one after the other instead, or collect a list's values with the `join` filter \
+                         (`{{{{ blf|map(attribute='extension')|join(',') }}}}`)"
                     ),
                 ));
             }
-            return Ok(());
+            // A growing filter's result is charged to the budget: one value.
+            total = total.plus(self.size(x).unwrap_or(Size::VALUE));
         }
-        let joined = self.joined(&b.left).saturating_add(self.joined(&b.right));
-        if joined > MAX_JOINED {
+        if total.values > MAX_JOINED as u64 {
             return Err(refused(
                 l,
                 c,
-                format!("a chain of `~` or `+` may join at most {MAX_JOINED} values that are not literals"),
+                format!("a chain of `~` or `+` may join at most {MAX_JOINED} values that are not literals (counting those a name was joined from)"),
             ));
         }
-        if !self.is_bounded(&b.left) || !self.is_bounded(&b.right) {
-            let op = if matches!(b.op, BinOpKind::Concat) {
-                "~"
-            } else {
-                "+"
-            };
+        self.joined = self.joined.plus(total);
+        if self.joined.values > MAX_JOINED_TOTAL || self.joined.text > MAX_JOINED_TEXT {
             return Err(refused(
                 l,
                 c,
                 format!(
-                    "`{op}` cannot join a value that was itself built in the template (with `~`, `+`, a filter, a macro or a block): \
-                     repeated, such joins double a value's size; print the parts one after the other instead"
+                    "the template's joins (`~`, `+`) together hold more than {MAX_JOINED_TOTAL} values or {} KiB of literal text \
+                     (a name counts what it was joined from, each time it is used); print the parts instead",
+                    MAX_JOINED_TEXT >> 10
+                ),
+            ));
+        }
+        Ok(())
+    }
+
+    /// `*` between values that are not both numbers repeats: only a literal by a literal
+    /// count, within [`MAX_REPEAT_BYTES`] for the whole template.
+    fn binop(&mut self, b: &ast::Spanned<ast::BinOp<'e>>) -> Result<()> {
+        if !matches!(b.op, BinOpKind::Mul)
+            || (self.is_numeric(&b.left) && self.is_numeric(&b.right))
+        {
+            return Ok(());
+        }
+        let (l, c) = at(b.span());
+        let bytes = self
+            .repeated_size(&b.left, &b.right)
+            .map_or(u64::MAX, |s| s.text);
+        self.repeated = self.repeated.saturating_add(bytes);
+        if self.repeated > MAX_REPEAT_BYTES {
+            return Err(refused(
+                l,
+                c,
+                format!(
+                    "`*` repeats text or a list only when both are literals, and all repetitions together make at most {} KiB (`\"-\" * 20`); between numbers it multiplies",
+                    MAX_REPEAT_BYTES >> 10
                 ),
             ));
         }
@@ -852,57 +1069,75 @@ fn is_call_to(e: &Expr<'_>, name: &str) -> bool {
     matches!(e, Expr::Call(c) if matches!(&c.expr, Expr::Var(v) if v.id == name))
 }
 
-/// Worst-case iterations of a loop over `e`: a literal range's or list's length, else
-/// what fuel allows.
-fn iterations(e: &Expr<'_>) -> u64 {
-    match e {
-        Expr::List(l) => l.items.len() as u64,
-        Expr::Call(c) if is_call_to(e, "range") => {
-            let lit: Vec<i64> = c
-                .args
-                .iter()
-                .filter_map(|a| match a {
-                    CallArg::Pos(Expr::Const(k)) => i64::try_from(k.value.clone()).ok(),
-                    _ => None,
-                })
-                .collect();
-            if lit.len() != c.args.len() {
-                return MAX_ITERATIONS;
+/// Worst-case iterations of a loop over `e`: a literal list's length, a range's count
+/// from literals (or names bound to literal numbers), the context's lists at their caps
+/// (also filtered, sorted or batched), else what fuel allows.
+impl<'e> Checker<'_, 'e> {
+    fn iterations(&self, e: &Expr<'e>) -> u64 {
+        let n = match e {
+            Expr::List(l) => l.items.len() as u64,
+            Expr::Var(v) if !self.assigned.contains_key(v.id) && v.id == "blf" => {
+                MAX_BLF_KEYS as u64
             }
-            let n = match lit.as_slice() {
-                [n] => *n,
-                [a, b] => b.saturating_sub(*a),
-                [a, b, s] if *s > 0 => b.saturating_sub(*a) / s + 1,
-                [a, b, s] if *s < 0 => a.saturating_sub(*b) / -s + 1,
-                _ => return MAX_ITERATIONS,
-            };
-            u64::try_from(n.max(0))
-                .unwrap_or(MAX_ITERATIONS)
-                .min(MAX_ITERATIONS)
-        }
-        _ => MAX_ITERATIONS,
+            Expr::Var(v) if !self.assigned.contains_key(v.id) && v.id == "lines" => {
+                MAX_LINES as u64
+            }
+            Expr::Slice(s) => self.iterations(&s.expr),
+            Expr::Filter(f)
+                if matches!(
+                    f.name,
+                    "select"
+                        | "reject"
+                        | "selectattr"
+                        | "rejectattr"
+                        | "sort"
+                        | "reverse"
+                        | "unique"
+                        | "list"
+                        | "map"
+                        | "batch"
+                ) =>
+            {
+                f.expr
+                    .as_ref()
+                    .map_or(MAX_ITERATIONS, |x| self.iterations(x))
+            }
+            Expr::Call(c) if is_call_to(e, "range") => match c.args.as_slice() {
+                [CallArg::Pos(n)] => self
+                    .literal_number(n)
+                    .or_else(|| self.count_of(n))
+                    .unwrap_or(MAX_ITERATIONS),
+                args => {
+                    let lit: Option<Vec<i64>> = args
+                        .iter()
+                        .map(|a| match a {
+                            CallArg::Pos(x) => self.exact_number(x),
+                            _ => None,
+                        })
+                        .collect();
+                    let n = match lit.as_deref() {
+                        Some([a, b]) => b.saturating_sub(*a),
+                        Some([a, b, s]) if *s > 0 => b.saturating_sub(*a) / s + 1,
+                        Some([a, b, s]) if *s < 0 => a.saturating_sub(*b) / -s + 1,
+                        _ => return MAX_ITERATIONS,
+                    };
+                    u64::try_from(n.max(0)).unwrap_or(MAX_ITERATIONS)
+                }
+            },
+            _ => MAX_ITERATIONS,
+        };
+        n.min(MAX_ITERATIONS)
     }
-}
 
-fn repeat_count(e: &Expr<'_>) -> Option<u64> {
-    match e {
-        Expr::Const(c) if c.value.kind() == ValueKind::Number => {
-            u64::try_from(c.value.clone()).ok()
+    /// `x|length` (or `count`) of a sequence whose length is bounded.
+    fn count_of(&self, e: &Expr<'e>) -> Option<u64> {
+        match e {
+            Expr::Filter(f) if matches!(f.name, "length" | "count") && f.args.is_empty() => {
+                let n = self.iterations(f.expr.as_ref()?);
+                (n < MAX_ITERATIONS).then_some(n)
+            }
+            _ => None,
         }
-        _ => None,
-    }
-}
-
-/// The size of a literal string or list of literals.
-fn literal_bytes(e: &Expr<'_>) -> Option<u64> {
-    match e {
-        Expr::Const(c) => c.value.as_str().map(|s| s.len() as u64),
-        Expr::List(l) => l
-            .items
-            .iter()
-            .all(|i| matches!(i, Expr::Const(_)))
-            .then(|| (l.items.len() * ITEM_BYTES) as u64),
-        _ => None,
     }
 }
 
@@ -1222,8 +1457,33 @@ pub(crate) fn install(env: &mut Environment<'static>) {
         per_item,
     );
     wrap(env, "map", || Value::from_function(f::map), per_item);
-    wrap(env, "batch", || Value::from_function(f::batch), per_item);
-    wrap(env, "slice", || Value::from_function(f::slice), per_item);
+    // `batch` and `slice` allocate room for `count` items (`slice`: `count` lists) before
+    // they look at the input, and `batch` pads with the filler up to `count`.
+    fn counted(a: &[Value]) -> usize {
+        // Any number among the arguments (also keyword ones) may be the count.
+        fn number(c: &Value) -> usize {
+            f64::try_from(c.clone()).map_or(0, |f| if f > 0.0 { f as usize } else { 0 })
+        }
+        let count = a
+            .get(1..)
+            .unwrap_or_default()
+            .iter()
+            .map(|c| match c.kind() {
+                ValueKind::Number => number(c),
+                ValueKind::Map => c.try_iter().map_or(0, |keys| {
+                    keys.filter_map(|k| c.get_item(&k).ok())
+                        .map(|v| number(&v))
+                        .max()
+                        .unwrap_or(0)
+                }),
+                _ => 0,
+            })
+            .max()
+            .unwrap_or(0);
+        per_item(a).saturating_add(count.saturating_mul(ITEM_BYTES * 4))
+    }
+    wrap(env, "batch", || Value::from_function(f::batch), counted);
+    wrap(env, "slice", || Value::from_function(f::slice), counted);
     wrap(env, "items", || Value::from_function(f::items), per_item);
     wrap(
         env,
@@ -1245,6 +1505,24 @@ pub(crate) fn install(env: &mut Environment<'static>) {
     for name in ["debug", "lipsum", "cycler", "joiner"] {
         env.remove_global(name);
     }
+}
+
+// ---- the context's lists
+
+/// Refuses a profile whose lists are longer than the static check counts them
+/// ([`MAX_BLF_KEYS`], [`MAX_LINES`]): a loop over them could then run past its bound.
+pub(crate) fn check_profile(p: &crate::inputs::Profile) -> Result<()> {
+    let over = if p.blf.len() > MAX_BLF_KEYS {
+        format!("the phone has more than {MAX_BLF_KEYS} BLF keys")
+    } else if p.lines.len() > MAX_LINES {
+        format!("the phone has more than {MAX_LINES} accounts")
+    } else {
+        return Ok(());
+    };
+    Err(Error::new(
+        ErrorKind::TemplateRender,
+        format!("{over}; a Jinja template renders at most that many"),
+    ))
 }
 
 // ---- the output cap
@@ -1321,8 +1599,8 @@ mod tests {
         let cases = [
             // Through a namespace in a loop.
             "{% set ns = namespace(s='x') %}{% for i in range(64) %}{% set ns.s = ns.s ~ ns.s %}{% endfor %}{{ ns.s }}",
-            // Through a chain of names.
-            "{% set a = user.display_name ~ user.display_name %}{% set b = a ~ a %}{{ b }}",
+            // Through a name built from itself.
+            "{% set a = user.display_name %}{% for i in range(64) %}{% set a = a ~ a %}{% endfor %}{{ a }}",
             // `+` on strings is the same.
             "{% set ns = namespace(s='x') %}{% for i in range(64) %}{% set ns.s = ns.s + ns.s %}{% endfor %}",
             // A recursive macro doubling its argument.
@@ -1358,7 +1636,7 @@ mod tests {
         );
         // Text a macro or block keeps in memory, in a loop.
         refused_at_save(
-            "{% macro m() %}{% for k in blf %}linekey = {{ k.extension }}\n{% endfor %}{% endmacro %}{{ m() }}",
+            "{% macro m() %}{% for k in range(user.extension|int) %}linekey = {{ k }}\n{% endfor %}{% endmacro %}{{ m() }}",
             "hold their text in memory",
         );
         refused_at_save(
@@ -1456,6 +1734,110 @@ mod tests {
     }
 
     #[test]
+    fn loop_items_are_not_numbers() {
+        // `loop.nextitem` is the next item (a string here), not a number: `*` repeats it.
+        let payload = "{% for s in ['x','y'] %}{% if loop.first %}{% set a = loop.nextitem * 100000000 %}{% set b = a + a %}{% set c = b + b %}{% set d = c + c %}{{ d|length }}{% endif %}{% endfor %}";
+        refused_at_save(payload, "`*` repeats");
+        refused_at_save(
+            &format!("{BEHIND_MAC}{payload}{{% endif %}}"),
+            "`*` repeats",
+        );
+        let prev = "{% for s in ['x','y'] %}{% if loop.last %}{% set a = loop.previtem * 100000000 %}{{ a|length }}{% endif %}{% endfor %}";
+        refused_at_save(prev, "`*` repeats");
+        // `+` adds only two numbers: a number on one side does not make the other one.
+        refused_at_save(
+            "{% for s in ['x','y'] %}{% set a = loop.nextitem + 0 %}{% set b = a * 100000000 %}{% endfor %}",
+            "`*` repeats",
+        );
+        // A namespace's initial value is an assignment too.
+        refused_at_save(
+            "{% set ns = namespace(s='x') %}{% for i in range(64) %}{% set ns.s = ns.s + ns.s %}{% endfor %}",
+            "cannot join",
+        );
+        refused_at_save(
+            "{% macro m(p) %}{% set p.s = p.s + p.s %}{% endmacro %}{{ m(namespace(s='x')) }}",
+            "cannot join",
+        );
+    }
+
+    #[test]
+    fn batch_and_slice_count_their_count() {
+        for src in [
+            "{{ [1]|batch(20000000, 'x')|length }}",
+            "{{ []|slice(20000000)|length }}",
+            "{{ [1]|batch(1000000000)|length }}",
+            "{{ []|slice(1000000000, 'x')|length }}",
+        ] {
+            let e = validate_template(&jinja(src)).expect_err(src);
+            assert!(e.detail().contains("more than 8 MiB"), "{src}: {e}");
+        }
+        // Ordinary counts render.
+        validate_template(&jinja(
+            "{% for row in blf|batch(3, '') %}{{ row|length }}{% endfor %}{% for c in lines|slice(2) %}{{ c|length }}{% endfor %}",
+        ))
+        .unwrap();
+    }
+
+    #[test]
+    fn names_bound_to_text_count_their_text_in_every_join() {
+        // A name bound to a long literal, joined many times over in names kept alive.
+        let big = "y".repeat(100_000);
+        let joins: String = (0..300)
+            .map(|i| format!("{{% set z{i} = p ~ p ~ p ~ p ~ p ~ p ~ p ~ p %}}"))
+            .collect();
+        refused_at_save(&format!("{{% set p = '{big}' %}}{joins}"), "joins");
+        // A chain of names built from each other still joins at most 64 values.
+        let mut src = "{% set a0 = user.display_name ~ user.display_name %}".to_owned();
+        for i in 1..8 {
+            src.push_str(&format!("{{% set a{i} = a{} ~ a{} %}}", i - 1, i - 1));
+        }
+        refused_at_save(&src, "at most 64");
+    }
+
+    #[test]
+    fn the_contexts_lists_are_refused_past_their_caps_at_render() {
+        let mut r = Renderer::new();
+        r.set_template(jinja(
+            "{% macro keys() %}{% for k in blf %}linekey.{{k.index}}.type = 16\n{% endfor %}{% endmacro %}{{ keys() }}",
+        ))
+        .unwrap();
+        let key = crate::inputs::BlfKey {
+            extension: "201".into(),
+            label: String::new(),
+            line: 1,
+            pickup_prefix: String::new(),
+        };
+        let mut p = sample::reference_profile(Vendor::Yealink);
+        p.blf = vec![key.clone(); MAX_BLF_KEYS + 1];
+        let e = r.render_template("t", &Arc::new(p)).unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::TemplateRender, "{e}");
+        assert!(e.detail().contains("BLF keys"), "{e}");
+        let mut p = sample::reference_profile(Vendor::Yealink);
+        p.blf = vec![key; MAX_BLF_KEYS];
+        let out = r.render_template("t", &Arc::new(p)).unwrap();
+        assert_eq!(out.matches("type = 16").count(), MAX_BLF_KEYS);
+        let mut p = sample::reference_profile(Vendor::Yealink);
+        let line = p.lines[0].clone();
+        p.lines = vec![line; MAX_LINES + 1];
+        let e = r.render_template("t", &Arc::new(p)).unwrap_err();
+        assert!(e.detail().contains("accounts"), "{e}");
+        // Every model's accounts fit.
+        for v in Vendor::ALL {
+            for m in v.models() {
+                assert!(usize::from(m.accounts) <= MAX_LINES, "{v} {}", m.name);
+            }
+        }
+    }
+
+    #[test]
+    fn namespace_accumulation_suggests_join() {
+        refused_at_save(
+            "{% set ns = namespace(keys='') %}{% for k in blf %}{% set ns.keys = ns.keys ~ k.extension ~ ',' %}{% endfor %}{{ ns.keys }}",
+            "the `join` filter",
+        );
+    }
+
+    #[test]
     fn ordinary_templates_pass() {
         let ok = [
             "{% for l in lines %}account.{{ l.index }}.label = {{ 'L' ~ l.index ~ ' ' ~ l.label }}\n{% endfor %}",
@@ -1465,6 +1847,18 @@ mod tests {
             "{% set ns = namespace(n=0) %}{% for k in blf %}{% set ns.n = ns.n + 1 %}{% endfor %}n = {{ ns.n }}\n",
             "{% macro key(k) %}linekey.{{ k.index }}.value = {{ k.extension }}{% endmacro %}{% for k in blf %}{{ key(k) }}\n{% endfor %}",
             "a = {{ user.display_name|upper|replace(' ', '_') }}\nb = {{ blf|map(attribute='extension')|join(',') }}\nc = {{ '%s-%s'|format(user.extension, pbx.host) }}\n",
+            // A macro looping over the BLF keys with a line of text.
+            "{% macro keys() %}{% for k in blf %}linekey.{{k.index}}.type = 16\n{% endfor %}{% endmacro %}{{ keys() }}",
+            "{% macro accts() %}{% for l in lines %}account.{{ l.index }}.enable = 1\n{% endfor %}{% endmacro %}{{ accts() }}",
+            // A string built earlier, reused.
+            "{% for l in lines %}{% set prefix = 'account.' ~ l.index ~ '.' %}{{ prefix ~ 'label' }} = {{ l.label }}\n{% endfor %}",
+            "{% set name = user.display_name ~ ' <' ~ user.extension ~ '>' %}a = {{ name ~ ';' }}\n",
+            // A repeat count held in a name.
+            "{% set w = 20 %}# {{ '-' * w }}\n",
+            "{% set n = 3 %}{% for i in range(n) %}x{% endfor %}\n",
+            // Counting in a namespace.
+            "{% set ns = namespace(n=0) %}{% for k in blf %}{% set ns.n = ns.n + 1 %}{% endfor %}n = {{ ns.n }}\n",
+            "{% for k in blf %}{% if not loop.first and loop.previtem.line != k.line %}\n{% endif %}{{ k.extension }}{% endfor %}\n",
         ];
         for src in ok {
             validate_template(&jinja(src)).unwrap_or_else(|e| panic!("{src}: {e}"));

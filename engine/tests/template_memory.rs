@@ -62,6 +62,9 @@ fn cases() -> Vec<(&'static str, String)> {
             "lists",
             "{% for i in range(100000) %}{% set a = ('x' * 30000)|list %}{% endfor %}".to_owned(),
         ),
+        // Sequence filters whose count, not their input, sets the size.
+        ("batch count", "{{ [1]|batch(20000000, 'x')|length }}".to_owned()),
+        ("slice count", "{{ []|slice(20000000)|length }}".to_owned()),
         // A macro printing up to the budget into its captured output.
         (
             "macro capture",
