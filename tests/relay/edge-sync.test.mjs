@@ -206,15 +206,24 @@ test("PnP: the relay answers a phone's SUBSCRIBE, reports it to the edge, and ca
       "",
       "",
     ].join("\r\n");
-  // A factory-fresh phone, and the bound one (so the relay learns its LAN address).
+  // Each phone speaks from 127.0.0.1 in turn; the ARP table says which one is there (only a
+  // confirmed sighting adds a phone at the edge or updates one).
+  const arpSays = (mac) => writeFileSync(path.join(sub, "arp"), `IP address HW type Flags HW address Mask Device\n127.0.0.1 0x1 0x2 ${mac} * lo\n`);
+  const notifies = () => inbox.filter((m) => m.startsWith("NOTIFY") && m.includes(`http://127.0.0.1:${httpPort}`)).length;
+  // A factory-fresh phone, then the bound one (so the relay learns its LAN address).
+  arpSays("00:15:65:77:77:77");
   phone.send(subscribe("001565777777", "fresh1"), pnpPort, "224.0.1.75");
+  await until("the fresh phone's NOTIFY", async () => notifies() >= 1);
+  arpSays("00:15:65:0a:0b:0d");
   phone.send(subscribe("0015650a0b0d", "bound1"), pnpPort, "224.0.1.75");
-  await until("two NOTIFYs with the relay's URL", async () => inbox.filter((m) => m.startsWith("NOTIFY") && m.includes(`http://127.0.0.1:${httpPort}`)).length >= 2);
+  await until("two NOTIFYs with the relay's URL", async () => notifies() >= 2);
   assert.equal(inbox.filter((m) => m.startsWith("SIP/2.0 200 OK")).length, 2);
 
   // An unknown phone asking the relay for its config by HTTP is reported too.
+  arpSays("00:15:65:88:88:88");
   const unknown = await fetch(`http://127.0.0.1:${httpPort}/001565888888.cfg`, { headers: { "User-Agent": "Yealink SIP-T46S 66.86.0.15 00:15:65:88:88:88" } });
   assert.equal(unknown.status, 404);
+  arpSays("00:15:65:0a:0b:0d");
   // The edge learns of them: the fresh phones as unbound, found by PnP and HTTP.
   const view = await until("the discovered phone at the edge", async () => {
     const list = await api("GET", `/sites/${site.id}/phones`);
