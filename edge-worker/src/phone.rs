@@ -103,16 +103,21 @@ async fn serve(req: &Request, env: &Env, entry: Entry<'_>, file_path: &str) -> R
                 Resource::DeviceConfig { mac } | Resource::Phonebook { mac } => Some(*mac),
                 _ => detection.ua_mac,
             };
-            // The brake first: a braked address or phone is refused whatever it sends, and
-            // the request still counts for the key not yet braked (a guesser moving on to
-            // another phone from a braked address, or on to another address, is braked there
-            // too).
+            // The brake first: a braked address or phone is refused whatever it sends. A
+            // request to a braked phone still counts against its address (a guesser moving
+            // on to another phone is braked there too); a braked address's requests count
+            // for no phone (they are never tried, and a row per guessed MAC would only fill
+            // the table).
             let phone = mac.map(|m| format!("mac:{m}:{site}"));
             let mut keys = vec![(address.as_str(), engine::MissPolicy::ADDRESS)];
             if let Some(p) = &phone {
                 keys.push((p.as_str(), engine::MissPolicy::PHONE_CREDENTIALS));
             }
-            if store::braked(&db, &address, phone.as_deref(), now).await? {
+            let brake = store::brake(&db, &address, phone.as_deref(), now).await?;
+            if let Some(until) = brake.address {
+                return error::too_many(until.saturating_sub(now));
+            }
+            if brake.phone {
                 return miss(&db, &keys, now).await;
             }
             let row = match mac {

@@ -69,20 +69,43 @@ pub(crate) async fn firmware_file(
     .await
 }
 
-/// Whether the client address's key or the phone's key (miss-counter keys, see
-/// [`count_miss`]) is cooling off at `now`.
-pub(crate) async fn braked(
+/// Which of a client address's key and a phone's key (miss-counter keys, see
+/// [`count_miss`]) are cooling off at `now`.
+#[derive(Debug, Default, Clone, Copy)]
+pub(crate) struct Brake {
+    /// The end of the address's cool-off, if it is cooling off.
+    pub(crate) address: Option<u64>,
+    /// Whether the phone's key is cooling off.
+    pub(crate) phone: bool,
+}
+
+/// The brake state of `address` and `phone` at `now` (one read).
+pub(crate) async fn brake(
     db: &D1Database,
     address: &str,
     phone: Option<&str>,
     now: u64,
-) -> Result<bool> {
-    let n = db
-        .prepare("SELECT COUNT(*) AS n FROM misses WHERE key IN (?1, ?2) AND locked_until > ?3")
+) -> Result<Brake> {
+    #[derive(Deserialize)]
+    struct Row {
+        key: String,
+        locked_until: f64,
+    }
+    let rows: Vec<Row> = db
+        .prepare("SELECT key, locked_until FROM misses WHERE key IN (?1, ?2) AND locked_until > ?3")
         .bind(&[address.into(), phone.unwrap_or(address).into(), num(now)])?
-        .first::<f64>(Some("n"))
-        .await?;
-    Ok(n.unwrap_or_default() > 0.0)
+        .all()
+        .await?
+        .results()?;
+    let mut b = Brake::default();
+    for r in rows {
+        if r.key == address {
+            b.address = Some(r.locked_until as u64);
+        } else {
+            b.phone = true;
+        }
+    }
+    Ok(b)
 }
 
 /// Counts a miss under `key` at `now` in one statement, so that parallel misses are each
