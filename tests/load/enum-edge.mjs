@@ -239,8 +239,9 @@ async function attack(name, address, { count, concurrency }) {
   }
 }
 
-/** The edge half of the enumeration benchmark; returns one result per attacker. */
-export async function enumEdge({ count = 100_000, concurrency = 16 } = {}) {
+/** The edge half of the enumeration benchmark; returns one result per attacker, and hands
+ * each to `onResult` as soon as its attacker is done. */
+export async function enumEdge({ count = 100_000, concurrency = 16, onResult = () => {} } = {}) {
   const v6 = () => {
     const b = randomBytes(8).toString("hex").match(/..../g).join(":");
     return `2001:db8:77:1:${b}`;
@@ -252,6 +253,7 @@ export async function enumEdge({ count = 100_000, concurrency = 16 } = {}) {
     ["a /64", v6],
   ]) {
     results.push(await attack(name, address, { count, concurrency }));
+    onResult(results.at(-1));
   }
   return results;
 }
@@ -259,8 +261,7 @@ export async function enumEdge({ count = 100_000, concurrency = 16 } = {}) {
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const count = Number(process.argv[2] ?? process.env.COUNT ?? 100_000);
   const concurrency = Number(process.env.CONCURRENCY ?? 16);
-  const results = await enumEdge({ count, concurrency });
-  for (const r of results) console.log(JSON.stringify(r));
+  const results = await enumEdge({ count, concurrency, onResult: (r) => console.log(JSON.stringify(r)) });
   const served = results.reduce((n, r) => n + r.configs_served, 0);
   if (served > 0) {
     console.error(`enum-edge: ${served} configs served to guessers`);
