@@ -17,7 +17,8 @@
 //! - anything else: the console's static files (`wrangler.toml` `[assets]`), else a 404.
 //!
 //! A Cron Trigger (`wrangler.toml`) works the RPS outbox (see [`rps`]); so does each admin
-//! request that queued something, on its `waitUntil`.
+//! request that queued something, on its `waitUntil`. The same cron deletes the phone
+//! worker's expired miss counters.
 //!
 //! # Layout
 //! ```text
@@ -25,7 +26,7 @@
 //! rps/mod.rs         the RPS outbox: queues and drives vendor registrations
 //! rps/seal.rs        RPS accounts sealed at rest (AES-GCM under RPS_KEY)
 //! api/mod.rs         /api/: bearer auth, routing, Ctx (errors and bodies: edge-shared)
-//! api/sites.rs       sites and the rules of their settings, relay tokens
+//! api/sites.rs       sites and the rules of their settings, relay tokens, the site URL
 //! api/users.rs       users (extensions, SIP passwords, PINs)
 //! api/phones.rs      phones: binding, tokens, window, the phones view
 //! api/templates.rs   templates, validated on save
@@ -94,7 +95,22 @@ async fn scheduled(_event: ScheduledEvent, env: Env, ctx: ScheduleContext) {
             Ok(_) => {}
             Err(e) => worker::console_error!("rps cron: {e}"),
         }
+        if let Err(e) = prune_misses(&env).await {
+            worker::console_error!("misses cron: {e}");
+        }
     });
+}
+
+/// Deletes the phone worker's miss counters that hold nothing any more (their window and
+/// cool-off have ended), so guesses from ever new addresses do not pile up rows.
+async fn prune_misses(env: &Env) -> Result<()> {
+    let now = worker::Date::now().as_millis() / 1000;
+    env.d1(DB)?
+        .prepare("DELETE FROM misses WHERE expires_at <= ?1")
+        .bind(&[edge_shared::store::num(now)])?
+        .run()
+        .await?;
+    Ok(())
 }
 
 #[cfg(test)]

@@ -3,10 +3,15 @@
 //! Order of checks, all answered with the same 404 when they fail: the token's shape, the
 //! token (first-access or steady-state), what the engine detects in the path and
 //! User-Agent, the MAC in the path against the token's phone, the MAC in the User-Agent
-//! against the path, the site's allow/deny lists, the provisioning window. Unknown tokens
-//! and tokens used for another phone's MAC count as misses for the client address; past the
-//! threshold the address gets 429 for a cool-off, but a valid token is always served, so an
-//! office behind one NAT address is never locked out by its own phones.
+//! against the path, the site's allow/deny lists, the provisioning window. Unknown tokens,
+//! tokens used for another phone's MAC and wrong HTTP Basic credentials count as misses for
+//! the client address (the engine's `client_key`: IPv6 per /64); past the threshold the
+//! address gets 429 for a cool-off, but a valid token is always served, so an office behind
+//! one NAT address is never locked out by its own phones.
+//!
+//! Under a site URL (`/s/<site>/<token>/`, see [`handle_site`]) the credentials are the only
+//! secret, so there the brake comes first: a braked address or phone gets the 429 whatever
+//! it sends, the right password included.
 
 use std::cell::RefCell;
 use std::collections::HashMap;
@@ -31,7 +36,11 @@ pub(crate) async fn handle(req: &Request, env: &Env, rest: &str) -> Result<Respo
 
 /// `GET /s/<site>/<site token>/<file>`: the site-wide URL for a redirection service that takes
 /// no URL per phone (Grandstream GDMS). It names no phone, so a phone is served under it only
-/// with its own HTTP Basic credentials; every other request is a miss like an unknown token.
+/// with its own HTTP Basic credentials, and guessing them is braked per client address and
+/// per phone named (the MAC in the path or User-Agent), whatever the outcome: once braked,
+/// the right password gets the same 429. Every phone, known or not, with credentials or
+/// without, answers alike: a 401 challenge without credentials, a 404 (a miss) with wrong
+/// ones, so the answers tell nobody which MACs exist or have credentials.
 pub(crate) async fn handle_site(req: &Request, env: &Env, rest: &str) -> Result<Response> {
     let (site, rest) = rest.split_once('/').unwrap_or((rest, ""));
     let (token, file_path) = rest.split_once('/').unwrap_or((rest, ""));
@@ -51,7 +60,7 @@ async fn serve(req: &Request, env: &Env, entry: Entry<'_>, file_path: &str) -> R
     let db = env.d1(crate::DB)?;
     let now = Date::now().as_millis() / 1000;
     let ip = req.headers().get("CF-Connecting-IP")?.unwrap_or_default();
-    let policy = engine::MissPolicy::default();
+    let address = address_key(&ip);
     let user_agent = req.headers().get("User-Agent")?.unwrap_or_default();
     let ua = Some(user_agent.as_str()).filter(|u| !u.is_empty());
     let (row, detection, token) = match entry {
@@ -76,11 +85,12 @@ async fn serve(req: &Request, env: &Env, entry: Entry<'_>, file_path: &str) -> R
         }
         Entry::Site { site, token } => {
             let key = env.secret(crate::TOKEN_KEY)?.to_string();
-            let expected = engine::site_token(key.as_bytes(), site);
+            let generation = store::site_token_generation(&db, site).await?;
+            let expected = engine::site_token(key.as_bytes(), site, generation);
             if !engine::is_token_shaped(token)
                 || !engine::ct_eq(token.as_bytes(), expected.as_bytes())
             {
-                return miss(&db, &ip, now, &policy).await;
+                return miss(&db, &[(&address, engine::MissPolicy::ADDRESS)], now).await;
             }
             let mappings = store::uri_mappings(&db, site).await?;
             let request = PhoneRequest {
@@ -93,17 +103,52 @@ async fn serve(req: &Request, env: &Env, entry: Entry<'_>, file_path: &str) -> R
                 Resource::DeviceConfig { mac } | Resource::Phonebook { mac } => Some(*mac),
                 _ => detection.ua_mac,
             };
+            // The brake first: a braked address or phone is refused whatever it sends. A
+            // request to a braked phone still counts against its address (a guesser moving
+            // on to another phone is braked there too); a braked address's requests count
+            // for no phone (they are never tried, and a row per guessed MAC would only fill
+            // the table).
+            let phone = mac.map(|m| format!("mac:{m}:{site}"));
+            let mut keys = vec![(address.as_str(), engine::MissPolicy::ADDRESS)];
+            if let Some(p) = &phone {
+                keys.push((p.as_str(), engine::MissPolicy::PHONE_CREDENTIALS));
+            }
+            let brake = store::brake(&db, &address, phone.as_deref(), now).await?;
+            if let Some(until) = brake.address {
+                return error::too_many(until.saturating_sub(now));
+            }
+            if brake.phone {
+                return miss(&db, &keys, now).await;
+            }
             let row = match mac {
                 Some(m) => store::phone_by_mac(&db, site, &m.to_string()).await?,
                 None => None,
             };
             // A site URL names no phone: only the phone's own credentials let it through.
-            let row = row.filter(|r| r.http_user.is_some() && r.http_password.is_some());
+            // Every other phone (none, or one without credentials) answers as a wrong
+            // password does.
+            let header = req.headers().get("Authorization")?;
+            let auth = match row
+                .as_ref()
+                .and_then(|r| r.http_user.as_ref().zip(r.http_password.as_ref()))
+            {
+                Some((user, password)) => engine::basic_auth(header.as_deref(), user, password),
+                None => match engine::basic_auth(header.as_deref(), "", "") {
+                    engine::BasicAuth::Missing => engine::BasicAuth::Missing,
+                    _ => engine::BasicAuth::Refused,
+                },
+            };
+            match auth {
+                engine::BasicAuth::Granted => {}
+                // Phones send credentials only when challenged; a challenge tells nothing.
+                engine::BasicAuth::Missing => return error::challenge(),
+                engine::BasicAuth::Refused => return miss(&db, &keys, now).await,
+            }
             (row, detection, token)
         }
     };
     let Some(row) = row.filter(|r| token_matches_resource(r, &detection)) else {
-        return miss(&db, &ip, now, &policy).await;
+        return miss(&db, &[(&address, engine::MissPolicy::ADDRESS)], now).await;
     };
     let vendor = row.vendor;
     if !vendor.is_provisioned() {
@@ -112,14 +157,20 @@ async fn serve(req: &Request, env: &Env, entry: Entry<'_>, file_path: &str) -> R
     if !allowed(&row, &detection, vendor, now) {
         return error::not_found();
     }
-    if let (Some(user), Some(password)) = (&row.http_user, &row.http_password) {
+    // Under a token URL the credentials come after the token (under a site URL they were
+    // checked above, behind the brake).
+    if let (Entry::Phone(_), Some(user), Some(password)) =
+        (entry, &row.http_user, &row.http_password)
+    {
         let header = req.headers().get("Authorization")?;
         match engine::basic_auth(header.as_deref(), user, password) {
             engine::BasicAuth::Granted => {}
             // Phones send credentials only when challenged.
             engine::BasicAuth::Missing => return error::challenge(),
             // A wrong password is a guess: counted like an unknown token.
-            engine::BasicAuth::Refused => return miss(&db, &ip, now, &policy).await,
+            engine::BasicAuth::Refused => {
+                return miss(&db, &[(&address, engine::MissPolicy::ADDRESS)], now).await
+            }
         }
     }
 
@@ -296,23 +347,30 @@ fn renderer_for(template: Option<engine::Template>) -> engine::Result<Rc<engine:
     Ok(renderer)
 }
 
-/// A request whose token is unknown or names another phone: counted against the address.
+/// A miss (unknown token, a token naming another phone, wrong credentials), counted under
+/// each key with its policy: 429 if one of them is cooling off now, else the 404 of every
+/// refusal.
 async fn miss(
     db: &worker::D1Database,
-    ip: &str,
+    keys: &[(&str, engine::MissPolicy)],
     now: u64,
-    policy: &engine::MissPolicy,
 ) -> Result<Response> {
-    let mut counter = store::misses(db, ip).await?;
-    if counter.is_locked(now) {
-        return error::too_many(counter.locked_until.saturating_sub(now));
+    match store::count_misses(db, keys, now).await? {
+        Some(until) => error::too_many(until.saturating_sub(now)),
+        None => error::not_found(),
     }
-    let locked = counter.record_miss(now, policy);
-    store::save_misses(db, ip, &counter).await?;
-    if locked {
-        error::too_many(policy.cooloff_secs)
-    } else {
-        error::not_found()
+}
+
+/// The miss-counter key of a client address (`CF-Connecting-IP`): the engine's
+/// `client_key` (IPv6 per /64). A header that is no address (none reaches the Worker
+/// through Cloudflare) is counted as it is, cut short.
+fn address_key(ip: &str) -> String {
+    match ip.trim().parse::<std::net::IpAddr>() {
+        Ok(addr) => format!("ip:{}", engine::client_key(addr)),
+        Err(_) => {
+            let end = ip.char_indices().nth(64).map_or(ip.len(), |(i, _)| i);
+            format!("ip:?{}", ip.get(..end).unwrap_or_default())
+        }
     }
 }
 

@@ -8,7 +8,7 @@ use edge_shared::store::{num, opt};
 use engine::Vendor;
 use serde::Deserialize;
 use wasm_bindgen::JsValue;
-use worker::{D1Database, Result};
+use worker::{D1Database, D1PreparedStatement, Result};
 
 /// The site's URI mappings (validated on save; a row that no longer passes is skipped).
 pub(crate) async fn uri_mappings(
@@ -69,43 +69,118 @@ pub(crate) async fn firmware_file(
     .await
 }
 
-/// The miss counter of a client address.
-pub(crate) async fn misses(db: &D1Database, ip: &str) -> Result<engine::MissCounter> {
-    #[derive(Deserialize)]
-    struct Row {
-        window_start: f64,
-        count: f64,
-        locked_until: f64,
-    }
-    let row = db
-        .prepare("SELECT window_start, count, locked_until FROM misses WHERE ip = ?1")
-        .bind(&[ip.into()])?
-        .first::<Row>(None)
-        .await?;
-    Ok(
-        row.map_or_else(engine::MissCounter::default, |r| engine::MissCounter {
-            window_start: r.window_start as u64,
-            count: r.count as u32,
-            locked_until: r.locked_until as u64,
-        }),
-    )
+/// Which of a client address's key and a phone's key (miss-counter keys, see
+/// [`count_miss`]) are cooling off at `now`.
+#[derive(Debug, Default, Clone, Copy)]
+pub(crate) struct Brake {
+    /// The end of the address's cool-off, if it is cooling off.
+    pub(crate) address: Option<u64>,
+    /// Whether the phone's key is cooling off.
+    pub(crate) phone: bool,
 }
 
-/// Stores the miss counter of a client address.
-pub(crate) async fn save_misses(db: &D1Database, ip: &str, c: &engine::MissCounter) -> Result<()> {
-    db.prepare(
-        "INSERT INTO misses (ip, window_start, count, locked_until) VALUES (?1, ?2, ?3, ?4) \
-         ON CONFLICT (ip) DO UPDATE SET window_start = ?2, count = ?3, locked_until = ?4",
-    )
-    .bind(&[
-        ip.into(),
-        num(c.window_start),
-        JsValue::from(c.count),
-        num(c.locked_until),
-    ])?
-    .run()
-    .await?;
-    Ok(())
+/// The brake state of `address` and `phone` at `now` (one read).
+pub(crate) async fn brake(
+    db: &D1Database,
+    address: &str,
+    phone: Option<&str>,
+    now: u64,
+) -> Result<Brake> {
+    #[derive(Deserialize)]
+    struct Row {
+        key: String,
+        locked_until: f64,
+    }
+    let rows: Vec<Row> = db
+        .prepare("SELECT key, locked_until FROM misses WHERE key IN (?1, ?2) AND locked_until > ?3")
+        .bind(&[address.into(), phone.unwrap_or(address).into(), num(now)])?
+        .all()
+        .await?
+        .results()?;
+    let mut b = Brake::default();
+    for r in rows {
+        if r.key == address {
+            b.address = Some(r.locked_until as u64);
+        } else {
+            b.phone = true;
+        }
+    }
+    Ok(b)
+}
+
+/// Counts a miss under `key` at `now` in one statement, so that parallel misses are each
+/// counted (a read, then a write, loses them). The rule is `engine::MissCounter::record_miss`
+/// written in SQL, with `policy`'s numbers: a cool-off that has ended, or a window that has
+/// passed, starts the count again; reaching the threshold starts a cool-off; a key already
+/// cooling off is left as it is. `expires_at` is when the row holds nothing any more (the
+/// admin worker's cron deletes it then). Returns the statement; its row is `locked_until`.
+pub(crate) fn count_miss(
+    db: &D1Database,
+    key: &str,
+    now: u64,
+    policy: &engine::MissPolicy,
+) -> Result<D1PreparedStatement> {
+    // ?2 now, ?3 threshold, ?4 window, ?5 cool-off. In SET, every column is the old row's.
+    const LOCKED: &str = "?2 < locked_until";
+    const RESTART: &str = "(locked_until != 0 OR ?2 >= window_start + ?4)";
+    let start = format!("CASE WHEN {RESTART} THEN ?2 ELSE window_start END");
+    let count = format!("CASE WHEN {RESTART} THEN 1 ELSE count + 1 END");
+    let until = format!("CASE WHEN {count} >= ?3 THEN ?2 + ?5 ELSE 0 END");
+    let sql = format!(
+        "INSERT INTO misses (key, window_start, count, locked_until, expires_at) \
+         VALUES (?1, ?2, 1, CASE WHEN 1 >= ?3 THEN ?2 + ?5 ELSE 0 END, ?2 + MAX(?4, CASE WHEN 1 >= ?3 THEN ?5 ELSE 0 END)) \
+         ON CONFLICT (key) DO UPDATE SET \
+         window_start = CASE WHEN {LOCKED} THEN window_start ELSE {start} END, \
+         count = CASE WHEN {LOCKED} THEN count ELSE {count} END, \
+         locked_until = CASE WHEN {LOCKED} THEN locked_until ELSE {until} END, \
+         expires_at = CASE WHEN {LOCKED} THEN expires_at ELSE MAX({start} + ?4, {until}) END \
+         RETURNING locked_until"
+    );
+    db.prepare(sql).bind(&[
+        key.into(),
+        num(now),
+        JsValue::from(policy.threshold),
+        num(policy.window_secs),
+        num(policy.cooloff_secs),
+    ])
+}
+
+/// Counts a miss under each key (one statement each, in one batch); returns the end of the
+/// latest cool-off now running among them, or `None`.
+pub(crate) async fn count_misses(
+    db: &D1Database,
+    keys: &[(&str, engine::MissPolicy)],
+    now: u64,
+) -> Result<Option<u64>> {
+    #[derive(Deserialize)]
+    struct Row {
+        locked_until: f64,
+    }
+    let stmts = keys
+        .iter()
+        .map(|(key, policy)| count_miss(db, key, now, policy))
+        .collect::<Result<Vec<_>>>()?;
+    let mut until = None;
+    for result in db.batch(stmts).await? {
+        for row in result.results::<Row>()? {
+            let u = row.locked_until as u64;
+            if u > now {
+                until = until.max(Some(u));
+            }
+        }
+    }
+    Ok(until)
+}
+
+/// The generation of a site's token (`engine::site_token`); 0 for an unknown site, whose
+/// token is then checked all the same (and fails).
+pub(crate) async fn site_token_generation(db: &D1Database, site_id: &str) -> Result<u32> {
+    let g = db
+        .prepare("SELECT site_token_generation FROM sites WHERE id = ?1")
+        .bind(&[site_id.into()])?
+        .first::<f64>(Some("site_token_generation"))
+        .await?;
+    Ok(g.map_or(0, |g| g as u32))
 }
 
 /// Records what a phone fetched; the first use of the steady-state token retires the

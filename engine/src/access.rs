@@ -43,16 +43,25 @@ pub fn steady_token(key: &[u8], phone_id: &str, generation: u32) -> String {
     hex(out.get(..TOKEN_LEN / 2).unwrap_or(&out))
 }
 
-/// The site-wide token in `/s/<site>/<token>/`: the URL given to a redirection service that
-/// takes no URL per phone (Grandstream GDMS sets the provisioning server per GDMS site). Such
-/// a URL identifies no phone, so the edge serves a phone under it only with the HTTP Basic
-/// credentials set for that phone.
-pub fn site_token(key: &[u8], site_id: &str) -> String {
+/// The site-wide token in `/s/<site>/<token>/` at `generation` (bumped to rotate it): the URL
+/// given to a redirection service that takes no URL per phone (Grandstream GDMS sets the
+/// provisioning server per GDMS site). Such a URL identifies no phone, so the edge serves a
+/// phone under it only with the HTTP Basic credentials set for that phone.
+///
+/// Generation 0 is the token sites had before tokens had generations, so a URL already set
+/// at a redirection service keeps working until the site's token is first rotated.
+pub fn site_token(key: &[u8], site_id: &str, generation: u32) -> String {
     // invariant: HMAC accepts keys of any length.
     let Ok(mut mac) = Hmac::<Sha256>::new_from_slice(key) else {
         unreachable!("HMAC-SHA256 takes keys of any length")
     };
-    mac.update(b"site-token\0");
+    if generation == 0 {
+        mac.update(b"site-token\0");
+    } else {
+        // Fixed-length generation before the id: no (id, generation) pair reads as another.
+        mac.update(b"site-token/g\0");
+        mac.update(&generation.to_be_bytes());
+    }
     mac.update(site_id.as_bytes());
     let out = mac.finalize().into_bytes();
     hex(out.get(..TOKEN_LEN / 2).unwrap_or(&out))
@@ -132,8 +141,26 @@ pub fn window_open(
     first_fetch_at.is_some() || now <= assigned_at.saturating_add(window_secs)
 }
 
-/// How many misses (unknown token, token that does not match the MAC asked for) a client
-/// address may make before it is cooled off.
+/// The key a client address's misses are counted under: an IPv4 address as it is, an IPv6
+/// address by its /64 (one subscriber gets a whole /64, so counting per address would give
+/// a guesser 2^64 fresh counters), an IPv4-mapped IPv6 address as its IPv4 address.
+pub fn client_key(ip: std::net::IpAddr) -> String {
+    use std::net::IpAddr;
+    match ip {
+        IpAddr::V4(v4) => v4.to_string(),
+        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+            Some(v4) => v4.to_string(),
+            None => {
+                let s = v6.segments();
+                let net = std::net::Ipv6Addr::new(s[0], s[1], s[2], s[3], 0, 0, 0, 0);
+                format!("{net}/64")
+            }
+        },
+    }
+}
+
+/// How many misses (unknown token, token that does not match the MAC asked for, wrong
+/// credentials) a client address, or a phone, may make before it is cooled off.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct MissPolicy {
     /// Misses allowed within `window_secs`.
@@ -144,13 +171,25 @@ pub struct MissPolicy {
     pub cooloff_secs: u64,
 }
 
+impl MissPolicy {
+    /// Per client address (see [`client_key`]): 20 misses in 10 minutes, then 15 minutes.
+    pub const ADDRESS: Self = Self {
+        threshold: 20,
+        window_secs: 600,
+        cooloff_secs: 900,
+    };
+    /// Per phone, for HTTP Basic guesses under a site URL, which come from any number of
+    /// addresses: 10 in an hour, then an hour. A phone's own token URL is not braked by it.
+    pub const PHONE_CREDENTIALS: Self = Self {
+        threshold: 10,
+        window_secs: 3600,
+        cooloff_secs: 3600,
+    };
+}
+
 impl Default for MissPolicy {
     fn default() -> Self {
-        Self {
-            threshold: 20,
-            window_secs: 600,
-            cooloff_secs: 900,
-        }
+        Self::ADDRESS
     }
 }
 
@@ -266,11 +305,22 @@ mod tests {
         assert_ne!(t2, steady_token(b"key", "phone-1", 1), "generation rotates");
         assert_ne!(t2, steady_token(b"key", "phone-2", 0));
         assert_ne!(t2, steady_token(b"other", "phone-1", 0));
-        let s = site_token(b"key", "site-1");
+        let s = site_token(b"key", "site-1", 0);
         assert!(is_token_shaped(&s));
-        assert_eq!(s, site_token(b"key", "site-1"));
-        assert_ne!(s, site_token(b"key", "site-2"));
-        assert_ne!(s, site_token(b"other", "site-1"));
+        assert_eq!(s, site_token(b"key", "site-1", 0));
+        assert_ne!(s, site_token(b"key", "site-2", 0));
+        assert_ne!(s, site_token(b"other", "site-1", 0));
+        // Generation 0 is the token of before generations: HMAC-SHA256(key, "site-token\0" + id).
+        assert_eq!(s, {
+            let mut m = Hmac::<Sha256>::new_from_slice(b"key").unwrap();
+            m.update(b"site-token\0site-1");
+            hex(&m.finalize().into_bytes()[..16])
+        });
+        assert_ne!(s, site_token(b"key", "site-1", 1), "generation rotates");
+        assert_ne!(
+            site_token(b"key", "site-1", 1),
+            site_token(b"key", "site-1", 2)
+        );
         // Domain-separated from the phones' tokens.
         assert_ne!(s, steady_token(b"key", "site-1", 0));
         for bad in [
@@ -295,6 +345,20 @@ mod tests {
         assert!(!window_open(1000, None, 1000 + 3601, 3600));
         assert!(window_open(1000, Some(1500), 99_999, 3600));
         assert!(window_open(u64::MAX, None, u64::MAX, u64::MAX));
+    }
+
+    #[test]
+    fn client_keys() {
+        let key = |s: &str| client_key(s.parse().unwrap());
+        assert_eq!(key("203.0.113.7"), "203.0.113.7");
+        assert_ne!(key("203.0.113.7"), key("203.0.113.8"));
+        // Every address of a /64 is one client; the next /64 is another.
+        assert_eq!(key("2001:db8:1:2::1"), "2001:db8:1:2::/64");
+        assert_eq!(key("2001:db8:1:2:ffff:ffff:ffff:ffff"), "2001:db8:1:2::/64");
+        assert_eq!(key("2001:db8:1:3::1"), "2001:db8:1:3::/64");
+        assert_eq!(key("::1"), "::/64");
+        // An IPv4-mapped address is its IPv4 address, not the /64 shared by all of them.
+        assert_eq!(key("::ffff:203.0.113.7"), "203.0.113.7");
     }
 
     #[test]

@@ -63,7 +63,7 @@ mod vendors;
 mod xml;
 
 pub use access::{
-    basic_auth, first_access_token, is_token_shaped, provisioning_password, site_token,
+    basic_auth, client_key, first_access_token, is_token_shaped, provisioning_password, site_token,
     steady_token, token_hash, window_open, BasicAuth, MissCounter, MissPolicy, TOKEN_LEN,
 };
 pub use detect::{

@@ -185,7 +185,7 @@ test("guessing locks the address out; its own phones are still served; the lock 
   // Another address is unaffected.
   await expectNotFound(await get(`/p/${"f".repeat(32)}/${p.file}`, p.ua, "203.0.113.8"), "other address");
   // Once the cool-off has passed, misses are 404 again.
-  await db.prepare("UPDATE misses SET locked_until = ?1, window_start = ?1 WHERE ip = ?2").bind(now() - 1, ip).run();
+  await db.prepare("UPDATE misses SET locked_until = ?1, window_start = ?1 WHERE key = ?2").bind(now() - 1, `ip:${ip}`).run();
   await expectNotFound(await get(`/p/${"f".repeat(32)}/${p.file}`, p.ua, ip), "after the cool-off");
 });
 

@@ -305,7 +305,7 @@ async fn overview(ctx: &Ctx<'_>, site: &str) -> ApiResult<Response> {
         .collect();
     // The vendors whose service takes one URL per vendor-side site (GDMS), and those with no
     // API at all (Htek): what the administrator sets or does by hand, from the vendor's home.
-    let site_url = site_url(ctx, site)?;
+    let site_url = super::sites::site_url(ctx, site).await?;
     let per_site: Vec<_> = Vendor::ALL
         .into_iter()
         .filter_map(|v| {
@@ -327,16 +327,6 @@ async fn overview(ctx: &Ctx<'_>, site: &str) -> ApiResult<Response> {
             "manual": manual,
         }),
     )
-}
-
-/// The site's URL for redirection services that take no URL per phone (`/s/<site>/<token>`).
-fn site_url(ctx: &Ctx<'_>, site: &str) -> ApiResult<String> {
-    let key = ctx.env.secret(crate::TOKEN_KEY)?.to_string();
-    Ok(format!(
-        "{}/s/{site}/{}",
-        ctx.origin,
-        engine::site_token(key.as_bytes(), site)
-    ))
 }
 
 /// What the console says when a vendor has no private account.
@@ -487,7 +477,7 @@ async fn phone_status(ctx: &Ctx<'_>, site: &str, mac: &str) -> ApiResult<Respons
         let name = p.vendor.display_name();
         let creds = p.http_user.is_some() && p.http_password.is_some();
         Some(json!({
-            "site_url": site_url(ctx, site)?,
+            "site_url": super::sites::site_url(ctx, site).await?,
             "http_credentials": creds,
             "note": if creds {
                 format!("{name}'s service sends the phone to the site URL set on its {name} site; the phone must give it the HTTP user and password set here.")

@@ -16,6 +16,7 @@ pub(crate) async fn route(ctx: &Ctx<'_>, r: &Route<'_>) -> Option<ApiResult<Resp
         (Method::Patch, ["sites", site]) => update(ctx, site, r.body).await,
         (Method::Delete, ["sites", site]) => delete(ctx, site).await,
         (Method::Post, ["sites", site, "relay-token"]) => relay_token(ctx, site).await,
+        (Method::Post, ["sites", site, "site-token"]) => site_token(ctx, site).await,
         _ => return None,
     })
 }
@@ -285,4 +286,46 @@ pub(crate) async fn relay_token(ctx: &Ctx<'_>, site: &str) -> ApiResult<Response
         ])
         .await?;
     json(201, &serde_json::json!({ "relay_token": token }))
+}
+
+/// The site's URL for redirection services that take no URL per phone
+/// (`/s/<site>/<token>`, the token at the site's generation): the one place that builds it.
+pub(crate) async fn site_url(ctx: &Ctx<'_>, site: &str) -> ApiResult<String> {
+    let generation = ctx
+        .db
+        .prepare("SELECT site_token_generation FROM sites WHERE id = ?1")
+        .bind(&[site.into()])?
+        .first::<f64>(Some("site_token_generation"))
+        .await?
+        .unwrap_or_default();
+    let key = ctx.env.secret(crate::TOKEN_KEY)?.to_string();
+    let token = engine::site_token(key.as_bytes(), site, generation as u32);
+    Ok(format!("{}/s/{site}/{token}", ctx.origin))
+}
+
+/// `POST /api/sites/<site>/site-token`: a new site URL (the token's next generation); the
+/// previous one stops working at once. Nothing can set it at the redirection service for
+/// the administrator (GDMS publishes no call that sets a site's provisioning server): the
+/// answer's note says to set it there.
+pub(crate) async fn site_token(ctx: &Ctx<'_>, site: &str) -> ApiResult<Response> {
+    load(ctx, site).await?;
+    let update = ctx
+        .db
+        .prepare(
+            "UPDATE sites SET site_token_generation = site_token_generation + 1, updated_at = ?2 \
+             WHERE id = ?1",
+        )
+        .bind(&[site.into(), (ctx.now as f64).into()])?;
+    ctx.db
+        .batch(vec![update, audit(ctx, "rotate site token", "site", site)?])
+        .await?;
+    json(
+        201,
+        &serde_json::json!({
+            "site_url": site_url(ctx, site).await?,
+            "note": "The previous site URL no longer works. Set this one as the provisioning server \
+                     of the GDMS site its Grandstream phones are in; until then GDMS sends them to \
+                     the old one and they are not served.",
+        }),
+    )
 }
