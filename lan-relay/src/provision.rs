@@ -32,7 +32,8 @@ pub struct Provisioner {
     firmware_dir: PathBuf,
     metrics: Arc<Metrics>,
     seen: Arc<Queue>,
-    misses: Mutex<HashMap<IpAddr, engine::MissCounter>>,
+    /// Miss counters by [`engine::client_key`] (an IPv6 address by its /64).
+    misses: Mutex<HashMap<String, engine::MissCounter>>,
     star: Option<StarCode>,
     arp: crate::arp::ArpTable,
 }
@@ -158,7 +159,8 @@ impl Provisioner {
             Ok(g) => g,
             Err(e) => e.into_inner(),
         };
-        m.get(&ip).is_some_and(|c| c.is_locked(now))
+        m.get(&engine::client_key(ip))
+            .is_some_and(|c| c.is_locked(now))
     }
 
     /// Whether a request from an address that is braked is served all the same: a file
@@ -181,17 +183,19 @@ impl Provisioner {
     }
 
     /// Counts a request for an unknown or refused phone's config against `ip` (the brake
-    /// on MAC guessing, the engine's rule: 20 in 10 minutes, then 15 minutes of refusals).
-    pub(crate) fn miss(&self, ip: IpAddr) {
+    /// on MAC guessing, the engine's rule: 20 in 10 minutes, then 15 minutes of refusals;
+    /// an IPv6 address counts by its /64, as at the edge).
+    fn miss(&self, ip: IpAddr) {
         let now = crate::metrics::unix_now();
+        let key = engine::client_key(ip);
         let mut m = match self.misses.lock() {
             Ok(g) => g,
             Err(e) => e.into_inner(),
         };
-        if m.len() >= MAX_TRACKED && !m.contains_key(&ip) {
+        if m.len() >= MAX_TRACKED && !m.contains_key(&key) {
             m.retain(|_, c| c.is_locked(now));
         }
-        if m.entry(ip)
+        if m.entry(key)
             .or_default()
             .record_miss(now, &engine::MissPolicy::default())
         {
@@ -365,4 +369,25 @@ fn detect(site: &engine::Site, req: &FileRequest) -> engine::Detection {
         },
         &site.inventory().uri_mappings,
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_ipv6_guesser_is_braked_by_its_64_not_per_address() {
+        let p = Provisioner::new("http://192.0.2.1:8480", "/nonexistent", Arc::default());
+        let addr = |n: u16| IpAddr::from([0x2001, 0xdb8, 1, 2, 0, 0, n, 1]);
+        // Twenty addresses of one /64, one miss each: the whole /64 is braked.
+        for n in 0..20 {
+            p.miss(addr(n));
+        }
+        assert!(p.locked(addr(999)), "a fresh address of the same /64");
+        assert!(
+            !p.locked(IpAddr::from([0x2001, 0xdb8, 1, 3, 0, 0, 0, 1])),
+            "another /64"
+        );
+        assert!(!p.locked(IpAddr::from([192, 0, 2, 7])));
+    }
 }

@@ -97,7 +97,8 @@ const MAX_COUNTERS: usize = 4096;
 /// The brakes on star-code binding: per source address, per phone, for the whole site.
 #[derive(Debug, Default)]
 struct Brakes {
-    sources: HashMap<IpAddr, engine::MissCounter>,
+    /// By [`engine::client_key`] (an IPv6 address by its /64).
+    sources: HashMap<String, engine::MissCounter>,
     phones: HashMap<engine::Mac, engine::MissCounter>,
     site_refusals: engine::MissCounter,
     open_bindings: engine::MissCounter,
@@ -121,7 +122,10 @@ impl Brakes {
     fn paused(&self, now: u64, mac: engine::Mac, source: IpAddr, open: bool) -> bool {
         self.site_refusals.is_locked(now)
             || (open && self.open_bindings.is_locked(now))
-            || self.sources.get(&source).is_some_and(|c| c.is_locked(now))
+            || self
+                .sources
+                .get(&engine::client_key(source))
+                .is_some_and(|c| c.is_locked(now))
             || self.phones.get(&mac).is_some_and(|c| c.is_locked(now))
     }
 }
@@ -164,7 +168,12 @@ impl RelayBinder {
         if b.paused(now, mac, source, open) {
             return Err("too many attempts: star-code binding is paused".to_owned());
         }
-        count(&mut b.sources, source, now, &ATTEMPTS_PER_SOURCE);
+        count(
+            &mut b.sources,
+            engine::client_key(source),
+            now,
+            &ATTEMPTS_PER_SOURCE,
+        );
         match site.star_code_user(code) {
             Ok(user) => {
                 if open {

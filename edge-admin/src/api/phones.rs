@@ -43,10 +43,11 @@ pub(crate) async fn route(ctx: &Ctx<'_>, r: &Route<'_>) -> Option<ApiResult<Resp
     })
 }
 
-/// Most BLF keys any phone may have, whatever its model (a known model's own limit, from
-/// its keys and expansion modules, is checked as well): above the largest the model tables
-/// hold (a Yealink with six 40-key EXP40 modules has 269 keys).
-const MAX_BLF_KEYS: usize = 400;
+// Most BLF keys any phone may have, whatever its model (a known model's own limit, from
+// its keys and expansion modules, is checked as well): the engine's, which a template's
+// loop over `blf` is bounded by (above the largest the model tables hold: a Yealink with
+// six 40-key EXP40 modules has 269 keys).
+use engine::MAX_BLF_KEYS;
 
 /// A phone's writable fields; a PATCH merges over the stored ones.
 #[derive(Serialize, Deserialize)]
