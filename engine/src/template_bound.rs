@@ -64,6 +64,15 @@ const MAX_JOINED_TEXT: u64 = 1 << 20;
 const MAX_PASSES: usize = 64;
 /// Bytes charged per item of a sequence a filter builds (a value's size and some slack).
 const ITEM_BYTES: usize = 32;
+/// How deep a template may nest, in units along one path of its syntax tree (see
+/// [`check_depth`]): minijinja's parser, its compiler and this check walk the tree
+/// recursively, and a Worker's stack is 1 MiB or less.
+const MAX_DEPTH: u32 = 256;
+/// Units of one bracket level (`(`, `[`, `{`, a call's or a filter's arguments): the
+/// parser spends a dozen frames on each.
+const BRACKET_DEPTH: u32 = 16;
+/// Units of one enclosing block (`if`, `for`, `macro`, ...; each `elif` is one more).
+const BLOCK_DEPTH: u32 = 8;
 
 const fn super_fuel() -> u64 {
     crate::template::FUEL
@@ -196,6 +205,7 @@ impl Size {
 /// Refuses a template whose memory use the runtime bounds cannot cover (see the module
 /// documentation). A syntax error is left to the compiler, which reports it.
 pub(crate) fn check(src: &str) -> Result<()> {
+    check_depth(src)?;
     let Ok(root) = parse(
         src,
         "template",
@@ -222,6 +232,172 @@ pub(crate) fn check(src: &str) -> Result<()> {
                 MAX_ITERATIONS
             ),
         ));
+    }
+    Ok(())
+}
+
+/// Refuses a template nested deeper than [`MAX_DEPTH`], from its tokens alone (no tree is
+/// built, nothing recurses), before anything parses it. Every operator, filter, test,
+/// attribute or keyword in an expression may add a level to the tree (`a + b + c` is
+/// `(a + b) + c`), so one path costs the operators of each comma-separated part it passes
+/// through, plus [`BRACKET_DEPTH`] per bracket and [`BLOCK_DEPTH`] per enclosing block. A
+/// lexer error stops the scan: the parser stops there too.
+fn check_depth(src: &str) -> Result<()> {
+    use minijinja::machinery::{tokenize, Token};
+    /// One bracket level (the first: the tag itself).
+    #[derive(Default)]
+    struct Level {
+        /// Operators in the current comma-separated part.
+        ops: u32,
+        /// The deepest bracket closed in the current part.
+        inner: u32,
+        /// The deepest part already ended.
+        done: u32,
+    }
+    impl Level {
+        fn depth(&self) -> u32 {
+            self.done.max(self.ops.saturating_add(self.inner))
+        }
+    }
+    let too_deep = |span: minijinja::machinery::Span| {
+        let (l, c) = at(span);
+        Err(refused(
+            l,
+            c,
+            format!(
+                "the template nests too deeply here: along one path at most {MAX_DEPTH} units, each operator, filter, \
+                 attribute or test counting 1, each bracket {BRACKET_DEPTH} and each enclosing block (`if`, `elif`, `for`, \
+                 `macro`, ...) {BLOCK_DEPTH}; split a long expression with `set`, or print its parts one after the other"
+            ),
+        ))
+    };
+    // The enclosing blocks' units, innermost last.
+    let mut blocks: Vec<u32> = Vec::new();
+    let mut blocks_depth: u32 = 0;
+    let mut levels: Vec<Level> = vec![Level::default()];
+    // The units of the path to the current token: the blocks, and each open bracket's
+    // operators and deepest closed bracket in its current part. A lower bound of the tree's
+    // depth there, checked at every token, so a scan cut short by a lexer error has seen
+    // only what is within bounds.
+    let mut path: u32 = 0;
+    // The tag's keyword (after `{%`), and whether it assigns (`set x = ...`).
+    let mut keyword: Option<&str> = None;
+    let mut assigns = false;
+    let mut after_block_start = false;
+    for token in tokenize(src, false, Default::default(), WhitespaceConfig::default()) {
+        let Ok((token, span)) = token else {
+            return Ok(());
+        };
+        let first = std::mem::take(&mut after_block_start);
+        match token {
+            Token::TemplateData(_) => {}
+            Token::VariableStart | Token::BlockStart => {
+                levels.clear();
+                levels.push(Level::default());
+                path = blocks_depth;
+                keyword = None;
+                assigns = false;
+                after_block_start = matches!(token, Token::BlockStart);
+            }
+            Token::VariableEnd | Token::BlockEnd => {
+                let d = levels.first().map_or(0, Level::depth);
+                if blocks_depth.saturating_add(d) > MAX_DEPTH {
+                    return too_deep(span);
+                }
+                match keyword {
+                    Some(
+                        "for" | "if" | "with" | "macro" | "call" | "filter" | "autoescape"
+                        | "block",
+                    ) => {
+                        blocks.push(BLOCK_DEPTH);
+                        blocks_depth = blocks_depth.saturating_add(BLOCK_DEPTH);
+                    }
+                    Some("set") if !assigns => {
+                        blocks.push(BLOCK_DEPTH);
+                        blocks_depth = blocks_depth.saturating_add(BLOCK_DEPTH);
+                    }
+                    // `elif` nests: the parser reads it as an `if` in the `else` branch.
+                    Some("elif") => {
+                        if let Some(b) = blocks.last_mut() {
+                            *b = b.saturating_add(BLOCK_DEPTH);
+                            blocks_depth = blocks_depth.saturating_add(BLOCK_DEPTH);
+                        }
+                    }
+                    Some(k) if k.starts_with("end") => {
+                        blocks_depth = blocks_depth.saturating_sub(blocks.pop().unwrap_or(0));
+                    }
+                    _ => {}
+                }
+                if blocks_depth > MAX_DEPTH {
+                    return too_deep(span);
+                }
+                levels.clear();
+                levels.push(Level::default());
+                path = blocks_depth;
+                keyword = None;
+            }
+            Token::Ident(word) if first => keyword = Some(word),
+            Token::Ident("not" | "and" | "or" | "if" | "else" | "is" | "in")
+            | Token::Plus
+            | Token::Minus
+            | Token::Mul
+            | Token::Div
+            | Token::FloorDiv
+            | Token::Pow
+            | Token::Mod
+            | Token::Dot
+            | Token::Tilde
+            | Token::Pipe
+            | Token::Eq
+            | Token::Ne
+            | Token::Gt
+            | Token::Gte
+            | Token::Lt
+            | Token::Lte => {
+                if let Some(l) = levels.last_mut() {
+                    l.ops = l.ops.saturating_add(1);
+                }
+                path = path.saturating_add(1);
+            }
+            Token::Assign => {
+                if levels.len() == 1 {
+                    assigns = true;
+                }
+            }
+            Token::Comma | Token::Colon => {
+                if let Some(l) = levels.last_mut() {
+                    path = path.saturating_sub(l.ops.saturating_add(l.inner));
+                    l.done = l.depth();
+                    l.ops = 0;
+                    l.inner = 0;
+                }
+            }
+            Token::ParenOpen | Token::BracketOpen | Token::BraceOpen => {
+                levels.push(Level::default());
+                path = path.saturating_add(BRACKET_DEPTH);
+            }
+            Token::ParenClose | Token::BracketClose | Token::BraceClose => {
+                // A stray closing bracket is a syntax error, where the parser stops.
+                if levels.len() > 1 {
+                    if let Some(l) = levels.pop() {
+                        let d = l.depth().saturating_add(BRACKET_DEPTH);
+                        path = path.saturating_sub(
+                            l.ops.saturating_add(l.inner).saturating_add(BRACKET_DEPTH),
+                        );
+                        if let Some(parent) = levels.last_mut() {
+                            if d > parent.inner {
+                                path = path.saturating_add(d - parent.inner);
+                                parent.inner = d;
+                            }
+                        }
+                    }
+                }
+            }
+            _ => {}
+        }
+        if path > MAX_DEPTH {
+            return too_deep(span);
+        }
     }
     Ok(())
 }
