@@ -69,7 +69,8 @@ const ITEM_BYTES: usize = 32;
 /// recursively, and a Worker's stack is 1 MiB or less.
 const MAX_DEPTH: u32 = 256;
 /// Units of one bracket level (`(`, `[`, `{`, a call's or a filter's arguments): the
-/// parser spends a dozen frames on each.
+/// parser spends a dozen frames on each. The bracket counts 1 more where it opens (a call
+/// or a subscript is an operator).
 const BRACKET_DEPTH: u32 = 16;
 /// Units of one enclosing block (`if`, `for`, `macro`, ...; each `elif` is one more).
 const BLOCK_DEPTH: u32 = 8;
@@ -373,8 +374,13 @@ fn check_depth(src: &str) -> Result<()> {
                 }
             }
             Token::ParenOpen | Token::BracketOpen | Token::BraceOpen => {
+                // A call or a subscript is also an operator on what precedes it
+                // (`f()()()`, `a[0][0]` nest).
+                if let Some(l) = levels.last_mut() {
+                    l.ops = l.ops.saturating_add(1);
+                }
                 levels.push(Level::default());
-                path = path.saturating_add(BRACKET_DEPTH);
+                path = path.saturating_add(BRACKET_DEPTH + 1);
             }
             Token::ParenClose | Token::BracketClose | Token::BraceClose => {
                 // A stray closing bracket is a syntax error, where the parser stops.
@@ -437,6 +443,8 @@ struct Checker<'a, 'e> {
     joined: Size,
     /// Names whose value is a number or a boolean.
     numeric: std::collections::HashSet<String>,
+    /// Loop targets that are items of the context (or of such a target).
+    context: std::collections::HashSet<String>,
     macros: std::collections::HashSet<&'e str>,
     /// Calls between macros (`""`: the bodies of `call` blocks, reached through `caller()`).
     calls: Vec<(String, String, (usize, usize))>,
@@ -589,6 +597,25 @@ impl<'a, 'e> Checker<'a, 'e> {
                     .push(Rhs::Opaque);
             }
         }
+        // Loop targets over the context: the least fixpoint (loops over each other's
+        // targets are no context), computed here once: following the names on each use
+        // recursed forever on such loops, and took exponential time on a chain of them.
+        for _ in 0..MAX_PASSES {
+            let add: Vec<String> = self
+                .assigned
+                .iter()
+                .filter(|(n, _)| !self.context.contains(*n))
+                .filter(|(_, rhs)| {
+                    rhs.iter()
+                        .all(|r| matches!(r, Rhs::Item(i) if self.is_context(i)))
+                })
+                .map(|(n, _)| n.clone())
+                .collect();
+            if add.is_empty() {
+                break;
+            }
+            self.context.extend(add);
+        }
         // Numeric: the greatest fixpoint (a name is a number when all its assignments are,
         // given the names still assumed numbers): `n = n + 1` stays a number, and a name
         // starts undefined, which is no string either. It is computed in a bounded number of
@@ -662,14 +689,8 @@ impl<'a, 'e> Checker<'a, 'e> {
     fn is_context(&self, e: &Expr<'e>) -> bool {
         match e {
             Expr::Var(v) => {
-                if CONTEXT.contains(&v.id) && !self.assigned.contains_key(v.id) {
-                    return true;
-                }
-                // A loop target over the context.
-                self.assigned.get(v.id).is_some_and(|rhs| {
-                    rhs.iter()
-                        .all(|r| matches!(r, Rhs::Item(i) if self.is_context(i)))
-                })
+                (CONTEXT.contains(&v.id) && !self.assigned.contains_key(v.id))
+                    || self.context.contains(v.id)
             }
             Expr::GetItem(g) => self.is_context(&g.expr),
             Expr::GetAttr(g) => self.is_context(&g.expr),
@@ -1952,6 +1973,166 @@ mod tests {
             "{% for row in blf|batch(3, '') %}{{ row|length }}{% endfor %}{% for c in lines|slice(2) %}{{ c|length }}{% endfor %}",
         ))
         .unwrap();
+    }
+
+    /// Runs `f` on a thread with a 512 KiB stack (a Worker has 1 MiB or less); on wasm,
+    /// where there are no threads, on the test's own stack.
+    fn on_small_stack(f: impl FnOnce() + Send + 'static) {
+        #[cfg(not(target_arch = "wasm32"))]
+        std::thread::Builder::new()
+            .stack_size(512 << 10)
+            .spawn(f)
+            .unwrap()
+            .join()
+            .unwrap();
+        #[cfg(target_arch = "wasm32")]
+        f();
+    }
+
+    /// Templates of every shape that nests: `n` repetitions of the growing part.
+    fn deep(shape: &str, n: usize) -> String {
+        let r = |s: &str| s.repeat(n);
+        match shape {
+            "+" => format!("{{% set a = 'a'{} %}}", r("+'a'")),
+            "~" => format!("{{% set a = 'a'{} %}}", r(" ~ 'a'")),
+            "*" => format!("{{{{ 1{} }}}}", r("*1")),
+            "parens" => format!("{{{{ {}1{} }}}}", r("("), r(")")),
+            "parens+" => format!("{{{{ {}1{} }}}}", r("(1+"), r(")")),
+            "list" => format!("{{{{ {}1{}|length }}}}", r("["), r("]")),
+            "dict" => format!("{{{{ {}1{}|length }}}}", r("{'k': "), r("}")),
+            "call" => format!("{{{{ {}1{} }}}}", r("range("), r(")")),
+            "postfix" => format!("{{{{ blf{} }}}}", r("[0]")),
+            "attr" => format!("{{{{ user{} }}}}", r(".a")),
+            "not" => format!("{{{{ {}1 }}}}", r("not ")),
+            "neg" => format!("{{{{ {}1 }}}}", r("- ")),
+            "filter" => format!("{{{{ 'a'{} }}}}", r("|trim")),
+            "filter-args" => format!("{{{{ 'a'{} }}}}", r("|replace('a', 'b')")),
+            "test" => format!("{{{{ 1{} }}}}", r(" is number")),
+            "ifexpr" => format!("{{{{ {}1 }}}}", r("1 if user else ")),
+            "and" => format!("{{{{ 1{} }}}}", r(" and 1")),
+            "compare" => format!("{{{{ 1{} }}}}", r(" < 1")),
+            "if" => format!("{}x{}", r("{% if user %}"), r("{% endif %}")),
+            "elif" => format!("{{% if false %}}{}{{% endif %}}", r("{% elif false %}")),
+            "for" => format!("{}x{}", r("{% for i in [1] %}"), r("{% endfor %}")),
+            "with" => format!("{}x{}", r("{% with a = 1 %}"), r("{% endwith %}")),
+            "set-block" => format!("{}x{}", r("{% set a %}"), r("{% endset %}")),
+            "filter-block" => format!("{}x{}", r("{% filter upper %}"), r("{% endfilter %}")),
+            "macro" => format!("{}x{}", r("{% macro m() %}"), r("{% endmacro %}")),
+            "if+parens" => format!(
+                "{}{{{{ {}1{} }}}}{}",
+                r("{% if user %}"),
+                r("(1+"),
+                r(")"),
+                r("{% endif %}")
+            ),
+            _ => unreachable!("{shape}"),
+        }
+    }
+
+    const SHAPES: [&str; 26] = [
+        "+",
+        "~",
+        "*",
+        "parens",
+        "parens+",
+        "list",
+        "dict",
+        "call",
+        "postfix",
+        "attr",
+        "not",
+        "neg",
+        "filter",
+        "filter-args",
+        "test",
+        "ifexpr",
+        "and",
+        "compare",
+        "if",
+        "elif",
+        "for",
+        "with",
+        "set-block",
+        "filter-block",
+        "macro",
+        "if+parens",
+    ];
+
+    #[test]
+    fn long_and_deep_expressions_are_refused_before_parsing() {
+        on_small_stack(|| {
+            // The reported payloads: seconds to check at 4,000 terms, a stack overflow at
+            // 15,000. The error names the line the limit is passed on.
+            for n in [1000, 4000, 15_000] {
+                let src = format!("first\nsecond\n{}", deep("+", n));
+                let e = refused_at_save(&src, "nests too deeply");
+                assert_eq!(e.line(), Some(3), "{e}");
+            }
+            for shape in SHAPES {
+                let n = if shape.contains("block") || shape == "macro" {
+                    5000
+                } else {
+                    15_000
+                };
+                let mut src = deep(shape, n);
+                src.truncate(crate::template::MAX_TEMPLATE_BYTES);
+                refused_at_save(&src, "nests too deeply");
+                // Also a template stored before the limit, loaded back.
+                let e = Renderer::new().load_saved(jinja(&src)).unwrap_err();
+                assert!(e.detail().contains("nests too deeply"), "{shape}: {e}");
+            }
+            // An ordinary long expression passes.
+            validate_template(&jinja(&deep("~", 100))).unwrap();
+            validate_template(&jinja(&deep("if+parens", 8))).unwrap();
+        });
+    }
+
+    #[test]
+    fn every_shape_at_every_depth_is_checked_without_crashing() {
+        // Below, at and past the limit, alone and inside blocks: the check, the compiler
+        // and the sample render must all return (here on a small stack).
+        on_small_stack(|| {
+            let mut passed = 0;
+            for shape in SHAPES {
+                for n in [
+                    1, 7, 15, 16, 17, 31, 32, 33, 63, 64, 100, 127, 128, 200, 255, 256, 300,
+                ] {
+                    for inside in [0, 8, 24] {
+                        let src = format!(
+                            "{}{}{}",
+                            "{% if user %}".repeat(inside),
+                            deep(shape, n),
+                            "{% endif %}".repeat(inside)
+                        );
+                        let saved = validate_template(&jinja(&src));
+                        let loaded = Renderer::new().load_saved(jinja(&src));
+                        passed += usize::from(saved.is_ok());
+                        if let Err(e) = saved.and(loaded) {
+                            assert!(e.line().is_some(), "{shape} {n}: {e}");
+                        }
+                    }
+                }
+            }
+            // The shapes are templates that save when small.
+            assert!(passed > SHAPES.len() * 3, "{passed}");
+        });
+    }
+
+    #[test]
+    fn loops_over_each_others_targets_are_checked() {
+        // Loops over each other's targets made the check recurse forever (a stack
+        // overflow), and a chain of loops over two targets each took exponential time.
+        let cycle = "{% if false %}{% for a in b %}{% endfor %}{% for b in a %}{% endfor %}{{ a.port + 1 }}{% endif %}";
+        on_small_stack(move || validate_template(&jinja(cycle)).unwrap());
+        let mut chain = String::from("{% if false %}");
+        for i in 0..40 {
+            let j = i + 1;
+            chain.push_str(&format!(
+                "{{% for a{i} in a{j} %}}{{% endfor %}}{{% for a{i} in a{j}.x %}}{{% endfor %}}"
+            ));
+        }
+        chain.push_str("{% for a40 in blf %}{% endfor %}{{ a0.port + 1 }}{% endif %}");
+        validate_template(&jinja(&chain)).unwrap();
     }
 
     #[test]
