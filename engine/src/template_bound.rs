@@ -64,6 +64,8 @@ const MAX_JOINED_TEXT: u64 = 1 << 20;
 const MAX_PASSES: usize = 64;
 /// Bytes charged per item of a sequence a filter builds (a value's size and some slack).
 const ITEM_BYTES: usize = 32;
+/// Macros that may call each other in a chain (`a` calling `b` calling `c`: 3).
+const MAX_MACRO_DEPTH: usize = 8;
 /// How deep a template may nest, in units along one path of its syntax tree (see
 /// [`check_depth`]): minijinja's parser, its compiler and this check walk the tree
 /// recursively, and a Worker's stack is 1 MiB or less.
@@ -238,28 +240,52 @@ pub(crate) fn check(src: &str) -> Result<()> {
 }
 
 /// Refuses a template nested deeper than [`MAX_DEPTH`], from its tokens alone (no tree is
-/// built, nothing recurses), before anything parses it. Every operator, filter, test,
-/// attribute or keyword in an expression may add a level to the tree (`a + b + c` is
-/// `(a + b) + c`), so one path costs the operators of each comma-separated part it passes
-/// through, plus [`BRACKET_DEPTH`] per bracket and [`BLOCK_DEPTH`] per enclosing block. A
-/// lexer error stops the scan: the parser stops there too.
+/// built, nothing recurses), before anything parses it. In one comma-separated part of an
+/// expression, a path down the tree passes at most every binary or unary operator (`a + b
+/// + c` is `(a + b) + c`) and the attributes, filters, tests, calls and subscripts of one
+/// operand, with the deepest bracket inside that operand; each bracket costs
+/// [`BRACKET_DEPTH`] and each enclosing block [`BLOCK_DEPTH`]. The measure of what was read
+/// so far is checked at every token, so a scan cut short by a lexer error (where the parser
+/// stops too) has seen only what is within bounds.
 fn check_depth(src: &str) -> Result<()> {
     use minijinja::machinery::{tokenize, Token};
     /// One bracket level (the first: the tag itself).
     #[derive(Default)]
     struct Level {
-        /// Operators in the current comma-separated part.
+        /// Operators between operands in the current part.
         ops: u32,
-        /// The deepest bracket closed in the current part.
+        /// The deepest operand already ended in the current part.
+        widest: u32,
+        /// Attributes, filters, tests, calls, subscripts of the current operand.
+        post: u32,
+        /// The deepest bracket closed in the current operand.
         inner: u32,
         /// The deepest part already ended.
         done: u32,
     }
     impl Level {
-        fn depth(&self) -> u32 {
-            self.done.max(self.ops.saturating_add(self.inner))
+        /// The depth so far, with an open bracket `child` deep in the current operand.
+        fn depth(&self, child: u32) -> u32 {
+            let operand = self.post.saturating_add(self.inner.max(child));
+            self.done
+                .max(self.ops.saturating_add(self.widest.max(operand)))
+        }
+        fn end_operand(&mut self) {
+            self.widest = self.widest.max(self.post.saturating_add(self.inner));
+            self.post = 0;
+            self.inner = 0;
         }
     }
+    let measure = |blocks: u32, levels: &[Level]| {
+        let mut child = 0;
+        for (i, l) in levels.iter().enumerate().rev() {
+            child = l.depth(child);
+            if i > 0 {
+                child = child.saturating_add(BRACKET_DEPTH);
+            }
+        }
+        blocks.saturating_add(child)
+    };
     let too_deep = |span: minijinja::machinery::Span| {
         let (l, c) = at(span);
         Err(refused(
@@ -276,11 +302,6 @@ fn check_depth(src: &str) -> Result<()> {
     let mut blocks: Vec<u32> = Vec::new();
     let mut blocks_depth: u32 = 0;
     let mut levels: Vec<Level> = vec![Level::default()];
-    // The units of the path to the current token: the blocks, and each open bracket's
-    // operators and deepest closed bracket in its current part. A lower bound of the tree's
-    // depth there, checked at every token, so a scan cut short by a lexer error has seen
-    // only what is within bounds.
-    let mut path: u32 = 0;
     // The tag's keyword (after `{%`), and whether it assigns (`set x = ...`).
     let mut keyword: Option<&str> = None;
     let mut assigns = false;
@@ -290,55 +311,42 @@ fn check_depth(src: &str) -> Result<()> {
             return Ok(());
         };
         let first = std::mem::take(&mut after_block_start);
+        let top = levels.len() - 1;
         match token {
             Token::TemplateData(_) => {}
             Token::VariableStart | Token::BlockStart => {
                 levels.clear();
                 levels.push(Level::default());
-                path = blocks_depth;
                 keyword = None;
                 assigns = false;
                 after_block_start = matches!(token, Token::BlockStart);
             }
             Token::VariableEnd | Token::BlockEnd => {
-                let d = levels.first().map_or(0, Level::depth);
-                if blocks_depth.saturating_add(d) > MAX_DEPTH {
-                    return too_deep(span);
-                }
                 match keyword {
                     Some(
                         "for" | "if" | "with" | "macro" | "call" | "filter" | "autoescape"
                         | "block",
-                    ) => {
-                        blocks.push(BLOCK_DEPTH);
-                        blocks_depth = blocks_depth.saturating_add(BLOCK_DEPTH);
-                    }
-                    Some("set") if !assigns => {
-                        blocks.push(BLOCK_DEPTH);
-                        blocks_depth = blocks_depth.saturating_add(BLOCK_DEPTH);
-                    }
+                    ) => blocks.push(BLOCK_DEPTH),
+                    Some("set") if !assigns => blocks.push(BLOCK_DEPTH),
                     // `elif` nests: the parser reads it as an `if` in the `else` branch.
                     Some("elif") => {
                         if let Some(b) = blocks.last_mut() {
                             *b = b.saturating_add(BLOCK_DEPTH);
-                            blocks_depth = blocks_depth.saturating_add(BLOCK_DEPTH);
                         }
                     }
                     Some(k) if k.starts_with("end") => {
-                        blocks_depth = blocks_depth.saturating_sub(blocks.pop().unwrap_or(0));
+                        blocks.pop();
                     }
                     _ => {}
                 }
-                if blocks_depth > MAX_DEPTH {
-                    return too_deep(span);
-                }
+                blocks_depth = blocks.iter().fold(0u32, |a, b| a.saturating_add(*b));
                 levels.clear();
                 levels.push(Level::default());
-                path = blocks_depth;
                 keyword = None;
             }
             Token::Ident(word) if first => keyword = Some(word),
-            Token::Ident("not" | "and" | "or" | "if" | "else" | "is" | "in")
+            // A binary or unary operator, or an `if`/`else` expression.
+            Token::Ident("not" | "and" | "or" | "if" | "else" | "in")
             | Token::Plus
             | Token::Minus
             | Token::Mul
@@ -346,62 +354,52 @@ fn check_depth(src: &str) -> Result<()> {
             | Token::FloorDiv
             | Token::Pow
             | Token::Mod
-            | Token::Dot
             | Token::Tilde
-            | Token::Pipe
             | Token::Eq
             | Token::Ne
             | Token::Gt
             | Token::Gte
             | Token::Lt
             | Token::Lte => {
-                if let Some(l) = levels.last_mut() {
-                    l.ops = l.ops.saturating_add(1);
-                }
-                path = path.saturating_add(1);
+                levels[top].end_operand();
+                levels[top].ops = levels[top].ops.saturating_add(1);
+            }
+            // On the operand before it.
+            Token::Ident("is") | Token::Dot | Token::Pipe => {
+                levels[top].post = levels[top].post.saturating_add(1);
             }
             Token::Assign => {
-                if levels.len() == 1 {
+                if top == 0 {
                     assigns = true;
                 }
+                levels[top].end_operand();
             }
             Token::Comma | Token::Colon => {
-                if let Some(l) = levels.last_mut() {
-                    path = path.saturating_sub(l.ops.saturating_add(l.inner));
-                    l.done = l.depth();
-                    l.ops = 0;
-                    l.inner = 0;
-                }
+                let l = &mut levels[top];
+                l.done = l.depth(0);
+                *l = Level {
+                    done: l.done,
+                    ..Level::default()
+                };
             }
             Token::ParenOpen | Token::BracketOpen | Token::BraceOpen => {
-                // A call or a subscript is also an operator on what precedes it
-                // (`f()()()`, `a[0][0]` nest).
-                if let Some(l) = levels.last_mut() {
-                    l.ops = l.ops.saturating_add(1);
-                }
+                // A call or a subscript is on the operand before it (`f()()`, `a[0][0]`).
+                levels[top].post = levels[top].post.saturating_add(1);
                 levels.push(Level::default());
-                path = path.saturating_add(BRACKET_DEPTH + 1);
             }
             Token::ParenClose | Token::BracketClose | Token::BraceClose => {
                 // A stray closing bracket is a syntax error, where the parser stops.
-                if levels.len() > 1 {
+                if top > 0 {
                     if let Some(l) = levels.pop() {
-                        let d = l.depth().saturating_add(BRACKET_DEPTH);
-                        path = path.saturating_sub(
-                            l.ops.saturating_add(l.inner).saturating_add(BRACKET_DEPTH),
-                        );
-                        if let Some(parent) = levels.last_mut() {
-                            if d > parent.inner {
-                                path = path.saturating_add(d - parent.inner);
-                                parent.inner = d;
-                            }
-                        }
+                        let d = l.depth(0).saturating_add(BRACKET_DEPTH);
+                        let parent = &mut levels[top - 1];
+                        parent.inner = parent.inner.max(d);
                     }
                 }
             }
             _ => {}
         }
-        if path > MAX_DEPTH {
+        if measure(blocks_depth, &levels) > MAX_DEPTH {
             return too_deep(span);
         }
     }
@@ -1219,34 +1217,79 @@ impl<'a, 'e> Checker<'a, 'e> {
         Ok(())
     }
 
-    /// Refuses a macro that can reach itself: each level would hold its captured output.
+    /// Refuses a macro that can reach itself (each level would hold its captured output),
+    /// and calls between macros nested deeper than [`MAX_MACRO_DEPTH`] (each level of a
+    /// render's calls recurses on the stack). One depth-first walk, linear in the calls:
+    /// a walk from every macro took seconds on a template of many macros.
     fn recursion(&self) -> Result<()> {
-        type Edges<'n> = Vec<(&'n str, (usize, usize))>;
-        let mut edges: std::collections::HashMap<&str, Edges<'_>> = Default::default();
+        let mut ids: std::collections::HashMap<&str, usize> = Default::default();
+        let mut names: Vec<&str> = Vec::new();
+        let mut edges: Vec<Vec<(usize, (usize, usize))>> = Vec::new();
         for (from, to, pos) in &self.calls {
-            edges
-                .entry(from.as_str())
-                .or_default()
-                .push((to.as_str(), *pos));
+            let mut ends = [0; 2];
+            for (end, n) in ends.iter_mut().zip([from.as_str(), to.as_str()]) {
+                let next = names.len();
+                *end = *ids.entry(n).or_insert(next);
+                if *end == next {
+                    names.push(n);
+                    edges.push(Vec::new());
+                }
+            }
+            edges[ends[0]].push((ends[1], *pos));
         }
-        // `caller()` reaches the call blocks' bodies (node ""), whichever macro they call.
-        for start in edges.keys() {
-            let mut stack = vec![*start];
-            let mut seen = std::collections::HashSet::new();
-            while let Some(n) = stack.pop() {
-                for (to, pos) in edges.get(n).into_iter().flatten() {
-                    if to == start {
-                        let name = if start.is_empty() { "caller" } else { start };
+        let name = |i: usize| {
+            if names[i].is_empty() {
+                "caller"
+            } else {
+                names[i]
+            }
+        };
+        // 0: not seen, 1: on the walk's path, 2: done (its depth known).
+        let mut state = vec![0u8; names.len()];
+        let mut depth = vec![0usize; names.len()];
+        for start in 0..names.len() {
+            if state[start] != 0 {
+                continue;
+            }
+            state[start] = 1;
+            let mut path = vec![(start, 0usize)];
+            while let Some((u, next)) = path.last_mut() {
+                let u = *u;
+                if let Some(&(v, pos)) = edges[u].get(*next) {
+                    *next += 1;
+                    match state[v] {
+                        1 => {
+                            return Err(refused(
+                                pos.0,
+                                pos.1,
+                                format!("macro `{}` calls itself (directly or through another macro); recursion is not available in templates", name(v)),
+                            ))
+                        }
+                        0 => {
+                            state[v] = 1;
+                            path.push((v, 0));
+                        }
+                        _ => {}
+                    }
+                    continue;
+                }
+                // Every callee is done: this macro's depth is the deepest callee's plus one.
+                if let Some(&(v, pos)) = edges[u].iter().max_by_key(|(v, _)| depth[*v]) {
+                    depth[u] = depth[v] + 1;
+                    if depth[u] > MAX_MACRO_DEPTH {
                         return Err(refused(
                             pos.0,
                             pos.1,
-                            format!("macro `{name}` calls itself (directly or through another macro); recursion is not available in templates"),
+                            format!(
+                                "macros call each other more than {MAX_MACRO_DEPTH} deep (`{}` calls `{}`, ...); each level of calls takes stack",
+                                name(u),
+                                name(v)
+                            ),
                         ));
                     }
-                    if seen.insert(*to) {
-                        stack.push(to);
-                    }
                 }
+                state[u] = 2;
+                path.pop();
             }
         }
         Ok(())
@@ -2115,6 +2158,48 @@ mod tests {
             }
             // The shapes are templates that save when small.
             assert!(passed > SHAPES.len() * 3, "{passed}");
+        });
+    }
+
+    #[test]
+    fn macro_call_chains_are_bounded() {
+        // Each level of calls recurses in the render: 40 chained macros overflowed a 512 KiB
+        // stack at save.
+        let chain = |n: usize| {
+            let mut s: String = (0..n)
+                .map(|i| {
+                    format!(
+                        "{{% macro m{i}() %}}{{{{ m{}() }}}}{{% endmacro %}}\n",
+                        i + 1
+                    )
+                })
+                .collect();
+            s.push_str(&format!(
+                "{{% macro m{n}() %}}x{{% endmacro %}}{{{{ m0() }}}}"
+            ));
+            s
+        };
+        on_small_stack(move || {
+            validate_template(&jinja(&chain(MAX_MACRO_DEPTH))).unwrap();
+            for n in [MAX_MACRO_DEPTH + 1, 40, 5000] {
+                refused_at_save(&chain(n), "call each other more than 8 deep");
+            }
+            // Wide and shallow: every macro of a layer calls every macro of the next one.
+            let (layers, width) = (MAX_MACRO_DEPTH, 60);
+            let mut src = String::new();
+            for l in 0..=layers {
+                for i in 0..width {
+                    src.push_str(&format!("{{% macro m{l}_{i}() %}}"));
+                    if l < layers {
+                        for j in 0..width {
+                            src.push_str(&format!("{{{{ m{}_{j}() }}}}", l + 1));
+                        }
+                    }
+                    src.push_str("{% endmacro %}");
+                }
+            }
+            let loaded = Renderer::new().load_saved(jinja(&src));
+            assert!(loaded.is_ok(), "{loaded:?}");
         });
     }
 
