@@ -241,8 +241,8 @@ pub(crate) fn check(src: &str) -> Result<()> {
 
 /// Refuses a template nested deeper than [`MAX_DEPTH`], from its tokens alone (no tree is
 /// built, nothing recurses), before anything parses it. In one comma-separated part of an
-/// expression, a path down the tree passes at most every binary or unary operator (`a + b
-/// + c` is `(a + b) + c`) and the attributes, filters, tests, calls and subscripts of one
+/// expression, a path down the tree passes at most every binary or unary operator (`a+b+c`
+/// is `(a+b)+c`) and the attributes, filters, tests, calls and subscripts of one
 /// operand, with the deepest bracket inside that operand; each bracket costs
 /// [`BRACKET_DEPTH`] and each enclosing block [`BLOCK_DEPTH`]. The measure of what was read
 /// so far is checked at every token, so a scan cut short by a lexer error (where the parser
@@ -387,14 +387,12 @@ fn check_depth(src: &str) -> Result<()> {
                 levels[top].post = levels[top].post.saturating_add(1);
                 levels.push(Level::default());
             }
-            Token::ParenClose | Token::BracketClose | Token::BraceClose => {
-                // A stray closing bracket is a syntax error, where the parser stops.
-                if top > 0 {
-                    if let Some(l) = levels.pop() {
-                        let d = l.depth(0).saturating_add(BRACKET_DEPTH);
-                        let parent = &mut levels[top - 1];
-                        parent.inner = parent.inner.max(d);
-                    }
+            // A stray closing bracket is a syntax error, where the parser stops.
+            Token::ParenClose | Token::BracketClose | Token::BraceClose if top > 0 => {
+                if let Some(l) = levels.pop() {
+                    let d = l.depth(0).saturating_add(BRACKET_DEPTH);
+                    let parent = &mut levels[top - 1];
+                    parent.inner = parent.inner.max(d);
                 }
             }
             _ => {}
