@@ -64,6 +64,18 @@ const MAX_JOINED_TEXT: u64 = 1 << 20;
 const MAX_PASSES: usize = 64;
 /// Bytes charged per item of a sequence a filter builds (a value's size and some slack).
 const ITEM_BYTES: usize = 32;
+/// Macros that may call each other in a chain (`a` calling `b` calling `c`: 3).
+const MAX_MACRO_DEPTH: usize = 8;
+/// How deep a template may nest, in units along one path of its syntax tree (see
+/// [`check_depth`]): minijinja's parser, its compiler and this check walk the tree
+/// recursively, and a Worker's stack is 1 MiB or less.
+const MAX_DEPTH: u32 = 256;
+/// Units of one bracket level (`(`, `[`, `{`, a call's or a filter's arguments): the
+/// parser spends a dozen frames on each. The bracket counts 1 more where it opens (a call
+/// or a subscript is an operator).
+const BRACKET_DEPTH: u32 = 16;
+/// Units of one enclosing block (`if`, `for`, `macro`, ...; each `elif` is one more).
+const BLOCK_DEPTH: u32 = 8;
 
 const fn super_fuel() -> u64 {
     crate::template::FUEL
@@ -196,6 +208,7 @@ impl Size {
 /// Refuses a template whose memory use the runtime bounds cannot cover (see the module
 /// documentation). A syntax error is left to the compiler, which reports it.
 pub(crate) fn check(src: &str) -> Result<()> {
+    check_depth(src)?;
     let Ok(root) = parse(
         src,
         "template",
@@ -222,6 +235,171 @@ pub(crate) fn check(src: &str) -> Result<()> {
                 MAX_ITERATIONS
             ),
         ));
+    }
+    Ok(())
+}
+
+/// Refuses a template nested deeper than [`MAX_DEPTH`], from its tokens alone (no tree is
+/// built, nothing recurses), before anything parses it. In one comma-separated part of an
+/// expression, a path down the tree passes at most every binary or unary operator (`a+b+c`
+/// is `(a+b)+c`) and the attributes, filters, tests, calls and subscripts of one
+/// operand, with the deepest bracket inside that operand; each bracket costs
+/// [`BRACKET_DEPTH`] and each enclosing block [`BLOCK_DEPTH`]. The measure of what was read
+/// so far is checked at every token, so a scan cut short by a lexer error (where the parser
+/// stops too) has seen only what is within bounds.
+fn check_depth(src: &str) -> Result<()> {
+    use minijinja::machinery::{tokenize, Token};
+    /// One bracket level (the first: the tag itself).
+    #[derive(Default)]
+    struct Level {
+        /// Operators between operands in the current part.
+        ops: u32,
+        /// The deepest operand already ended in the current part.
+        widest: u32,
+        /// Attributes, filters, tests, calls, subscripts of the current operand.
+        post: u32,
+        /// The deepest bracket closed in the current operand.
+        inner: u32,
+        /// The deepest part already ended.
+        done: u32,
+    }
+    impl Level {
+        /// The depth so far, with an open bracket `child` deep in the current operand.
+        fn depth(&self, child: u32) -> u32 {
+            let operand = self.post.saturating_add(self.inner.max(child));
+            self.done
+                .max(self.ops.saturating_add(self.widest.max(operand)))
+        }
+        fn end_operand(&mut self) {
+            self.widest = self.widest.max(self.post.saturating_add(self.inner));
+            self.post = 0;
+            self.inner = 0;
+        }
+    }
+    let measure = |blocks: u32, levels: &[Level]| {
+        let mut child = 0;
+        for (i, l) in levels.iter().enumerate().rev() {
+            child = l.depth(child);
+            if i > 0 {
+                child = child.saturating_add(BRACKET_DEPTH);
+            }
+        }
+        blocks.saturating_add(child)
+    };
+    let too_deep = |span: minijinja::machinery::Span| {
+        let (l, c) = at(span);
+        Err(refused(
+            l,
+            c,
+            format!(
+                "the template nests too deeply here: along one path at most {MAX_DEPTH} units, each operator, filter, \
+                 attribute or test counting 1, each bracket {BRACKET_DEPTH} and each enclosing block (`if`, `elif`, `for`, \
+                 `macro`, ...) {BLOCK_DEPTH}; split a long expression with `set`, or print its parts one after the other"
+            ),
+        ))
+    };
+    // The enclosing blocks' units, innermost last.
+    let mut blocks: Vec<u32> = Vec::new();
+    let mut blocks_depth: u32 = 0;
+    let mut levels: Vec<Level> = vec![Level::default()];
+    // The tag's keyword (after `{%`), and whether it assigns (`set x = ...`).
+    let mut keyword: Option<&str> = None;
+    let mut assigns = false;
+    let mut after_block_start = false;
+    for token in tokenize(src, false, Default::default(), WhitespaceConfig::default()) {
+        let Ok((token, span)) = token else {
+            return Ok(());
+        };
+        let first = std::mem::take(&mut after_block_start);
+        let top = levels.len() - 1;
+        match token {
+            Token::TemplateData(_) => {}
+            Token::VariableStart | Token::BlockStart => {
+                levels.clear();
+                levels.push(Level::default());
+                keyword = None;
+                assigns = false;
+                after_block_start = matches!(token, Token::BlockStart);
+            }
+            Token::VariableEnd | Token::BlockEnd => {
+                match keyword {
+                    Some(
+                        "for" | "if" | "with" | "macro" | "call" | "filter" | "autoescape"
+                        | "block",
+                    ) => blocks.push(BLOCK_DEPTH),
+                    Some("set") if !assigns => blocks.push(BLOCK_DEPTH),
+                    // `elif` nests: the parser reads it as an `if` in the `else` branch.
+                    Some("elif") => {
+                        if let Some(b) = blocks.last_mut() {
+                            *b = b.saturating_add(BLOCK_DEPTH);
+                        }
+                    }
+                    Some(k) if k.starts_with("end") => {
+                        blocks.pop();
+                    }
+                    _ => {}
+                }
+                blocks_depth = blocks.iter().fold(0u32, |a, b| a.saturating_add(*b));
+                levels.clear();
+                levels.push(Level::default());
+                keyword = None;
+            }
+            Token::Ident(word) if first => keyword = Some(word),
+            // A binary or unary operator, or an `if`/`else` expression.
+            Token::Ident("not" | "and" | "or" | "if" | "else" | "in")
+            | Token::Plus
+            | Token::Minus
+            | Token::Mul
+            | Token::Div
+            | Token::FloorDiv
+            | Token::Pow
+            | Token::Mod
+            | Token::Tilde
+            | Token::Eq
+            | Token::Ne
+            | Token::Gt
+            | Token::Gte
+            | Token::Lt
+            | Token::Lte => {
+                levels[top].end_operand();
+                levels[top].ops = levels[top].ops.saturating_add(1);
+            }
+            // On the operand before it.
+            Token::Ident("is") | Token::Dot | Token::Pipe => {
+                levels[top].post = levels[top].post.saturating_add(1);
+            }
+            Token::Assign => {
+                if top == 0 {
+                    assigns = true;
+                }
+                levels[top].end_operand();
+            }
+            Token::Comma | Token::Colon => {
+                let l = &mut levels[top];
+                l.done = l.depth(0);
+                *l = Level {
+                    done: l.done,
+                    ..Level::default()
+                };
+            }
+            Token::ParenOpen | Token::BracketOpen | Token::BraceOpen => {
+                // A call or a subscript is on the operand before it (`f()()`, `a[0][0]`).
+                levels[top].post = levels[top].post.saturating_add(1);
+                levels.push(Level::default());
+            }
+            // A stray closing bracket is a syntax error, where the parser stops.
+            Token::ParenClose | Token::BracketClose | Token::BraceClose if top > 0 => {
+                if let Some(l) = levels.pop() {
+                    let d = l.depth(0).saturating_add(BRACKET_DEPTH);
+                    let parent = &mut levels[top - 1];
+                    parent.inner = parent.inner.max(d);
+                }
+            }
+            _ => {}
+        }
+        if measure(blocks_depth, &levels) > MAX_DEPTH {
+            return too_deep(span);
+        }
     }
     Ok(())
 }
@@ -261,6 +439,8 @@ struct Checker<'a, 'e> {
     joined: Size,
     /// Names whose value is a number or a boolean.
     numeric: std::collections::HashSet<String>,
+    /// Loop targets that are items of the context (or of such a target).
+    context: std::collections::HashSet<String>,
     macros: std::collections::HashSet<&'e str>,
     /// Calls between macros (`""`: the bodies of `call` blocks, reached through `caller()`).
     calls: Vec<(String, String, (usize, usize))>,
@@ -413,6 +593,25 @@ impl<'a, 'e> Checker<'a, 'e> {
                     .push(Rhs::Opaque);
             }
         }
+        // Loop targets over the context: the least fixpoint (loops over each other's
+        // targets are no context), computed here once: following the names on each use
+        // recursed forever on such loops, and took exponential time on a chain of them.
+        for _ in 0..MAX_PASSES {
+            let add: Vec<String> = self
+                .assigned
+                .iter()
+                .filter(|(n, _)| !self.context.contains(*n))
+                .filter(|(_, rhs)| {
+                    rhs.iter()
+                        .all(|r| matches!(r, Rhs::Item(i) if self.is_context(i)))
+                })
+                .map(|(n, _)| n.clone())
+                .collect();
+            if add.is_empty() {
+                break;
+            }
+            self.context.extend(add);
+        }
         // Numeric: the greatest fixpoint (a name is a number when all its assignments are,
         // given the names still assumed numbers): `n = n + 1` stays a number, and a name
         // starts undefined, which is no string either. It is computed in a bounded number of
@@ -486,14 +685,8 @@ impl<'a, 'e> Checker<'a, 'e> {
     fn is_context(&self, e: &Expr<'e>) -> bool {
         match e {
             Expr::Var(v) => {
-                if CONTEXT.contains(&v.id) && !self.assigned.contains_key(v.id) {
-                    return true;
-                }
-                // A loop target over the context.
-                self.assigned.get(v.id).is_some_and(|rhs| {
-                    rhs.iter()
-                        .all(|r| matches!(r, Rhs::Item(i) if self.is_context(i)))
-                })
+                (CONTEXT.contains(&v.id) && !self.assigned.contains_key(v.id))
+                    || self.context.contains(v.id)
             }
             Expr::GetItem(g) => self.is_context(&g.expr),
             Expr::GetAttr(g) => self.is_context(&g.expr),
@@ -1022,34 +1215,79 @@ impl<'a, 'e> Checker<'a, 'e> {
         Ok(())
     }
 
-    /// Refuses a macro that can reach itself: each level would hold its captured output.
+    /// Refuses a macro that can reach itself (each level would hold its captured output),
+    /// and calls between macros nested deeper than [`MAX_MACRO_DEPTH`] (each level of a
+    /// render's calls recurses on the stack). One depth-first walk, linear in the calls:
+    /// a walk from every macro took seconds on a template of many macros.
     fn recursion(&self) -> Result<()> {
-        type Edges<'n> = Vec<(&'n str, (usize, usize))>;
-        let mut edges: std::collections::HashMap<&str, Edges<'_>> = Default::default();
+        let mut ids: std::collections::HashMap<&str, usize> = Default::default();
+        let mut names: Vec<&str> = Vec::new();
+        let mut edges: Vec<Vec<(usize, (usize, usize))>> = Vec::new();
         for (from, to, pos) in &self.calls {
-            edges
-                .entry(from.as_str())
-                .or_default()
-                .push((to.as_str(), *pos));
+            let mut ends = [0; 2];
+            for (end, n) in ends.iter_mut().zip([from.as_str(), to.as_str()]) {
+                let next = names.len();
+                *end = *ids.entry(n).or_insert(next);
+                if *end == next {
+                    names.push(n);
+                    edges.push(Vec::new());
+                }
+            }
+            edges[ends[0]].push((ends[1], *pos));
         }
-        // `caller()` reaches the call blocks' bodies (node ""), whichever macro they call.
-        for start in edges.keys() {
-            let mut stack = vec![*start];
-            let mut seen = std::collections::HashSet::new();
-            while let Some(n) = stack.pop() {
-                for (to, pos) in edges.get(n).into_iter().flatten() {
-                    if to == start {
-                        let name = if start.is_empty() { "caller" } else { start };
+        let name = |i: usize| {
+            if names[i].is_empty() {
+                "caller"
+            } else {
+                names[i]
+            }
+        };
+        // 0: not seen, 1: on the walk's path, 2: done (its depth known).
+        let mut state = vec![0u8; names.len()];
+        let mut depth = vec![0usize; names.len()];
+        for start in 0..names.len() {
+            if state[start] != 0 {
+                continue;
+            }
+            state[start] = 1;
+            let mut path = vec![(start, 0usize)];
+            while let Some((u, next)) = path.last_mut() {
+                let u = *u;
+                if let Some(&(v, pos)) = edges[u].get(*next) {
+                    *next += 1;
+                    match state[v] {
+                        1 => {
+                            return Err(refused(
+                                pos.0,
+                                pos.1,
+                                format!("macro `{}` calls itself (directly or through another macro); recursion is not available in templates", name(v)),
+                            ))
+                        }
+                        0 => {
+                            state[v] = 1;
+                            path.push((v, 0));
+                        }
+                        _ => {}
+                    }
+                    continue;
+                }
+                // Every callee is done: this macro's depth is the deepest callee's plus one.
+                if let Some(&(v, pos)) = edges[u].iter().max_by_key(|(v, _)| depth[*v]) {
+                    depth[u] = depth[v] + 1;
+                    if depth[u] > MAX_MACRO_DEPTH {
                         return Err(refused(
                             pos.0,
                             pos.1,
-                            format!("macro `{name}` calls itself (directly or through another macro); recursion is not available in templates"),
+                            format!(
+                                "macros call each other more than {MAX_MACRO_DEPTH} deep (`{}` calls `{}`, ...); each level of calls takes stack",
+                                name(u),
+                                name(v)
+                            ),
                         ));
                     }
-                    if seen.insert(*to) {
-                        stack.push(to);
-                    }
                 }
+                state[u] = 2;
+                path.pop();
             }
         }
         Ok(())
@@ -1776,6 +2014,208 @@ mod tests {
             "{% for row in blf|batch(3, '') %}{{ row|length }}{% endfor %}{% for c in lines|slice(2) %}{{ c|length }}{% endfor %}",
         ))
         .unwrap();
+    }
+
+    /// Runs `f` on a thread with a 512 KiB stack (a Worker has 1 MiB or less); on wasm,
+    /// where there are no threads, on the test's own stack.
+    fn on_small_stack(f: impl FnOnce() + Send + 'static) {
+        #[cfg(not(target_arch = "wasm32"))]
+        std::thread::Builder::new()
+            .stack_size(512 << 10)
+            .spawn(f)
+            .unwrap()
+            .join()
+            .unwrap();
+        #[cfg(target_arch = "wasm32")]
+        f();
+    }
+
+    /// Templates of every shape that nests: `n` repetitions of the growing part.
+    fn deep(shape: &str, n: usize) -> String {
+        let r = |s: &str| s.repeat(n);
+        match shape {
+            "+" => format!("{{% set a = 'a'{} %}}", r("+'a'")),
+            "~" => format!("{{% set a = 'a'{} %}}", r(" ~ 'a'")),
+            "*" => format!("{{{{ 1{} }}}}", r("*1")),
+            "parens" => format!("{{{{ {}1{} }}}}", r("("), r(")")),
+            "parens+" => format!("{{{{ {}1{} }}}}", r("(1+"), r(")")),
+            "list" => format!("{{{{ {}1{}|length }}}}", r("["), r("]")),
+            "dict" => format!("{{{{ {}1{}|length }}}}", r("{'k': "), r("}")),
+            "call" => format!("{{{{ {}1{} }}}}", r("range("), r(")")),
+            "postfix" => format!("{{{{ blf{} }}}}", r("[0]")),
+            "attr" => format!("{{{{ user{} }}}}", r(".a")),
+            "not" => format!("{{{{ {}1 }}}}", r("not ")),
+            "neg" => format!("{{{{ {}1 }}}}", r("- ")),
+            "filter" => format!("{{{{ 'a'{} }}}}", r("|trim")),
+            "filter-args" => format!("{{{{ 'a'{} }}}}", r("|replace('a', 'b')")),
+            "test" => format!("{{{{ 1{} }}}}", r(" is number")),
+            "ifexpr" => format!("{{{{ {}1 }}}}", r("1 if user else ")),
+            "and" => format!("{{{{ 1{} }}}}", r(" and 1")),
+            "compare" => format!("{{{{ 1{} }}}}", r(" < 1")),
+            "if" => format!("{}x{}", r("{% if user %}"), r("{% endif %}")),
+            "elif" => format!("{{% if false %}}{}{{% endif %}}", r("{% elif false %}")),
+            "for" => format!("{}x{}", r("{% for i in [1] %}"), r("{% endfor %}")),
+            "with" => format!("{}x{}", r("{% with a = 1 %}"), r("{% endwith %}")),
+            "set-block" => format!("{}x{}", r("{% set a %}"), r("{% endset %}")),
+            "filter-block" => format!("{}x{}", r("{% filter upper %}"), r("{% endfilter %}")),
+            "macro" => format!("{}x{}", r("{% macro m() %}"), r("{% endmacro %}")),
+            "if+parens" => format!(
+                "{}{{{{ {}1{} }}}}{}",
+                r("{% if user %}"),
+                r("(1+"),
+                r(")"),
+                r("{% endif %}")
+            ),
+            _ => unreachable!("{shape}"),
+        }
+    }
+
+    const SHAPES: [&str; 26] = [
+        "+",
+        "~",
+        "*",
+        "parens",
+        "parens+",
+        "list",
+        "dict",
+        "call",
+        "postfix",
+        "attr",
+        "not",
+        "neg",
+        "filter",
+        "filter-args",
+        "test",
+        "ifexpr",
+        "and",
+        "compare",
+        "if",
+        "elif",
+        "for",
+        "with",
+        "set-block",
+        "filter-block",
+        "macro",
+        "if+parens",
+    ];
+
+    #[test]
+    fn long_and_deep_expressions_are_refused_before_parsing() {
+        on_small_stack(|| {
+            // The reported payloads: seconds to check at 4,000 terms, a stack overflow at
+            // 15,000. The error names the line the limit is passed on.
+            for n in [1000, 4000, 15_000] {
+                let src = format!("first\nsecond\n{}", deep("+", n));
+                let e = refused_at_save(&src, "nests too deeply");
+                assert_eq!(e.line(), Some(3), "{e}");
+            }
+            for shape in SHAPES {
+                let n = if shape.contains("block") || shape == "macro" {
+                    5000
+                } else {
+                    15_000
+                };
+                let mut src = deep(shape, n);
+                src.truncate(crate::template::MAX_TEMPLATE_BYTES);
+                refused_at_save(&src, "nests too deeply");
+                // Also a template stored before the limit, loaded back.
+                let e = Renderer::new().load_saved(jinja(&src)).unwrap_err();
+                assert!(e.detail().contains("nests too deeply"), "{shape}: {e}");
+            }
+            // An ordinary long expression passes.
+            validate_template(&jinja(&deep("~", 100))).unwrap();
+            validate_template(&jinja(&deep("if+parens", 8))).unwrap();
+        });
+    }
+
+    #[test]
+    fn every_shape_at_every_depth_is_checked_without_crashing() {
+        // Below, at and past the limit, alone and inside blocks: the check, the compiler
+        // and the sample render must all return (here on a small stack).
+        on_small_stack(|| {
+            let mut passed = 0;
+            for shape in SHAPES {
+                for n in [
+                    1, 7, 15, 16, 17, 31, 32, 33, 63, 64, 100, 127, 128, 200, 255, 256, 300,
+                ] {
+                    for inside in [0, 8, 24] {
+                        let src = format!(
+                            "{}{}{}",
+                            "{% if user %}".repeat(inside),
+                            deep(shape, n),
+                            "{% endif %}".repeat(inside)
+                        );
+                        let saved = validate_template(&jinja(&src));
+                        let loaded = Renderer::new().load_saved(jinja(&src));
+                        passed += usize::from(saved.is_ok());
+                        if let Err(e) = saved.and(loaded) {
+                            assert!(e.line().is_some(), "{shape} {n}: {e}");
+                        }
+                    }
+                }
+            }
+            // The shapes are templates that save when small.
+            assert!(passed > SHAPES.len() * 3, "{passed}");
+        });
+    }
+
+    #[test]
+    fn macro_call_chains_are_bounded() {
+        // Each level of calls recurses in the render: 40 chained macros overflowed a 512 KiB
+        // stack at save.
+        let chain = |n: usize| {
+            let mut s: String = (0..n)
+                .map(|i| {
+                    format!(
+                        "{{% macro m{i}() %}}{{{{ m{}() }}}}{{% endmacro %}}\n",
+                        i + 1
+                    )
+                })
+                .collect();
+            s.push_str(&format!(
+                "{{% macro m{n}() %}}x{{% endmacro %}}{{{{ m0() }}}}"
+            ));
+            s
+        };
+        on_small_stack(move || {
+            validate_template(&jinja(&chain(MAX_MACRO_DEPTH))).unwrap();
+            for n in [MAX_MACRO_DEPTH + 1, 40, 5000] {
+                refused_at_save(&chain(n), "call each other more than 8 deep");
+            }
+            // Wide and shallow: every macro of a layer calls every macro of the next one.
+            let (layers, width) = (MAX_MACRO_DEPTH, 60);
+            let mut src = String::new();
+            for l in 0..=layers {
+                for i in 0..width {
+                    src.push_str(&format!("{{% macro m{l}_{i}() %}}"));
+                    if l < layers {
+                        for j in 0..width {
+                            src.push_str(&format!("{{{{ m{}_{j}() }}}}", l + 1));
+                        }
+                    }
+                    src.push_str("{% endmacro %}");
+                }
+            }
+            let loaded = Renderer::new().load_saved(jinja(&src));
+            assert!(loaded.is_ok(), "{loaded:?}");
+        });
+    }
+
+    #[test]
+    fn loops_over_each_others_targets_are_checked() {
+        // Loops over each other's targets made the check recurse forever (a stack
+        // overflow), and a chain of loops over two targets each took exponential time.
+        let cycle = "{% if false %}{% for a in b %}{% endfor %}{% for b in a %}{% endfor %}{{ a.port + 1 }}{% endif %}";
+        on_small_stack(move || validate_template(&jinja(cycle)).unwrap());
+        let mut chain = String::from("{% if false %}");
+        for i in 0..40 {
+            let j = i + 1;
+            chain.push_str(&format!(
+                "{{% for a{i} in a{j} %}}{{% endfor %}}{{% for a{i} in a{j}.x %}}{{% endfor %}}"
+            ));
+        }
+        chain.push_str("{% for a40 in blf %}{% endfor %}{{ a0.port + 1 }}{% endif %}");
+        validate_template(&jinja(&chain)).unwrap();
     }
 
     #[test]
