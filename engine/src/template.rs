@@ -484,7 +484,7 @@ fn context(p: &Arc<Profile>) -> Value {
 }
 
 /// The top-level names, in the order of [`Ctx::cache`].
-const CTX_NAMES: [&str; 8] = [
+pub(crate) const CTX_NAMES: [&str; 8] = [
     "device",
     "user",
     "lines",

@@ -158,16 +158,7 @@ const LOOP_NUMBERS: [&str; 9] = [
     "last",
 ];
 /// The context's top-level names (see `Renderer`).
-const CONTEXT: [&str; 8] = [
-    "device",
-    "user",
-    "lines",
-    "blf",
-    "pbx",
-    "settings",
-    "firmware_url",
-    "phonebook_url",
-];
+use crate::template::CTX_NAMES as CONTEXT;
 
 // ---- the static check
 

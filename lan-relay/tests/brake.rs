@@ -150,21 +150,8 @@ fn spoofed_requests_do_not_lock_a_phone_out() {
         assert!(!rrq_from(&relay, phone_ip, &format!("{}.cfg", guess(i))));
     }
     // The phone itself (its MAC confirmed at its address) still gets its config, by TFTP...
-    let dir = TempDir::new("brake-atftp");
-    let local = dir.path().join("got.cfg");
-    let out = Command::new("atftp")
-        .args(["-g", "-r", &format!("{PHONE}.cfg"), "-l"])
-        .arg(&local)
-        .args(["127.0.0.1", &relay.tftp.port().to_string()])
-        .output()
-        .expect("atftp is installed");
-    let got = std::fs::read_to_string(&local).unwrap_or_default();
-    assert!(
-        got.contains(SECRET),
-        "atftp: {} {}",
-        out.status,
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let (got, how) = common::atftp_get(relay.tftp.port(), &format!("{PHONE}.cfg"));
+    assert!(got.contains(SECRET), "atftp: {how}");
     // ... and by HTTP, its common file too.
     let (code, body) = curl_from(&relay, "127.0.0.1", PHONE_UA, &format!("{PHONE}.cfg"));
     assert_eq!(code, 200);

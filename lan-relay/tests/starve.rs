@@ -163,21 +163,8 @@ fn half_open_connections_beyond_the_descriptor_limit_do_not_starve_phones() {
         String::from_utf8_lossy(&out.stderr)
     );
     // ... and by TFTP.
-    let dir = TempDir::new("starve-tftp");
-    let local = dir.path().join("got.cfg");
-    let out = Command::new("atftp")
-        .args(["-g", "-r", "001565000001.cfg", "-l"])
-        .arg(&local)
-        .args(["127.0.0.1", &relay.tftp.port().to_string()])
-        .output()
-        .expect("atftp is installed");
-    let got = std::fs::read_to_string(&local).unwrap_or_default();
-    assert!(
-        got.contains(SECRET),
-        "TFTP: {} {}",
-        out.status,
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let (got, how) = common::atftp_get(relay.tftp.port(), "001565000001.cfg");
+    assert!(got.contains(SECRET), "TFTP: {how}");
     drop(held);
 }
 

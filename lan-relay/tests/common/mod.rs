@@ -79,3 +79,22 @@ pub(crate) async fn recv_within(sock: &UdpSocket, wait: Duration) -> Option<(Vec
     buf.truncate(n);
     Some((buf, from))
 }
+
+/// The file `name` fetched by the real `atftp` client from the TFTP server at
+/// 127.0.0.1:`port` (empty when refused), with atftp's status and stderr for messages.
+#[allow(dead_code)] // not every test file fetches by TFTP
+pub(crate) fn atftp_get(port: u16, name: &str) -> (String, String) {
+    let dir = TempDir::new("atftp-get");
+    let local = dir.path().join("got");
+    let out = std::process::Command::new("atftp")
+        .args(["-g", "-r", name, "-l"])
+        .arg(&local)
+        .args(["127.0.0.1", &port.to_string()])
+        .output()
+        .expect("atftp is installed");
+    let got = std::fs::read_to_string(&local).unwrap_or_default();
+    (
+        got,
+        format!("{} {}", out.status, String::from_utf8_lossy(&out.stderr)),
+    )
+}
