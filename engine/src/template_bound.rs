@@ -87,11 +87,10 @@ const UNBOUNDED: u32 = MAX_NESTING + 1;
 /// Nesting of a name the template does not assign: the context's values (`lines`: a list
 /// of maps of strings and numbers), `caller`, undefined names.
 const CONTEXT_NESTING: u32 = 3;
-/// Passes of the nesting analysis; a template needing more is treated as if every name it
-/// assigns nested without bound (refused where a name is used).
-const NEST_PASSES: usize = 4 * (UNBOUNDED as usize + 1);
 /// The nesting analysis's name for an item of any loop (`loop.previtem`).
 const LOOP_ITEM: &str = "#loop";
+/// The nesting analysis's name for the deepest namespace attribute.
+const ATTRS: &str = "#attrs";
 
 const fn super_fuel() -> u64 {
     crate::template::FUEL
@@ -1426,46 +1425,148 @@ fn value_depth(v: &Value) -> u32 {
 /// the check: a name's bound holds for all its assignments.
 impl<'a, 'e> Checker<'a, 'e> {
     /// Binds macro parameters to their calls' arguments, then computes the least fixpoint
-    /// of the bounds (saturating at [`UNBOUNDED`]).
+    /// of the bounds (saturating at [`UNBOUNDED`]) with a worklist: a name is evaluated
+    /// again only when a name it reads grew, at most [`UNBOUNDED`] times each.
     fn nesting(&mut self) {
         self.bind_params();
-        let mut names: Vec<String> = self.nest.keys().cloned().collect();
-        names.sort();
-        for _ in 0..NEST_PASSES {
-            let mut changed = false;
-            for n in &names {
-                let d = self.nest[n]
-                    .iter()
-                    .map(|s| match *s {
-                        Src::Value(e) => self.depth(e),
-                        Src::Item(e) => self.depth(e).saturating_sub(1),
-                        Src::Wrapped(e) => self.depth(e).saturating_add(1),
-                        Src::Text => 0,
-                    })
-                    .max()
-                    .unwrap_or(0)
-                    .min(UNBOUNDED);
-                if d > self.named(n) {
-                    self.nest_depth.insert(n.clone(), d);
-                    changed = true;
+        let names: Vec<String> = self.nest.keys().cloned().collect();
+        // Who reads each name (`#attrs`: the deepest attribute, read by `namespace(...)`).
+        let mut readers: std::collections::HashMap<String, Vec<String>> = Default::default();
+        for n in &names {
+            let mut read = Vec::new();
+            for s in &self.nest[n] {
+                if let Src::Value(e) | Src::Item(e) | Src::Wrapped(e) = *s {
+                    self.reads(e, &mut read);
                 }
             }
-            let attrs = names
-                .iter()
-                .filter(|n| n.starts_with('.'))
-                .map(|n| self.named(n))
-                .max()
-                .unwrap_or(0);
-            changed |= attrs > self.attrs_depth;
-            self.attrs_depth = self.attrs_depth.max(attrs);
-            if !changed {
-                return;
+            read.sort();
+            read.dedup();
+            for r in read {
+                readers.entry(r).or_default().push(n.clone());
+            }
+            if n.starts_with('.') {
+                readers.entry(ATTRS.to_owned()).or_default();
             }
         }
-        for n in names {
-            self.nest_depth.insert(n, UNBOUNDED);
+        let attrs: Vec<String> = names
+            .iter()
+            .filter(|n| n.starts_with('.'))
+            .cloned()
+            .collect();
+        let mut queue: std::collections::VecDeque<String> = names.iter().cloned().collect();
+        let mut queued: std::collections::HashSet<String> = names.iter().cloned().collect();
+        while let Some(n) = queue.pop_front() {
+            queued.remove(&n);
+            let d = self.nest[&n]
+                .iter()
+                .map(|s| match *s {
+                    Src::Value(e) => self.depth(e),
+                    Src::Item(e) => self.depth(e).saturating_sub(1),
+                    Src::Wrapped(e) => self.depth(e).saturating_add(1),
+                    Src::Text => 0,
+                })
+                .max()
+                .unwrap_or(0)
+                .min(UNBOUNDED);
+            if d <= self.named(&n) {
+                continue;
+            }
+            self.nest_depth.insert(n.clone(), d);
+            let mut grown = vec![n.clone()];
+            if n.starts_with('.') && d > self.attrs_depth {
+                self.attrs_depth = attrs.iter().map(|a| self.named(a)).max().unwrap_or(0);
+                grown.push(ATTRS.to_owned());
+            }
+            for g in grown {
+                for r in readers.get(&g).into_iter().flatten() {
+                    if queued.insert(r.clone()) {
+                        queue.push_back(r.clone());
+                    }
+                }
+            }
         }
-        self.attrs_depth = UNBOUNDED;
+    }
+
+    /// The names of the analysis `e` reads (a superset).
+    fn reads(&self, e: &Expr<'e>, out: &mut Vec<String>) {
+        match e {
+            Expr::Var(v) => {
+                out.push(v.id.to_owned());
+                if v.id == "loop" {
+                    out.push(LOOP_ITEM.to_owned());
+                }
+            }
+            Expr::Const(_) => {}
+            Expr::GetAttr(g) => {
+                out.push(format!(".{}", g.name));
+                out.push(".*".to_owned());
+                out.push(LOOP_ITEM.to_owned());
+                self.reads(&g.expr, out);
+            }
+            Expr::GetItem(g) => {
+                self.reads(&g.expr, out);
+                self.reads(&g.subscript_expr, out);
+            }
+            Expr::Slice(s) => {
+                self.reads(&s.expr, out);
+                for x in [&s.start, &s.stop, &s.step].into_iter().flatten() {
+                    self.reads(x, out);
+                }
+            }
+            Expr::UnaryOp(u) => self.reads(&u.expr, out),
+            Expr::BinOp(b) => {
+                self.reads(&b.left, out);
+                self.reads(&b.right, out);
+            }
+            Expr::Compare(c) => {
+                self.reads(&c.expr, out);
+                for o in &c.ops {
+                    self.reads(&o.expr, out);
+                }
+            }
+            Expr::IfExpr(i) => {
+                self.reads(&i.test_expr, out);
+                self.reads(&i.true_expr, out);
+                if let Some(f) = &i.false_expr {
+                    self.reads(f, out);
+                }
+            }
+            Expr::Filter(f) => {
+                if let Some(x) = &f.expr {
+                    self.reads(x, out);
+                }
+                self.args_reads(&f.args, out);
+            }
+            Expr::Test(t) => {
+                self.reads(&t.expr, out);
+                self.args_reads(&t.args, out);
+            }
+            Expr::Call(c) => {
+                out.push(ATTRS.to_owned());
+                self.reads(&c.expr, out);
+                self.args_reads(&c.args, out);
+            }
+            Expr::List(l) => {
+                for i in &l.items {
+                    self.reads(i, out);
+                }
+            }
+            Expr::Map(m) => {
+                for i in m.keys.iter().chain(&m.values) {
+                    self.reads(i, out);
+                }
+            }
+        }
+    }
+
+    fn args_reads(&self, args: &[CallArg<'e>], out: &mut Vec<String>) {
+        for a in args {
+            let (CallArg::Pos(x)
+            | CallArg::Kwarg(_, x)
+            | CallArg::PosSplat(x)
+            | CallArg::KwargSplat(x)) = a;
+            self.reads(x, out);
+        }
     }
 
     /// A macro's parameters get the arguments of its calls (by position or name; a splat's
@@ -2604,6 +2705,18 @@ mod tests {
             ] {
                 validate_template(&jinja(src)).unwrap_or_else(|e| panic!("{src}: {e}"));
             }
+            // A long chain of names copied from each other, against any order the analysis
+            // could take them in: bounded, not refused.
+            let mut chain = String::new();
+            let mut i = 0;
+            while chain.len() < crate::template::MAX_TEMPLATE_BYTES - 100 {
+                chain.push_str(&format!(
+                    "{{% set b{i} = a{} %}}{{% set a{i} = b{i} %}}",
+                    i + 1
+                ));
+                i += 1;
+            }
+            check(&chain).unwrap();
         });
     }
 
