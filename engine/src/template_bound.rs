@@ -9,7 +9,9 @@
 //!   snapshot, is refused there, not run). It refuses what no runtime hook can see:
 //!   operators (`~`, `+`, `*`) whose operands could hold a value already built by such an
 //!   operator, a filter, a macro or a capture (the doubling chains); repetition other than a
-//!   literal by a literal count; filters and functions outside a known list; macro output
+//!   literal by a literal count; values that may nest more than [`MAX_NESTING`] deep (a
+//!   list, dict or namespace built from itself in a loop, which nests once more per
+//!   iteration); filters and functions outside a known list; macro output
 //!   used other than printed; recursive macros; `include`/`import`/`extends`/`block` (a
 //!   template is one file); and literal text in macros, `set` and `filter` blocks beyond
 //!   [`MAX_CAPTURED_TEXT`] (such text is captured in memory, where the output cap cannot
