@@ -164,6 +164,8 @@ impl Renderer {
     /// loading it back from storage): compiles it, without rendering the sample again. A
     /// syntax error is still refused, and nothing changes.
     pub fn load_saved(&mut self, template: Template) -> Result<()> {
+        // A template stored before the size limit (an old snapshot) is refused as at save.
+        check_size(&template)?;
         let env_name = env_name(&template);
         if template.style == TemplateStyle::Jinja {
             // A template saved before the bounds existed, or arriving in a snapshot, is
@@ -274,6 +276,22 @@ fn is_xml(t: &Template) -> bool {
         .is_ok_and(ConfigSyntax::is_xml)
 }
 
+/// Refuses a template longer than [`MAX_TEMPLATE_BYTES`] (at save and at load).
+fn check_size(t: &Template) -> Result<()> {
+    if t.source.len() > MAX_TEMPLATE_BYTES {
+        return Err(Error::new(
+            ErrorKind::InvalidInput,
+            format!(
+                "the template is {} KiB; the limit is {} KiB",
+                t.source.len() / 1024,
+                MAX_TEMPLATE_BYTES / 1024
+            ),
+        )
+        .with_name("source"));
+    }
+    Ok(())
+}
+
 /// Checks a template before it is saved: size, name, syntax (errors carry line and column),
 /// a render against sample data (so undefined variables and runtime errors surface now,
 /// not on a phone), well-formed XML output for XML vendors, and, for overlays, that the
@@ -286,17 +304,7 @@ pub fn validate_template(t: &Template) -> Result<()> {
         )
         .with_name("name"));
     }
-    if t.source.len() > MAX_TEMPLATE_BYTES {
-        return Err(Error::new(
-            ErrorKind::InvalidInput,
-            format!(
-                "the template is {} KiB; the limit is {} KiB",
-                t.source.len() / 1024,
-                MAX_TEMPLATE_BYTES / 1024
-            ),
-        )
-        .with_name("source"));
-    }
+    check_size(t)?;
     let module = t.vendor.module()?;
     let sample = Arc::new(crate::sample::profile(t.vendor));
     let output = match t.style {
@@ -991,6 +999,41 @@ True True";
             "x = 204",
             "the old version stays"
         );
+    }
+
+    #[test]
+    fn load_saved_refuses_an_oversized_template() {
+        // A template stored before the limit (an old snapshot) is refused at load as at
+        // save, in both styles; the version already loaded keeps serving.
+        let mut r = Renderer::new();
+        let small = "x = {{ user.extension }}\n";
+        r.load_saved(tpl(
+            Vendor::Yealink,
+            TemplateStyle::Jinja,
+            Composition::Replace,
+            small,
+        ))
+        .unwrap();
+        let big = small.repeat(MAX_TEMPLATE_BYTES / small.len() + 1);
+        assert!(big.len() > MAX_TEMPLATE_BYTES);
+        for style in [TemplateStyle::Jinja, TemplateStyle::Placeholder] {
+            let e = r
+                .load_saved(tpl(Vendor::Yealink, style, Composition::Replace, &big))
+                .unwrap_err();
+            assert_eq!(e.name(), Some("source"), "{e}");
+            assert!(e.detail().contains("the limit is 256 KiB"), "{e}");
+        }
+        let p = Arc::new(sample::reference_profile(Vendor::Yealink));
+        assert_eq!(r.render_template("t", &p).unwrap(), "x = 204");
+        // At the limit it loads.
+        let at_limit = "x".repeat(MAX_TEMPLATE_BYTES);
+        r.load_saved(tpl(
+            Vendor::Yealink,
+            TemplateStyle::Jinja,
+            Composition::Replace,
+            &at_limit,
+        ))
+        .unwrap();
     }
 
     #[test]

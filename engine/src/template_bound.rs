@@ -9,7 +9,9 @@
 //!   snapshot, is refused there, not run). It refuses what no runtime hook can see:
 //!   operators (`~`, `+`, `*`) whose operands could hold a value already built by such an
 //!   operator, a filter, a macro or a capture (the doubling chains); repetition other than a
-//!   literal by a literal count; filters and functions outside a known list; macro output
+//!   literal by a literal count; values that may nest more than [`MAX_NESTING`] deep (a
+//!   list, dict or namespace built from itself in a loop, which nests once more per
+//!   iteration); filters and functions outside a known list; macro output
 //!   used other than printed; recursive macros; `include`/`import`/`extends`/`block` (a
 //!   template is one file); and literal text in macros, `set` and `filter` blocks beyond
 //!   [`MAX_CAPTURED_TEXT`] (such text is captured in memory, where the output cap cannot
@@ -76,6 +78,21 @@ const MAX_DEPTH: u32 = 256;
 const BRACKET_DEPTH: u32 = 16;
 /// Units of one enclosing block (`if`, `for`, `macro`, ...; each `elif` is one more).
 const BLOCK_DEPTH: u32 = 8;
+
+/// How deep a value a template builds may nest (lists, maps and namespaces inside each
+/// other): printing, comparing, serialising and freeing a value recurse once per level. A
+/// value built from itself in a loop (`{% set ns.x = [ns.x] %}`) nests once more per
+/// iteration, past any stack (1,000 levels overflowed a 512 KiB one).
+const MAX_NESTING: u32 = 32;
+/// A nesting past [`MAX_NESTING`]: what a value built from itself gets.
+const UNBOUNDED: u32 = MAX_NESTING + 1;
+/// Nesting of a name the template does not assign: the context's values (`lines`: a list
+/// of maps of strings and numbers), `caller`, undefined names.
+const CONTEXT_NESTING: u32 = 3;
+/// The nesting analysis's name for an item of any loop (`loop.previtem`).
+const LOOP_ITEM: &str = "#loop";
+/// The nesting analysis's name for the deepest namespace attribute.
+const ATTRS: &str = "#attrs";
 
 const fn super_fuel() -> u64 {
     crate::template::FUEL
@@ -211,6 +228,7 @@ pub(crate) fn check(src: &str) -> Result<()> {
     let mut c = Checker::default();
     c.collect(std::slice::from_ref(&root), None);
     c.fixpoints();
+    c.nesting();
     c.stmts(std::slice::from_ref(&root), &Ctx::default())?;
     c.recursion()?;
     if c.captured > MAX_CAPTURED_TEXT {
@@ -418,6 +436,19 @@ enum Rhs<'a, 'e> {
     Opaque,
 }
 
+/// Where a name's value comes from, for the nesting analysis ([`Checker::nesting`]).
+#[derive(Clone, Copy)]
+enum Src<'a, 'e> {
+    /// The value of an expression.
+    Value(&'a Expr<'e>),
+    /// An item of an expression's value, or a part of one: a level less.
+    Item(&'a Expr<'e>),
+    /// An expression's value inside a new list or map (a macro's `varargs`, `kwargs`).
+    Wrapped(&'a Expr<'e>),
+    /// A string (a captured block).
+    Text,
+}
+
 #[derive(Default)]
 struct Checker<'a, 'e> {
     /// Every name assigned anywhere (`ns.attr` for a namespace attribute), with all its
@@ -439,6 +470,18 @@ struct Checker<'a, 'e> {
     /// Bytes of all literal repetitions (`"-" * 20`) in the template.
     repeated: u64,
     captured_at: Option<(usize, usize)>,
+    /// The nesting analysis: where each name's value comes from. A namespace attribute is
+    /// one name per attribute (`.x`, for every namespace; `.*` for any attribute), a
+    /// macro's parameter gets its calls' arguments, [`LOOP_ITEM`] every loop's items.
+    nest: std::collections::HashMap<String, Vec<Src<'a, 'e>>>,
+    /// How deep each name of `nest` nests at most, up to [`UNBOUNDED`].
+    nest_depth: std::collections::HashMap<String, u32>,
+    /// The deepest of all namespace attributes.
+    attrs_depth: u32,
+    /// Macros, call blocks' bodies, and calls to either (printed, `call`, `do`).
+    macro_decls: Vec<&'a ast::Macro<'e>>,
+    call_block_decls: Vec<&'a ast::Macro<'e>>,
+    macro_calls: Vec<&'a ast::Call<'e>>,
 }
 
 /// Where a statement sits.
@@ -485,6 +528,13 @@ impl<'a, 'e> Checker<'a, 'e> {
                 Some(v) if whole => rhs(v),
                 _ => Rhs::Opaque,
             };
+            let src = match (&r, value) {
+                (Rhs::Expr(v), _) => Some(Src::Value(v)),
+                (_, Some(v)) => Some(Src::Item(v)),
+                (_, None) => None,
+            };
+            let sources = self.nest.entry(nest_name(&name)).or_default();
+            sources.extend(src);
             self.assigned.entry(name).or_default().push(r);
         }
         // `namespace(n=0)` gives `ns.n` its first value.
@@ -497,6 +547,20 @@ impl<'a, 'e> Checker<'a, 'e> {
                             .or_default()
                             .push(Rhs::Expr(x));
                     }
+                }
+            }
+        }
+        // Every namespace's attributes, for the nesting analysis.
+        if let Some(v @ Expr::Call(c)) = value {
+            if is_call_to(v, "namespace") {
+                for a in &c.args {
+                    let (name, x) = match a {
+                        CallArg::Kwarg(k, x) => (format!(".{k}"), x),
+                        CallArg::Pos(x) | CallArg::PosSplat(x) | CallArg::KwargSplat(x) => {
+                            (".*".to_owned(), x)
+                        }
+                    };
+                    self.nest.entry(name).or_default().push(Src::Value(x));
                 }
             }
         }
@@ -513,6 +577,10 @@ impl<'a, 'e> Checker<'a, 'e> {
                 Stmt::Template(t) => self.collect(&t.children, None),
                 Stmt::ForLoop(f) => {
                     self.assign(&f.target, Rhs::Item, Some(&f.iter));
+                    self.nest
+                        .entry(LOOP_ITEM.to_owned())
+                        .or_default()
+                        .push(Src::Item(&f.iter));
                     self.collect(&f.body, None);
                     self.collect(&f.else_body, None);
                 }
@@ -529,6 +597,15 @@ impl<'a, 'e> Checker<'a, 'e> {
                 Stmt::Set(st) => self.assign(&st.target, Rhs::Expr, Some(&st.expr)),
                 Stmt::SetBlock(sb) => {
                     self.opaque(&sb.target);
+                    let mut names = Vec::new();
+                    target_names(&sb.target, &mut names);
+                    for (name, _) in names {
+                        let src = match &sb.filter {
+                            Some(f) => Src::Value(f),
+                            None => Src::Text,
+                        };
+                        self.nest.entry(nest_name(&name)).or_default().push(src);
+                    }
                     self.collect(&sb.body, None);
                 }
                 Stmt::AutoEscape(a) => self.collect(&a.body, None),
@@ -542,14 +619,23 @@ impl<'a, 'e> Checker<'a, 'e> {
                     for a in &m.args {
                         self.opaque(a);
                     }
+                    self.macro_decls.push(m);
                     self.collect(&m.body, None);
                 }
                 Stmt::CallBlock(cb) => {
                     for a in &cb.macro_decl.args {
                         self.opaque(a);
                     }
+                    self.call_block_decls.push(&cb.macro_decl);
+                    self.macro_calls.push(&cb.call);
                     self.collect(&cb.macro_decl.body, None);
                 }
+                Stmt::EmitExpr(e) => {
+                    if let Expr::Call(c) = &e.expr {
+                        self.macro_calls.push(c);
+                    }
+                }
+                Stmt::Do(d) => self.macro_calls.push(&d.call),
                 Stmt::Block(b) => self.collect(&b.body, None),
                 _ => {}
             }
@@ -1024,6 +1110,19 @@ impl<'a, 'e> Checker<'a, 'e> {
     }
 
     fn expr(&mut self, e: &'a Expr<'e>, cx: &Ctx) -> Result<()> {
+        if self.depth(e) > MAX_NESTING {
+            let (l, c) = at(e.span());
+            return Err(refused(
+                l,
+                c,
+                format!(
+                    "this value may nest more than {MAX_NESTING} levels deep (lists, dicts or namespaces inside each other): \
+                     it is built from a name that holds what it builds, as `{{% set ns.x = [ns.x] %}}` in a loop nests once \
+                     more each time, and so deep a value exhausts the stack when it is printed, compared or freed; \
+                     keep the values flat (collect them with filters: `{{{{ blf|map(attribute='extension')|join(',') }}}}`)"
+                ),
+            ));
+        }
         match e {
             Expr::Var(_) | Expr::Const(_) => Ok(()),
             Expr::Slice(s) => {
@@ -1282,6 +1381,370 @@ impl<'a, 'e> Checker<'a, 'e> {
             }
         }
         Ok(())
+    }
+}
+
+/// The nesting analysis's name for an assigned name (`ns.x`: `.x`, see [`Checker::nest`]).
+fn nest_name(name: &str) -> String {
+    match name.split_once('.') {
+        Some((_, attr)) => format!(".{attr}"),
+        None => name.to_owned(),
+    }
+}
+
+/// How deep a literal nests.
+fn value_depth(v: &Value) -> u32 {
+    let Ok(items) = v.try_iter() else {
+        return 0;
+    };
+    if !matches!(v.kind(), ValueKind::Seq | ValueKind::Map) {
+        return 0;
+    }
+    let is_map = v.kind() == ValueKind::Map;
+    items
+        .map(|k| {
+            let value = if is_map { v.get_item(&k).ok() } else { None };
+            value_depth(&k).max(value.as_ref().map_or(0, value_depth))
+        })
+        .max()
+        .unwrap_or(0)
+        .saturating_add(1)
+        .min(UNBOUNDED)
+}
+
+/// The nesting analysis: an upper bound of how deep the value of each name nests, so that
+/// a value built from itself (`{% set ns.x = [ns.x] %}` in a loop, nesting once more per
+/// iteration) is refused where it is built. Flow- and scope-insensitive like the rest of
+/// the check: a name's bound holds for all its assignments.
+impl<'a, 'e> Checker<'a, 'e> {
+    /// Binds macro parameters to their calls' arguments, then computes the least fixpoint
+    /// of the bounds (saturating at [`UNBOUNDED`]) with a worklist: a name is evaluated
+    /// again only when a name it reads grew, at most [`UNBOUNDED`] times each.
+    fn nesting(&mut self) {
+        self.bind_params();
+        let names: Vec<String> = self.nest.keys().cloned().collect();
+        // Who reads each name (`#attrs`: the deepest attribute, read by `namespace(...)`).
+        let mut readers: std::collections::HashMap<String, Vec<String>> = Default::default();
+        for n in &names {
+            let mut read = Vec::new();
+            for s in &self.nest[n] {
+                if let Src::Value(e) | Src::Item(e) | Src::Wrapped(e) = *s {
+                    self.reads(e, &mut read);
+                }
+            }
+            read.sort();
+            read.dedup();
+            for r in read {
+                readers.entry(r).or_default().push(n.clone());
+            }
+            if n.starts_with('.') {
+                readers.entry(ATTRS.to_owned()).or_default();
+            }
+        }
+        let attrs: Vec<String> = names
+            .iter()
+            .filter(|n| n.starts_with('.'))
+            .cloned()
+            .collect();
+        let mut queue: std::collections::VecDeque<String> = names.iter().cloned().collect();
+        let mut queued: std::collections::HashSet<String> = names.iter().cloned().collect();
+        while let Some(n) = queue.pop_front() {
+            queued.remove(&n);
+            let d = self.nest[&n]
+                .iter()
+                .map(|s| match *s {
+                    Src::Value(e) => self.depth(e),
+                    Src::Item(e) => self.depth(e).saturating_sub(1),
+                    Src::Wrapped(e) => self.depth(e).saturating_add(1),
+                    Src::Text => 0,
+                })
+                .max()
+                .unwrap_or(0)
+                .min(UNBOUNDED);
+            if d <= self.named(&n) {
+                continue;
+            }
+            self.nest_depth.insert(n.clone(), d);
+            let mut grown = vec![n.clone()];
+            if n.starts_with('.') && d > self.attrs_depth {
+                self.attrs_depth = attrs.iter().map(|a| self.named(a)).max().unwrap_or(0);
+                grown.push(ATTRS.to_owned());
+            }
+            for g in grown {
+                for r in readers.get(&g).into_iter().flatten() {
+                    if queued.insert(r.clone()) {
+                        queue.push_back(r.clone());
+                    }
+                }
+            }
+        }
+    }
+
+    /// The names of the analysis `e` reads (a superset).
+    fn reads(&self, e: &Expr<'e>, out: &mut Vec<String>) {
+        match e {
+            Expr::Var(v) => {
+                out.push(v.id.to_owned());
+                if v.id == "loop" {
+                    out.push(LOOP_ITEM.to_owned());
+                }
+            }
+            Expr::Const(_) => {}
+            Expr::GetAttr(g) => {
+                out.push(format!(".{}", g.name));
+                out.push(".*".to_owned());
+                out.push(LOOP_ITEM.to_owned());
+                self.reads(&g.expr, out);
+            }
+            Expr::GetItem(g) => {
+                self.reads(&g.expr, out);
+                self.reads(&g.subscript_expr, out);
+            }
+            Expr::Slice(s) => {
+                self.reads(&s.expr, out);
+                for x in [&s.start, &s.stop, &s.step].into_iter().flatten() {
+                    self.reads(x, out);
+                }
+            }
+            Expr::UnaryOp(u) => self.reads(&u.expr, out),
+            Expr::BinOp(b) => {
+                self.reads(&b.left, out);
+                self.reads(&b.right, out);
+            }
+            Expr::Compare(c) => {
+                self.reads(&c.expr, out);
+                for o in &c.ops {
+                    self.reads(&o.expr, out);
+                }
+            }
+            Expr::IfExpr(i) => {
+                self.reads(&i.test_expr, out);
+                self.reads(&i.true_expr, out);
+                if let Some(f) = &i.false_expr {
+                    self.reads(f, out);
+                }
+            }
+            Expr::Filter(f) => {
+                if let Some(x) = &f.expr {
+                    self.reads(x, out);
+                }
+                self.args_reads(&f.args, out);
+            }
+            Expr::Test(t) => {
+                self.reads(&t.expr, out);
+                self.args_reads(&t.args, out);
+            }
+            Expr::Call(c) => {
+                out.push(ATTRS.to_owned());
+                self.reads(&c.expr, out);
+                self.args_reads(&c.args, out);
+            }
+            Expr::List(l) => {
+                for i in &l.items {
+                    self.reads(i, out);
+                }
+            }
+            Expr::Map(m) => {
+                for i in m.keys.iter().chain(&m.values) {
+                    self.reads(i, out);
+                }
+            }
+        }
+    }
+
+    fn args_reads(&self, args: &[CallArg<'e>], out: &mut Vec<String>) {
+        for a in args {
+            let (CallArg::Pos(x)
+            | CallArg::Kwarg(_, x)
+            | CallArg::PosSplat(x)
+            | CallArg::KwargSplat(x)) = a;
+            self.reads(x, out);
+        }
+    }
+
+    /// A macro's parameters get the arguments of its calls (by position or name; a splat's
+    /// items to every one) and its defaults; a `call` block's parameters those of every
+    /// `caller(...)`. `varargs` and `kwargs` hold any argument, in a list or a map.
+    fn bind_params(&mut self) {
+        for c in std::mem::take(&mut self.macro_calls) {
+            let Expr::Var(callee) = &c.expr else { continue };
+            let decls: Vec<&'a ast::Macro<'e>> = if callee.id == "caller" {
+                self.call_block_decls.clone()
+            } else {
+                self.macro_decls
+                    .iter()
+                    .copied()
+                    .filter(|m| m.name == callee.id)
+                    .collect()
+            };
+            for m in decls {
+                let params: Vec<String> = m
+                    .args
+                    .iter()
+                    .filter_map(Self::name_of)
+                    .map(|n| nest_name(&n))
+                    .collect();
+                let mut position = 0;
+                for a in &c.args {
+                    let (to, src): (Vec<&String>, Src<'a, 'e>) = match a {
+                        CallArg::Pos(x) => {
+                            position += 1;
+                            (
+                                params.get(position - 1).into_iter().collect(),
+                                Src::Value(x),
+                            )
+                        }
+                        CallArg::Kwarg(k, x) => {
+                            (params.iter().filter(|p| p == k).collect(), Src::Value(x))
+                        }
+                        CallArg::PosSplat(x) | CallArg::KwargSplat(x) => {
+                            (params.iter().collect(), Src::Item(x))
+                        }
+                    };
+                    for p in to {
+                        self.nest.entry(p.clone()).or_default().push(src);
+                    }
+                }
+            }
+            for a in &c.args {
+                let (CallArg::Pos(x)
+                | CallArg::Kwarg(_, x)
+                | CallArg::PosSplat(x)
+                | CallArg::KwargSplat(x)) = a;
+                for n in ["varargs", "kwargs"] {
+                    self.nest
+                        .entry(n.to_owned())
+                        .or_default()
+                        .push(Src::Wrapped(x));
+                }
+            }
+        }
+        for m in self.macro_decls.clone() {
+            let skip = m.args.len().saturating_sub(m.defaults.len());
+            for (p, d) in m.args.iter().skip(skip).zip(&m.defaults) {
+                if let Some(n) = Self::name_of(p) {
+                    self.nest
+                        .entry(nest_name(&n))
+                        .or_default()
+                        .push(Src::Value(d));
+                }
+            }
+        }
+    }
+
+    /// The bound of a name of the analysis.
+    fn named(&self, n: &str) -> u32 {
+        self.nest_depth.get(n).copied().unwrap_or(0)
+    }
+
+    /// A name every assignment of which is `namespace(k=v, ...)`: its attributes are
+    /// tracked by name.
+    fn is_namespace(&self, id: &str) -> bool {
+        self.assigned.get(id).is_some_and(|rhs| {
+            !rhs.is_empty()
+                && rhs.iter().all(|r| {
+                    matches!(r, Rhs::Expr(e @ Expr::Call(c)) if is_call_to(e, "namespace")
+                        && c.args.iter().all(|a| matches!(a, CallArg::Kwarg(..))))
+                })
+        })
+    }
+
+    fn args_depth(&self, args: &[CallArg<'e>]) -> u32 {
+        args.iter()
+            .map(|a| match a {
+                CallArg::Pos(x)
+                | CallArg::Kwarg(_, x)
+                | CallArg::PosSplat(x)
+                | CallArg::KwargSplat(x) => self.depth(x),
+            })
+            .max()
+            .unwrap_or(0)
+    }
+
+    /// How deep the value of `e` nests at most (a string or a number: 0), up to
+    /// [`UNBOUNDED`].
+    fn depth(&self, e: &Expr<'e>) -> u32 {
+        let d = match e {
+            Expr::Const(c) => value_depth(&c.value),
+            Expr::Var(v) if self.nest.contains_key(v.id) => self.named(v.id),
+            // The loop object holds the previous and the next item.
+            Expr::Var(v) if v.id == "loop" => self.named(LOOP_ITEM).saturating_add(2),
+            Expr::Var(_) => CONTEXT_NESTING,
+            Expr::GetAttr(g) => match &g.expr {
+                Expr::Var(v) if self.is_namespace(v.id) => {
+                    self.named(&format!(".{}", g.name)).max(self.named(".*"))
+                }
+                Expr::Var(v) if v.id == "loop" && !self.nest.contains_key("loop") => {
+                    if matches!(g.name, "previtem" | "nextitem") {
+                        self.named(LOOP_ITEM)
+                    } else {
+                        0
+                    }
+                }
+                x => self.depth(x).saturating_sub(1),
+            },
+            Expr::GetItem(g) => self.depth(&g.expr).saturating_sub(1),
+            Expr::Slice(s) => self.depth(&s.expr),
+            Expr::UnaryOp(_) | Expr::Compare(_) | Expr::Test(_) => 0,
+            Expr::BinOp(b) if matches!(b.op, BinOpKind::Concat) => 0,
+            // `+` of two lists, `*` repeating one, `and`/`or` giving an operand.
+            Expr::BinOp(b) => self.depth(&b.left).max(self.depth(&b.right)),
+            Expr::IfExpr(i) => self
+                .depth(&i.true_expr)
+                .max(i.false_expr.as_ref().map_or(0, |f| self.depth(f))),
+            Expr::Filter(f) => {
+                let d = f.expr.as_ref().map_or(0, |x| self.depth(x));
+                let a = self.args_depth(&f.args);
+                match f.name {
+                    "capitalize" | "e" | "escape" | "format" | "indent" | "join" | "lower"
+                    | "replace" | "string" | "title" | "upper" => 0,
+                    n if NUMERIC_FILTERS.contains(&n) => 0,
+                    n if PASS_THROUGH.contains(&n) => d.max(a),
+                    // Lists of the input's items (a string's: of its characters).
+                    "list" | "sort" | "unique" | "reverse" | "select" | "reject" | "selectattr"
+                    | "rejectattr" | "split" | "lines" => d.max(1),
+                    // Applies a filter named in its arguments to each item.
+                    "map" => d
+                        .max(a)
+                        .saturating_add(2)
+                        .saturating_add(f.args.len() as u32),
+                    // `batch`, `slice`, `items`, `dictsort`: lists of lists or pairs.
+                    _ => d.max(a).saturating_add(2),
+                }
+            }
+            Expr::Call(c) => match &c.expr {
+                Expr::Var(v) if v.id == "range" => 1,
+                Expr::Var(v) if v.id == "namespace" => self
+                    .attrs_depth
+                    .max(self.args_depth(&c.args))
+                    .saturating_add(1),
+                // A macro's output is a string.
+                Expr::Var(v) if self.macros.contains(v.id) || v.id == "caller" => 0,
+                Expr::GetAttr(g)
+                    if matches!(&g.expr, Expr::Var(v) if v.id == "loop") && g.name == "changed" =>
+                {
+                    0
+                }
+                // `dict(...)`, and one of its arguments for `loop.cycle(...)`.
+                _ => self.args_depth(&c.args).saturating_add(1),
+            },
+            Expr::List(l) => l
+                .items
+                .iter()
+                .map(|i| self.depth(i))
+                .max()
+                .unwrap_or(0)
+                .saturating_add(1),
+            Expr::Map(m) => m
+                .keys
+                .iter()
+                .chain(&m.values)
+                .map(|i| self.depth(i))
+                .max()
+                .unwrap_or(0)
+                .saturating_add(1),
+        };
+        d.min(UNBOUNDED)
     }
 }
 
@@ -2151,6 +2614,106 @@ mod tests {
     }
 
     #[test]
+    fn values_built_from_themselves_are_refused() {
+        // Each nests once more per iteration: printed, compared or freed, a value 100,000
+        // deep overflowed the stack (the relay or a Worker crashed), 1,000 a 512 KiB one.
+        let looped = |init: &str, body: &str, end: &str| {
+            format!(
+                "{{% set ns = namespace(x={init}) %}}{{% for i in range(100000) %}}{body}{{% endfor %}}{end}"
+            )
+        };
+        let mut payloads = Vec::new();
+        for rhs in [
+            "[ns.x]",
+            "{'a': ns.x}",
+            "[ns.x, 1]",
+            "[1, [ns.x]]",
+            "{ns.x: 1}",
+            "(ns.x, 1)",
+            "dict(a=ns.x)",
+            "[ns.x]|list",
+            "ns.x|batch(1)",
+            "ns.x|slice(1)",
+            "ns.x|items",
+            "ns.x|dictsort",
+            "ns.x|map('batch', 1)",
+            "[ns.x] if i else ns.x",
+            "ns.x and [ns.x]",
+            "([ns.x] + [])|reverse",
+            "namespace(v=ns.x)",
+            "ns",
+        ] {
+            payloads.push(looped(
+                "[]",
+                &format!("{{% set ns.x = {rhs} %}}"),
+                "{{ ns.x }}",
+            ));
+        }
+        payloads.extend([
+            // Through other names, macros and blocks.
+            looped("[]", "{% set y = [ns.x] %}{% set ns.y = y %}{% set ns.x = ns.y %}", "x"),
+            looped("[]", "{% with y = {'k': ns.x} %}{% set ns.x = y %}{% endwith %}", "x"),
+            looped("[]", "{% for y in [[ns.x]] %}{% set ns.x = y %}{% endfor %}", "x"),
+            looped("[]", "{% for a, b in [[ns.x, [ns.x]]] %}{% set ns.x = b %}{% endfor %}", "x"),
+            looped("[]", "{% for y in [ns.x] %}{% for j in [1, 2] %}{% set ns.x = [loop.previtem, y] %}{% endfor %}{% endfor %}", "x"),
+            format!("{{% macro m(p) %}}{{% set ns.x = [p] %}}{{% endmacro %}}{}", looped("[]", "{{ m(ns.x) }}", "{{ ns.x == ns.x }}")),
+            format!("{{% macro m(a, p=1) %}}{{% set ns.x = [p] %}}{{% endmacro %}}{}", looped("[]", "{{ m(1, p=ns.x) }}", "x")),
+            format!("{{% macro m(p) %}}{{% set p.x = [p.x] %}}{{% endmacro %}}{}", looped("[]", "{{ m(ns) }}", "x")),
+            format!("{{% macro m() %}}{{% set ns.x = varargs %}}{{% endmacro %}}{}", looped("[]", "{{ m(ns.x) }}", "x")),
+            format!("{{% macro m() %}}{{% set ns.x = kwargs %}}{{% endmacro %}}{}", looped("[]", "{{ m(a=ns.x) }}", "x")),
+            format!("{{% macro m() %}}{{{{ caller(ns.x) }}}}{{% endmacro %}}{}", looped("[]", "{% call(p) m() %}{% set ns.x = {'k': p} %}{% endcall %}", "x")),
+            // A namespace holding itself, printed: no loop needed.
+            "{% set ns = namespace(x=1) %}{% set ns.x = [ns] %}{{ ns }}".into(),
+            // A long chain of names, each a list of the one before.
+            (0..40)
+                .map(|i| format!("{{% set a{} = [a{i}] %}}", i + 1))
+                .collect::<String>(),
+        ]);
+        on_small_stack(move || {
+            for src in &payloads {
+                refused_at_save(src, "nest more than 32 levels");
+                refused_at_save(
+                    &format!("{BEHIND_MAC}{src}{{% endif %}}"),
+                    "nest more than 32 levels",
+                );
+                let e = Renderer::new().load_saved(jinja(src)).unwrap_err();
+                assert!(e.detail().contains("nest more than"), "{src}: {e}");
+            }
+        });
+    }
+
+    #[test]
+    fn ordinary_nesting_passes() {
+        on_small_stack(|| {
+            for src in [
+                "{% for row in blf|batch(3, '')|list %}{% for k in row %}{{ k.extension if k else '' }}{% endfor %}{% endfor %}",
+                "{% set d = {'a': [1, 2], 'b': {'c': [user.extension]}} %}{{ d.b.c[0] }}{% for k, v in d|dictsort %}{{ k }}{% endfor %}",
+                "{% set ns = namespace(n=0, rows=[]) %}{% for k in blf %}{% set ns.n = ns.n + 1 %}{% set ns.rows = blf|selectattr('line', 'equalto', k.line)|list %}{% endfor %}{{ ns.n }}{{ ns.rows|length }}",
+                "{% set ns = namespace(x=[]) %}{% for k in blf %}{% set ns.x = ns.x|reverse|list %}{% endfor %}{{ ns.x|length }}",
+                "{% macro m(p, q=[1]) %}{{ p|length }}{{ q|length }}{% endmacro %}{{ m([lines], [[1]]) }}{{ m(dict(a=[blf])) }}",
+                "{% for i in range(3) %}{% if not loop.first %}{{ [loop.previtem]|length }}{% endif %}{% endfor %}",
+                &(0..20)
+                    .map(|i| format!("{{% set a{} = [a{i}] %}}", i + 1))
+                    .collect::<String>(),
+            ] {
+                validate_template(&jinja(src)).unwrap_or_else(|e| panic!("{src}: {e}"));
+            }
+            // A long chain of names copied from each other, against any order the analysis
+            // could take them in: bounded, not refused.
+            let mut chain = String::new();
+            let mut i = 0;
+            while chain.len() < crate::template::MAX_TEMPLATE_BYTES - 100 {
+                chain.push_str(&format!(
+                    "{{% set b{i} = a{} %}}{{% set a{i} = b{i} %}}",
+                    i + 1
+                ));
+                i += 1;
+            }
+            check(&chain).unwrap();
+        });
+    }
+
+    #[test]
     fn macro_call_chains_are_bounded() {
         // Each level of calls recurses in the render: 40 chained macros overflowed a 512 KiB
         // stack at save.
@@ -2174,7 +2737,7 @@ mod tests {
                 refused_at_save(&chain(n), "call each other more than 8 deep");
             }
             // Wide and shallow: every macro of a layer calls every macro of the next one.
-            let (layers, width) = (MAX_MACRO_DEPTH, 60);
+            let (layers, width) = (MAX_MACRO_DEPTH, 45);
             let mut src = String::new();
             for l in 0..=layers {
                 for i in 0..width {
@@ -2187,6 +2750,12 @@ mod tests {
                     src.push_str("{% endmacro %}");
                 }
             }
+            // Within the size limit, which loading checks too.
+            assert!(
+                src.len() <= crate::template::MAX_TEMPLATE_BYTES,
+                "{}",
+                src.len()
+            );
             let loaded = Renderer::new().load_saved(jinja(&src));
             assert!(loaded.is_ok(), "{loaded:?}");
         });
