@@ -81,11 +81,6 @@ impl ArpTable {
         Self { path: path.into() }
     }
 
-    /// The file read.
-    pub fn path(&self) -> &Path {
-        &self.path
-    }
-
     /// The MAC the table holds for `ip` (IPv4 only: Linux lists IPv6 neighbours only
     /// through netlink).
     pub async fn mac_of(&self, ip: IpAddr) -> Option<Mac> {

@@ -118,17 +118,7 @@ async fn approve(ctx: &Ctx<'_>, site: &str, mac: &str, body: Option<&str>) -> Ap
                 edge_shared::store::num(ctx.now),
             ])?,
     );
-    let detail = format!("{} -> {}", request.mac, request.extension);
-    batch.push(edge_shared::audit::log(
-        &ctx.db,
-        ctx.now,
-        edge_shared::audit::Actor::Admin,
-        &[edge_shared::audit::Entry {
-            detail: &detail,
-            ..edge_shared::audit::Entry::new("approve star-code bind", "site", site)
-        }],
-        None,
-    )?);
+    batch.push(audit(ctx, site, "approve star-code bind", &request)?);
     ctx.db.batch(batch).await?;
     json(
         200,
@@ -142,17 +132,27 @@ async fn reject(ctx: &Ctx<'_>, site: &str, mac: &str) -> ApiResult<Response> {
         .db
         .prepare("DELETE FROM binding_requests WHERE phone_id = ?1")
         .bind(&[phone.as_str().into()])?;
+    let audit = audit(ctx, site, "refuse star-code bind", &request)?;
+    ctx.db.batch(vec![delete, audit]).await?;
+    Ok(super::sites::no_content()?)
+}
+
+/// The audit row of an administrator's decision on `request`: `<mac> -> <extension>`.
+fn audit(
+    ctx: &Ctx<'_>,
+    site: &str,
+    action: &str,
+    request: &Request,
+) -> worker::Result<worker::D1PreparedStatement> {
     let detail = format!("{} -> {}", request.mac, request.extension);
-    let audit = edge_shared::audit::log(
+    edge_shared::audit::log(
         &ctx.db,
         ctx.now,
         edge_shared::audit::Actor::Admin,
         &[edge_shared::audit::Entry {
             detail: &detail,
-            ..edge_shared::audit::Entry::new("refuse star-code bind", "site", site)
+            ..edge_shared::audit::Entry::new(action, "site", site)
         }],
         None,
-    )?;
-    ctx.db.batch(vec![delete, audit]).await?;
-    Ok(super::sites::no_content()?)
+    )
 }
