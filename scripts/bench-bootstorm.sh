@@ -112,6 +112,7 @@ inventory = "$d/inventory.toml"
 [http]
 listen = "127.0.0.1:$http_port"
 [tftp]
+enabled = true
 listen = "127.0.0.1:$tftp_port"
 [pnp]
 interface = "127.0.0.1"

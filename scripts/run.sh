@@ -38,6 +38,9 @@ state_dir = ".relay/state"
 [http]
 listen = "$relay_http"
 [tftp]
+# Off unless turned on (here for the demo, or by the site's tftp_enabled): TFTP has no
+# authentication or encryption, for trusted LANs only.
+enabled = true
 listen = "$relay_tftp"
 [pnp]
 # Phones send PnP to 224.0.1.75:5060; the demo listens on loopback, port $relay_pnp_port.

@@ -31,6 +31,7 @@ fn site_settings(row: &PhoneRow) -> engine::SiteSettings {
         language: row.language.clone(),
         // Only the LAN relay's PnP reads it; a config is the same in either mode.
         pnp_url: engine::PnpUrl::default(),
+        tftp_enabled: false,
     }
 }
 

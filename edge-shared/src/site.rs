@@ -60,6 +60,10 @@ pub struct Settings {
     /// default) or `"edge"` (each phone's steady-state URL here; see the phone worker's relay API).
     #[serde(default)]
     pub pnp_url: engine::PnpUrl,
+    /// Whether the site's LAN relay serves TFTP (see `engine::SiteSettings::tftp_enabled`):
+    /// off by default. A boolean (D1 keeps it as 0/1, read back too).
+    #[serde(default, deserialize_with = "flag")]
+    pub tftp_enabled: bool,
 }
 
 fn sip_port() -> u16 {
@@ -121,6 +125,7 @@ impl From<Site> for engine::SiteSettings {
             language,
             window_secs: _,
             pnp_url,
+            tftp_enabled,
         } = site.settings;
         Self {
             id: site.id,
@@ -138,6 +143,7 @@ impl From<Site> for engine::SiteSettings {
             timezone,
             language,
             pnp_url,
+            tftp_enabled,
         }
     }
 }
@@ -146,4 +152,4 @@ impl From<Site> for engine::SiteSettings {
 pub const SITE_COLUMNS: &str =
     "id, name, pbx_host, pbx_port, allow_macs, deny_macs, additional_params, \
      poll_interval_minutes, star_code_pattern, ntp_server, timezone, language, window_secs, pnp_url, \
-     star_code_pin, star_code_mode";
+     star_code_pin, star_code_mode, tftp_enabled";

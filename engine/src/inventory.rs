@@ -88,6 +88,12 @@ pub struct SiteSettings {
     /// Which provisioning URL SIP PnP hands the phones (see [`Site::pnp_url_for`]).
     #[serde(default)]
     pub pnp_url: PnpUrl,
+    /// Whether the site's LAN relay serves TFTP. Off by default: TFTP has no authentication
+    /// and no encryption, so anyone on the LAN who guesses a MAC's file name gets its config
+    /// (MikoPBX's module keeps TFTP optional, for trusted LANs). The relay's own `[tftp]
+    /// enabled` overrides it either way.
+    #[serde(default)]
+    pub tftp_enabled: bool,
 }
 
 /// Which provisioning URL a site's LAN relay sends in its SIP PnP NOTIFY: a site setting
@@ -917,6 +923,12 @@ impl Site {
         })
     }
 
+    /// Whether the site's Additional Parameters say `[debug] verbose = 1`: its LAN relay
+    /// logs every PnP packet, MAC and decision.
+    pub fn verbose(&self) -> bool {
+        self.params.verbose()
+    }
+
     /// The site's star code (e.g. `*123*`), if self-binding is on.
     pub fn star_code(&self) -> Option<&str> {
         Some(self.inv.site.star_code_pattern.as_str()).filter(|s| !s.is_empty())
@@ -1404,6 +1416,28 @@ mod tests {
         let dbg = format!("{c:?} {:?}", site.inventory().phones);
         assert!(!dbg.contains("0123456789abcdef"), "{dbg}");
         assert!(dbg.contains("Edge"), "{dbg}");
+    }
+
+    #[test]
+    fn tftp_is_off_unless_the_site_turns_it_on_and_verbose_follows_the_params() {
+        let site = |extra: &str| {
+            let inv: Inventory = serde_json::from_str(&format!(
+                r#"{{"site": {{"pbx_host": "pbx.example.com"{extra}}}}}"#
+            ))
+            .unwrap();
+            Site::new(inv).unwrap()
+        };
+        let plain = site("");
+        assert!(!plain.inventory().site.tftp_enabled, "off by default");
+        assert!(!plain.verbose());
+        assert!(
+            site(r#", "tftp_enabled": true"#)
+                .inventory()
+                .site
+                .tftp_enabled
+        );
+        assert!(site(r#", "additional_params": "[debug]\nverbose = 1\n""#).verbose());
+        assert!(!site(r#", "additional_params": "[debug]\nverbose = 0\n""#).verbose());
     }
 
     #[test]

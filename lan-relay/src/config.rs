@@ -15,9 +15,10 @@
 //! max_connections = 256                  # also at most a quarter of the descriptor limit
 //! max_connections_per_address = 16
 //!
-//! [tftp]
-//! enabled = true
-//! listen = "0.0.0.0:69"
+//! [tftp]                                 # no authentication, no encryption: trusted LANs only
+//! # enabled = true                       # unset: the site's tftp_enabled decides (off by
+//!                                        # default); true/false: this relay decides
+//! listen = "0.0.0.0:69"                  # better the LAN address: `--check` warns of others
 //!
 //! [starcode]                             # self-binding: phones register here until bound
 //! enabled = true
@@ -32,7 +33,8 @@
 //! enabled = true
 //! interface = "0.0.0.0"                  # the LAN interface's address for the multicast join
 //! port = 5060
-//! debug = false                          # log every PnP packet and decision
+//! debug = false                          # log every PnP packet and decision (as the
+//!                                        # site's [debug] verbose = 1 does while it is set)
 //! ```
 
 use std::net::{Ipv4Addr, SocketAddr};
@@ -192,9 +194,12 @@ impl Default for Http {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Tftp {
-    /// Whether to serve TFTP.
-    #[serde(default = "yes")]
-    pub enabled: bool,
+    /// Whether to serve TFTP: `None` (the default) follows the site's `tftp_enabled`, itself
+    /// off by default, switching while the relay runs; `true` or `false` decides here.
+    /// TFTP has no authentication and no encryption (MikoPBX's module, too, keeps it
+    /// optional and for trusted LANs).
+    #[serde(default)]
+    pub enabled: Option<bool>,
     /// Address and port to listen on.
     #[serde(default = "tftp_listen")]
     pub listen: SocketAddr,
@@ -211,7 +216,7 @@ fn tftp_listen() -> SocketAddr {
 impl Default for Tftp {
     fn default() -> Self {
         Self {
-            enabled: true,
+            enabled: None,
             listen: tftp_listen(),
         }
     }
@@ -288,6 +293,97 @@ impl Config {
     }
 }
 
+/// Whether `ip` is reachable only on a LAN: loopback, private (RFC 1918, IPv6 unique
+/// local), link-local, shared (RFC 6598, a carrier's NAT). Any other address may be reached
+/// from the internet unless a firewall stops it.
+pub fn is_lan(ip: std::net::IpAddr) -> bool {
+    match ip {
+        std::net::IpAddr::V4(v4) => {
+            let [a, b, ..] = v4.octets();
+            v4.is_loopback()
+                || v4.is_private()
+                || v4.is_link_local()
+                || (a == 100 && (64..128).contains(&b))
+        }
+        std::net::IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+            Some(v4) => is_lan(v4.into()),
+            None => {
+                let first = v6.segments()[0];
+                v6.is_loopback() || (first & 0xfe00) == 0xfc00 || (first & 0xffc0) == 0xfe80
+            }
+        },
+    }
+}
+
+impl Config {
+    /// Warnings for the file servers that listen beyond the LAN: on a public address, or
+    /// on every address (`0.0.0.0`, `[::]`) of a host that has one among `host` (its
+    /// interfaces' addresses). TFTP has no authentication at all and the relay's HTTP serves
+    /// configs by MAC, so either is meant for the LAN only.
+    pub fn exposure(&self, host: &[std::net::IpAddr]) -> Vec<String> {
+        let tftp = match self.tftp.enabled {
+            Some(false) => None,
+            Some(true) => Some("TFTP"),
+            None => Some("TFTP (while the site turns it on)"),
+        };
+        let servers = [
+            (Some("HTTP"), self.http.listen, "[http] listen", "its configs are served by MAC, braked but not authenticated"),
+            (tftp, self.tftp.listen, "[tftp] listen", "TFTP has no authentication and no encryption: anyone who reaches it and guesses a MAC's file name gets that phone's config"),
+        ];
+        let mut out = Vec::new();
+        for (name, listen, key, why) in servers {
+            let Some(name) = name else { continue };
+            let ip = listen.ip();
+            let public: Vec<String> = if ip.is_unspecified() {
+                host.iter()
+                    .filter(|h| !is_lan(**h) && (h.is_ipv4() == ip.is_ipv4() || ip.is_ipv6()))
+                    .map(ToString::to_string)
+                    .collect()
+            } else if is_lan(ip) {
+                Vec::new()
+            } else {
+                vec![ip.to_string()]
+            };
+            if public.is_empty() {
+                continue;
+            }
+            let on = if ip.is_unspecified() {
+                format!(
+                    "every address of this host ({listen}), among them the public {}",
+                    public.join(", ")
+                )
+            } else {
+                format!("the public address {listen}")
+            };
+            out.push(format!(
+                "{name} listens beyond the LAN, on {on}: {why}. Set {key} to the LAN address, or block port {} from outside (docs/troubleshooting.md, firewall)",
+                listen.port()
+            ));
+        }
+        out
+    }
+}
+
+/// The addresses of this host's interfaces (none where they cannot be read).
+pub fn host_addresses() -> Vec<std::net::IpAddr> {
+    #[cfg(target_os = "linux")]
+    {
+        let Ok(addrs) = nix::ifaddrs::getifaddrs() else {
+            return Vec::new();
+        };
+        addrs
+            .filter_map(|a| {
+                let a = a.address?;
+                a.as_sockaddr_in()
+                    .map(|v4| std::net::IpAddr::V4(v4.ip()))
+                    .or_else(|| a.as_sockaddr_in6().map(|v6| std::net::IpAddr::V6(v6.ip())))
+            })
+            .collect()
+    }
+    #[cfg(not(target_os = "linux"))]
+    Vec::new()
+}
+
 /// The demo inventory a first-time user runs (one phone of each vendor).
 pub const DEMO_INVENTORY: &str = include_str!("../inventory.example.toml");
 
@@ -329,6 +425,62 @@ mod tests {
             std::time::Duration::from_secs(1)
         );
         assert_eq!(c.http.limits().max_connections, 8);
+    }
+
+    #[test]
+    fn check_warns_of_file_servers_listening_beyond_the_lan() {
+        let ip = |s: &str| s.parse::<std::net::IpAddr>().unwrap();
+        let lan_host = [
+            ip("127.0.0.1"),
+            ip("192.168.1.10"),
+            ip("fe80::1"),
+            ip("fd00::10"),
+        ];
+        let public_host = [ip("192.168.1.10"), ip("203.0.113.7"), ip("2001:db8::7")];
+        // The defaults (every address) on a LAN-only host: nothing to say.
+        let c = Config::default();
+        assert!(c.exposure(&lan_host).is_empty());
+        // ... on a host with a public address: HTTP, and TFTP for when the site turns it on.
+        let w = c.exposure(&public_host);
+        assert_eq!(w.len(), 2, "{w:?}");
+        assert!(
+            w[0].starts_with("HTTP listens beyond the LAN") && w[0].contains("203.0.113.7"),
+            "{w:?}"
+        );
+        assert!(!w[0].contains("2001:db8::7"), "0.0.0.0 is IPv4 only: {w:?}");
+        assert!(
+            w[1].starts_with("TFTP (while the site turns it on)")
+                && w[1].contains("no authentication"),
+            "{w:?}"
+        );
+        // Bound to the LAN address: quiet; to a public one: warned, whatever the host has.
+        let c = Config::from_toml("[http]\nlisten = \"192.168.1.10:8480\"\n[tftp]\nenabled = true\nlisten = \"203.0.113.7:69\"\n").unwrap();
+        let w = c.exposure(&[]);
+        assert_eq!(w.len(), 1, "{w:?}");
+        assert!(
+            w[0].starts_with("TFTP listens beyond the LAN, on the public address 203.0.113.7:69"),
+            "{w:?}"
+        );
+        // TFTP turned off for good: not warned about.
+        let c =
+            Config::from_toml("[tftp]\nenabled = false\n[http]\nlisten = \"[::]:8480\"\n").unwrap();
+        let w = c.exposure(&public_host);
+        assert_eq!(w.len(), 1, "{w:?}");
+        assert!(
+            w[0].contains("2001:db8::7") && w[0].contains("203.0.113.7"),
+            "[::] takes both: {w:?}"
+        );
+        for (a, lan) in [
+            ("10.1.2.3", true),
+            ("100.64.0.1", true),
+            ("169.254.1.1", true),
+            ("8.8.8.8", false),
+            ("::ffff:192.168.0.1", true),
+            ("fe80::2", true),
+            ("2a00::1", false),
+        ] {
+            assert_eq!(is_lan(ip(a)), lan, "{a}");
+        }
     }
 
     #[test]

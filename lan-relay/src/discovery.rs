@@ -7,7 +7,8 @@
 //! with the provisioning URL the engine picks ([`engine::Site::pnp_url_for`]): the phone's
 //! HTTPS URL on the edge when the site's `pnp_url` setting is `edge` and the phone has one,
 //! this relay's own URL otherwise. A MAC the site's allow/deny lists refuse, or a SUBSCRIBE
-//! without one, gets silence. Each decision is logged (at `info` with `[pnp] debug = true`,
+//! without one, gets silence. Each decision is logged (at `info` while the verbose switch is
+//! on: `[pnp] debug = true` or the site's `[debug] verbose = 1`, see [`crate::switches`];
 //! else `debug`) with `target = "edge"|"relay"` and the reason, never the URL: an edge URL
 //! holds the phone's token.
 //!
@@ -142,7 +143,7 @@ pub struct Discovery {
     queue: Arc<Queue>,
     provisioner: Arc<Provisioner>,
     metrics: Arc<Metrics>,
-    debug: bool,
+    debug: crate::switches::Verbose,
 }
 
 impl Discovery {
@@ -152,13 +153,13 @@ impl Discovery {
             queue,
             provisioner,
             metrics,
-            debug: false,
+            debug: crate::switches::Verbose::default(),
         }
     }
 
-    /// Logs each decision at `info` rather than `debug` (`[pnp] debug = true`).
+    /// Logs each decision at `info` rather than `debug` while `debug` is on.
     #[must_use]
-    pub fn with_debug(mut self, debug: bool) -> Self {
+    pub fn with_debug(mut self, debug: crate::switches::Verbose) -> Self {
         self.debug = debug;
         self
     }
@@ -219,11 +220,7 @@ impl PnpHandler for Discovery {
         let (target, reason) = (choice.target.as_str(), choice.reason.as_str());
         let url = choice.url.into_owned();
         // Never the URL itself: an edge URL holds the phone's token.
-        if self.debug {
-            tracing::info!(%mac, target, reason, %ip, confirmed, "PnP: provisioning URL chosen");
-        } else {
-            tracing::debug!(%mac, target, reason, %ip, confirmed, "PnP: provisioning URL chosen");
-        }
+        crate::sip::sip_log!(self.debug, %mac, target, reason, %ip, confirmed, "PnP: provisioning URL chosen");
         self.metrics.pnp_answered.fetch_add(1, Ordering::Relaxed);
         Some(url)
     }

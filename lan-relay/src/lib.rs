@@ -17,6 +17,7 @@
 //! http.rs            HTTP on :8480: files, /healthz, /metrics
 //! tftp/codec.rs      TFTP packets, options, netascii; pure
 //! tftp/server.rs     the TFTP server: one socket per transfer, a semaphore caps them
+//! switches.rs        what the site turns on and off while the relay runs: verbose logging, TFTP
 //! sip/codec.rs       SIP messages, URIs, SDP, the responses and requests the relay builds; pure
 //! sip/digest.rs      digest authentication and the registrar's nonces, clock passed in; pure
 //! sip/transaction.rs server transactions, retransmission timers (RFC 3261 §17); pure
@@ -45,6 +46,7 @@ pub mod metrics;
 pub mod provision;
 pub mod sip;
 pub mod starcode;
+pub mod switches;
 pub mod sync;
 #[cfg(test)]
 mod testing;
@@ -66,7 +68,8 @@ pub struct Sockets {
     pub http: TcpListener,
     /// SIP multicast PnP (the group socket joined to 224.0.1.75, the unicast one), if enabled.
     pub pnp: Option<sip::pnp::PnpSockets>,
-    /// TFTP, if enabled.
+    /// TFTP, if the configuration turns it on for good (`[tftp] enabled = true`); otherwise
+    /// [`run`] binds it while the site turns TFTP on.
     pub tftp: Option<tokio::net::UdpSocket>,
     /// The star-code registrar, if enabled.
     pub registrar: Option<tokio::net::UdpSocket>,
@@ -90,7 +93,7 @@ impl Sockets {
         } else {
             None
         };
-        let tftp = if config.tftp.enabled {
+        let tftp = if config.tftp.enabled == Some(true) {
             Some(
                 tokio::net::UdpSocket::bind(config.tftp.listen)
                     .await
@@ -153,7 +156,11 @@ pub async fn run(
         config.state_dir.join("firmware"),
         Arc::clone(&metrics),
     )
-    .with_arp_table(arp::ArpTable::new(&config.arp_table));
+    .with_arp_table(arp::ArpTable::new(&config.arp_table))
+    .with_switches(switches::Switches::new(
+        config.pnp.debug,
+        config.tftp.enabled,
+    ));
     // Star-code binding: phones register at the registrar's port on this relay's host.
     let key = match (
         &sockets.registrar,
@@ -195,22 +202,14 @@ pub async fn run(
         config.http.limits(),
         stopped(stop_rx.clone()),
     ));
-    let tftp = sockets.tftp.map(|socket| {
-        if let Ok(addr) = socket.local_addr() {
-            tracing::info!(%addr, "TFTP");
-        }
-        let (source, m, stop) = (
-            Arc::clone(&provisioner),
-            Arc::clone(&metrics.tftp),
-            stopped(stop_rx.clone()),
-        );
-        tokio::spawn(async move {
-            if let Err(e) = tftp::serve(socket, source, tftp::TftpConfig::default(), m, stop).await
-            {
-                tracing::error!(error = %e, "TFTP stopped");
-            }
-        })
-    });
+    let tftp = Some(tokio::spawn(tftp_while_on(
+        sockets.tftp,
+        config.tftp.listen,
+        provisioner.switches().tftp(),
+        Arc::clone(&provisioner),
+        Arc::clone(&metrics.tftp),
+        stop_rx.clone(),
+    )));
     let registrar = match (sockets.registrar, key) {
         (Some(socket), Some(key)) => {
             if let Ok(addr) = socket.local_addr() {
@@ -223,7 +222,7 @@ pub async fn run(
                 *d = *s;
             }
             let mut rc = sip::registrar::RegistrarConfig::new("", "lan-relay", nonce_key);
-            rc.debug = config.pnp.debug;
+            rc.debug = provisioner.switches().verbose();
             rc.arp = provisioner.arp().clone();
             let binder = Arc::new(starcode::RelayBinder::new(
                 Arc::clone(&provisioner),
@@ -245,12 +244,12 @@ pub async fn run(
             Arc::clone(&provisioner),
             Arc::clone(&metrics),
         )
-        .with_debug(config.pnp.debug),
+        .with_debug(provisioner.switches().verbose()),
     );
     let pnp = sockets.pnp.map(|socket| {
         tracing::info!(interface = %config.pnp.interface, port = config.pnp.port, "SIP multicast PnP");
         let pnp_config = sip::pnp::PnpConfig {
-            debug: config.pnp.debug,
+            debug: provisioner.switches().verbose(),
             ..sip::pnp::PnpConfig::default()
         };
         tokio::spawn(sip::pnp::serve(socket, Arc::clone(&discovery), pnp_config, stopped(stop_rx.clone())))
@@ -272,5 +271,59 @@ pub async fn run(
     let _ = http.await;
     for task in [sync, pnp, tftp, registrar].into_iter().flatten() {
         let _ = task.await;
+    }
+}
+
+/// Serves TFTP while `on` says so, until `stop`: on `bound` (the socket bound at start when
+/// the configuration turns TFTP on for good), else on `listen`, bound each time TFTP turns
+/// on and closed when it turns off (the transfers in flight finish). Off, nothing listens:
+/// a request gets the kernel's "port unreachable", and nobody learns a relay is there.
+async fn tftp_while_on(
+    mut bound: Option<tokio::net::UdpSocket>,
+    listen: std::net::SocketAddr,
+    mut on: tokio::sync::watch::Receiver<bool>,
+    provisioner: Arc<Provisioner>,
+    metrics: Arc<tftp::Metrics>,
+    mut stop: tokio::sync::watch::Receiver<bool>,
+) {
+    loop {
+        tokio::select! {
+            r = on.wait_for(|on| *on) => if r.is_err() { return },
+            _ = stop.wait_for(|s| *s) => return,
+        }
+        let socket = match bound.take() {
+            Some(s) => s,
+            None => match tokio::net::UdpSocket::bind(listen).await {
+                Ok(s) => s,
+                Err(e) => {
+                    tracing::error!(%listen, error = %e, "TFTP cannot listen; tried again when the setting next changes");
+                    tokio::select! {
+                        _ = on.wait_for(|on| !*on) => continue,
+                        _ = stop.wait_for(|s| *s) => return,
+                    }
+                }
+            },
+        };
+        if let Ok(addr) = socket.local_addr() {
+            tracing::info!(%addr, "TFTP");
+        }
+        let off = {
+            let (mut on, mut stop) = (on.clone(), stop.clone());
+            async move {
+                tokio::select! {
+                    _ = on.wait_for(|on| !*on) => {}
+                    _ = stop.wait_for(|s| *s) => {}
+                }
+            }
+        };
+        let source = Arc::clone(&provisioner);
+        let m = Arc::clone(&metrics);
+        if let Err(e) = tftp::serve(socket, source, tftp::TftpConfig::default(), m, off).await {
+            tracing::error!(error = %e, "TFTP stopped");
+        }
+        if *stop.borrow() {
+            return;
+        }
+        tracing::info!("TFTP closed: nothing listens on its port");
     }
 }

@@ -31,7 +31,8 @@ struct Cli {
     /// TFTP listen address (default 0.0.0.0:69).
     #[arg(long)]
     tftp_listen: Option<SocketAddr>,
-    /// Do not serve TFTP.
+    /// Never serve TFTP, whatever the site says (by default TFTP is off unless the site's
+    /// `tftp_enabled` or the configuration's `[tftp] enabled` turns it on).
     #[arg(long)]
     no_tftp: bool,
     /// Do not answer SIP multicast PnP.
@@ -40,7 +41,8 @@ struct Cli {
     /// The state directory (snapshot, firmware cache).
     #[arg(long)]
     state_dir: Option<PathBuf>,
-    /// Check the configuration and the inventory, then exit.
+    /// Check the configuration and the inventory, then exit (warning of HTTP and TFTP
+    /// listening beyond the LAN).
     #[arg(long)]
     check: bool,
     /// Send one re-provision NOTIFY (`Event: check-sync`) to the phone at this address
@@ -170,7 +172,7 @@ fn main() -> ExitCode {
         config.tftp.listen = a;
     }
     if cli.no_tftp {
-        config.tftp.enabled = false;
+        config.tftp.enabled = Some(false);
     }
     if cli.no_pnp {
         config.pnp.enabled = false;
@@ -185,7 +187,19 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    let exposure = config.exposure(&lan_relay::config::host_addresses());
     if cli.check {
+        println!(
+            "TFTP: {}",
+            match config.tftp.enabled {
+                Some(true) => "on ([tftp] enabled = true)",
+                Some(false) => "off ([tftp] enabled = false)",
+                None => "off unless the site turns it on (tftp_enabled)",
+            }
+        );
+        for w in &exposure {
+            eprintln!("lan-relay: warning: {w}");
+        }
         match &site.0 {
             Some(s) => println!(
                 "configuration and inventory are valid ({} phones)",
@@ -199,6 +213,9 @@ fn main() -> ExitCode {
         Ok(r) => r,
         Err(code) => return code,
     };
+    for w in &exposure {
+        tracing::warn!("{w}");
+    }
     runtime.block_on(async move {
         let sockets = match lan_relay::Sockets::bind(&config).await {
             Ok(s) => s,

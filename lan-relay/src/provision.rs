@@ -36,6 +36,7 @@ pub struct Provisioner {
     misses: Mutex<HashMap<String, engine::MissCounter>>,
     star: Option<StarCode>,
     arp: crate::arp::ArpTable,
+    switches: crate::switches::Switches,
 }
 
 /// Star-code self-binding: where the relay's registrar is, and the key provisioning
@@ -76,7 +77,21 @@ impl Provisioner {
             misses: Mutex::new(HashMap::new()),
             star: None,
             arp: crate::arp::ArpTable::default(),
+            switches: crate::switches::Switches::default(),
         }
+    }
+
+    /// Sets what the relay's configuration forces of the site's switches (default: the
+    /// site decides both).
+    #[must_use]
+    pub fn with_switches(mut self, switches: crate::switches::Switches) -> Self {
+        self.switches = switches;
+        self
+    }
+
+    /// The switches each new site sets (verbose logging, TFTP).
+    pub fn switches(&self) -> &crate::switches::Switches {
+        &self.switches
     }
 
     /// Confirms phones' MACs at their addresses with the ARP table at `arp` (default:
@@ -261,6 +276,7 @@ impl Provisioner {
                 "star-code binding is open: anyone on the LAN who dials the code can bind a phone to any extension and receive its SIP password; set star_code_mode to \"pin\" or \"approval\""
             );
         }
+        self.switches.follow(&site);
         let site = Arc::new(site);
         match self.site.write() {
             Ok(mut g) => *g = Some(site),

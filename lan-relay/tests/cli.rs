@@ -1,5 +1,5 @@
-//! `lan-relay template ...` as a user runs it: the built binary, real files, exit status,
-//! stderr positions, and output equal to the engine's own render.
+//! `lan-relay template ...` and `--check` as a user runs them: the built binary, real files,
+//! exit status, stderr positions, and output equal to the engine's own render.
 #![allow(clippy::unwrap_used, missing_docs)]
 
 use std::path::{Path, PathBuf};
@@ -216,4 +216,56 @@ fn render_prints_what_the_engine_renders_and_diff_the_changes() {
         .arg(&bad));
     assert_eq!((code, out.as_str()), (1, ""));
     assert!(err.starts_with(&format!("{}:2:", bad.display())), "{err}");
+}
+
+#[test]
+fn check_warns_when_tftp_or_http_listen_beyond_the_lan() {
+    let d = dir("check-exposure");
+    // TFTP on for good, on a public address; HTTP on the LAN address.
+    let public = write(
+        &d,
+        "public.toml",
+        "[http]\nlisten = \"192.168.1.10:8480\"\n[tftp]\nenabled = true\nlisten = \"203.0.113.7:69\"\n",
+    );
+    let (code, out, err) = run(bin().arg("--check").arg("--config").arg(&public));
+    assert_eq!(code, 0, "a warning, not an error: {err}");
+    assert!(out.contains("TFTP: on ([tftp] enabled = true)"), "{out}");
+    assert!(
+        err.contains("warning: TFTP listens beyond the LAN, on the public address 203.0.113.7:69")
+            && err.contains("no authentication"),
+        "{err}"
+    );
+    assert!(!err.contains("HTTP listens"), "HTTP is on the LAN: {err}");
+    // HTTP on a public address too; TFTP left to the site (off by default) is still warned
+    // about, for when the site turns it on.
+    let both = write(
+        &d,
+        "both.toml",
+        "[http]\nlisten = \"198.51.100.20:8480\"\n[tftp]\nlisten = \"198.51.100.20:69\"\n",
+    );
+    let (code, out, err) = run(bin().arg("--check").arg("--config").arg(&both));
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        out.contains("TFTP: off unless the site turns it on"),
+        "{out}"
+    );
+    assert!(
+        err.contains(
+            "warning: HTTP listens beyond the LAN, on the public address 198.51.100.20:8480"
+        ),
+        "{err}"
+    );
+    assert!(
+        err.contains("warning: TFTP (while the site turns it on) listens beyond the LAN"),
+        "{err}"
+    );
+    // Both on the LAN: nothing to warn of.
+    let lan = write(
+        &d,
+        "lan.toml",
+        "[http]\nlisten = \"127.0.0.1:8480\"\n[tftp]\nenabled = true\nlisten = \"10.0.0.5:69\"\n",
+    );
+    let (code, _, err) = run(bin().arg("--check").arg("--config").arg(&lan));
+    assert_eq!(code, 0, "{err}");
+    assert!(!err.contains("warning"), "{err}");
 }

@@ -63,7 +63,7 @@ async fn start_with(t1_ms: u64, deny: Option<Mac>, max_transactions: usize) -> R
     });
     let config = PnpConfig {
         timers: Timers::scaled(Duration::from_millis(t1_ms)),
-        debug: true,
+        debug: lan_relay::switches::Verbose::forced(true),
         max_transactions,
         // Every phone here is 127.0.0.1; the budgets are tests/pnp_attacks.rs's subject.
         per_source: Budget {

@@ -106,7 +106,7 @@ async fn start_slow(
     let arp = arp_file(arp);
     let mut config = RegistrarConfig::new("*123*", REALM, [42; 32]);
     config.timers = Timers::scaled(Duration::from_millis(20));
-    config.debug = true;
+    config.debug = lan_relay::switches::Verbose::forced(true);
     config.nonce_lifetime = nonce_lifetime;
     config.arp = lan_relay::arp::ArpTable::new(arp.path().join("arp"));
     let (stop, stopped) = shutdown();

@@ -46,7 +46,7 @@ fn start(nofile: u32) -> Relay {
         format!(
             "state_dir = {:?}\narp_table = {:?}\n\
              [http]\nlisten = \"127.0.0.1:0\"\n\
-             [tftp]\nlisten = \"127.0.0.1:0\"\n\
+             [tftp]\nenabled = true\nlisten = \"127.0.0.1:0\"\n\
              [starcode]\nenabled = false\n\
              [pnp]\nenabled = false\n",
             state.path(),

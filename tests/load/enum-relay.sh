@@ -41,6 +41,7 @@ arp_table = "$tmp/arp"
 [http]
 listen = "[::]:0"
 [tftp]
+enabled = true
 listen = "[::]:0"
 [starcode]
 enabled = false

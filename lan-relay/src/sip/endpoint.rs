@@ -43,7 +43,7 @@ pub(crate) struct Endpoint<P> {
     /// The server transactions; `P` is what a transaction being decided holds.
     pub(crate) txns: TransactionTable<P>,
     /// Log every packet at `info` rather than `debug`.
-    pub(crate) debug: bool,
+    pub(crate) debug: crate::switches::Verbose,
     /// The server's name in the log (`PnP`, `registrar`).
     name: &'static str,
 }
@@ -54,7 +54,7 @@ impl<P> Endpoint<P> {
         name: &'static str,
         socket: UdpSocket,
         txns: TransactionTable<P>,
-        debug: bool,
+        debug: crate::switches::Verbose,
     ) -> Self {
         Self {
             socket,

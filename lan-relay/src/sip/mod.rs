@@ -35,11 +35,12 @@ pub mod pnp;
 pub mod registrar;
 mod transaction;
 
-/// Logs a server's packet or decision at `info` when its `debug` switch is on, else at
-/// `debug` (the target is the calling module, as for any `tracing` call).
+/// Logs a server's packet or decision at `info` when its `debug` switch (a
+/// [`crate::switches::Verbose`] or a `bool`) is on, else at `debug` (the target is the
+/// calling module, as for any `tracing` call).
 macro_rules! sip_log {
     ($debug:expr, $($arg:tt)+) => {
-        if $debug {
+        if $crate::switches::LogSwitch::on(&$debug) {
             tracing::info!($($arg)+);
         } else {
             tracing::debug!($($arg)+);

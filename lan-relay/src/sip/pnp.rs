@@ -42,8 +42,9 @@
 //! budgets, the cap on unanswered NOTIFYs, and [`bind_multicast`]'s two sockets: requests
 //! are taken only from the one bound to the group on the LAN interface.
 //!
-//! With [`PnpConfig::debug`] every packet is logged at `info` (source, method, Call-ID, the
-//! MAC found, the decision); otherwise the same lines go to `debug`. SIP PnP carries no
+//! While [`PnpConfig::debug`] is on (see [`crate::switches`]) every packet is logged at
+//! `info` (source, method, Call-ID, the MAC found, the decision); otherwise the same lines
+//! go to `debug`. SIP PnP carries no
 //! secrets; the URL is logged only as "url" present or not (it may hold a token).
 
 use std::collections::HashMap;
@@ -123,9 +124,9 @@ pub struct PnpConfig {
     pub advertise: Option<SocketAddr>,
     /// NOTIFY retransmission timers; transaction entries live `timers.timeout`.
     pub timers: Timers,
-    /// Log every packet, the MAC found and the decision at `info` (MikoPBX's
-    /// `[debug] verbose = 1`).
-    pub debug: bool,
+    /// Log every packet, the MAC found and the decision at `info` while on (the relay's
+    /// `[pnp] debug`, or the site's `[debug] verbose = 1` as in MikoPBX).
+    pub debug: crate::switches::Verbose,
     /// How long each handler step may take before its answer counts as `None`.
     pub handler_timeout: Duration,
     /// The most SUBSCRIBE transactions remembered (and NOTIFYs pending) at once (bounded
@@ -149,7 +150,7 @@ impl Default for PnpConfig {
         Self {
             advertise: None,
             timers: Timers::RFC3261,
-            debug: false,
+            debug: crate::switches::Verbose::default(),
             handler_timeout: Duration::from_secs(3),
             max_transactions: 16_384,
             per_source: Budget {
@@ -273,7 +274,7 @@ pub async fn serve<H: PnpHandler>(
     // Decided transactions make room for new ones: a boot storm of 10,000 phones stalled at
     // 1,024 before they did.
     let txns = TransactionTable::new(config.max_transactions, config.timers.timeout);
-    let mut ep = Endpoint::new("PnP", unicast, txns, config.debug);
+    let mut ep = Endpoint::new("PnP", unicast, txns, config.debug.clone());
     if let Some(group) = group {
         ep = ep.with_listener(group);
     }
@@ -382,7 +383,7 @@ impl<H: PnpHandler> Server<H> {
 
     /// Sends the NOTIFY carrying `url` for the answered SUBSCRIBE of `key`.
     async fn notify(&mut self, key: Key, asking: &Asking, url: Option<String>, now: Instant) {
-        let debug = self.config.debug;
+        let debug = self.config.debug.on();
         let Asking { sub, dest, tag, .. } = asking;
         let mac = asking
             .req
@@ -459,7 +460,7 @@ impl<H: PnpHandler> SipServer for Server<H> {
     }
 
     async fn on_request(&mut self, req: NewRequest) -> Option<Vec<u8>> {
-        let debug = self.config.debug;
+        let debug = self.config.debug.on();
         if req.method == "SUBSCRIBE" {
             if let Some(info) = req.msg.pnp_info() {
                 if self.admit(req.peer.ip(), req.now) {
@@ -529,7 +530,7 @@ impl<H: PnpHandler> SipServer for Server<H> {
     }
 
     async fn on_timer(&mut self, now: Instant) {
-        let debug = self.config.debug;
+        let debug = self.config.debug.on();
         let mut resend = Vec::new();
         self.pending.retain_mut(|p| match p.txn.timer.poll(now) {
             Due::Resend if p.heard || p.sends_left > 0 => {

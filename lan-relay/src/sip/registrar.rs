@@ -135,8 +135,9 @@ pub struct RegistrarConfig {
     /// SIP timers: T1/T2 for the 200 OK and BYE retransmissions, `timeout` for timers B/F/H
     /// and transaction lifetimes.
     pub timers: Timers,
-    /// Log every packet and decision at `info`.
-    pub debug: bool,
+    /// Log every packet and decision at `info` while on (the relay's `[pnp] debug` or the
+    /// site's `[debug] verbose = 1`).
+    pub debug: crate::switches::Verbose,
     /// The ARP table to cross-check the phone's MAC with (Linux: `/proc/net/arp`).
     pub arp: crate::arp::ArpTable,
 }
@@ -151,7 +152,7 @@ impl RegistrarConfig {
             nonce_key,
             nonce_lifetime: Duration::from_secs(300),
             timers: Timers::RFC3261,
-            debug: false,
+            debug: crate::switches::Verbose::default(),
             arp: crate::arp::ArpTable::default(),
         }
     }
@@ -308,7 +309,7 @@ pub async fn serve<B: Binder>(
     let (tx, rx) = mpsc::channel(64);
     let txns = TransactionTable::new(MAX_TRANSACTIONS, config.timers.timeout);
     let server = Server {
-        ep: Endpoint::new("registrar", socket, txns, config.debug),
+        ep: Endpoint::new("registrar", socket, txns, config.debug.clone()),
         binder,
         config,
         registrations: HashMap::new(),
@@ -370,7 +371,7 @@ impl<B: Binder> Server<B> {
 
     /// Sends the reboot NOTIFY to `user`'s phone at `dest`, from a socket of its own.
     fn reboot(&self, user: String, vendor: Option<Vendor>, dest: SocketAddr) {
-        let debug = self.config.debug;
+        let debug = self.config.debug.on();
         let local_ip = self.local(dest).ip();
         let timers = self.config.timers;
         let vendor = vendor.unwrap_or_else(Vendor::any_for_reboot);
@@ -400,7 +401,7 @@ impl<B: Binder> Server<B> {
     }
 
     fn register(&mut self, msg: &Message, tag: &str, peer: SocketAddr, now: Instant) -> Vec<u8> {
-        let debug = self.config.debug;
+        let debug = self.config.debug.on();
         let user = match self.authenticate(msg, "REGISTER", &["Authorization"], peer.ip()) {
             Auth::Ok { user, .. } => user,
             Auth::Challenge { stale } => {
@@ -443,7 +444,7 @@ impl<B: Binder> Server<B> {
 
     /// Handles a new INVITE; `None` when the answer will come from the binder.
     async fn invite(&mut self, req: NewRequest) -> Option<Vec<u8>> {
-        let debug = self.config.debug;
+        let debug = self.config.debug.on();
         let (msg, key, peer, dest) = (req.msg, req.key, req.peer, req.dest);
         let tag = req.tag.as_str();
         let (user, mac) = match self.authenticate(
@@ -604,7 +605,7 @@ impl<B: Binder> SipServer for Server<B> {
     }
 
     async fn on_request(&mut self, req: NewRequest) -> Option<Vec<u8>> {
-        let debug = self.config.debug;
+        let debug = self.config.debug.on();
         if req.method == "INVITE" {
             return self.invite(req).await;
         }
@@ -706,7 +707,7 @@ impl<B: Binder> SipServer for Server<B> {
     }
 
     async fn on_timer(&mut self, now: Instant) {
-        let debug = self.config.debug;
+        let debug = self.config.debug.on();
         let timers = self.config.timers;
         let mut sends: Vec<(Vec<u8>, SocketAddr)> = Vec::new();
         let mut done = Vec::new();
