@@ -1,5 +1,6 @@
-// PnP settings: the site's PBX, star code, MAC lists, Additional Parameters, time and
-// polling. Only the fields changed are sent (PATCH); a refused save keeps the form as typed.
+// PnP settings: the site's PBX, star code, MAC lists, Additional Parameters, time, polling
+// and the LAN relay's TFTP. Only the fields changed are sent (PATCH); a refused save keeps
+// the form as typed.
 
 import { api, sitePath } from "./api.js";
 import { h, put, field, values, showError, clearErrors, announce } from "./dom.js";
@@ -12,6 +13,7 @@ export async function mount(view, state) {
   const err = h("p", { class: "error form-error", role: "alert", hidden: true });
   const debug = DEBUG.test(s.additional_params);
   const starWarning = h("p", { class: "warn-box", id: "star-code-warning", role: "status", hidden: true });
+  const tftpWarning = h("p", { class: "warn-box", id: "tftp-warning", role: "status", hidden: true }, TFTP_WARNING);
   const form = h("form", { novalidate: true, id: "settings-form" },
     h("fieldset", { class: "card" }, h("legend", {}, "PBX"),
       h("div", { class: "row4" },
@@ -39,11 +41,16 @@ export async function mount(view, state) {
     h("fieldset", { class: "card" }, h("legend", {}, "Additional Parameters"),
       field({ label: "Additional Parameters (INI)", name: "additional_params", type: "textarea", value: s.additional_params,
         hint: `${[...VENDORS.flatMap((v) => v.param_sections), "debug"].map((n) => `[${n}]`).join(", ")}: merged over every config.`, attrs: { rows: "10", class: "mono", spellcheck: "false" } }),
-      field({ label: "Debug: verbose logging on the phones ([debug] verbose = 1)", name: "debug", type: "checkbox", value: debug })),
+      field({ label: "Debug: the LAN relay logs every PnP packet, MAC and decision ([debug] verbose = 1)", name: "debug", type: "checkbox", value: debug })),
+    "tftp_enabled" in s ? h("fieldset", { class: "card" }, h("legend", {}, "TFTP on the LAN relay"),
+      field({ label: "Serve configs by TFTP (for phones that cannot use HTTP)", name: "tftp_enabled", type: "checkbox", value: s.tftp_enabled,
+        hint: "Off by default. The relay's own [tftp] enabled, when set, decides instead." }),
+      tftpWarning) : null,
     err,
     h("div", { class: "actions" }, h("button", { type: "submit", class: "primary" }, "Save settings")));
   put(view, h("div", { class: "section-head" }, h("h2", {}, "PnP settings")),
-    h("p", { class: "intro" }, "TFTP on/off and the relay's listening addresses are the LAN relay's own configuration (", h("code", {}, "[tftp]"), " in its TOML file)."),
+    h("p", { class: "intro" }, "The relay's listening addresses are its own configuration (", h("code", {}, "[http]"), " and ", h("code", {}, "[tftp]"), " in its TOML file). ",
+      h("a", { href: "/help/troubleshooting", target: "_blank", rel: "noopener", id: "troubleshooting-link" }, "Troubleshooting"), ": network, DHCP, firewall, the relay's debug log."),
     form);
   const warnStarCode = () => {
     const text = starCodeWarning(form.star_code_mode?.value ?? s.star_code_mode, s.star_code_pin, form.star_code_pattern.value);
@@ -53,6 +60,9 @@ export async function mount(view, state) {
   form.star_code_mode?.addEventListener("change", warnStarCode);
   form.star_code_pattern.addEventListener("input", warnStarCode);
   warnStarCode();
+  const warnTftp = () => { if (form.tftp_enabled) tftpWarning.hidden = !form.tftp_enabled.checked; };
+  form.tftp_enabled?.addEventListener("change", warnTftp);
+  warnTftp();
   form.debug.addEventListener("change", () => {
     const ta = form.additional_params;
     if (form.debug.checked && !DEBUG.test(ta.value)) ta.value = `${ta.value.replace(/\s*$/, "")}${ta.value.trim() ? "\n\n" : ""}[debug]\nverbose = 1\n`;
@@ -77,6 +87,9 @@ export async function mount(view, state) {
     } catch (e) { showError(form, e); }
   });
 }
+
+/** What TFTP exposes, shown while it is on. */
+export const TFTP_WARNING = "TFTP is on: it has no authentication and no encryption. Anyone on the LAN who can guess a phone's file name (its MAC) gets its config, SIP password included. Use it only on a trusted LAN, such as a voice VLAN.";
 
 /** The star-code modes, the safe ones first; a site from before the setting shows what it does now. */
 function starCodeModes(s) {

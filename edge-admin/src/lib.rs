@@ -14,6 +14,7 @@
 //!   service binding `PHONES` (one origin for `wrangler dev` and the tests; in production
 //!   phones and relays reach the phone worker on its own hostname, and without the binding
 //!   these paths are a 404 here).
+//! - `/help/troubleshooting`: `docs/troubleshooting.md` as plain text (the console links it).
 //! - anything else: the console's static files (`wrangler.toml` `[assets]`), else a 404.
 //!
 //! A Cron Trigger (`wrangler.toml`) works the RPS outbox (see [`rps`]); so does each admin
@@ -49,6 +50,9 @@ use worker::{event, Context, Env, Request, Response, Result, ScheduleContext, Sc
 /// The service binding to the phone worker (`wrangler.toml` `[[services]]`).
 const PHONES: &str = "PHONES";
 
+/// The LAN troubleshooting page (network, DHCP, firewall, the relay's debug log), built in.
+const TROUBLESHOOTING: &str = include_str!("../../docs/troubleshooting.md");
+
 /// The paths the phone worker answers; this worker hands them over unchanged.
 fn is_phone_route(path: &str) -> bool {
     path == "/healthz"
@@ -65,6 +69,13 @@ async fn fetch(req: Request, env: Env, ctx: Context) -> Result<Response> {
         return api::handle(req, &env, &ctx, &rest)
             .await
             .or_else(|e| edge_shared::http::internal(&e));
+    }
+    if path == "/help/troubleshooting" {
+        let mut res = Response::ok(TROUBLESHOOTING)?;
+        res.headers_mut()
+            .set("Content-Type", "text/plain; charset=utf-8")?;
+        res.headers_mut().set("X-Content-Type-Options", "nosniff")?;
+        return Ok(res);
     }
     if is_phone_route(&path) {
         // The request as it came (method, headers, body, URL): the phone worker sees the same

@@ -509,6 +509,39 @@ test("settings: a refused value is shown at its field; users, URI mappings and p
   }
 });
 
+test("settings: TFTP is off by default and warned about while on; the debug box says what the relay logs; the troubleshooting page opens", async () => {
+  await page.goto(`${srv.base}/#settings`);
+  await page.waitForSelector("#view[data-ready=settings]");
+  await page.waitForSelector("#settings-form [name=tftp_enabled]");
+  assert.equal(await page.isChecked("#settings-form [name=tftp_enabled]"), false, "off by default");
+  assert.ok(await page.$eval("#tftp-warning", (e) => e.hidden), "no warning while off");
+  assert.match(await page.textContent("label[for^=f-debug]"), /the LAN relay logs every PnP packet, MAC and decision/);
+  await page.check("#settings-form [name=tftp_enabled]");
+  await page.waitForSelector("#tftp-warning:not([hidden])");
+  assert.match(await page.textContent("#tftp-warning"), /no authentication and no encryption.*guess.*SIP password.*trusted LAN/);
+  const site = async () => (await fetch(`${srv.base}/api/sites/demo`, { headers: { Authorization: `Bearer ${srv.adminToken}` } })).json();
+  await page.evaluate(() => { document.querySelector("#status").textContent = ""; });
+  await page.click("#settings-form button[type=submit]");
+  await page.waitForFunction(() => document.querySelector("#status").textContent === "Settings saved.");
+  assert.equal((await site()).tftp_enabled, true);
+  await page.reload();
+  await page.waitForSelector("#view[data-ready=settings]");
+  await page.waitForSelector("#tftp-warning:not([hidden])");
+  assert.equal(await page.isChecked("#settings-form [name=tftp_enabled]"), true, "still on");
+  await shot("settings-tftp-on");
+  await page.uncheck("#settings-form [name=tftp_enabled]");
+  assert.ok(await page.$eval("#tftp-warning", (e) => e.hidden), "the warning goes");
+  await page.evaluate(() => { document.querySelector("#status").textContent = ""; });
+  await page.click("#settings-form button[type=submit]");
+  await page.waitForFunction(() => document.querySelector("#status").textContent === "Settings saved.");
+  assert.equal((await site()).tftp_enabled, false);
+  // The link to docs/troubleshooting.md, served by the admin worker.
+  const href = await page.getAttribute("#troubleshooting-link", "href");
+  const doc = await fetch(new URL(href, srv.base));
+  assert.equal(doc.status, 200);
+  assert.match(await doc.text(), /224\.0\.1\.75/);
+});
+
 test("star code in approval mode: the phone's request waits in the phones view; Approve binds it", async () => {
   const admin = (method, p, body) => fetch(`${srv.base}/api${p}`, {
     method, headers: { Authorization: `Bearer ${srv.adminToken}`, "Content-Type": "application/json" },

@@ -142,6 +142,24 @@ test("sites: pnp_url is relay by default, edge or relay on create and PATCH, any
   await assert.rejects(db.prepare("UPDATE sites SET pnp_url = 'bogus' WHERE id = ?1").bind(id).run());
 });
 
+test("sites: tftp_enabled is off by default, a boolean on create and PATCH, anything else refused", async () => {
+  const id = await newSite("TFTP");
+  assert.equal((await api("GET", `/sites/${id}`)).body.tftp_enabled, false, "off by default");
+  const on = await api("PATCH", `/sites/${id}`, { tftp_enabled: true });
+  assert.equal(on.status, 200, JSON.stringify(on.body));
+  assert.equal(on.body.tftp_enabled, true);
+  assert.equal((await db.prepare("SELECT tftp_enabled FROM sites WHERE id = ?1").bind(id).first()).tftp_enabled, 1);
+  assert.equal((await api("GET", `/sites/${id}`)).body.tftp_enabled, true, "read back from D1's 1");
+  assert.equal((await api("PATCH", `/sites/${id}`, { pbx_port: 5070 })).body.tftp_enabled, true, "kept by another PATCH");
+  for (const bad of ["yes", "1", 2, null, [true]]) await refused("PATCH", `/sites/${id}`, { tftp_enabled: bad }, "tftp_enabled");
+  assert.equal((await api("GET", `/sites/${id}`)).body.tftp_enabled, true, "still on after the refusals");
+  assert.equal((await api("PATCH", `/sites/${id}`, { tftp_enabled: false })).body.tftp_enabled, false);
+  const created = await api("POST", "/sites", { name: "TFTP on", pbx_host: "pbx.example.com", tftp_enabled: true });
+  assert.equal(created.status, 201);
+  assert.equal(created.body.tftp_enabled, true);
+  await assert.rejects(db.prepare("UPDATE sites SET tftp_enabled = 2 WHERE id = ?1").bind(id).run());
+});
+
 test("sites: star_code_pin, the setting before star_code_mode, is read while no mode is chosen; a boolean, anything else refused", async () => {
   const id = await newSite("Star PIN");
   assert.equal((await api("GET", `/sites/${id}`)).body.star_code_pin, true, "a new site wants the PIN");

@@ -5,7 +5,7 @@
 import { test, after } from "node:test";
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
-import { mkdtempSync, writeFileSync, existsSync, rmSync } from "node:fs";
+import { mkdtempSync, writeFileSync, existsSync, rmSync, readFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -524,6 +524,121 @@ test("PnP URL per site setting: in edge mode a bound phone's NOTIFY carries its 
   assert.equal(relayBody, relayUrl);
   assert.ok(plainLog().includes(`mac=${bound} target="relay" reason="relay mode"`));
   assert.ok(!relay.log().includes(token));
+  relay.child.kill("SIGTERM");
+  phone.close();
+  await mf.dispose();
+});
+
+test("the site's switches reach the running relay: [debug] verbose = 1 logs every PnP packet, tftp_enabled opens TFTP, and both turn off again", async () => {
+  const dgram = await import("node:dgram");
+  const { execFile } = await import("node:child_process");
+  const { mf } = await start({ port: 0 });
+  const edge = (await mf.ready).toString().replace(/\/$/, "");
+  const api = async (method, p, body) => {
+    const res = await fetch(`${edge}/api${p}`, {
+      method,
+      headers: { Authorization: `Bearer ${ADMIN_TOKEN}`, "Content-Type": "application/json" },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    assert.ok(res.status < 300, `${method} ${p}: ${res.status} ${await res.clone().text()}`);
+    return res.json();
+  };
+  const site = await api("POST", "/sites", { name: "Switches", pbx_host: "pbx.switch.example" });
+  assert.equal(site.tftp_enabled, false, "TFTP off by default");
+  await api("POST", `/sites/${site.id}/users`, { extension: "340", sip_password: "Tftp-Vq9-kL2m-Zt7x" });
+  await api("POST", `/sites/${site.id}/phones`, { mac: "0015650a0b0e", user_extension: "340" });
+  const { relay_token } = await api("POST", `/sites/${site.id}/relay-token`);
+  const sub = path.join(dir, "switches");
+  rmSync(sub, { recursive: true, force: true });
+  (await import("node:fs")).mkdirSync(sub);
+  writeFileSync(path.join(sub, "token"), relay_token);
+  writeFileSync(path.join(sub, "arp"), "IP address HW type Flags HW address Mask Device\n");
+
+  const phone = dgram.createSocket("udp4");
+  await new Promise((r) => phone.bind(0, "127.0.0.1", r));
+  phone.setMulticastInterface("127.0.0.1");
+  const phonePort = phone.address().port;
+  const inbox = [];
+  phone.on("message", (m) => inbox.push(m.toString()));
+  const udpPort = () =>
+    new Promise((resolve) => {
+      const s = dgram.createSocket("udp4");
+      s.bind(0, "127.0.0.1", () => {
+        const p = s.address().port;
+        s.close(() => resolve(p));
+      });
+    });
+  const [pnpPort, tftpPort, httpPort] = [await udpPort(), await udpPort(), await freePort()];
+  const config = path.join(sub, "relay.toml");
+  // No `enabled` under [tftp] and no `debug` under [pnp]: the site decides both.
+  writeFileSync(
+    config,
+    `arp_table = "${sub}/arp"\nstate_dir = "${sub}/state"\n[http]\nlisten = "127.0.0.1:${httpPort}"\n[tftp]\nlisten = "127.0.0.1:${tftpPort}"\n` +
+      `[starcode]\nenabled = false\n[pnp]\ninterface = "127.0.0.1"\nport = ${pnpPort}\n` +
+      `[edge]\nurl = "${edge}"\ntoken_file = "${sub}/token"\npoll_secs = 1\n`,
+  );
+  const relay = startRelay(config);
+  await until("the relay's first sync", async () => (await fetch(`http://127.0.0.1:${httpPort}/0015650a0b0e.cfg`, { headers: { "User-Agent": "Yealink SIP-T46S 66.86.0.15 00:15:65:0a:0b:0e" } })).status === 200);
+
+  // A phone boots: its SUBSCRIBE to the PnP group, answered by a NOTIFY in its dialog.
+  const boot = async (callId) => {
+    phone.send(
+      [
+        "SUBSCRIBE sip:MAC%3a0015650a0b0e@224.0.1.75 SIP/2.0",
+        `Via: SIP/2.0/UDP 127.0.0.1:${phonePort};branch=z9hG4bK${callId};rport`,
+        "From: <sip:MAC%3a0015650a0b0e@224.0.1.75>;tag=1",
+        "To: <sip:MAC%3a0015650a0b0e@224.0.1.75>",
+        `Call-ID: ${callId}`,
+        "CSeq: 1 SUBSCRIBE",
+        `Contact: <sip:127.0.0.1:${phonePort}>`,
+        'Event: ua-profile;profile-type="device";vendor="Yealink";model="T46S";version="66.86.0.15"',
+        "Expires: 0",
+        "Content-Length: 0",
+        "",
+        "",
+      ].join("\r\n"),
+      pnpPort,
+      "224.0.1.75",
+    );
+    await until(`the NOTIFY of ${callId}`, async () => inbox.some((m) => m.startsWith("NOTIFY") && m.includes(`Call-ID: ${callId}\r\n`)));
+  };
+  // atftp, with its retries 1 s apart: the config's text, or "" when nothing answers. (Run
+  // asynchronously: the edge's miniflare lives on this event loop.)
+  const tftpGet = async () => {
+    const local = path.join(sub, "got");
+    rmSync(local, { force: true });
+    const ok = await new Promise((resolve) =>
+      execFile("atftp", ["--tftp-timeout", "1", "-g", "-r", "0015650a0b0e.cfg", "-l", local, "127.0.0.1", String(tftpPort)], (err) => resolve(!err)));
+    return ok && existsSync(local) ? readFileSync(local, "utf8") : "";
+  };
+
+  // As created: TFTP is closed and PnP is logged at debug only.
+  await boot("quiet-1");
+  assert.equal(await tftpGet(), "", "TFTP is off by default");
+  assert.ok(!relay.log().includes("call_id=quiet-1"), relay.log());
+  assert.ok(!relay.log().includes("TFTP addr="), "nothing listens on TFTP's port");
+
+  // The site turns both on: the running relay follows with its next poll.
+  await api("PATCH", `/sites/${site.id}`, { additional_params: "[debug]\nverbose = 1\n", tftp_enabled: true });
+  await until("TFTP open", async () => relay.log().includes("TFTP addr="));
+  assert.match(relay.log(), /verbose logging on/);
+  assert.match(relay.log(), /TFTP on: the site turned it on/);
+  assert.match(await tftpGet(), /account\.1\.password = Tftp-Vq9-kL2m-Zt7x/, "served by TFTP");
+  await boot("loud-1");
+  await until("the verbose PnP lines", async () => /decision="provision"/.test(relay.log().split("\n").filter((l) => l.includes("loud-1")).join("\n")));
+  const loud = relay.log().split("\n").filter((l) => l.includes("0015650a0b0e") && !l.includes("quiet-1"));
+  assert.ok(loud.some((l) => l.includes("PnP: SUBSCRIBE ua-profile") && l.includes("call_id=loud-1")), loud.join("\n"));
+  assert.ok(loud.some((l) => l.includes("PnP: provisioning URL chosen") && l.includes('target="relay"')), loud.join("\n"));
+
+  // And off again.
+  await api("PATCH", `/sites/${site.id}`, { additional_params: "", tftp_enabled: false });
+  await until("TFTP closed", async () => relay.log().includes("TFTP closed"));
+  assert.match(relay.log(), /verbose logging off/);
+  assert.equal(await tftpGet(), "", "TFTP is off again");
+  await boot("quiet-2");
+  assert.ok(!relay.log().includes("call_id=quiet-2"), relay.log());
+  assert.ok(!relay.log().includes(relay_token), "the token is never logged");
+  assert.ok(!relay.log().includes("Tftp-Vq9-kL2m-Zt7x"), "nor the SIP password");
   relay.child.kill("SIGTERM");
   phone.close();
   await mf.dispose();
