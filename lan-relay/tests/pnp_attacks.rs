@@ -22,7 +22,7 @@ use lan_relay::sip::Timers;
 use tokio::net::UdpSocket;
 use tokio::sync::oneshot;
 
-use common::{recv_within, shutdown, udp_local, TempDir};
+use common::{recv_within, shutdown, subscribe, udp_local, TempDir};
 
 const PHONE_MAC: &str = "001565000001";
 const TOKEN: &str = "0123456789abcdef0123456789abcdef";
@@ -92,21 +92,6 @@ fn scaled() -> PnpConfig {
         timers: Timers::scaled(Duration::from_millis(20)),
         ..PnpConfig::default()
     }
-}
-
-/// A Yealink boot SUBSCRIBE naming `mac`, whose answers go to `port` on 127.0.0.1 (its Via
-/// without `rport`, and its Contact), whatever port it is sent from.
-fn subscribe(port: u16, mac: &str, call_id: &str) -> String {
-    format!(
-        "SUBSCRIBE sip:MAC%3a{mac}@224.0.1.75 SIP/2.0\r\n\
-Via: SIP/2.0/UDP 127.0.0.1:{port};branch=z9hG4bK{call_id}\r\n\
-From: <sip:MAC%3a{mac}@224.0.1.75>;tag=77aa\r\n\
-To: <sip:MAC%3a{mac}@224.0.1.75>\r\n\
-Call-ID: {call_id}\r\nCSeq: 1 SUBSCRIBE\r\nContact: <sip:127.0.0.1:{port}>\r\nMax-Forwards: 70\r\n\
-User-Agent: Yealink SIP-T53W 96.87.0.16\r\nExpires: 0\r\n\
-Event: ua-profile;profile-type=\"device\";vendor=\"Yealink\";model=\"T53W\";version=\"96.87.0.16\"\r\n\
-Accept: application/url\r\nContent-Length: 0\r\n\r\n"
-    )
 }
 
 /// Sends one SUBSCRIBE naming `mac` and returns the NOTIFY's body (the phone answers it).

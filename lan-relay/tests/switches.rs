@@ -19,7 +19,7 @@ use lan_relay::sip::pnp::{self, Budget, PnpConfig};
 use lan_relay::sip::Timers;
 use lan_relay::switches::Switches;
 
-use common::{recv_within, shutdown, udp_local, TempDir};
+use common::{recv_within, shutdown, subscribe, udp_local, TempDir};
 
 /// Everything logged at `info` and above in this test binary.
 fn log() -> &'static Mutex<Vec<u8>> {
@@ -67,20 +67,6 @@ fn site(verbose: u8) -> engine::Site {
          additional_params = \"[debug]\\nverbose = {verbose}\\n\"\n"
     ))
     .unwrap()
-}
-
-/// A Yealink boot SUBSCRIBE naming `mac`, answered to `port` on 127.0.0.1.
-fn subscribe(port: u16, mac: &str, call_id: &str) -> String {
-    format!(
-        "SUBSCRIBE sip:MAC%3a{mac}@224.0.1.75 SIP/2.0\r\n\
-Via: SIP/2.0/UDP 127.0.0.1:{port};branch=z9hG4bK{call_id}\r\n\
-From: <sip:MAC%3a{mac}@224.0.1.75>;tag=77aa\r\n\
-To: <sip:MAC%3a{mac}@224.0.1.75>\r\n\
-Call-ID: {call_id}\r\nCSeq: 1 SUBSCRIBE\r\nContact: <sip:127.0.0.1:{port}>\r\nMax-Forwards: 70\r\n\
-User-Agent: Yealink SIP-T53W 96.87.0.16\r\nExpires: 0\r\n\
-Event: ua-profile;profile-type=\"device\";vendor=\"Yealink\";model=\"T53W\";version=\"96.87.0.16\"\r\n\
-Accept: application/url\r\nContent-Length: 0\r\n\r\n"
-    )
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -5,8 +5,9 @@
 import { test, after } from "node:test";
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
-import { mkdtempSync, writeFileSync, existsSync, rmSync, readFileSync } from "node:fs";
+import { mkdtempSync, mkdirSync, writeFileSync, existsSync, rmSync, readFileSync } from "node:fs";
 import { createServer } from "node:net";
+import dgram from "node:dgram";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -28,6 +29,22 @@ const freePort = () =>
       s.close(() => resolve(port));
     });
   });
+const freeUdpPort = () =>
+  new Promise((resolve) => {
+    const s = dgram.createSocket("udp4");
+    s.bind(0, "127.0.0.1", () => {
+      const p = s.address().port;
+      s.close(() => resolve(p));
+    });
+  });
+// A fresh directory of one test's relay, holding the site's relay token.
+function relayDir(name, token) {
+  const sub = path.join(dir, name);
+  rmSync(sub, { recursive: true, force: true });
+  mkdirSync(sub);
+  writeFileSync(path.join(sub, "token"), token);
+  return sub;
+}
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 async function until(what, fn, ms = 20000) {
@@ -147,10 +164,7 @@ test("PnP: the relay answers a phone's SUBSCRIBE, reports it to the edge, and ca
   await api("POST", `/sites/${site.id}/users`, { extension: "320", sip_password: "Pnp-Vq9-kL2m-Zt7x" });
   await api("POST", `/sites/${site.id}/phones`, { mac: "0015650a0b0d", user_extension: "320" });
   const { relay_token } = await api("POST", `/sites/${site.id}/relay-token`);
-  const sub = path.join(dir, "pnp");
-  rmSync(sub, { recursive: true, force: true });
-  (await import("node:fs")).mkdirSync(sub);
-  writeFileSync(path.join(sub, "token"), relay_token);
+  const sub = relayDir("pnp", relay_token);
 
   // The phone: one UDP socket for its SUBSCRIBE and for the NOTIFYs it gets.
   const phone = dgram.createSocket("udp4");
@@ -169,13 +183,7 @@ test("PnP: the relay answers a phone's SUBSCRIBE, reports it to the edge, and ca
       phone.send(["SIP/2.0 200 OK", ...keep, "Content-Length: 0", "", ""].join("\r\n"), rinfo.port, rinfo.address);
     }
   });
-  const pnpPort = await new Promise((resolve) => {
-    const s = dgram.createSocket("udp4");
-    s.bind(0, "127.0.0.1", () => {
-      const p = s.address().port;
-      s.close(() => resolve(p));
-    });
-  });
+  const pnpPort = await freeUdpPort();
   const httpPort = await freePort();
   const config = path.join(sub, "relay.toml");
   // The ARP table confirms the bound phone at 127.0.0.1 (the phone's MAC, as the kernel's
@@ -277,15 +285,7 @@ test("star code: a fresh phone registers at the relay, dials *123*330, is bound 
   rmSync(sub, { recursive: true, force: true });
   (await import("node:fs")).mkdirSync(sub);
   writeFileSync(path.join(sub, "token"), relay_token);
-  const udpPort = () =>
-    new Promise((resolve) => {
-      const s = dgram.createSocket("udp4");
-      s.bind(0, "127.0.0.1", () => {
-        const p = s.address().port;
-        s.close(() => resolve(p));
-      });
-    });
-  const regPort = await udpPort();
+  const regPort = await freeUdpPort();
   const httpPort = await freePort();
   const config = path.join(sub, "relay.toml");
   // The ARP table that places the phone (127.0.0.1) on the LAN: binding wants it.
@@ -530,7 +530,6 @@ test("PnP URL per site setting: in edge mode a bound phone's NOTIFY carries its 
 });
 
 test("the site's switches reach the running relay: [debug] verbose = 1 logs every PnP packet, tftp_enabled opens TFTP, and both turn off again", async () => {
-  const dgram = await import("node:dgram");
   const { execFile } = await import("node:child_process");
   const { mf } = await start({ port: 0 });
   const edge = (await mf.ready).toString().replace(/\/$/, "");
@@ -548,10 +547,7 @@ test("the site's switches reach the running relay: [debug] verbose = 1 logs ever
   await api("POST", `/sites/${site.id}/users`, { extension: "340", sip_password: "Tftp-Vq9-kL2m-Zt7x" });
   await api("POST", `/sites/${site.id}/phones`, { mac: "0015650a0b0e", user_extension: "340" });
   const { relay_token } = await api("POST", `/sites/${site.id}/relay-token`);
-  const sub = path.join(dir, "switches");
-  rmSync(sub, { recursive: true, force: true });
-  (await import("node:fs")).mkdirSync(sub);
-  writeFileSync(path.join(sub, "token"), relay_token);
+  const sub = relayDir("switches", relay_token);
   writeFileSync(path.join(sub, "arp"), "IP address HW type Flags HW address Mask Device\n");
 
   const phone = dgram.createSocket("udp4");
@@ -560,15 +556,7 @@ test("the site's switches reach the running relay: [debug] verbose = 1 logs ever
   const phonePort = phone.address().port;
   const inbox = [];
   phone.on("message", (m) => inbox.push(m.toString()));
-  const udpPort = () =>
-    new Promise((resolve) => {
-      const s = dgram.createSocket("udp4");
-      s.bind(0, "127.0.0.1", () => {
-        const p = s.address().port;
-        s.close(() => resolve(p));
-      });
-    });
-  const [pnpPort, tftpPort, httpPort] = [await udpPort(), await udpPort(), await freePort()];
+  const [pnpPort, tftpPort, httpPort] = [await freeUdpPort(), await freeUdpPort(), await freePort()];
   const config = path.join(sub, "relay.toml");
   // No `enabled` under [tftp] and no `debug` under [pnp]: the site decides both.
   writeFileSync(

@@ -69,6 +69,21 @@ pub(crate) async fn udp_local() -> (UdpSocket, u16) {
     (s, port)
 }
 
+/// A Yealink boot SUBSCRIBE naming `mac`, whose answers go to `port` on 127.0.0.1 (its Via
+/// without `rport`, and its Contact), whatever port it is sent from.
+pub(crate) fn subscribe(port: u16, mac: &str, call_id: &str) -> String {
+    format!(
+        "SUBSCRIBE sip:MAC%3a{mac}@224.0.1.75 SIP/2.0\r\n\
+Via: SIP/2.0/UDP 127.0.0.1:{port};branch=z9hG4bK{call_id}\r\n\
+From: <sip:MAC%3a{mac}@224.0.1.75>;tag=77aa\r\n\
+To: <sip:MAC%3a{mac}@224.0.1.75>\r\n\
+Call-ID: {call_id}\r\nCSeq: 1 SUBSCRIBE\r\nContact: <sip:127.0.0.1:{port}>\r\nMax-Forwards: 70\r\n\
+User-Agent: Yealink SIP-T53W 96.87.0.16\r\nExpires: 0\r\n\
+Event: ua-profile;profile-type=\"device\";vendor=\"Yealink\";model=\"T53W\";version=\"96.87.0.16\"\r\n\
+Accept: application/url\r\nContent-Length: 0\r\n\r\n"
+    )
+}
+
 /// The next datagram on `sock` and its source, or `None` after `wait`.
 pub(crate) async fn recv_within(sock: &UdpSocket, wait: Duration) -> Option<(Vec<u8>, SocketAddr)> {
     let mut buf = vec![0u8; 16 * 1024];
