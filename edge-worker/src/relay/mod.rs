@@ -48,6 +48,9 @@
 //! token, binding or unbinding it, a window closing unused and a change of the setting all
 //! change the snapshot, and so its ETag. In `"relay"` mode no phone has `edge_url`.
 //!
+//! `site.tftp_enabled` (off by default) turns the relay's TFTP on, and `[debug] verbose = 1`
+//! in `site.additional_params` its verbose PnP log: a running relay follows both.
+//!
 //! # `POST /relay/v1/discovered`
 //! The phones the relay saw on the LAN (SIP PnP SUBSCRIBE, TFTP or HTTP requests):
 //! ```json
