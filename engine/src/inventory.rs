@@ -30,6 +30,7 @@ use crate::phonebook::{merge_contacts, render_phonebook};
 use crate::policy::MacPolicy;
 use crate::render::render_common;
 use crate::secret::Secret;
+use crate::star_code::StarCodePattern;
 use crate::template::{Renderer, Template};
 use crate::tz::TimeZone;
 use crate::uri_map::UriMapping;
@@ -62,9 +63,15 @@ pub struct SiteSettings {
     /// Minutes between the phones' provisioning checks (0: off).
     #[serde(default = "poll")]
     pub poll_interval_minutes: u32,
-    /// The star code for self-binding (e.g. `*123*`), empty: off.
+    /// The star code for self-binding: a prefix (`*123*`) or MikoPBX's Extension Template
+    /// (`*123*XXX`), see [`StarCodePattern`]; empty: off.
     #[serde(default)]
     pub star_code_pattern: String,
+    /// Hot-desking: whether a phone that is already bound may be bound to another extension
+    /// by star code (under the same [`StarCodeMode`] and brakes). Off by default: it lets
+    /// anyone at a bound phone who can bind (a PIN, an approval) move it to another user.
+    #[serde(default)]
+    pub hot_desking: bool,
     /// How star-code binding is authorised ([`StarCodeMode`]); `None`: never chosen, a
     /// site from before the setting, which keeps its old behaviour ([`Self::star_code_pin`])
     /// and is warned about until an administrator chooses. New sites get
@@ -505,24 +512,10 @@ pub struct StarCode {
 
 impl StarCode {
     /// Parses the number a phone dialled (the Request-URI user, percent-decoded) against
-    /// the site's `pattern` (e.g. `*123*`); `None` when it is not a star code.
+    /// the site's `pattern` (`*123*`, or MikoPBX's `*123*XXX`: [`StarCodePattern`]); `None`
+    /// when it is not a star code, or the pattern is neither form.
     pub fn parse(number: &str, pattern: &str) -> Option<Self> {
-        if pattern.is_empty() {
-            return None;
-        }
-        let rest = number.strip_prefix(pattern)?;
-        let (extension, pin) = match rest.split_once('*') {
-            Some((e, p)) => (e, Some(p)),
-            None => (rest, None),
-        };
-        let ext_ok = (1..=32).contains(&extension.len())
-            && extension.bytes().all(|b| b.is_ascii_alphanumeric());
-        let pin_ok = pin
-            .is_none_or(|p| (1..=16).contains(&p.len()) && p.bytes().all(|b| b.is_ascii_digit()));
-        (ext_ok && pin_ok).then(|| Self {
-            extension: extension.to_owned(),
-            pin: pin.map(|p| Secret::new(p.to_owned())),
-        })
+        StarCodePattern::parse(pattern).ok()?.code(number)
     }
 }
 
@@ -920,6 +913,17 @@ impl Site {
     /// The site's star code (e.g. `*123*`), if self-binding is on.
     pub fn star_code(&self) -> Option<&str> {
         Some(self.inv.site.star_code_pattern.as_str()).filter(|s| !s.is_empty())
+    }
+
+    /// The site's star code understood ([`StarCodePattern`]); `None`: off, or a setting
+    /// that is neither form (the edge refuses to save one; a local inventory may hold one).
+    pub fn star_code_pattern(&self) -> Option<StarCodePattern> {
+        StarCodePattern::parse(self.star_code()?).ok()
+    }
+
+    /// Whether a bound phone may be bound again by star code ([`SiteSettings::hot_desking`]).
+    pub fn hot_desking(&self) -> bool {
+        self.inv.site.hot_desking
     }
 
     /// How the site authorises star-code binding ([`StarCodeMode::resolve`]).

@@ -54,6 +54,7 @@ mod render;
 pub mod rps;
 mod sample;
 mod secret;
+mod star_code;
 mod strength;
 mod template;
 mod template_bound;
@@ -80,6 +81,7 @@ pub use inventory::{
     PnpReason, PnpUrl, Refusal, Site, SiteSettings, StarCode, StarCodeMode, StarCodeRefusal, User,
 };
 pub use mac::Mac;
+pub use star_code::StarCodePattern;
 pub use params::{AdditionalParams, Param, Section, MAX_PARAMS_BYTES};
 pub use phonebook::{merge_contacts, render_phonebook, MAX_ENTRIES as MAX_PHONEBOOK_ENTRIES};
 pub use policy::{Decision, DenyReason, MacPolicy};
