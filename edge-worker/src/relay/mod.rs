@@ -97,6 +97,9 @@
 //! phone, a later one replacing it) and the answer is `202` `{"mac", "extension", "status":
 //! "awaiting_approval"}`. Otherwise binding is a new assignment: the phone's provisioning
 //! window opens again; answer `200` `{"mac", "extension", "status": "bound"}`. Audited.
+//! A phone already bound to another extension is bound again (hot-desking: the phone row
+//! changes user, the old user keeps no phone there) only when the site's `hot_desking` is
+//! on; otherwise `409` naming `mac`, nothing changed. The audit row names the old user.
 //!
 //! # `GET /relay/v1/actions`
 //! Collects the re-provision and reboot requests the admin queued for the site
