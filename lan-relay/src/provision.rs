@@ -105,12 +105,12 @@ impl Provisioner {
     pub fn account(&self, mac: &engine::Mac) -> Option<engine::User> {
         let star = self.star.as_ref()?;
         let site = self.site()?;
-        let code = site.star_code()?;
+        let code = site.star_code_pattern()?;
         Some(engine::User {
             extension: mac.to_string(),
             auth_name: mac.to_string(),
             sip_password: engine::Secret::new(engine::provisioning_password(&star.key, mac)),
-            display_name: format!("Dial {code} + extension"),
+            display_name: format!("Dial {} + extension", code.prefix()),
             voicemail_pin: engine::Secret::default(),
         })
     }
@@ -260,6 +260,14 @@ impl Provisioner {
             tracing::warn!(
                 "star-code binding is open: anyone on the LAN who dials the code can bind a phone to any extension and receive its SIP password; set star_code_mode to \"pin\" or \"approval\""
             );
+        }
+        let before = self.site();
+        let unread = |s: &engine::Site| s.star_code().filter(|_| s.star_code_pattern().is_none()).map(str::to_owned);
+        if let Some(code) = unread(&site).filter(|c| before.as_deref().and_then(unread).as_ref() != Some(c)) {
+            tracing::warn!(code, "star_code_pattern is neither a prefix (*123*) nor MikoPBX's Extension Template (*123*XXX): star-code binding is off");
+        }
+        if site.hot_desking() && site.star_code().is_some() && !before.is_some_and(|s| s.hot_desking()) {
+            tracing::warn!("hot-desking is on: a bound phone can be bound to another extension by star code");
         }
         let site = Arc::new(site);
         match self.site.write() {
