@@ -468,6 +468,31 @@ test("settings: a refused value is shown at its field; users, URI mappings and p
   await page.click("#settings-form button[type=submit]");
   assert.ok(await savedAs("pin"), "back to the PIN");
   assert.ok(await page.$eval("#star-code-warning", (e) => e.hidden), "the warning goes");
+  // Issue 16: the pattern is said as the engine understands it, as the administrator types.
+  assert.match(await page.textContent("#star-code-understood"), /any extension after \*123\*/);
+  await page.fill("#settings-form [name=star_code_pattern]", "*123*XXX");
+  assert.match(await page.textContent("#star-code-understood"), /\*123\* followed by a 3-digit extension/);
+  await page.fill("#settings-form [name=star_code_pattern]", "*123*2a");
+  assert.match(await page.textContent("#star-code-understood"), /Not understood: only digits/);
+  await page.fill("#settings-form [name=star_code_pattern]", "*123*");
+  // Hot-desking: off by default, warned while on, saved as a boolean.
+  assert.equal(await page.isChecked("#settings-form [name=hot_desking]"), false);
+  await page.check("#settings-form [name=hot_desking]");
+  assert.match(await page.textContent("#star-code-warning"), /Hot-desking is on: anyone at a bound phone/);
+  await page.click("#settings-form button[type=submit]");
+  const hotDesk = async (want) => {
+    for (let i = 0; i < 50; i++) {
+      if ((await siteNow()).hot_desking === want) return true;
+      await new Promise((res) => setTimeout(res, 100));
+    }
+    return false;
+  };
+  assert.ok(await hotDesk(true), "hot_desking saved");
+  await shot("settings-hot-desking");
+  await page.uncheck("#settings-form [name=hot_desking]");
+  assert.ok(await page.$eval("#star-code-warning", (e) => e.hidden), "no warning once off");
+  await page.click("#settings-form button[type=submit]");
+  assert.ok(await hotDesk(false), "hot_desking off again");
   await page.evaluate(() => { document.querySelector("#status").textContent = ""; });
 
   // The template preview's sample phone is on the site's own settings: a new PBX host
