@@ -364,7 +364,7 @@ pub fn profile(
 }
 
 /// The account a user has on the site's PBX.
-fn line(site: &SiteSettings, u: &User) -> Line {
+pub(crate) fn line(site: &SiteSettings, u: &User) -> Line {
     Line {
         extension: u.extension.clone(),
         auth_name: if u.auth_name.is_empty() {
@@ -623,6 +623,8 @@ pub struct Site {
     policy: MacPolicy,
     phones: HashMap<Mac, usize>,
     directory: Vec<Contact>,
+    /// On a LAN relay: its registrar, for the hot-desking line ([`Site::with_registrar`]).
+    pub(crate) registrar: Option<crate::star_code::Registrar>,
 }
 
 impl std::fmt::Debug for Site {
@@ -691,6 +693,7 @@ impl Site {
             policy,
             phones,
             directory,
+            registrar: None,
         })
     }
 
@@ -809,6 +812,7 @@ impl Site {
             .filter_map(|h| Some((h.slot, self.user(&h.user_extension)?)))
             .collect();
         assign_handsets(&mut p, &self.inv.site, &handsets);
+        p.lines.extend(self.hot_desk_line(phone));
         // The directory rides along for vendors whose config holds a local phonebook.
         if vendor.config_holds_directory() {
             p.contacts = self.directory.clone();
@@ -983,7 +987,8 @@ impl Site {
                 handsets: Vec::new(),
             }),
         }
-        Self::new(inv)
+        let registrar = self.registrar.clone();
+        Self::new(inv).map(|s| Self { registrar, ..s })
     }
 }
 

@@ -81,7 +81,6 @@ pub use inventory::{
     PnpReason, PnpUrl, Refusal, Site, SiteSettings, StarCode, StarCodeMode, StarCodeRefusal, User,
 };
 pub use mac::Mac;
-pub use star_code::StarCodePattern;
 pub use params::{AdditionalParams, Param, Section, MAX_PARAMS_BYTES};
 pub use phonebook::{merge_contacts, render_phonebook, MAX_ENTRIES as MAX_PHONEBOOK_ENTRIES};
 pub use policy::{Decision, DenyReason, MacPolicy};
@@ -93,6 +92,7 @@ pub use range::{answer_range, RangeAnswer};
 pub use render::{default_config, render_common};
 pub use sample::{reference_profile, sample_mac, sample_profile, sample_profile_with};
 pub use secret::{ct_eq, Pii, Secret};
+pub use star_code::StarCodePattern;
 pub use strength::{pin_strength, sip_password_strength, Finding, Strength, StrengthReport};
 pub use template::{
     validate_template, Composition, Renderer, Template, TemplateStyle, MAX_TEMPLATE_BYTES,

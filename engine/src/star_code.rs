@@ -21,8 +21,10 @@
 //! `*`-separated part as the extension (`Lib/Autoprovision.php`, `StartAGIProvision`); here
 //! the part after the code is the extension and a further part the PIN, as before.
 
+use crate::access::provisioning_password;
 use crate::error::{Error, ErrorKind, Result};
-use crate::inventory::StarCode;
+use crate::inputs::Line;
+use crate::inventory::{line, PhoneEntry, Site, StarCode, User};
 use crate::secret::Secret;
 
 /// The longest feature code (the prefix), as the setting always allowed.
@@ -64,7 +66,10 @@ impl StarCodePattern {
                 .bytes()
                 .all(|b| b.is_ascii_digit() || b.eq_ignore_ascii_case(&b'x'));
         let code_has_digit = code.bytes().any(|b| b.is_ascii_digit());
-        let only_dial = |s: &str| s.bytes().all(|b| b.is_ascii_digit() || b == b'*' || b == b'#');
+        let only_dial = |s: &str| {
+            s.bytes()
+                .all(|b| b.is_ascii_digit() || b == b'*' || b == b'#')
+        };
         if sample_ok && code_has_digit && only_dial(code) {
             if code.len() > MAX_PREFIX || sample.len() > MAX_SAMPLE {
                 return Err(refuse(&format!(
@@ -143,6 +148,54 @@ impl std::fmt::Display for StarCodePattern {
     }
 }
 
+/// A LAN relay's star-code registrar: where a bound phone's hot-desking line registers.
+#[derive(Clone)]
+pub(crate) struct Registrar {
+    key: Secret<Vec<u8>>,
+    host: String,
+    port: u16,
+}
+
+impl Site {
+    /// This site as a LAN relay serves it: while the site allows hot-desking, a bound desk
+    /// phone's config carries one more line, its provisioning account at the relay's
+    /// registrar (`host`:`port`, the password derived from `key` as for an unbound phone),
+    /// labelled with the code. It is how a bound phone reaches the registrar to dial the code
+    /// again: its first line is the PBX's. Not on a DECT base (its lines are its handsets').
+    #[must_use]
+    pub fn with_registrar(mut self, key: &[u8], host: &str, port: u16) -> Self {
+        self.registrar = Some(Registrar {
+            key: Secret::new(key.to_vec()),
+            host: host.to_owned(),
+            port,
+        });
+        self
+    }
+
+    /// The hot-desking line of bound `phone` (see [`Self::with_registrar`]), if any.
+    pub(crate) fn hot_desk_line(&self, phone: &PhoneEntry) -> Option<Line> {
+        let r = self.registrar.as_ref()?;
+        let code = self.star_code_pattern()?;
+        if !self.hot_desking() || !phone.handsets.is_empty() {
+            return None;
+        }
+        let mut site = self.inventory().site.clone();
+        site.pbx_host.clone_from(&r.host);
+        site.pbx_port = r.port;
+        let mac = phone.mac.to_string();
+        let account = User {
+            extension: mac.clone(),
+            auth_name: mac,
+            sip_password: Secret::new(provisioning_password(r.key.expose(), &phone.mac)),
+            display_name: format!("Hot desk: dial {} + extension", code.prefix()),
+            voicemail_pin: Secret::default(),
+        };
+        let mut l = line(&site, &account);
+        l.label = "Hot desk".to_owned();
+        Some(l)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -212,5 +265,62 @@ mod tests {
         let p = parsed("*123*");
         assert_eq!(p.code("*123*2011").unwrap().extension, "2011");
         assert_eq!(p.code("*123*ab1").unwrap().extension, "ab1");
+    }
+
+    fn site(hot_desking: bool, handsets: &str) -> Site {
+        let inv: crate::Inventory = serde_json::from_str(&format!(
+            r#"{{"site": {{"pbx_host": "pbx.example.com", "star_code_pattern": "*123*XXX",
+                          "hot_desking": {hot_desking}}},
+                "users": [{{"extension": "201", "sip_password": "Vq9-kL2m-Zt7x"}},
+                          {{"extension": "202", "sip_password": "Kp3-wQ8y-Mn5b"}}],
+                "phones": [{{"mac": "001565aabbcc", "vendor": "yealink", "user_extension": "201"{handsets}}}]}}"#
+        ))
+        .unwrap();
+        Site::new(inv).unwrap()
+    }
+
+    fn config(site: &Site) -> String {
+        let req = crate::PhoneRequest {
+            path: "001565aabbcc.cfg",
+            user_agent: None,
+            pnp: None,
+        };
+        match site.answer(&req, "http://192.0.2.10:8480") {
+            Ok(crate::Answer::File { body, .. }) => body,
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_bound_phone_carries_its_hot_desk_line_only_where_the_site_allows_it() {
+        let key = [7u8; 32];
+        let mac = crate::Mac::parse("001565aabbcc").unwrap();
+        let password = provisioning_password(&key, &mac);
+        let with = |s: Site| s.with_registrar(&key, "192.0.2.10", 5070);
+        let on = config(&with(site(true, "")));
+        assert!(on.contains("pbx.example.com"), "{on}");
+        assert!(on.contains("192.0.2.10") && on.contains("5070"), "{on}");
+        assert!(
+            on.contains("001565aabbcc") && on.contains(&password),
+            "{on}"
+        );
+        assert!(on.contains("dial *123* + extension"), "{on}");
+        // Kept across a binding made on the relay.
+        let moved = with(site(true, "")).with_binding(mac, crate::Vendor::Yealink, "202");
+        assert!(config(&moved.unwrap()).contains(&password));
+        for off in [
+            with(site(false, "")),
+            site(true, ""),
+            with(site(
+                true,
+                r#", "handsets": [{"slot": 2, "user_extension": "202"}]"#,
+            )),
+        ] {
+            let c = config(&off);
+            assert!(
+                !c.contains(&password) && !c.contains("192.0.2.10:5070"),
+                "{c}"
+            );
+        }
     }
 }

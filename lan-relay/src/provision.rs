@@ -252,8 +252,14 @@ impl Provisioner {
         });
     }
 
-    /// Serves `site` from now on (requests in flight finish with the previous one).
+    /// Serves `site` from now on (requests in flight finish with the previous one). With
+    /// star-code binding, a bound phone's config carries its hot-desking line when the site
+    /// allows it ([`engine::Site::with_registrar`]).
     pub fn set_site(&self, site: engine::Site) {
+        let site = match &self.star {
+            Some(st) => site.with_registrar(&st.key, &st.host, st.port),
+            None => site,
+        };
         let star = |s: &engine::Site| s.star_code().map(|_| s.star_code_mode());
         let mode = star(&site);
         if mode == Some(engine::StarCodeMode::Open) && self.site().map(|s| star(&s)) != Some(mode) {
@@ -262,12 +268,23 @@ impl Provisioner {
             );
         }
         let before = self.site();
-        let unread = |s: &engine::Site| s.star_code().filter(|_| s.star_code_pattern().is_none()).map(str::to_owned);
-        if let Some(code) = unread(&site).filter(|c| before.as_deref().and_then(unread).as_ref() != Some(c)) {
+        let unread = |s: &engine::Site| {
+            s.star_code()
+                .filter(|_| s.star_code_pattern().is_none())
+                .map(str::to_owned)
+        };
+        if let Some(code) =
+            unread(&site).filter(|c| before.as_deref().and_then(unread).as_ref() != Some(c))
+        {
             tracing::warn!(code, "star_code_pattern is neither a prefix (*123*) nor MikoPBX's Extension Template (*123*XXX): star-code binding is off");
         }
-        if site.hot_desking() && site.star_code().is_some() && !before.is_some_and(|s| s.hot_desking()) {
-            tracing::warn!("hot-desking is on: a bound phone can be bound to another extension by star code");
+        if site.hot_desking()
+            && site.star_code().is_some()
+            && !before.is_some_and(|s| s.hot_desking())
+        {
+            tracing::warn!(
+                "hot-desking is on: a bound phone can be bound to another extension by star code"
+            );
         }
         let site = Arc::new(site);
         match self.site.write() {

@@ -18,8 +18,9 @@
 //! mode at most 30 bindings an hour are made.
 //!
 //! Hot-desking (the site's `hot_desking`, off by default): a phone that is already bound
-//! keeps its provisioning account at the registrar and may dial the code again, under the
-//! same mode, ARP check and brakes. Re-binding moves the phone to the new user (the old
+//! keeps its provisioning account at the registrar (its config from the relay carries it as
+//! a "Hot desk" line: [`engine::Site::with_registrar`]) and may dial the code again, under
+//! the same mode, ARP check and brakes. Re-binding moves the phone to the new user (the old
 //! user keeps no phone here; the edge audits both names) and reboots it like a binding.
 //! Off, a bound phone's account is refused (`403`) and the edge refuses a re-binding too.
 
@@ -235,7 +236,9 @@ impl Binder for RelayBinder {
         let site = self.provisioner.site().ok_or("no inventory yet")?;
         let was = site.phone(&mac).and_then(|p| p.user_extension.clone());
         if was.is_some() && !site.hot_desking() {
-            return Err("the phone is already bound and the site does not allow hot-desking".to_owned());
+            return Err(
+                "the phone is already bound and the site does not allow hot-desking".to_owned(),
+            );
         }
         let extension = self.checked_user(&site, mac, source, code)?;
         let extension = extension.as_str();

@@ -883,11 +883,10 @@ struct LocalRelay {
 async fn start_local(pattern: &str, bound_to: Option<&str>, hot_desking: bool) -> LocalRelay {
     use lan_relay::provision::{Provisioner, StarCode};
     let key = vec![7u8; 32];
-    let mut text = lan_relay::config::DEMO_INVENTORY
-        .replace(
-            "star_code_pattern = \"*123*\"",
-            &format!("star_code_pattern = \"{pattern}\"\nhot_desking = {hot_desking}"),
-        );
+    let mut text = lan_relay::config::DEMO_INVENTORY.replace(
+        "star_code_pattern = \"*123*\"",
+        &format!("star_code_pattern = \"{pattern}\"\nhot_desking = {hot_desking}"),
+    );
     text.push_str(&format!(
         "\n[[phones]]\nmac = \"{USER}\"\nvendor = \"yealink\"\n{}\n",
         bound_to.map_or(String::new(), |e| format!("user_extension = \"{e}\""))
@@ -934,6 +933,24 @@ impl LocalRelay {
         m.status()
     }
 
+    /// The config the relay serves the phone now.
+    fn config(&self) -> String {
+        let req = engine::PhoneRequest {
+            path: &format!("{USER}.cfg"),
+            user_agent: Some(UA),
+            pnp: None,
+        };
+        match self
+            .provisioner
+            .site()
+            .unwrap()
+            .answer(&req, "http://127.0.0.1:1")
+        {
+            Ok(engine::Answer::File { body, .. }) => body,
+            other => panic!("{other:?}"),
+        }
+    }
+
     fn bound_to(&self) -> Option<String> {
         let site = self.provisioner.site()?;
         site.phone(&Mac::parse(USER).unwrap())?
@@ -975,11 +992,21 @@ async fn both_forms_of_the_star_code_bind_and_a_mikopbx_pattern_wants_its_length
 async fn a_bound_phone_is_refused_unless_the_site_allows_hot_desking() {
     // Off (the default): the bound phone's account is refused outright, nothing moves.
     let relay = start_local("*123*XXX", Some("201"), false).await;
+    assert!(
+        !relay.config().contains(&relay.pass),
+        "a hot-desking line while off"
+    );
     assert_eq!(relay.dial("*123*202*1202", "desk-off").await, Some(403));
     assert_eq!(relay.bound_to().as_deref(), Some("201"));
 
     // On, PIN mode: the wrong PIN moves nothing; the right one re-binds the phone.
     let relay = start_local("*123*XXX", Some("201"), true).await;
+    // The bound phone reaches the registrar by the extra line its config carries.
+    let config = relay.config();
+    assert!(
+        config.contains(&relay.pass) && config.contains("account.2.user_name = 001565aabbcc"),
+        "{config}"
+    );
     assert_eq!(relay.dial("*123*202*0000", "desk-wrong").await, Some(480));
     assert_eq!(relay.dial("*123*202", "desk-no-pin").await, Some(480));
     assert_eq!(relay.bound_to().as_deref(), Some("201"));
