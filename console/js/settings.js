@@ -13,21 +13,22 @@ export async function mount(view, state) {
   const err = h("p", { class: "error form-error", role: "alert", hidden: true });
   const debug = DEBUG.test(s.additional_params);
   const starWarning = h("p", { class: "warn-box", id: "star-code-warning", role: "status", hidden: true });
-  const understood = h("p", { class: "hint", id: "star-code-understood", role: "status" });
+  const understood = h("small", { class: "hint", id: "star-code-understood", role: "status" });
+  const starField = field({ label: "Star-code pattern", name: "star_code_pattern", value: s.star_code_pattern, hint: "*123* (any extension after it) or MikoPBX's *123*XXX (a 3-digit extension). Empty: off." });
+  starField.querySelector(".hint").after(understood);
   const form = h("form", { novalidate: true, id: "settings-form" },
     h("fieldset", { class: "card" }, h("legend", {}, "PBX"),
       h("div", { class: "row4" },
         field({ label: "Site name", name: "name", value: s.name }),
         field({ label: "PBX host", name: "pbx_host", value: s.pbx_host }),
         field({ label: "PBX port", name: "pbx_port", type: "number", value: s.pbx_port, attrs: { min: "1", max: "65535" } }),
-        field({ label: "Star-code pattern", name: "star_code_pattern", value: s.star_code_pattern, hint: "*123* (any extension after it) or MikoPBX's *123*XXX (a 3-digit extension). Empty: off." })),
-      understood,
+        starField),
       h("div", { class: "row2" },
         "pnp_url" in s ? field({ label: "PnP sends phones to", name: "pnp_url", value: s.pnp_url, options: [["relay", "the LAN relay"], ["edge", "the edge"]] }) : null,
         "star_code_mode" in s ? field({ label: "Who may bind a phone by star code", name: "star_code_mode", value: s.star_code_mode ?? "", options: starCodeModes(s),
           hint: "Binding hands the phone the extension's SIP password." }) : null),
-      "hot_desking" in s ? field({ label: "Hot-desking: a bound phone may be bound to another extension by star code", name: "hot_desking", type: "checkbox", value: s.hot_desking,
-        hint: "The phone moves to the new user and reboots; the old user keeps no phone." }) : null,
+      "hot_desking" in s ? field({ label: "Hot-desking: a bound phone may be bound to another extension by star code (it moves to the new user and reboots; the old user keeps no phone)",
+        name: "hot_desking", type: "checkbox", value: s.hot_desking }) : null,
       starWarning),
     h("fieldset", { class: "card" }, h("legend", {}, "Which phones"),
       h("div", { class: "row2" },
