@@ -93,8 +93,8 @@ pub use sample::{reference_profile, sample_mac, sample_profile, sample_profile_w
 pub use secret::{ct_eq, Pii, Secret};
 pub use strength::{pin_strength, sip_password_strength, Finding, Strength, StrengthReport};
 pub use template::{
-    validate_template, Composition, Renderer, Template, TemplateStyle, MAX_TEMPLATE_BYTES,
-    PLACEHOLDERS,
+    template_examples, validate_template, Composition, Renderer, Template, TemplateStyle,
+    MAX_TEMPLATE_BYTES, PLACEHOLDERS,
 };
 pub use template_bound::{MAX_BLF_KEYS, MAX_LINES};
 pub use tz::TimeZone;

@@ -241,6 +241,12 @@ impl Vendor {
         }
     }
 
+    /// The vendor's example template's source (placeholder style, an overlay), or `None`
+    /// for a vendor whose phones are not configured here.
+    pub fn example_template(self) -> Option<&'static str> {
+        self.module().ok().map(|m| m.example_template())
+    }
+
     /// The names of the vendor's models (its model table), the typical model first: the
     /// console's pickers.
     pub fn known_models(self) -> Vec<&'static str> {
@@ -476,6 +482,10 @@ pub(crate) trait VendorModule: Sync {
 
     /// Accepted firmware file extensions, lowercase with the dot.
     fn firmware_extensions(&self) -> &'static [&'static str];
+
+    /// The vendor's example template ("Load examples"): placeholder style, an overlay,
+    /// commented, each key with its source (`vendors/<vendor>/example.*`).
+    fn example_template(&self) -> &'static str;
 
     /// For a phone whose phonebook setting names a folder: the file name it appends there
     /// (see [`Vendor::phonebook_path`]); `None` (the default) when the setting is the

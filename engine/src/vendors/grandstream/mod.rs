@@ -236,6 +236,10 @@ impl VendorModule for Grandstream {
         &[".bin"]
     }
 
+    fn example_template(&self) -> &'static str {
+        include_str!("example.xml")
+    }
+
     fn phonebook_file(&self) -> Option<&'static str> {
         // P331 names a folder and the phone fetches `phonebook.xml` in it: FusionPBX writes
         // `<P331>{path}{$mac}/</P331>` (`resources/templates/provision/grandstream/gxp16xx/

@@ -268,6 +268,10 @@ impl VendorModule for Htek {
     fn firmware_extensions(&self) -> &'static [&'static str] {
         &[".rom", ".bin"]
     }
+
+    fn example_template(&self) -> &'static str {
+        include_str!("example.xml")
+    }
 }
 
 /// `text` after leading blank space and Jinja statements/comments (`{% .. %}`, `{# .. #}`).

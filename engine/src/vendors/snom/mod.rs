@@ -212,6 +212,10 @@ impl VendorModule for Snom {
         // `<model>_v<ver>_b<build>.fwu` (wazo-provd-plugins `plugins/wazo_snom/*/pkgs/pkgs.db`).
         &[".bin", ".fw", ".fwu"]
     }
+
+    fn example_template(&self) -> &'static str {
+        include_str!("example.xml")
+    }
 }
 
 // ---------------------------------------------------------------------------------------

@@ -259,6 +259,10 @@ impl VendorModule for Yealink {
     fn firmware_extensions(&self) -> &'static [&'static str] {
         &[".rom", ".bin"]
     }
+
+    fn example_template(&self) -> &'static str {
+        include_str!("example.cfg")
+    }
 }
 
 /// Models whose firmware sends a User-Agent without the vendor name, `<model> <fw> <mac>`:
