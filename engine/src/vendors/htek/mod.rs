@@ -160,6 +160,7 @@ pub(crate) const FACTS: Facts = Facts {
     models: models::MODELS,
     pnp_url: PnpUrlForm::Base,
     local_directory: false,
+    rps_desk_codes: false,
 };
 
 /// Htek's redirection-service code: its PortSIP section, and the steps to register a phone

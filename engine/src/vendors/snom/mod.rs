@@ -124,6 +124,7 @@ pub(crate) const FACTS: Facts = Facts {
     // `/` the phone would fetch the bare base as its settings.
     pnp_url: PnpUrlForm::Folder,
     local_directory: true,
+    rps_desk_codes: false,
 };
 
 /// Snom's redirection-service code: its PortSIP section.
