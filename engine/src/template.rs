@@ -786,11 +786,25 @@ mod tests {
                 "{}: a comment reached the phone",
                 t.name
             );
-            // The example changes nothing the phone's own data decides: merged over the
-            // default, the account is the default's.
+            // The example changes nothing the site decides: on a line with its own label and
+            // TLS, every default line that carries them is still there.
+            let mut p = sample::sample_profile(t.vendor);
+            if let Some(l) = p.lines.first_mut() {
+                l.label = "Front desk".into();
+                l.transport = crate::inputs::Transport::Tls;
+            }
+            let p = Arc::new(p);
             let default = crate::render::default_config(&p).unwrap();
-            for needle in [line.server_host.as_str(), line.auth_name.as_str()] {
-                assert_eq!(default.contains(needle), out.contains(needle), "{}", t.name);
+            let out = r
+                .render_config(&p, Some(&t.name), &AdditionalParams::default())
+                .unwrap();
+            for l in default.lines() {
+                let site_decides = ["Front desk", "ransport", "P130", "user_outbound"]
+                    .iter()
+                    .any(|k| l.contains(k));
+                if site_decides {
+                    assert!(out.contains(l), "{}: {l:?} is overridden", t.name);
+                }
             }
         }
     }
