@@ -640,6 +640,9 @@ test("a PortSIP [ale] section pasted as written (two keys): saved incomplete, na
     assert.equal(st.rps_ing, null);
     assert.equal(st.asks, null);
     assert.equal((await api("GET", `/sites/${site}/phones/${ylMac}/rps`)).body.rps_ing, "34567");
+    r = await api("POST", `/sites/${site}/phones/${aleMac}/rps`, { action: "register" });
+    assert.equal(r.status, 409);
+    assert.match(r.body.error, /complete the one saved incomplete/);
     o = await api("GET", `/sites/${site}/rps`);
     assert.deepEqual(o.body.accounts.find((a) => a.vendor === "ale").incomplete, ["rps_host", "provisioning_url"]);
     // Completed: the ALE phone is queued.

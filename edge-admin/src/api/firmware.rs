@@ -327,65 +327,47 @@ async fn receive(
         }
     };
 
+    // One parameter order for the insert and the update.
+    let (sql, action) = match replacing {
+        Some(_) => (
+            "UPDATE firmware SET model = ?4, version = ?5, notes = ?6, file_name = ?7, size = ?8, \
+             sha256 = ?9, r2_key = ?10, created_at = ?11 WHERE id = ?1 AND site_id = ?2 AND vendor = ?3",
+            "replace file",
+        ),
+        None => (
+            "INSERT INTO firmware (id, site_id, vendor, model, version, notes, file_name, size, sha256, \
+             r2_key, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+            "upload",
+        ),
+    };
     let mut batch = Vec::new();
     let superseded = match (&replacing, existing) {
-        (Some(r), _) => {
+        (Some(r), _) => Some(r.r2_key.clone()),
+        (None, Some(old)) => {
             batch.push(
                 ctx.db
-                    .prepare(
-                        "UPDATE firmware SET model = ?3, version = ?4, notes = ?5, file_name = ?6, \
-                         size = ?7, sha256 = ?8, r2_key = ?9, created_at = ?10 \
-                         WHERE id = ?1 AND site_id = ?2",
-                    )
-                    .bind(&[
-                        id.as_str().into(),
-                        site.into(),
-                        row.model.as_str().into(),
-                        row.version.as_str().into(),
-                        row.notes.as_str().into(),
-                        row.file_name.as_str().into(),
-                        (size as f64).into(),
-                        sha256.as_str().into(),
-                        key.as_str().into(),
-                        (ctx.now as f64).into(),
-                    ])?,
+                    .prepare("DELETE FROM firmware WHERE id = ?1")
+                    .bind(&[old.id.as_str().into()])?,
             );
-            batch.push(audit(ctx, "replace file", "firmware", &id)?);
-            Some(r.r2_key.clone())
+            batch.push(audit(ctx, "replace", "firmware", &old.id)?);
+            Some(old.r2_key)
         }
-        (None, old) => {
-            if let Some(old) = &old {
-                batch.push(
-                    ctx.db
-                        .prepare("DELETE FROM firmware WHERE id = ?1")
-                        .bind(&[old.id.as_str().into()])?,
-                );
-                batch.push(audit(ctx, "replace", "firmware", &old.id)?);
-            }
-            batch.push(
-                ctx.db
-                    .prepare(
-                        "INSERT INTO firmware (id, site_id, vendor, model, version, notes, file_name, size, sha256, \
-                         r2_key, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
-                    )
-                    .bind(&[
-                        id.as_str().into(),
-                        site.into(),
-                        vendor.as_str().into(),
-                        row.model.as_str().into(),
-                        row.version.as_str().into(),
-                        row.notes.as_str().into(),
-                        row.file_name.as_str().into(),
-                        (size as f64).into(),
-                        sha256.as_str().into(),
-                        key.as_str().into(),
-                        (ctx.now as f64).into(),
-                    ])?,
-            );
-            batch.push(audit(ctx, "upload", "firmware", &id)?);
-            old.map(|o| o.r2_key)
-        }
+        (None, None) => None,
     };
+    batch.push(ctx.db.prepare(sql).bind(&[
+        id.as_str().into(),
+        site.into(),
+        vendor.as_str().into(),
+        row.model.as_str().into(),
+        row.version.as_str().into(),
+        row.notes.as_str().into(),
+        row.file_name.as_str().into(),
+        (size as f64).into(),
+        sha256.as_str().into(),
+        key.as_str().into(),
+        (ctx.now as f64).into(),
+    ])?);
+    batch.push(audit(ctx, action, "firmware", &id)?);
     if let Err(e) = ctx.db.batch(batch).await {
         // No row points at the new object: remove it. (A concurrent upload of the same file
         // name that finished first is the likely cause.)

@@ -586,7 +586,8 @@ async fn phone_action(
         return Err(ApiError::conflict(
             "action",
             format!(
-                "no {} RPS account on the site: add one under RPS accounts",
+                "no usable {} RPS account on the site: add one under RPS accounts, or complete \
+                 the one saved incomplete (the accounts list says what it lacks)",
                 p.vendor
             ),
         ));
