@@ -376,6 +376,7 @@ test("every firmware endpoint refuses a missing or wrong bearer token", async ()
       api("GET", "/sites/site1/firmware", undefined, token),
       api("PATCH", `/sites/site1/firmware/${id}`, { notes: "x" }, token),
       api("DELETE", `/sites/site1/firmware/${id}`, undefined, token),
+      replaceFile("site1", id, { file_name: "x.rom" }, bytes(100), token),
     ];
     for (const res of await Promise.all(calls)) {
       assert.equal(res.status, 401, `${res.url} with ${JSON.stringify(token)}`);
@@ -388,11 +389,11 @@ test("every firmware endpoint refuses a missing or wrong bearer token", async ()
 });
 
 // Issue 16: Edit can replace the file, as MikoPBX's firmware Edit does.
-function replaceFile(site, id, params, body) {
+function replaceFile(site, id, params, body, token) {
   const q = new URLSearchParams(params).toString();
   return mf.dispatchFetch(`${ORIGIN}/api/sites/${site}/firmware/${id}?${q}`, {
     method: "PUT",
-    headers: { ...auth(), "Content-Type": "application/octet-stream", ...length(body) },
+    headers: { ...auth(token), "Content-Type": "application/octet-stream", ...length(body) },
     body,
     duplex: "half",
   });
