@@ -792,6 +792,7 @@ mod tests {
             if let Some(l) = p.lines.first_mut() {
                 l.label = "Front desk".into();
                 l.transport = crate::inputs::Transport::Tls;
+                l.server_port = 5070;
             }
             let p = Arc::new(p);
             let default = crate::render::default_config(&p).unwrap();
@@ -799,7 +800,7 @@ mod tests {
                 .render_config(&p, Some(&t.name), &AdditionalParams::default())
                 .unwrap();
             for l in default.lines() {
-                let site_decides = ["Front desk", "ransport", "P130", "user_outbound"]
+                let site_decides = ["Front desk", "ransport", "P130", "user_outbound", "5070"]
                     .iter()
                     .any(|k| l.contains(k));
                 if site_decides {
