@@ -95,8 +95,8 @@ pub use secret::{ct_eq, Pii, Secret};
 pub use star_code::StarCodePattern;
 pub use strength::{pin_strength, sip_password_strength, Finding, Strength, StrengthReport};
 pub use template::{
-    validate_template, Composition, Renderer, Template, TemplateStyle, MAX_TEMPLATE_BYTES,
-    PLACEHOLDERS,
+    template_examples, validate_template, Composition, Renderer, Template, TemplateStyle,
+    MAX_TEMPLATE_BYTES, PLACEHOLDERS,
 };
 pub use template_bound::{MAX_BLF_KEYS, MAX_LINES};
 pub use tz::TimeZone;

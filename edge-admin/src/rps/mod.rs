@@ -81,8 +81,9 @@ const UPSERT_TAIL: &str = "ON CONFLICT (mac, site_id, vendor) DO UPDATE SET \
      op = excluded.op, state = 'pending', result = NULL, origin = excluded.origin, seq = rps_outbox.seq + 1, attempts = 0, next_at = excluded.next_at, \
      error_kind = NULL, error = NULL, updated_at = excluded.updated_at";
 
-/// The statement that queues `wish` for one phone, if its vendor has an API and its site an
-/// account for it (otherwise it does nothing). Goes into the batch of the change itself.
+/// The statement that queues `wish` for one phone, if its vendor has an API and its site a
+/// complete account for it (otherwise it does nothing: an account saved incomplete, marked
+/// so in its summary, queues nothing). Goes into the batch of the change itself.
 pub(crate) fn enqueue(
     db: &D1Database,
     site: &str,
@@ -108,7 +109,8 @@ pub(crate) fn enqueue(
     db.prepare(format!(
         "INSERT INTO rps_outbox (mac, site_id, vendor, op, state, origin, next_at, updated_at) \
          SELECT ?1, ?2, ?3, ?4, 'pending', ?5, ?6, ?6 \
-         WHERE EXISTS (SELECT 1 FROM rps_accounts a WHERE a.site_id = ?2 AND a.vendor = ?3) \
+         WHERE EXISTS (SELECT 1 FROM rps_accounts a WHERE a.site_id = ?2 AND a.vendor = ?3 \
+         AND json_extract(a.summary, '$.incomplete') IS NULL) \
          {UPSERT_TAIL}"
     ))
     .bind(&[

@@ -101,6 +101,7 @@ pub(crate) const FACTS: Facts = Facts {
     models: models::MODELS,
     pnp_url: PnpUrlForm::Base,
     local_directory: false,
+    rps_desk_codes: false,
 };
 
 /// Fanvil's redirection-service code: its PortSIP section.
@@ -281,7 +282,10 @@ fn invalid(detail: impl Into<String>, line: usize) -> Error {
 
 fn parse_line(raw: &str, n: usize) -> Result<Parsed<'_>> {
     let line = raw.trim();
-    if line.is_empty() {
+    // A `#` line is a template's comment (MikoPBX's Fanvil example writes them,
+    // mikopbx/ModuleAutoprovision `Setup/templates/fanvil-example.txt`): dropped, so it
+    // never reaches the phone.
+    if line.is_empty() || line.starts_with('#') {
         return Ok(Parsed::Blank);
     }
     if line.starts_with(HEADER_PREFIX) {
@@ -1144,6 +1148,10 @@ impl VendorModule for Fanvil {
 
     fn firmware_extensions(&self) -> &'static [&'static str] {
         &[".z", ".bin"]
+    }
+
+    fn example_template(&self) -> &'static str {
+        include_str!("example.txt")
     }
 }
 

@@ -128,6 +128,7 @@ pub(crate) const FACTS: Facts = Facts {
     // Must be a path ending in a slash (folder)", e.g. `http://192.168.2.4/tftp/xyzzy/`).
     pnp_url: PnpUrlForm::Folder,
     local_directory: false,
+    rps_desk_codes: false,
 };
 
 /// Grandstream's redirection-service code: its PortSIP section.
@@ -234,6 +235,10 @@ impl VendorModule for Grandstream {
 
     fn firmware_extensions(&self) -> &'static [&'static str] {
         &[".bin"]
+    }
+
+    fn example_template(&self) -> &'static str {
+        include_str!("example.xml")
     }
 
     fn phonebook_file(&self) -> Option<&'static str> {

@@ -160,6 +160,7 @@ pub(crate) const FACTS: Facts = Facts {
     models: models::MODELS,
     pnp_url: PnpUrlForm::Base,
     local_directory: false,
+    rps_desk_codes: false,
 };
 
 /// Htek's redirection-service code: its PortSIP section, and the steps to register a phone
@@ -267,6 +268,10 @@ impl VendorModule for Htek {
 
     fn firmware_extensions(&self) -> &'static [&'static str] {
         &[".rom", ".bin"]
+    }
+
+    fn example_template(&self) -> &'static str {
+        include_str!("example.xml")
     }
 }
 

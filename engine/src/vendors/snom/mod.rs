@@ -124,6 +124,7 @@ pub(crate) const FACTS: Facts = Facts {
     // `/` the phone would fetch the bare base as its settings.
     pnp_url: PnpUrlForm::Folder,
     local_directory: true,
+    rps_desk_codes: false,
 };
 
 /// Snom's redirection-service code: its PortSIP section.
@@ -211,6 +212,10 @@ impl VendorModule for Snom {
         // Desk phones: `snom<model>-<ver>-SIP-r.bin`; M-series bases:
         // `<model>_v<ver>_b<build>.fwu` (wazo-provd-plugins `plugins/wazo_snom/*/pkgs/pkgs.db`).
         &[".bin", ".fw", ".fwu"]
+    }
+
+    fn example_template(&self) -> &'static str {
+        include_str!("example.xml")
     }
 }
 
