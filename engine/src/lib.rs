@@ -47,6 +47,7 @@ mod inventory;
 mod mac;
 mod params;
 mod phonebook;
+mod phonebook_source;
 mod policy;
 mod preview;
 mod range;
@@ -82,6 +83,10 @@ pub use inventory::{
 pub use mac::Mac;
 pub use params::{AdditionalParams, Param, Section, MAX_PARAMS_BYTES};
 pub use phonebook::{merge_contacts, render_phonebook, MAX_ENTRIES as MAX_PHONEBOOK_ENTRIES};
+pub use phonebook_source::{
+    check_contact, classify_ip, parse_source, ContactField, Fetcher, ParsedSource, SourceFormat,
+    SourceUrl, DEFAULT_FETCH_MINUTES, MAX_FETCH_MINUTES, MAX_SOURCE_BYTES, MIN_FETCH_MINUTES,
+};
 pub use policy::{Decision, DenyReason, MacPolicy};
 pub use preview::{
     check_params, check_template, preview, vendors, Diagnostic, DiagnosticSource, Preview,

@@ -1142,6 +1142,12 @@ impl VendorModule for Fanvil {
         out.push_str("</FanvilIPPhoneDirectory>\n");
     }
 
+    fn read_phonebook(&self, root: &crate::xml::Element) -> Option<Vec<Contact>> {
+        // The shape `write_phonebook` writes (see the module docs).
+        (root.name == "FanvilIPPhoneDirectory")
+            .then(|| crate::phonebook_source::directory_entries(root))
+    }
+
     fn firmware_extensions(&self) -> &'static [&'static str] {
         &[".z", ".bin"]
     }
