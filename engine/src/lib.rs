@@ -75,6 +75,7 @@ pub use diff::{diff_lines, unified_diff, DiffKind, DiffRow};
 pub use error::{Error, ErrorKind, Result};
 pub use firmware::{check_upload, pick_firmware, validate_row, FirmwareRow, Quota};
 pub use inputs::{BlfKey, Contact, Device, Language, Line, Profile, Transport};
+pub use inventory::PhonebookFetch;
 pub use inventory::{
     assign_handsets, config_content_type, content_type_of, directory, firmware_url, profile,
     Answer, BlfEntry, HandsetEntry, HandsetUser, Inventory, PhoneEntry, PhonebookEntry, PnpChoice,
