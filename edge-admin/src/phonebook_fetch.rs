@@ -91,7 +91,7 @@ pub(crate) async fn fetch_and_record(
 
 /// The document at `url`, parsed; or what went wrong, for the administrator.
 async fn fetch(env: &Env, url: &str) -> std::result::Result<engine::ParsedSource, String> {
-    let parsed = engine::SourceUrl::parse(url).map_err(|e| e.to_string())?;
+    let parsed = engine::SourceUrl::parse(url).map_err(|e| e.detail().to_owned())?;
     let host = parsed.host.clone();
     if fetcher(env, &parsed) != engine::Fetcher::Edge {
         return Err(format!(
@@ -159,5 +159,5 @@ async fn fetch(env: &Env, url: &str) -> std::result::Result<engine::ParsedSource
         }
         body.extend_from_slice(&chunk);
     }
-    engine::parse_source(&body).map_err(|e| e.to_string())
+    engine::parse_source(&body).map_err(|e| e.detail().to_owned())
 }

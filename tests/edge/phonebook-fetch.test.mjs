@@ -144,3 +144,42 @@ test("attack: without the test variable, 127.0.0.1 is the relay's and the edge n
   assert.ok(refused.length >= 3);
   for (const s of refused) assert.match(s.last_error, /only the site's relay fetches it/);
 });
+
+test("relay endpoint: only the site's own relay-fetched sources, entries checked whole, an error keeps the entries", async () => {
+  const { mf, db } = plain;
+  const site = await seedSite(db, { id: "pb3" });
+  const other = await seedSite(db, { id: "pb4" });
+  const lan = (await api(mf, "POST", `/sites/${site}/phonebook-sources`, { name: "LAN", url: "http://10.1.2.3/pb.xml" })).body;
+  const pub = (await api(mf, "POST", `/sites/${site}/phonebook-sources`, { name: "Public", url: "https://pbx.example.com/pb.xml" })).body;
+  const theirs = (await api(mf, "POST", `/sites/${other}/phonebook-sources`, { name: "Theirs", url: "http://10.9.9.9/pb.xml" })).body;
+  assert.equal(pub.fetched_by, "edge");
+  const token = (await api(mf, "POST", `/sites/${site}/relay-token`)).body.relay_token;
+  const relay = async (body) => {
+    const r = await mf.dispatchFetch("https://edge.example.com/relay/v1/phonebook", {
+      method: "POST", headers: { Authorization: `Bearer ${token}`, "Content-Type": "application/json" }, body: JSON.stringify(body),
+    });
+    return { status: r.status, body: await r.json().catch(() => null) };
+  };
+  const entries = [{ name: "Ann", number: "101" }, { name: "Bo", number: "102" }];
+  for (const [body, field] of [
+    [{ source: pub.id, format: "csv", entries }, "source"],
+    [{ source: theirs.id, format: "csv", entries }, "source"],
+    [{ source: lan.id, format: "word", entries }, "format"],
+    [{ source: lan.id, format: "csv", entries: [...entries, { name: "Bad", number: "12ab" }] }, "entries[2].number"],
+    [{ source: lan.id, error: "x".repeat(201) }, "error"],
+  ]) {
+    const r = await relay(body);
+    assert.equal(r.status, 400, JSON.stringify(body).slice(0, 80));
+    assert.equal(r.body.field, field);
+  }
+  assert.equal((await api(mf, "GET", `/sites/${site}/phonebook-sources/${lan.id}`)).body.entries.length, 0, "nothing written");
+  assert.equal((await relay({ source: lan.id, format: "grandstream-xml", entries })).status, 200);
+  assert.equal((await relay({ source: lan.id, error: "10.1.2.3 answered HTTP 500" })).status, 200);
+  const s = (await api(mf, "GET", `/sites/${site}/phonebook-sources/${lan.id}`)).body;
+  assert.equal(s.last_error, "10.1.2.3 answered HTTP 500");
+  assert.equal(s.last_format, "grandstream-xml");
+  assert.deepEqual(s.entries, entries);
+  // The relay's snapshot lists the LAN source only.
+  const snap = await (await mf.dispatchFetch("https://edge.example.com/relay/v1/snapshot", { headers: { Authorization: `Bearer ${token}` } })).json();
+  assert.deepEqual(snap.phonebook_fetch.map((x) => [x.id, x.url, x.fetch_minutes]), [[lan.id, "http://10.1.2.3/pb.xml", 60]]);
+});
