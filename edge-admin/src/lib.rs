@@ -108,6 +108,21 @@ async fn scheduled(_event: ScheduledEvent, env: Env, ctx: ScheduleContext) {
     });
 }
 
+/// A signal that aborts an outbound fetch after `limit`: a server that does not answer is
+/// the fetch's error, not a call that holds the invocation until it is killed.
+pub(crate) fn abort_after(limit: std::time::Duration) -> worker::AbortSignal {
+    let controller = worker::AbortController::default();
+    let signal = controller.signal();
+    let timer = signal.clone();
+    worker::wasm_bindgen_futures::spawn_local(async move {
+        worker::Delay::from(limit).await;
+        if !timer.aborted() {
+            controller.abort();
+        }
+    });
+    signal
+}
+
 /// Deletes the phone worker's miss counters that hold nothing any more (their window and
 /// cool-off have ended), so guesses from ever new addresses do not pile up rows.
 async fn prune_misses(env: &Env) -> Result<()> {

@@ -111,15 +111,7 @@ async fn fetch(env: &Env, url: &str) -> std::result::Result<engine::ParsedSource
         .with_redirect(worker::RequestRedirect::Manual);
     let request = worker::Request::new_with_init(&parsed.url, &init)
         .map_err(|_| format!("the URL for {host} is not valid"))?;
-    let controller = worker::AbortController::default();
-    let signal = controller.signal();
-    let timer = signal.clone();
-    worker::wasm_bindgen_futures::spawn_local(async move {
-        worker::Delay::from(FETCH_TIMEOUT).await;
-        if !timer.aborted() {
-            controller.abort();
-        }
-    });
+    let signal = crate::abort_after(FETCH_TIMEOUT);
     let timed_out = || format!("{host} did not answer within {} s", FETCH_TIMEOUT.as_secs());
     let mut resp = worker::Fetch::Request(request)
         .send_with_signal(&signal)
@@ -131,16 +123,7 @@ async fn fetch(env: &Env, url: &str) -> std::result::Result<engine::ParsedSource
                 format!("no answer from {host}")
             }
         })?;
-    let status = resp.status_code();
-    if (300..400).contains(&status) {
-        return Err(format!(
-            "{host} answered HTTP {status}, a redirect: redirects are not followed, save the \
-             address it points to instead"
-        ));
-    }
-    if status != 200 {
-        return Err(format!("{host} answered HTTP {status}"));
-    }
+    engine::check_fetch_status(&host, resp.status_code())?;
     let mut body = Vec::new();
     let mut stream = resp.stream().map_err(|_| format!("no body from {host}"))?;
     while let Some(chunk) = stream.next().await {

@@ -85,8 +85,9 @@ pub use mac::Mac;
 pub use params::{AdditionalParams, Param, Section, MAX_PARAMS_BYTES};
 pub use phonebook::{merge_contacts, render_phonebook, MAX_ENTRIES as MAX_PHONEBOOK_ENTRIES};
 pub use phonebook_source::{
-    check_contact, classify_ip, parse_source, ContactField, Fetcher, ParsedSource, SourceFormat,
-    SourceUrl, DEFAULT_FETCH_MINUTES, MAX_FETCH_MINUTES, MAX_SOURCE_BYTES, MIN_FETCH_MINUTES,
+    check_contact, check_fetch_status, classify_ip, parse_source, ContactField, Fetcher,
+    ParsedSource, SourceFormat, SourceUrl, DEFAULT_FETCH_MINUTES, MAX_FETCH_MINUTES,
+    MAX_SOURCE_BYTES, MIN_FETCH_MINUTES,
 };
 pub use policy::{Decision, DenyReason, MacPolicy};
 pub use preview::{

@@ -134,6 +134,20 @@ fn bad(detail: impl Into<String>) -> Error {
     Error::new(ErrorKind::InvalidInput, detail)
 }
 
+/// The one rule for a fetch's HTTP status, at the edge and at the relay: `200` is read, a
+/// redirect is not followed (only the saved address is fetched), anything else is the
+/// fetch's error. `host` names the server in the message.
+pub fn check_fetch_status(host: &str, status: u16) -> std::result::Result<(), String> {
+    match status {
+        200 => Ok(()),
+        300..=399 => Err(format!(
+            "{host} answered HTTP {status}, a redirect: redirects are not followed, save the \
+             address it points to instead"
+        )),
+        _ => Err(format!("{host} answered HTTP {status}")),
+    }
+}
+
 /// Reads a fetched directory: its format, then its entries (see the module docs). Fails,
 /// with what is wrong and where, on a document over [`MAX_SOURCE_BYTES`], not UTF-8, in no
 /// format above, with more than [`MAX_ENTRIES`] entries or with an entry
@@ -718,6 +732,20 @@ mod tests {
             .unwrap_err()
             .to_string()
             .contains("entry 1: the name"));
+    }
+
+    #[test]
+    fn only_200_is_read_and_redirects_are_not_followed() {
+        assert_eq!(check_fetch_status("pbx", 200), Ok(()));
+        for (status, want) in [
+            (301, "redirects are not followed"),
+            (307, "redirect"),
+            (404, "HTTP 404"),
+            (204, "HTTP 204"),
+        ] {
+            let e = check_fetch_status("pbx", status).unwrap_err();
+            assert!(e.starts_with("pbx answered") && e.contains(want), "{e}");
+        }
     }
 
     #[test]

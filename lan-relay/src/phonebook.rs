@@ -111,16 +111,7 @@ pub fn fetch(url: &str) -> Result<engine::ParsedSource, String> {
         .get(&parsed.url)
         .call()
         .map_err(|e| format!("no answer from {host}: {}", kind(&e)))?;
-    let status = resp.status().as_u16();
-    if (300..400).contains(&status) {
-        return Err(format!(
-            "{host} answered HTTP {status}, a redirect: redirects are not followed, save the \
-             address it points to instead"
-        ));
-    }
-    if status != 200 {
-        return Err(format!("{host} answered HTTP {status}"));
-    }
+    engine::check_fetch_status(&host, resp.status().as_u16())?;
     let body = resp
         .body_mut()
         .with_config()
