@@ -11,7 +11,8 @@ function lastFetch(s) {
   if (!s.url) return "–";
   const by = s.fetched_by === "relay" ? "fetched by the relay" : "fetched by the edge";
   const result = s.last_fetch_at == null ? "not fetched yet"
-    : s.last_error ? `failed ${when(s.last_fetch_at)}` : `${when(s.last_fetch_at)}: ${s.last_count} entries, ${s.last_format}`;
+    : s.last_error ? `failed ${when(s.last_fetch_at)}${s.last_ok_at == null ? "" : ` (last good ${when(s.last_ok_at)}: ${s.last_count} entries kept)`}`
+    : `${when(s.last_fetch_at)}: ${s.last_count} entries, ${s.last_format}`;
   return h("span", { class: "pb-fetch" }, `${by}; ${result}`,
     s.last_error ? h("span", { class: "error pb-error" }, ` ${s.last_error}`) : null);
 }

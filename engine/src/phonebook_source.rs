@@ -607,8 +607,10 @@ mod tests {
     #[test]
     fn snom_fanvil_htek_xml() {
         // Snom: `<SnomIPPhoneDirectory>` with a `Title` (Wazo `base.tpl` points the directory
-        // key at it); Fanvil: `<FanvilIPPhoneDirectory>` (Fanvil's XML phonebook, as its
-        // module cites); Htek: `<PhoneDirectory>` (FusionPBX `htek/uc926/phonebook.xml`).
+        // key at it); Fanvil: `<FanvilIPPhoneDirectory>` with a `Title` and entries of `Name`
+        // and `Telephone` (Fanvil's XML phonebook spec, fanvil.com `.../20191226/
+        // 5e0454ec2e7f0.pdf` pp. 8-9, as public 3CX phonebook generators cite and write it);
+        // Htek: `<PhoneDirectory>` (FusionPBX `htek/uc926/phonebook.xml`).
         for (root, vendor) in [
             ("SnomIPPhoneDirectory", Vendor::Snom),
             ("FanvilIPPhoneDirectory", Vendor::Fanvil),
@@ -626,7 +628,9 @@ mod tests {
 
     #[test]
     fn grandstream_xml() {
-        // Grandstream *XML Based Downloadable Phonebook Guide* (GXP16xx/17xx/21xx):
+        // Grandstream *XML Based Downloadable Phonebook Guide* (GXP16xx/17xx/21xx), FusionPBX
+        // `gxp2170/phonebook.xml`, SebastianKrupinski/dido `lib/Resources/Contacts/
+        // Grandstream.tpl` (several `Phone`s per `Contact`, `LastName` before `FirstName`):
         // `AddressBook` of `Contact`s with `FirstName`, `LastName` and `Phone`s holding
         // `phonenumber` and `accountindex`.
         let doc = r#"<?xml version="1.0" encoding="UTF-8"?>
@@ -636,7 +640,8 @@ mod tests {
     <Phone type="Work"><phonenumber>400</phonenumber><accountindex>0</accountindex></Phone>
     <Phone type="Cell"><phonenumber>+1 555 0100</phonenumber><accountindex>0</accountindex></Phone>
   </Contact>
-  <Contact><FirstName>Ed</FirstName><LastName/><Phone><phonenumber>401</phonenumber></Phone></Contact>
+  <Contact><LastName>Fox</LastName><FirstName>Ed</FirstName><Phone><phonenumber>401</phonenumber></Phone></Contact>
+  <Contact><FirstName>Gus</FirstName><LastName/><Phone><phonenumber>402</phonenumber></Phone></Contact>
 </AddressBook>"#;
         let p = parse_source(doc.as_bytes()).unwrap();
         assert_eq!(p.format, SourceFormat::Xml(Vendor::Grandstream));
@@ -645,7 +650,8 @@ mod tests {
             [
                 ("Dora Diaz", "400"),
                 ("Dora Diaz", "+1 555 0100"),
-                ("Ed", "401")
+                ("Ed Fox", "401"),
+                ("Gus", "402")
             ]
         );
     }

@@ -1143,7 +1143,8 @@ impl VendorModule for Fanvil {
     }
 
     fn read_phonebook(&self, root: &crate::xml::Element) -> Option<Vec<Contact>> {
-        // The shape `write_phonebook` writes (see the module docs).
+        // The shape `write_phonebook` writes (see the module docs; Fanvil's XML phonebook spec,
+        // fanvil.com `.../20191226/5e0454ec2e7f0.pdf` pp. 8-9).
         (root.name == "FanvilIPPhoneDirectory")
             .then(|| crate::phonebook_source::directory_entries(root))
     }
