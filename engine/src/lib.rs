@@ -27,7 +27,7 @@
 //! | `inputs` | render inputs: [`Device`], [`Line`], [`BlfKey`], [`Contact`], [`Profile`] |
 //! | `inventory` | the shells' stored data ([`Inventory`], [`Site`], [`User`], phones) and the answer to a phone's request |
 //! | `template`, `render`, `params`, `xml`, `tz` | templates (placeholder and Jinja), rendering, Additional Parameters, XML, time zones |
-//! | `phonebook`, `firmware`, `uri_map`, `range` | phonebooks, firmware rules and uploads, URI mappings, byte ranges |
+//! | `phonebook`, `phonebook_source`, `firmware`, `uri_map`, `range` | phonebooks, fetched phonebook sources (formats, who may fetch a URL), firmware rules and uploads, URI mappings, byte ranges |
 //! | `access`, `policy`, `secret` | tokens and the provisioning window, MAC allow/deny lists, redacting wrappers and constant-time compare |
 //! | `strength` | credential strength of SIP passwords and PINs |
 //! | `preview`, `diff`, `sample` | the template preview the page, the edge and the CLI share; line diff; sample phones |
