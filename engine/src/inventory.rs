@@ -279,6 +279,24 @@ pub struct Inventory {
     /// External phonebook entries.
     #[serde(default)]
     pub phonebook: Vec<PhonebookEntry>,
+    /// The phonebook sources on a LAN host, which the relay fetches.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub phonebook_fetch: Vec<PhonebookFetch>,
+}
+
+/// A phonebook source the relay fetches (`engine::SourceUrl` says the host is the LAN's).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PhonebookFetch {
+    /// The source's id, for the result (`POST /relay/v1/phonebook`).
+    pub id: String,
+    /// The URL, the only address fetched.
+    pub url: String,
+    /// Minutes between fetches.
+    pub fetch_minutes: u32,
+    /// The last "fetch now" request (seconds since the epoch; 0: none): fetch again when it
+    /// changes.
+    #[serde(default)]
+    pub requested_at: u64,
 }
 
 /// A secret as its plain value: the one way a [`Secret`] reaches the inventory's JSON.

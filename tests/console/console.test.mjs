@@ -579,6 +579,54 @@ test("star code in approval mode: the phone's request waits in the phones view; 
   assert.equal((await admin("PATCH", "/sites/demo", { star_code_mode: "pin" })).status, 200);
 });
 
+test("phonebook sources: List | URL; a URL source shows who fetches it, its last fetch and its error", async () => {
+  const admin = (method, p, body) => fetch(`${srv.base}/api${p}`, {
+    method, headers: { Authorization: `Bearer ${srv.adminToken}`, "Content-Type": "application/json" },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  await page.goto(`${srv.base}/#phonebooks`);
+  await page.waitForSelector("#view[data-ready=phonebooks]");
+  await page.click("button:text('Add phonebook source')");
+  assert.ok(await page.isHidden("dialog [data-field=url]"), "a list by default: no URL field");
+  await page.fill("dialog [name=name]", "Branch PBX");
+  await page.selectOption("dialog [name=kind]", "url");
+  assert.ok(await page.isHidden("dialog [data-field=entries]"), "a URL source has no pasted entries");
+  // Credentials are refused at the field, the dialog keeps what was typed.
+  await page.fill("dialog [name=url]", "http://admin:pw@192.168.77.1/pb.xml");
+  await page.click("dialog button[type=submit]");
+  await page.waitForSelector("dialog [data-field=url] .error:not([hidden])");
+  assert.match(await page.textContent("dialog [data-field=url] .error"), /credentials/);
+  await page.fill("dialog [name=url]", "http://192.168.77.1/pb.xml");
+  await page.click("dialog button[type=submit]");
+  await page.waitForSelector("table.data tr:has-text('Branch PBX')");
+  const row = "table.data tr:has-text('Branch PBX')";
+  assert.match(await page.textContent(row), /fetched by the relay; not fetched yet/);
+  // The relay reports a fetch, then a failure: the page shows each after a reload.
+  const sources = await (await admin("GET", "/sites/demo/phonebook-sources")).json();
+  const id = sources.find((x) => x.name === "Branch PBX").id;
+  const { relay_token } = await (await admin("POST", "/sites/demo/relay-token")).json();
+  const relay = (body) => fetch(`${srv.base}/relay/v1/phonebook`, {
+    method: "POST", headers: { Authorization: `Bearer ${relay_token}`, "Content-Type": "application/json" }, body: JSON.stringify(body),
+  });
+  assert.equal((await relay({ source: id, format: "yealink-xml", entries: [{ name: "Ann", number: "501" }, { name: "Bo", number: "502" }] })).status, 200);
+  await page.reload();
+  await page.waitForSelector(`${row}:has-text('2 entries, yealink-xml')`);
+  assert.equal((await relay({ source: id, error: "192.168.77.1 answered HTTP 500" })).status, 200);
+  await page.reload();
+  await page.waitForSelector(`${row} .pb-error`);
+  assert.match(await page.textContent(`${row} .pb-error`), /answered HTTP 500/);
+  await shot("phonebooks-url-source");
+  // Fetch now asks the relay.
+  await page.click(`${row} button:text('Fetch now')`);
+  await page.waitForFunction(() => /Asked the relay/.test(document.querySelector("#status").textContent));
+  // The edit dialog opens as a URL source.
+  await page.click(`${row} button:text('Edit')`);
+  assert.equal(await page.inputValue("dialog [name=kind]"), "url");
+  assert.equal(await page.inputValue("dialog [name=url]"), "http://192.168.77.1/pb.xml");
+  await page.keyboard.press("Escape");
+  assert.equal((await admin("DELETE", `/sites/demo/phonebook-sources/${id}`)).status, 204);
+});
+
 test("10,000 phones: only the visible rows exist, and filtering stays fast", async () => {
   await page.goto(`${srv.base}/#phones`);
   await page.waitForSelector("#view[data-ready=phones]");

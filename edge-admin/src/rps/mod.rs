@@ -769,15 +769,7 @@ async fn send(req: &HttpRequest) -> std::result::Result<HttpReply, String> {
         worker::Request::new_with_init(&req.url, &init).map_err(|_| fail("bad request for"))?;
     // A vendor that does not answer within FETCH_TIMEOUT is a transport failure (retried
     // with backoff), not a call that holds the run, and the row's lease, until it is killed.
-    let controller = worker::AbortController::default();
-    let signal = controller.signal();
-    let timer = signal.clone();
-    worker::wasm_bindgen_futures::spawn_local(async move {
-        worker::Delay::from(FETCH_TIMEOUT).await;
-        if !timer.aborted() {
-            controller.abort();
-        }
-    });
+    let signal = crate::abort_after(FETCH_TIMEOUT);
     // What went wrong: the timeout's abort, or `other`.
     let failed = |timed_out: &str, other: &str| {
         if signal.aborted() {

@@ -489,6 +489,12 @@ pub(crate) trait VendorModule: Sync {
     /// Writes the phonebook in the vendor's remote-phonebook format.
     fn write_phonebook(&self, title: &str, contacts: &[Contact], out: &mut String);
 
+    /// Reads a remote phonebook in this vendor's format (a fetched phonebook source, see
+    /// `phonebook_source`): its entries, or `None` when `root` is not this vendor's.
+    fn read_phonebook(&self, _root: &crate::xml::Element) -> Option<Vec<Contact>> {
+        None
+    }
+
     /// Accepted firmware file extensions, lowercase with the dot.
     fn firmware_extensions(&self) -> &'static [&'static str];
 

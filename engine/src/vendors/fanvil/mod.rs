@@ -1146,6 +1146,13 @@ impl VendorModule for Fanvil {
         out.push_str("</FanvilIPPhoneDirectory>\n");
     }
 
+    fn read_phonebook(&self, root: &crate::xml::Element) -> Option<Vec<Contact>> {
+        // The shape `write_phonebook` writes (see the module docs; Fanvil's XML phonebook spec,
+        // fanvil.com `.../20191226/5e0454ec2e7f0.pdf` pp. 8-9).
+        (root.name == "FanvilIPPhoneDirectory")
+            .then(|| crate::phonebook_source::directory_entries(root))
+    }
+
     fn firmware_extensions(&self) -> &'static [&'static str] {
         &[".z", ".bin"]
     }

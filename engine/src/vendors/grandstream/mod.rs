@@ -233,6 +233,42 @@ impl VendorModule for Grandstream {
         out.push_str("</AddressBook>\n");
     }
 
+    fn read_phonebook(&self, root: &crate::xml::Element) -> Option<Vec<Contact>> {
+        // The shape `write_phonebook` writes (FusionPBX `gxp2170/phonebook.xml`; the
+        // *XML Based Downloadable Phonebook Guide*): each `Phone` of a `Contact` is an entry
+        // named "FirstName LastName".
+        if root.name != "AddressBook" {
+            return None;
+        }
+        let mut out = Vec::new();
+        for contact in root.elements().filter(|e| e.name == "Contact") {
+            let part = |n: &str| {
+                contact
+                    .elements()
+                    .find(|e| e.name == n)
+                    .map(|e| e.text().trim().to_owned())
+                    .unwrap_or_default()
+            };
+            let name = [part("FirstName"), part("LastName")]
+                .into_iter()
+                .filter(|p| !p.is_empty())
+                .collect::<Vec<_>>()
+                .join(" ");
+            for phone in contact.elements().filter(|e| e.name == "Phone") {
+                let number = phone
+                    .elements()
+                    .find(|e| e.name == "phonenumber")
+                    .map(crate::xml::Element::text)
+                    .unwrap_or_default();
+                out.push(Contact {
+                    name: name.clone(),
+                    number,
+                });
+            }
+        }
+        Some(out)
+    }
+
     fn firmware_extensions(&self) -> &'static [&'static str] {
         &[".bin"]
     }

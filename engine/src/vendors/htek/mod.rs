@@ -266,6 +266,11 @@ impl VendorModule for Htek {
         out.push_str("</PhoneDirectory>\n");
     }
 
+    fn read_phonebook(&self, root: &crate::xml::Element) -> Option<Vec<Contact>> {
+        // The shape `write_phonebook` writes (FusionPBX `htek/uc926/phonebook.xml`).
+        (root.name == "PhoneDirectory").then(|| crate::phonebook_source::directory_entries(root))
+    }
+
     fn firmware_extensions(&self) -> &'static [&'static str] {
         &[".rom", ".bin"]
     }

@@ -208,6 +208,12 @@ impl VendorModule for Snom {
         out.push_str("</SnomIPPhoneDirectory>\n");
     }
 
+    fn read_phonebook(&self, root: &crate::xml::Element) -> Option<Vec<Contact>> {
+        // The shape `write_phonebook` writes (see the module docs: Wazo `base.tpl`).
+        (root.name == "SnomIPPhoneDirectory")
+            .then(|| crate::phonebook_source::directory_entries(root))
+    }
+
     fn firmware_extensions(&self) -> &'static [&'static str] {
         // Desk phones: `snom<model>-<ver>-SIP-r.bin`; M-series bases:
         // `<model>_v<ver>_b<build>.fwu` (wazo-provd-plugins `plugins/wazo_snom/*/pkgs/pkgs.db`).

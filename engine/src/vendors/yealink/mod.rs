@@ -259,6 +259,12 @@ impl VendorModule for Yealink {
         out.push_str("</YealinkIPPhoneDirectory>\n");
     }
 
+    fn read_phonebook(&self, root: &crate::xml::Element) -> Option<Vec<Contact>> {
+        // The shape `write_phonebook` writes (FusionPBX `yealink/t46s/directory.xml`).
+        (root.name == "YealinkIPPhoneDirectory")
+            .then(|| crate::phonebook_source::directory_entries(root))
+    }
+
     fn firmware_extensions(&self) -> &'static [&'static str] {
         &[".rom", ".bin"]
     }
