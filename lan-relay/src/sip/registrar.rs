@@ -501,6 +501,7 @@ impl<B: Binder> Server<B> {
                         path: "",
                         user_agent: Some(ua),
                         pnp: None,
+                        lan_mac: None,
                     },
                     &[],
                 )
