@@ -166,8 +166,14 @@ mod tests {
         assert!(second.contains("pw-202") && !second.contains("pw-201"));
         // A phone of another vendor than the User-Agent's, an unbound one, a denied one, no
         // MAC at all: refused.
-        assert_eq!(ask(Some(OLD_UA), Some("000413000003")), Err(crate::Refusal::Denied));
-        assert_eq!(ask(None, Some("001565000004")), Err(crate::Refusal::NotFound));
+        assert_eq!(
+            ask(Some(OLD_UA), Some("000413000003")),
+            Err(crate::Refusal::Denied)
+        );
+        assert_eq!(
+            ask(None, Some("001565000004")),
+            Err(crate::Refusal::NotFound)
+        );
         assert_eq!(ask(None, Some("001565dead00")), Err(crate::Refusal::Denied));
         assert_eq!(ask(Some(OLD_UA), None), Err(crate::Refusal::NotFound));
         // A MAC in the User-Agent names the phone, whatever the LAN says.

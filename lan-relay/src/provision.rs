@@ -363,9 +363,7 @@ impl FileSource for Provisioner {
             None => None,
         };
         let braked = self.locked(req.peer.ip())
-            && !self
-                .braked_but_served(site.as_deref(), &req, lan_mac)
-                .await;
+            && !self.braked_but_served(site.as_deref(), &req, lan_mac).await;
         let result = match site {
             _ if braked => Err(Refusal::Denied),
             None => Err(Refusal::NotFound),
@@ -466,8 +464,12 @@ mod tests {
         let arp = dir.join("arp");
         std::fs::write(&arp, "IP address HW type Flags HW address Mask Device\n").unwrap();
         let metrics = Arc::new(Metrics::default());
-        let p = Provisioner::new("http://192.0.2.1:8480", "/nonexistent", Arc::clone(&metrics))
-            .with_arp_table(crate::arp::ArpTable::new(&arp));
+        let p = Provisioner::new(
+            "http://192.0.2.1:8480",
+            "/nonexistent",
+            Arc::clone(&metrics),
+        )
+        .with_arp_table(crate::arp::ArpTable::new(&arp));
         p.set_site(
             crate::config::load_inventory(&format!(
                 "{}\n[[uri_mappings]]\npath = \"y000000000028.cfg\"\ntemplate = \"Yealink desk\"\n",

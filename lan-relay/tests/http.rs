@@ -256,3 +256,60 @@ fn guessing_macs_locks_the_guesser_out() {
         200
     );
 }
+
+/// Issue 16, item 2: a URI-mapped path asked for with an old Yealink's User-Agent, which
+/// carries no MAC, is for the phone the ARP table holds at the client's address; another
+/// MAC there gets that phone's config (or the 404), never the first one's; no entry is the
+/// 404, counted in /metrics.
+#[test]
+fn a_mapped_path_without_a_mac_in_the_user_agent_is_for_the_phone_arp_holds_there() {
+    use common::{FIRST_MAC, FIRST_SECRET, MAPPED, OLD_YEALINK_UA, SECOND_MAC, SECOND_SECRET};
+    let dir = TempDir::new("http-mapped");
+    let arp = dir.path().join("arp");
+    common::write_arp(&arp, Some(FIRST_MAC));
+    let relay = common::LanRelay::start(&common::mapped_inventory(), &arp, dir.path());
+    let url = format!("http://{}/{MAPPED}", relay.http);
+    let get = || {
+        let (status, _, body) = curl(&["-A", OLD_YEALINK_UA, &url]);
+        (status, String::from_utf8(body).unwrap())
+    };
+    let (status, body) = get();
+    assert_eq!(status, 200, "{body}");
+    assert!(body.contains(FIRST_SECRET), "{body}");
+    assert!(
+        body.contains("account.1.label = 201 Irina Smirnova"),
+        "the mapped template: {body}"
+    );
+
+    common::write_arp(&arp, Some(SECOND_MAC));
+    let (status, body) = get();
+    assert_eq!(status, 200, "{body}");
+    assert!(
+        body.contains(SECOND_SECRET) && !body.contains(FIRST_SECRET),
+        "{body}"
+    );
+
+    common::write_arp(&arp, Some(common::SNOM_MAC));
+    let (status, body) = get();
+    assert_eq!(status, 404);
+    assert!(!body.contains(FIRST_SECRET), "{body}");
+
+    common::write_arp(&arp, None);
+    let (status, body) = get();
+    assert_eq!(status, 404);
+    assert!(
+        !body.contains(FIRST_SECRET) && !body.contains(SECOND_SECRET),
+        "{body}"
+    );
+
+    let (_, _, m) = curl(&[&format!("http://{}/metrics", relay.http)]);
+    let m = String::from_utf8(m).unwrap();
+    assert!(
+        m.contains("relay_mapped_requests_total{by=\"arp\"} 3\n"),
+        "{m}"
+    );
+    assert!(
+        m.contains("relay_mapped_requests_total{by=\"none\"} 1\n"),
+        "{m}"
+    );
+}
