@@ -263,45 +263,20 @@ fn guessing_macs_locks_the_guesser_out() {
 /// 404, counted in /metrics.
 #[test]
 fn a_mapped_path_without_a_mac_in_the_user_agent_is_for_the_phone_arp_holds_there() {
-    use common::{FIRST_MAC, FIRST_SECRET, MAPPED, OLD_YEALINK_UA, SECOND_MAC, SECOND_SECRET};
-    let dir = TempDir::new("http-mapped");
-    let arp = dir.path().join("arp");
-    common::write_arp(&arp, Some(FIRST_MAC));
-    let relay = common::LanRelay::start(&common::mapped_inventory(), &arp, dir.path());
-    let url = format!("http://{}/{MAPPED}", relay.http);
-    let get = || {
-        let (status, _, body) = curl(&["-A", OLD_YEALINK_UA, &url]);
-        (status, String::from_utf8(body).unwrap())
-    };
-    let (status, body) = get();
-    assert_eq!(status, 200, "{body}");
-    assert!(body.contains(FIRST_SECRET), "{body}");
-    assert!(
-        body.contains("account.1.label = 201 Irina Smirnova"),
-        "the mapped template: {body}"
-    );
-
-    common::write_arp(&arp, Some(SECOND_MAC));
-    let (status, body) = get();
-    assert_eq!(status, 200, "{body}");
-    assert!(
-        body.contains(SECOND_SECRET) && !body.contains(FIRST_SECRET),
-        "{body}"
-    );
-
-    common::write_arp(&arp, Some(common::SNOM_MAC));
-    let (status, body) = get();
-    assert_eq!(status, 404);
-    assert!(!body.contains(FIRST_SECRET), "{body}");
-
-    common::write_arp(&arp, None);
-    let (status, body) = get();
-    assert_eq!(status, 404);
-    assert!(
-        !body.contains(FIRST_SECRET) && !body.contains(SECOND_SECRET),
-        "{body}"
-    );
-
+    let (relay, arp, _dir) = common::mapped_relay("http-mapped");
+    let url = format!("http://{}/{}", relay.http, common::MAPPED);
+    common::mapped_path_follows_the_arp_table(&arp, || {
+        let (status, _, body) = curl(&["-A", common::OLD_YEALINK_UA, &url]);
+        let body = String::from_utf8(body).unwrap();
+        match status {
+            200 => Some(body),
+            404 => {
+                assert!(!body.contains(common::FIRST_SECRET), "{body}");
+                None
+            }
+            other => panic!("{other}: {body}"),
+        }
+    });
     let (_, _, m) = curl(&[&format!("http://{}/metrics", relay.http)]);
     let m = String::from_utf8(m).unwrap();
     assert!(

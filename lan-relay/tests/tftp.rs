@@ -865,45 +865,20 @@ fn shutdown_stops_a_transfer_in_flight() {
 
 /// Issue 16, item 2, over TFTP (which carries no User-Agent) with the real `atftp`: a
 /// URI-mapped name is for the phone the relay's ARP table holds at the client's address;
-/// another MAC there gets that phone's config (or nothing), never the first one's; no entry
-/// gets File not found.
+/// another MAC there gets that phone's config (or File not found), never the first one's;
+/// no entry gets File not found.
 #[test]
 fn a_mapped_name_is_for_the_phone_arp_holds_at_the_address() {
-    use common::{FIRST_MAC, FIRST_SECRET, MAPPED, SECOND_MAC, SECOND_SECRET};
     if !have("atftp") {
         return;
     }
-    let dir = TempDir::new("tftp-mapped");
-    let arp = dir.path().join("arp");
-    common::write_arp(&arp, Some(FIRST_MAC));
-    let relay = common::LanRelay::start(&common::mapped_inventory(), &arp, dir.path());
-    let get = || common::atftp_get(relay.tftp.port(), MAPPED);
-
-    let (got, how) = get();
-    assert!(got.contains(FIRST_SECRET), "atftp: {how}");
-    assert!(
-        got.contains("account.1.label = 201 Irina Smirnova"),
-        "{got}"
-    );
-
-    common::write_arp(&arp, Some(SECOND_MAC));
-    let (got, how) = get();
-    assert!(
-        got.contains(SECOND_SECRET) && !got.contains(FIRST_SECRET),
-        "atftp: {how}"
-    );
-
-    common::write_arp(&arp, Some(common::SNOM_MAC));
-    let (got, how) = get();
-    assert!(
-        got.is_empty() && how.contains("File not found"),
-        "atftp: {how}"
-    );
-
-    common::write_arp(&arp, None);
-    let (got, how) = get();
-    assert!(
-        got.is_empty() && how.contains("File not found"),
-        "atftp: {how}"
-    );
+    let (relay, arp, _dir) = common::mapped_relay("tftp-mapped");
+    common::mapped_path_follows_the_arp_table(&arp, || {
+        let (got, how) = common::atftp_get(relay.tftp.port(), common::MAPPED);
+        if got.is_empty() {
+            assert!(how.contains("File not found"), "atftp: {how}");
+            return None;
+        }
+        Some(got)
+    });
 }

@@ -193,3 +193,36 @@ impl LanRelay {
         }
     }
 }
+
+/// A [`LanRelay`] serving [`mapped_inventory`], with its ARP table file (holding
+/// [`FIRST_MAC`] at 127.0.0.1 to begin with) in the directory returned with it.
+pub(crate) fn mapped_relay(what: &str) -> (LanRelay, PathBuf, TempDir) {
+    let dir = TempDir::new(what);
+    let arp = dir.path().join("arp");
+    write_arp(&arp, Some(FIRST_MAC));
+    let relay = LanRelay::start(&mapped_inventory(), &arp, dir.path());
+    (relay, arp, dir)
+}
+
+/// The one scenario of a mapped path asked for without a MAC (over HTTP or TFTP: `fetch`
+/// gives the body, or `None` for a refusal): it is for the phone the ARP table in `arp`
+/// holds at 127.0.0.1; another MAC there gets that phone's config, or nothing (the Snom: a
+/// Yealink template is no file for it), never the first one's; no entry gets nothing.
+pub(crate) fn mapped_path_follows_the_arp_table(arp: &Path, fetch: impl Fn() -> Option<String>) {
+    let body = fetch().expect("served for the phone ARP holds at the address");
+    assert!(body.contains(FIRST_SECRET), "{body}");
+    assert!(
+        body.contains("account.1.label = 201 Irina Smirnova"),
+        "the mapped template: {body}"
+    );
+    write_arp(arp, Some(SECOND_MAC));
+    let body = fetch().expect("served for the other phone");
+    assert!(
+        body.contains(SECOND_SECRET) && !body.contains(FIRST_SECRET),
+        "{body}"
+    );
+    write_arp(arp, Some(SNOM_MAC));
+    assert_eq!(fetch(), None, "the Snom at the address");
+    write_arp(arp, None);
+    assert_eq!(fetch(), None, "no ARP entry");
+}
