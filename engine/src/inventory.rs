@@ -748,9 +748,9 @@ impl Site {
         }
         let (mac, template) = match &d.resource {
             Resource::DeviceConfig { mac } | Resource::Phonebook { mac } => (*mac, None),
-            // A mapped path names no MAC: the User-Agent must.
+            // A mapped path names no MAC: the User-Agent does, else the network.
             Resource::Mapped { template, .. } => {
-                (d.ua_mac.ok_or(Refusal::NotFound)?, Some(template.as_str()))
+                (d.mac().ok_or(Refusal::NotFound)?, Some(template.as_str()))
             }
             Resource::CommonConfig { file, model } => {
                 let vendor = d.vendor.ok_or(Refusal::NotFound)?;
@@ -1047,6 +1047,7 @@ mod tests {
                 path,
                 user_agent: ua,
                 pnp: None,
+                lan_mac: None,
             },
             BASE,
         )

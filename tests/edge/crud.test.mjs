@@ -392,6 +392,9 @@ test("URI mappings: a mapped path renders its template for the token's phone", a
   assert.equal(res.status, 200, body);
   assert.match(body, /account\.1\.label = Legacy 600\n/);
   assert.match(body, /account\.1\.password = Vq9-kL2m-Zt7x-Pw4r\n/);
+  // An old Yealink's User-Agent carries no MAC (antirek/sip-device-detector's README example):
+  // the token names the phone (issue 16, item 2: the edge has no such gap).
+  assert.equal((await fetchAs(`${base}legacy/boot.cfg`, "Yealink SIP-T28P 2.71.14.4")).status, 200);
   // Another phone's User-Agent on this token's mapped path: refused like everything else.
   assert.equal((await fetchAs(`${base}legacy/boot.cfg`, YEALINK_UA("001565000001"))).status, 404);
 

@@ -502,6 +502,7 @@ impl<B: Binder> Server<B> {
                         path: "",
                         user_agent: Some(ua),
                         pnp: None,
+                        lan_mac: None,
                     },
                     &[],
                 )
