@@ -93,7 +93,7 @@ tests/run-smoke.sh
 
 if [ "$FUZZ_SECONDS" != 0 ]; then
   step "fuzz smoke run: ${FUZZ_SECONDS}s per target"
-  for t in params detect template preview sip tftp registrar rps; do
+  for t in params detect template preview sip tftp registrar rps phonebook_source; do
     # Stable toolchain: RUSTC_BOOTSTRAP lets cargo-fuzz pass its -Z sanitizer flags.
     (cd fuzz && RUSTC_BOOTSTRAP=1 cargo fuzz run -O "$t" -- -max_total_time="$FUZZ_SECONDS" -rss_limit_mb=2048 2>&1 | tail -n 3)
   done

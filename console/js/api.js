@@ -71,13 +71,14 @@ export const sitePath = (site, ...rest) =>
   ["/sites", site, ...rest].map((s, i) => (i === 0 ? s : encodeURIComponent(s))).join("/");
 
 /**
- * Uploads `file` as the raw body of `POST path?query` with XHR (fetch has no upload
- * progress); `progress(sent, total)` on the way. Resolves to the JSON answer.
+ * Uploads `file` as the raw body of `POST path?query` (or `method`: PUT replaces a stored
+ * file) with XHR (fetch has no upload progress); `progress(sent, total)` on the way.
+ * Resolves to the JSON answer.
  */
-export function upload(path, query, file, progress) {
+export function upload(path, query, file, progress, method = "POST") {
   return new Promise((resolve, reject) => {
     const xhr = new XMLHttpRequest();
-    xhr.open("POST", `/api${path}?${new URLSearchParams(query)}`);
+    xhr.open(method, `/api${path}?${new URLSearchParams(query)}`);
     xhr.setRequestHeader("Authorization", `Bearer ${token.get() ?? ""}`);
     xhr.setRequestHeader("Content-Type", "application/octet-stream");
     xhr.upload.addEventListener("progress", (e) => progress(e.loaded, e.lengthComputable ? e.total : file.size));

@@ -1,5 +1,6 @@
 // Firmware: upload with a progress bar (XHR: fetch has no upload progress), the quotas,
-// each vendor's accepted extensions, and the stored images (edit model/version/notes, delete).
+// each vendor's accepted extensions, and the stored images (edit model/version/notes and
+// replace the file, as MikoPBX's Edit does; delete).
 
 import { api, upload, sitePath } from "./api.js";
 import { h, put, field, values, showError, clearErrors, announce, dialog, when, bytes } from "./dom.js";
@@ -47,11 +48,8 @@ export async function mount(view, state) {
     const v = values(form);
     const file = form.file.files[0];
     if (!file) return showError(form, { field: "file", message: "Choose an image file." });
-    const ext = ctx.info.extensions[v.vendor] ?? [];
-    if (!ext.some((e) => file.name.toLowerCase().endsWith(e)))
-      return showError(form, { field: "file", message: `${file.name} is not a ${v.vendor} image: ${v.vendor} firmware files end in ${ext.join(" or ")}.` });
-    if (file.size > ctx.info.max_file_bytes)
-      return showError(form, { field: "file", message: `${bytes(file.size)} is over the ${bytes(ctx.info.max_file_bytes)} limit per file.` });
+    const bad = fileProblem(file, v.vendor);
+    if (bad) return showError(form, { field: "file", message: bad });
     box.hidden = false;
     bar.value = 0; pct.textContent = "0%";
     submit.disabled = true;
@@ -81,6 +79,16 @@ export async function mount(view, state) {
 
 export function unmount() { ctx = null; }
 
+/** What is wrong with `file` as a `vendor` image (its extension, the size cap), or null. */
+function fileProblem(file, vendor) {
+  const ext = ctx.info.extensions[vendor] ?? [];
+  if (!ext.some((e) => file.name.toLowerCase().endsWith(e)))
+    return `${file.name} is not a ${vendor} image: ${vendor} firmware files end in ${ext.join(" or ")}.`;
+  if (file.size > ctx.info.max_file_bytes)
+    return `${bytes(file.size)} is over the ${bytes(ctx.info.max_file_bytes)} limit per file.`;
+  return null;
+}
+
 async function reload() {
   const info = await api("GET", sitePath(ctx.site, "firmware"));
   ctx.info = info;
@@ -100,19 +108,40 @@ async function reload() {
 
 function edit(f) {
   const err = h("p", { class: "error form-error", role: "alert", hidden: true });
-  const form = h("form", { novalidate: true, class: "grid-form" },
+  const ext = ctx.info?.extensions?.[f.vendor] ?? [];
+  const fileField = field({ label: "Replace the file (optional)", name: "file", type: "file",
+    hint: `A new ${f.vendor} image (${ext.join(" or ")}) takes this one's place: same entry, the old file is deleted.` });
+  fileField.querySelector("input").setAttribute("accept", ext.join(","));
+  const bar = h("progress", { class: "fw-edit-progress", max: "100", value: "0", "aria-label": "Upload progress", hidden: true });
+  const form = h("form", { novalidate: true, class: "grid-form", id: "fw-edit-form" },
     field({ label: "Model (empty: every model)", name: "model", value: f.model }),
     field({ label: "Version", name: "version", value: f.version }),
-    field({ label: "Notes", name: "notes", value: f.notes }), err,
+    field({ label: "Notes", name: "notes", value: f.notes }), fileField, bar, err,
     h("div", { class: "actions" }, h("button", { type: "submit", class: "primary" }, "Save")));
   const d = dialog(`Firmware ${f.file_name}`, form);
   form.addEventListener("submit", async (ev) => {
     ev.preventDefault();
     clearErrors(form);
+    const v = values(form);
+    const file = form.file.files[0];
     try {
-      await api("PATCH", sitePath(ctx.site, "firmware", f.id), values(form));
+      if (file) {
+        const bad = fileProblem(file, f.vendor);
+        if (bad) return showError(form, { field: "file", message: bad });
+        bar.hidden = false;
+        // The file and the fields in one request: the row keeps its id.
+        await upload(sitePath(ctx.site, "firmware", f.id), { file_name: file.name, version: v.version, model: v.model, notes: v.notes }, file,
+          (sent, total) => { bar.value = total ? Math.floor((sent / total) * 100) : 0; }, "PUT");
+        d.close(); announce(`${f.file_name} replaced by ${file.name}.`); await reload();
+        return;
+      }
+      delete v.file;
+      await api("PATCH", sitePath(ctx.site, "firmware", f.id), v);
       d.close(); announce("Saved."); await reload();
-    } catch (e) { showError(form, e); }
+    } catch (e) {
+      bar.hidden = true;
+      showError(form, ["file_name", "size", "sha256"].includes(e.field) ? { field: "file", message: e.message } : e);
+    }
   });
 }
 

@@ -21,7 +21,13 @@ const VENDORS = VENDOR_INFO.map((v) => v.vendor);
 /** A redirect-only vendor's phones (ALE) are sent (RPS) to the server their account names: none of these apply. */
 const CONFIG_FIELDS = ["user_extension", "template", "blf_keys", "handsets", "http_user", "http_password"];
 const redirectOnly = (v) => vendorInfo(v)?.configured === false;
-const redirectNote = (v) => `${vendorInfo(v)?.redirect_only ?? ""}. Only the MAC, model, serial number and RPS pin are kept.`;
+const redirectNote = (v) => `${vendorInfo(v)?.redirect_only ?? ""}. Only the MAC, model and serial number are kept.`;
+/** RPS ing and RPS pin are Yealink's mechanism: its guidance shows for those vendors' phones only
+ * (and for a new phone whose vendor is still to come from its MAC). */
+const CODE_VENDORS = VENDOR_INFO.filter((v) => v.rps_desk_codes);
+const CODE_NAMES = CODE_VENDORS.map((v) => v.display_name).join(", ");
+const asksCodes = (v) => !v || !!vendorInfo(v)?.rps_desk_codes;
+const serialHint = (v) => `On the label under the phone (6-32 letters and digits). Some vendors' RPS take it${asksCodes(v) ? `; ${CODE_NAMES}'s "RPS ing" code is its last five digits` : ""}.`;
 const FOUND = [["admin", "added here"], ["edge", "edge"], ["pnp", "PnP"], ["tftp", "TFTP"], ["http", "HTTP"]];
 const foundLabel = Object.fromEntries(FOUND);
 
@@ -336,7 +342,7 @@ async function edit(p) {
     field({ label: "MAC address", name: "mac", value: full.mac ?? "", attrs: isNew ? { required: true, autocomplete: "off" } : { readonly: true } }),
     field({ label: "Vendor", name: "vendor", value: full.vendor ?? "", options: isNew ? [["", "from the MAC"], ...VENDORS] : [full.vendor], hint: isNew ? "Leave as is to take it from the MAC's maker." : undefined }),
     field({ label: "Model", name: "model", value: full.model ?? "", hint: "Pick one the engine knows to have its keys and handsets checked.", attrs: { list: "model-list", autocomplete: "off" } }),
-    field({ label: "Serial number", name: "serial_number", value: full.serial_number ?? "", hint: "On the label under the phone (6-32 letters and digits). Some vendors' RPS take it; Yealink's \"RPS ing\" code is its last five digits.", attrs: { autocomplete: "off", spellcheck: "false" } }),
+    field({ label: "Serial number", name: "serial_number", value: full.serial_number ?? "", hint: serialHint(full.vendor), attrs: { autocomplete: "off", spellcheck: "false" } }),
     field({ label: "User (extension)", name: "user_extension", value: full.user_extension ?? "", options: users }),
     field({ label: "Template", name: "template", value: full.template ?? "", options: tpl(full.vendor) }),
     field({ label: "BLF keys", name: "blf_keys", type: "textarea", value: (full.blf_keys ?? []).map(blfLine).join("\n"),
@@ -345,7 +351,7 @@ async function edit(p) {
       hint: "One handset a line: slot, extension.", attrs: { rows: "4", class: "mono", spellcheck: "false" } }),
     field({ label: "HTTP user (optional)", name: "http_user", value: full.http_user ?? "", attrs: { autocomplete: "off" } }),
     field({ label: "HTTP password", name: "http_password", type: "password", hint: isNew ? "12-128 characters, with an HTTP user." : "Leave empty to keep the stored one.", attrs: { autocomplete: "new-password" } }),
-    field({ label: "RPS pin (optional)", name: "rps_pin", value: full.rps_pin ?? "", hint: "The code the vendor or provider issued, if the phone asks for an \"RPS pin\" (devices made before 2018). Letters and digits.", attrs: { autocomplete: "off", spellcheck: "false" } }),
+    field({ label: `RPS pin (optional; ${CODE_NAMES})`, name: "rps_pin", value: full.rps_pin ?? "", hint: `The code ${CODE_NAMES} or your provider issued, if the phone asks for an "RPS pin" (devices made before 2018). Letters and digits.`, attrs: { autocomplete: "off", spellcheck: "false" } }),
     err,
     h("div", { class: "actions" }, h("button", { type: "submit", class: "primary" }, isNew ? "Add phone" : "Save")));
   const aleNote = h("p", { class: "hint", id: "ale-note", hidden: true });
@@ -380,8 +386,10 @@ async function edit(p) {
     aleNote.hidden = !on;
     aleNote.textContent = on ? redirectNote(vendor) : "";
     for (const n of CONFIG_FIELDS) form.querySelector(`[data-field="${n}"]`).hidden = on;
+    form.querySelector('[data-field="rps_pin"]').hidden = !asksCodes(vendor);
+    form.querySelector('[data-field="serial_number"] .hint').textContent = serialHint(vendor);
   };
-  aleMode(full.redirect_only ? full.vendor : "");
+  aleMode(full.vendor ?? "");
   if (isNew) form.vendor.addEventListener("change", () => {
     const sel = form.template, keep = sel.value;
     put(sel, tpl(form.vendor.value).map(([v, t]) => h("option", { value: v, selected: v === keep }, t)));
@@ -411,11 +419,13 @@ async function edit(p) {
     const v = values(form);
     if (isNew ? redirectOnly(v.vendor) : full.redirect_only) for (const n of CONFIG_FIELDS) v[n] = "";
     const body = {
-      model: v.model, serial_number: v.serial_number, rps_pin: v.rps_pin.trim() || null,
+      model: v.model, serial_number: v.serial_number,
       user_extension: v.user_extension || null, template: v.template || null,
       blf_keys: parseBlf(v.blf_keys),
       handsets: form.querySelector('[data-field="handsets"]').hidden ? [] : parseHandsets(v.handsets),
     };
+    // A hidden RPS pin (a vendor without RPS codes) is left as stored.
+    if (!form.querySelector('[data-field="rps_pin"]').hidden) body.rps_pin = v.rps_pin.trim() || null;
     if (v.http_user) { body.http_user = v.http_user; if (v.http_password || isNew) body.http_password = v.http_password; }
     else if (full.http_user) body.http_user = null;
     try {
@@ -448,6 +458,8 @@ function rpsPart(full, rps) {
   const state = h("div", { id: "phone-rps-state" });
   const out = h("div", { id: "rps-result" });
   const err = h("p", { class: "error", id: "rps-action-err", role: "alert", hidden: true });
+  // RPS ing and pin: only for the vendors whose phones ask for them (Yealink).
+  const codes = !!vendorInfo(full.vendor)?.rps_desk_codes;
   const draw = (r) => {
     if (r?.failed) return put(state, h("p", { class: "error" }, `Could not load the RPS state: ${r.failed}`));
     const row = r.row ?? {};
@@ -459,10 +471,9 @@ function rpsPart(full, rps) {
         h("dt", {}, "Next retry"), h("dd", {}, retrying && row.next_at ? when(row.next_at) : "–"),
         row.error ? [h("dt", {}, "Vendor's reason"), h("dd", { id: "rps-reason", class: "error-text" }, `${row.error_kind ? `${row.error_kind}: ` : ""}${row.error}`)]
           : [h("dt", {}, "Vendor's answer"), h("dd", { id: "rps-reason" }, row.result ?? "–")],
-        h("dt", {}, "RPS ing"), h("dd", {}, r.rps_ing ? h("strong", { id: "rps-ing", class: "mono" }, r.rps_ing) : h("span", { id: "rps-ing-none" }, "– (needs a serial number ending in five digits)")),
-        h("dt", {}, "RPS pin"), h("dd", { class: "mono" }, r.rps_pin ?? "– (none stored)")),
-      h("h4", {}, "What the phone will ask"),
-      h("p", { id: "rps-asks", class: "asks" }, r.asks),
+        codes && [h("dt", {}, "RPS ing"), h("dd", {}, r.rps_ing ? h("strong", { id: "rps-ing", class: "mono" }, r.rps_ing) : h("span", { id: "rps-ing-none" }, "– (needs a serial number ending in five digits)")),
+          h("dt", {}, "RPS pin"), h("dd", { class: "mono" }, r.rps_pin ?? "– (none stored)")]),
+      codes && r.asks ? [h("h4", {}, "What the phone will ask"), h("p", { id: "rps-asks", class: "asks" }, r.asks)] : null,
       r.manual ? [h("h4", {}, `${displayName(full.vendor)} portal`), h("pre", { id: "rps-htek", class: "copyable" }, r.manual), copyButton(() => r.manual, `the ${displayName(full.vendor)} instructions`)] : null);
   };
   const refresh = async () => {

@@ -93,7 +93,9 @@ function drawAccounts(list) {
     h("td", { class: "mono" }, a.key_id ?? a.username ?? "–"),
     h("td", { class: "mono host" }, redirectOnly(a.vendor) && !a.base_url ? h("span", { class: "warn-text" }, "none: set rps_host") : hostOf(a.base_url),
       redirectOnly(a.vendor) && h("div", { class: a.provisioning_url ? "hint" : "warn-text", id: "rps-ale-target" },
-        a.provisioning_url ? `phones sent to ${a.provisioning_url}` : `no provisioning_url: ${vendorName(a.vendor)} registrations fail until it is set`)),
+        a.provisioning_url ? `phones sent to ${a.provisioning_url}` : `no provisioning_url: no ${vendorName(a.vendor)} phone is queued until it is set`),
+      a.incomplete?.length ? h("div", { class: "warn-text incomplete", id: `rps-incomplete-${a.vendor}` },
+        `Incomplete: add ${a.incomplete.join(" and ")} to the [${a.vendor}] section and save it again; nothing is queued until then.`) : null),
     h("td", {}, a.password ?? (a.key_id ? "access key" : "–")),
     h("td", {}, a.paused_until ? h("span", { class: "warn-text" }, when(a.paused_until)) : "–"),
     h("td", {}, when(a.updated_at)),
@@ -165,10 +167,20 @@ function selectLine(ta, message) {
   ta.dataset.errorLine = String(n + 1);
 }
 
+/** Which saved accounts' phones were queued: an incomplete one (a PortSIP [ale] as written) queues none. */
+function queuedNote(accounts) {
+  const names = (list) => list.map((a) => vendorName(a.vendor)).join(", ");
+  const incomplete = accounts.filter((a) => a.incomplete?.length);
+  const queued = accounts.filter((a) => !a.incomplete?.length && a.api !== false);
+  return [queued.length ? `${names(queued)} phones are queued for registration.` : "",
+    incomplete.length ? `Incomplete, nothing queued: ${incomplete.map((a) => `${vendorName(a.vendor)} needs ${a.incomplete.join(" and ")}`).join("; ")}.` : ""]
+    .filter(Boolean).join(" ");
+}
+
 function drawNotices(r) {
   const list = r.notices ?? [];
   put(ctx.notices,
-    h("p", { class: "ok-text" }, `Saved ${r.accounts.length} account${r.accounts.length === 1 ? "" : "s"}: ${r.accounts.map((a) => vendorName(a.vendor)).join(", ")}. Their phones are queued for registration.`),
+    h("p", { class: "ok-text" }, `Saved ${r.accounts.length} account${r.accounts.length === 1 ? "" : "s"}: ${r.accounts.map((a) => vendorName(a.vendor)).join(", ")}. ${queuedNote(r.accounts)}`),
     list.length ? h("table", { class: "data compact", id: "rps-notice-table" },
       h("caption", {}, `${list.length} notice${list.length === 1 ? "" : "s"} from the parser`),
       h("thead", {}, h("tr", {}, ["Line", "Section", "Notice"].map((t) => h("th", { scope: "col" }, t)))),

@@ -5,6 +5,7 @@
 import { api, sitePath } from "./api.js";
 import { h, put, field, values, showError, clearErrors, announce } from "./dom.js";
 import { VENDORS } from "./vendors.js";
+import { starCodePattern } from "../pkg/engine_wasm.js";
 
 const DEBUG = /^\[debug\][^[]*verbose\s*=\s*1/m;
 
@@ -14,17 +15,22 @@ export async function mount(view, state) {
   const debug = DEBUG.test(s.additional_params);
   const starWarning = h("p", { class: "warn-box", id: "star-code-warning", role: "status", hidden: true });
   const tftpWarning = h("p", { class: "warn-box", id: "tftp-warning", role: "status", hidden: true }, TFTP_WARNING);
+  const understood = h("small", { class: "hint", id: "star-code-understood", role: "status" });
+  const starField = field({ label: "Star-code pattern", name: "star_code_pattern", value: s.star_code_pattern, hint: "*123* (any extension after it) or MikoPBX's *123*XXX (a 3-digit extension). Empty: off." });
+  starField.querySelector(".hint").after(understood);
   const form = h("form", { novalidate: true, id: "settings-form" },
     h("fieldset", { class: "card" }, h("legend", {}, "PBX"),
       h("div", { class: "row4" },
         field({ label: "Site name", name: "name", value: s.name }),
         field({ label: "PBX host", name: "pbx_host", value: s.pbx_host }),
         field({ label: "PBX port", name: "pbx_port", type: "number", value: s.pbx_port, attrs: { min: "1", max: "65535" } }),
-        field({ label: "Star-code pattern", name: "star_code_pattern", value: s.star_code_pattern, hint: "e.g. *123*: dialling *123*201 binds the phone to 201. Empty: off." })),
+        starField),
       h("div", { class: "row2" },
         "pnp_url" in s ? field({ label: "PnP sends phones to", name: "pnp_url", value: s.pnp_url, options: [["relay", "the LAN relay"], ["edge", "the edge"]] }) : null,
         "star_code_mode" in s ? field({ label: "Who may bind a phone by star code", name: "star_code_mode", value: s.star_code_mode ?? "", options: starCodeModes(s),
           hint: "Binding hands the phone the extension's SIP password." }) : null),
+      "hot_desking" in s ? field({ label: "Hot-desking: a bound phone may be bound to another extension by star code (it moves to the new user and reboots; the old user keeps no phone)",
+        name: "hot_desking", type: "checkbox", value: s.hot_desking }) : null,
       starWarning),
     h("fieldset", { class: "card" }, h("legend", {}, "Which phones"),
       h("div", { class: "row2" },
@@ -53,11 +59,14 @@ export async function mount(view, state) {
       h("a", { href: "/help/troubleshooting", target: "_blank", rel: "noopener", id: "troubleshooting-link" }, "Troubleshooting"), ": network, DHCP, firewall, the relay's debug log."),
     form);
   const warnStarCode = () => {
-    const text = starCodeWarning(form.star_code_mode?.value ?? s.star_code_mode, s.star_code_pin, form.star_code_pattern.value);
+    const text = [starCodeWarning(form.star_code_mode?.value ?? s.star_code_mode, s.star_code_pin, form.star_code_pattern.value),
+      hotDeskingWarning(form.hot_desking?.checked, form.star_code_pattern.value)].filter(Boolean).join(" ");
     starWarning.textContent = text;
     starWarning.hidden = !text;
+    understood.textContent = understoodAs(form.star_code_pattern.value);
   };
   form.star_code_mode?.addEventListener("change", warnStarCode);
+  form.hot_desking?.addEventListener("change", warnStarCode);
   form.star_code_pattern.addEventListener("input", warnStarCode);
   warnStarCode();
   const warnTftp = () => { if (form.tftp_enabled) tftpWarning.hidden = !form.tftp_enabled.checked; };
@@ -109,4 +118,17 @@ export function starCodeWarning(mode, legacyPin, pattern) {
   const unchosen = !mode ? " This site was set up before the choice existed: choose how phones may be bound." : "";
   if (open) return `Open star-code binding: anyone on the LAN who knows the code can bind a phone to any extension and receive its SIP password. Choose the PIN or an administrator's approval.${unchosen}`;
   return unchosen.trim();
+}
+
+/** How the engine understands the star-code setting, as the edge will on save. */
+function understoodAs(pattern) {
+  const r = JSON.parse(starCodePattern(pattern));
+  if (!r.ok) return `Not understood: ${r.diagnostics[0].message}`;
+  return r.understood ? `Understood as ${r.understood}.` : "Star-code binding is off.";
+}
+
+/** The warning while hot-desking is on (empty: nothing). */
+export function hotDeskingWarning(on, pattern) {
+  if (!on || !pattern) return "";
+  return "Hot-desking is on: anyone at a bound phone who can bind it (with a user's PIN, or an administrator's approval) can move that phone, and the new user's SIP password, to another extension.";
 }

@@ -19,13 +19,39 @@ export async function mount(view, state) {
   ctx.pane = h("div", { class: "tpl-pane" });
   put(view,
     h("div", { class: "section-head" }, h("h2", {}, "Templates"),
-      h("button", { type: "button", class: "primary", id: "new-template", onclick: () => open(null) }, "New template")),
+      h("div", { class: "actions" },
+        h("button", { type: "button", id: "load-examples", onclick: loadExamples,
+          title: "Adds one commented example template per vendor; a name the site already has is kept as it is." }, "Load examples"),
+        h("button", { type: "button", class: "primary", id: "new-template", onclick: () => open(null) }, "New template"))),
     h("div", { class: "tpl-layout" }, h("nav", { "aria-label": "Templates of the site", class: "card" }, ctx.list), ctx.pane));
   drawList();
   open(templates[0] ?? null);
 }
 
 export function unmount() { ctx = null; }
+
+/**
+ * "Load examples", as in MikoPBX's module: one example per vendor, added beside the site's
+ * templates. One the site already has (by name) is kept as it is, so a second click adds
+ * nothing and an edited example is not overwritten.
+ */
+async function loadExamples(ev) {
+  const btn = ev.currentTarget, c = ctx;
+  btn.disabled = true;
+  try {
+    const r = await api("POST", sitePath(c.site, "templates", "examples"));
+    if (ctx !== c) return;
+    ctx.templates = await api("GET", sitePath(c.site, "templates"));
+    const added = r.installed.length ? `Added ${r.installed.join(", ")}.` : "No example added.";
+    const kept = r.skipped.length ? ` Already here, kept as they are: ${r.skipped.join(", ")}.` : "";
+    announce(added + kept);
+    open(ctx.templates.find((t) => t.name === r.installed[0]) ?? ctx.templates[0] ?? null);
+  } catch (e) {
+    announce(`Examples not loaded: ${e.message}`);
+  } finally {
+    btn.disabled = false;
+  }
+}
 
 function drawList(active) {
   put(ctx.list, ctx.templates.length ? ctx.templates.map((t) =>

@@ -19,7 +19,7 @@
 //!
 //! A Cron Trigger (`wrangler.toml`) works the RPS outbox (see [`rps`]); so does each admin
 //! request that queued something, on its `waitUntil`. The same cron deletes the phone
-//! worker's expired miss counters.
+//! worker's expired miss counters and fetches the phonebook sources that are due.
 //!
 //! # Layout
 //! ```text
@@ -32,7 +32,8 @@
 //! api/phones.rs      phones: binding, tokens, window, the phones view
 //! api/templates.rs   templates, validated on save
 //! api/uri_maps.rs    URI mappings to templates
-//! api/phonebooks.rs  external phonebook sources
+//! api/phonebooks.rs  external phonebook sources (lists and URLs)
+//! phonebook_fetch.rs the edge's fetches of public phonebook source URLs (cron, fetch now)
 //! api/preview.rs     render previews, preview inputs, the credential audit
 //! api/firmware.rs    firmware images streamed into R2
 //! api/actions.rs     queueing re-provision/reboot actions for relays
@@ -42,6 +43,7 @@
 #![forbid(unsafe_code)]
 
 pub(crate) mod api;
+mod phonebook_fetch;
 mod rps;
 
 pub(crate) use edge_shared::{query, DB, FIRMWARE, TOKEN_KEY};
@@ -106,10 +108,30 @@ async fn scheduled(_event: ScheduledEvent, env: Env, ctx: ScheduleContext) {
             Ok(_) => {}
             Err(e) => worker::console_error!("rps cron: {e}"),
         }
+        match phonebook_fetch::work(&env).await {
+            Ok(0) => {}
+            Ok(n) => worker::console_log!("phonebook cron: {n} sources fetched"),
+            Err(e) => worker::console_error!("phonebook cron: {e}"),
+        }
         if let Err(e) = prune_misses(&env).await {
             worker::console_error!("misses cron: {e}");
         }
     });
+}
+
+/// A signal that aborts an outbound fetch after `limit`: a server that does not answer is
+/// the fetch's error, not a call that holds the invocation until it is killed.
+pub(crate) fn abort_after(limit: std::time::Duration) -> worker::AbortSignal {
+    let controller = worker::AbortController::default();
+    let signal = controller.signal();
+    let timer = signal.clone();
+    worker::wasm_bindgen_futures::spawn_local(async move {
+        worker::Delay::from(limit).await;
+        if !timer.aborted() {
+            controller.abort();
+        }
+    });
+    signal
 }
 
 /// Deletes the phone worker's miss counters that hold nothing any more (their window and

@@ -24,6 +24,7 @@ fn site_settings(row: &PhoneRow) -> engine::SiteSettings {
         additional_params: row.additional_params.clone(),
         poll_interval_minutes: row.poll_interval_minutes as u32,
         star_code_pattern: String::new(),
+        hot_desking: false,
         star_code_mode: None,
         star_code_pin: false,
         ntp_server: row.ntp_server.clone(),

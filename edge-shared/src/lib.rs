@@ -14,6 +14,7 @@
 //! ids.rs      random bytes from the platform's CSPRNG, random ids
 //! audit.rs    the one statement every audit-log row is written by
 //! site.rs     a site's settings as stored (Site, Settings, SITE_COLUMNS)
+//! phonebook.rs a phonebook source's entries and last fetch, written by both workers
 //! store.rs    D1 rows both workers read: a phone with its site and user, BLF keys, firmware rows
 //! inputs.rs   what a phone's config renders from (the phone route and the admin preview)
 //! ```
@@ -24,6 +25,7 @@ pub mod audit;
 pub mod http;
 pub mod ids;
 pub mod inputs;
+pub mod phonebook;
 pub mod site;
 pub mod store;
 

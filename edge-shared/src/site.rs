@@ -28,10 +28,15 @@ pub struct Settings {
     /// How often phones check for a new config; 0: never.
     #[serde(default = "poll")]
     pub poll_interval_minutes: u32,
-    /// The star code a phone's user dials to bind it to an extension: digits, `*` and `#`,
-    /// followed by the extension (e.g. `*123*` for `*123*200`). Empty: off.
+    /// The star code a phone's user dials to bind it to an extension: a prefix (`*123*` for
+    /// `*123*200`) or MikoPBX's Extension Template (`*123*XXX`: a 3-digit extension), see
+    /// `engine::StarCodePattern`. Empty: off.
     #[serde(default)]
     pub star_code_pattern: String,
+    /// Hot-desking: a bound phone may be bound to another extension by star code. Off by
+    /// default (warned in the console while on). A boolean (D1's 0/1 read back too).
+    #[serde(default, deserialize_with = "flag")]
+    pub hot_desking: bool,
     /// Who may bind a phone by star code: `"pin"` (the user's voicemail PIN follows the
     /// extension, `*123*200*<pin>`), `"approval"` (an administrator approves each binding)
     /// or `"open"` (the extension alone; warned). `null`: a site from before the setting,
@@ -118,6 +123,7 @@ impl From<Site> for engine::SiteSettings {
             additional_params,
             poll_interval_minutes,
             star_code_pattern,
+            hot_desking,
             star_code_mode,
             star_code_pin,
             ntp_server,
@@ -137,6 +143,7 @@ impl From<Site> for engine::SiteSettings {
             additional_params,
             poll_interval_minutes,
             star_code_pattern,
+            hot_desking,
             star_code_mode,
             star_code_pin,
             ntp_server,
@@ -152,4 +159,4 @@ impl From<Site> for engine::SiteSettings {
 pub const SITE_COLUMNS: &str =
     "id, name, pbx_host, pbx_port, allow_macs, deny_macs, additional_params, \
      poll_interval_minutes, star_code_pattern, ntp_server, timezone, language, window_secs, pnp_url, \
-     star_code_pin, star_code_mode, tftp_enabled";
+     star_code_pin, star_code_mode, hot_desking, tftp_enabled";

@@ -80,6 +80,7 @@ async fn serve(req: &Request, env: &Env, entry: Entry<'_>, file_path: &str) -> R
                 path: file_path,
                 user_agent: ua,
                 pnp: None,
+                lan_mac: None,
             };
             (row, detect(&request, &mappings), token)
         }
@@ -97,6 +98,7 @@ async fn serve(req: &Request, env: &Env, entry: Entry<'_>, file_path: &str) -> R
                 path: file_path,
                 user_agent: ua,
                 pnp: None,
+                lan_mac: None,
             };
             let detection = detect(&request, &mappings);
             let mac = match &detection.resource {

@@ -214,6 +214,31 @@ pub fn vendors() -> String {
     to_json(&engine::vendors())
 }
 
+/// `starCodePattern(text)`: how the site's star-code setting is understood
+/// ([`engine::StarCodePattern`]): `{ok: true, understood}` or `{ok: false, diagnostics}` (the
+/// field's error, as saving would give it). Empty is `{ok: true}`: off.
+pub fn star_code_pattern(text: &str) -> String {
+    #[derive(Serialize)]
+    struct Understood {
+        ok: bool,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        understood: Option<String>,
+    }
+    if text.is_empty() {
+        return to_json(&Understood {
+            ok: true,
+            understood: None,
+        });
+    }
+    match engine::StarCodePattern::parse(text) {
+        Ok(p) => to_json(&Understood {
+            ok: true,
+            understood: Some(p.understood()),
+        }),
+        Err(e) => failed(&[input("star_code_pattern", e.detail())]),
+    }
+}
+
 /// `sample(vendor)`: `{ok: true, sample: {...}}`, the sample data as request fields.
 pub fn sample(vendor: &str) -> String {
     let vendor = match vendor.parse::<Vendor>() {
@@ -292,6 +317,22 @@ fn to_json<T: Serialize + ?Sized>(v: &T) -> String {
 mod tests {
     use super::*;
     use serde_json::{json, Value};
+
+    #[test]
+    fn the_star_code_setting_is_said_as_understood_or_refused_at_its_field() {
+        assert_eq!(
+            parse(&star_code_pattern("*123*XXX")),
+            json!({"ok": true, "understood": "*123* followed by a 3-digit extension"})
+        );
+        assert_eq!(
+            parse(&star_code_pattern("*123*")),
+            json!({"ok": true, "understood": "any extension after *123*"})
+        );
+        assert_eq!(parse(&star_code_pattern("")), json!({"ok": true}));
+        let bad = parse(&star_code_pattern("*123*2a"));
+        assert_eq!(bad["ok"], json!(false));
+        assert_eq!(bad["diagnostics"][0]["field"], json!("star_code_pattern"));
+    }
 
     fn parse(s: &str) -> Value {
         serde_json::from_str(s).unwrap()

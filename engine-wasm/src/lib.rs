@@ -16,6 +16,7 @@
 //! | `diff(old, new)` | two texts | `[{kind, old_line, new_line, old, new}, ...]` |
 //! | `vendors()` | | `[{vendor, display_name, configured, redirect_only, rps, syntax, content_type, models, config_file, firmware_extensions, param_sections}, ...]`, every vendor |
 //! | `sample(vendor)` | a vendor name | the sample data as request fields (`site`, `user`, `blf`, ...) |
+//! | `starCodePattern(text)` | a site's `star_code_pattern` | `{"ok": true, "understood"?}` (none: off) or `{"ok": false, "diagnostics": [...]}` |
 //!
 //! A diagnostic is `{source: "template"|"params"|"output"|"input", line, column, message,
 //! field?}`.
@@ -56,6 +57,12 @@ pub mod bindings {
     #[wasm_bindgen]
     pub fn vendors() -> String {
         crate::api::vendors()
+    }
+
+    /// How the site's star-code setting is understood, or its error, as JSON.
+    #[wasm_bindgen(js_name = starCodePattern)]
+    pub fn star_code_pattern(text: &str) -> String {
+        crate::api::star_code_pattern(text)
     }
 
     /// The sample data for `vendor`, as request fields, as JSON.

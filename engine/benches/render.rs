@@ -91,6 +91,7 @@ fn detection(c: &mut Criterion) {
         path: "/p/001565aabbcc.cfg",
         user_agent: Some("Yealink SIP-T46S 66.86.0.15 00:15:65:aa:bb:cc"),
         pnp: None,
+        lan_mac: None,
     };
     g.bench_function("yealink_device_config", |b| {
         b.iter(|| detect(black_box(&req), &[]))
@@ -99,6 +100,7 @@ fn detection(c: &mut Criterion) {
         path: "/Grandstream/cfg000b828aa872.xml",
         user_agent: Some("Grandstream Model HW GXP2135 SW 1.0.7.97 DevId 000b828aa872"),
         pnp: None,
+        lan_mac: None,
     };
     g.bench_function("grandstream_device_config", |b| {
         b.iter(|| detect(black_box(&req), &[]))

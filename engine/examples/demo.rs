@@ -44,6 +44,7 @@ fn main() {
                 path: &path,
                 user_agent: Some(&agent),
                 pnp: None,
+                lan_mac: None,
             },
             &[],
         );

@@ -19,6 +19,11 @@ pub struct PhoneRequest<'a> {
     /// What the phone announced in its SIP PnP SUBSCRIBE, if the shell saw one from this
     /// address.
     pub pnp: Option<&'a PnpInfo>,
+    /// The MAC the shell's network ties to the request's source address (the relay: its
+    /// ARP table, else a PnP sighting it confirmed there), if any. It names the phone a
+    /// mapped path is for when the request itself does not ([`Detection::mac`]). The edge
+    /// has no such fact: `None`.
+    pub lan_mac: Option<Mac>,
 }
 
 /// The parameters of a SIP PnP `Event: ua-profile` SUBSCRIBE.
@@ -128,17 +133,30 @@ pub struct Detection {
     pub firmware_version: Option<String>,
     /// The MAC the User-Agent (or PnP) carries, which shells require to equal the path MAC.
     pub ua_mac: Option<Mac>,
+    /// The MAC the network ties to the source address ([`PhoneRequest::lan_mac`]).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub lan_mac: Option<Mac>,
     /// What is asked for.
     pub resource: Resource,
 }
 
 impl Detection {
-    /// The MAC of the resource (path), else the one from the User-Agent.
+    /// The MAC of the resource (path), else the one from the User-Agent; for a mapped
+    /// path, which names no phone, the User-Agent's, else the one the network ties to the
+    /// source address ([`PhoneRequest::lan_mac`]).
     pub fn mac(&self) -> Option<Mac> {
         match &self.resource {
             Resource::DeviceConfig { mac } | Resource::Phonebook { mac } => Some(*mac),
+            Resource::Mapped { .. } => self.ua_mac.or(self.lan_mac),
             _ => self.ua_mac,
         }
+    }
+
+    /// Whether the request is for a mapped path and names no phone itself (no MAC in the
+    /// User-Agent or PnP): only the network can say whose config it is. A shell that can tie
+    /// the source address to a MAC passes it as [`PhoneRequest::lan_mac`].
+    pub fn needs_lan_mac(&self) -> bool {
+        matches!(self.resource, Resource::Mapped { .. }) && self.ua_mac.is_none()
     }
 
     /// `false` when the User-Agent names a MAC that differs from the MAC in the path: a
@@ -184,6 +202,7 @@ pub fn detect(req: &PhoneRequest<'_>, mappings: &[UriMapping]) -> Detection {
         model: None,
         firmware_version: None,
         ua_mac: None,
+        lan_mac: req.lan_mac,
         resource: Resource::NotServed,
     };
     if let Some(ua) = req.user_agent {
@@ -203,7 +222,8 @@ pub fn detect(req: &PhoneRequest<'_>, mappings: &[UriMapping]) -> Detection {
         return d;
     }
     // A mapping names a template, not a phone: the shell renders it for the phone the
-    // User-Agent (or PnP) identifies, so no path MAC is involved.
+    // User-Agent (or PnP) identifies, else the one the network ties to the source address
+    // ([`Detection::mac`]), so no path MAC is involved.
     let joined = segments.join("/");
     if let Some(m) = crate::uri_map::find(mappings, &joined) {
         d.resource = Resource::Mapped {

@@ -30,6 +30,7 @@ use crate::phonebook::{merge_contacts, render_phonebook};
 use crate::policy::MacPolicy;
 use crate::render::render_common;
 use crate::secret::Secret;
+use crate::star_code::StarCodePattern;
 use crate::template::{Renderer, Template};
 use crate::tz::TimeZone;
 use crate::uri_map::UriMapping;
@@ -62,9 +63,15 @@ pub struct SiteSettings {
     /// Minutes between the phones' provisioning checks (0: off).
     #[serde(default = "poll")]
     pub poll_interval_minutes: u32,
-    /// The star code for self-binding (e.g. `*123*`), empty: off.
+    /// The star code for self-binding: a prefix (`*123*`) or MikoPBX's Extension Template
+    /// (`*123*XXX`), see [`StarCodePattern`]; empty: off.
     #[serde(default)]
     pub star_code_pattern: String,
+    /// Hot-desking: whether a phone that is already bound may be bound to another extension
+    /// by star code (under the same [`StarCodeMode`] and brakes). Off by default: it lets
+    /// anyone at a bound phone who can bind (a PIN, an approval) move it to another user.
+    #[serde(default)]
+    pub hot_desking: bool,
     /// How star-code binding is authorised ([`StarCodeMode`]); `None`: never chosen, a
     /// site from before the setting, which keeps its old behaviour ([`Self::star_code_pin`])
     /// and is warned about until an administrator chooses. New sites get
@@ -278,6 +285,24 @@ pub struct Inventory {
     /// External phonebook entries.
     #[serde(default)]
     pub phonebook: Vec<PhonebookEntry>,
+    /// The phonebook sources on a LAN host, which the relay fetches.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub phonebook_fetch: Vec<PhonebookFetch>,
+}
+
+/// A phonebook source the relay fetches (`engine::SourceUrl` says the host is the LAN's).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PhonebookFetch {
+    /// The source's id, for the result (`POST /relay/v1/phonebook`).
+    pub id: String,
+    /// The URL, the only address fetched.
+    pub url: String,
+    /// Minutes between fetches.
+    pub fetch_minutes: u32,
+    /// The last "fetch now" request (seconds since the epoch; 0: none): fetch again when it
+    /// changes.
+    #[serde(default)]
+    pub requested_at: u64,
 }
 
 /// A secret as its plain value: the one way a [`Secret`] reaches the inventory's JSON.
@@ -363,7 +388,7 @@ pub fn profile(
 }
 
 /// The account a user has on the site's PBX.
-fn line(site: &SiteSettings, u: &User) -> Line {
+pub(crate) fn line(site: &SiteSettings, u: &User) -> Line {
     Line {
         extension: u.extension.clone(),
         auth_name: if u.auth_name.is_empty() {
@@ -511,24 +536,10 @@ pub struct StarCode {
 
 impl StarCode {
     /// Parses the number a phone dialled (the Request-URI user, percent-decoded) against
-    /// the site's `pattern` (e.g. `*123*`); `None` when it is not a star code.
+    /// the site's `pattern` (`*123*`, or MikoPBX's `*123*XXX`: [`StarCodePattern`]); `None`
+    /// when it is not a star code, or the pattern is neither form.
     pub fn parse(number: &str, pattern: &str) -> Option<Self> {
-        if pattern.is_empty() {
-            return None;
-        }
-        let rest = number.strip_prefix(pattern)?;
-        let (extension, pin) = match rest.split_once('*') {
-            Some((e, p)) => (e, Some(p)),
-            None => (rest, None),
-        };
-        let ext_ok = (1..=32).contains(&extension.len())
-            && extension.bytes().all(|b| b.is_ascii_alphanumeric());
-        let pin_ok = pin
-            .is_none_or(|p| (1..=16).contains(&p.len()) && p.bytes().all(|b| b.is_ascii_digit()));
-        (ext_ok && pin_ok).then(|| Self {
-            extension: extension.to_owned(),
-            pin: pin.map(|p| Secret::new(p.to_owned())),
-        })
+        StarCodePattern::parse(pattern).ok()?.code(number)
     }
 }
 
@@ -636,6 +647,8 @@ pub struct Site {
     policy: MacPolicy,
     phones: HashMap<Mac, usize>,
     directory: Vec<Contact>,
+    /// On a LAN relay: its registrar, for the hot-desking line ([`Site::with_registrar`]).
+    pub(crate) registrar: Option<crate::star_code::Registrar>,
 }
 
 impl std::fmt::Debug for Site {
@@ -704,6 +717,7 @@ impl Site {
             policy,
             phones,
             directory,
+            registrar: None,
         })
     }
 
@@ -740,9 +754,9 @@ impl Site {
         }
         let (mac, template) = match &d.resource {
             Resource::DeviceConfig { mac } | Resource::Phonebook { mac } => (*mac, None),
-            // A mapped path names no MAC: the User-Agent must.
+            // A mapped path names no MAC: the User-Agent does, else the network.
             Resource::Mapped { template, .. } => {
-                (d.ua_mac.ok_or(Refusal::NotFound)?, Some(template.as_str()))
+                (d.mac().ok_or(Refusal::NotFound)?, Some(template.as_str()))
             }
             Resource::CommonConfig { file, model } => {
                 let vendor = d.vendor.ok_or(Refusal::NotFound)?;
@@ -822,6 +836,7 @@ impl Site {
             .filter_map(|h| Some((h.slot, self.user(&h.user_extension)?)))
             .collect();
         assign_handsets(&mut p, &self.inv.site, &handsets);
+        p.lines.extend(self.hot_desk_line(phone));
         // The directory rides along for vendors whose config holds a local phonebook.
         if vendor.config_holds_directory() {
             p.contacts = self.directory.clone();
@@ -934,6 +949,17 @@ impl Site {
         Some(self.inv.site.star_code_pattern.as_str()).filter(|s| !s.is_empty())
     }
 
+    /// The site's star code understood ([`StarCodePattern`]); `None`: off, or a setting
+    /// that is neither form (the edge refuses to save one; a local inventory may hold one).
+    pub fn star_code_pattern(&self) -> Option<StarCodePattern> {
+        StarCodePattern::parse(self.star_code()?).ok()
+    }
+
+    /// Whether a bound phone may be bound again by star code ([`SiteSettings::hot_desking`]).
+    pub fn hot_desking(&self) -> bool {
+        self.inv.site.hot_desking
+    }
+
     /// How the site authorises star-code binding ([`StarCodeMode::resolve`]).
     pub fn star_code_mode(&self) -> StarCodeMode {
         StarCodeMode::resolve(self.inv.site.star_code_mode, self.inv.site.star_code_pin)
@@ -991,7 +1017,8 @@ impl Site {
                 handsets: Vec::new(),
             }),
         }
-        Self::new(inv)
+        let registrar = self.registrar.clone();
+        Self::new(inv).map(|s| Self { registrar, ..s })
     }
 }
 
@@ -1032,6 +1059,7 @@ mod tests {
                 path,
                 user_agent: ua,
                 pnp: None,
+                lan_mac: None,
             },
             BASE,
         )

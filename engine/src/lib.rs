@@ -27,7 +27,7 @@
 //! | `inputs` | render inputs: [`Device`], [`Line`], [`BlfKey`], [`Contact`], [`Profile`] |
 //! | `inventory` | the shells' stored data ([`Inventory`], [`Site`], [`User`], phones) and the answer to a phone's request |
 //! | `template`, `render`, `params`, `xml`, `tz` | templates (placeholder and Jinja), rendering, Additional Parameters, XML, time zones |
-//! | `phonebook`, `firmware`, `uri_map`, `range` | phonebooks, firmware rules and uploads, URI mappings, byte ranges |
+//! | `phonebook`, `phonebook_source`, `firmware`, `uri_map`, `range` | phonebooks, fetched phonebook sources (formats, who may fetch a URL), firmware rules and uploads, URI mappings, byte ranges |
 //! | `access`, `policy`, `secret` | tokens and the provisioning window, MAC allow/deny lists, redacting wrappers and constant-time compare |
 //! | `strength` | credential strength of SIP passwords and PINs |
 //! | `preview`, `diff`, `sample` | the template preview the page, the edge and the CLI share; line diff; sample phones |
@@ -47,6 +47,7 @@ mod inventory;
 mod mac;
 mod params;
 mod phonebook;
+mod phonebook_source;
 mod policy;
 mod preview;
 mod range;
@@ -54,6 +55,7 @@ mod render;
 pub mod rps;
 mod sample;
 mod secret;
+mod star_code;
 mod strength;
 mod template;
 mod template_bound;
@@ -74,6 +76,7 @@ pub use diff::{diff_lines, unified_diff, DiffKind, DiffRow};
 pub use error::{Error, ErrorKind, Result};
 pub use firmware::{check_upload, pick_firmware, validate_row, FirmwareRow, Quota};
 pub use inputs::{BlfKey, Contact, Device, Language, Line, Profile, Transport};
+pub use inventory::PhonebookFetch;
 pub use inventory::{
     assign_handsets, config_content_type, content_type_of, directory, firmware_url, profile,
     Answer, BlfEntry, HandsetEntry, HandsetUser, Inventory, PhoneEntry, PhonebookEntry, PnpChoice,
@@ -82,6 +85,11 @@ pub use inventory::{
 pub use mac::Mac;
 pub use params::{AdditionalParams, Param, Section, MAX_PARAMS_BYTES};
 pub use phonebook::{merge_contacts, render_phonebook, MAX_ENTRIES as MAX_PHONEBOOK_ENTRIES};
+pub use phonebook_source::{
+    check_contact, check_fetch_status, classify_ip, parse_source, ContactField, Fetcher,
+    ParsedSource, SourceFormat, SourceUrl, DEFAULT_FETCH_MINUTES, MAX_FETCH_MINUTES,
+    MAX_SOURCE_BYTES, MIN_FETCH_MINUTES,
+};
 pub use policy::{Decision, DenyReason, MacPolicy};
 pub use preview::{
     check_params, check_template, preview, vendors, Diagnostic, DiagnosticSource, Preview,
@@ -91,10 +99,11 @@ pub use range::{answer_range, RangeAnswer};
 pub use render::{default_config, render_common};
 pub use sample::{reference_profile, sample_mac, sample_profile, sample_profile_with};
 pub use secret::{ct_eq, Pii, Secret};
+pub use star_code::StarCodePattern;
 pub use strength::{pin_strength, sip_password_strength, Finding, Strength, StrengthReport};
 pub use template::{
-    validate_template, Composition, Renderer, Template, TemplateStyle, MAX_TEMPLATE_BYTES,
-    PLACEHOLDERS,
+    template_examples, validate_template, Composition, Renderer, Template, TemplateStyle,
+    MAX_TEMPLATE_BYTES, PLACEHOLDERS,
 };
 pub use template_bound::{MAX_BLF_KEYS, MAX_LINES};
 pub use tz::TimeZone;

@@ -547,6 +547,9 @@ pub struct VendorInfo {
     /// Its redirection service: `full`, `no_removal` (registers, cannot remove) or
     /// `manual` (no API: registered by hand in the vendor's portal).
     pub rps: RpsApi,
+    /// `true` when its phones may ask for an RPS code at first boot (Yealink's "RPS ing"
+    /// and "RPS pin"): the console shows that guidance for them only.
+    pub rps_desk_codes: bool,
     /// Its config syntax: `key_value`, `fanvil_modules` or `xml` (empty when not
     /// configured here).
     pub syntax: &'static str,
@@ -577,6 +580,7 @@ pub fn vendors() -> Vec<VendorInfo> {
             configured: v.is_provisioned(),
             redirect_only: v.redirect_only(),
             rps: v.rps_api(),
+            rps_desk_codes: v.rps_desk_codes(),
             syntax: match v.config_syntax() {
                 Ok(crate::vendors::ConfigSyntax::KeyValue) => "key_value",
                 Ok(crate::vendors::ConfigSyntax::FanvilModules) => "fanvil_modules",

@@ -345,6 +345,25 @@ pub fn validate_template(t: &Template) -> Result<()> {
     Ok(())
 }
 
+/// The example templates the console's "Load examples" adds: one per configured vendor,
+/// each from its vendor's home, in placeholder style, overlaying the vendor's default
+/// config. Named as MikoPBX's module names the five it seeds (`Yealink (example)`:
+/// mikopbx/ModuleAutoprovision `Lib/TemplateSeeder.php`), so a MikoPBX user knows them.
+pub fn template_examples() -> Vec<Template> {
+    Vendor::PROVISIONED
+        .into_iter()
+        .filter_map(|v| {
+            Some(Template {
+                name: format!("{} (example)", v.display_name()),
+                vendor: v,
+                style: TemplateStyle::Placeholder,
+                composition: Composition::Overlay,
+                source: v.example_template()?.to_owned(),
+            })
+        })
+        .collect()
+}
+
 /// The placeholders a placeholder template may use.
 pub const PLACEHOLDERS: [&str; 11] = [
     "SIP_NUM",
@@ -738,6 +757,56 @@ mod tests {
             style,
             composition,
             source: source.into(),
+        }
+    }
+
+    #[test]
+    fn examples_validate_and_render_for_a_sample_phone() {
+        let examples = template_examples();
+        assert_eq!(examples.len(), Vendor::PROVISIONED.len());
+        for t in examples {
+            // The save-time check any template passes.
+            validate_template(&t).unwrap_or_else(|e| panic!("{}: {e}", t.name));
+            assert_eq!(t.style, TemplateStyle::Placeholder, "{}", t.name);
+            check_placeholders(&t.source).unwrap();
+            assert!(t.source.contains("{SIP_NUM}") && t.source.contains("{SIP_PASS}"));
+            // Rendered for a sample phone: its own account, no placeholder or comment left.
+            let mut r = Renderer::new();
+            r.set_template(t.clone()).unwrap();
+            let p = Arc::new(sample::sample_profile(t.vendor));
+            let out = r
+                .render_config(&p, Some(&t.name), &AdditionalParams::default())
+                .unwrap_or_else(|e| panic!("{}: {e}", t.name));
+            let line = p.primary().unwrap();
+            assert!(out.contains(line.password.expose().as_str()), "{}", t.name);
+            assert!(out.contains(&line.extension), "{}", t.name);
+            assert!(!out.contains("{SIP_"), "{}: {out}", t.name);
+            assert!(
+                !out.contains("example template"),
+                "{}: a comment reached the phone",
+                t.name
+            );
+            // The example changes nothing the site decides: on a line with its own label and
+            // TLS, every default line that carries them is still there.
+            let mut p = sample::sample_profile(t.vendor);
+            if let Some(l) = p.lines.first_mut() {
+                l.label = "Front desk".into();
+                l.transport = crate::inputs::Transport::Tls;
+                l.server_port = 5070;
+            }
+            let p = Arc::new(p);
+            let default = crate::render::default_config(&p).unwrap();
+            let out = r
+                .render_config(&p, Some(&t.name), &AdditionalParams::default())
+                .unwrap();
+            for l in default.lines() {
+                let site_decides = ["Front desk", "ransport", "P130", "user_outbound", "5070"]
+                    .iter()
+                    .any(|k| l.contains(k));
+                if site_decides {
+                    assert!(out.contains(l), "{}: {l:?} is overridden", t.name);
+                }
+            }
         }
     }
 

@@ -84,6 +84,7 @@ pub(crate) fn find<'a>(mappings: &'a [UriMapping], path: &str) -> Option<&'a Uri
 mod tests {
     use super::*;
     use crate::detect::{detect, PhoneRequest, Resource};
+    use crate::mac::Mac;
     #[cfg(target_arch = "wasm32")]
     use wasm_bindgen_test::wasm_bindgen_test as test;
 
@@ -112,6 +113,100 @@ mod tests {
             &maps,
         );
         assert!(!matches!(d.resource, Resource::Mapped { .. }));
+    }
+
+    /// An old Yealink's User-Agent carries no MAC ("Yealink SIP-T28P 2.71.14.4", the example
+    /// of antirek/sip-device-detector's README), and TFTP carries no User-Agent: the phone a
+    /// mapped path is for is the one the LAN ties to the address, unless the User-Agent
+    /// names one.
+    #[test]
+    fn a_mapped_path_is_for_the_user_agent_mac_else_the_lan_mac() {
+        let site = crate::Site::new(
+            serde_json::from_str(
+                r#"{
+                  "site": {"id": "s", "name": "O", "pbx_host": "pbx", "pbx_port": 5060, "allow_macs": "",
+                           "deny_macs": "00:15:65:de:ad:00", "additional_params": "", "poll_interval_minutes": 1440,
+                           "star_code_pattern": "", "ntp_server": "", "timezone": "UTC", "language": "en", "window_secs": 0},
+                  "users": [{"extension": "201", "auth_name": "", "sip_password": "pw-201", "display_name": "A", "voicemail_pin": ""},
+                            {"extension": "202", "auth_name": "", "sip_password": "pw-202", "display_name": "B", "voicemail_pin": ""}],
+                  "phones": [{"mac": "001565000001", "vendor": "yealink", "model": "T28P", "user_extension": "201", "template": null},
+                             {"mac": "001565000002", "vendor": "yealink", "model": "T28P", "user_extension": "202", "template": null},
+                             {"mac": "000413000003", "vendor": "snom", "model": "D785", "user_extension": "202", "template": null},
+                             {"mac": "001565000004", "vendor": "yealink", "model": "", "user_extension": null, "template": null},
+                             {"mac": "001565dead00", "vendor": "yealink", "model": "", "user_extension": "201", "template": null}],
+                  "templates": [{"name": "old", "vendor": "yealink", "style": "placeholder", "composition": "overlay",
+                                 "source": "account.1.label = old {SIP_NUM}\n"}],
+                  "uri_mappings": [{"path": "y000000000028.cfg", "template": "old"}]
+                }"#,
+            )
+            .unwrap(),
+        )
+        .unwrap();
+        let mac = |s: &str| Mac::parse(s).ok();
+        let ask = |ua: Option<&str>, lan: Option<&str>| {
+            let req = PhoneRequest {
+                path: "y000000000028.cfg",
+                user_agent: ua,
+                pnp: None,
+                lan_mac: lan.and_then(mac),
+            };
+            match site.answer(&req, "http://relay") {
+                Ok(crate::Answer::File { body, .. }) => Ok(body),
+                Ok(other) => panic!("{other:?}"),
+                Err(e) => Err(e),
+            }
+        };
+        const OLD_UA: &str = "Yealink SIP-T28P 2.71.14.4";
+        let first = ask(Some(OLD_UA), Some("001565000001")).unwrap();
+        assert!(first.contains("account.1.label = old 201") && first.contains("pw-201"));
+        // TFTP: no User-Agent at all.
+        assert!(ask(None, Some("001565000001")).unwrap().contains("pw-201"));
+        // Another MAC at the address: that phone's config, never the first one's.
+        let second = ask(Some(OLD_UA), Some("001565000002")).unwrap();
+        assert!(second.contains("pw-202") && !second.contains("pw-201"));
+        // A phone of another vendor than the User-Agent's, an unbound one, a denied one, no
+        // MAC at all: refused.
+        assert_eq!(
+            ask(Some(OLD_UA), Some("000413000003")),
+            Err(crate::Refusal::Denied)
+        );
+        assert_eq!(
+            ask(None, Some("001565000004")),
+            Err(crate::Refusal::NotFound)
+        );
+        assert_eq!(ask(None, Some("001565dead00")), Err(crate::Refusal::Denied));
+        assert_eq!(ask(Some(OLD_UA), None), Err(crate::Refusal::NotFound));
+        // A MAC in the User-Agent names the phone, whatever the LAN says.
+        let named = ask(
+            Some("Yealink SIP-T28P 2.73.0.50 00:15:65:00:00:02"),
+            Some("001565000001"),
+        )
+        .unwrap();
+        assert!(named.contains("pw-202"));
+    }
+
+    #[test]
+    fn needs_lan_mac_only_for_a_mapped_path_without_a_user_agent_mac() {
+        let maps = [UriMapping::new("y000000000028.cfg", "old").unwrap()];
+        let d = |path, ua| {
+            detect(
+                &PhoneRequest {
+                    path,
+                    user_agent: ua,
+                    ..Default::default()
+                },
+                &maps,
+            )
+        };
+        assert!(d("y000000000028.cfg", None).needs_lan_mac());
+        assert!(d("y000000000028.cfg", Some("Yealink SIP-T28P 2.71.14.4")).needs_lan_mac());
+        assert!(!d(
+            "y000000000028.cfg",
+            Some("Yealink SIP-T28P 2.73.0.50 00:15:65:00:00:02")
+        )
+        .needs_lan_mac());
+        assert!(!d("001565000001.cfg", None).needs_lan_mac());
+        assert!(!d("y000000000066.cfg", None).needs_lan_mac());
     }
 
     #[test]

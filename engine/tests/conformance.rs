@@ -188,6 +188,7 @@ fn real_user_agents_are_recognised() {
                     path: "/",
                     user_agent: Some(&u.ua),
                     pnp: None,
+                    lan_mac: None,
                 },
                 &[],
             );
@@ -216,6 +217,7 @@ fn each_firmware_generation_gets_what_it_asks_for_in_order() {
                     path: &file,
                     user_agent: s.ua.as_deref(),
                     pnp: None,
+                    lan_mac: None,
                 };
                 let what = format!("{path}: {} -> {}", s.name, r.file);
                 let got = site.answer(&req, BASE);

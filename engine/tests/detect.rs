@@ -16,6 +16,7 @@ fn req<'a>(path: &'a str, ua: Option<&'a str>) -> PhoneRequest<'a> {
         path,
         user_agent: ua,
         pnp: None,
+        lan_mac: None,
     }
 }
 
@@ -172,6 +173,7 @@ fn pnp_parameters_identify_the_phone() {
             path: "001565aabbcc.cfg",
             user_agent: None,
             pnp: Some(&pnp),
+            lan_mac: None,
         },
         &[],
     );

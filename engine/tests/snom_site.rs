@@ -38,6 +38,7 @@ fn config(site: &Site, file: &str) -> String {
                 path: file,
                 user_agent: None,
                 pnp: None,
+                lan_mac: None,
             },
             BASE,
         )

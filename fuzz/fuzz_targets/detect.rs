@@ -17,11 +17,12 @@ fuzz_target!(|data: &[u8]| {
     };
     let maps = [engine::UriMapping::new("/y000000000028.cfg", "old").expect("valid mapping")];
     for (user_agent, pnp) in [(None, None), (Some(ua), None), (None, Some(&pnp)), (Some(ua), Some(&pnp))] {
-        let d = engine::detect(&engine::PhoneRequest { path, user_agent, pnp }, &maps);
+        let lan_mac = pnp.and_then(|p| p.mac);
+        let d = engine::detect(&engine::PhoneRequest { path, user_agent, pnp, lan_mac }, &maps);
         if let engine::Resource::DeviceConfig { mac } = d.resource {
             assert!(!mac.is_placeholder());
         }
-        let _ = d.ua_mac_matches();
+        let _ = (d.ua_mac_matches(), d.mac(), d.needs_lan_mac());
     }
     let _ = engine::Mac::parse(path);
 });

@@ -1,6 +1,8 @@
 //! Fuzzes what the star-code registrar reads from a phone beyond the SIP codec: the digest
 //! credentials of every `Authorization`/`Proxy-Authorization` header, the dialled star code
-//! (extension and PIN) of the Request-URI, and the ARP table parser (the input as a table). None may panic.
+//! (extension and PIN) of the Request-URI under both forms of the site's pattern (`*123*`,
+//! MikoPBX's `*123*XXX`), the pattern's own parser (the input as a setting), and the ARP
+//! table parser (the input as a table). None may panic.
 #![no_main]
 
 use lan_relay::arp;
@@ -12,6 +14,10 @@ fuzz_target!(|data: &[u8]| {
     let _ = digest::digest_params(&text);
     let _ = arp::lookup(&text, std::net::Ipv4Addr::LOCALHOST);
     let _ = codec::dialled_code(&text, "*123*");
+    if let Ok(p) = engine::StarCodePattern::parse(&text) {
+        assert!(p.prefix().starts_with(['*', '#']));
+        let _ = p.code(&text);
+    }
     if let Ok(msg) = codec::parse(data) {
         for h in ["Authorization", "Proxy-Authorization"] {
             for v in msg.headers_named(h) {
@@ -19,6 +25,10 @@ fuzz_target!(|data: &[u8]| {
             }
         }
         if let Some(uri) = msg.uri() {
+            if let Some(code) = codec::dialled_code(uri, "*123*XXX") {
+                assert_eq!(code.extension.len(), 3);
+                assert!(code.extension.bytes().all(|b| b.is_ascii_digit()));
+            }
             if let Some(code) = codec::dialled_code(uri, "*123*") {
                 let ext = &code.extension;
                 assert!((1..=32).contains(&ext.len()));

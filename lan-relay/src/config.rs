@@ -511,6 +511,7 @@ mod tests {
             path: "/001565000010.cfg",
             user_agent: Some("Yealink W60B 77.85.0.20 00:15:65:00:00:10"),
             pnp: None,
+            lan_mac: None,
         };
         let Ok(engine::Answer::File { body, .. }) = site.answer(&req, "http://192.0.2.10:8480")
         else {

@@ -21,7 +21,7 @@
 //! SUBSCRIBE resolves nothing), which is why the URL is chosen in [`PnpHandler::url`], after
 //! it, waiting up to [`ARP_WAIT`] for the kernel to resolve the address.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::net::IpAddr;
 use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex};
@@ -86,16 +86,31 @@ pub async fn confirm(arp: &ArpTable, ip: IpAddr, mac: Mac, wait: Duration) -> bo
 /// At most this many phones wait for the next report (a flood cannot grow memory).
 const MAX_PENDING: usize = 500;
 
-/// Phones seen since the last report to the edge.
+/// How long a confirmed PnP sighting still names the device at its address, in seconds,
+/// for a URI-mapped path that names no phone ([`Queue::pnp_mac_at`]). A phone asks for its
+/// files within seconds of its PnP answer; after a while the address may belong to another
+/// device (DHCP).
+pub const PNP_SIGHTING_SECS: u64 = 600;
+/// At most this many addresses' PnP sightings are kept.
+const MAX_PNP_ADDRESSES: usize = 4096;
+
+/// Phones seen since the last report to the edge, and the confirmed PnP sightings of the
+/// last [`PNP_SIGHTING_SECS`] by address.
 #[derive(Debug, Default)]
 pub struct Queue {
     pending: Mutex<BTreeMap<String, Seen>>,
+    /// Address -> (MAC, Unix time) of PnP SUBSCRIBEs the ARP table confirmed.
+    pnp: Mutex<HashMap<IpAddr, (Mac, u64)>>,
 }
 
 impl Queue {
     /// Records a phone (the latest sighting of a MAC wins, except that an unconfirmed one
-    /// never hides a confirmed one: anyone can name a MAC).
+    /// never hides a confirmed one: anyone can name a MAC). A confirmed PnP sighting also
+    /// names the device at its address for a while ([`Self::pnp_mac_at`]).
     pub fn record(&self, seen: Seen) {
+        if seen.confirmed && seen.via == "pnp" {
+            self.pnp_confirmed(&seen, crate::metrics::unix_now());
+        }
         let mut p = match self.pending.lock() {
             Ok(g) => g,
             Err(e) => e.into_inner(),
@@ -106,6 +121,35 @@ impl Queue {
         if p.len() < MAX_PENDING || p.contains_key(&seen.mac) {
             p.insert(seen.mac.clone(), seen);
         }
+    }
+
+    /// Keeps a confirmed PnP sighting by its address (a newer one at the address wins).
+    fn pnp_confirmed(&self, seen: &Seen, now: u64) {
+        let (Ok(ip), Ok(mac)) = (seen.ip.parse::<IpAddr>(), Mac::parse(&seen.mac)) else {
+            return;
+        };
+        let mut m = match self.pnp.lock() {
+            Ok(g) => g,
+            Err(e) => e.into_inner(),
+        };
+        if m.len() >= MAX_PNP_ADDRESSES {
+            m.retain(|_, (_, at)| now.saturating_sub(*at) <= PNP_SIGHTING_SECS);
+        }
+        if m.len() < MAX_PNP_ADDRESSES || m.contains_key(&ip.to_canonical()) {
+            m.insert(ip.to_canonical(), (mac, now));
+        }
+    }
+
+    /// The MAC a PnP SUBSCRIBE from `ip` was confirmed for (by the ARP table, when it was
+    /// answered) in the last [`PNP_SIGHTING_SECS`] before `now`, if any.
+    pub fn pnp_mac_at(&self, ip: IpAddr, now: u64) -> Option<Mac> {
+        let m = match self.pnp.lock() {
+            Ok(g) => g,
+            Err(e) => e.into_inner(),
+        };
+        m.get(&ip.to_canonical())
+            .filter(|(_, at)| now.saturating_sub(*at) <= PNP_SIGHTING_SECS)
+            .map(|(mac, _)| *mac)
     }
 
     /// Takes everything recorded since the last call.
@@ -254,5 +298,32 @@ mod tests {
         q.record(seen("192.0.2.66", false));
         q.record(seen("192.0.2.11", true));
         assert_eq!(q.take()[0].ip, "192.0.2.11");
+    }
+
+    #[test]
+    fn a_confirmed_pnp_sighting_names_its_address_for_a_while() {
+        let q = Queue::default();
+        let ip = |s: &str| s.parse::<IpAddr>().unwrap();
+        let now = crate::metrics::unix_now();
+        q.record(seen("192.0.2.10", true));
+        q.record(seen("192.0.2.66", false));
+        q.record(Seen {
+            via: "tftp",
+            ..seen("192.0.2.12", true)
+        });
+        let phone = Mac::parse("001565000001").ok();
+        assert_eq!(q.pnp_mac_at(ip("192.0.2.10"), now), phone);
+        assert_eq!(q.pnp_mac_at(ip("::ffff:192.0.2.10"), now), phone);
+        // Unconfirmed, or not PnP, or another address: nothing.
+        assert_eq!(q.pnp_mac_at(ip("192.0.2.66"), now), None);
+        assert_eq!(q.pnp_mac_at(ip("192.0.2.12"), now), None);
+        assert_eq!(q.pnp_mac_at(ip("192.0.2.11"), now), None);
+        // Taking the report keeps it; age ends it.
+        q.take();
+        assert_eq!(q.pnp_mac_at(ip("192.0.2.10"), now), phone);
+        assert_eq!(
+            q.pnp_mac_at(ip("192.0.2.10"), now + PNP_SIGHTING_SECS + 2),
+            None
+        );
     }
 }

@@ -255,6 +255,27 @@ impl EdgeClient {
         })
     }
 
+    /// `POST /relay/v1/phonebook`: what fetching phonebook source `source` brought.
+    pub fn phonebook(
+        &self,
+        source: &str,
+        outcome: &Result<engine::ParsedSource, String>,
+    ) -> Result<(), String> {
+        let body = match outcome {
+            Ok(p) => serde_json::json!({
+                "source": source,
+                "format": p.format.name(),
+                "entries": p.entries,
+            }),
+            Err(e) => {
+                // The edge takes at most 200 characters.
+                let e: String = e.chars().take(200).collect();
+                serde_json::json!({ "source": source, "error": e })
+            }
+        };
+        self.post("phonebook", &body)
+    }
+
     /// `GET /relay/v1/actions`: the re-provision and reboot requests waiting.
     pub fn actions(&self) -> Result<Vec<Action>, String> {
         #[derive(Deserialize)]

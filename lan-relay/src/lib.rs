@@ -31,6 +31,7 @@
 //! edge.rs            the [edge] section and EdgeClient: every call to the edge goes through it
 //! sync.rs            the poll loop: snapshot in, sightings out, actions carried out; saved snapshot
 //! firmware.rs        the firmware cache, filled from the edge, checked by size and SHA-256
+//! phonebook.rs       phonebook sources on LAN hosts: fetched here on their schedule, sent to the edge
 //! metrics.rs         the counters, in the Prometheus text format
 //! ```
 #![forbid(unsafe_code)]
@@ -43,6 +44,7 @@ pub mod files;
 pub mod firmware;
 pub mod http;
 pub mod metrics;
+pub mod phonebook;
 pub mod provision;
 pub mod sip;
 pub mod starcode;

@@ -25,6 +25,8 @@ pub struct Metrics {
     pub http: HttpMetrics,
     /// Unix time of the last inventory taken (from the edge or the local file); 0: none.
     pub inventory_at: AtomicU64,
+    /// Requests for a URI-mapped path, by what named their phone.
+    pub mapped: MappedMetrics,
 }
 
 /// The HTTP server's connections. Relaxed atomics: each is a plain tally.
@@ -40,6 +42,54 @@ pub struct HttpMetrics {
     pub refused: AtomicU64,
     /// Connections closed after moving no byte for the idle timeout.
     pub idle_closed: AtomicU64,
+}
+
+/// What named the phone a request for a URI-mapped path is for (its path names none).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MappedBy {
+    /// The MAC in the User-Agent.
+    UserAgent = 0,
+    /// The ARP table's entry for the source address.
+    Arp,
+    /// A PnP SUBSCRIBE from the address, confirmed, a short while ago.
+    Pnp,
+    /// Nothing: the request is refused with the usual 404.
+    Unresolved,
+}
+
+impl MappedBy {
+    /// The metric's label value.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::UserAgent => "user_agent",
+            Self::Arp => "arp",
+            Self::Pnp => "pnp",
+            Self::Unresolved => "none",
+        }
+    }
+}
+
+/// Requests for URI-mapped paths, by [`MappedBy`].
+#[derive(Debug, Default)]
+pub struct MappedMetrics([AtomicU64; 4]);
+
+impl MappedMetrics {
+    const ALL: [MappedBy; 4] = [
+        MappedBy::UserAgent,
+        MappedBy::Arp,
+        MappedBy::Pnp,
+        MappedBy::Unresolved,
+    ];
+
+    /// Counts one request.
+    pub fn count(&self, by: MappedBy) {
+        self.0[by as usize].fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// The count for `by`.
+    pub fn get(&self, by: MappedBy) -> u64 {
+        self.0[by as usize].load(Ordering::Relaxed)
+    }
 }
 
 /// Seconds since the Unix epoch.
@@ -93,6 +143,16 @@ impl Metrics {
             let _ = writeln!(
                 out,
                 "relay_file_requests_total{{transport=\"{transport}\",vendor=\"{vendor}\",result=\"{result}\"}} {n}"
+            );
+        }
+        out.push_str("# HELP relay_mapped_requests_total Requests for a URI-mapped path, by what named the phone (none: refused).\n");
+        out.push_str("# TYPE relay_mapped_requests_total counter\n");
+        for by in MappedMetrics::ALL {
+            let _ = writeln!(
+                out,
+                "relay_mapped_requests_total{{by=\"{}\"}} {}",
+                by.as_str(),
+                self.mapped.get(by)
             );
         }
         let counters = [

@@ -2,9 +2,16 @@
 //! holds the current site (swapped whole when a new inventory arrives) and turns an answer
 //! into bytes: rendered files from memory, firmware images from the on-disk cache.
 //!
+//! A URI-mapped path (an old Yealink's `y000000000028.cfg`) names no phone; the engine
+//! renders it for the phone the User-Agent names, else for the MAC the LAN ties to the
+//! source address ([`Provisioner::lan_mac`]: the ARP table's entry, else a recent PnP
+//! sighting the ARP table confirmed), the same over HTTP and TFTP. An address tied to no
+//! MAC (another subnet behind a router, IPv6, no PnP) gets the 404 of every refusal; the
+//! reason is logged (debug) and counted (`relay_mapped_requests_total{by="none"}`).
+//!
 //! On the LAN a phone is known by its MAC, so guessing MACs is the way to harvest SIP
 //! passwords: requests for unknown or refused phones' configs and phonebooks, by their own
-//! paths or through a URI-mapped path (the MAC from the User-Agent), are counted per client
+//! paths or through a URI-mapped path, are counted per client
 //! address (the engine's [`engine::MissPolicy`]). Past the threshold the address is braked
 //! for the cool-off: it gets no phone's files, valid guesses included, except those of the
 //! phone whose MAC the ARP table confirms at that address ([`crate::arp`]), and the files
@@ -22,7 +29,7 @@ use bytes::Bytes;
 
 use crate::discovery::{clip, Queue, Seen};
 use crate::files::{FileBody, FileRequest, FileSource, Refusal, Served, Transport};
-use crate::metrics::Metrics;
+use crate::metrics::{MappedBy, Metrics};
 
 /// The relay's provisioning state.
 #[derive(Debug)]
@@ -120,12 +127,12 @@ impl Provisioner {
     pub fn account(&self, mac: &engine::Mac) -> Option<engine::User> {
         let star = self.star.as_ref()?;
         let site = self.site()?;
-        let code = site.star_code()?;
+        let code = site.star_code_pattern()?;
         Some(engine::User {
             extension: mac.to_string(),
             auth_name: mac.to_string(),
             sip_password: engine::Secret::new(engine::provisioning_password(&star.key, mac)),
-            display_name: format!("Dial {code} + extension"),
+            display_name: format!("Dial {} + extension", code.prefix()),
             voicemail_pin: engine::Secret::default(),
         })
     }
@@ -134,7 +141,7 @@ impl Provisioner {
     /// binding is on and the request is a device config.
     fn provisioning_config(&self, site: &engine::Site, req: &FileRequest) -> Option<Served> {
         let star = self.star.as_ref()?;
-        let d = detect(site, req);
+        let d = detect(site, req, None);
         let engine::Resource::DeviceConfig { mac } = d.resource else {
             return None;
         };
@@ -180,11 +187,16 @@ impl Provisioner {
 
     /// Whether a request from an address that is braked is served all the same: a file
     /// with no secret, or the files of the phone the ARP table confirms at the address.
-    async fn braked_but_served(&self, site: Option<&engine::Site>, req: &FileRequest) -> bool {
+    async fn braked_but_served(
+        &self,
+        site: Option<&engine::Site>,
+        req: &FileRequest,
+        lan_mac: Option<engine::Mac>,
+    ) -> bool {
         let Some(site) = site else {
             return false;
         };
-        let d = detect(site, req);
+        let d = detect(site, req, lan_mac);
         match d.resource {
             engine::Resource::CommonConfig { .. } | engine::Resource::Firmware { .. } => true,
             engine::Resource::DeviceConfig { .. }
@@ -225,12 +237,18 @@ impl Provisioner {
     }
 
     /// Records a phone that asked for its config but is not in the inventory.
-    async fn record_unknown(&self, site: &engine::Site, req: &FileRequest) {
-        let d = detect(site, req);
+    async fn record_unknown(
+        &self,
+        site: &engine::Site,
+        req: &FileRequest,
+        lan_mac: Option<engine::Mac>,
+    ) {
+        let d = detect(site, req, lan_mac);
         let mac = match d.resource {
             engine::Resource::DeviceConfig { mac } | engine::Resource::Phonebook { mac } => mac,
-            // A mapped path names its phone in the User-Agent: a guess all the same.
-            engine::Resource::Mapped { .. } => match d.ua_mac {
+            // A mapped path's phone, named by the User-Agent (a guess all the same) or the
+            // LAN (a host that changes its MAC to guess is braked too).
+            engine::Resource::Mapped { .. } => match d.mac() {
                 Some(mac) => mac,
                 None => return,
             },
@@ -267,13 +285,38 @@ impl Provisioner {
         });
     }
 
-    /// Serves `site` from now on (requests in flight finish with the previous one).
+    /// Serves `site` from now on (requests in flight finish with the previous one). With
+    /// star-code binding, a bound phone's config carries its hot-desking line when the site
+    /// allows it ([`engine::Site::with_registrar`]).
     pub fn set_site(&self, site: engine::Site) {
+        let site = match &self.star {
+            Some(st) => site.with_registrar(&st.key, &st.host, st.port),
+            None => site,
+        };
         let star = |s: &engine::Site| s.star_code().map(|_| s.star_code_mode());
         let mode = star(&site);
         if mode == Some(engine::StarCodeMode::Open) && self.site().map(|s| star(&s)) != Some(mode) {
             tracing::warn!(
                 "star-code binding is open: anyone on the LAN who dials the code can bind a phone to any extension and receive its SIP password; set star_code_mode to \"pin\" or \"approval\""
+            );
+        }
+        let before = self.site();
+        let unread = |s: &engine::Site| {
+            s.star_code()
+                .filter(|_| s.star_code_pattern().is_none())
+                .map(str::to_owned)
+        };
+        if let Some(code) =
+            unread(&site).filter(|c| before.as_deref().and_then(unread).as_ref() != Some(c))
+        {
+            tracing::warn!(code, "star_code_pattern is neither a prefix (*123*) nor MikoPBX's Extension Template (*123*XXX): star-code binding is off");
+        }
+        if site.hot_desking()
+            && site.star_code().is_some()
+            && !before.is_some_and(|s| s.hot_desking())
+        {
+            tracing::warn!(
+                "hot-desking is on: a bound phone can be bound to another extension by star code"
             );
         }
         self.switches.follow(&site);
@@ -295,6 +338,41 @@ impl Provisioner {
     /// Where phones reach this relay.
     pub fn base_url(&self) -> &str {
         &self.base_url
+    }
+
+    /// The MAC the LAN ties to `req`'s source address, when the request is for a mapped
+    /// path that names no phone itself ([`engine::Detection::needs_lan_mac`]; the engine
+    /// decides which MAC wins): the ARP table's entry for the address (the kernel holds it
+    /// because the relay talked to that device), else the MAC a PnP SUBSCRIBE from the
+    /// address was confirmed for in the last [`crate::discovery::PNP_SIGHTING_SECS`]. Each
+    /// mapped request is counted by what named its phone; one nothing names is logged.
+    async fn lan_mac(&self, site: &engine::Site, req: &FileRequest) -> Option<engine::Mac> {
+        let d = detect(site, req, None);
+        if !matches!(d.resource, engine::Resource::Mapped { .. }) {
+            return None;
+        }
+        let ip = req.peer.ip();
+        let (mac, by) = if !d.needs_lan_mac() {
+            (None, MappedBy::UserAgent)
+        } else if let Some(mac) = self.arp.mac_of(ip).await {
+            (Some(mac), MappedBy::Arp)
+        } else if let Some(mac) = self.seen.pnp_mac_at(ip, crate::metrics::unix_now()) {
+            (Some(mac), MappedBy::Pnp)
+        } else {
+            (None, MappedBy::Unresolved)
+        };
+        self.metrics.mapped.count(by);
+        let path = req.path.chars().take(200).collect::<String>();
+        match mac {
+            Some(mac) => {
+                tracing::debug!(%ip, %path, %mac, by = by.as_str(), "mapped path: the phone is the one the LAN ties to the address");
+            }
+            None if by == MappedBy::Unresolved => {
+                tracing::debug!(%ip, %path, "mapped path not served: no MAC in the User-Agent, no ARP entry for the address (another subnet, IPv6) and no recent PnP sighting from it");
+            }
+            None => {}
+        }
+        mac
     }
 
     /// The cached image of `vendor`'s `file`, if present with the size the inventory says.
@@ -321,8 +399,12 @@ impl FileSource for Provisioner {
     async fn open(&self, req: FileRequest) -> Result<Served, Refusal> {
         let transport = req.transport;
         let site = self.site();
-        let braked =
-            self.locked(req.peer.ip()) && !self.braked_but_served(site.as_deref(), &req).await;
+        let lan_mac = match &site {
+            Some(site) => self.lan_mac(site, &req).await,
+            None => None,
+        };
+        let braked = self.locked(req.peer.ip())
+            && !self.braked_but_served(site.as_deref(), &req, lan_mac).await;
         let result = match site {
             _ if braked => Err(Refusal::Denied),
             None => Err(Refusal::NotFound),
@@ -332,6 +414,7 @@ impl FileSource for Provisioner {
                         path: &req.path,
                         user_agent: req.user_agent.as_deref().filter(|u| !u.is_empty()),
                         pnp: None,
+                        lan_mac,
                     },
                     &self.base_url,
                 );
@@ -353,7 +436,7 @@ impl FileSource for Provisioner {
                         })
                     }
                     Err(engine::Refusal::NotFound) => {
-                        self.record_unknown(&site, &req).await;
+                        self.record_unknown(&site, &req, lan_mac).await;
                         self.provisioning_config(&site, &req)
                             .ok_or(Refusal::NotFound)
                     }
@@ -374,14 +457,19 @@ impl FileSource for Provisioner {
     }
 }
 
-/// What the engine detects in a request (its path, User-Agent and the site's URI mappings,
-/// as [`engine::Site::answer`] sees it).
-fn detect(site: &engine::Site, req: &FileRequest) -> engine::Detection {
+/// What the engine detects in a request (its path, User-Agent, the MAC the LAN ties to its
+/// address and the site's URI mappings, as [`engine::Site::answer`] sees it).
+fn detect(
+    site: &engine::Site,
+    req: &FileRequest,
+    lan_mac: Option<engine::Mac>,
+) -> engine::Detection {
     engine::detect(
         &engine::PhoneRequest {
             path: &req.path,
             user_agent: req.user_agent.as_deref().filter(|u| !u.is_empty()),
             pnp: None,
+            lan_mac,
         },
         &site.inventory().uri_mappings,
     )
@@ -405,5 +493,74 @@ mod tests {
             "another /64"
         );
         assert!(!p.locked(IpAddr::from([192, 0, 2, 7])));
+    }
+
+    /// A mapped path over TFTP (no User-Agent) from an address the ARP table does not hold:
+    /// served for the MAC a PnP SUBSCRIBE from that address was confirmed for; the ARP
+    /// table's entry, when there is one, comes first.
+    #[tokio::test]
+    async fn a_mapped_path_falls_back_on_a_confirmed_pnp_sighting() {
+        let dir = std::env::temp_dir().join(format!("provision-pnp-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let arp = dir.join("arp");
+        std::fs::write(&arp, "IP address HW type Flags HW address Mask Device\n").unwrap();
+        let metrics = Arc::new(Metrics::default());
+        let p = Provisioner::new(
+            "http://192.0.2.1:8480",
+            "/nonexistent",
+            Arc::clone(&metrics),
+        )
+        .with_arp_table(crate::arp::ArpTable::new(&arp));
+        p.set_site(
+            crate::config::load_inventory(&format!(
+                "{}\n[[uri_mappings]]\npath = \"y000000000028.cfg\"\ntemplate = \"Yealink desk\"\n",
+                crate::config::DEMO_INVENTORY
+            ))
+            .unwrap(),
+        );
+        let ask = || {
+            p.open(FileRequest {
+                path: "y000000000028.cfg".into(),
+                user_agent: None,
+                peer: "192.0.2.10:3000".parse().unwrap(),
+                transport: Transport::Tftp,
+            })
+        };
+        let body = |r: Result<Served, Refusal>| match r.unwrap().body {
+            FileBody::Memory(b) => String::from_utf8(b.to_vec()).unwrap(),
+            FileBody::Disk { .. } => panic!("a config from disk"),
+        };
+        assert_eq!(ask().await.unwrap_err(), Refusal::NotFound);
+        assert_eq!(metrics.mapped.get(MappedBy::Unresolved), 1);
+        let sighting = |mac: &str, confirmed| Seen {
+            mac: mac.into(),
+            vendor: None,
+            model: None,
+            firmware: None,
+            ip: "192.0.2.10".into(),
+            user_agent: None,
+            via: "pnp",
+            confirmed,
+        };
+        // An unconfirmed SUBSCRIBE (anyone can name any MAC) names nobody.
+        p.seen().record(sighting("001565000001", false));
+        assert_eq!(ask().await.unwrap_err(), Refusal::NotFound);
+        p.seen().record(sighting("001565000001", true));
+        assert!(body(ask().await).contains("demo-Vq9-kL2m-Zt7x"));
+        assert_eq!(metrics.mapped.get(MappedBy::Pnp), 1);
+        // The ARP table holds another device there now: it wins (the Snom gets no Yealink
+        // template's file, and nobody gets the Yealink's).
+        std::fs::write(
+            &arp,
+            "IP address HW type Flags HW address Mask Device\n\
+             192.0.2.10 0x1 0x2 00:04:13:00:00:02 * eth0\n",
+        )
+        .unwrap();
+        assert!(ask().await.is_err());
+        assert_eq!(metrics.mapped.get(MappedBy::Arp), 1);
+        assert!(metrics
+            .render()
+            .contains("relay_mapped_requests_total{by=\"none\"} 2\n"));
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 }

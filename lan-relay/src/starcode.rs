@@ -16,6 +16,13 @@
 //! 15 minutes: an hour off) and the site (20 in 10 minutes: binding pauses for 15
 //! minutes, since provisioning accounts for made-up MACs are free to get), and in `open`
 //! mode at most 30 bindings an hour are made.
+//!
+//! Hot-desking (the site's `hot_desking`, off by default): a phone that is already bound
+//! keeps its provisioning account at the registrar (its config from the relay carries it as
+//! a "Hot desk" line: [`engine::Site::with_registrar`]) and may dial the code again, under
+//! the same mode, ARP check and brakes. Re-binding moves the phone to the new user (the old
+//! user keeps no phone here; the edge audits both names) and reboots it like a binding.
+//! Off, a bound phone's account is refused (`403`) and the edge refuses a re-binding too.
 
 use std::collections::HashMap;
 use std::io::Read as _;
@@ -208,7 +215,10 @@ impl Binder for RelayBinder {
         }
         let mac = engine::Mac::parse(user).ok()?;
         let site = self.provisioner.site()?;
-        if !site.allows(&mac) || site.phone(&mac).is_some_and(|p| p.user_extension.is_some()) {
+        // A bound phone's account is refused unless the site allows hot-desking (issue 16):
+        // then it may dial the code again, to be bound to another extension.
+        let bound = site.phone(&mac).is_some_and(|p| p.user_extension.is_some());
+        if !site.allows(&mac) || (bound && !site.hot_desking()) {
             return None;
         }
         self.provisioner
@@ -224,6 +234,12 @@ impl Binder for RelayBinder {
         source: IpAddr,
     ) -> Result<Binding, String> {
         let site = self.provisioner.site().ok_or("no inventory yet")?;
+        let was = site.phone(&mac).and_then(|p| p.user_extension.clone());
+        if was.is_some() && !site.hot_desking() {
+            return Err(
+                "the phone is already bound and the site does not allow hot-desking".to_owned(),
+            );
+        }
         let extension = self.checked_user(&site, mac, source, code)?;
         let extension = extension.as_str();
         let vendor = site
@@ -244,7 +260,7 @@ impl Binder for RelayBinder {
                 return Ok(Binding::AwaitingApproval);
             }
             self.provisioner.set_site(bound);
-            tracing::info!(mac = %mac, extension, "phone bound by star code");
+            tracing::info!(mac = %mac, extension, was = was.as_deref(), "phone bound by star code");
             return Ok(Binding::Made);
         };
         let token = edge.read_token().map_err(|e| format!("relay token: {e}"))?;
@@ -273,7 +289,7 @@ impl Binder for RelayBinder {
         match binding {
             Binding::Made => {
                 self.provisioner.set_site(bound);
-                tracing::info!(mac = %mac, extension, "phone bound by star code");
+                tracing::info!(mac = %mac, extension, was = was.as_deref(), "phone bound by star code");
             }
             Binding::AwaitingApproval => {
                 tracing::info!(mac = %mac, extension, "star-code: the binding waits for an administrator in the console");

@@ -101,7 +101,7 @@ pub async fn carry_out(
 
 /// Polls the edge until `shutdown`: replaces the served site whenever a new snapshot
 /// compiles, reports the phones seen on the LAN, carries out re-provision and reboot
-/// requests.
+/// requests, fetches the phonebook sources on LAN hosts that are due.
 pub async fn run(
     edge: Edge,
     state_dir: PathBuf,
@@ -114,6 +114,7 @@ pub async fn run(
     tokio::pin!(shutdown);
     // One agent for the whole run; each poll presents the token the file holds then.
     let agent = EdgeClient::new(&edge, String::new());
+    let mut schedule = crate::phonebook::Schedule::default();
     loop {
         let token = match edge.read_token() {
             Ok(t) => t,
@@ -209,6 +210,19 @@ pub async fn run(
                         }
                     }
                     Err(err) => tracing::error!(error = %err, "no socket for NOTIFY"),
+                }
+            }
+        }
+
+        if let Some(site) = provisioner.site() {
+            for s in schedule.due(&site.inventory().phonebook_fetch, std::time::Instant::now()) {
+                let c = client.clone();
+                let id = s.id.clone();
+                let sent =
+                    tokio::task::spawn_blocking(move || crate::phonebook::fetch_and_report(&c, &s))
+                        .await;
+                if !matches!(sent, Ok(true)) {
+                    schedule.forget(&id);
                 }
             }
         }

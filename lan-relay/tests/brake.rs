@@ -7,15 +7,11 @@ mod common;
 
 use std::net::{Ipv4Addr, SocketAddr, UdpSocket};
 use std::process::Command;
-use std::sync::Arc;
 use std::time::Duration;
 
-use lan_relay::config::{load_inventory, DEMO_INVENTORY};
-use lan_relay::metrics::Metrics;
-use lan_relay::provision::Provisioner;
 use lan_relay::tftp::codec::{self, Mode, Opcode, Request};
 
-use common::TempDir;
+use common::{TempDir, MAPPED};
 
 /// The demo's Yealink (201) and its password; the demo's Snom (202) and its password.
 const PHONE: &str = "001565000001";
@@ -23,70 +19,22 @@ const PHONE_UA: &str = "Yealink SIP-T46S 66.86.0.15 00:15:65:00:00:01";
 const SECRET: &str = "demo-Vq9-kL2m-Zt7x";
 const OTHER: &str = "000413000002.xml";
 const OTHER_SECRET: &str = "demo-Kp3-wQ8y-Nn5u";
-/// A path an administrator mapped to a template (old Yealink firmware asks for it).
-const MAPPED: &str = "y000000000028.cfg";
-
 struct Relay {
     http: SocketAddr,
     tftp: SocketAddr,
+    _relay: common::LanRelay,
     _dir: TempDir,
-    _stop: Vec<tokio::sync::oneshot::Sender<()>>,
-    _rt: tokio::runtime::Runtime,
 }
 
 /// The relay's HTTP and TFTP servers on 127.0.0.1, with the demo inventory plus a URI
 /// mapping, and an ARP table that holds the demo Yealink's MAC for 127.0.0.1.
 fn start() -> Relay {
-    let dir = TempDir::new("brake");
-    let arp = dir.path().join("arp");
-    std::fs::write(
-        &arp,
-        "IP address       HW type     Flags       HW address            Mask     Device\n\
-         127.0.0.1        0x1         0x2         00:15:65:00:00:01     *        lo\n",
-    )
-    .unwrap();
-    let inventory = format!(
-        "{DEMO_INVENTORY}\n[[uri_mappings]]\npath = \"{MAPPED}\"\ntemplate = \"Yealink desk\"\n"
-    );
-    let rt = common::runtime();
-    let (http, tftp) = rt.block_on(async {
-        (
-            tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap(),
-            tokio::net::UdpSocket::bind("127.0.0.1:0").await.unwrap(),
-        )
-    });
-    let (http_addr, tftp_addr) = (http.local_addr().unwrap(), tftp.local_addr().unwrap());
-    let metrics = Arc::new(Metrics::default());
-    let p = Arc::new(
-        Provisioner::new(
-            &format!("http://{http_addr}"),
-            dir.path().join("firmware"),
-            Arc::clone(&metrics),
-        )
-        .with_arp_table(lan_relay::arp::ArpTable::new(&arp)),
-    );
-    p.set_site(load_inventory(&inventory).unwrap());
-    let (stop_http, stopped_http) = common::shutdown();
-    let (stop_tftp, stopped_tftp) = common::shutdown();
-    rt.spawn(lan_relay::http::serve(
-        http,
-        Arc::clone(&p),
-        Arc::clone(&metrics),
-        stopped_http,
-    ));
-    rt.spawn(lan_relay::tftp::serve(
-        tftp,
-        p,
-        lan_relay::tftp::TftpConfig::default(),
-        Arc::clone(&metrics.tftp),
-        stopped_tftp,
-    ));
+    let (relay, _, dir) = common::mapped_relay("brake");
     Relay {
-        http: http_addr,
-        tftp: tftp_addr,
+        http: relay.http,
+        tftp: relay.tftp,
+        _relay: relay,
         _dir: dir,
-        _stop: vec![stop_http, stop_tftp],
-        _rt: rt,
     }
 }
 

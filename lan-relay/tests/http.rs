@@ -256,3 +256,35 @@ fn guessing_macs_locks_the_guesser_out() {
         200
     );
 }
+
+/// Issue 16, item 2: a URI-mapped path asked for with an old Yealink's User-Agent, which
+/// carries no MAC, is for the phone the ARP table holds at the client's address; another
+/// MAC there gets that phone's config (or the 404), never the first one's; no entry is the
+/// 404, counted in /metrics.
+#[test]
+fn a_mapped_path_without_a_mac_in_the_user_agent_is_for_the_phone_arp_holds_there() {
+    let (relay, arp, _dir) = common::mapped_relay("http-mapped");
+    let url = format!("http://{}/{}", relay.http, common::MAPPED);
+    common::mapped_path_follows_the_arp_table(&arp, || {
+        let (status, _, body) = curl(&["-A", common::OLD_YEALINK_UA, &url]);
+        let body = String::from_utf8(body).unwrap();
+        match status {
+            200 => Some(body),
+            404 => {
+                assert!(!body.contains(common::FIRST_SECRET), "{body}");
+                None
+            }
+            other => panic!("{other}: {body}"),
+        }
+    });
+    let (_, _, m) = curl(&[&format!("http://{}/metrics", relay.http)]);
+    let m = String::from_utf8(m).unwrap();
+    assert!(
+        m.contains("relay_mapped_requests_total{by=\"arp\"} 3\n"),
+        "{m}"
+    );
+    assert!(
+        m.contains("relay_mapped_requests_total{by=\"none\"} 1\n"),
+        "{m}"
+    );
+}

@@ -2,7 +2,8 @@
 //! not packaged for this machine): REGISTER with digest auth (401, 200, 403, stale nonce),
 //! the `*123*200` INVITE (407, 100, 200 with SDP, ACK, BYE, reboot NOTIFY) and the binder
 //! called once, numbers that are not star codes, an ARP table naming another MAC, a failing
-//! binder, and malformed packets. The digest is computed here from the RFC's formulas, not
+//! binder, and malformed packets. With the relay's own binder (issue 16): both forms of the
+//! star code (`*123*`, MikoPBX's `*123*XXX`) and hot-desking. The digest is computed here from the RFC's formulas, not
 //! with the registrar's code.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -866,4 +867,149 @@ async fn a_nonce_fetched_elsewhere_does_not_bind_from_a_forged_source() {
         relay.binder.binds.lock().unwrap().is_empty(),
         "bound on a nonce another address fetched"
     );
+}
+
+/// The relay's own binder (a local inventory, no edge) behind the registrar: the demo site
+/// with the test phone (`USER`), bound to `bound_to` or not yet, the star code `pattern`, and
+/// `hot_desking`. The phone's password is the one the relay derives from its key.
+struct LocalRelay {
+    addr: SocketAddr,
+    provisioner: Arc<lan_relay::provision::Provisioner>,
+    pass: String,
+    _arp: TempDir,
+    _stop: oneshot::Sender<()>,
+}
+
+async fn start_local(pattern: &str, bound_to: Option<&str>, hot_desking: bool) -> LocalRelay {
+    use lan_relay::provision::{Provisioner, StarCode};
+    let key = vec![7u8; 32];
+    let mut text = lan_relay::config::DEMO_INVENTORY.replace(
+        "star_code_pattern = \"*123*\"",
+        &format!("star_code_pattern = \"{pattern}\"\nhot_desking = {hot_desking}"),
+    );
+    text.push_str(&format!(
+        "\n[[phones]]\nmac = \"{USER}\"\nvendor = \"yealink\"\n{}\n",
+        bound_to.map_or(String::new(), |e| format!("user_extension = \"{e}\""))
+    ));
+    let site = lan_relay::config::load_inventory(&text).unwrap();
+    assert_eq!(site.hot_desking(), hot_desking);
+    let (socket, port) = udp_local().await;
+    let p = Provisioner::new("http://127.0.0.1:1", "/nonexistent", Arc::default()).with_star_code(
+        StarCode {
+            key: key.clone(),
+            host: "127.0.0.1".to_owned(),
+            port,
+        },
+    );
+    p.set_site(site);
+    let provisioner = Arc::new(p);
+    let binder = Arc::new(lan_relay::starcode::RelayBinder::new(
+        Arc::clone(&provisioner),
+        None,
+    ));
+    let arp = arp_file(PHONE_ARP);
+    // The configured pattern is a fallback only: the relay's binder gives the site's.
+    let mut config = RegistrarConfig::new("*999*", REALM, [42; 32]);
+    config.timers = Timers::scaled(Duration::from_millis(20));
+    config.arp = lan_relay::arp::ArpTable::new(arp.path().join("arp"));
+    let (stop, stopped) = shutdown();
+    tokio::spawn(registrar::serve(socket, binder, config, stopped));
+    LocalRelay {
+        addr: SocketAddr::from((Ipv4Addr::LOCALHOST, port)),
+        provisioner,
+        pass: engine::provisioning_password(&key, &Mac::parse(USER).unwrap()),
+        _arp: arp,
+        _stop: stop,
+    }
+}
+
+impl LocalRelay {
+    /// The phone dials `number` with its provisioning account; the final answer's status.
+    async fn dial(&self, number: &str, call_id: &str) -> Option<u16> {
+        let mut phone = Phone::new(self.addr).await;
+        let (inv, _) = phone.challenged_invite(number, call_id, &self.pass).await;
+        phone.send(&inv).await;
+        let (m, _) = phone.recv_until(|m| m.status() != Some(100)).await;
+        m.status()
+    }
+
+    /// The config the relay serves the phone now.
+    fn config(&self) -> String {
+        let req = engine::PhoneRequest {
+            path: &format!("{USER}.cfg"),
+            user_agent: Some(UA),
+            pnp: None,
+        };
+        match self
+            .provisioner
+            .site()
+            .unwrap()
+            .answer(&req, "http://127.0.0.1:1")
+        {
+            Ok(engine::Answer::File { body, .. }) => body,
+            other => panic!("{other:?}"),
+        }
+    }
+
+    fn bound_to(&self) -> Option<String> {
+        let site = self.provisioner.site()?;
+        site.phone(&Mac::parse(USER).unwrap())?
+            .user_extension
+            .clone()
+    }
+}
+
+#[tokio::test]
+async fn both_forms_of_the_star_code_bind_and_a_mikopbx_pattern_wants_its_length() {
+    // Issue 16: this project's prefix and MikoPBX's Extension Template, with the PIN
+    // (the demo site's mode).
+    for pattern in ["*123*", "*123*XXX", "*123*200"] {
+        let relay = start_local(pattern, None, false).await;
+        if pattern != "*123*" {
+            // MikoPBX's pattern: a 3-digit extension, no more and no less.
+            for (n, wrong) in ["*123*2010*1201", "*123*20*1201", "*123*XXX*1201"]
+                .into_iter()
+                .enumerate()
+            {
+                assert_eq!(
+                    relay.dial(wrong, &format!("len-{n}")).await,
+                    Some(404),
+                    "{pattern}: {wrong}"
+                );
+            }
+            assert_eq!(relay.bound_to(), None, "{pattern}");
+        }
+        assert_eq!(
+            relay.dial("*123*201*1201", &format!("{pattern}-ok")).await,
+            Some(200),
+            "{pattern}"
+        );
+        assert_eq!(relay.bound_to().as_deref(), Some("201"), "{pattern}");
+    }
+}
+
+#[tokio::test]
+async fn a_bound_phone_is_refused_unless_the_site_allows_hot_desking() {
+    // Off (the default): the bound phone's account is refused outright, nothing moves.
+    let relay = start_local("*123*XXX", Some("201"), false).await;
+    assert!(
+        !relay.config().contains(&relay.pass),
+        "a hot-desking line while off"
+    );
+    assert_eq!(relay.dial("*123*202*1202", "desk-off").await, Some(403));
+    assert_eq!(relay.bound_to().as_deref(), Some("201"));
+
+    // On, PIN mode: the wrong PIN moves nothing; the right one re-binds the phone.
+    let relay = start_local("*123*XXX", Some("201"), true).await;
+    // The bound phone reaches the registrar by the extra line its config carries.
+    let config = relay.config();
+    assert!(
+        config.contains(&relay.pass) && config.contains("account.2.user_name = 001565aabbcc"),
+        "{config}"
+    );
+    assert_eq!(relay.dial("*123*202*0000", "desk-wrong").await, Some(480));
+    assert_eq!(relay.dial("*123*202", "desk-no-pin").await, Some(480));
+    assert_eq!(relay.bound_to().as_deref(), Some("201"));
+    assert_eq!(relay.dial("*123*202*1202", "desk-on").await, Some(200));
+    assert_eq!(relay.bound_to().as_deref(), Some("202"), "re-bound");
 }

@@ -862,3 +862,23 @@ fn shutdown_stops_a_transfer_in_flight() {
     assert_eq!(metrics.failed.load(Ordering::Relaxed), 1);
     assert_eq!(metrics.completed.load(Ordering::Relaxed), 0);
 }
+
+/// Issue 16, item 2, over TFTP (which carries no User-Agent) with the real `atftp`: a
+/// URI-mapped name is for the phone the relay's ARP table holds at the client's address;
+/// another MAC there gets that phone's config (or File not found), never the first one's;
+/// no entry gets File not found.
+#[test]
+fn a_mapped_name_is_for_the_phone_arp_holds_at_the_address() {
+    if !have("atftp") {
+        return;
+    }
+    let (relay, arp, _dir) = common::mapped_relay("tftp-mapped");
+    common::mapped_path_follows_the_arp_table(&arp, || {
+        let (got, how) = common::atftp_get(relay.tftp.port(), common::MAPPED);
+        if got.is_empty() {
+            assert!(how.contains("File not found"), "atftp: {how}");
+            return None;
+        }
+        Some(got)
+    });
+}

@@ -429,6 +429,26 @@ test("firmware: the upload's progress bar reaches 100% and the file appears; a w
   await shot("firmware-refused");
 });
 
+test("firmware: Edit replaces the file in place (issue 16); a file of another vendor's kind is refused at its field", async () => {
+  const before = (await adminGet("/firmware")).firmware.find((f) => f.file_name === "T46S-66.86.0.99.rom");
+  await page.click("#fw-rows tr[data-file='T46S-66.86.0.99.rom'] button:text('Edit')");
+  await page.waitForSelector("#fw-edit-form [name=file]");
+  await page.setInputFiles("#fw-edit-form [name=file]", { name: "T46S.z", mimeType: "application/octet-stream", buffer: Buffer.alloc(1000, 1) });
+  await page.click("#fw-edit-form button[type=submit]");
+  await page.waitForSelector("#fw-edit-form [data-field=file] .error:not([hidden])");
+  assert.match(await page.textContent("#fw-edit-form [data-field=file] .error"), /T46S\.z is not a yealink image/);
+  await page.setInputFiles("#fw-edit-form [name=file]", { name: "T46S-66.86.1.00.rom", mimeType: "application/octet-stream", buffer: Buffer.alloc(1 << 20, 9) });
+  await page.fill("#fw-edit-form [name=version]", "66.86.1.00");
+  await page.click("#fw-edit-form button[type=submit]");
+  await page.waitForSelector("#fw-rows tr[data-file='T46S-66.86.1.00.rom']");
+  assert.equal(await page.locator("#fw-rows tr").count(), 1, "replaced, not added");
+  const after = (await adminGet("/firmware")).firmware;
+  assert.equal(after.length, 1);
+  assert.deepEqual([after[0].id, after[0].version, after[0].size, after[0].model], [before.id, "66.86.1.00", 1 << 20, "T46S"]);
+  assert.match(await page.textContent("#fw-quota"), /1\.0 MiB of/);
+  await shot("firmware-replaced");
+});
+
 test("settings: a refused value is shown at its field; users, URI mappings and phonebooks render", async () => {
   await page.goto(`${srv.base}/#settings`);
   await page.waitForSelector("#view[data-ready=settings]");
@@ -468,6 +488,31 @@ test("settings: a refused value is shown at its field; users, URI mappings and p
   await page.click("#settings-form button[type=submit]");
   assert.ok(await savedAs("pin"), "back to the PIN");
   assert.ok(await page.$eval("#star-code-warning", (e) => e.hidden), "the warning goes");
+  // Issue 16: the pattern is said as the engine understands it, as the administrator types.
+  assert.match(await page.textContent("#star-code-understood"), /any extension after \*123\*/);
+  await page.fill("#settings-form [name=star_code_pattern]", "*123*XXX");
+  assert.match(await page.textContent("#star-code-understood"), /\*123\* followed by a 3-digit extension/);
+  await page.fill("#settings-form [name=star_code_pattern]", "*123*2a");
+  assert.match(await page.textContent("#star-code-understood"), /Not understood: only digits/);
+  await page.fill("#settings-form [name=star_code_pattern]", "*123*");
+  // Hot-desking: off by default, warned while on, saved as a boolean.
+  assert.equal(await page.isChecked("#settings-form [name=hot_desking]"), false);
+  await page.check("#settings-form [name=hot_desking]");
+  assert.match(await page.textContent("#star-code-warning"), /Hot-desking is on: anyone at a bound phone/);
+  await page.click("#settings-form button[type=submit]");
+  const hotDesk = async (want) => {
+    for (let i = 0; i < 50; i++) {
+      if ((await siteNow()).hot_desking === want) return true;
+      await new Promise((res) => setTimeout(res, 100));
+    }
+    return false;
+  };
+  assert.ok(await hotDesk(true), "hot_desking saved");
+  await shot("settings-hot-desking");
+  await page.uncheck("#settings-form [name=hot_desking]");
+  assert.ok(await page.$eval("#star-code-warning", (e) => e.hidden), "no warning once off");
+  await page.click("#settings-form button[type=submit]");
+  assert.ok(await hotDesk(false), "hot_desking off again");
   await page.evaluate(() => { document.querySelector("#status").textContent = ""; });
 
   // The template preview's sample phone is on the site's own settings: a new PBX host
@@ -565,6 +610,54 @@ test("star code in approval mode: the phone's request waits in the phones view; 
   const phone = await (await admin("GET", `/sites/demo/phones/${mac}`)).json();
   assert.equal(phone.user_extension, "202");
   assert.equal((await admin("PATCH", "/sites/demo", { star_code_mode: "pin" })).status, 200);
+});
+
+test("phonebook sources: List | URL; a URL source shows who fetches it, its last fetch and its error", async () => {
+  const admin = (method, p, body) => fetch(`${srv.base}/api${p}`, {
+    method, headers: { Authorization: `Bearer ${srv.adminToken}`, "Content-Type": "application/json" },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  await page.goto(`${srv.base}/#phonebooks`);
+  await page.waitForSelector("#view[data-ready=phonebooks]");
+  await page.click("button:text('Add phonebook source')");
+  assert.ok(await page.isHidden("dialog [data-field=url]"), "a list by default: no URL field");
+  await page.fill("dialog [name=name]", "Branch PBX");
+  await page.selectOption("dialog [name=kind]", "url");
+  assert.ok(await page.isHidden("dialog [data-field=entries]"), "a URL source has no pasted entries");
+  // Credentials are refused at the field, the dialog keeps what was typed.
+  await page.fill("dialog [name=url]", "http://admin:pw@192.168.77.1/pb.xml");
+  await page.click("dialog button[type=submit]");
+  await page.waitForSelector("dialog [data-field=url] .error:not([hidden])");
+  assert.match(await page.textContent("dialog [data-field=url] .error"), /credentials/);
+  await page.fill("dialog [name=url]", "http://192.168.77.1/pb.xml");
+  await page.click("dialog button[type=submit]");
+  await page.waitForSelector("table.data tr:has-text('Branch PBX')");
+  const row = "table.data tr:has-text('Branch PBX')";
+  assert.match(await page.textContent(row), /fetched by the relay; not fetched yet/);
+  // The relay reports a fetch, then a failure: the page shows each after a reload.
+  const sources = await (await admin("GET", "/sites/demo/phonebook-sources")).json();
+  const id = sources.find((x) => x.name === "Branch PBX").id;
+  const { relay_token } = await (await admin("POST", "/sites/demo/relay-token")).json();
+  const relay = (body) => fetch(`${srv.base}/relay/v1/phonebook`, {
+    method: "POST", headers: { Authorization: `Bearer ${relay_token}`, "Content-Type": "application/json" }, body: JSON.stringify(body),
+  });
+  assert.equal((await relay({ source: id, format: "yealink-xml", entries: [{ name: "Ann", number: "501" }, { name: "Bo", number: "502" }] })).status, 200);
+  await page.reload();
+  await page.waitForSelector(`${row}:has-text('2 entries, yealink-xml')`);
+  assert.equal((await relay({ source: id, error: "192.168.77.1 answered HTTP 500" })).status, 200);
+  await page.reload();
+  await page.waitForSelector(`${row} .pb-error`);
+  assert.match(await page.textContent(`${row} .pb-error`), /answered HTTP 500/);
+  await shot("phonebooks-url-source");
+  // Fetch now asks the relay.
+  await page.click(`${row} button:text('Fetch now')`);
+  await page.waitForFunction(() => /Asked the relay/.test(document.querySelector("#status").textContent));
+  // The edit dialog opens as a URL source.
+  await page.click(`${row} button:text('Edit')`);
+  assert.equal(await page.inputValue("dialog [name=kind]"), "url");
+  assert.equal(await page.inputValue("dialog [name=url]"), "http://192.168.77.1/pb.xml");
+  await page.keyboard.press("Escape");
+  assert.equal((await admin("DELETE", `/sites/demo/phonebook-sources/${id}`)).status, 204);
 });
 
 test("10,000 phones: only the visible rows exist, and filtering stays fast", async () => {
@@ -819,6 +912,10 @@ test("RPS: the Htek phone's dialog gives the portal instructions; the CSV downlo
   await page.waitForSelector("dialog #rps-htek");
   assert.match(await page.textContent("#rps-htek"), /Htek registration is manual[\s\S]*001FC1000005/);
   assert.equal(await page.locator("dialog #rps-dry-run").count(), 0, "no API to dry-run");
+  // RPS ing and RPS pin are Yealink's: no such guidance, no pin field for an Htek phone.
+  for (const sel of ["dialog #rps-ing", "dialog #rps-ing-none", "dialog #rps-asks"]) assert.equal(await page.locator(sel).count(), 0, sel);
+  assert.equal(await page.isVisible("dialog [data-field=rps_pin]"), false);
+  assert.doesNotMatch(await page.textContent("dialog [data-field=serial_number] .hint"), /RPS ing/);
   await page.keyboard.press("Escape");
   await page.goto(`${srv.base}/#rps`);
   await page.waitForSelector("#view[data-ready=rps]");
@@ -894,6 +991,10 @@ test("RPS: an ALE phone is added for redirection only; its account shows where A
   await page.click("#rps-save");
   await page.waitForSelector("#rps-accounts tr[data-vendor=ale] #rps-ale-target.warn-text");
   assert.match(await page.textContent("#rps-ale-target"), /no provisioning_url/);
+  // PortSIP's [ale] as written (two keys): what else is needed, and that nothing was queued.
+  assert.match(await page.textContent("#rps-incomplete-ale"), /add rps_host and provisioning_url .*nothing is queued/);
+  assert.match(await page.textContent("#rps-notices"), /Incomplete, nothing queued: Alcatel-Lucent Enterprise needs rps_host and provisioning_url/);
+  assert.doesNotMatch(await page.textContent("#rps-notices"), /phones are queued/);
   assert.equal(await page.locator("#rps-warn-ale").count(), 0);
   await page.fill("#rps-ini-form textarea", "[ale]\naccesskey_id = ale-id\naccesskey_secret = ale-Secret-9\nprovisioning_url = https://oxo.example.net/dm/\n");
   await page.click("#rps-save");
@@ -910,6 +1011,8 @@ test("RPS: deleting the Yealink account brings its warning back", async () => {
   page.once("dialog", (d) => d.accept());
   await page.click("#rps-accounts tr[data-vendor=yealink] button.danger");
   await page.waitForSelector("#rps-warn-yealink");
+  // PortSIP's advice: a private account per vendor, asked of the vendor.
+  assert.match(await page.textContent("#rps-warn-yealink"), /stored under that account.*strongly recommended: ask Yealink/);
   assert.match(await page.textContent("#rps-accounts"), /No account yet/);
   assert.equal((await adminGet("/phones/001565000077/rps")).state, "no_account");
 });
@@ -950,6 +1053,34 @@ test("DECT: a base's model shows the handsets field; handsets bound in the conso
   await page.fill("#phone-search", "");
   const got = await adminGet("/phones/001565000dec");
   assert.deepEqual(got.handsets, [{ slot: 2, user_extension: "202" }, { slot: 3, user_extension: "203" }]);
+});
+
+test("templates: Load examples adds one commented example per vendor, each renders; a second click adds none", async () => {
+  const before = (await adminGet("/templates")).map((t) => t.name);
+  await page.goto(`${srv.base}/#templates`);
+  await page.waitForSelector("#view[data-ready=templates]");
+  await page.click("#load-examples");
+  await page.waitForSelector(".tpl-list button:has-text('Yealink (example)')");
+  assert.match(await page.textContent("#status"), /^Added Yealink \(example\), Snom \(example\), Fanvil \(example\), Grandstream \(example\), Htek \(example\)\./);
+  const names = (await adminGet("/templates")).map((t) => t.name);
+  assert.equal(names.length, before.length + 5);
+  // The first example is open, commented, in placeholder style, and its preview renders.
+  assert.equal(await page.inputValue("#tpl-form [name=name]"), "Yealink (example)");
+  assert.equal(await page.inputValue("#tpl-form [name=style]"), "placeholder");
+  assert.match(await page.inputValue("#tpl-source"), /account\.1\.password = \{SIP_PASS\}/);
+  await page.waitForSelector("#tpl-diag .ok");
+  await shot("templates-examples");
+  for (const vendor of ["Snom", "Fanvil", "Grandstream", "Htek"]) {
+    const seen = await rendered();
+    await page.click(`.tpl-list button:has-text('${vendor} (example)')`);
+    await previewAfter(seen);
+    assert.equal(await page.locator("#tpl-diag .ok").count(), 1, `${vendor}: ${await page.textContent("#tpl-diag")}`);
+  }
+  // Twice: nothing added, what is there kept.
+  await page.click("#load-examples");
+  await page.waitForSelector("#status:has-text('No example added')");
+  assert.match(await page.textContent("#status"), /Already here, kept as they are: Yealink \(example\)/);
+  assert.equal((await adminGet("/templates")).length, names.length);
 });
 
 test("no script errors on the way", () => {

@@ -27,7 +27,7 @@ test("every endpoint refuses a missing or wrong bearer token", async () => {
     ["POST", "/sites/x/templates", {}], ["GET", "/sites/x/templates"], ["GET", "/sites/x/templates/t"], ["PUT", "/sites/x/templates/t", {}], ["DELETE", "/sites/x/templates/t"],
     ["POST", "/sites/x/uri-mappings", {}], ["GET", "/sites/x/uri-mappings"], ["PUT", "/sites/x/uri-mappings/m", {}], ["DELETE", "/sites/x/uri-mappings/m"],
     ["POST", "/sites/x/phonebook-sources", {}], ["GET", "/sites/x/phonebook-sources"], ["GET", "/sites/x/phonebook-sources/s"],
-    ["PUT", "/sites/x/phonebook-sources/s", {}], ["DELETE", "/sites/x/phonebook-sources/s"],
+    ["PUT", "/sites/x/phonebook-sources/s", {}], ["DELETE", "/sites/x/phonebook-sources/s"], ["POST", "/sites/x/phonebook-sources/s/fetch"],
     ["POST", "/sites/x/preview", {}], ["GET", "/sites/x/credential-strength"], ["POST", "/sites/x/relay-token"], ["GET", "/nope"],
   ];
   for (const [m, p, b] of calls) {

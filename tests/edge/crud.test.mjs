@@ -346,6 +346,46 @@ test("templates: list, get with usage, vendor change guarded, delete falls back 
   assert.match(cfg, /account\.1\.user_name = 500/);
 });
 
+test("templates: Load examples adds one example per vendor that saves as any template and serves a phone; loading twice adds nothing", async () => {
+  const site = await newSite("Examples");
+  await api("POST", `/sites/${site}/users`, { extension: "510", sip_password: "Vq9-kL2m-Zt7x-Pw4e" });
+  // An example the site has already (edited by the administrator) is kept as it is.
+  await api("POST", `/sites/${site}/templates`, { name: "Snom (example)", vendor: "snom", source: "<settings/>\n" });
+  let r = await api("POST", `/sites/${site}/templates/examples`);
+  assert.equal(r.status, 200, JSON.stringify(r.body));
+  assert.deepEqual(r.body, {
+    installed: ["Yealink (example)", "Fanvil (example)", "Grandstream (example)", "Htek (example)"],
+    skipped: ["Snom (example)"],
+  });
+  const list = (await api("GET", `/sites/${site}/templates`)).body;
+  assert.equal(list.length, 5);
+  assert.equal(list.find((t) => t.name === "Snom (example)").source, "<settings/>\n", "not overwritten");
+  for (const t of list.filter((x) => x.name !== "Snom (example)")) {
+    assert.equal(t.style, "placeholder");
+    assert.equal(t.composition, "overlay");
+    assert.match(t.source, /\{SIP_NUM\}/);
+    // Each saves back unchanged through the ordinary save (the same validation).
+    const put = await api("PUT", `/sites/${site}/templates/${encodeURIComponent(t.name)}`, { name: t.name, vendor: t.vendor, style: t.style, composition: t.composition, source: t.source });
+    assert.equal(put.status, 200, `${t.name}: ${JSON.stringify(put.body)}`);
+  }
+  // A phone on the Yealink example gets its own account, and no comment of the template.
+  const phone = (await api("POST", `/sites/${site}/phones`, { mac: "001565051000", user_extension: "510", template: "Yealink (example)" })).body;
+  const cfg = await (await fetchAs(phone.provisioning_url + phone.config_file, YEALINK_UA("001565051000"))).text();
+  assert.match(cfg, /account\.1\.password = Vq9-kL2m-Zt7x-Pw4e/);
+  assert.match(cfg, /features\.intercom\.barge = 1/);
+  assert.ok(!cfg.includes("example template") && !cfg.includes("{SIP_"), cfg);
+  // Twice: nothing added, nothing changed.
+  const before = await dump();
+  r = await api("POST", `/sites/${site}/templates/examples`);
+  assert.equal(r.status, 200);
+  assert.deepEqual(r.body.installed, []);
+  assert.equal(r.body.skipped.length, 5);
+  assert.equal(await dump(), before);
+  const audit = await db.prepare("SELECT COUNT(*) AS n FROM audit_log WHERE action = 'create example'").first();
+  assert.equal(audit.n, 4);
+  assert.equal((await api("POST", "/sites/nope/templates/examples")).status, 404);
+});
+
 test("URI mappings: a mapped path renders its template for the token's phone", async () => {
   const site = await newSite("Mappings");
   await api("POST", `/sites/${site}/users`, { extension: "600", sip_password: "Vq9-kL2m-Zt7x-Pw4r" });
@@ -370,6 +410,9 @@ test("URI mappings: a mapped path renders its template for the token's phone", a
   assert.equal(res.status, 200, body);
   assert.match(body, /account\.1\.label = Legacy 600\n/);
   assert.match(body, /account\.1\.password = Vq9-kL2m-Zt7x-Pw4r\n/);
+  // An old Yealink's User-Agent carries no MAC (antirek/sip-device-detector's README example):
+  // the token names the phone (issue 16, item 2: the edge has no such gap).
+  assert.equal((await fetchAs(`${base}legacy/boot.cfg`, "Yealink SIP-T28P 2.71.14.4")).status, 200);
   // Another phone's User-Agent on this token's mapped path: refused like everything else.
   assert.equal((await fetchAs(`${base}legacy/boot.cfg`, YEALINK_UA("001565000001"))).status, 404);
 

@@ -376,6 +376,7 @@ test("every firmware endpoint refuses a missing or wrong bearer token", async ()
       api("GET", "/sites/site1/firmware", undefined, token),
       api("PATCH", `/sites/site1/firmware/${id}`, { notes: "x" }, token),
       api("DELETE", `/sites/site1/firmware/${id}`, undefined, token),
+      replaceFile("site1", id, { file_name: "x.rom" }, bytes(100), token),
     ];
     for (const res of await Promise.all(calls)) {
       assert.equal(res.status, 401, `${res.url} with ${JSON.stringify(token)}`);
@@ -385,6 +386,72 @@ test("every firmware endpoint refuses a missing or wrong bearer token", async ()
   assert.deepEqual(await keys(), before.keys);
   assert.equal(await rowCount("site1"), before.rows);
   assert.equal((await db.prepare("SELECT COUNT(*) AS n FROM audit_log").first()).n, before.audit);
+});
+
+// Issue 16: Edit can replace the file, as MikoPBX's firmware Edit does.
+function replaceFile(site, id, params, body, token) {
+  const q = new URLSearchParams(params).toString();
+  return mf.dispatchFetch(`${ORIGIN}/api/sites/${site}/firmware/${id}?${q}`, {
+    method: "PUT",
+    headers: { ...auth(token), "Content-Type": "application/octet-stream", ...length(body) },
+    body,
+    duplex: "half",
+  });
+}
+
+test("PUT replaces an image's file: same row, new name, size, SHA-256 and version; the old object goes; the phone gets the new one", async () => {
+  const p = PHONES[4];
+  const t = tokens[p.id];
+  const old = await db.prepare("SELECT * FROM firmware WHERE site_id = 'site1' AND vendor = ?1").bind(p.vendor).first();
+  const img = bytes(90_000, 16);
+  const name = "uc926-2.42.6.6.rom";
+  const before = { keys: await keys(), rows: await rowCount("site1") };
+  // Refused as an upload would be, naming the field; nothing changes.
+  const cases = [
+    [{ file_name: "uc926.txt" }, 400, "file_name"],
+    [{ file_name: name, vendor: "snom" }, 400, "vendor"],
+    [{ file_name: name, version: "1 2" }, 400, "version"],
+    [{ file_name: name, sha256: "0".repeat(64) }, 400, "sha256"],
+    [{ version: "2" }, 400, "file_name"],
+  ];
+  for (const [params, status, field] of cases) {
+    await refused(await replaceFile("site1", old.id, params, img), status, field, JSON.stringify(params));
+  }
+  assert.equal((await replaceFile("site1", "fw-unknown", { file_name: name }, img)).status, 404);
+  const other = await db.prepare("SELECT id FROM firmware WHERE site_id = 'site2'").first();
+  assert.equal((await replaceFile("site1", other.id, { file_name: name }, img)).status, 404, "another site's image");
+  assert.deepEqual(await keys(), before.keys, "no object left by a refusal");
+  assert.deepEqual({ ...(await db.prepare("SELECT * FROM firmware WHERE id = ?1").bind(old.id).first()) }, { ...old });
+
+  const res = await replaceFile("site1", old.id, { file_name: name, version: "2.42.6.6", sha256: hash(img) }, img);
+  const text = await res.text();
+  assert.equal(res.status, 200, text);
+  const row = JSON.parse(text);
+  assert.equal(row.id, old.id, "the row keeps its id");
+  assert.deepEqual([row.file_name, row.size, row.sha256, row.version], [name, img.length, hash(img), "2.42.6.6"]);
+  assert.deepEqual([row.model, row.notes], [old.model, old.notes], "not given: kept");
+  const stored = await db.prepare("SELECT r2_key, size FROM firmware WHERE id = ?1").bind(old.id).first();
+  assert.notEqual(stored.r2_key, old.r2_key);
+  assert.equal(await bucket.head(old.r2_key), null, "the old object is deleted");
+  assert.equal(hash(new Uint8Array(await (await bucket.get(stored.r2_key)).arrayBuffer())), hash(img));
+  assert.equal(await rowCount("site1"), before.rows, "replaced, not added");
+  assert.equal((await keys()).length, before.keys.length);
+  // The phone's config names the new file, which downloads byte for byte; the old name is gone.
+  const cfg = await (await phoneGet(`/p/${t.token2}/${p.file}`, p.ua)).text();
+  assert.match(cfg, new RegExp(`<P192 para="[^"]*">${ORIGIN}/p/${t.token2}/firmware/htek</P192>`));
+  const got = await phoneGet(`/p/${t.token2}/firmware/${p.vendor}/${name}`, p.ua);
+  assert.equal(got.status, 200);
+  assert.deepEqual(new Uint8Array(await got.arrayBuffer()), img);
+  assert.equal((await phoneGet(`/p/${t.token2}/firmware/${p.vendor}/${p.image}`, p.ua)).status, 404);
+  const audit = await db.prepare("SELECT action FROM audit_log WHERE entity_id = ?1 ORDER BY id").bind(old.id).all();
+  assert.equal(audit.results.at(-1).action, "replace file");
+  // A name another image of the vendor has: 409, nothing changes.
+  const second = await upload("site1", { vendor: p.vendor, version: "1", file_name: "uc926-old.rom" }, bytes(3000, 5));
+  assert.equal(second.status, 201);
+  const keysNow = await keys();
+  await refused(await replaceFile("site1", old.id, { file_name: "uc926-old.rom" }, bytes(3000, 6)), 409, "file_name", "taken");
+  assert.deepEqual(await keys(), keysNow);
+  assert.equal((await db.prepare("SELECT file_name FROM firmware WHERE id = ?1").bind(old.id).first()).file_name, name);
 });
 
 test("a 20 MB image under the default quota streams into R2 intact", async (t) => {

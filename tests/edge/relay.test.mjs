@@ -530,6 +530,74 @@ test("star-code binding reported by the relay: the phone is bound, its window re
   assert.equal(otherPhone.user_extension, null, "another site's phone untouched");
 });
 
+test("star-code pattern: both forms saved and said, neither refused at its field; hot-desking off by default, re-binding only where the site allows it, audited", async () => {
+  // Issue 16: a prefix (*123*) and MikoPBX's Extension Template (*123*XXX, *123*200).
+  const site = await (await api("POST", "/sites", { name: "Desk office", pbx_host: "pbx.desk.example", star_code_pattern: "*123*XXX" })).json();
+  assert.equal(site.star_code_pattern, "*123*XXX");
+  assert.equal(site.hot_desking, false, "safe by default");
+  for (const ok of ["*123*", "*123*200", "*2*XXXX", ""]) {
+    const res = await api("PATCH", `/sites/${site.id}`, { star_code_pattern: ok });
+    assert.equal(res.status, 200, ok);
+    assert.equal((await res.json()).star_code_pattern, ok);
+  }
+  for (const bad of ["123", "*123*20a", "*123*XX*", "*", "*1234567890123456*", "*123* "]) {
+    const res = await api("PATCH", `/sites/${site.id}`, { star_code_pattern: bad });
+    assert.equal(res.status, 400, bad);
+    const e = await res.json();
+    assert.equal(e.field, "star_code_pattern", bad);
+    assert.match(e.error, /\*123\*/, `the error shows the forms: ${e.error}`);
+  }
+  assert.equal((await (await api("GET", `/sites/${site.id}`)).json()).star_code_pattern, "", "a refused save changes nothing");
+  for (const bad of [2, "yes", null]) {
+    const res = await api("PATCH", `/sites/${site.id}`, { hot_desking: bad });
+    assert.equal(res.status, 400, String(bad));
+    assert.equal((await res.json()).field, "hot_desking");
+  }
+
+  // Re-binding a bound phone at the bind endpoint.
+  await api("PATCH", `/sites/${site.id}`, { star_code_pattern: "*123*200" });
+  for (const ext of ["201", "202"]) await api("POST", `/sites/${site.id}/users`, { extension: ext, sip_password: `Desk-Vq9-kL2m-${ext}` });
+  const { relay_token } = await (await api("POST", `/sites/${site.id}/relay-token`)).json();
+  const relay = (p, body) =>
+    mf.dispatchFetch(`https://edge.example.com/relay/v1/${p}`, {
+      method: "POST",
+      headers: { Authorization: `Bearer ${relay_token}`, "Content-Type": "application/json" },
+      body: JSON.stringify(body),
+    });
+  const mac = "001565997000";
+  assert.equal((await relay("discovered", { phones: [{ mac, via: "pnp", confirmed: true }] })).status, 200);
+  assert.equal((await relay("bind", { mac, extension: "201", pin: true })).status, 200);
+  const bound = async () => (await (await api("GET", `/sites/${site.id}/phones/${mac}`)).json()).user_extension;
+  // The attack hot-desking off stops: someone at the bound phone moves it to another user.
+  const refusedRebind = await relay("bind", { mac, extension: "202", pin: true });
+  assert.equal(refusedRebind.status, 409);
+  assert.equal((await refusedRebind.json()).field, "mac");
+  assert.equal(await bound(), "201", "moved without hot-desking");
+  // The same extension again is harmless (a retransmitted or repeated code).
+  assert.equal((await relay("bind", { mac, extension: "201", pin: true })).status, 200);
+  const on = await (await api("PATCH", `/sites/${site.id}`, { hot_desking: true })).json();
+  assert.equal(on.hot_desking, true);
+  const snap = await (await snapshot(relay_token)).json();
+  assert.equal(snap.site.hot_desking, true, "the relay learns it from the snapshot");
+  const ok = await relay("bind", { mac, extension: "202", pin: true });
+  assert.equal(ok.status, 200);
+  assert.equal((await ok.json()).status, "bound");
+  assert.equal(await bound(), "202", "the phone row changes user");
+  const audit = await db.prepare("SELECT action, detail FROM audit_log WHERE detail LIKE ?1 ORDER BY id DESC").bind(`${mac}%`).first();
+  assert.deepEqual(audit, { action: "star-code re-bind (hot-desking)", detail: `${mac} -> 202 (was 201)` });
+  // In approval mode a re-binding is a request like any binding: nothing moves yet.
+  await api("PATCH", `/sites/${site.id}`, { star_code_mode: "approval" });
+  const req = await relay("bind", { mac, extension: "201" });
+  assert.equal(req.status, 202);
+  assert.equal(await bound(), "202");
+  const list = await (await api("GET", `/sites/${site.id}/binding-requests`)).json();
+  assert.deepEqual(list.map((r) => [r.mac, r.extension]), [[mac, "201"]]);
+  // Turned off again, the edge wins over a relay whose snapshot still says on.
+  await api("PATCH", `/sites/${site.id}`, { hot_desking: false, star_code_mode: "pin" });
+  assert.equal((await relay("bind", { mac, extension: "201", pin: true })).status, 409);
+  assert.equal(await bound(), "202");
+});
+
 test("star-code mode: new sites want the PIN; in approval mode a binding waits for the admin, who approves or refuses it", async () => {
   // Safe by default: a new site wants the PIN, and tells an older relay so through the flag.
   const site = await (await api("POST", "/sites", { name: "Approval office", pbx_host: "pbx.appr.example", star_code_pattern: "*123*" })).json();

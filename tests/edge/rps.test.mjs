@@ -519,18 +519,18 @@ test("ALE: kept only to be redirected, to the provisioning server its account na
     assert.equal(r.body.field, "all");
     assert.equal((await db.prepare("SELECT COUNT(*) AS n FROM relay_actions WHERE site_id = ?1").bind(site).first()).n, 0);
 
-    // An account without provisioning_url: said when pasted; the registration fails for a person
-    // to fix, before any call.
+    // An account without provisioning_url: saved but marked incomplete, said when pasted, and
+    // nothing queued (issue 16: no registrations that can only fail).
     r = await api("PUT", `/sites/${site}/rps/accounts`, {
       ini: `[ale]\naccesskey_id = ${creds.accessKeyId}\naccesskey_secret = ${creds.accessKeySecret}\nbase_url = ${s.url}\n`,
     });
     assert.equal(r.status, 200, JSON.stringify(r.body));
     assert.ok(r.body.notices.some((x) => /no `provisioning_url`/.test(x.message)), JSON.stringify(r.body.notices));
-    let st = await until(site, mac, ["failed", "registered"]);
-    assert.equal(st.state, "failed");
-    assert.equal(st.row.error_kind, "invalid_input");
-    assert.match(st.row.error, /provisioning_url/);
-    assert.equal(st.row.attempts, 1);
+    assert.deepEqual(r.body.accounts[0].incomplete, ["provisioning_url"]);
+    await api("POST", `/sites/${site}/rps/work`);
+    let st = (await api("GET", `/sites/${site}/phones/${mac}/rps`)).body;
+    assert.equal(st.state, "not_queued", JSON.stringify(st));
+    assert.equal(st.row, null);
     assert.equal(s.requests.length, 0, "nothing sent");
     r = await api("POST", `/sites/${site}/phones/${mac}/rps`, { action: "register", dry_run: true });
     assert.equal(r.body.request, null);
@@ -602,6 +602,62 @@ test("ALE: kept only to be redirected, to the provisioning server its account na
   }
 });
 
+test("a PortSIP [ale] section pasted as written (two keys): saved incomplete, names what is missing, queues nothing; the paste's other vendor works", async () => {
+  const site = await seedSite(db, { id: "rps-ale-paste" });
+  const yl = { accessKeyId: "yl-key-paste", accessKeySecret: "yl-secret-Paste1" };
+  const ale = { accessKeyId: "ale-key-paste", accessKeySecret: "ale-secret-Paste2" };
+  allSecrets.push(yl.accessKeySecret, ale.accessKeySecret);
+  const ylMac = "001565160001", aleMac = "00809f160001";
+  const s = await startStandin("yealink", yl);
+  try {
+    // Before: each vendor's warning asks for a private account of its own (PortSIP's advice).
+    let o = await api("GET", `/sites/${site}/rps`);
+    const warn = o.body.warnings.find((w) => w.vendor === "yealink");
+    assert.match(warn.message, /stored under that account/);
+    assert.match(warn.message, /strongly recommended: ask Yealink \(or your Yealink distributor\) for an RPS account of your own/);
+    let r = await api("POST", `/sites/${site}/phones`, { mac: ylMac, serial_number: "801601234567" });
+    assert.equal(r.status, 201, JSON.stringify(r.body));
+    r = await api("PUT", `/sites/${site}/rps/accounts`, {
+      ini: `[yealink]\naccesskey_id = ${yl.accessKeyId}\naccesskey_secret = ${yl.accessKeySecret}\nbase_url = ${s.url}\n\n` +
+        `[ale]\naccesskey_id = ${ale.accessKeyId}\naccesskey_secret = ${ale.accessKeySecret}\n`,
+    });
+    assert.equal(r.status, 200, JSON.stringify(r.body));
+    const acc = r.body.accounts.find((a) => a.vendor === "ale");
+    assert.deepEqual(acc.incomplete, ["rps_host", "provisioning_url"]);
+    assert.equal(r.body.accounts.find((a) => a.vendor === "yealink").incomplete, undefined);
+    assert.ok(r.body.notices.some((n) => n.section === "ale" &&
+      /\[ale\] saved but incomplete: add rps_host and provisioning_url .*no Alcatel-Lucent Enterprise phone is queued/.test(n.message)),
+    JSON.stringify(r.body.notices));
+    // An ALE phone added now is not queued either; the Yealink phone registers.
+    r = await api("POST", `/sites/${site}/phones`, { mac: aleMac, serial_number: "AL3P0054321" });
+    assert.equal(r.status, 201, JSON.stringify(r.body));
+    await until(site, ylMac, ["registered"]);
+    const queued = await db.prepare("SELECT COUNT(*) AS n FROM rps_outbox WHERE site_id = ?1 AND vendor = 'ale'").bind(site).first();
+    assert.equal(queued.n, 0, "nothing queued for the incomplete account");
+    const st = (await api("GET", `/sites/${site}/phones/${aleMac}/rps`)).body;
+    assert.equal(st.state, "not_queued");
+    // RPS ing and pin are Yealink's: shown for the Yealink phone only.
+    assert.equal(st.rps_ing, null);
+    assert.equal(st.asks, null);
+    assert.equal((await api("GET", `/sites/${site}/phones/${ylMac}/rps`)).body.rps_ing, "34567");
+    r = await api("POST", `/sites/${site}/phones/${aleMac}/rps`, { action: "register" });
+    assert.equal(r.status, 409);
+    assert.match(r.body.error, /complete the one saved incomplete/);
+    o = await api("GET", `/sites/${site}/rps`);
+    assert.deepEqual(o.body.accounts.find((a) => a.vendor === "ale").incomplete, ["rps_host", "provisioning_url"]);
+    // Completed: the ALE phone is queued.
+    r = await api("PUT", `/sites/${site}/rps/accounts`, {
+      ini: `[ale]\naccesskey_id = ${ale.accessKeyId}\naccesskey_secret = ${ale.accessKeySecret}\nbase_url = ${s.url}\nprovisioning_url = https://oxo.example.net/dm/\n`,
+    });
+    assert.equal(r.status, 200, JSON.stringify(r.body));
+    assert.equal(r.body.accounts[0].incomplete, undefined);
+    const row = await db.prepare("SELECT op FROM rps_outbox WHERE site_id = ?1 AND mac = ?2").bind(site, aleMac).first();
+    assert.equal(row.op, "register");
+  } finally {
+    s.close();
+  }
+});
+
 test("requests are refused when they must be; Htek is manual", async () => {
   const site = await seedSite(db, { id: "rps-misc" });
   let r = await api("PUT", `/sites/${site}/rps/accounts`, { ini: "[general]\nx = 1\n" });
@@ -615,7 +671,8 @@ test("requests are refused when they must be; Htek is manual", async () => {
   r = await api("PUT", `/sites/${site}/rps/accounts`, { ini: "[htek]\nusername = ht\npassword = ht-secret-pass\n" });
   assert.equal(r.status, 200);
   allSecrets.push("ht-secret-pass");
-  // Serial numbers and RPS pins are validated; RPS ing is shown.
+  // Serial numbers and RPS pins are validated; RPS ing and RPS pin are Yealink's, so an Htek
+  // phone's state carries no such guidance (issue 16).
   r = await api("POST", `/sites/${site}/phones`, { mac: "001fc1000001", vendor: "htek", serial_number: "bad serial!" });
   assert.equal(r.status, 400);
   assert.equal(r.body.field, "serial_number");
@@ -626,8 +683,8 @@ test("requests are refused when they must be; Htek is manual", async () => {
   const st = (await api("GET", `/sites/${site}/phones/001fc1000001/rps`)).body;
   assert.equal(st.state, "manual");
   assert.equal(st.serial_number, "AB1234567890");
-  assert.equal(st.rps_ing, "67890");
-  assert.match(st.asks, /67890/);
+  assert.equal(st.rps_ing, null);
+  assert.equal(st.asks, null);
   assert.match(st.manual, /manual/);
   r = await api("POST", `/sites/${site}/phones/001fc1000001/rps`, { action: "register" });
   assert.equal(r.status, 400);
@@ -651,7 +708,15 @@ test("requests are refused when they must be; Htek is manual", async () => {
   assert.equal(r.status, 400);
   r = await api("PATCH", `/sites/${site}/phones/001fc1000001`, { rps_pin: "Ab12345" });
   assert.equal(r.status, 200);
-  assert.match((await api("GET", `/sites/${site}/phones/001fc1000001/rps`)).body.asks, /Ab12345/);
+  const pinned = (await api("GET", `/sites/${site}/phones/001fc1000001/rps`)).body;
+  assert.equal(pinned.asks, null, "kept, but not shown as guidance for an Htek phone");
+  assert.equal(pinned.rps_pin, null);
+  // A Yealink phone's state does carry it.
+  r = await api("POST", `/sites/${site}/phones`, { mac: "001565000071", serial_number: "ab-12345-67890", rps_pin: "Cd67890" });
+  assert.equal(r.status, 201, JSON.stringify(r.body));
+  const yl = (await api("GET", `/sites/${site}/phones/001565000071/rps`)).body;
+  assert.equal(yl.rps_ing, "67890");
+  assert.match(yl.asks, /RPS pin, enter Cd67890/);
   r = await api("DELETE", `/sites/${site}/rps/accounts/htek`);
   assert.equal(r.status, 204);
   r = await api("DELETE", `/sites/${site}/rps/accounts/htek`);

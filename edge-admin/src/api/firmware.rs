@@ -12,6 +12,14 @@
 //!   itself. A body of the wrong length or hash leaves no row and no object. An upload with
 //!   the vendor and file name of a stored image replaces it (its size is not counted twice
 //!   against the quota). Answers 201 with the row ([`FirmwareView`]).
+//! - `PUT /api/sites/<site>/firmware/<id>?file_name=[&version=][&model=][&notes=][&sha256=]`
+//!   with the raw image as the body: replaces the image's file, as MikoPBX's firmware Edit
+//!   does (mikopbx/ModuleAutoprovision `Lib/RestAPI/Firmware/Actions/ReplaceAction.php`).
+//!   The same checks as an upload, for the row's vendor (a `vendor` must be the row's);
+//!   `version`, `model` and `notes` keep the row's values unless given. The row keeps its id
+//!   and gets the new file's name, size, SHA-256 and upload time; the new object is stored
+//!   first, then the row points at it, then the old object is deleted. A file name another
+//!   image of the vendor has is a 409. 200 with the row; 404 for an id that is not this site's.
 //! - `GET /api/sites/<site>/firmware`: `{firmware: [row...], used_bytes, max_file_bytes,
 //!   max_total_bytes, extensions: {vendor: [".rom", ...]}}`.
 //! - `PATCH /api/sites/<site>/firmware/<id>` with `{model?, version?, notes?}`: 200 with the
@@ -142,7 +150,9 @@ struct UploadQuery {
 }
 
 impl UploadQuery {
-    fn parse(query: &str) -> ApiResult<Self> {
+    /// The query of an upload, or with `replacing` of a replacement: the row's vendor, and
+    /// its version, model and notes where the query gives none.
+    fn parse(query: &str, replacing: Option<&engine::FirmwareRow>) -> ApiResult<Self> {
         let mut vals: BTreeMap<&'static str, String> = BTreeMap::new();
         const NAMES: [&str; 6] = ["vendor", "file_name", "version", "model", "notes", "sha256"];
         for (k, v) in form_urlencoded::parse(query.as_bytes()) {
@@ -161,14 +171,34 @@ impl UploadQuery {
         let required = |v: Option<String>, n: &str| {
             v.ok_or_else(|| ApiError::bad(n, format!("missing: add ?{n}=... to the URL")))
         };
-        Ok(Self {
-            vendor: required(take("vendor"), "vendor")?
+        let vendor = match (take("vendor"), replacing) {
+            (Some(v), r) => {
+                let v: Vendor = v.parse().map_err(|e| ApiError::engine("vendor", &e))?;
+                if let Some(r) = r.filter(|r| r.vendor != v) {
+                    return Err(ApiError::bad(
+                        "vendor",
+                        format!(
+                            "the image replaced is a {} image: its file must be one too",
+                            r.vendor.display_name()
+                        ),
+                    ));
+                }
+                v
+            }
+            (None, Some(r)) => r.vendor,
+            (None, None) => required(None, "vendor")?
                 .parse()
                 .map_err(|e| ApiError::engine("vendor", &e))?,
+        };
+        let kept = |v: Option<String>, f: fn(&engine::FirmwareRow) -> &String| {
+            v.or_else(|| replacing.map(|r| f(r).clone()))
+        };
+        Ok(Self {
+            vendor,
             file_name: required(take("file_name"), "file_name")?,
-            version: required(take("version"), "version")?,
-            model: take("model").unwrap_or_default(),
-            notes: take("notes").unwrap_or_default(),
+            version: required(kept(take("version"), |r| &r.version), "version")?,
+            model: kept(take("model"), |r| &r.model).unwrap_or_default(),
+            notes: kept(take("notes"), |r| &r.notes).unwrap_or_default(),
             sha256: take("sha256").map(|s| s.to_ascii_lowercase()),
         })
     }
@@ -195,7 +225,32 @@ fn content_length(req: &Request) -> ApiResult<u64> {
 /// `POST /api/sites/<site>/firmware`: checks everything it can, then streams the body into R2.
 pub(crate) async fn upload(ctx: &Ctx<'_>, site: &str, req: &mut Request) -> ApiResult<Response> {
     super::sites::load(ctx, site).await?;
-    let q = UploadQuery::parse(&crate::query(req))?;
+    let q = UploadQuery::parse(&crate::query(req), None)?;
+    receive(ctx, site, req, q, None).await
+}
+
+/// `PUT /api/sites/<site>/firmware/<id>`: the upload's checks, then the row `id` gets the
+/// new file.
+pub(crate) async fn replace(
+    ctx: &Ctx<'_>,
+    site: &str,
+    id: &str,
+    req: &mut Request,
+) -> ApiResult<Response> {
+    let old = load(ctx, site, id).await?;
+    let q = UploadQuery::parse(&crate::query(req), Some(&old.row))?;
+    receive(ctx, site, req, q, Some(old)).await
+}
+
+/// Checks an upload (a new image, or the file of `replacing`), streams its body into R2 and
+/// records it; the object it supersedes is deleted once no row points at it.
+async fn receive(
+    ctx: &Ctx<'_>,
+    site: &str,
+    req: &mut Request,
+    q: UploadQuery,
+    replacing: Option<Row>,
+) -> ApiResult<Response> {
     let size = content_length(req)?;
     let vendor = q.vendor;
     let quota = quota(ctx)?;
@@ -217,17 +272,25 @@ pub(crate) async fn upload(ctx: &Ctx<'_>, site: &str, req: &mut Request) -> ApiR
         ])?
         .first::<Existing>(None)
         .await?;
+    let replaced_id = replacing.as_ref().map_or("", |r| r.id.as_str());
+    if replacing.is_some() && existing.as_ref().is_some_and(|e| e.id != replaced_id) {
+        return Err(ApiError::conflict(
+            "file_name",
+            "another image of this vendor has this file name: delete it first, or edit that one",
+        ));
+    }
     // What stays stored if this upload succeeds: the image it replaces does not count.
     let used = ctx
         .db
         .prepare(
             "SELECT COALESCE(SUM(size), 0) AS used FROM firmware \
-             WHERE site_id = ?1 AND NOT (vendor = ?2 AND file_name = ?3)",
+             WHERE site_id = ?1 AND NOT (vendor = ?2 AND file_name = ?3) AND id != ?4",
         )
         .bind(&[
             site.into(),
             vendor.as_str().into(),
             q.file_name.as_str().into(),
+            replaced_id.into(),
         ])?
         .first::<f64>(Some("used"))
         .await?
@@ -246,8 +309,14 @@ pub(crate) async fn upload(ctx: &Ctx<'_>, site: &str, req: &mut Request) -> ApiR
     // Checked by `engine::validate_row`: 64 hex digits.
     let expected = row.sha256.as_deref().and_then(engine::encoding::unhex);
 
-    let id = new_id("fw")?;
-    let key = format!("{site}/{}/{id}", vendor.as_str());
+    // A replaced row keeps its id; its new file gets an object key of its own, so the old
+    // object is still there should the row's update fail.
+    let object = new_id("fw")?;
+    let id = match &replacing {
+        Some(r) => r.id.clone(),
+        None => object.clone(),
+    };
+    let key = format!("{site}/{}/{object}", vendor.as_str());
     let bucket = ctx.env.bucket(crate::FIRMWARE)?;
     let sha256 = match store_blob(&bucket, req, &key, size, expected).await {
         Ok(s) => s,
@@ -258,45 +327,57 @@ pub(crate) async fn upload(ctx: &Ctx<'_>, site: &str, req: &mut Request) -> ApiR
         }
     };
 
-    let insert = ctx
-        .db
-        .prepare(
+    // One parameter order for the insert and the update.
+    let (sql, action) = match replacing {
+        Some(_) => (
+            "UPDATE firmware SET model = ?4, version = ?5, notes = ?6, file_name = ?7, size = ?8, \
+             sha256 = ?9, r2_key = ?10, created_at = ?11 WHERE id = ?1 AND site_id = ?2 AND vendor = ?3",
+            "replace file",
+        ),
+        None => (
             "INSERT INTO firmware (id, site_id, vendor, model, version, notes, file_name, size, sha256, \
              r2_key, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
-        )
-        .bind(&[
-            id.as_str().into(),
-            site.into(),
-            vendor.as_str().into(),
-            row.model.as_str().into(),
-            row.version.as_str().into(),
-            row.notes.as_str().into(),
-            row.file_name.as_str().into(),
-            (size as f64).into(),
-            sha256.as_str().into(),
-            key.as_str().into(),
-            (ctx.now as f64).into(),
-        ])?;
+            "upload",
+        ),
+    };
     let mut batch = Vec::new();
-    if let Some(old) = &existing {
-        batch.push(
-            ctx.db
-                .prepare("DELETE FROM firmware WHERE id = ?1")
-                .bind(&[old.id.as_str().into()])?,
-        );
-        batch.push(audit(ctx, "replace", "firmware", &old.id)?);
-    }
-    batch.push(insert);
-    batch.push(audit(ctx, "upload", "firmware", &id)?);
+    let superseded = match (&replacing, existing) {
+        (Some(r), _) => Some(r.r2_key.clone()),
+        (None, Some(old)) => {
+            batch.push(
+                ctx.db
+                    .prepare("DELETE FROM firmware WHERE id = ?1")
+                    .bind(&[old.id.as_str().into()])?,
+            );
+            batch.push(audit(ctx, "replace", "firmware", &old.id)?);
+            Some(old.r2_key)
+        }
+        (None, None) => None,
+    };
+    batch.push(ctx.db.prepare(sql).bind(&[
+        id.as_str().into(),
+        site.into(),
+        vendor.as_str().into(),
+        row.model.as_str().into(),
+        row.version.as_str().into(),
+        row.notes.as_str().into(),
+        row.file_name.as_str().into(),
+        (size as f64).into(),
+        sha256.as_str().into(),
+        key.as_str().into(),
+        (ctx.now as f64).into(),
+    ])?);
+    batch.push(audit(ctx, action, "firmware", &id)?);
     if let Err(e) = ctx.db.batch(batch).await {
         // No row points at the new object: remove it. (A concurrent upload of the same file
         // name that finished first is the likely cause.)
         delete_blob(&bucket, &key).await;
         return Err(e.into());
     }
-    if let Some(old) = existing {
-        // The row is gone; an object left behind here is an orphan, not a dangling row.
-        delete_blob(&bucket, &old.r2_key).await;
+    if let Some(old_key) = superseded {
+        // No row points at it any more; an object left behind here is an orphan, not a
+        // dangling row.
+        delete_blob(&bucket, &old_key).await;
     }
     let view = Row {
         id,
@@ -308,7 +389,7 @@ pub(crate) async fn upload(ctx: &Ctx<'_>, site: &str, req: &mut Request) -> ApiR
         created_at: ctx.now as f64,
     }
     .view();
-    json(201, &view)
+    json(if replacing.is_some() { 200 } else { 201 }, &view)
 }
 
 /// Streams the request body into R2 under `key` and returns its SHA-256 (hex).

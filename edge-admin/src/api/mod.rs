@@ -91,8 +91,14 @@ pub(crate) async fn handle(
         worker_ctx,
     };
     // A firmware upload streams its body into R2; every other write is a small JSON body.
-    if let (Method::Post, ["sites", site, "firmware"]) = (&method, segments.as_slice()) {
-        return respond(firmware::upload(&ctx, site, &mut req).await);
+    match (&method, segments.as_slice()) {
+        (Method::Post, ["sites", site, "firmware"]) => {
+            return respond(firmware::upload(&ctx, site, &mut req).await);
+        }
+        (Method::Put, ["sites", site, "firmware", id]) => {
+            return respond(firmware::replace(&ctx, site, id, &mut req).await);
+        }
+        _ => {}
     }
     let body = match method {
         Method::Post | Method::Put | Method::Patch => Some(req.text().await?),

@@ -140,9 +140,17 @@ async fn put_accounts(ctx: &Ctx<'_>, site: &str, body: Option<&str>) -> ApiResul
     })?;
     let mut batch = Vec::new();
     let mut shown = Vec::new();
+    let mut notices: Vec<_> = notices
+        .iter()
+        .map(|n| json!({ "section": n.section, "line": n.line, "message": n.message }))
+        .collect();
     for a in &accounts {
         let api = a.vendor().rps_api();
         let vendor = a.vendor().as_str();
+        // A section pasted as PortSIP writes it may lack keys this system needs (ALE: the
+        // host and where to send the phones). It is saved, so the paste's other vendors
+        // work, but marked incomplete and nothing is queued: registrations would only fail.
+        let missing = a.missing_before_use();
         let sealed = key
             .seal(
                 random_bytes::<12>()?,
@@ -150,7 +158,22 @@ async fn put_accounts(ctx: &Ctx<'_>, site: &str, body: Option<&str>) -> ApiResul
                 a.to_ini().expose(),
             )
             .map_err(|_| ApiError::bad("ini", "an account is too long to store"))?;
-        let s = summary(a);
+        let mut s = summary(a);
+        if !missing.is_empty() {
+            let keys = missing.join(" and ");
+            if let Some(o) = s.as_object_mut() {
+                o.insert("incomplete".into(), json!(missing));
+            }
+            notices.push(json!({
+                "section": vendor,
+                "line": null,
+                "message": format!(
+                    "[{vendor}] saved but incomplete: add {keys} to the section and save it again; \
+                     until then no {} phone is queued for registration",
+                    a.vendor().display_name()
+                ),
+            }));
+        }
         batch.push(
             ctx.db
                 .prepare(
@@ -166,7 +189,7 @@ async fn put_accounts(ctx: &Ctx<'_>, site: &str, body: Option<&str>) -> ApiResul
                     (ctx.now as f64).into(),
                 ])?,
         );
-        if api.registers() {
+        if api.registers() && missing.is_empty() {
             batch.push(outbox::enqueue_vendor(
                 &ctx.db,
                 site,
@@ -185,10 +208,6 @@ async fn put_accounts(ctx: &Ctx<'_>, site: &str, body: Option<&str>) -> ApiResul
     }
     ctx.db.batch(batch).await?;
     ctx.work_rps_later();
-    let notices: Vec<_> = notices
-        .iter()
-        .map(|n| json!({ "section": n.section, "line": n.line, "message": n.message }))
-        .collect();
     json(200, &json!({ "accounts": shown, "notices": notices }))
 }
 
@@ -338,11 +357,15 @@ fn no_account_warning(vendor: Vendor) -> String {
              {name}'s RPS portal under your own account (the CSV export lists them)."
         );
     }
+    // PortSIP's documents: without a private account the phone's configuration link is
+    // stored under the PBX maker's account; they strongly recommend one per vendor.
     format!(
         "No private {name} RPS account is configured: {name} phones can then be redirected only \
          through an account you do not control (a reseller's or a PBX vendor's), which decides where \
-         your phones are sent. Paste your own {name} credentials (PortSIP system.ini section \
-         [{vendor}]) under RPS accounts to register them under your account."
+         your phones are sent, and the link to your phones' configuration is stored under that \
+         account. A private account per vendor is strongly recommended: ask {name} (or your \
+         {name} distributor) for an RPS account of your own, then paste its credentials \
+         (PortSIP system.ini section [{vendor}]) under RPS accounts to register your phones under it."
     )
 }
 
@@ -442,21 +465,27 @@ async fn phone_status(ctx: &Ctx<'_>, site: &str, mac: &str) -> ApiResult<Respons
         .is_some();
     let state = shown_state(p.vendor, has_account, row.as_ref());
     let serial = engine::rps::SerialNumber::parse(&p.serial_number).ok();
-    let ing = serial.as_ref().and_then(engine::rps::rps_ing);
+    // RPS ing and RPS pin are Yealink's mechanism: no guidance for another vendor's phone.
+    let codes = p.vendor.rps_desk_codes();
+    let ing = serial
+        .as_ref()
+        .and_then(engine::rps::rps_ing)
+        .filter(|_| codes);
     let asks = match (&p.rps_pin, &ing) {
-        (Some(pin), _) => format!("If the phone asks for an RPS pin, enter {pin}."),
-        (None, Some(ing)) => format!(
+        _ if !codes => None,
+        (Some(pin), _) => Some(format!("If the phone asks for an RPS pin, enter {pin}.")),
+        (None, Some(ing)) => Some(format!(
             "If the phone asks for an \"RPS ing\" code, enter {ing} (the last five digits of its serial number). \
              If it asks for an \"RPS pin\" instead (devices made before 2018), the code cannot be derived: \
              ask the vendor or your provider for it, quoting the MAC {}.",
             p.mac
-        ),
-        (None, None) => format!(
+        )),
+        (None, None) => Some(format!(
             "If the phone asks for a code: an \"RPS ing\" code is the last five digits of its serial number \
              (add the serial number to show it here); an \"RPS pin\" (devices made before 2018) cannot be derived: \
              ask the vendor or your provider for it, quoting the MAC {}.",
             p.mac
-        ),
+        )),
     };
     // No API (Htek): the steps to register this phone by hand, with its own URL.
     let manual = match (p.vendor.rps_manual_note(), engine::Mac::parse(&p.mac)) {
@@ -498,7 +527,7 @@ async fn phone_status(ctx: &Ctx<'_>, site: &str, mac: &str) -> ApiResult<Respons
             "row": row,
             "serial_number": serial.map(|s| s.to_string()),
             "rps_ing": ing,
-            "rps_pin": p.rps_pin,
+            "rps_pin": p.rps_pin.filter(|_| codes),
             "asks": asks,
             "manual": manual,
         }),
@@ -557,7 +586,8 @@ async fn phone_action(
         return Err(ApiError::conflict(
             "action",
             format!(
-                "no {} RPS account on the site: add one under RPS accounts",
+                "no usable {} RPS account on the site: add one under RPS accounts, or complete \
+                 the one saved incomplete (the accounts list says what it lacks)",
                 p.vendor
             ),
         ));

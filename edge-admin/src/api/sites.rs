@@ -55,22 +55,9 @@ fn validate(s: &Settings) -> ApiResult<()> {
             "at most 43200 (30 days); 0 turns polling off",
         ));
     }
-    let star = &s.star_code_pattern;
-    if star.len() > 16
-        || !star
-            .bytes()
-            .all(|b| b.is_ascii_digit() || b == b'*' || b == b'#')
-    {
-        return Err(ApiError::bad(
-            "star_code_pattern",
-            "at most 16 digits, * and #, e.g. *123* (the extension follows it)",
-        ));
-    }
-    if !star.is_empty() && !star.starts_with(['*', '#']) {
-        return Err(ApiError::bad(
-            "star_code_pattern",
-            "must start with * or # so that no extension is mistaken for it",
-        ));
+    if !s.star_code_pattern.is_empty() {
+        engine::StarCodePattern::parse(&s.star_code_pattern)
+            .map_err(|e| ApiError::engine("star_code_pattern", &e))?;
     }
     if !(300..=31_536_000).contains(&s.window_secs) {
         return Err(ApiError::bad(
@@ -81,7 +68,7 @@ fn validate(s: &Settings) -> ApiResult<()> {
     Ok(())
 }
 
-/// The statement's parameters ?2..?17 in [`SITE_COLUMNS`] order (after the id).
+/// The statement's parameters ?2..?18 in [`SITE_COLUMNS`] order (after the id).
 fn settings_params(s: &Settings) -> Vec<wasm_bindgen::JsValue> {
     vec![
         s.name.as_str().into(),
@@ -104,6 +91,7 @@ fn settings_params(s: &Settings) -> Vec<wasm_bindgen::JsValue> {
         ))
         .into(),
         opt(s.star_code_mode.map(engine::StarCodeMode::as_str)),
+        f64::from(u8::from(s.hot_desking)).into(),
         f64::from(u8::from(s.tftp_enabled)).into(),
     ]
 }
@@ -122,7 +110,7 @@ pub(crate) async fn create(ctx: &Ctx<'_>, body: Option<&str>) -> ApiResult<Respo
         .db
         .prepare(format!(
             "INSERT INTO sites ({SITE_COLUMNS}, created_at, updated_at) \
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?18)"
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?19)"
         ))
         .bind(&params)?;
     ctx.db
@@ -152,7 +140,7 @@ pub(crate) async fn update(ctx: &Ctx<'_>, id: &str, body: Option<&str>) -> ApiRe
             "UPDATE sites SET name = ?2, pbx_host = ?3, pbx_port = ?4, allow_macs = ?5, deny_macs = ?6, \
              additional_params = ?7, poll_interval_minutes = ?8, star_code_pattern = ?9, ntp_server = ?10, \
              timezone = ?11, language = ?12, window_secs = ?13, pnp_url = ?14, star_code_pin = ?15, \
-             star_code_mode = ?16, tftp_enabled = ?17, updated_at = ?18 \
+             star_code_mode = ?16, hot_desking = ?17, tftp_enabled = ?18, updated_at = ?19 \
              WHERE id = ?1",
         )
         .bind(&params)?;

@@ -8,6 +8,12 @@
 //! - `PUT /api/sites/<site>/templates/<name>` the same body as `POST` -> 200.
 //! - `DELETE /api/sites/<site>/templates/<name>` -> 204; phones using it fall back to the
 //!   vendor default, URI mappings to it are removed.
+//! - `POST /api/sites/<site>/templates/examples` -> 200 `{installed: [name], skipped: [name]}`:
+//!   adds the engine's example template of each configured vendor (`Yealink (example)`, ...),
+//!   each checked as a save is. Like MikoPBX's "load examples" (mikopbx/ModuleAutoprovision
+//!   `Lib/TemplateSeeder.php`), a name the site already has is skipped, never overwritten or
+//!   duplicated: loading twice adds nothing, and an example the administrator edited stays as
+//!   edited (delete or rename it to load the original again).
 
 use serde::{Deserialize, Serialize};
 use worker::Response;
@@ -19,6 +25,7 @@ use worker::Method;
 pub(crate) async fn route(ctx: &Ctx<'_>, r: &Route<'_>) -> Option<ApiResult<Response>> {
     Some(match (r.method, r.segments) {
         (Method::Post, ["sites", site, "templates"]) => create(ctx, site, r.body).await,
+        (Method::Post, ["sites", site, "templates", "examples"]) => examples(ctx, site).await,
         (Method::Get, ["sites", site, "templates"]) => list(ctx, site).await,
         (Method::Get, ["sites", site, "templates", name]) => get(ctx, site, name).await,
         (Method::Put, ["sites", site, "templates", name]) => update(ctx, site, name, r.body).await,
@@ -62,6 +69,37 @@ pub(crate) async fn create(ctx: &Ctx<'_>, site: &str, body: Option<&str>) -> Api
     let sql = "INSERT INTO templates (id, name, vendor, style, composition, source, updated_at, site_id) \
                VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)";
     write(ctx, sql, "create", &id, site, &t, 201).await
+}
+
+/// `POST /api/sites/<site>/templates/examples`: the examples the site does not have yet.
+async fn examples(ctx: &Ctx<'_>, site: &str) -> ApiResult<Response> {
+    super::sites::load(ctx, site).await?;
+    let mut installed = Vec::new();
+    let mut skipped = Vec::new();
+    let mut batch = Vec::new();
+    let sql = "INSERT INTO templates (id, name, vendor, style, composition, source, updated_at, site_id) \
+               VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) ON CONFLICT (site_id, name) DO NOTHING";
+    for t in engine::template_examples() {
+        // The rule of every save; an example that failed it would be a bug, said as a 500.
+        engine::validate_template(&t).map_err(|e| {
+            worker::Error::RustError(format!("example {} is not valid: {}", t.name, e.detail()))
+        })?;
+        if find(ctx, site, &t.name).await?.is_some() {
+            skipped.push(t.name);
+            continue;
+        }
+        let id = new_id("tpl")?;
+        batch.push(bind_template(ctx, sql, &id, site, &t)?);
+        batch.push(audit(ctx, "create example", "template", &id)?);
+        installed.push(t.name);
+    }
+    if !batch.is_empty() {
+        ctx.db.batch(batch).await?;
+    }
+    json(
+        200,
+        &serde_json::json!({ "installed": installed, "skipped": skipped }),
+    )
 }
 
 /// `PUT /api/sites/<site>/templates/<name>`: replaces the template if the new one is valid.
@@ -111,7 +149,25 @@ async fn write(
     t: &engine::Template,
     status: u16,
 ) -> ApiResult<Response> {
-    let statement = ctx.db.prepare(sql).bind(&[
+    let statement = bind_template(ctx, sql, id, site, t)?;
+    ctx.db
+        .batch(vec![statement, audit(ctx, action, "template", id)?])
+        .await?;
+    json(
+        status,
+        &serde_json::json!({ "id": id, "name": t.name, "vendor": t.vendor }),
+    )
+}
+
+/// The insert or update `sql` bound to `t` (parameters in one order for both).
+fn bind_template(
+    ctx: &Ctx<'_>,
+    sql: &str,
+    id: &str,
+    site: &str,
+    t: &engine::Template,
+) -> ApiResult<worker::D1PreparedStatement> {
+    Ok(ctx.db.prepare(sql).bind(&[
         id.into(),
         t.name.as_str().into(),
         t.vendor.as_str().into(),
@@ -120,14 +176,7 @@ async fn write(
         t.source.as_str().into(),
         (ctx.now as f64).into(),
         site.into(),
-    ])?;
-    ctx.db
-        .batch(vec![statement, audit(ctx, action, "template", id)?])
-        .await?;
-    json(
-        status,
-        &serde_json::json!({ "id": id, "name": t.name, "vendor": t.vendor }),
-    )
+    ])?)
 }
 
 /// A template as the API shows it.

@@ -60,6 +60,7 @@ async fn write(
             path: m.path(),
             user_agent: None,
             pnp: None,
+            lan_mac: None,
         },
         &[],
     );

@@ -81,8 +81,9 @@ const UPSERT_TAIL: &str = "ON CONFLICT (mac, site_id, vendor) DO UPDATE SET \
      op = excluded.op, state = 'pending', result = NULL, origin = excluded.origin, seq = rps_outbox.seq + 1, attempts = 0, next_at = excluded.next_at, \
      error_kind = NULL, error = NULL, updated_at = excluded.updated_at";
 
-/// The statement that queues `wish` for one phone, if its vendor has an API and its site an
-/// account for it (otherwise it does nothing). Goes into the batch of the change itself.
+/// The statement that queues `wish` for one phone, if its vendor has an API and its site a
+/// complete account for it (otherwise it does nothing: an account saved incomplete, marked
+/// so in its summary, queues nothing). Goes into the batch of the change itself.
 pub(crate) fn enqueue(
     db: &D1Database,
     site: &str,
@@ -108,7 +109,8 @@ pub(crate) fn enqueue(
     db.prepare(format!(
         "INSERT INTO rps_outbox (mac, site_id, vendor, op, state, origin, next_at, updated_at) \
          SELECT ?1, ?2, ?3, ?4, 'pending', ?5, ?6, ?6 \
-         WHERE EXISTS (SELECT 1 FROM rps_accounts a WHERE a.site_id = ?2 AND a.vendor = ?3) \
+         WHERE EXISTS (SELECT 1 FROM rps_accounts a WHERE a.site_id = ?2 AND a.vendor = ?3 \
+         AND json_extract(a.summary, '$.incomplete') IS NULL) \
          {UPSERT_TAIL}"
     ))
     .bind(&[
@@ -767,15 +769,7 @@ async fn send(req: &HttpRequest) -> std::result::Result<HttpReply, String> {
         worker::Request::new_with_init(&req.url, &init).map_err(|_| fail("bad request for"))?;
     // A vendor that does not answer within FETCH_TIMEOUT is a transport failure (retried
     // with backoff), not a call that holds the run, and the row's lease, until it is killed.
-    let controller = worker::AbortController::default();
-    let signal = controller.signal();
-    let timer = signal.clone();
-    worker::wasm_bindgen_futures::spawn_local(async move {
-        worker::Delay::from(FETCH_TIMEOUT).await;
-        if !timer.aborted() {
-            controller.abort();
-        }
-    });
+    let signal = crate::abort_after(FETCH_TIMEOUT);
     // What went wrong: the timeout's abort, or `other`.
     let failed = |timed_out: &str, other: &str| {
         if signal.aborted() {

@@ -31,9 +31,18 @@ pub(super) async fn bind(db: &D1Database, site: &str, now: u64, body: &str) -> A
     struct Phone {
         id: String,
         vendor: engine::Vendor,
+        /// The extension it is bound to now, if any.
+        bound_to: Option<String>,
     }
-    let Phone { id: phone, vendor } = db
-        .prepare("SELECT id, vendor FROM phones WHERE site_id = ?1 AND mac = ?2")
+    let Phone {
+        id: phone,
+        vendor,
+        bound_to,
+    } = db
+        .prepare(
+            "SELECT p.id, p.vendor, u.extension AS bound_to FROM phones p \
+             LEFT JOIN users u ON u.id = p.user_id WHERE p.site_id = ?1 AND p.mac = ?2",
+        )
         .bind(&[site.into(), mac.to_string().into()])?
         .first::<Phone>(None)
         .await?
@@ -50,15 +59,27 @@ pub(super) async fn bind(db: &D1Database, site: &str, now: u64, body: &str) -> A
     struct Mode {
         star_code_mode: Option<engine::StarCodeMode>,
         star_code_pin: f64,
+        hot_desking: f64,
     }
-    let mode = db
-        .prepare("SELECT star_code_mode, star_code_pin FROM sites WHERE id = ?1")
+    let (mode, hot_desking) = db
+        .prepare("SELECT star_code_mode, star_code_pin, hot_desking FROM sites WHERE id = ?1")
         .bind(&[site.into()])?
         .first::<Mode>(None)
         .await?
-        .map_or(engine::StarCodeMode::Pin, |m| {
-            engine::StarCodeMode::resolve(m.star_code_mode, m.star_code_pin != 0.0)
+        .map_or((engine::StarCodeMode::Pin, false), |m| {
+            (
+                engine::StarCodeMode::resolve(m.star_code_mode, m.star_code_pin != 0.0),
+                m.hot_desking != 0.0,
+            )
         });
+    // A bound phone moves to another user only where the site allows hot-desking (the
+    // edge's setting wins over a relay whose snapshot is older than turning it off).
+    if bound_to.as_ref().is_some_and(|e| *e != b.extension) && !hot_desking {
+        return Err(ApiError::conflict(
+            "mac",
+            "the phone is already bound to another extension and the site does not allow hot-desking",
+        ));
+    }
     if mode == engine::StarCodeMode::Pin && !b.pin {
         // The edge's own setting wins over a relay whose snapshot is older than a change
         // from open to PIN.
@@ -67,7 +88,11 @@ pub(super) async fn bind(db: &D1Database, site: &str, now: u64, body: &str) -> A
             "the site wants the user's voicemail PIN and the relay did not check one: its inventory is out of date",
         ));
     }
-    let detail = format!("{mac} -> {}", b.extension);
+    // A re-binding names the user the phone leaves in the audit log.
+    let detail = match &bound_to {
+        Some(old) if *old != b.extension => format!("{mac} -> {} (was {old})", b.extension),
+        _ => format!("{mac} -> {}", b.extension),
+    };
     if mode.needs_approval() {
         // The edge decides, whatever the relay believed: the binding waits for an
         // administrator (`/api/sites/<site>/binding-requests`).
@@ -93,7 +118,12 @@ pub(super) async fn bind(db: &D1Database, site: &str, now: u64, body: &str) -> A
         );
     }
     let mut batch = edge_shared::store::bind_phone(db, &phone, &user, now)?;
-    batch.push(audit(db, now, site, "star-code bind", &detail)?);
+    let action = if bound_to.is_some_and(|e| e != b.extension) {
+        "star-code re-bind (hot-desking)"
+    } else {
+        "star-code bind"
+    };
+    batch.push(audit(db, now, site, action, &detail)?);
     db.batch(batch).await?;
     json(
         200,

@@ -27,7 +27,8 @@
 //! # `GET /relay/v1/snapshot`
 //! The site's inventory, everything the relay needs to render configs offline:
 //! `{"site", "users", "phones", "blf_keys", "templates", "uri_mappings", "firmware",
-//! "phonebook"}`. `200` with a strong `ETag` (the SHA-256 of the body, quoted); a request
+//! "phonebook", "phonebook_fetch"}` (the last only when the site has phonebook sources on a
+//! LAN host, which the relay fetches: see `POST /relay/v1/phonebook`). `200` with a strong `ETag` (the SHA-256 of the body, quoted); a request
 //! with `If-None-Match: <that ETag>` gets `304` with no body while nothing changed, so an
 //! idle site costs one tiny round trip per poll. Phones the relay reported (below) are in
 //! `phones` with `user_extension: null` once added, so the ETag changes when one is.
@@ -100,6 +101,19 @@
 //! phone, a later one replacing it) and the answer is `202` `{"mac", "extension", "status":
 //! "awaiting_approval"}`. Otherwise binding is a new assignment: the phone's provisioning
 //! window opens again; answer `200` `{"mac", "extension", "status": "bound"}`. Audited.
+//! A phone already bound to another extension is bound again (hot-desking: the phone row
+//! changes user, the old user keeps no phone there) only when the site's `hot_desking` is
+//! on; otherwise `409` naming `mac`, nothing changed. The audit row names the old user.
+//!
+//! # `POST /relay/v1/phonebook`
+//! What the relay fetched for a phonebook source of the snapshot's `phonebook_fetch` (a URL
+//! on a LAN host, which only the relay fetches): `{"source": "<id>", "format": "yealink-xml",
+//! "entries": [{"name", "number"}]}` (`format` as `engine::SourceFormat::name` writes it;
+//! at most `engine::MAX_PHONEBOOK_ENTRIES` entries, each passing `engine::check_contact`;
+//! the body at most 4 MiB), or `{"source": "<id>", "error": "..."}` (≤ 200 printable
+//! characters) when the fetch failed. Entries replace the source's; an error is recorded and
+//! the last good entries stay. `source` must be a source of the site the relay fetches
+//! (`400` naming `source` otherwise). Answer `200` `{"entries": n}`.
 //!
 //! # `GET /relay/v1/actions`
 //! Collects the re-provision and reboot requests the admin queued for the site
@@ -137,6 +151,7 @@
 mod actions;
 mod bind;
 mod discovered;
+mod phonebook;
 
 use serde::Deserialize;
 use worker::{D1Database, Date, Env, Headers, Method, Request, Response, Result};
@@ -190,12 +205,16 @@ pub(crate) async fn handle(mut req: Request, env: &Env, path: &str) -> Result<Re
                 None => error::not_found(),
             };
         }
+        (Method::Post, "phonebook") => match body_up_to(&mut req, phonebook::MAX_BODY).await? {
+            Ok(b) => phonebook::report(&db, &site.id, now, &b).await,
+            Err(e) => Err(e),
+        },
         (Method::Post, "actions/ack") => match body(&mut req).await? {
             Ok(b) => actions::ack(&db, &site.id, now, &b).await,
             Err(e) => Err(e),
         },
         (_, "snapshot" | "actions") => return not_allowed("GET"),
-        (_, "discovered" | "actions/ack" | "bind") => return not_allowed("POST"),
+        (_, "discovered" | "actions/ack" | "bind" | "phonebook") => return not_allowed("POST"),
         _ => return error::not_found(),
     };
     edge_shared::api::respond(result)
@@ -220,11 +239,16 @@ pub(crate) async fn authenticate(req: &Request, db: &D1Database) -> Result<Optio
 
 /// The request's body as text, or a refusal if it is too large or not UTF-8.
 async fn body(req: &mut Request) -> Result<ApiResult<String>> {
+    body_up_to(req, MAX_BODY).await
+}
+
+/// [`body`] with a limit of `max` bytes.
+async fn body_up_to(req: &mut Request, max: usize) -> Result<ApiResult<String>> {
     let bytes = req.bytes().await?;
-    if bytes.len() > MAX_BODY {
+    if bytes.len() > max {
         return Ok(Err(ApiError::bad(
             "body",
-            "the body is larger than 256 KiB",
+            format!("the body is larger than {} KiB", max / 1024),
         )));
     }
     Ok(String::from_utf8(bytes).map_err(|_| ApiError::bad("body", "the body is not UTF-8")))
@@ -430,6 +454,14 @@ async fn snapshot(
             "SELECT s.name AS source, e.name, e.number FROM phonebook_entries e \
              JOIN phonebook_sources s ON s.id = e.source_id \
              WHERE s.site_id = ?1 ORDER BY s.priority, s.id, e.position",
+        )
+        .await?,
+        phonebook_fetch: site_rows(
+            db,
+            id,
+            "SELECT id, url, fetch_minutes, fetch_requested_at AS requested_at \
+             FROM phonebook_sources WHERE site_id = ?1 AND fetched_by = 'relay' \
+             AND url IS NOT NULL ORDER BY id",
         )
         .await?,
         site: site.into(),

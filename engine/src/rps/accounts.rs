@@ -86,6 +86,13 @@ impl RpsAccount {
         self.client().is_verified()
     }
 
+    /// The keys the account still needs before a phone can be registered under it, in the
+    /// order to add them (ALE: `rps_host`, `provisioning_url`); empty when it is complete.
+    /// A shell queues nothing for an incomplete account.
+    pub fn missing_before_use(&self) -> Vec<&'static str> {
+        self.client().missing_before_use()
+    }
+
     /// The account as one INI section in canonical form, which [`parse_accounts`] reads back
     /// to the same account (passwords in the vendor's hashed form, so a stored copy never
     /// holds a plain password the vendor does not need). For encrypted storage: a secret.

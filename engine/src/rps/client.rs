@@ -47,6 +47,12 @@ pub(crate) trait Client {
     fn is_verified(&self) -> bool {
         true
     }
+
+    /// The keys the account still needs before any phone can be registered under it (a
+    /// section pasted as PortSIP writes it may lack ours); empty when it is complete.
+    fn missing_before_use(&self) -> Vec<&'static str> {
+        Vec::new()
+    }
 }
 
 /// How a vendor's PortSIP `system.ini` section reads: its keys and its parser.

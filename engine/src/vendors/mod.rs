@@ -241,6 +241,18 @@ impl Vendor {
         }
     }
 
+    /// `true` when the vendor's phones may ask for an RPS code at first boot (Yealink's
+    /// "RPS ing" and "RPS pin"): the only vendor whose guidance shows them.
+    pub fn rps_desk_codes(self) -> bool {
+        self.facts().rps_desk_codes
+    }
+
+    /// The vendor's example template's source (placeholder style, an overlay), or `None`
+    /// for a vendor whose phones are not configured here.
+    pub fn example_template(self) -> Option<&'static str> {
+        self.module().ok().map(|m| m.example_template())
+    }
+
     /// The names of the vendor's models (its model table), the typical model first: the
     /// console's pickers.
     pub fn known_models(self) -> Vec<&'static str> {
@@ -355,6 +367,9 @@ pub(crate) struct Facts {
     /// `true` when the vendor's config carries the site directory as a local phonebook
     /// ([`Profile::contacts`](crate::Profile)), so shells load it before rendering.
     pub(crate) local_directory: bool,
+    /// `true` when a phone redirected by the vendor's service may ask the person at the desk
+    /// for a code (Yealink's "RPS ing" and "RPS pin"), so the console shows that guidance.
+    pub(crate) rps_desk_codes: bool,
 }
 
 /// The shape of the URL a vendor's phone takes from a SIP PnP NOTIFY body.
@@ -474,8 +489,18 @@ pub(crate) trait VendorModule: Sync {
     /// Writes the phonebook in the vendor's remote-phonebook format.
     fn write_phonebook(&self, title: &str, contacts: &[Contact], out: &mut String);
 
+    /// Reads a remote phonebook in this vendor's format (a fetched phonebook source, see
+    /// `phonebook_source`): its entries, or `None` when `root` is not this vendor's.
+    fn read_phonebook(&self, _root: &crate::xml::Element) -> Option<Vec<Contact>> {
+        None
+    }
+
     /// Accepted firmware file extensions, lowercase with the dot.
     fn firmware_extensions(&self) -> &'static [&'static str];
+
+    /// The vendor's example template ("Load examples"): placeholder style, an overlay,
+    /// commented, each key with its source (`vendors/<vendor>/example.*`).
+    fn example_template(&self) -> &'static str;
 
     /// For a phone whose phonebook setting names a folder: the file name it appends there
     /// (see [`Vendor::phonebook_path`]); `None` (the default) when the setting is the
@@ -597,6 +622,14 @@ mod tests {
     use super::*;
     #[cfg(target_arch = "wasm32")]
     use wasm_bindgen_test::wasm_bindgen_test as test;
+
+    #[test]
+    fn only_yealink_phones_ask_for_rps_codes() {
+        // RPS ing and RPS pin are Yealink's mechanism (PROTOCOLS.md).
+        for v in Vendor::ALL {
+            assert_eq!(v.rps_desk_codes(), v == Vendor::Yealink, "{v}");
+        }
+    }
 
     #[test]
     fn decimal_writer() {

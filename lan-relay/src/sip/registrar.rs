@@ -25,8 +25,9 @@
 //! - `INVITE`: the same digest as a proxy challenge (`407 Proxy-Authenticate`, RFC 3261
 //!   §22.3; credentials in `Proxy-Authorization`, or `Authorization` which some phones use).
 //!   Then `100 Trying`. The dialled number is the Request-URI user, percent-decoded
-//!   (`%2A123%2A200`). [`RegistrarConfig::star_pattern`] followed by 1 to 32 letters or
-//!   digits is a binding request; anything else is `404`. The MAC is the account's; unless
+//!   (`%2A123%2A200`). What [`RegistrarConfig::star_pattern`] matches
+//!   ([`engine::StarCodePattern`]: a prefix and 1 to 32 letters or digits, or MikoPBX's
+//!   `*123*XXX` and exactly that many digits) is a binding request; anything else is `404`. The MAC is the account's; unless
 //!   the ARP table ([`RegistrarConfig::arp`], Linux `/proc/net/arp`) holds that MAC for the
 //!   source IP, the call is refused with `403` and logged: another MAC there is someone
 //!   else's credentials on this device, no entry is a device the relay cannot place on
@@ -124,7 +125,7 @@ pub trait Binder: Send + Sync + 'static {
 /// How the registrar behaves.
 #[derive(Clone)]
 pub struct RegistrarConfig {
-    /// The dialled prefix before the extension, e.g. `*123*`.
+    /// The star-code setting, e.g. `*123*` or MikoPBX's `*123*XXX` ([`engine::StarCodePattern`]).
     pub star_pattern: String,
     /// The digest realm (shown by phones; e.g. the site's name or the relay's host).
     pub realm: String,
@@ -502,6 +503,7 @@ impl<B: Binder> Server<B> {
                         path: "",
                         user_agent: Some(ua),
                         pnp: None,
+                        lan_mac: None,
                     },
                     &[],
                 )

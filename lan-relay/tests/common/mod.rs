@@ -113,3 +113,131 @@ pub(crate) fn atftp_get(port: u16, name: &str) -> (String, String) {
         format!("{} {}", out.status, String::from_utf8_lossy(&out.stderr)),
     )
 }
+
+// ------------------------------------------------ a URI mapping on the LAN (issue 16, item 2)
+
+/// The path an administrator maps in MikoPBX's example: an old Yealink asks for its model's
+/// common file (`y000000000028.cfg`) and gets its own config from a template.
+pub(crate) const MAPPED: &str = "y000000000028.cfg";
+/// An old Yealink's User-Agent without a MAC: the example of antirek/sip-device-detector's
+/// README ("Yealink SIP-T28P 2.71.14.4").
+pub(crate) const OLD_YEALINK_UA: &str = "Yealink SIP-T28P 2.71.14.4";
+/// The demo Yealink (201) and its password; a second Yealink (206) added here, and its.
+pub(crate) const FIRST_MAC: &str = "00:15:65:00:00:01";
+pub(crate) const FIRST_SECRET: &str = "demo-Vq9-kL2m-Zt7x";
+pub(crate) const SECOND_MAC: &str = "00:15:65:00:00:07";
+pub(crate) const SECOND_SECRET: &str = "second-Jx4-rT6w-Bn3q";
+/// The demo Snom: a Yealink template is no file for it.
+pub(crate) const SNOM_MAC: &str = "00:04:13:00:00:02";
+
+/// The demo inventory with [`MAPPED`] mapped to the demo's Yealink template and a second
+/// Yealink phone bound to a user of its own.
+pub(crate) fn mapped_inventory() -> String {
+    format!(
+        "{}\n[[uri_mappings]]\npath = \"{MAPPED}\"\ntemplate = \"Yealink desk\"\n\
+         [[users]]\nextension = \"206\"\nsip_password = \"{SECOND_SECRET}\"\n\
+         [[phones]]\nmac = \"{}\"\nvendor = \"yealink\"\nmodel = \"T28P\"\nuser_extension = \"206\"\n",
+        lan_relay::config::DEMO_INVENTORY,
+        SECOND_MAC.replace(':', ""),
+    )
+}
+
+/// Writes an ARP table (`/proc/net/arp`'s format) that holds `mac` for 127.0.0.1, or
+/// nothing.
+pub(crate) fn write_arp(path: &Path, mac: Option<&str>) {
+    let mut t = "IP address       HW type     Flags       HW address            Mask     Device\n"
+        .to_owned();
+    if let Some(mac) = mac {
+        t.push_str(&format!(
+            "127.0.0.1        0x1         0x2         {mac}     *        lo\n"
+        ));
+    }
+    std::fs::write(path, t).unwrap();
+}
+
+/// The relay's HTTP and TFTP servers on 127.0.0.1 serving `inventory`, confirming MACs with
+/// the ARP table in the file `arp` (read at each request, so a test may rewrite it).
+pub(crate) struct LanRelay {
+    pub(crate) http: SocketAddr,
+    pub(crate) tftp: SocketAddr,
+    _stop: Vec<oneshot::Sender<()>>,
+    _rt: tokio::runtime::Runtime,
+}
+
+impl LanRelay {
+    pub(crate) fn start(inventory: &str, arp: &Path, state: &Path) -> Self {
+        use std::sync::Arc;
+        let rt = runtime();
+        let (http, tftp) = rt.block_on(async {
+            (
+                tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap(),
+                UdpSocket::bind("127.0.0.1:0").await.unwrap(),
+            )
+        });
+        let (http_addr, tftp_addr) = (http.local_addr().unwrap(), tftp.local_addr().unwrap());
+        let metrics = Arc::new(lan_relay::metrics::Metrics::default());
+        let p = Arc::new(
+            lan_relay::provision::Provisioner::new(
+                &format!("http://{http_addr}"),
+                state.join("firmware"),
+                Arc::clone(&metrics),
+            )
+            .with_arp_table(lan_relay::arp::ArpTable::new(arp)),
+        );
+        p.set_site(lan_relay::config::load_inventory(inventory).unwrap());
+        let (stop_http, stopped_http) = shutdown();
+        let (stop_tftp, stopped_tftp) = shutdown();
+        rt.spawn(lan_relay::http::serve(
+            http,
+            Arc::clone(&p),
+            Arc::clone(&metrics),
+            stopped_http,
+        ));
+        rt.spawn(lan_relay::tftp::serve(
+            tftp,
+            p,
+            lan_relay::tftp::TftpConfig::default(),
+            Arc::clone(&metrics.tftp),
+            stopped_tftp,
+        ));
+        Self {
+            http: http_addr,
+            tftp: tftp_addr,
+            _stop: vec![stop_http, stop_tftp],
+            _rt: rt,
+        }
+    }
+}
+
+/// A [`LanRelay`] serving [`mapped_inventory`], with its ARP table file (holding
+/// [`FIRST_MAC`] at 127.0.0.1 to begin with) in the directory returned with it.
+pub(crate) fn mapped_relay(what: &str) -> (LanRelay, PathBuf, TempDir) {
+    let dir = TempDir::new(what);
+    let arp = dir.path().join("arp");
+    write_arp(&arp, Some(FIRST_MAC));
+    let relay = LanRelay::start(&mapped_inventory(), &arp, dir.path());
+    (relay, arp, dir)
+}
+
+/// The one scenario of a mapped path asked for without a MAC (over HTTP or TFTP: `fetch`
+/// gives the body, or `None` for a refusal): it is for the phone the ARP table in `arp`
+/// holds at 127.0.0.1; another MAC there gets that phone's config, or nothing (the Snom: a
+/// Yealink template is no file for it), never the first one's; no entry gets nothing.
+pub(crate) fn mapped_path_follows_the_arp_table(arp: &Path, fetch: impl Fn() -> Option<String>) {
+    let body = fetch().expect("served for the phone ARP holds at the address");
+    assert!(body.contains(FIRST_SECRET), "{body}");
+    assert!(
+        body.contains("account.1.label = 201 Irina Smirnova"),
+        "the mapped template: {body}"
+    );
+    write_arp(arp, Some(SECOND_MAC));
+    let body = fetch().expect("served for the other phone");
+    assert!(
+        body.contains(SECOND_SECRET) && !body.contains(FIRST_SECRET),
+        "{body}"
+    );
+    write_arp(arp, Some(SNOM_MAC));
+    assert_eq!(fetch(), None, "the Snom at the address");
+    write_arp(arp, None);
+    assert_eq!(fetch(), None, "no ARP entry");
+}

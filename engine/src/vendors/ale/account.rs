@@ -131,4 +131,34 @@ impl Client for AleAccount {
     fn is_verified(&self) -> bool {
         false
     }
+
+    /// PortSIP's `[ale]` has two keys; ALE's API host has no default and ALE phones are not
+    /// configured here, so both the host and where to send them must be added.
+    fn missing_before_use(&self) -> Vec<&'static str> {
+        let mut missing = Vec::new();
+        if self.base_url.is_none() {
+            missing.push("rps_host");
+        }
+        if self.provisioning_url.is_none() {
+            missing.push("provisioning_url");
+        }
+        missing
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::rps::parse_accounts;
+
+    #[test]
+    fn a_portsip_section_names_what_else_is_needed() {
+        let (a, _) = parse_accounts("[ale]\naccesskey_id = k\naccesskey_secret = s\n").unwrap();
+        assert_eq!(a[0].missing_before_use(), ["rps_host", "provisioning_url"]);
+        let (a, _) = parse_accounts(
+            "[ale]\naccesskey_id = k\naccesskey_secret = s\nrps_host = ale.example.net\n\
+             provisioning_url = https://oxo.example.net/dm/\n",
+        )
+        .unwrap();
+        assert!(a[0].missing_before_use().is_empty());
+    }
 }

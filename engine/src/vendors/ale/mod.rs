@@ -41,6 +41,7 @@ pub(crate) const FACTS: Facts = Facts {
     models: &[],
     pnp_url: PnpUrlForm::Base,
     local_directory: false,
+    rps_desk_codes: false,
 };
 
 /// ALE's redirection-service code: its PortSIP section.

@@ -101,6 +101,7 @@ pub(crate) const FACTS: Facts = Facts {
     models: models::MODELS,
     pnp_url: PnpUrlForm::Base,
     local_directory: false,
+    rps_desk_codes: false,
 };
 
 /// Fanvil's redirection-service code: its PortSIP section.
@@ -281,7 +282,10 @@ fn invalid(detail: impl Into<String>, line: usize) -> Error {
 
 fn parse_line(raw: &str, n: usize) -> Result<Parsed<'_>> {
     let line = raw.trim();
-    if line.is_empty() {
+    // A `#` line is a template's comment (MikoPBX's Fanvil example writes them,
+    // mikopbx/ModuleAutoprovision `Setup/templates/fanvil-example.txt`): dropped, so it
+    // never reaches the phone.
+    if line.is_empty() || line.starts_with('#') {
         return Ok(Parsed::Blank);
     }
     if line.starts_with(HEADER_PREFIX) {
@@ -1142,8 +1146,19 @@ impl VendorModule for Fanvil {
         out.push_str("</FanvilIPPhoneDirectory>\n");
     }
 
+    fn read_phonebook(&self, root: &crate::xml::Element) -> Option<Vec<Contact>> {
+        // The shape `write_phonebook` writes (see the module docs; Fanvil's XML phonebook spec,
+        // fanvil.com `.../20191226/5e0454ec2e7f0.pdf` pp. 8-9).
+        (root.name == "FanvilIPPhoneDirectory")
+            .then(|| crate::phonebook_source::directory_entries(root))
+    }
+
     fn firmware_extensions(&self) -> &'static [&'static str] {
         &[".z", ".bin"]
+    }
+
+    fn example_template(&self) -> &'static str {
+        include_str!("example.txt")
     }
 }
 

@@ -128,6 +128,7 @@ pub(crate) const FACTS: Facts = Facts {
     // Must be a path ending in a slash (folder)", e.g. `http://192.168.2.4/tftp/xyzzy/`).
     pnp_url: PnpUrlForm::Folder,
     local_directory: false,
+    rps_desk_codes: false,
 };
 
 /// Grandstream's redirection-service code: its PortSIP section.
@@ -232,8 +233,48 @@ impl VendorModule for Grandstream {
         out.push_str("</AddressBook>\n");
     }
 
+    fn read_phonebook(&self, root: &crate::xml::Element) -> Option<Vec<Contact>> {
+        // The shape `write_phonebook` writes (FusionPBX `gxp2170/phonebook.xml`; the
+        // *XML Based Downloadable Phonebook Guide*): each `Phone` of a `Contact` is an entry
+        // named "FirstName LastName".
+        if root.name != "AddressBook" {
+            return None;
+        }
+        let mut out = Vec::new();
+        for contact in root.elements().filter(|e| e.name == "Contact") {
+            let part = |n: &str| {
+                contact
+                    .elements()
+                    .find(|e| e.name == n)
+                    .map(|e| e.text().trim().to_owned())
+                    .unwrap_or_default()
+            };
+            let name = [part("FirstName"), part("LastName")]
+                .into_iter()
+                .filter(|p| !p.is_empty())
+                .collect::<Vec<_>>()
+                .join(" ");
+            for phone in contact.elements().filter(|e| e.name == "Phone") {
+                let number = phone
+                    .elements()
+                    .find(|e| e.name == "phonenumber")
+                    .map(crate::xml::Element::text)
+                    .unwrap_or_default();
+                out.push(Contact {
+                    name: name.clone(),
+                    number,
+                });
+            }
+        }
+        Some(out)
+    }
+
     fn firmware_extensions(&self) -> &'static [&'static str] {
         &[".bin"]
+    }
+
+    fn example_template(&self) -> &'static str {
+        include_str!("example.xml")
     }
 
     fn phonebook_file(&self) -> Option<&'static str> {

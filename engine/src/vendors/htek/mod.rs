@@ -160,6 +160,7 @@ pub(crate) const FACTS: Facts = Facts {
     models: models::MODELS,
     pnp_url: PnpUrlForm::Base,
     local_directory: false,
+    rps_desk_codes: false,
 };
 
 /// Htek's redirection-service code: its PortSIP section, and the steps to register a phone
@@ -265,8 +266,17 @@ impl VendorModule for Htek {
         out.push_str("</PhoneDirectory>\n");
     }
 
+    fn read_phonebook(&self, root: &crate::xml::Element) -> Option<Vec<Contact>> {
+        // The shape `write_phonebook` writes (FusionPBX `htek/uc926/phonebook.xml`).
+        (root.name == "PhoneDirectory").then(|| crate::phonebook_source::directory_entries(root))
+    }
+
     fn firmware_extensions(&self) -> &'static [&'static str] {
         &[".rom", ".bin"]
+    }
+
+    fn example_template(&self) -> &'static str {
+        include_str!("example.xml")
     }
 }
 

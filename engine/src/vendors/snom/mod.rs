@@ -124,6 +124,7 @@ pub(crate) const FACTS: Facts = Facts {
     // `/` the phone would fetch the bare base as its settings.
     pnp_url: PnpUrlForm::Folder,
     local_directory: true,
+    rps_desk_codes: false,
 };
 
 /// Snom's redirection-service code: its PortSIP section.
@@ -207,10 +208,20 @@ impl VendorModule for Snom {
         out.push_str("</SnomIPPhoneDirectory>\n");
     }
 
+    fn read_phonebook(&self, root: &crate::xml::Element) -> Option<Vec<Contact>> {
+        // The shape `write_phonebook` writes (see the module docs: Wazo `base.tpl`).
+        (root.name == "SnomIPPhoneDirectory")
+            .then(|| crate::phonebook_source::directory_entries(root))
+    }
+
     fn firmware_extensions(&self) -> &'static [&'static str] {
         // Desk phones: `snom<model>-<ver>-SIP-r.bin`; M-series bases:
         // `<model>_v<ver>_b<build>.fwu` (wazo-provd-plugins `plugins/wazo_snom/*/pkgs/pkgs.db`).
         &[".bin", ".fw", ".fwu"]
+    }
+
+    fn example_template(&self) -> &'static str {
+        include_str!("example.xml")
     }
 }
 

@@ -117,6 +117,9 @@ pub(crate) const FACTS: Facts = Facts {
     models: models::MODELS,
     pnp_url: PnpUrlForm::Base,
     local_directory: false,
+    // "RPS ing" (the serial number's last five digits) and "RPS pin" (issued by Yealink
+    // per device) are Yealink's (PROTOCOLS.md, "Yealink RPS pin and RPS ing").
+    rps_desk_codes: true,
 };
 
 /// Yealink's redirection-service code: its PortSIP section.
@@ -256,8 +259,18 @@ impl VendorModule for Yealink {
         out.push_str("</YealinkIPPhoneDirectory>\n");
     }
 
+    fn read_phonebook(&self, root: &crate::xml::Element) -> Option<Vec<Contact>> {
+        // The shape `write_phonebook` writes (FusionPBX `yealink/t46s/directory.xml`).
+        (root.name == "YealinkIPPhoneDirectory")
+            .then(|| crate::phonebook_source::directory_entries(root))
+    }
+
     fn firmware_extensions(&self) -> &'static [&'static str] {
         &[".rom", ".bin"]
+    }
+
+    fn example_template(&self) -> &'static str {
+        include_str!("example.cfg")
     }
 }
 

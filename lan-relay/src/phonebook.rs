@@ -1,0 +1,173 @@
+//! Phonebook sources on a LAN host (the snapshot's `phonebook_fetch`): the edge cannot reach
+//! them, so the relay fetches each on its schedule and posts the entries (or the error) to
+//! the edge (`POST /relay/v1/phonebook`), which merges them into the site's phonebook.
+//!
+//! Only LAN addresses are fetched here (`engine::SourceUrl` says so of the URL as written; a
+//! name is resolved and every address it gives must be a LAN one, by the engine's
+//! `classify_ip`), only the saved URL (no redirect is followed), within [`TIMEOUT`] and
+//! [`engine::MAX_SOURCE_BYTES`]. The document is read by the engine (`parse_source`).
+
+use std::collections::HashMap;
+use std::net::ToSocketAddrs as _;
+use std::time::{Duration, Instant};
+
+use engine::PhonebookFetch;
+
+/// How long one fetch may take.
+pub const TIMEOUT: Duration = Duration::from_secs(20);
+
+/// When each source was last fetched, and the "fetch now" request seen then.
+#[derive(Debug, Default)]
+pub struct Schedule {
+    last: HashMap<String, (Instant, u64)>,
+}
+
+impl Schedule {
+    /// The sources to fetch now: never fetched by this process, their interval over, or a
+    /// new "fetch now" request. Marks them fetched at `now`.
+    pub fn due(&mut self, sources: &[PhonebookFetch], now: Instant) -> Vec<PhonebookFetch> {
+        self.last
+            .retain(|id, _| sources.iter().any(|s| &s.id == id));
+        let mut out = Vec::new();
+        for s in sources {
+            let every =
+                Duration::from_secs(u64::from(s.fetch_minutes.max(engine::MIN_FETCH_MINUTES)) * 60);
+            let due = match self.last.get(&s.id) {
+                None => true,
+                Some(&(at, requested)) => {
+                    now.duration_since(at) >= every || requested != s.requested_at
+                }
+            };
+            if due {
+                self.last.insert(s.id.clone(), (now, s.requested_at));
+                out.push(s.clone());
+            }
+        }
+        out
+    }
+
+    /// Forgets source `id`, so the next [`Self::due`] fetches it again.
+    pub fn forget(&mut self, id: &str) {
+        self.last.remove(id);
+    }
+}
+
+/// Fetches source `s` (blocking) and posts what it brought to the edge; `false` when the
+/// edge did not take it (the schedule then tries again at the next poll).
+pub fn fetch_and_report(client: &crate::edge::EdgeClient, s: &PhonebookFetch) -> bool {
+    let outcome = fetch(&s.url);
+    match &outcome {
+        Ok(p) => {
+            tracing::info!(source = %s.id, entries = p.entries.len(), format = %p.format.name(), "phonebook source fetched")
+        }
+        Err(e) => {
+            tracing::warn!(source = %s.id, error = %e, "phonebook source not fetched; the last good entries stay")
+        }
+    }
+    match client.phonebook(&s.id, &outcome) {
+        Ok(()) => true,
+        Err(e) => {
+            tracing::warn!(source = %s.id, error = %e, "phonebook source result not sent; retrying at the next poll");
+            false
+        }
+    }
+}
+
+/// Fetches `url` (blocking) and reads it; the error is for the administrator and names the
+/// host, never the path or query.
+pub fn fetch(url: &str) -> Result<engine::ParsedSource, String> {
+    let parsed = engine::SourceUrl::parse(url).map_err(|e| e.detail().to_owned())?;
+    let host = parsed.authority();
+    if parsed.fetcher != engine::Fetcher::Relay {
+        return Err(format!("{host} is a public address: the edge fetches it"));
+    }
+    let port = parsed
+        .port
+        .unwrap_or(if url.to_ascii_lowercase().starts_with("https") {
+            443
+        } else {
+            80
+        });
+    let addrs: Vec<_> = (parsed.host.as_str(), port)
+        .to_socket_addrs()
+        .map_err(|e| format!("{host}: {e}"))?
+        .collect();
+    if addrs.is_empty()
+        || addrs
+            .iter()
+            .any(|a| engine::classify_ip(a.ip()) != Ok(engine::Fetcher::Relay))
+    {
+        return Err(format!("{host} does not resolve to LAN addresses only"));
+    }
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .timeout_global(Some(TIMEOUT))
+        .http_status_as_error(false)
+        .max_redirects(0)
+        .max_redirects_will_error(false)
+        .user_agent(concat!("lan-relay/", env!("CARGO_PKG_VERSION")))
+        .build()
+        .into();
+    let mut resp = agent
+        .get(&parsed.url)
+        .call()
+        .map_err(|e| format!("no answer from {host}: {}", kind(&e)))?;
+    engine::check_fetch_status(&host, resp.status().as_u16())?;
+    let body = resp
+        .body_mut()
+        .with_config()
+        .limit(engine::MAX_SOURCE_BYTES as u64)
+        .read_to_vec()
+        .map_err(|e| format!("{host}: {}", kind(&e)))?;
+    engine::parse_source(&body).map_err(|e| e.detail().to_owned())
+}
+
+/// What went wrong, without the URL ureq's messages may carry.
+fn kind(e: &ureq::Error) -> String {
+    match e {
+        ureq::Error::Timeout(_) => format!("no answer within {} s", TIMEOUT.as_secs()),
+        ureq::Error::BodyExceedsLimit(_) => format!(
+            "the document is larger than {} KiB",
+            engine::MAX_SOURCE_BYTES / 1024
+        ),
+        ureq::Error::Io(io) => io.kind().to_string(),
+        ureq::Error::HostNotFound => "host not found".into(),
+        ureq::Error::ConnectionFailed => "connection failed".into(),
+        _ => "the request failed".into(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn source(id: &str, minutes: u32, requested_at: u64) -> PhonebookFetch {
+        PhonebookFetch {
+            id: id.into(),
+            url: "http://192.168.1.2/pb.xml".into(),
+            fetch_minutes: minutes,
+            requested_at,
+        }
+    }
+
+    #[test]
+    fn schedule_fetches_new_due_and_requested_sources() {
+        let mut s = Schedule::default();
+        let t0 = Instant::now();
+        let a = [source("a", 15, 0), source("b", 60, 0)];
+        assert_eq!(s.due(&a, t0).len(), 2, "new sources at once");
+        assert!(s.due(&a, t0 + Duration::from_secs(60)).is_empty());
+        let due = s.due(&a, t0 + Duration::from_secs(15 * 60));
+        assert_eq!(due.iter().map(|d| d.id.as_str()).collect::<Vec<_>>(), ["a"]);
+        let asked = [source("a", 15, 0), source("b", 60, 99)];
+        let due = s.due(&asked, t0 + Duration::from_secs(16 * 60));
+        assert_eq!(due.iter().map(|d| d.id.as_str()).collect::<Vec<_>>(), ["b"]);
+    }
+
+    #[test]
+    fn public_and_unresolvable_hosts_are_not_fetched() {
+        let e = fetch("https://pbx.example.com/pb.xml").unwrap_err();
+        assert!(e.contains("the edge fetches it"), "{e}");
+        let e = fetch("http://user:pw@192.168.1.2/").unwrap_err();
+        assert!(e.contains("credentials") && !e.contains("pw@"), "{e}");
+    }
+}
