@@ -284,6 +284,7 @@ mod tests {
             path: "001565aabbcc.cfg",
             user_agent: None,
             pnp: None,
+            lan_mac: None,
         };
         match site.answer(&req, "http://192.0.2.10:8480") {
             Ok(crate::Answer::File { body, .. }) => body,

@@ -939,6 +939,7 @@ impl LocalRelay {
             path: &format!("{USER}.cfg"),
             user_agent: Some(UA),
             pnp: None,
+            lan_mac: None,
         };
         match self
             .provisioner
