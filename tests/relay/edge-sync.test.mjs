@@ -46,6 +46,16 @@ function relayDir(name, token) {
   writeFileSync(path.join(sub, "token"), token);
   return sub;
 }
+// The edge's admin API at `edge`: a call that must succeed, its JSON body.
+const adminApi = (edge) => async (method, p, body) => {
+  const res = await fetch(`${edge}/api${p}`, {
+    method,
+    headers: { Authorization: `Bearer ${ADMIN_TOKEN}`, "Content-Type": "application/json" },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  assert.ok(res.status < 300, `${method} ${p}: ${res.status} ${await res.clone().text()}`);
+  return res.json();
+};
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 async function until(what, fn, ms = 20000) {
@@ -77,15 +87,7 @@ const UA = "Yealink SIP-T46S 66.86.0.15 00:15:65:0a:0b:0c";
 test("the relay syncs from the edge, follows changes, survives the edge's death and a restart", async () => {
   const { mf } = await start({ port: 0 });
   const edge = (await mf.ready).toString().replace(/\/$/, "");
-  const api = async (method, p, body) => {
-    const res = await fetch(`${edge}/api${p}`, {
-      method,
-      headers: { Authorization: `Bearer ${ADMIN_TOKEN}`, "Content-Type": "application/json" },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    assert.ok(res.status < 300, `${method} ${p}: ${res.status} ${await res.clone().text()}`);
-    return res.json();
-  };
+  const api = adminApi(edge);
   const site = await api("POST", "/sites", { name: "Branch", pbx_host: "pbx.branch.example" });
   await api("POST", `/sites/${site.id}/users`, { extension: "310", sip_password: "First-Vq9-kL2m", display_name: "Lea" });
   await api("POST", `/sites/${site.id}/phones`, { mac: "0015650a0b0c", model: "T46S", user_extension: "310" });
@@ -152,15 +154,7 @@ test("PnP: the relay answers a phone's SUBSCRIBE, reports it to the edge, and ca
   const dgram = await import("node:dgram");
   const { mf } = await start({ port: 0 });
   const edge = (await mf.ready).toString().replace(/\/$/, "");
-  const api = async (method, p, body) => {
-    const res = await fetch(`${edge}/api${p}`, {
-      method,
-      headers: { Authorization: `Bearer ${ADMIN_TOKEN}`, "Content-Type": "application/json" },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    assert.ok(res.status < 300, `${method} ${p}: ${res.status} ${await res.clone().text()}`);
-    return res.json();
-  };
+  const api = adminApi(edge);
   const site = await api("POST", "/sites", { name: "PnP office", pbx_host: "pbx.pnp.example" });
   await api("POST", `/sites/${site.id}/users`, { extension: "320", sip_password: "Pnp-Vq9-kL2m-Zt7x" });
   await api("POST", `/sites/${site.id}/phones`, { mac: "0015650a0b0d", user_extension: "320" });
@@ -270,15 +264,7 @@ test("star code: a fresh phone registers at the relay, dials *123*330, is bound 
   const md5 = (s) => createHash("md5").update(s).digest("hex");
   const { mf } = await start({ port: 0 });
   const edge = (await mf.ready).toString().replace(/\/$/, "");
-  const api = async (method, p, body) => {
-    const res = await fetch(`${edge}/api${p}`, {
-      method,
-      headers: { Authorization: `Bearer ${ADMIN_TOKEN}`, "Content-Type": "application/json" },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    assert.ok(res.status < 300, `${method} ${p}: ${res.status} ${await res.clone().text()}`);
-    return res.json();
-  };
+  const api = adminApi(edge);
   const site = await api("POST", "/sites", { name: "Star office", pbx_host: "pbx.star.example", star_code_pattern: "*123*" });
   await api("POST", `/sites/${site.id}/users`, { extension: "330", sip_password: "Real-Vq9-kL2m-Zt7x", display_name: "Mia", voicemail_pin: "4711" });
   const { relay_token } = await api("POST", `/sites/${site.id}/relay-token`);
@@ -414,15 +400,7 @@ test("PnP URL per site setting: in edge mode a bound phone's NOTIFY carries its 
   const dgram = await import("node:dgram");
   const { mf } = await start({ port: 0 });
   const edge = (await mf.ready).toString().replace(/\/$/, "");
-  const api = async (method, p, body) => {
-    const res = await fetch(`${edge}/api${p}`, {
-      method,
-      headers: { Authorization: `Bearer ${ADMIN_TOKEN}`, "Content-Type": "application/json" },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    assert.ok(res.status < 300, `${method} ${p}: ${res.status} ${await res.clone().text()}`);
-    return res.json();
-  };
+  const api = adminApi(edge);
   const site = await api("POST", "/sites", { name: "Edge PnP office", pbx_host: "pbx.edgepnp.example", pnp_url: "edge" });
   await api("POST", `/sites/${site.id}/users`, { extension: "340", sip_password: "EdgePnp-Vq9-kL2m" });
   const bound = "0015650a0b0e";
@@ -606,15 +584,7 @@ test("the site's switches reach the running relay: [debug] verbose = 1 logs ever
   const { execFile } = await import("node:child_process");
   const { mf } = await start({ port: 0 });
   const edge = (await mf.ready).toString().replace(/\/$/, "");
-  const api = async (method, p, body) => {
-    const res = await fetch(`${edge}/api${p}`, {
-      method,
-      headers: { Authorization: `Bearer ${ADMIN_TOKEN}`, "Content-Type": "application/json" },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    assert.ok(res.status < 300, `${method} ${p}: ${res.status} ${await res.clone().text()}`);
-    return res.json();
-  };
+  const api = adminApi(edge);
   const site = await api("POST", "/sites", { name: "Switches", pbx_host: "pbx.switch.example" });
   assert.equal(site.tftp_enabled, false, "TFTP off by default");
   await api("POST", `/sites/${site.id}/users`, { extension: "340", sip_password: "Tftp-Vq9-kL2m-Zt7x" });
