@@ -5,7 +5,8 @@
 //! Only LAN addresses are fetched here (`engine::SourceUrl` says so of the URL as written; a
 //! name is resolved and every address it gives must be a LAN one, by the engine's
 //! `classify_ip`), only the saved URL (no redirect is followed), within [`TIMEOUT`] and
-//! [`engine::MAX_SOURCE_BYTES`]. The document is read by the engine (`parse_source`).
+//! [`engine::MAX_SOURCE_BYTES`], never through a proxy. The document is read by the engine
+//! (`parse_source`).
 
 use std::collections::HashMap;
 use std::net::ToSocketAddrs as _;
@@ -99,7 +100,11 @@ pub fn fetch(url: &str) -> Result<engine::ParsedSource, String> {
     {
         return Err(format!("{host} does not resolve to LAN addresses only"));
     }
+    // No proxy, whatever the environment says (ureq reads `HTTP_PROXY` and the like by
+    // default): the address checked above is the one connected to, and a LAN URL never
+    // leaves the LAN (`tests/phonebook_proxy.rs`).
     let agent: ureq::Agent = ureq::Agent::config_builder()
+        .proxy(None)
         .timeout_global(Some(TIMEOUT))
         .http_status_as_error(false)
         .max_redirects(0)
