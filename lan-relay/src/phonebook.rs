@@ -17,15 +17,16 @@ use engine::PhonebookFetch;
 /// How long one fetch may take.
 pub const TIMEOUT: Duration = Duration::from_secs(20);
 
-/// When each source was last fetched, and the "fetch now" request seen then.
+/// When each source was last fetched, and the "fetch now" request and the URL seen then.
 #[derive(Debug, Default)]
 pub struct Schedule {
-    last: HashMap<String, (Instant, u64)>,
+    last: HashMap<String, (Instant, u64, String)>,
 }
 
 impl Schedule {
-    /// The sources to fetch now: never fetched by this process, their interval over, or a
-    /// new "fetch now" request. Marks them fetched at `now`.
+    /// The sources to fetch now: never fetched by this process, their interval over, a new
+    /// "fetch now" request, or a new URL (the edge dropped the old URL's entries, and takes
+    /// the new one's at once). Marks them fetched at `now`.
     pub fn due(&mut self, sources: &[PhonebookFetch], now: Instant) -> Vec<PhonebookFetch> {
         self.last
             .retain(|id, _| sources.iter().any(|s| &s.id == id));
@@ -35,12 +36,15 @@ impl Schedule {
                 Duration::from_secs(u64::from(s.fetch_minutes.max(engine::MIN_FETCH_MINUTES)) * 60);
             let due = match self.last.get(&s.id) {
                 None => true,
-                Some(&(at, requested)) => {
-                    now.duration_since(at) >= every || requested != s.requested_at
+                Some((at, requested, url)) => {
+                    now.duration_since(*at) >= every
+                        || *requested != s.requested_at
+                        || *url != s.url
                 }
             };
             if due {
-                self.last.insert(s.id.clone(), (now, s.requested_at));
+                self.last
+                    .insert(s.id.clone(), (now, s.requested_at, s.url.clone()));
                 out.push(s.clone());
             }
         }
@@ -165,6 +169,16 @@ mod tests {
         assert_eq!(due.iter().map(|d| d.id.as_str()).collect::<Vec<_>>(), ["a"]);
         let asked = [source("a", 15, 0), source("b", 60, 99)];
         let due = s.due(&asked, t0 + Duration::from_secs(16 * 60));
+        assert_eq!(due.iter().map(|d| d.id.as_str()).collect::<Vec<_>>(), ["b"]);
+        // A source whose URL changed is fetched at once, not at the old URL's next time.
+        let moved = [
+            source("a", 15, 0),
+            PhonebookFetch {
+                url: "http://192.168.1.3/other.xml".into(),
+                ..source("b", 60, 99)
+            },
+        ];
+        let due = s.due(&moved, t0 + Duration::from_secs(17 * 60));
         assert_eq!(due.iter().map(|d| d.id.as_str()).collect::<Vec<_>>(), ["b"]);
     }
 
