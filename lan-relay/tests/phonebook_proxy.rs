@@ -11,8 +11,8 @@ use std::sync::Arc;
 
 /// A one-connection-at-a-time HTTP server answering `csv` to everything; counts requests.
 fn serve(csv: &'static str) -> (String, Arc<AtomicUsize>) {
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let addr = listener.local_addr().unwrap().to_string();
+    let listener = TcpListener::bind("127.0.0.1:0").expect("a local port");
+    let addr = listener.local_addr().expect("its address").to_string();
     let hits = Arc::new(AtomicUsize::new(0));
     let counted = Arc::clone(&hits);
     std::thread::spawn(move || {
@@ -40,7 +40,7 @@ fn a_lan_source_is_fetched_directly_whatever_the_proxy_settings() {
     }
     std::env::remove_var("NO_PROXY");
     std::env::remove_var("no_proxy");
-    let got = lan_relay::phonebook::fetch(&format!("http://{directory}/pb.csv")).unwrap();
+    let got = lan_relay::phonebook::fetch(&format!("http://{directory}/pb.csv")).expect("fetched");
     assert_eq!(got.entries.len(), 1);
     assert_eq!(got.entries[0].name, "LAN directory");
     assert_eq!(proxied.load(Ordering::SeqCst), 0, "the proxy was asked");
