@@ -69,7 +69,7 @@ pub fn fetch_and_report(client: &crate::edge::EdgeClient, s: &PhonebookFetch) ->
             tracing::warn!(source = %s.id, error = %e, "phonebook source not fetched; the last good entries stay")
         }
     }
-    match client.phonebook(&s.id, &outcome) {
+    match client.phonebook(&s.id, &s.url, &outcome) {
         Ok(()) => true,
         Err(e) => {
             tracing::warn!(source = %s.id, error = %e, "phonebook source result not sent; retrying at the next poll");
