@@ -60,11 +60,33 @@ pub fn log(
     entries: &[Entry<'_>],
     if_row_in: Option<&'static str>,
 ) -> Result<D1PreparedStatement> {
-    let rows =
-        serde_json::to_string(entries).map_err(|e| worker::Error::RustError(e.to_string()))?;
     let only = if_row_in.map_or_else(String::new, |table| {
         format!(" WHERE json_extract(value, '$.id') IN (SELECT id FROM {table})")
     });
+    statement(db, at, actor, entries, &only)
+}
+
+/// [`log`] after a statement that may change nothing (an `UPDATE` whose row was deleted or
+/// changed meanwhile): the entries are written only if that statement, the one run just
+/// before in the batch, changed a row.
+pub fn log_if_changed(
+    db: &D1Database,
+    at: u64,
+    actor: Actor,
+    entries: &[Entry<'_>],
+) -> Result<D1PreparedStatement> {
+    statement(db, at, actor, entries, " WHERE changes() > 0")
+}
+
+fn statement(
+    db: &D1Database,
+    at: u64,
+    actor: Actor,
+    entries: &[Entry<'_>],
+    only: &str,
+) -> Result<D1PreparedStatement> {
+    let rows =
+        serde_json::to_string(entries).map_err(|e| worker::Error::RustError(e.to_string()))?;
     db.prepare(format!(
         "INSERT INTO audit_log (at, actor, action, entity, entity_id, detail) \
          SELECT ?1, ?2, json_extract(value, '$.action'), json_extract(value, '$.entity'), \

@@ -214,13 +214,16 @@ fn parse_xml(text: &str) -> Result<(SourceFormat, Vec<Contact>)> {
 /// `Telephone`s (one entry per number): the shape Yealink, Snom, Fanvil and Htek share.
 pub(crate) fn directory_entries(root: &crate::xml::Element) -> Vec<Contact> {
     let mut out = Vec::new();
-    for entry in root.elements().filter(|e| e.name == "DirectoryEntry") {
+    'entries: for entry in root.elements().filter(|e| e.name == "DirectoryEntry") {
         let name = entry
             .elements()
             .find(|e| e.name == "Name")
             .map(crate::xml::Element::text)
             .unwrap_or_default();
         for tel in entry.elements().filter(|e| e.name == "Telephone") {
+            if reader_full(&out) {
+                break 'entries;
+            }
             out.push(Contact {
                 name: name.clone(),
                 number: tel.text(),
@@ -228,6 +231,18 @@ pub(crate) fn directory_entries(root: &crate::xml::Element) -> Vec<Contact> {
         }
     }
     out
+}
+
+/// Whether a document's reader has collected enough to stop: more than [`MAX_ENTRIES`]
+/// entries, or a last entry whose name is too long. Either refuses the document all the
+/// same ([`parse_source`]); stopping matters because an entry's name is copied for each of
+/// its numbers, so a long name over many numbers (`<Telephone/>`, `<Phone/>`) would make a
+/// 2 MiB document ask for gigabytes.
+pub(crate) fn reader_full(out: &[Contact]) -> bool {
+    out.len() > MAX_ENTRIES
+        || out
+            .last()
+            .is_some_and(|c| c.name.trim().chars().count() > MAX_NAME_CHARS)
 }
 
 fn parse_json(text: &str) -> Result<Vec<Contact>> {
@@ -738,6 +753,51 @@ mod tests {
             .unwrap_err()
             .to_string()
             .contains("entry 1: the name"));
+    }
+
+    /// Attack: a directory server sends one long name over many numbers. Each number is an
+    /// entry carrying a copy of the name, so a full-size document (a 1 MiB name over 40 000
+    /// `<Telephone/>`s) would ask for 40 GiB. The readers stop at the first entry refused
+    /// for its name, or past the most entries.
+    #[test]
+    fn a_long_name_over_many_numbers_is_not_copied_for_each() {
+        let long = "n".repeat(MAX_NAME_CHARS + 1);
+        let yealink = format!(
+            "<YealinkIPPhoneDirectory><DirectoryEntry><Name>{long}</Name>{}</DirectoryEntry>\
+             </YealinkIPPhoneDirectory>",
+            "<Telephone/>".repeat(2000)
+        );
+        let grandstream = format!(
+            "<AddressBook><Contact><FirstName>{long}</FirstName>{}</Contact></AddressBook>",
+            "<Phone/>".repeat(2000)
+        );
+        for doc in [&yealink, &grandstream] {
+            let root = crate::xml::Document::parse(doc).unwrap().root;
+            let read = Vendor::ALL
+                .into_iter()
+                .find_map(|v| v.module().ok()?.read_phonebook(&root))
+                .unwrap();
+            assert_eq!(read.len(), 1, "{}", &doc[..20]);
+            let e = parse_source(doc.as_bytes()).unwrap_err().to_string();
+            assert!(e.contains("entry 1: the name"), "{e}");
+        }
+        // Short names: the reader stops past the most entries.
+        let many = format!(
+            "<PhoneDirectory><DirectoryEntry><Name>A</Name>{}</DirectoryEntry></PhoneDirectory>",
+            "<Telephone>1</Telephone>".repeat(MAX_ENTRIES + 500)
+        );
+        let root = crate::xml::Document::parse(&many).unwrap().root;
+        assert_eq!(directory_entries(&root).len(), MAX_ENTRIES + 1);
+        // The full-size attack is refused, holding one copy of the name.
+        let name = "n".repeat(1 << 20);
+        let tels = "<Telephone/>".repeat((MAX_SOURCE_BYTES - (1 << 20) - 200) / 12);
+        let doc = format!(
+            "<YealinkIPPhoneDirectory><DirectoryEntry><Name>{name}</Name>{tels}</DirectoryEntry>\
+             </YealinkIPPhoneDirectory>"
+        );
+        assert!(doc.len() <= MAX_SOURCE_BYTES);
+        let e = parse_source(doc.as_bytes()).unwrap_err().to_string();
+        assert!(e.contains("entry 1: the name"), "{e}");
     }
 
     #[test]

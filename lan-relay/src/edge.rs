@@ -255,22 +255,25 @@ impl EdgeClient {
         })
     }
 
-    /// `POST /relay/v1/phonebook`: what fetching phonebook source `source` brought.
+    /// `POST /relay/v1/phonebook`: what fetching phonebook source `source` from `url` (the
+    /// snapshot's) brought.
     pub fn phonebook(
         &self,
         source: &str,
+        url: &str,
         outcome: &Result<engine::ParsedSource, String>,
     ) -> Result<(), String> {
         let body = match outcome {
             Ok(p) => serde_json::json!({
                 "source": source,
+                "url": url,
                 "format": p.format.name(),
                 "entries": p.entries,
             }),
             Err(e) => {
                 // The edge takes at most 200 characters.
                 let e: String = e.chars().take(200).collect();
-                serde_json::json!({ "source": source, "error": e })
+                serde_json::json!({ "source": source, "url": url, "error": e })
             }
         };
         self.post("phonebook", &body)

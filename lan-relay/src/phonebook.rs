@@ -3,12 +3,13 @@
 //! the edge (`POST /relay/v1/phonebook`), which merges them into the site's phonebook.
 //!
 //! Only LAN addresses are fetched here (`engine::SourceUrl` says so of the URL as written; a
-//! name is resolved and every address it gives must be a LAN one, by the engine's
-//! `classify_ip`), only the saved URL (no redirect is followed), within [`TIMEOUT`] and
-//! [`engine::MAX_SOURCE_BYTES`]. The document is read by the engine (`parse_source`).
+//! name is resolved once and every address it gives must be a LAN one, by the engine's
+//! `classify_ip`: the fetch connects to those addresses only, [`Pinned`]), only the saved URL (no redirect is followed), within [`TIMEOUT`] and
+//! [`engine::MAX_SOURCE_BYTES`], never through a proxy. The document is read by the engine
+//! (`parse_source`).
 
 use std::collections::HashMap;
-use std::net::ToSocketAddrs as _;
+use std::net::{SocketAddr, ToSocketAddrs as _};
 use std::time::{Duration, Instant};
 
 use engine::PhonebookFetch;
@@ -16,15 +17,16 @@ use engine::PhonebookFetch;
 /// How long one fetch may take.
 pub const TIMEOUT: Duration = Duration::from_secs(20);
 
-/// When each source was last fetched, and the "fetch now" request seen then.
+/// When each source was last fetched, and the "fetch now" request and the URL seen then.
 #[derive(Debug, Default)]
 pub struct Schedule {
-    last: HashMap<String, (Instant, u64)>,
+    last: HashMap<String, (Instant, u64, String)>,
 }
 
 impl Schedule {
-    /// The sources to fetch now: never fetched by this process, their interval over, or a
-    /// new "fetch now" request. Marks them fetched at `now`.
+    /// The sources to fetch now: never fetched by this process, their interval over, a new
+    /// "fetch now" request, or a new URL (the edge dropped the old URL's entries, and takes
+    /// the new one's at once). Marks them fetched at `now`.
     pub fn due(&mut self, sources: &[PhonebookFetch], now: Instant) -> Vec<PhonebookFetch> {
         self.last
             .retain(|id, _| sources.iter().any(|s| &s.id == id));
@@ -34,12 +36,15 @@ impl Schedule {
                 Duration::from_secs(u64::from(s.fetch_minutes.max(engine::MIN_FETCH_MINUTES)) * 60);
             let due = match self.last.get(&s.id) {
                 None => true,
-                Some(&(at, requested)) => {
-                    now.duration_since(at) >= every || requested != s.requested_at
+                Some((at, requested, url)) => {
+                    now.duration_since(*at) >= every
+                        || *requested != s.requested_at
+                        || *url != s.url
                 }
             };
             if due {
-                self.last.insert(s.id.clone(), (now, s.requested_at));
+                self.last
+                    .insert(s.id.clone(), (now, s.requested_at, s.url.clone()));
                 out.push(s.clone());
             }
         }
@@ -64,7 +69,7 @@ pub fn fetch_and_report(client: &crate::edge::EdgeClient, s: &PhonebookFetch) ->
             tracing::warn!(source = %s.id, error = %e, "phonebook source not fetched; the last good entries stay")
         }
     }
-    match client.phonebook(&s.id, &outcome) {
+    match client.phonebook(&s.id, &s.url, &outcome) {
         Ok(()) => true,
         Err(e) => {
             tracing::warn!(source = %s.id, error = %e, "phonebook source result not sent; retrying at the next poll");
@@ -76,6 +81,16 @@ pub fn fetch_and_report(client: &crate::edge::EdgeClient, s: &PhonebookFetch) ->
 /// Fetches `url` (blocking) and reads it; the error is for the administrator and names the
 /// host, never the path or query.
 pub fn fetch(url: &str) -> Result<engine::ParsedSource, String> {
+    fetch_via(url, |host, port| {
+        (host, port).to_socket_addrs().map(Iterator::collect)
+    })
+}
+
+/// [`fetch`], the URL's host resolved by `resolve` (once: see [`Pinned`]).
+pub fn fetch_via(
+    url: &str,
+    resolve: impl FnOnce(&str, u16) -> std::io::Result<Vec<SocketAddr>>,
+) -> Result<engine::ParsedSource, String> {
     let parsed = engine::SourceUrl::parse(url).map_err(|e| e.detail().to_owned())?;
     let host = parsed.authority();
     if parsed.fetcher != engine::Fetcher::Relay {
@@ -88,10 +103,7 @@ pub fn fetch(url: &str) -> Result<engine::ParsedSource, String> {
         } else {
             80
         });
-    let addrs: Vec<_> = (parsed.host.as_str(), port)
-        .to_socket_addrs()
-        .map_err(|e| format!("{host}: {e}"))?
-        .collect();
+    let addrs = resolve(parsed.host.as_str(), port).map_err(|e| format!("{host}: {e}"))?;
     if addrs.is_empty()
         || addrs
             .iter()
@@ -99,14 +111,22 @@ pub fn fetch(url: &str) -> Result<engine::ParsedSource, String> {
     {
         return Err(format!("{host} does not resolve to LAN addresses only"));
     }
-    let agent: ureq::Agent = ureq::Agent::config_builder()
+    // No proxy, whatever the environment says (ureq reads `HTTP_PROXY` and the like by
+    // default): the address checked above is the one connected to, and a LAN URL never
+    // leaves the LAN (`tests/phonebook_proxy.rs`).
+    let config = ureq::Agent::config_builder()
+        .proxy(None)
         .timeout_global(Some(TIMEOUT))
         .http_status_as_error(false)
         .max_redirects(0)
         .max_redirects_will_error(false)
         .user_agent(concat!("lan-relay/", env!("CARGO_PKG_VERSION")))
-        .build()
-        .into();
+        .build();
+    let agent = ureq::Agent::with_parts(
+        config,
+        ureq::unversioned::transport::DefaultConnector::new(),
+        Pinned(addrs),
+    );
     let mut resp = agent
         .get(&parsed.url)
         .call()
@@ -119,6 +139,29 @@ pub fn fetch(url: &str) -> Result<engine::ParsedSource, String> {
         .read_to_vec()
         .map_err(|e| format!("{host}: {}", kind(&e)))?;
     engine::parse_source(&body).map_err(|e| e.detail().to_owned())
+}
+
+/// The addresses a source's host was resolved to and checked as LAN ones: the only ones
+/// the fetch connects to. ureq would otherwise resolve the name again, and a DNS answer
+/// that changed in between (rebinding) would take the fetch off the LAN.
+#[derive(Debug)]
+struct Pinned(Vec<SocketAddr>);
+
+impl ureq::unversioned::resolver::Resolver for Pinned {
+    fn resolve(
+        &self,
+        _uri: &ureq::http::Uri,
+        _config: &ureq::config::Config,
+        _timeout: ureq::unversioned::transport::NextTimeout,
+    ) -> Result<ureq::unversioned::resolver::ResolvedSocketAddrs, ureq::Error> {
+        let mut out = self.empty();
+        for a in &self.0 {
+            if out.try_push(*a).is_err() {
+                break;
+            }
+        }
+        Ok(out)
+    }
 }
 
 /// What went wrong, without the URL ureq's messages may carry.
@@ -161,6 +204,49 @@ mod tests {
         let asked = [source("a", 15, 0), source("b", 60, 99)];
         let due = s.due(&asked, t0 + Duration::from_secs(16 * 60));
         assert_eq!(due.iter().map(|d| d.id.as_str()).collect::<Vec<_>>(), ["b"]);
+        // A source whose URL changed is fetched at once, not at the old URL's next time.
+        let moved = [
+            source("a", 15, 0),
+            PhonebookFetch {
+                url: "http://192.168.1.3/other.xml".into(),
+                ..source("b", 60, 99)
+            },
+        ];
+        let due = s.due(&moved, t0 + Duration::from_secs(17 * 60));
+        assert_eq!(due.iter().map(|d| d.id.as_str()).collect::<Vec<_>>(), ["b"]);
+    }
+
+    /// Attack: the LAN's DNS answers a name with a LAN address when it is checked and with
+    /// another (a public host) when the fetch connects (rebinding). The name is resolved
+    /// once: the fetch connects to the address checked, which no later answer changes.
+    #[test]
+    fn the_address_checked_is_the_one_connected_to() {
+        use std::io::{Read as _, Write as _};
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("a local port");
+        let addr = listener.local_addr().expect("its address");
+        std::thread::spawn(move || {
+            if let Some(Ok(mut conn)) = listener.incoming().next() {
+                let mut buf = [0u8; 4096];
+                let _ = conn.read(&mut buf);
+                let csv = "name,number\nLAN directory,201\n";
+                let _ = write!(
+                    conn,
+                    "HTTP/1.1 200 OK\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{csv}",
+                    csv.len()
+                );
+            }
+        });
+        // `directory.lan` is in no DNS here: only the address checked can be reached.
+        let got = fetch_via(
+            &format!("http://directory.lan:{}/pb.csv", addr.port()),
+            |_, _| Ok(vec![addr]),
+        )
+        .expect("fetched from the address checked");
+        assert_eq!(got.entries[0].name, "LAN directory");
+        let public = "192.0.2.1:80".parse().expect("an address");
+        let e = fetch_via("http://directory.lan/pb.csv", |_, _| Ok(vec![addr, public]))
+            .expect_err("a public address among the answers");
+        assert!(e.contains("LAN addresses only"), "{e}");
     }
 
     #[test]

@@ -480,3 +480,54 @@ test("a 20 MB image under the default quota streams into R2 intact", async (t) =
     await big.mf.dispose();
   }
 });
+
+// Attack (a race between two edits): the image is deleted while its replacement's body
+// streams in. The replacement must not answer for a row that is gone nor leave its object
+// in R2 with no row pointing at it. The body is held after a first large part until the
+// Worker has read it (the stream is asked for more only once that part has drained), so
+// the Worker has loaded the row before the delete.
+test("attack: an image deleted while its replacement streams in: 409, no object left, no audit of a replace", async () => {
+  const race = await start(); // the default quota, for a first part larger than any socket buffer
+  try {
+    await seedSite(race.db, { id: "race" });
+    const rbucket = await race.mf.getR2Bucket("FIRMWARE");
+    const first = await race.mf.dispatchFetch(`${ORIGIN}/api/sites/race/firmware?vendor=yealink&version=1&file_name=a.rom`, {
+      method: "POST", headers: { ...auth(), ...length(bytes(1000)) }, body: bytes(1000),
+    });
+    assert.equal(first.status, 201, await first.clone().text());
+    const { id } = await first.json();
+    const part = 24 * MB;
+    let pulls = 0;
+    let deleted;
+    const body = new ReadableStream(
+      {
+        async pull(c) {
+          pulls += 1;
+          if (pulls === 1) return c.enqueue(new Uint8Array(part));
+          if (pulls === 2) {
+            deleted = await race.mf.dispatchFetch(`${ORIGIN}/api/sites/race/firmware/${id}`, { method: "DELETE", headers: auth() });
+            return c.enqueue(new Uint8Array(1000));
+          }
+          c.close();
+        },
+      },
+      { highWaterMark: 0 },
+    );
+    const res = await race.mf.dispatchFetch(`${ORIGIN}/api/sites/race/firmware/${id}?file_name=b.rom`, {
+      method: "PUT",
+      headers: { ...auth(), "Content-Length": String(part + 1000) },
+      body,
+      duplex: "half",
+    });
+    const text = await res.text();
+    assert.equal(deleted.status, 204, "the delete went through first");
+    assert.equal(res.status, 409, text);
+    assert.equal(JSON.parse(text).field, "id");
+    assert.deepEqual((await rbucket.list()).objects, [], "no orphan object");
+    assert.equal((await race.db.prepare("SELECT COUNT(*) AS n FROM firmware").first()).n, 0);
+    const audit = await race.db.prepare("SELECT action FROM audit_log WHERE entity_id = ?1 ORDER BY id").bind(id).all();
+    assert.deepEqual(audit.results.map((r) => r.action), ["upload", "delete"]);
+  } finally {
+    await race.mf.dispose();
+  }
+});

@@ -172,8 +172,13 @@ test("relay endpoint: only the site's own relay-fetched sources, entries checked
     assert.equal(r.status, 400, JSON.stringify(body).slice(0, 80));
     assert.equal(r.body.field, field);
   }
+  // Attack (a race): the administrator changed the URL while the relay fetched the old one
+  // (one that served bad entries, say). The old document is not recorded as the new URL's.
+  const stale = await relay({ source: lan.id, url: "http://10.1.2.3/old.xml", format: "csv", entries });
+  assert.equal(stale.status, 409);
+  assert.equal(stale.body.field, "url");
   assert.equal((await api(mf, "GET", `/sites/${site}/phonebook-sources/${lan.id}`)).body.entries.length, 0, "nothing written");
-  assert.equal((await relay({ source: lan.id, format: "grandstream-xml", entries })).status, 200);
+  assert.equal((await relay({ source: lan.id, url: lan.url, format: "grandstream-xml", entries })).status, 200);
   assert.equal((await relay({ source: lan.id, error: "10.1.2.3 answered HTTP 500" })).status, 200);
   const s = (await api(mf, "GET", `/sites/${site}/phonebook-sources/${lan.id}`)).body;
   assert.equal(s.last_error, "10.1.2.3 answered HTTP 500");

@@ -19,7 +19,9 @@
 //!   `version`, `model` and `notes` keep the row's values unless given. The row keeps its id
 //!   and gets the new file's name, size, SHA-256 and upload time; the new object is stored
 //!   first, then the row points at it, then the old object is deleted. A file name another
-//!   image of the vendor has is a 409. 200 with the row; 404 for an id that is not this site's.
+//!   image of the vendor has is a 409; so is an image deleted, or its file replaced, while
+//!   the body was sent (the new object is deleted). 200 with the row; 404 for an id that is
+//!   not this site's.
 //! - `GET /api/sites/<site>/firmware`: `{firmware: [row...], used_bytes, max_file_bytes,
 //!   max_total_bytes, extensions: {vendor: [".rom", ...]}}`.
 //! - `PATCH /api/sites/<site>/firmware/<id>` with `{model?, version?, notes?}`: 200 with the
@@ -331,7 +333,8 @@ async fn receive(
     let (sql, action) = match replacing {
         Some(_) => (
             "UPDATE firmware SET model = ?4, version = ?5, notes = ?6, file_name = ?7, size = ?8, \
-             sha256 = ?9, r2_key = ?10, created_at = ?11 WHERE id = ?1 AND site_id = ?2 AND vendor = ?3",
+             sha256 = ?9, r2_key = ?10, created_at = ?11 WHERE id = ?1 AND site_id = ?2 AND vendor = ?3 \
+             AND r2_key = ?12",
             "replace file",
         ),
         None => (
@@ -354,7 +357,7 @@ async fn receive(
         }
         (None, None) => None,
     };
-    batch.push(ctx.db.prepare(sql).bind(&[
+    let mut params = vec![
         id.as_str().into(),
         site.into(),
         vendor.as_str().into(),
@@ -366,13 +369,47 @@ async fn receive(
         sha256.as_str().into(),
         key.as_str().into(),
         (ctx.now as f64).into(),
-    ])?);
-    batch.push(audit(ctx, action, "firmware", &id)?);
-    if let Err(e) = ctx.db.batch(batch).await {
-        // No row points at the new object: remove it. (A concurrent upload of the same file
-        // name that finished first is the likely cause.)
+    ];
+    if replacing.is_some() {
+        // The update takes only if the row still holds the file this request replaces.
+        params.push(superseded.as_deref().unwrap_or_default().into());
+    }
+    batch.push(ctx.db.prepare(sql).bind(&params)?);
+    // A replacement's audit row only when its update took (the row may have been deleted
+    // or replaced while the body streamed).
+    batch.push(match &replacing {
+        Some(_) => edge_shared::audit::log_if_changed(
+            &ctx.db,
+            ctx.now,
+            edge_shared::audit::Actor::Admin,
+            &[edge_shared::audit::Entry::new(action, "firmware", &id)],
+        )?,
+        None => audit(ctx, action, "firmware", &id)?,
+    });
+    let results = match ctx.db.batch(batch).await {
+        Ok(r) => r,
+        Err(e) => {
+            // No row points at the new object: remove it. (A concurrent upload of the same
+            // file name that finished first is the likely cause.)
+            delete_blob(&bucket, &key).await;
+            return Err(e.into());
+        }
+    };
+    let updated = || {
+        results
+            .first()
+            .and_then(|r| r.meta().ok().flatten())
+            .and_then(|m| m.changes)
+            .unwrap_or(0)
+    };
+    if replacing.is_some() && updated() == 0 {
+        // Deleted or replaced meanwhile: nothing points at the new object, and the old one
+        // is no longer this request's to delete.
         delete_blob(&bucket, &key).await;
-        return Err(e.into());
+        return Err(ApiError::conflict(
+            "id",
+            "the image was deleted or its file replaced while this one was sent: reload and try again",
+        ));
     }
     if let Some(old_key) = superseded {
         // No row points at it any more; an object left behind here is an orphan, not a

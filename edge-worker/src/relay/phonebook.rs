@@ -14,6 +14,10 @@ pub(super) const MAX_BODY: usize = 4 * 1024 * 1024;
 #[serde(deny_unknown_fields)]
 struct Report {
     source: String,
+    /// The URL fetched (the snapshot's): a report for a URL the source no longer has is
+    /// refused. Absent (a relay from before): not checked.
+    #[serde(default)]
+    url: Option<String>,
     #[serde(default)]
     format: Option<String>,
     #[serde(default)]
@@ -29,18 +33,26 @@ pub(super) async fn report(
     body: &str,
 ) -> ApiResult<Response> {
     let r: Report = parse_body(Some(body))?;
-    let known = db
+    let url = db
         .prepare(
-            "SELECT id FROM phonebook_sources WHERE site_id = ?1 AND id = ?2 \
+            "SELECT url FROM phonebook_sources WHERE site_id = ?1 AND id = ?2 \
              AND fetched_by = 'relay' AND url IS NOT NULL",
         )
         .bind(&[site.into(), r.source.as_str().into()])?
-        .first::<String>(Some("id"))
+        .first::<String>(Some("url"))
         .await?;
-    if known.is_none() {
+    let Some(url) = url else {
         return Err(ApiError::bad(
             "source",
             "no phonebook source of the site that the relay fetches",
+        ));
+    };
+    if r.url.as_ref().is_some_and(|u| *u != url) {
+        // Changed while the relay fetched the old one: the old document is not the new
+        // URL's (the relay fetches the new one from its next snapshot).
+        return Err(ApiError::conflict(
+            "url",
+            "the source's URL changed since the relay's snapshot",
         ));
     }
     if let Some(e) = r.error.as_deref() {

@@ -241,7 +241,7 @@ impl VendorModule for Grandstream {
             return None;
         }
         let mut out = Vec::new();
-        for contact in root.elements().filter(|e| e.name == "Contact") {
+        'contacts: for contact in root.elements().filter(|e| e.name == "Contact") {
             let part = |n: &str| {
                 contact
                     .elements()
@@ -255,6 +255,9 @@ impl VendorModule for Grandstream {
                 .collect::<Vec<_>>()
                 .join(" ");
             for phone in contact.elements().filter(|e| e.name == "Phone") {
+                if crate::phonebook_source::reader_full(&out) {
+                    break 'contacts;
+                }
                 let number = phone
                     .elements()
                     .find(|e| e.name == "phonenumber")
