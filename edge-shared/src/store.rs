@@ -89,6 +89,17 @@ const PHONE_ROW_SQL: &str =
      FROM phones p JOIN sites s ON s.id = p.site_id LEFT JOIN users u ON u.id = p.user_id \
      LEFT JOIN templates t ON t.id = p.template_id";
 
+/// The generation of a site's token (`engine::site_token`); 0 for an unknown site, whose
+/// token is then checked all the same (and fails).
+pub async fn site_token_generation(db: &D1Database, site_id: &str) -> Result<u32> {
+    let g = db
+        .prepare("SELECT site_token_generation FROM sites WHERE id = ?1")
+        .bind(&[site_id.into()])?
+        .first::<f64>(Some("site_token_generation"))
+        .await?;
+    Ok(g.map_or(0, |g| g as u32))
+}
+
 /// The phone whose first-access or steady-state token hashes to `hash`.
 pub async fn phone_by_token(db: &D1Database, hash: &str) -> Result<Option<PhoneRow>> {
     db.prepare(format!(

@@ -86,7 +86,7 @@ async fn serve(req: &Request, env: &Env, entry: Entry<'_>, file_path: &str) -> R
         }
         Entry::Site { site, token } => {
             let key = env.secret(crate::TOKEN_KEY)?.to_string();
-            let generation = store::site_token_generation(&db, site).await?;
+            let generation = edge_shared::store::site_token_generation(&db, site).await?;
             let expected = engine::site_token(key.as_bytes(), site, generation);
             if !engine::is_token_shaped(token)
                 || !engine::ct_eq(token.as_bytes(), expected.as_bytes())

@@ -172,17 +172,6 @@ pub(crate) async fn count_misses(
     Ok(until)
 }
 
-/// The generation of a site's token (`engine::site_token`); 0 for an unknown site, whose
-/// token is then checked all the same (and fails).
-pub(crate) async fn site_token_generation(db: &D1Database, site_id: &str) -> Result<u32> {
-    let g = db
-        .prepare("SELECT site_token_generation FROM sites WHERE id = ?1")
-        .bind(&[site_id.into()])?
-        .first::<f64>(Some("site_token_generation"))
-        .await?;
-    Ok(g.map_or(0, |g| g as u32))
-}
-
 /// Records what a phone fetched; the first use of the steady-state token retires the
 /// first-access token; the first fetch closes the provisioning window for good.
 pub(crate) async fn record_fetch(

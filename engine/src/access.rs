@@ -214,6 +214,9 @@ impl MissCounter {
     ///
     /// Only misses count. A phone with a valid token is served even from a locked address,
     /// so an office behind one NAT address is never locked out by its own phones.
+    ///
+    /// The edge counts in SQL, with the same [`MissPolicy`] (edge-worker `store::count_miss`):
+    /// a change to this rule changes that statement too.
     pub fn record_miss(&mut self, now: u64, policy: &MissPolicy) -> bool {
         if self.locked_until != 0 && now >= self.locked_until {
             // A served cool-off starts a clean slate.

@@ -99,7 +99,7 @@ pub use range::{answer_range, RangeAnswer};
 pub use render::{default_config, render_common};
 pub use sample::{reference_profile, sample_mac, sample_profile, sample_profile_with};
 pub use secret::{ct_eq, Pii, Secret};
-pub use star_code::StarCodePattern;
+pub use star_code::{provisioning_account, StarCodePattern};
 pub use strength::{pin_strength, sip_password_strength, Finding, Strength, StrengthReport};
 pub use template::{
     template_examples, validate_template, Composition, Renderer, Template, TemplateStyle,

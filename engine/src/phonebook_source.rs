@@ -407,7 +407,7 @@ impl Fetcher {
 pub struct SourceUrl {
     /// The URL as given (trimmed): the only address fetched.
     pub url: String,
-    /// The host, lowercase, IPv6 without brackets, without a final dot.
+    /// The host, lowercase, IPv6 without brackets and in its short form, without a final dot.
     pub host: String,
     /// The port, when written.
     pub port: Option<u16>,
@@ -475,12 +475,13 @@ impl SourceUrl {
 fn split_host_port(authority: &str) -> Option<(String, Option<u16>)> {
     let (host, port) = if let Some(v6) = authority.strip_prefix('[') {
         let (h, after) = v6.split_once(']')?;
-        h.parse::<Ipv6Addr>().ok()?;
+        // The address in its short form, as a URL parser writes it (the edge compares the two).
+        let ip: Ipv6Addr = h.parse().ok()?;
         let port = match after {
             "" => None,
             p => Some(p.strip_prefix(':')?),
         };
-        (h.to_ascii_lowercase(), port)
+        (ip.to_string(), port)
     } else {
         let (h, port) = match authority.split_once(':') {
             Some((h, p)) => (h, Some(p)),
@@ -817,6 +818,13 @@ mod tests {
     #[test]
     fn urls_say_who_fetches() {
         let who = |u: &str| SourceUrl::parse(u).map(|s| s.fetcher);
+        // An IPv6 host in its short form, as the edge's URL parser reads it.
+        assert_eq!(
+            SourceUrl::parse("https://[2001:DB8:0:0::1]:8443/pb.xml")
+                .unwrap()
+                .host,
+            "2001:db8::1"
+        );
         for u in [
             "https://pbx.example.com/directory.xml",
             "http://pbx.example.com:8080/pb?site=1",

@@ -182,17 +182,28 @@ impl Site {
         let mut site = self.inventory().site.clone();
         site.pbx_host.clone_from(&r.host);
         site.pbx_port = r.port;
-        let mac = phone.mac.to_string();
-        let account = User {
-            extension: mac.clone(),
-            auth_name: mac,
-            sip_password: Secret::new(provisioning_password(r.key.expose(), &phone.mac)),
-            display_name: format!("Hot desk: dial {} + extension", code.prefix()),
-            voicemail_pin: Secret::default(),
-        };
+        let account = provisioning_account(
+            r.key.expose(),
+            &phone.mac,
+            format!("Hot desk: dial {} + extension", code.prefix()),
+        );
         let mut l = line(&site, &account);
         l.label = "Hot desk".to_owned();
         Some(l)
+    }
+}
+
+/// The provisioning account a LAN relay's registrar accepts from phone `mac`: user and
+/// extension the MAC, the password derived under the relay's `key`
+/// ([`provisioning_password`]), so the relay never stores it. The registrar and the hot-desk
+/// line both use this one account.
+pub fn provisioning_account(key: &[u8], mac: &crate::Mac, display_name: String) -> User {
+    User {
+        extension: mac.to_string(),
+        auth_name: mac.to_string(),
+        sip_password: Secret::new(provisioning_password(key, mac)),
+        display_name,
+        voicemail_pin: Secret::default(),
     }
 }
 

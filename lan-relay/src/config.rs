@@ -297,22 +297,9 @@ impl Config {
 /// local), link-local, shared (RFC 6598, a carrier's NAT). Any other address may be reached
 /// from the internet unless a firewall stops it.
 pub fn is_lan(ip: std::net::IpAddr) -> bool {
-    match ip {
-        std::net::IpAddr::V4(v4) => {
-            let [a, b, ..] = v4.octets();
-            v4.is_loopback()
-                || v4.is_private()
-                || v4.is_link_local()
-                || (a == 100 && (64..128).contains(&b))
-        }
-        std::net::IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
-            Some(v4) => is_lan(v4.into()),
-            None => {
-                let first = v6.segments()[0];
-                v6.is_loopback() || (first & 0xfe00) == 0xfc00 || (first & 0xffc0) == 0xfe80
-            }
-        },
-    }
+    // The engine's one rule for LAN addresses (the one that says which phonebook sources
+    // the relay fetches).
+    engine::classify_ip(ip) == Ok(engine::Fetcher::Relay)
 }
 
 impl Config {

@@ -259,7 +259,8 @@ impl PnpHandler for Discovery {
             // here could be aimed at a real phone's address (it got no secret: the relay's
             // URL is what anyone on the LAN gets).
             self.metrics.pnp_unconfirmed.fetch_add(1, Ordering::Relaxed);
-            tracing::info!(%mac, %ip, "PnP: a phone's edge URL asked for from an address not confirmed for its MAC");
+            // Logged as every PnP line (info only while verbose): forged ones could flood it.
+            crate::sip::sip_log!(self.debug, %mac, %ip, "PnP: a phone's edge URL asked for from an address not confirmed for its MAC");
         }
         let (target, reason) = (choice.target.as_str(), choice.reason.as_str());
         let url = choice.url.into_owned();

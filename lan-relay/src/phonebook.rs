@@ -98,7 +98,7 @@ pub fn fetch_via(
     }
     let port = parsed
         .port
-        .unwrap_or(if url.to_ascii_lowercase().starts_with("https") {
+        .unwrap_or(if parsed.url.to_ascii_lowercase().starts_with("https:") {
             443
         } else {
             80

@@ -128,13 +128,11 @@ impl Provisioner {
         let star = self.star.as_ref()?;
         let site = self.site()?;
         let code = site.star_code_pattern()?;
-        Some(engine::User {
-            extension: mac.to_string(),
-            auth_name: mac.to_string(),
-            sip_password: engine::Secret::new(engine::provisioning_password(&star.key, mac)),
-            display_name: format!("Dial {} + extension", code.prefix()),
-            voicemail_pin: engine::Secret::default(),
-        })
+        Some(engine::provisioning_account(
+            &star.key,
+            mac,
+            format!("Dial {} + extension", code.prefix()),
+        ))
     }
 
     /// The provisioning-account config for an unbound phone's request, if star-code
@@ -293,7 +291,7 @@ impl Provisioner {
             Some(st) => site.with_registrar(&st.key, &st.host, st.port),
             None => site,
         };
-        let star = |s: &engine::Site| s.star_code().map(|_| s.star_code_mode());
+        let star = |s: &engine::Site| s.star_code_pattern().map(|_| s.star_code_mode());
         let mode = star(&site);
         if mode == Some(engine::StarCodeMode::Open) && self.site().map(|s| star(&s)) != Some(mode) {
             tracing::warn!(
@@ -312,7 +310,7 @@ impl Provisioner {
             tracing::warn!(code, "star_code_pattern is neither a prefix (*123*) nor MikoPBX's Extension Template (*123*XXX): star-code binding is off");
         }
         if site.hot_desking()
-            && site.star_code().is_some()
+            && site.star_code_pattern().is_some()
             && !before.is_some_and(|s| s.hot_desking())
         {
             tracing::warn!(

@@ -132,6 +132,9 @@ pub async fn run(
             () = &mut shutdown => return,
             r = job => r.map_err(|e| e.to_string()).and_then(|r| r),
         };
+        // While the edge is unreachable, LAN phonebook sources wait: a fetch it cannot take
+        // would be due again at once, and fetched at every poll.
+        let edge_ok = outcome.is_ok();
         match outcome {
             Ok(Fetched::NotModified) => {
                 metrics.inventory_taken();
@@ -214,7 +217,7 @@ pub async fn run(
             }
         }
 
-        if let Some(site) = provisioner.site() {
+        if let Some(site) = provisioner.site().filter(|_| edge_ok) {
             for s in schedule.due(&site.inventory().phonebook_fetch, std::time::Instant::now()) {
                 let c = client.clone();
                 let id = s.id.clone();

@@ -636,15 +636,15 @@ test("phonebook sources: List | URL; a URL source shows who fetches it, its last
   assert.match(await page.textContent(row), /fetched by the relay; not fetched yet/);
   // The relay reports a fetch, then a failure: the page shows each after a reload.
   const sources = await (await admin("GET", "/sites/demo/phonebook-sources")).json();
-  const id = sources.find((x) => x.name === "Branch PBX").id;
+  const { id, url } = sources.find((x) => x.name === "Branch PBX");
   const { relay_token } = await (await admin("POST", "/sites/demo/relay-token")).json();
   const relay = (body) => fetch(`${srv.base}/relay/v1/phonebook`, {
     method: "POST", headers: { Authorization: `Bearer ${relay_token}`, "Content-Type": "application/json" }, body: JSON.stringify(body),
   });
-  assert.equal((await relay({ source: id, format: "yealink-xml", entries: [{ name: "Ann", number: "501" }, { name: "Bo", number: "502" }] })).status, 200);
+  assert.equal((await relay({ source: id, url, format: "yealink-xml", entries: [{ name: "Ann", number: "501" }, { name: "Bo", number: "502" }] })).status, 200);
   await page.reload();
   await page.waitForSelector(`${row}:has-text('2 entries, yealink-xml')`);
-  assert.equal((await relay({ source: id, error: "192.168.77.1 answered HTTP 500" })).status, 200);
+  assert.equal((await relay({ source: id, url, error: "192.168.77.1 answered HTTP 500" })).status, 200);
   await page.reload();
   await page.waitForSelector(`${row} .pb-error`);
   assert.match(await page.textContent(`${row} .pb-error`), /answered HTTP 500/);

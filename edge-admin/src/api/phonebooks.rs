@@ -95,24 +95,7 @@ fn validate(b: &Body) -> ApiResult<Option<engine::SourceUrl>> {
             .map(Some)
             .map_err(|e| ApiError::bad("url", e.detail()));
     }
-    if b.entries.len() > engine::MAX_PHONEBOOK_ENTRIES {
-        return Err(ApiError::bad(
-            "entries",
-            format!("at most {} entries", engine::MAX_PHONEBOOK_ENTRIES),
-        ));
-    }
-    for (i, e) in b.entries.iter().enumerate() {
-        let c = engine::Contact {
-            name: e.name.clone(),
-            number: e.number.clone(),
-        };
-        if let Err(f) = engine::check_contact(&c) {
-            return Err(ApiError::bad(
-                &format!("entries[{i}].{}", f.as_str()),
-                f.rule(),
-            ));
-        }
-    }
+    edge_shared::phonebook::check_entries(&b.entries)?;
     Ok(None)
 }
 
@@ -167,16 +150,8 @@ async fn write(
                 )
                 .bind(&[id.as_str().into()])?,
         );
-        let entries: Vec<engine::Contact> = b
-            .entries
-            .iter()
-            .map(|e| engine::Contact {
-                name: e.name.clone(),
-                number: e.number.clone(),
-            })
-            .collect();
         batch.extend(edge_shared::phonebook::replace_entries(
-            &ctx.db, &id, &entries,
+            &ctx.db, &id, &b.entries,
         )?);
     }
     batch.push(audit(ctx, action, "phonebook source", &id)?);

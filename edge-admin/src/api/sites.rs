@@ -280,15 +280,9 @@ pub(crate) async fn relay_token(ctx: &Ctx<'_>, site: &str) -> ApiResult<Response
 /// The site's URL for redirection services that take no URL per phone
 /// (`/s/<site>/<token>`, the token at the site's generation): the one place that builds it.
 pub(crate) async fn site_url(ctx: &Ctx<'_>, site: &str) -> ApiResult<String> {
-    let generation = ctx
-        .db
-        .prepare("SELECT site_token_generation FROM sites WHERE id = ?1")
-        .bind(&[site.into()])?
-        .first::<f64>(Some("site_token_generation"))
-        .await?
-        .unwrap_or_default();
+    let generation = edge_shared::store::site_token_generation(&ctx.db, site).await?;
     let key = ctx.env.secret(crate::TOKEN_KEY)?.to_string();
-    let token = engine::site_token(key.as_bytes(), site, generation as u32);
+    let token = engine::site_token(key.as_bytes(), site, generation);
     Ok(format!("{}/s/{site}/{token}", ctx.origin))
 }
 

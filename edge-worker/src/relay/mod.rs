@@ -110,11 +110,11 @@
 //! on a LAN host, which only the relay fetches): `{"source": "<id>", "url": "<the URL
 //! fetched>", "format": "yealink-xml", "entries": [{"name", "number"}]}` (`format` as `engine::SourceFormat::name` writes it;
 //! at most `engine::MAX_PHONEBOOK_ENTRIES` entries, each passing `engine::check_contact`;
-//! the body at most 4 MiB), or `{"source": "<id>", "error": "..."}` (≤ 200 printable
+//! the body at most 4 MiB), or `{"source": "<id>", "url": "<the URL>", "error": "..."}` (≤ 200 printable
 //! characters) when the fetch failed. Entries replace the source's; an error is recorded and
 //! the last good entries stay. `source` must be a source of the site the relay fetches
-//! (`400` naming `source` otherwise); a `url` the source no longer has is `409` naming `url`
-//! (optional: a relay from before sends none). Answer `200` `{"entries": n}`.
+//! (`400` naming `source` otherwise); a `url` the source no longer has is `409` naming `url`.
+//! Answer `200` `{"entries": n}`.
 //!
 //! # `GET /relay/v1/actions`
 //! Collects the re-provision and reboot requests the admin queued for the site

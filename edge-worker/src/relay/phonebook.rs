@@ -15,9 +15,8 @@ pub(super) const MAX_BODY: usize = 4 * 1024 * 1024;
 struct Report {
     source: String,
     /// The URL fetched (the snapshot's): a report for a URL the source no longer has is
-    /// refused. Absent (a relay from before): not checked.
-    #[serde(default)]
-    url: Option<String>,
+    /// refused.
+    url: String,
     #[serde(default)]
     format: Option<String>,
     #[serde(default)]
@@ -47,7 +46,7 @@ pub(super) async fn report(
             "no phonebook source of the site that the relay fetches",
         ));
     };
-    if r.url.as_ref().is_some_and(|u| *u != url) {
+    if r.url != url {
         // Changed while the relay fetched the old one: the old document is not the new
         // URL's (the relay fetches the new one from its next snapshot).
         return Err(ApiError::conflict(
@@ -55,7 +54,7 @@ pub(super) async fn report(
             "the source's URL changed since the relay's snapshot",
         ));
     }
-    if let Some(e) = r.error.as_deref() {
+    if let Some(e) = r.error.as_deref().filter(|e| !e.is_empty()) {
         super::text(|| "error".into(), Some(e), 200)?;
         if !r.entries.is_empty() || r.format.is_some() {
             return Err(ApiError::bad(
